@@ -1,0 +1,373 @@
+"""The headless front end: the same engine as the window, driven from a terminal or a script.
+
+Exit codes: 0 done, 2 bad input, 3 API key problem, 4 not enough credits, 5 the job failed,
+6 network or server trouble. A person sees one line, never a traceback (the log has the details).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from runway_desktop import api, paths, secrets, settings
+from runway_desktop.engine import images
+from runway_desktop.engine.events import EngineEvent, GenerationUpdated
+from runway_desktop.engine.journal import Journal, JournalError
+from runway_desktop.engine.lifecycle import EngineConfig
+from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.engine.scheduler import Engine, random_seed, validate
+from runway_desktop.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_CREDITS, EXIT_FAILED, EXIT_NETWORK = 0, 2, 3, 4, 5, 6
+COMMANDS = ("generate", "jobs", "resume", "me", "simulator", "import")
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class Context:
+    data_dir: Path
+    settings: settings.Settings
+    json_output: bool
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="runway-desktop",
+        description="Turn an image and a prompt into a Runway Gen-4 Turbo video (apiframe v2).",
+    )
+    parser.add_argument("--data-dir", help="where the history lives (default: your user data dir)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="make a video from a prompt and an optional image")
+    gen.add_argument("prompt")
+    gen.add_argument("--image", help="a local image file or an https image URL")
+    gen.add_argument("--duration", type=int, default=5, help="5 or 10 seconds (8 or 15 credits)")
+    gen.add_argument("--aspect", default="16:9", help="16:9, 9:16, 1:1, 4:3, 3:4 or 21:9")
+    gen.add_argument("--seed", type=int, help="0..4294967295 (default: random)")
+    gen.add_argument("--out", help="output folder (default: Videos/Runway Desktop)")
+    gen.add_argument("--no-wait", action="store_true",
+                     help="return once the server has accepted the job; `resume` finishes it")
+    gen.add_argument("--json", action="store_true", help="print one JSON object per generation")
+
+    jobs = sub.add_parser("jobs", help="list the local history")
+    jobs.add_argument("--json", action="store_true")
+
+    resume = sub.add_parser("resume", help="finish every unfinished generation, then exit")
+    resume.add_argument("--json", action="store_true")
+
+    imp = sub.add_parser("import", help="import jobs made with the same key elsewhere")
+    imp.add_argument("--json", action="store_true")
+
+    me = sub.add_parser("me", help="account and credit balance")
+    me.add_argument("--json", action="store_true")
+
+    sim = sub.add_parser("simulator", help="run the local apiframe simulator")
+    sim.add_argument("--port", type=int, default=8787)
+    sim.add_argument("--seconds-per-job", type=float)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "simulator":
+        from runway_desktop.simulator.__main__ import main as simulator_main
+
+        return simulator_main(argv[1:])
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse already printed its one-line complaint
+        return EXIT_INPUT if exit_.code else EXIT_OK
+    data_dir = paths.data_dir(args.data_dir)
+    setup_logging(paths.log_dir(data_dir))
+    context = Context(data_dir, settings.load(data_dir), getattr(args, "json", False))
+    try:
+        return asyncio.run(_dispatch(args, context))
+    except CliError as error:
+        print(f"runway-desktop: {error.message}", file=sys.stderr)
+        return error.code
+    except KeyboardInterrupt:
+        print("runway-desktop: stopped. Unfinished generations are kept; run "
+              "`runway-desktop resume` to finish them.", file=sys.stderr)
+        return 130
+    except Exception as error:
+        log.exception("Unexpected error in the command line")
+        print(f"runway-desktop: something unexpected went wrong ({type(error).__name__}); "
+              f"details are in {paths.log_dir(data_dir)}.", file=sys.stderr)
+        return 1
+
+
+async def _dispatch(args: argparse.Namespace, context: Context) -> int:
+    if args.command == "jobs":
+        return _list_jobs(context)
+    if args.command == "me":
+        return await _me(context)
+    if args.command == "generate":
+        return await _generate(args, context)
+    if args.command == "resume":
+        return await _resume(context)
+    if args.command == "import":
+        return await _import(context)
+    raise CliError(f"unknown command {args.command}", EXIT_INPUT)
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+def _list_jobs(context: Context) -> int:
+    journal = _open_journal(context)
+    try:
+        for generation in journal.all():
+            _print_generation(generation, context, always=True)
+    finally:
+        journal.close()
+    return EXIT_OK
+
+
+async def _me(context: Context) -> int:
+    api_key = _require_key()
+    try:
+        async with api.ApiClient(api_key, context.settings.effective_base_url()) as client:
+            account = await client.me()
+    except api.ApiError as error:
+        raise CliError(error.message, exit_code_for_error(error)) from None
+    if context.json_output:
+        print(json.dumps({"email": account.user_email, "team": account.team_name,
+                          "plan": account.plan, "credits": account.credits,
+                          "max_concurrent_jobs": account.max_concurrent_jobs}))
+    else:
+        print(f"{account.user_email or '?'} · {account.team_name or 'team'} "
+              f"({account.plan or 'plan ?'}) · {account.credits:,} credits")
+    return EXIT_OK
+
+
+def _settings_from_args(args: argparse.Namespace) -> GenerationSettings:
+    image = args.image
+    return GenerationSettings(
+        prompt=args.prompt.strip(),
+        duration=args.duration,
+        aspect_ratio=args.aspect,
+        seed=random_seed() if args.seed is None else args.seed,
+        image_url=image if image and _is_url(image) else None,
+        image_path=os.path.abspath(image) if image and not _is_url(image) else None,
+    )
+
+
+async def _generate(args: argparse.Namespace, context: Context) -> int:
+    settings_ = _settings_from_args(args)
+    try:
+        validate(settings_)
+    except api.InvalidRequestError as error:
+        raise CliError(error.message, EXIT_INPUT) from None
+    if settings_.image_path:
+        await _check_image(Path(settings_.image_path), context)
+    output_dir = _check_output_dir(Path(args.out)) if args.out else None
+    api_key = _require_key()
+    async with _running_engine(context, api_key, output_dir) as engine:
+        generation = engine.submit(settings_)
+        if args.no_wait:
+            rows = await _wait_accepted(engine, generation.id)
+        else:
+            rows = await engine.wait_settled([generation.id])
+    return _report(rows, context)
+
+
+async def _resume(context: Context) -> int:
+    api_key = _require_key()
+    async with _running_engine(context, api_key) as engine:
+        unfinished = [g.id for g in engine.journal.unfinished() if g.stage != Stage.ATTENTION]
+        rows = await engine.wait_settled(unfinished)
+    if not rows and not context.json_output:
+        print("Nothing to resume.", file=sys.stderr)
+    return _report(rows, context)
+
+
+async def _import(context: Context) -> int:
+    api_key = _require_key()
+    async with _running_engine(context, api_key) as engine:
+        try:
+            added = await engine.import_remote_jobs()
+        except api.ApiError as error:
+            raise CliError(error.message, exit_code_for_error(error)) from None
+        unfinished = [g.id for g in engine.journal.unfinished() if g.stage != Stage.ATTENTION]
+        rows = await engine.wait_settled(unfinished)
+    print(f"Imported {added} job(s).", file=sys.stderr)
+    return _report(rows, context)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+class _running_engine:
+    """Open the journal, start the engine with progress on stderr, stop it cleanly."""
+
+    def __init__(self, context: Context, api_key: str, output_dir: Path | None = None) -> None:
+        self.context = context
+        self.api_key = api_key
+        self.output_dir = output_dir
+
+    async def __aenter__(self) -> Engine:
+        self.journal = _open_journal(self.context)
+        chosen = self.output_dir or self.context.settings.output_path
+        config = EngineConfig(
+            data_dir=self.context.data_dir,
+            output_dir=chosen,
+            base_url=self.context.settings.effective_base_url(),
+            create_output_parents=self.output_dir is None and not self.context.settings.output_dir,
+        )
+        try:
+            self.engine = Engine(self.journal, config, self.api_key)
+        except api.InvalidRequestError as error:
+            raise CliError(error.message, EXIT_INPUT) from None
+        if sys.stderr.isatty():
+            self.engine.subscribe(_progress_line)
+        await self.engine.start()
+        return self.engine
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.engine.stop()
+        self.journal.close()
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+
+
+def _progress_line(event: EngineEvent) -> None:
+    if isinstance(event, GenerationUpdated):
+        g = event.generation
+        text = f"\r#{g.id} {g.stage.value:<11} {g.progress:>3}%  {g.settings.prompt[:40]}"
+        print(text.ljust(70), end="", file=sys.stderr, flush=True)
+
+
+async def _wait_accepted(engine: Engine, generation_id: int) -> list[Generation]:
+    done = asyncio.Event()
+
+    def check(_event: EngineEvent | None = None) -> None:
+        g = engine.get(generation_id)
+        if g is None or g.job_id or g.stage.is_terminal or g.stage == Stage.ATTENTION:
+            done.set()
+
+    unsubscribe = engine.subscribe(check)
+    check()
+    await done.wait()
+    unsubscribe()
+    generation = engine.get(generation_id)
+    return [generation] if generation else []
+
+
+def _open_journal(context: Context) -> Journal:
+    try:
+        return Journal(paths.journal_path(context.data_dir))
+    except JournalError as error:
+        raise CliError(str(error), EXIT_INPUT) from None
+
+
+def _require_key() -> str:
+    try:
+        key = secrets.load_api_key()
+    except secrets.KeyStoreError as error:
+        raise CliError(error.message, EXIT_AUTH) from None
+    if not key:
+        raise CliError(
+            f"No API key. Set {secrets.API_KEY_ENV}, or save your key in Runway Desktop's "
+            "Settings.", EXIT_AUTH)
+    return key
+
+
+def _is_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+async def _check_image(path: Path, context: Context) -> None:
+    """Refuse a bad image before anything is journaled (the engine prepares it again later)."""
+    try:
+        await images.prepare_image_async(path, paths.work_dir(context.data_dir))
+    except images.ImageRejected as error:
+        raise CliError(error.message, EXIT_INPUT) from None
+
+
+def _check_output_dir(folder: Path) -> Path:
+    folder = folder.expanduser().absolute()
+    if not folder.is_dir():
+        raise CliError(f"The output folder {folder} doesn't exist. Create it or choose another "
+                       "with --out.", EXIT_INPUT)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(f"Can't write to the output folder {folder}. Choose another with --out.",
+                       EXIT_INPUT)
+    return folder
+
+
+def exit_code_for_error(error: api.ApiError) -> int:
+    if isinstance(error, (api.AuthenticationError, api.PermissionDeniedError)):
+        return EXIT_AUTH
+    if isinstance(error, api.InsufficientCreditsError):
+        return EXIT_CREDITS
+    if isinstance(error, (api.InvalidRequestError, api.ValidationError)):
+        return EXIT_INPUT
+    return EXIT_NETWORK
+
+
+_EXIT_BY_ACTION = {
+    Action.OPEN_SETTINGS: EXIT_AUTH,
+    Action.BUY_CREDITS: EXIT_CREDITS,
+    Action.EDIT_INPUT: EXIT_INPUT,
+    Action.CHOOSE_FOLDER: EXIT_INPUT,
+    Action.RETRY: EXIT_NETWORK,
+}
+
+
+def exit_code_for(generation: Generation) -> int:
+    if generation.stage == Stage.FAILED:
+        return EXIT_FAILED
+    if generation.stage == Stage.ATTENTION:
+        return _EXIT_BY_ACTION.get(generation.action or Action.RETRY, EXIT_NETWORK)
+    return EXIT_OK
+
+
+def _report(rows: list[Generation], context: Context) -> int:
+    code = EXIT_OK
+    for generation in rows:
+        _print_generation(generation, context)
+        code = max(code, exit_code_for(generation))
+        if generation.stage in (Stage.FAILED, Stage.ATTENTION) and not context.json_output:
+            print(f"runway-desktop: {generation.error}", file=sys.stderr)
+    return code
+
+
+def as_json(generation: Generation) -> dict[str, object]:
+    return {
+        "id": generation.id,
+        "job_id": generation.job_id,
+        "status": generation.stage.value,
+        "credit_cost": generation.credit_cost,
+        "seed": generation.settings.seed,
+        "video_path": generation.video_path if generation.stage == Stage.DONE else None,
+        "error": generation.error,
+    }
+
+
+def _print_generation(generation: Generation, context: Context, always: bool = False) -> None:
+    if context.json_output:
+        print(json.dumps(as_json(generation)), flush=True)
+        return
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(generation.created_at))
+    if generation.stage == Stage.DONE and not always:
+        print(generation.video_path)
+        return
+    where = generation.video_path if generation.stage == Stage.DONE else generation.error or ""
+    print(f"#{generation.id}  {when}  {generation.stage.value:<11} "
+          f"{generation.settings.duration}s {generation.settings.aspect_ratio} "
+          f"seed {generation.settings.seed}  {generation.settings.prompt[:50]!r}  {where}")

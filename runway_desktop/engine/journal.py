@@ -1,0 +1,252 @@
+"""The journal: every generation as a SQLite row, committed before anything leaves the machine.
+
+One small module with explicit SQL. WAL mode so readers (the CLI's `jobs`, the window) never
+block the writer; `synchronous=FULL` because a row that names an idempotency key must survive a
+power cut.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+
+SCHEMA_VERSION = 2
+
+# Each entry upgrades the schema from version N-1 to N. Append only: never edit a shipped step.
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE generations (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        prompt          TEXT    NOT NULL,
+        duration        INTEGER NOT NULL,
+        aspect_ratio    TEXT    NOT NULL,
+        seed            INTEGER NOT NULL,
+        image_path      TEXT,
+        image_url       TEXT,
+        idempotency_key TEXT    NOT NULL UNIQUE,
+        stage           TEXT    NOT NULL,
+        created_at      REAL    NOT NULL,
+        updated_at      REAL    NOT NULL,
+        position        REAL    NOT NULL DEFAULT 0,
+        job_id          TEXT UNIQUE,
+        progress        INTEGER NOT NULL DEFAULT 0,
+        credit_cost     INTEGER,
+        error           TEXT,
+        action          TEXT,
+        uploaded_url    TEXT,
+        uploaded_at     REAL,
+        submitted_at    REAL,
+        finished_at     REAL,
+        video_url       TEXT,
+        video_path      TEXT,
+        thumbnail_path  TEXT
+    );
+    CREATE INDEX generations_stage ON generations(stage);
+    """,
+    2: """
+    ALTER TABLE generations ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE generations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    """,
+}
+
+_SETTINGS_FIELDS = ("prompt", "duration", "aspect_ratio", "seed", "image_path", "image_url")
+_RECORD_FIELDS = tuple(
+    f.name for f in dataclasses.fields(Generation) if f.name not in ("id", "settings")
+)
+_COLUMNS = ("id", *_SETTINGS_FIELDS, *_RECORD_FIELDS)
+
+
+class JournalError(Exception):
+    """The journal file can't be opened or written (disk full, permissions, a newer schema)."""
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise JournalError(f"Can't open the history database at {path}: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        current = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if current > SCHEMA_VERSION:
+            raise JournalError(
+                f"The history database was written by a newer Runway Desktop (schema {current}); "
+                "update the app to open it."
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            with self._transaction():
+                for statement in _split_sql(_MIGRATIONS[version]):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={version}")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def add(self, settings: GenerationSettings, *, stage: Stage = Stage.PENDING,
+            **fields: Any) -> Generation:
+        """Journal a new generation with a fresh idempotency key, last in the pending order."""
+        now = time.time()
+        with self._transaction():
+            next_position = self._db.execute(
+                "SELECT COALESCE(MAX(position), 0) + 1 FROM generations"
+            ).fetchone()[0]
+            values: dict[str, Any] = {
+                **{name: getattr(settings, name) for name in _SETTINGS_FIELDS},
+                "idempotency_key": str(uuid.uuid4()),
+                "stage": stage.value,
+                "created_at": now,
+                "updated_at": now,
+                "position": next_position,
+                **{k: _to_sql(v) for k, v in fields.items()},
+            }
+            names = ", ".join(values)
+            marks = ", ".join("?" for _ in values)
+            cursor = self._db.execute(
+                f"INSERT INTO generations ({names}) VALUES ({marks})", tuple(values.values())
+            )
+            row_id = cursor.lastrowid
+        assert row_id is not None
+        return self.require(row_id)
+
+    def update(self, generation_id: int, **fields: Any) -> Generation:
+        """Change fields of one row and commit at once."""
+        unknown = set(fields) - set(_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown journal fields: {sorted(unknown)}")
+        fields["updated_at"] = time.time()
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._transaction():
+            self._db.execute(
+                f"UPDATE generations SET {assignments} WHERE id = ?",
+                (*(_to_sql(v) for v in fields.values()), generation_id),
+            )
+        return self.require(generation_id)
+
+    def remove(self, generation_id: int) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM generations WHERE id = ?", (generation_id,))
+
+    def move_before(self, generation_id: int, before_id: int | None) -> Generation:
+        """Reorder pending work: put one row just before another (or last when None)."""
+        with self._transaction():
+            if before_id is None:
+                position = self._db.execute(
+                    "SELECT COALESCE(MAX(position), 0) + 1 FROM generations"
+                ).fetchone()[0]
+            else:
+                target = self._db.execute(
+                    "SELECT position FROM generations WHERE id = ?", (before_id,)
+                ).fetchone()
+                if target is None:
+                    raise KeyError(before_id)
+                previous = self._db.execute(
+                    "SELECT MAX(position) FROM generations WHERE position < ? AND id != ?",
+                    (target[0], generation_id),
+                ).fetchone()[0]
+                low = previous if previous is not None else target[0] - 1
+                position = (low + target[0]) / 2
+            self._db.execute(
+                "UPDATE generations SET position = ?, updated_at = ? WHERE id = ?",
+                (position, time.time(), generation_id),
+            )
+        return self.require(generation_id)
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get(self, generation_id: int) -> Generation | None:
+        row = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM generations WHERE id = ?", (generation_id,)
+        ).fetchone()
+        return _from_row(row) if row else None
+
+    def require(self, generation_id: int) -> Generation:
+        generation = self.get(generation_id)
+        if generation is None:
+            raise KeyError(generation_id)
+        return generation
+
+    def by_job_id(self, job_id: str) -> Generation | None:
+        row = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM generations WHERE job_id = ?", (job_id,)
+        ).fetchone()
+        return _from_row(row) if row else None
+
+    def all(self) -> list[Generation]:
+        """Every row, oldest first."""
+        return self._select("ORDER BY created_at, id")
+
+    def with_stages(self, stages: Iterable[Stage]) -> list[Generation]:
+        wanted = [s.value for s in stages]
+        marks = ", ".join("?" for _ in wanted)
+        return self._select(f"WHERE stage IN ({marks}) ORDER BY position, id", wanted)
+
+    def unfinished(self) -> list[Generation]:
+        return self.with_stages(s for s in Stage if not s.is_terminal)
+
+    def _select(self, clause: str, params: Iterable[Any] = ()) -> list[Generation]:
+        rows = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM generations {clause}", tuple(params)
+        ).fetchall()
+        return [_from_row(row) for row in rows]
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, so two processes never interleave half-written changes."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._db.execute("ROLLBACK")
+                raise JournalError(f"Can't save the history: {error}") from error
+        else:
+            self._db.execute("ROLLBACK")
+
+
+def _split_sql(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]
+
+
+def _to_sql(value: Any) -> Any:
+    if isinstance(value, (Stage, Action)):
+        return value.value
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _from_row(row: tuple[Any, ...]) -> Generation:
+    data = dict(zip(_COLUMNS, row, strict=True))
+    settings = GenerationSettings(**{name: data.pop(name) for name in _SETTINGS_FIELDS})
+    data["stage"] = Stage(data["stage"])
+    data["action"] = Action(data["action"]) if data["action"] else None
+    data["favourite"] = bool(data["favourite"])
+    return Generation(settings=settings, **data)

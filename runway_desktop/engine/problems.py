@@ -1,0 +1,62 @@
+"""Turn what went wrong into words and an action: the one place that decides how a failure reads.
+
+The api layer raises typed errors with a message already fit for a person; this module decides what
+the engine does with each: retry on its own, pause submission, or hand the generation to the person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runway_desktop import api
+from runway_desktop.engine.downloads import DiskFullError, DownloadError, OutputFolderError
+from runway_desktop.engine.events import Problem, ProblemKind
+from runway_desktop.engine.images import ImageRejected
+from runway_desktop.engine.records import Action
+
+
+@dataclass(frozen=True)
+class Verdict:
+    message: str
+    action: Action
+    retry_by_itself: bool  # transient: the engine tries again before bothering anyone
+    problem: Problem | None = None  # an engine-wide condition to show in the banner
+
+
+def judge(error: BaseException) -> Verdict:
+    """Decide what a failure means for a generation."""
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    if isinstance(error, api.InsufficientCreditsError):
+        return Verdict(message, Action.BUY_CREDITS, False,
+                       Problem(ProblemKind.CREDITS, message, Action.BUY_CREDITS))
+    if isinstance(error, (api.AuthenticationError, api.PermissionDeniedError)):
+        return Verdict(message, Action.OPEN_SETTINGS, False,
+                       Problem(ProblemKind.AUTH, message, Action.OPEN_SETTINGS))
+    if isinstance(error, api.RateLimitedError):
+        return Verdict(message, Action.RETRY, True,
+                       Problem(ProblemKind.RATE_LIMITED, message, None))
+    if isinstance(error, api.NetworkError):
+        return Verdict(message, Action.RETRY, True,
+                       Problem(ProblemKind.OFFLINE, message, Action.RETRY))
+    if isinstance(error, api.ApiError) and error.retryable:
+        return Verdict(message, Action.RETRY, True)
+    if isinstance(error, (api.InvalidRequestError, api.ValidationError, api.ConflictError,
+                          ImageRejected)):
+        return Verdict(message, Action.EDIT_INPUT, False)
+    if isinstance(error, DiskFullError):
+        return Verdict(message, Action.RETRY, False)
+    if isinstance(error, OutputFolderError):
+        return Verdict(message, Action.CHOOSE_FOLDER, False)
+    if isinstance(error, DownloadError):
+        return Verdict(message, Action.RETRY, error.retryable)
+    if isinstance(error, api.ApiError):
+        return Verdict(message, Action.RETRY, False)
+    if isinstance(error, OSError):
+        return Verdict(f"Couldn't read or write a file: {error.strerror or error}.",
+                       Action.RETRY, False)
+    return Verdict(
+        f"Something unexpected went wrong ({type(error).__name__}). "
+        "The generation is kept; press Retry. Details are in the log.",
+        Action.RETRY,
+        False,
+    )

@@ -1,0 +1,474 @@
+"""The engine: a persistent queue of generations, run with bounded concurrency.
+
+Slots: a generation holds one from PREPARING until the server finishes it, so no more than the
+team's `maxConcurrentJobs` are on the server at once; the rest wait locally, in `position` order.
+An auth or credits problem pauses submission (never polling or downloads) until it is fixed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import httpx
+
+from runway_desktop import __version__, api
+from runway_desktop.engine.events import (
+    AccountUpdated,
+    EngineEvent,
+    GenerationRemoved,
+    GenerationUpdated,
+    Problem,
+    ProblemChanged,
+    ProblemKind,
+)
+from runway_desktop.engine.journal import Journal
+from runway_desktop.engine.lifecycle import EngineConfig, Lifecycle, Thumbnailer
+from runway_desktop.engine.problems import Verdict
+from runway_desktop.engine.records import (
+    MAX_SEED,
+    Action,
+    Generation,
+    GenerationSettings,
+    Stage,
+)
+from runway_desktop.engine.retry import RateGate
+
+log = logging.getLogger(__name__)
+
+SLOT_STAGES = (Stage.PREPARING, Stage.UPLOADING, Stage.SUBMITTING, Stage.QUEUED, Stage.PROCESSING)
+# Stages a restart resumes on its own, without waiting for a slot: they already hold one.
+RESUMABLE_STAGES = (Stage.SUBMITTING, Stage.QUEUED, Stage.PROCESSING, Stage.DOWNLOADING)
+WAIT_FOR_PERSON_ACTIONS = (Action.OPEN_SETTINGS, Action.BUY_CREDITS)
+
+Listener = Callable[[EngineEvent], None]
+
+
+def random_seed() -> int:
+    return random.SystemRandom().randrange(MAX_SEED + 1)
+
+
+class Engine:
+    def __init__(
+        self,
+        journal: Journal,
+        config: EngineConfig,
+        api_key: str | None,
+        *,
+        thumbnailer: Thumbnailer | None = None,
+    ) -> None:
+        self.journal = journal
+        self.config = config
+        self._api_key = api_key
+        self._thumbnailer = thumbnailer
+        self._listeners: list[Listener] = []
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._gate = RateGate()
+        self._problem: Problem | None = None
+        self._account: api.Account | None = None
+        self._account_task: asyncio.Task[None] | None = None
+        self._running = False
+        self._client: api.ApiClient | None = None
+        self._cdn: httpx.AsyncClient | None = None
+        self._lifecycle: Lifecycle | None = None
+
+    # -- start and stop -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create the HTTP clients inside the running loop, recover unfinished work, begin."""
+        # The CDN client never carries the API key: it is a separate client with no auth at all.
+        self._cdn = httpx.AsyncClient(
+            timeout=httpx.Timeout(self.config.request_timeout, connect=15.0),
+            follow_redirects=True,
+            headers={"User-Agent": f"runway-desktop/{__version__}"},
+        )
+        self._make_client()
+        self._recover()
+        self._running = True
+        if self._api_key:
+            self.refresh_account_soon()
+        self._schedule()
+
+    async def stop(self) -> None:
+        """Stop following everything; the journal keeps it all for the next start."""
+        self._running = False
+        tasks = [*self._tasks.values()]
+        if self._account_task:
+            tasks.append(self._account_task)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._client:
+            await self._client.aclose()
+        if self._cdn:
+            await self._cdn.aclose()
+
+    def _make_client(self) -> None:
+        old = self._client
+        self._client = api.ApiClient(
+            self._api_key or "", self.config.base_url, timeout=self.config.request_timeout
+        )
+        self._lifecycle = Lifecycle(
+            self.journal, self.config, self._client, self._require_cdn(), self._gate,
+            update=self._update, on_problem=self._on_problem, on_success=self._on_success,
+            thumbnailer=self._thumbnailer,
+        )
+        if old is not None:
+            task = asyncio.ensure_future(old.aclose())
+            task.add_done_callback(lambda _t: None)
+
+    def _require_cdn(self) -> httpx.AsyncClient:
+        assert self._cdn is not None, "Engine.start() first"
+        return self._cdn
+
+    def _recover(self) -> None:
+        """After a crash: work that never reached the server is prepared again from scratch."""
+        for generation in self.journal.with_stages([Stage.PREPARING, Stage.UPLOADING]):
+            self._update(generation.id, stage=Stage.PENDING, progress=0)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, event: EngineEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken front end must not break the queue
+                log.exception("Engine listener failed on %s", type(event).__name__)
+
+    def _update(self, generation_id: int, **fields: object) -> Generation:
+        generation = self.journal.update(generation_id, **fields)
+        self._emit(GenerationUpdated(generation))
+        if "stage" in fields:
+            self._schedule()
+        return generation
+
+    # -- state the front ends read --------------------------------------------------------------
+
+    @property
+    def api_key(self) -> str | None:
+        return self._api_key
+
+    @property
+    def account(self) -> api.Account | None:
+        return self._account
+
+    @property
+    def problem(self) -> Problem | None:
+        return self._problem
+
+    def generations(self) -> list[Generation]:
+        return self.journal.all()
+
+    def get(self, generation_id: int) -> Generation | None:
+        return self.journal.get(generation_id)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    # -- what people ask for --------------------------------------------------------------------
+
+    def submit(self, settings: GenerationSettings) -> Generation:
+        """Validate, journal and queue one generation; bad settings raise before it is kept."""
+        validate(settings)
+        generation = self.journal.add(settings)
+        self._emit(GenerationUpdated(generation))
+        self._schedule()
+        return generation
+
+    def submit_many(self, settings: Iterable[GenerationSettings]) -> list[Generation]:
+        batch = list(settings)
+        for item in batch:
+            validate(item)
+        return [self.submit(item) for item in batch]
+
+    def cancel(self, generation_id: int) -> bool:
+        """Cancel work that has not reached the server (nothing is charged). False if too late."""
+        generation = self.journal.get(generation_id)
+        if generation is None or not generation.stage.is_local:
+            return False
+        task = self._tasks.pop(generation_id, None)
+        if task:
+            task.cancel()
+        self._update(generation_id, stage=Stage.CANCELLED, finished_at=time.time())
+        return True
+
+    def cancel_pending(self) -> int:
+        return sum(self.cancel(g.id) for g in self.journal.with_stages([Stage.PENDING]))
+
+    def stop_following(self, generation_id: int) -> None:
+        """There is no cancel endpoint: the server may still finish the job and charge it."""
+        generation = self.journal.require(generation_id)
+        if generation.stage.is_local:
+            self.cancel(generation_id)
+            return
+        task = self._tasks.pop(generation_id, None)
+        if task:
+            task.cancel()
+        self._update(
+            generation_id,
+            stage=Stage.ABANDONED,
+            finished_at=time.time(),
+            error="No longer followed. apiframe has no cancel, so the job may still finish "
+            "and be charged; import it later from your apiframe history.",
+            action=None,
+        )
+
+    def retry(self, generation_id: int) -> Generation:
+        """Carry on where it stopped; a failed job is tried again as a new job, same settings."""
+        generation = self.journal.require(generation_id)
+        if generation.stage == Stage.FAILED:
+            return self.submit(generation.settings)
+        if generation.stage in (Stage.ATTENTION, Stage.ABANDONED):
+            self._resume_row(generation)
+        return self.journal.require(generation_id)
+
+    def rerun_with_new_seed(self, generation_id: int) -> Generation:
+        generation = self.journal.require(generation_id)
+        return self.submit(generation.settings.with_seed(random_seed()))
+
+    def remove(self, generation_id: int, *, delete_file: bool = False) -> None:
+        generation = self.journal.get(generation_id)
+        if generation is None:
+            return
+        if generation.stage.is_on_server or generation.stage in (Stage.SUBMITTING,
+                                                                  Stage.DOWNLOADING):
+            self.stop_following(generation_id)
+        elif generation.stage.is_local:
+            self.cancel(generation_id)
+        if delete_file:
+            for path in (generation.video_path, generation.thumbnail_path):
+                if path:
+                    with contextlib.suppress(FileNotFoundError):
+                        Path(path).unlink()
+        self.journal.remove(generation_id)
+        self._emit(GenerationRemoved(generation_id))
+
+    def clear_finished(self) -> int:
+        """Remove finished items from the history (favourites stay; files stay on disk)."""
+        finished = [
+            g for g in self.journal.with_stages([Stage.DONE, Stage.FAILED, Stage.CANCELLED,
+                                                 Stage.ABANDONED])
+            if not g.favourite
+        ]
+        for generation in finished:
+            self.journal.remove(generation.id)
+            self._emit(GenerationRemoved(generation.id))
+        return len(finished)
+
+    def set_favourite(self, generation_id: int, favourite: bool) -> None:
+        self.journal.update(generation_id, favourite=favourite)
+        self._emit(GenerationUpdated(self.journal.require(generation_id)))
+
+    def move_before(self, generation_id: int, before_id: int | None) -> None:
+        """Reorder what still waits locally."""
+        if self.journal.require(generation_id).stage != Stage.PENDING:
+            return
+        self._emit(GenerationUpdated(self.journal.move_before(generation_id, before_id)))
+
+    def set_api_key(self, api_key: str | None) -> None:
+        """A new key (or none): new client, and paused work may go again."""
+        self._api_key = api_key
+        if self._running:
+            self._make_client()
+            self.resume()
+
+    def resume(self) -> None:
+        """The person fixed what paused submission (key, credits): send the waiting work."""
+        self._set_problem(None)
+        for generation in self.journal.with_stages([Stage.ATTENTION]):
+            if generation.action in WAIT_FOR_PERSON_ACTIONS:
+                self._resume_row(generation)
+        if self._api_key:
+            self.refresh_account_soon()
+        self._schedule()
+
+    def _resume_row(self, generation: Generation) -> None:
+        if generation.job_id:
+            stage = Stage.DOWNLOADING if generation.video_url else Stage.QUEUED
+        elif generation.submitted_at:
+            stage = Stage.SUBMITTING  # the POST may have landed: re-send the same body and key
+        else:
+            stage = Stage.PENDING
+        self._update(generation.id, stage=stage, error=None, action=None, finished_at=None,
+                     attempts=0)
+
+    # -- account --------------------------------------------------------------------------------
+
+    def refresh_account_soon(self) -> None:
+        """Fetch the balance in the background (after each generation, at start, on demand)."""
+        if not self._running or (self._account_task and not self._account_task.done()):
+            return
+        self._account_task = asyncio.ensure_future(self._refresh_account())
+
+    async def refresh_account(self) -> api.Account:
+        assert self._client is not None
+        await self._gate.wait()
+        account = await self._client.me()
+        self._account = account
+        self._emit(AccountUpdated(account))
+        return account
+
+    async def _refresh_account(self) -> None:
+        try:
+            account = await self.refresh_account()
+        except (api.AuthenticationError, api.PermissionDeniedError) as exc:
+            self._set_problem(Problem(ProblemKind.AUTH, exc.message, Action.OPEN_SETTINGS))
+            return
+        except api.ApiError as exc:
+            log.info("Couldn't refresh the balance: %s", exc.message)
+            return
+        problem = self._problem
+        if problem and problem.kind == ProblemKind.AUTH:
+            self.resume()  # the key works now
+        elif problem and problem.kind == ProblemKind.CREDITS:
+            waiting = self.journal.with_stages([Stage.ATTENTION, Stage.PENDING])
+            prices = [g.settings.price for g in waiting]
+            if prices and account.credits >= min(prices):
+                self.resume()
+        self._schedule()
+
+    async def import_remote_jobs(self) -> int:
+        """Bring in jobs made elsewhere with this key (`GET /v2/jobs`); download finished ones."""
+        assert self._client is not None
+        added = 0
+        async for job in self._client.iter_jobs():
+            if self.journal.by_job_id(job.id):
+                continue
+            settings = settings_from_job_input(job)
+            stage = {
+                api.JobStatus.COMPLETED: Stage.DOWNLOADING,
+                api.JobStatus.FAILED: Stage.FAILED,
+                api.JobStatus.CANCELLED: Stage.FAILED,
+                api.JobStatus.PROCESSING: Stage.PROCESSING,
+            }.get(job.status, Stage.QUEUED)
+            generation = self.journal.add(
+                settings, stage=stage, job_id=job.id, video_url=job.video_url,
+                credit_cost=job.credit_cost, error=job.error, progress=job.progress or 0,
+                submitted_at=job.created_at.timestamp() if job.created_at else time.time(),
+            )
+            self._emit(GenerationUpdated(generation))
+            added += 1
+        self._schedule()
+        return added
+
+    # -- scheduling -----------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if not self._running:
+            return
+        for generation in self.journal.with_stages(RESUMABLE_STAGES):
+            if generation.id not in self._tasks:
+                self._launch(generation.id)
+        if not self._api_key or (self._problem and self._problem.pauses_submission):
+            return
+        holding = len(self.journal.with_stages(SLOT_STAGES))
+        free = self._max_concurrent() - holding
+        for generation in self.journal.with_stages([Stage.PENDING]):
+            if free <= 0:
+                break
+            if generation.id not in self._tasks:
+                self._launch(generation.id)
+                free -= 1
+
+    def _max_concurrent(self) -> int:
+        if self._account and self._account.max_concurrent_jobs:
+            return self._account.max_concurrent_jobs
+        return self.config.default_max_concurrent
+
+    def _launch(self, generation_id: int) -> None:
+        assert self._lifecycle is not None
+        task = asyncio.ensure_future(self._lifecycle.drive(generation_id))
+        self._tasks[generation_id] = task
+        task.add_done_callback(lambda t, gid=generation_id: self._finished(gid, t))
+
+    def _finished(self, generation_id: int, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(generation_id) is task:
+            del self._tasks[generation_id]
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("Generation %s stopped unexpectedly", generation_id, exc_info=error)
+            with contextlib.suppress(Exception):
+                self._update(
+                    generation_id, stage=Stage.ATTENTION, action=Action.RETRY,
+                    error=f"Something unexpected went wrong ({type(error).__name__}). "
+                    "The generation is kept; press Retry. Details are in the log.",
+                )
+        generation = self.journal.get(generation_id)
+        if generation and generation.stage.is_terminal:
+            self.refresh_account_soon()
+        self._schedule()
+
+    # -- problems -------------------------------------------------------------------------------
+
+    def _on_problem(self, verdict: Verdict) -> None:
+        if verdict.problem:
+            self._set_problem(verdict.problem)
+
+    def _on_success(self) -> None:
+        """A request went through: transient banners (offline, rate limited) can go."""
+        if self._problem and not self._problem.pauses_submission:
+            self._set_problem(None)
+
+    def _set_problem(self, problem: Problem | None) -> None:
+        if problem != self._problem:
+            self._problem = problem
+            self._emit(ProblemChanged(problem))
+
+    async def wait_settled(self, generation_ids: Iterable[int]) -> list[Generation]:
+        """Until each generation is finished or needs the person (the CLI's `generate`)."""
+        ids = list(generation_ids)
+        settled = asyncio.Event()
+
+        def check(_event: EngineEvent | None = None) -> None:
+            rows = [self.journal.get(i) for i in ids]
+            if all(g is None or g.stage.is_terminal or g.stage == Stage.ATTENTION for g in rows):
+                settled.set()
+
+        unsubscribe = self.subscribe(check)
+        try:
+            check()
+            await settled.wait()
+        finally:
+            unsubscribe()
+        return [g for i in ids if (g := self.journal.get(i))]
+
+
+def validate(settings: GenerationSettings) -> None:
+    """Every rule the API checks, before anything is journaled (raises api.InvalidRequestError)."""
+    request = api.GenerateVideoRequest(
+        prompt=settings.prompt,
+        image=settings.image_url,
+        duration=settings.duration,
+        aspect_ratio=settings.aspect_ratio,
+        seed=settings.seed,
+    )
+    request.validate()
+    if settings.image_path and settings.image_url:
+        raise api.InvalidRequestError("Give either an image file or an image URL, not both.")
+
+
+def settings_from_job_input(job: api.Job) -> GenerationSettings:
+    """Rebuild settings for a job made elsewhere, from the `input` apiframe echoes back."""
+    data = job.input if isinstance(getattr(job, "input", None), dict) else {}
+    params = data.get("runwayParams") if isinstance(data.get("runwayParams"), dict) else {}
+    duration = params.get("duration", 5)
+    return GenerationSettings(
+        prompt=str(data.get("prompt") or f"(imported job {job.id[:8]})"),
+        duration=duration if duration in (5, 10) else 5,
+        aspect_ratio=str(params.get("aspect_ratio") or "16:9"),
+        seed=int(params.get("seed") or 0),
+        image_url=params.get("image") if isinstance(params.get("image"), str) else None,
+    )

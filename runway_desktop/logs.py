@@ -1,0 +1,53 @@
+"""Logging to a rotating file in the user log dir, with API keys redacted from every record."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+from runway_desktop.api.redact import redact_secrets
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites the final message (and any traceback text) so no key reaches a log file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_secrets(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_secrets(record.exc_text)
+        return True
+
+
+def setup_logging(folder: Path, *, verbose: bool = False, to_stderr: bool = False) -> Path | None:
+    """Configure the root logger once. Returns the log file, or None if it couldn't be created."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    redacting = RedactingFilter()
+    log_file: Path | None = folder / "runway-desktop.log"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        log_file = None
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(redacting)
+    root.addHandler(handler)
+    if to_stderr or verbose:
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        console.addFilter(redacting)
+        root.addHandler(console)
+    # httpx logs every request URL at INFO; keep those out of the user's log unless debugging.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    return log_file

@@ -1,0 +1,138 @@
+"""Shared fixtures: a running simulator, a private data dir, a real Secret Service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from runway_desktop.simulator import Simulator, SimulatorConfig
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parents[1]
+CLIPS = REPO / "resources" / "clips"
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test may read the developer's key, settings or history."""
+    monkeypatch.delenv("APIFRAME_API_KEY", raising=False)
+    monkeypatch.delenv("APIFRAME_BASE_URL", raising=False)
+    monkeypatch.setenv("RUNWAY_DESKTOP_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def simulator() -> Iterator[Simulator]:
+    """A fast simulator (a job completes in ~0.3 s) with the default test keys."""
+    with Simulator(SimulatorConfig(seconds_per_job=0.3, seed=1234)) as sim:
+        yield sim
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def output_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "videos"
+    path.mkdir()
+    return path
+
+
+def run(coroutine: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+    """Run a coroutine to completion on a fresh loop (pytest-asyncio is not used here)."""
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+class SecretServiceSession:
+    """A private D-Bus session bus with gnome-keyring's Secret Service, unlocked."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env: dict[str, str] = {}
+        self._daemons: list[int] = []
+
+    def start(self) -> None:
+        runtime = self.root / "runtime"
+        runtime.mkdir(mode=0o700, parents=True)
+        self.env = {
+            "XDG_DATA_HOME": str(self.root / "data"),
+            "XDG_RUNTIME_DIR": str(runtime),
+            "HOME": str(self.root),
+        }
+        env = {**os.environ, **self.env}
+        out = subprocess.run(
+            ["dbus-daemon", "--session", "--fork", "--nosyslog", "--print-address=1",
+             "--print-pid=1"],
+            env=env, capture_output=True, text=True, check=True, timeout=20,
+        ).stdout.split()
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = out[0]
+        self._daemons.append(int(out[1]))
+        env["DBUS_SESSION_BUS_ADDRESS"] = out[0]
+        # --unlock reads the login password from stdin; without it the collection can't be made.
+        result = subprocess.run(
+            ["gnome-keyring-daemon", "--unlock", "--components=secrets"],
+            input="test-password", env=env, capture_output=True, text=True, timeout=20,
+            check=True,
+        )
+        for line in result.stdout.splitlines():
+            if line.startswith("GNOME_KEYRING_CONTROL="):
+                self.env["GNOME_KEYRING_CONTROL"] = line.split("=", 1)[1]
+
+    def stop(self) -> None:
+        # gnome-keyring-daemon exits by itself once its session bus is gone.
+        for pid in self._daemons:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+
+@pytest.fixture(scope="session")
+def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretServiceSession]:
+    """A real Secret Service backend for keyring (Linux). Elsewhere the test is skipped."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the Secret Service backend exists on Linux only")
+    missing = [tool for tool in ("dbus-daemon", "gnome-keyring-daemon") if not shutil.which(tool)]
+    if missing:
+        pytest.fail(f"missing {missing}: scripts/test installs them (gnome-keyring, dbus)")
+    session = SecretServiceSession(tmp_path_factory.mktemp("keyring"))
+    session.start()
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+@pytest.fixture
+def keyring_backend(secret_service: SecretServiceSession,
+                    monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """keyring pointed at the test Secret Service; the stored key is removed afterwards."""
+    import keyring
+    from keyring.backends import SecretService
+
+    for name, value in secret_service.env.items():
+        monkeypatch.setenv(name, value)
+    previous = keyring.get_keyring()
+    backend = SecretService.Keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        from runway_desktop import secrets
+
+        secrets.delete_api_key()
+        keyring.set_keyring(previous)
