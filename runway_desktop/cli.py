@@ -1,5 +1,8 @@
 """The headless front end: the same engine as the window, driven from a terminal or a script.
 
+Pacing for scripts and tests: see `engine.lifecycle.timing_from_env` (RUNWAY_DESKTOP_POLL_SECONDS,
+RUNWAY_DESKTOP_RETRY_SECONDS).
+
 Exit codes: 0 done, 2 bad input, 3 API key problem, 4 not enough credits, 5 the job failed,
 6 network or server trouble. A person sees one line, never a traceback (the log has the details).
 """
@@ -21,7 +24,7 @@ from runway_desktop import api, paths, secrets, settings
 from runway_desktop.engine import images
 from runway_desktop.engine.events import EngineEvent, GenerationUpdated
 from runway_desktop.engine.journal import Journal, JournalError
-from runway_desktop.engine.lifecycle import EngineConfig
+from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.engine.scheduler import Engine, random_seed, validate
 from runway_desktop.logs import setup_logging
@@ -228,6 +231,7 @@ class _running_engine:
             output_dir=chosen,
             base_url=self.context.settings.effective_base_url(),
             create_output_parents=self.output_dir is None and not self.context.settings.output_dir,
+            **timing_from_env(os.environ),
         )
         try:
             self.engine = Engine(self.journal, config, self.api_key)

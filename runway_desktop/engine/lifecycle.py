@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +45,20 @@ class EngineConfig:
     default_max_concurrent: int = 4
     request_timeout: float = 60.0
     create_output_parents: bool = True  # False for a folder the person chose: don't invent paths
+
+
+def timing_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Pacing overrides for scripts and tests against the simulator, where a job takes 0.3 s.
+
+    `RUNWAY_DESKTOP_POLL_SECONDS` sets the first poll interval (the cap is 4× it);
+    `RUNWAY_DESKTOP_RETRY_SECONDS` sets the retry backoff base (the cap is 20× it).
+    """
+    overrides: dict[str, Any] = {}
+    if poll := environ.get("RUNWAY_DESKTOP_POLL_SECONDS"):
+        overrides["poll"] = PollSchedule(first=float(poll), cap=4 * float(poll))
+    if retry := environ.get("RUNWAY_DESKTOP_RETRY_SECONDS"):
+        overrides["backoff"] = Backoff(base=float(retry), cap=20 * float(retry))
+    return overrides
 
 
 class StopDriving(Exception):
@@ -225,7 +239,8 @@ class Lifecycle:
         try:
             folder.mkdir(parents=self.config.create_output_parents, exist_ok=True)
         except OSError as exc:
-            self._give_up(generation, judge(downloads.OutputFolderError.for_folder(folder, exc)))
+            log.info("Output folder %s unusable: %s", folder, exc)
+            self._give_up(generation, judge(downloads.OutputFolderError(folder)))
         created = datetime.fromtimestamp(generation.created_at, UTC).astimezone()
         name = downloads.video_filename(
             generation.settings.prompt, generation.job_id or "", created

@@ -204,7 +204,10 @@ class Engine:
         return True
 
     def cancel_pending(self) -> int:
-        return sum(self.cancel(g.id) for g in self.journal.with_stages([Stage.PENDING]))
+        """Cancel everything still waiting its turn (not yet picked up to run)."""
+        waiting = [g.id for g in self.journal.with_stages([Stage.PENDING])
+                   if g.id not in self._tasks]
+        return sum(self.cancel(gid) for gid in waiting)
 
     def stop_following(self, generation_id: int) -> None:
         """There is no cancel endpoint: the server may still finish the job and charge it."""
@@ -269,6 +272,10 @@ class Engine:
     def set_favourite(self, generation_id: int, favourite: bool) -> None:
         self.journal.update(generation_id, favourite=favourite)
         self._emit(GenerationUpdated(self.journal.require(generation_id)))
+
+    def attach_thumbnail(self, generation_id: int, thumbnail_path: str) -> None:
+        self._emit(GenerationUpdated(self.journal.update(generation_id,
+                                                         thumbnail_path=thumbnail_path)))
 
     def move_before(self, generation_id: int, before_id: int | None) -> None:
         """Reorder what still waits locally."""
@@ -372,14 +379,19 @@ class Engine:
                 self._launch(generation.id)
         if not self._api_key or (self._problem and self._problem.pauses_submission):
             return
-        holding = len(self.journal.with_stages(SLOT_STAGES))
-        free = self._max_concurrent() - holding
+        free = self._max_concurrent() - self._slots_in_use()
         for generation in self.journal.with_stages([Stage.PENDING]):
             if free <= 0:
                 break
             if generation.id not in self._tasks:
                 self._launch(generation.id)
                 free -= 1
+
+    def _slots_in_use(self) -> int:
+        """Rows between PREPARING and PROCESSING, plus tasks launched but not yet started."""
+        holding = {g.id for g in self.journal.with_stages(SLOT_STAGES)}
+        waiting = {g.id for g in self.journal.with_stages([Stage.PENDING])}
+        return len(holding | (waiting & self._tasks.keys()))
 
     def _max_concurrent(self) -> int:
         if self._account and self._account.max_concurrent_jobs:
@@ -448,14 +460,13 @@ class Engine:
 
 def validate(settings: GenerationSettings) -> None:
     """Every rule the API checks, before anything is journaled (raises api.InvalidRequestError)."""
-    request = api.GenerateVideoRequest(
+    api.GenerateVideoRequest(  # validates on construction
         prompt=settings.prompt,
         image=settings.image_url,
         duration=settings.duration,
         aspect_ratio=settings.aspect_ratio,
         seed=settings.seed,
     )
-    request.validate()
     if settings.image_path and settings.image_url:
         raise api.InvalidRequestError("Give either an image file or an image URL, not both.")
 
