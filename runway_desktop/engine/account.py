@@ -5,7 +5,7 @@ from __future__ import annotations
 from runway_desktop import api
 
 
-async def check_api_key(api_key: str, base_url: str, *, timeout: float = 20.0) -> api.Account:
+async def check_api_key(api_key: str, base_url: str, *, request_timeout: float = 20.0) -> api.Account:
     """The account behind `api_key`, or a typed api error saying why the key can't be used."""
     key = api_key.strip()
     if not key.startswith("afk_"):
@@ -13,5 +13,5 @@ async def check_api_key(api_key: str, base_url: str, *, timeout: float = 20.0) -
             "That doesn't look like an apiframe API key: keys start with “afk_”. "
             "Copy it again from your apiframe dashboard."
         )
-    async with api.ApiClient(key, base_url, timeout=timeout) as client:
+    async with api.ApiClient(key, base_url, timeout=request_timeout) as client:
         return await client.me()

@@ -1,0 +1,278 @@
+"""The async apiframe v2 client: one attempt per call, a typed error on failure.
+
+Retries, polling and backoff belong to the engine's scheduler; this module only speaks HTTP.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import AsyncIterator, Generator
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from runway_desktop import __version__
+
+from .errors import (
+    InvalidRequestError,
+    UnexpectedResponseError,
+    error_from_response,
+    error_from_transport,
+)
+from .models import (
+    Account,
+    GenerateVideoRequest,
+    Job,
+    JobAccepted,
+    JobPage,
+    JobStatus,
+    Upload,
+    validate_idempotency_key,
+)
+from .urls import DEFAULT_BASE_URL, Origin, is_loopback_host, normalize_base_url, origin_of
+
+USER_AGENT = f"runway-desktop/{__version__}"
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # apiframe's largest cap (video); images stop at 25 MB
+MAX_PAGE_SIZE = 100
+_MASKED_KEY = "afk_…(redacted)"
+
+
+class ApiKeyAuth(httpx.Auth):
+    """Adds `X-API-Key` only to requests for the API's own origin (scheme, host, port).
+
+    A CDN link, an upload URL or a redirect target on any other host never sees the key —
+    and a key someone set on such a request by hand is removed.
+    """
+
+    def __init__(self, api_key: str, base_url: str) -> None:
+        self._api_key = api_key
+        url = httpx.URL(base_url)
+        self._origin: Origin = origin_of(url.scheme, url.host, url.port)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._api_key and self._is_api_origin(request.url):
+            request.headers["X-API-Key"] = self._api_key
+        else:
+            request.headers.pop("X-API-Key", None)
+        yield request
+
+    def _is_api_origin(self, url: httpx.URL) -> bool:
+        return origin_of(url.scheme, url.host, url.port) == self._origin
+
+    def __repr__(self) -> str:
+        return f"ApiKeyAuth(origin={self._origin!r}, api_key={_MASKED_KEY!r})"
+
+
+def _checked_api_key(api_key: object) -> str:
+    if not isinstance(api_key, str):
+        raise InvalidRequestError("The API key must be text.", field="api_key")
+    key = api_key.strip()  # keys pasted from a browser often carry a newline
+    # A key with spaces or non-ASCII can't go in a header, and httpx's error would echo it.
+    if not all("!" <= ch <= "~" for ch in key):
+        raise InvalidRequestError(
+            "The API key contains spaces or characters a key can't have — paste it again "
+            "from the apiframe dashboard.",
+            field="api_key",
+        )
+    return key
+
+
+def _open_for_upload(path: Path) -> IO[bytes]:
+    # httpx reads an open file in 64 KiB chunks, so the file is streamed, never loaded whole.
+    return path.open("rb")
+
+
+class ApiClient:
+    """Async client for the apiframe v2 endpoints Runway Desktop uses.
+
+    Use as `async with ApiClient(key) as api: ...` or call `aclose()` when done.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout: float = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 10,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        try:
+            self._base_url = normalize_base_url(base_url)
+        except ValueError as exc:
+            raise InvalidRequestError(str(exc), field="base_url") from None
+        key = _checked_api_key(api_key)
+        loopback = is_loopback_host(urlsplit(self._base_url).hostname)
+        self._http = httpx.AsyncClient(
+            auth=ApiKeyAuth(key, self._base_url),
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,  # a redirect could lead the request (and key) elsewhere
+            transport=transport,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"User-Agent": user_agent, "Accept": "application/json"},
+            # System proxies must not capture traffic to the local simulator.
+            trust_env=not loopback,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def __repr__(self) -> str:
+        return f"ApiClient(base_url={self._base_url!r}, api_key={_MASKED_KEY!r})"
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    # -- endpoints -------------------------------------------------------------------------------
+
+    async def generate_video(
+        self, request: GenerateVideoRequest, *, idempotency_key: str
+    ) -> JobAccepted:
+        """Submit a job. Reuse the same `idempotency_key` when resending the same generation,
+        so a lost response can't create (and charge for) a second job."""
+        if not isinstance(request, GenerateVideoRequest):
+            raise InvalidRequestError(
+                "generate_video needs a GenerateVideoRequest.", field="request"
+            )
+        key = validate_idempotency_key(idempotency_key)
+        body = await self._request(
+            "POST",
+            "/v2/videos/generate",
+            json=request.to_json(),
+            headers={"Idempotency-Key": key},
+        )
+        return JobAccepted.from_json(body)
+
+    async def get_job(self, job_id: str) -> Job:
+        if not isinstance(job_id, str) or not job_id.strip():
+            raise InvalidRequestError("A job id is required.", field="job_id")
+        # Quote everything so an id like "../me" can't walk to another route.
+        body = await self._request("GET", f"/v2/jobs/{quote(job_id.strip(), safe='')}")
+        return Job.from_json(body)
+
+    async def list_jobs(
+        self,
+        *,
+        status: JobStatus | str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> JobPage:
+        """One page of the caller's jobs, newest first."""
+        params: dict[str, str | int] = {"limit": _checked_limit(limit)}
+        if status is not None:
+            params["status"] = _checked_status(status)
+        if cursor is not None:
+            if not isinstance(cursor, str) or not cursor:
+                raise InvalidRequestError(
+                    "The page cursor must be a non-empty string.", field="cursor"
+                )
+            params["cursor"] = cursor
+        return JobPage.from_json(await self._request("GET", "/v2/jobs", params=params))
+
+    async def iter_jobs(
+        self, *, status: JobStatus | str | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[Job]:
+        """Every job across all pages, following `nextCursor` until `hasMore` is false."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = await self.list_jobs(status=status, limit=page_size, cursor=cursor)
+            for job in page.jobs:
+                yield job
+            if not page.has_more or page.next_cursor is None:
+                return
+            if page.next_cursor in seen:  # a server bug must not become an endless loop
+                raise UnexpectedResponseError("apiframe repeated a page cursor; stopping.")
+            seen.add(page.next_cursor)
+            cursor = page.next_cursor
+
+    async def upload_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> Upload:
+        """Stream a local file to `POST /v2/uploads`; the returned `url` can be the image."""
+        path = Path(path)
+        try:
+            size = path.stat().st_size
+            if not path.is_file():
+                raise IsADirectoryError(21, "not a regular file")
+        except OSError as exc:
+            reason = exc.strerror or "it can't be read"
+            raise InvalidRequestError(f"Can't read {path.name}: {reason}.", field="file") from exc
+        if size == 0:
+            raise InvalidRequestError(f"{path.name} is empty.", field="file")
+        if size > MAX_UPLOAD_BYTES:
+            raise InvalidRequestError(
+                f"{path.name} is {size / 1_048_576:,.1f} MB; apiframe accepts at most "
+                f"{MAX_UPLOAD_BYTES // 1_048_576} MB.",
+                field="file",
+            )
+        name = filename or path.name
+        ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        try:
+            handle = _open_for_upload(path)
+        except OSError as exc:
+            reason = exc.strerror or "it can't be read"
+            raise InvalidRequestError(f"Can't read {path.name}: {reason}.", field="file") from exc
+        with handle:
+            body = await self._request("POST", "/v2/uploads", files={"file": (name, handle, ctype)})
+        return Upload.from_json(body)
+
+    async def me(self) -> Account:
+        """The key's user, team, plan and credit balance."""
+        return Account.from_json(await self._request("GET", "/v2/me"))
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One attempt; the decoded JSON body of a 2xx response, or a typed ApiError."""
+        try:
+            response = await self._http.request(method, self._base_url + path, **kwargs)
+        except httpx.RequestError as exc:
+            raise error_from_transport(exc) from exc
+        if not response.is_success:
+            raise error_from_response(response)
+        try:
+            return response.json()
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise UnexpectedResponseError(
+                f"apiframe sent a response this app can't read (HTTP {response.status_code}).",
+                status=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            ) from exc
+
+
+def _checked_limit(limit: object) -> int:
+    if isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit <= MAX_PAGE_SIZE:
+        return limit
+    raise InvalidRequestError(
+        f"The page size must be a whole number from 1 to {MAX_PAGE_SIZE}, not {limit!r}.",
+        field="limit",
+    )
+
+
+def _checked_status(status: JobStatus | str) -> str:
+    parsed = JobStatus.parse(status)
+    if parsed is JobStatus.UNKNOWN:
+        raise InvalidRequestError(f"Unknown job status filter {status!r}.", field="status")
+    return parsed.value

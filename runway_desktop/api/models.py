@@ -1,0 +1,340 @@
+"""Request and response value types of the apiframe v2 API, with validation and lenient parsing.
+
+Requests validate themselves on construction, so an invalid one can't exist. Responses are
+read leniently: unknown fields are ignored and odd values become None instead of crashing,
+because the server's schema drifts (see contract §12).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import InvalidRequestError, UnexpectedResponseError
+from .urls import image_url_problem
+
+MODEL = "runway-gen4-turbo"
+MAX_PROMPT_LENGTH = 1000  # Runway's promptText cap (apiframe accepts 4000 but Runway wouldn't)
+DURATIONS = (5, 10)
+DEFAULT_DURATION = 5
+PRICE_BY_DURATION = {5: 8, 10: 15}
+ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
+MAX_SEED = 2**32 - 1
+DEFAULT_MAX_CONCURRENT_JOBS = 10
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def prompt_length(text: str) -> int:
+    """Length as Runway counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _prompt_problem(prompt: object) -> str | None:
+    if not isinstance(prompt, str):
+        return f"The prompt must be text, not {type(prompt).__name__}."
+    if not prompt.strip():
+        return "The prompt is empty — describe the motion you want."
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError:
+        return "The prompt contains characters that can't be sent (broken surrogate pairs)."
+    length = prompt_length(prompt.strip())
+    if length > MAX_PROMPT_LENGTH:
+        return f"The prompt is {length:,} characters; the limit is {MAX_PROMPT_LENGTH:,}."
+    return None
+
+
+def _duration_problem(duration: object) -> str | None:
+    if duration is None or (_is_int(duration) and duration in DURATIONS):
+        return None
+    return f"The duration must be 5 or 10 seconds, not {duration!r}."
+
+
+def _aspect_ratio_problem(ratio: object) -> str | None:
+    if ratio is None or (isinstance(ratio, str) and ratio in ASPECT_RATIOS):
+        return None
+    return f"The aspect ratio must be one of {', '.join(ASPECT_RATIOS)}, not {ratio!r}."
+
+
+def _seed_problem(seed: object) -> str | None:
+    if seed is None or (isinstance(seed, int) and _is_int(seed) and 0 <= seed <= MAX_SEED):
+        return None
+    return f"The seed must be a whole number from 0 to {MAX_SEED:,}, not {seed!r}."
+
+
+def validate_idempotency_key(key: object) -> str:
+    """Return the key if it can go in the Idempotency-Key header, else raise."""
+    if not isinstance(key, str) or not key:
+        raise InvalidRequestError("An idempotency key is required.", field="idempotency_key")
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidRequestError(
+            f"The idempotency key is {len(key):,} characters; the limit is "
+            f"{MAX_IDEMPOTENCY_KEY_LENGTH}.",
+            field="idempotency_key",
+        )
+    if not all("!" <= ch <= "~" for ch in key):
+        raise InvalidRequestError(
+            "The idempotency key may only contain visible ASCII characters.",
+            field="idempotency_key",
+        )
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateVideoRequest:
+    """One runway-gen4-turbo generation. Unset optional fields are left out of the body so
+    apiframe's defaults apply. The prompt is stored trimmed."""
+
+    prompt: str
+    image: str | None = None
+    duration: int | None = None
+    aspect_ratio: str | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        checks = {
+            "prompt": _prompt_problem(self.prompt),
+            "image": None if self.image is None else image_url_problem(self.image),
+            "duration": _duration_problem(self.duration),
+            "aspect_ratio": _aspect_ratio_problem(self.aspect_ratio),
+            "seed": _seed_problem(self.seed),
+        }
+        problems = {name: text for name, text in checks.items() if text}
+        if problems:
+            raise InvalidRequestError.from_problems(problems)
+        object.__setattr__(self, "prompt", self.prompt.strip())
+        if self.aspect_ratio is not None:  # a StrEnum member becomes its plain value
+            object.__setattr__(self, "aspect_ratio", str(self.aspect_ratio))
+
+    @property
+    def effective_duration(self) -> int:
+        return DEFAULT_DURATION if self.duration is None else self.duration
+
+    @property
+    def price(self) -> int:
+        """Credits apiframe charges: 8 for 5 s, 15 for 10 s."""
+        return PRICE_BY_DURATION[self.effective_duration]
+
+    def to_json(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if self.image is not None:
+            params["image"] = self.image
+        if self.duration is not None:
+            params["duration"] = int(self.duration)
+        if self.aspect_ratio is not None:
+            params["aspect_ratio"] = self.aspect_ratio
+        if self.seed is not None:
+            params["seed"] = int(self.seed)
+        body: dict[str, Any] = {"prompt": self.prompt, "model": MODEL}
+        if params:
+            body["runwayParams"] = params
+        return body
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "QUEUED"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    UNKNOWN = "UNKNOWN"  # a status this client doesn't know yet; treat as still running
+
+    @classmethod
+    def parse(cls, value: object) -> JobStatus:
+        if isinstance(value, str):
+            try:
+                return cls(value.strip().upper())
+            except ValueError:
+                pass
+        return cls.UNKNOWN
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lenient readers
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    if _is_int(value):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def video_url_from_result(result: Any) -> str | None:
+    """`result` is a bare URL, `{"videoUrl": url}` or `{"videos": [url, ...]}` (contract §4.3)."""
+    if isinstance(result, str):
+        return result or None
+    if isinstance(result, Mapping):
+        for key in ("videoUrl", "video_url", "url"):
+            if isinstance(result.get(key), str) and result[key]:
+                return result[key]
+        videos = result.get("videos")
+        if isinstance(videos, list):
+            for item in videos:
+                url = video_url_from_result(item)
+                if url:
+                    return url
+    return None
+
+
+def _require_object(body: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(body, Mapping):
+        raise UnexpectedResponseError(f"apiframe sent an unreadable {what} (not a JSON object).")
+    return body
+
+
+def _require_str(body: Mapping[str, Any], key: str, what: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise UnexpectedResponseError(f"apiframe sent an unreadable {what} (no {key!r}).")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class JobAccepted:
+    job_id: str
+    status: JobStatus = JobStatus.QUEUED
+
+    @classmethod
+    def from_json(cls, body: Any) -> JobAccepted:
+        body = _require_object(body, "job receipt")
+        return cls(
+            job_id=_require_str(body, "jobId", "job receipt"),
+            status=JobStatus.parse(body.get("status", "QUEUED")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: str
+    status: JobStatus
+    model: str | None = None
+    progress: int | None = None
+    video_url: str | None = None
+    error: str | None = None
+    credit_cost: int | None = None
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    expired: bool = False
+    # The submitted body as apiframe echoes it (OAS-only, optional): lets a job made elsewhere
+    # be re-run with the same settings. Left out of equality and hashing (it is a dict).
+    input: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, body: Any) -> Job:
+        body = _require_object(body, "job")
+        progress = _int(body.get("progress"))
+        return cls(
+            id=_require_str(body, "id", "job"),
+            status=JobStatus.parse(body.get("status")),
+            model=_str(body.get("model")),
+            progress=None if progress is None else max(0, min(100, progress)),
+            video_url=video_url_from_result(body.get("result")),
+            error=_str(body.get("error")),
+            credit_cost=_int(body.get("creditCost")),
+            created_at=_datetime(body.get("createdAt")),
+            completed_at=_datetime(body.get("completedAt")),
+            expired=body.get("expired") is True,
+            input=dict(body["input"]) if isinstance(body.get("input"), Mapping) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    jobs: tuple[Job, ...]
+    next_cursor: str | None = None
+    has_more: bool = False
+
+    @classmethod
+    def from_json(cls, body: Any) -> JobPage:
+        body = _require_object(body, "job list")
+        raw_jobs = body.get("jobs")
+        if not isinstance(raw_jobs, list):
+            raise UnexpectedResponseError("apiframe sent an unreadable job list (no 'jobs').")
+        cursor = _str(body.get("nextCursor")) or None
+        return cls(
+            jobs=tuple(Job.from_json(item) for item in raw_jobs),
+            next_cursor=cursor,
+            # Older servers may omit hasMore: a cursor alone means there is more.
+            has_more=bool(body.get("hasMore", cursor is not None)) and cursor is not None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    id: str
+    url: str
+    kind: str | None = None  # image | video | audio
+    content_type: str | None = None
+    byte_size: int | None = None
+    expires_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, body: Any) -> Upload:
+        body = _require_object(body, "upload receipt")
+        return cls(
+            id=_require_str(body, "id", "upload receipt"),
+            url=_require_str(body, "url", "upload receipt"),
+            kind=_str(body.get("kind")),
+            content_type=_str(body.get("contentType")),
+            byte_size=_int(body.get("byteSize")),
+            expires_at=_datetime(body.get("expiresAt")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    user_email: str | None = None
+    role: str | None = None
+    team_name: str | None = None
+    plan: str | None = None
+    credits: int | None = None
+    max_concurrent_jobs: int = DEFAULT_MAX_CONCURRENT_JOBS
+    api_key_name: str | None = None
+
+    @classmethod
+    def from_json(cls, body: Any) -> Account:
+        body = _require_object(body, "account")
+        user, team, key = (_mapping(body.get(k)) for k in ("user", "team", "apiKey"))
+        max_jobs = _int(team.get("maxConcurrentJobs"))
+        return cls(
+            user_email=_str(user.get("email")),
+            role=_str(user.get("role")),
+            team_name=_str(team.get("name")),
+            plan=_str(team.get("plan")),
+            credits=_int(team.get("credits")),
+            max_concurrent_jobs=max_jobs
+            if max_jobs and max_jobs > 0
+            else DEFAULT_MAX_CONCURRENT_JOBS,
+            api_key_name=_str(key.get("name")),
+        )
