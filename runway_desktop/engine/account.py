@@ -5,7 +5,9 @@ from __future__ import annotations
 from runway_desktop import api
 
 
-async def check_api_key(api_key: str, base_url: str, *, request_timeout: float = 20.0) -> api.Account:
+async def check_api_key(
+    api_key: str, base_url: str, *, request_timeout: float = 20.0
+) -> api.Account:
     """The account behind `api_key`, or a typed api error saying why the key can't be used."""
     key = api_key.strip()
     if not key.startswith("afk_"):
