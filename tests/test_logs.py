@@ -27,4 +27,5 @@ def test_keys_are_redacted_from_messages_and_tracebacks(tmp_path: Path) -> None:
     assert log_file is not None
     text = log_file.read_text()
     assert "afk_secret_abcdef123456" not in text
-    assert "using key" in text and "boom with" in text
+    assert "using key" in text
+    assert "boom with" in text
