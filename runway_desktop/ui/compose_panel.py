@@ -1,0 +1,550 @@
+"""The compose side of the main window: start image, prompt, ratio, duration, seed, Generate."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+    QShortcut,
+    QValidator,
+)
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from runway_desktop.engine.records import (
+    ASPECT_RATIOS,
+    DURATIONS,
+    MAX_SEED,
+    PRICE_BY_DURATION,
+    GenerationSettings,
+)
+from runway_desktop.ui.aspect_buttons import AspectRatioPicker, ChoiceStrip
+from runway_desktop.ui.drop_zone import DropZone, error_text_color, is_web_url
+
+PROMPT_LIMIT = 1000
+
+
+class SeedValidator(QValidator):
+    """Digits only, 0..MAX_SEED (QSpinBox stops at 2**31 - 1, seeds go to 2**32 - 1)."""
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        if text == "":
+            return QValidator.State.Intermediate, text, pos
+        if not text.isdigit() or not text.isascii() or len(text) > len(str(MAX_SEED)):
+            return QValidator.State.Invalid, text, pos
+        if int(text) > MAX_SEED:
+            return QValidator.State.Invalid, text, pos
+        return QValidator.State.Acceptable, text, pos
+
+
+def _icon_canvas(dpr: float, size: int = 16) -> tuple[QPixmap, QPainter]:
+    pixmap = QPixmap(round(size * dpr), round(size * dpr))
+    pixmap.setDevicePixelRatio(dpr)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    return pixmap, painter
+
+
+def lock_icon(palette: QPalette, dpr: float = 1.0) -> QIcon:
+    """A padlock: closed when the button is checked, open when not."""
+    icon = QIcon()
+    for state, closed in ((QIcon.State.On, True), (QIcon.State.Off, False)):
+        for mode, group in (
+            (QIcon.Mode.Normal, QPalette.ColorGroup.Active),
+            (QIcon.Mode.Disabled, QPalette.ColorGroup.Disabled),
+        ):
+            pixmap, painter = _icon_canvas(dpr)
+            color = palette.color(group, QPalette.ColorRole.ButtonText)
+            painter.setPen(QPen(color, 1.6))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            shackle = QPainterPath()
+            shackle.moveTo(4.5, 8)
+            shackle.lineTo(4.5, 5.5)
+            shackle.arcTo(QRectF(4.5, 1.5, 7, 7), 180, -180)
+            shackle.lineTo(11.5, 8 if closed else 5.5)
+            if not closed:  # open: the shackle is lifted on one side
+                shackle.translate(0, -1.5)
+            painter.drawPath(shackle)
+            painter.setBrush(color)
+            painter.drawRoundedRect(QRectF(3, 8, 10, 7), 1.5, 1.5)
+            painter.end()
+            icon.addPixmap(pixmap, mode, state)
+    return icon
+
+
+def dice_icon(palette: QPalette, dpr: float = 1.0) -> QIcon:
+    icon = QIcon()
+    for mode, group in (
+        (QIcon.Mode.Normal, QPalette.ColorGroup.Active),
+        (QIcon.Mode.Disabled, QPalette.ColorGroup.Disabled),
+    ):
+        pixmap, painter = _icon_canvas(dpr)
+        color = palette.color(group, QPalette.ColorRole.ButtonText)
+        painter.setPen(QPen(color, 1.4))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(QRectF(1.5, 1.5, 13, 13), 3, 3)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        for x, y in ((5, 5), (8, 8), (11, 11), (11, 5), (5, 11)):
+            painter.drawEllipse(QPointF(x, y), 1.3, 1.3)
+        painter.end()
+        icon.addPixmap(pixmap, mode)
+    return icon
+
+
+class ComposePanel(QWidget):
+    """Everything the person chooses before pressing Generate.
+
+    Emits ``generate_requested(list[GenerationSettings])``: one item per start image (or one
+    text-only item). Prompt and images stay after Generate so the person can iterate.
+    """
+
+    generate_requested = Signal(list)
+
+    def __init__(self, cache_dir: str | os.PathLike[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rng = random.SystemRandom()
+        self._balance: int | None = None
+        self._external_enabled = True
+        self._external_reason = ""
+        self._busy_hint = ""
+        self.setAccessibleName(self.tr("Compose"))
+
+        # -- start image ------------------------------------------------------------------------
+        self.drop_zone = DropZone(cache_dir, self)
+        self.image_hint = QLabel(self.tr("Runway works best with a start image."), self)
+        self.image_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.image_hint.setWordWrap(True)
+
+        # -- prompt -----------------------------------------------------------------------------
+        self.prompt_label = QLabel(self.tr("&Prompt"), self)
+        self.prompt_edit = QPlainTextEdit(self)
+        self.prompt_edit.setPlaceholderText(
+            self.tr("Describe the motion: what moves, how, and what the camera does…")
+        )
+        self.prompt_edit.setTabChangesFocus(True)  # Tab leaves the box: keyboard users can move on
+        self.prompt_edit.setAccessibleName(self.tr("Prompt"))
+        self.prompt_edit.setToolTip(
+            self.tr("What should happen in the video (up to {limit} characters)").format(
+                limit=PROMPT_LIMIT
+            )
+        )
+        self.prompt_edit.setMinimumHeight(84)
+        self.prompt_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.prompt_label.setBuddy(self.prompt_edit)
+        self.counter_label = QLabel(self)
+        self.counter_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.counter_label.setAccessibleName(self.tr("Prompt length"))
+
+        # -- aspect ratio -------------------------------------------------------------------------
+        self.ratio_label = QLabel(self.tr("&Aspect ratio"), self)
+        self.aspect_picker = AspectRatioPicker(self, ASPECT_RATIOS)
+        self.ratio_label.setBuddy(self.aspect_picker)
+
+        # -- duration -----------------------------------------------------------------------------
+        self.duration_label = QLabel(self.tr("&Duration"), self)
+        self.duration_picker = ChoiceStrip(self)
+        self.duration_picker.setAccessibleName(self.tr("Duration"))
+        self.duration_picker.setToolTip(self.tr("Length of the video"))
+        for seconds in DURATIONS:
+            self.duration_picker.add_choice(
+                str(seconds),
+                self.tr("{seconds} s").format(seconds=seconds),
+                self.tr("{seconds} seconds · {price} credits").format(
+                    seconds=seconds, price=PRICE_BY_DURATION[seconds]
+                ),
+                self.tr("{seconds} seconds").format(seconds=seconds),
+            )
+        self.duration_label.setBuddy(self.duration_picker)
+
+        # -- seed -------------------------------------------------------------------------------
+        self.seed_label = QLabel(self.tr("&Seed"), self)
+        self.seed_edit = QLineEdit(self)
+        self.seed_edit.setValidator(SeedValidator(self.seed_edit))
+        self.seed_edit.setAccessibleName(self.tr("Seed"))
+        self.seed_edit.setToolTip(
+            self.tr(
+                "The same seed with the same settings gives a similar video (0 – {max})"
+            ).format(max=MAX_SEED)
+        )
+        self.seed_edit.setPlaceholderText(self.tr("random"))
+        self.seed_edit.setMaxLength(len(str(MAX_SEED)))
+        digits_width = self.seed_edit.fontMetrics().horizontalAdvance("8" * 11)
+        self.seed_edit.setMinimumWidth(digits_width + 12)
+        self.seed_label.setBuddy(self.seed_edit)
+        self.lock_button = QToolButton(self)
+        self.lock_button.setCheckable(True)
+        self.lock_button.setText(self.tr("Lock"))
+        self.lock_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.lock_button.setAccessibleName(self.tr("Lock seed"))
+        self.dice_button = QToolButton(self)
+        self.dice_button.setAccessibleName(self.tr("New seed"))
+        self.dice_button.setToolTip(self.tr("Draw a new random seed"))
+
+        # -- generate ---------------------------------------------------------------------------
+        self.generate_button = QPushButton(self)
+        self.generate_button.setAccessibleName(self.tr("Generate"))
+        self.generate_button.setMinimumHeight(40)
+        self.generate_button.setAutoDefault(False)
+        font = QFont(self.generate_button.font())
+        font.setBold(True)
+        self.generate_button.setFont(font)
+        self.status_label = QLabel(self)
+        self.status_label.setWordWrap(True)
+        self.status_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.status_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.status_label.setAccessibleName(self.tr("Generate status"))
+
+        self._build_layout()
+        self.setFocusProxy(self.prompt_edit)  # focusing the panel means "start typing a prompt"
+        self._set_seed(self._draw_seed())
+        self._refresh_icons()
+        self._apply_primary_palette()
+
+        # -- wiring -----------------------------------------------------------------------------
+        self.drop_zone.images_changed.connect(self._on_images_changed)
+        self.prompt_edit.textChanged.connect(self._refresh)
+        self.aspect_picker.changed.connect(self.drop_zone.set_aspect_ratio)
+        self.duration_picker.changed.connect(self._refresh)
+        self.seed_edit.textChanged.connect(self._refresh)
+        self.seed_edit.editingFinished.connect(self._on_seed_edited)
+        self.lock_button.toggled.connect(self._on_lock_toggled)
+        self.dice_button.clicked.connect(self.new_seed)
+        self.generate_button.clicked.connect(self.generate)
+        self._shortcuts = []
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.generate)
+            self._shortcuts.append(shortcut)
+
+        self.drop_zone.set_aspect_ratio(self.aspect_picker.value())
+        self._on_lock_toggled(False)
+        self._on_images_changed(self.drop_zone.images())
+
+    def _build_layout(self) -> None:
+        for label in (self.prompt_label, self.ratio_label, self.duration_label, self.seed_label):
+            font = QFont(label.font())
+            font.setBold(True)
+            label.setFont(font)
+
+        prompt_head = QHBoxLayout()
+        prompt_head.addWidget(self.prompt_label)
+        prompt_head.addStretch(1)
+        prompt_head.addWidget(self.counter_label)
+
+        seed_row = QHBoxLayout()
+        seed_row.setSpacing(4)
+        seed_row.addWidget(self.seed_edit, 1)
+        seed_row.addWidget(self.lock_button)
+        seed_row.addWidget(self.dice_button)
+
+        options = QGridLayout()
+        options.setHorizontalSpacing(16)
+        options.setVerticalSpacing(4)
+        options.addWidget(self.duration_label, 0, 0)
+        options.addWidget(self.seed_label, 0, 1)
+        options.addWidget(self.duration_picker, 1, 0)
+        options.addLayout(seed_row, 1, 1)
+        options.setColumnStretch(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setSpacing(6)
+        layout.addWidget(self.drop_zone, 3)
+        layout.addWidget(self.image_hint)
+        layout.addSpacing(6)
+        layout.addLayout(prompt_head)
+        layout.addWidget(self.prompt_edit, 2)
+        layout.addSpacing(6)
+        layout.addWidget(self.ratio_label)
+        layout.addWidget(self.aspect_picker)
+        layout.addSpacing(6)
+        layout.addLayout(options)
+        layout.addSpacing(10)
+        layout.addWidget(self.generate_button)
+        layout.addWidget(self.status_label)
+
+        # Logical keyboard order, top to bottom.
+        chain = [
+            self.drop_zone,
+            self.drop_zone.browse_button,
+            self.drop_zone.clear_button,
+            self.prompt_edit,
+            *self.aspect_picker.buttons(),
+            *self.duration_picker.buttons(),
+            self.seed_edit,
+            self.lock_button,
+            self.dice_button,
+            self.generate_button,
+        ]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    # -- public API -----------------------------------------------------------------------------
+    def settings(self) -> GenerationSettings:
+        """The current choices, with the first start image (if any)."""
+        images = self.drop_zone.images()
+        return self._settings_for(images[0] if images else None, self.seed())
+
+    def apply_settings(self, settings: GenerationSettings) -> None:
+        """Fill everything from an earlier generation, seed locked, to re-run or tweak it."""
+        self.prompt_edit.setPlainText(settings.prompt)
+        self.aspect_picker.set_value(settings.aspect_ratio)
+        self.duration_picker.set_value(str(settings.duration))
+        self._set_seed(settings.seed)
+        self.lock_button.setChecked(True)
+        source = settings.image_path or settings.image_url
+        self.drop_zone.set_images([source] if source else [])
+        self._refresh()
+
+    def set_balance(self, credits: int | None) -> None:
+        self._balance = credits
+        self._refresh()
+
+    def balance(self) -> int | None:
+        return self._balance
+
+    def set_busy_hint(self, text: str) -> None:
+        self._busy_hint = text
+        self._refresh()
+
+    def set_generate_enabled(self, enabled: bool, reason: str = "") -> None:
+        """Let the window block Generate (e.g. no API key yet), saying why."""
+        self._external_enabled = enabled
+        self._external_reason = reason
+        self._refresh()
+
+    def seed(self) -> int:
+        text = self.seed_edit.text()
+        return int(text) if text.isdigit() else 0
+
+    def seed_locked(self) -> bool:
+        return self.lock_button.isChecked()
+
+    def set_seed_locked(self, locked: bool) -> None:
+        self.lock_button.setChecked(locked)
+
+    def new_seed(self) -> None:
+        self._set_seed(self._draw_seed())
+
+    def duration(self) -> int:
+        return int(self.duration_picker.value())
+
+    def total_price(self) -> int:
+        return PRICE_BY_DURATION[self.duration()] * self._item_count()
+
+    def generate_block_reason(self) -> str:
+        """Why Generate is disabled now ("" when it is enabled)."""
+        if not self._external_enabled:
+            return self._external_reason or self.tr("Generating is not available right now.")
+        prompt = self.prompt_edit.toPlainText().strip()
+        if not prompt:
+            return self.tr("Write a prompt first.")
+        if len(prompt) > PROMPT_LIMIT:
+            return self.tr("The prompt is {over} characters too long (limit {limit}).").format(
+                over=len(prompt) - PROMPT_LIMIT, limit=PROMPT_LIMIT
+            )
+        if not self.seed_edit.hasAcceptableInput():
+            return self.tr("Enter a seed from 0 to {max}.").format(max=MAX_SEED)
+        total = self.total_price()
+        if self._balance is not None and self._balance < total:
+            return self.tr("Not enough credits: this needs {need}, you have {have}.").format(
+                need=self._number(total), have=self._number(self._balance)
+            )
+        return ""
+
+    def generate(self) -> None:
+        """Emit one settings item per start image; prompt and images stay for iterating."""
+        if self.generate_block_reason():
+            return
+        images: list[str | None] = list(self.drop_zone.images()) or [None]
+        first_seed = self.seed()
+        if self.seed_locked():
+            seeds = [first_seed] * len(images)
+        else:
+            # The first item uses the seed on screen; the others get distinct fresh seeds.
+            seeds = [first_seed]
+            while len(seeds) < len(images):
+                seed = self._draw_seed()
+                if seed not in seeds:
+                    seeds.append(seed)
+        items = [
+            self._settings_for(source, seed) for source, seed in zip(images, seeds, strict=True)
+        ]
+        self.generate_requested.emit(items)
+        if not self.seed_locked():
+            self.new_seed()
+
+    def state(self) -> dict[str, Any]:
+        """Plain values the window keeps in QSettings between runs."""
+        return {
+            "aspect_ratio": self.aspect_picker.value(),
+            "duration": self.duration(),
+            "seed_locked": self.seed_locked(),
+            "seed": self.seed(),
+        }
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Tolerant of missing keys and of QSettings' strings ("true", "10")."""
+        ratio = str(state.get("aspect_ratio", ""))
+        if ratio in ASPECT_RATIOS:
+            self.aspect_picker.set_value(ratio)
+        duration = _to_int(state.get("duration"))
+        if duration in DURATIONS:
+            self.duration_picker.set_value(str(duration))
+        locked = _to_bool(state.get("seed_locked", False))
+        seed = _to_int(state.get("seed"))
+        if locked and seed is not None and 0 <= seed <= MAX_SEED:
+            self._set_seed(seed)
+        self.lock_button.setChecked(locked)
+        self._refresh()
+
+    # -- internals ----------------------------------------------------------------------------
+    def _settings_for(self, source: str | None, seed: int) -> GenerationSettings:
+        url = source if source and is_web_url(source) else None
+        return GenerationSettings(
+            prompt=self.prompt_edit.toPlainText().strip(),
+            duration=self.duration(),
+            aspect_ratio=self.aspect_picker.value(),
+            seed=seed,
+            image_path=None if url else source,
+            image_url=url,
+        )
+
+    def _draw_seed(self) -> int:
+        return self._rng.randrange(MAX_SEED + 1)
+
+    def _set_seed(self, seed: int) -> None:
+        self.seed_edit.setText(str(seed))
+
+    def _item_count(self) -> int:
+        return max(1, len(self.drop_zone.images()))
+
+    def _number(self, value: int) -> str:
+        return self.locale().toString(value)
+
+    def _on_seed_edited(self) -> None:
+        if not self.seed_edit.text():
+            self.new_seed()  # an emptied field means "any seed"
+
+    def _on_lock_toggled(self, locked: bool) -> None:
+        self.lock_button.setToolTip(
+            self.tr("Seed locked: every Generate uses this seed. Click to unlock.")
+            if locked
+            else self.tr("Seed unlocked: a new random seed is drawn after each Generate.")
+        )
+        self._refresh()
+
+    def _on_images_changed(self, images: list[str]) -> None:
+        self.image_hint.setVisible(not images)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        prompt_length = len(self.prompt_edit.toPlainText().strip())
+        self.counter_label.setText(
+            self.tr("{count} / {limit}").format(
+                count=self._number(prompt_length), limit=self._number(PROMPT_LIMIT)
+            )
+        )
+        counter_palette = self.counter_label.palette()
+        counter_palette.setColor(
+            QPalette.ColorRole.WindowText,
+            error_text_color(self.palette())
+            if prompt_length > PROMPT_LIMIT
+            else self.palette().color(QPalette.ColorRole.PlaceholderText),
+        )
+        self.counter_label.setPalette(counter_palette)
+
+        count = self._item_count()
+        total = self.total_price()
+        if count > 1:
+            text = self.tr("Generate {count} · {price} credits").format(
+                count=count, price=self._number(total)
+            )
+        else:
+            text = self.tr("Generate · {price} credits").format(price=self._number(total))
+        if self._balance is not None and self._balance >= total:
+            text += " · " + self.tr("{left} left").format(left=self._number(self._balance - total))
+        self.generate_button.setText(text)
+
+        reason = self.generate_block_reason()
+        self.generate_button.setEnabled(not reason)
+        self.generate_button.setToolTip(reason or self.tr("Start the generation (Ctrl+Enter)"))
+        self.status_label.setText(reason or self._busy_hint)
+        self.status_label.setVisible(bool(reason or self._busy_hint))
+        status_palette = self.status_label.palette()
+        status_palette.setColor(
+            QPalette.ColorRole.WindowText,
+            error_text_color(self.palette())
+            if reason and self._balance is not None and self._balance < total
+            else self.palette().color(QPalette.ColorRole.PlaceholderText),
+        )
+        self.status_label.setPalette(status_palette)
+
+    def _refresh_icons(self) -> None:
+        dpr = self.devicePixelRatioF()
+        self.lock_button.setIcon(lock_icon(self.palette(), dpr))
+        self.dice_button.setIcon(dice_icon(self.palette(), dpr))
+
+    def _apply_primary_palette(self) -> None:
+        # Generate is the one primary action: give it the theme's highlight colours.
+        base = self.palette()
+        palette = self.generate_button.palette()
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            palette.setColor(
+                group, QPalette.ColorRole.Button, base.color(group, QPalette.ColorRole.Highlight)
+            )
+            palette.setColor(
+                group,
+                QPalette.ColorRole.ButtonText,
+                base.color(group, QPalette.ColorRole.HighlightedText),
+            )
+        disabled = QColor(base.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button))
+        palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, disabled)
+        self.generate_button.setPalette(palette)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._refresh_icons()
+            self._apply_primary_palette()
+            self._refresh()
+        super().changeEvent(event)
+
+
+def _to_int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _to_bool(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)

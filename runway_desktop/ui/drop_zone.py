@@ -1,0 +1,801 @@
+"""The start-image drop zone: drag and drop, browse, paste; preview with the aspect-ratio frame."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QDateTime,
+    QEvent,
+    QMimeData,
+    QObject,
+    QRectF,
+    QSize,
+    Qt,
+    QThreadPool,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFont,
+    QGuiApplication,
+    QImage,
+    QImageIOHandler,
+    QImageReader,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+# Runway refuses start images outside these width/height ratios.
+MIN_RATIO = 0.5
+MAX_RATIO = 2.0
+MESSAGE_TIMEOUT_MS = 6000
+# Long edge of the decoded preview: enough for a sharp sidebar on a 2x screen, cheap to decode.
+PREVIEW_EDGE = 1200
+IMAGE_FILTER = "*.png *.jpg *.jpeg *.webp"
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("DropZone", text)
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The image format from a file's first bytes (PNG, JPEG or WebP), else None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def oriented_size(reader: QImageReader) -> QSize:
+    """The size as it will be shown, after the EXIF orientation is applied."""
+    size = reader.size()
+    if (
+        size.isValid()
+        and reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90
+    ):
+        return size.transposed()
+    return size
+
+
+@dataclass(frozen=True)
+class ImageCheck:
+    """The result of the cheap synchronous check of a local image file."""
+
+    size: QSize | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+def check_image_file(path: str | os.PathLike[str]) -> ImageCheck:
+    """Cheap checks that run in the drop handler: no full decode, only headers."""
+    file = Path(path)
+    name = file.name or str(file)
+    try:
+        if file.is_dir():
+            return ImageCheck(reason=_tr("“{name}” is a folder, not an image.").format(name=name))
+        stat = file.stat()
+        if stat.st_size == 0:
+            return ImageCheck(reason=_tr("“{name}” is an empty file.").format(name=name))
+        with file.open("rb") as handle:
+            head = handle.read(16)
+    except FileNotFoundError:
+        return ImageCheck(reason=_tr("“{name}” could not be found.").format(name=name))
+    except OSError as error:
+        return ImageCheck(
+            reason=_tr("“{name}” could not be opened: {error}").format(
+                name=name, error=error.strerror or error
+            )
+        )
+    if sniff_format(head) is None:
+        return ImageCheck(
+            reason=_tr("“{name}” is not a PNG, JPEG or WebP image.").format(name=name)
+        )
+    reader = QImageReader(str(file))
+    reader.setAutoTransform(True)
+    size = oriented_size(reader)
+    if not size.isValid() or size.isEmpty():
+        return ImageCheck(reason=_tr("“{name}” could not be read as an image.").format(name=name))
+    ratio = size.width() / size.height()
+    if not MIN_RATIO <= ratio <= MAX_RATIO:
+        return ImageCheck(
+            size=size,
+            reason=_tr(
+                "“{name}” is {w} × {h}: its width/height ratio {ratio} is outside the "
+                "0.5 – 2 range Runway accepts. Crop it first."
+            ).format(name=name, w=size.width(), h=size.height(), ratio=f"{ratio:.2f}"),
+        )
+    return ImageCheck(size=size)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def classify_url(url: QUrl) -> tuple[str | None, str | None]:
+    """(source, None) for a usable local file path or web image URL, else (None, reason)."""
+    if url.isLocalFile():
+        return url.toLocalFile(), None
+    scheme = url.scheme().lower()
+    shown = url.toDisplayString()
+    if scheme in ("http", "https") and url.isValid() and url.host():
+        if scheme == "https" or _is_loopback(url.host()):
+            return url.toString(QUrl.ComponentFormattingOption.FullyEncoded), None
+        return None, _tr("Only secure (https) image links are accepted, not “{url}”.").format(
+            url=shown
+        )
+    return None, _tr("“{url}” is not an image file or an https link.").format(url=shown)
+
+
+def error_text_color(palette: QPalette) -> QColor:
+    """A red that reads well on this palette's window colour (light or dark theme)."""
+    window = palette.color(QPalette.ColorRole.Window)
+    dark_theme = window.lightnessF() < 0.5
+    return QColor.fromHslF(0.0, 0.75, 0.68 if dark_theme else 0.40)
+
+
+def shade_color(palette: QPalette) -> QColor:
+    """The darkest colour of the palette: for dimming and letterboxing in any theme."""
+    roles = (
+        QPalette.ColorRole.Shadow,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.Window,
+        QPalette.ColorRole.Base,
+    )
+    return QColor(min((palette.color(role) for role in roles), key=QColor.lightnessF))
+
+
+def is_web_url(source: str) -> bool:
+    return source.startswith(("https://", "http://"))
+
+
+class _PreviewSignals(QObject):
+    loaded = Signal(int, object)  # token, QImage
+
+
+class _Badge(QLabel):
+    """A small rounded "+N more" pill in the theme's highlight colours."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        font = QFont(self.font())
+        font.setBold(True)
+        self.setFont(font)
+        self.setContentsMargins(9, 2, 9, 2)
+        self.setForegroundRole(QPalette.ColorRole.HighlightedText)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.palette().color(QPalette.ColorRole.Highlight))
+        radius = self.height() / 2
+        painter.drawRoundedRect(QRectF(self.rect()), radius, radius)
+        painter.end()
+        super().paintEvent(event)
+
+
+class _ImageCanvas(QWidget):
+    """Paints the preview scaled to fit, the aspect-ratio crop frame, or the empty hint."""
+
+    clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image: QImage | None = None
+        self.image_size = QSize()
+        self.url_text = ""
+        self.aspect_ratio = "16:9"
+        self.drag_active = False
+        self.setMinimumSize(220, 150)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_Hover)
+        self.badge = _Badge(self)
+        self.badge.hide()
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 220)
+
+    def has_content(self) -> bool:
+        return self.image is not None or bool(self.url_text) or self.image_size.isValid()
+
+    def image_rect(self) -> QRectF:
+        """Where the image is drawn: scaled to fit, centred, inside a small margin."""
+        area = QRectF(self.rect()).adjusted(10, 10, -10, -10)
+        size = self.image_size if self.image_size.isValid() else QSize(16, 9)
+        scale = min(area.width() / size.width(), area.height() / size.height())
+        w, h = size.width() * scale, size.height() * scale
+        return QRectF(area.center().x() - w / 2, area.center().y() - h / 2, w, h)
+
+    def crop_rect(self) -> QRectF:
+        """The centre crop the chosen aspect ratio keeps from the drawn image."""
+        target = self.image_rect()
+        rw, rh = (float(part) for part in self.aspect_ratio.split(":"))
+        ratio = rw / rh
+        if target.width() / target.height() > ratio:
+            w, h = target.height() * ratio, target.height()
+        else:
+            w, h = target.width(), target.width() / ratio
+        return QRectF(target.center().x() - w / 2, target.center().y() - h / 2, w, h)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._place_badge()
+        super().resizeEvent(event)
+
+    def _place_badge(self) -> None:
+        self.badge.adjustSize()
+        self.badge.move(self.width() - self.badge.width() - 16, 16)
+
+    def set_badge(self, text: str) -> None:
+        self.badge.setText(text)
+        self.badge.setVisible(bool(text))
+        self._place_badge()
+        self.badge.raise_()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        palette = self.palette()
+        frame = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        painter.setBrush(palette.color(QPalette.ColorRole.Base))
+        border = QColor(palette.color(QPalette.ColorRole.Mid))
+        pen = QPen(border, 1.2, Qt.PenStyle.DashLine)
+        if self.drag_active or (self.parentWidget() and self.parentWidget().hasFocus()):
+            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2.0, Qt.PenStyle.DashLine)
+        if self.has_content():
+            pen.setStyle(Qt.PenStyle.SolidLine)
+        painter.setPen(pen)
+        painter.drawRoundedRect(frame, 8, 8)
+        if self.drag_active:
+            wash = QColor(palette.color(QPalette.ColorRole.Highlight))
+            wash.setAlphaF(0.10)
+            painter.fillRect(frame.adjusted(2, 2, -2, -2), wash)
+        if self.image is not None or self.image_size.isValid():
+            self._paint_image(painter, palette)
+        elif self.url_text:
+            self._paint_url(painter, palette)
+        else:
+            self._paint_empty(painter, palette)
+        painter.end()
+
+    def _paint_image(self, painter: QPainter, palette: QPalette) -> None:
+        target = self.image_rect()
+        if self.image is not None:
+            painter.drawImage(target, self.image)
+        else:  # still decoding: a quiet placeholder of the right shape
+            shade = QColor(palette.color(QPalette.ColorRole.Mid))
+            shade.setAlphaF(0.25)
+            painter.fillRect(target, shade)
+        crop = self.crop_rect()
+        # Dim what the chosen ratio cuts away.
+        dim = shade_color(palette)
+        dim.setAlphaF(0.6)
+        outside = QPainterPath()
+        outside.addRect(target)
+        inner = QPainterPath()
+        inner.addRect(crop)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(dim)
+        painter.drawPath(outside.subtracted(inner))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1.5))
+        painter.drawRect(crop.adjusted(0.75, 0.75, -0.75, -0.75))
+        # The ratio as a small tag in the frame's corner.
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        tag = QRectF(
+            crop.left() + 4,
+            crop.top() + 4,
+            metrics.horizontalAdvance(self.aspect_ratio) + 10,
+            metrics.height() + 2,
+        )
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
+        painter.drawRoundedRect(tag, 4, 4)
+        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText))
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, self.aspect_ratio)
+
+    def _paint_url(self, painter: QPainter, palette: QPalette) -> None:
+        area = QRectF(self.rect()).adjusted(20, 20, -20, -20)
+        title_font = QFont(self.font())
+        title_font.setBold(True)
+        painter.setFont(title_font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        title_rect = QRectF(area.left(), area.center().y() - 24, area.width(), 22)
+        painter.drawText(title_rect, Qt.AlignmentFlag.AlignCenter, _tr("Image link"))
+        painter.setFont(self.font())
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        elided = painter.fontMetrics().elidedText(
+            self.url_text, Qt.TextElideMode.ElideMiddle, int(area.width())
+        )
+        url_rect = QRectF(area.left(), area.center().y(), area.width(), 22)
+        painter.drawText(url_rect, Qt.AlignmentFlag.AlignCenter, elided)
+
+    def _paint_empty(self, painter: QPainter, palette: QPalette) -> None:
+        area = QRectF(self.rect()).adjusted(16, 16, -16, -16)
+        # A simple "picture" glyph drawn from palette colours.
+        glyph = QRectF(area.center().x() - 22, area.center().y() - 46, 44, 34)
+        muted = palette.color(QPalette.ColorRole.PlaceholderText)
+        painter.setPen(QPen(muted, 1.6))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(glyph, 4, 4)
+        painter.drawEllipse(QRectF(glyph.left() + 8, glyph.top() + 7, 7, 7))
+        mountain = QPainterPath()
+        mountain.moveTo(glyph.left() + 4, glyph.bottom() - 4)
+        mountain.lineTo(glyph.left() + 17, glyph.top() + 16)
+        mountain.lineTo(glyph.left() + 26, glyph.top() + 24)
+        mountain.lineTo(glyph.left() + 31, glyph.top() + 19)
+        mountain.lineTo(glyph.right() - 4, glyph.bottom() - 4)
+        painter.drawPath(mountain)
+        title_font = QFont(self.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.1)
+        title_font.setBold(True)
+        painter.setFont(title_font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        title = QRectF(area.left(), glyph.bottom() + 8, area.width(), 24)
+        painter.drawText(title, Qt.AlignmentFlag.AlignCenter, _tr("Drop a start image here"))
+        painter.setFont(self.font())
+        painter.setPen(muted)
+        sub = QRectF(area.left(), title.bottom() + 2, area.width(), 40)
+        painter.drawText(
+            sub,
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+            _tr("PNG, JPEG or WebP · paste with Ctrl+V · or click to browse"),
+        )
+
+
+class DropZone(QFrame):
+    """Takes start images from drops, the file dialog and the clipboard.
+
+    Holds a list of sources (local path or https URL strings); new input replaces the
+    list. Invalid input is refused here, with the reason shown inline for a few seconds.
+    """
+
+    images_changed = Signal(list)
+
+    def __init__(self, cache_dir: str | os.PathLike[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._cache_dir = Path(cache_dir)
+        self._sources: list[str] = []
+        self._aspect_ratio = "16:9"
+        self._load_token = 0
+        self._dialog: QFileDialog | None = None
+        self._last_dir = ""
+        # No parent on purpose: a decode still running on a pool thread keeps it alive
+        # through its closure even if the zone is destroyed first.
+        self._preview_signals = _PreviewSignals()
+        self._preview_signals.loaded.connect(self._on_preview_loaded)
+
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAccessibleName(self.tr("Start image"))
+        self.setAccessibleDescription(
+            self.tr("Drop, paste (Ctrl+V) or browse for a PNG, JPEG or WebP start image.")
+        )
+        self.setToolTip(
+            self.tr("Drop images or https image links here, paste with Ctrl+V, or click to browse")
+        )
+
+        self.canvas = _ImageCanvas(self)
+        self.canvas.clicked.connect(self._on_canvas_clicked)
+        self.badge_label = self.canvas.badge
+
+        self.name_label = QLabel(self)
+        self.name_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.size_label = QLabel(self)
+        self.size_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.size_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.size_label.setAccessibleName(self.tr("Image size"))
+
+        self.browse_button = QToolButton(self)
+        self.browse_button.setText(self.tr("Browse…"))
+        self.browse_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.browse_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon))
+        self.browse_button.setAccessibleName(self.tr("Browse for images"))
+        self.browse_button.setToolTip(self.tr("Choose one or more image files"))
+        self.browse_button.clicked.connect(self.browse)
+
+        self.clear_button = QToolButton(self)
+        self.clear_button.setText("×")
+        self.clear_button.setAccessibleName(self.tr("Remove images"))
+        self.clear_button.setToolTip(self.tr("Remove the start image(s)"))
+        self.clear_button.clicked.connect(self.clear)
+
+        self.message_label = QLabel(self)
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.message_label.setAccessibleName(self.tr("Image problem"))
+        self.message_label.hide()
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.setInterval(MESSAGE_TIMEOUT_MS)
+        self._message_timer.timeout.connect(self.message_label.hide)
+        self._apply_message_palette()
+
+        info = QHBoxLayout()
+        info.setContentsMargins(2, 0, 0, 0)
+        info.setSpacing(6)
+        info.addWidget(self.name_label, 1)
+        info.addWidget(self.size_label)
+        info.addWidget(self.browse_button)
+        info.addWidget(self.clear_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(info)
+        layout.addWidget(self.message_label)
+        self._update_view()
+
+    # -- public API ---------------------------------------------------------------------------
+    def images(self) -> list[str]:
+        return list(self._sources)
+
+    def set_images(self, sources: list[str]) -> None:
+        """Replace the list; local files are checked again (they may have gone since)."""
+        if not sources:
+            self.clear()
+            return
+        self._take(list(sources), [], replace_on_refusal=True)
+
+    def clear(self) -> None:
+        self.message_label.hide()
+        self._set_sources([])
+
+    def set_aspect_ratio(self, ratio: str) -> None:
+        self._aspect_ratio = ratio
+        self.canvas.aspect_ratio = ratio
+        self.canvas.update()
+
+    def aspect_ratio(self) -> str:
+        return self._aspect_ratio
+
+    def message(self) -> str:
+        """The inline message shown now ("" when none)."""
+        return self.message_label.text() if not self.message_label.isHidden() else ""
+
+    def preview_ready(self) -> bool:
+        """True once the first image's preview is decoded (or there is none to decode)."""
+        first = self._sources[0] if self._sources else None
+        return first is None or is_web_url(first) or self.canvas.image is not None
+
+    def browse(self) -> None:
+        """Open the file dialog without blocking the event loop (``open()``, not ``exec()``)."""
+        if self._dialog is not None:
+            self._dialog.raise_()
+            self._dialog.activateWindow()
+            return
+        dialog = QFileDialog(self, self.tr("Choose start images"), self._last_dir)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilters(
+            [self.tr("Images ({patterns})").format(patterns=IMAGE_FILTER), self.tr("All files (*)")]
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.filesSelected.connect(self._on_files_selected)
+        dialog.finished.connect(self._on_dialog_finished)
+        self._dialog = dialog
+        dialog.open()
+
+    def paste(self) -> None:
+        """Take an image, file or https link from the clipboard."""
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None:
+            self._show_message(self.tr("The clipboard is empty."))
+            return
+        sources, reasons = self._sources_from_mime(mime, allow_text=True)
+        if not sources and not reasons:
+            reasons = [self.tr("The clipboard holds no image, image file or https link.")]
+        self._take(sources, reasons)
+
+    # -- input handling -------------------------------------------------------------------------
+    def _on_files_selected(self, files: list[str]) -> None:
+        if files:
+            self._last_dir = str(Path(files[0]).parent)
+        self._take(list(files), [])
+
+    def _on_dialog_finished(self, _result: int) -> None:
+        self._dialog = None
+
+    def _on_canvas_clicked(self) -> None:
+        if not self._sources:
+            self.browse()
+
+    def _sources_from_mime(
+        self, mime: QMimeData, *, allow_text: bool
+    ) -> tuple[list[str], list[str]]:
+        sources: list[str] = []
+        reasons: list[str] = []
+        if mime.hasUrls():
+            for url in mime.urls():
+                source, reason = classify_url(url)
+                if source is not None:
+                    sources.append(source)
+                elif reason:
+                    reasons.append(reason)
+        if not sources and mime.hasImage():
+            # Browsers put the pixels beside a link we could not use: keep the pixels.
+            saved, reason = self._save_image_data(mime.imageData())
+            if saved:
+                return [saved], []
+            if reason:
+                reasons.append(reason)
+        if not sources and not reasons and allow_text and mime.hasText():
+            for line in mime.text().splitlines():
+                text = line.strip().strip('"')
+                if not text:
+                    continue
+                if "://" in text:
+                    source, reason = classify_url(QUrl(text))
+                    if source is not None:
+                        sources.append(source)
+                    elif reason:
+                        reasons.append(reason)
+                elif os.path.isabs(os.path.expanduser(text)):
+                    sources.append(os.path.expanduser(text))
+                else:
+                    reasons.append(
+                        self.tr("The clipboard text is not an image file or https link.")
+                    )
+                    break
+        return sources, reasons
+
+    def _save_image_data(self, data: object) -> tuple[str | None, str | None]:
+        image = data if isinstance(data, QImage) else QImage(data) if data is not None else QImage()
+        if image.isNull():
+            return None, self.tr("The image data could not be read.")
+        try:
+            self._cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            return None, self.tr("Could not save the pasted image: {error}").format(
+                error=error.strerror or error
+            )
+        stamp = QDateTime.currentDateTime().toString("yyyyMMdd-HHmmss")
+        path = self._cache_dir / f"pasted-{stamp}-{uuid.uuid4().hex[:6]}.png"
+        # Quality 80 = light PNG compression: fast to write, still lossless.
+        if not image.save(str(path), "PNG", 80):
+            return None, self.tr("Could not save the pasted image to {folder}.").format(
+                folder=str(self._cache_dir)
+            )
+        return str(path), None
+
+    def _take(
+        self, candidates: list[str], reasons: list[str], *, replace_on_refusal: bool = False
+    ) -> bool:
+        """Check candidates; accepted ones replace the list. Returns True if any were taken."""
+        accepted: list[str] = []
+        refusals = list(reasons)
+        for source in candidates:
+            if is_web_url(source):
+                url_source, reason = classify_url(QUrl(source))
+                if url_source is not None:
+                    accepted.append(url_source)
+                elif reason:
+                    refusals.append(reason)
+                continue
+            check = check_image_file(source)
+            if check.ok:
+                accepted.append(source)
+            elif check.reason:
+                refusals.append(check.reason)
+        if refusals:
+            text = refusals[0]
+            if len(refusals) > 1:
+                text += " " + self.tr("({count} more refused)").format(count=len(refusals) - 1)
+            self._show_message(text)
+        else:
+            self._hide_message()
+        if accepted or replace_on_refusal:
+            self._set_sources(accepted)
+        return bool(accepted)
+
+    def _set_sources(self, sources: list[str]) -> None:
+        if sources == self._sources:
+            return  # same images: keep the decoded preview, no flicker
+        self._sources = sources
+        self._update_view()
+        self.images_changed.emit(list(sources))
+
+    # -- view -----------------------------------------------------------------------------------
+    def _update_view(self) -> None:
+        first = self._sources[0] if self._sources else None
+        self._load_token += 1
+        self.canvas.image = None
+        self.canvas.image_size = QSize()
+        self.canvas.url_text = ""
+        if first is None:
+            self.name_label.clear()
+            self.size_label.clear()
+        elif is_web_url(first):
+            self.canvas.url_text = first
+            self.name_label.setText(QUrl(first).fileName() or QUrl(first).host())
+            self.name_label.setToolTip(first)
+            self.size_label.setText(self.tr("Image link"))
+        else:
+            reader = QImageReader(first)
+            reader.setAutoTransform(True)
+            size = oriented_size(reader)
+            self.canvas.image_size = size
+            self.name_label.setText(Path(first).name)
+            self.name_label.setToolTip(first)
+            self.size_label.setText(
+                self.tr("{w} × {h}").format(w=size.width(), h=size.height())
+                if size.isValid()
+                else ""
+            )
+            self._start_preview_load(first, size)
+        more = len(self._sources) - 1
+        self.canvas.set_badge(self.tr("+{count} more").format(count=more) if more > 0 else "")
+        self.clear_button.setEnabled(bool(self._sources))
+        self.canvas.setCursor(
+            Qt.CursorShape.ArrowCursor if self._sources else Qt.CursorShape.PointingHandCursor
+        )
+        self.canvas.update()
+
+    def _start_preview_load(self, path: str, size: QSize) -> None:
+        token = self._load_token
+        signals = self._preview_signals
+
+        def load() -> None:
+            # Runs on a pool thread: QImageReader/QImage are safe off the GUI thread.
+            reader = QImageReader(path)
+            reader.setAutoTransform(True)
+            raw = reader.size()
+            if raw.isValid() and max(raw.width(), raw.height()) > PREVIEW_EDGE:
+                reader.setScaledSize(
+                    raw.scaled(PREVIEW_EDGE, PREVIEW_EDGE, Qt.AspectRatioMode.KeepAspectRatio)
+                )
+            signals.loaded.emit(token, reader.read())
+
+        QThreadPool.globalInstance().start(load)
+
+    def _on_preview_loaded(self, token: int, image: QImage) -> None:
+        if token != self._load_token:
+            return  # a newer image replaced this one while it decoded
+        if image.isNull():
+            self._show_message(self.tr("The image preview could not be decoded."))
+            return
+        self.canvas.image = image
+        if not self.canvas.image_size.isValid():
+            self.canvas.image_size = image.size()
+        self.canvas.update()
+
+    def _show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.show()
+        self._message_timer.start()
+
+    def _hide_message(self) -> None:
+        self._message_timer.stop()
+        self.message_label.hide()
+
+    def _apply_message_palette(self) -> None:
+        palette = self.message_label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, error_text_color(self.palette()))
+        self.message_label.setPalette(palette)
+
+    # -- Qt events ------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+            self._set_drag_active(True)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self._set_drag_active(False)
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._set_drag_active(False)
+        sources, reasons = self._sources_from_mime(event.mimeData(), allow_text=False)
+        if self._take(sources, reasons):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def _set_drag_active(self, active: bool) -> None:
+        self.canvas.drag_active = active
+        self.canvas.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Paste):
+            self.paste()
+            event.accept()
+            return
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._sources:
+            self.clear()
+            event.accept()
+            return
+        if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.browse()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        paste = menu.addAction(self.tr("Paste"), self.paste)
+        paste.setShortcut(QKeySequence(QKeySequence.StandardKey.Paste))
+        menu.addAction(self.tr("Browse…"), self.browse)
+        remove = menu.addAction(self.tr("Remove images"), self.clear)
+        remove.setEnabled(bool(self._sources))
+        menu.popup(event.globalPos())  # popup(), not exec(): never nest an event loop
+
+    def focusInEvent(self, event: QEvent) -> None:
+        self.canvas.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QEvent) -> None:
+        self.canvas.update()
+        super().focusOutEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_message_palette()
+        super().changeEvent(event)

@@ -1,0 +1,415 @@
+"""The preview player: a finished generation's thumbnail, then its video, with simple controls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QHideEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+    QShortcut,
+    QShowEvent,
+)
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QStackedLayout,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from runway_desktop.ui.drop_zone import error_text_color, shade_color
+
+
+def format_time(ms: int) -> str:
+    """0:07, 1:05, 1:02:03."""
+    seconds = max(0, ms) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class _PosterView(QWidget):
+    """The thumbnail scaled to fit (letterboxed), or a short message when there is none."""
+
+    clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pixmap: QPixmap | None = None
+        self.text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_content(self, pixmap: QPixmap | None, text: str) -> None:
+        self.pixmap = pixmap if pixmap is not None and not pixmap.isNull() else None
+        self.text = text
+        self.update()
+
+    def mouseReleaseEvent(self, event: QEvent) -> None:
+        self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        if self.pixmap is not None:
+            # Letterbox like the video surface will, so the switch to video does not jump.
+            painter.fillRect(self.rect(), shade_color(palette))
+            size = (
+                self.pixmap.deviceIndependentSize()
+                .toSize()
+                .scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            )
+            x = (self.width() - size.width()) / 2
+            y = (self.height() - size.height()) / 2
+            painter.drawPixmap(QRectF(x, y, size.width(), size.height()).toRect(), self.pixmap)
+            self._paint_play_glyph(painter, palette)
+        else:
+            painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(
+                self.rect().adjusted(24, 24, -24, -24),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.text,
+            )
+        painter.end()
+
+    def _paint_play_glyph(self, painter: QPainter, palette: QPalette) -> None:
+        # A round "play" mark over the thumbnail: says "this is a video, press play".
+        radius = min(28.0, min(self.width(), self.height()) / 6)
+        centre = QRectF(self.rect()).center()
+        disc = shade_color(palette)
+        disc.setAlphaF(0.55)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(disc)
+        painter.drawEllipse(centre, radius, radius)
+        mark = QColor(palette.color(QPalette.ColorRole.Light))
+        painter.setBrush(mark)
+        r = radius * 0.45
+        painter.drawPolygon(
+            [
+                QPointF(centre.x() - r * 0.6, centre.y() - r),
+                QPointF(centre.x() - r * 0.6, centre.y() + r),
+                QPointF(centre.x() + r, centre.y()),
+            ]
+        )
+
+
+class PreviewPlayer(QWidget):
+    """Shows a finished generation: thumbnail first, the video once playback starts."""
+
+    _PAGE_POSTER = 0
+    _PAGE_VIDEO = 1
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Preview"))
+        self._video_path: str | None = None
+        self._thumbnail: QPixmap | None = None
+        self._released = False
+
+        self.player = QMediaPlayer(self)
+        # Made on first play: creating it connects to the sound server, which costs time
+        # and logs a warning on machines without one (CI) even if nothing is ever played.
+        self.audio_output: QAudioOutput | None = None
+        self._muted = False
+        self.video_widget = QVideoWidget(self)
+        self.video_widget.setAccessibleName(self.tr("Video"))
+        self.video_widget.setToolTip(self.tr("Click or press Space to play or pause"))
+        self.player.setVideoOutput(self.video_widget)
+        self.player.setLoops(QMediaPlayer.Loops.Infinite)
+
+        self.poster = _PosterView(self)
+        self.poster.setAccessibleName(self.tr("Thumbnail"))
+        self.stage = QWidget(self)
+        self.stage.setMinimumSize(QSize(240, 135))
+        self._stack = QStackedLayout(self.stage)
+        self._stack.addWidget(self.poster)
+        self._stack.addWidget(self.video_widget)
+
+        self.caption_label = QLabel(self)
+        self.caption_label.setWordWrap(True)
+        self.caption_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.caption_label.setAccessibleName(self.tr("Caption"))
+        self.caption_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setAccessibleName(self.tr("Playback problem"))
+        self.error_label.hide()
+
+        style = self.style()
+        self.play_button = QToolButton(self)
+        self.play_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.play_button.setAccessibleName(self.tr("Play"))
+        self.play_button.setToolTip(self.tr("Play (Space)"))
+        self.play_button.clicked.connect(self.toggle_playback)
+
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, 0)
+        self.slider.setAccessibleName(self.tr("Position"))
+        self.slider.setToolTip(self.tr("Drag to move through the video"))
+        self.slider.sliderMoved.connect(self.player.setPosition)
+        self.slider.actionTriggered.connect(self._on_slider_action)
+
+        self.time_label = QLabel(self)
+        self.time_label.setAccessibleName(self.tr("Elapsed and total time"))
+        self.time_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # Fixed width for "0:00 / 0:00" so the slider does not jitter as digits change.
+        self.time_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("00:00 / 00:00") + 4)
+
+        self.loop_button = QToolButton(self)
+        self.loop_button.setCheckable(True)
+        self.loop_button.setChecked(True)
+        self.loop_button.setText(self.tr("Loop"))
+        self.loop_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        self.loop_button.setAccessibleName(self.tr("Loop"))
+        self.loop_button.setToolTip(self.tr("Play the video over and over"))
+        self.loop_button.toggled.connect(self._on_loop_toggled)
+
+        self.mute_button = QToolButton(self)
+        self.mute_button.setCheckable(True)
+        self.mute_button.setAccessibleName(self.tr("Mute"))
+        self.mute_button.setToolTip(self.tr("Mute the sound"))
+        self.mute_button.toggled.connect(self._on_mute_toggled)
+        self._on_mute_toggled(False)
+
+        controls = QHBoxLayout()
+        controls.setSpacing(6)
+        controls.addWidget(self.play_button)
+        controls.addWidget(self.slider, 1)
+        controls.addWidget(self.time_label)
+        controls.addWidget(self.loop_button)
+        controls.addWidget(self.mute_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setSpacing(8)
+        layout.addWidget(self.stage, 1)
+        layout.addLayout(controls)
+        layout.addWidget(self.caption_label)
+        layout.addWidget(self.error_label)
+
+        self._space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        self._space.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._space.activated.connect(self.toggle_playback)
+        self.poster.clicked.connect(self.toggle_playback)
+        self.video_widget.installEventFilter(self)
+
+        self.player.playbackStateChanged.connect(self._on_state_changed)
+        self.player.positionChanged.connect(self._on_position_changed)
+        self.player.durationChanged.connect(self._on_duration_changed)
+        self.player.errorOccurred.connect(self._on_error)
+        self._apply_error_palette()
+        self.clear()
+
+    # -- public API -----------------------------------------------------------------------------
+    def show_item(self, video_path: str | None, thumbnail_path: str | None, caption: str) -> None:
+        """Load an item without playing it: the thumbnail shows until playback starts."""
+        self.player.stop()
+        self._hide_error()
+        self.caption_label.setText(caption)
+        self.caption_label.setVisible(bool(caption))
+        self._thumbnail = QPixmap(thumbnail_path) if thumbnail_path else None
+        if self._thumbnail is not None and self._thumbnail.isNull():
+            self._thumbnail = None
+        self._video_path = video_path
+        if not video_path:
+            self._release()
+            self._show_poster()
+            self._set_controls_enabled(False)
+            return
+        if not Path(video_path).is_file():
+            self._release()
+            self._video_path = None
+            self._show_poster()
+            self._set_controls_enabled(False)
+            self._show_error(self.tr("The video file is missing: {path}").format(path=video_path))
+            return
+        self._load()
+        self._show_poster()
+        self._set_controls_enabled(True)
+
+    def clear(self) -> None:
+        self.show_item(None, None, "")
+
+    def video_path(self) -> str | None:
+        return self._video_path
+
+    def play(self) -> None:
+        if not self._video_path:
+            return
+        if self._released:
+            self._load()
+        if self.player.mediaStatus() == QMediaPlayer.MediaStatus.InvalidMedia:
+            return  # the error is already on screen
+        self._ensure_audio()
+        self.player.play()
+
+    def pause(self) -> None:
+        self.player.pause()
+
+    def toggle_playback(self) -> None:
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.pause()
+        else:
+            self.play()
+
+    def is_muted(self) -> bool:
+        return self._muted
+
+    def error_text(self) -> str:
+        return self.error_label.text() if not self.error_label.isHidden() else ""
+
+    def showing_video(self) -> bool:
+        return self._stack.currentIndex() == self._PAGE_VIDEO
+
+    # -- internals ------------------------------------------------------------------------------
+    def _ensure_audio(self) -> None:
+        if self.audio_output is None:
+            self.audio_output = QAudioOutput(self)
+            self.audio_output.setMuted(self._muted)
+            self.player.setAudioOutput(self.audio_output)
+
+    def _load(self) -> None:
+        assert self._video_path is not None
+        self._released = False
+        self.player.setSource(QUrl.fromLocalFile(self._video_path))
+
+    def _release(self) -> None:
+        """Stop and drop the media so the file and decoder are freed."""
+        self.player.stop()
+        if not self.player.source().isEmpty():
+            self.player.setSource(QUrl())
+        self._released = True
+        self._on_duration_changed(0)
+
+    def _show_poster(self) -> None:
+        text = (
+            self.tr("Press Space or click to play")
+            if self._video_path
+            else self.tr("Select a finished generation to preview it")
+        )
+        self.poster.set_content(self._thumbnail if self._video_path else None, text)
+        self._stack.setCurrentIndex(self._PAGE_POSTER)
+
+    def _set_controls_enabled(self, enabled: bool) -> None:
+        for widget in (self.play_button, self.slider):
+            widget.setEnabled(enabled)
+
+    def _on_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
+        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        icon = (
+            QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        )
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setAccessibleName(self.tr("Pause") if playing else self.tr("Play"))
+        self.play_button.setToolTip(
+            self.tr("Pause (Space)") if playing else self.tr("Play (Space)")
+        )
+        if playing:
+            self._stack.setCurrentIndex(self._PAGE_VIDEO)
+        elif state == QMediaPlayer.PlaybackState.StoppedState:
+            self._show_poster()
+
+    def _on_position_changed(self, position: int) -> None:
+        if not self.slider.isSliderDown():
+            self.slider.setValue(position)
+        self._update_time(position)
+
+    def _on_duration_changed(self, duration: int) -> None:
+        self.slider.setRange(0, max(0, duration))
+        self.slider.setPageStep(max(1000, duration // 10))
+        self._update_time(self.player.position() if duration else 0)
+
+    def _update_time(self, position: int) -> None:
+        self.time_label.setText(
+            self.tr("{elapsed} / {total}").format(
+                elapsed=format_time(position), total=format_time(self.player.duration())
+            )
+        )
+
+    def _on_slider_action(self, _action: int) -> None:
+        # Clicks on the groove and arrow keys: follow the slider's new position.
+        self.player.setPosition(self.slider.sliderPosition())
+
+    def _on_loop_toggled(self, on: bool) -> None:
+        self.player.setLoops(QMediaPlayer.Loops.Infinite if on else QMediaPlayer.Loops.Once)
+
+    def _on_mute_toggled(self, muted: bool) -> None:
+        self._muted = muted
+        if self.audio_output is not None:
+            self.audio_output.setMuted(muted)
+        icon = (
+            QStyle.StandardPixmap.SP_MediaVolumeMuted
+            if muted
+            else QStyle.StandardPixmap.SP_MediaVolume
+        )
+        self.mute_button.setIcon(self.style().standardIcon(icon))
+        self.mute_button.setToolTip(
+            self.tr("Turn the sound on") if muted else self.tr("Mute the sound")
+        )
+
+    def _on_error(self, error: QMediaPlayer.Error, text: str) -> None:
+        if error == QMediaPlayer.Error.NoError:
+            return
+        self._show_poster()
+        self._set_controls_enabled(False)
+        self._show_error(
+            self.tr("This video can't be played: {reason}").format(
+                reason=text or self.tr("unknown error")
+            )
+        )
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.show()
+
+    def _hide_error(self) -> None:
+        self.error_label.clear()
+        self.error_label.hide()
+
+    def _apply_error_palette(self) -> None:
+        palette = self.error_label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, error_text_color(self.palette()))
+        self.error_label.setPalette(palette)
+
+    # -- Qt events ------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.video_widget and event.type() == QEvent.Type.MouseButtonRelease:
+            self.toggle_playback()
+            return True
+        return super().eventFilter(watched, event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # Hidden (tab switched, window closed): free the decoder and the file handle.
+        if self._video_path and not self._released:
+            self._release()
+            self._show_poster()
+        super().hideEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._video_path and self._released:
+            self._load()
+        super().showEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_error_palette()
+        super().changeEvent(event)

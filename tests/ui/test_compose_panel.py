@@ -1,0 +1,339 @@
+"""ComposePanel and AspectRatioPicker: prices, limits, Generate, seeds, saved state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtWidgets import QApplication
+
+from runway_desktop.engine.records import ASPECT_RATIOS, MAX_SEED, GenerationSettings
+from runway_desktop.ui.aspect_buttons import AspectRatioPicker
+from runway_desktop.ui.compose_panel import PROMPT_LIMIT, ComposePanel, SeedValidator
+from runway_desktop.ui.drop_zone import error_text_color
+
+
+def make_png(folder: Path, name: str, width: int = 640, height: int = 360) -> str:
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor(90, 140, 60))
+    path = folder / name
+    assert image.save(str(path), "PNG")
+    return str(path)
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path: Path) -> ComposePanel:
+    widget = ComposePanel(tmp_path / "cache")
+    qtbot.addWidget(widget)
+    widget.resize(400, 760)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def num(panel: ComposePanel, value: int) -> str:
+    return panel.locale().toString(value)
+
+
+def click_duration(qtbot, panel: ComposePanel, seconds: int) -> None:
+    qtbot.mouseClick(panel.duration_picker.button(str(seconds)), Qt.MouseButton.LeftButton)
+
+
+def test_price_follows_duration(qtbot, panel: ComposePanel) -> None:
+    panel.prompt_edit.setPlainText("waves")
+    assert panel.generate_button.text() == "Generate · 8 credits"
+    click_duration(qtbot, panel, 10)
+    assert panel.duration() == 10
+    assert panel.generate_button.text() == "Generate · 15 credits"
+    click_duration(qtbot, panel, 5)
+    assert panel.generate_button.text() == "Generate · 8 credits"
+
+
+def test_balance_after_is_shown(panel: ComposePanel) -> None:
+    panel.prompt_edit.setPlainText("waves")
+    panel.set_balance(4500)
+    assert panel.generate_button.text() == f"Generate · 8 credits · {num(panel, 4492)} left"
+    panel.set_balance(None)
+    assert panel.generate_button.text() == "Generate · 8 credits"
+
+
+def test_generate_disabled_without_prompt(panel: ComposePanel) -> None:
+    assert not panel.generate_button.isEnabled()
+    assert "prompt" in panel.generate_button.toolTip().lower()
+    assert panel.status_label.text() == panel.generate_button.toolTip()
+    panel.prompt_edit.setPlainText("   \n  ")  # whitespace only counts as empty
+    assert not panel.generate_button.isEnabled()
+    panel.prompt_edit.setPlainText("a fox runs")
+    assert panel.generate_button.isEnabled()
+    assert "Ctrl+Enter" in panel.generate_button.toolTip()
+
+
+def test_counter_and_too_long_prompt(panel: ComposePanel) -> None:
+    panel.prompt_edit.setPlainText("x" * 123)
+    assert panel.counter_label.text() == f"123 / {num(panel, PROMPT_LIMIT)}"
+    normal = panel.counter_label.palette().color(QPalette.ColorRole.WindowText)
+    panel.prompt_edit.setPlainText("x" * PROMPT_LIMIT)
+    assert panel.generate_button.isEnabled()
+    panel.prompt_edit.setPlainText("x" * (PROMPT_LIMIT + 5))
+    assert panel.counter_label.text() == f"{num(panel, 1005)} / {num(panel, PROMPT_LIMIT)}"
+    warning = panel.counter_label.palette().color(QPalette.ColorRole.WindowText)
+    assert warning == error_text_color(panel.palette())
+    assert warning != normal
+    assert not panel.generate_button.isEnabled()
+    assert "5 characters too long" in panel.generate_button.toolTip()
+
+
+def test_generate_disabled_when_balance_below_price(qtbot, panel: ComposePanel) -> None:
+    panel.prompt_edit.setPlainText("waves")
+    panel.set_balance(10)
+    assert panel.generate_button.isEnabled()
+    click_duration(qtbot, panel, 10)
+    assert not panel.generate_button.isEnabled()
+    assert "Not enough credits" in panel.generate_button.toolTip()
+    assert "15" in panel.status_label.text()
+    assert panel.generate_button.text() == "Generate · 15 credits"
+
+
+def test_window_can_block_generate_with_a_reason(panel: ComposePanel) -> None:
+    panel.prompt_edit.setPlainText("waves")
+    panel.set_generate_enabled(False, "Add your API key in Settings first.")
+    assert not panel.generate_button.isEnabled()
+    assert panel.generate_button.toolTip() == "Add your API key in Settings first."
+    assert panel.status_label.isVisible()
+    panel.set_generate_enabled(True)
+    assert panel.generate_button.isEnabled()
+    panel.set_busy_hint("2 generations running")
+    assert panel.status_label.text() == "2 generations running"
+
+
+def test_ctrl_enter_emits_the_current_settings(qtbot, panel: ComposePanel) -> None:
+    panel.prompt_edit.setPlainText("  a paper boat drifts  ")
+    panel.aspect_picker.set_value("9:16")
+    click_duration(qtbot, panel, 10)
+    panel.seed_edit.setText("4294967295")
+    panel.activateWindow()
+    panel.prompt_edit.setFocus()
+    qtbot.waitUntil(panel.prompt_edit.hasFocus)
+    with qtbot.waitSignal(panel.generate_requested, timeout=2000) as blocker:
+        qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    [items] = blocker.args
+    assert items == [
+        GenerationSettings(
+            prompt="a paper boat drifts",
+            duration=10,
+            aspect_ratio="9:16",
+            seed=MAX_SEED,
+            image_path=None,
+            image_url=None,
+        )
+    ]
+    # Ctrl+Enter works too, and the prompt was not turned into a newline.
+    with qtbot.waitSignal(panel.generate_requested, timeout=2000):
+        qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier)
+    assert panel.prompt_edit.toPlainText() == "  a paper boat drifts  "
+
+
+def test_shortcut_does_nothing_while_disabled(qtbot, panel: ComposePanel) -> None:
+    panel.activateWindow()
+    panel.prompt_edit.setFocus()
+    with qtbot.assertNotEmitted(panel.generate_requested):
+        qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_several_images_queue_one_generation_each(
+    qtbot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    paths = [make_png(tmp_path, f"p{i}.png") for i in range(2)]
+    url = "https://cdn.example.com/still.jpg"
+    panel.drop_zone.set_images([*paths, url])
+    panel.prompt_edit.setPlainText("slow zoom")
+    panel.set_balance(100)
+    assert panel.generate_button.text() == f"Generate 3 · 24 credits · {num(panel, 76)} left"
+    panel.set_seed_locked(False)
+    with qtbot.waitSignal(panel.generate_requested) as blocker:
+        qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    items: list[GenerationSettings] = blocker.args[0]
+    assert [(s.image_path, s.image_url) for s in items] == [
+        (paths[0], None),
+        (paths[1], None),
+        (None, url),
+    ]
+    assert len({s.seed for s in items}) == 3  # unlocked: distinct seeds
+    assert all(s.prompt == "slow zoom" for s in items)
+    # Creators iterate: prompt and images stay.
+    assert panel.prompt_edit.toPlainText() == "slow zoom"
+    assert panel.drop_zone.images() == [*paths, url]
+
+
+def test_locked_seed_stays_and_is_shared(qtbot, panel: ComposePanel, tmp_path: Path) -> None:
+    panel.drop_zone.set_images([make_png(tmp_path, "a.png"), make_png(tmp_path, "b.png")])
+    panel.prompt_edit.setPlainText("rain")
+    panel.seed_edit.setText("1234")
+    qtbot.mouseClick(panel.lock_button, Qt.MouseButton.LeftButton)
+    assert panel.seed_locked()
+    with qtbot.waitSignal(panel.generate_requested) as blocker:
+        panel.generate()
+    assert [s.seed for s in blocker.args[0]] == [1234, 1234]
+    assert panel.seed() == 1234
+
+
+def test_unlocked_seed_changes_after_generate(qtbot, panel: ComposePanel) -> None:
+    panel.prompt_edit.setPlainText("rain")
+    panel.set_seed_locked(False)
+    panel.seed_edit.setText("77")
+    with qtbot.waitSignal(panel.generate_requested) as blocker:
+        panel.generate()
+    assert blocker.args[0][0].seed == 77  # the seed on screen is the one used
+    assert panel.seed() != 77
+    assert 0 <= panel.seed() <= MAX_SEED
+
+
+def test_dice_draws_a_new_seed(qtbot, panel: ComposePanel) -> None:
+    panel.seed_edit.setText("5")
+    qtbot.mouseClick(panel.dice_button, Qt.MouseButton.LeftButton)
+    assert panel.seed() != 5
+
+
+def test_seed_field_takes_the_full_uint32_range() -> None:
+    validator = SeedValidator()
+    acceptable = SeedValidator.State.Acceptable
+    assert validator.validate(str(MAX_SEED), 0)[0] == acceptable
+    assert validator.validate("0", 0)[0] == acceptable
+    assert validator.validate(str(MAX_SEED + 1), 0)[0] == SeedValidator.State.Invalid
+    assert validator.validate("12a", 0)[0] == SeedValidator.State.Invalid
+    assert validator.validate("-1", 0)[0] == SeedValidator.State.Invalid
+    assert validator.validate("", 0)[0] == SeedValidator.State.Intermediate
+
+
+def test_emptied_seed_disables_then_refills(qtbot, panel: ComposePanel) -> None:
+    panel.prompt_edit.setPlainText("rain")
+    panel.seed_edit.setText("")
+    assert not panel.generate_button.isEnabled()
+    panel.seed_edit.editingFinished.emit()
+    assert panel.seed_edit.text().isdigit()
+    assert panel.generate_button.isEnabled()
+
+
+def test_apply_settings_round_trip(panel: ComposePanel, tmp_path: Path) -> None:
+    image = make_png(tmp_path, "start.png")
+    original = GenerationSettings(
+        prompt="a lantern floats up",
+        duration=10,
+        aspect_ratio="21:9",
+        seed=987654321,
+        image_path=image,
+    )
+    panel.set_seed_locked(False)
+    panel.apply_settings(original)
+    assert panel.settings() == original
+    assert panel.seed_locked()
+    assert panel.drop_zone.aspect_ratio() == "21:9"
+    by_url = GenerationSettings(prompt="x", seed=1, image_url="https://example.com/i.png")
+    panel.apply_settings(by_url)
+    assert panel.settings() == by_url
+    text_only = GenerationSettings(prompt="y", seed=2)
+    panel.apply_settings(text_only)
+    assert panel.settings() == text_only
+    assert panel.image_hint.isVisible()
+
+
+def test_state_round_trip(tmp_path: Path, qtbot, panel: ComposePanel) -> None:
+    panel.aspect_picker.set_value("4:3")
+    panel.duration_picker.set_value("10")
+    panel.seed_edit.setText("42")
+    panel.set_seed_locked(True)
+    state = panel.state()
+    assert state == {"aspect_ratio": "4:3", "duration": 10, "seed_locked": True, "seed": 42}
+
+    fresh = ComposePanel(tmp_path / "cache2")
+    qtbot.addWidget(fresh)
+    fresh.restore_state(state)
+    assert fresh.state() == state
+    # QSettings hands back strings; junk is ignored.
+    fresh.restore_state(
+        {"aspect_ratio": "9:16", "duration": "5", "seed_locked": "false", "seed": "7"}
+    )
+    assert fresh.aspect_picker.value() == "9:16"
+    assert fresh.duration() == 5
+    assert not fresh.seed_locked()
+    fresh.restore_state({"aspect_ratio": "7:5", "duration": "forever"})
+    assert fresh.aspect_picker.value() == "9:16"
+    assert fresh.duration() == 5
+
+
+def test_image_hint_only_without_an_image(panel: ComposePanel, tmp_path: Path) -> None:
+    assert panel.image_hint.isVisible()
+    assert panel.image_hint.text() == "Runway works best with a start image."
+    panel.drop_zone.set_images([make_png(tmp_path, "s.png")])
+    assert not panel.image_hint.isVisible()
+    panel.drop_zone.clear()
+    assert panel.image_hint.isVisible()
+
+
+def test_ratio_picker_drives_the_drop_zone_frame(qtbot, panel: ComposePanel) -> None:
+    qtbot.mouseClick(panel.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
+    assert panel.drop_zone.aspect_ratio() == "1:1"
+    assert panel.settings().aspect_ratio == "1:1"
+
+
+def test_controls_are_accessible_and_in_order(panel: ComposePanel) -> None:
+    controls = [
+        panel.prompt_edit,
+        panel.seed_edit,
+        panel.lock_button,
+        panel.dice_button,
+        panel.generate_button,
+        *panel.aspect_picker.buttons(),
+        *panel.duration_picker.buttons(),
+    ]
+    for widget in controls:
+        assert widget.accessibleName(), widget
+        assert widget.toolTip(), widget
+
+
+def test_tab_order_is_top_to_bottom(qtbot, panel: ComposePanel) -> None:
+    panel.prompt_edit.setPlainText("waves")  # Generate enabled: it is the last Tab stop
+    panel.aspect_picker.set_value("1:1")
+    panel.activateWindow()
+    panel.setFocus()  # the panel hands focus to the prompt
+    qtbot.waitUntil(panel.prompt_edit.hasFocus)
+    expected = [
+        panel.aspect_picker.button("1:1"),  # only the checked choice is a Tab stop
+        panel.duration_picker.button("5"),
+        panel.seed_edit,
+        panel.lock_button,
+        panel.dice_button,
+        panel.generate_button,
+    ]
+    for widget in expected:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is widget
+
+
+def test_aspect_picker_arrow_keys_and_signal(qtbot) -> None:
+    picker = AspectRatioPicker()
+    qtbot.addWidget(picker)
+    picker.show()
+    assert [b.text() for b in picker.buttons()] == list(ASPECT_RATIOS)
+    assert picker.value() == "16:9"
+    first = picker.button("16:9")
+    first.setFocus()
+    with qtbot.waitSignal(picker.changed) as blocker:
+        qtbot.keyClick(first, Qt.Key.Key_Right)
+    assert blocker.args == ["9:16"]
+    assert picker.value() == "9:16"
+    qtbot.keyClick(picker.button("9:16"), Qt.Key.Key_End)
+    assert picker.value() == "21:9"
+    qtbot.keyClick(picker.button("21:9"), Qt.Key.Key_Left)
+    assert picker.value() == "3:4"
+    qtbot.keyClick(picker.button("3:4"), Qt.Key.Key_Home)
+    assert picker.value() == "16:9"
+    picker.set_value("nonsense")
+    assert picker.value() == "16:9"
+    # Exactly one Tab stop: the checked button.
+    tab_stops = [b for b in picker.buttons() if b.focusPolicy() & Qt.FocusPolicy.TabFocus]
+    assert tab_stops == [picker.button("16:9")]
+    picker.grab()
+    assert QApplication.activeModalWidget() is None

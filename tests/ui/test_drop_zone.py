@@ -1,0 +1,297 @@
+"""DropZone with real drag-and-drop events, the clipboard and the file dialog (offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+)
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from runway_desktop.ui.drop_zone import MESSAGE_TIMEOUT_MS, DropZone, check_image_file
+
+
+def make_png(folder: Path, name: str, width: int, height: int) -> str:
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor(40, 120, 200))
+    path = folder / name
+    assert image.save(str(path), "PNG")
+    return str(path)
+
+
+def url_mime(*urls: QUrl) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls(list(urls))
+    return mime
+
+
+def file_mime(*paths: str) -> QMimeData:
+    return url_mime(*(QUrl.fromLocalFile(path) for path in paths))
+
+
+def drag_and_drop(widget: DropZone, mime: QMimeData) -> bool:
+    """Send enter, move and drop like a real drag; returns whether the enter was accepted."""
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    actions = Qt.DropAction.CopyAction
+    buttons = Qt.MouseButton.LeftButton
+    mods = Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos, actions, mime, buttons, mods)
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    move = QDragMoveEvent(pos, actions, mime, buttons, mods)
+    QApplication.sendEvent(widget, move)
+    drop = QDropEvent(pos, actions, mime, buttons, mods)
+    QApplication.sendEvent(widget, drop)
+    return True
+
+
+@pytest.fixture
+def zone(qtbot, tmp_path: Path) -> DropZone:
+    widget = DropZone(tmp_path / "cache")
+    qtbot.addWidget(widget)
+    widget.resize(420, 320)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+@pytest.fixture
+def images_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    return folder
+
+
+def test_drop_valid_png_shows_it(qtbot, zone: DropZone, images_dir: Path) -> None:
+    path = make_png(images_dir, "still.png", 640, 360)
+    with qtbot.waitSignal(zone.images_changed) as blocker:
+        assert drag_and_drop(zone, file_mime(path))
+    assert blocker.args == [[path]]
+    assert zone.images() == [path]
+    assert zone.size_label.text() == "640 × 360"
+    assert zone.name_label.text() == "still.png"
+    assert zone.message() == ""
+    assert zone.badge_label.isHidden()
+    qtbot.waitUntil(zone.preview_ready, timeout=3000)
+    assert zone.canvas.image is not None
+    assert zone.canvas.image.size().width() == 640
+
+
+def test_invalid_file_is_refused_inline_and_previous_image_kept(
+    qtbot, zone: DropZone, images_dir: Path
+) -> None:
+    good = make_png(images_dir, "good.png", 640, 360)
+    zone.set_images([good])
+    text_file = images_dir / "notes.txt"
+    text_file.write_text("not an image")
+    with qtbot.assertNotEmitted(zone.images_changed):
+        drag_and_drop(zone, file_mime(str(text_file)))
+    assert zone.images() == [good]
+    assert "notes.txt" in zone.message()
+    assert "PNG, JPEG or WebP" in zone.message()
+    assert zone.message_label.isVisible()
+    assert QApplication.activeModalWidget() is None  # inline, never a modal box
+
+
+def test_wrong_ratio_image_is_refused_with_the_ratio(zone: DropZone, images_dir: Path) -> None:
+    wide = make_png(images_dir, "banner.png", 1000, 300)
+    drag_and_drop(zone, file_mime(wide))
+    assert zone.images() == []
+    assert "ratio" in zone.message()
+    assert "3.33" in zone.message()
+
+
+def test_dropping_several_images_takes_them_all(qtbot, zone: DropZone, images_dir: Path) -> None:
+    paths = [make_png(images_dir, f"frame{i}.png", 640, 360) for i in range(3)]
+    with qtbot.waitSignal(zone.images_changed) as blocker:
+        drag_and_drop(zone, file_mime(*paths))
+    assert blocker.args == [paths]
+    assert zone.images() == paths
+    assert zone.badge_label.text() == "+2 more"
+    assert zone.badge_label.isVisible()
+
+
+def test_mixed_drop_keeps_the_good_ones_and_says_what_was_refused(
+    zone: DropZone, images_dir: Path
+) -> None:
+    good = make_png(images_dir, "ok.png", 640, 360)
+    bad = images_dir / "broken.png"
+    bad.write_bytes(b"plain text pretending")
+    drag_and_drop(zone, file_mime(good, str(bad)))
+    assert zone.images() == [good]
+    assert "broken.png" in zone.message()
+
+
+def test_https_url_drop_is_passed_through(qtbot, zone: DropZone) -> None:
+    url = "https://images.example.com/cat.jpg?size=large"
+    with qtbot.waitSignal(zone.images_changed):
+        drag_and_drop(zone, url_mime(QUrl(url)))
+    assert zone.images() == [url]
+    assert zone.size_label.text() == "Image link"
+    assert zone.canvas.url_text == url
+
+
+def test_plain_http_is_refused_unless_loopback(zone: DropZone) -> None:
+    drag_and_drop(zone, url_mime(QUrl("http://example.com/cat.jpg")))
+    assert zone.images() == []
+    assert "https" in zone.message()
+    drag_and_drop(zone, url_mime(QUrl("http://127.0.0.1:8765/cat.png")))
+    assert zone.images() == ["http://127.0.0.1:8765/cat.png"]
+
+
+def test_drag_enter_accepts_only_urls_or_image_data(zone: DropZone) -> None:
+    text_only = QMimeData()
+    text_only.setText("hello")
+    assert not drag_and_drop(zone, text_only)
+    image_data = QMimeData()
+    image = QImage(320, 180, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    image_data.setImageData(image)
+    assert drag_and_drop(zone, image_data)
+    # Pixels without a link (e.g. from a browser) are saved as a PNG and used.
+    assert len(zone.images()) == 1
+    assert zone.images()[0].endswith(".png")
+    assert zone.size_label.text() == "320 × 180"
+
+
+def test_paste_clipboard_image_saves_png_into_cache(qtbot, zone: DropZone, tmp_path: Path) -> None:
+    image = QImage(800, 600, QImage.Format.Format_RGB32)
+    image.fill(QColor(200, 80, 40))
+    QGuiApplication.clipboard().setImage(image)
+    with qtbot.waitSignal(zone.images_changed):
+        qtbot.keyClick(zone, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    [saved] = zone.images()
+    assert Path(saved).parent == tmp_path / "cache"
+    assert Path(saved).suffix == ".png"
+    assert QImage(saved).size().width() == 800
+    assert zone.size_label.text() == "800 × 600"
+
+
+def test_paste_file_path_text(qtbot, zone: DropZone, images_dir: Path) -> None:
+    path = make_png(images_dir, "from clipboard.png", 640, 480)
+    QGuiApplication.clipboard().setText(path)
+    qtbot.keyClick(zone, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert zone.images() == [path]
+    QGuiApplication.clipboard().setText(QUrl.fromLocalFile(path).toString())
+    zone.clear()
+    qtbot.keyClick(zone, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert zone.images() == [path]
+
+
+def test_paste_https_text_and_junk_text(qtbot, zone: DropZone) -> None:
+    QGuiApplication.clipboard().setText("  https://cdn.example.com/a.webp  ")
+    qtbot.keyClick(zone, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert zone.images() == ["https://cdn.example.com/a.webp"]
+    QGuiApplication.clipboard().setText("a sunny beach")
+    qtbot.keyClick(zone, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert zone.images() == ["https://cdn.example.com/a.webp"]
+    assert "clipboard" in zone.message()
+
+
+def test_message_hides_by_itself_and_on_next_valid_drop(
+    qtbot, zone: DropZone, images_dir: Path
+) -> None:
+    assert zone._message_timer.interval() == MESSAGE_TIMEOUT_MS == 6000
+    bad = images_dir / "x.txt"
+    bad.write_text("x")
+    drag_and_drop(zone, file_mime(str(bad)))
+    assert zone.message()
+    drag_and_drop(zone, file_mime(make_png(images_dir, "ok.png", 640, 360)))
+    assert zone.message() == ""
+    zone._message_timer.setInterval(30)
+    drag_and_drop(zone, file_mime(str(bad)))
+    assert zone.message()
+    qtbot.waitUntil(lambda: zone.message() == "", timeout=2000)
+
+
+def test_clear_button_empties_the_zone(qtbot, zone: DropZone, images_dir: Path) -> None:
+    zone.set_images([make_png(images_dir, "a.png", 640, 360)])
+    assert zone.clear_button.isEnabled()
+    with qtbot.waitSignal(zone.images_changed) as blocker:
+        qtbot.mouseClick(zone.clear_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [[]]
+    assert zone.images() == []
+    assert zone.size_label.text() == ""
+    assert not zone.clear_button.isEnabled()
+
+
+def test_browse_opens_a_non_blocking_dialog(qtbot, zone: DropZone, images_dir: Path) -> None:
+    paths = [make_png(images_dir, f"b{i}.png", 640, 360) for i in range(2)]
+    qtbot.mouseClick(zone.browse_button, Qt.MouseButton.LeftButton)  # returns: not exec()
+    dialog = zone.findChild(QFileDialog)
+    assert dialog is not None
+    assert dialog.isVisible()
+    assert dialog.fileMode() == QFileDialog.FileMode.ExistingFiles
+    with qtbot.waitSignal(zone.images_changed):
+        dialog.filesSelected.emit(paths)
+    assert zone.images() == paths
+    dialog.reject()
+    qtbot.waitUntil(lambda: zone._dialog is None)
+
+
+def test_aspect_overlay_frames_the_centre_crop(zone: DropZone, images_dir: Path) -> None:
+    zone.set_images([make_png(images_dir, "wide.png", 640, 360)])
+    image_rect = zone.canvas.image_rect()
+    zone.set_aspect_ratio("16:9")
+    assert zone.canvas.crop_rect().width() == pytest.approx(image_rect.width())
+    zone.set_aspect_ratio("9:16")
+    crop = zone.canvas.crop_rect()
+    assert crop.height() == pytest.approx(image_rect.height())
+    assert crop.width() / crop.height() == pytest.approx(9 / 16)
+    assert crop.center().x() == pytest.approx(image_rect.center().x())
+    zone.grab()  # paints the overlay without errors
+
+
+def test_exif_orientation_is_applied(images_dir: Path, qapp) -> None:
+    pil = pytest.importorskip("PIL.Image")
+    path = images_dir / "rotated.jpg"
+    exif = pil.Exif()
+    exif[0x0112] = 6  # "rotate 90° CW to display"
+    pil.new("RGB", (400, 300), (10, 20, 30)).save(path, exif=exif.tobytes())
+    check = check_image_file(path)
+    assert check.ok
+    assert (check.size.width(), check.size.height()) == (300, 400)
+
+
+def test_check_rejects_empty_missing_and_disguised_files(images_dir: Path, qapp) -> None:
+    empty = images_dir / "empty.png"
+    empty.write_bytes(b"")
+    assert "empty" in (check_image_file(empty).reason or "")
+    assert "could not be found" in (check_image_file(images_dir / "nope.png").reason or "")
+    fake = images_dir / "fake.jpg"
+    fake.write_bytes(b"GIF89a" + b"\0" * 64)
+    assert "PNG, JPEG or WebP" in (check_image_file(fake).reason or "")
+    assert "folder" in (check_image_file(images_dir).reason or "")
+
+
+def test_set_images_rechecks_files_that_vanished(zone: DropZone, images_dir: Path) -> None:
+    zone.set_images([str(images_dir / "gone.png")])
+    assert zone.images() == []
+    assert "gone.png" in zone.message()
+
+
+def test_zone_is_accessible(zone: DropZone) -> None:
+    for widget in (zone, zone.browse_button, zone.clear_button):
+        assert widget.accessibleName()
+        assert widget.toolTip()
+    assert zone.acceptDrops()
+    assert zone.focusPolicy() == Qt.FocusPolicy.StrongFocus
+
+
+def test_zone_destroyed_while_preview_decodes(qtbot, tmp_path: Path, images_dir: Path) -> None:
+    big = make_png(images_dir, "big.png", 3000, 2000)
+    widget = DropZone(tmp_path / "cache")
+    widget.set_images([big])
+    widget.deleteLater()
+    qtbot.wait(50)
+    QThreadPool.globalInstance().waitForDone(5000)
+    qtbot.wait(50)  # the late result finds no receiver: nothing happens
