@@ -1,0 +1,265 @@
+"""Wires the window to an engine, and swaps the engine when the mode or the settings change.
+
+Owns what lives across engines: the settings file, the demo simulator, the window. Everything slow
+(the engine, httpx, QtMultimedia, the simulator) is imported here, after the first paint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from runway_desktop import APP_NAME, __version__, api, paths, secrets, settings
+from runway_desktop.engine.journal import Journal, JournalError
+from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
+from runway_desktop.engine.records import Action, Stage
+from runway_desktop.engine.scheduler import Engine
+from runway_desktop.engine.thumbnails import extract_thumbnail
+from runway_desktop.ui.engine_bridge import EngineBridge
+from runway_desktop.ui.main_window import MainWindow
+from runway_desktop.ui.settings_dialog import SettingsDialog
+
+if TYPE_CHECKING:
+    from runway_desktop.simulator import Simulator
+
+log = logging.getLogger(__name__)
+DEMO_KEY = "afk_demo"
+
+LICENCES = """<p><b>{name}</b> {version}</p>
+<p>Makes short videos with Runway Gen-4 Turbo through the apiframe v2 API.</p>
+<p>Built with Qt 6 and PySide6 (LGPL v3: you may replace the Qt libraries shipped with this app;
+their source is at qt.io and download.qt.io), qasync (BSD), httpx (BSD), keyring (MIT),
+platformdirs (MIT), Pillow (MIT-CMU). QtMultimedia's FFmpeg backend is LGPL v2.1+.</p>"""
+
+
+class AppController(QObject):
+    def __init__(
+        self,
+        app: QApplication,
+        data_dir: Path,
+        *,
+        demo: bool = False,
+        demo_seconds_per_job: float = 10.0,
+    ) -> None:
+        super().__init__()
+        self.app = app
+        self.data_dir = data_dir
+        self.settings = settings.load(data_dir)
+        self._force_demo = demo
+        self._demo_seconds = demo_seconds_per_job
+        self.engine: Engine | None = None
+        self.journal: Journal | None = None
+        self.simulator: Simulator | None = None
+        self._closed: asyncio.Future[None] | None = None
+        self._quit_requested = False
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._dialog: SettingsDialog | None = None
+        self.window = MainWindow(
+            paths.work_dir(data_dir) / "pasted", demo=self.demo, icon=app.windowIcon()
+        )
+        self.window.set_notify(self.settings.notify_when_done)
+        self.window.settings_requested.connect(lambda: self.open_settings(first_run=False))
+        self.window.import_requested.connect(lambda: self._spawn(self._import_jobs()))
+        self.window.about_requested.connect(self._about)
+        app.setQuitOnLastWindowClosed(False)
+        app.lastWindowClosed.connect(self.quit)
+
+    @property
+    def demo(self) -> bool:
+        return self._force_demo or self.settings.demo_mode
+
+    # -- life -----------------------------------------------------------------------------------
+
+    def show(self) -> None:
+        self.window.restore_state()
+        self.window.show()
+
+    def start(self) -> None:
+        self._spawn(self._start())
+
+    async def _start(self) -> None:
+        api_key = self._load_key()
+        if not api_key and not self.demo:
+            self.open_settings(first_run=True)
+        await self._build_engine()
+
+    def quit(self) -> None:
+        self._quit_requested = True
+        if self._closed and not self._closed.done():
+            self._closed.set_result(None)
+
+    async def run_until_closed(self) -> None:
+        self._closed = asyncio.get_running_loop().create_future()
+        if self._quit_requested:  # asked before the loop got here (e.g. --quit-after-paint)
+            return
+        await self._closed
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._stop_engine()
+        if self.simulator:
+            self.simulator.stop()
+            self.simulator = None
+        self.window.queue.shutdown()
+
+    def _spawn(self, coroutine: object) -> None:
+        task = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()):
+            self.report_unexpected(type(error), error, error.__traceback__)
+
+    # -- engine ---------------------------------------------------------------------------------
+
+    def _load_key(self) -> str | None:
+        try:
+            return secrets.load_api_key()
+        except secrets.KeyStoreError as error:
+            self.window.banner.show_message(error.message, Action.OPEN_SETTINGS)
+            return None
+
+    async def _stop_engine(self) -> None:
+        if self.engine:
+            await self.engine.stop()
+            self.engine = None
+        if self.journal:
+            self.journal.close()
+            self.journal = None
+
+    async def _build_engine(self) -> None:
+        await self._stop_engine()
+        demo = self.demo
+        if demo:
+            base_url, api_key, history = self._start_simulator(), DEMO_KEY, self.data_dir / "demo"
+        else:
+            if self.simulator:
+                self.simulator.stop()
+                self.simulator = None
+            base_url, api_key = self.settings.effective_base_url(), self._load_key()
+            history = self.data_dir
+        try:
+            self.journal = Journal(paths.journal_path(history))
+        except JournalError as error:
+            self.window.banner.show_message(str(error), Action.OPEN_SETTINGS)
+            return
+        config = EngineConfig(
+            data_dir=history,
+            output_dir=self.settings.output_path,
+            base_url=base_url,
+            create_output_parents=not self.settings.output_dir,
+            **timing_from_env(os.environ),
+        )
+        try:
+            engine = Engine(self.journal, config, api_key, thumbnailer=extract_thumbnail)
+        except api.InvalidRequestError as error:  # e.g. a plain-http base URL in the settings
+            self.window.banner.show_message(error.message, Action.OPEN_SETTINGS)
+            return
+        self.engine = engine
+        self.window.set_demo(demo)
+        self.window.attach(engine, EngineBridge(engine))
+        await engine.start()
+        self._spawn(self._backfill_thumbnails(engine))
+
+    def _start_simulator(self) -> str:
+        if self.simulator is None:
+            from runway_desktop.simulator import Simulator, SimulatorConfig
+
+            self.simulator = Simulator(SimulatorConfig(seconds_per_job=self._demo_seconds))
+            self.simulator.start()
+        return self.simulator.base_url
+
+    async def _backfill_thumbnails(self, engine: Engine) -> None:
+        """Videos finished by the CLI (no Qt there) get their thumbnails when the window opens."""
+        for generation_id, video, target in missing_thumbnails(engine):
+            with contextlib.suppress(Exception):
+                await extract_thumbnail(video, target)
+                engine.attach_thumbnail(generation_id, str(target))
+
+    async def _import_jobs(self) -> None:
+        if not self.engine:
+            return
+        try:
+            added = await self.engine.import_remote_jobs()
+        except api.ApiError as error:
+            self.window.banner.show_message(error.message, Action.RETRY)
+            return
+        self.window.statusBar().showMessage(
+            self.window.tr("Imported {0} job(s) from apiframe.").format(added), 8000
+        )
+
+    # -- dialogs --------------------------------------------------------------------------------
+
+    def open_settings(self, *, first_run: bool) -> None:
+        if self._dialog and self._dialog.isVisible():
+            self._dialog.raise_()
+            return
+        dialog = SettingsDialog(self.settings, self.window, first_run=first_run)
+        dialog.saved.connect(self._on_settings_saved)
+        dialog.finished.connect(dialog.deleteLater)
+        self._dialog = dialog
+        dialog.open()
+
+    def _on_settings_saved(self, new: settings.Settings, key_changed: bool) -> None:
+        old, self.settings = self.settings, new
+        try:
+            settings.save(self.data_dir, new)
+        except OSError as error:
+            self.window.banner.show_message(
+                self.window.tr("Couldn't save the settings: {0}").format(error.strerror),
+                Action.RETRY,
+            )
+        self.window.set_notify(new.notify_when_done)
+        if (old.demo_mode, old.base_url, old.output_path) != (
+            new.demo_mode,
+            new.base_url,
+            new.output_path,
+        ):
+            self._spawn(self._build_engine())
+        elif key_changed and self.engine and not self.demo:
+            self.engine.set_api_key(self._load_key())
+            self.window.banner.hide()
+
+    def _about(self) -> None:
+        box = QMessageBox(self.window)
+        box.setWindowTitle(self.window.tr("About {0}").format(APP_NAME))
+        box.setText(LICENCES.format(name=APP_NAME, version=__version__))
+        box.setIconPixmap(self.window.windowIcon().pixmap(64, 64))
+        box.open()
+
+    def report_unexpected(
+        self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        """Log the traceback; show the person a sentence; keep running."""
+        log.error("Unexpected error", exc_info=(exc_type, exc, tb))
+        self.window.banner.show_message(
+            self.window.tr(
+                "Something unexpected went wrong ({0}). It was logged, and your queue is safe."
+            ).format(exc_type.__name__),
+            None,
+        )
+
+
+def missing_thumbnails(engine: Engine) -> list[tuple[int, Path, Path]]:
+    """(id, video, thumbnail to make) for finished videos that have no thumbnail yet."""
+    folder = paths.thumbnails_dir(engine.config.data_dir)
+    found = []
+    for generation in engine.journal.with_stages([Stage.DONE]):
+        video = generation.video_path
+        if not generation.thumbnail_path and video and Path(video).exists():
+            found.append((generation.id, Path(video), folder / f"{generation.id}.jpg"))
+    if found:
+        folder.mkdir(parents=True, exist_ok=True)
+    return found

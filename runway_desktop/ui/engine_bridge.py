@@ -1,0 +1,40 @@
+"""Engine events as Qt signals. The engine calls us on the loop's (the GUI) thread under qasync."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from runway_desktop.engine.events import (
+    AccountUpdated,
+    EngineEvent,
+    GenerationRemoved,
+    GenerationUpdated,
+    ProblemChanged,
+)
+from runway_desktop.engine.scheduler import Engine
+
+
+class EngineBridge(QObject):
+    generation_updated = Signal(object)  # Generation
+    generation_removed = Signal(int)
+    account_updated = Signal(object)  # api.Account
+    problem_changed = Signal(object)  # Problem | None
+
+    def __init__(self, engine: Engine, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self._unsubscribe = engine.subscribe(self._on_event)
+
+    def detach(self) -> None:
+        self._unsubscribe()
+
+    def _on_event(self, event: EngineEvent) -> None:
+        match event:
+            case GenerationUpdated(generation):
+                self.generation_updated.emit(generation)
+            case GenerationRemoved(generation_id):
+                self.generation_removed.emit(generation_id)
+            case AccountUpdated(account):
+                self.account_updated.emit(account)
+            case ProblemChanged(problem):
+                self.problem_changed.emit(problem)

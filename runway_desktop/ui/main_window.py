@@ -1,0 +1,424 @@
+"""The main window: compose on the left; preview and the queue on the right; a banner on top.
+
+It only displays and forwards: every action goes to the engine, every change comes back from it
+through the bridge's signals.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from runway_desktop import APP_NAME, api
+from runway_desktop.engine.events import Problem
+from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.engine.scheduler import Engine
+from runway_desktop.ui.banner import Banner
+from runway_desktop.ui.compose_panel import ComposePanel
+from runway_desktop.ui.engine_bridge import EngineBridge
+from runway_desktop.ui.preview import PreviewPlayer
+from runway_desktop.ui.queue_view import QueueView
+
+log = logging.getLogger(__name__)
+
+RUNNING_STAGES = frozenset(
+    {
+        Stage.PREPARING,
+        Stage.UPLOADING,
+        Stage.SUBMITTING,
+        Stage.QUEUED,
+        Stage.PROCESSING,
+        Stage.DOWNLOADING,
+    }
+)
+
+
+class MainWindow(QMainWindow):
+    settings_requested = Signal()
+    import_requested = Signal()
+    about_requested = Signal()
+    first_painted = Signal()
+
+    def __init__(self, cache_dir: Path, *, demo: bool = False, icon: QIcon | None = None) -> None:
+        super().__init__()
+        self.setObjectName("main_window")
+        self._demo = demo
+        self._engine: Engine | None = None
+        self._bridge: EngineBridge | None = None
+        self._quit_confirmed = False
+        self._painted = False
+        self._notify = True
+        self._running = 0
+        if icon:
+            self.setWindowIcon(icon)
+
+        self.banner = Banner(self)
+        self.banner.action_requested.connect(self._on_banner_action)
+        self.compose = ComposePanel(cache_dir, self)
+        self.compose.generate_requested.connect(self._on_generate)
+        self.preview = PreviewPlayer(self)
+        self.queue = QueueView(parent=self)
+        self._connect_queue()
+
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.right_splitter.setObjectName("right_splitter")
+        self.right_splitter.addWidget(self.preview)
+        self.right_splitter.addWidget(self.queue)
+        self.right_splitter.setStretchFactor(0, 2)
+        self.right_splitter.setStretchFactor(1, 3)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("main_splitter")
+        self.splitter.addWidget(self.compose)
+        self.splitter.addWidget(self.right_splitter)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.account_label = QLabel(self.tr("Not signed in"), self)
+        self.account_label.setAccessibleName(self.tr("Account and credits"))
+        self.account_label.setToolTip(self.tr("Your apiframe team and credit balance"))
+        self.mode_label = QLabel(self)
+        self.mode_label.setAccessibleName(self.tr("Mode"))
+        self.statusBar().addPermanentWidget(self.mode_label)
+        self.statusBar().addPermanentWidget(self.account_label)
+
+        self._build_menus()
+        self.tray = QSystemTrayIcon(self.windowIcon(), self)
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray.setToolTip(APP_NAME)
+            self.tray.show()
+        self.set_demo(demo)
+        self.resize(1280, 800)
+
+    # -- wiring ---------------------------------------------------------------------------------
+
+    def attach(self, engine: Engine, bridge: EngineBridge) -> None:
+        """Show an engine's history and follow its events (called again after a mode switch)."""
+        if self._bridge:
+            self._bridge.detach()
+            self._bridge.deleteLater()
+        self._engine = engine
+        self._bridge = bridge
+        bridge.generation_updated.connect(self._on_generation_updated)
+        bridge.generation_removed.connect(self.queue.model.remove)
+        bridge.account_updated.connect(self._on_account)
+        bridge.problem_changed.connect(self._on_problem)
+        self.queue.model.reset(engine.generations())
+        self._on_problem(engine.problem)
+        if engine.account:
+            self._on_account(engine.account)
+        else:
+            self.compose.set_balance(None)
+            self.account_label.setText(
+                self.tr("Checking your balance…") if engine.api_key else self.tr("No API key")
+            )
+        if not engine.api_key and not self._demo:
+            self.banner.show_message(
+                self.tr("Add your apiframe API key to generate videos, or try demo mode."),
+                Action.OPEN_SETTINGS,
+            )
+        self._update_title()
+
+    def set_demo(self, demo: bool) -> None:
+        self._demo = demo
+        self.mode_label.setText(self.tr("Demo") if demo else "")
+        self.mode_label.setToolTip(
+            self.tr("Demo mode: a local simulator of apiframe; no credits are spent")
+            if demo
+            else ""
+        )
+        self.mode_label.setVisible(demo)
+        self._update_title()
+
+    def set_notify(self, enabled: bool) -> None:
+        self._notify = enabled
+
+    def _connect_queue(self) -> None:
+        q = self.queue
+        q.selection_changed.connect(self._show_in_preview)
+        q.play_requested.connect(self._play)
+        q.open_requested.connect(lambda gid: self._open_path(self._video_of(gid)))
+        q.reveal_requested.connect(self._reveal)
+        q.favourite_toggled.connect(lambda gid, on: self._engine_do("set_favourite", gid, on))
+        q.reuse_requested.connect(self._reuse)
+        q.rerun_requested.connect(lambda gid: self._engine_do("rerun_with_new_seed", gid))
+        q.retry_requested.connect(lambda gid: self._engine_do("retry", gid))
+        q.stop_following_requested.connect(self._confirm_stop_following)
+        q.cancel_requested.connect(lambda ids: [self._engine_do("cancel", i) for i in ids])
+        q.cancel_pending_requested.connect(lambda: self._engine_do("cancel_pending"))
+        q.clear_finished_requested.connect(lambda: self._engine_do("clear_finished"))
+        q.remove_requested.connect(
+            lambda ids, delete: [self._engine_do("remove", i, delete_file=delete) for i in ids]
+        )
+        q.reorder_requested.connect(lambda gid, before: self._engine_do("move_before", gid, before))
+        q.action_requested.connect(self._on_row_action)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        settings = QAction(self.tr("&Settings…"), self)
+        settings.setShortcut(QKeySequence.StandardKey.Preferences)
+        settings.triggered.connect(self.settings_requested)
+        open_folder = QAction(self.tr("Open &output folder"), self)
+        open_folder.triggered.connect(self._open_output_folder)
+        import_jobs = QAction(self.tr("&Import jobs from apiframe"), self)
+        import_jobs.triggered.connect(self.import_requested)
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for action in (settings, open_folder, import_jobs):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        about = QAction(self.tr("&About Runway Desktop"), self)
+        about.triggered.connect(self.about_requested)
+        help_menu.addAction(about)
+
+    # -- engine events --------------------------------------------------------------------------
+
+    def _on_generation_updated(self, generation: Generation) -> None:
+        previous = self.queue.model.generation(generation.id)
+        self.queue.model.upsert(generation)
+        if previous and previous.stage != generation.stage:
+            self._announce(generation)
+            self._update_title()
+        elif previous is None:
+            self._update_title()
+        selected = self.queue.current_generation()
+        if (
+            selected
+            and selected.id == generation.id
+            and (
+                previous is None
+                or previous.stage != generation.stage
+                or previous.thumbnail_path != generation.thumbnail_path
+            )
+        ):
+            self._show_in_preview(generation)
+
+    def _announce(self, generation: Generation) -> None:
+        """A desktop notification when something finishes while the window is in the background."""
+        if generation.stage not in (Stage.DONE, Stage.FAILED) or self.isActiveWindow():
+            return
+        if not (self._notify and self.tray.isVisible()):
+            return
+        if generation.stage == Stage.DONE:
+            self.tray.showMessage(
+                self.tr("Video ready"),
+                generation.settings.prompt[:80],
+                QSystemTrayIcon.MessageIcon.Information,
+                5000,
+            )
+        else:
+            self.tray.showMessage(
+                self.tr("Generation failed"),
+                generation.error or "",
+                QSystemTrayIcon.MessageIcon.Warning,
+                8000,
+            )
+
+    def _on_account(self, account: api.Account) -> None:
+        self.compose.set_balance(account.credits)
+        team = account.team_name or self.tr("Your team")
+        self.account_label.setText(
+            self.tr("{0} · {1} credits").format(team, f"{account.credits:,}")
+        )
+
+    def _on_problem(self, problem: Problem | None) -> None:
+        if problem is None:
+            if self.banner.current_action() != Action.EDIT_INPUT:
+                self.banner.hide()
+            return
+        self.banner.show_message(problem.message, problem.action)
+
+    def _on_banner_action(self, action: Action | None) -> None:
+        if action == Action.OPEN_SETTINGS or action == Action.CHOOSE_FOLDER:
+            self.settings_requested.emit()
+        elif action in (Action.RETRY, Action.BUY_CREDITS) and self._engine:
+            self._engine.resume()
+            for generation in self._engine.journal.with_stages([Stage.ATTENTION]):
+                if generation.action == Action.RETRY:
+                    self._engine.retry(generation.id)
+            self.banner.hide()
+        elif action == Action.EDIT_INPUT:
+            self.banner.hide()
+            self.compose.setFocus()
+
+    def _on_row_action(self, generation_id: int, action: Action) -> None:
+        """The fix button drawn on a row that needs attention."""
+        if action in (Action.OPEN_SETTINGS, Action.CHOOSE_FOLDER):
+            self.settings_requested.emit()
+        elif action == Action.EDIT_INPUT:
+            self._reuse(generation_id)
+        else:
+            self._engine_do("retry", generation_id)
+
+    def _update_title(self) -> None:
+        running, _pending, _progress = self.queue.model.totals()
+        self._running = running
+        title = APP_NAME
+        if running:
+            title = self.tr("{0} — {1} running").format(APP_NAME, running)
+        if self._demo:
+            title += self.tr(" (Demo)")
+        self.setWindowTitle(title)
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def _engine_do(self, method: str, *args: object, **kwargs: object) -> object:
+        """Call an engine control; a refusal shows in the banner instead of a traceback."""
+        if self._engine is None:
+            return None
+        try:
+            return getattr(self._engine, method)(*args, **kwargs)
+        except api.InvalidRequestError as error:
+            self.banner.show_message(error.message, Action.EDIT_INPUT)
+        except KeyError:
+            log.info("%s on a generation that is gone", method)
+        return None
+
+    def _on_generate(self, batch: list[GenerationSettings]) -> None:
+        if self._engine is None:
+            return
+        if not self._engine.api_key:
+            self.banner.show_message(
+                self.tr("Add your apiframe API key in Settings first, or try demo mode."),
+                Action.OPEN_SETTINGS,
+            )
+            return
+        added = self._engine_do("submit_many", batch)
+        if added:
+            self.queue.select_generation(added[0].id)
+
+    def _reuse(self, generation_id: int) -> None:
+        generation = self.queue.model.generation(generation_id)
+        if generation:
+            self.compose.apply_settings(generation.settings)
+
+    def _video_of(self, generation_id: int) -> str | None:
+        generation = self.queue.model.generation(generation_id)
+        return generation.video_path if generation and generation.stage == Stage.DONE else None
+
+    def _show_in_preview(self, generation: Generation | None) -> None:
+        if generation is None:
+            self.preview.clear()
+            return
+        video = generation.video_path if generation.stage == Stage.DONE else None
+        self.preview.show_item(video, generation.thumbnail_path, generation.settings.prompt)
+
+    def _play(self, generation_id: int) -> None:
+        generation = self.queue.model.generation(generation_id)
+        if generation and generation.stage == Stage.DONE:
+            self._show_in_preview(generation)
+            self.preview.play()
+
+    def _open_path(self, path: str | None) -> None:
+        if path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+    def _reveal(self, generation_id: int) -> None:
+        video = self._video_of(generation_id)
+        if video:
+            self._open_path(str(Path(video).parent))
+
+    def _open_output_folder(self) -> None:
+        if self._engine:
+            folder = self._engine.config.output_dir
+            folder.mkdir(parents=True, exist_ok=True)
+            self._open_path(str(folder))
+
+    def _confirm_stop_following(self, generation_id: int) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Stop following this job?"),
+            self.tr(
+                "apiframe has no way to cancel a job. If you stop following "
+                "it, the server may still finish it and charge the credits; "
+                "you can import it later from File ▸ Import jobs."
+            ),
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        stop = box.addButton(self.tr("Stop following"), QMessageBox.ButtonRole.DestructiveRole)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(
+            lambda _r: (
+                box.clickedButton() is stop and self._engine_do("stop_following", generation_id)
+            )
+        )
+        box.open()
+
+    # -- window life ----------------------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.first_painted.emit)
+        return handled
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._running and not self._quit_confirmed:
+            event.ignore()
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                self.tr("Quit Runway Desktop?"),
+                self.tr(
+                    "{0} generation(s) are still running. They are saved and will carry on "
+                    "the next time you open Runway Desktop."
+                ).format(self._running),
+                QMessageBox.StandardButton.Cancel,
+                self,
+            )
+            quit_button = box.addButton(self.tr("Quit"), QMessageBox.ButtonRole.AcceptRole)
+            box.setWindowModality(Qt.WindowModality.WindowModal)
+            box.finished.connect(lambda _r: box.clickedButton() is quit_button and self._quit_now())
+            box.open()
+            return
+        self.save_state()
+        self.preview.clear()
+        self.tray.hide()
+        event.accept()
+
+    def _quit_now(self) -> None:
+        self._quit_confirmed = True
+        QTimer.singleShot(0, self.close)
+
+    def save_state(self) -> None:
+        store = QSettings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/splitter", self.splitter.saveState())
+        store.setValue("window/right_splitter", self.right_splitter.saveState())
+        store.setValue("compose/state", self.compose.state())
+
+    def restore_state(self) -> None:
+        store = QSettings()
+        for key, restore in (
+            ("window/geometry", self.restoreGeometry),
+            ("window/splitter", self.splitter.restoreState),
+            ("window/right_splitter", self.right_splitter.restoreState),
+        ):
+            value = store.value(key)
+            if isinstance(value, QByteArray):
+                restore(value)
+        compose_state = store.value("compose/state")
+        if isinstance(compose_state, dict):
+            self.compose.restore_state(compose_state)

@@ -1,0 +1,203 @@
+"""Settings and first run: the API key (checked with GET /v2/me, saved only in the OS keyring),
+the output folder, the API base URL and demo mode. Opened with `open()`, never `exec()`."""
+
+from __future__ import annotations
+
+import logging
+
+import qasync
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from runway_desktop import api, secrets
+from runway_desktop.engine.account import check_api_key
+from runway_desktop.settings import DEFAULT_BASE_URL, Settings
+
+log = logging.getLogger(__name__)
+
+
+class SettingsDialog(QDialog):
+    """Emits `saved(settings, key_changed)` after the key (if any) was checked and stored."""
+
+    saved = Signal(object, bool)
+    demo_requested = Signal()
+
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, *, first_run: bool = False
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(
+            self.tr("Welcome to Runway Desktop") if first_run else self.tr("Settings")
+        )
+        self.setMinimumWidth(520)
+        self._settings = settings
+        self._stored_key = self._read_stored_key()
+
+        intro = QLabel(self)
+        intro.setWordWrap(True)
+        intro.setText(
+            self.tr(
+                "Runway Desktop makes short videos with Runway Gen-4 Turbo through apiframe. "
+                "Paste your apiframe API key (it starts with “afk_”). It is checked, then kept "
+                "only in your system keyring."
+            )
+            if first_run
+            else self.tr("Your API key is kept only in your system keyring.")
+        )
+
+        self.key_edit = QLineEdit(self)
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setAccessibleName(self.tr("API key"))
+        self.key_edit.setToolTip(self.tr("Your apiframe API key, e.g. afk_…"))
+        self.key_edit.setPlaceholderText(
+            self.tr("Saved: {0} — type to replace").format(secrets.mask(self._stored_key))
+            if self._stored_key
+            else self.tr("afk_…")
+        )
+        show = QCheckBox(self.tr("Show"), self)
+        show.setAccessibleName(self.tr("Show API key"))
+        show.setToolTip(self.tr("Show the key while typing"))
+        show.toggled.connect(
+            lambda on: self.key_edit.setEchoMode(
+                QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
+            )
+        )
+        self.remove_key = QPushButton(self.tr("Remove key"), self)
+        self.remove_key.setAccessibleName(self.tr("Remove the saved API key"))
+        self.remove_key.setToolTip(self.tr("Delete the key from the system keyring"))
+        self.remove_key.setEnabled(bool(self._stored_key))
+        self.remove_key.clicked.connect(self._remove_key)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(show)
+        key_row.addWidget(self.remove_key)
+
+        self.folder_edit = QLineEdit(str(settings.output_path), self)
+        self.folder_edit.setAccessibleName(self.tr("Output folder"))
+        self.folder_edit.setToolTip(self.tr("Where finished videos are saved"))
+        browse = QPushButton(self.tr("Browse…"), self)
+        browse.setAccessibleName(self.tr("Choose output folder"))
+        browse.setToolTip(self.tr("Choose the folder for finished videos"))
+        browse.clicked.connect(self._browse_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(browse)
+
+        self.base_url_edit = QLineEdit(settings.base_url, self)
+        self.base_url_edit.setAccessibleName(self.tr("API base URL"))
+        self.base_url_edit.setToolTip(
+            self.tr("Leave as {0} unless you run a proxy or the simulator").format(DEFAULT_BASE_URL)
+        )
+        self.demo_check = QCheckBox(self.tr("Demo mode (a local simulator; no key, no credits)"))
+        self.demo_check.setChecked(settings.demo_mode)
+        self.demo_check.setAccessibleName(self.tr("Demo mode"))
+        self.demo_check.setToolTip(self.tr("Try the app against a built-in simulator of apiframe"))
+        self.notify_check = QCheckBox(self.tr("Notify me when a generation finishes"))
+        self.notify_check.setChecked(settings.notify_when_done)
+        self.notify_check.setAccessibleName(self.tr("Notifications"))
+        self.notify_check.setToolTip(
+            self.tr("A desktop notification while the window is in the background")
+        )
+
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName(self.tr("Status"))
+
+        form = QFormLayout()
+        form.addRow(self.tr("API key"), key_row)
+        form.addRow(self.tr("Output folder"), folder_row)
+        form.addRow(self.tr("API base URL"), self.base_url_edit)
+        form.addRow("", self.demo_check)
+        form.addRow("", self.notify_check)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self._save)
+        self.buttons.rejected.connect(self.reject)
+        if first_run:
+            demo = self.buttons.addButton(
+                self.tr("Try demo mode"), QDialogButtonBox.ButtonRole.ActionRole
+            )
+            demo.setToolTip(self.tr("Look around with the built-in simulator first"))
+            demo.clicked.connect(self._choose_demo)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+
+    def _read_stored_key(self) -> str | None:
+        try:
+            return secrets.stored_api_key()
+        except secrets.KeyStoreError as error:
+            self._keyring_problem = error.message
+            return None
+
+    def _browse_folder(self) -> None:
+        dialog = QFileDialog(self, self.tr("Choose the output folder"), self.folder_edit.text())
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.fileSelected.connect(self.folder_edit.setText)
+        dialog.open()
+
+    def _remove_key(self) -> None:
+        try:
+            secrets.delete_api_key()
+        except secrets.KeyStoreError as error:
+            self.status.setText(error.message)
+            return
+        self._stored_key = None
+        self.remove_key.setEnabled(False)
+        self.key_edit.setPlaceholderText(self.tr("afk_…"))
+        self.status.setText(self.tr("The API key was removed from the keyring."))
+        self.saved.emit(self._current_settings(), True)
+
+    def _choose_demo(self) -> None:
+        self.demo_check.setChecked(True)
+        self.demo_requested.emit()
+        self._save()
+
+    def _current_settings(self) -> Settings:
+        return self._settings.replace(
+            output_dir=self.folder_edit.text().strip(),
+            base_url=self.base_url_edit.text().strip().rstrip("/") or DEFAULT_BASE_URL,
+            demo_mode=self.demo_check.isChecked(),
+            notify_when_done=self.notify_check.isChecked(),
+        )
+
+    @qasync.asyncSlot()
+    async def _save(self) -> None:
+        new = self._current_settings()
+        typed_key = self.key_edit.text().strip()
+        if typed_key:
+            self.buttons.setEnabled(False)
+            self.status.setText(self.tr("Checking the key with apiframe…"))
+            try:
+                account = await check_api_key(typed_key, new.effective_base_url())
+                secrets.store_api_key(typed_key)
+            except api.ApiError as error:
+                self.status.setText(error.message)
+                return
+            except secrets.KeyStoreError as error:
+                self.status.setText(error.message)
+                return
+            finally:
+                self.buttons.setEnabled(True)
+            self.key_edit.clear()
+            log.info("API key checked (%s) and saved to the keyring", account.team_name)
+        self.saved.emit(new, bool(typed_key))
+        self.accept()

@@ -1,0 +1,68 @@
+"""UI fixtures: a qasync loop over pytest-qt's QApplication, and the whole app wired to the simulator.
+
+Keep qtbot waits in sync tests: `qtbot.waitUntil` inside an `async def` test never progresses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtCore import QCoreApplication
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.simulator import Simulator
+
+
+@pytest.fixture
+def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        # "Already running" means Qt's loop, which pytest-qt keeps: mark ours stopped, then close.
+        # (not loop.stop(): that calls QApplication.exit(), which breaks the next test's loop)
+        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
+        asyncio.events._set_running_loop(None)
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def drive(qtbot: QtBot, coroutine: Coroutine[Any, Any, Any], timeout: int = 20_000) -> Any:
+    """Run a coroutine on the qasync loop while Qt keeps processing events."""
+    future = asyncio.ensure_future(coroutine)
+    qtbot.waitUntil(future.done, timeout=timeout)
+    return future.result()
+
+
+@pytest.fixture
+def app_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, simulator: Simulator,
+                   monkeypatch: pytest.MonkeyPatch, data_dir: Path, output_dir: Path,
+                   qapp: Any) -> Iterator[Any]:
+    """The real window and engine against the simulator, with a fast polling pace."""
+    from runway_desktop import settings
+    from runway_desktop.ui.controller import AppController
+
+    QCoreApplication.setOrganizationName("Runway Desktop Tests")
+    monkeypatch.setenv("APIFRAME_API_KEY", "afk_test")
+    monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
+    monkeypatch.setenv("RUNWAY_DESKTOP_POLL_SECONDS", "0.05")
+    monkeypatch.setenv("RUNWAY_DESKTOP_RETRY_SECONDS", "0.02")
+    settings.save(data_dir, settings.Settings(output_dir=str(output_dir)))
+    controller = AppController(qapp, data_dir)
+    # Not qtbot.addWidget: pytest-qt would close the window before this fixture shuts down.
+    controller.show()
+    controller.start()
+    qtbot.waitUntil(lambda: controller.engine is not None, timeout=10_000)
+    try:
+        yield controller
+    finally:
+        drive(qtbot, controller.shutdown())
+        controller.window._quit_confirmed = True
+        controller.window.close()
+        controller.window.deleteLater()

@@ -1,0 +1,121 @@
+"""The whole window over a real engine and the simulator: drop, prompt, Ctrl+Enter, a video."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from runway_desktop import paths, secrets
+from runway_desktop.engine.records import Stage
+from runway_desktop.simulator import Simulator
+from runway_desktop.ui.settings_dialog import SettingsDialog
+from tests.ui.dnd import drop_files
+
+
+@pytest.fixture
+def kite_png(tmp_path: Path) -> Path:
+    path = tmp_path / "kite.png"
+    Image.new("RGB", (1280, 720), (30, 120, 200)).save(path)
+    return path
+
+
+def test_drop_prompt_ctrl_enter_gives_a_finished_video_with_thumbnail(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator, kite_png: Path, output_dir: Path
+) -> None:
+    window = app_controller.window
+    compose = window.compose
+    drop_files(compose.drop_zone, [kite_png])
+    assert compose.drop_zone.images() == [str(kite_png)]
+    compose.prompt_edit.setPlainText("a red kite over dunes")
+    qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5_000)
+    qtbot.waitUntil(lambda: model.generation_at(0).stage is Stage.DONE, timeout=20_000)
+    qtbot.waitUntil(lambda: model.generation_at(0).thumbnail_path is not None, timeout=10_000)
+    done = model.generation_at(0)
+    assert Path(done.video_path).parent == output_dir
+    assert Path(done.video_path).read_bytes()[4:8] == b"ftyp"
+    assert Path(done.thumbnail_path).stat().st_size > 0
+    assert simulator.jobs_created("afk_test") == 1
+    # The creator's prompt and image stay for the next iteration.
+    assert compose.prompt_edit.toPlainText() == "a red kite over dunes"
+    assert compose.drop_zone.images() == [str(kite_png)]
+    # The balance refreshes after the generation.
+    qtbot.waitUntil(lambda: f"{simulator.credits('afk_test'):,}" in window.account_label.text()
+                    or str(simulator.credits("afk_test")) in window.account_label.text(),
+                    timeout=5_000)
+    assert "running" not in window.windowTitle()
+
+
+def test_not_enough_credits_shows_a_banner_and_keeps_everything(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator, kite_png: Path
+) -> None:
+    window = app_controller.window
+    compose = window.compose
+    qtbot.waitUntil(lambda: app_controller.engine.account is not None, timeout=5_000)
+    simulator.set_credits("afk_test", 4)  # spent elsewhere: the window still thinks 10,000
+    drop_files(compose.drop_zone, [kite_png])
+    compose.prompt_edit.setPlainText("a kite")
+    qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.banner.isVisible()
+                    and "credits" in window.banner.message.text().lower(), timeout=10_000)
+    assert "needs 8" in window.banner.message.text()
+    assert "you have 4" in window.banner.message.text()
+    row = window.queue.model.generation_at(0)
+    assert row.stage is Stage.ATTENTION and row.settings.prompt == "a kite"
+    assert compose.prompt_edit.toPlainText() == "a kite"
+    assert compose.drop_zone.images() == [str(kite_png)]
+    assert [w for w in QApplication.topLevelWidgets() if w.isVisible()] == [window]
+
+
+def test_the_key_goes_to_the_keyring_and_nowhere_in_the_settings_file(
+    qtbot: QtBot, app_controller: Any, keyring_backend: Any, data_dir: Path
+) -> None:
+    dialog = SettingsDialog(app_controller.settings, app_controller.window)
+    qtbot.addWidget(dialog)
+    dialog.saved.connect(app_controller._on_settings_saved)
+    dialog.open()
+    dialog.key_edit.setText("afk_test")
+    with qtbot.waitSignal(dialog.saved, timeout=10_000):
+        dialog._save()
+    assert secrets.stored_api_key() == "afk_test"
+    stored = paths.settings_path(data_dir).read_text()
+    assert "afk_test" not in stored
+    assert json.loads(stored)["output_dir"]
+    assert not dialog.isVisible()
+
+
+def test_a_wrong_key_is_explained_inline_and_not_saved(
+    qtbot: QtBot, app_controller: Any, keyring_backend: Any
+) -> None:
+    dialog = SettingsDialog(app_controller.settings, app_controller.window)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.key_edit.setText("afk_not_a_real_key")
+    dialog._save()
+    qtbot.waitUntil(lambda: "rejected" in dialog.status.text().lower()
+                    or "invalid" in dialog.status.text().lower(), timeout=10_000)
+    assert secrets.stored_api_key() is None
+    assert dialog.isVisible()
+
+
+def test_closing_while_running_asks_once_without_blocking(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator
+) -> None:
+    simulator.faults.slow_seconds = 0.5  # keep the job in flight
+    window = app_controller.window
+    window.compose.prompt_edit.setPlainText("slow one")
+    window.compose.generate()
+    qtbot.waitUntil(lambda: "running" in window.windowTitle(), timeout=5_000)
+    window.close()
+    assert window.isVisible()  # not closed: a question is showing, and the loop still runs
+    boxes = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not window]
+    assert any("Quit" in getattr(b, "windowTitle", lambda: "")() for b in boxes)
