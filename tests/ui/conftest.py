@@ -1,4 +1,4 @@
-"""UI fixtures: a qasync loop over pytest-qt's QApplication, and the whole app wired to the simulator.
+"""UI fixtures: a qasync loop over pytest-qt's QApplication, and the app wired to the simulator.
 
 Keep qtbot waits in sync tests: `qtbot.waitUntil` inside an `async def` test never progresses.
 """

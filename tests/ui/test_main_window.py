@@ -70,7 +70,8 @@ def test_not_enough_credits_shows_a_banner_and_keeps_everything(
     assert "needs 8" in window.banner.message.text()
     assert "you have 4" in window.banner.message.text()
     row = window.queue.model.generation_at(0)
-    assert row.stage is Stage.ATTENTION and row.settings.prompt == "a kite"
+    assert row.stage is Stage.ATTENTION
+    assert row.settings.prompt == "a kite"
     assert compose.prompt_edit.toPlainText() == "a kite"
     assert compose.drop_zone.images() == [str(kite_png)]
     assert [w for w in QApplication.topLevelWidgets() if w.isVisible()] == [window]
