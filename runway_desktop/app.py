@@ -11,7 +11,6 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QIcon
@@ -19,9 +18,9 @@ from PySide6.QtWidgets import QApplication
 
 from runway_desktop import APP_ID, APP_NAME, __version__, paths
 from runway_desktop.logs import setup_logging
+from runway_desktop.resources import resource_path
 
 log = logging.getLogger(__name__)
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -41,7 +40,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def app_icon() -> QIcon:
     icon = QIcon()
     for size in (16, 32, 48, 64, 128, 256):
-        candidate = RESOURCES / "icons" / f"runway-desktop-{size}.png"
+        candidate = resource_path("icons", f"runway-desktop-{size}.png")
         if candidate.exists():
             icon.addFile(str(candidate))
     return icon

@@ -11,6 +11,7 @@ debian_packages=(
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1  # a real X window
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0
   gnome-keyring dbus                                                     # a real Secret Service
+  xdotool                                                                # drives the end-to-end test
 )
 
 install_system_packages() {

@@ -81,6 +81,7 @@ class AppController(QObject):
     def show(self) -> None:
         self.window.restore_state()
         self.window.show()
+        self.window.compose.prompt_edit.setFocus()  # type first: the prompt is what people edit
 
     def start(self) -> None:
         self._spawn(self._start())
