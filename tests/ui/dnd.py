@@ -9,10 +9,14 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 
-def file_mime(files: list[Path]) -> QMimeData:
+def url_mime(*urls: QUrl) -> QMimeData:
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
+    mime.setUrls(list(urls))
     return mime
+
+
+def file_mime(*paths: str | Path) -> QMimeData:
+    return url_mime(*(QUrl.fromLocalFile(str(path)) for path in paths))
 
 
 def drop_mime(widget: QWidget, mime: QMimeData) -> bool:
@@ -21,14 +25,15 @@ def drop_mime(widget: QWidget, mime: QMimeData) -> bool:
     actions = Qt.DropAction.CopyAction
     buttons = Qt.MouseButton.LeftButton
     mods = Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(pos, actions, mime, buttons, mods)
+    # PySide6 6.11 takes QPoint for enter/move and QPointF for drop (6.12 moves all to QPointF).
+    enter = QDragEnterEvent(pos.toPoint(), actions, mime, buttons, mods)
     QApplication.sendEvent(widget, enter)
     if not enter.isAccepted():
         return False
-    QApplication.sendEvent(widget, QDragMoveEvent(pos, actions, mime, buttons, mods))
+    QApplication.sendEvent(widget, QDragMoveEvent(pos.toPoint(), actions, mime, buttons, mods))
     QApplication.sendEvent(widget, QDropEvent(pos, actions, mime, buttons, mods))
     return True
 
 
 def drop_files(widget: QWidget, files: list[Path]) -> bool:
-    return drop_mime(widget, file_mime(files))
+    return drop_mime(widget, file_mime(*files))

@@ -5,18 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QMimeData, Qt, QThreadPool, QUrl
 from PySide6.QtGui import (
     QColor,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
     QGuiApplication,
     QImage,
 )
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from runway_desktop.ui.drop_zone import MESSAGE_TIMEOUT_MS, DropZone, check_image_file
+from tests.ui.dnd import drop_mime, file_mime, url_mime
 
 
 def make_png(folder: Path, name: str, width: int, height: int) -> str:
@@ -25,33 +23,6 @@ def make_png(folder: Path, name: str, width: int, height: int) -> str:
     path = folder / name
     assert image.save(str(path), "PNG")
     return str(path)
-
-
-def url_mime(*urls: QUrl) -> QMimeData:
-    mime = QMimeData()
-    mime.setUrls(list(urls))
-    return mime
-
-
-def file_mime(*paths: str) -> QMimeData:
-    return url_mime(*(QUrl.fromLocalFile(path) for path in paths))
-
-
-def drag_and_drop(widget: DropZone, mime: QMimeData) -> bool:
-    """Send enter, move and drop like a real drag; returns whether the enter was accepted."""
-    pos = QPointF(widget.width() / 2, widget.height() / 2)
-    actions = Qt.DropAction.CopyAction
-    buttons = Qt.MouseButton.LeftButton
-    mods = Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(pos, actions, mime, buttons, mods)
-    QApplication.sendEvent(widget, enter)
-    if not enter.isAccepted():
-        return False
-    move = QDragMoveEvent(pos, actions, mime, buttons, mods)
-    QApplication.sendEvent(widget, move)
-    drop = QDropEvent(pos, actions, mime, buttons, mods)
-    QApplication.sendEvent(widget, drop)
-    return True
 
 
 @pytest.fixture
@@ -74,7 +45,7 @@ def images_dir(tmp_path: Path) -> Path:
 def test_drop_valid_png_shows_it(qtbot, zone: DropZone, images_dir: Path) -> None:
     path = make_png(images_dir, "still.png", 640, 360)
     with qtbot.waitSignal(zone.images_changed) as blocker:
-        assert drag_and_drop(zone, file_mime(path))
+        assert drop_mime(zone, file_mime(path))
     assert blocker.args == [[path]]
     assert zone.images() == [path]
     assert zone.size_label.text() == "640 × 360"
@@ -94,7 +65,7 @@ def test_invalid_file_is_refused_inline_and_previous_image_kept(
     text_file = images_dir / "notes.txt"
     text_file.write_text("not an image")
     with qtbot.assertNotEmitted(zone.images_changed):
-        drag_and_drop(zone, file_mime(str(text_file)))
+        drop_mime(zone, file_mime(str(text_file)))
     assert zone.images() == [good]
     assert "notes.txt" in zone.message()
     assert "PNG, JPEG or WebP" in zone.message()
@@ -104,7 +75,7 @@ def test_invalid_file_is_refused_inline_and_previous_image_kept(
 
 def test_wrong_ratio_image_is_refused_with_the_ratio(zone: DropZone, images_dir: Path) -> None:
     wide = make_png(images_dir, "banner.png", 1000, 300)
-    drag_and_drop(zone, file_mime(wide))
+    drop_mime(zone, file_mime(wide))
     assert zone.images() == []
     assert "ratio" in zone.message()
     assert "3.33" in zone.message()
@@ -113,7 +84,7 @@ def test_wrong_ratio_image_is_refused_with_the_ratio(zone: DropZone, images_dir:
 def test_dropping_several_images_takes_them_all(qtbot, zone: DropZone, images_dir: Path) -> None:
     paths = [make_png(images_dir, f"frame{i}.png", 640, 360) for i in range(3)]
     with qtbot.waitSignal(zone.images_changed) as blocker:
-        drag_and_drop(zone, file_mime(*paths))
+        drop_mime(zone, file_mime(*paths))
     assert blocker.args == [paths]
     assert zone.images() == paths
     assert zone.badge_label.text() == "+2 more"
@@ -126,7 +97,7 @@ def test_mixed_drop_keeps_the_good_ones_and_says_what_was_refused(
     good = make_png(images_dir, "ok.png", 640, 360)
     bad = images_dir / "broken.png"
     bad.write_bytes(b"plain text pretending")
-    drag_and_drop(zone, file_mime(good, str(bad)))
+    drop_mime(zone, file_mime(good, str(bad)))
     assert zone.images() == [good]
     assert "broken.png" in zone.message()
 
@@ -134,29 +105,29 @@ def test_mixed_drop_keeps_the_good_ones_and_says_what_was_refused(
 def test_https_url_drop_is_passed_through(qtbot, zone: DropZone) -> None:
     url = "https://images.example.com/cat.jpg?size=large"
     with qtbot.waitSignal(zone.images_changed):
-        drag_and_drop(zone, url_mime(QUrl(url)))
+        drop_mime(zone, url_mime(QUrl(url)))
     assert zone.images() == [url]
     assert zone.size_label.text() == "Image link"
     assert zone.canvas.url_text == url
 
 
 def test_plain_http_is_refused_unless_loopback(zone: DropZone) -> None:
-    drag_and_drop(zone, url_mime(QUrl("http://example.com/cat.jpg")))
+    drop_mime(zone, url_mime(QUrl("http://example.com/cat.jpg")))
     assert zone.images() == []
     assert "https" in zone.message()
-    drag_and_drop(zone, url_mime(QUrl("http://127.0.0.1:8765/cat.png")))
+    drop_mime(zone, url_mime(QUrl("http://127.0.0.1:8765/cat.png")))
     assert zone.images() == ["http://127.0.0.1:8765/cat.png"]
 
 
 def test_drag_enter_accepts_only_urls_or_image_data(zone: DropZone) -> None:
     text_only = QMimeData()
     text_only.setText("hello")
-    assert not drag_and_drop(zone, text_only)
+    assert not drop_mime(zone, text_only)
     image_data = QMimeData()
     image = QImage(320, 180, QImage.Format.Format_RGB32)
     image.fill(QColor("white"))
     image_data.setImageData(image)
-    assert drag_and_drop(zone, image_data)
+    assert drop_mime(zone, image_data)
     # Pixels without a link (e.g. from a browser) are saved as a PNG and used.
     assert len(zone.images()) == 1
     assert zone.images()[0].endswith(".png")
@@ -203,12 +174,12 @@ def test_message_hides_by_itself_and_on_next_valid_drop(
     assert zone._message_timer.interval() == MESSAGE_TIMEOUT_MS == 6000
     bad = images_dir / "x.txt"
     bad.write_text("x")
-    drag_and_drop(zone, file_mime(str(bad)))
+    drop_mime(zone, file_mime(str(bad)))
     assert zone.message()
-    drag_and_drop(zone, file_mime(make_png(images_dir, "ok.png", 640, 360)))
+    drop_mime(zone, file_mime(make_png(images_dir, "ok.png", 640, 360)))
     assert zone.message() == ""
     zone._message_timer.setInterval(30)
-    drag_and_drop(zone, file_mime(str(bad)))
+    drop_mime(zone, file_mime(str(bad)))
     assert zone.message()
     qtbot.waitUntil(lambda: zone.message() == "", timeout=2000)
 

@@ -1,0 +1,379 @@
+"""The queue and history as a Qt list model of `Generation` records.
+
+Order (one total order, so a binary search finds any row's place):
+1. PENDING items first, in the engine's run order (`position`, lower runs first), so the top of
+   the list is what starts next and dragging an item up makes it run sooner;
+2. then everything else, newest first by `created_at`.
+
+The engine is the source of truth: the model never reorders by itself. A drop of pending items
+only emits `reorder_requested`; the engine changes `position` and its `upsert` re-sorts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QPixmap
+
+from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.ui import queue_text
+from runway_desktop.ui.thumbnail_cache import ThumbnailCache
+
+ID_MIME_TYPE = "application/x-runway-desktop-generation-ids"
+
+_Index = QModelIndex | QPersistentModelIndex
+
+# Weights of each stage in one item's overall progress (for the header's total bar).
+_STAGE_SPAN: dict[Stage, tuple[float, float]] = {
+    Stage.PENDING: (0.0, 0.0),
+    Stage.PREPARING: (0.0, 0.02),
+    Stage.UPLOADING: (0.02, 0.05),
+    Stage.SUBMITTING: (0.05, 0.07),
+    Stage.QUEUED: (0.07, 0.10),
+    Stage.PROCESSING: (0.10, 0.90),
+    Stage.DOWNLOADING: (0.90, 1.0),
+}
+
+
+class Roles(enum.IntEnum):
+    GenerationRole = Qt.ItemDataRole.UserRole + 1
+    IdRole = Qt.ItemDataRole.UserRole + 2
+    StageRole = Qt.ItemDataRole.UserRole + 3  # arrives as the stage's str value: Stage(...) it
+    ThumbnailRole = Qt.ItemDataRole.UserRole + 4  # QPixmap; null while loading or missing
+    FavouriteRole = Qt.ItemDataRole.UserRole + 5
+    SearchTextRole = Qt.ItemDataRole.UserRole + 6
+
+
+def sort_key(generation: Generation) -> tuple[int, float, int]:
+    if generation.stage is Stage.PENDING:
+        return (0, generation.position, generation.id)
+    return (1, -generation.created_at, -generation.id)
+
+
+def overall_fraction(generation: Generation) -> float:
+    """How far one running or pending item is, 0..1, across all its stages."""
+    low, high = _STAGE_SPAN.get(generation.stage, (1.0, 1.0))
+    if generation.stage in queue_text.PERCENT_STAGES:
+        return low + (high - low) * max(0, min(100, generation.progress)) / 100
+    return low
+
+
+def thumbnail_source(generation: Generation) -> str | None:
+    """The video's first frame once there is one; until then the input image."""
+    return generation.thumbnail_path or generation.settings.image_path
+
+
+def search_text(generation: Generation) -> str:
+    parts = [generation.settings.prompt, str(generation.settings.seed), generation.job_id or ""]
+    return "\n".join(parts).casefold()
+
+
+class QueueModel(QAbstractListModel):
+    # The person dropped pending item `generation_id` so that it runs just before `before_id`
+    # (None: after every other pending item).
+    reorder_requested = Signal(int, object)
+    # (running_count, pending_count, overall_progress 0..100); coalesced to one per event loop turn.
+    totals_changed = Signal(int, int, int)
+    # Anything the header summarises may have changed (e.g. the number of finished items).
+    summary_changed = Signal()
+
+    def __init__(
+        self, thumbnails: ThumbnailCache | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._rows: list[Generation] = []
+        self._row_of: dict[int, int] = {}  # id → row
+        self._ids_by_thumbnail: dict[str, set[int]] = {}
+        self._stage_counts: Counter[Stage] = Counter()
+        self._active: dict[int, Generation] = {}  # pending + running, for totals
+        self.thumbnails = thumbnails if thumbnails is not None else ThumbnailCache(parent=self)
+        self.thumbnails.loaded.connect(self._on_thumbnail_loaded)
+        self._last_totals: tuple[int, int, int] = (0, 0, 0)
+        self._totals_timer = QTimer(self)
+        self._totals_timer.setSingleShot(True)
+        self._totals_timer.setInterval(0)
+        self._totals_timer.timeout.connect(self._emit_totals)
+
+    # -- engine side ---------------------------------------------------------------------
+
+    def reset(self, generations: Iterable[Generation]) -> None:
+        """Replace everything (the initial load from the journal)."""
+        unique = {g.id: g for g in generations}  # a later record of one id wins
+        self.beginResetModel()
+        self._rows = sorted(unique.values(), key=sort_key)
+        self._row_of = {g.id: row for row, g in enumerate(self._rows)}
+        self._ids_by_thumbnail.clear()
+        self._stage_counts.clear()
+        self._active.clear()
+        for g in self._rows:
+            self._track(g)
+        self.endResetModel()
+        self._schedule_totals()
+
+    def upsert(self, generation: Generation) -> None:
+        """Insert a new record or update one in place (moving the row if its order changed)."""
+        row = self._row_of.get(generation.id)
+        if row is None:
+            self._insert(generation)
+        else:
+            self._update(row, generation)
+        self._schedule_totals()
+
+    def remove(self, generation_id: int) -> None:
+        row = self._row_of.get(generation_id)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        old = self._rows.pop(row)
+        del self._row_of[generation_id]
+        self._untrack(old)
+        self._reindex(row, len(self._rows) - 1)
+        self.endRemoveRows()
+        self._schedule_totals()
+
+    # -- queries -------------------------------------------------------------------------
+
+    def generation(self, generation_id: int) -> Generation | None:
+        row = self._row_of.get(generation_id)
+        return None if row is None else self._rows[row]
+
+    def generation_at(self, row: int) -> Generation:
+        return self._rows[row]
+
+    def row_of(self, generation_id: int) -> int | None:
+        return self._row_of.get(generation_id)
+
+    def index_of(self, generation_id: int) -> QModelIndex:
+        row = self._row_of.get(generation_id)
+        return QModelIndex() if row is None else self.index(row, 0)
+
+    def generations(self) -> Sequence[Generation]:
+        return tuple(self._rows)
+
+    def count(self, *stages: Stage) -> int:
+        return sum(self._stage_counts[s] for s in stages)
+
+    def finished_count(self) -> int:
+        return sum(n for stage, n in self._stage_counts.items() if stage.is_terminal)
+
+    def totals(self) -> tuple[int, int, int]:
+        """(running_count, pending_count, overall progress 0..100 of running + pending)."""
+        pending = self._stage_counts[Stage.PENDING]
+        running = self.count(*queue_text.ACTIVE_STAGES)
+        if not self._active:
+            return (running, pending, 0)
+        done = sum(overall_fraction(g) for g in self._active.values())
+        return (running, pending, int(100 * done / len(self._active)))
+
+    # -- Qt model API --------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def roleNames(self) -> dict[int, bytes]:
+        names = dict(super().roleNames())
+        names.update({int(role): role.name.removesuffix("Role").lower().encode() for role in Roles})
+        return names
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        g = self._rows[index.row()]
+        match role:
+            case Qt.ItemDataRole.DisplayRole:
+                return g.settings.prompt
+            case Roles.GenerationRole:
+                return g
+            case Roles.IdRole:
+                return g.id
+            case Roles.StageRole:
+                return g.stage
+            case Roles.ThumbnailRole:
+                # Asked only by the delegate's paint: this is what makes loading lazy.
+                # A null QPixmap (never None) while loading or absent: PySide6 6.12 on
+                # CPython 3.11 drops a reference to None each time index.data() hands None
+                # back to Python, and a repainted placeholder would do that every second.
+                return self.thumbnails.get(thumbnail_source(g)) or QPixmap()
+            case Roles.FavouriteRole:
+                return g.favourite
+            case Roles.SearchTextRole:
+                return search_text(g)
+            case Qt.ItemDataRole.ToolTipRole:
+                return queue_text.tooltip_text(g)
+            case Qt.ItemDataRole.AccessibleTextRole:
+                return queue_text.accessible_text(g)
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled  # drops land between rows, never on one
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        g = self._rows[index.row()]
+        if g.stage is Stage.PENDING or (g.stage is Stage.DONE and g.video_path):
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    # -- drag and drop -------------------------------------------------------------------
+
+    def mimeTypes(self) -> list[str]:
+        return [ID_MIME_TYPE, "text/uri-list"]
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        # Copy for videos dragged out (a file manager must never *move* our file); Move for
+        # pending items reordered inside the list. The view picks one per drag.
+        return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+
+    def mimeData(self, indexes: Sequence[_Index]) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        generations = [self._rows[r] for r in rows]
+        mime = QMimeData()
+        mime.setData(ID_MIME_TYPE, json.dumps([g.id for g in generations]).encode())
+        urls = [
+            QUrl.fromLocalFile(g.video_path)
+            for g in generations
+            if g.stage is Stage.DONE and g.video_path
+        ]
+        if urls:
+            mime.setUrls(urls)
+        return mime
+
+    def canDropMimeData(
+        self,
+        data: QMimeData,
+        action: Qt.DropAction,
+        row: int,
+        column: int,
+        parent: _Index,
+    ) -> bool:
+        if action != Qt.DropAction.MoveAction:
+            return False
+        ids = self._dropped_ids(data)
+        return bool(ids) and all(
+            (g := self.generation(i)) is not None and g.stage is Stage.PENDING for i in ids
+        )
+
+    def dropMimeData(
+        self,
+        data: QMimeData,
+        action: Qt.DropAction,
+        row: int,
+        column: int,
+        parent: _Index,
+    ) -> bool:
+        if not self.canDropMimeData(data, action, row, column, parent):
+            return False
+        if row < 0:
+            row = parent.row() if parent.isValid() else len(self._rows)
+        ids = self._dropped_ids(data)
+        moving = set(ids)
+        before_id = next(
+            (g.id for g in self._rows[row:] if g.stage is Stage.PENDING and g.id not in moving),
+            None,
+        )
+        for generation_id in sorted(ids, key=lambda i: self._row_of[i]):
+            self.reorder_requested.emit(generation_id, before_id)
+        # True: the drop was handled. No rows are removed at the source because this model
+        # implements neither removeRows nor moveRows; the engine's upserts do the moving.
+        return True
+
+    @staticmethod
+    def _dropped_ids(data: QMimeData) -> list[int]:
+        if not data.hasFormat(ID_MIME_TYPE):
+            return []
+        try:
+            ids = json.loads(bytes(data.data(ID_MIME_TYPE).data()).decode())
+        except (ValueError, UnicodeDecodeError):
+            return []
+        if not isinstance(ids, list):
+            return []
+        return [i for i in ids if isinstance(i, int)]
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _insert(self, generation: Generation) -> None:
+        row = bisect.bisect_left(self._rows, sort_key(generation), key=sort_key)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._rows.insert(row, generation)
+        self._track(generation)
+        self._reindex(row, len(self._rows) - 1)
+        self.endInsertRows()
+
+    def _update(self, row: int, generation: Generation) -> None:
+        old = self._rows[row]
+        self._untrack(old)
+        self._track(generation)
+        new_key = sort_key(generation)
+        if new_key != sort_key(old):
+            slot = bisect.bisect_left(self._rows, new_key, key=sort_key)  # old still in the list
+            new_row = slot - 1 if slot > row else slot
+            if new_row != row:
+                # A move (not remove + insert) keeps the selection and the current item.
+                destination = new_row + 1 if new_row > row else new_row
+                self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), destination)
+                del self._rows[row]
+                self._rows.insert(new_row, generation)
+                self._reindex(min(row, new_row), max(row, new_row))
+                self.endMoveRows()
+                row = new_row
+        self._rows[row] = generation
+        index = self.index(row, 0)
+        self.dataChanged.emit(index, index)
+
+    def _reindex(self, first: int, last: int) -> None:
+        for row in range(first, last + 1):
+            self._row_of[self._rows[row].id] = row
+
+    def _track(self, generation: Generation) -> None:
+        self._stage_counts[generation.stage] += 1
+        if generation.stage is Stage.PENDING or queue_text.is_running(generation):
+            self._active[generation.id] = generation
+        source = thumbnail_source(generation)
+        if source:
+            self._ids_by_thumbnail.setdefault(source, set()).add(generation.id)
+
+    def _untrack(self, generation: Generation) -> None:
+        self._stage_counts[generation.stage] -= 1
+        if self._stage_counts[generation.stage] <= 0:
+            del self._stage_counts[generation.stage]
+        self._active.pop(generation.id, None)
+        source = thumbnail_source(generation)
+        ids = self._ids_by_thumbnail.get(source) if source else None
+        if ids is not None:
+            ids.discard(generation.id)
+            if not ids:
+                del self._ids_by_thumbnail[source]
+
+    def _on_thumbnail_loaded(self, path: str) -> None:
+        for generation_id in self._ids_by_thumbnail.get(path, ()):
+            index = self.index(self._row_of[generation_id], 0)
+            self.dataChanged.emit(index, index, [Roles.ThumbnailRole])
+
+    def _schedule_totals(self) -> None:
+        if not self._totals_timer.isActive():
+            self._totals_timer.start()
+
+    def _emit_totals(self) -> None:
+        totals = self.totals()
+        if totals != self._last_totals:
+            self._last_totals = totals
+            self.totals_changed.emit(*totals)
+        self.summary_changed.emit()

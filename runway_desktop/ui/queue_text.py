@@ -1,0 +1,143 @@
+"""How one generation is described in words in the queue: stage, settings, elapsed time, fixes.
+
+Pure functions over `Generation`, shared by the list model (tooltips, accessibility) and the
+delegate (painting), so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+from runway_desktop.engine.records import Action, Generation, Stage
+
+_CONTEXT = "Queue"
+
+# Stages where work is under way (what "running" means for totals, timers and the filter).
+ACTIVE_STAGES = frozenset(
+    {
+        Stage.PREPARING,
+        Stage.UPLOADING,
+        Stage.SUBMITTING,
+        Stage.QUEUED,
+        Stage.PROCESSING,
+        Stage.DOWNLOADING,
+    }
+)
+# Stages whose `progress` field is a meaningful percentage.
+PERCENT_STAGES = frozenset({Stage.PROCESSING, Stage.DOWNLOADING})
+PROBLEM_STAGES = frozenset({Stage.FAILED, Stage.ATTENTION})
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate(_CONTEXT, text)
+
+
+def is_running(generation: Generation) -> bool:
+    return generation.stage in ACTIVE_STAGES
+
+
+def stage_text(generation: Generation) -> str:
+    stage = generation.stage
+    percent = max(0, min(100, generation.progress))
+    match stage:
+        case Stage.PENDING:
+            return _tr("Waiting")
+        case Stage.PREPARING:
+            return _tr("Preparing image")
+        case Stage.UPLOADING:
+            return _tr("Uploading")
+        case Stage.SUBMITTING:
+            return _tr("Submitting")
+        case Stage.QUEUED:
+            return _tr("Queued on server")
+        case Stage.PROCESSING:
+            return _tr("Generating {percent} %").format(percent=percent)
+        case Stage.DOWNLOADING:
+            return _tr("Downloading {percent} %").format(percent=percent)
+        case Stage.DONE:
+            return _tr("Done")
+        case Stage.FAILED:
+            return _tr("Failed")
+        case Stage.ATTENTION:
+            return _tr("Needs attention")
+        case Stage.CANCELLED:
+            return _tr("Cancelled")
+        case Stage.ABANDONED:
+            return _tr("Not followed")
+    return str(stage)  # a stage added later still shows something
+
+
+def action_text(action: Action | None) -> str:
+    match action:
+        case Action.OPEN_SETTINGS:
+            return _tr("Open Settings")
+        case Action.BUY_CREDITS:
+            return _tr("Top up credits")
+        case Action.EDIT_INPUT:
+            return _tr("Edit and retry")
+        case Action.RETRY:
+            return _tr("Retry")
+        case Action.CHOOSE_FOLDER:
+            return _tr("Choose folder")
+    return ""
+
+
+def meta_text(generation: Generation) -> str:
+    """ "16:9 · 10 s · seed 42 · 15 credits": everything needed to recognise the settings."""
+    settings = generation.settings
+    credits = generation.credit_cost if generation.credit_cost is not None else settings.price
+    parts = (
+        settings.aspect_ratio,
+        _tr("{seconds} s").format(seconds=settings.duration),
+        _tr("seed {seed}").format(seed=settings.seed),
+        _tr("{credits} credits").format(credits=credits),
+    )
+    return " · ".join(parts)
+
+
+def elapsed_seconds(generation: Generation, now: float) -> float | None:
+    """From submission (or creation) to the end (or now); None when there is nothing to time."""
+    if generation.stage in (Stage.PENDING, Stage.CANCELLED):
+        return None
+    start = generation.submitted_at or generation.created_at
+    if generation.stage.is_terminal or generation.stage is Stage.ATTENTION:
+        end = generation.finished_at
+        if end is None:
+            return None
+    else:
+        end = now
+    return max(0.0, end - start)
+
+
+def format_duration(seconds: float) -> str:
+    """65 → "1:05", 3725 → "1:02:05"."""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def elapsed_text(generation: Generation, now: float) -> str:
+    seconds = elapsed_seconds(generation, now)
+    return "" if seconds is None else format_duration(seconds)
+
+
+def accessible_text(generation: Generation) -> str:
+    """One sentence for screen readers: the prompt, then where it is."""
+    parts = [generation.settings.prompt or _tr("(no prompt)"), stage_text(generation)]
+    if generation.stage in PROBLEM_STAGES and generation.error:
+        parts.append(generation.error)
+    if generation.favourite:
+        parts.append(_tr("favourite"))
+    return ", ".join(parts)
+
+
+def tooltip_text(generation: Generation) -> str:
+    lines = [generation.settings.prompt or _tr("(no prompt)"), meta_text(generation)]
+    if generation.job_id:
+        lines.append(_tr("Job {job_id}").format(job_id=generation.job_id))
+    if generation.error:
+        lines.append(generation.error)
+    return "\n".join(lines)

@@ -1,0 +1,671 @@
+"""The queue & history panel: filter and search, total progress, the list, its actions.
+
+The view never acts on generations itself: every command leaves as a signal carrying ids, and
+the window decides (and confirms) what happens. Only the clipboard actions are done here.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QItemSelection,
+    QModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QDragMoveEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.ui import queue_text
+from runway_desktop.ui.queue_delegate import QueueDelegate
+from runway_desktop.ui.queue_filter import QueueFilterModel, StatusFilter
+from runway_desktop.ui.queue_model import QueueModel, Roles
+
+_CONTEXT = "QueueView"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate(_CONTEXT, text)
+
+
+# -- what each action applies to ----------------------------------------------------------
+
+
+def has_video(g: Generation) -> bool:
+    return g.stage is Stage.DONE and bool(g.video_path)
+
+
+def can_retry(g: Generation) -> bool:
+    return g.stage in (Stage.FAILED, Stage.ATTENTION, Stage.ABANDONED)
+
+
+def can_stop_following(g: Generation) -> bool:
+    return g.stage.is_on_server
+
+
+def can_cancel(g: Generation) -> bool:
+    return g.stage.is_local  # nothing has reached the server: cancelling costs nothing
+
+
+def can_remove(g: Generation) -> bool:
+    # Only what is no longer moving; running work is cancelled or unfollowed first.
+    return g.stage.is_terminal or g.stage is Stage.ATTENTION
+
+
+def can_remove_with_file(g: Generation) -> bool:
+    return can_remove(g) and bool(g.video_path)
+
+
+def _always(g: Generation) -> bool:
+    return True
+
+
+class Scope(enum.Enum):
+    ONE = "one"  # the item under the cursor / the current item
+    ALL = "all"  # every selected item the action applies to
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str  # object name of the QAction and key in QueueView.shortcut_actions
+    text: str  # untranslated (marked for lupdate); translated when the action is built
+    shortcuts: tuple[QKeySequence.StandardKey | str, ...]
+    enabled: Callable[[Generation], bool]
+    handler: str  # QueueView method taking (primary, targets)
+    scope: Scope = Scope.ONE
+    checkable: bool = False
+    separator_before: bool = False
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "play", QT_TRANSLATE_NOOP(_CONTEXT, "Play"), ("Return", "Enter"), has_video, "_play"
+    ),
+    ActionSpec("open", QT_TRANSLATE_NOOP(_CONTEXT, "Open File"), ("Ctrl+O",), has_video, "_open"),
+    ActionSpec(
+        "reveal",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Reveal in Folder"),
+        ("Ctrl+Shift+R",),
+        lambda g: bool(g.video_path),
+        "_reveal",
+    ),
+    ActionSpec(
+        "copy_url",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Copy Video URL"),
+        ("Ctrl+Shift+C",),
+        lambda g: bool(g.video_url),
+        "_copy_url",
+        separator_before=True,
+    ),
+    ActionSpec("copy_seed", QT_TRANSLATE_NOOP(_CONTEXT, "Copy Seed"), (), _always, "_copy_seed"),
+    ActionSpec(
+        "favourite",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Favourite"),
+        ("F",),
+        _always,
+        "_favourite",
+        scope=Scope.ALL,
+        checkable=True,
+        separator_before=True,
+    ),
+    ActionSpec(
+        "reuse", QT_TRANSLATE_NOOP(_CONTEXT, "Re-use Settings"), ("Ctrl+E",), _always, "_reuse"
+    ),
+    ActionSpec(
+        "rerun",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Re-run with New Seed"),
+        ("Ctrl+Shift+E",),
+        _always,
+        "_rerun",
+    ),
+    ActionSpec(
+        "retry",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Retry"),
+        ("Ctrl+Shift+T",),
+        can_retry,
+        "_retry",
+        scope=Scope.ALL,
+        separator_before=True,
+    ),
+    ActionSpec(
+        "stop_following",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Stop Following…"),
+        (),
+        can_stop_following,
+        "_stop_following",
+    ),
+    ActionSpec(
+        "cancel",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Cancel"),
+        ("Ctrl+Backspace",),
+        can_cancel,
+        "_cancel",
+        scope=Scope.ALL,
+    ),
+    ActionSpec(
+        "remove",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Remove from History"),
+        ("Delete",),
+        can_remove,
+        "_remove",
+        scope=Scope.ALL,
+        separator_before=True,
+    ),
+    ActionSpec(
+        "remove_with_file",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Remove and Delete File"),
+        ("Shift+Delete",),
+        can_remove_with_file,
+        "_remove_with_file",
+        scope=Scope.ALL,
+    ),
+)
+ACTION_SPECS = {spec.name: spec for spec in ACTIONS}
+
+_FILTERS: tuple[tuple[StatusFilter, str, str], ...] = (
+    (
+        StatusFilter.ALL,
+        QT_TRANSLATE_NOOP(_CONTEXT, "All"),
+        QT_TRANSLATE_NOOP(_CONTEXT, "Show every generation"),
+    ),
+    (
+        StatusFilter.ACTIVE,
+        QT_TRANSLATE_NOOP(_CONTEXT, "Active"),
+        QT_TRANSLATE_NOOP(_CONTEXT, "Show waiting and running generations"),
+    ),
+    (
+        StatusFilter.DONE,
+        QT_TRANSLATE_NOOP(_CONTEXT, "Done"),
+        QT_TRANSLATE_NOOP(_CONTEXT, "Show finished videos"),
+    ),
+    (
+        StatusFilter.FAILED,
+        QT_TRANSLATE_NOOP(_CONTEXT, "Failed"),
+        QT_TRANSLATE_NOOP(_CONTEXT, "Show generations that failed or need attention"),
+    ),
+    (
+        StatusFilter.FAVOURITES,
+        QT_TRANSLATE_NOOP(_CONTEXT, "Favourites"),
+        QT_TRANSLATE_NOOP(_CONTEXT, "Show favourites only"),
+    ),
+)
+
+
+class QueueListView(QListView):
+    """The list itself: picks copy vs move per drag and says something when empty."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.empty_text = ""
+
+    def startDrag(self, supportedActions: Qt.DropAction) -> None:
+        indexes = [i for i in self.selectedIndexes() if i.flags() & Qt.ItemFlag.ItemIsDragEnabled]
+        if not indexes:
+            return
+        if all(Stage(i.data(Roles.StageRole)) is Stage.PENDING for i in indexes):
+            actions = Qt.DropAction.MoveAction  # reordering the queue
+        else:
+            actions = Qt.DropAction.CopyAction  # a video out to another app: never a move
+        super().startDrag(actions)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.source() is not self:  # only our own pending items are dropped here
+            event.ignore()
+            return
+        super().dragMoveEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is None or model.rowCount() or not self.empty_text:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        rect = self.viewport().rect().adjusted(24, 24, -24, -24)
+        painter.drawText(
+            rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text
+        )
+        painter.end()
+
+
+class QueueView(QWidget):
+    play_requested = Signal(int)
+    open_requested = Signal(int)
+    reveal_requested = Signal(int)
+    favourite_toggled = Signal(int, bool)
+    reuse_requested = Signal(int)
+    rerun_requested = Signal(int)
+    retry_requested = Signal(int)
+    stop_following_requested = Signal(int)  # the window asks for confirmation
+    cancel_requested = Signal(list)  # [generation id]
+    cancel_pending_requested = Signal()
+    clear_finished_requested = Signal()
+    remove_requested = Signal(list, bool)  # [generation id], delete the video file too
+    reorder_requested = Signal(int, object)  # generation id, run before this id (None: last)
+    selection_changed = Signal(object)  # the selected Generation or None
+    action_requested = Signal(int, object)  # the fix shown on a problem row: id, Action
+
+    def __init__(
+        self,
+        model: QueueModel | None = None,
+        parent: QWidget | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("queueView")
+        self.model = model if model is not None else QueueModel(parent=self)
+        self.proxy = QueueFilterModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.delegate = QueueDelegate(self, clock=clock)
+        self.list_view = QueueListView(self)
+        self.shortcut_actions: dict[str, QAction] = {}
+        self._last_selected: Generation | None = None
+
+        self._build_header()
+        self._build_list()
+        self._build_shortcuts()
+
+        # Elapsed times of running rows tick once a second, and only while something runs.
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._refresh_running_rows)
+        self._actions_timer = QTimer(self)
+        self._actions_timer.setSingleShot(True)
+        self._actions_timer.setInterval(0)
+        self._actions_timer.timeout.connect(self._update_shortcut_actions)
+
+        self.model.reorder_requested.connect(self.reorder_requested)
+        self.model.summary_changed.connect(self._refresh_summary)
+        self.model.modelReset.connect(self._refresh_summary)
+        self.model.dataChanged.connect(self._on_data_changed)
+        self.delegate.action_requested.connect(self.action_requested)
+        # Qt does not always report a selection that vanished with its rows: check ourselves.
+        self.proxy.rowsRemoved.connect(self._on_selection_changed)
+        self.proxy.modelReset.connect(self._on_selection_changed)
+        self._refresh_summary()
+
+    # -- construction --------------------------------------------------------------------
+
+    def _build_header(self) -> None:
+        self.filter_group = QButtonGroup(self)
+        self.filter_group.setExclusive(True)
+        self.filter_buttons: dict[StatusFilter, QToolButton] = {}
+        filters = QHBoxLayout()
+        filters.setSpacing(2)
+        for status, text, tip in _FILTERS:
+            button = QToolButton(self)
+            button.setText(_tr(text))
+            button.setToolTip(_tr(tip))
+            button.setAccessibleName(_tr("Filter: {name}").format(name=_tr(text)))
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.toggled.connect(lambda on, s=status: self._on_filter_toggled(s, on))
+            self.filter_group.addButton(button)
+            self.filter_buttons[status] = button
+            filters.addWidget(button)
+        self.filter_buttons[StatusFilter.ALL].setChecked(True)
+
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setPlaceholderText(_tr("Search prompts"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setAccessibleName(_tr("Search generations"))
+        self.search_edit.setToolTip(_tr("Search by prompt, seed or job ID (Ctrl+F)"))
+        self.search_edit.setMinimumWidth(100)
+        self.search_edit.textChanged.connect(self._on_search)
+        find = QAction(self)
+        find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.triggered.connect(self._focus_search)
+        self.addAction(find)
+
+        self.summary_label = QLabel(self)
+        self.summary_label.setAccessibleName(_tr("Queue progress"))
+        self.total_bar = QProgressBar(self)
+        self.total_bar.setRange(0, 100)
+        self.total_bar.setTextVisible(False)
+        self.total_bar.setFixedHeight(max(4, self.fontMetrics().height() // 3))
+        self.total_bar.setMinimumWidth(48)
+        self.total_bar.setMaximumWidth(180)
+        self.total_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.total_bar.setAccessibleName(_tr("Total progress"))
+
+        self.cancel_pending_button = QPushButton(_tr("Cancel pending"), self)
+        self.cancel_pending_button.setToolTip(
+            _tr("Cancel every generation that is still waiting (nothing is charged)")
+        )
+        self.cancel_pending_button.setAccessibleName(_tr("Cancel pending generations"))
+        self.cancel_pending_button.clicked.connect(self.cancel_pending_requested)
+        self.clear_finished_button = QPushButton(_tr("Clear finished"), self)
+        self.clear_finished_button.setToolTip(
+            _tr("Remove finished, failed and cancelled generations from the list (files stay)")
+        )
+        self.clear_finished_button.setAccessibleName(_tr("Clear finished generations"))
+        self.clear_finished_button.clicked.connect(self.clear_finished_requested)
+
+        top = QHBoxLayout()
+        top.addLayout(filters)
+        top.addSpacing(8)
+        top.addWidget(self.search_edit, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.summary_label)
+        bottom.addWidget(self.total_bar, 1, Qt.AlignmentFlag.AlignVCenter)
+        bottom.addStretch(1)
+        bottom.addWidget(self.cancel_pending_button)
+        bottom.addWidget(self.clear_finished_button)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        header = QVBoxLayout()
+        header.setContentsMargins(8, 8, 8, 8)
+        header.setSpacing(6)
+        header.addLayout(top)
+        header.addLayout(bottom)
+        outer.addLayout(header)
+
+    def _build_list(self) -> None:
+        view = self.list_view
+        view.setObjectName("queueList")
+        view.setAccessibleName(_tr("Generations"))
+        view.setModel(self.proxy)
+        view.setItemDelegate(self.delegate)
+        view.setUniformItemSizes(True)  # one sizeHint for all rows: 10,000 rows stay smooth
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        view.setFrameShape(QFrame.Shape.NoFrame)
+        view.setMouseTracking(True)
+        view.setDragEnabled(True)
+        view.setAcceptDrops(True)
+        view.setDropIndicatorShown(True)
+        view.setDragDropOverwriteMode(False)
+        view.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        view.setDefaultDropAction(Qt.DropAction.MoveAction)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._show_context_menu)
+        view.doubleClicked.connect(self._on_double_clicked)
+        view.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        view.selectionModel().currentChanged.connect(self._on_selection_changed)
+        rule = QFrame(self)
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setFrameShadow(QFrame.Shadow.Plain)
+        rule.setForegroundRole(QPalette.ColorRole.Mid)  # a quiet line in light and dark
+        self.layout().addWidget(rule)
+        self.layout().addWidget(view, 1)
+
+    def _build_shortcuts(self) -> None:
+        """One QAction per table row on the list: keyboard access to the same commands."""
+        for spec in ACTIONS:
+            if not spec.shortcuts:
+                continue
+            action = QAction(_tr(spec.text), self.list_view)
+            action.setObjectName(spec.name)
+            action.setShortcuts([QKeySequence(k) for k in spec.shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda _=False, s=spec: self._trigger_on_selection(s))
+            self.list_view.addAction(action)
+            self.shortcut_actions[spec.name] = action
+        self._update_shortcut_actions()
+
+    # -- public API ----------------------------------------------------------------------
+
+    def current_generation(self) -> Generation | None:
+        """The item the keyboard acts on: the current row if selected, else the first selected."""
+        current = self.list_view.currentIndex()
+        selection = self.list_view.selectionModel()
+        if current.isValid() and selection.isSelected(current):
+            return current.data(Roles.GenerationRole)
+        selected = self.selected_generations()
+        return selected[0] if selected else None
+
+    def selected_generations(self) -> list[Generation]:
+        rows = sorted(self.list_view.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [i.data(Roles.GenerationRole) for i in rows]
+
+    def select_generation(self, generation_id: int) -> bool:
+        source = self.model.index_of(generation_id)
+        index = self.proxy.mapFromSource(source) if source.isValid() else QModelIndex()
+        if not index.isValid():
+            return False
+        self.list_view.setCurrentIndex(index)
+        self.list_view.scrollTo(index)
+        return True
+
+    def set_status_filter(self, status: StatusFilter) -> None:
+        self.filter_buttons[StatusFilter(status)].setChecked(True)
+
+    def build_context_menu(
+        self, generation: Generation, selection: Sequence[Generation] | None = None
+    ) -> QMenu:
+        """The menu for `generation` (and the rest of `selection` for actions on many)."""
+        targets = list(selection) if selection else [generation]
+        if all(t.id != generation.id for t in targets):
+            targets = [generation]
+        menu = QMenu(self.list_view)
+        menu.setObjectName("queueContextMenu")
+        for spec in ACTIONS:
+            if spec.separator_before and not menu.isEmpty():
+                menu.addSeparator()
+            action = menu.addAction(_tr(spec.text))
+            action.setObjectName(spec.name)
+            applicable = self._applicable(spec, generation, targets)
+            action.setEnabled(bool(applicable))
+            if spec.checkable:
+                action.setCheckable(True)
+                action.setChecked(generation.favourite)
+            if spec.shortcuts:
+                # Shown in the menu; WidgetShortcut keeps it from clashing with the list's.
+                action.setShortcut(QKeySequence(spec.shortcuts[0]))
+                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+                action.setShortcutVisibleInContextMenu(True)
+            action.triggered.connect(
+                lambda _=False, s=spec, g=generation, t=applicable: self._run(s, g, t)
+            )
+        return menu
+
+    def shutdown(self) -> None:
+        """Stop the timer and the thumbnail readers (call before the app quits)."""
+        self._tick.stop()
+        self._actions_timer.stop()
+        self.model.thumbnails.shutdown()
+
+    # -- actions -------------------------------------------------------------------------
+
+    @staticmethod
+    def _applicable(
+        spec: ActionSpec, primary: Generation, targets: Sequence[Generation]
+    ) -> list[Generation]:
+        if spec.scope is Scope.ONE:
+            return [primary] if spec.enabled(primary) else []
+        return [t for t in targets if spec.enabled(t)]
+
+    def _trigger_on_selection(self, spec: ActionSpec) -> None:
+        primary = self.current_generation()
+        if primary is None:
+            return
+        targets = self._applicable(spec, primary, self.selected_generations() or [primary])
+        if targets:
+            self._run(spec, primary, targets)
+
+    def _run(self, spec: ActionSpec, primary: Generation, targets: list[Generation]) -> None:
+        if targets:
+            getattr(self, spec.handler)(primary, targets)
+
+    def _play(self, primary: Generation, targets: list[Generation]) -> None:
+        self.play_requested.emit(primary.id)
+
+    def _open(self, primary: Generation, targets: list[Generation]) -> None:
+        self.open_requested.emit(primary.id)
+
+    def _reveal(self, primary: Generation, targets: list[Generation]) -> None:
+        self.reveal_requested.emit(primary.id)
+
+    def _copy_url(self, primary: Generation, targets: list[Generation]) -> None:
+        if primary.video_url:
+            QGuiApplication.clipboard().setText(primary.video_url)
+
+    def _copy_seed(self, primary: Generation, targets: list[Generation]) -> None:
+        QGuiApplication.clipboard().setText(str(primary.settings.seed))
+
+    def _favourite(self, primary: Generation, targets: list[Generation]) -> None:
+        on = not primary.favourite  # the item acted on decides; the rest follow it
+        for g in targets:
+            if g.favourite != on:
+                self.favourite_toggled.emit(g.id, on)
+
+    def _reuse(self, primary: Generation, targets: list[Generation]) -> None:
+        self.reuse_requested.emit(primary.id)
+
+    def _rerun(self, primary: Generation, targets: list[Generation]) -> None:
+        self.rerun_requested.emit(primary.id)
+
+    def _retry(self, primary: Generation, targets: list[Generation]) -> None:
+        for g in targets:
+            self.retry_requested.emit(g.id)
+
+    def _stop_following(self, primary: Generation, targets: list[Generation]) -> None:
+        self.stop_following_requested.emit(primary.id)
+
+    def _cancel(self, primary: Generation, targets: list[Generation]) -> None:
+        self.cancel_requested.emit([g.id for g in targets])
+
+    def _remove(self, primary: Generation, targets: list[Generation]) -> None:
+        self.remove_requested.emit([g.id for g in targets], False)
+
+    def _remove_with_file(self, primary: Generation, targets: list[Generation]) -> None:
+        self.remove_requested.emit([g.id for g in targets], True)
+
+    # -- reactions -----------------------------------------------------------------------
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        index = self.list_view.indexAt(pos)
+        if not index.isValid():
+            return
+        generation = index.data(Roles.GenerationRole)
+        menu = self.build_context_menu(generation, self.selected_generations())
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.list_view.viewport().mapToGlobal(pos))  # not exec(): no nested loop
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        generation = index.data(Roles.GenerationRole)
+        if generation is not None and has_video(generation):
+            self.play_requested.emit(generation.id)
+
+    def _on_selection_changed(self, *_: QItemSelection | QModelIndex) -> None:
+        self._update_shortcut_actions()
+        selected = self.current_generation()
+        if selected != self._last_selected:
+            self._last_selected = selected
+            self.selection_changed.emit(selected)
+
+    def _on_data_changed(self, *_: object) -> None:
+        # The selected record may have changed stage: its actions' enabled state follows,
+        # once per event-loop turn however many progress updates arrive.
+        if not self._actions_timer.isActive():
+            self._actions_timer.start()
+
+    def _update_shortcut_actions(self) -> None:
+        primary = self.current_generation()
+        targets = self.selected_generations() if primary is not None else []
+        for name, action in self.shortcut_actions.items():
+            spec = ACTION_SPECS[name]
+            action.setEnabled(
+                primary is not None and bool(self._applicable(spec, primary, targets or [primary]))
+            )
+
+    def _on_filter_toggled(self, status: StatusFilter, on: bool) -> None:
+        if on:
+            self.proxy.set_status_filter(status)
+            self._on_filtered()
+
+    def _on_search(self, text: str) -> None:
+        self.proxy.set_search_text(text)
+        self._on_filtered()
+
+    def _on_filtered(self) -> None:
+        filtering = bool(self.proxy.search_text) or (
+            self.proxy.status_filter is not StatusFilter.ALL
+        )
+        text = (
+            _tr("Nothing matches.")
+            if filtering
+            else _tr("No generations yet. Add an image and a prompt to make your first video.")
+        )
+        if text != self.list_view.empty_text:
+            self.list_view.empty_text = text
+            self.list_view.viewport().update()
+
+    def _focus_search(self) -> None:
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    def _refresh_summary(self) -> None:
+        running, pending, percent = self.model.totals()
+        if running or pending:
+            parts = []
+            if running:
+                parts.append(_tr("{count} running").format(count=running))
+            if pending:
+                parts.append(_tr("{count} waiting").format(count=pending))
+            parts.append(_tr("{percent} %").format(percent=percent))
+            self.summary_label.setText(" · ".join(parts))
+            self.total_bar.setValue(percent)
+            self.total_bar.setVisible(True)
+        else:
+            self.summary_label.setText(_tr("Nothing running"))
+            self.total_bar.setValue(0)
+            self.total_bar.setVisible(False)
+        self.cancel_pending_button.setEnabled(pending > 0)
+        self.clear_finished_button.setEnabled(self.model.finished_count() > 0)
+        if running and not self._tick.isActive():
+            self._tick.start()
+        elif not running:
+            self._tick.stop()
+        self._on_filtered()
+
+    def _refresh_running_rows(self) -> None:
+        """Repaint only the visible rows whose elapsed time is ticking."""
+        view = self.list_view
+        viewport = view.viewport().rect()
+        first = view.indexAt(viewport.topLeft())
+        if not first.isValid():
+            return
+        last = view.indexAt(viewport.bottomLeft())
+        last_row = last.row() if last.isValid() else self.proxy.rowCount() - 1
+        for row in range(first.row(), last_row + 1):
+            index = self.proxy.index(row, 0)
+            if Stage(index.data(Roles.StageRole)) in queue_text.ACTIVE_STAGES:
+                view.update(index)
