@@ -4,7 +4,8 @@ Pacing for scripts and tests: see `engine.lifecycle.timing_from_env` (RUNWAY_DES
 RUNWAY_DESKTOP_RETRY_SECONDS).
 
 Exit codes: 0 done, 2 bad input, 3 API key problem, 4 not enough credits, 5 the job failed,
-6 network or server trouble. A person sees one line, never a traceback (the log has the details).
+6 network or server trouble, 7 another process is running this queue. A person sees one line,
+never a traceback (the log has the details).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from runway_desktop.engine.events import EngineEvent, GenerationUpdated
 from runway_desktop.engine.journal import Journal, JournalError
 from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
-from runway_desktop.engine.scheduler import Engine, random_seed, validate
+from runway_desktop.engine.scheduler import Engine, EngineBusyError, random_seed, validate
 from runway_desktop.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_CREDITS, EXIT_FAILED, EXIT_NETWORK = 0, 2, 3, 4, 5, 6
+EXIT_BUSY = 7  # another process (the window, another command) is running this queue
 COMMANDS = ("generate", "jobs", "resume", "me", "simulator", "import")
 
 
@@ -239,7 +241,11 @@ class _running_engine:
             raise CliError(error.message, EXIT_INPUT) from None
         if sys.stderr.isatty():
             self.engine.subscribe(_progress_line)
-        await self.engine.start()
+        try:
+            await self.engine.start()
+        except EngineBusyError as busy:
+            self.journal.close()
+            raise CliError(busy.message, EXIT_BUSY) from None
         return self.engine
 
     async def __aexit__(self, *exc: object) -> None:

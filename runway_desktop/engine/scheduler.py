@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import filelock
 import httpx
 
 from runway_desktop import __version__, api
@@ -53,6 +54,17 @@ def random_seed() -> int:
     return random.SystemRandom().randrange(MAX_SEED + 1)
 
 
+class EngineBusyError(Exception):
+    """Another process (the window, or a `runway-desktop` command) is running this queue."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.message = (
+            "Another Runway Desktop is already running this queue (the window, or a "
+            f"runway-desktop command) in {data_dir}. Close it, or let it finish, and try again."
+        )
+        super().__init__(self.message)
+
+
 class Engine:
     def __init__(
         self,
@@ -76,11 +88,18 @@ class Engine:
         self._client: api.ApiClient | None = None
         self._cdn: httpx.AsyncClient | None = None
         self._lifecycle: Lifecycle | None = None
+        # One engine per queue: two would download the same job into the same `.part` file.
+        self._owner_lock = filelock.FileLock(config.data_dir / "engine.lock", timeout=0)
 
     # -- start and stop -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Create the HTTP clients inside the running loop, recover unfinished work, begin."""
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._owner_lock.acquire()
+        except filelock.Timeout:
+            raise EngineBusyError(self.config.data_dir) from None
         # The CDN client never carries the API key: it is a separate client with no auth at all.
         self._cdn = httpx.AsyncClient(
             timeout=httpx.Timeout(self.config.request_timeout, connect=15.0),
@@ -108,6 +127,7 @@ class Engine:
             await self._client.aclose()
         if self._cdn:
             await self._cdn.aclose()
+        self._owner_lock.release()
 
     def _make_client(self) -> None:
         old = self._client

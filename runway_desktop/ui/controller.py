@@ -21,7 +21,7 @@ from runway_desktop import APP_NAME, __version__, api, paths, secrets, settings
 from runway_desktop.engine.journal import Journal, JournalError
 from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
 from runway_desktop.engine.records import Action, Stage
-from runway_desktop.engine.scheduler import Engine
+from runway_desktop.engine.scheduler import Engine, EngineBusyError
 from runway_desktop.engine.thumbnails import extract_thumbnail
 from runway_desktop.ui.engine_bridge import EngineBridge
 from runway_desktop.ui.main_window import MainWindow
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEMO_KEY = "afk_demo"
+BUSY_RETRY_SECONDS = 3.0
 
 LICENCES = """<p><b>{name}</b> {version}</p>
 <p>Makes short videos with Runway Gen-4 Turbo through the apiframe v2 API.</p>
@@ -171,7 +172,15 @@ class AppController(QObject):
         self.engine = engine
         self.window.set_demo(demo)
         self.window.attach(engine, EngineBridge(engine))
-        await engine.start()
+        while True:
+            try:
+                await engine.start()
+                break
+            except EngineBusyError as busy:
+                # The CLI (or another window) owns the queue: show it, and take over when it ends.
+                self.window.banner.show_message(busy.message, None)
+                await asyncio.sleep(BUSY_RETRY_SECONDS)
+        self.window.banner.hide()
         self._spawn(self._backfill_thumbnails(engine))
 
     def _start_simulator(self) -> str:

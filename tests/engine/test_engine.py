@@ -445,3 +445,19 @@ def test_remove_and_clear_finished_keep_favourites(make_engine: EngineFactory,
         await engine.stop()
 
     run(scenario())
+
+
+def test_one_engine_owns_a_queue_at_a_time(make_engine: EngineFactory) -> None:
+    from runway_desktop.engine.scheduler import EngineBusyError
+
+    async def scenario() -> None:
+        first = make_engine()
+        await first.start()
+        second = make_engine()
+        with pytest.raises(EngineBusyError, match="already running this queue"):
+            await second.start()
+        await first.stop()
+        await second.start()  # free again once the owner stops
+        await second.stop()
+
+    run(scenario())
