@@ -121,9 +121,14 @@ class Lifecycle:
             except images.ImageRejected as exc:
                 self._give_up(generation, judge(exc))
             generation = self._update(generation.id, stage=Stage.UPLOADING)
-            upload = await self._call(
-                generation, lambda: self.client.upload_file(prepared.path)
-            )
+            try:
+                upload = await self._call(
+                    generation, lambda: self.client.upload_file(prepared.path)
+                )
+            finally:
+                # A converted copy is only for this upload: a retry or a restart prepares anew.
+                if prepared.converted:
+                    prepared.path.unlink(missing_ok=True)
             generation = self._update(
                 generation.id, uploaded_url=upload.url, uploaded_at=time.time()
             )

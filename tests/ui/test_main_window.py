@@ -53,6 +53,11 @@ def test_drop_prompt_ctrl_enter_gives_a_finished_video_with_thumbnail(
                     or str(simulator.credits("afk_test")) in window.account_label.text(),
                     timeout=5_000)
     assert "running" not in window.windowTitle()
+    # The preview plays it.
+    window.queue.play_requested.emit(done.id)
+    player = window.preview.player
+    qtbot.waitUntil(lambda: player.playbackState() == player.PlaybackState.PlayingState
+                    and player.position() > 0, timeout=10_000)
 
 
 def test_not_enough_credits_shows_a_banner_and_keeps_everything(
