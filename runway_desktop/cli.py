@@ -4,8 +4,8 @@ Pacing for scripts and tests: see `engine.lifecycle.timing_from_env` (RUNWAY_DES
 RUNWAY_DESKTOP_RETRY_SECONDS).
 
 Exit codes: 0 done, 2 bad input, 3 API key problem, 4 not enough credits, 5 the job failed,
-6 network or server trouble, 7 another process is running this queue. A person sees one line,
-never a traceback (the log has the details).
+6 network, server or disk trouble (`resume` carries on), 7 another process is running this
+queue. A person sees one line, never a traceback (the log has the details).
 """
 
 from __future__ import annotations
@@ -73,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="list the local history")
     jobs.add_argument("--json", action="store_true")
 
-    resume = sub.add_parser("resume", help="finish every unfinished generation, then exit")
+    resume = sub.add_parser(
+        "resume", help="finish every unfinished generation (retrying those that stopped), then exit"
+    )
+    resume.add_argument("--out", help="save videos not yet saved into this folder instead")
     resume.add_argument("--json", action="store_true")
 
     imp = sub.add_parser("import", help="import jobs made with the same key elsewhere")
@@ -126,7 +129,7 @@ async def _dispatch(args: argparse.Namespace, context: Context) -> int:
     if args.command == "generate":
         return await _generate(args, context)
     if args.command == "resume":
-        return await _resume(context)
+        return await _resume(args, context)
     if args.command == "import":
         return await _import(context)
     raise CliError(f"unknown command {args.command}", EXIT_INPUT)
@@ -183,8 +186,8 @@ async def _generate(args: argparse.Namespace, context: Context) -> int:
         await _check_image(Path(settings_.image_path), context)
     output_dir = _check_output_dir(Path(args.out)) if args.out else None
     api_key = _require_key()
-    async with _running_engine(context, api_key, output_dir) as engine:
-        generation = engine.submit(settings_)
+    async with _running_engine(context, api_key) as engine:
+        generation = engine.submit(settings_, output_dir=output_dir)
         if args.no_wait:
             rows = await _wait_accepted(engine, generation.id)
         else:
@@ -192,11 +195,21 @@ async def _generate(args: argparse.Namespace, context: Context) -> int:
     return _report(rows, context)
 
 
-async def _resume(context: Context) -> int:
+async def _resume(args: argparse.Namespace, context: Context) -> int:
+    output_dir = _check_output_dir(Path(args.out)) if args.out else None
     api_key = _require_key()
     async with _running_engine(context, api_key) as engine:
-        unfinished = [g.id for g in engine.journal.unfinished() if g.stage != Stage.ATTENTION]
-        rows = await engine.wait_settled(unfinished)
+        unfinished = engine.journal.unfinished()
+        for generation in unfinished:
+            if output_dir:
+                engine.set_output_dir(generation.id, output_dir)
+            # Stopped on the network, the disk, the key or credits: try again now. Input the
+            # person must change would only fail the same way.
+            if generation.stage == Stage.ATTENTION and generation.action != Action.EDIT_INPUT:
+                engine.retry(generation.id)
+        rows = await engine.wait_settled(
+            [g.id for g in unfinished
+             if g.stage != Stage.ATTENTION or g.action != Action.EDIT_INPUT])
     if not rows and not context.json_output:
         print("Nothing to resume.", file=sys.stderr)
     return _report(rows, context)
@@ -220,19 +233,17 @@ async def _import(context: Context) -> int:
 class _running_engine:
     """Open the journal, start the engine with progress on stderr, stop it cleanly."""
 
-    def __init__(self, context: Context, api_key: str, output_dir: Path | None = None) -> None:
+    def __init__(self, context: Context, api_key: str) -> None:
         self.context = context
         self.api_key = api_key
-        self.output_dir = output_dir
 
     async def __aenter__(self) -> Engine:
         self.journal = _open_journal(self.context)
-        chosen = self.output_dir or self.context.settings.output_path
         config = EngineConfig(
             data_dir=self.context.data_dir,
-            output_dir=chosen,
+            output_dir=self.context.settings.output_path,
             base_url=self.context.settings.effective_base_url(),
-            create_output_parents=self.output_dir is None and not self.context.settings.output_dir,
+            create_output_parents=not self.context.settings.output_dir,
             **timing_from_env(os.environ),
         )
         try:
@@ -304,9 +315,11 @@ def _is_url(value: str) -> bool:
 async def _check_image(path: Path, context: Context) -> None:
     """Refuse a bad image before anything is journaled (the engine prepares it again later)."""
     try:
-        await images.prepare_image_async(path, paths.work_dir(context.data_dir))
+        prepared = await images.prepare_image_async(path, paths.work_dir(context.data_dir))
     except images.ImageRejected as error:
         raise CliError(error.message, EXIT_INPUT) from None
+    if prepared.converted:  # only a check: the engine converts again right before uploading
+        prepared.path.unlink(missing_ok=True)
 
 
 def _check_output_dir(folder: Path) -> Path:
@@ -352,9 +365,19 @@ def _report(rows: list[Generation], context: Context) -> int:
     for generation in rows:
         _print_generation(generation, context)
         code = max(code, exit_code_for(generation))
-        if generation.stage in (Stage.FAILED, Stage.ATTENTION) and not context.json_output:
-            print(f"runway-desktop: {generation.error}", file=sys.stderr)
+        if generation.stage in (Stage.FAILED, Stage.ATTENTION):
+            # stderr even with --json: stdout stays machine-readable, the person still reads why.
+            print(f"runway-desktop: {_for_the_terminal(generation)}", file=sys.stderr)
     return code
+
+
+def _for_the_terminal(generation: Generation) -> str:
+    message = generation.error or "The generation stopped."
+    if generation.action == Action.OPEN_SETTINGS:
+        message += f" (From a terminal: set {secrets.API_KEY_ENV}.)"
+    elif generation.stage == Stage.ATTENTION and generation.action != Action.EDIT_INPUT:
+        message += " Run `runway-desktop resume` to carry on (--out DIR to save elsewhere)."
+    return message
 
 
 def as_json(generation: Generation) -> dict[str, object]:

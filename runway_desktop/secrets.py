@@ -23,7 +23,7 @@ class KeyStoreError(Exception):
 
 def _unavailable(exc: Exception) -> KeyStoreError:
     return KeyStoreError(
-        "Can't reach the system keyring to store your API key "
+        "Can't reach the system keyring, where your API key is kept "
         f"({type(exc).__name__}). On Linux, install and unlock a Secret Service such as "
         f"GNOME Keyring or KWallet; for scripts, set {API_KEY_ENV} instead."
     )

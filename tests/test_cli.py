@@ -236,9 +236,6 @@ def test_no_wait_returns_once_accepted_then_resume_finishes(
     assert sim.jobs_created("afk_test") == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `generate --out DIR --no-wait` (or a crash) then "
-                   "`resume` saves into the default folder: --out is not kept in the journal "
-                   "and `resume` has no --out (cli.py _resume / _running_engine)")
 def test_resume_saves_into_the_folder_generate_was_given(
     sim: Simulator, files: dict[str, Path], tmp_path: Path, home: Path
 ) -> None:
@@ -272,9 +269,6 @@ def test_an_oversized_image_is_shrunk_not_refused(
     assert int(uploads[-1].headers["content-length"]) < 16 * 1024 * 1024
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cli.py _check_image prepares the image into "
-                   "<data-dir>/work to validate it and never deletes that copy (one stray file "
-                   "per converted image)")
 def test_no_converted_image_is_left_behind(sim: Simulator, tmp_path: Path, home: Path) -> None:
     bmp = tmp_path / "kite.bmp"  # a BMP is converted to PNG before upload
     Image.new("RGB", (640, 360), (30, 90, 200)).save(bmp)
@@ -532,9 +526,6 @@ def test_disk_full_while_saving_keeps_the_job(
     assert sim.credits("afk_test") == ledger.credits["afk_test"] - 8
 
 
-@pytest.mark.xfail(strict=True, reason="GAP: `resume` skips generations needing attention and "
-                   "the CLI has no `retry`, so a disk-full download can't be finished from the "
-                   "command line (cli.py _resume filters Stage.ATTENTION)")
 def test_resume_finishes_a_download_after_space_was_freed(
     sim: Simulator, files: dict[str, Path], history: History, tmp_path: Path
 ) -> None:

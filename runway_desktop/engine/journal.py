@@ -17,7 +17,7 @@ from typing import Any
 
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry upgrades the schema from version N-1 to N. Append only: never edit a shipped step.
 _MIGRATIONS: dict[int, str] = {
@@ -53,6 +53,9 @@ _MIGRATIONS: dict[int, str] = {
     2: """
     ALTER TABLE generations ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE generations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    """,
+    3: """
+    ALTER TABLE generations ADD COLUMN output_dir TEXT;
     """,
 }
 

@@ -240,9 +240,11 @@ class Lifecycle:
         """Keep the path chosen before a crash, so its `.part` file resumes."""
         if generation.video_path:
             return Path(generation.video_path)
-        folder = self.config.output_dir
+        chosen = generation.output_dir
+        folder = Path(chosen) if chosen else self.config.output_dir
         try:
-            folder.mkdir(parents=self.config.create_output_parents, exist_ok=True)
+            # Never invent a path someone chose (an unplugged drive): only the default is created.
+            folder.mkdir(parents=not chosen and self.config.create_output_parents, exist_ok=True)
         except OSError as exc:
             log.info("Output folder %s unusable: %s", folder, exc)
             self._give_up(generation, judge(downloads.OutputFolderError(folder)))
@@ -297,6 +299,8 @@ class Lifecycle:
 
     def _give_up(self, generation: Generation, verdict: Verdict) -> Any:
         """Hand the generation to the person: the row keeps everything needed to carry on."""
+        log.warning("Generation %s needs attention (%s): %s", generation.id, verdict.action,
+                    verdict.message)
         self._update(generation.id, stage=Stage.ATTENTION, error=verdict.message,
                      action=verdict.action)
         if verdict.problem:
@@ -304,6 +308,7 @@ class Lifecycle:
         raise StopDriving
 
     def _fail(self, generation: Generation, message: str, cost: int | None = None) -> Any:
+        log.warning("Generation %s (job %s) failed: %s", generation.id, generation.job_id, message)
         self._update(generation.id, stage=Stage.FAILED, error=message, action=None,
                      finished_at=time.time(), credit_cost=cost)
         self._on_success()

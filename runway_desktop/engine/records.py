@@ -99,3 +99,4 @@ class Generation:
     thumbnail_path: str | None = None
     favourite: bool = False
     attempts: int = 0
+    output_dir: str | None = None  # a folder chosen for this one (CLI --out); None: the default

@@ -14,8 +14,8 @@ class Backoff:
     """Full-jitter exponential backoff (the SDK's policy, with our own bounds)."""
 
     base: float = 0.5
-    cap: float = 30.0
-    attempts: int = 8  # tries before a generation is handed to the person
+    cap: float = 8.0
+    attempts: int = 8  # tries (about 20-30 s in all) before a generation goes to the person
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         ceiling = min(self.cap, self.base * (2**attempt))

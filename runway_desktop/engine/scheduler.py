@@ -198,10 +198,12 @@ class Engine:
 
     # -- what people ask for --------------------------------------------------------------------
 
-    def submit(self, settings: GenerationSettings) -> Generation:
+    def submit(self, settings: GenerationSettings, *,
+               output_dir: Path | None = None) -> Generation:
         """Validate, journal and queue one generation; bad settings raise before it is kept."""
         validate(settings)
-        generation = self.journal.add(settings)
+        generation = self.journal.add(settings,
+                                      output_dir=str(output_dir) if output_dir else None)
         self._emit(GenerationUpdated(generation))
         self._schedule()
         return generation
@@ -292,6 +294,18 @@ class Engine:
     def set_favourite(self, generation_id: int, favourite: bool) -> None:
         self.journal.update(generation_id, favourite=favourite)
         self._emit(GenerationUpdated(self.journal.require(generation_id)))
+
+    def set_output_dir(self, generation_id: int, folder: Path) -> Generation:
+        """Send a not-yet-saved video to another folder (the old one is full or gone)."""
+        generation = self.journal.require(generation_id)
+        if generation.stage == Stage.DONE:
+            return generation
+        if generation.video_path:
+            with contextlib.suppress(OSError):
+                Path(generation.video_path + ".part").unlink()
+        updated = self.journal.update(generation_id, output_dir=str(folder), video_path=None)
+        self._emit(GenerationUpdated(updated))
+        return updated
 
     def attach_thumbnail(self, generation_id: int, thumbnail_path: str) -> None:
         self._emit(GenerationUpdated(self.journal.update(generation_id,

@@ -106,6 +106,7 @@ def test_demo_app_makes_a_video_and_a_screenshot(x_display: dict[str, str],
         wait_for(lambda: any(stage == "done" and thumb for stage, _v, thumb
                              in finished_rows(journal)), 60, "a finished video with thumbnail")
         ((stage, video, thumbnail),) = finished_rows(journal)
+        assert stage == "done"
         assert Path(video).read_bytes()[4:8] == b"ftyp"
         assert Path(thumbnail).stat().st_size > 0
         time.sleep(1.0)  # the list repaints with the thumbnail
