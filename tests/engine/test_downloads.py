@@ -1,0 +1,515 @@
+"""MP4 downloads against a small local HTTP server of our own, and safe file names."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from runway_desktop.engine import downloads
+from runway_desktop.engine.downloads import (
+    DiskFullError,
+    DownloadError,
+    DownloadFailed,
+    DownloadIncomplete,
+    DownloadInterrupted,
+    DownloadRejected,
+    OutputFolderError,
+    download_video,
+    unique_path,
+    video_filename,
+)
+
+CLIPS = Path(__file__).resolve().parents[2] / "resources" / "clips"
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.fixture(scope="module")
+def mp4(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A real H.264 MP4: a sample clip from the repo, else one made by ffmpeg."""
+    clip = CLIPS / "16x9.mp4"
+    if clip.exists():
+        return clip.read_bytes()
+    if not shutil.which("ffmpeg"):
+        pytest.skip("no sample clip and no ffmpeg to make one")
+    out = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24",
+         "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out.read_bytes()
+
+
+# --- the test server -----------------------------------------------------------------------
+
+
+@dataclass
+class Behaviour:
+    """What the server does; tests flip these switches between requests."""
+
+    body: bytes = b""
+    content_type: str = "video/mp4"
+    ranges: bool = True  # honour Range with 206 (else always 200 with the whole body)
+    truncate_at: int | None = None  # announce the full length, send this many bytes, hang up
+    fake_length: int | None = None  # announce this Content-Length and send nothing
+    status: int | None = None  # answer with this status and a short text body
+    range_start_shift: int = 0  # lie in Content-Range (a changed file)
+    chunked: bool = False  # no Content-Length: Transfer-Encoding chunked
+    requests: list[dict[str, str]] = field(default_factory=list)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    behaviour: Behaviour
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet test output
+        pass
+
+    def do_GET(self) -> None:
+        b = self.behaviour
+        b.requests.append({k.lower(): v for k, v in self.headers.items()})
+        if b.status is not None:
+            return self._simple(b.status, b"nope")
+        if b.fake_length is not None:
+            self.send_response(200)
+            self.send_header("Content-Type", b.content_type)
+            self.send_header("Content-Length", str(b.fake_length))
+            self.end_headers()
+            self.close_connection = True
+            return None
+        body, status, extra = b.body, 200, {}
+        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+        if match and b.ranges:
+            start = int(match.group(1))
+            if start >= len(body):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(body)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            shown = start + b.range_start_shift
+            extra["Content-Range"] = f"bytes {shown}-{len(body) - 1}/{len(body)}"
+            body, status = body[start:], 206
+        self.send_response(status)
+        self.send_header("Content-Type", b.content_type)
+        for key, value in extra.items():
+            self.send_header(key, value)
+        if b.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(body), 4096):
+                piece = body[i : i + 4096]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            return None
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if b.truncate_at is not None:
+            self.wfile.write(body[: b.truncate_at])
+            self.wfile.flush()
+            self.close_connection = True
+            return None
+        self.wfile.write(body)
+        return None
+
+    def _simple(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client hanging up on purpose (refused downloads) is not news
+
+
+@dataclass
+class Server:
+    url: str
+    behaviour: Behaviour
+
+
+@pytest.fixture
+def server(mp4: bytes) -> Iterator[Server]:
+    behaviour = Behaviour(body=mp4)
+    handler = type("Handler", (_Handler,), {"behaviour": behaviour})
+    httpd = _QuietServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}/videos/abc.mp4", behaviour)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def fetch(url: str, dest: Path, **kwargs: object) -> Path:
+    async def go() -> Path:
+        async with httpx.AsyncClient(timeout=10) as client:  # a plain, keyless client
+            return await download_video(client, url, dest, **kwargs)  # type: ignore[arg-type]
+
+    return asyncio.run(go())
+
+
+def part_of(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".part")
+
+
+# --- downloads -----------------------------------------------------------------------------
+
+
+def test_downloads_the_whole_file_and_renames_it(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    dest = tmp_path / "out.mp4"
+    seen: list[tuple[int, int | None]] = []
+
+    assert fetch(server.url, dest, progress=lambda done, total: seen.append((done, total))) == dest
+
+    assert dest.read_bytes() == mp4
+    assert not part_of(dest).exists()
+    assert seen[-1] == (len(mp4), len(mp4))
+    assert "range" not in server.behaviour.requests[0]
+    assert "authorization" not in server.behaviour.requests[0]
+
+
+def test_truncated_body_keeps_the_part_and_resumes(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    dest = tmp_path / "out.mp4"
+    server.behaviour.truncate_at = len(mp4) // 2
+
+    with pytest.raises(DownloadIncomplete) as exc:
+        fetch(server.url, dest)
+    assert exc.value.retryable
+    assert not dest.exists()
+    kept = part_of(dest).stat().st_size
+    assert 0 < kept <= len(mp4) // 2
+
+    server.behaviour.truncate_at = None
+    seen: list[tuple[int, int | None]] = []
+    fetch(server.url, dest, progress=lambda done, total: seen.append((done, total)))
+
+    assert server.behaviour.requests[-1]["range"] == f"bytes={kept}-"
+    assert seen[0] == (kept, len(mp4))
+    assert dest.read_bytes() == mp4
+    assert not part_of(dest).exists()
+
+
+def test_server_without_ranges_starts_over(server: Server, tmp_path: Path, mp4: bytes) -> None:
+    dest = tmp_path / "out.mp4"
+    part_of(dest).write_bytes(mp4[:5000])
+    server.behaviour.ranges = False
+
+    fetch(server.url, dest)
+
+    assert server.behaviour.requests[0]["range"] == "bytes=5000-"
+    assert dest.read_bytes() == mp4
+
+
+def test_complete_part_and_416_is_accepted(server: Server, tmp_path: Path, mp4: bytes) -> None:
+    dest = tmp_path / "out.mp4"
+    part_of(dest).write_bytes(mp4)
+
+    fetch(server.url, dest)
+
+    assert server.behaviour.requests[0]["range"] == f"bytes={len(mp4)}-"
+    assert dest.read_bytes() == mp4
+    assert not part_of(dest).exists()
+
+
+def test_part_longer_than_the_file_starts_over(server: Server, tmp_path: Path, mp4: bytes) -> None:
+    dest = tmp_path / "out.mp4"
+    part_of(dest).write_bytes(mp4 + b"junk")
+
+    fetch(server.url, dest)
+
+    assert [r.get("range") for r in server.behaviour.requests] == [f"bytes={len(mp4) + 4}-", None]
+    assert dest.read_bytes() == mp4
+
+
+def test_content_range_mismatch_starts_over(server: Server, tmp_path: Path, mp4: bytes) -> None:
+    dest = tmp_path / "out.mp4"
+    part_of(dest).write_bytes(mp4[:4000])
+    server.behaviour.range_start_shift = 100
+
+    fetch(server.url, dest)
+
+    assert [r.get("range") for r in server.behaviour.requests] == ["bytes=4000-", None]
+    assert dest.read_bytes() == mp4
+
+
+def test_part_that_is_not_a_video_is_discarded(server: Server, tmp_path: Path, mp4: bytes) -> None:
+    dest = tmp_path / "out.mp4"
+    part_of(dest).write_bytes(b"<html>old error page</html>")
+
+    fetch(server.url, dest)
+
+    assert "range" not in server.behaviour.requests[0]
+    assert dest.read_bytes() == mp4
+
+
+def test_chunked_body_without_length(server: Server, tmp_path: Path, mp4: bytes) -> None:
+    dest = tmp_path / "out.mp4"
+    server.behaviour.chunked = True
+    seen: list[tuple[int, int | None]] = []
+
+    fetch(server.url, dest, progress=lambda done, total: seen.append((done, total)))
+
+    assert dest.read_bytes() == mp4
+    assert seen[-1] == (len(mp4), None)
+
+
+def test_wrong_content_type_is_refused(server: Server, tmp_path: Path) -> None:
+    dest = tmp_path / "out.mp4"
+    server.behaviour.content_type = "text/html; charset=utf-8"
+
+    with pytest.raises(DownloadRejected) as exc:
+        fetch(server.url, dest)
+
+    assert "isn't a video (text/html" in exc.value.message
+    assert not exc.value.retryable
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bytes_that_are_not_a_video_are_refused(server: Server, tmp_path: Path) -> None:
+    dest = tmp_path / "out.mp4"
+    server.behaviour.content_type = "application/octet-stream"
+    server.behaviour.body = b"<!doctype html><html><body>Access denied</body></html>"
+
+    with pytest.raises(DownloadRejected):
+        fetch(server.url, dest)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_webm_is_accepted(server: Server, tmp_path: Path) -> None:
+    dest = tmp_path / "out.webm"
+    server.behaviour.content_type = "video/webm"
+    server.behaviour.body = b"\x1a\x45\xdf\xa3" + bytes(5000)
+
+    fetch(server.url, dest)
+
+    assert dest.stat().st_size == 5004
+
+
+def test_huge_content_length_is_refused_before_writing(server: Server, tmp_path: Path) -> None:
+    dest = tmp_path / "out.mp4"
+    server.behaviour.fake_length = 3 * 1024**3
+
+    with pytest.raises(DownloadRejected, match="more than the 2048 MB allowed"):
+        fetch(server.url, dest)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_body_over_the_limit_without_length_is_refused(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    dest = tmp_path / "out.mp4"
+    server.behaviour.chunked = True
+
+    with pytest.raises(DownloadRejected):
+        fetch(server.url, dest, max_bytes=len(mp4) // 2)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(404, False), (403, False), (503, True)])
+def test_http_errors(server: Server, tmp_path: Path, status: int, retryable: bool) -> None:
+    server.behaviour.status = status
+
+    with pytest.raises(DownloadFailed) as exc:
+        fetch(server.url, tmp_path / "out.mp4")
+
+    assert exc.value.status == status
+    assert exc.value.retryable is retryable
+    assert f"HTTP {status}" in exc.value.message
+
+
+def test_connection_refused_is_interrupted(tmp_path: Path) -> None:
+    with contextlib.closing(__import__("socket").socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again before the request: nobody listens
+    with pytest.raises(DownloadInterrupted) as exc:
+        fetch(f"http://127.0.0.1:{port}/x.mp4", tmp_path / "out.mp4")
+    assert exc.value.retryable
+    assert not isinstance(exc.value, DownloadIncomplete)
+
+
+def test_missing_output_folder(server: Server, tmp_path: Path) -> None:
+    folder = tmp_path / "unplugged-drive"
+    with pytest.raises(OutputFolderError) as exc:
+        fetch(server.url, folder / "out.mp4")
+    assert exc.value.message == (
+        f"Can't write to {folder} — choose another output folder in Settings."
+    )
+    assert not exc.value.retryable
+
+
+@pytest.mark.skipif(IS_ROOT, reason="root writes into read-only folders anyway")
+def test_read_only_folder(server: Server, tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(OutputFolderError):
+            fetch(server.url, folder / "out.mp4")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_disk_full_when_syncing(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(downloads.os, "fsync", full)
+    with pytest.raises(DiskFullError) as exc:
+        fetch(server.url, tmp_path / "out.mp4")
+    assert exc.value.message == f"The disk is full — free some space in {tmp_path}, then retry."
+    assert exc.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("err", "kind"),
+    [
+        (errno.ENOSPC, DiskFullError),
+        (errno.EDQUOT, DiskFullError),
+        (errno.EACCES, OutputFolderError),
+        (errno.EROFS, OutputFolderError),
+        (errno.ENOENT, OutputFolderError),
+        (errno.EIO, DownloadError),
+    ],
+)
+def test_os_errors_are_named(err: int, kind: type[DownloadError], tmp_path: Path) -> None:
+    mapped = downloads._os_error(OSError(err, os.strerror(err)), tmp_path)
+    assert type(mapped) is kind
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, options: str) -> Iterator[Path]:
+    folder.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode:
+        pytest.skip(f"can't mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+@pytest.mark.skipif(not IS_ROOT or not shutil.which("mount"), reason="mounting needs root")
+def test_disk_full_on_a_tiny_tmpfs(server: Server, tmp_path: Path) -> None:
+    server.behaviour.body = b"\x00\x00\x00\x18ftypisom" + os.urandom(256 * 1024)
+    with tmpfs(tmp_path / "tiny", "size=64k") as folder:
+        with pytest.raises(DiskFullError):
+            fetch(server.url, folder / "out.mp4")
+        assert not (folder / "out.mp4").exists()
+
+
+@pytest.mark.skipif(not IS_ROOT or not shutil.which("mount"), reason="mounting needs root")
+def test_read_only_file_system(server: Server, tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "ro", "ro,size=64k") as folder, pytest.raises(OutputFolderError):
+        fetch(server.url, folder / "out.mp4")
+
+
+# --- file names ----------------------------------------------------------------------------
+
+CREATED = datetime(2026, 11, 24, 14, 32, 5)
+
+
+def test_filename_example() -> None:
+    name = video_filename("A red kite over dunes, at dusk; golden light", "b2c3d4e5-ffff", CREATED)
+    assert name == "2026-11-24 1432 A red kite over dunes, at [b2c3d4e5].mp4"
+
+
+def test_filename_strips_forbidden_characters_and_paths() -> None:
+    name = video_filename('../../etc/passwd "quoted" <tag>: a|b?*', "job/../1", CREATED)
+    assert name == "2026-11-24 1432 .. .. etc passwd quoted tag [job1].mp4"
+
+
+def test_filename_falls_back_to_video() -> None:
+    assert video_filename("  \t\n ", "abc", CREATED) == "2026-11-24 1432 video [abc].mp4"
+    assert video_filename("", "", CREATED) == "2026-11-24 1432 video.mp4"
+
+
+def test_filename_cuts_a_long_first_word() -> None:
+    name = video_filename("x" * 500, "abcdefghijkl", CREATED)
+    assert name == f"2026-11-24 1432 {'x' * 50} [abcdefgh].mp4"
+
+
+def test_filename_is_nfc() -> None:
+    name = video_filename("cafe\u0301", "id", CREATED)  # e + combining acute
+    assert "café" in name
+    assert unicodedata.is_normalized("NFC", name)
+
+
+FORBIDDEN = set('<>:"/\\|?*')
+RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)}
+RESERVED |= {f"LPT{i}" for i in range(1, 10)}
+
+
+@given(prompt=st.text(), job_id=st.text(max_size=40), created=st.datetimes())
+def test_any_prompt_gives_a_safe_name(prompt: str, job_id: str, created: datetime) -> None:
+    name = video_filename(prompt, job_id, created)
+    assert name.endswith(".mp4")
+    assert 4 < len(name) <= 120
+    assert len(name.encode()) <= 255
+    assert not FORBIDDEN & set(name)
+    assert all(unicodedata.category(c)[0] != "C" for c in name)
+    stem = name[: -len(".mp4")]
+    assert stem
+    assert stem == stem.strip()
+    assert not stem.endswith(".")
+    assert stem.split(".")[0].upper() not in RESERVED
+    assert unicodedata.is_normalized("NFC", name)
+
+
+@given(prompt=st.text(min_size=1, max_size=200))
+def test_names_are_creatable(prompt: str) -> None:
+    name = video_filename(prompt, "abc12345", CREATED)
+    path = Path(tempfile.gettempdir()) / name
+    try:
+        path.touch()
+        assert path.exists()
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def test_unique_path(tmp_path: Path) -> None:
+    first = unique_path(tmp_path, "clip.mp4")
+    assert first == tmp_path / "clip.mp4"
+    first.touch()
+    second = unique_path(tmp_path, "clip.mp4")
+    assert second == tmp_path / "clip (2).mp4"
+    part_of(second).touch()  # a download in progress claims its name too
+    assert unique_path(tmp_path, "clip.mp4") == tmp_path / "clip (3).mp4"

@@ -1,0 +1,389 @@
+"""Image preparation against real files written by Pillow."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from runway_desktop.engine import images
+from runway_desktop.engine.images import (
+    ImageRejected,
+    PreparedImage,
+    image_info,
+    prepare_image,
+    prepare_image_async,
+)
+
+MB = 1024 * 1024
+
+
+def _save(img: Image.Image, path: Path, fmt: str | None = None, **params: object) -> Path:
+    img.save(path, fmt, **params)
+    return path
+
+
+def _gradient(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
+    """A picture with some structure, so encoders behave like on a real image."""
+    img = Image.linear_gradient("L").resize(size)
+    return img.convert(mode)
+
+
+def _noise(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
+    channels = len(mode)
+    return Image.frombytes(mode, size, os.urandom(size[0] * size[1] * channels))
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    return tmp_path / "work"
+
+
+# --- accepted as they are ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ext", "fmt", "content_type"),
+    [("png", "PNG", "image/png"), ("jpg", "JPEG", "image/jpeg"), ("webp", "WEBP", "image/webp")],
+)
+def test_acceptable_file_is_kept_byte_for_byte(
+    tmp_path: Path, work: Path, ext: str, fmt: str, content_type: str
+) -> None:
+    src = _save(_gradient((640, 360)), tmp_path / f"pic.{ext}", fmt)
+    before = src.read_bytes()
+
+    result = prepare_image(src, work)
+
+    assert result == PreparedImage(
+        path=src,
+        width=640,
+        height=360,
+        content_type=content_type,
+        byte_size=len(before),
+        converted=False,
+        note=None,
+    )
+    assert src.read_bytes() == before
+    assert not work.exists() or not any(work.iterdir())
+
+
+def test_sixteen_bit_png_is_kept(tmp_path: Path, work: Path) -> None:
+    src = _save(Image.new("I;16", (300, 200), 40000), tmp_path / "deep.png")
+    result = prepare_image(src, work)
+    assert result.path == src
+    assert not result.converted
+
+
+# --- converted -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ext", "fmt", "name"), [("bmp", "BMP", "BMP"), ("tif", "TIFF", "TIFF")])
+def test_bmp_and_tiff_are_converted_to_png(
+    tmp_path: Path, work: Path, ext: str, fmt: str, name: str
+) -> None:
+    src = _save(_gradient((400, 300)), tmp_path / f"pic.{ext}", fmt)
+
+    result = prepare_image(src, work)
+
+    assert result.converted
+    assert result.path.parent == work
+    assert result.path.suffix == ".png"
+    assert result.content_type == "image/png"
+    assert result.note == f"Converted {name} to PNG."
+    assert result.byte_size == result.path.stat().st_size
+    with Image.open(result.path) as out:
+        assert out.format == "PNG"
+        assert out.size == (400, 300) == (result.width, result.height)
+
+
+def test_animated_gif_becomes_png_of_the_first_frame(tmp_path: Path, work: Path) -> None:
+    red = Image.new("RGB", (120, 80), (255, 0, 0))
+    blue = Image.new("RGB", (120, 80), (0, 0, 255))
+    src = tmp_path / "anim.gif"
+    red.save(src, save_all=True, append_images=[blue], duration=100, loop=0)
+
+    result = prepare_image(src, work)
+
+    assert result.converted
+    assert result.note == "Converted GIF to PNG (first frame)."
+    with Image.open(result.path) as out:
+        assert out.format == "PNG"
+        assert out.n_frames == 1
+        assert out.convert("RGB").getpixel((10, 10)) == (255, 0, 0)
+
+
+def test_transparent_gif_keeps_its_alpha(tmp_path: Path, work: Path) -> None:
+    img = Image.new("P", (60, 60), 0)
+    img.putpalette([0, 0, 0, 255, 255, 255])
+    src = _save(img, tmp_path / "clear.gif", transparency=0)
+
+    result = prepare_image(src, work)
+
+    with Image.open(result.path) as out:
+        assert out.mode == "RGBA"
+        assert out.getpixel((5, 5))[3] == 0
+
+
+def test_exif_rotated_jpeg_ends_upright(tmp_path: Path, work: Path) -> None:
+    img = Image.new("RGB", (200, 100), (0, 0, 255))
+    img.paste((255, 0, 0), (0, 0, 20, 20))  # a red marker in the stored top-left corner
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    src = _save(img, tmp_path / "phone.jpg", "JPEG", exif=exif, quality=95)
+
+    assert image_info(src) == (100, 200)
+    result = prepare_image(src, work)
+
+    assert result.converted
+    assert (result.width, result.height) == (100, 200)
+    assert result.content_type == "image/jpeg"
+    assert result.note == "Rotated upright (EXIF orientation)."
+    with Image.open(result.path) as out:
+        assert out.size == (100, 200)
+        assert out.getexif().get(0x0112) is None  # nothing left for a viewer to rotate again
+        red, _green, blue = out.getpixel((90, 10))  # the marker moved to the top-right
+        assert red > 200
+        assert blue < 60
+
+
+def test_cmyk_jpeg_is_converted_to_rgb(tmp_path: Path, work: Path) -> None:
+    src = _save(_gradient((300, 200), "CMYK"), tmp_path / "print.jpg", "JPEG")
+    result = prepare_image(src, work)
+    assert result.converted
+    assert result.content_type == "image/jpeg"
+    with Image.open(result.path) as out:
+        assert out.mode == "RGB"
+
+
+def test_animated_webp_becomes_first_frame(tmp_path: Path, work: Path) -> None:
+    frames = [Image.new("RGB", (64, 64), c) for c in ((0, 255, 0), (0, 0, 255))]
+    src = tmp_path / "anim.webp"
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=100, lossless=True)
+
+    result = prepare_image(src, work)
+
+    assert result.converted
+    assert result.content_type == "image/jpeg"  # lossy source without alpha → JPEG
+    assert result.note == "Converted WebP to JPEG (first frame)."
+
+
+# --- downscaling ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "ext"), [("PNG", "png"), ("JPEG", "jpg")])
+def test_side_of_8000_px_is_downscaled(tmp_path: Path, work: Path, fmt: str, ext: str) -> None:
+    src = _save(Image.new("L", (4000, 8000), 128), tmp_path / f"tall.{ext}", fmt)
+
+    result = prepare_image(src, work)
+
+    assert result.converted
+    assert (result.width, result.height) == (2048, 4096)
+    assert result.note == "Downscaled from 4000 × 8000 to 2048 × 4096."
+    with Image.open(result.path) as out:
+        assert out.size == (2048, 4096)
+
+
+def test_just_under_8000_px_is_kept(tmp_path: Path, work: Path) -> None:
+    src = _save(Image.new("L", (7999, 4000), 128), tmp_path / "wide.png")
+    assert prepare_image(src, work).path == src
+
+
+def test_file_over_16_mb_is_brought_under(tmp_path: Path, work: Path) -> None:
+    # Noise doesn't compress: an 18 MB PNG that stays too big as PNG and must become JPEG.
+    src = _save(_noise((3000, 2000)), tmp_path / "noise.png", compress_level=0)
+    assert src.stat().st_size > 16 * MB
+
+    result = prepare_image(src, work)
+
+    assert result.converted
+    assert result.content_type == "image/jpeg"
+    assert result.byte_size <= 16 * MB
+    assert (result.width, result.height) == (3000, 2000)  # already under 4096: size kept
+    assert result.note == "Re-encoded as JPEG to fit the 16 MB limit."
+
+
+def test_large_image_with_alpha_is_shrunk_not_flattened(
+    tmp_path: Path, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small limits keep this fast; the logic is the same as at 16 MB.
+    monkeypatch.setattr(images, "TARGET_BYTES", 60_000)
+    src = _save(_noise((200, 150), "RGBA"), tmp_path / "alpha.png", compress_level=0)
+
+    result = prepare_image(src, work)
+
+    assert result.content_type == "image/png"
+    assert result.byte_size <= 60_000
+    assert result.width < 200
+    assert result.width / result.height == pytest.approx(200 / 150, rel=0.02)
+
+
+def test_image_that_cannot_fit_the_upload_limit_is_refused(
+    tmp_path: Path, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(images, "TARGET_BYTES", 1000)
+    monkeypatch.setattr(images, "HARD_MAX_BYTES", 2000)
+    src = _save(_noise((300, 300), "RGBA"), tmp_path / "big.png", compress_level=0)
+
+    with pytest.raises(ImageRejected, match="upload limit"):
+        prepare_image(src, work)
+
+
+# --- refused -------------------------------------------------------------------------------
+
+
+def test_empty_file(tmp_path: Path, work: Path) -> None:
+    src = tmp_path / "empty.png"
+    src.touch()
+    with pytest.raises(ImageRejected) as exc:
+        prepare_image(src, work)
+    assert exc.value.message == "That file is empty (0 bytes). Choose an image file."
+
+
+def test_text_file(tmp_path: Path, work: Path) -> None:
+    src = tmp_path / "notes.txt"
+    src.write_text("not a picture\n")
+    with pytest.raises(ImageRejected) as exc:
+        prepare_image(src, work)
+    assert exc.value.message == (
+        "“notes.txt” isn't an image Runway can use. Use a PNG, JPEG, WebP, GIF, BMP or TIFF file."
+    )
+
+
+def test_unsupported_image_format(tmp_path: Path, work: Path) -> None:
+    src = _save(Image.new("RGB", (32, 32)), tmp_path / "icon.ico", "ICO")
+    with pytest.raises(ImageRejected, match="isn't an image Runway can use"):
+        prepare_image(src, work)
+
+
+@pytest.mark.parametrize(("ext", "fmt"), [("png", "PNG"), ("jpg", "JPEG")])
+def test_truncated_file(tmp_path: Path, work: Path, ext: str, fmt: str) -> None:
+    src = _save(_noise((300, 200)), tmp_path / f"cut.{ext}", fmt)
+    data = src.read_bytes()
+    src.write_bytes(data[: len(data) // 2])
+
+    with pytest.raises(ImageRejected, match="truncated or corrupt"):
+        prepare_image(src, work)
+
+
+def test_png_with_a_broken_tail_is_refused(tmp_path: Path, work: Path) -> None:
+    # The pixels decode, but the chunk after them is damaged: verify() catches it.
+    src = _save(_gradient((64, 64)), tmp_path / "tail.png")
+    data = bytearray(src.read_bytes())
+    data[-5] ^= 0xFF  # inside IEND's CRC
+    src.write_bytes(bytes(data))
+
+    with pytest.raises(ImageRejected, match="truncated or corrupt"):
+        prepare_image(src, work)
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"), [((49, 100), "0.49"), ((201, 100), "2.01"), ((2001, 1000), "2.001")]
+)
+def test_ratio_outside_half_to_two_is_refused(
+    tmp_path: Path, work: Path, size: tuple[int, int], shown: str
+) -> None:
+    src = _save(_gradient(size), tmp_path / "odd.png")
+    with pytest.raises(ImageRejected) as exc:
+        prepare_image(src, work)
+    assert exc.value.message == (
+        f"The image is {size[0]} × {size[1]} (ratio {shown}). Runway needs a width/height "
+        "ratio between 0.5 and 2.0 — crop it and try again."
+    )
+
+
+@pytest.mark.parametrize("size", [(50, 100), (200, 100)])
+def test_ratio_at_the_limits_is_accepted(tmp_path: Path, work: Path, size: tuple[int, int]) -> None:
+    src = _save(_gradient(size), tmp_path / "edge.png")
+    assert prepare_image(src, work).path == src
+
+
+def test_ratio_is_judged_upright(tmp_path: Path, work: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    src = _save(_gradient((300, 100)), tmp_path / "rot.jpg", "JPEG", exif=exif)
+    with pytest.raises(ImageRejected, match=r"100 × 300 \(ratio 0.33\)"):
+        prepare_image(src, work)
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"") + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_is_refused(tmp_path: Path, work: Path) -> None:
+    src = tmp_path / "bomb.png"
+    src.write_bytes(_png_header_only(20000, 20000))
+    with pytest.raises(ImageRejected, match="too many pixels"):
+        prepare_image(src, work)
+
+
+def test_missing_file(tmp_path: Path, work: Path) -> None:
+    with pytest.raises(ImageRejected) as exc:
+        prepare_image(tmp_path / "gone.png", work)
+    assert exc.value.message == "Can't read “gone.png”: the file doesn't exist (any more)."
+
+
+def test_directory(tmp_path: Path, work: Path) -> None:
+    folder = tmp_path / "pictures.png"
+    folder.mkdir()
+    with pytest.raises(ImageRejected) as exc:
+        prepare_image(folder, work)
+    assert exc.value.message == "Can't read “pictures.png”: it's a folder, not a file."
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads files despite chmod 000"
+)
+def test_unreadable_file(tmp_path: Path, work: Path) -> None:
+    src = _save(_gradient((64, 64)), tmp_path / "x.png")
+    src.chmod(0)
+    try:
+        with pytest.raises(ImageRejected) as exc:
+            prepare_image(src, work)
+    finally:
+        src.chmod(0o644)
+    assert exc.value.message == "Can't read “x.png”: permission denied."
+
+
+def test_image_info_refuses_like_prepare(tmp_path: Path) -> None:
+    src = tmp_path / "notes.txt"
+    src.write_text("hello")
+    with pytest.raises(ImageRejected, match="isn't an image"):
+        image_info(src)
+
+
+def test_async_wrapper_runs_in_a_thread(tmp_path: Path, work: Path) -> None:
+    src = _save(_gradient((320, 240)), tmp_path / "pic.bmp", "BMP")
+    result = asyncio.run(prepare_image_async(src, work))
+    assert result.converted
+    assert result.path.exists()
+
+
+# --- the ratio rule, over many sizes -------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(width=st.integers(1, 400), height=st.integers(1, 400))
+def test_accept_or_refuse_follows_the_ratio_rule(width: int, height: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = _save(Image.new("RGB", (width, height), (10, 20, 30)), Path(tmp) / "p.png")
+        allowed = 0.5 <= width / height <= 2.0
+        if allowed:
+            result = prepare_image(src, Path(tmp) / "work")
+            assert (result.width, result.height) == (width, height)
+        else:
+            with pytest.raises(ImageRejected, match="ratio"):
+                prepare_image(src, Path(tmp) / "work")
