@@ -20,7 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.cli import (
+from PIL import Image
+
+from runway_desktop.simulator import Account, Simulator, SimulatorConfig
+from runway_desktop.simulator.media import load_clips
+from tests.helpers.cli import (
     CliResult,
     assert_complete_mp4,
     assert_one_line_message,
@@ -30,10 +34,6 @@ from helpers.cli import (
     journal_rows,
     run_cli,
 )
-from PIL import Image
-
-from runway_desktop.simulator import Account, Simulator, SimulatorConfig
-from runway_desktop.simulator.media import load_clips
 
 PROMPT = "a red kite over dunes"
 KEYS = ("afk_test", "afk_test_broke", "afk_test_inactive")

@@ -7,6 +7,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 from runway_desktop.engine.records import Action
+from runway_desktop.ui.queue_text import action_text
 
 
 class Banner(QFrame):
@@ -50,22 +51,14 @@ class Banner(QFrame):
     def show_message(self, text: str, action: Action | None = None) -> None:
         self._action = action
         self.message.setText(text)
-        label = ACTION_LABELS.get(action) if action else None
-        self.button.setVisible(label is not None)
+        label = action_text(action)
+        self.button.setVisible(bool(label))
         if label:
-            self.button.setText(self.tr(label))
-            self.button.setAccessibleName(self.tr(label))
-            self.button.setToolTip(self.tr(label))
+            self.button.setText(label)
+            self.button.setAccessibleName(label)
+            self.button.setToolTip(label)
         self.show()
 
     def current_action(self) -> Action | None:
         return self._action if self.isVisible() else None
 
-
-ACTION_LABELS: dict[Action, str] = {
-    Action.OPEN_SETTINGS: "Open Settings",
-    Action.BUY_CREDITS: "Check balance again",
-    Action.EDIT_INPUT: "Edit",
-    Action.RETRY: "Retry",
-    Action.CHOOSE_FOLDER: "Choose folder",
-}

@@ -33,16 +33,6 @@ from runway_desktop.ui.queue_view import QueueView
 
 log = logging.getLogger(__name__)
 
-RUNNING_STAGES = frozenset(
-    {
-        Stage.PREPARING,
-        Stage.UPLOADING,
-        Stage.SUBMITTING,
-        Stage.QUEUED,
-        Stage.PROCESSING,
-        Stage.DOWNLOADING,
-    }
-)
 
 
 class MainWindow(QMainWindow):

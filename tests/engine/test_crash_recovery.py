@@ -23,13 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers.cli import (
-    assert_complete_mp4,
-    cli_env,
-    journal_rows,
-    run_cli,
-    start_cli,
-)
 from PIL import Image
 
 from runway_desktop import settings
@@ -41,6 +34,13 @@ from runway_desktop.simulator import (
     SimulatorConfig,
 )
 from runway_desktop.simulator.media import load_clips
+from tests.helpers.cli import (
+    assert_complete_mp4,
+    cli_env,
+    journal_rows,
+    run_cli,
+    start_cli,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -6,21 +6,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from runway_desktop.engine.records import ASPECT_RATIOS, MAX_SEED, GenerationSettings
 from runway_desktop.ui.aspect_buttons import AspectRatioPicker
 from runway_desktop.ui.compose_panel import PROMPT_LIMIT, ComposePanel, SeedValidator
 from runway_desktop.ui.drop_zone import error_text_color
-
-
-def make_png(folder: Path, name: str, width: int = 640, height: int = 360) -> str:
-    image = QImage(width, height, QImage.Format.Format_RGB32)
-    image.fill(QColor(90, 140, 60))
-    path = folder / name
-    assert image.save(str(path), "PNG")
-    return str(path)
+from tests.helpers.images import make_png
 
 
 @pytest.fixture

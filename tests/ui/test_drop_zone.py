@@ -14,15 +14,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from runway_desktop.ui.drop_zone import MESSAGE_TIMEOUT_MS, DropZone, check_image_file
+from tests.helpers.images import make_png
 from tests.ui.dnd import drop_mime, file_mime, url_mime
-
-
-def make_png(folder: Path, name: str, width: int, height: int) -> str:
-    image = QImage(width, height, QImage.Format.Format_RGB32)
-    image.fill(QColor(40, 120, 200))
-    path = folder / name
-    assert image.save(str(path), "PNG")
-    return str(path)
 
 
 @pytest.fixture
