@@ -8,11 +8,13 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QGuiApplication,
     QIcon,
+    QKeyEvent,
     QKeySequence,
     QPainter,
     QPainterPath,
@@ -243,9 +245,24 @@ class ComposePanel(QWidget):
             shortcut.activated.connect(self.generate)
             self._shortcuts.append(shortcut)
 
+        # Ctrl+V of a picture while typing the prompt: the picture is meant for the drop zone.
+        self.prompt_edit.installEventFilter(self)
+
         self.drop_zone.set_aspect_ratio(self.aspect_picker.value())
         self._on_lock_toggled(False)
         self._on_images_changed(self.drop_zone.images())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.prompt_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.matches(QKeySequence.StandardKey.Paste)
+            and clipboard_holds_image()
+        ):
+            self.drop_zone.paste()
+            return True
+        return super().eventFilter(watched, event)
 
     def _build_layout(self) -> None:
         for label in (self.prompt_label, self.ratio_label, self.duration_label, self.seed_label):
@@ -548,3 +565,13 @@ def _to_bool(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def clipboard_holds_image() -> bool:
+    """Image data, or image files, on the clipboard (plain text stays a prompt paste)."""
+    mime = QGuiApplication.clipboard().mimeData()
+    if mime is None:
+        return False
+    if mime.hasImage():
+        return True
+    return mime.hasUrls() and any(url.isLocalFile() for url in mime.urls())

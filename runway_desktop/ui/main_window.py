@@ -228,9 +228,8 @@ class MainWindow(QMainWindow):
     def _on_account(self, account: api.Account) -> None:
         self.compose.set_balance(account.credits)
         team = account.team_name or self.tr("Your team")
-        self.account_label.setText(
-            self.tr("{0} · {1} credits").format(team, f"{account.credits:,}")
-        )
+        credits = self.locale().toString(account.credits)  # same digits as the compose panel
+        self.account_label.setText(self.tr("{0} · {1} credits").format(team, credits))
 
     def _on_problem(self, problem: Problem | None) -> None:
         if problem is None:

@@ -72,6 +72,28 @@ def xdotool(env: dict[str, str], *args: str) -> str:
                           timeout=20, check=True).stdout.strip()
 
 
+def dune_picture(path: Path) -> Path:
+    """A start image worth looking at in the screenshot: sky, sun, dunes, a red kite."""
+    from PIL import Image, ImageDraw
+
+    width, height = 1280, 720
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        t = y / height
+        sky = (int(70 + 150 * t), int(130 + 80 * t), 230 - int(90 * t))
+        draw.line([(0, y), (width, y)], fill=sky)
+    draw.ellipse([920, 90, 1060, 230], fill=(255, 226, 150))
+    far_dunes = [(0, 560), (300, 470), (640, 540), (980, 450), (1280, 520), (1280, 720), (0, 720)]
+    draw.polygon(far_dunes, fill=(214, 168, 104))
+    draw.polygon([(0, 640), (420, 580), (860, 650), (1280, 600), (1280, 720), (0, 720)],
+                 fill=(190, 140, 84))
+    draw.polygon([(560, 200), (610, 150), (660, 200), (610, 290)], fill=(210, 40, 40))
+    draw.line([(610, 290), (520, 520)], fill=(60, 40, 30), width=3)
+    image.save(path)
+    return path
+
+
 def test_demo_app_makes_a_video_and_a_screenshot(x_display: dict[str, str],
                                                  tmp_path: Path) -> None:
     data = tmp_path / "data"
@@ -100,6 +122,21 @@ def test_demo_app_makes_a_video_and_a_screenshot(x_display: dict[str, str],
         wait_for(window_shown, 30, "the main window")
         time.sleep(0.5)  # let the first paint and the focus settle
         xdotool(env, "windowfocus", "--sync", window)
+        # The start image arrives the way a person copies one from a browser: Ctrl+V.
+        owner = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("clipboard_owner.py")),
+             str(dune_picture(tmp_path / "dunes.png"))],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            assert owner.stdout
+            assert owner.stdout.readline().strip() == "ready"
+            xdotool(env, "key", "ctrl+v")
+            time.sleep(1.0)  # the app reads the clipboard from the owner before it goes
+        finally:
+            owner.terminate()
+            owner.wait(10)
+            if owner.stdout:
+                owner.stdout.close()
         xdotool(env, "type", "--delay", "5", "a red kite over dunes, slow dolly-in")
         xdotool(env, "key", "ctrl+Return")
         journal = data / "demo" / "journal.sqlite3"
@@ -107,6 +144,10 @@ def test_demo_app_makes_a_video_and_a_screenshot(x_display: dict[str, str],
                              in finished_rows(journal)), 60, "a finished video with thumbnail")
         ((stage, video, thumbnail),) = finished_rows(journal)
         assert stage == "done"
+        with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as db:
+            (image_path, uploaded), = db.execute(
+                "SELECT image_path, uploaded_url FROM generations").fetchall()
+        assert image_path and uploaded, "the pasted start image was uploaded with the job"
         assert Path(video).read_bytes()[4:8] == b"ftyp"
         assert Path(thumbnail).stat().st_size > 0
         time.sleep(1.0)  # the list repaints with the thumbnail

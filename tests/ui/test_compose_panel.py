@@ -330,3 +330,19 @@ def test_aspect_picker_arrow_keys_and_signal(qtbot) -> None:
     assert tab_stops == [picker.button("16:9")]
     picker.grab()
     assert QApplication.activeModalWidget() is None
+
+
+def test_pasting_a_picture_into_the_prompt_sets_the_image(qtbot, panel: ComposePanel) -> None:
+    from PySide6.QtGui import QColor, QGuiApplication, QImage
+
+    panel.prompt_edit.setFocus()
+    image = QImage(320, 180, QImage.Format.Format_RGB32)
+    image.fill(QColor("#3080c0"))
+    QGuiApplication.clipboard().setImage(image)
+    qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(panel.drop_zone.images()) == 1)
+    assert panel.prompt_edit.toPlainText() == ""
+    # Text still pastes as text.
+    QGuiApplication.clipboard().setText("a heron lifting off")
+    qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert panel.prompt_edit.toPlainText() == "a heron lifting off"
