@@ -147,7 +147,8 @@ def test_demo_app_makes_a_video_and_a_screenshot(x_display: dict[str, str],
         with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as db:
             (image_path, uploaded), = db.execute(
                 "SELECT image_path, uploaded_url FROM generations").fetchall()
-        assert image_path and uploaded, "the pasted start image was uploaded with the job"
+        assert image_path, "the pasted start image is the generation's image"
+        assert uploaded, "and it was uploaded with the job"
         assert Path(video).read_bytes()[4:8] == b"ftyp"
         assert Path(thumbnail).stat().st_size > 0
         time.sleep(1.0)  # the list repaints with the thumbnail
