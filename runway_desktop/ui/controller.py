@@ -17,18 +17,17 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from runway_desktop import APP_NAME, __version__, api, paths, secrets, settings
-from runway_desktop.engine.journal import Journal, JournalError
-from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
+from runway_desktop import APP_NAME, __version__, paths, settings
 from runway_desktop.engine.records import Action, Stage
-from runway_desktop.engine.scheduler import Engine, EngineBusyError
-from runway_desktop.engine.thumbnails import extract_thumbnail
-from runway_desktop.ui.engine_bridge import EngineBridge
 from runway_desktop.ui.main_window import MainWindow
-from runway_desktop.ui.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
+    # Imported where they are used, after the first paint (startup benchmark: the engine,
+    # httpx, keyring and QtMultimedia cost more than the whole window).
+    from runway_desktop.engine.journal import Journal
+    from runway_desktop.engine.scheduler import Engine
     from runway_desktop.simulator import Simulator
+    from runway_desktop.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 DEMO_KEY = "afk_demo"
@@ -127,6 +126,8 @@ class AppController(QObject):
     # -- engine ---------------------------------------------------------------------------------
 
     def _load_key(self) -> str | None:
+        from runway_desktop import secrets
+
         try:
             return secrets.load_api_key()
         except secrets.KeyStoreError as error:
@@ -142,6 +143,13 @@ class AppController(QObject):
             self.journal = None
 
     async def _build_engine(self) -> None:
+        from runway_desktop import api
+        from runway_desktop.engine.journal import Journal, JournalError
+        from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
+        from runway_desktop.engine.scheduler import Engine, EngineBusyError
+        from runway_desktop.engine.thumbnails import extract_thumbnail
+        from runway_desktop.ui.engine_bridge import EngineBridge
+
         await self._stop_engine()
         demo = self.demo
         if demo:
@@ -172,6 +180,7 @@ class AppController(QObject):
         self.engine = engine
         self.window.set_demo(demo)
         self.window.attach(engine, EngineBridge(engine))
+        waited = False
         while True:
             try:
                 await engine.start()
@@ -179,8 +188,10 @@ class AppController(QObject):
             except EngineBusyError as busy:
                 # The CLI (or another window) owns the queue: show it, and take over when it ends.
                 self.window.banner.show_message(busy.message, None)
+                waited = True
                 await asyncio.sleep(BUSY_RETRY_SECONDS)
-        self.window.banner.hide()
+        if waited:
+            self.window.banner.hide()
         self._spawn(self._backfill_thumbnails(engine))
 
     def _start_simulator(self) -> str:
@@ -193,12 +204,16 @@ class AppController(QObject):
 
     async def _backfill_thumbnails(self, engine: Engine) -> None:
         """Videos finished by the CLI (no Qt there) get their thumbnails when the window opens."""
+        from runway_desktop.engine.thumbnails import extract_thumbnail
+
         for generation_id, video, target in missing_thumbnails(engine):
             with contextlib.suppress(Exception):
                 await extract_thumbnail(video, target)
                 engine.attach_thumbnail(generation_id, str(target))
 
     async def _import_jobs(self) -> None:
+        from runway_desktop import api
+
         if not self.engine:
             return
         try:
@@ -213,6 +228,8 @@ class AppController(QObject):
     # -- dialogs --------------------------------------------------------------------------------
 
     def open_settings(self, *, first_run: bool) -> None:
+        from runway_desktop.ui.settings_dialog import SettingsDialog
+
         if self._dialog and self._dialog.isVisible():
             self._dialog.raise_()
             return

@@ -4,6 +4,7 @@ the output folder, the API base URL and demo mode. Opened with `open()`, never `
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import qasync
 from PySide6.QtCore import Signal
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from runway_desktop import api, secrets
+from runway_desktop import api, paths, secrets
 from runway_desktop.engine.account import check_api_key
 from runway_desktop.settings import DEFAULT_BASE_URL, Settings
 
@@ -172,8 +173,11 @@ class SettingsDialog(QDialog):
         self._save()
 
     def _current_settings(self) -> Settings:
+        folder = self.folder_edit.text().strip()
+        if folder and Path(folder).expanduser() == paths.default_output_dir():
+            folder = ""  # still the default: keep following it (and creating it when missing)
         return self._settings.replace(
-            output_dir=self.folder_edit.text().strip(),
+            output_dir=folder,
             base_url=self.base_url_edit.text().strip().rstrip("/") or DEFAULT_BASE_URL,
             demo_mode=self.demo_check.isChecked(),
             notify_when_done=self.notify_check.isChecked(),

@@ -124,3 +124,41 @@ def test_closing_while_running_asks_once_without_blocking(
     assert window.isVisible()  # not closed: a question is showing, and the loop still runs
     boxes = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not window]
     assert any("Quit" in getattr(b, "windowTitle", lambda: "")() for b in boxes)
+
+
+def test_first_run_without_a_key_offers_demo_mode(
+    qtbot: QtBot, qasync_loop: Any, monkeypatch: pytest.MonkeyPatch, keyring_backend: Any,
+    data_dir: Path, qapp: Any
+) -> None:
+    from runway_desktop.ui.controller import AppController
+    from tests.ui.conftest import drive
+
+    monkeypatch.setenv("RUNWAY_DESKTOP_POLL_SECONDS", "0.05")
+    controller = AppController(qapp, data_dir, demo_seconds_per_job=0.3)
+    controller.show()
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: controller._dialog is not None and controller._dialog.isVisible(),
+                        timeout=10_000)
+        window = controller.window
+        assert "API key" in window.banner.message.text()
+        assert window.banner.isVisible()
+        dialog = controller._dialog
+        demo_button = next(b for b in dialog.buttons.buttons() if "demo" in b.text().lower())
+        qtbot.mouseClick(demo_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: controller.simulator is not None
+                        and controller.engine is not None
+                        and controller.engine.api_key == "afk_demo", timeout=10_000)
+        assert "Demo" in window.windowTitle()
+        assert window.mode_label.text() == "Demo"
+        window.compose.prompt_edit.setPlainText("demo kite")
+        window.compose.generate()
+        qtbot.waitUntil(lambda: window.queue.model.rowCount() == 1
+                        and window.queue.model.generation_at(0).stage is Stage.DONE,
+                        timeout=15_000)
+        assert secrets.stored_api_key() is None  # demo never stores a key
+    finally:
+        drive(qtbot, controller.shutdown())
+        controller.window._quit_confirmed = True
+        controller.window.close()
+        controller.window.deleteLater()
