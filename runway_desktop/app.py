@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from runway_desktop import APP_ID, APP_NAME, __version__, paths
+from runway_desktop import APP_ID, APP_NAME, paths
 from runway_desktop.logs import setup_logging
 from runway_desktop.resources import resource_path
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="runway-desktop", description=f"{APP_NAME} {__version__}")
+    parser = argparse.ArgumentParser(prog="runway-desktop", description=APP_NAME)
     parser.add_argument("--demo", action="store_true",
                         help="run against the built-in simulator (no key, no credits)")
     parser.add_argument("--data-dir", help="where the history lives")
@@ -33,8 +33,26 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--demo-seconds-per-job", type=float, default=10.0,
                         help=argparse.SUPPRESS)
     parser.add_argument("--verbose", action="store_true", help="log debug details to stderr")
-    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation (Qt, video, keyring, TLS, a demo "
+                             "generation) without opening a window, and exit")
+    parser.add_argument("--self-test-keyring-roundtrip", action="store_true",
+                        help="with --self-test: also store, read and delete a test secret")
+    parser.add_argument("--version", action=_VersionAction)
     return parser.parse_args(list(argv))
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: reads the package metadata only when asked (not on every start)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        from runway_desktop import __version__
+
+        print(f"{APP_NAME} {__version__}")  # stdout, like argparse's own version action
+        parser.exit()
 
 
 def app_icon() -> QIcon:
@@ -48,6 +66,10 @@ def app_icon() -> QIcon:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.self_test or args.self_test_keyring_roundtrip:
+        from runway_desktop.selftest import run as self_test
+
+        return self_test(keyring_roundtrip=args.self_test_keyring_roundtrip)
     data_dir = paths.data_dir(args.data_dir)
     setup_logging(paths.log_dir(data_dir), verbose=args.verbose)
     QCoreApplication.setOrganizationName(APP_NAME)

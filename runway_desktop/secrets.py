@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import keyring
+import keyring.backend
+import keyring.core
 import keyring.errors
 
 API_KEY_ENV = "APIFRAME_API_KEY"
@@ -19,6 +22,40 @@ class KeyStoreError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def os_backend() -> keyring.backend.KeyringBackend | None:
+    """This OS's own keyring: Secret Service, the macOS Keychain or Windows Credential Manager."""
+    if sys.platform.startswith("linux"):
+        from keyring.backends import SecretService
+
+        return SecretService.Keyring()
+    if sys.platform == "darwin":
+        from keyring.backends import macOS
+
+        return macOS.Keyring()
+    if sys.platform == "win32":
+        from keyring.backends import Windows
+
+        return Windows.WinVaultKeyring()
+    return None
+
+
+def _choose_backend() -> None:
+    """In a frozen app (PyInstaller), name the OS backend instead of letting keyring discover one.
+
+    keyring finds backends through package entry points, which a bundle may not carry; without
+    them it silently falls back to the `fail` backend. From a source tree keyring chooses as
+    usual, and `PYTHON_KEYRING_BACKEND` still wins everywhere.
+    """
+    if not getattr(sys, "frozen", False) or os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return
+    backend = os_backend()
+    if backend is not None:
+        keyring.core.set_keyring(backend)
+
+
+_choose_backend()
 
 
 def _unavailable(exc: Exception) -> KeyStoreError:

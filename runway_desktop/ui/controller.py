@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from runway_desktop import APP_NAME, __version__, paths, settings
+from runway_desktop import APP_NAME, paths, settings
 from runway_desktop.engine.records import Action, Stage
 from runway_desktop.ui.main_window import MainWindow
 
@@ -37,7 +37,9 @@ LICENCES = """<p><b>{name}</b> {version}</p>
 <p>Makes short videos with Runway Gen-4 Turbo through the apiframe v2 API.</p>
 <p>Built with Qt 6 and PySide6 (LGPL v3: you may replace the Qt libraries shipped with this app;
 their source is at qt.io and download.qt.io), qasync (BSD), httpx (BSD), keyring (MIT),
-platformdirs (MIT), Pillow (MIT-CMU). QtMultimedia's FFmpeg backend is LGPL v2.1+.</p>"""
+platformdirs (MIT), Pillow (MIT-CMU), filelock (MIT), certifi (MPL 2.0).
+QtMultimedia's FFmpeg backend is LGPL v2.1+. The full texts ship with the app in
+THIRD_PARTY_NOTICES.txt and the LICENSES folder.</p>"""
 
 
 class AppController(QObject):
@@ -262,6 +264,8 @@ class AppController(QObject):
     def _about(self) -> None:
         box = QMessageBox(self.window)
         box.setWindowTitle(self.window.tr("About {0}").format(APP_NAME))
+        from runway_desktop import __version__
+
         box.setText(LICENCES.format(name=APP_NAME, version=__version__))
         box.setIconPixmap(self.window.windowIcon().pixmap(64, 64))
         box.open()
