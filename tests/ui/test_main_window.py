@@ -162,3 +162,37 @@ def test_first_run_without_a_key_offers_demo_mode(
         controller.window._quit_confirmed = True
         controller.window.close()
         controller.window.deleteLater()
+
+
+def test_scripts_run_starts_in_demo_without_a_key_and_a_saved_key_ends_it(
+    qtbot: QtBot, qasync_loop: Any, monkeypatch: pytest.MonkeyPatch, keyring_backend: Any,
+    data_dir: Path, qapp: Any, simulator: Simulator
+) -> None:
+    from runway_desktop.ui.controller import AppController
+    from tests.ui.conftest import drive
+
+    monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
+    controller = AppController(qapp, data_dir, demo_if_no_key=True, demo_seconds_per_job=0.3)
+    controller.show()
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: controller.engine is not None
+                        and controller.engine.api_key == "afk_demo", timeout=10_000)
+        window = controller.window
+        assert controller._dialog is None  # no first-run dialog: straight into demo
+        assert "Demo mode" in window.banner.message.text()
+        dialog = SettingsDialog(controller.settings, window)
+        qtbot.addWidget(dialog)
+        dialog.saved.connect(controller._on_settings_saved)
+        dialog.open()
+        dialog.key_edit.setText("afk_test")
+        dialog._save()
+        qtbot.waitUntil(lambda: controller.engine is not None
+                        and controller.engine.api_key == "afk_test", timeout=10_000)
+        assert "Demo" not in window.windowTitle()
+        assert controller.engine.config.base_url == simulator.base_url
+    finally:
+        drive(qtbot, controller.shutdown())
+        controller.window._quit_confirmed = True
+        controller.window.close()
+        controller.window.deleteLater()
