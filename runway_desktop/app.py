@@ -27,6 +27,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="runway-desktop", description=APP_NAME)
     parser.add_argument("--demo", action="store_true",
                         help="run against the built-in simulator (no key, no credits)")
+    parser.add_argument("--demo-if-no-key", action="store_true",
+                        help="demo mode unless an API key is stored (what scripts/run uses)")
     parser.add_argument("--data-dir", help="where the history lives")
     parser.add_argument("--quit-after-paint", action="store_true",
                         help="exit with status 0 right after the first paint (startup timing)")
@@ -85,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from runway_desktop.ui.controller import AppController
 
     controller = AppController(app, data_dir, demo=args.demo,
+                               demo_if_no_key=args.demo_if_no_key,
                                demo_seconds_per_job=args.demo_seconds_per_job)
     sys.excepthook = controller.report_unexpected
     if args.quit_after_paint:

@@ -49,6 +49,7 @@ class AppController(QObject):
         data_dir: Path,
         *,
         demo: bool = False,
+        demo_if_no_key: bool = False,
         demo_seconds_per_job: float = 10.0,
     ) -> None:
         super().__init__()
@@ -56,6 +57,7 @@ class AppController(QObject):
         self.data_dir = data_dir
         self.settings = settings.load(data_dir)
         self._force_demo = demo
+        self._demo_if_no_key = demo_if_no_key
         self._demo_seconds = demo_seconds_per_job
         self.engine: Engine | None = None
         self.journal: Journal | None = None
@@ -90,9 +92,18 @@ class AppController(QObject):
 
     async def _start(self) -> None:
         api_key = self._load_key()
-        if not api_key and not self.demo:
+        no_key_demo = not api_key and not self.demo and self._demo_if_no_key
+        if no_key_demo:
+            self._force_demo = True
+        elif not api_key and not self.demo:
             self.open_settings(first_run=True)
         await self._build_engine()
+        if no_key_demo:
+            self.window.banner.show_message(
+                self.window.tr("Demo mode: no API key is stored, so videos come from the "
+                               "built-in simulator. Add your apiframe key to make real ones."),
+                Action.OPEN_SETTINGS,
+            )
 
     def quit(self) -> None:
         self._quit_requested = True
@@ -251,7 +262,13 @@ class AppController(QObject):
                 Action.RETRY,
             )
         self.window.set_notify(new.notify_when_done)
-        if (old.demo_mode, old.base_url, old.output_path) != (
+        leaving_demo = (key_changed and self._demo_if_no_key and self._force_demo
+                        and not new.demo_mode and bool(self._load_key()))
+        if leaving_demo:  # demo only stood in for the missing key: a real key ends it
+            self._force_demo = False
+            self.window.banner.hide()
+            self._spawn(self._build_engine())
+        elif (old.demo_mode, old.base_url, old.output_path) != (
             new.demo_mode,
             new.base_url,
             new.output_path,
