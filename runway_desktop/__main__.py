@@ -7,7 +7,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from runway_desktop.cli import COMMANDS
+    from runway_desktop import COMMANDS  # not from cli: that would load the engine and httpx
 
     if (args and args[0] in COMMANDS) or (args and args[0] == "--data-dir" and len(args) > 2
                                         and args[2] in COMMANDS):

@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_CREDITS, EXIT_FAILED, EXIT_NETWORK = 0, 2, 3, 4, 5, 6
 EXIT_BUSY = 7  # another process (the window, another command) is running this queue
-COMMANDS = ("generate", "jobs", "resume", "me", "simulator", "import")
 
 
 class CliError(Exception):

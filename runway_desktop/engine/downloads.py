@@ -9,6 +9,7 @@ behind by an interruption is resumed with a Range request next time.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import os
@@ -106,7 +107,7 @@ async def download_video(
             _remove(part)  # not worth resuming: the same answer would come back
             raise
         if complete:
-            _finish(part, dest)
+            await asyncio.to_thread(_finish, part, dest)  # rename + directory fsync
             return dest
         _remove(part)
     raise DownloadRejected("The server keeps sending a different file. Try again later.")
@@ -221,8 +222,9 @@ async def _stream_body(
             out.write(head)
             written += len(head)
         if total is None or written >= total:
-            out.flush()
-            os.fsync(out.fileno())  # on disk before the rename makes it visible
+            # On disk before the rename makes it visible. In a thread: flushing 100 MB can
+            # take seconds, and the event loop (the window) must not wait for the disk.
+            await asyncio.to_thread(_sync_file, out)
     finally:
         if out is not None:
             out.close()
@@ -233,6 +235,11 @@ def _open_checked(part: Path, head: bytes, resp: httpx.Response) -> BinaryIO:
     if not _looks_like_video(head):
         raise DownloadRejected(_not_video(resp))
     return part.open("wb")
+
+
+def _sync_file(out: BinaryIO) -> None:
+    out.flush()
+    os.fsync(out.fileno())
 
 
 def _finish(part: Path, dest: Path) -> None:

@@ -91,8 +91,13 @@ class Lifecycle:
         self.thumbnailer = thumbnailer
         self._rng = random.Random()
 
-    async def drive(self, generation_id: int) -> None:
-        """Run every remaining stage of one generation, until it is done or needs someone."""
+    async def drive(self, generation_id: int, delay: float = 0.0) -> None:
+        """Run every remaining stage of one generation, until it is done or needs someone.
+
+        `delay`: wait this long first (the scheduler spreads a burst of starts).
+        """
+        if delay > 0:
+            await asyncio.sleep(delay)
         steps: dict[Stage, Callable[[Generation], Awaitable[None]]] = {
             Stage.PENDING: self._prepare_and_upload,
             Stage.PREPARING: self._prepare_and_upload,
@@ -146,6 +151,8 @@ class Lifecycle:
 
     async def _submit(self, generation: Generation) -> None:
         request = request_for(generation)
+        # The row with this idempotency key must survive a power cut before the job can exist.
+        await self.journal.flush()
         accepted = await self._call(
             generation,
             lambda: self.client.generate_video(

@@ -209,10 +209,15 @@ class Engine:
         return generation
 
     def submit_many(self, settings: Iterable[GenerationSettings]) -> list[Generation]:
+        """Validate all, then journal the batch in one transaction (one fsync, not one each)."""
         batch = list(settings)
         for item in batch:
             validate(item)
-        return [self.submit(item) for item in batch]
+        added = self.journal.add_many(batch)
+        for generation in added:
+            self._emit(GenerationUpdated(generation))
+        self._schedule()
+        return added
 
     def cancel(self, generation_id: int) -> bool:
         """Cancel work that has not reached the server (nothing is charged). False if too late."""
@@ -406,35 +411,42 @@ class Engine:
     # -- scheduling -----------------------------------------------------------------------------
 
     def _schedule(self) -> None:
+        # Runs on every stage change: ids only (reading whole rows here cost ~6 ms per call
+        # with 200 jobs in flight — the responsiveness benchmark's biggest stall).
         if not self._running:
             return
-        for generation in self.journal.with_stages(RESUMABLE_STAGES):
-            if generation.id not in self._tasks:
-                self._launch(generation.id)
+        launched = 0
+        for generation_id in self.journal.ids_with_stages(RESUMABLE_STAGES):
+            if generation_id not in self._tasks:
+                self._launch(generation_id, _stagger(launched))
+                launched += 1
         if not self._api_key or (self._problem and self._problem.pauses_submission):
             return
-        free = self._max_concurrent() - self._slots_in_use()
-        for generation in self.journal.with_stages([Stage.PENDING]):
+        pending = self.journal.ids_with_stages([Stage.PENDING])
+        free = self._max_concurrent() - self._slots_in_use(pending)
+        for generation_id in pending:
             if free <= 0:
                 break
-            if generation.id not in self._tasks:
-                self._launch(generation.id)
+            if generation_id not in self._tasks:
+                self._launch(generation_id, _stagger(launched))
+                launched += 1
                 free -= 1
 
-    def _slots_in_use(self) -> int:
+    def _slots_in_use(self, pending: list[int] | None = None) -> int:
         """Rows between PREPARING and PROCESSING, plus tasks launched but not yet started."""
-        holding = {g.id for g in self.journal.with_stages(SLOT_STAGES)}
-        waiting = {g.id for g in self.journal.with_stages([Stage.PENDING])}
-        return len(holding | (waiting & self._tasks.keys()))
+        holding = set(self.journal.ids_with_stages(SLOT_STAGES))
+        if pending is None:
+            pending = self.journal.ids_with_stages([Stage.PENDING])
+        return len(holding | (set(pending) & self._tasks.keys()))
 
     def _max_concurrent(self) -> int:
         if self._account and self._account.max_concurrent_jobs:
             return self._account.max_concurrent_jobs
         return self.config.default_max_concurrent
 
-    def _launch(self, generation_id: int) -> None:
+    def _launch(self, generation_id: int, delay: float = 0.0) -> None:
         assert self._lifecycle is not None
-        task = asyncio.ensure_future(self._lifecycle.drive(generation_id))
+        task = asyncio.ensure_future(self._lifecycle.drive(generation_id, delay))
         self._tasks[generation_id] = task
         task.add_done_callback(lambda t, gid=generation_id: self._finished(gid, t))
 
@@ -476,20 +488,51 @@ class Engine:
     async def wait_settled(self, generation_ids: Iterable[int]) -> list[Generation]:
         """Until each generation is finished or needs the person (the CLI's `generate`)."""
         ids = list(generation_ids)
+        wanted = set(ids)
+        waiting: set[int] = set()
         settled = asyncio.Event()
 
-        def check(_event: EngineEvent | None = None) -> None:
-            rows = [self.journal.get(i) for i in ids]
-            if all(g is None or g.stage.is_terminal or g.stage == Stage.ATTENTION for g in rows):
+        def is_settled(generation: Generation) -> bool:
+            return generation.stage.is_terminal or generation.stage == Stage.ATTENTION
+
+        def check(event: EngineEvent | None = None) -> None:
+            # Each event carries the row as just written: no journal reads per event (a
+            # `resume` of 500 generations sees thousands of events).
+            if isinstance(event, GenerationUpdated) and event.generation.id in wanted:
+                if is_settled(event.generation):
+                    waiting.discard(event.generation.id)
+                else:
+                    waiting.add(event.generation.id)
+            elif isinstance(event, GenerationRemoved):
+                waiting.discard(event.generation_id)
+            if not waiting:
                 settled.set()
 
         unsubscribe = self.subscribe(check)
         try:
+            for generation_id in ids:
+                generation = self.journal.get(generation_id)
+                if generation is not None and not is_settled(generation):
+                    waiting.add(generation_id)
             check()
             await settled.wait()
         finally:
             unsubscribe()
         return [g for i in ids if (g := self.journal.get(i))]
+
+
+STAGGER_AFTER = 8  # generations started at once without waiting
+STAGGER_SECONDS = 0.005  # then one more every 5 ms
+
+
+def _stagger(launched: int) -> float:
+    """How long the n-th generation started in one go waits before its first step.
+
+    A batch (200 images dropped at once, or a restart with 500 unfinished) would otherwise run
+    every first step — a journal commit, a UI update, an HTTP request — in one event-loop turn:
+    ~0.8 s with the window frozen. 5 ms apart, the window keeps drawing in between.
+    """
+    return max(0, launched - STAGGER_AFTER) * STAGGER_SECONDS
 
 
 def validate(settings: GenerationSettings) -> None:

@@ -3,6 +3,16 @@
 `extract_thumbnail` runs on the app's qasync loop: QMediaPlayer decodes on its own threads and
 hands frames to a QVideoSink; the first valid one resolves an asyncio Future. No audio output
 is attached, so nothing is ever heard.
+
+Threads and the GIL — why the code looks the way it does: the sink emits `videoFrameChanged`
+on the FFmpeg renderer thread, and QMediaPlayer's stop()/setSource()/destructor wait for that
+thread. A Python callable connected to the signal makes the renderer thread take the GIL (to
+call it, or to free the connection once disconnected); calling stop() from Python holds the
+GIL while waiting for that thread: a deadlock (seen about once in 700 runs). So:
+- the signals go to real `@Slot` methods of a QObject on the GUI thread (queued by Qt, no
+  Python on the renderer thread);
+- Python never calls a blocking player method; the player is handed to `deleteLater()` and
+  destroyed by the event loop, which runs with the GIL released.
 """
 
 from __future__ import annotations
@@ -10,18 +20,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QEventLoop, QMetaObject, QObject, QSize, Qt, QTimer, QUrl
+from PySide6.QtCore import QEventLoop, QObject, QSize, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer, QVideoFrame, QVideoSink
 
 DEFAULT_TIMEOUT = 10.0
 JPEG_QUALITY = 85
+
+Status = QMediaPlayer.MediaStatus
 
 
 class ThumbnailError(Exception):
@@ -44,7 +54,8 @@ async def extract_thumbnail(
 ) -> Path:
     """Save the first frame of `video`, scaled to fit max_size × max_size, as `dest`.
 
-    The format follows dest's suffix: `.png` → PNG, anything else → JPEG. Returns `dest`.
+    The format follows dest's suffix: `.png` → PNG, anything else → JPEG. Never upscales.
+    Returns `dest`; raises ThumbnailError (missing, undecodable, or no frame in time).
     """
     video, dest = Path(video), Path(dest)
     if not video.is_file():
@@ -68,86 +79,33 @@ async def extract_thumbnail(
 
 
 async def _first_frame(video: Path, frame_timeout: float) -> QImage:
-    loop = asyncio.get_running_loop()
-    loop_thread = threading.get_ident()
-    found: asyncio.Future[QImage] = loop.create_future()
+    found: asyncio.Future[QImage] = asyncio.get_running_loop().create_future()
 
-    def settle(image: QImage | None, error: str | None = None) -> None:
-        if found.done():
-            return
-        if error is not None:
-            found.set_exception(
-                ThumbnailError(f"Can't make a thumbnail of “{video.name}”: {error}")
-            )
-        else:
-            found.set_result(image)
-
-    def report(image: QImage | None, error: str | None = None) -> None:
-        if threading.get_ident() == loop_thread:
-            settle(image, error)  # the usual case: Qt delivers these on the GUI thread
-            return
-        # From a decoder thread, hop to the loop. (Not by default: with PySide6 6.12 on
-        # Python 3.11 every qasync call_soon_threadsafe, a signal emit, leaks a ref to True.)
-        with contextlib.suppress(RuntimeError):  # the loop is already closed: nobody waits
-            loop.call_soon_threadsafe(settle, image, error)
+    def fail(reason: str) -> None:
+        if not found.done():
+            message = f"Can't make a thumbnail of “{video.name}”: {reason}"
+            found.set_exception(ThumbnailError(message))
 
     def on_frame(frame: QVideoFrame) -> None:
         if found.done() or not frame.isValid():
             return
         image = frame.toImage()
         if not image.isNull():
-            report(image.copy())  # a deep copy: the frame's buffer goes back to the decoder
+            found.set_result(image.copy())  # a deep copy: the frame's buffer goes back
 
-    def on_error(_error: QMediaPlayer.Error, text: str) -> None:
-        report(None, text or "the file can't be decoded.")
+    def on_status(status: Status) -> None:
+        if status == Status.InvalidMedia:
+            fail("it isn't a video that can be decoded.")
+        elif status == Status.EndOfMedia:
+            fail("it has no picture.")
 
-    def on_status(status: QMediaPlayer.MediaStatus) -> None:
-        if status == QMediaPlayer.MediaStatus.InvalidMedia:
-            report(None, "it isn't a video that can be decoded.")
-        elif status == QMediaPlayer.MediaStatus.EndOfMedia:
-            report(None, "it has no picture.")
-
-    with _Player() as (player, sink):
-        player.connect_(sink.videoFrameChanged, on_frame)
-        player.connect_(player.qt.errorOccurred, on_error)
-        player.connect_(player.qt.mediaStatusChanged, on_status)
-        player.qt.setSource(QUrl.fromLocalFile(str(video)))
-        player.qt.play()
+    with _playing(video, on_frame, on_status, lambda text: fail(text or "it can't be decoded.")):
         try:
             return await asyncio.wait_for(found, frame_timeout)
         except TimeoutError:
             raise ThumbnailError(
                 f"Can't make a thumbnail of “{video.name}”: no picture after {frame_timeout:g} s."
             ) from None
-
-
-class _Player:
-    """A QMediaPlayer + QVideoSink pair that is always stopped, disconnected and deleted."""
-
-    def __init__(self) -> None:
-        self.qt = QMediaPlayer()
-        self.sink = QVideoSink()
-        self.qt.setVideoSink(self.sink)
-        self._connections: list[QMetaObject.Connection] = []
-
-    def connect_(self, signal: Any, slot: Callable[..., None]) -> None:
-        self._connections.append(signal.connect(slot))
-
-    def __enter__(self) -> tuple[_Player, QVideoSink]:
-        return self, self.sink
-
-    def __exit__(self, *exc: object) -> None:
-        # QObject.disconnect(connection), not signal.disconnect(slot): in PySide6 6.12 every
-        # SignalInstance.disconnect() drops a reference to True, and enough of them crash
-        # the interpreter at exit ("bool_dealloc: deallocating True or False").
-        for connection in self._connections:
-            QObject.disconnect(connection)
-        self._connections.clear()
-        self.qt.stop()
-        self.qt.setSource(QUrl())  # closes the file and stops the decoder threads
-        self.qt.setVideoSink(None)
-        self.qt.deleteLater()
-        self.sink.deleteLater()
 
 
 def probe_video_sync(video: Path, timeout: float = DEFAULT_TIMEOUT) -> VideoInfo:
@@ -158,29 +116,94 @@ def probe_video_sync(video: Path, timeout: float = DEFAULT_TIMEOUT) -> VideoInfo
     """
     video = Path(video)
     waiter = QEventLoop()
-    outcome: dict[str, Any] = {}
+    outcome: dict[str, object] = {}
 
-    def on_status(status: QMediaPlayer.MediaStatus) -> None:
-        if status in (QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.InvalidMedia):
+    def on_status(status: Status) -> None:
+        if status in (Status.LoadedMedia, Status.InvalidMedia):
             outcome.setdefault("status", status)
             waiter.quit()
 
-    def on_error(_error: QMediaPlayer.Error, text: str) -> None:
+    def on_error(text: str) -> None:
         outcome.setdefault("error", text)
         waiter.quit()
 
     timer = QTimer(singleShot=True, interval=int(timeout * 1000))
     timer.timeout.connect(waiter.quit)
-    with _Player() as (player, _sink):
-        player.connect_(player.qt.mediaStatusChanged, on_status)
-        player.connect_(player.qt.errorOccurred, on_error)
-        player.qt.setSource(QUrl.fromLocalFile(str(video)))
-        if not outcome:  # not already settled while setting the source
+    with _playing(video, None, on_status, on_error, play=False) as player:
+        if not outcome:  # it may have settled already, while the source was set
             timer.start()
-            waiter.exec()
+            waiter.exec()  # releases the GIL while Qt works
             timer.stop()
-        if outcome.get("status") != QMediaPlayer.MediaStatus.LoadedMedia:
+        if outcome.get("status") != Status.LoadedMedia:
             reason = outcome.get("error") or "it isn't a video that can be decoded"
             raise ThumbnailError(f"Can't read “{video.name}”: {reason}.")
-        size = player.qt.metaData().value(QMediaMetaData.Key.Resolution)
-        return VideoInfo(size.width(), size.height(), player.qt.duration())
+        size = player.metaData().value(QMediaMetaData.Key.Resolution)
+        return VideoInfo(size.width(), size.height(), player.duration())
+
+
+class _Watcher(QObject):
+    """Owns the player and sink, and receives their signals through real Qt slots.
+
+    Real slots (not Python callables) let Qt queue the renderer thread's frames to the GUI
+    thread without touching Python there; see the module docstring.
+    """
+
+    def __init__(
+        self,
+        on_frame: Callable[[QVideoFrame], None] | None,
+        on_status: Callable[[Status], None],
+        on_error: Callable[[str], None],
+    ) -> None:
+        super().__init__()
+        self._on_frame, self._on_status, self._on_error = on_frame, on_status, on_error
+        self.player = QMediaPlayer(self)
+        self.player.mediaStatusChanged.connect(self.status_changed)
+        self.player.errorOccurred.connect(self.error_occurred)
+        if on_frame is not None:
+            self.sink = QVideoSink(self.player)  # a child: destroyed after the player
+            self.player.setVideoSink(self.sink)
+            self.sink.videoFrameChanged.connect(self.frame_changed)
+
+    @Slot(QVideoFrame)
+    def frame_changed(self, frame: QVideoFrame) -> None:
+        if self._on_frame is not None:
+            self._on_frame(frame)
+
+    @Slot(QMediaPlayer.MediaStatus)
+    def status_changed(self, status: Status) -> None:
+        self._on_status(status)
+
+    @Slot(QMediaPlayer.Error, str)
+    def error_occurred(self, _error: QMediaPlayer.Error, text: str) -> None:
+        self._on_error(text)
+
+    def dispose(self) -> None:
+        # Forget the callbacks (late frames become no-ops) and let the event loop destroy
+        # the player: its destructor waits for the decoder threads, which must not find the
+        # GIL held by us.
+        self._on_frame = None
+        self._on_status = self._on_error = _ignore
+        self.deleteLater()
+
+
+def _ignore(*_args: object) -> None:
+    pass
+
+
+@contextlib.contextmanager
+def _playing(
+    video: Path,
+    on_frame: Callable[[QVideoFrame], None] | None,
+    on_status: Callable[[Status], None],
+    on_error: Callable[[str], None],
+    *,
+    play: bool = True,
+) -> Iterator[QMediaPlayer]:
+    watcher = _Watcher(on_frame, on_status, on_error)
+    try:
+        watcher.player.setSource(QUrl.fromLocalFile(str(video)))
+        if play:
+            watcher.player.play()  # no audio output is attached: silent
+        yield watcher.player
+    finally:
+        watcher.dispose()

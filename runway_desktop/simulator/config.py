@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from runway_desktop.simulator.faults import FaultPlan
@@ -71,6 +72,9 @@ class SimulatorConfig:
     max_audio_bytes: int = 25 * MB
     max_video_bytes: int = 50 * MB
     idempotency_window_seconds: float = 24 * 3600.0
+    # A folder of clips to serve instead of resources/clips (same names: 16x9.mp4, 21x9.mp4…).
+    # The benchmarks point it at padded 100 MB MP4s; None serves the shipped sample clips.
+    clips_dir: Path | None = None
 
     def resolved_accounts(self) -> list[Account]:
         return list(self.accounts) if self.accounts is not None else default_accounts()

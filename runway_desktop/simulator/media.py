@@ -28,9 +28,12 @@ def clips_dir() -> Path:
     raise FileNotFoundError(f"sample clips not found (searched {searched})")
 
 
-def load_clips() -> dict[str, bytes]:
-    """Every clip's bytes by aspect ratio; read once so serving never touches the disk."""
-    folder = clips_dir()
+def load_clips(folder: Path | None = None) -> dict[str, bytes]:
+    """Every clip's bytes by aspect ratio; read once so serving never touches the disk.
+
+    `folder` (SimulatorConfig.clips_dir) replaces the shipped clips, e.g. with big ones.
+    """
+    folder = Path(folder) if folder is not None else clips_dir()
     return {ratio: (folder / name).read_bytes() for ratio, name in CLIP_NAMES.items()}
 
 

@@ -50,7 +50,7 @@ class Simulator:
             state=self._state,
             faults=self._decider,
             recorder=self._recorder,
-            clips=load_clips(),
+            clips=load_clips(self.config.clips_dir),
             stopping=self._stopping,
         )
         host = self.config.host

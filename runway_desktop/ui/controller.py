@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from runway_desktop import APP_NAME, paths, settings
-from runway_desktop.engine.records import Action, Stage
+from runway_desktop.engine.records import Action
 from runway_desktop.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
@@ -304,9 +304,10 @@ def missing_thumbnails(engine: Engine) -> list[tuple[int, Path, Path]]:
     """(id, video, thumbnail to make) for finished videos that have no thumbnail yet."""
     folder = paths.thumbnails_dir(engine.config.data_dir)
     found = []
-    for generation in engine.journal.with_stages([Stage.DONE]):
+    # In SQL, not over every finished row: with 100,000 items that loop held the window ~1 s.
+    for generation in engine.journal.done_without_thumbnail():
         video = generation.video_path
-        if not generation.thumbnail_path and video and Path(video).exists():
+        if video and Path(video).exists():
             found.append((generation.id, Path(video), folder / f"{generation.id}.jpg"))
     if found:
         folder.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QIcon, QKeySequence
@@ -21,15 +22,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from runway_desktop import APP_NAME, api
-from runway_desktop.engine.events import Problem
+from runway_desktop import APP_NAME
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
-from runway_desktop.engine.scheduler import Engine
 from runway_desktop.ui.banner import Banner
 from runway_desktop.ui.compose_panel import ComposePanel
-from runway_desktop.ui.engine_bridge import EngineBridge
 from runway_desktop.ui.preview import PreviewPlayer
 from runway_desktop.ui.queue_view import QueueView
+
+if TYPE_CHECKING:
+    # Types only: the engine (and httpx under it) loads after the first paint.
+    from runway_desktop import api
+    from runway_desktop.engine.events import Problem
+    from runway_desktop.engine.scheduler import Engine
+    from runway_desktop.ui.engine_bridge import EngineBridge
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +281,8 @@ class MainWindow(QMainWindow):
         """Call an engine control; a refusal shows in the banner instead of a traceback."""
         if self._engine is None:
             return None
+        from runway_desktop import api  # loaded by the engine already: a dictionary lookup
+
         try:
             return getattr(self._engine, method)(*args, **kwargs)
         except api.InvalidRequestError as error:

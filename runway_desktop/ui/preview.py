@@ -1,8 +1,13 @@
-"""The preview player: a finished generation's thumbnail, then its video, with simple controls."""
+"""The preview player: a finished generation's thumbnail, then its video, with simple controls.
+
+QtMultimedia loads when the first video is shown (`player` is made on first use): the window's
+first paint does not wait for the media backend.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -16,8 +21,6 @@ from PySide6.QtGui import (
     QShortcut,
     QShowEvent,
 )
-from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -31,6 +34,10 @@ from PySide6.QtWidgets import (
 )
 
 from runway_desktop.ui.drop_zone import error_text_color, shade_color
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+    from PySide6.QtMultimediaWidgets import QVideoWidget
 
 
 def format_time(ms: int) -> str:
@@ -120,18 +127,15 @@ class PreviewPlayer(QWidget):
         self.setAccessibleName(self.tr("Preview"))
         self._video_path: str | None = None
         self._thumbnail: QPixmap | None = None
-        self._released = False
+        self._released = True
 
-        self.player = QMediaPlayer(self)
+        # Made on first use (the `player` property), with the video widget.
+        self._player: QMediaPlayer | None = None
+        self.video_widget: QVideoWidget | None = None
         # Made on first play: creating it connects to the sound server, which costs time
         # and logs a warning on machines without one (CI) even if nothing is ever played.
         self.audio_output: QAudioOutput | None = None
         self._muted = False
-        self.video_widget = QVideoWidget(self)
-        self.video_widget.setAccessibleName(self.tr("Video"))
-        self.video_widget.setToolTip(self.tr("Click or press Space to play or pause"))
-        self.player.setVideoOutput(self.video_widget)
-        self.player.setLoops(QMediaPlayer.Loops.Infinite)
 
         self.poster = _PosterView(self)
         self.poster.setAccessibleName(self.tr("Thumbnail"))
@@ -139,7 +143,6 @@ class PreviewPlayer(QWidget):
         self.stage.setMinimumSize(QSize(240, 135))
         self._stack = QStackedLayout(self.stage)
         self._stack.addWidget(self.poster)
-        self._stack.addWidget(self.video_widget)
 
         self.caption_label = QLabel(self)
         self.caption_label.setWordWrap(True)
@@ -164,7 +167,7 @@ class PreviewPlayer(QWidget):
         self.slider.setRange(0, 0)
         self.slider.setAccessibleName(self.tr("Position"))
         self.slider.setToolTip(self.tr("Drag to move through the video"))
-        self.slider.sliderMoved.connect(self.player.setPosition)
+        self.slider.sliderMoved.connect(self._on_slider_moved)
         self.slider.actionTriggered.connect(self._on_slider_action)
 
         self.time_label = QLabel(self)
@@ -210,19 +213,40 @@ class PreviewPlayer(QWidget):
         self._space.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._space.activated.connect(self.toggle_playback)
         self.poster.clicked.connect(self.toggle_playback)
-        self.video_widget.installEventFilter(self)
-
-        self.player.playbackStateChanged.connect(self._on_state_changed)
-        self.player.positionChanged.connect(self._on_position_changed)
-        self.player.durationChanged.connect(self._on_duration_changed)
-        self.player.errorOccurred.connect(self._on_error)
         self._apply_error_palette()
         self.clear()
+
+    @property
+    def player(self) -> QMediaPlayer:
+        """The media player, with its video surface; QtMultimedia loads on the first call."""
+        if self._player is None:
+            from PySide6.QtMultimedia import QMediaPlayer
+            from PySide6.QtMultimediaWidgets import QVideoWidget
+
+            player = QMediaPlayer(self)
+            video = QVideoWidget(self)
+            video.setAccessibleName(self.tr("Video"))
+            video.setToolTip(self.tr("Click or press Space to play or pause"))
+            player.setVideoOutput(video)
+            player.setLoops(
+                QMediaPlayer.Loops.Infinite
+                if self.loop_button.isChecked()
+                else QMediaPlayer.Loops.Once
+            )
+            self._stack.addWidget(video)  # page 1 (_PAGE_VIDEO), after the poster
+            video.installEventFilter(self)
+            player.playbackStateChanged.connect(self._on_state_changed)
+            player.positionChanged.connect(self._on_position_changed)
+            player.durationChanged.connect(self._on_duration_changed)
+            player.errorOccurred.connect(self._on_error)
+            self._player, self.video_widget = player, video
+        return self._player
 
     # -- public API -----------------------------------------------------------------------------
     def show_item(self, video_path: str | None, thumbnail_path: str | None, caption: str) -> None:
         """Load an item without playing it: the thumbnail shows until playback starts."""
-        self.player.stop()
+        if self._player is not None:
+            self._player.stop()
         self._hide_error()
         self.caption_label.setText(caption)
         self.caption_label.setVisible(bool(caption))
@@ -257,16 +281,18 @@ class PreviewPlayer(QWidget):
             return
         if self._released:
             self._load()
-        if self.player.mediaStatus() == QMediaPlayer.MediaStatus.InvalidMedia:
+        if self.player.mediaStatus() == self.player.MediaStatus.InvalidMedia:
             return  # the error is already on screen
         self._ensure_audio()
         self.player.play()
 
     def pause(self) -> None:
-        self.player.pause()
+        if self._player is not None:
+            self._player.pause()
 
     def toggle_playback(self) -> None:
-        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+        player = self._player
+        if player is not None and player.playbackState() == player.PlaybackState.PlayingState:
             self.pause()
         else:
             self.play()
@@ -283,6 +309,8 @@ class PreviewPlayer(QWidget):
     # -- internals ------------------------------------------------------------------------------
     def _ensure_audio(self) -> None:
         if self.audio_output is None:
+            from PySide6.QtMultimedia import QAudioOutput
+
             self.audio_output = QAudioOutput(self)
             self.audio_output.setMuted(self._muted)
             self.player.setAudioOutput(self.audio_output)
@@ -294,10 +322,12 @@ class PreviewPlayer(QWidget):
 
     def _release(self) -> None:
         """Stop and drop the media so the file and decoder are freed."""
-        self.player.stop()
-        if not self.player.source().isEmpty():
-            self.player.setSource(QUrl())
         self._released = True
+        if self._player is None:
+            return  # nothing was ever loaded
+        self._player.stop()
+        if not self._player.source().isEmpty():
+            self._player.setSource(QUrl())
         self._on_duration_changed(0)
 
     def _show_poster(self) -> None:
@@ -314,7 +344,7 @@ class PreviewPlayer(QWidget):
             widget.setEnabled(enabled)
 
     def _on_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
-        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        playing = state == self.player.PlaybackState.PlayingState
         icon = (
             QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         )
@@ -325,7 +355,7 @@ class PreviewPlayer(QWidget):
         )
         if playing:
             self._stack.setCurrentIndex(self._PAGE_VIDEO)
-        elif state == QMediaPlayer.PlaybackState.StoppedState:
+        elif state == self.player.PlaybackState.StoppedState:
             self._show_poster()
 
     def _on_position_changed(self, position: int) -> None:
@@ -336,21 +366,28 @@ class PreviewPlayer(QWidget):
     def _on_duration_changed(self, duration: int) -> None:
         self.slider.setRange(0, max(0, duration))
         self.slider.setPageStep(max(1000, duration // 10))
-        self._update_time(self.player.position() if duration else 0)
+        self._update_time(self._player.position() if duration and self._player else 0)
 
     def _update_time(self, position: int) -> None:
+        total = self._player.duration() if self._player is not None else 0
         self.time_label.setText(
             self.tr("{elapsed} / {total}").format(
-                elapsed=format_time(position), total=format_time(self.player.duration())
+                elapsed=format_time(position), total=format_time(total)
             )
         )
 
+    def _on_slider_moved(self, position: int) -> None:
+        if self._player is not None:
+            self._player.setPosition(position)
+
     def _on_slider_action(self, _action: int) -> None:
         # Clicks on the groove and arrow keys: follow the slider's new position.
-        self.player.setPosition(self.slider.sliderPosition())
+        self._on_slider_moved(self.slider.sliderPosition())
 
     def _on_loop_toggled(self, on: bool) -> None:
-        self.player.setLoops(QMediaPlayer.Loops.Infinite if on else QMediaPlayer.Loops.Once)
+        if self._player is not None:
+            loops = self._player.Loops
+            self._player.setLoops(loops.Infinite if on else loops.Once)
 
     def _on_mute_toggled(self, muted: bool) -> None:
         self._muted = muted
@@ -367,7 +404,7 @@ class PreviewPlayer(QWidget):
         )
 
     def _on_error(self, error: QMediaPlayer.Error, text: str) -> None:
-        if error == QMediaPlayer.Error.NoError:
+        if error == self.player.Error.NoError:
             return
         self._show_poster()
         self._set_controls_enabled(False)
@@ -392,7 +429,11 @@ class PreviewPlayer(QWidget):
 
     # -- Qt events ------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.video_widget and event.type() == QEvent.Type.MouseButtonRelease:
+        if (
+            self.video_widget is not None
+            and watched is self.video_widget
+            and event.type() == QEvent.Type.MouseButtonRelease
+        ):
             self.toggle_playback()
             return True
         return super().eventFilter(watched, event)
