@@ -136,7 +136,8 @@ def test_pending_work_runs_in_order(make_engine: EngineFactory, simulator: Simul
 def test_not_enough_credits_pauses_submission_until_topped_up(
     make_engine: EngineFactory,
 ) -> None:
-    accounts = [Account(api_key=KEY, credits=16)]
+    # One job at a time (the team's limit too, once the engine has read it): a strict order.
+    accounts = [Account(api_key=KEY, credits=16, max_concurrent_jobs=1)]
     with Simulator(SimulatorConfig(seconds_per_job=0.2, accounts=accounts, seed=4)) as sim:
 
         async def scenario() -> None:
