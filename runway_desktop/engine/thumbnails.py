@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QObject, QSize, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QSize, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer, QVideoFrame, QVideoSink
 
@@ -154,7 +154,10 @@ class _Watcher(QObject):
         on_status: Callable[[Status], None],
         on_error: Callable[[str], None],
     ) -> None:
-        super().__init__()
+        # Parented to the application, so C++ owns it: were Python to own it, the cyclic
+        # garbage collector could delete it (and the player's timers) from whichever thread
+        # happens to run a collection — a crash. `dispose()` deletes it on the GUI thread.
+        super().__init__(QCoreApplication.instance())
         self._on_frame, self._on_status, self._on_error = on_frame, on_status, on_error
         self.player = QMediaPlayer(self)
         self.player.mediaStatusChanged.connect(self.status_changed)
