@@ -192,7 +192,7 @@ class AppController(QObject):
             return
         self.engine = engine
         self.window.set_demo(demo)
-        self.window.attach(engine, EngineBridge(engine))
+        self.window.attach(engine, EngineBridge(engine, self.window))
         waited = False
         while True:
             try:
