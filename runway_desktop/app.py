@@ -92,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.excepthook = controller.report_unexpected
     if args.quit_after_paint:
         controller.window.first_painted.connect(controller.quit)
+    from runway_desktop.ui.gc_guard import GuiThreadCollector
+
+    GuiThreadCollector(app)  # owned by the app: lives as long as the window does
     controller.show()
     with loop:
         if not args.quit_after_paint:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -23,6 +24,21 @@ CLIPS = REPO / "resources" / "clips"
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _collect_garbage_on_the_main_thread() -> Iterator[None]:
+    """As the app does (ui/gc_guard.py): no automatic GC, which could run in a simulator or
+    worker thread and free a Qt object there; collect on the main thread after every test."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test() -> Iterator[None]:
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
