@@ -76,13 +76,10 @@ def _drive(
 # -- 2. responsiveness ------------------------------------------------------------------------
 
 
-def responsiveness(history: int = 10_000, **env: str) -> dict[str, Any]:
-    """Lag of the app's event loop under load, beside a bare window probing the same machine."""
-    root = scratch_root()
-    clips = big_clips_dir(root / "clips-100mb", big_ratio="21x9", size=100 * MB)
-    image = big_image(root / "photo-24mp.png")
-    data = _data_dir("responsiveness", history)
-    marks = root / "responsiveness-marks"
+def _responsiveness_once(run: int, clips: Path, image: Path, history: int,
+                         env: dict[str, str]) -> dict[str, Any]:
+    data = _data_dir(f"responsiveness-{run}", history)
+    marks = scratch_root() / f"responsiveness-marks-{run}"
     marks.mkdir()
     floor = subprocess.Popen(
         [PYTHON, str(BENCH / "lag_floor.py"), "--out", str(marks / "floor.json"),
@@ -95,49 +92,72 @@ def responsiveness(history: int = 10_000, **env: str) -> dict[str, Any]:
             result = _drive("responsiveness", sim, data, "--history", str(history),
                             "--image", str(image), "--timeout", "400",
                             RUNWAY_BENCH_MARK_START=str(marks / "start"), **env)
-            stats = sim.stats()
+            result["server_requests"] = len(sim.stats()["requests"])
     finally:
         (marks / "stop").touch()
         floor.wait(60)
-    floor_run = json.loads((marks / "floor.json").read_text())
-    floor_lag = floor_run["lag"]
-    lag = result["lag"]
-    samples = result.pop("lag_samples_ms")
+    result["floor"] = json.loads((marks / "floor.json").read_text())
+    return result
+
+
+def responsiveness(history: int = 10_000, runs: int = 3, **env: str) -> dict[str, Any]:
+    """Lag of the app's event loop under load, beside a bare window probing the same machine.
+
+    `runs` times; each figure is the median over the runs (the worst of all is kept too).
+    """
+    root = scratch_root()
+    clips = big_clips_dir(root / "clips-100mb", big_ratio="21x9", size=100 * MB)
+    image = big_image(root / "photo-24mp.png")
+    results = [_responsiveness_once(i, clips, image, history, env) for i in range(runs)]
+    lags = [r["lag"] for r in results]
+    floors = [r["floor"]["lag"] for r in results]
 
     def figure(key: str, target: str = "", limit: float | None = None) -> dict[str, Any]:
-        value, base = lag[key], floor_lag[key]
+        value, base = median([lag[key] for lag in lags]), median([f[key] for f in floors])
         return metric(round(value, 2), "ms", target=target,
                       met=None if limit is None else value < limit, floor=round(base, 2),
-                      ratio=round(value / base, 2) if base > 0.05 else None)
+                      ratio=round(value / base, 2) if base > 0.05 else None,
+                      runs=[round(lag[key], 2) for lag in lags],
+                      floor_runs=[round(f[key], 2) for f in floors],
+                      note=f"median of {runs} runs: " + ", ".join(
+                          f"{lag[key]:.1f}" for lag in lags) + " (floors " + ", ".join(
+                          f"{f[key]:.1f}" for f in floors) + ")")
 
+    # The plots and stall sites come from the run with the median p99.
+    shown = sorted(results, key=lambda r: r["lag"]["p99_ms"])[len(results) // 2]
+    samples = shown.pop("lag_samples_ms")
     return {
         "workload": {
-            "history_rows": result["history_rows"],
-            "generations": result["generations"],
-            "polled_at_once_peak": result["polled_at_once_peak"],
-            "downloads_100mb": result["big_downloads"],
+            "history_rows": shown["history_rows"],
+            "generations": shown["generations"],
+            "polled_at_once_peak": shown["polled_at_once_peak"],
+            "downloads_100mb": shown["big_downloads"],
             "image": "6000×4000 PNG (24 MP): checked, previewed, converted, uploaded",
-            "seconds": round(result["seconds"], 1),
-            "stages": result["stages"],
-            "server_requests": len(stats["requests"]),
+            "seconds": round(shown["seconds"], 1),
+            "stages": shown["stages"],
+            "server_requests": shown["server_requests"],
+            "runs": runs,
         },
         "metrics": {
             "lag_p99": figure("p99_ms", "< 16 ms", 16),
             "lag_max": figure("max_ms", "< 50 ms", 50),
+            "lag_max_of_all_runs": metric(
+                round(max(lag["max_ms"] for lag in lags), 2), "ms",
+                floor=round(max(f["max_ms"] for f in floors), 2)),
             "lag_p50": figure("p50_ms"),
             "lag_p999": figure("p999_ms"),
             "ticks_over_16ms": metric(
-                lag["over_16ms"], "ticks", floor=floor_lag["over_16ms"],
-                note=f"of {lag['samples']} ticks of a 10 ms timer "
-                     f"(floor: {floor_lag['samples']})"),
+                median([lag["over_16ms"] for lag in lags]), "ticks",
+                floor=median([f["over_16ms"] for f in floors]),
+                note=f"median of {runs} runs, of ~{lags[0]['samples']:,} ticks of a 10 ms timer"),
         },
-        "floor": floor_lag,
-        "stall_sites": result["stall_sites"],
-        "long_stalls": result["long_stalls"],
-        "rss_peak_mb": round(result["rss_peak_mb"], 1),
+        "floor": shown["floor"]["lag"],
+        "stall_sites": shown["stall_sites"],
+        "long_stalls": shown["long_stalls"],
+        "rss_peak_mb": round(max(r["rss_peak_mb"] for r in results), 1),
         "lag_histogram_ms": _histogram(samples),
         "lag_timeline": _timeline(samples),
-        "floor_timeline": _timeline(floor_run["samples"]),
+        "floor_timeline": _timeline(shown["floor"]["samples"]),
     }
 
 

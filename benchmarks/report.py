@@ -301,9 +301,8 @@ def _details(name: str, section: dict[str, Any]) -> list[str]:
         keys = ("generations", "rounds", "processes", "requests", "faulted_requests", "faults",
                 "server_jobs", "credits_charged", "credits_expected",
                 "server_restarted_after_journaled", "disk_full", "seconds")
-        out.append("```")
-        out += [f"{k}: {json.dumps(section.get(k), ensure_ascii=False)}" for k in keys]
-        out.append("```")
+        out.append("```\n" + "\n".join(f"{k}: {json.dumps(section.get(k), ensure_ascii=False)}"
+                                         for k in keys) + "\n```")
     elif name == "efficiency":
         out.append(f"Requests by kind over {section.get('done')} finished jobs: "
                    + ", ".join(f"{k} {v}" for k, v in

@@ -1,6 +1,6 @@
 """Run every benchmark, write benchmarks/results/latest.json, update docs/performance.md.
 
-    benchmarks/run                      # everything (~15 min on 2 cores)
+    benchmarks/run                      # everything (~11 min on 2 cores)
     benchmarks/run --only startup,soak  # some sections
     benchmarks/run --no-frozen          # skip the frozen-bundle startup comparison
 

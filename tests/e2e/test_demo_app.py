@@ -27,19 +27,19 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(
 
 @pytest.fixture
 def x_display(tmp_path: Path) -> Iterator[dict[str, str]]:
-    for number in range(90, 140):
-        if not any(Path(p).exists() for p in (f"/tmp/.X11-unix/X{number}",
-                                                  f"/tmp/.X{number}-lock")):
-            break
+    # -displayfd: Xvfb picks a free display itself and writes its number once it is ready.
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip()
+    if not number:
+        server.kill()
+        server.wait(10)
+        pytest.fail("Xvfb did not start")
     display = f":{number}"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.fail("Xvfb did not start")
-        time.sleep(0.05)
     try:
         yield {"DISPLAY": display}
     finally:

@@ -8,6 +8,7 @@ coroutines are scheduled on it and qtbot spins Qt until they finish.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import subprocess
@@ -65,6 +66,10 @@ def loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
         asyncio._set_running_loop(None)  # qasync set it; asyncio.run in other tests needs it gone
         event_loop.close()
         asyncio.set_event_loop(None)
+        # The closed loop's Qt timer object is garbage in a cycle: collect it here, on the GUI
+        # thread. Left to chance, the cyclic GC may run in another test's worker thread, where
+        # Qt warns "Timers cannot be stopped from another thread" (and the test fails).
+        gc.collect()
 
 
 def drive(qtbot: Any, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:

@@ -6,6 +6,7 @@ Keep qtbot waits in sync tests: `qtbot.waitUntil` inside an `async def` test nev
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,10 @@ def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         asyncio.events._set_running_loop(None)
         loop.close()
         asyncio.set_event_loop(None)
+        # Collect the closed loop's Qt timer object here, on the GUI thread: left to chance,
+        # the cyclic GC may run in a later test's worker thread ("Timers cannot be stopped
+        # from another thread").
+        gc.collect()
 
 
 def drive(qtbot: QtBot, coroutine: Coroutine[Any, Any, Any], timeout: int = 20_000) -> Any:
