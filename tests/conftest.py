@@ -10,7 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -50,10 +50,28 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 
 @pytest.fixture
-def simulator() -> Iterator[Simulator]:
+def make_simulator() -> Iterator[Callable[..., Simulator]]:
+    """Start simulators (fast and seeded unless told otherwise); every one stops at teardown."""
+    started: list[Simulator] = []
+
+    def make(config: SimulatorConfig | None = None, **fields: Any) -> Simulator:
+        if config is None:
+            fields.setdefault("seconds_per_job", 0.3)
+            fields.setdefault("seed", 1)
+            config = SimulatorConfig(**fields)
+        sim = Simulator(config).start()
+        started.append(sim)
+        return sim
+
+    yield make
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def simulator(make_simulator: Callable[..., Simulator]) -> Simulator:
     """A fast simulator (a job completes in ~0.3 s) with the default test keys."""
-    with Simulator(SimulatorConfig(seconds_per_job=0.3, seed=1234)) as sim:
-        yield sim
+    return make_simulator(seed=1234)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from ._json import json_int
 from .redact import redact_secrets
 
 _MAX_SERVER_TEXT = 300  # keep a runaway server string from swamping a dialog
@@ -196,16 +197,6 @@ def _server_text(body: Mapping[str, Any]) -> str | None:
     return text if len(text) <= _MAX_SERVER_TEXT else text[: _MAX_SERVER_TEXT - 1] + "…"
 
 
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
 def _parse_details(raw: Any) -> dict[str, list[str]]:
     if not isinstance(raw, Mapping):
         return {}
@@ -255,8 +246,8 @@ def error_from_response(response: httpx.Response) -> ApiError:
             return AuthenticationError("No API key is set — add yours in Settings.", **common)
         return AuthenticationError("Your API key was rejected — check it in Settings.", **common)
     if status == 402:
-        required = _int_or_none(body.get("creditsRequired"))
-        available = _int_or_none(body.get("creditsAvailable"))
+        required = json_int(body.get("creditsRequired"))
+        available = json_int(body.get("creditsAvailable"))
         if required is not None and available is not None:
             text = f"Not enough credits: this needs {required:,}, you have {available:,}."
         else:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ._json import is_int, json_int
 from .errors import InvalidRequestError, UnexpectedResponseError
 from .urls import image_url_problem
 
@@ -32,10 +33,6 @@ def prompt_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _prompt_problem(prompt: object) -> str | None:
     if not isinstance(prompt, str):
         return f"The prompt must be text, not {type(prompt).__name__}."
@@ -52,7 +49,7 @@ def _prompt_problem(prompt: object) -> str | None:
 
 
 def _duration_problem(duration: object) -> str | None:
-    if duration is None or (_is_int(duration) and duration in DURATIONS):
+    if duration is None or (is_int(duration) and duration in DURATIONS):
         return None
     return f"The duration must be 5 or 10 seconds, not {duration!r}."
 
@@ -64,7 +61,7 @@ def _aspect_ratio_problem(ratio: object) -> str | None:
 
 
 def _seed_problem(seed: object) -> str | None:
-    if seed is None or (isinstance(seed, int) and _is_int(seed) and 0 <= seed <= MAX_SEED):
+    if seed is None or (isinstance(seed, int) and is_int(seed) and 0 <= seed <= MAX_SEED):
         return None
     return f"The seed must be a whole number from 0 to {MAX_SEED:,}, not {seed!r}."
 
@@ -168,14 +165,6 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _int(value: Any) -> int | None:
-    if _is_int(value):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
 def _datetime(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -253,7 +242,7 @@ class Job:
     @classmethod
     def from_json(cls, body: Any) -> Job:
         body = _require_object(body, "job")
-        progress = _int(body.get("progress"))
+        progress = json_int(body.get("progress"))
         return cls(
             id=_require_str(body, "id", "job"),
             status=JobStatus.parse(body.get("status")),
@@ -261,7 +250,7 @@ class Job:
             progress=None if progress is None else max(0, min(100, progress)),
             video_url=video_url_from_result(body.get("result")),
             error=_str(body.get("error")),
-            credit_cost=_int(body.get("creditCost")),
+            credit_cost=json_int(body.get("creditCost")),
             created_at=_datetime(body.get("createdAt")),
             completed_at=_datetime(body.get("completedAt")),
             expired=body.get("expired") is True,
@@ -307,7 +296,7 @@ class Upload:
             url=_require_str(body, "url", "upload receipt"),
             kind=_str(body.get("kind")),
             content_type=_str(body.get("contentType")),
-            byte_size=_int(body.get("byteSize")),
+            byte_size=json_int(body.get("byteSize")),
             expires_at=_datetime(body.get("expiresAt")),
         )
 
@@ -326,13 +315,13 @@ class Account:
     def from_json(cls, body: Any) -> Account:
         body = _require_object(body, "account")
         user, team, key = (_mapping(body.get(k)) for k in ("user", "team", "apiKey"))
-        max_jobs = _int(team.get("maxConcurrentJobs"))
+        max_jobs = json_int(team.get("maxConcurrentJobs"))
         return cls(
             user_email=_str(user.get("email")),
             role=_str(user.get("role")),
             team_name=_str(team.get("name")),
             plan=_str(team.get("plan")),
-            credits=_int(team.get("credits")),
+            credits=json_int(team.get("credits")),
             max_concurrent_jobs=max_jobs
             if max_jobs and max_jobs > 0
             else DEFAULT_MAX_CONCURRENT_JOBS,

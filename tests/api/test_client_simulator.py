@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -33,7 +33,8 @@ from runway_desktop.api import (
     ValidationError,
 )
 from runway_desktop.api import client as client_module
-from runway_desktop.simulator import Simulator, SimulatorConfig
+from runway_desktop.simulator import Simulator
+from tests.conftest import run
 
 KEY = "afk_test"
 DEMO = "afk_demo"
@@ -41,28 +42,10 @@ DEMO = "afk_demo"
 SimFactory = Callable[..., Simulator]
 
 
-def run(coro: Awaitable[Any], timeout: float = 30) -> Any:
-    async def main() -> Any:
-        return await asyncio.wait_for(coro, timeout)
-
-    return asyncio.run(main())
-
-
 @pytest.fixture
-def make_sim() -> Iterator[SimFactory]:
-    """Start simulators with a given config; every one is stopped at teardown."""
-    started: list[Simulator] = []
-
-    def make(**config: Any) -> Simulator:
-        config.setdefault("seconds_per_job", 0.3)
-        config.setdefault("seed", 1)
-        sim = Simulator(SimulatorConfig(**config)).start()
-        started.append(sim)
-        return sim
-
-    yield make
-    for sim in started:
-        sim.stop()
+def make_sim(make_simulator: SimFactory) -> SimFactory:
+    """Simulators with a given config (the shared factory: fast, seeded, stopped after)."""
+    return make_simulator
 
 
 @pytest.fixture

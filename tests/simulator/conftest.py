@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -13,21 +13,15 @@ from runway_desktop.simulator import Simulator, SimulatorConfig
 
 
 @pytest.fixture
-def start_sim() -> Iterator[StartSim]:
+def start_sim(make_simulator: Callable[..., Simulator]) -> StartSim:
     """Start simulators with any config (seconds_per_job defaults to FAST); all stop after."""
-    started: list[Simulator] = []
 
     def start(config: SimulatorConfig | None = None, **fields: Any) -> Simulator:
         if config is None:
             fields.setdefault("seconds_per_job", FAST)
-            config = SimulatorConfig(**fields)
-        sim = Simulator(config).start()
-        started.append(sim)
-        return sim
+        return make_simulator(config, **fields)
 
-    yield start
-    for sim in started:
-        sim.stop()
+    return start
 
 
 @pytest.fixture
