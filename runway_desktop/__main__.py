@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["-h"], ["--help"]):
+        return print_help()
     from runway_desktop import COMMANDS  # not from cli: that would load the engine and httpx
 
     if (args and args[0] in COMMANDS) or (args and args[0] == "--data-dir" and len(args) > 2
@@ -17,6 +21,28 @@ def main(argv: list[str] | None = None) -> int:
     from runway_desktop.app import main as app_main
 
     return app_main(args)
+
+
+def print_help() -> int:
+    """The window's options, then every sub-command with what it does."""
+    from runway_desktop.app import parse_args
+    from runway_desktop.cli import build_parser
+
+    with contextlib.suppress(SystemExit):  # argparse prints the help, then exits
+        parse_args(["--help"])
+    print()
+    print(commands_help(build_parser()))
+    return 0
+
+
+def commands_help(parser: argparse.ArgumentParser) -> str:
+    subparsers = next(
+        a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    lines = ["commands (headless; `runway-desktop COMMAND --help` for the options of each):"]
+    for choice in subparsers._choices_actions:
+        lines.append(f"  {choice.dest:<12}{choice.help}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -243,16 +243,32 @@ class AppController(QObject):
     def open_settings(self, *, first_run: bool) -> None:
         from runway_desktop.ui.settings_dialog import SettingsDialog
 
-        if self._dialog and self._dialog.isVisible():
+        if self._dialog is not None:  # already open: bring it forward, never a second one
             self._dialog.raise_()
+            self._dialog.activateWindow()
             return
-        dialog = SettingsDialog(self.settings, self.window, first_run=first_run)
-        dialog.saved.connect(self._on_settings_saved)
-        dialog.finished.connect(dialog.deleteLater)
+        dialog = SettingsDialog(
+            self.settings, self.window, first_run=first_run, demo_active=self.demo
+        )
+        dialog.saved.connect(
+            lambda new, key_changed: self._on_settings_saved(
+                new, key_changed, leave_demo=dialog.demo_turned_off()
+            )
+        )
+        dialog.finished.connect(lambda _result: self._on_dialog_finished(dialog))
         self._dialog = dialog
         dialog.open()
 
-    def _on_settings_saved(self, new: settings.Settings, key_changed: bool) -> None:
+    def _on_dialog_finished(self, dialog: SettingsDialog) -> None:
+        # Forget it before Qt deletes it: the next open makes a new one (a kept reference to
+        # a deleted dialog raised "Internal C++ object already deleted").
+        if self._dialog is dialog:
+            self._dialog = None
+        dialog.deleteLater()
+
+    def _on_settings_saved(
+        self, new: settings.Settings, key_changed: bool, *, leave_demo: bool = False
+    ) -> None:
         old, self.settings = self.settings, new
         try:
             settings.save(self.data_dir, new)
@@ -264,7 +280,9 @@ class AppController(QObject):
         self.window.set_notify(new.notify_when_done)
         leaving_demo = (key_changed and self._demo_if_no_key and self._force_demo
                         and not new.demo_mode and bool(self._load_key()))
-        if leaving_demo:  # demo only stood in for the missing key: a real key ends it
+        if leaving_demo or (leave_demo and self._force_demo):
+            # Demo stood in for the missing key (a real key ends it), or the person unticked
+            # the Demo box while the app was in demo mode.
             self._force_demo = False
             self.window.banner.hide()
             self._spawn(self._build_engine())

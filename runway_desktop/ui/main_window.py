@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def preferences_shortcuts() -> list[QKeySequence]:
+    """The platform's Preferences keys (e.g. Ctrl+, on macOS); Ctrl+, where it defines none."""
+    keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+    return [k for k in keys if not k.isEmpty()] or [QKeySequence("Ctrl+,")]
+
 
 class MainWindow(QMainWindow):
     settings_requested = Signal()
@@ -169,7 +174,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         settings = QAction(self.tr("&Settings…"), self)
-        settings.setShortcut(QKeySequence.StandardKey.Preferences)
+        settings.setObjectName("settings_action")
+        settings.setShortcuts(preferences_shortcuts())
         settings.triggered.connect(self.settings_requested)
         open_folder = QAction(self.tr("Open &output folder"), self)
         open_folder.triggered.connect(self._open_output_folder)

@@ -36,7 +36,12 @@ class SettingsDialog(QDialog):
     demo_requested = Signal()
 
     def __init__(
-        self, settings: Settings, parent: QWidget | None = None, *, first_run: bool = False
+        self,
+        settings: Settings,
+        parent: QWidget | None = None,
+        *,
+        first_run: bool = False,
+        demo_active: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(
@@ -102,7 +107,10 @@ class SettingsDialog(QDialog):
             self.tr("Leave as {0} unless you run a proxy or the simulator").format(DEFAULT_BASE_URL)
         )
         self.demo_check = QCheckBox(self.tr("Demo mode (a local simulator; no key, no credits)"))
-        self.demo_check.setChecked(settings.demo_mode)
+        # Ticked whenever the app is in demo mode, also when a start option (not the settings
+        # file) put it there; only a change the person makes is saved.
+        self._demo_shown = settings.demo_mode or demo_active
+        self.demo_check.setChecked(self._demo_shown)
         self.demo_check.setAccessibleName(self.tr("Demo mode"))
         self.demo_check.setToolTip(self.tr("Try the app against a built-in simulator of apiframe"))
         self.notify_check = QCheckBox(self.tr("Notify me when a generation finishes"))
@@ -167,6 +175,10 @@ class SettingsDialog(QDialog):
         self.status.setText(self.tr("The API key was removed from the keyring."))
         self.saved.emit(self._current_settings(), True)
 
+    def demo_turned_off(self) -> bool:
+        """The Demo box was ticked when the dialog opened and the person unticked it."""
+        return self._demo_shown and not self.demo_check.isChecked()
+
     def _choose_demo(self) -> None:
         self.demo_check.setChecked(True)
         self.demo_requested.emit()
@@ -179,7 +191,11 @@ class SettingsDialog(QDialog):
         return self._settings.replace(
             output_dir=folder,
             base_url=self.base_url_edit.text().strip().rstrip("/") or DEFAULT_BASE_URL,
-            demo_mode=self.demo_check.isChecked(),
+            demo_mode=(
+                self.demo_check.isChecked()
+                if self.demo_check.isChecked() != self._demo_shown
+                else self._settings.demo_mode
+            ),
             notify_when_done=self.notify_check.isChecked(),
         )
 
