@@ -387,7 +387,7 @@ class ComposePanel(QWidget):
             return self.tr("The prompt is {over} characters too long (limit {limit}).").format(
                 over=len(prompt) - PROMPT_LIMIT, limit=PROMPT_LIMIT
             )
-        if not self.seed_edit.hasAcceptableInput():
+        if self.seed_edit.text() and not self.seed_edit.hasAcceptableInput():  # "" is random
             return self.tr("Enter a seed from 0 to {max}.").format(max=MAX_SEED)
         total = self.total_price()
         if self._balance is not None and self._balance < total:
@@ -400,6 +400,10 @@ class ComposePanel(QWidget):
         """Emit one settings item per start image; prompt and images stay for iterating."""
         if self.generate_block_reason():
             return
+        if not self.seed_edit.text():
+            # Empty means "random" (the placeholder says so): draw one and show it, so the
+            # generation records the seed it used and a re-run reproduces it.
+            self.new_seed()
         images: list[str | None] = list(self.drop_zone.images()) or [None]
         first_seed = self.seed()
         if self.seed_locked():

@@ -200,10 +200,11 @@ def test_seed_field_takes_the_full_uint32_range() -> None:
     assert validator.validate("", 0)[0] == SeedValidator.State.Intermediate
 
 
-def test_emptied_seed_disables_then_refills(qtbot, panel: ComposePanel) -> None:
+def test_emptied_seed_means_random_then_refills(qtbot, panel: ComposePanel) -> None:
     panel.prompt_edit.setPlainText("rain")
     panel.seed_edit.setText("")
-    assert not panel.generate_button.isEnabled()
+    assert panel.generate_button.isEnabled()  # the placeholder says "random": so it is
+    assert panel.generate_block_reason() == ""
     panel.seed_edit.editingFinished.emit()
     assert panel.seed_edit.text().isdigit()
     assert panel.generate_button.isEnabled()

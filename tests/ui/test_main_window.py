@@ -196,3 +196,25 @@ def test_scripts_run_starts_in_demo_without_a_key_and_a_saved_key_ends_it(
         controller.window._quit_confirmed = True
         controller.window.close()
         controller.window.deleteLater()
+
+
+def test_an_empty_seed_generates_with_a_random_seed_that_is_recorded(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator
+) -> None:
+    window = app_controller.window
+    compose = window.compose
+    compose.prompt_edit.setPlainText("waves at dusk")
+    for locked in (False, True):
+        compose.set_seed_locked(locked)
+        compose.seed_edit.clear()
+        assert compose.seed_edit.placeholderText() == "random"
+        assert compose.generate_button.isEnabled(), compose.status_label.text()
+        before = window.queue.model.rowCount()
+        qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda b=before: window.queue.model.rowCount() == b + 1, timeout=5_000)
+        newest = max(window.queue.model.generations(), key=lambda g: g.id)
+        recorded = app_controller.engine.get(newest.id).settings.seed
+        assert 0 <= recorded <= 4294967295
+        if locked:  # the drawn seed is shown and kept: the next Generate reproduces it
+            assert compose.seed_edit.text() == str(recorded)
+    assert not window.banner.isVisible()
