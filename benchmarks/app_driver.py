@@ -143,7 +143,9 @@ class App:
 
         QCoreApplication.setOrganizationName(APP_NAME)
         QCoreApplication.setApplicationName(APP_NAME)
-        self.qapp = QApplication.instance() or QApplication(["runway-desktop"])
+        existing = QApplication.instance()
+        self.qapp = (existing if isinstance(existing, QApplication)
+                     else QApplication(["runway-desktop"]))
         self.loop = qasync.QEventLoop(self.qapp)
         asyncio.set_event_loop(self.loop)
         self.controller = AppController(self.qapp, data_dir)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,8 @@ def _data_dir(name: str, history: int = 0) -> Path:
 
 
 def _drive(
-    scenario: str, sim: SimProcess, data_dir: Path, *args: str, timeout: float = 900, **env: str
+    scenario: str, sim: SimProcess, data_dir: Path, *args: str, timeout: float = 900,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     out = data_dir / f"{scenario}.json"
     spawned = time.time()
@@ -62,7 +64,7 @@ def _drive(
             APIFRAME_API_KEY=KEY,
             APIFRAME_BASE_URL=sim.base_url,
             RUNWAY_BENCH_SPAWNED_AT=repr(spawned),
-            **env,
+            **(env or {}),
         ),
         capture_output=True,
         text=True,
@@ -91,7 +93,7 @@ def _responsiveness_once(run: int, clips: Path, image: Path, history: int,
         with SimProcess(*sim_args) as sim:
             result = _drive("responsiveness", sim, data, "--history", str(history),
                             "--image", str(image), "--timeout", "400",
-                            RUNWAY_BENCH_MARK_START=str(marks / "start"), **env)
+                            env={"RUNWAY_BENCH_MARK_START": str(marks / "start"), **env})
             result["server_requests"] = len(sim.stats()["requests"])
     finally:
         (marks / "stop").touch()
@@ -376,10 +378,11 @@ def idle_cpu(
 if __name__ == "__main__":  # a quick manual run of one part: python -m benchmarks.bench_app NAME
     import sys
 
-    part = {
+    parts: dict[str, Callable[[], dict[str, Any]]] = {
         "responsiveness": responsiveness,
         "scale": scale,
         "efficiency": efficiency,
         "idle": idle_cpu,
-    }[sys.argv[1]]
+    }
+    part = parts[sys.argv[1]]
     print(json.dumps(part(), indent=1, default=str)[:20000])

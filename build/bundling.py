@@ -95,7 +95,7 @@ def project_version() -> str:
 
 def numeric_version(version: str) -> tuple[int, int, int, int]:
     """1.2.3rc1 → (1, 2, 3, 0): what Windows version resources and Info.plist accept."""
-    parts = [int(re.match(r"\d*", p).group() or 0) for p in version.split(".")[:4]]
+    parts = [int(re.findall(r"^\d*", p)[0] or 0) for p in version.split(".")[:4]]
     return (*parts, 0, 0, 0, 0)[:4]  # type: ignore[return-value]
 
 
@@ -267,7 +267,7 @@ def prune(binaries: Toc, datas: Toc) -> tuple[Toc, Toc, list[str]]:
     for the PDF image plugin, GTK for the GTK theme); QtQml/QtQuick stay because QtMultimedia's
     FFmpeg plugin links to them. Returns (binaries, datas, removed destination names).
     """
-    from PyInstaller.depend import bindepend
+    from PyInstaller.depend import bindepend  # type: ignore[import-untyped]
 
     removed = [dest for dest, _, _ in binaries if _dropped_plugin(dest)]
     kept = [entry for entry in binaries if not _dropped_plugin(entry[0])]
@@ -289,7 +289,7 @@ def prune(binaries: Toc, datas: Toc) -> tuple[Toc, Toc, list[str]]:
     todo = list(roots)
     while todo:
         dest = todo.pop()
-        src = source_of.get(dest)
+        src = source_of.get(dest) or ""
         if not src or not os.path.isfile(src):
             continue
         for name, path in bindepend.get_imports(src, search):

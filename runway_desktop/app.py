@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(paths.log_dir(data_dir), verbose=args.verbose)
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
 

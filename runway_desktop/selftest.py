@@ -32,12 +32,13 @@ KEYRING_ROUNDTRIP_ENV = "RUNWAY_SELFTEST_KEYRING"
 KEYRING_TEST_ACCOUNT = "self-test"  # never the real key's account
 CHECK_TIMEOUT = 60.0
 _IMAGE_FORMATS = ("jpeg", "webp", "gif", "tiff", "png")
-_PLUGINS = {  # plugin type -> file stems (without "lib" and suffix) that must be in the bundle
+# plugin type -> file stems (without "lib" and suffix) that must be in the bundle
+_PLUGINS: dict[str, dict[str, tuple[str, ...]]] = {
     "linux": {"platforms": ("qoffscreen", "qxcb", "qwayland")},
     "darwin": {"platforms": ("qoffscreen", "qcocoa")},
     "win32": {"platforms": ("qoffscreen", "qwindows")},
 }
-_COMMON_PLUGINS = {"multimedia": ("ffmpegmediaplugin",),
+_COMMON_PLUGINS: dict[str, tuple[str, ...]] = {"multimedia": ("ffmpegmediaplugin",),
                    "imageformats": ("qjpeg", "qwebp", "qgif", "qtiff")}
 
 
@@ -91,7 +92,8 @@ def check_qt_plugins() -> str:
 
     root = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath))
     wanted = {**_PLUGINS[_platform_key()], **_COMMON_PLUGINS}
-    missing, found = [], []
+    missing: list[str] = []
+    found: list[str] = []
     for kind, stems in wanted.items():
         present = {p.name.split(".")[0].removeprefix("lib")
                    for p in (root / kind).glob("*") if p.is_file()}

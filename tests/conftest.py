@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,8 +23,43 @@ T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = REPO / "resources" / "clips"
 ARTIFACTS = REPO / "tests" / "artifacts"
+pytest_plugins = ["tests.helpers.logfail"]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _private_home() -> Path:
+    """Point HOME and every XDG folder of this test process (and its children) at a temporary
+    folder before Qt starts, so no test can write into the real home: QSettings, Mesa's shader
+    cache, the default output folder (~/Videos), the OS trash, keyring files.
+    Once per process: this module is also imported as `tests.conftest` by some tests."""
+    made = os.environ.get("RUNWAY_TESTS_HOME", "")
+    if made.startswith(f"{os.getpid()}:"):
+        return Path(made.split(":", 1)[1])
+    home = Path(tempfile.mkdtemp(prefix="runway-tests-home-"))
+    os.environ["RUNWAY_TESTS_HOME"] = f"{os.getpid()}:{home}"
+    os.environ["HOME"] = str(home)
+    for variable, folder in (("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share"),
+                             ("XDG_STATE_HOME", ".local/state"), ("XDG_CACHE_HOME", ".cache")):
+        (home / folder).mkdir(parents=True, exist_ok=True)
+        os.environ[variable] = str(home / folder)
+    return home
+
+
+PRIVATE_HOME = _private_home()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "expect_log_warnings(*patterns): the test makes the app log these warnings")
+    # Qt's own test mode too: QStandardPaths then never resolves to a user's real folders.
+    from PySide6.QtCore import QStandardPaths
+
+    QStandardPaths.setTestModeEnabled(True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(PRIVATE_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -29,6 +29,7 @@ def test_migrates_the_old_download_dir_name(data_dir: Path) -> None:
     assert settings.load(data_dir).output_dir == "/x"
 
 
+@pytest.mark.expect_log_warnings(r"settings")
 def test_a_corrupt_file_falls_back_to_defaults(data_dir: Path) -> None:
     paths.settings_path(data_dir).write_text("{nope")
     assert settings.load(data_dir) == settings.Settings()

@@ -12,7 +12,7 @@ def is_int(value: object) -> bool:
 
 def json_int(value: Any) -> int | None:
     """An integral JSON number as int (JS has no int/float split); None for anything else."""
-    if is_int(value):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)

@@ -98,7 +98,8 @@ class SimHTTPServer(ThreadingHTTPServer):
                 for key, _ in selector.select():
                     if key.fileobj is self._wake_r:
                         return
-                    self._handle_request_noblock()
+                    # BaseServer's own accept-and-dispatch step (private, so not in typeshed).
+                    self._handle_request_noblock()  # type: ignore[attr-defined]
 
     def stop_serving(self) -> None:
         with contextlib.suppress(OSError):
@@ -132,7 +133,7 @@ class BaseHandler(BaseHTTPRequestHandler):
     server_version = "apiframe-simulator"
     timeout = 30  # idle keep-alive connections end after this
     role: ClassVar[str] = "api"
-    server: SimHTTPServer  # type: ignore[assignment]
+    server: SimHTTPServer
 
     record: RecordedRequest
 

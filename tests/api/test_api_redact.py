@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from runway_desktop.api import redact_secrets
 
 keys = st.from_regex(r"afk_[A-Za-z0-9_]{4,48}", fullmatch=True)
-noise = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+noise = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40)
 
 
 @given(noise, keys, noise)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import httpx
 import pytest
@@ -413,7 +413,8 @@ def test_404_unknown_and_foreign_jobs(sim: Simulator, png: Path):
 
 
 @pytest.mark.parametrize(("fmt", "seconds"), [("seconds", 3), ("http-date", 30)])
-def test_429_with_retry_after(sim: Simulator, fmt: str, seconds: int):
+def test_429_with_retry_after(sim: Simulator, fmt: Literal["seconds", "http-date"],
+                              seconds: int):
     sim.faults.rate_limit_next = 1
     sim.faults.retry_after_seconds = seconds
     sim.faults.retry_after_format = fmt

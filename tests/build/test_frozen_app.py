@@ -20,6 +20,7 @@ import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,7 @@ EXPECTED_CHECKS = ("version", "qt", "qt-plugins", "images", "video-decode", "key
 
 @dataclass
 class Built:
-    info: dict[str, object]
+    info: dict[str, Any]
     seconds: float
     installed: Path  # the unpacked tarball's app folder
     output: str
@@ -74,7 +75,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         else:  # Python < 3.11.4
             tar.extractall(target)
     print(f"\nbuild.py took {seconds:.1f} s (PyInstaller {info['pyinstaller_seconds']} s), "
-          f"bundle {int(info['bundle_bytes']) / 2**20:.1f} MB")  # type: ignore[call-overload]
+          f"bundle {int(info['bundle_bytes']) / 2**20:.1f} MB")
     return Built(info, seconds, target / "runway-desktop", result.stderr, icons_before)
 
 
@@ -100,10 +101,10 @@ def test_one_command_builds_the_linux_packages(built: Built) -> None:
     info = built.info
     assert info["version"] == VERSION
     assert str(info["target"]).startswith("linux-")
-    names = sorted(Path(p).name for p in info["packages"])  # type: ignore[union-attr]
+    names = sorted(Path(p).name for p in info["packages"])
     assert f"runway-desktop-{VERSION}-{info['target']}.tar.gz" in names
     appdir = REPO / "build" / "dist" / "RunwayDesktop.AppDir"
-    assert str(appdir) in info["packages"]  # type: ignore[operator]
+    assert str(appdir) in info["packages"]
     desktop = (appdir / "runway-desktop.desktop").read_text(encoding="utf-8")
     assert "Exec=runway-desktop\n" in desktop
     assert "Icon=runway-desktop\n" in desktop
@@ -203,7 +204,7 @@ def test_frozen_app_paints_a_real_window_under_xvfb(built: Built, tmp_path: Path
 
 
 def test_bundle_is_within_its_size_budget(built: Built) -> None:
-    size_mb = int(built.info["bundle_bytes"]) / 2**20  # type: ignore[call-overload]
+    size_mb = int(built.info["bundle_bytes"]) / 2**20
     limit = BUDGET["max_bundle_mb"].get(str(built.info["target"]))
     if limit is None:
         pytest.skip(f"no size budget for {built.info['target']} in build/size_budget.json")

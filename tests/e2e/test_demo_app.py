@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,7 +47,7 @@ def x_display(tmp_path: Path) -> Iterator[dict[str, str]]:
         server.wait(10)
 
 
-def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -149,6 +149,8 @@ def test_demo_app_makes_a_video_and_a_screenshot(x_display: dict[str, str],
                 "SELECT image_path, uploaded_url FROM generations").fetchall()
         assert image_path, "the pasted start image is the generation's image"
         assert uploaded, "and it was uploaded with the job"
+        assert video
+        assert thumbnail
         assert Path(video).read_bytes()[4:8] == b"ftyp"
         assert Path(thumbnail).stat().st_size > 0
         time.sleep(1.0)  # the list repaints with the thumbnail

@@ -133,6 +133,7 @@ def test_pending_work_runs_in_order(make_engine: EngineFactory, simulator: Simul
     run(scenario())
 
 
+@pytest.mark.expect_log_warnings(r"needs attention \(buy_credits\)")
 def test_not_enough_credits_pauses_submission_until_topped_up(
     make_engine: EngineFactory,
 ) -> None:
@@ -167,6 +168,7 @@ def test_not_enough_credits_pauses_submission_until_topped_up(
         assert sim.jobs_created(KEY) == 4
 
 
+@pytest.mark.expect_log_warnings(r"needs attention \(open_settings\)")
 def test_a_rejected_key_asks_for_settings_and_a_new_key_resumes(
     make_engine: EngineFactory, simulator: Simulator
 ) -> None:
@@ -189,6 +191,7 @@ def test_a_rejected_key_asks_for_settings_and_a_new_key_resumes(
     run(scenario())
 
 
+@pytest.mark.expect_log_warnings(r"failed: Provider returned an error")
 def test_a_failed_job_is_refunded_and_retry_makes_a_new_one(
     make_engine: EngineFactory, simulator: Simulator
 ) -> None:
@@ -369,6 +372,7 @@ def test_bad_settings_are_refused_before_anything_is_kept(make_engine: EngineFac
     run(scenario())
 
 
+@pytest.mark.expect_log_warnings(r"needs attention \(edit_input\)")
 def test_a_bad_image_needs_attention_and_keeps_its_settings(
     make_engine: EngineFactory, simulator: Simulator, tmp_path: Path
 ) -> None:
@@ -391,6 +395,7 @@ def test_a_bad_image_needs_attention_and_keeps_its_settings(
     assert simulator.jobs_created(KEY) == 0
 
 
+@pytest.mark.expect_log_warnings(r"needs attention \(choose_folder\)")
 def test_missing_output_folder_asks_for_another(make_engine: EngineFactory,
                                                 simulator: Simulator, tmp_path: Path) -> None:
     gone = tmp_path / "unplugged" / "videos"

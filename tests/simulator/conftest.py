@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sim_helpers import FAST, StartSim, client_for
 
 from runway_desktop.simulator import Simulator, SimulatorConfig
+from tests.simulator.sim_helpers import FAST, StartSim, client_for
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sim_helpers import StartSim, client_for
 
 from runway_desktop.simulator import Account, Simulator
+from tests.simulator.sim_helpers import StartSim, client_for
 
 
 @pytest.mark.parametrize(

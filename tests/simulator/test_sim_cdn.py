@@ -6,10 +6,10 @@ import struct
 
 import httpx
 import pytest
-from sim_helpers import StartSim, body, client_for, poll, submit
 
 from runway_desktop.simulator import Simulator
 from runway_desktop.simulator.media import clips_dir
+from tests.simulator.sim_helpers import StartSim, body, client_for, poll, submit
 
 
 @pytest.fixture

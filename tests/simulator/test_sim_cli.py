@@ -37,10 +37,10 @@ def test_command_line_serves_and_stops_cleanly() -> None:
         try:
             deadline = time.monotonic() + 15
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=2) as client:
-                while True:
+                response = None
+                while response is None:
                     try:
                         response = client.get("/v2/me", headers={"X-API-Key": "afk_demo"})
-                        break
                     except httpx.TransportError:
                         assert process.poll() is None, (
                             process.stderr.read() if process.stderr else ""

@@ -7,10 +7,10 @@ import time
 
 import httpx
 import pytest
-from sim_helpers import body, png, poll, submit, upload
 
 from runway_desktop.simulator import FaultPlan, Simulator
 from runway_desktop.simulator.faults import FaultDecider
+from tests.simulator.sim_helpers import body, png, poll, submit, upload
 
 
 def test_rate_limit_next_with_retry_after_seconds(sim: Simulator, api: httpx.Client) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sim_helpers import StartSim, body, client_for, poll, submit
 
 from runway_desktop.simulator import Account, FaultPlan, Simulator
+from tests.simulator.sim_helpers import StartSim, body, client_for, poll, submit
 
 
 def _with(**changes: Any) -> dict[str, Any]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import httpx
 import pytest
-from sim_helpers import FAST, StartSim, body, client_for, poll, submit
 
 from runway_desktop.simulator import Account, Simulator
+from tests.simulator.sim_helpers import FAST, StartSim, body, client_for, poll, submit
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 JOB_KEYS = {
@@ -70,6 +71,7 @@ def test_a_fast_job_completes_in_real_time(sim: Simulator, api: httpx.Client) ->
 def test_progress_only_rises_in_integer_steps(start_sim: StartSim) -> None:
     sim = start_sim(seconds_per_job=10)
     seen = []
+    job: dict[str, Any] = {}
     with client_for(sim) as client:
         job_id = submit(client)
         for _ in range(25):

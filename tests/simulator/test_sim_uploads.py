@@ -6,9 +6,9 @@ import re
 
 import httpx
 import pytest
-from sim_helpers import StartSim, body, client_for, png, poll, submit, upload
 
 from runway_desktop.simulator import Simulator
+from tests.simulator.sim_helpers import StartSim, body, client_for, png, poll, submit, upload
 
 MB = 1024 * 1024
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

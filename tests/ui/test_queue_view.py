@@ -18,9 +18,10 @@ from runway_desktop.ui.queue_filter import StatusFilter
 from runway_desktop.ui.queue_model import QueueModel, Roles
 from runway_desktop.ui.queue_view import ACTIONS, QueueView
 from runway_desktop.ui.thumbnail_cache import ThumbnailCache
+from tests.conftest import ARTIFACTS
 
 NOW = 1_700_000_000.0
-SCREENSHOT = Path("/tmp/queue.png")
+SCREENSHOT = ARTIFACTS / "queue.png"
 
 
 def make(
@@ -554,6 +555,7 @@ def test_render_screenshot(view: QueueView, qtbot: QtBot, tmp_path: Path) -> Non
     view.select_generation(5)
     settle(qtbot, view)
     image = view.grab().toImage()
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     assert image.save(str(SCREENSHOT))
     assert view.model.thumbnails.load_count == len(pictures)
 
