@@ -46,6 +46,7 @@ from runway_desktop.engine.records import (
 )
 from runway_desktop.ui.aspect_buttons import AspectRatioPicker, ChoiceStrip
 from runway_desktop.ui.drop_zone import DropZone, error_text_color, is_web_url
+from runway_desktop.ui.message_line import MessageLine
 
 PROMPT_LIMIT = 1000
 
@@ -216,8 +217,7 @@ class ComposePanel(QWidget):
         font = QFont(self.generate_button.font())
         font.setBold(True)
         self.generate_button.setFont(font)
-        self.status_label = QLabel(self)
-        self.status_label.setWordWrap(True)
+        self.status_label = MessageLine(self, lines=2)  # its room is kept: Generate stays put
         self.status_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.status_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.status_label.setAccessibleName(self.tr("Generate status"))
@@ -517,8 +517,7 @@ class ComposePanel(QWidget):
         reason = self.generate_block_reason()
         self.generate_button.setEnabled(not reason)
         self.generate_button.setToolTip(reason or self.tr("Start the generation (Ctrl+Enter)"))
-        self.status_label.setText(reason or self._busy_hint)
-        self.status_label.setVisible(bool(reason or self._busy_hint))
+        self.status_label.set_message(reason or self._busy_hint)
         status_palette = self.status_label.palette()
         status_palette.setColor(
             QPalette.ColorRole.WindowText,

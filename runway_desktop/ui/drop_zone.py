@@ -235,6 +235,9 @@ class _ImageCanvas(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)
         self.badge = _Badge(self)
         self.badge.hide()
+        # A message laid over the bottom edge (see DropZone.message_label): over the canvas,
+        # not under it, so showing one never moves the image or the buttons below.
+        self.footer: QLabel | None = None
 
     def sizeHint(self) -> QSize:
         return QSize(360, 220)
@@ -268,6 +271,15 @@ class _ImageCanvas(QWidget):
     def _place_badge(self) -> None:
         self.badge.adjustSize()
         self.badge.move(self.width() - self.badge.width() - 16, 16)
+        self.place_footer()
+
+    def place_footer(self) -> None:
+        if self.footer is None:
+            return
+        width = max(1, self.width() - 16)
+        height = min(self.footer.heightForWidth(width), self.height() - 16)
+        self.footer.setGeometry(8, self.height() - height - 8, width, max(0, height))
+        self.footer.raise_()
 
     def set_badge(self, text: str) -> None:
         self.badge.setText(text)
@@ -457,15 +469,18 @@ class DropZone(QFrame):
         self.clear_button.setToolTip(self.tr("Remove the start image(s)"))
         self.clear_button.clicked.connect(self.clear)
 
-        self.message_label = QLabel(self)
+        self.message_label = QLabel(self.canvas)  # over the canvas: the layout never jumps
         self.message_label.setWordWrap(True)
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.message_label.setAutoFillBackground(True)
+        self.message_label.setContentsMargins(8, 4, 8, 4)
         self.message_label.setAccessibleName(self.tr("Image problem"))
         self.message_label.hide()
+        self.canvas.footer = self.message_label
         self._message_timer = QTimer(self)
         self._message_timer.setSingleShot(True)
         self._message_timer.setInterval(MESSAGE_TIMEOUT_MS)
-        self._message_timer.timeout.connect(self.message_label.hide)
+        self._message_timer.timeout.connect(self._hide_message)
         self._apply_message_palette()
 
         info = QHBoxLayout()
@@ -481,7 +496,6 @@ class DropZone(QFrame):
         layout.setSpacing(6)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(info)
-        layout.addWidget(self.message_label)
         self._update_view()
 
     # -- public API ---------------------------------------------------------------------------
@@ -496,7 +510,7 @@ class DropZone(QFrame):
         self._take(list(sources), [], replace_on_refusal=True)
 
     def clear(self) -> None:
-        self.message_label.hide()
+        self._hide_message()
         self._set_sources([])
 
     def set_aspect_ratio(self, ratio: str) -> None:
@@ -719,6 +733,7 @@ class DropZone(QFrame):
     def _show_message(self, text: str) -> None:
         self.message_label.setText(text)
         self.message_label.show()
+        self.canvas.place_footer()
         self._message_timer.start()
 
     def _hide_message(self) -> None:
@@ -728,6 +743,8 @@ class DropZone(QFrame):
     def _apply_message_palette(self) -> None:
         palette = self.message_label.palette()
         palette.setColor(QPalette.ColorRole.WindowText, error_text_color(self.palette()))
+        # An opaque strip in the theme's base colour, so it reads over any image.
+        palette.setColor(QPalette.ColorRole.Window, self.palette().color(QPalette.ColorRole.Base))
         self.message_label.setPalette(palette)
 
     # -- Qt events ------------------------------------------------------------------------------

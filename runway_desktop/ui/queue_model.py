@@ -1,9 +1,10 @@
 """The queue and history as a Qt list model of `Generation` records.
 
-Order (one total order, so a binary search finds any row's place):
-1. PENDING items first, in the engine's run order (`position`, lower runs first), so the top of
-   the list is what starts next and dragging an item up makes it run sooner;
-2. then everything else, newest first by `created_at`.
+Order: newest first by queue `position` (the journal gives each new item the next position,
+and only a drag of a pending item changes it), then by id. A row never moves because its
+stage changed: a row that re-sorted under the mouse as a job started made a click land on the
+wrong job. Pending items keep the engine's run order from the bottom up (the lowest waiting
+row runs next), so dragging an item down makes it run sooner.
 
 The engine is the source of truth: the model never reorders by itself. A drop of pending items
 only emits `reorder_requested`; the engine changes `position` and its `upsert` re-sorts.
@@ -61,10 +62,8 @@ class Roles(enum.IntEnum):
     FilterKeyRole = Qt.ItemDataRole.UserRole + 7  # what QueueFilterModel's pattern matches
 
 
-def sort_key(generation: Generation) -> tuple[int, float, int]:
-    if generation.stage is Stage.PENDING:
-        return (0, generation.position, generation.id)
-    return (1, -generation.created_at, -generation.id)
+def sort_key(generation: Generation) -> tuple[float, int]:
+    return (-generation.position, -generation.id)  # stage plays no part: rows stay put
 
 
 def overall_fraction(generation: Generation) -> float:
@@ -322,11 +321,15 @@ class QueueModel(QAbstractListModel):
             row = parent.row() if parent.isValid() else len(self._rows)
         ids = self._dropped_ids(data)
         moving = set(ids)
+        # Dropped under a waiting item: run just before it (it shows just below it). Nothing
+        # waiting above the drop point: run last, which shows at the top.
         before_id = next(
-            (g.id for g in self._rows[row:] if g.stage is Stage.PENDING and g.id not in moving),
+            (g.id for g in reversed(self._rows[:row])
+             if g.stage is Stage.PENDING and g.id not in moving),
             None,
         )
-        for generation_id in sorted(ids, key=lambda i: self._fresh_row(i) or 0):
+        # Bottom row first: each lands just below `before_id`, so the list order is kept.
+        for generation_id in sorted(ids, key=lambda i: self._fresh_row(i) or 0, reverse=True):
             self.reorder_requested.emit(generation_id, before_id)
         # True: the drop was handled. No rows are removed at the source because this model
         # implements neither removeRows nor moveRows; the engine's upserts do the moving.

@@ -59,6 +59,7 @@ def test_drop_prompt_ctrl_enter_gives_a_finished_video_with_thumbnail(
                     and player.position() > 0, timeout=10_000)
 
 
+@pytest.mark.expect_log_warnings(r"needs attention \(buy_credits\)")
 def test_not_enough_credits_shows_a_banner_and_keeps_everything(
     qtbot: QtBot, app_controller: Any, simulator: Simulator, kite_png: Path
 ) -> None:
@@ -218,3 +219,74 @@ def test_an_empty_seed_generates_with_a_random_seed_that_is_recorded(
         if locked:  # the drawn seed is shown and kept: the next Generate reproduces it
             assert compose.seed_edit.text() == str(recorded)
     assert not window.banner.isVisible()
+
+
+def _place(widget: Any) -> tuple[int, int, int, int]:
+    """Where a widget is in its window, after the layout has settled."""
+    QApplication.processEvents()
+    top_left = widget.mapTo(widget.window(), widget.rect().topLeft())
+    return (top_left.x(), top_left.y(), widget.width(), widget.height())
+
+
+def test_messages_under_generate_and_the_drop_zone_do_not_move_the_controls(
+    qtbot: QtBot, app_controller: Any, tmp_path: Path
+) -> None:
+    window = app_controller.window
+    qtbot.waitExposed(window)
+    compose = window.compose
+    zone = compose.drop_zone
+    watched = [compose.generate_button, compose.prompt_edit, zone.canvas, zone.browse_button,
+               zone.clear_button]
+
+    for width in (300, 520):  # a narrow panel wraps the messages to two lines
+        window.splitter.setSizes([width, window.width() - width])
+        _no_jumps(compose, watched, tmp_path)
+
+
+def _no_jumps(compose: Any, watched: list[Any], tmp_path: Path) -> None:
+    zone = compose.drop_zone
+    compose.prompt_edit.setPlainText("a kite")
+    zone._hide_message()
+    assert compose.status_label.text() == ""
+    quiet = [_place(w) for w in watched]
+    compose.prompt_edit.clear()  # the hint under Generate appears
+    assert compose.status_label.text() == "Write a prompt first."
+    assert [_place(w) for w in watched] == quiet
+    compose.prompt_edit.setPlainText("a kite")
+    balance = compose.balance()
+    compose.set_balance(3)  # the longest hint
+    assert compose.status_label.text().startswith("Not enough credits")
+    assert [_place(w) for w in watched] == quiet
+    compose.set_balance(balance)
+
+    notes = tmp_path / "some rather long notes file name.txt"
+    notes.write_text("not an image")
+    drop_files(zone, [notes])  # the error line under the drop zone appears
+    assert "notes file name.txt" in zone.message()
+    assert [_place(w) for w in watched] == quiet
+    zone._hide_message()
+    assert zone.message() == ""
+    assert [_place(w) for w in watched] == quiet
+
+
+def test_rows_keep_their_place_while_jobs_change_stage(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator
+) -> None:
+    """Rows that re-sorted by stage under the mouse made a click cancel the wrong job."""
+    window = app_controller.window
+    model = window.queue.model
+    moved: list[Any] = []
+    model.rowsMoved.connect(lambda *args: moved.append(args))
+    orders: list[list[int]] = []
+    model.dataChanged.connect(lambda *_: orders.append([g.id for g in model.generations()]))
+    compose = window.compose
+    compose.prompt_edit.setPlainText("three lanterns")
+    for _ in range(3):
+        qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: model.rowCount() == 3
+                    and all(g.stage is Stage.DONE for g in model.generations()), timeout=20_000)
+    ids = [g.id for g in model.generations()]
+    assert ids == sorted(ids, reverse=True)  # newest first
+    assert moved == []
+    assert orders
+    assert all(order == ids for order in orders)

@@ -44,6 +44,18 @@ def make(
     )
 
 
+def known(model: QueueModel, generation_id: int) -> Generation:
+    found = model.generation(generation_id)
+    assert found is not None, f"generation {generation_id} is in the model"
+    return found
+
+
+def row(model: QueueModel, generation_id: int) -> int:
+    found = model.row_of(generation_id)
+    assert found is not None, f"generation {generation_id} has a row"
+    return found
+
+
 def ids(model: QueueModel | QueueFilterModel) -> list[int]:
     return [model.index(r, 0).data(Roles.IdRole) for r in range(model.rowCount())]
 
@@ -100,26 +112,40 @@ def png(path: Path, colour: str = "red", size: tuple[int, int] = (64, 36)) -> st
 # -- ordering --------------------------------------------------------------------------------
 
 
-def test_newest_first_and_pending_on_top_in_run_order(model: QueueModel) -> None:
+def test_newest_first_by_queue_position_whatever_the_stage(model: QueueModel) -> None:
     model.reset(
         [
-            make(1, Stage.DONE, created=NOW + 1),
-            make(2, Stage.FAILED, created=NOW + 5),
-            make(3, Stage.PROCESSING, created=NOW + 3),
-            make(4, Stage.PENDING, created=NOW + 10, position=2.0),
-            make(5, Stage.PENDING, created=NOW + 11, position=1.0),
-            make(6, Stage.PENDING, created=NOW + 2, position=3.0),
+            make(1, Stage.DONE, position=1.0),
+            make(2, Stage.FAILED, position=5.0),
+            make(3, Stage.PROCESSING, position=3.0),
+            make(4, Stage.PENDING, position=4.5),  # dragged: runs before 2 … and shows below
+            make(5, Stage.PENDING, position=6.0),
+            make(6, Stage.PENDING, position=2.0),
         ]
     )
-    assert ids(model) == [5, 4, 6, 2, 3, 1]
+    assert ids(model) == [5, 2, 4, 3, 6, 1]
     assert model.rowCount() == 6
-    assert [model.row_of(i) for i in (5, 4, 6, 2, 3, 1)] == list(range(6))
+    assert [model.row_of(i) for i in (5, 2, 4, 3, 6, 1)] == list(range(6))
+
+
+def test_a_stage_change_never_moves_a_row(model: QueueModel) -> None:
+    """A row that re-sorted as its job started made a click land on the wrong job."""
+    model.reset([make(i, Stage.PENDING, position=float(i)) for i in (1, 2, 3)]
+                + [make(4, Stage.DONE, position=0.5)])
+    before = ids(model)
+    rec = Recorder(model)
+    for stage in (Stage.PREPARING, Stage.UPLOADING, Stage.QUEUED, Stage.PROCESSING,
+                  Stage.DOWNLOADING, Stage.DONE):
+        for gid in (1, 3):
+            model.upsert(dataclasses.replace(known(model, gid), stage=stage))
+        assert ids(model) == before
+    assert rec.structural() == {}
 
 
 def test_reset_keeps_the_last_record_of_a_duplicated_id(model: QueueModel) -> None:
     model.reset([make(1, Stage.PENDING), make(1, Stage.DONE)])
     assert model.rowCount() == 1
-    assert model.generation(1).stage is Stage.DONE
+    assert known(model, 1).stage is Stage.DONE
 
 
 def test_insert_lands_in_order_with_one_rows_inserted(model: QueueModel) -> None:
@@ -134,35 +160,33 @@ def test_insert_lands_in_order_with_one_rows_inserted(model: QueueModel) -> None
 def test_update_in_place_emits_only_data_changed(model: QueueModel) -> None:
     model.reset([make(1, Stage.PROCESSING, progress=10), make(2), make(3)])
     rec = Recorder(model)
-    model.upsert(dataclasses.replace(model.generation(1), progress=55))
+    model.upsert(dataclasses.replace(known(model, 1), progress=55))
     assert rec.structural() == {}
     assert rec.count("dataChanged") == 1
     top_left, bottom_right = rec.calls["dataChanged"][0][:2]
     assert top_left.row() == bottom_right.row() == model.row_of(1)
-    assert model.index(model.row_of(1), 0).data(Roles.GenerationRole).progress == 55
+    assert model.index(row(model, 1), 0).data(Roles.GenerationRole).progress == 55
 
 
 def test_update_that_changes_order_is_a_move_not_remove_insert(model: QueueModel) -> None:
     model.reset(
         [
-            make(1, Stage.PENDING, position=1.0, created=NOW + 50),
+            make(1, Stage.PENDING, position=1.0),
             make(2, Stage.PENDING, position=2.0),
-            make(3, Stage.DONE, created=NOW + 40),
-            make(4, Stage.DONE, created=NOW + 60),
+            make(3, Stage.DONE, position=0.5),
+            make(4, Stage.PENDING, position=3.0),
         ]
     )
-    assert ids(model) == [1, 2, 4, 3]
+    assert ids(model) == [4, 2, 1, 3]
     rec = Recorder(model)
-    model.upsert(dataclasses.replace(model.generation(1), stage=Stage.PREPARING))
-    assert ids(model) == [2, 4, 1, 3]
+    # The engine moved pending item 4 to run before 1: re-sorted by position.
+    model.upsert(dataclasses.replace(known(model, 4), position=0.75))
+    assert ids(model) == [2, 1, 4, 3]
     assert rec.structural() == {"rowsMoved": 1}
     assert rec.count("dataChanged") == 1
-    assert [model.row_of(i) for i in (2, 4, 1, 3)] == [0, 1, 2, 3]
-    # The engine moved a pending item to run first: re-sorted by position.
-    model.upsert(dataclasses.replace(model.generation(2), position=0.5))
-    assert ids(model) == [2, 4, 1, 3]
-    model.upsert(make(5, Stage.PENDING, position=0.1))
-    assert ids(model) == [5, 2, 4, 1, 3]
+    assert [model.row_of(i) for i in (2, 1, 4, 3)] == [0, 1, 2, 3]
+    model.upsert(make(5, Stage.PENDING, position=4.0))
+    assert ids(model) == [5, 2, 1, 4, 3]
 
 
 def test_remove(model: QueueModel) -> None:
@@ -281,9 +305,9 @@ def test_drag_flags_by_stage(model: QueueModel) -> None:
 def _pending_model(model: QueueModel) -> None:
     model.reset(
         [make(i, Stage.PENDING, position=float(i)) for i in (1, 2, 3, 4)]
-        + [make(9, Stage.DONE, video_path="/tmp/x.mp4")]
+        + [make(9, Stage.DONE, video_path="/tmp/x.mp4", position=0.5)]
     )
-    assert ids(model) == [1, 2, 3, 4, 9]
+    assert ids(model) == [4, 3, 2, 1, 9]  # 1 runs next: the lowest waiting row
 
 
 def test_dropping_pending_items_asks_the_engine_to_reorder(model: QueueModel, qtbot: QtBot) -> None:
@@ -293,17 +317,20 @@ def test_dropping_pending_items_asks_the_engine_to_reorder(model: QueueModel, qt
     model.reorder_requested.connect(lambda gid, before: asked.append((gid, before)))
     move = Qt.DropAction.MoveAction
 
+    # 1 (row 3) dropped between 4 and 3: shows under 4, so it runs just before 4.
     assert model.dropMimeData(model.mimeData([model.index(3, 0)]), move, 1, 0, QModelIndex())
-    assert asked == [(4, 2)]  # dropped between 1 and 2: runs before 2
+    assert asked == [(1, 4)]
     asked.clear()
-    assert model.dropMimeData(model.mimeData([model.index(0, 0)]), move, 4, 0, QModelIndex())
-    assert asked == [(1, None)]  # after the last pending: runs last
+    # 4 (row 0) dropped at the bottom: under 1, the next to run, so it runs before 1.
+    assert model.dropMimeData(model.mimeData([model.index(0, 0)]), move, 5, 0, QModelIndex())
+    assert asked == [(4, 1)]
     asked.clear()
-    both = model.mimeData([model.index(2, 0), model.index(0, 0)])
-    assert model.dropMimeData(both, move, -1, -1, QModelIndex())
-    assert asked == [(1, None), (3, None)]  # in list order
+    # Dropped at the top: nothing waits above, so they run last (the top is the newest).
+    both = model.mimeData([model.index(3, 0), model.index(1, 0)])
+    assert model.dropMimeData(both, move, 0, 0, QModelIndex())
+    assert asked == [(1, None), (3, None)]  # bottom first: each lands above the last one
     assert rec.structural() == {}  # the model never reorders itself
-    assert ids(model) == [1, 2, 3, 4, 9]
+    assert ids(model) == [4, 3, 2, 1, 9]
 
 
 def test_only_pending_items_can_be_dropped(model: QueueModel) -> None:
@@ -333,7 +360,7 @@ def test_drop_through_the_filter_proxy_maps_rows(model: QueueModel) -> None:
     model.reorder_requested.connect(lambda gid, before: asked.append((gid, before)))
     mime = proxy.mimeData([proxy.index(0, 0)])
     assert proxy.dropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex())
-    assert asked == [(3, 4)]  # the proxy row 0 is source row 2: "before 3" skips itself → 4
+    assert asked == [(3, 4)]  # proxy row 0 is source row 1: under 4, so it runs before 4
 
 
 # -- roles -----------------------------------------------------------------------------------
@@ -372,7 +399,7 @@ def test_thumbnail_role_loads_lazily_and_reports_the_row(
     model.reset([make(1), make(2, thumbnail_path=image), make(3)])
     assert cache.load_count == 0  # nothing is read before someone paints
     rec = Recorder(model)
-    index = model.index(model.row_of(2), 0)
+    index = model.index(row(model, 2), 0)
     assert index.data(Roles.ThumbnailRole).isNull()  # not yet: a read was scheduled
     with qtbot.waitSignal(cache.loaded, timeout=5000):
         pass
@@ -408,8 +435,8 @@ def proxy(model: QueueModel) -> QueueFilterModel:
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        (StatusFilter.ALL, [1, 7, 6, 5, 4, 3, 2]),
-        (StatusFilter.ACTIVE, [1, 2]),
+        (StatusFilter.ALL, [7, 6, 5, 4, 3, 2, 1]),
+        (StatusFilter.ACTIVE, [2, 1]),
         (StatusFilter.DONE, [3]),
         (StatusFilter.FAILED, [5, 4]),
         (StatusFilter.FAVOURITES, [7, 3]),
@@ -422,9 +449,9 @@ def test_status_groups(proxy: QueueFilterModel, status: StatusFilter, expected: 
 
 def test_search_matches_prompt_seed_prefix_and_job_id_prefix(proxy: QueueFilterModel) -> None:
     proxy.set_search_text("  red ")
-    assert ids(proxy) == [1, 3]
+    assert ids(proxy) == [3, 1]
     proxy.set_search_text("111")
-    assert ids(proxy) == [1, 5]  # seed prefix: 111 and 11190
+    assert ids(proxy) == [5, 1]  # seed prefix: 111 and 11190
     proxy.set_search_text("JOB_7F")
     assert ids(proxy) == [2]
     proxy.set_search_text("7f3a")  # only a prefix of the job id counts
@@ -443,7 +470,7 @@ def test_filter_follows_updates_without_reordering(
     proxy: QueueFilterModel, model: QueueModel
 ) -> None:
     proxy.set_status_filter(StatusFilter.ACTIVE)
-    model.upsert(dataclasses.replace(model.generation(2), stage=Stage.DONE))
+    model.upsert(dataclasses.replace(known(model, 2), stage=Stage.DONE))
     assert ids(proxy) == [1]
     proxy.set_status_filter(StatusFilter.ALL)
     proxy.sort(0)  # even an explicit sort keeps the engine's order
@@ -491,7 +518,9 @@ def test_big_images_are_scaled_in_the_reader(qapp: Any, qtbot: QtBot, tmp_path: 
     try:
         path = png(tmp_path / "big.png", size=(1600, 900))
         _load(cache, qtbot, path)
-        assert cache.get(path).size().toTuple() == (100, 56)
+        loaded = cache.get(path)
+        assert loaded is not None
+        assert loaded.size().toTuple() == (100, 56)
     finally:
         drained(cache)
 

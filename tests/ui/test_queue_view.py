@@ -567,11 +567,11 @@ def test_dropping_pending_rows_in_the_view_requests_a_reorder(
     view: QueueView, qtbot: QtBot
 ) -> None:
     view.model.reset([make(i, Stage.PENDING, position=float(i)) for i in (1, 2, 3)])
-    proxy = view.proxy
-    mime = proxy.mimeData([proxy.index(2, 0)])
+    proxy = view.proxy  # newest on top: 3, 2, 1 (1 runs next)
+    mime = proxy.mimeData([proxy.index(0, 0)])
     with qtbot.waitSignal(view.reorder_requested) as blocker:
-        assert proxy.dropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, proxy.index(-1, 0))
-    assert blocker.args == [3, 1]  # to the top: runs before 1
+        assert proxy.dropMimeData(mime, Qt.DropAction.MoveAction, 3, 0, proxy.index(-1, 0))
+    assert blocker.args == [3, 1]  # to the bottom: runs before 1
     assert view.list_view.dragDropMode() == view.list_view.DragDropMode.DragDrop
     assert view.list_view.dragEnabled()
 
