@@ -157,7 +157,7 @@ class Chart:
     def save(self, path: Path) -> None:
         self.p.end()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.image.save(str(path), b"PNG")
+        self.image.save(str(path), "PNG")  # type: ignore[call-overload]  # PySide6's stub wants bytes; it takes str
 
 
 def _nice_max(value: float) -> float:

@@ -70,7 +70,8 @@ async def extract_thumbnail(
     fmt = "PNG" if dest.suffix.lower() == ".png" else "JPEG"
     # Write beside, then rename: a half-written thumbnail is never shown.
     tmp = dest.with_name(f".{dest.name}.tmp")
-    if not image.save(str(tmp), fmt, JPEG_QUALITY if fmt == "JPEG" else -1):
+    quality = JPEG_QUALITY if fmt == "JPEG" else -1
+    if not image.save(str(tmp), fmt, quality):  # type: ignore[call-overload]  # PySide6's stub wants bytes; it takes str
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise ThumbnailError(f"Couldn't save the thumbnail in {dest.parent}.")

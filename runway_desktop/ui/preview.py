@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QColor,
     QHideEvent,
     QKeySequence,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
     QPalette,
@@ -64,7 +65,7 @@ class _PosterView(QWidget):
         self.text = text
         self.update()
 
-    def mouseReleaseEvent(self, event: QEvent) -> None:
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self.clicked.emit()
         super().mouseReleaseEvent(event)
 

@@ -49,7 +49,7 @@ def matches_search(generation: Generation, needle: str) -> bool:
         return True
     if str(generation.settings.seed).startswith(needle):
         return True
-    return bool(generation.job_id) and generation.job_id.casefold().startswith(needle)
+    return generation.job_id is not None and generation.job_id.casefold().startswith(needle)
 
 
 def filter_pattern(status: StatusFilter, needle: str) -> str:

@@ -12,7 +12,7 @@ import gc
 import os
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from unittest import mock
 
 import pytest
@@ -79,7 +79,7 @@ def test_thumbnail_of_a_real_clip(qtbot: Any, loop: asyncio.AbstractEventLoop, c
         assert max(img.size) == 160
         assert img.width / img.height == pytest.approx(info.width / info.height, rel=0.02)
         # testsrc2 is colourful: a frame of one flat colour would mean a blank decode
-        low, high = img.convert("L").getextrema()
+        low, high = cast(tuple[int, int], img.convert("L").getextrema())
         assert high - low > 50
     assert not list(tmp_path.glob(".*.tmp"))
 

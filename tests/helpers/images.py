@@ -12,5 +12,5 @@ def make_png(folder: Path, name: str, width: int = 640, height: int = 360,
     image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(QColor(colour))
     path = folder / name
-    assert image.save(str(path), "PNG")
+    assert image.save(str(path), "PNG")  # type: ignore[call-overload]  # PySide6's stub wants bytes; it takes str
     return str(path)

@@ -223,6 +223,7 @@ def test_exif_orientation_is_applied(images_dir: Path, qapp) -> None:
     pil.new("RGB", (400, 300), (10, 20, 30)).save(path, exif=exif.tobytes())
     check = check_image_file(path)
     assert check.ok
+    assert check.size is not None
     assert (check.size.width(), check.size.height()) == (300, 400)
 
 
