@@ -41,8 +41,9 @@ PY_EXCLUDES = (
     # httpx imports its command line (click, rich, pygments) only when they are installed.
     "click", "rich", "pygments", "httpx._main",
     # Pillow parts the app never touches: fonts (freetype, harfbuzz), colour management (lcms2),
-    # AVIF (libavif), Tk and Qt glue. Image.init() skips a plugin that fails to import.
-    "PIL._avif", "PIL.AvifImagePlugin", "PIL._imagingft", "PIL.ImageFont", "PIL._imagingcms",
+    # Tk and Qt glue. Image.init() skips a plugin that fails to import. (AVIF stays: people's
+    # photos come as AVIF, engine/images.py converts them.)
+    "PIL._imagingft", "PIL.ImageFont", "PIL._imagingcms",
     "PIL.ImageCms", "PIL._imagingtk", "PIL.ImageTk", "PIL.ImageQt", "PIL.ImageShow",
     "PIL.ImageGrab", "numpy",
     # PySide6's own tooling and asyncio glue (we use qasync).
@@ -123,8 +124,8 @@ def licence_datas() -> list[tuple[str, str]]:
     datas: list[tuple[str, str]] = []
     names = ("httpx", "httpcore", "h11", "anyio", "idna", "sniffio", "certifi", "qasync",
              "keyring", "jaraco.classes", "jaraco.context", "jaraco.functools", "more-itertools",
-             "platformdirs", "pillow", "filelock", "secretstorage", "jeepney", "cryptography",
-             "cffi", "pycparser", "pywin32-ctypes", "importlib-metadata", "zipp",
+             "platformdirs", "pillow", "pi-heif", "filelock", "secretstorage", "jeepney",
+             "cryptography", "cffi", "pycparser", "pywin32-ctypes", "importlib-metadata", "zipp",
              "backports.tarfile", "typing-extensions", "shiboken6")
     for name in names:
         try:

@@ -1,47 +1,118 @@
-"""Image preparation: check, orient, convert and shrink a local image so Runway will take it.
+"""Image preparation: check, orient, convert, shrink and clean a local image for Runway.
 
 Runway (through apiframe) takes JPEG, PNG and WebP, each side under 8000 px, width/height
 between 0.5 and 2.0, and at most 16 MB when given by URL (apiframe's upload limit is 25 MB).
-`prepare_image` returns the file to upload: the original, untouched, when it already fits,
-otherwise a new file in `work_dir`.
+`prepare_image` returns the file to upload: the original, untouched, when it already fits and
+carries nothing personal, otherwise a new file in `work_dir`.
 
-Encoding choices when a new file has to be written:
+Privacy by default: personal metadata (EXIF with the GPS position, XMP, IPTC, comments, text
+chunks, a phone's extra pictures) never leaves the machine. A JPEG, PNG or WebP that needs no
+other change is cleaned without re-encoding (`image_metadata`: pixels byte for byte); anything
+else is re-encoded, which writes no metadata but the ICC colour profile. The EXIF orientation
+is applied to the pixels first. `keep_metadata=True` (the "keep image metadata" setting) sends
+a fitting file as it is and keeps the EXIF of a re-encoded one.
+
+Encoding choices when a new picture has to be written:
 - an image with transparency → PNG (JPEG has no alpha);
-- a lossy source (JPEG, WebP) without transparency → JPEG, quality 95 (a photo as PNG is
-  5-10x bigger and gains nothing);
+- a lossy source (JPEG, WebP, HEIC, AVIF) without transparency → JPEG, quality 95 (a photo as
+  PNG is 5-10x bigger and gains nothing);
 - any other source (GIF, BMP, TIFF, PNG) → PNG, lossless;
 - when the result is over 16 MB: a picture without alpha is re-encoded as JPEG at falling
   quality, one with alpha is shrunk further; if nothing fits in 16 MB, the smallest result
   under 25 MB is used, and above that the image is refused.
-Re-encoded files keep the ICC profile but drop EXIF (so GPS tags don't leave the machine).
+A picture that is re-encoded anyway is brought down to 4096 px on its long side: plenty for a
+720p video, and it bounds the memory every later step needs.
+
+Bounded memory (any accepted image is prepared in well under 300 MB): Pillow's own
+decompression-bomb limit is replaced by ours, counted in decoded bytes, checked from the header
+before any pixel is decoded (`MAX_DECODE_BYTES`). A JPEG is decoded at 1/2, 1/4 or 1/8 scale
+by libjpeg when that is all we need (draft mode), and shrinking works in bands of rows, so
+only the decoded picture and the (small) result are ever in memory at once.
+
+Every path is checked before it is opened: only regular files are read (a FIFO would block the
+open for ever, a device never ends), and the file is opened non-blocking and checked again.
 
 `prepare_image` is CPU-heavy and blocking: call `prepare_image_async` (a thread) from the loop.
+`check_image` is the cheap header-only check the window's drop zone and the CLI share.
 OSError while writing into `work_dir` is not the image's fault and propagates unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import io
 import math
+import os
+import stat
+import struct
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError, features
+
+from runway_desktop.engine.image_metadata import STRIPPERS, NotStrippable
 
 MB = 1024 * 1024
 TARGET_BYTES = 16 * MB  # Runway's limit for an image given by URL
 HARD_MAX_BYTES = 25 * MB  # apiframe's upload limit: above this nothing can be sent
 MAX_SIDE = 8000  # Runway wants each side *under* 8000 px
-TARGET_SIDE = 4096  # what we shrink to: plenty for a 720p video
+TARGET_SIDE = 4096  # what a re-encoded picture is shrunk to: plenty for a 720p video
 MIN_RATIO, MAX_RATIO = 0.5, 2.0
 JPEG_QUALITIES = (95, 90, 85, 80, 70, 60, 50)
 ALPHA_SHRINK_STEPS = (1.0, 0.75, 0.5, 0.35, 0.25)
+# The most memory one decoded picture may take (Pillow keeps RGB and RGBA at 4 bytes a pixel):
+# 40 megapixels in colour. With the interpreter (~45 MB) and the shrunk result (at most
+# 4096² × 4 = 64 MB) a preparation stays under ~270 MB whatever the file.
+MAX_DECODE_BYTES = 160 * MB
+# Above this many pixels in the header even a 1/8-scale JPEG decode takes too long.
+MAX_HEADER_PIXELS = 400_000_000
+BAND_BYTES = 8 * MB  # shrinking works through the picture in bands of about this size
+
+# Pillow's decompression-bomb check prints a raw DecompressionBombWarning between 89 and 179
+# megapixels and refuses above, counted before any draft scaling. Ours (`_check_decode_cost`)
+# replaces it: counted in decoded bytes, after draft scaling, always with a clear message.
+# Process-wide on purpose: a per-call `warnings.catch_warnings()` isn't thread-safe, and this
+# module is the app's only Pillow user.
+Image.MAX_IMAGE_PIXELS = None
+
+
+def _register_heif() -> bool:
+    """HEIC/HEIF (every iPhone photo) through pi-heif: libheif + libde265, decoding only."""
+    try:
+        import pi_heif  # type: ignore[import-untyped]
+    except ImportError:  # an install without it still takes every other format
+        return False
+    pi_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+    return True
+
+
+HEIF_SUPPORTED = _register_heif()
+AVIF_SUPPORTED = bool(features.check("avif"))  # Pillow's own plugin (libavif, dav1d)
 
 # Pillow format names we open; anything else is refused with one clear sentence.
-OPENABLE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "DIB", "TIFF")  # JPEG opens MPO too
+OPENABLE_FORMATS: tuple[str, ...] = (
+    "PNG", "JPEG", "WEBP", "GIF", "BMP", "DIB", "TIFF",  # JPEG opens MPO too
+    *(("HEIF",) if HEIF_SUPPORTED else ()),
+    *(("AVIF",) if AVIF_SUPPORTED else ()),
+)
+# What the person is told we take, in their words, and the file name endings we offer.
+ACCEPTED_NAMES: tuple[str, ...] = (
+    "PNG", "JPEG", "WebP",
+    *(("HEIC",) if HEIF_SUPPORTED else ()),
+    *(("AVIF",) if AVIF_SUPPORTED else ()),
+    "GIF", "BMP", "TIFF",
+)
+ACCEPTED_EXTENSIONS: tuple[str, ...] = (
+    ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp",
+    *((".heic", ".heif", ".hif") if HEIF_SUPPORTED else ()),
+    *((".avif",) if AVIF_SUPPORTED else ()),
+    ".gif", ".bmp", ".dib", ".tif", ".tiff",
+)
 # Formats Runway takes as they are (MPO is a phone's multi-picture JPEG: a JPEG to everyone).
 CONTENT_TYPES = {
     "JPEG": "image/jpeg",
@@ -49,10 +120,30 @@ CONTENT_TYPES = {
     "PNG": "image/png",
     "WEBP": "image/webp",
 }
-FORMAT_NAMES = {"MPO": "JPEG", "WEBP": "WebP", "DIB": "BMP"}
-LOSSY_FORMATS = frozenset({"JPEG", "MPO", "WEBP"})
+FORMAT_NAMES = {"MPO": "JPEG", "WEBP": "WebP", "DIB": "BMP", "HEIF": "HEIC"}
+LOSSY_FORMATS = frozenset({"JPEG", "MPO", "WEBP", "HEIF", "AVIF"})
+JPEG_FORMATS = frozenset({"JPEG", "MPO"})
 ROTATING_ORIENTATIONS = frozenset(range(2, 9))  # EXIF orientation 1 (or none) = already upright
 EXIF_ORIENTATION = 0x0112
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def accepted_formats_sentence() -> str:
+    """"PNG, JPEG, WebP, HEIC, AVIF, GIF, BMP or TIFF": for messages, here and in the window."""
+    return ", ".join(ACCEPTED_NAMES[:-1]) + " or " + ACCEPTED_NAMES[-1]
+
+
+def file_dialog_patterns() -> str:
+    """"*.png *.jpg …": the file chooser's filter for the accepted formats."""
+    return " ".join(f"*{ext}" for ext in ACCEPTED_EXTENSIONS)
 
 
 class ImageRejected(Exception):
@@ -70,47 +161,68 @@ class PreparedImage:
     height: int
     content_type: str
     byte_size: int
-    converted: bool
+    converted: bool  # True: `path` is a new file in work_dir, the caller deletes it after use
     note: str | None = None  # e.g. "Converted GIF to PNG (first frame)"
+
+
+def check_image(path: Path) -> tuple[int, int]:
+    """Upright width and height of an image we can prepare, from its header only.
+
+    Raises ImageRejected for anything `prepare_image` would refuse before decoding: not a
+    regular file, empty, not an image we read, a ratio Runway refuses, too many pixels.
+    """
+    path = Path(path)
+    with _open_file(path) as (handle, _size), _open(handle, path) as img:
+        width, height = _upright_size(img.size, _orientation(img, decoded=False))
+        _check_ratio(width, height)
+        _check_decode_cost(img, path, _decode_scale(img, validate_only=False))
+        return width, height
 
 
 def image_info(path: Path) -> tuple[int, int]:
     """Width and height as shown upright (EXIF orientation applied), from the header only."""
     path = Path(path)
-    _check_file(path)
-    with _open(path) as img:
+    with _open_file(path) as (handle, _size), _open(handle, path) as img:
         return _upright_size(img.size, _orientation(img, decoded=False))
 
 
-async def prepare_image_async(source: Path, work_dir: Path) -> PreparedImage:
-    return await asyncio.to_thread(prepare_image, source, work_dir)
+async def prepare_image_async(
+    source: Path, work_dir: Path, *, keep_metadata: bool = False
+) -> PreparedImage:
+    return await asyncio.to_thread(prepare_image, source, work_dir, keep_metadata=keep_metadata)
 
 
-def prepare_image(source: Path, work_dir: Path) -> PreparedImage:
+def prepare_image(source: Path, work_dir: Path, *, keep_metadata: bool = False) -> PreparedImage:
     source, work_dir = Path(source), Path(work_dir)
-    file_size = _check_file(source)
-    with _open(source) as img:
+    with _open_file(source) as (handle, file_size), _open(handle, source) as img:
         fmt = img.format or ""
         stored_size = img.size
         width, height = _upright_size(stored_size, _orientation(img, decoded=False))
         _check_ratio(width, height)  # cheap: before decoding any pixels
         oversized = max(width, height) >= MAX_SIDE or file_size > TARGET_BYTES
-        if oversized and fmt in ("JPEG", "MPO"):
-            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a fraction of the memory and time.
-            scale = TARGET_SIDE / max(width, height)
-            img.draft(None, (math.ceil(img.width * scale), math.ceil(img.height * scale)))
+        frames = getattr(img, "n_frames", 1)
+        # A JPEG's reasons are all known from its header: decode it only as far as needed.
+        reasons = _conversion_reasons(img, fmt, frames, _orientation(img, decoded=False))
+        cleaned = None
+        if not reasons and not oversized and not keep_metadata:
+            cleaned = _strip(handle, fmt)  # the container only: no pixels decoded yet
+            if cleaned is None:
+                reasons = ["metadata"]  # an odd container: re-encoding writes no metadata
+        scale = _decode_scale(img, validate_only=not (reasons or oversized))
+        _check_decode_cost(img, source, scale)
+        if scale > 1:
+            img.draft(None, (max(1, img.width // scale), max(1, img.height // scale)))
         _decode(img, source)
         orientation = _orientation(img, decoded=True)
         width, height = _upright_size(stored_size, orientation)
         _check_ratio(width, height)  # again: a PNG's orientation may only be known now
-        frames = getattr(img, "n_frames", 1)
-        rotated = orientation in ROTATING_ORIENTATIONS
-        reasons = _conversion_reasons(img, fmt, frames, rotated)
+        if orientation in ROTATING_ORIENTATIONS and "rotated" not in reasons:
+            reasons.append("rotated")  # a PNG's eXIf chunk after its pixels
+        if fmt == "PNG":
+            _verify_png(handle, source)
 
         if not reasons and not oversized:
-            if fmt == "PNG":
-                _verify_png(source)
-            return PreparedImage(
+            kept = PreparedImage(
                 path=source,
                 width=width,
                 height=height,
@@ -118,22 +230,24 @@ def prepare_image(source: Path, work_dir: Path) -> PreparedImage:
                 byte_size=file_size,
                 converted=False,
             )
+            if cleaned is None or len(cleaned) == file_size:
+                return kept  # metadata kept on request, or nothing personal in it
+            dest = _write(work_dir, source, _EXTENSIONS[fmt], cleaned)
+            return replace(kept, path=dest, byte_size=len(cleaned), converted=True,
+                           note="Removed the photo's metadata (location, camera, dates).")
 
         icc = img.info.get("icc_profile")
-        picture = ImageOps.exif_transpose(img) if rotated else img.copy()
-    original_mode = picture.mode
-    picture = _normalise_mode(picture)
+        exif = _exif_to_keep(img) if keep_metadata else None
+        original_mode = img.mode
+        picture = _resample(img, TARGET_SIDE / max(img.size))
+        img.close()  # free the decoded pixels before encoding
+    if orientation in _TRANSPOSE:
+        picture = picture.transpose(_TRANSPOSE[orientation])
     if _colour_family(original_mode) != _colour_family(picture.mode):
         icc = None  # e.g. a CMYK profile would mislabel the RGB pixels made from it
-    if oversized:
-        picture = _shrink(picture, TARGET_SIDE / max(picture.size))
-    data, out_fmt, picture = _encode_to_fit(picture, fmt, icc)
+    data, out_fmt, picture = _encode_to_fit(picture, fmt, icc, exif)
 
-    ext = {"PNG": ".png", "JPEG": ".jpg"}[out_fmt]
-    work_dir.mkdir(parents=True, exist_ok=True)
-    # A unique name: several generations may prepare images into the same folder at once.
-    dest = work_dir / f"{_stem(source)}-{uuid.uuid4().hex[:8]}{ext}"
-    dest.write_bytes(data)
+    dest = _write(work_dir, source, _EXTENSIONS[out_fmt], data)
     return PreparedImage(
         path=dest,
         width=picture.width,
@@ -145,56 +259,176 @@ def prepare_image(source: Path, work_dir: Path) -> PreparedImage:
     )
 
 
+_EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "WEBP": ".webp"}
+
+
+def _write(work_dir: Path, source: Path, ext: str, data: bytes) -> Path:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    # A unique name: several generations may prepare images into the same folder at once.
+    dest = work_dir / f"{_stem(source)}-{uuid.uuid4().hex[:8]}{ext}"
+    dest.write_bytes(data)
+    return dest
+
+
+def _strip(handle: BinaryIO, fmt: str) -> bytes | None:
+    """The file without its metadata (pixels untouched); None when its structure is odd."""
+    handle.seek(0)
+    data = handle.read()
+    try:
+        return STRIPPERS[fmt](data)
+    except NotStrippable:
+        return None
+
+
+def _exif_to_keep(img: Image.Image) -> bytes | None:
+    """The EXIF block, minus the orientation the pixels now carry (setting: keep metadata)."""
+    try:
+        exif = img.getexif()
+        if not exif:
+            return None
+        exif.pop(EXIF_ORIENTATION, None)
+        return exif.tobytes()
+    except Exception:  # broken EXIF: drop it rather than the picture
+        return None
+
+
 # --- reading -------------------------------------------------------------------------------
 
 
-def _check_file(path: Path) -> int:
-    """The file's size; refuses missing, unreadable, non-regular and empty files."""
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "it's a folder, not a file"),
+    (stat.S_ISFIFO, "it's a pipe (FIFO), not a regular file"),
+    (stat.S_ISCHR, "it's a device, not a regular file"),
+    (stat.S_ISBLK, "it's a device, not a regular file"),
+    (stat.S_ISSOCK, "it's a socket, not a regular file"),
+)
+
+
+def _file_kind_problem(mode: int) -> str | None:
+    for test, problem in _NOT_REGULAR:
+        if test(mode):
+            return problem
+    return None if stat.S_ISREG(mode) else "it isn't a regular file"
+
+
+@contextlib.contextmanager
+def _open_file(path: Path) -> Iterator[tuple[BinaryIO, int]]:
+    """The opened file and its size; refuses anything but a readable, non-empty regular file.
+
+    The type is checked before opening (opening a FIFO blocks until a writer comes), then the
+    file is opened non-blocking and checked again on the open descriptor, so a file swapped
+    between the two checks can't hang us either.
+    """
     name = path.name or str(path)
     try:
-        if path.is_dir():
-            raise ImageRejected(f"Can't read “{name}”: it's a folder, not a file.")
-        size = path.stat().st_size
-        with path.open("rb"):  # permission check that also holds on Windows
-            pass
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            if path.is_symlink():
+                raise ImageRejected(
+                    f"Can't read “{name}”: it's a link to a file that doesn't exist."
+                ) from None
+            raise
+        problem = _file_kind_problem(info.st_mode)
+        if problem:
+            raise ImageRejected(f"Can't read “{name}”: {problem}.")
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise ImageRejected(f"Can't read “{name}”: the file doesn't exist (any more).") from None
     except PermissionError:
         raise ImageRejected(f"Can't read “{name}”: permission denied.") from None
     except OSError as exc:
         raise ImageRejected(f"Can't read “{name}”: {exc.strerror or exc}.") from None
-    if size == 0:
-        raise ImageRejected("That file is empty (0 bytes). Choose an image file.")
-    return size
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        problem = _file_kind_problem(info.st_mode)
+        if problem:
+            raise ImageRejected(f"Can't read “{name}”: {problem}.")
+        if info.st_size == 0:
+            raise ImageRejected("That file is empty (0 bytes). Choose an image file.")
+        yield handle, info.st_size
 
 
-def _open(path: Path) -> Image.Image:
+def _open(handle: BinaryIO, path: Path) -> Image.Image:
     try:
-        return Image.open(path, formats=OPENABLE_FORMATS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        # Pillow only warns between 89 and 179 megapixels; if warnings are errors, refuse too.
-        limit = (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000 * 2
-        raise ImageRejected(
-            f"“{path.name}” has too many pixels to open safely. "
-            f"Use an image under about {limit} megapixels."
-        ) from None
+        img = Image.open(handle, formats=OPENABLE_FORMATS)
     except UnidentifiedImageError:
         raise ImageRejected(
             f"“{path.name}” isn't an image Runway can use. "
-            "Use a PNG, JPEG, WebP, GIF, BMP or TIFF file."
+            f"Use a {accepted_formats_sentence()} file."
         ) from None
     except PermissionError:
         raise ImageRejected(f"Can't read “{path.name}”: permission denied.") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, struct.error) as exc:
         # A header Pillow recognised but can't parse: a broken file, not an unknown type.
         raise _corrupt(path) from exc
+    if img.width * img.height > MAX_HEADER_PIXELS:
+        img.close()
+        raise _too_many_pixels(path, img.size, MAX_HEADER_PIXELS)
+    return img
+
+
+def _decode_scale(img: Image.Image, *, validate_only: bool) -> int:
+    """1, 2, 4 or 8: how much smaller libjpeg should decode (1 for other formats).
+
+    Only checking the file: 1/8 scale (every byte is still read and checked). Converting:
+    the finest scale whose pixels fit the decode budget.
+    """
+    if img.format not in JPEG_FORMATS or len(getattr(img, "tile", ())) != 1:
+        return 1
+    if validate_only:
+        return 8
+    for scale in (1, 2, 4, 8):
+        if _decoded_bytes(img, scale) <= MAX_DECODE_BYTES:
+            return scale
+    return 8
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4  # RGB, RGBA, LA, CMYK, YCbCr, I, F...: Pillow keeps 4 bytes a pixel
+
+
+def _decoded_bytes(img: Image.Image, scale: int) -> int:
+    width, height = math.ceil(img.width / scale), math.ceil(img.height / scale)
+    total = width * height * _bytes_per_pixel(img.mode)
+    if img.format in JPEG_FORMATS and img.info.get("progressive"):
+        # A progressive JPEG keeps every DCT coefficient of the full-size picture until the
+        # last scan, whatever the output scale: 2 bytes per sample of each component.
+        layers = getattr(img, "layer", None) or [("", 1, 1, 0)] * len(img.getbands())
+        h_max = max(layer[1] for layer in layers)
+        v_max = max(layer[2] for layer in layers)
+        total += sum(
+            math.ceil(img.width * layer[1] / h_max) * math.ceil(img.height * layer[2] / v_max)
+            for layer in layers
+        ) * 2
+    return total
+
+
+def _check_decode_cost(img: Image.Image, path: Path, scale: int) -> None:
+    if _decoded_bytes(img, scale) > MAX_DECODE_BYTES:
+        limit = MAX_DECODE_BYTES // _bytes_per_pixel(img.mode)
+        raise _too_many_pixels(path, img.size, limit)
+
+
+def _too_many_pixels(path: Path, size: tuple[int, int], limit: int) -> ImageRejected:
+    megapixels = size[0] * size[1] / 1_000_000
+    return ImageRejected(
+        f"“{path.name}” is {size[0]} × {size[1]} ({megapixels:,.0f} megapixels): too many "
+        f"pixels to prepare safely. Use an image under about {limit // 1_000_000} megapixels "
+        "(export a smaller copy) and try again."
+    )
 
 
 def _decode(img: Image.Image, path: Path) -> None:
     """Decode every pixel: a truncated or corrupt file fails here, not on Runway's side."""
     try:
         img.load()
-    except (Image.DecompressionBombError, MemoryError):
+    except MemoryError:
         raise ImageRejected(
             f"“{path.name}” is too large to decode in memory. Use a smaller image."
         ) from None
@@ -204,10 +438,11 @@ def _decode(img: Image.Image, path: Path) -> None:
         raise _corrupt(path) from exc
 
 
-def _verify_png(path: Path) -> None:
+def _verify_png(handle: BinaryIO, path: Path) -> None:
     """Check chunk CRCs up to IEND: `load()` stops after the pixel data."""
     try:
-        with Image.open(path, formats=("PNG",)) as img:
+        handle.seek(0)
+        with Image.open(handle, formats=("PNG",)) as img:
             img.verify()
     except Exception as exc:
         raise _corrupt(path) from exc
@@ -225,9 +460,10 @@ def _orientation(img: Image.Image, *, decoded: bool) -> int | None:
     if img.format == "PNG" and "exif" not in img.info and not decoded:
         return None
     try:
-        return img.getexif().get(EXIF_ORIENTATION)
+        value = img.getexif().get(EXIF_ORIENTATION)
     except Exception:  # broken EXIF is no reason to refuse a picture
         return None
+    return value if isinstance(value, int) else None
 
 
 def _upright_size(size: tuple[int, int], orientation: int | None) -> tuple[int, int]:
@@ -261,18 +497,20 @@ def _format_ratio(width: int, height: int) -> str:
     return f"{ratio:.4f}"
 
 
-def _conversion_reasons(img: Image.Image, fmt: str, frames: int, rotated: bool) -> list[str]:
+def _conversion_reasons(
+    img: Image.Image, fmt: str, frames: int, orientation: int | None
+) -> list[str]:
     """Why this file can't be sent as it is; empty when it can."""
     reasons = []
     if fmt not in CONTENT_TYPES:
         reasons.append("format")
     elif frames > 1 and fmt != "MPO":
         reasons.append("animated")  # Runway wants a still; take the first frame
-    elif fmt in ("JPEG", "MPO") and img.mode not in ("L", "RGB"):
+    elif fmt in JPEG_FORMATS and img.mode not in ("L", "RGB"):
         reasons.append("colours")  # CMYK JPEGs show wrong colours in most decoders
     elif fmt == "WEBP" and img.mode not in ("RGB", "RGBA"):
         reasons.append("colours")
-    if rotated:
+    if orientation in ROTATING_ORIENTATIONS:
         reasons.append("rotated")
     return reasons
 
@@ -292,8 +530,11 @@ def _colour_family(mode: str) -> str:
     return mode
 
 
-def _normalise_mode(img: Image.Image) -> Image.Image:
-    """Bring any decoded mode to L, RGB or RGBA: what both PNG and JPEG writers take."""
+def _normalise_mode(img: Image.Image, extrema: tuple[float, float] | None = None) -> Image.Image:
+    """Bring any decoded mode to L, RGB or RGBA: what both PNG and JPEG writers take.
+
+    `extrema`: the whole picture's (low, high) for 32-bit modes, when `img` is one band of it.
+    """
     if img.mode in ("L", "RGB", "RGBA"):
         return img
     if img.mode in ("LA", "PA") or (img.mode == "P" and img.has_transparency_data):
@@ -303,55 +544,109 @@ def _normalise_mode(img: Image.Image) -> Image.Image:
     if img.mode.startswith("I;16"):
         return img.convert("I").point(lambda v: v / 257).convert("L")  # 16 → 8 bits, not clip
     if img.mode in ("I", "F"):
-        low, high = img.getextrema()
+        low, high = extrema or _extrema(img)
         span = (high - low) or 1
         return img.point(lambda v: (v - low) * 255 / span).convert("L")
     return img.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV
 
 
+def _extrema(img: Image.Image) -> tuple[float, float]:
+    """(low, high) of a one-band picture."""
+    low, high = img.getextrema()
+    assert isinstance(low, (int, float))
+    assert isinstance(high, (int, float))
+    return float(low), float(high)
+
+
+def _resample(img: Image.Image, scale: float) -> Image.Image:
+    """A new L/RGB/RGBA picture, `scale` times the size when that is < 1, built band by band.
+
+    Converting or resizing the whole decoded picture at once would need one or two more
+    full-size copies (Pillow resizes RGBA through a premultiplied copy); one band of rows at a
+    time, with the filter's margin around it, gives the same pixels in a few MB.
+    """
+    extrema = _extrema(img) if img.mode in ("I", "F") else None
+    width, height = img.size
+    if scale < 1:
+        width, height = _scaled_size(img.size, scale)
+    out: Image.Image | None = None
+    rows_per_band = max(1, BAND_BYTES // (4 * max(width, img.width)))
+    step = img.height / height  # source rows per output row
+    margin = math.ceil(3 * max(step, 1)) + 2  # LANCZOS reaches 3 output pixels each way
+    for top in range(0, height, rows_per_band):
+        bottom = min(height, top + rows_per_band)
+        first = max(0, math.floor(top * step) - margin)
+        last = min(img.height, math.ceil(bottom * step) + margin)
+        band = _normalise_mode(img.crop((0, first, img.width, last)), extrema)
+        if (width, height) != img.size:
+            band = band.resize(
+                (width, bottom - top), Image.Resampling.LANCZOS,
+                box=(0, top * step - first, img.width, bottom * step - first),
+            )
+        else:
+            band = band.crop((0, top - first, width, bottom - first))
+        if out is None:
+            out = Image.new(band.mode, (width, height))
+        out.paste(band, (0, top))
+    assert out is not None
+    return out
+
+
+def _scaled_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    width = max(1, round(size[0] * scale))
+    height = max(1, round(size[1] * scale))
+    # Rounding must not push an accepted 2.0 ratio just outside the rule.
+    return min(width, 2 * height), min(height, 2 * width)
+
+
 def _shrink(img: Image.Image, scale: float) -> Image.Image:
+    """Scale a small (already shrunk) picture down further: the alpha fallback."""
     if scale >= 1:
         return img
-    width = max(1, round(img.width * scale))
-    height = max(1, round(img.height * scale))
-    # Rounding must not push an accepted 2.0 ratio just outside the rule.
-    width = min(width, 2 * height)
-    height = min(height, 2 * width)
-    return img.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return img.resize(_scaled_size(img.size, scale), Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def _encode(img: Image.Image, fmt: str, icc: bytes | None, quality: int = 95) -> bytes:
+def _encode(
+    img: Image.Image, fmt: str, icc: bytes | None, exif: bytes | None, quality: int = 95
+) -> bytes:
     buf = io.BytesIO()
-    extra = {"icc_profile": icc} if icc else {}
+    extra: dict[str, bytes] = {}
+    if icc:
+        extra["icc_profile"] = icc
+    if exif:
+        extra["exif"] = exif
     if fmt == "JPEG":
-        img.save(buf, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2, **extra)
+        img.save(buf, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2,
+                 comment=b"", **extra)
     else:
         img.save(buf, "PNG", compress_level=6, **extra)
     return buf.getvalue()
 
 
 def _encode_to_fit(
-    img: Image.Image, source_fmt: str, icc: bytes | None
+    img: Image.Image, source_fmt: str, icc: bytes | None, exif: bytes | None
 ) -> tuple[bytes, str, Image.Image]:
     """Encode within TARGET_BYTES if possible; else the smallest try under HARD_MAX_BYTES."""
-    tries = []
+    smallest: tuple[bytes, str, Image.Image] | None = None  # only one try kept: memory
+
+    def attempt(picture: Image.Image, fmt: str, quality: int = 95) -> bool:
+        nonlocal smallest
+        data = _encode(picture, fmt, icc, exif, quality)
+        if smallest is None or len(data) < len(smallest[0]):
+            smallest = (data, fmt, picture)
+        return len(data) <= TARGET_BYTES
+
     if _has_alpha(img):
-        base = img
         for step in ALPHA_SHRINK_STEPS:
-            img = _shrink(base, step)
-            tries.append((_encode(img, "PNG", icc), "PNG", img))
-            if len(tries[-1][0]) <= TARGET_BYTES:
-                return tries[-1]
+            if attempt(_shrink(img, step), "PNG"):
+                break
     else:
-        if source_fmt not in LOSSY_FORMATS:
-            tries.append((_encode(img, "PNG", icc), "PNG", img))
-            if len(tries[-1][0]) <= TARGET_BYTES:
-                return tries[-1]
-        for quality in JPEG_QUALITIES:
-            tries.append((_encode(img, "JPEG", icc, quality), "JPEG", img))
-            if len(tries[-1][0]) <= TARGET_BYTES:
-                return tries[-1]
-    smallest = min(tries, key=lambda t: len(t[0]))
+        fits = source_fmt not in LOSSY_FORMATS and attempt(img, "PNG")
+        if not fits:
+            for quality in JPEG_QUALITIES:
+                if attempt(img, "JPEG", quality):
+                    break
+    assert smallest is not None
     if len(smallest[0]) > HARD_MAX_BYTES:
         raise ImageRejected(
             f"Even shrunk, the image is still {len(smallest[0]) / MB:.1f} MB — over the "
@@ -395,8 +690,13 @@ def _note(
 
 
 __all__ = [
+    "ACCEPTED_EXTENSIONS",
+    "ACCEPTED_NAMES",
     "ImageRejected",
     "PreparedImage",
+    "accepted_formats_sentence",
+    "check_image",
+    "file_dialog_patterns",
     "image_info",
     "prepare_image",
     "prepare_image_async",

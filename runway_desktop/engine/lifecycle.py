@@ -45,6 +45,7 @@ class EngineConfig:
     default_max_concurrent: int = 4
     request_timeout: float = 60.0
     create_output_parents: bool = True  # False for a folder the person chose: don't invent paths
+    keep_image_metadata: bool = False  # the setting: upload fitting images with their EXIF
 
 
 def timing_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -121,7 +122,8 @@ class Lifecycle:
             generation = self._update(generation.id, stage=Stage.PREPARING, progress=0)
             try:
                 prepared = await images.prepare_image_async(
-                    Path(settings.image_path), paths.work_dir(self.config.data_dir)
+                    Path(settings.image_path), paths.work_dir(self.config.data_dir),
+                    keep_metadata=self.config.keep_image_metadata,
                 )
             except images.ImageRejected as exc:
                 self._give_up(generation, judge(exc))

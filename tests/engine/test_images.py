@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import struct
 import tempfile
@@ -253,7 +254,8 @@ def test_text_file(tmp_path: Path, work: Path) -> None:
     with pytest.raises(ImageRejected) as exc:
         prepare_image(src, work)
     assert exc.value.message == (
-        "“notes.txt” isn't an image Runway can use. Use a PNG, JPEG, WebP, GIF, BMP or TIFF file."
+        "“notes.txt” isn't an image Runway can use. Use a PNG, JPEG, WebP, HEIC, AVIF, GIF, BMP "
+        "or TIFF file."
     )
 
 
@@ -387,3 +389,269 @@ def test_accept_or_refuse_follows_the_ratio_rule(width: int, height: int) -> Non
         else:
             with pytest.raises(ImageRejected, match="ratio"):
                 prepare_image(src, Path(tmp) / "work")
+
+
+# --- privacy: no metadata leaves the machine unless the person asks -------------------------
+
+GPS_IFD = 0x8825
+DATA = Path(__file__).parent / "data"
+
+
+def _gps_exif(orientation: int | None = None) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0131] = "SecretCam 1.0"  # Software
+    exif[GPS_IFD] = {1: "N", 2: (48.0, 51.0, 30.0), 3: "E", 4: (2.0, 17.0, 40.0)}
+    if orientation is not None:
+        exif[EXIF_ORIENTATION] = orientation
+    return exif
+
+
+EXIF_ORIENTATION = 0x0112
+XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><secret>home address</secret></x:xmpmeta>'
+PERSONAL = (b"Exif", b"PhoneMaker", b"SecretCam", b"home address", b"a private comment")
+
+
+def _assert_nothing_personal(data: bytes) -> None:
+    for needle in PERSONAL:
+        assert needle not in data, needle
+    with Image.open(io.BytesIO(data)) as img:
+        assert not img.getexif(), dict(img.getexif())
+        assert "xmp" not in img.info
+        assert "comment" not in img.info
+
+
+def _pixels(path_or_bytes: Path | bytes) -> bytes:
+    source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+    with Image.open(source) as img:
+        return img.convert("RGBA").tobytes()
+
+
+def test_a_fitting_jpeg_loses_its_gps_but_not_one_pixel(tmp_path: Path, work: Path) -> None:
+    src = _save(_gradient((640, 360)), tmp_path / "phone.jpg", "JPEG", exif=_gps_exif(1),
+                xmp=XMP, comment=b"a private comment", quality=90)
+    src.write_bytes(src.read_bytes() + b"\xff\xd8 a phone's second picture or a motion video")
+    assert b"PhoneMaker" in src.read_bytes()
+
+    result = prepare_image(src, work)
+
+    assert result.converted  # a new file in work_dir: the original is never changed
+    assert result.path.parent == work
+    assert result.content_type == "image/jpeg"
+    data = result.path.read_bytes()
+    assert result.byte_size == len(data) < src.stat().st_size
+    _assert_nothing_personal(data)
+    assert b"motion video" not in data
+    assert _pixels(data) == _pixels(src)  # the compressed pixels were copied, not re-encoded
+    assert b"PhoneMaker" in src.read_bytes()
+
+
+def test_a_fitting_png_loses_its_exif_and_text(tmp_path: Path, work: Path) -> None:
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", "a private comment")
+    text.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    src = _save(_gradient((320, 200), "RGBA"), tmp_path / "shot.png", exif=_gps_exif(),
+                pnginfo=text)
+
+    result = prepare_image(src, work)
+
+    data = result.path.read_bytes()
+    _assert_nothing_personal(data)
+    assert _pixels(data) == _pixels(src)
+
+
+def test_a_fitting_webp_loses_its_exif_and_xmp(tmp_path: Path, work: Path) -> None:
+    src = _save(_gradient((320, 200)), tmp_path / "shot.webp", "WEBP", exif=_gps_exif(),
+                xmp=XMP, lossless=True)
+    assert b"PhoneMaker" in src.read_bytes()
+
+    result = prepare_image(src, work)
+
+    assert result.content_type == "image/webp"
+    data = result.path.read_bytes()
+    _assert_nothing_personal(data)
+    assert _pixels(data) == _pixels(src)
+
+
+def test_the_setting_keeps_a_fitting_file_as_it_is(tmp_path: Path, work: Path) -> None:
+    src = _save(_gradient((640, 360)), tmp_path / "phone.jpg", "JPEG", exif=_gps_exif(1))
+    result = prepare_image(src, work, keep_metadata=True)
+    assert result.path == src
+    assert not result.converted
+
+
+def test_a_rotated_photo_is_turned_upright_then_cleaned(tmp_path: Path, work: Path) -> None:
+    img = Image.new("RGB", (200, 100), (0, 0, 255))
+    img.paste((255, 0, 0), (0, 0, 20, 20))
+    src = _save(img, tmp_path / "phone.jpg", "JPEG", exif=_gps_exif(6), xmp=XMP,
+                comment=b"a private comment", quality=95)
+
+    result = prepare_image(src, work)
+
+    assert (result.width, result.height) == (100, 200)
+    data = result.path.read_bytes()
+    _assert_nothing_personal(data)
+    with Image.open(result.path) as out:
+        marker = out.getpixel((90, 10))
+        assert isinstance(marker, tuple)
+        assert marker[0] > 200  # the marker moved to the top-right
+
+    kept = prepare_image(src, work, keep_metadata=True)
+    with Image.open(kept.path) as out:
+        exif = out.getexif()
+        assert exif.get(EXIF_ORIENTATION) is None  # the pixels carry the orientation now
+        assert exif.get_ifd(GPS_IFD)[1] == "N"
+
+
+def test_a_heic_photo_is_converted_upright_without_metadata(work: Path) -> None:
+    """An iPhone-like HEIC: 120 × 80 stored, turned 90° (a red mark top-left), GPS in EXIF.
+
+    data/phone-gps.heic was written once with pillow-heif's encoder (x265, GPL: a developer's
+    tool, never shipped); the app reads it with pi-heif (decoding only).
+    """
+    src = DATA / "phone-gps.heic"
+    assert b"Exif" in src.read_bytes()
+    assert image_info(src) == (80, 120)
+
+    result = prepare_image(src, work)
+
+    assert result.converted
+    assert result.content_type == "image/jpeg"
+    assert result.note == "Converted HEIC to JPEG."
+    assert (result.width, result.height) == (80, 120)
+    data = result.path.read_bytes()
+    _assert_nothing_personal(data)
+    assert b"\x88\x25" not in data.split(b"\xff\xda")[0]  # no GPS IFD tag in the headers
+    with Image.open(result.path) as out:
+        marker = out.convert("RGB").getpixel((70, 5))
+        assert isinstance(marker, tuple)
+        red, _green, blue = marker
+        assert red > 200
+        assert blue < 60
+
+
+def test_an_avif_image_is_converted_without_metadata(tmp_path: Path, work: Path) -> None:
+    src = _save(_gradient((300, 200)), tmp_path / "pic.avif", "AVIF", exif=_gps_exif())
+    result = prepare_image(src, work)
+    assert result.content_type == "image/jpeg"
+    assert result.note == "Converted AVIF to JPEG."
+    _assert_nothing_personal(result.path.read_bytes())
+
+
+def test_the_accepted_formats_are_one_list() -> None:
+    assert images.ACCEPTED_NAMES == ("PNG", "JPEG", "WebP", "HEIC", "AVIF", "GIF", "BMP", "TIFF")
+    patterns = images.file_dialog_patterns().split()
+    for ext in ("*.png", "*.jpg", "*.jpeg", "*.webp", "*.heic", "*.avif", "*.gif", "*.bmp",
+                "*.tif", "*.tiff"):
+        assert ext in patterns
+    assert images.accepted_formats_sentence() == (
+        "PNG, JPEG, WebP, HEIC, AVIF, GIF, BMP or TIFF")
+
+
+# --- only regular files are opened ----------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_before_it_is_opened(tmp_path: Path, work: Path) -> None:
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer for ever
+    for check in (lambda: prepare_image(fifo, work), lambda: image_info(fifo),
+                  lambda: images.check_image(fifo)):
+        with pytest.raises(ImageRejected) as exc:
+            check()
+        assert exc.value.message == "Can't read “pipe.png”: it's a pipe (FIFO), not a regular file."
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+def test_a_device_is_refused(work: Path) -> None:
+    with pytest.raises(ImageRejected) as exc:
+        prepare_image(Path("/dev/zero"), work)  # would read for ever
+    assert exc.value.message == "Can't read “zero”: it's a device, not a regular file."
+
+
+def test_a_dangling_link_is_refused(tmp_path: Path, work: Path) -> None:
+    link = tmp_path / "photo.jpg"
+    link.symlink_to(tmp_path / "moved-away.jpg")
+    with pytest.raises(ImageRejected) as exc:
+        prepare_image(link, work)
+    assert exc.value.message == "Can't read “photo.jpg”: it's a link to a file that doesn't exist."
+
+
+def test_a_link_to_a_good_image_is_followed(tmp_path: Path, work: Path) -> None:
+    real = _save(_gradient((320, 200)), tmp_path / "real.png")
+    link = tmp_path / "link.png"
+    link.symlink_to(real)
+    assert prepare_image(link, work).path == link
+
+
+# --- bounded decoding -------------------------------------------------------------------------
+
+
+def test_pillows_bomb_warning_is_never_printed(tmp_path: Path, work: Path) -> None:
+    """100 megapixels: Pillow would print a raw DecompressionBombWarning; we say it plainly."""
+    import warnings
+
+    src = tmp_path / "huge.png"
+    src.write_bytes(_png_header_only(10_000, 10_000))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ImageRejected) as exc:
+            prepare_image(src, work)
+        with pytest.raises(ImageRejected):
+            images.check_image(src)
+    assert [str(w.message) for w in caught] == []
+    assert exc.value.message == (
+        "“huge.png” is 10000 × 10000 (100 megapixels): too many pixels to prepare safely. "
+        "Use an image under about 41 megapixels (export a smaller copy) and try again."
+    )
+
+
+def test_a_big_jpeg_is_decoded_at_a_fraction_of_its_size(
+    tmp_path: Path, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Budget for 1 MB of decoded pixels: 1200 × 800 RGB (3.8 MB) only fits at 1/2 scale.
+    monkeypatch.setattr(images, "MAX_DECODE_BYTES", 1 * MB)
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = 6  # must be converted, so it is decoded for real
+    src = _save(_gradient((1200, 800)), tmp_path / "big.jpg", "JPEG", exif=exif)
+
+    result = prepare_image(src, work)
+
+    assert (result.width, result.height) == (400, 600)
+    assert result.note == (
+        "Rotated upright (EXIF orientation); Downscaled from 800 × 1200 to 400 × 600."
+    )
+    # The same pixels as a PNG can't be decoded smaller: refused, before decoding.
+    png = _save(_gradient((1200, 800)), tmp_path / "big.png")
+    with pytest.raises(ImageRejected, match="too many pixels"):
+        prepare_image(png, work)
+
+
+def test_a_progressive_jpeg_counts_its_coefficients(
+    tmp_path: Path, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libjpeg keeps every coefficient of a progressive JPEG, whatever the output scale."""
+    monkeypatch.setattr(images, "MAX_DECODE_BYTES", 1 * MB)
+    baseline = _save(_gradient((1200, 800)), tmp_path / "base.jpg", "JPEG")
+    progressive = _save(_gradient((1200, 800)), tmp_path / "prog.jpg", "JPEG", progressive=True)
+    assert prepare_image(baseline, work).path == baseline  # checked at 1/8 scale
+    with pytest.raises(ImageRejected, match="too many pixels"):
+        prepare_image(progressive, work)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "P", "I;16", "LA"])
+def test_shrinking_in_bands_matches_shrinking_at_once(
+    monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setattr(images, "BAND_BYTES", 4096)  # a few rows per band
+    source = _noise((301, 157), "RGBA").convert(mode) if mode != "I;16" else \
+        _gradient((301, 157), "L").convert("I").point(lambda v: v * 200).convert("I;16")
+
+    banded = images._resample(source, 0.37)
+    whole = images._normalise_mode(source).resize(banded.size, Image.Resampling.LANCZOS)
+
+    assert banded.mode == whole.mode
+    diff = [abs(a - b) for a, b in zip(banded.tobytes(), whole.tobytes(), strict=True)]
+    assert max(diff) <= 2  # rounding of 8-bit intermediates
