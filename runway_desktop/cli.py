@@ -109,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as error:
         print(f"runway-desktop: {error.message}", file=sys.stderr)
         return error.code
+    except JournalError as error:  # the history stopped being writable while running
+        print(f"runway-desktop: {error.message}", file=sys.stderr)
+        return EXIT_NETWORK  # disk trouble: `resume` carries on once it is fixed
     except KeyboardInterrupt:
         print("runway-desktop: stopped. Unfinished generations are kept; run "
               "`runway-desktop resume` to finish them.", file=sys.stderr)

@@ -5,7 +5,9 @@ Retries, polling and backoff belong to the engine's scheduler; this module only 
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import json
 import mimetypes
 import os
 import sys
@@ -20,6 +22,7 @@ from runway_desktop import __version__
 
 from .errors import (
     InvalidRequestError,
+    RequestTimeoutError,
     UnexpectedResponseError,
     error_from_response,
     error_from_transport,
@@ -46,6 +49,11 @@ if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
 USER_AGENT = f"runway-desktop/{__version__}"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # apiframe's largest cap (video); images stop at 25 MB
 MAX_PAGE_SIZE = 100
+MAX_BODY_BYTES = 1024 * 1024  # no apiframe answer comes near this; a bigger one is not read
+DEFAULT_DEADLINE = 120.0  # seconds for a whole JSON call: connect, send, every byte back
+DEFAULT_UPLOAD_DEADLINE = 30 * 60.0  # an upload of up to 50 MB over a slow line
+# Response headers that describe the bytes on the wire, not the decoded body we keep.
+_WIRE_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 _MASKED_KEY = "afk_…(redacted)"
 
 
@@ -106,15 +114,24 @@ class ApiClient:
         base_url: str = DEFAULT_BASE_URL,
         *,
         timeout: float = 60.0,
+        deadline: float = DEFAULT_DEADLINE,
+        upload_deadline: float = DEFAULT_UPLOAD_DEADLINE,
+        max_body_bytes: int = MAX_BODY_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 10,
         user_agent: str = USER_AGENT,
     ) -> None:
+        """`timeout` bounds each network step (connect, one read…); `deadline` the whole call,
+        so a server that trickles a byte now and then can't hold a request for ever;
+        `max_body_bytes` caps what is read of any answer."""
         try:
             self._base_url = normalize_base_url(base_url)
         except ValueError as exc:
             raise InvalidRequestError(str(exc), field="base_url") from None
         key = _checked_api_key(api_key)
+        self._deadline = deadline
+        self._upload_deadline = upload_deadline
+        self._max_body_bytes = max_body_bytes
         loopback = is_loopback_host(urlsplit(self._base_url).hostname)
         self._http = httpx.AsyncClient(
             auth=ApiKeyAuth(key, self._base_url),
@@ -244,7 +261,8 @@ class ApiClient:
             reason = exc.strerror or "it can't be read"
             raise InvalidRequestError(f"Can't read {path.name}: {reason}.", field="file") from exc
         with handle:
-            body = await self._request("POST", "/v2/uploads", files={"file": (name, handle, ctype)})
+            body = await self._request("POST", "/v2/uploads", files={"file": (name, handle, ctype)},
+                                       deadline=self._upload_deadline)
         return Upload.from_json(body)
 
     async def me(self) -> Account:
@@ -253,22 +271,60 @@ class ApiClient:
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One attempt; the decoded JSON body of a 2xx response, or a typed ApiError."""
+    async def _request(
+        self, method: str, path: str, *, deadline: float | None = None, **kwargs: Any
+    ) -> Any:
+        """One attempt; the decoded JSON body of a 2xx response, or a typed ApiError.
+
+        The whole call — connecting, sending, every byte of the answer — ends within the
+        deadline, and at most `max_body_bytes` of the answer are read.
+        """
+        limit = self._deadline if deadline is None else deadline
         try:
-            response = await self._http.request(method, self._base_url + path, **kwargs)
+            async with asyncio.timeout(limit):
+                async with self._http.stream(method, self._base_url + path, **kwargs) as streamed:
+                    response = await self._read_capped(streamed)
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"apiframe didn't finish answering within {limit:g} s — check your internet "
+                "connection, or try again in a moment."
+            ) from None
         except httpx.RequestError as exc:
             raise error_from_transport(exc) from exc
         if not response.is_success:
             raise error_from_response(response)
         try:
-            return response.json()
+            return json.loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise UnexpectedResponseError(
                 f"apiframe sent a response this app can't read (HTTP {response.status_code}).",
                 status=response.status_code,
                 request_id=response.headers.get("x-request-id"),
             ) from exc
+
+    async def _read_capped(self, streamed: httpx.Response) -> httpx.Response:
+        """The answer with its body read, or an error once it passes `max_body_bytes` (the rest
+        is never read: a runaway body costs a connection, not the memory)."""
+        cap = self._max_body_bytes
+        declared = streamed.headers.get("content-length", "")
+        too_big = UnexpectedResponseError(
+            f"apiframe sent an answer larger than {cap:,} bytes (HTTP {streamed.status_code}); "
+            "it was not read. This is a server problem; trying again later.",
+            status=streamed.status_code,
+            request_id=streamed.headers.get("x-request-id"),
+            retryable=True,
+        )
+        if declared.isdigit() and int(declared) > cap:
+            raise too_big
+        body = bytearray()
+        async for chunk in streamed.aiter_bytes():
+            body += chunk
+            if len(body) > cap:
+                raise too_big
+        headers = [(k, v) for k, v in streamed.headers.multi_items()
+                   if k.lower() not in _WIRE_HEADERS]
+        return httpx.Response(streamed.status_code, headers=headers, content=bytes(body),
+                              request=streamed.request)
 
 
 def _checked_limit(limit: object) -> int:

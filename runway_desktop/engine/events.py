@@ -17,6 +17,7 @@ class ProblemKind(enum.StrEnum):
     CREDITS = "credits"  # balance below the price: submission paused
     RATE_LIMITED = "rate_limited"  # apiframe asked us to slow down; we wait on our own
     OFFLINE = "offline"  # apiframe unreachable; we keep retrying
+    JOURNAL = "journal"  # the history can't be written: the engine has stopped
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,19 @@ class Problem:
     kind: ProblemKind
     message: str
     action: Action | None = None
+    # When a wait we impose ends (epoch seconds, `time.time()`), for a countdown; None: no wait.
+    until: float | None = None
 
     @property
     def pauses_submission(self) -> bool:
-        return self.kind in (ProblemKind.AUTH, ProblemKind.CREDITS)
+        return self.kind in (ProblemKind.AUTH, ProblemKind.CREDITS, ProblemKind.JOURNAL)
 
 
 @dataclass(frozen=True)
 class GenerationUpdated:
     generation: Generation
+    # A remark about a generation that is not an error, e.g. "taking unusually long".
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,16 @@ moment — right before such a request. Every commit used to fsync on the event 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import functools
 import os
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 
@@ -76,7 +78,54 @@ _COLUMNS = ("id", *_SETTINGS_FIELDS, *_RECORD_FIELDS)
 
 
 class JournalError(Exception):
-    """The journal file can't be opened or written (disk full, permissions, a newer schema)."""
+    """The journal file can't be opened or written (disk full, permissions, a newer schema).
+
+    `message` says what happened, where, and what to do; `path` is the journal file.
+    """
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+def journal_error(path: Path, error: BaseException) -> JournalError:
+    """A database error as a message a person can act on (the raw error is in the log)."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error).lower()
+    if name == "SQLITE_FULL" or "full" in text or getattr(error, "errno", None) == 28:
+        what = "the disk is full"
+        todo = "Free some space on that drive"
+    elif name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+        what = "the file or its folder can't be written (read-only)"
+        todo = "Make the folder and the file writable again (permissions, a read-only drive)"
+    elif name.startswith("SQLITE_BUSY") or "locked" in text:
+        what = "another program keeps it locked"
+        todo = "Close other programs using that folder"
+    else:
+        what = f"the drive reported an error ({error})"
+        todo = "Check that the drive is connected and healthy"
+    return JournalError(
+        f"Runway Desktop can't save its history in {path}: {what}. {todo}, then start "
+        "Runway Desktop again — unfinished generations carry on where they stopped.",
+        path,
+    )
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _typed_errors(method: _Method) -> _Method:
+    """Raise JournalError, never a raw sqlite3 error, from a journal method."""
+
+    @functools.wraps(method)
+    def wrapper(self: Journal, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise journal_error(self.path, exc) from exc
+
+    return cast(_Method, wrapper)
 
 
 class Journal:
@@ -118,7 +167,7 @@ class Journal:
             await asyncio.to_thread(self.sync)
             self._durable = max(self._durable, upto)
         except OSError as exc:
-            raise JournalError(f"Can't save the history to disk: {exc.strerror or exc}") from exc
+            raise journal_error(self.path, exc) from exc
         finally:
             self._syncing = None
 
@@ -142,7 +191,8 @@ class Journal:
         if current > SCHEMA_VERSION:
             raise JournalError(
                 f"The history database was written by a newer Runway Desktop (schema {current}); "
-                "update the app to open it."
+                "update the app to open it.",
+                self.path,
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             with self._transaction():
@@ -163,6 +213,7 @@ class Journal:
         """Journal a new generation with a fresh idempotency key, last in the pending order."""
         return self.add_many([settings], stage=stage, **fields)[0]
 
+    @_typed_errors
     def add_many(self, batch: Iterable[GenerationSettings], *, stage: Stage = Stage.PENDING,
                  **fields: Any) -> list[Generation]:
         """`add` for each, in one transaction: one commit (one fsync) for a whole batch."""
@@ -192,6 +243,7 @@ class Journal:
                 next_position += 1
         return [self.require(row_id) for row_id in row_ids]
 
+    @_typed_errors
     def update(self, generation_id: int, **fields: Any) -> Generation:
         """Change fields of one row and commit at once (durable at the next `flush`)."""
         unknown = set(fields) - set(_COLUMNS)
@@ -206,10 +258,12 @@ class Journal:
             )
         return self.require(generation_id)
 
+    @_typed_errors
     def remove(self, generation_id: int) -> None:
         with self._transaction():
             self._db.execute("DELETE FROM generations WHERE id = ?", (generation_id,))
 
+    @_typed_errors
     def move_before(self, generation_id: int, before_id: int | None) -> Generation:
         """Reorder pending work: put one row just before another (or last when None)."""
         with self._transaction():
@@ -237,6 +291,7 @@ class Journal:
 
     # -- reads ----------------------------------------------------------------------------------
 
+    @_typed_errors
     def get(self, generation_id: int) -> Generation | None:
         row = self._db.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM generations WHERE id = ?", (generation_id,)
@@ -249,6 +304,7 @@ class Journal:
             raise KeyError(generation_id)
         return generation
 
+    @_typed_errors
     def by_job_id(self, job_id: str) -> Generation | None:
         row = self._db.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM generations WHERE job_id = ?", (job_id,)
@@ -264,6 +320,7 @@ class Journal:
         marks = ", ".join("?" for _ in wanted)
         return self._select(f"WHERE stage IN ({marks}) ORDER BY position, id", wanted)
 
+    @_typed_errors
     def ids_with_stages(self, stages: Iterable[Stage]) -> list[int]:
         """Like `with_stages`, ids only (cheap enough to run on every stage change)."""
         wanted = [s.value for s in stages]
@@ -283,6 +340,7 @@ class Journal:
     def unfinished(self) -> list[Generation]:
         return self.with_stages(s for s in Stage if not s.is_terminal)
 
+    @_typed_errors
     def _select(self, clause: str, params: Iterable[Any] = ()) -> list[Generation]:
         rows = self._db.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM generations {clause}", tuple(params)
@@ -301,14 +359,20 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        # A failed statement (disk full…) may have ended the transaction already: the rollback
+        # must not hide the error that matters. Callers turn sqlite3 errors into JournalError.
         if exc_type is None:
             try:
                 self._db.execute("COMMIT")
-            except sqlite3.Error as error:
-                self._db.execute("ROLLBACK")
-                raise JournalError(f"Can't save the history: {error}") from error
+            except sqlite3.Error:
+                self._rollback()
+                raise
             self._on_commit()
         else:
+            self._rollback()
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
 
 
@@ -331,3 +395,4 @@ def _from_row(row: tuple[Any, ...]) -> Generation:
     data["action"] = Action(data["action"]) if data["action"] else None
     data["favourite"] = bool(data["favourite"])
     return Generation(settings=settings, **data)
+

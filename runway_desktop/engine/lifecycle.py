@@ -15,21 +15,40 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 
 from runway_desktop import api, paths
 from runway_desktop.engine import downloads, images
+from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.problems import Verdict, judge
-from runway_desktop.engine.records import Generation, Stage
-from runway_desktop.engine.retry import Backoff, PollSchedule, RateGate
+from runway_desktop.engine.records import Action, Generation, Stage
+from runway_desktop.engine.retry import (
+    MAX_RETRY_AFTER,
+    Backoff,
+    GateKind,
+    PollSchedule,
+    RateGate,
+    capped_wait,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Thumbnailer = Callable[[Path, Path], Awaitable[Path]]
+Noter = Callable[[int, str | None], None]
+
+# CDN answers that mean "not with this link": a signed URL expired or was revoked.
+REFUSED_LINK_STATUSES = frozenset({401, 403, 404, 410})
+NO_LINK_YET = (
+    "apiframe says this video is finished but hasn't sent its download link yet. It is paid "
+    "for and kept: press Retry to check again (you won't be charged again)."
+)
+# What rows written before 2026-11-29 say when a finished job came without a link: they were
+# marked FAILED although the job was paid for; they are followed again, never re-submitted.
+LEGACY_NO_LINK = "apiframe finished the job but sent no video link."
 
 
 @dataclass(frozen=True)
@@ -43,7 +62,12 @@ class EngineConfig:
     poll_failure_budget: int = 40
     upload_ttl_seconds: float = 45 * 60  # apiframe reaps uploads after ~1 h: re-upload past this
     default_max_concurrent: int = 4
-    request_timeout: float = 60.0
+    request_timeout: float = 60.0  # per network step (connect, one read)
+    request_deadline: float = 120.0  # a whole API call, however slowly the server trickles
+    upload_deadline: float = 30 * 60.0
+    max_retry_after: float = MAX_RETRY_AFTER  # the longest a 429 holds anything back
+    missing_link_polls: int = 12  # polls of a COMPLETED job that has no link yet (~1 min)
+    link_refreshes: int = 3  # fresh links asked for when the CDN refuses one
     create_output_parents: bool = True  # False for a folder the person chose: don't invent paths
     keep_image_metadata: bool = False  # the setting: upload fitting images with their EXIF
 
@@ -80,6 +104,7 @@ class Lifecycle:
         on_problem: Callable[[Verdict], None],
         on_success: Callable[[], None],
         thumbnailer: Thumbnailer | None = None,
+        on_note: Noter | None = None,
     ) -> None:
         self.journal = journal
         self.config = config
@@ -90,6 +115,7 @@ class Lifecycle:
         self._on_problem = on_problem
         self._on_success = on_success
         self.thumbnailer = thumbnailer
+        self._on_note = on_note or (lambda _gid, _note: None)
         self._rng = random.Random()
 
     async def drive(self, generation_id: int, delay: float = 0.0) -> None:
@@ -130,7 +156,8 @@ class Lifecycle:
             generation = self._update(generation.id, stage=Stage.UPLOADING)
             try:
                 upload = await self._call(
-                    generation, lambda: self.client.upload_file(prepared.path)
+                    generation, lambda: self.client.upload_file(prepared.path),
+                    kind=GateKind.SUBMIT,
                 )
             finally:
                 # A converted copy is only for this upload: a retry or a restart prepares anew.
@@ -160,6 +187,7 @@ class Lifecycle:
             lambda: self.client.generate_video(
                 request, idempotency_key=generation.idempotency_key
             ),
+            kind=GateKind.SUBMIT,
         )
         stage = Stage.PROCESSING if accepted.status == api.JobStatus.PROCESSING else Stage.QUEUED
         self._update(
@@ -174,7 +202,13 @@ class Lifecycle:
     async def _follow(self, generation: Generation) -> None:
         assert generation.job_id
         polls = 0
+        missing_link = 0
         job_id = generation.job_id
+        schedule = self.config.poll
+        sent_at = generation.submitted_at or generation.created_at
+        # Ask the person after `give_up_after`; after a Retry, keep checking a while longer.
+        ask_at = max(sent_at + schedule.give_up_after, time.time() + schedule.slow_after)
+        slow = False
         while True:
             job = await self._call(
                 generation,
@@ -182,18 +216,28 @@ class Lifecycle:
                 budget=self.config.poll_failure_budget,
             )
             if job.status == api.JobStatus.COMPLETED:
-                if not job.video_url:
-                    self._fail(generation, "apiframe finished the job but sent no video link.")
-                self._update(
-                    generation.id,
-                    stage=Stage.DOWNLOADING,
-                    progress=0,
-                    video_url=job.video_url,
-                    credit_cost=job.credit_cost if job.credit_cost is not None
-                    else generation.credit_cost,
-                )
-                self._on_success()
-                return
+                if job.video_url:
+                    self._on_note(generation.id, None)
+                    self._update(
+                        generation.id,
+                        stage=Stage.DOWNLOADING,
+                        progress=0,
+                        video_url=job.video_url,
+                        credit_cost=job.credit_cost if job.credit_cost is not None
+                        else generation.credit_cost,
+                    )
+                    self._on_success()
+                    return
+                # Finished and paid for, but no link (yet): never FAILED, never paid again.
+                missing_link += 1
+                if missing_link > self.config.missing_link_polls:
+                    self._give_up(generation, Verdict(NO_LINK_YET, Action.RETRY, False))
+                log.info("Job %s is COMPLETED without a video link; asking again", job_id)
+                if generation.stage != Stage.PROCESSING or generation.progress != 100:
+                    generation = self._update(generation.id, stage=Stage.PROCESSING,
+                                              progress=100)
+                await asyncio.sleep(self.config.backoff.delay(missing_link, self._rng))
+                continue
             if job.status in (api.JobStatus.FAILED, api.JobStatus.CANCELLED):
                 reason = job.error or "The job was cancelled on the server."
                 self._fail(generation, f"{reason} Your credits were refunded.", cost=0)
@@ -201,14 +245,25 @@ class Lifecycle:
             progress = job.progress or 0
             if stage != generation.stage or progress != generation.progress:
                 generation = self._update(generation.id, stage=stage, progress=progress)
-            await asyncio.sleep(self.config.poll.interval(polls, self._rng))
+            now = time.time()
+            if now >= ask_at:
+                self._on_note(generation.id, None)
+                self._give_up(generation, Verdict(_still_waiting(stage, now - sent_at),
+                                                  Action.RETRY, False))
+            if not slow and now - sent_at >= schedule.slow_after:
+                slow = True  # poll far less often from now on
+                log.info("Job %s is taking unusually long (%s)", job_id, stage)
+                self._on_note(generation.id, _taking_long(now - sent_at, schedule.slow_interval))
+            await asyncio.sleep(schedule.interval(polls, self._rng, slow=slow))
             polls += 1
 
     async def _download(self, generation: Generation) -> None:
         assert generation.job_id
         if not generation.video_url:
-            job = await self._call(generation, lambda: self.client.get_job(generation.job_id or ""))
-            generation = self._update(generation.id, video_url=job.video_url)
+            fresh = await self._fresh_link(generation)
+            if fresh is None:
+                return
+            generation = fresh
         destination = self._destination(generation)
         generation = self._update(generation.id, video_path=str(destination))
         last_percent = -5
@@ -221,6 +276,7 @@ class Lifecycle:
                 self._update(generation.id, progress=percent)
 
         attempt = 0
+        refreshed = 0
         while True:
             try:
                 await downloads.download_video(
@@ -228,6 +284,22 @@ class Lifecycle:
                 )
                 break
             except downloads.DownloadError as exc:
+                if isinstance(exc, downloads.DownloadFailed) and (
+                    exc.status in REFUSED_LINK_STATUSES
+                ):
+                    # A signed link expired (or was revoked): ask apiframe for a fresh one.
+                    refreshed += 1
+                    if refreshed > self.config.link_refreshes:
+                        self._give_up(generation, Verdict(_link_refused(exc.status),
+                                                          Action.RETRY, False))
+                    log.info("The CDN refused the link of generation %s (HTTP %s); "
+                             "asking apiframe for a fresh one", generation.id, exc.status)
+                    await asyncio.sleep(self.config.backoff.delay(refreshed - 1, self._rng))
+                    fresh = await self._fresh_link(generation)
+                    if fresh is None:
+                        return
+                    generation = fresh
+                    continue
                 verdict = judge(exc)
                 attempt += 1
                 if not verdict.retry_by_itself or attempt >= self.config.backoff.attempts:
@@ -244,6 +316,22 @@ class Lifecycle:
             error=None,
             action=None,
         )
+
+    async def _fresh_link(self, generation: Generation) -> Generation | None:
+        """Re-read the job for its current video link. None: the job has no link now, so the
+        generation goes back to following it (its row says PROCESSING)."""
+        job_id = generation.job_id or ""
+        job = await self._call(generation, lambda: self.client.get_job(job_id),
+                               budget=self.config.poll_failure_budget)
+        if job.expired:
+            self._give_up(generation, Verdict(
+                "apiframe has already deleted this video from its servers (finished videos "
+                "are kept only for a limited time), so it can't be downloaded any more.",
+                Action.RETRY, False))
+        if not job.video_url:
+            self._update(generation.id, stage=Stage.PROCESSING, progress=100, video_url=None)
+            return None
+        return self._update(generation.id, video_url=job.video_url)
 
     def _destination(self, generation: Generation) -> Path:
         """Keep the path chosen before a crash, so its `.part` file resumes."""
@@ -277,12 +365,16 @@ class Lifecycle:
     # -- retries and outcomes -------------------------------------------------------------------
 
     async def _call(self, generation: Generation, request: Callable[[], Awaitable[T]],
-                    budget: int | None = None) -> T:
-        """One API request, retried on transient errors (same idempotency key, same body)."""
+                    budget: int | None = None, kind: GateKind = GateKind.FOLLOW) -> T:
+        """One API request, retried on transient errors (same idempotency key, same body).
+
+        `kind`: a submission waits only for the submit gate, so a 429 on new work never holds
+        back following (polling, links for downloads) the jobs already paid for.
+        """
         budget = budget or self.config.backoff.attempts
         attempt = 0
         while True:
-            await self.gate.wait()
+            await self.gate.wait(kind)
             try:
                 result = await request()
             except api.ApiError as exc:
@@ -290,15 +382,18 @@ class Lifecycle:
                 attempt += 1
                 if not verdict.retry_by_itself or attempt >= budget:
                     self._give_up(generation, verdict)
-                if isinstance(exc, api.RateLimitedError) and exc.retry_after is not None:
-                    self.gate.close_for(exc.retry_after)
+                delay = self.config.backoff.delay(attempt, self._rng)
+                if isinstance(exc, api.RateLimitedError):
+                    # The gate holds every call of this kind (ours too) until the wait is over.
+                    wait = self.gate.close_for(
+                        capped_wait(exc.retry_after, delay, self.config.max_retry_after), kind
+                    )
+                    verdict = _rate_limited(verdict, wait, kind)
                     delay = 0.0
-                else:
-                    delay = self.config.backoff.delay(attempt, self._rng)
                 if verdict.problem:
                     self._on_problem(verdict)
                 log.info("Generation %s: %s; retry %d in %.1f s", generation.id,
-                         type(exc).__name__, attempt, delay)
+                         type(exc).__name__, attempt, max(delay, self.gate.remaining(kind)))
                 self._update(generation.id, attempts=generation.attempts + attempt)
                 await asyncio.sleep(delay)
             else:
@@ -306,7 +401,7 @@ class Lifecycle:
                     self._on_success()
                 return result
 
-    def _give_up(self, generation: Generation, verdict: Verdict) -> Any:
+    def _give_up(self, generation: Generation, verdict: Verdict) -> NoReturn:
         """Hand the generation to the person: the row keeps everything needed to carry on."""
         log.warning("Generation %s needs attention (%s): %s", generation.id, verdict.action,
                     verdict.message)
@@ -316,7 +411,7 @@ class Lifecycle:
             self._on_problem(verdict)
         raise StopDriving
 
-    def _fail(self, generation: Generation, message: str, cost: int | None = None) -> Any:
+    def _fail(self, generation: Generation, message: str, cost: int | None = None) -> NoReturn:
         log.warning("Generation %s (job %s) failed: %s", generation.id, generation.job_id, message)
         self._update(generation.id, stage=Stage.FAILED, error=message, action=None,
                      finished_at=time.time(), credit_cost=cost)
@@ -334,3 +429,39 @@ def request_for(generation: Generation) -> api.GenerateVideoRequest:
         aspect_ratio=settings.aspect_ratio,
         seed=settings.seed,
     )
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _taking_long(waited: float, interval: float) -> str:
+    return (f"Taking unusually long ({_minutes(waited)} so far); checking every "
+            f"{_minutes(interval)}. You can stop following it.")
+
+
+def _still_waiting(stage: Stage, waited: float) -> str:
+    where = "waiting in apiframe's queue" if stage == Stage.QUEUED else "being generated"
+    return (f"Still {where} after {_minutes(waited)}, far longer than usual. It is kept: press "
+            "Retry to keep checking, or stop following it (apiframe may still charge it).")
+
+
+def _link_refused(status: int) -> str:
+    return (f"The video server keeps refusing the link to this video (HTTP {status}), even a "
+            "fresh one from apiframe. It is paid for and kept: press Retry later "
+            "(you won't be charged again).")
+
+
+def _rate_limited(verdict: Verdict, wait: float, kind: GateKind) -> Verdict:
+    """The banner for a 429, with the wait we actually apply (capped) for a countdown."""
+    if kind is GateKind.SUBMIT:
+        text = (f"apiframe asked us to slow down: new generations wait {_minutes(wait)}. "
+                "Videos already paid for keep going.")
+    else:
+        text = f"apiframe asked us to slow down: checking on your videos again in {_minutes(wait)}."
+    problem = Problem(ProblemKind.RATE_LIMITED, text, None, until=time.time() + wait)
+    return Verdict(verdict.message, verdict.action, verdict.retry_by_itself, problem)

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import filelock
 import httpx
 
 from runway_desktop import __version__, api
+from runway_desktop.api.urls import normalize_base_url
 from runway_desktop.engine.events import (
     AccountUpdated,
     EngineEvent,
@@ -28,8 +31,8 @@ from runway_desktop.engine.events import (
     ProblemChanged,
     ProblemKind,
 )
-from runway_desktop.engine.journal import Journal
-from runway_desktop.engine.lifecycle import EngineConfig, Lifecycle, Thumbnailer
+from runway_desktop.engine.journal import Journal, JournalError
+from runway_desktop.engine.lifecycle import LEGACY_NO_LINK, EngineConfig, Lifecycle, Thumbnailer
 from runway_desktop.engine.problems import Verdict
 from runway_desktop.engine.records import (
     MAX_SEED,
@@ -74,13 +77,19 @@ class Engine:
         *,
         thumbnailer: Thumbnailer | None = None,
     ) -> None:
+        try:  # a refused API address is a clear error now, before anything is locked
+            normalize_base_url(config.base_url)
+        except ValueError as exc:
+            raise api.InvalidRequestError(str(exc), field="base_url") from None
         self.journal = journal
         self.config = config
         self._api_key = api_key
         self._thumbnailer = thumbnailer
         self._listeners: list[Listener] = []
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._gate = RateGate()
+        self._gate = RateGate(cap=config.max_retry_after)
+        self._notes: dict[int, str] = {}  # generation id → remark ("taking unusually long")
+        self._halted: JournalError | None = None
         self._problem: Problem | None = None
         self._account: api.Account | None = None
         self._account_task: asyncio.Task[None] | None = None
@@ -100,14 +109,21 @@ class Engine:
             self._owner_lock.acquire()
         except filelock.Timeout:
             raise EngineBusyError(self.config.data_dir) from None
-        # The CDN client never carries the API key: it is a separate client with no auth at all.
-        self._cdn = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.config.request_timeout, connect=15.0),
-            follow_redirects=True,
-            headers={"User-Agent": f"runway-desktop/{__version__}"},
-        )
-        self._make_client()
-        self._recover()
+        try:
+            # The CDN client never carries the API key: a separate client with no auth at all.
+            self._cdn = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.config.request_timeout, connect=15.0),
+                follow_redirects=True,
+                headers={"User-Agent": f"runway-desktop/{__version__}"},
+            )
+            self._make_client()
+            self._recover()
+        except BaseException:
+            # Whatever stopped the start (a refused address, an unwritable journal) must not
+            # leave the queue locked for the next process.
+            await self._close_clients()
+            self._owner_lock.release()
+            raise
         self._running = True
         if self._api_key:
             self.refresh_account_soon()
@@ -123,21 +139,25 @@ class Engine:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        await self._close_clients()
+        self._owner_lock.release()
+
+    async def _close_clients(self) -> None:
         if self._client:
             await self._client.aclose()
         if self._cdn:
             await self._cdn.aclose()
-        self._owner_lock.release()
 
     def _make_client(self) -> None:
         old = self._client
         self._client = api.ApiClient(
-            self._api_key or "", self.config.base_url, timeout=self.config.request_timeout
+            self._api_key or "", self.config.base_url, timeout=self.config.request_timeout,
+            deadline=self.config.request_deadline, upload_deadline=self.config.upload_deadline,
         )
         self._lifecycle = Lifecycle(
             self.journal, self.config, self._client, self._require_cdn(), self._gate,
             update=self._update, on_problem=self._on_problem, on_success=self._on_success,
-            thumbnailer=self._thumbnailer,
+            thumbnailer=self._thumbnailer, on_note=self._note,
         )
         if old is not None:
             task = asyncio.ensure_future(old.aclose())
@@ -151,6 +171,11 @@ class Engine:
         """After a crash: work that never reached the server is prepared again from scratch."""
         for generation in self.journal.with_stages([Stage.PREPARING, Stage.UPLOADING]):
             self._update(generation.id, stage=Stage.PENDING, progress=0)
+        # Rows an older version marked FAILED when a finished job came without its link: the
+        # job was paid for, so follow it again (never submit it anew).
+        for generation in self.journal.with_stages([Stage.FAILED]):
+            if generation.job_id and generation.error == LEGACY_NO_LINK:
+                self._resume_row(generation)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -166,11 +191,36 @@ class Engine:
                 log.exception("Engine listener failed on %s", type(event).__name__)
 
     def _update(self, generation_id: int, **fields: object) -> Generation:
-        generation = self.journal.update(generation_id, **fields)
-        self._emit(GenerationUpdated(generation))
+        try:
+            generation = self.journal.update(generation_id, **fields)
+        except JournalError as error:
+            self._halt(error)
+            raise
+        if "stage" in fields and not generation.stage.is_on_server:
+            self._notes.pop(generation_id, None)
+        self._emit(self._updated(generation))
         if "stage" in fields:
             self._schedule()
         return generation
+
+    def _updated(self, generation: Generation) -> GenerationUpdated:
+        return GenerationUpdated(generation, self._notes.get(generation.id))
+
+    def _note(self, generation_id: int, note: str | None) -> None:
+        """Remark on a generation without changing it (shown next to its stage)."""
+        if self._notes.get(generation_id) == note:
+            return
+        if note is None:
+            self._notes.pop(generation_id, None)
+        else:
+            self._notes[generation_id] = note
+        generation = self.journal.get(generation_id)
+        if generation is not None:
+            self._emit(self._updated(generation))
+
+    def note(self, generation_id: int) -> str | None:
+        """The current remark on a generation, e.g. that it is taking unusually long."""
+        return self._notes.get(generation_id)
 
     # -- state the front ends read --------------------------------------------------------------
 
@@ -195,6 +245,11 @@ class Engine:
     @property
     def busy(self) -> bool:
         return bool(self._tasks)
+
+    @property
+    def halted(self) -> JournalError | None:
+        """Why the engine stopped by itself (its history can't be written), or None."""
+        return self._halted
 
     # -- what people ask for --------------------------------------------------------------------
 
@@ -257,6 +312,11 @@ class Engine:
     def retry(self, generation_id: int) -> Generation:
         """Carry on where it stopped; a failed job is tried again as a new job, same settings."""
         generation = self.journal.require(generation_id)
+        if generation.stage == Stage.FAILED and generation.job_id and generation.credit_cost != 0:
+            # The server never refunded this job (it finished, or we don't know): follow it
+            # again. Only a job apiframe failed and refunded is sent anew, as a new job.
+            self._resume_row(generation)
+            return self.journal.require(generation_id)
         if generation.stage == Stage.FAILED:
             return self.submit(generation.settings)
         if generation.stage in (Stage.ATTENTION, Stage.ABANDONED):
@@ -380,7 +440,7 @@ class Engine:
         elif problem and problem.kind == ProblemKind.CREDITS:
             waiting = self.journal.with_stages([Stage.ATTENTION, Stage.PENDING])
             prices = [g.settings.price for g in waiting]
-            if prices and account.credits >= min(prices):
+            if prices and account.credits is not None and account.credits >= min(prices):
                 self.resume()
         self._schedule()
 
@@ -389,7 +449,10 @@ class Engine:
         assert self._client is not None
         added = 0
         async for job in self._client.iter_jobs():
-            if self.journal.by_job_id(job.id):
+            if known := self.journal.by_job_id(job.id):
+                if (known.stage == Stage.FAILED and known.credit_cost != 0
+                        and job.status == api.JobStatus.COMPLETED):
+                    self._resume_row(known)  # finished on the server after all: fetch it
                 continue
             settings = settings_from_job_input(job)
             stage = {
@@ -415,6 +478,12 @@ class Engine:
         # with 200 jobs in flight — the responsiveness benchmark's biggest stall).
         if not self._running:
             return
+        try:
+            self._schedule_now()
+        except JournalError as error:
+            self._halt(error)
+
+    def _schedule_now(self) -> None:
         launched = 0
         for generation_id in self.journal.ids_with_stages(RESUMABLE_STAGES):
             if generation_id not in self._tasks:
@@ -448,14 +517,17 @@ class Engine:
         assert self._lifecycle is not None
         task = asyncio.ensure_future(self._lifecycle.drive(generation_id, delay))
         self._tasks[generation_id] = task
-        task.add_done_callback(lambda t, gid=generation_id: self._finished(gid, t))
+        task.add_done_callback(functools.partial(self._finished, generation_id))
 
     def _finished(self, generation_id: int, task: asyncio.Task[None]) -> None:
         if self._tasks.get(generation_id) is task:
             del self._tasks[generation_id]
-        if task.cancelled():
+        if task.cancelled() or self._halted is not None:
             return
         error = task.exception()
+        if isinstance(error, JournalError):
+            self._halt(error)
+            return
         if error is not None:
             log.error("Generation %s stopped unexpectedly", generation_id, exc_info=error)
             with contextlib.suppress(Exception):
@@ -464,10 +536,30 @@ class Engine:
                     error=f"Something unexpected went wrong ({type(error).__name__}). "
                     "The generation is kept; press Retry. Details are in the log.",
                 )
-        generation = self.journal.get(generation_id)
+        try:
+            generation = self.journal.get(generation_id)
+        except JournalError as journal_error:
+            self._halt(journal_error)
+            return
         if generation and generation.stage.is_terminal:
             self.refresh_account_soon()
         self._schedule()
+
+    def _halt(self, error: JournalError) -> None:
+        """The history can't be written: stop everything, once, and say so with what to do.
+
+        Carrying on would repeat requests whose outcome can't be kept (and loop on them);
+        everything already journaled resumes at the next start.
+        """
+        if self._halted is not None:
+            return
+        self._halted = error
+        log.error("Stopping the queue: %s", error.message, exc_info=error)
+        self._running = False
+        for task in [*self._tasks.values(), self._account_task]:
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        self._set_problem(Problem(ProblemKind.JOURNAL, error.message, None))
 
     # -- problems -------------------------------------------------------------------------------
 
@@ -476,8 +568,12 @@ class Engine:
             self._set_problem(verdict.problem)
 
     def _on_success(self) -> None:
-        """A request went through: transient banners (offline, rate limited) can go."""
-        if self._problem and not self._problem.pauses_submission:
+        """A request went through: transient banners (offline, rate limited) can go — but not a
+        wait still counting down (a poll going through says nothing about the submit gate)."""
+        problem = self._problem
+        if problem and not problem.pauses_submission:
+            if problem.until is not None and problem.until > time.time():
+                return
             self._set_problem(None)
 
     def _set_problem(self, problem: Problem | None) -> None:
@@ -498,7 +594,9 @@ class Engine:
         def check(event: EngineEvent | None = None) -> None:
             # Each event carries the row as just written: no journal reads per event (a
             # `resume` of 500 generations sees thousands of events).
-            if isinstance(event, GenerationUpdated) and event.generation.id in wanted:
+            if self._halted is not None:
+                settled.set()  # nothing moves any more: the caller gets the reason
+            elif isinstance(event, GenerationUpdated) and event.generation.id in wanted:
                 if is_settled(event.generation):
                     waiting.discard(event.generation.id)
                 else:
@@ -518,6 +616,8 @@ class Engine:
             await settled.wait()
         finally:
             unsubscribe()
+        if self._halted is not None:
+            raise self._halted
         return [g for i in ids if (g := self.journal.get(i))]
 
 
@@ -550,8 +650,9 @@ def validate(settings: GenerationSettings) -> None:
 
 def settings_from_job_input(job: api.Job) -> GenerationSettings:
     """Rebuild settings for a job made elsewhere, from the `input` apiframe echoes back."""
-    data = job.input if isinstance(getattr(job, "input", None), dict) else {}
-    params = data.get("runwayParams") if isinstance(data.get("runwayParams"), dict) else {}
+    data: dict[str, Any] = job.input if isinstance(job.input, dict) else {}
+    raw_params = data.get("runwayParams")
+    params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
     duration = params.get("duration", 5)
     return GenerationSettings(
         prompt=str(data.get("prompt") or f"(imported job {job.id[:8]})"),
