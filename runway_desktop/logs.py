@@ -13,7 +13,11 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites the final message (and any traceback text) so no key reaches a log file."""
+    """Rewrites the final message (and any traceback text) so no key reaches a log file.
+
+    Redacts the keys this process loaded (the literal strings, whatever their shape) and
+    anything shaped like a key or a key-carrying header (see `api/redact.py`).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact_secrets(record.getMessage())
@@ -22,6 +26,8 @@ class RedactingFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact_secrets(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_secrets(record.stack_info)
         return True
 
 

@@ -11,6 +11,8 @@ import keyring.backend
 import keyring.core
 import keyring.errors
 
+from runway_desktop.api.redact import remember_secret
+
 API_KEY_ENV = "APIFRAME_API_KEY"
 SERVICE = "runway-desktop"
 ACCOUNT = "apiframe-api-key"
@@ -68,6 +70,7 @@ def _unavailable(exc: Exception) -> KeyStoreError:
 
 def api_key_from_env() -> str | None:
     value = os.environ.get(API_KEY_ENV, "").strip()
+    remember_secret(value)  # from now on redacted from every log line and server message
     return value or None
 
 
@@ -78,12 +81,15 @@ def load_api_key() -> str | None:
 
 def stored_api_key() -> str | None:
     try:
-        return keyring.get_password(SERVICE, ACCOUNT)
+        key = keyring.get_password(SERVICE, ACCOUNT)
     except (keyring.errors.KeyringError, RuntimeError) as exc:
         raise _unavailable(exc) from None
+    remember_secret(key)
+    return key
 
 
 def store_api_key(api_key: str) -> None:
+    remember_secret(api_key)
     try:
         keyring.set_password(SERVICE, ACCOUNT, api_key.strip())
     except (keyring.errors.KeyringError, RuntimeError) as exc:

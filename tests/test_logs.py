@@ -29,3 +29,41 @@ def test_keys_are_redacted_from_messages_and_tracebacks(tmp_path: Path) -> None:
     assert "afk_secret_abcdef123456" not in text
     assert "using key" in text
     assert "boom with" in text
+
+
+def test_the_literal_key_and_key_headers_are_redacted(tmp_path: Path) -> None:
+    """Issue 11: a key of any shape the app was given, `AFK_…`, keys with `-`/`.`, and
+    header lines (`api-key:`, `x-api-key:`, `Authorization:`) never reach the log."""
+    from runway_desktop.api.redact import remember_secret
+
+    literal = "Zk-91.prod.Hq7-xx"  # nothing about it looks like a key
+    remember_secret(literal)
+    secrets = [literal, "AFK_UPPER_CASE_1234", "afk_dash-and.dot-99", "hdr-s3cret.1"]
+    root = logging.getLogger()
+    before = list(root.handlers)
+    log_file = setup_logging(tmp_path)
+    try:
+        log = logging.getLogger("test.redaction")
+        log.warning("configured key %s", literal)
+        log.warning("upper %s and dashed %s", "AFK_UPPER_CASE_1234", "afk_dash-and.dot-99")
+        log.warning("request headers:\napi-key: hdr-s3cret.1\nx-api-key: hdr-s3cret.1\n"
+                    "Authorization: Bearer hdr-s3cret.1")  # fmt: skip
+        log.warning("stack of a failure", stack_info=True, extra={"k": literal})
+        try:
+            raise ValueError(f"server echoed {literal}")
+        except ValueError:
+            log.exception("failed")
+        for handler in root.handlers:
+            handler.flush()
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in before:
+                root.removeHandler(handler)
+                handler.close()
+    assert log_file is not None
+    text = log_file.read_text()
+    for secret in secrets:
+        assert secret not in text
+    assert "configured key afk_…redacted" in text
+    assert "api-key: …redacted" in text
+    assert "Authorization: Bearer …redacted" in text

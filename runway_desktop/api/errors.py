@@ -16,8 +16,13 @@ import httpx
 
 from ._json import json_int
 from .redact import redact_secrets
+from .server_text import clean_optional, clean_server_text
 
 _MAX_SERVER_TEXT = 300  # keep a runaway server string from swamping a dialog
+_MAX_REQUEST_ID = 100
+_MAX_DETAILS = 20  # fields listed from a 400's `details`, and messages per field
+_MAX_DETAIL_PATH = 100
+_MAX_VALIDATION_MESSAGE = 1000
 
 # The literal `error` strings of the documented 401/403 bodies (contract §7, §14).
 MISSING_KEY_ERROR = "API key is required"
@@ -48,9 +53,10 @@ class ApiError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-        self.request_id = request_id
+        # Both come from the server: shown to people (support ids, details), so cleaned here.
+        self.request_id = clean_optional(request_id, limit=_MAX_REQUEST_ID)
         self.retryable = self.default_retryable if retryable is None else retryable
-        self.server_message = server_message
+        self.server_message = clean_optional(server_message, limit=_MAX_SERVER_TEXT)
         # Seconds the server asked us to wait (429 and 503 may carry Retry-After).
         self.retry_after = retry_after
 
@@ -190,20 +196,21 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
 
 
 def _server_text(body: Mapping[str, Any]) -> str | None:
-    text = body.get("error")
-    if not isinstance(text, str) or not text.strip():
-        return None
-    text = redact_secrets(" ".join(text.split()))
-    return text if len(text) <= _MAX_SERVER_TEXT else text[: _MAX_SERVER_TEXT - 1] + "…"
+    return clean_optional(body.get("error"), limit=_MAX_SERVER_TEXT)
 
 
 def _parse_details(raw: Any) -> dict[str, list[str]]:
     if not isinstance(raw, Mapping):
         return {}
     details: dict[str, list[str]] = {}
-    for key, value in raw.items():
+    for key, value in list(raw.items())[:_MAX_DETAILS]:
         items = value if isinstance(value, list) else [value]
-        details[str(key)] = [redact_secrets(str(item)) for item in items if item is not None]
+        path = clean_server_text(str(key), limit=_MAX_DETAIL_PATH) or "request"
+        details[path] = [
+            clean_server_text(str(item), limit=_MAX_SERVER_TEXT)
+            for item in items[:_MAX_DETAILS]
+            if item is not None
+        ]
     return details
 
 
@@ -222,7 +229,8 @@ def _validation_message(server: str | None, details: Mapping[str, list[str]]) ->
             f"{_field_label(path)}: {'; '.join(msgs) if msgs else 'invalid'}"
             for path, msgs in details.items()
         ]
-        return "apiframe rejected these settings — " + "; ".join(parts) + "."
+        text = "apiframe rejected these settings — " + "; ".join(parts)
+        return clean_server_text(text, limit=_MAX_VALIDATION_MESSAGE) + "."
     if server:
         return f"apiframe rejected the request: {server}."
     return "apiframe rejected the request as invalid."

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._json import is_int, json_int
 from .errors import InvalidRequestError, UnexpectedResponseError
+from .server_text import clean_optional
 from .urls import image_url_problem
 
 MODEL = "runway-gen4-turbo"
@@ -26,6 +27,7 @@ ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 MAX_SEED = 2**32 - 1
 DEFAULT_MAX_CONCURRENT_JOBS = 10
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+MAX_ERROR_TEXT = 500  # a job's `error` as shown and stored (server text, cleaned)
 
 
 def prompt_length(text: str) -> int:
@@ -165,6 +167,11 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _text(value: Any, limit: int = 100) -> str | None:
+    """A server string a person may see: one clean line, no key, at most `limit` chars."""
+    return clean_optional(value, limit=limit)
+
+
 def _datetime(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -246,10 +253,10 @@ class Job:
         return cls(
             id=_require_str(body, "id", "job"),
             status=JobStatus.parse(body.get("status")),
-            model=_str(body.get("model")),
+            model=_text(body.get("model")),
             progress=None if progress is None else max(0, min(100, progress)),
             video_url=video_url_from_result(body.get("result")),
-            error=_str(body.get("error")),
+            error=_text(body.get("error"), MAX_ERROR_TEXT),
             credit_cost=json_int(body.get("creditCost")),
             created_at=_datetime(body.get("createdAt")),
             completed_at=_datetime(body.get("completedAt")),
@@ -294,8 +301,8 @@ class Upload:
         return cls(
             id=_require_str(body, "id", "upload receipt"),
             url=_require_str(body, "url", "upload receipt"),
-            kind=_str(body.get("kind")),
-            content_type=_str(body.get("contentType")),
+            kind=_text(body.get("kind")),
+            content_type=_text(body.get("contentType")),
             byte_size=json_int(body.get("byteSize")),
             expires_at=_datetime(body.get("expiresAt")),
         )
@@ -317,13 +324,13 @@ class Account:
         user, team, key = (_mapping(body.get(k)) for k in ("user", "team", "apiKey"))
         max_jobs = json_int(team.get("maxConcurrentJobs"))
         return cls(
-            user_email=_str(user.get("email")),
-            role=_str(user.get("role")),
-            team_name=_str(team.get("name")),
-            plan=_str(team.get("plan")),
+            user_email=_text(user.get("email"), 254),
+            role=_text(user.get("role")),
+            team_name=_text(team.get("name")),
+            plan=_text(team.get("plan")),
             credits=json_int(team.get("credits")),
             max_concurrent_jobs=max_jobs
             if max_jobs and max_jobs > 0
             else DEFAULT_MAX_CONCURRENT_JOBS,
-            api_key_name=_str(key.get("name")),
+            api_key_name=_text(key.get("name")),
         )
