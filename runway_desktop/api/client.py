@@ -51,7 +51,7 @@ USER_AGENT = f"runway-desktop/{__version__}"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # apiframe's largest cap (video); images stop at 25 MB
 MAX_PAGE_SIZE = 100
 MAX_BODY_BYTES = 1024 * 1024  # no apiframe answer comes near this; a bigger one is not read
-DEFAULT_DEADLINE = 120.0  # seconds for a whole JSON call: connect, send, every byte back
+DEFAULT_DEADLINE = 60.0  # a whole JSON call: connect, send, every byte back (the SDK: 60 s)
 DEFAULT_UPLOAD_DEADLINE = 30 * 60.0  # an upload of up to 50 MB over a slow line
 # Response headers that describe the bytes on the wire, not the decoded body we keep.
 _WIRE_HEADERS = ("content-encoding", "content-length", "transfer-encoding")

@@ -49,6 +49,10 @@ NO_LINK_YET = (
 # What rows written before 2026-11-29 say when a finished job came without a link: they were
 # marked FAILED although the job was paid for; they are followed again, never re-submitted.
 LEGACY_NO_LINK = "apiframe finished the job but sent no video link."
+RATE_LIMITED_TOO_LONG = (
+    "apiframe kept asking us to slow down (rate limit), so this one is paused. Nothing was "
+    "lost: press Retry in a few minutes."
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class EngineConfig:
     upload_ttl_seconds: float = 45 * 60  # apiframe reaps uploads after ~1 h: re-upload past this
     default_max_concurrent: int = 4
     request_timeout: float = 60.0  # per network step (connect, one read)
-    request_deadline: float = 120.0  # a whole API call, however slowly the server trickles
+    request_deadline: float = 60.0  # a whole API call, however slowly the server trickles
     upload_deadline: float = 30 * 60.0
     max_retry_after: float = MAX_RETRY_AFTER  # the longest a 429 holds anything back
     missing_link_polls: int = 12  # polls of a COMPLETED job that has no link yet (~1 min)
@@ -379,6 +383,8 @@ class Lifecycle:
                 result = await request()
             except api.ApiError as exc:
                 verdict = judge(exc)
+                if isinstance(exc, api.RateLimitedError):  # not the server's "retry in 27 h"
+                    verdict = Verdict(RATE_LIMITED_TOO_LONG, Action.RETRY, True, verdict.problem)
                 attempt += 1
                 if not verdict.retry_by_itself or attempt >= budget:
                     self._give_up(generation, verdict)

@@ -24,9 +24,14 @@ from runway_desktop.engine.events import (
     ProblemKind,
 )
 from runway_desktop.engine.journal import Journal, JournalError
-from runway_desktop.engine.lifecycle import LEGACY_NO_LINK, NO_LINK_YET, EngineConfig
+from runway_desktop.engine.lifecycle import (
+    LEGACY_NO_LINK,
+    NO_LINK_YET,
+    RATE_LIMITED_TOO_LONG,
+    EngineConfig,
+)
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
-from runway_desktop.engine.retry import PollSchedule
+from runway_desktop.engine.retry import Backoff, PollSchedule
 from runway_desktop.engine.scheduler import Engine
 from tests.conftest import run
 from tests.engine.conftest import FAST_BACKOFF, FAST_POLL, EngineFactory
@@ -370,6 +375,29 @@ def test_a_huge_retry_after_is_capped_and_shown_as_a_countdown(
     assert len(posts) == 2
     assert posts[1].at - posts[0].at >= 0.25  # it did wait (the capped time)
     assert posts[0].headers["idempotency-key"] == posts[1].headers["idempotency-key"]
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(retry\)")
+def test_a_submit_rate_limited_again_and_again_is_paused_with_words_that_are_true(
+    scripted_engine: EngineFactory, scripted_server: ScriptedServer
+) -> None:
+    scripted_server.on(GENERATE, lambda _r: Reply(429, json={"error": "Too many requests"},
+                                                 headers={"Retry-After": "100000"}))
+
+    async def scenario() -> Generation:
+        engine = scripted_engine(max_retry_after=0.05,
+                                 backoff=Backoff(base=0.01, cap=0.05, attempts=3))
+        await engine.start()
+        generation = engine.submit(SETTINGS)
+        [row] = await settle(engine, [generation.id], timeout=10)
+        await engine.stop()
+        return row
+
+    row = run(scenario())
+    assert row.stage == Stage.ATTENTION
+    assert row.action == Action.RETRY
+    assert row.error == RATE_LIMITED_TOO_LONG  # not "retrying in 100,000 s"
+    assert len(scripted_server.seen(GENERATE)) == 3
 
 
 def test_a_garbage_retry_after_falls_back_to_our_backoff(
