@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import textwrap
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,8 +41,13 @@ def commands_help(parser: argparse.ArgumentParser) -> str:
         a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
     )
     lines = ["commands (headless; `runway-desktop COMMAND --help` for the options of each):"]
+    width = max(len(choice.dest) for choice in subparsers._choices_actions) + 2
     for choice in subparsers._choices_actions:
-        lines.append(f"  {choice.dest:<12}{choice.help}")
+        lines.append(f"  {choice.dest:<{width}}{choice.help}")
+    lines += ["", textwrap.fill(
+        "exit codes: 0 done, 2 bad input, 3 API key, 4 credits, 5 the job failed, "
+        "6 network/server/disk (`resume` carries on), 7 another process runs this queue, "
+        "8 the history file can't be used (see `reset-history`).", width=79)]
     return "\n".join(lines)
 
 

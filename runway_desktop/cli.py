@@ -5,7 +5,12 @@ RUNWAY_DESKTOP_RETRY_SECONDS).
 
 Exit codes: 0 done, 2 bad input, 3 API key problem, 4 not enough credits, 5 the job failed,
 6 network, server or disk trouble (`resume` carries on), 7 another process is running this
-queue. A person sees one line, never a traceback (the log has the details).
+queue, 8 a local data problem (the history file is damaged or from a newer version: the message
+names it and how to start fresh, `runway-desktop reset-history`). A person sees one line, never
+a traceback (the log has the details).
+
+A settings file that can't be used is kept aside and the defaults are used: one notice on
+stderr, and the command goes on (settings.load_checked).
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import filelock
+
 from runway_desktop import api, paths, secrets, settings
 from runway_desktop.engine import images
 from runway_desktop.engine.events import EngineEvent, GenerationUpdated
-from runway_desktop.engine.journal import Journal, JournalError
+from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable, move_aside
 from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.engine.scheduler import Engine, EngineBusyError, random_seed, validate
@@ -34,6 +41,9 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_CREDITS, EXIT_FAILED, EXIT_NETWORK = 0, 2, 3, 4, 5, 6
 EXIT_BUSY = 7  # another process (the window, another command) is running this queue
+EXIT_DATA = 8  # a local data problem: the history file can't be used as it is
+RESET_HINT = ("To keep it aside (renamed, nothing is deleted) and start a fresh history, run "
+              "`runway-desktop reset-history`.")
 
 
 class CliError(Exception):
@@ -84,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     me = sub.add_parser("me", help="account and credit balance")
     me.add_argument("--json", action="store_true")
 
+    sub.add_parser(
+        "reset-history",
+        help="keep an unreadable history file aside (renamed, not deleted) and start a fresh one",
+        description="When the history file is damaged or was written by a newer Runway Desktop, "
+        "rename it (and its -wal/-shm files) to journal.sqlite3.bad-<time> in the data folder "
+        "so the next command starts a fresh, empty history. Nothing is deleted: moving the "
+        "files back restores the history. A readable history is left alone.",
+    )
+
     sim = sub.add_parser("simulator", help="run the local apiframe simulator")
     sim.add_argument("--port", type=int, default=8787)
     sim.add_argument("--seconds-per-job", type=float)
@@ -103,7 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT if exit_.code else EXIT_OK
     data_dir = paths.data_dir(args.data_dir)
     setup_logging(paths.log_dir(data_dir))
-    context = Context(data_dir, settings.load(data_dir), getattr(args, "json", False))
+    loaded = settings.load_checked(data_dir)
+    if loaded.notice:  # the file was kept aside: say so once, then carry on with defaults
+        print(f"runway-desktop: {loaded.notice}", file=sys.stderr)
+    context = Context(data_dir, loaded.settings, getattr(args, "json", False))
     try:
         return asyncio.run(_dispatch(args, context))
     except CliError as error:
@@ -134,6 +156,8 @@ async def _dispatch(args: argparse.Namespace, context: Context) -> int:
         return await _resume(args, context)
     if args.command == "import":
         return await _import(context)
+    if args.command == "reset-history":
+        return _reset_history(context)
     raise CliError(f"unknown command {args.command}", EXIT_INPUT)
 
 
@@ -246,6 +270,7 @@ class _running_engine:
             output_dir=self.context.settings.output_path,
             base_url=self.context.settings.effective_base_url(),
             create_output_parents=not self.context.settings.output_dir,
+            keep_image_metadata=self.context.settings.keep_image_metadata,
             **timing_from_env(os.environ),
         )
         try:
@@ -293,9 +318,49 @@ async def _wait_accepted(engine: Engine, generation_id: int) -> list[Generation]
 
 def _open_journal(context: Context) -> Journal:
     try:
-        return Journal(paths.journal_path(context.data_dir))
+        journal = Journal(paths.journal_path(context.data_dir))
+    except JournalUnusable as error:
+        log.warning("History unusable: %s", error.__cause__ or error)
+        raise CliError(f"{error} {RESET_HINT}", EXIT_DATA) from None
     except JournalError as error:
-        raise CliError(str(error), EXIT_INPUT) from None
+        raise CliError(str(error), EXIT_DATA) from None
+    if journal.notice:
+        print(f"runway-desktop: {journal.notice}", file=sys.stderr)
+    return journal
+
+
+def _reset_history(context: Context) -> int:
+    """Move an unusable journal aside, under the engine's lock (no process may have it open)."""
+    path = paths.journal_path(context.data_dir)
+    if not path.exists():
+        print(f"No history file at {path}: nothing to reset.", file=sys.stderr)
+        return EXIT_OK
+    lock = filelock.FileLock(context.data_dir / "engine.lock", timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise CliError(f"Another Runway Desktop process (the window or a command) is using "
+                       f"{context.data_dir}. Close it, then run this again.", EXIT_BUSY) from None
+    try:
+        try:
+            Journal(path).close()
+        except JournalUnusable:
+            pass
+        except JournalError as error:  # the folder, not the file: moving it wouldn't help
+            raise CliError(str(error), EXIT_DATA) from None
+        else:
+            print(f"The history at {path} is readable: left as it is.", file=sys.stderr)
+            return EXIT_OK
+        try:
+            kept = move_aside(path)
+        except OSError as error:
+            raise CliError(f"Can't rename {path}: {error.strerror or error}. Check the "
+                           "folder's permissions.", EXIT_DATA) from None
+    finally:
+        lock.release()
+    print(f"Kept the old history as {kept} (with its -wal/-shm files, if any). The next "
+          f"command starts a fresh history. To undo, move it back to {path}.", file=sys.stderr)
+    return EXIT_OK
 
 
 def _require_key() -> str:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -580,3 +583,239 @@ def test_the_api_key_never_appears_in_output_or_files(
     cdn = [r for r in simulator.requests if r.host_role == "cdn"]
     assert cdn
     assert not any(key in str(r.headers) for r in cdn)
+
+
+# -- local data and local files: never a traceback, a hang or a leak -----------------------------
+
+EXIT_DATA = 8  # the history file can't be used as it is
+
+
+def _journal_of(history: History) -> Path:
+    """The history's file, with its WAL folded in (so damaging the file damages the history)."""
+    path = history.data_dir / "journal.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()  # the last connection: SQLite removes the -wal and -shm files
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def _damage_page(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[page:2 * page] = b"\xa5" * page  # page 2: the generations table
+    path.write_bytes(bytes(data))
+
+
+def _set_in_journal(path: Path, sql: str) -> None:
+    db = sqlite3.connect(path)
+    db.execute(sql)
+    db.commit()
+    db.close()
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"not a database \x00\xff" * 400)
+
+
+JOURNAL_FAULTS: list[tuple[str, Callable[[Path], None], tuple[str, ...]]] = [
+    ("garbage bytes", _garbage, ("is damaged and can't be read",)),
+    ("a corrupt page", _damage_page, ("is damaged and can't be read",)),
+    ("a newer schema", lambda p: _set_in_journal(p, "PRAGMA user_version=99"),
+     ("was written by a newer Runway Desktop (schema 99)", "Update Runway Desktop")),
+    ("a stage from a newer version",
+     lambda p: _set_in_journal(p, "UPDATE generations SET stage = 'teleporting'"),
+     ("was written by a newer Runway Desktop", "'teleporting'")),
+]
+
+
+@pytest.mark.parametrize(("damage", "fragments"),
+                         [pytest.param(d, f, id=i) for i, d, f in JOURNAL_FAULTS])
+@pytest.mark.parametrize("command", [["jobs"], ["generate", PROMPT], ["resume", "--json"]],
+                         ids=["jobs", "generate", "resume"])
+def test_an_unusable_history_says_where_and_how_to_start_fresh(
+    sim: Simulator, history: History, command: list[str],
+    damage: Callable[[Path], None], fragments: tuple[str, ...],
+) -> None:
+    journal = _journal_of(history)
+    damage(journal)
+    damaged = journal.read_bytes()
+    ledger = Ledger.of(sim)
+
+    result = run_cli(*command, env=history.env(sim))
+
+    assert result.code == EXIT_DATA, str(result)
+    assert result.stdout == ""
+    assert_one_line_message(result, str(journal), *fragments, "runway-desktop reset-history")
+    assert journal.read_bytes() == damaged  # left exactly as it was
+    assert Ledger.of(sim) == ledger  # nothing was sent, nothing charged
+
+
+def test_reset_history_keeps_the_damaged_file_and_starts_fresh(
+    sim: Simulator, history: History
+) -> None:
+    journal = _journal_of(history)
+    _set_in_journal(journal, "UPDATE generations SET stage = 'teleporting'")
+    damaged = journal.read_bytes()
+    env = history.env(sim)
+
+    reset = run_cli("reset-history", env=env)
+
+    assert reset.code == 0, str(reset)
+    kept = list(history.data_dir.glob("journal.sqlite3.bad-*"))
+    assert len(kept) == 1
+    assert kept[0].read_bytes() == damaged
+    assert str(kept[0]) in reset.stderr
+    assert "To undo, move it back" in reset.stderr
+    listed = run_cli("jobs", "--json", env=env)
+    assert (listed.code, listed.stdout, listed.stderr) == (0, "", "")
+    # A readable history is left alone.
+    again = run_cli("reset-history", env=env)
+    assert again.code == 0, str(again)
+    assert "is readable: left as it is" in again.stderr
+    assert len(list(history.data_dir.glob("journal.sqlite3.bad-*"))) == 1
+
+
+def test_an_empty_history_file_is_started_afresh_and_said_once(
+    sim: Simulator, history: History
+) -> None:
+    journal = _journal_of(history)
+    journal.write_bytes(b"")
+    env = history.env(sim)
+
+    first = run_cli("jobs", "--json", env=env)
+
+    assert first.code == 0, str(first)
+    assert first.stdout == ""
+    assert_one_line_message(first, str(journal), "was empty (0 bytes)",
+                            "restore that file from a backup")
+    second = run_cli("jobs", "--json", env=env)
+    assert (second.code, second.stdout, second.stderr) == (0, "", "")
+
+
+ODD_SETTINGS = [
+    ("version abc", '{"version": "abc"}', 'its version is "abc"'),
+    ("null", "null", "it holds null"),
+    ("output_dir 5", '{"version": 1, "output_dir": 5}', "output_dir: 5"),
+    ("not json", "{nope", "it isn't valid JSON"),
+    ("a list", '[{"output_dir": "/x"}]', "it holds a list"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"),
+                         [pytest.param(t, r, id=i) for i, t, r in ODD_SETTINGS])
+def test_an_odd_settings_file_is_kept_aside_and_said_once(
+    sim: Simulator, history: History, text: str, reason: str
+) -> None:
+    settings_file = history.data_dir / "settings.json"
+    settings_file.write_text(text)
+    env = history.env(sim)
+
+    first = run_cli("jobs", "--json", env=env)
+
+    assert first.code == 0, str(first)
+    assert [row["id"] for row in first.json_lines()] == [history.seed.row["id"]]
+    line = assert_one_line_message(first, str(settings_file), reason, "back to the defaults")
+    backups = list(history.data_dir.glob("settings.json.bad-*"))
+    assert len(backups) == 1
+    assert backups[0].read_text() == text
+    assert backups[0].name in line
+    second = run_cli("jobs", "--json", env=env)
+    assert second.code == 0, str(second)
+    assert second.stderr == ""
+
+
+def test_a_generation_runs_with_an_odd_output_dir_setting(
+    sim: Simulator, history: History, files: dict[str, Path]
+) -> None:
+    (history.data_dir / "settings.json").write_text('{"version": 1, "output_dir": 5}')
+    result = run_cli("generate", PROMPT, "--image", files["good"], "--json",
+                     env=history.env(sim))
+    assert result.code == 0, str(result)
+    assert Path(result.one()["video_path"]).parent == default_output(history.home)
+    assert "output_dir: 5" in result.stderr
+
+
+def _fifo(folder: Path) -> Path:
+    os.mkfifo(folder / "pipe.png")  # opening it for reading waits for a writer for ever
+    return folder / "pipe.png"
+
+
+def _dangling_link(folder: Path) -> Path:
+    (folder / "link.jpg").symlink_to(folder / "gone.jpg")
+    return folder / "link.jpg"
+
+
+NOT_FILES: list[tuple[str, Callable[[Path], Path], str]] = [
+    ("fifo", _fifo, "it's a pipe (FIFO), not a regular file"),
+    ("device", lambda _folder: Path("/dev/zero"), "it's a device, not a regular file"),
+    ("dangling link", _dangling_link, "it's a link to a file that doesn't exist"),
+]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(),
+                    reason="needs FIFOs and /dev/zero")
+@pytest.mark.parametrize(("make", "problem"),
+                         [pytest.param(m, p, id=i) for i, m, p in NOT_FILES])
+def test_a_path_that_is_not_a_regular_file_is_refused_promptly(
+    sim: Simulator, history: History, tmp_path: Path,
+    make: Callable[[Path], Path], problem: str,
+) -> None:
+    """A FIFO used to hang the CLI for ever (opened before its type was checked)."""
+    path = make(tmp_path)
+    ledger = Ledger.of(sim)
+    try:
+        # Generous for a loaded machine; a hang is what this guards against.
+        result = run_cli("generate", PROMPT, "--image", path, env=history.env(sim), timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"`generate --image {path.name}` hung")
+    assert result.code == 2, str(result)
+    assert_one_line_message(result, f"Can't read “{path.name}”: {problem}.")
+    assert history.assert_earlier_generation_intact() == []
+    assert Ledger.of(sim) == ledger
+
+
+def _gps_photo(path: Path) -> Path:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 30.0), 3: "E", 4: (2.0, 17.0, 40.0)}
+    Image.new("RGB", (640, 360), (200, 60, 30)).save(path, "JPEG", exif=exif, quality=90)
+    assert b"Exif" in path.read_bytes()
+    return path
+
+
+def _uploaded_bytes(sim: Simulator, data_dir: Path, generation_id: int) -> bytes:
+    """What the simulator received, fetched back from its CDN like Runway's workers do."""
+    row = next(r for r in journal_rows(data_dir) if r["id"] == generation_id)
+    assert row["uploaded_url"].startswith(sim.cdn_base_url)
+    with urllib.request.urlopen(row["uploaded_url"], timeout=10) as response:
+        return bytes(response.read())
+
+
+@pytest.mark.parametrize("keep", [False, True], ids=["default", "keep_image_metadata"])
+def test_an_uploaded_photo_carries_no_exif_or_gps_unless_asked(
+    sim: Simulator, tmp_path: Path, home: Path, keep: bool
+) -> None:
+    photo = _gps_photo(tmp_path / "phone.jpg")
+    data = tmp_path / "data"
+    data.mkdir()
+    if keep:
+        (data / "settings.json").write_text('{"version": 1, "keep_image_metadata": true}')
+
+    result = run_cli("generate", PROMPT, "--image", photo, "--json",
+                     env=cli_env(sim.base_url, data, home))
+
+    assert result.code == 0, str(result)
+    uploaded = _uploaded_bytes(sim, data, result.one()["id"])
+    if keep:
+        assert uploaded == photo.read_bytes()
+        return
+    assert b"Exif" not in uploaded
+    assert b"PhoneMaker" not in uploaded
+    with Image.open(io.BytesIO(uploaded)) as img:
+        assert img.format == "JPEG"
+        assert not img.getexif()
+        assert img.getexif().get_ifd(0x8825) == {}
+        assert img.convert("RGB").tobytes() == Image.open(photo).convert("RGB").tobytes()
+    assert photo.read_bytes().count(b"PhoneMaker") == 1  # the person's file is untouched
+    assert not (data / "work").exists() or list((data / "work").iterdir()) == []

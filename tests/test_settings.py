@@ -44,3 +44,87 @@ def test_data_dir_override_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.setenv(paths.DATA_DIR_ENV, str(tmp_path / "env"))
     assert paths.data_dir() == tmp_path / "env"
     assert paths.data_dir(tmp_path / "flag") == tmp_path / "flag"
+
+
+# -- a settings file that can't be used: kept aside, defaults, told once --------------------------
+
+ODD_FILES = [
+    ("not json", b"{nope", "it isn't valid JSON"),
+    ("binary", b"\xff\xfe\x00\x9c garbage", "it isn't valid JSON"),
+    ("empty", b"", "it isn't valid JSON"),
+    ("null", b"null", "it holds null, not settings"),
+    ("a list", b'["output_dir", "/x"]', "it holds a list, not settings"),
+    ("a string", b'"hello"', "it holds a single str value, not settings"),
+    ("version abc", b'{"version": "abc", "output_dir": "/x"}', 'its version is "abc"'),
+    ("version null", b'{"version": null}', "its version is null"),
+    ("version true", b'{"version": true}', "its version is true"),
+    ("version -1", b'{"version": -1}', "its version is -1"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"),
+                         [pytest.param(t, r, id=i) for i, t, r in ODD_FILES])
+def test_an_unusable_file_is_kept_aside_and_defaults_used(
+    data_dir: Path, caplog: pytest.LogCaptureFixture, text: bytes, reason: str
+) -> None:
+    path = paths.settings_path(data_dir)
+    path.write_bytes(text)
+    original = path.read_bytes()
+
+    loaded = settings.load_checked(data_dir)
+
+    assert loaded.settings == settings.Settings()
+    backups = list(data_dir.glob("settings.json.bad-*"))
+    assert len(backups) == 1
+    assert backups[0].read_bytes() == original  # kept, byte for byte
+    assert loaded.notice is not None
+    assert reason in loaded.notice
+    assert str(path) in loaded.notice
+    assert backups[0].name in loaded.notice
+    assert "back to the defaults" in loaded.notice
+    # Told once: the next start finds no bad file and says nothing.
+    again = settings.load_checked(data_dir)
+    assert again == settings.LoadedSettings(settings.Settings(), None)
+    assert [r.levelname for r in caplog.records] == ["WARNING"]  # and the log has it
+
+
+def test_a_value_of_the_wrong_kind_resets_only_that_setting(
+    data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = paths.settings_path(data_dir)
+    path.write_text(json.dumps({"version": 1, "output_dir": 5, "demo_mode": "yes",
+                                "base_url": "http://127.0.0.1:9", "notify_when_done": False}))
+
+    loaded = settings.load_checked(data_dir)
+
+    assert loaded.settings == settings.Settings(base_url="http://127.0.0.1:9",
+                                                notify_when_done=False)
+    assert loaded.notice is not None
+    assert '(demo_mode: "yes", output_dir: 5)' in loaded.notice
+    assert "those settings are back to the defaults" in loaded.notice
+    assert len(list(data_dir.glob("settings.json.bad-*"))) == 1
+    # The good values were saved again: the next load is clean and keeps them.
+    assert settings.load_checked(data_dir) == settings.LoadedSettings(loaded.settings, None)
+    assert "output_dir: 5" in caplog.text
+
+
+def test_load_never_raises_for_an_odd_file(
+    data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    paths.settings_path(data_dir).write_text('{"version": "abc"}')
+    assert settings.load(data_dir) == settings.Settings()
+    assert "kept as" in caplog.text
+
+
+def test_a_newer_version_is_read_as_far_as_it_is_understood(data_dir: Path) -> None:
+    paths.settings_path(data_dir).write_text(
+        json.dumps({"version": 7, "output_dir": "/v", "some_future_option": [1, 2]}))
+    loaded = settings.load_checked(data_dir)
+    assert loaded == settings.LoadedSettings(settings.Settings(output_dir="/v"), None)
+    assert not list(data_dir.glob("settings.json.bad-*"))
+
+
+def test_image_metadata_is_removed_unless_the_person_keeps_it(data_dir: Path) -> None:
+    assert settings.Settings().keep_image_metadata is False
+    settings.save(data_dir, settings.Settings(keep_image_metadata=True))
+    assert settings.load(data_dir).keep_image_metadata is True

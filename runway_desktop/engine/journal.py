@@ -134,15 +134,18 @@ class Journal:
         self._commits = 0  # commits made through this connection
         self._durable = 0  # of those, how many are known to be on disk
         self._syncing: asyncio.Future[None] | None = None
+        # Set when opening needed the person's attention without failing (a 0-byte file).
+        self.notice: str | None = None
+        self._db, self.notice = open_checked(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # durable at flush(): see the top
-            self._db.execute("PRAGMA busy_timeout=5000")
             self._migrate()
+            _check_known_values(self._db, path)
         except sqlite3.Error as exc:
-            raise JournalError(f"Can't open the history database at {path}: {exc}") from exc
+            self._db.close()
+            raise JournalUnusable.damaged(path, exc) from exc
+        except JournalError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -189,11 +192,7 @@ class Journal:
     def _migrate(self) -> None:
         current = self._db.execute("PRAGMA user_version").fetchone()[0]
         if current > SCHEMA_VERSION:
-            raise JournalError(
-                f"The history database was written by a newer Runway Desktop (schema {current}); "
-                "update the app to open it.",
-                self.path,
-            )
+            raise JournalUnusable.newer(self.path, f"schema {current}")
         for version in range(current + 1, SCHEMA_VERSION + 1):
             with self._transaction():
                 for statement in _split_sql(_MIGRATIONS[version]):
@@ -396,3 +395,115 @@ def _from_row(row: tuple[Any, ...]) -> Generation:
     data["favourite"] = bool(data["favourite"])
     return Generation(settings=settings, **data)
 
+
+# -- opening and checking the file (what a person may need to move aside) -----------------------
+
+
+class JournalUnusable(JournalError):
+    """The journal file itself can't be used: damaged, or written by a newer version.
+
+    Nothing can fix it in place; the way on is to move it aside (`move_aside`, which keeps it,
+    renamed) and start a fresh history. `message` says what happened and names the file; the
+    front end adds how to do that there (a CLI command, a button).
+    """
+
+    def __init__(self, message: str, path: Path, *, from_newer_version: bool) -> None:
+        super().__init__(message, path)
+        self.from_newer_version = from_newer_version
+
+    @classmethod
+    def damaged(cls, path: Path, detail: object) -> JournalUnusable:
+        return cls(f"The history file {path} is damaged and can't be read ({detail}).", path,
+                   from_newer_version=False)
+
+    @classmethod
+    def newer(cls, path: Path, detail: str) -> JournalUnusable:
+        return cls(
+            f"The history file {path} was written by a newer Runway Desktop ({detail}). "
+            "Update Runway Desktop to use it, or move it aside and start a fresh history.",
+            path, from_newer_version=True)
+
+
+def open_checked(path: Path) -> tuple[sqlite3.Connection, str | None]:
+    """Connect, set the pragmas and check the file's integrity; (connection, notice).
+
+    A file that isn't a database or fails SQLite's `quick_check` raises JournalUnusable (it
+    used to surface later, as a raw DatabaseError in the middle of a command). A 0-byte file
+    (an interrupted first start, or a file emptied by a disk fault) becomes a new history, on
+    purpose and not silently: the notice says so.
+    """
+    notice = None
+    try:
+        empty = path.is_file() and path.stat().st_size == 0 and not _has_wal(path)
+    except OSError:
+        empty = False
+    if empty:
+        notice = (f"The history file {path} was empty (0 bytes), so a new, empty history was "
+                  "started in it. If generations are missing, restore that file from a backup.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        raise JournalError(
+            f"Can't open the history file {path}: {getattr(exc, 'strerror', None) or exc}. "
+            "Check that the folder exists and can be written.", path) from exc
+    try:
+        db.execute("PRAGMA busy_timeout=5000")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # durable at flush(): see the top
+        problems = [row[0] for row in db.execute("PRAGMA quick_check(3)").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        if _is_busy(exc):
+            raise JournalError(
+                f"The history file {path} is locked by another program. Close it and try "
+                "again.", path) from exc
+        raise JournalUnusable.damaged(path, exc) from exc
+    if problems != ["ok"]:
+        db.close()
+        raise JournalUnusable.damaged(path, "; ".join(map(str, problems)))
+    return db, notice
+
+
+def _has_wal(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.is_file() and wal.stat().st_size > 0
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    return getattr(error, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def _check_known_values(db: sqlite3.Connection, path: Path) -> None:
+    """Every stage and action in the file is one this version knows (else: a newer version)."""
+    stages = {row[0] for row in db.execute("SELECT DISTINCT stage FROM generations")}
+    actions = {row[0] for row in db.execute(
+        "SELECT DISTINCT action FROM generations WHERE action IS NOT NULL AND action != ''")}
+    unknown = sorted(map(str, (stages - {s.value for s in Stage})
+                         | (actions - {a.value for a in Action})))
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:3])
+        raise JournalUnusable.newer(path, f"it has generations in states this version doesn't "
+                                          f"know: {shown}")
+
+
+def move_aside(path: Path) -> Path:
+    """Rename the journal (and its -wal/-shm files) to `<name>.bad-<time>`; the new name.
+
+    Nothing is deleted: moving the files back restores the history exactly. The caller must
+    make sure no process has the journal open (the engine lock).
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.bad-{stamp}")
+    for n in range(2, 1000):
+        if not target.exists():
+            break
+        target = path.with_name(f"{path.name}.bad-{stamp}-{n}")
+    # The -wal file holds committed rows: it travels with the database, under the same name.
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, target.with_name(target.name + suffix))
+    if path.exists():
+        os.replace(path, target)
+    return target
