@@ -37,8 +37,8 @@ from .models import (
     Upload,
     validate_idempotency_key,
 )
-from .urls import DEFAULT_BASE_URL, Origin, is_loopback_host, normalize_base_url, origin_of
 from .redact import remember_secret
+from .urls import DEFAULT_BASE_URL, Origin, is_loopback_host, normalize_base_url, origin_of
 
 # httpcore runs `import sniffio` on every request (several times) and falls back to asyncio when
 # it is missing; Python searches the disk for a missing module on each attempt (~0.1 ms, on the
@@ -130,8 +130,8 @@ class ApiClient:
         except ValueError as exc:
             raise InvalidRequestError(str(exc), field="base_url") from None
         key = _checked_api_key(api_key)
-        self._deadline = deadline
         remember_secret(key)  # a server echoing it back (job errors, logs) gets it redacted
+        self._deadline = deadline
         self._upload_deadline = upload_deadline
         self._max_body_bytes = max_body_bytes
         loopback = is_loopback_host(urlsplit(self._base_url).hostname)

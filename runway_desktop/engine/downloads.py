@@ -3,8 +3,11 @@
 The caller must pass the keyless CDN client (see DESIGN.md: one client per host role): this
 module adds no credentials, and the CDN must never see the API key.
 
-The bytes go to `<dest>.part`; only a complete, checked file is renamed to `dest`. A part left
-behind by an interruption is resumed with a Range request next time.
+The bytes go to `<dest>.part`; only a complete, checked file is renamed to `dest`: its length
+as the server announced it, and for an MP4 its box structure end to end (`mp4_check.py`). A
+part left behind by an interruption is resumed with `Range` + `If-Range` next time, so the
+rest comes from the same file or the whole new file comes instead (`part_origin.py`).
+The link and every redirect are checked against the URL policy first (`api/url_policy.py`).
 """
 
 from __future__ import annotations
@@ -12,15 +15,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 import httpx
+
+from runway_desktop.api.url_policy import UnsafeUrlError
+from runway_desktop.api.url_policy import UrlPolicy as UrlPolicy  # callers build theirs here
+from runway_desktop.engine.mp4_check import Mp4Verdict, check_mp4
+from runway_desktop.engine.part_origin import (
+    PartOrigin,
+    discard_origin,
+    load_origin,
+    save_origin,
+)
+
+log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 12  # enough for an ISO-BMFF `ftyp` box header or the EBML magic
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # WebM / Matroska
@@ -62,6 +78,15 @@ class DownloadRejected(DownloadError):
     retryable = False
 
 
+class DownloadRefused(DownloadRejected):
+    """The link, or a redirect, leads somewhere this app won't fetch from (see
+    `api/url_policy.py`); nothing was requested from there. `host` names it for people."""
+
+    def __init__(self, error: UnsafeUrlError) -> None:
+        super().__init__(error.message)
+        self.host = error.host
+
+
 class DownloadInterrupted(DownloadError):
     """The connection broke; the `.part` file is kept so a retry resumes."""
 
@@ -91,26 +116,41 @@ async def download_video(
     *,
     max_bytes: int = 2 * 1024**3,
     progress: Progress | None = None,
+    policy: UrlPolicy | None = None,
 ) -> Path:
-    """Download `url` to `dest` and return `dest`. `client` must be the keyless CDN client."""
+    """Download `url` to `dest` and return `dest`. `client` must be the keyless CDN client.
+
+    `policy` decides which links (and redirects) may be fetched; the default refuses this
+    computer's own addresses, which only the simulator may use (`UrlPolicy.for_base_url`).
+    """
+    policy = policy or UrlPolicy()
+    try:
+        checked = policy.check(url)  # before anything else: a refused link is never contacted
+    except UnsafeUrlError as exc:
+        raise DownloadRefused(exc) from None
     dest = Path(dest)
     part = part_path(dest)
     folder = dest.parent
     if not folder.is_dir():
         raise OutputFolderError(folder)
-    # At most one restart from zero (a part the server no longer matches); then give up.
+    # At most one restart from zero (a part the server no longer matches, or a whole-looking
+    # file that isn't); then give up.
     for _attempt in range(2):
-        offset = _resumable_size(part)
+        offset, origin = _resumable(part)
         try:
-            complete = await _fetch(client, url, part, offset, max_bytes, progress)
+            complete = await _fetch(client, checked, policy, part, offset, origin, max_bytes,
+                                    progress)  # fmt: skip
         except DownloadRejected:
-            _remove(part)  # not worth resuming: the same answer would come back
+            _discard(part)  # not worth resuming: the same answer would come back
             raise
         if complete:
             await asyncio.to_thread(_finish, part, dest)  # rename + directory fsync
+            discard_origin(part)
             return dest
-        _remove(part)
-    raise DownloadRejected("The server keeps sending a different file. Try again later.")
+        _discard(part)
+    raise DownloadRejected(
+        "The server keeps sending a different or damaged video file. Try again later."
+    )
 
 
 def part_path(dest: Path) -> Path:
@@ -118,63 +158,96 @@ def part_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
 
 
-def _resumable_size(part: Path) -> int:
-    """Bytes of a previous attempt worth keeping; 0 (and the part gone) if none."""
+def _resumable(part: Path) -> tuple[int, PartOrigin | None]:
+    """Bytes of a previous attempt worth keeping and where they came from; (0, None), and
+    the part gone, if none — including a part whose origin is unknown (never spliced)."""
     try:
         with part.open("rb") as f:
             head = f.read(SNIFF_BYTES)
             size = os.fstat(f.fileno()).st_size
     except FileNotFoundError:
-        return 0
+        discard_origin(part)
+        return 0, None
     except OSError:
         size, head = 0, b""
-    if size >= SNIFF_BYTES and _looks_like_video(head):
-        return size
-    _remove(part)  # too short to judge, or not ours: start over
-    return 0
+    origin = load_origin(part)
+    if size >= SNIFF_BYTES and _looks_like_video(head) and origin is not None:
+        return size, origin
+    _discard(part)  # too short to judge, not ours, or of unknown origin: start over
+    return 0, None
+
+
+@contextlib.asynccontextmanager
+async def _get(
+    client: httpx.AsyncClient, url: httpx.URL, policy: UrlPolicy, headers: dict[str, str]
+) -> AsyncIterator[httpx.Response]:
+    """GET, following redirects by hand: each hop is checked against the policy first."""
+    hops = 0
+    while True:
+        async with client.stream("GET", url, headers=headers, follow_redirects=False) as resp:
+            location = resp.headers.get("location")
+            if not (resp.is_redirect and location):
+                yield resp
+                return
+            hops += 1
+            try:
+                url = policy.check_redirect(url, location, hops)
+            except UnsafeUrlError as exc:
+                raise DownloadRefused(exc) from None
 
 
 async def _fetch(
     client: httpx.AsyncClient,
-    url: str,
+    url: httpx.URL,
+    policy: UrlPolicy,
     part: Path,
     offset: int,
+    origin: PartOrigin | None,
     max_bytes: int,
     progress: Progress | None,
 ) -> bool:
-    """One request. True when the part is complete; False when it must be thrown away."""
+    """One request. True when the part is complete and whole; False when it must be thrown
+    away (the server's file changed, or it came whole-looking but broken)."""
     folder = part.parent
     # identity: byte counts must match Content-Length / Content-Range exactly.
     headers = {"Accept-Encoding": "identity"}
-    if offset:
+    if offset and origin is not None and origin.if_range:
         headers["Range"] = f"bytes={offset}-"
+        headers["If-Range"] = origin.if_range  # a changed file comes back whole (200)
     try:
-        async with client.stream("GET", url, headers=headers, follow_redirects=True) as resp:
+        async with _get(client, url, policy, headers) as resp:
+            framed = True  # the end of the body is known (length or chunking), not a hang-up
             if resp.status_code == 416 and offset:
                 # Nothing left to send: fine if our part already is the whole file.
-                return _content_range(resp)[2] == offset
-            if resp.status_code == 206 and offset:
-                start, _, total = _content_range(resp)
-                if start != offset:
+                if _content_range(resp)[2] != offset:
                     return False
-            elif resp.status_code == 200:
-                offset, total = 0, None  # the whole file again: start over
             else:
-                raise DownloadFailed(resp.status_code)
-            _check_content_type(resp)
+                if resp.status_code == 206 and offset:
+                    start, _, total = _content_range(resp)
+                    if start != offset or origin is None or not origin.agrees_with(resp, total):
+                        return False
+                elif resp.status_code == 200:
+                    offset, total = 0, None  # the whole file again: start over
+                else:
+                    raise DownloadFailed(resp.status_code)
+                _check_content_type(resp)
 
-            length = _content_length(resp)
-            if total is None and length is not None:
-                total = offset + length
-            if total is not None and total > max_bytes:
-                raise DownloadRejected(_too_big(total, max_bytes))
-            if progress is not None and offset:
-                progress(offset, total)
+                length = _content_length(resp)
+                if total is None and length is not None:
+                    total = offset + length
+                if total is not None and total > max_bytes:
+                    raise DownloadRejected(_too_big(total, max_bytes))
+                if offset == 0:
+                    # Before the first byte lands: what a later resume must ask If-Range for.
+                    save_origin(part, PartOrigin.from_response(resp, total))
+                if progress is not None and offset:
+                    progress(offset, total)
 
-            written = await _stream_body(resp, part, offset, max_bytes, total, progress)
-            if total is not None and written < total:
-                raise DownloadIncomplete(_incomplete(written, total))
-            return True
+                written = await _stream_body(resp, part, offset, max_bytes, total, progress)
+                if total is not None and written < total:
+                    raise DownloadIncomplete(_incomplete(written, total))
+                framed = total is not None or _is_chunked(resp)
+        return await _proven_whole(part, framed)
     except httpx.RemoteProtocolError as exc:
         # h11 raises this when the peer closes before Content-Length bytes arrived.
         raise DownloadIncomplete(
@@ -184,10 +257,44 @@ async def _fetch(
         raise DownloadInterrupted(
             "The connection to the video server broke. Retry to continue where it left off."
         ) from exc
-    except httpx.RequestError as exc:  # e.g. too many redirects
+    except httpx.RequestError as exc:
         raise DownloadError(f"The video couldn't be fetched: {exc}.") from exc
     except OSError as exc:
         raise _os_error(exc, folder) from exc
+
+
+async def _proven_whole(part: Path, framed: bool) -> bool:
+    """Whether the part on disk is the whole video. `framed`: the server said where the body
+    ends (Content-Length, Content-Range or chunking) and all of it arrived.
+
+    An MP4 proves itself too: its top-level boxes must add up to its size. A body that ended
+    only because the connection closed can't be told from a cut one any other way.
+    """
+    with part.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+    if head[4:8] != b"ftyp":
+        if framed:
+            return True  # WebM: the framing is the proof
+        raise DownloadRejected(
+            "The video server sent a file without saying how long it is, and it isn't an "
+            "MP4 whose size can be checked. Try again later."
+        )
+    check = await asyncio.to_thread(check_mp4, part)
+    if check.whole:
+        return True
+    log.info("Downloaded MP4 is not whole (%s; framed=%s)", check.reason, framed)
+    if check.verdict is Mp4Verdict.TRUNCATED and not framed:
+        # The connection closed early: keep the part, a retry asks for the rest.
+        raise DownloadIncomplete(
+            f"The download stopped before the end ({check.reason}). "
+            "Retry to continue where it left off."
+        )
+    return False  # complete by the server's account, yet broken: fetch it again from zero
+
+
+def _discard(part: Path) -> None:
+    _remove(part)
+    discard_origin(part)
 
 
 async def _stream_body(
@@ -275,6 +382,10 @@ def _content_range(resp: httpx.Response) -> tuple[int | None, int | None, int | 
         int(end) if end else None,
         int(total) if total and total != "*" else None,
     )
+
+
+def _is_chunked(resp: httpx.Response) -> bool:
+    return "chunked" in resp.headers.get("transfer-encoding", "").lower()
 
 
 def _check_content_type(resp: httpx.Response) -> None:

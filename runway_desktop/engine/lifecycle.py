@@ -284,7 +284,8 @@ class Lifecycle:
         while True:
             try:
                 await downloads.download_video(
-                    self.cdn, generation.video_url or "", destination, progress=report
+                    self.cdn, generation.video_url or "", destination, progress=report,
+                    policy=downloads.UrlPolicy.for_base_url(self.config.base_url),
                 )
                 break
             except downloads.DownloadError as exc:

@@ -47,6 +47,9 @@ class FaultPlan:
     fail_jobs_rate: float = 0.0
     fail_from_queued: bool = False  # fail straight from QUEUED instead of midway through PROCESSING
     fail_message: str = DEFAULT_FAIL_MESSAGE
+    # A hostile server: finished jobs point here instead of at the simulator's CDN (the
+    # client must refuse e.g. http://169.254.169.254/… without connecting).
+    video_url_override: str | None = None
 
     def applies_to(self, route: str) -> bool:
         if self.routes is None:

@@ -282,7 +282,8 @@ class State:
             progress = 100 if status == "COMPLETED" else 0
         result: Any = None
         if status == "COMPLETED":
-            url = f"{self.cdn_base_url}/videos/{job.id}.mp4"
+            override = self.faults.plan.video_url_override
+            url = override or f"{self.cdn_base_url}/videos/{job.id}.mp4"
             result = {"videoUrl": url} if self.config.result_shape == "object" else url
         ttl = self.config.result_ttl_seconds
         return {

@@ -30,14 +30,20 @@ from runway_desktop.engine.downloads import (
     DownloadFailed,
     DownloadIncomplete,
     DownloadInterrupted,
+    DownloadRefused,
     DownloadRejected,
     OutputFolderError,
+    UrlPolicy,
     download_video,
     unique_path,
     video_filename,
 )
+from runway_desktop.engine.part_origin import PartOrigin, origin_path, save_origin
+from tests.helpers.network_guard import guard, off_machine
 
 CLIPS = Path(__file__).resolve().parents[2] / "resources" / "clips"
+ETAG = '"v1-clip"'
+LOOPBACK = UrlPolicy(allow_loopback=True)  # the test server, like the simulator, is local
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
@@ -73,7 +79,15 @@ class Behaviour:
     status: int | None = None  # answer with this status and a short text body
     range_start_shift: int = 0  # lie in Content-Range (a changed file)
     chunked: bool = False  # no Content-Length: Transfer-Encoding chunked
+    # Neither Content-Length nor chunking: the body ends when the connection closes (an
+    # HTTP/1.0-style server); with truncate_at it closes early, indistinguishably.
+    close_delimited: bool = False
+    etag: str | None = ETAG  # validators sent with every answer (None: not sent)
+    last_modified: str | None = None
+    if_range: bool = True  # honour If-Range (a non-matching validator gets the whole file)
+    redirects: dict[str, str] = field(default_factory=dict)  # path → Location (302)
     requests: list[dict[str, str]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -86,6 +100,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         b = self.behaviour
         b.requests.append({k.lower(): v for k, v in self.headers.items()})
+        b.paths.append(self.path)
+        if self.path in b.redirects:
+            self.send_response(302)
+            self.send_header("Location", b.redirects[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if b.status is not None:
             return self._simple(b.status, b"nope")
         if b.fake_length is not None:
@@ -96,7 +117,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         body, status, extra = b.body, 200, {}
+        if b.etag is not None:
+            extra["ETag"] = b.etag
+        if b.last_modified is not None:
+            extra["Last-Modified"] = b.last_modified
         match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+        validator = self.headers.get("If-Range")
+        if validator is not None and b.if_range and validator not in (b.etag, b.last_modified):
+            match = None  # the file changed since the part was cut: send all of it
         if match and b.ranges:
             start = int(match.group(1))
             if start >= len(body):
@@ -112,6 +140,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", b.content_type)
         for key, value in extra.items():
             self.send_header(key, value)
+        if b.close_delimited:
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body if b.truncate_at is None else body[: b.truncate_at])
+            self.wfile.flush()
+            self.close_connection = True
+            return None
         if b.chunked:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
@@ -167,8 +202,11 @@ def server(mp4: bytes) -> Iterator[Server]:
 
 
 def fetch(url: str, dest: Path, **kwargs: object) -> Path:
+    kwargs.setdefault("policy", LOOPBACK)
+
     async def go() -> Path:
-        async with httpx.AsyncClient(timeout=10) as client:  # a plain, keyless client
+        # Like the engine's CDN client: keyless, and following redirects by default.
+        async with httpx.AsyncClient(timeout=10, follow_redirects=True) as client:
             return await download_video(client, url, dest, **kwargs)  # type: ignore[arg-type]
 
     return asyncio.run(go())
@@ -176,6 +214,13 @@ def fetch(url: str, dest: Path, **kwargs: object) -> Path:
 
 def part_of(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
+
+
+def leave_part(dest: Path, data: bytes, *, etag: str | None = ETAG,
+               total: int | None = None) -> None:
+    """What an interrupted download leaves: the first bytes and the file they came from."""
+    part_of(dest).write_bytes(data)
+    save_origin(part_of(dest), PartOrigin(etag=etag, total=total))
 
 
 # --- downloads -----------------------------------------------------------------------------
@@ -221,7 +266,7 @@ def test_truncated_body_keeps_the_part_and_resumes(
 
 def test_server_without_ranges_starts_over(server: Server, tmp_path: Path, mp4: bytes) -> None:
     dest = tmp_path / "out.mp4"
-    part_of(dest).write_bytes(mp4[:5000])
+    leave_part(dest, mp4[:5000])
     server.behaviour.ranges = False
 
     fetch(server.url, dest)
@@ -232,7 +277,7 @@ def test_server_without_ranges_starts_over(server: Server, tmp_path: Path, mp4: 
 
 def test_complete_part_and_416_is_accepted(server: Server, tmp_path: Path, mp4: bytes) -> None:
     dest = tmp_path / "out.mp4"
-    part_of(dest).write_bytes(mp4)
+    leave_part(dest, mp4)
 
     fetch(server.url, dest)
 
@@ -243,7 +288,7 @@ def test_complete_part_and_416_is_accepted(server: Server, tmp_path: Path, mp4: 
 
 def test_part_longer_than_the_file_starts_over(server: Server, tmp_path: Path, mp4: bytes) -> None:
     dest = tmp_path / "out.mp4"
-    part_of(dest).write_bytes(mp4 + b"junk")
+    leave_part(dest, mp4 + b"junk")
 
     fetch(server.url, dest)
 
@@ -253,7 +298,7 @@ def test_part_longer_than_the_file_starts_over(server: Server, tmp_path: Path, m
 
 def test_content_range_mismatch_starts_over(server: Server, tmp_path: Path, mp4: bytes) -> None:
     dest = tmp_path / "out.mp4"
-    part_of(dest).write_bytes(mp4[:4000])
+    leave_part(dest, mp4[:4000])
     server.behaviour.range_start_shift = 100
 
     fetch(server.url, dest)
@@ -264,7 +309,7 @@ def test_content_range_mismatch_starts_over(server: Server, tmp_path: Path, mp4:
 
 def test_part_that_is_not_a_video_is_discarded(server: Server, tmp_path: Path, mp4: bytes) -> None:
     dest = tmp_path / "out.mp4"
-    part_of(dest).write_bytes(b"<html>old error page</html>")
+    leave_part(dest, b"<html>old error page</html>")
 
     fetch(server.url, dest)
 
@@ -440,6 +485,269 @@ def test_disk_full_on_a_tiny_tmpfs(server: Server, tmp_path: Path) -> None:
 def test_read_only_file_system(server: Server, tmp_path: Path) -> None:
     with tmpfs(tmp_path / "ro", "ro,size=64k") as folder, pytest.raises(OutputFolderError):
         fetch(server.url, folder / "out.mp4")
+
+
+# --- proven whole: no length, validators, If-Range (issue 11, item 1) -----------------------
+
+
+@pytest.mark.parametrize("clip", sorted(p.name for p in CLIPS.glob("*.mp4")))
+def test_body_without_length_is_accepted_when_its_boxes_add_up(
+    server: Server, tmp_path: Path, clip: str
+) -> None:
+    body = (CLIPS / clip).read_bytes()
+    server.behaviour.body = body
+    server.behaviour.close_delimited = True
+    dest = tmp_path / "out.mp4"
+
+    fetch(server.url, dest)
+
+    assert dest.read_bytes() == body
+    assert not part_of(dest).exists()
+    assert not origin_path(part_of(dest)).exists()
+
+
+def test_body_without_length_cut_by_a_hang_up_is_not_saved_and_resumes(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    """The measured case: neither Content-Length nor chunking, the server closes at half."""
+    server.behaviour.close_delimited = True
+    server.behaviour.truncate_at = len(mp4) // 2
+    dest = tmp_path / "out.mp4"
+
+    with pytest.raises(DownloadIncomplete) as exc:
+        fetch(server.url, dest)
+
+    assert exc.value.retryable
+    assert not dest.exists()
+    assert part_of(dest).read_bytes() == mp4[: len(mp4) // 2]
+
+    server.behaviour.truncate_at = None
+    server.behaviour.ranges = True
+    fetch(server.url, dest)
+
+    resumed = server.behaviour.requests[-1]
+    assert resumed["range"] == f"bytes={len(mp4) // 2}-"
+    assert resumed["if-range"] == ETAG
+    assert dest.read_bytes() == mp4
+
+
+@pytest.mark.parametrize("where", ["after ftyp", "after moov", "inside mdat", "one byte short"])
+def test_body_without_length_cut_anywhere_is_never_done(
+    server: Server, tmp_path: Path, mp4: bytes, where: str
+) -> None:
+    ftyp = int.from_bytes(mp4[:4], "big")
+    moov_end = ftyp + int.from_bytes(mp4[ftyp : ftyp + 4], "big")
+    cut = {"after ftyp": ftyp, "after moov": moov_end, "inside mdat": len(mp4) - 5000,
+           "one byte short": len(mp4) - 1}[where]  # fmt: skip
+    server.behaviour.close_delimited = True
+    server.behaviour.truncate_at = cut
+    dest = tmp_path / "out.mp4"
+
+    with pytest.raises(DownloadIncomplete):
+        fetch(server.url, dest)
+
+    assert not dest.exists()
+
+
+def test_body_without_length_and_no_validator_starts_over(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    """Without ETag or Last-Modified nothing proves the rest is from the same file."""
+    server.behaviour.close_delimited = True
+    server.behaviour.etag = None
+    server.behaviour.truncate_at = 10_000
+    dest = tmp_path / "out.mp4"
+    with pytest.raises(DownloadIncomplete):
+        fetch(server.url, dest)
+    assert not origin_path(part_of(dest)).exists()
+
+    server.behaviour.truncate_at = None
+    fetch(server.url, dest)
+
+    assert "range" not in server.behaviour.requests[-1]
+    assert dest.read_bytes() == mp4
+
+
+def test_resume_uses_last_modified_when_there_is_no_strong_etag(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    server.behaviour.etag = 'W/"weak"'  # weak tags may not go in If-Range
+    server.behaviour.last_modified = "Sun, 29 Nov 2026 10:00:00 GMT"
+    server.behaviour.truncate_at = 9_000
+    dest = tmp_path / "out.mp4"
+    with pytest.raises(DownloadIncomplete):
+        fetch(server.url, dest)
+
+    server.behaviour.truncate_at = None
+    fetch(server.url, dest)
+
+    assert server.behaviour.requests[-1]["if-range"] == "Sun, 29 Nov 2026 10:00:00 GMT"
+    assert dest.read_bytes() == mp4
+
+
+def test_changed_file_is_sent_whole_and_never_spliced(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    """The part came from one clip; the server now has another: If-Range gets a 200."""
+    other = (CLIPS / "9x16.mp4").read_bytes()
+    dest = tmp_path / "out.mp4"
+    leave_part(dest, mp4[:12_000])
+    server.behaviour.body = other
+    server.behaviour.etag = '"v2-other-clip"'
+
+    fetch(server.url, dest)
+
+    assert server.behaviour.requests[0]["if-range"] == ETAG
+    assert dest.read_bytes() == other
+
+
+def test_server_ignoring_if_range_but_naming_a_new_etag_starts_over(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    other = (CLIPS / "9x16.mp4").read_bytes()
+    dest = tmp_path / "out.mp4"
+    leave_part(dest, mp4[:12_000])
+    server.behaviour.body = other
+    server.behaviour.etag = '"v2-other-clip"'
+    server.behaviour.if_range = False  # answers 206 with the other file's tail
+
+    fetch(server.url, dest)
+
+    assert [r.get("range") for r in server.behaviour.requests] == ["bytes=12000-", None]
+    assert dest.read_bytes() == other
+
+
+def test_part_of_unknown_origin_is_not_resumed(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    dest = tmp_path / "out.mp4"
+    part_of(dest).write_bytes(mp4[:12_000])  # e.g. left by an older version: no validator
+
+    fetch(server.url, dest)
+
+    assert "range" not in server.behaviour.requests[0]
+    assert dest.read_bytes() == mp4
+
+
+def test_a_spliced_part_is_caught_by_the_box_check(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    """A server that lies (same ETag, other bytes): the spliced file fails the box walk, so it
+    is fetched again whole instead of being saved."""
+    other = (CLIPS / "9x16.mp4").read_bytes()
+    dest = tmp_path / "out.mp4"
+    leave_part(dest, other[:2_000])  # other's ftyp and the start of its moov
+    server.behaviour.close_delimited = True
+
+    fetch(server.url, dest)
+
+    assert [r.get("range") for r in server.behaviour.requests] == ["bytes=2000-", None]
+    assert dest.read_bytes() == mp4
+
+
+def test_a_whole_looking_but_broken_mp4_is_refused(server: Server, tmp_path: Path,
+                                                    mp4: bytes) -> None:
+    """Content-Length is honest, the file itself is cut (no mdat end): never DONE."""
+    server.behaviour.body = mp4[:-100]
+    dest = tmp_path / "out.mp4"
+
+    with pytest.raises(DownloadRejected, match="damaged"):
+        fetch(server.url, dest)
+
+    assert len(server.behaviour.requests) == 2  # fetched again once from zero, then refused
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_webm_without_length_is_refused(server: Server, tmp_path: Path) -> None:
+    server.behaviour.content_type = "video/webm"
+    server.behaviour.body = b"\x1a\x45\xdf\xa3" + bytes(5000)
+    server.behaviour.close_delimited = True
+
+    with pytest.raises(DownloadRejected, match="without saying how long"):
+        fetch(server.url, tmp_path / "out.webm")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- links and redirects under the URL policy (issue 11, item 2) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://169.254.169.254/latest/meta-data/x.mp4?X-Sig=s3cr3t", "169.254.169.254"),
+        ("https://10.0.0.7/x.mp4", "10.0.0.7"),
+        ("http://cdn.example.com/x.mp4", "cdn.example.com"),
+        ("file:///etc/passwd", "an unnamed host"),
+    ],
+)
+def test_a_refused_link_is_never_contacted(tmp_path: Path, url: str, host: str) -> None:
+    with guard() as connections, pytest.raises(DownloadRefused) as exc:
+        fetch(url, tmp_path / "out.mp4", policy=UrlPolicy())
+
+    assert connections == []
+    assert not exc.value.retryable
+    assert exc.value.host == host
+    assert host in exc.value.message
+    assert "s3cr3t" not in exc.value.message
+    assert "meta-data" not in exc.value.message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_loopback_links_only_when_the_api_is_local(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(DownloadRefused, match=r"127\.0\.0\.1"):
+        fetch(server.url, tmp_path / "out.mp4", policy=UrlPolicy.for_base_url(
+            "https://api.apiframe.ai"))  # fmt: skip
+    assert server.behaviour.requests == []
+
+    fetch(server.url, tmp_path / "out.mp4",
+          policy=UrlPolicy.for_base_url("http://127.0.0.1:8000"))  # fmt: skip
+    assert (tmp_path / "out.mp4").exists()
+
+
+def test_redirect_to_a_metadata_address_is_not_followed(server: Server, tmp_path: Path) -> None:
+    server.behaviour.redirects["/videos/abc.mp4"] = "http://169.254.169.254/latest/x.mp4"
+
+    with guard() as connections, pytest.raises(DownloadRefused) as exc:
+        fetch(server.url, tmp_path / "out.mp4")
+
+    assert "127.0.0.1" in connections  # the guard sees connections…
+    assert off_machine(connections) == []  # …and none went (or tried to go) off the machine
+    assert exc.value.host == "169.254.169.254"
+    assert server.behaviour.paths == ["/videos/abc.mp4"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("location", ["http://cdn.example.com/x.mp4", "ftp://example.com/x"])
+def test_redirect_off_https_is_not_followed(server: Server, tmp_path: Path,
+                                            location: str) -> None:
+    server.behaviour.redirects["/videos/abc.mp4"] = location
+
+    with guard() as connections, pytest.raises(DownloadRefused):
+        fetch(server.url, tmp_path / "out.mp4")
+
+    assert off_machine(connections) == []
+
+
+def test_up_to_three_redirects_are_followed(server: Server, tmp_path: Path, mp4: bytes) -> None:
+    server.behaviour.redirects.update({"/videos/abc.mp4": "/r1", "/r1": "/r2", "/r2": "/r3.mp4"})
+
+    fetch(server.url, tmp_path / "out.mp4")
+
+    assert server.behaviour.paths == ["/videos/abc.mp4", "/r1", "/r2", "/r3.mp4"]
+    assert (tmp_path / "out.mp4").read_bytes() == mp4
+
+
+def test_a_fourth_redirect_is_refused(server: Server, tmp_path: Path) -> None:
+    server.behaviour.redirects.update(
+        {"/videos/abc.mp4": "/r1", "/r1": "/r2", "/r2": "/r3", "/r3": "/r4.mp4"}
+    )
+
+    with pytest.raises(DownloadRefused, match="more than 3 times") as exc:
+        fetch(server.url, tmp_path / "out.mp4")
+
+    assert not exc.value.retryable
+    assert server.behaviour.paths == ["/videos/abc.mp4", "/r1", "/r2", "/r3"]
 
 
 # --- file names ----------------------------------------------------------------------------

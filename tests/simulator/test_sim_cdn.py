@@ -80,3 +80,18 @@ def test_unsatisfiable_range_is_416(video: str, cdn: httpx.Client) -> None:
 def test_cdn_only_serves_get_and_head(video: str, cdn: httpx.Client) -> None:
     assert cdn.post(video).status_code == 405
     assert cdn.get(video.replace("/videos/", "/elsewhere/")).status_code == 404
+
+
+def test_etag_and_if_range(video: str, cdn: httpx.Client) -> None:
+    """A resumed download names the file it started (RFC 9110 §13.1.5): same file → 206 with
+    the rest; any other validator → 200 with the whole file, so nothing gets spliced."""
+    full = cdn.get(video)
+    etag = full.headers["etag"]
+    assert etag.startswith('"')  # strong
+    assert cdn.get(video).headers["etag"] == etag
+    same = cdn.get(video, headers={"Range": "bytes=100-", "If-Range": etag})
+    assert same.status_code == 206
+    assert same.content == full.content[100:]
+    changed = cdn.get(video, headers={"Range": "bytes=100-", "If-Range": '"another-file"'})
+    assert changed.status_code == 200
+    assert changed.content == full.content
