@@ -23,7 +23,7 @@ from runway_desktop.engine.events import (
     ProblemChanged,
     ProblemKind,
 )
-from runway_desktop.engine.journal import Journal, JournalError
+from runway_desktop.engine.journal import Journal, JournalError, journal_error
 from runway_desktop.engine.lifecycle import (
     LEGACY_NO_LINK,
     NO_LINK_YET,
@@ -188,6 +188,31 @@ def test_retry_of_a_failed_row_pays_again_only_when_the_server_refunded_it(
     assert (row.id == generation_id) == (new_jobs == 0)
 
 
+def test_import_fetches_a_failed_row_whose_job_the_server_completed(
+    scripted_engine: EngineFactory, scripted_server: ScriptedServer, data_dir: Path
+) -> None:
+    generation_id, job_id = journaled_job(data_dir, scripted_server)
+    journal = Journal(data_dir / "journal.sqlite3")
+    journal.update(generation_id, stage=Stage.FAILED, error="lost track of it",
+                   credit_cost=None, finished_at=time.time())
+    journal.close()
+
+    async def scenario() -> tuple[int, Generation]:
+        engine = scripted_engine()
+        await engine.start()
+        added = await engine.import_remote_jobs()
+        [row] = await settle(engine, [generation_id])
+        await engine.stop()
+        return added, row
+
+    added, row = run(scenario())
+    assert added == 0  # the same row, not an "(imported)" copy
+    assert row.stage == Stage.DONE
+    assert is_mp4(row.video_path)
+    assert row.job_id == job_id
+    assert scripted_server.seen(GENERATE) == []
+
+
 # -- 2. An expired or refused video link -----------------------------------------------------
 
 @pytest.mark.parametrize("status", [403, 410])
@@ -341,6 +366,22 @@ def test_journal_writes_on_a_full_disk_raise_journal_error(small_disk: Path) -> 
         assert str(path) in full.value.message
     finally:
         journal.close()
+
+
+def test_a_read_only_history_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    Journal(path).close()
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # a real SQLITE_READONLY
+    try:
+        with pytest.raises(sqlite3.OperationalError) as raw:
+            db.execute("DELETE FROM generations")
+    finally:
+        db.close()
+    error = journal_error(path, raw.value)
+    assert error.path == path
+    assert str(path) in error.message
+    assert "read-only" in error.message
+    assert "writable" in error.message
 
 
 # -- 5. Retry-After: capped, shown, and never holding back paid jobs ---------------------------

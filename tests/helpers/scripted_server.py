@@ -177,6 +177,11 @@ class ScriptedServer:
             if job_id not in self.jobs:
                 return Reply(404, json={"error": "Job not found"})
             return Reply(json=job(job_id, "COMPLETED", result={"videoUrl": self.video_url(job_id)}))
+        if route == "GET /v2/jobs":
+            with self._lock:
+                ids = list(self.jobs)
+            jobs = [job(i, "COMPLETED", result={"videoUrl": self.video_url(i)}) for i in ids]
+            return Reply(json={"jobs": jobs, "nextCursor": None, "hasMore": False})
         if route == "GET /v2/me":
             return Reply(json={
                 "user": {"id": "u1", "email": "t@example.com", "role": "ADMIN"},
