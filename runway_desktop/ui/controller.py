@@ -37,7 +37,7 @@ LICENCES = """<p><b>{name}</b> {version}</p>
 <p>Makes short videos with Runway Gen-4 Turbo through the apiframe v2 API.</p>
 <p>Built with Qt 6 and PySide6 (LGPL v3: you may replace the Qt libraries shipped with this app;
 their source is at qt.io and download.qt.io), qasync (BSD), httpx (BSD), keyring (MIT),
-platformdirs (MIT), Pillow (MIT-CMU), filelock (MIT), certifi (MPL 2.0).
+platformdirs (MIT), Pillow (MIT-CMU), filelock (MIT), certifi (MPL 2.0), send2trash (BSD).
 QtMultimedia's FFmpeg backend is LGPL v2.1+. The full texts ship with the app in
 THIRD_PARTY_NOTICES.txt and the LICENSES folder.</p>"""
 
@@ -148,6 +148,7 @@ class AppController(QObject):
             return None
 
     async def _stop_engine(self) -> None:
+        self.window.removals.commit()  # an undo window still open ends with this engine
         if self.engine:
             await self.engine.stop()
             self.engine = None

@@ -7,6 +7,7 @@ through the bridge's signals.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,8 @@ from runway_desktop.ui.banner import Banner
 from runway_desktop.ui.compose_panel import ComposePanel
 from runway_desktop.ui.preview import PreviewPlayer
 from runway_desktop.ui.queue_view import QueueView
+from runway_desktop.ui.removals import Removals
+from runway_desktop.ui.undo_notice import UndoNotice
 
 if TYPE_CHECKING:
     # Types only: the engine (and httpx under it) loads after the first paint.
@@ -91,6 +94,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        # Floats over the bottom of the window: showing it never moves a control.
+        self.notice = UndoNotice(central)
+        self.removals = Removals(self.queue.model, self.notice, lambda: self._engine, self,
+                                 hold_selection=self.queue.selection_held)
 
         self.account_label = QLabel(self.tr("Not signed in"), self)
         self.account_label.setAccessibleName(self.tr("Account and credits"))
@@ -118,7 +125,7 @@ class MainWindow(QMainWindow):
         self._engine = engine
         self._bridge = bridge
         bridge.generation_updated.connect(self._on_generation_updated)
-        bridge.generation_removed.connect(self.queue.model.remove)
+        bridge.generation_removed.connect(self._on_generation_removed)
         bridge.account_updated.connect(self._on_account)
         bridge.problem_changed.connect(self._on_problem)
         self.queue.model.reset(engine.generations())
@@ -162,12 +169,10 @@ class MainWindow(QMainWindow):
         q.rerun_requested.connect(lambda gid: self._engine_do("rerun_with_new_seed", gid))
         q.retry_requested.connect(lambda gid: self._engine_do("retry", gid))
         q.stop_following_requested.connect(self._confirm_stop_following)
-        q.cancel_requested.connect(lambda ids: [self._engine_do("cancel", i) for i in ids])
-        q.cancel_pending_requested.connect(lambda: self._engine_do("cancel_pending"))
-        q.clear_finished_requested.connect(lambda: self._engine_do("clear_finished"))
-        q.remove_requested.connect(
-            lambda ids, delete: [self._engine_do("remove", i, delete_file=delete) for i in ids]
-        )
+        q.cancel_requested.connect(self._request_cancel)
+        q.cancel_pending_requested.connect(self._request_cancel_pending)
+        q.clear_finished_requested.connect(self._request_clear_finished)
+        q.remove_requested.connect(self._request_remove)
         q.reorder_requested.connect(lambda gid, before: self._engine_do("move_before", gid, before))
         q.action_requested.connect(self._on_row_action)
 
@@ -188,6 +193,14 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        edit_menu = self.menuBar().addMenu(self.tr("&Edit"))
+        self.undo_action = QAction(self.tr("&Undo"), self)
+        self.undo_action.setObjectName("undo_action")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setEnabled(False)
+        self.undo_action.triggered.connect(self.notice.undo)
+        self.notice.undoable_changed.connect(self.undo_action.setEnabled)
+        edit_menu.addAction(self.undo_action)
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("&About Runway Desktop"), self)
         about.triggered.connect(self.about_requested)
@@ -196,6 +209,8 @@ class MainWindow(QMainWindow):
     # -- engine events --------------------------------------------------------------------------
 
     def _on_generation_updated(self, generation: Generation) -> None:
+        if self.removals.absorb_update(generation):
+            return  # removed, undoable for a few seconds more: stays out of the list
         previous = self.queue.model.generation(generation.id)
         self.queue.model.upsert(generation)
         if previous and previous.stage != generation.stage:
@@ -255,7 +270,9 @@ class MainWindow(QMainWindow):
         elif action in (Action.RETRY, Action.BUY_CREDITS) and self._engine:
             self._engine.resume()
             for generation in self._engine.journal.with_stages([Stage.ATTENTION]):
-                if generation.action == Action.RETRY:
+                if generation.action == Action.RETRY and not self.removals.is_hidden(
+                    generation.id
+                ):
                     self._engine.retry(generation.id)
             self.banner.hide()
         elif action == Action.EDIT_INPUT:
@@ -307,8 +324,9 @@ class MainWindow(QMainWindow):
             )
             return
         added = self._engine_do("submit_many", batch)
-        if added:
-            self.queue.select_generation(added[0].id)
+        if isinstance(added, list) and added:
+            # Only the newest (the top row): what was selected before is no longer a target.
+            self.queue.select_generation(added[-1].id)
 
     def _reuse(self, generation_id: int) -> None:
         generation = self.queue.model.generation(generation_id)
@@ -346,6 +364,85 @@ class MainWindow(QMainWindow):
             folder = self._engine.config.output_dir
             folder.mkdir(parents=True, exist_ok=True)
             self._open_path(str(folder))
+
+    def _on_generation_removed(self, generation_id: int) -> None:
+        self.removals.forget(generation_id)
+        self.queue.model.remove(generation_id)
+
+    def _request_remove(self, ids: list[int], trash_videos: bool) -> None:
+        def remove() -> None:
+            self.removals.remove(ids, trash_videos=trash_videos)
+
+        if len(ids) <= 1:
+            remove()  # one row: the notice's Undo is enough
+            return
+        if trash_videos:
+            title = self.tr("Remove {0} generations and move their videos to the Trash?")
+            text = self.tr("Their videos go to the Trash. You can undo this for a few seconds.")
+        else:
+            title = self.tr("Remove {0} generations from the history?")
+            text = self.tr("Their videos stay in the folder. You can undo this for a few seconds.")
+        self._confirm(title.format(len(ids)), text,
+                      self.tr("Remove {0}").format(len(ids)), remove)
+
+    def _request_clear_finished(self) -> None:
+        count = self.removals.clearable_count()
+        if count <= 1:
+            self.removals.clear_finished()
+            return
+        self._confirm(
+            self.tr("Clear {0} finished generations from the list?").format(count),
+            self.tr("Finished, failed and cancelled generations leave the list (favourites "
+                    "stay); their videos stay in the folder. You can undo this for a few "
+                    "seconds."),
+            self.tr("Clear {0}").format(count),
+            self.removals.clear_finished,
+        )
+
+    def _request_cancel(self, ids: list[int]) -> None:
+        def cancel() -> None:
+            for generation_id in ids:
+                self._engine_do("cancel", generation_id)
+
+        if len(ids) <= 1:
+            cancel()
+            return
+        self._confirm(
+            self.tr("Cancel {0} generations?").format(len(ids)),
+            self.tr("None of them has reached apiframe yet, so nothing is charged."),
+            self.tr("Cancel {0}").format(len(ids)),
+            cancel,
+            keep=self.tr("Keep them"),
+        )
+
+    def _request_cancel_pending(self) -> None:
+        count = self.queue.model.count(Stage.PENDING)
+        if count <= 1:
+            self._engine_do("cancel_pending")
+            return
+        self._confirm(
+            self.tr("Cancel {0} waiting generations?").format(count),
+            self.tr("None of them has reached apiframe yet, so nothing is charged."),
+            self.tr("Cancel {0}").format(count),
+            lambda: self._engine_do("cancel_pending"),
+            keep=self.tr("Keep them"),
+        )
+
+    def _confirm(
+        self, title: str, text: str, act: str, then: Callable[[], object], keep: str = ""
+    ) -> None:
+        """Ask without blocking the event loop (open(), never exec()); `then` on yes."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, title, parent=self)
+        box.setObjectName("confirm_box")
+        box.setInformativeText(text)
+        no = box.addButton(keep or self.tr("Cancel"), QMessageBox.ButtonRole.RejectRole)
+        yes = box.addButton(act, QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(no)
+        box.setEscapeButton(no)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _r: box.clickedButton() is yes and then())
+        box.open()
 
     def _confirm_stop_following(self, generation_id: int) -> None:
         box = QMessageBox(

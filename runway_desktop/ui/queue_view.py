@@ -6,15 +6,17 @@ the window decides (and confirms) what happens. Only the clipboard actions are d
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
     QItemSelection,
+    QItemSelectionModel,
     QModelIndex,
     QPoint,
     Qt,
@@ -107,6 +109,7 @@ class ActionSpec:
     scope: Scope = Scope.ONE
     checkable: bool = False
     separator_before: bool = False
+    many: str = ""  # Scope.ALL: the text naming how many it acts on ("Remove {count} …")
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -139,6 +142,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         scope=Scope.ALL,
         checkable=True,
         separator_before=True,
+        many=QT_TRANSLATE_NOOP(_CONTEXT, "Favourite {count} Generations"),
     ),
     ActionSpec(
         "reuse", QT_TRANSLATE_NOOP(_CONTEXT, "Re-use Settings"), ("Ctrl+E",), _always, "_reuse"
@@ -158,6 +162,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "_retry",
         scope=Scope.ALL,
         separator_before=True,
+        many=QT_TRANSLATE_NOOP(_CONTEXT, "Retry {count} Generations"),
     ),
     ActionSpec(
         "stop_following",
@@ -173,6 +178,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         can_cancel,
         "_cancel",
         scope=Scope.ALL,
+        many=QT_TRANSLATE_NOOP(_CONTEXT, "Cancel {count} Generations"),
     ),
     ActionSpec(
         "remove",
@@ -182,17 +188,28 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "_remove",
         scope=Scope.ALL,
         separator_before=True,
+        many=QT_TRANSLATE_NOOP(_CONTEXT, "Remove {count} Generations from History"),
     ),
     ActionSpec(
         "remove_with_file",
-        QT_TRANSLATE_NOOP(_CONTEXT, "Remove and Delete File"),
+        QT_TRANSLATE_NOOP(_CONTEXT, "Remove and Move Video to Trash"),
         ("Shift+Delete",),
         can_remove_with_file,
         "_remove_with_file",
         scope=Scope.ALL,
+        many=QT_TRANSLATE_NOOP(
+            _CONTEXT, "Remove {count} Generations and Move Their Videos to Trash"
+        ),
     ),
 )
 ACTION_SPECS = {spec.name: spec for spec in ACTIONS}
+
+
+def action_text(spec: ActionSpec, count: int) -> str:
+    """The menu text; an action on several items says how many."""
+    if count > 1 and spec.many:
+        return _tr(spec.many).format(count=count)
+    return _tr(spec.text)
 
 _FILTERS: tuple[tuple[StatusFilter, str, str], ...] = (
     (
@@ -292,6 +309,7 @@ class QueueView(QWidget):
         self.list_view = QueueListView(self)
         self.shortcut_actions: dict[str, QAction] = {}
         self._last_selected: Generation | None = None
+        self._holding = False
 
         self._build_header()
         self._build_list()
@@ -456,13 +474,29 @@ class QueueView(QWidget):
         return [i.data(Roles.GenerationRole) for i in rows]
 
     def select_generation(self, generation_id: int) -> bool:
+        """Make this the one selected row (whatever keys are held: Ctrl+Enter holds Ctrl,
+        and setCurrentIndex then added each new row to the selection)."""
         source = self.model.index_of(generation_id)
         index = self.proxy.mapFromSource(source) if source.isValid() else QModelIndex()
         if not index.isValid():
             return False
-        self.list_view.setCurrentIndex(index)
+        flags = QItemSelectionModel.SelectionFlag
+        self.list_view.selectionModel().setCurrentIndex(
+            index, flags.ClearAndSelect | flags.Rows
+        )
         self.list_view.scrollTo(index)
         return True
+
+    @contextlib.contextmanager
+    def selection_held(self) -> Iterator[None]:
+        """Report the selection once, after many rows change: removing selected rows one by
+        one moved the selection (and the preview's loading) through each of them."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            self._on_selection_changed()
 
     def set_status_filter(self, status: StatusFilter) -> None:
         self.filter_buttons[StatusFilter(status)].setChecked(True)
@@ -479,9 +513,9 @@ class QueueView(QWidget):
         for spec in ACTIONS:
             if spec.separator_before and not menu.isEmpty():
                 menu.addSeparator()
-            action = menu.addAction(_tr(spec.text))
-            action.setObjectName(spec.name)
             applicable = self._applicable(spec, generation, targets)
+            action = menu.addAction(action_text(spec, len(applicable)))
+            action.setObjectName(spec.name)
             action.setEnabled(bool(applicable))
             if spec.checkable:
                 action.setCheckable(True)
@@ -585,6 +619,8 @@ class QueueView(QWidget):
             self.play_requested.emit(generation.id)
 
     def _on_selection_changed(self, *_: QItemSelection | QModelIndex) -> None:
+        if self._holding:
+            return
         self._update_shortcut_actions()
         selected = self.current_generation()
         if selected != self._last_selected:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,21 @@ def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         gc.collect()
 
 
+@pytest.fixture
+def trash_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The home trash inside tmp_path: nothing reaches the real (or the session's) home."""
+    data_home = tmp_path / "xdg-data"
+    data_home.mkdir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(data_home))
+    if sys.platform not in ("darwin", "win32"):
+        # send2trash's own freedesktop code reads XDG_DATA_HOME once, when imported.
+        import send2trash.plat_other as plat_other  # type: ignore[import-untyped]
+
+        monkeypatch.setattr(plat_other, "XDG_DATA_HOME", bytes(data_home))
+        monkeypatch.setattr(plat_other, "HOMETRASH_B", bytes(data_home / "Trash"))
+    return data_home / "Trash"
+
+
 def drive(qtbot: QtBot, coroutine: Coroutine[Any, Any, Any], timeout: int = 20_000) -> Any:
     """Run a coroutine on the qasync loop while Qt keeps processing events."""
     future = asyncio.ensure_future(coroutine)
@@ -48,8 +64,9 @@ def drive(qtbot: QtBot, coroutine: Coroutine[Any, Any, Any], timeout: int = 20_0
 @pytest.fixture
 def app_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, simulator: Simulator,
                    monkeypatch: pytest.MonkeyPatch, data_dir: Path, output_dir: Path,
-                   qapp: Any) -> Iterator[Any]:
-    """The real window and engine against the simulator, with a fast polling pace."""
+                   qapp: Any, trash_dir: Path) -> Iterator[Any]:
+    """The real window and engine against the simulator, with a fast polling pace; videos the
+    window deletes go to a trash inside tmp_path."""
     from runway_desktop import settings
     from runway_desktop.ui.controller import AppController
 

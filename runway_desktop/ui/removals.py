@@ -1,0 +1,227 @@
+"""Remove rows, trash videos, clear finished: each undoable while its notice shows.
+
+Removed rows leave the list at once but stay in the journal until the notice goes (timed out,
+closed, replaced by the next removal, or the engine being swapped or stopped); only then does
+the engine remove them. Undo before that shows them again from the journal. Videos go to the
+OS trash at once (the notice says so) and Undo fetches them back where the platform allows.
+
+A hidden row the engine starts moving again (e.g. a Retry of everything that waits for the
+person) is not removed: it shows again, because removing running work would lose what may
+be paid for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication, QObject
+
+from runway_desktop.engine.records import Generation
+from runway_desktop.ui import trash
+from runway_desktop.ui.queue_model import QueueModel
+from runway_desktop.ui.undo_notice import UndoNotice
+
+if TYPE_CHECKING:
+    from runway_desktop.engine.scheduler import Engine
+
+log = logging.getLogger(__name__)
+_CONTEXT = "Removals"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate(_CONTEXT, text)
+
+
+def _generations(count: int) -> str:
+    return _tr("1 generation") if count == 1 else _tr("{n} generations").format(n=count)
+
+
+def _videos(count: int) -> str:
+    return _tr("1 video") if count == 1 else _tr("{n} videos").format(n=count)
+
+
+def clearable(generation: Generation) -> bool:
+    """What Clear finished takes away: finished, failed, cancelled, unfollowed; not favourites."""
+    return generation.stage.is_terminal and not generation.favourite
+
+
+@dataclass
+class _Batch:
+    engine: Engine
+    rows: dict[int, Generation] = field(default_factory=dict)  # hidden, by id
+    trashed: dict[int, trash.TrashedFile] = field(default_factory=dict)
+
+
+class Removals(QObject):
+    def __init__(
+        self,
+        model: QueueModel,
+        notice: UndoNotice,
+        engine: Callable[[], Engine | None],
+        parent: QObject | None = None,
+        *,
+        hold_selection: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+    ) -> None:
+        super().__init__(parent)
+        self._hold_selection = hold_selection
+        self._model = model
+        self._notice = notice
+        self._engine = engine
+        self._batch: _Batch | None = None
+        notice.undo_requested.connect(self.undo)
+        notice.expired.connect(self.commit)
+
+    # -- what people ask for --------------------------------------------------------------------
+
+    def remove(self, ids: Iterable[int], *, trash_videos: bool) -> None:
+        engine = self._engine()
+        if engine is None:
+            return
+        self._notice.dismiss()  # the previous removal becomes final
+        self.commit()
+        rows = [g for i in ids if (g := self._model.generation(i)) is not None]
+        if not rows:
+            return
+        batch = _Batch(engine, {g.id: g for g in rows})
+        # Out of the list first: the preview lets go of a video before it moves.
+        self._hide(batch)
+        refused: list[trash.TrashError] = []
+        for generation in rows:
+            video = Path(generation.video_path) if generation.video_path else None
+            if trash_videos and video is not None and video.exists():
+                try:
+                    batch.trashed[generation.id] = trash.move_to_trash(video)
+                except trash.TrashError as error:
+                    log.warning("Could not move %s to the trash: %s", video, error.reason)
+                    refused.append(error)
+                    # Its row stays: nothing happens to it at all.
+                    del batch.rows[generation.id]
+                    self._model.upsert(generation)
+        if not batch.rows:
+            self._batch = None
+        text = self._removed_text(batch, trash_videos)
+        if refused:
+            text += " " + _tr(
+                "{videos} could not be moved to the {trash} ({reason}), so {those} stayed."
+            ).format(videos=_videos(len(refused)), trash=_tr(trash.TRASH_NAME),
+                     reason=refused[0].reason,
+                     those=_tr("it") if len(refused) == 1 else _tr("they"))
+        text = text.strip()
+        if batch.rows:
+            self._notice.show_undoable(text)
+        else:
+            self._notice.show_info(text)
+
+    def clear_finished(self) -> None:
+        self._remove_cleared([g.id for g in self._model.generations() if clearable(g)])
+
+    def clearable_count(self) -> int:
+        return sum(1 for g in self._model.generations() if clearable(g))
+
+    def undo(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        self._notice.dismiss()
+        stuck = [item for item in batch.trashed.values() if not trash.restore(item)]
+        shown = 0
+        for generation_id in batch.rows:
+            current = batch.engine.get(generation_id)  # the journal is the truth
+            if current is not None:
+                self._model.upsert(current)
+                shown += 1
+        text = _tr("Restored {generations}.").format(generations=_generations(shown))
+        if stuck:
+            text += " " + _tr("{videos} stayed in the {trash}: restore {them} from there.").format(
+                videos=_videos(len(stuck)), trash=_tr(trash.TRASH_NAME),
+                them=_tr("it") if len(stuck) == 1 else _tr("them"))
+        self._notice.show_info(text)
+
+    def commit(self) -> None:
+        """Make the pending removal final: the engine removes the rows from the journal."""
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        for generation_id, generation in batch.rows.items():
+            try:
+                batch.engine.remove(generation_id, delete_file=False)
+            except Exception:  # one bad row must not keep the others
+                log.exception("Could not remove generation %s", generation_id)
+                continue
+            if generation_id in batch.trashed and generation.thumbnail_path:
+                # The video is in the trash; its first-frame thumbnail is only our cache.
+                Path(generation.thumbnail_path).unlink(missing_ok=True)
+
+    # -- engine events --------------------------------------------------------------------------
+
+    def is_hidden(self, generation_id: int) -> bool:
+        return self._batch is not None and generation_id in self._batch.rows
+
+    def absorb_update(self, generation: Generation) -> bool:
+        """True when this update is for a hidden row and must not show it."""
+        if not self.is_hidden(generation.id):
+            return False
+        assert self._batch is not None
+        hidden = self._batch.rows[generation.id]
+        if generation.stage is hidden.stage:
+            self._batch.rows[generation.id] = generation
+            return True
+        # It is moving again: keep it (and its video) and show it.
+        del self._batch.rows[generation.id]
+        item = self._batch.trashed.pop(generation.id, None)
+        if item is not None:
+            trash.restore(item)
+        return False
+
+    def forget(self, generation_id: int) -> None:
+        """The engine removed it by itself: nothing left to undo for it."""
+        if self._batch is not None:
+            self._batch.rows.pop(generation_id, None)
+            self._batch.trashed.pop(generation_id, None)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _remove_cleared(self, ids: list[int]) -> None:
+        engine = self._engine()
+        if engine is None or not ids:
+            return
+        self._notice.dismiss()
+        self.commit()
+        batch = _Batch(engine)
+        for generation_id in ids:
+            generation = self._model.generation(generation_id)
+            if generation is not None:
+                batch.rows[generation_id] = generation
+        self._hide(batch)
+        self._notice.show_undoable(
+            _tr("Cleared {generations} from the list. Their videos stay in the folder.").format(
+                generations=_generations(len(batch.rows))
+            )
+        )
+
+    def _hide(self, batch: _Batch) -> None:
+        self._batch = batch if batch.rows else None
+        with self._hold_selection():  # the selection (and the preview) changes once
+            for generation_id in batch.rows:
+                self._model.remove(generation_id)
+
+    @staticmethod
+    def _removed_text(batch: _Batch, trash_videos: bool) -> str:
+        count = len(batch.rows)
+        if not count:
+            return ""
+        if batch.trashed:
+            return _tr("Removed {generations} and moved {videos} to the {trash}.").format(
+                generations=_generations(count), videos=_videos(len(batch.trashed)),
+                trash=_tr(trash.TRASH_NAME))
+        text = _tr("Removed {generations} from the history.").format(
+            generations=_generations(count))
+        if not trash_videos and any(g.video_path for g in batch.rows.values()):
+            text += " " + _tr("Videos stay in the folder.")
+        return text

@@ -1,0 +1,254 @@
+"""Selecting, removing, trashing and clearing in the real window over the simulator.
+
+Only what the person selected is touched; several rows are asked about first (without blocking
+the loop); every removal can be undone from a non-modal notice, and deleted videos go to the
+(freedesktop) trash under a private XDG_DATA_HOME, from which Undo fetches them back.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Generation, Stage
+
+pytestmark = pytest.mark.skipif(sys.platform in ("darwin", "win32"),
+                                reason="checks the freedesktop trash")
+
+
+@pytest.fixture(autouse=True)
+def _preview_idle_at_the_end(qtbot: QtBot, app_controller: Any) -> Iterator[None]:
+    yield
+    preview_settled(qtbot, app_controller.window)  # no media load cut short by the teardown
+
+
+def generate(qtbot: QtBot, window: Any, count: int) -> list[Generation]:
+    """Ctrl+Enter `count` times, as a person iterating on a prompt does; wait for the videos."""
+    compose = window.compose
+    model = window.queue.model
+    compose.prompt_edit.setPlainText("a paper boat on a pond")
+    compose.prompt_edit.setFocus()
+    start = model.rowCount()
+    for _ in range(count):
+        qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: model.rowCount() == start + count
+                    and all(g.stage is Stage.DONE for g in model.generations()), timeout=20_000)
+    preview_settled(qtbot, window)
+    return list(model.generations())
+
+
+def preview_settled(qtbot: QtBot, window: Any) -> None:
+    """Wait until the preview has loaded what the selection shows (an interrupted load logs
+    an FFmpeg warning, which fails the test)."""
+    player = window.preview._player
+    if player is None:
+        return
+    loading = (player.MediaStatus.LoadingMedia,)
+    qtbot.waitUntil(lambda: player.mediaStatus() not in loading, timeout=10_000)
+
+
+def right_click_menu(qtbot: QtBot, window: Any, generation_id: int) -> QMenu:
+    view = window.queue.list_view
+    index = window.queue.proxy.mapFromSource(window.queue.model.index_of(generation_id))
+    point = view.visualRect(index).center()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.RightButton, pos=point)
+    preview_settled(qtbot, window)
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point,
+                              view.viewport().mapToGlobal(point))
+    QApplication.sendEvent(view.viewport(), event)
+    menus = [w for w in QApplication.topLevelWidgets()
+             if isinstance(w, QMenu) and w.objectName() == "queueContextMenu" and w.isVisible()]
+    assert len(menus) == 1
+    return menus[0]
+
+
+def menu_action(menu: QMenu, name: str) -> Any:
+    return next(a for a in menu.actions() if a.objectName() == name)
+
+
+def confirm_box(qtbot: QtBot, window: Any) -> QMessageBox:
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "confirm_box") is not None
+                    and window.findChild(QMessageBox, "confirm_box").isVisible(), timeout=5_000)
+    return window.findChild(QMessageBox, "confirm_box")
+
+
+def press(qtbot: QtBot, box: QMessageBox, text: str) -> None:
+    button = next(b for b in box.buttons() if b.text() == text)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=5_000)
+
+
+def video(generation: Generation) -> Path:
+    assert generation.video_path
+    return Path(generation.video_path)
+
+
+def journal_ids(controller: Any) -> set[int]:
+    return {g.id for g in controller.engine.generations()}
+
+
+def trashed_from(trash: Path) -> set[Path]:
+    """Where the trash says its videos came from."""
+    found = set()
+    for info in (trash / "info").glob("*.trashinfo"):
+        line = next(x for x in info.read_text().splitlines() if x.startswith("Path="))
+        found.add(Path(unquote(line.removeprefix("Path="))))
+    return found
+
+
+def journal_agrees_with_disk(controller: Any) -> None:
+    """Every finished row in the journal and shown in the list has its video on disk."""
+    window = controller.window
+    for generation in controller.engine.generations():
+        if generation.stage is Stage.DONE and not window.removals.is_hidden(generation.id):
+            assert video(generation).exists(), generation
+
+
+def test_generate_selects_only_the_newest_and_one_row_action_touches_one_row(
+    qtbot: QtBot, app_controller: Any, trash_dir: Path
+) -> None:
+    window = app_controller.window
+    rows = generate(qtbot, window, 3)
+    newest = max(rows, key=lambda g: g.id)
+    assert [g.id for g in window.queue.selected_generations()] == [newest.id]
+
+    oldest = min(rows, key=lambda g: g.id)
+    menu = right_click_menu(qtbot, window, oldest.id)
+    action = menu_action(menu, "remove_with_file")
+    assert action.text() == "Remove and Move Video to Trash"  # one row: no count
+    action.trigger()
+    assert window.findChild(QMessageBox, "confirm_box") is None  # one row: nothing to ask
+    assert window.queue.model.generation(oldest.id) is None
+    assert not video(oldest).exists()
+    assert trashed_from(trash_dir) == {video(oldest)}
+    for other in rows:
+        if other.id != oldest.id:  # nothing happened to what was not selected
+            assert window.queue.model.generation(other.id) is not None
+            assert video(other).exists()
+    assert "moved 1 video to the Trash" in window.notice.message.text()
+    journal_agrees_with_disk(app_controller)
+    assert not window.banner.isVisible()
+
+
+def test_actions_on_several_rows_name_their_count_and_ask_first(
+    qtbot: QtBot, app_controller: Any, trash_dir: Path
+) -> None:
+    window = app_controller.window
+    rows = generate(qtbot, window, 3)
+    window.queue.list_view.selectAll()
+    preview_settled(qtbot, window)
+    menu = right_click_menu(qtbot, window, rows[1].id)
+    # A right-click on a selected row keeps the selection: the menu acts on all three.
+    assert len(window.queue.selected_generations()) == 3
+    assert menu_action(menu, "remove").text() == "Remove 3 Generations from History"
+    assert menu_action(menu, "remove_with_file").text() == (
+        "Remove 3 Generations and Move Their Videos to Trash")
+    assert menu_action(menu, "favourite").text() == "Favourite 3 Generations"
+    menu_action(menu, "remove_with_file").trigger()
+
+    box = confirm_box(qtbot, window)  # asked, and the loop still runs (open(), not exec())
+    assert "3" in box.text()
+    assert QApplication.activeModalWidget() in (None, box)
+    press(qtbot, box, "Cancel")
+    assert window.queue.model.rowCount() == 3  # "no" changed nothing
+    assert all(video(g).exists() for g in rows)
+
+    window.queue.list_view.selectAll()
+    preview_settled(qtbot, window)
+    menu = right_click_menu(qtbot, window, rows[0].id)
+    menu_action(menu, "remove_with_file").trigger()
+    press(qtbot, confirm_box(qtbot, window), "Remove 3")
+    assert window.queue.model.rowCount() == 0
+    assert trashed_from(trash_dir) == {video(g) for g in rows}
+    assert "Removed 3 generations and moved 3 videos to the Trash" in window.notice.message.text()
+    assert window.notice.isVisible()
+    assert window.undo_action.isEnabled()
+
+    window.undo_action.trigger()  # Edit ▸ Undo (Ctrl+Z) does what the notice's button does
+    assert sorted(g.id for g in window.queue.model.generations()) == sorted(g.id for g in rows)
+    assert all(video(g).exists() for g in rows)  # back from the trash, same place
+    assert trashed_from(trash_dir) == set()
+    assert journal_ids(app_controller) == {g.id for g in rows}
+    assert "Restored 3 generations." in window.notice.message.text()
+    journal_agrees_with_disk(app_controller)
+
+
+def test_a_trashed_video_comes_back_with_undo_and_is_final_when_the_notice_goes(
+    qtbot: QtBot, app_controller: Any, trash_dir: Path
+) -> None:
+    window = app_controller.window
+    (row,) = generate(qtbot, window, 1)
+    view = window.queue.list_view
+    assert window.queue.select_generation(row.id)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
+    assert not video(row).exists()
+    assert window.queue.model.rowCount() == 0
+    assert journal_ids(app_controller) == {row.id}  # final only when the notice goes
+    qtbot.mouseClick(window.notice.undo_button, Qt.MouseButton.LeftButton)
+    assert video(row).exists()
+    assert window.queue.model.generation(row.id) is not None
+    journal_agrees_with_disk(app_controller)
+
+    assert window.queue.select_generation(row.id)
+    preview_settled(qtbot, window)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
+    window.notice.dismiss()  # timed out or closed: the removal is final
+    assert journal_ids(app_controller) == set()
+    assert not video(row).exists()
+    assert trashed_from(trash_dir) == {video(row)}  # in the trash, not destroyed
+    assert not window.undo_action.isEnabled()
+    assert not window.banner.isVisible()
+
+
+def test_clear_finished_asks_and_can_be_undone(
+    qtbot: QtBot, app_controller: Any, trash_dir: Path
+) -> None:
+    window = app_controller.window
+    rows = generate(qtbot, window, 3)
+    app_controller.engine.set_favourite(rows[0].id, True)
+    qtbot.mouseClick(window.queue.clear_finished_button, Qt.MouseButton.LeftButton)
+    press(qtbot, confirm_box(qtbot, window), "Clear 2")
+    assert [g.id for g in window.queue.model.generations()] == [rows[0].id]  # favourite stays
+    assert "Cleared 2 generations" in window.notice.message.text()
+    qtbot.mouseClick(window.notice.undo_button, Qt.MouseButton.LeftButton)
+    assert window.queue.model.rowCount() == 3
+
+    qtbot.mouseClick(window.queue.clear_finished_button, Qt.MouseButton.LeftButton)
+    press(qtbot, confirm_box(qtbot, window), "Clear 2")
+    window.notice.dismiss()
+    assert journal_ids(app_controller) == {rows[0].id}
+    assert all(video(g).exists() for g in rows)  # the files stay in the folder
+    assert trashed_from(trash_dir) == set()
+
+
+def test_a_pending_removal_is_final_before_the_engine_stops(
+    qtbot: QtBot, app_controller: Any, trash_dir: Path
+) -> None:
+    window = app_controller.window
+    rows = generate(qtbot, window, 2)
+    window.queue.remove_requested.emit([rows[0].id], False)
+    engine = app_controller.engine
+    from tests.ui.conftest import drive
+
+    drive(qtbot, app_controller._stop_engine())  # a mode switch or quitting
+    assert app_controller.engine is None
+    assert not window.removals.is_hidden(rows[0].id)
+    from runway_desktop import paths
+    from runway_desktop.engine.journal import Journal
+
+    journal = Journal(paths.journal_path(engine.config.data_dir))
+    try:
+        assert {g.id for g in journal.all()} == {rows[1].id}
+    finally:
+        journal.close()
