@@ -8,6 +8,7 @@ because the server's schema drifts (see contract §12).
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -216,6 +217,19 @@ def _require_str(body: Mapping[str, Any], key: str, what: str) -> str:
     return value
 
 
+# Ids are UUIDs (contract §4.1); anything printable and plain is tolerated, but an id is shown
+# to people (the queue's details, the CLI) and goes into URLs: no control or bidi characters,
+# no spaces, no slashes, nothing huge.
+_ID = re.compile(r"[A-Za-z0-9._:~-]{1,128}")
+
+
+def _require_id(body: Mapping[str, Any], key: str, what: str) -> str:
+    value = _require_str(body, key, what)
+    if not _ID.fullmatch(value):
+        raise UnexpectedResponseError(f"apiframe sent an unreadable {what} (a malformed {key!r}).")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class JobAccepted:
     job_id: str
@@ -225,7 +239,7 @@ class JobAccepted:
     def from_json(cls, body: Any) -> JobAccepted:
         body = _require_object(body, "job receipt")
         return cls(
-            job_id=_require_str(body, "jobId", "job receipt"),
+            job_id=_require_id(body, "jobId", "job receipt"),
             status=JobStatus.parse(body.get("status", "QUEUED")),
         )
 
@@ -251,7 +265,7 @@ class Job:
         body = _require_object(body, "job")
         progress = json_int(body.get("progress"))
         return cls(
-            id=_require_str(body, "id", "job"),
+            id=_require_id(body, "id", "job"),
             status=JobStatus.parse(body.get("status")),
             model=_text(body.get("model")),
             progress=None if progress is None else max(0, min(100, progress)),
@@ -299,7 +313,7 @@ class Upload:
     def from_json(cls, body: Any) -> Upload:
         body = _require_object(body, "upload receipt")
         return cls(
-            id=_require_str(body, "id", "upload receipt"),
+            id=_require_id(body, "id", "upload receipt"),
             url=_require_str(body, "url", "upload receipt"),
             kind=_text(body.get("kind")),
             content_type=_text(body.get("contentType")),

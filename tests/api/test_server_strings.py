@@ -8,7 +8,14 @@ import json
 import httpx
 import pytest
 
-from runway_desktop.api import Account, Job, error_from_response
+from runway_desktop.api import (
+    Account,
+    Job,
+    JobAccepted,
+    UnexpectedResponseError,
+    Upload,
+    error_from_response,
+)
 from runway_desktop.api.redact import remember_secret
 
 KEY = "pk.Test-Key_0042.zz"  # the configured key; no "afk_", so only the literal net knows it
@@ -80,3 +87,22 @@ def test_validation_details_are_clean_and_bounded() -> None:
         for message in messages:
             assert_clean(message, 300)
     assert_clean(error.message, 1001)
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["j1\x1b[2J", "b2c3\u202e", "../me", "a b", "x" * 129, "id\x00", "ïd"]
+)
+def test_ids_shown_to_people_are_plain(bad_id: str) -> None:
+    """A job or upload id goes into the queue's details, the CLI and URLs: a malformed one is
+    an unreadable answer (a typed error), never text on a screen."""
+    with pytest.raises(UnexpectedResponseError, match="malformed"):
+        Job.from_json({"id": bad_id, "status": "QUEUED"})
+    with pytest.raises(UnexpectedResponseError, match="malformed"):
+        JobAccepted.from_json({"jobId": bad_id, "status": "QUEUED"})
+    with pytest.raises(UnexpectedResponseError, match="malformed"):
+        Upload.from_json({"id": bad_id, "url": "https://cdn2.apiframe.ai/u/x.png"})
+
+
+def test_uuid_and_plain_ids_are_read() -> None:
+    for good in ("b2c3d4e5-f6a7-8901-bcde-f23456789012", "j1", "job_01.A:b~c"):
+        assert Job.from_json({"id": good, "status": "QUEUED"}).id == good
