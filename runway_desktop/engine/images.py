@@ -42,13 +42,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import io
 import math
 import os
 import stat
 import struct
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -66,12 +65,13 @@ MIN_RATIO, MAX_RATIO = 0.5, 2.0
 JPEG_QUALITIES = (95, 90, 85, 80, 70, 60, 50)
 ALPHA_SHRINK_STEPS = (1.0, 0.75, 0.5, 0.35, 0.25)
 # The most memory one decoded picture may take (Pillow keeps RGB and RGBA at 4 bytes a pixel):
-# 40 megapixels in colour. With the interpreter (~45 MB) and the shrunk result (at most
-# 4096² × 4 = 64 MB) a preparation stays under ~270 MB whatever the file.
-MAX_DECODE_BYTES = 160 * MB
+# 43 megapixels in colour, a 24-megapixel HEIC (libheif's own buffer comes on top). With the
+# interpreter (~42 MB) and the shrunk result (at most 4096² × 4 = 64 MB, plus a few MB of
+# bands) a preparation stays under ~290 MB whatever the file (benchmarks/bench_images.py).
+MAX_DECODE_BYTES = 172 * MB
 # Above this many pixels in the header even a 1/8-scale JPEG decode takes too long.
 MAX_HEADER_PIXELS = 400_000_000
-BAND_BYTES = 8 * MB  # shrinking works through the picture in bands of about this size
+BAND_BYTES = 2 * MB  # shrinking works through the picture in bands of about this size
 
 # Pillow's decompression-bomb check prints a raw DecompressionBombWarning between 89 and 179
 # megapixels and refuses above, counted before any draft scaling. Ours (`_check_decode_cost`)
@@ -245,15 +245,14 @@ def prepare_image(source: Path, work_dir: Path, *, keep_metadata: bool = False) 
         picture = picture.transpose(_TRANSPOSE[orientation])
     if _colour_family(original_mode) != _colour_family(picture.mode):
         icc = None  # e.g. a CMYK profile would mislabel the RGB pixels made from it
-    data, out_fmt, picture = _encode_to_fit(picture, fmt, icc, exif)
-
-    dest = _write(work_dir, source, _EXTENSIONS[out_fmt], data)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    dest, out_fmt, picture = _encode_to_fit(picture, fmt, icc, exif, _new_path(work_dir, source))
     return PreparedImage(
         path=dest,
         width=picture.width,
         height=picture.height,
         content_type=CONTENT_TYPES[out_fmt],
-        byte_size=len(data),
+        byte_size=dest.stat().st_size,
         converted=True,
         note=_note(fmt, out_fmt, frames, reasons, oversized, (width, height), picture.size),
     )
@@ -262,10 +261,15 @@ def prepare_image(source: Path, work_dir: Path, *, keep_metadata: bool = False) 
 _EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "WEBP": ".webp"}
 
 
+def _new_path(work_dir: Path, source: Path) -> Callable[[str], Path]:
+    """A maker of unique file names in work_dir for `source` (several generations may prepare
+    images into the same folder at once)."""
+    return lambda ext: work_dir / f"{_stem(source)}-{uuid.uuid4().hex[:8]}{ext}"
+
+
 def _write(work_dir: Path, source: Path, ext: str, data: bytes) -> Path:
     work_dir.mkdir(parents=True, exist_ok=True)
-    # A unique name: several generations may prepare images into the same folder at once.
-    dest = work_dir / f"{_stem(source)}-{uuid.uuid4().hex[:8]}{ext}"
+    dest = _new_path(work_dir, source)(ext)
     dest.write_bytes(data)
     return dest
 
@@ -385,17 +389,22 @@ def _decode_scale(img: Image.Image, *, validate_only: bool) -> int:
     return 8
 
 
-def _bytes_per_pixel(mode: str) -> int:
+def _bytes_per_pixel(img: Image.Image) -> int:
+    mode = img.mode
     if mode in ("1", "L", "P"):
-        return 1
-    if mode.startswith("I;16"):
-        return 2
-    return 4  # RGB, RGBA, LA, CMYK, YCbCr, I, F...: Pillow keeps 4 bytes a pixel
+        size = 1
+    elif mode.startswith("I;16"):
+        size = 2
+    else:
+        size = 4  # RGB, RGBA, LA, CMYK, YCbCr, I, F...: Pillow keeps 4 bytes a pixel
+    if img.format == "HEIF":  # libheif decodes into its own buffer first, then Pillow copies
+        size += len(mode) if mode in ("L", "LA", "RGB", "RGBA") else 4
+    return size
 
 
 def _decoded_bytes(img: Image.Image, scale: int) -> int:
     width, height = math.ceil(img.width / scale), math.ceil(img.height / scale)
-    total = width * height * _bytes_per_pixel(img.mode)
+    total = width * height * _bytes_per_pixel(img)
     if img.format in JPEG_FORMATS and img.info.get("progressive"):
         # A progressive JPEG keeps every DCT coefficient of the full-size picture until the
         # last scan, whatever the output scale: 2 bytes per sample of each component.
@@ -411,7 +420,7 @@ def _decoded_bytes(img: Image.Image, scale: int) -> int:
 
 def _check_decode_cost(img: Image.Image, path: Path, scale: int) -> None:
     if _decoded_bytes(img, scale) > MAX_DECODE_BYTES:
-        limit = MAX_DECODE_BYTES // _bytes_per_pixel(img.mode)
+        limit = MAX_DECODE_BYTES // _bytes_per_pixel(img)
         raise _too_many_pixels(path, img.size, limit)
 
 
@@ -599,60 +608,75 @@ def _scaled_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
     return min(width, 2 * height), min(height, 2 * width)
 
 
-def _shrink(img: Image.Image, scale: float) -> Image.Image:
-    """Scale a small (already shrunk) picture down further: the alpha fallback."""
-    if scale >= 1:
-        return img
-    return img.resize(_scaled_size(img.size, scale), Image.Resampling.LANCZOS, reducing_gap=3.0)
-
-
 def _encode(
-    img: Image.Image, fmt: str, icc: bytes | None, exif: bytes | None, quality: int = 95
-) -> bytes:
-    buf = io.BytesIO()
+    img: Image.Image, fmt: str, icc: bytes | None, exif: bytes | None, dest: Path,
+    quality: int = 95,
+) -> int:
+    """Write `img` to `dest` (a file, not memory: a 4096² PNG of noise is 64 MB); its size."""
     extra: dict[str, bytes] = {}
     if icc:
         extra["icc_profile"] = icc
     if exif:
         extra["exif"] = exif
     if fmt == "JPEG":
-        img.save(buf, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2,
+        img.save(dest, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2,
                  comment=b"", **extra)
     else:
-        img.save(buf, "PNG", compress_level=6, **extra)
-    return buf.getvalue()
+        img.save(dest, "PNG", compress_level=6, **extra)
+    return dest.stat().st_size
 
 
 def _encode_to_fit(
-    img: Image.Image, source_fmt: str, icc: bytes | None, exif: bytes | None
-) -> tuple[bytes, str, Image.Image]:
-    """Encode within TARGET_BYTES if possible; else the smallest try under HARD_MAX_BYTES."""
-    smallest: tuple[bytes, str, Image.Image] | None = None  # only one try kept: memory
+    img: Image.Image, source_fmt: str, icc: bytes | None, exif: bytes | None,
+    new_path: Callable[[str], Path],
+) -> tuple[Path, str, Image.Image]:
+    """Encode within TARGET_BYTES if possible; else the smallest try under HARD_MAX_BYTES.
+
+    Every try is a file in work_dir; only the smallest so far is kept.
+    """
+    best: tuple[Path, str, Image.Image, int] | None = None
 
     def attempt(picture: Image.Image, fmt: str, quality: int = 95) -> bool:
-        nonlocal smallest
-        data = _encode(picture, fmt, icc, exif, quality)
-        if smallest is None or len(data) < len(smallest[0]):
-            smallest = (data, fmt, picture)
-        return len(data) <= TARGET_BYTES
+        nonlocal best
+        dest = new_path(_EXTENSIONS[fmt])
+        try:
+            size = _encode(picture, fmt, icc, exif, dest, quality)
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+        if best is None or size < best[3]:
+            if best is not None:
+                best[0].unlink(missing_ok=True)
+            best = (dest, fmt, picture, size)
+        else:
+            dest.unlink()
+        return size <= TARGET_BYTES
 
-    if _has_alpha(img):
-        for step in ALPHA_SHRINK_STEPS:
-            if attempt(_shrink(img, step), "PNG"):
-                break
-    else:
-        fits = source_fmt not in LOSSY_FORMATS and attempt(img, "PNG")
-        if not fits:
-            for quality in JPEG_QUALITIES:
-                if attempt(img, "JPEG", quality):
+    try:
+        if _has_alpha(img):
+            for step in ALPHA_SHRINK_STEPS:
+                # Banded, like the first shrink: no full-size premultiplied copy of the picture.
+                if attempt(_resample(img, step) if step < 1 else img, "PNG"):
                     break
-    assert smallest is not None
-    if len(smallest[0]) > HARD_MAX_BYTES:
+        else:
+            fits = source_fmt not in LOSSY_FORMATS and attempt(img, "PNG")
+            if not fits:
+                for quality in JPEG_QUALITIES:
+                    if attempt(img, "JPEG", quality):
+                        break
+    except BaseException:
+        if best is not None:
+            best[0].unlink(missing_ok=True)
+        raise
+    assert best is not None
+    dest, fmt, picture, size = best
+    if size > HARD_MAX_BYTES:
+        dest.unlink(missing_ok=True)
         raise ImageRejected(
-            f"Even shrunk, the image is still {len(smallest[0]) / MB:.1f} MB — over the "
+            f"Even shrunk, the image is still {size / MB:.1f} MB — over the "
             f"{HARD_MAX_BYTES // MB} MB upload limit. Save a smaller version and try again."
         )
-    return smallest
+    return dest, fmt, picture
 
 
 def _stem(path: Path) -> str:

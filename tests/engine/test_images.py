@@ -604,7 +604,7 @@ def test_pillows_bomb_warning_is_never_printed(tmp_path: Path, work: Path) -> No
     assert [str(w.message) for w in caught] == []
     assert exc.value.message == (
         "“huge.png” is 10000 × 10000 (100 megapixels): too many pixels to prepare safely. "
-        "Use an image under about 41 megapixels (export a smaller copy) and try again."
+        "Use an image under about 45 megapixels (export a smaller copy) and try again."
     )
 
 
