@@ -536,6 +536,29 @@ def test_a_job_stuck_in_the_queue_is_flagged_and_polled_less_then_handed_over(
     assert len(scripted_server.seen(GENERATE)) == 1
 
 
+def test_a_poll_that_trickles_is_cut_at_the_deadline_and_polled_again(
+    scripted_engine: EngineFactory, scripted_server: ScriptedServer
+) -> None:
+    scripted_server.on(POLL, lambda r: Reply(json=job(job_id_of(r), "PROCESSING", result=None),
+                                             trickle=0.05)
+                       if len(scripted_server.seen(POLL)) == 1 else None)
+
+    async def scenario() -> Generation:
+        engine = scripted_engine(request_deadline=0.3)
+        await engine.start()
+        generation = engine.submit(SETTINGS)
+        [row] = await settle(engine, [generation.id], timeout=10)
+        await engine.stop()
+        return row
+
+    row = run(scenario())
+    assert row.stage == Stage.DONE
+    assert is_mp4(row.video_path)
+    polls = scripted_server.seen(POLL)
+    assert len(polls) == 2
+    assert polls[1].at - polls[0].at < 2  # cut after 0.3 s, not after the ~15 s trickle
+
+
 # -- 7. An API address the client refuses ------------------------------------------------------
 
 @pytest.mark.parametrize("base_url", ["ftp://x", "not a url at all", "http://example.com"])
