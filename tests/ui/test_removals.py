@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.simulator import Simulator
 
 pytestmark = pytest.mark.skipif(sys.platform in ("darwin", "win32"),
                                 reason="checks the freedesktop trash")
@@ -252,3 +253,65 @@ def test_a_pending_removal_is_final_before_the_engine_stops(
         assert {g.id for g in journal.all()} == {rows[1].id}
     finally:
         journal.close()
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(buy_credits\)")
+def test_a_removed_row_that_starts_again_is_shown_not_removed(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator
+) -> None:
+    """Removing work that is running again would lose what may be paid for."""
+    window = app_controller.window
+    engine = app_controller.engine
+    qtbot.waitUntil(lambda: engine.account is not None, timeout=5_000)
+    simulator.set_credits("afk_test", 4)  # not enough: the row waits for the person
+    window.compose.prompt_edit.setPlainText("a kite")
+    window.compose.generate()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=10_000)
+    row = model.generation_at(0)
+    window.queue.remove_requested.emit([row.id], False)
+    assert model.rowCount() == 0
+    simulator.set_credits("afk_test", 1000)
+    engine.resume()  # e.g. the person topped up and saved the settings
+    qtbot.waitUntil(lambda: model.generation(row.id) is not None, timeout=10_000)
+    window.notice.dismiss()  # the removal would be final now: this row is not in it
+    qtbot.waitUntil(lambda: model.generation(row.id) is not None
+                    and model.generation(row.id).stage is Stage.DONE, timeout=20_000)
+    assert row.id in journal_ids(app_controller)
+    journal_agrees_with_disk(app_controller)
+
+
+def test_cancelling_several_asks_first(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from runway_desktop.simulator.faults import FaultPlan
+    from tests.ui.dnd import drop_files
+
+    window = app_controller.window
+    picture = tmp_path / "kite.png"
+    Image.new("RGB", (640, 360), (30, 120, 200)).save(picture)
+    simulator.faults = FaultPlan(routes={"upload"}, slow_seconds=3.0)  # they stay local a while
+    drop_files(window.compose.drop_zone, [picture])
+    qtbot.waitUntil(window.compose.drop_zone.preview_ready, timeout=5_000)
+    window.compose.prompt_edit.setPlainText("a kite")
+    for _ in range(3):
+        window.compose.generate()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=5_000)
+    window.queue.list_view.selectAll()
+    menu = right_click_menu(qtbot, window, model.generation_at(0).id)
+    action = menu_action(menu, "cancel")
+    assert action.text() == "Cancel 3 Generations"
+    action.trigger()
+    press(qtbot, confirm_box(qtbot, window), "Keep them")
+    assert all(g.stage is not Stage.CANCELLED for g in model.generations())
+    window.queue.list_view.selectAll()
+    menu = right_click_menu(qtbot, window, model.generation_at(0).id)
+    menu_action(menu, "cancel").trigger()
+    press(qtbot, confirm_box(qtbot, window), "Cancel 3")
+    qtbot.waitUntil(lambda: all(g.stage is Stage.CANCELLED for g in model.generations()),
+                    timeout=5_000)
+    assert simulator.jobs_created("afk_test") == 0  # nothing reached apiframe, nothing charged
