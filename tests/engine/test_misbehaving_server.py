@@ -526,7 +526,7 @@ def test_a_job_stuck_in_the_queue_is_flagged_and_polled_less_then_handed_over(
     polls = scripted_server.seen(POLL)
     fast = [p for p in polls if p.at < flagged[0]]
     slow = [p for p in polls if p.at >= flagged[0]]
-    assert len(fast) >= 5  # every 20 ms before
+    assert len(fast) >= 3  # every 20 ms before
     assert 1 <= len(slow) <= 4  # every 400 ms after, for about a second
     assert row.stage == Stage.ATTENTION
     assert row.action == Action.RETRY
