@@ -94,8 +94,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        # Floats over the bottom of the window: showing it never moves a control.
-        self.notice = UndoNotice(central)
+        # Floats over the bottom of the list it speaks about: showing it moves no control,
+        # and it never covers Generate.
+        self.notice = UndoNotice(self.queue)
         self.removals = Removals(self.queue.model, self.notice, lambda: self._engine, self,
                                  hold_selection=self.queue.selection_held)
 
@@ -378,7 +379,7 @@ class MainWindow(QMainWindow):
             return
         if trash_videos:
             title = self.tr("Remove {0} generations and move their videos to the Trash?")
-            text = self.tr("Their videos go to the Trash. You can undo this for a few seconds.")
+            text = self.tr("You can undo this for a few seconds.")
         else:
             title = self.tr("Remove {0} generations from the history?")
             text = self.tr("Their videos stay in the folder. You can undo this for a few seconds.")

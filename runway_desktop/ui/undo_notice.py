@@ -1,4 +1,4 @@
-"""A non-modal notice laid over the bottom of the window: what was just done, and Undo.
+"""A non-modal notice laid over the bottom of a panel: what was just done, and Undo.
 
 It floats (it is not in a layout), so showing it never moves a control. It goes away by itself
 after a while, when closed, or when another notice replaces it; `expired` then says the undo
@@ -103,7 +103,7 @@ class UndoNotice(QFrame):
         host = self.parentWidget()
         if host is None:
             return
-        width = min(max(360, host.width() // 2), host.width() - 24)
+        width = max(120, min(640, host.width() - 24))
         height = self.heightForWidth(width) if self.hasHeightForWidth() else 0
         height = max(height, self.sizeHint().height())
         self.setGeometry((host.width() - width) // 2, host.height() - height - 16, width, height)
