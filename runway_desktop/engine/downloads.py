@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 import httpx
 
+from runway_desktop.api.server_text import clean_server_text
 from runway_desktop.api.url_policy import UnsafeUrlError
 from runway_desktop.api.url_policy import UrlPolicy as UrlPolicy  # callers build theirs here
 from runway_desktop.engine.mp4_check import Mp4Verdict, check_mp4
@@ -258,7 +259,8 @@ async def _fetch(
             "The connection to the video server broke. Retry to continue where it left off."
         ) from exc
     except httpx.RequestError as exc:
-        raise DownloadError(f"The video couldn't be fetched: {exc}.") from exc
+        reason = clean_server_text(str(exc), limit=200)  # httpx may quote server text
+        raise DownloadError(f"The video couldn't be fetched: {reason}.") from exc
     except OSError as exc:
         raise _os_error(exc, folder) from exc
 
@@ -400,7 +402,8 @@ def _looks_like_video(head: bytes) -> bool:
 
 
 def _not_video(resp: httpx.Response) -> str:
-    ctype = resp.headers.get("content-type", "unknown")
+    # The header is the server's text (latin-1 may carry 8-bit terminal controls): cleaned.
+    ctype = clean_server_text(resp.headers.get("content-type", ""), limit=80) or "unknown"
     return f"The server sent something that isn't a video ({ctype}). Try again later."
 
 

@@ -340,6 +340,18 @@ def test_wrong_content_type_is_refused(server: Server, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_hostile_content_type_is_shown_clean(server: Server, tmp_path: Path) -> None:
+    """Header values may carry 8-bit bytes: C1 terminal controls never reach the message."""
+    server.behaviour.content_type = "text/html\x9b2J\x9d0;owned\x9c\x85; charset=x"
+
+    with pytest.raises(DownloadRejected) as exc:
+        fetch(server.url, tmp_path / "out.mp4")
+
+    assert "isn't a video (text/html" in exc.value.message
+    assert not any(0x80 <= ord(ch) < 0xA0 for ch in exc.value.message)
+    assert "owned" not in exc.value.message
+
+
 def test_bytes_that_are_not_a_video_are_refused(server: Server, tmp_path: Path) -> None:
     dest = tmp_path / "out.mp4"
     server.behaviour.content_type = "application/octet-stream"
