@@ -179,6 +179,26 @@ def check_image(path: Path) -> tuple[int, int]:
         return width, height
 
 
+def preview_rgba(path: Path, edge: int) -> tuple[int, int, bytes]:
+    """(width, height, RGBA bytes) of the upright picture scaled to fit `edge` × `edge`.
+
+    For previews of formats the window's toolkit can't decode itself (HEIC, AVIF). Bounded like
+    `prepare_image`: refused above the decode budget, a JPEG decoded at a fraction of its size.
+    """
+    path = Path(path)
+    with _open_file(path) as (handle, _size), _open(handle, path) as img:
+        _check_decode_cost(img, path, _decode_scale(img, validate_only=False))
+        img.draft(None, (edge, edge))  # JPEG only: at least `edge`, decoded smaller
+        _decode(img, path)
+        orientation = _orientation(img, decoded=True)
+        picture = _resample(img, min(1.0, edge / max(img.size)))
+        img.close()
+    if orientation in _TRANSPOSE:
+        picture = picture.transpose(_TRANSPOSE[orientation])
+    picture = picture.convert("RGBA")
+    return picture.width, picture.height, picture.tobytes()
+
+
 def image_info(path: Path) -> tuple[int, int]:
     """Width and height as shown upright (EXIF orientation applied), from the header only."""
     path = Path(path)
@@ -724,5 +744,6 @@ __all__ = [
     "image_info",
     "prepare_image",
     "prepare_image_async",
+    "preview_rgba",
     "ratio_ok",
 ]

@@ -63,7 +63,6 @@ MAX_RATIO = 2.0
 MESSAGE_TIMEOUT_MS = 6000
 # Long edge of the decoded preview: enough for a sharp sidebar on a 2x screen, cheap to decode.
 PREVIEW_EDGE = 1200
-IMAGE_FILTER = "*.png *.jpg *.jpeg *.webp"
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
@@ -106,44 +105,36 @@ class ImageCheck:
 
 
 def check_image_file(path: str | os.PathLike[str]) -> ImageCheck:
-    """Cheap checks that run in the drop handler: no full decode, only headers."""
-    file = Path(path)
-    name = file.name or str(file)
+    """Cheap checks that run in the drop handler: headers only, the same as the CLI's.
+
+    engine.images decides what is accepted (every format it converts, HEIC and AVIF too) and
+    words the refusal; a FIFO or a device is refused before it is opened.
+    """
+    from runway_desktop.engine import images  # Pillow: not imported before the first paint
+
     try:
-        if file.is_dir():
-            return ImageCheck(reason=_tr("“{name}” is a folder, not an image.").format(name=name))
-        stat = file.stat()
-        if stat.st_size == 0:
-            return ImageCheck(reason=_tr("“{name}” is an empty file.").format(name=name))
-        with file.open("rb") as handle:
-            head = handle.read(16)
-    except FileNotFoundError:
-        return ImageCheck(reason=_tr("“{name}” could not be found.").format(name=name))
-    except OSError as error:
-        return ImageCheck(
-            reason=_tr("“{name}” could not be opened: {error}").format(
-                name=name, error=error.strerror or error
-            )
-        )
-    if sniff_format(head) is None:
-        return ImageCheck(
-            reason=_tr("“{name}” is not a PNG, JPEG or WebP image.").format(name=name)
-        )
-    reader = QImageReader(str(file))
-    reader.setAutoTransform(True)
-    size = oriented_size(reader)
-    if not size.isValid() or size.isEmpty():
-        return ImageCheck(reason=_tr("“{name}” could not be read as an image.").format(name=name))
-    ratio = size.width() / size.height()
-    if not MIN_RATIO <= ratio <= MAX_RATIO:
-        return ImageCheck(
-            size=size,
-            reason=_tr(
-                "“{name}” is {w} × {h}: its width/height ratio {ratio} is outside the "
-                "0.5 – 2 range Runway accepts. Crop it first."
-            ).format(name=name, w=size.width(), h=size.height(), ratio=f"{ratio:.2f}"),
-        )
-    return ImageCheck(size=size)
+        width, height = images.check_image(Path(path))
+    except images.ImageRejected as rejected:
+        return ImageCheck(reason=rejected.message)
+    return ImageCheck(size=QSize(width, height))
+
+
+def image_patterns() -> str:
+    """The file dialog's filter: every format engine.images accepts."""
+    from runway_desktop.engine import images
+
+    return images.file_dialog_patterns()
+
+
+def _pillow_preview(path: str) -> QImage:
+    """A preview through engine.images, for what Qt can't decode itself (HEIC, AVIF)."""
+    from runway_desktop.engine import images
+
+    try:
+        width, height, rgba = images.preview_rgba(Path(path), PREVIEW_EDGE)
+    except images.ImageRejected:
+        return QImage()
+    return QImage(rgba, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
 
 
 def _is_loopback(host: str) -> bool:
@@ -539,7 +530,8 @@ class DropZone(QFrame):
         dialog = QFileDialog(self, self.tr("Choose start images"), self._last_dir)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dialog.setNameFilters(
-            [self.tr("Images ({patterns})").format(patterns=IMAGE_FILTER), self.tr("All files (*)")]
+            [self.tr("Images ({patterns})").format(patterns=image_patterns()),
+             self.tr("All files (*)")]
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.filesSelected.connect(self._on_files_selected)
@@ -685,6 +677,9 @@ class DropZone(QFrame):
             reader = QImageReader(first)
             reader.setAutoTransform(True)
             size = oriented_size(reader)
+            if not size.isValid():  # HEIC, AVIF: Qt can't read them, engine.images can
+                check = check_image_file(first)
+                size = check.size or size
             self.canvas.image_size = size
             self.name_label.setText(Path(first).name)
             self.name_label.setToolTip(first)
@@ -715,7 +710,8 @@ class DropZone(QFrame):
                 reader.setScaledSize(
                     raw.scaled(PREVIEW_EDGE, PREVIEW_EDGE, Qt.AspectRatioMode.KeepAspectRatio)
                 )
-            signals.loaded.emit(token, reader.read())
+            image = reader.read()
+            signals.loaded.emit(token, image if not image.isNull() else _pillow_preview(path))
 
         QThreadPool.globalInstance().start(load)
 

@@ -61,7 +61,7 @@ def test_invalid_file_is_refused_inline_and_previous_image_kept(
         drop_mime(zone, file_mime(str(text_file)))
     assert zone.images() == [good]
     assert "notes.txt" in zone.message()
-    assert "PNG, JPEG or WebP" in zone.message()
+    assert "PNG, JPEG, WebP, HEIC, AVIF, GIF, BMP or TIFF" in zone.message()
     assert zone.message_label.isVisible()
     assert QApplication.activeModalWidget() is None  # inline, never a modal box
 
@@ -231,10 +231,10 @@ def test_check_rejects_empty_missing_and_disguised_files(images_dir: Path, qapp)
     empty = images_dir / "empty.png"
     empty.write_bytes(b"")
     assert "empty" in (check_image_file(empty).reason or "")
-    assert "could not be found" in (check_image_file(images_dir / "nope.png").reason or "")
+    assert "doesn't exist" in (check_image_file(images_dir / "nope.png").reason or "")
     fake = images_dir / "fake.jpg"
     fake.write_bytes(b"GIF89a" + b"\0" * 64)
-    assert "PNG, JPEG or WebP" in (check_image_file(fake).reason or "")
+    assert "isn't an image Runway can use" in (check_image_file(fake).reason or "")
     assert "folder" in (check_image_file(images_dir).reason or "")
 
 
@@ -260,3 +260,58 @@ def test_zone_destroyed_while_preview_decodes(qtbot, tmp_path: Path, images_dir:
     qtbot.wait(50)
     QThreadPool.globalInstance().waitForDone(5000)
     qtbot.wait(50)  # the late result finds no receiver: nothing happens
+
+
+# -- one validation for the window and the CLI (engine.images) ---------------------------------
+
+HEIC = Path(__file__).parents[1] / "engine" / "data" / "phone-gps.heic"
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF", "AVIF"])
+def test_every_format_the_cli_converts_is_taken(
+    qtbot, zone: DropZone, images_dir: Path, fmt: str
+) -> None:
+    """The window used to refuse GIF, BMP and TIFF that the CLI converts (and AVIF, HEIC)."""
+    from PIL import Image
+
+    path = images_dir / f"still.{fmt.lower()}"
+    Image.new("RGB", (320, 200), (30, 90, 200)).save(path, fmt)
+    with qtbot.waitSignal(zone.images_changed):
+        drop_mime(zone, file_mime(str(path)))
+    assert zone.images() == [str(path)]
+    assert zone.message() == ""
+    assert zone.size_label.text() == "320 × 200"
+    qtbot.waitUntil(zone.preview_ready, timeout=3000)
+    assert zone.message() == ""
+
+
+def test_a_heic_photo_is_taken_with_its_upright_size_and_a_preview(
+    qtbot, zone: DropZone, images_dir: Path
+) -> None:
+    with qtbot.waitSignal(zone.images_changed):
+        drop_mime(zone, file_mime(str(HEIC)))
+    assert zone.images() == [str(HEIC)]
+    assert zone.size_label.text() == "80 × 120"
+    qtbot.waitUntil(zone.preview_ready, timeout=3000)
+    assert zone.message() == ""  # decoded through engine.images: Qt can't read HEIC
+    assert zone.canvas.image is not None
+    assert (zone.canvas.image.width(), zone.canvas.image.height()) == (80, 120)
+    assert QColor(zone.canvas.image.pixel(70, 5)).red() > 200  # upright: the mark top-right
+
+
+def test_the_file_dialog_offers_every_accepted_format() -> None:
+    from runway_desktop.ui.drop_zone import image_patterns
+
+    for pattern in ("*.png", "*.jpg", "*.webp", "*.heic", "*.avif", "*.gif", "*.bmp", "*.tif"):
+        assert pattern in image_patterns().split()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_without_hanging_the_window(zone: DropZone, images_dir: Path) -> None:
+    import os
+
+    fifo = images_dir / "pipe.png"
+    os.mkfifo(fifo)  # opening it would block the GUI thread until a writer comes
+    drop_mime(zone, file_mime(str(fifo)))
+    assert zone.images() == []
+    assert "it's a pipe (FIFO), not a regular file" in zone.message()
