@@ -35,7 +35,9 @@ async def download(url: str, dest: Path) -> int:
     async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=15.0),
                                  follow_redirects=True,
                                  headers={"User-Agent": f"runway-desktop/{__version__}"}) as cdn:
-        await downloads.download_video(cdn, url, dest)
+        # The engine's policy for a local API: the benchmark's CDN is the simulator's (loopback).
+        policy = downloads.UrlPolicy(allow_loopback=True)
+        await downloads.download_video(cdn, url, dest, policy=policy)
     return dest.stat().st_size
 
 
