@@ -819,3 +819,23 @@ def test_an_uploaded_photo_carries_no_exif_or_gps_unless_asked(
         assert img.convert("RGB").tobytes() == Image.open(photo).convert("RGB").tobytes()
     assert photo.read_bytes().count(b"PhoneMaker") == 1  # the person's file is untouched
     assert not (data / "work").exists() or list((data / "work").iterdir()) == []
+
+
+def test_a_heic_photo_becomes_a_video_and_uploads_as_a_clean_jpeg(
+    sim: Simulator, tmp_path: Path, home: Path
+) -> None:
+    """An iPhone-like HEIC (120 × 80 stored, turned 90°, GPS in EXIF): the CLI used to refuse it."""
+    heic = Path(__file__).parent / "engine" / "data" / "phone-gps.heic"
+    data = tmp_path / "data"
+
+    result = run_cli("generate", PROMPT, "--image", heic, "--aspect", "9:16", "--json",
+                     env=cli_env(sim.base_url, data, home))
+
+    assert result.code == 0, str(result)
+    row = result.one()
+    assert_complete_mp4(Path(row["video_path"]), load_clips()["9:16"])
+    uploaded = _uploaded_bytes(sim, data, row["id"])
+    assert b"Exif" not in uploaded
+    with Image.open(io.BytesIO(uploaded)) as img:
+        assert (img.format, img.size) == ("JPEG", (80, 120))
+        assert not img.getexif()
