@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import qasync
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -201,6 +202,8 @@ class SettingsDialog(QDialog):
 
     @qasync.asyncSlot()
     async def _save(self) -> None:
+        if not self._still_open():  # closed before this task got its turn
+            return
         new = self._current_settings()
         typed_key = self.key_edit.text().strip()
         if typed_key:
@@ -208,16 +211,29 @@ class SettingsDialog(QDialog):
             self.status.setText(self.tr("Checking the key with apiframe…"))
             try:
                 account = await check_api_key(typed_key, new.effective_base_url())
-                secrets.store_api_key(typed_key)
             except api.ApiError as error:
-                self.status.setText(error.message)
+                self._check_ended(error.message)
                 return
+            if not self._still_open():
+                # Cancelled (Esc, ×) while the key was checked: nothing is saved, and the
+                # dialog Qt deleted meanwhile is not touched.
+                log.info("Settings closed during the key check: nothing saved")
+                return
+            try:
+                secrets.store_api_key(typed_key)
             except secrets.KeyStoreError as error:
-                self.status.setText(error.message)
+                self._check_ended(error.message)
                 return
-            finally:
-                self.buttons.setEnabled(True)
+            self._check_ended("")
             self.key_edit.clear()
             log.info("API key checked (%s) and saved to the keyring", account.team_name)
         self.saved.emit(new, bool(typed_key))
         self.accept()
+
+    def _still_open(self) -> bool:
+        return shiboken6.isValid(self) and self.isVisible()
+
+    def _check_ended(self, message: str) -> None:
+        if self._still_open():
+            self.buttons.setEnabled(True)
+            self.status.setText(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,28 @@ def test_demo_box_is_ticked_while_in_demo_mode(
         controller.window._quit_confirmed = True
         controller.window.close()
         controller.window.deleteLater()
+
+
+def test_closing_settings_while_the_key_is_checked_saves_nothing_and_breaks_nothing(
+    qtbot: QtBot, app_controller: Any, keyring_backend: Any, simulator: Any,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    from runway_desktop import secrets
+    from runway_desktop.simulator.faults import FaultPlan
+
+    caplog.set_level(logging.INFO, logger="runway_desktop.ui.settings_dialog")
+
+    window = app_controller.window
+    dialog = open_from_menu(qtbot, app_controller)
+    dialog.key_edit.setText("afk_test")
+    simulator.faults = FaultPlan(routes={"me"}, slow_seconds=1.0)
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Checking" in dialog.status.text(), timeout=5_000)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # changed their mind while it checks
+    qtbot.waitUntil(lambda: app_controller._dialog is None, timeout=5_000)
+    qtbot.waitUntil(lambda: "closed during the key check" in caplog.text, timeout=10_000)
+    assert secrets.stored_api_key() is None
+    assert not window.banner.isVisible(), window.banner.message.text()
+    dialog = open_from_menu(qtbot, app_controller)  # and Settings still opens
+    click(qtbot, dialog, QDialogButtonBox.StandardButton.Cancel)
