@@ -34,7 +34,7 @@ def click(qtbot: QtBot, dialog: SettingsDialog, which: QDialogButtonBox.Standard
 
 
 def test_settings_open_again_and_again_after_save_and_cancel(
-    qtbot: QtBot, app_controller: Any
+    qtbot: QtBot, app_controller: Any, keyring_backend: Any
 ) -> None:
     window = app_controller.window
     seen: list[SettingsDialog] = []
@@ -62,7 +62,7 @@ def test_settings_open_again_and_again_after_save_and_cancel(
 
 
 def test_settings_has_a_keyboard_shortcut_that_opens_it(
-    qtbot: QtBot, app_controller: Any
+    qtbot: QtBot, app_controller: Any, keyring_backend: Any
 ) -> None:
     window = app_controller.window
     action = window.findChild(type(window.menuBar().actions()[0]), "settings_action")
