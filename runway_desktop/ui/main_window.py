@@ -255,6 +255,9 @@ class MainWindow(QMainWindow):
     def _on_account(self, account: api.Account) -> None:
         self.compose.set_balance(account.credits)
         team = account.team_name or self.tr("Your team")
+        if account.credits is None:  # apiframe left the balance out of /v2/me
+            self.account_label.setText(self.tr("{0} · balance unknown").format(team))
+            return
         credits = self.locale().toString(account.credits)  # same digits as the compose panel
         self.account_label.setText(self.tr("{0} · {1} credits").format(team, credits))
 

@@ -62,7 +62,14 @@ def drive(qtbot: QtBot, coroutine: Coroutine[Any, Any, Any], timeout: int = 20_0
 
 
 @pytest.fixture
-def app_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, simulator: Simulator,
+def api_base_url(simulator: Simulator) -> str:
+    """Where `app_controller` sends its API calls; a module may override it (e.g. with the
+    misbehaving `scripted_server`)."""
+    return simulator.base_url
+
+
+@pytest.fixture
+def app_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, api_base_url: str,
                    monkeypatch: pytest.MonkeyPatch, data_dir: Path, output_dir: Path,
                    qapp: Any, trash_dir: Path) -> Iterator[Any]:
     """The real window and engine against the simulator, with a fast polling pace; videos the
@@ -72,7 +79,7 @@ def app_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, simulat
 
     QCoreApplication.setOrganizationName("Runway Desktop Tests")
     monkeypatch.setenv("APIFRAME_API_KEY", "afk_test")
-    monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
+    monkeypatch.setenv("APIFRAME_BASE_URL", api_base_url)
     monkeypatch.setenv("RUNWAY_DESKTOP_POLL_SECONDS", "0.05")
     monkeypatch.setenv("RUNWAY_DESKTOP_RETRY_SECONDS", "0.02")
     settings.save(data_dir, settings.Settings(output_dir=str(output_dir)))
