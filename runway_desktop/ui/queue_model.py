@@ -181,6 +181,32 @@ class QueueModel(QAbstractListModel):
         self.endRemoveRows()
         self._schedule_totals()
 
+    def remove_many(self, generation_ids: Iterable[int]) -> None:
+        """Remove many rows in a few signals: runs of adjacent rows go at once, bottom up.
+        (One `remove` each renumbered every row below, again and again: 3,000 rows took
+        over a second.)"""
+        rows = sorted(
+            {row for i in generation_ids if (row := self._fresh_row(i)) is not None},
+            reverse=True,
+        )
+        if not rows:
+            return
+        runs: list[tuple[int, int]] = []  # (first, last), bottom run first
+        for row in rows:
+            if runs and runs[-1][0] == row + 1:
+                runs[-1] = (row, runs[-1][1])
+            else:
+                runs.append((row, row))
+        for first, last in runs:
+            self.beginRemoveRows(QModelIndex(), first, last)
+            for old in self._rows[first:last + 1]:
+                del self._row_of[old.id]
+                self._untrack(old)
+            del self._rows[first:last + 1]
+            self._mark_stale(first)
+            self.endRemoveRows()
+        self._schedule_totals()
+
     # -- queries -------------------------------------------------------------------------
 
     def generation(self, generation_id: int) -> Generation | None:

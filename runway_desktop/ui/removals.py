@@ -208,8 +208,7 @@ class Removals(QObject):
     def _hide(self, batch: _Batch) -> None:
         self._batch = batch if batch.rows else None
         with self._hold_selection():  # the selection (and the preview) changes once
-            for generation_id in batch.rows:
-                self._model.remove(generation_id)
+            self._model.remove_many(batch.rows)
 
     @staticmethod
     def _removed_text(batch: _Batch, trash_videos: bool) -> str:

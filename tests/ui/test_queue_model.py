@@ -201,11 +201,23 @@ def test_remove(model: QueueModel) -> None:
     assert rec.structural() == {"rowsRemoved": 1}
 
 
+def test_remove_many_removes_runs_of_rows_at_once(model: QueueModel) -> None:
+    model.reset([make(i) for i in range(1, 11)])  # rows: 10, 9, … 1
+    rec = Recorder(model)
+    model.remove_many([10, 9, 8, 5, 1, 42])
+    assert ids(model) == [7, 6, 4, 3, 2]
+    assert rec.calls["rowsRemoved"] == [
+        (QModelIndex(), 9, 9), (QModelIndex(), 5, 5), (QModelIndex(), 0, 2)
+    ]
+    assert [model.row_of(i) for i in (7, 6, 4, 3, 2)] == [0, 1, 2, 3, 4]
+    assert model.generation(5) is None
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["upsert", "remove"]),
+            st.sampled_from(["upsert", "remove", "remove_many"]),
             st.integers(1, 12),
             st.sampled_from(list(Stage)),
             st.integers(0, 20),
@@ -223,6 +235,11 @@ def test_any_sequence_of_changes_keeps_order_and_index(qapp: Any, steps: list[An
             if op == "remove":
                 model.remove(gid)
                 expected.pop(gid, None)
+            elif op == "remove_many":
+                gone = [gid, gid + 2, gid + 3, 99]
+                model.remove_many(gone)
+                for i in gone:
+                    expected.pop(i, None)
             else:
                 g = make(gid, stage, created=NOW + created, position=float(position))
                 model.upsert(g)
