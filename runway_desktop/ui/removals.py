@@ -148,6 +148,7 @@ class Removals(QObject):
         batch, self._batch = self._batch, None
         if batch is None:
             return
+        self._notice.dismiss()  # e.g. the engine is being swapped: no Undo that can't work
         for generation_id, generation in batch.rows.items():
             try:
                 batch.engine.remove(generation_id, delete_file=False)

@@ -245,6 +245,8 @@ def test_a_pending_removal_is_final_before_the_engine_stops(
     drive(qtbot, app_controller._stop_engine())  # a mode switch or quitting
     assert app_controller.engine is None
     assert not window.removals.is_hidden(rows[0].id)
+    assert not window.notice.isVisible()  # no Undo offered that could no longer work
+    assert not window.undo_action.isEnabled()
     from runway_desktop import paths
     from runway_desktop.engine.journal import Journal
 
