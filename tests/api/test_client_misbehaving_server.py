@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from runway_desktop.api import ApiClient, RequestTimeoutError, UnexpectedResponseError
-from tests.helpers.scripted_server import Reply, ScriptedServer, endless, job
+from tests.helpers.scripted_server import Reply, Request, ScriptedServer, endless, job
 
 KEY = "afk_test"
 JOB_ID = "3f1c2a4e-0000-4000-8000-00000000beef"
@@ -63,7 +63,10 @@ def test_an_upload_has_its_own_longer_deadline(scripted_server: ScriptedServer,
                                                tmp_path: Any) -> None:
     picture = tmp_path / "a.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
-    scripted_server.on("POST /v2/uploads", lambda _r: (time.sleep(0.4), None)[1])
+    def slow(_request: Request) -> None:
+        time.sleep(0.4)  # then the default answer
+
+    scripted_server.on("POST /v2/uploads", slow)
     upload, _ = call(scripted_server, lambda api: api.upload_file(picture),
                      deadline=0.2, upload_deadline=5)
     assert upload.url.endswith(".png"), upload

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,21 +40,21 @@ def _engine_factory(data_dir: Path, output_dir: Path, base_url: str,
 
 
 @pytest.fixture
-def make_engine(simulator: Simulator, data_dir: Path, output_dir: Path) -> EngineFactory:
+def make_engine(simulator: Simulator, data_dir: Path,
+                output_dir: Path) -> Iterator[EngineFactory]:
     """Build (not start) an engine on a journal in `data_dir`; call inside the running loop."""
     journals: list[Journal] = []
-    yield _engine_factory(data_dir, output_dir, simulator.base_url, journals)  # type: ignore[misc]
+    yield _engine_factory(data_dir, output_dir, simulator.base_url, journals)
     for journal in journals:
         journal.close()
 
 
 @pytest.fixture
 def scripted_engine(scripted_server: ScriptedServer, data_dir: Path,
-                    output_dir: Path) -> EngineFactory:
+                    output_dir: Path) -> Iterator[EngineFactory]:
     """`make_engine` against the misbehaving-server fixture instead of the simulator."""
     journals: list[Journal] = []
-    yield _engine_factory(  # type: ignore[misc]
-        data_dir, output_dir, scripted_server.base_url, journals)
+    yield _engine_factory(data_dir, output_dir, scripted_server.base_url, journals)
     for journal in journals:
         journal.close()
 

@@ -18,7 +18,6 @@ import pytest
 
 from runway_desktop import api
 from runway_desktop.engine.events import (
-    EngineEvent,
     GenerationUpdated,
     ProblemChanged,
     ProblemKind,
@@ -86,8 +85,8 @@ def test_completed_without_a_link_keeps_polling_until_the_link_comes(
 
     async def scenario() -> Generation:
         engine = scripted_engine()
-        engine.subscribe(lambda e: isinstance(e, GenerationUpdated)
-                         and stages.append(e.generation.stage))
+        engine.subscribe(lambda e: stages.append(e.generation.stage)
+                         if isinstance(e, GenerationUpdated) else None)
         await engine.start()
         generation = engine.submit(SETTINGS)
         [row] = await settle(engine, [generation.id])
@@ -309,13 +308,13 @@ def test_a_full_disk_stops_the_engine_once_with_a_clear_message(
                          submitted_at=time.time())
     waiting = journal.add(GenerationSettings("next one", seed=8))
     fill(small_disk)
-    problems: list[EngineEvent] = []
+    problems: list[ProblemChanged] = []
 
     async def scenario() -> BaseException:
         engine = Engine(journal, EngineConfig(
             data_dir=small_disk, output_dir=output_dir, base_url=scripted_server.base_url,
             poll=FAST_POLL, backoff=FAST_BACKOFF), "afk_test")
-        engine.subscribe(lambda e: isinstance(e, ProblemChanged) and problems.append(e))
+        engine.subscribe(lambda e: problems.append(e) if isinstance(e, ProblemChanged) else None)
         await engine.start()
         with pytest.raises(JournalError) as stopped:
             await settle(engine, [queued.id, waiting.id], timeout=10)
@@ -396,7 +395,7 @@ def test_a_huge_retry_after_is_capped_and_shown_as_a_countdown(
 
     async def scenario() -> Generation:
         engine = scripted_engine(max_retry_after=0.3)
-        engine.subscribe(lambda e: isinstance(e, ProblemChanged) and problems.append(e))
+        engine.subscribe(lambda e: problems.append(e) if isinstance(e, ProblemChanged) else None)
         await engine.start()
         generation = engine.submit(SETTINGS)
         [row] = await settle(engine, [generation.id], timeout=10)
@@ -511,8 +510,8 @@ def test_a_job_stuck_in_the_queue_is_flagged_and_polled_less_then_handed_over(
 
     async def scenario() -> Generation:
         engine = scripted_engine(poll=schedule)
-        engine.subscribe(lambda e: isinstance(e, GenerationUpdated)
-                         and notes.append((time.monotonic(), e.note)))
+        engine.subscribe(lambda e: notes.append((time.monotonic(), e.note))
+                         if isinstance(e, GenerationUpdated) else None)
         await engine.start()
         generation = engine.submit(SETTINGS)
         [row] = await settle(engine, [generation.id], timeout=10)
