@@ -20,6 +20,7 @@ import httpx
 
 from runway_desktop import __version__
 
+from .catalog import CatalogEntry, parse_catalog
 from .errors import (
     InvalidRequestError,
     RequestTimeoutError,
@@ -270,6 +271,11 @@ class ApiClient:
     async def me(self) -> Account:
         """The key's user, team, plan and credit balance."""
         return Account.from_json(await self._request("GET", "/v2/me"))
+
+    async def list_models(self, modality: str = "video") -> list[CatalogEntry]:
+        """apiframe's public model catalog (contract §15.1): labels and prices."""
+        return parse_catalog(await self._request("GET", "/v2/models",
+                                                 params={"modality": modality}))
 
     # -- plumbing --------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from runway_desktop.simulator.config import ASPECT_RATIOS, PRICES, Account
+from runway_desktop.simulator.config import ASPECT_RATIOS, MODEL_LABELS, Account
 from runway_desktop.simulator.errors import ApiError, ValidationFailed
 from runway_desktop.simulator.faults import FaultPlan, RequestFaults
 from runway_desktop.simulator.httpbase import BaseHandler
@@ -42,37 +42,33 @@ _SERVER_ERRORS = {
 }
 
 
-def _catalog() -> list[dict[str, Any]]:
-    """A small public model catalog; only the Runway entries can be generated here."""
+def catalog(prices: dict[str, dict[int, int]]) -> list[dict[str, Any]]:
+    """The public model catalog (contract §15.1: id, label, modality, costMin/costMax,
+    pricingMode, extra fields allowed); only the Runway entries can be generated here."""
     runway = [
         {
             "id": model,
-            "name": name,
+            "label": MODEL_LABELS.get(model, model),
             "modality": "video",
-            "provider": "runway",
-            "durations": sorted(prices),
+            "description": "Runway image-to-video",
+            "costMin": min(by_duration.values()),
+            "costMax": max(by_duration.values()),
+            "pricingMode": "flat",
+            "provider": "runway",  # an extra field, as the loose schema allows
+            "durations": sorted(by_duration),
             "aspectRatios": list(ASPECT_RATIOS),
-            "credits": {str(d): c for d, c in sorted(prices.items())},
         }
-        for (model, prices), name in zip(
-            PRICES.items(), ("Runway Gen-4 Turbo", "Runway Gen-4.5"), strict=True
-        )
+        for model, by_duration in prices.items()
+        if by_duration
     ]
     others = [
-        {
-            "id": "midjourney-video",
-            "name": "Midjourney Video",
-            "modality": "video",
-            "provider": "midjourney",
-        },
-        {"id": "midjourney", "name": "Midjourney", "modality": "image", "provider": "midjourney"},
-        {"id": "flux-pro", "name": "FLUX Pro", "modality": "image", "provider": "bfl"},
-        {"id": "suno", "name": "Suno", "modality": "music", "provider": "suno"},
+        {"id": "midjourney-video", "label": "Midjourney Video", "modality": "video",
+         "costMin": 20, "pricingMode": "per-output"},
+        {"id": "midjourney", "label": "Midjourney", "modality": "image", "costMin": 4},
+        {"id": "flux-pro", "label": "FLUX Pro", "modality": "image", "costMin": 2},
+        {"id": "suno", "label": "Suno", "modality": "music", "costMin": 5},
     ]
     return runway + others
-
-
-MODELS = _catalog()
 
 
 def resolve(path: str) -> tuple[str, tuple[str, ...]]:
@@ -227,7 +223,8 @@ class ApiHandler(BaseHandler):
                     ]
                 }
             )
-        return {"models": [m for m in MODELS if modality is None or m["modality"] == modality]}
+        models = catalog(self.backend.config.prices)
+        return {"models": [m for m in models if modality is None or m["modality"] == modality]}
 
 
 def _reject_constant(name: str) -> Any:

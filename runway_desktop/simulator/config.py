@@ -8,12 +8,14 @@ from typing import Literal
 
 from runway_desktop.simulator.faults import FaultPlan
 
-# Price in credits by duration (contract §6). runway-gen4.5 has no published price on apiframe:
-# the simulator charges it like gen4-turbo (UNCONFIRMED).
+# Default price in credits by duration (contract §6, §10). runway-gen4.5 has no published price
+# on apiframe (§15.2, UNCONFIRMED): the simulator's default is a guess, configurable per run
+# (SimulatorConfig.prices) and served in its /v2/models catalog, which clients must read.
 PRICES: dict[str, dict[int, int]] = {
     "runway-gen4-turbo": {5: 8, 10: 15},
-    "runway-gen4.5": {5: 8, 10: 15},
+    "runway-gen4.5": {5: 25, 10: 50},
 }
+MODEL_LABELS = {"runway-gen4-turbo": "Runway Gen-4 Turbo", "runway-gen4.5": "Runway Gen-4.5"}
 DEFAULT_DURATION = 5
 ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 # Runway's default ratio for gen4_turbo is 1280:720, so an omitted aspect_ratio renders 16:9.
@@ -66,6 +68,9 @@ class SimulatorConfig:
     upload_ttl_seconds: float = 3600.0  # uploads are reaped after ~1-2 h (§5)
     result_ttl_seconds: float | None = None  # None: never (§11: 3 months vs 24 h)
     faults: FaultPlan = field(default_factory=FaultPlan)
+    # Credits by model and duration, charged and listed in /v2/models (costMin/costMax, flat).
+    prices: dict[str, dict[int, int]] = field(
+        default_factory=lambda: {m: dict(p) for m, p in PRICES.items()})
     seed: int | None = None  # seeds every fault decision
     host: str = "127.0.0.1"
     max_image_bytes: int = 25 * MB  # upload caps (§5); tests may shrink them to stay fast

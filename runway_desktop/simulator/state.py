@@ -177,7 +177,7 @@ class State:
                         "Too many concurrent jobs",
                         headers={"Retry-After": str(wait)},
                     )
-            price = req.price
+            price = self.price_of(req)
             if self.balances[key] < price:
                 raise ApiError(
                     402,
@@ -192,6 +192,11 @@ class State:
             if idem_key is not None:
                 self._idempotency[(key, idem_key)] = _IdempotencyEntry(job.id, print_, now)
             return Submitted(job.id, "QUEUED", replayed=False)
+
+    def price_of(self, req: GenerateRequest) -> int:
+        """This run's price for the request (SimulatorConfig.prices, else the defaults)."""
+        by_duration = self.config.prices.get(req.model) or {}
+        return by_duration.get(req.duration, req.price)
 
     def _new_job(
         self, owner: str, req: GenerateRequest, now: float, mine: list[Job], slots: int
@@ -214,7 +219,7 @@ class State:
             id=str(uuid.uuid4()),
             owner=owner,
             request=req,
-            price=req.price,
+            price=self.price_of(req),
             created=now,
             ready=ready,
             start=start,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 
@@ -103,3 +105,20 @@ def test_requests_are_recorded_with_lower_case_headers(sim: Simulator, api: http
     assert (record.method, record.path, record.query) == ("GET", "/v2/me", "a=b")
     assert record.headers["x-api-key"] == "afk_test"
     assert (record.host_role, record.status, record.outcome) == ("api", 200, "answered")
+
+
+def test_models_entries_follow_the_contract_and_the_runs_prices(
+        make_simulator: Callable[..., Simulator]) -> None:
+    sim = make_simulator(prices={"runway-gen4-turbo": {5: 8, 10: 15},
+                                 "runway-gen4.5": {5: 30, 10: 60}})
+    with client_for(sim, None) as client:
+        models = client.get("/v2/models", params={"modality": "video"}).json()["models"]
+        [gen45] = [m for m in models if m["id"] == "runway-gen4.5"]
+        assert {"id", "label", "modality"} <= set(gen45)
+        assert (gen45["costMin"], gen45["costMax"], gen45["pricingMode"]) == (30, 60, "flat")
+    with client_for(sim) as client:
+        before = client.get("/v2/me").json()["team"]["credits"]
+        accepted = client.post("/v2/videos/generate", json={
+            "prompt": "p", "model": "runway-gen4.5", "runwayParams": {"duration": 10}})
+        assert accepted.status_code == 202
+        assert client.get("/v2/me").json()["team"]["credits"] == before - 60
