@@ -13,9 +13,11 @@ import hashlib
 import io
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ from tests.helpers.cli import (
     files_containing,
     journal_rows,
     run_cli,
+    start_cli,
 )
 
 PROMPT = "a red kite over dunes"
@@ -839,3 +842,33 @@ def test_a_heic_photo_becomes_a_video_and_uploads_as_a_clean_jpeg(
     with Image.open(io.BytesIO(uploaded)) as img:
         assert (img.format, img.size) == ("JPEG", (80, 120))
         assert not img.getexif()
+
+
+def test_ctrl_c_while_an_image_is_prepared_ends_within_two_seconds(
+    sim: Simulator, history: History, tmp_path: Path
+) -> None:
+    """Preparing a big picture takes seconds; Ctrl-C used to wait for it to finish."""
+    noise = tmp_path / "noise.png"  # 4096² RGBA noise, 64 MB: PNG tries at 4096² down to 1434²
+    Image.frombytes("RGBA", (4096, 4096), os.urandom(4096 * 4096 * 4)).save(
+        noise, compress_level=0)
+    work = history.data_dir / "work"
+    ledger = Ledger.of(sim)
+    proc = start_cli("generate", PROMPT, "--image", noise, env=history.env(sim))
+    try:
+        while not (work.exists() and any(work.iterdir())):  # the encoder's first try
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        _out, err = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - interrupted
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert elapsed < 2.0, f"exit took {elapsed:.1f} s after Ctrl-C"
+    assert "Traceback" not in err
+    assert "stopped" in err
+    assert history.assert_earlier_generation_intact() == []  # nothing half-journaled
+    assert Ledger.of(sim) == ledger

@@ -46,6 +46,8 @@ import math
 import os
 import stat
 import struct
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -72,6 +74,10 @@ MAX_DECODE_BYTES = 172 * MB
 # Above this many pixels in the header even a 1/8-scale JPEG decode takes too long.
 MAX_HEADER_PIXELS = 400_000_000
 BAND_BYTES = 2 * MB  # shrinking works through the picture in bands of about this size
+# Files being written in work_dir end in PART_SUFFIX; one older than this was abandoned by an
+# interrupted preparation (the worst takes seconds) and is deleted by the next one.
+PART_SUFFIX = ".part"
+STALE_PART_SECONDS = 15 * 60
 
 # Pillow's decompression-bomb check prints a raw DecompressionBombWarning between 89 and 179
 # megapixels and refuses above, counted before any draft scaling. Ours (`_check_decode_cost`)
@@ -209,11 +215,48 @@ def image_info(path: Path) -> tuple[int, int]:
 async def prepare_image_async(
     source: Path, work_dir: Path, *, keep_metadata: bool = False
 ) -> PreparedImage:
-    return await asyncio.to_thread(prepare_image, source, work_dir, keep_metadata=keep_metadata)
+    """`prepare_image` in a daemon thread of its own, never blocking the loop.
+
+    Not the loop's executor (`asyncio.to_thread`): on Ctrl-C `asyncio.run` joins that
+    executor's threads, and Python joins them again at exit, so a long preparation (seconds
+    for a big picture) would hold the exit. Cancelled, this returns at once; the thread's work
+    is dropped (a file it made is deleted) or ends with the process.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[PreparedImage] = loop.create_future()
+
+    def deliver(result: PreparedImage | None, error: BaseException | None) -> None:
+        if future.cancelled():
+            _discard(result)
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            assert result is not None
+            future.set_result(result)
+
+    def work() -> None:
+        result, error = None, None
+        try:
+            result = prepare_image(source, work_dir, keep_metadata=keep_metadata)
+        except BaseException as exc:  # handed to the awaiting task, which re-raises it
+            error = exc
+        try:
+            loop.call_soon_threadsafe(deliver, result, error)
+        except RuntimeError:  # the loop is closed: nobody waits for this any more
+            _discard(result)
+
+    threading.Thread(target=work, name="prepare-image", daemon=True).start()
+    return await future
+
+
+def _discard(result: PreparedImage | None) -> None:
+    if result is not None and result.converted:
+        result.path.unlink(missing_ok=True)
 
 
 def prepare_image(source: Path, work_dir: Path, *, keep_metadata: bool = False) -> PreparedImage:
     source, work_dir = Path(source), Path(work_dir)
+    _sweep(work_dir)
     with _open_file(source) as (handle, file_size), _open(handle, source) as img:
         fmt = img.format or ""
         stored_size = img.size
@@ -290,8 +333,25 @@ def _new_path(work_dir: Path, source: Path) -> Callable[[str], Path]:
 def _write(work_dir: Path, source: Path, ext: str, data: bytes) -> Path:
     work_dir.mkdir(parents=True, exist_ok=True)
     dest = _new_path(work_dir, source)(ext)
-    dest.write_bytes(data)
+    part = _part(dest)
+    part.write_bytes(data)
+    part.replace(dest)
     return dest
+
+
+def _part(path: Path) -> Path:
+    """Where `path` is written until it is complete and chosen."""
+    return path.with_name(path.name + PART_SUFFIX)
+
+
+def _sweep(work_dir: Path) -> None:
+    """Delete what an interrupted preparation left (the process ended while it wrote)."""
+    cutoff = time.time() - STALE_PART_SECONDS
+    with contextlib.suppress(OSError):
+        for part in work_dir.glob(f"*{PART_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                if part.stat().st_mtime < cutoff:
+                    part.unlink()
 
 
 def _strip(handle: BinaryIO, fmt: str) -> bytes | None:
@@ -658,7 +718,7 @@ def _encode_to_fit(
 
     def attempt(picture: Image.Image, fmt: str, quality: int = 95) -> bool:
         nonlocal best
-        dest = new_path(_EXTENSIONS[fmt])
+        dest = _part(new_path(_EXTENSIONS[fmt]))  # renamed once chosen
         try:
             size = _encode(picture, fmt, icc, exif, dest, quality)
         except BaseException:
@@ -689,13 +749,15 @@ def _encode_to_fit(
             best[0].unlink(missing_ok=True)
         raise
     assert best is not None
-    dest, fmt, picture, size = best
+    part, fmt, picture, size = best
     if size > HARD_MAX_BYTES:
-        dest.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)
         raise ImageRejected(
             f"Even shrunk, the image is still {size / MB:.1f} MB — over the "
             f"{HARD_MAX_BYTES // MB} MB upload limit. Save a smaller version and try again."
         )
+    dest = part.with_name(part.name.removesuffix(PART_SUFFIX))
+    part.replace(dest)
     return dest, fmt, picture
 
 

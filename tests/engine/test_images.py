@@ -8,6 +8,7 @@ import os
 import random
 import struct
 import tempfile
+import time
 import zlib
 from pathlib import Path
 
@@ -661,3 +662,59 @@ def test_shrinking_in_bands_matches_shrinking_at_once(
     assert banded.mode == whole.mode
     diff = [abs(a - b) for a, b in zip(banded.tobytes(), whole.tobytes(), strict=True)]
     assert max(diff) <= 2  # the filter's window may start one source row apart: rounding
+
+
+# --- an interrupted preparation neither holds the exit nor leaves files -------------------------
+
+
+def test_a_cancelled_preparation_returns_at_once_and_its_file_is_deleted(
+    tmp_path: Path, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    src = _save(_gradient((320, 240)), tmp_path / "pic.bmp", "BMP")
+    release, finished = threading.Event(), threading.Event()
+    real = images.prepare_image
+    made: list[PreparedImage] = []
+
+    def slow(*args: object, **kwargs: bool) -> PreparedImage:
+        release.wait()  # the preparation is still running when its task is cancelled
+        made.append(real(src, work))
+        finished.set()
+        return made[-1]
+
+    monkeypatch.setattr(images, "prepare_image", slow)
+
+    async def cancel_it() -> None:
+        task = asyncio.ensure_future(prepare_image_async(src, work))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task  # returns although the thread is blocked: nothing joins it
+        release.set()
+        await asyncio.get_running_loop().run_in_executor(None, finished.wait)
+        await asyncio.sleep(0)  # let the thread's hand-over run on the loop
+
+    asyncio.run(cancel_it())
+
+    assert made[0].converted
+    assert not made[0].path.exists()  # dropped: nobody will upload it
+    assert list(work.iterdir()) == []
+
+
+def test_files_left_by_an_interrupted_preparation_are_swept(tmp_path: Path, work: Path) -> None:
+    work.mkdir()
+    stale, fresh = work / "old-1234.png.part", work / "busy-5678.png.part"
+    stale.write_bytes(b"half a picture")
+    fresh.write_bytes(b"being written right now")
+    long_ago = time.time() - images.STALE_PART_SECONDS - 60
+    os.utime(stale, (long_ago, long_ago))
+    keep = work / "pasted"
+    keep.mkdir()
+    (keep / "pasted-1.png").write_bytes(b"the window's pasted image")
+
+    prepare_image(_save(_gradient((320, 240)), tmp_path / "pic.bmp", "BMP"), work)
+
+    assert not stale.exists()
+    assert fresh.exists()
+    assert (keep / "pasted-1.png").exists()
