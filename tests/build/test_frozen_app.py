@@ -220,5 +220,6 @@ def test_bundle_is_at_most_1_2x_a_minimal_qt_multimedia_app(built: Built, tmp_pa
                             timeout=600, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     print(result.stdout)
     numbers = json.loads(report.read_text(encoding="utf-8"))
-    assert numbers["ratio"] <= BUDGET["max_ratio_to_minimal"] == 1.2, result.stdout
+    # 1.2× until HEIC decoding (pi-heif: libheif + libde265, ~4.5 MiB) came in; see the README.
+    assert numbers["ratio"] <= BUDGET["max_ratio_to_minimal"] == 1.25, result.stdout
     assert result.returncode == 0, result.stderr[-3000:]
