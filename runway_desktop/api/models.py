@@ -15,17 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ._json import is_int, json_int
+from .catalog import GEN4_TURBO, ModelSpec
 from .errors import InvalidRequestError, UnexpectedResponseError
 from .server_text import clean_optional
 from .urls import image_url_problem
 
-MODEL = "runway-gen4-turbo"
-MAX_PROMPT_LENGTH = 1000  # Runway's promptText cap (apiframe accepts 4000 but Runway wouldn't)
-DURATIONS = (5, 10)
-DEFAULT_DURATION = 5
-PRICE_BY_DURATION = {5: 8, 10: 15}
-ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
-MAX_SEED = 2**32 - 1
 DEFAULT_MAX_CONCURRENT_JOBS = 10
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 MAX_ERROR_TEXT = 500  # a job's `error` as shown and stored (server text, cleaned)
@@ -36,7 +30,7 @@ def prompt_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def _prompt_problem(prompt: object) -> str | None:
+def _prompt_problem(prompt: object, limit: int) -> str | None:
     if not isinstance(prompt, str):
         return f"The prompt must be text, not {type(prompt).__name__}."
     if not prompt.strip():
@@ -46,27 +40,44 @@ def _prompt_problem(prompt: object) -> str | None:
     except UnicodeEncodeError:
         return "The prompt contains characters that can't be sent (broken surrogate pairs)."
     length = prompt_length(prompt.strip())
-    if length > MAX_PROMPT_LENGTH:
-        return f"The prompt is {length:,} characters; the limit is {MAX_PROMPT_LENGTH:,}."
+    if length > limit:
+        return f"The prompt is {length:,} characters; the limit is {limit:,}."
     return None
 
 
-def _duration_problem(duration: object) -> str | None:
-    if duration is None or (is_int(duration) and duration in DURATIONS):
+def _duration_problem(duration: object, spec: ModelSpec) -> str | None:
+    if duration is None or (is_int(duration) and duration in spec.durations):
         return None
-    return f"The duration must be 5 or 10 seconds, not {duration!r}."
+    allowed = " or ".join(str(d) for d in spec.durations)
+    return f"The duration must be {allowed} seconds for {spec.label}, not {duration!r}."
 
 
-def _aspect_ratio_problem(ratio: object) -> str | None:
-    if ratio is None or (isinstance(ratio, str) and ratio in ASPECT_RATIOS):
+def _aspect_ratio_problem(ratio: object, spec: ModelSpec) -> str | None:
+    if ratio is None or (isinstance(ratio, str) and ratio in spec.aspect_ratios):
         return None
-    return f"The aspect ratio must be one of {', '.join(ASPECT_RATIOS)}, not {ratio!r}."
+    return (f"The aspect ratio must be one of {', '.join(spec.aspect_ratios)} for "
+            f"{spec.label}, not {ratio!r}.")
 
 
-def _seed_problem(seed: object) -> str | None:
-    if seed is None or (isinstance(seed, int) and is_int(seed) and 0 <= seed <= MAX_SEED):
+def _seed_problem(seed: object, spec: ModelSpec) -> str | None:
+    low, high = spec.seed_range
+    if seed is None or (isinstance(seed, int) and is_int(seed) and low <= seed <= high):
         return None
-    return f"The seed must be a whole number from 0 to {MAX_SEED:,}, not {seed!r}."
+    return f"The seed must be a whole number from {low} to {high:,}, not {seed!r}."
+
+
+def _image_problem(image: object, spec: ModelSpec) -> str | None:
+    if image is None:
+        return None
+    if not spec.image_slots:
+        return f"{spec.label} takes no start image."
+    return image_url_problem(image)
+
+
+def _model_problem(model: object) -> str | None:
+    if isinstance(model, ModelSpec):
+        return None
+    return f"The model must be one from the catalog, not {model!r}."
 
 
 def validate_idempotency_key(key: object) -> str:
@@ -89,22 +100,27 @@ def validate_idempotency_key(key: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class GenerateVideoRequest:
-    """One runway-gen4-turbo generation. Unset optional fields are left out of the body so
-    apiframe's defaults apply. The prompt is stored trimmed."""
+    """One generation with one model of the catalog (checked against what that model takes).
+    Unset optional fields are left out of the body so apiframe's defaults apply. The prompt is
+    stored trimmed."""
 
     prompt: str
     image: str | None = None
     duration: int | None = None
     aspect_ratio: str | None = None
     seed: int | None = None
+    model: ModelSpec = GEN4_TURBO
 
     def __post_init__(self) -> None:
+        if problem := _model_problem(self.model):
+            raise InvalidRequestError.from_problems({"model": problem})
+        spec = self.model
         checks = {
-            "prompt": _prompt_problem(self.prompt),
-            "image": None if self.image is None else image_url_problem(self.image),
-            "duration": _duration_problem(self.duration),
-            "aspect_ratio": _aspect_ratio_problem(self.aspect_ratio),
-            "seed": _seed_problem(self.seed),
+            "prompt": _prompt_problem(self.prompt, spec.prompt_limit),
+            "image": _image_problem(self.image, spec),
+            "duration": _duration_problem(self.duration, spec),
+            "aspect_ratio": _aspect_ratio_problem(self.aspect_ratio, spec),
+            "seed": _seed_problem(self.seed, spec),
         }
         problems = {name: text for name, text in checks.items() if text}
         if problems:
@@ -115,26 +131,26 @@ class GenerateVideoRequest:
 
     @property
     def effective_duration(self) -> int:
-        return DEFAULT_DURATION if self.duration is None else self.duration
+        return self.model.default_duration if self.duration is None else self.duration
 
     @property
-    def price(self) -> int:
-        """Credits apiframe charges: 8 for 5 s, 15 for 10 s."""
-        return PRICE_BY_DURATION[self.effective_duration]
+    def price(self) -> int | None:
+        """Credits the model's catalog entry names for this duration (None: not known)."""
+        return self.model.price(self.effective_duration)
 
     def to_json(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
         if self.image is not None:
-            params["image"] = self.image
+            params[self.model.image_slots[0]] = self.image
         if self.duration is not None:
             params["duration"] = int(self.duration)
         if self.aspect_ratio is not None:
             params["aspect_ratio"] = self.aspect_ratio
         if self.seed is not None:
             params["seed"] = int(self.seed)
-        body: dict[str, Any] = {"prompt": self.prompt, "model": MODEL}
+        body: dict[str, Any] = {"prompt": self.prompt, "model": self.model.id}
         if params:
-            body["runwayParams"] = params
+            body[self.model.params_key] = params
         return body
 
 

@@ -7,15 +7,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runway_desktop.api import (
-    ASPECT_RATIOS,
-    MAX_SEED,
-    MODEL,
     ApiError,
     GenerateVideoRequest,
     InvalidRequestError,
     prompt_length,
     validate_idempotency_key,
 )
+from runway_desktop.api.catalog import GEN4_5, GEN4_TURBO, ModelSpec
+
+ASPECT_RATIOS = GEN4_TURBO.aspect_ratios
+MAX_SEED = GEN4_TURBO.max_seed
+MODEL = GEN4_TURBO.id
 
 VALID_IMAGE = "https://cdn.example/u/abc.png"
 
@@ -189,6 +191,35 @@ def test_every_bad_field_is_reported_at_once():
 
 def test_image_is_optional_and_runway_params_omitted_when_empty():
     assert GenerateVideoRequest("a cat").to_json() == {"prompt": "a cat", "model": MODEL}
+
+
+def test_the_body_names_the_chosen_model_and_its_params_block():
+    request = GenerateVideoRequest("a cat", VALID_IMAGE, duration=10, model=GEN4_5)
+    assert request.to_json() == {"prompt": "a cat", "model": "runway-gen4.5",
+                                 "runwayParams": {"image": VALID_IMAGE, "duration": 10}}
+    assert request.price is None  # Gen-4.5's price is only in /v2/models
+    other = ModelSpec(id="acme-v1", label="Acme", params_key="acmeParams",
+                      image_slots=("start_image",), prices={5: 3})
+    assert GenerateVideoRequest("a cat", VALID_IMAGE, model=other).to_json() == {
+        "prompt": "a cat", "model": "acme-v1", "acmeParams": {"start_image": VALID_IMAGE}}
+    assert GenerateVideoRequest("a cat", model=other).price == 3
+
+
+def test_each_rule_comes_from_the_model():
+    narrow = ModelSpec(id="narrow", label="Narrow", durations=(4,), default_duration=4,
+                       aspect_ratios=("1:1",), seed_range=(0, 99), prompt_limit=10,
+                       image_slots=())
+    GenerateVideoRequest("ten chars!", duration=4, aspect_ratio="1:1", seed=99, model=narrow)
+    GenerateVideoRequest("🎬" * 5, model=narrow)  # 10 UTF-16 units
+    err = _problem(prompt="🎬" * 6, duration=5, aspect_ratio="16:9", seed=100, model=narrow)
+    assert set(err.problems) == {"prompt", "duration", "aspect_ratio", "seed", "image"}
+    assert err.problems["prompt"] == "The prompt is 12 characters; the limit is 10."
+    assert "4 seconds for Narrow" in err.problems["duration"]
+    assert err.problems["image"] == "Narrow takes no start image."
+
+
+def test_a_model_must_be_a_catalog_entry():
+    assert _problem(model="runway-gen4.5").field == "model"
 
 
 def test_request_is_frozen():
