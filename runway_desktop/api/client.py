@@ -38,6 +38,7 @@ from .models import (
     Upload,
     validate_idempotency_key,
 )
+from .network import tls_context
 from .redact import remember_secret
 from .urls import DEFAULT_BASE_URL, Origin, is_loopback_host, normalize_base_url, origin_of
 
@@ -145,6 +146,7 @@ class ApiClient:
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
             headers={"User-Agent": user_agent, "Accept": "application/json"},
+            verify=tls_context(),  # the OS certificate store (a company's TLS proxy works)
             # System proxies must not capture traffic to the local simulator.
             trust_env=not loopback,
         )

@@ -329,6 +329,20 @@ def error_from_response(response: httpx.Response) -> ApiError:
 
 def error_from_transport(exc: httpx.RequestError) -> NetworkError:
     """Map an httpx transport failure; the original stays reachable as `__cause__`."""
+    from .network import is_certificate_failure  # (network imports this module)
+
+    if is_certificate_failure(exc):
+        try:
+            host = exc.request.url.host
+        except RuntimeError:  # an error raised before a request existed
+            host = "apiframe"
+        return NetworkError(
+            f"The secure connection to {host} couldn't be verified: its certificate isn't "
+            "trusted by this computer. If your network inspects secure connections (a company "
+            "proxy or antivirus), install its certificate in the system's certificate store; "
+            "otherwise check that this computer's date and time are right.",
+            retryable=False,
+        )
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimeoutError(
             "apiframe took too long to answer — check your internet connection, "
