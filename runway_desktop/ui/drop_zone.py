@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
+    QByteArray,
     QCoreApplication,
     QDateTime,
     QEvent,
@@ -29,6 +30,7 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFocusEvent,
     QFont,
     QGuiApplication,
     QImage,
@@ -42,6 +44,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QPixmap,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
@@ -294,7 +297,8 @@ class _ImageCanvas(QWidget):
         painter.setBrush(palette.color(QPalette.ColorRole.Base))
         border = QColor(palette.color(QPalette.ColorRole.Mid))
         pen = QPen(border, 1.2, Qt.PenStyle.DashLine)
-        if self.drag_active or (self.parentWidget() and self.parentWidget().hasFocus()):
+        parent = self.parentWidget()
+        if self.drag_active or (parent is not None and parent.hasFocus()):
             pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2.0, Qt.PenStyle.DashLine)
         if self.has_content():
             pen.setStyle(Qt.PenStyle.SolidLine)
@@ -603,7 +607,14 @@ class DropZone(QFrame):
         return sources, reasons
 
     def _save_image_data(self, data: object) -> tuple[str | None, str | None]:
-        image = data if isinstance(data, QImage) else QImage(data) if data is not None else QImage()
+        if isinstance(data, QImage):
+            image = data
+        elif isinstance(data, QPixmap):
+            image = data.toImage()
+        elif isinstance(data, bytes | bytearray | QByteArray):
+            image = QImage.fromData(data)
+        else:
+            image = QImage()
         if image.isNull():
             return None, self.tr("The image data could not be read.")
         try:
@@ -615,7 +626,7 @@ class DropZone(QFrame):
         stamp = QDateTime.currentDateTime().toString("yyyyMMdd-HHmmss")
         path = self._cache_dir / f"pasted-{stamp}-{uuid.uuid4().hex[:6]}.png"
         # Quality 80 = light PNG compression: fast to write, still lossless.
-        if not image.save(str(path), "PNG", 80):
+        if not image.save(str(path), "PNG", 80):  # type: ignore[call-overload]  # str works
             return None, self.tr("Could not save the pasted image to {folder}.").format(
                 folder=str(self._cache_dir)
             )
@@ -800,11 +811,11 @@ class DropZone(QFrame):
         remove.setEnabled(bool(self._sources))
         menu.popup(event.globalPos())  # popup(), not exec(): never nest an event loop
 
-    def focusInEvent(self, event: QEvent) -> None:
+    def focusInEvent(self, event: QFocusEvent) -> None:
         self.canvas.update()
         super().focusInEvent(event)
 
-    def focusOutEvent(self, event: QEvent) -> None:
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         self.canvas.update()
         super().focusOutEvent(event)
 
