@@ -21,6 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QByteArray,
     QMimeData,
     QModelIndex,
     QObject,
@@ -246,9 +247,10 @@ class QueueModel(QAbstractListModel):
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
 
-    def roleNames(self) -> dict[int, bytes]:
+    def roleNames(self) -> dict[int, QByteArray]:
         names = dict(super().roleNames())
-        names.update({int(role): role.name.removesuffix("Role").lower().encode() for role in Roles})
+        names.update({int(role): QByteArray(role.name.removesuffix("Role").lower().encode())
+                      for role in Roles})
         return names
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -437,7 +439,7 @@ class QueueModel(QAbstractListModel):
         self._active.pop(generation.id, None)
         source = thumbnail_source(generation)
         ids = self._ids_by_thumbnail.get(source) if source else None
-        if ids is not None:
+        if source and ids is not None:
             ids.discard(generation.id)
             if not ids:
                 del self._ids_by_thumbnail[source]
