@@ -23,6 +23,7 @@ from runway_desktop import api, paths
 from runway_desktop.engine import downloads, images
 from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.journal import Journal
+from runway_desktop.engine.lifecycle_table import Effect, Event, first_effect, next_stage
 from runway_desktop.engine.problems import Verdict, judge
 from runway_desktop.engine.records import Action, Generation, Stage
 from runway_desktop.engine.retry import (
@@ -129,27 +130,32 @@ class Lifecycle:
         """
         if delay > 0:
             await asyncio.sleep(delay)
-        steps: dict[Stage, Callable[[Generation], Awaitable[None]]] = {
-            Stage.PENDING: self._prepare_and_upload,
-            Stage.PREPARING: self._prepare_and_upload,
-            Stage.UPLOADING: self._prepare_and_upload,
-            Stage.SUBMITTING: self._submit,
-            Stage.QUEUED: self._follow,
-            Stage.PROCESSING: self._follow,
-            Stage.DOWNLOADING: self._download,
+        # The table says which step a row in each stage needs; each step ends by feeding its
+        # outcome to the table (`_advance`), which moves the row on to the next stage.
+        steps: dict[Effect, Callable[[Generation], Awaitable[None]]] = {
+            Effect.PREPARE: self._prepare_and_upload,
+            Effect.SUBMIT: self._submit,
+            Effect.POLL: self._follow,
+            Effect.DOWNLOAD: self._download,
         }
         try:
-            while (generation := self.journal.get(generation_id)) and generation.stage in steps:
-                await steps[generation.stage](generation)
+            while (generation := self.journal.get(generation_id)) and (
+                effect := first_effect(generation.stage)
+            ) is not None:
+                await steps[effect](generation)
         except StopDriving:
             return
+
+    def _advance(self, generation: Generation, event: Event, **fields: object) -> Generation:
+        """Feed an outcome to the lifecycle table and journal the stage it leads to."""
+        return self._update(generation.id, stage=next_stage(generation, event), **fields)
 
     # -- stages ---------------------------------------------------------------------------------
 
     async def _prepare_and_upload(self, generation: Generation) -> None:
         settings = generation.settings
         if settings.image_path and not self._upload_is_fresh(generation):
-            generation = self._update(generation.id, stage=Stage.PREPARING, progress=0)
+            generation = self._advance(generation, Event.PREPARE, progress=0)
             try:
                 prepared = await images.prepare_image_async(
                     Path(settings.image_path), paths.work_dir(self.config.data_dir),
@@ -157,7 +163,7 @@ class Lifecycle:
                 )
             except images.ImageRejected as exc:
                 self._give_up(generation, judge(exc))
-            generation = self._update(generation.id, stage=Stage.UPLOADING)
+            generation = self._advance(generation, Event.PREPARED)
             try:
                 upload = await self._call(
                     generation, lambda: self.client.upload_file(prepared.path),
@@ -170,10 +176,12 @@ class Lifecycle:
             generation = self._update(
                 generation.id, uploaded_url=upload.url, uploaded_at=time.time()
             )
+            event = Event.UPLOADED
+        else:
+            event = Event.SEND  # an image URL, or an upload still fresh: nothing to upload
         # Journal SUBMITTING before the POST leaves: from here on a restart re-sends the same key.
         # `submitted_at` marks that a POST may have left: a later retry must re-send, not re-upload.
-        self._update(generation.id, stage=Stage.SUBMITTING, error=None, action=None,
-                     submitted_at=time.time())
+        self._advance(generation, event, error=None, action=None, submitted_at=time.time())
 
     def _upload_is_fresh(self, generation: Generation) -> bool:
         return bool(
@@ -193,11 +201,12 @@ class Lifecycle:
             ),
             kind=GateKind.SUBMIT,
         )
-        stage = Stage.PROCESSING if accepted.status == api.JobStatus.PROCESSING else Stage.QUEUED
-        self._update(
-            generation.id,
+        event = (Event.JOB_PROCESSING if accepted.status == api.JobStatus.PROCESSING
+                 else Event.ACCEPTED)
+        self._advance(
+            generation,
+            event,
             job_id=accepted.job_id,
-            stage=stage,
             credit_cost=generation.settings.price,
             attempts=0,
         )
@@ -222,9 +231,9 @@ class Lifecycle:
             if job.status == api.JobStatus.COMPLETED:
                 if job.video_url:
                     self._on_note(generation.id, None)
-                    self._update(
-                        generation.id,
-                        stage=Stage.DOWNLOADING,
+                    self._advance(
+                        generation,
+                        Event.JOB_COMPLETED,
                         progress=0,
                         video_url=job.video_url,
                         credit_cost=job.credit_cost if job.credit_cost is not None
@@ -238,17 +247,18 @@ class Lifecycle:
                     self._give_up(generation, Verdict(NO_LINK_YET, Action.RETRY, False))
                 log.info("Job %s is COMPLETED without a video link; asking again", job_id)
                 if generation.stage != Stage.PROCESSING or generation.progress != 100:
-                    generation = self._update(generation.id, stage=Stage.PROCESSING,
-                                              progress=100)
+                    generation = self._advance(generation, Event.JOB_PROCESSING, progress=100)
                 await asyncio.sleep(self.config.backoff.delay(missing_link, self._rng))
                 continue
             if job.status in (api.JobStatus.FAILED, api.JobStatus.CANCELLED):
                 reason = job.error or "The job was cancelled on the server."
                 self._fail(generation, f"{reason} Your credits were refunded.", cost=0)
-            stage = Stage.PROCESSING if job.status == api.JobStatus.PROCESSING else Stage.QUEUED
+            event = (Event.JOB_PROCESSING if job.status == api.JobStatus.PROCESSING
+                     else Event.JOB_QUEUED)
+            stage = next_stage(generation, event)
             progress = job.progress or 0
             if stage != generation.stage or progress != generation.progress:
-                generation = self._update(generation.id, stage=stage, progress=progress)
+                generation = self._advance(generation, event, progress=progress)
             now = time.time()
             if now >= ask_at:
                 self._on_note(generation.id, None)
@@ -312,9 +322,9 @@ class Lifecycle:
                 log.info("Download of generation %s interrupted (%s); resuming", generation.id, exc)
                 await asyncio.sleep(self.config.backoff.delay(attempt, self._rng))
         thumbnail = await self._thumbnail(generation.id, destination)
-        self._update(
-            generation.id,
-            stage=Stage.DONE,
+        self._advance(
+            generation,
+            Event.DOWNLOADED,
             progress=100,
             finished_at=time.time(),
             thumbnail_path=str(thumbnail) if thumbnail else None,
@@ -334,7 +344,7 @@ class Lifecycle:
                 "are kept only for a limited time), so it can't be downloaded any more.",
                 Action.RETRY, False))
         if not job.video_url:
-            self._update(generation.id, stage=Stage.PROCESSING, progress=100, video_url=None)
+            self._advance(generation, Event.LINK_GONE, progress=100, video_url=None)
             return None
         return self._update(generation.id, video_url=job.video_url)
 
@@ -412,16 +422,16 @@ class Lifecycle:
         """Hand the generation to the person: the row keeps everything needed to carry on."""
         log.warning("Generation %s needs attention (%s): %s", generation.id, verdict.action,
                     verdict.message)
-        self._update(generation.id, stage=Stage.ATTENTION, error=verdict.message,
-                     action=verdict.action)
+        self._advance(generation, Event.NEEDS_PERSON, error=verdict.message,
+                      action=verdict.action)
         if verdict.problem:
             self._on_problem(verdict)
         raise StopDriving
 
     def _fail(self, generation: Generation, message: str, cost: int | None = None) -> NoReturn:
         log.warning("Generation %s (job %s) failed: %s", generation.id, generation.job_id, message)
-        self._update(generation.id, stage=Stage.FAILED, error=message, action=None,
-                     finished_at=time.time(), credit_cost=cost)
+        self._advance(generation, Event.JOB_FAILED, error=message, action=None,
+                      finished_at=time.time(), credit_cost=cost)
         self._on_success()
         raise StopDriving
 

@@ -1,4 +1,4 @@
-"""Value types of the engine: one generation, its settings, its stage."""
+"""Value types of the engine: one generation, its settings (its stage: lifecycle_table)."""
 
 from __future__ import annotations
 
@@ -6,43 +6,16 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
+# A generation's stage and everything it means live in the lifecycle table; re-exported here so
+# `from runway_desktop.engine.records import Stage` keeps working.
+from runway_desktop.engine.lifecycle_table import Stage
+
+__all__ = ["Action", "Generation", "GenerationSettings", "Stage"]
+
 PRICE_BY_DURATION = {5: 8, 10: 15}
 ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 DURATIONS = (5, 10)
 MAX_SEED = 2**32 - 1
-
-
-class Stage(enum.StrEnum):
-    """Where a generation is in its life. Stored as text in the journal."""
-
-    PENDING = "pending"  # waiting locally; nothing has left the machine
-    PREPARING = "preparing"  # checking / converting the image
-    UPLOADING = "uploading"  # POST /v2/uploads
-    SUBMITTING = "submitting"  # POST /v2/videos/generate may be in flight: resend with the same key
-    QUEUED = "queued"  # accepted by the server, waiting for a worker
-    PROCESSING = "processing"  # generating on the server
-    DOWNLOADING = "downloading"  # the MP4 is streaming to disk
-    DONE = "done"
-    FAILED = "failed"  # the server failed the job (credits refunded)
-    ATTENTION = "attention"  # needs the person: key, credits, input, disk
-    CANCELLED = "cancelled"  # cancelled before it reached the server: nothing charged
-    ABANDONED = "abandoned"  # the person stopped following it; the server may still charge
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in TERMINAL_STAGES
-
-    @property
-    def is_local(self) -> bool:
-        """True while nothing about this generation has reached the server."""
-        return self in (Stage.PENDING, Stage.PREPARING, Stage.UPLOADING)
-
-    @property
-    def is_on_server(self) -> bool:
-        return self in (Stage.QUEUED, Stage.PROCESSING)
-
-
-TERMINAL_STAGES = frozenset({Stage.DONE, Stage.FAILED, Stage.CANCELLED, Stage.ABANDONED})
 
 
 class Action(enum.StrEnum):

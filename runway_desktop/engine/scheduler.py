@@ -33,6 +33,19 @@ from runway_desktop.engine.events import (
 )
 from runway_desktop.engine.journal import Journal, JournalError
 from runway_desktop.engine.lifecycle import LEGACY_NO_LINK, EngineConfig, Lifecycle, Thumbnailer
+from runway_desktop.engine.lifecycle_table import (
+    RESTART_STAGES,
+    RESUMABLE_STAGES,
+    SLOT_STAGES,
+    TERMINAL_STAGES,
+    WAITING_STAGES,
+    Command,
+    Effect,
+    Event,
+    clearable,
+    imported_stage,
+    step,
+)
 from runway_desktop.engine.problems import Verdict
 from runway_desktop.engine.records import (
     MAX_SEED,
@@ -45,9 +58,6 @@ from runway_desktop.engine.retry import RateGate
 
 log = logging.getLogger(__name__)
 
-SLOT_STAGES = (Stage.PREPARING, Stage.UPLOADING, Stage.SUBMITTING, Stage.QUEUED, Stage.PROCESSING)
-# Stages a restart resumes on its own, without waiting for a slot: they already hold one.
-RESUMABLE_STAGES = (Stage.SUBMITTING, Stage.QUEUED, Stage.PROCESSING, Stage.DOWNLOADING)
 WAIT_FOR_PERSON_ACTIONS = (Action.OPEN_SETTINGS, Action.BUY_CREDITS)
 
 Listener = Callable[[EngineEvent], None]
@@ -169,13 +179,13 @@ class Engine:
 
     def _recover(self) -> None:
         """After a crash: work that never reached the server is prepared again from scratch."""
-        for generation in self.journal.with_stages([Stage.PREPARING, Stage.UPLOADING]):
-            self._update(generation.id, stage=Stage.PENDING, progress=0)
+        for generation in self.journal.with_stages(RESTART_STAGES):
+            self._feed(generation, Event.RESTARTED, progress=0)
         # Rows an older version marked FAILED when a finished job came without its link: the
         # job was paid for, so follow it again (never submit it anew).
         for generation in self.journal.with_stages([Stage.FAILED]):
-            if generation.job_id and generation.error == LEGACY_NO_LINK:
-                self._resume_row(generation)
+            if generation.error == LEGACY_NO_LINK and step(generation, Event.RESTARTED):
+                self._feed(generation, Event.RESTARTED, **_CARRY_ON)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -274,35 +284,36 @@ class Engine:
         self._schedule()
         return added
 
+    # Every command asks the lifecycle table whether it may act, and where it leads.
+
     def cancel(self, generation_id: int) -> bool:
         """Cancel work that has not reached the server (nothing is charged). False if too late."""
         generation = self.journal.get(generation_id)
-        if generation is None or not generation.stage.is_local:
+        if generation is None or step(generation, Command.CANCEL) is None:
             return False
-        task = self._tasks.pop(generation_id, None)
-        if task:
-            task.cancel()
-        self._update(generation_id, stage=Stage.CANCELLED, finished_at=time.time())
+        self._stop_task(generation_id)
+        self._feed(generation, Command.CANCEL, finished_at=time.time())
         return True
 
     def cancel_pending(self) -> int:
         """Cancel everything still waiting its turn (not yet picked up to run)."""
-        waiting = [g.id for g in self.journal.with_stages([Stage.PENDING])
+        waiting = [g.id for g in self.journal.with_stages(WAITING_STAGES)
                    if g.id not in self._tasks]
         return sum(self.cancel(gid) for gid in waiting)
 
     def stop_following(self, generation_id: int) -> None:
-        """There is no cancel endpoint: the server may still finish the job and charge it."""
+        """There is no cancel endpoint: the server may still finish the job and charge it.
+        Work that never reached the server is cancelled instead (nothing charged)."""
         generation = self.journal.require(generation_id)
-        if generation.stage.is_local:
+        if step(generation, Command.CANCEL) is not None:
             self.cancel(generation_id)
             return
-        task = self._tasks.pop(generation_id, None)
-        if task:
-            task.cancel()
-        self._update(
-            generation_id,
-            stage=Stage.ABANDONED,
+        if step(generation, Command.STOP_FOLLOWING) is None:
+            return  # settled already: nothing is being followed
+        self._stop_task(generation_id)
+        self._feed(
+            generation,
+            Command.STOP_FOLLOWING,
             finished_at=time.time(),
             error="No longer followed. apiframe has no cancel, so the job may still finish "
             "and be charged; import it later from your apiframe history.",
@@ -310,32 +321,41 @@ class Engine:
         )
 
     def retry(self, generation_id: int) -> Generation:
-        """Carry on where it stopped; a failed job is tried again as a new job, same settings."""
+        """Carry on where it stopped. Only a job apiframe failed and refunded is sent anew (a
+        new generation, same settings); one it did not refund is followed again, never paid
+        twice."""
         generation = self.journal.require(generation_id)
-        if generation.stage == Stage.FAILED and generation.job_id and generation.credit_cost != 0:
-            # The server never refunded this job (it finished, or we don't know): follow it
-            # again. Only a job apiframe failed and refunded is sent anew, as a new job.
-            self._resume_row(generation)
-            return self.journal.require(generation_id)
-        if generation.stage == Stage.FAILED:
-            return self.submit(generation.settings)
-        if generation.stage in (Stage.ATTENTION, Stage.ABANDONED):
-            self._resume_row(generation)
+        transition = step(generation, Command.RETRY)
+        if transition is None:
+            return generation
+        if Effect.SUBMIT_COPY in transition.effects:
+            return self.submit(generation.settings, output_dir=_folder(generation))
+        self._feed(generation, Command.RETRY, **_CARRY_ON)
         return self.journal.require(generation_id)
+
+    def redownload(self, generation_id: int) -> Generation:
+        """Fetch a finished video again whose file is gone (never a new job)."""
+        generation = self.journal.require(generation_id)
+        if step(generation, Command.REDOWNLOAD) is None:
+            return generation
+        return self._feed(generation, Command.REDOWNLOAD, video_path=None, progress=0,
+                          finished_at=None, thumbnail_path=None, **_CARRY_ON)
 
     def rerun_with_new_seed(self, generation_id: int) -> Generation:
         generation = self.journal.require(generation_id)
-        return self.submit(generation.settings.with_seed(random_seed()))
+        return self.submit(generation.settings.with_seed(random_seed()),
+                           output_dir=_folder(generation))
 
     def remove(self, generation_id: int, *, delete_file: bool = False) -> None:
+        """Take it out of the history (the person's explicit choice); running work is
+        cancelled, or no longer followed, first."""
         generation = self.journal.get(generation_id)
         if generation is None:
             return
-        if generation.stage.is_on_server or generation.stage in (Stage.SUBMITTING,
-                                                                  Stage.DOWNLOADING):
-            self.stop_following(generation_id)
-        elif generation.stage.is_local:
+        if step(generation, Command.CANCEL) is not None:
             self.cancel(generation_id)
+        elif step(generation, Command.STOP_FOLLOWING) is not None:
+            self.stop_following(generation_id)
         if delete_file:
             for path in (generation.video_path, generation.thumbnail_path):
                 if path:
@@ -346,11 +366,7 @@ class Engine:
 
     def clear_finished(self) -> int:
         """Remove finished items from the history (favourites stay; files stay on disk)."""
-        finished = [
-            g for g in self.journal.with_stages([Stage.DONE, Stage.FAILED, Stage.CANCELLED,
-                                                 Stage.ABANDONED])
-            if not g.favourite
-        ]
+        finished = [g for g in self.journal.with_stages(TERMINAL_STAGES) if clearable(g)]
         for generation in finished:
             self.journal.remove(generation.id)
             self._emit(GenerationRemoved(generation.id))
@@ -363,7 +379,7 @@ class Engine:
     def set_output_dir(self, generation_id: int, folder: Path) -> Generation:
         """Send a not-yet-saved video to another folder (the old one is full or gone)."""
         generation = self.journal.require(generation_id)
-        if generation.stage == Stage.DONE:
+        if step(generation, Command.SET_OUTPUT_FOLDER) is None:
             return generation
         if generation.video_path:
             with contextlib.suppress(OSError):
@@ -378,7 +394,7 @@ class Engine:
 
     def move_before(self, generation_id: int, before_id: int | None) -> None:
         """Reorder what still waits locally."""
-        if self.journal.require(generation_id).stage != Stage.PENDING:
+        if step(self.journal.require(generation_id), Command.REORDER) is None:
             return
         self._emit(GenerationUpdated(self.journal.move_before(generation_id, before_id)))
 
@@ -394,20 +410,22 @@ class Engine:
         self._set_problem(None)
         for generation in self.journal.with_stages([Stage.ATTENTION]):
             if generation.action in WAIT_FOR_PERSON_ACTIONS:
-                self._resume_row(generation)
+                self._feed(generation, Event.UNBLOCKED, **_CARRY_ON)
         if self._api_key:
             self.refresh_account_soon()
         self._schedule()
 
-    def _resume_row(self, generation: Generation) -> None:
-        if generation.job_id:
-            stage = Stage.DOWNLOADING if generation.video_url else Stage.QUEUED
-        elif generation.submitted_at:
-            stage = Stage.SUBMITTING  # the POST may have landed: re-send the same body and key
-        else:
-            stage = Stage.PENDING
-        self._update(generation.id, stage=stage, error=None, action=None, finished_at=None,
-                     attempts=0)
+    def _feed(self, generation: Generation, trigger: Event | Command,
+              **fields: object) -> Generation:
+        """Move a row the way the lifecycle table says (the trigger must apply)."""
+        transition = step(generation, trigger)
+        assert transition is not None, (generation.stage, trigger)
+        return self._update(generation.id, stage=transition.target(generation), **fields)
+
+    def _stop_task(self, generation_id: int) -> None:
+        task = self._tasks.pop(generation_id, None)
+        if task:
+            task.cancel()
 
     # -- account --------------------------------------------------------------------------------
 
@@ -438,7 +456,7 @@ class Engine:
         if problem and problem.kind == ProblemKind.AUTH:
             self.resume()  # the key works now
         elif problem and problem.kind == ProblemKind.CREDITS:
-            waiting = self.journal.with_stages([Stage.ATTENTION, Stage.PENDING])
+            waiting = self.journal.with_stages([Stage.ATTENTION, *WAITING_STAGES])
             prices = [g.settings.price for g in waiting]
             if prices and account.credits is not None and account.credits >= min(prices):
                 self.resume()
@@ -450,17 +468,13 @@ class Engine:
         added = 0
         async for job in self._client.iter_jobs():
             if known := self.journal.by_job_id(job.id):
-                if (known.stage == Stage.FAILED and known.credit_cost != 0
-                        and job.status == api.JobStatus.COMPLETED):
-                    self._resume_row(known)  # finished on the server after all: fetch it
+                if (job.status == api.JobStatus.COMPLETED
+                        and step(known, Event.COMPLETED_ELSEWHERE) is not None):
+                    # Finished on the server after all: fetch it (never paid again).
+                    self._feed(known, Event.COMPLETED_ELSEWHERE, **_CARRY_ON)
                 continue
             settings = settings_from_job_input(job)
-            stage = {
-                api.JobStatus.COMPLETED: Stage.DOWNLOADING,
-                api.JobStatus.FAILED: Stage.FAILED,
-                api.JobStatus.CANCELLED: Stage.FAILED,
-                api.JobStatus.PROCESSING: Stage.PROCESSING,
-            }.get(job.status, Stage.QUEUED)
+            stage = imported_stage(job.status.value)
             generation = self.journal.add(
                 settings, stage=stage, job_id=job.id, video_url=job.video_url,
                 credit_cost=job.credit_cost, error=job.error, progress=job.progress or 0,
@@ -491,7 +505,7 @@ class Engine:
                 launched += 1
         if not self._api_key or (self._problem and self._problem.pauses_submission):
             return
-        pending = self.journal.ids_with_stages([Stage.PENDING])
+        pending = self.journal.ids_with_stages(WAITING_STAGES)
         free = self._max_concurrent() - self._slots_in_use(pending)
         for generation_id in pending:
             if free <= 0:
@@ -505,7 +519,7 @@ class Engine:
         """Rows between PREPARING and PROCESSING, plus tasks launched but not yet started."""
         holding = set(self.journal.ids_with_stages(SLOT_STAGES))
         if pending is None:
-            pending = self.journal.ids_with_stages([Stage.PENDING])
+            pending = self.journal.ids_with_stages(WAITING_STAGES)
         return len(holding | (set(pending) & self._tasks.keys()))
 
     def _max_concurrent(self) -> int:
@@ -531,11 +545,13 @@ class Engine:
         if error is not None:
             log.error("Generation %s stopped unexpectedly", generation_id, exc_info=error)
             with contextlib.suppress(Exception):
-                self._update(
-                    generation_id, stage=Stage.ATTENTION, action=Action.RETRY,
-                    error=f"Something unexpected went wrong ({type(error).__name__}). "
-                    "The generation is kept; press Retry. Details are in the log.",
-                )
+                stopped = self.journal.get(generation_id)
+                if stopped is not None and step(stopped, Event.NEEDS_PERSON) is not None:
+                    self._feed(
+                        stopped, Event.NEEDS_PERSON, action=Action.RETRY,
+                        error=f"Something unexpected went wrong ({type(error).__name__}). "
+                        "The generation is kept; press Retry. Details are in the log.",
+                    )
         try:
             generation = self.journal.get(generation_id)
         except JournalError as journal_error:
@@ -589,7 +605,7 @@ class Engine:
         settled = asyncio.Event()
 
         def is_settled(generation: Generation) -> bool:
-            return generation.stage.is_terminal or generation.stage == Stage.ATTENTION
+            return generation.stage.is_settled
 
         def check(event: EngineEvent | None = None) -> None:
             # Each event carries the row as just written: no journal reads per event (a
@@ -619,6 +635,14 @@ class Engine:
         if self._halted is not None:
             raise self._halted
         return [g for i in ids if (g := self.journal.get(i))]
+
+
+# What a row carrying on again starts without: the last stop's reason and counters.
+_CARRY_ON: dict[str, object] = {"error": None, "action": None, "finished_at": None, "attempts": 0}
+
+
+def _folder(generation: Generation) -> Path | None:
+    return Path(generation.output_dir) if generation.output_dir else None
 
 
 STAGGER_AFTER = 8  # generations started at once without waiting

@@ -11,8 +11,9 @@ import pytest
 
 from runway_desktop import api
 from runway_desktop.engine.events import EngineEvent, GenerationUpdated, ProblemKind
+from runway_desktop.engine.lifecycle_table import SLOT_STAGES
 from runway_desktop.engine.records import Action, GenerationSettings, Stage
-from runway_desktop.engine.scheduler import SLOT_STAGES, Engine
+from runway_desktop.engine.scheduler import Engine
 from runway_desktop.simulator import Account, Simulator, SimulatorConfig
 from tests.conftest import run
 from tests.engine.conftest import EngineFactory
