@@ -330,7 +330,7 @@ class MainWindow(QMainWindow):
         added = self._engine_do("submit_many", batch)
         if isinstance(added, list) and added:
             # Only the newest (the top row): what was selected before is no longer a target.
-            self.queue.select_generation(added[-1].id)
+            self.queue.show_and_select(added[-1].id)
 
     def _reuse(self, generation_id: int) -> None:
         generation = self.queue.model.generation(generation_id)

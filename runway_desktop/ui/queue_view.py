@@ -487,6 +487,19 @@ class QueueView(QWidget):
         self.list_view.scrollTo(index)
         return True
 
+    def show_and_select(self, generation_id: int) -> bool:
+        """Make this the one selected row and bring it into sight: a filter or a search that
+        hides it is cleared (after Generate the new row is what the person looks for, and no
+        row selected before may stay a target). False when the list doesn't have it."""
+        if self.select_generation(generation_id):
+            return True
+        if not self.model.index_of(generation_id).isValid():
+            self.list_view.clearSelection()
+            return False
+        self.search_edit.clear()
+        self.set_status_filter(StatusFilter.ALL)
+        return self.select_generation(generation_id)
+
     @contextlib.contextmanager
     def selection_held(self) -> Iterator[None]:
         """Report the selection once, after many rows change: removing selected rows one by

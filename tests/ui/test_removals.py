@@ -317,3 +317,29 @@ def test_cancelling_several_asks_first(
     qtbot.waitUntil(lambda: all(g.stage is Stage.CANCELLED for g in model.generations()),
                     timeout=5_000)
     assert simulator.jobs_created("afk_test") == 0  # nothing reached apiframe, nothing charged
+
+
+def test_generate_under_a_search_that_hides_the_new_row_shows_and_selects_only_it(
+    qtbot: QtBot, app_controller: Any
+) -> None:
+    """Found by the stateful test: with a search (or a filter) hiding the new row, the rows
+    selected before stayed selected — the next Delete would have acted on them."""
+    from runway_desktop.ui.queue_filter import StatusFilter
+
+    window = app_controller.window
+    rows = generate(qtbot, window, 2)
+    window.queue.list_view.selectAll()
+    preview_settled(qtbot, window)
+    window.queue.search_edit.setText("paper boat")
+    window.queue.set_status_filter(StatusFilter.DONE)
+    window.compose.prompt_edit.setPlainText("a lantern in the fog")
+    qtbot.mouseClick(window.compose.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.queue.model.rowCount() == 3, timeout=5_000)
+    newest = max(g.id for g in window.queue.model.generations())
+    assert newest not in {g.id for g in rows}
+    assert [g.id for g in window.queue.selected_generations()] == [newest]
+    assert window.queue.search_edit.text() == ""  # in sight: the search and filter let go
+    assert window.queue.proxy.status_filter is StatusFilter.ALL
+    qtbot.waitUntil(lambda: window.queue.model.generation(newest).stage is Stage.DONE,
+                    timeout=20_000)
+    preview_settled(qtbot, window)
