@@ -353,6 +353,7 @@ def fill_history(data_dir: Path, count: int, *, seed: int = 1) -> dict[str, Any]
     """
     from runway_desktop import paths
     from runway_desktop.engine.journal import _COLUMNS, Journal
+    from runway_desktop.engine.records import GenerationSettings
 
     journal_path = paths.journal_path(data_dir)
     Journal(journal_path).close()  # creates and migrates the schema
@@ -371,13 +372,14 @@ def fill_history(data_dir: Path, count: int, *, seed: int = 1) -> dict[str, Any]
         os.link(master, thumb)
         created = now - (count - i) * 60.0
         job = str(uuid.UUID(int=rng.getrandbits(128)))
+        settings = GenerationSettings(
+            prompt=prompt(rng),
+            duration=rng.choice((5, 10)),
+            aspect_ratio=rng.choice(("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")),
+            seed=rng.randrange(2**32),
+        )
         values = {
-            "prompt": prompt(rng),
-            "duration": rng.choice((5, 10)),
-            "aspect_ratio": rng.choice(("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")),
-            "seed": rng.randrange(2**32),
-            "image_path": None,
-            "image_url": None,
+            "settings_json": json.dumps(settings.to_json()),
             "idempotency_key": str(uuid.uuid4()),
             "stage": "done",
             "created_at": created,

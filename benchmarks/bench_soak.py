@@ -125,9 +125,11 @@ class Soak:
         db = sqlite3.connect(db_path, timeout=30)
         db.row_factory = sqlite3.Row
         try:
-            return [dict(r) for r in db.execute("SELECT * FROM generations ORDER BY id")]
+            rows = [dict(r) for r in db.execute("SELECT * FROM generations ORDER BY id")]
         finally:
             db.close()
+        # Settings live in one JSON column ({model, params, images}): flat keys, as before.
+        return [{**row, **json.loads(row["settings_json"])["params"]} for row in rows]
 
     # -- phases -------------------------------------------------------------------------------
 

@@ -15,12 +15,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UnexpectedResponseError
-from .server_text import clean_optional
+from .server_text import clean_optional  # light: the window's first paint reads the catalog
 
 RUNWAY_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 RUNWAY_MAX_SEED = 2**32 - 1
 RUNWAY_PROMPT_LIMIT = 1000  # Runway's promptText cap in UTF-16 units; apiframe would take 4000
+
+
+def prompt_length(text: str) -> int:
+    """Length as Runway counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ def _number(value: Any) -> float | None:
 def parse_catalog(body: Any) -> list[CatalogEntry]:
     """Read `{"models": [...]}`; entries without an id, label or modality are skipped."""
     if not isinstance(body, Mapping) or not isinstance(body.get("models"), list):
+        from .errors import UnexpectedResponseError  # loads httpx: only when a body is read
+
         raise UnexpectedResponseError("apiframe's model list wasn't {\"models\": [...]}.")
     entries = []
     for item in body["models"]:

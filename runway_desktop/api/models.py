@@ -16,6 +16,7 @@ from typing import Any
 
 from ._json import is_int, json_int
 from .catalog import GEN4_TURBO, ModelSpec
+from .catalog import prompt_length as prompt_length  # counted as Runway counts it
 from .errors import InvalidRequestError, UnexpectedResponseError
 from .server_text import clean_optional
 from .urls import image_url_problem
@@ -23,11 +24,6 @@ from .urls import image_url_problem
 DEFAULT_MAX_CONCURRENT_JOBS = 10
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 MAX_ERROR_TEXT = 500  # a job's `error` as shown and stored (server text, cleaned)
-
-
-def prompt_length(text: str) -> int:
-    """Length as Runway counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _prompt_problem(prompt: object, limit: int) -> str | None:

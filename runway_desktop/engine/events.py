@@ -10,6 +10,7 @@ from runway_desktop.engine.records import Action, Generation
 
 if TYPE_CHECKING:
     from runway_desktop.api import Account
+    from runway_desktop.api.catalog import ModelCatalog
 
 
 class ProblemKind(enum.StrEnum):
@@ -57,4 +58,12 @@ class ProblemChanged:
     problem: Problem | None
 
 
-EngineEvent = GenerationUpdated | GenerationRemoved | AccountUpdated | ProblemChanged
+@dataclass(frozen=True)
+class CatalogChanged:
+    """apiframe's model list changed what is known: labels, prices (Generate's price)."""
+
+    catalog: ModelCatalog
+
+
+EngineEvent = (GenerationUpdated | GenerationRemoved | AccountUpdated | ProblemChanged
+               | CatalogChanged)

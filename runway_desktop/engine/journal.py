@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import json
 import os
 import sqlite3
 import time
@@ -28,10 +29,32 @@ from typing import Any, TypeVar, cast
 
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 
-SCHEMA_VERSION = 3
+LEGACY_MODEL_ID = "runway-gen4-turbo"  # the model of every row written before schema 4
+
+SCHEMA_VERSION = 4
+
+_LEGACY_SETTINGS = ("prompt", "duration", "aspect_ratio", "seed", "image_path", "image_url")
+
+
+def _settings_as_json(db: sqlite3.Connection) -> None:
+    """Version 4: settings move from six columns into one `{model, params, images}` JSON text.
+
+    Every row written before had Gen-4 Turbo (the only model then). The old columns are
+    dropped only after every row's JSON is written, in the same transaction.
+    """
+    db.execute("ALTER TABLE generations ADD COLUMN settings_json TEXT")
+    rows = db.execute(f"SELECT id, {', '.join(_LEGACY_SETTINGS)} FROM generations").fetchall()
+    for row_id, *values in rows:
+        settings = GenerationSettings(**dict(zip(_LEGACY_SETTINGS, values, strict=True)),
+                                      model=LEGACY_MODEL_ID)
+        db.execute("UPDATE generations SET settings_json = ? WHERE id = ?",
+                   (_settings_to_sql(settings), row_id))
+    for column in _LEGACY_SETTINGS:
+        db.execute(f"ALTER TABLE generations DROP COLUMN {column}")
+
 
 # Each entry upgrades the schema from version N-1 to N. Append only: never edit a shipped step.
-_MIGRATIONS: dict[int, str] = {
+_MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
     1: """
     CREATE TABLE generations (
         id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -68,13 +91,13 @@ _MIGRATIONS: dict[int, str] = {
     3: """
     ALTER TABLE generations ADD COLUMN output_dir TEXT;
     """,
+    4: _settings_as_json,
 }
 
-_SETTINGS_FIELDS = ("prompt", "duration", "aspect_ratio", "seed", "image_path", "image_url")
 _RECORD_FIELDS = tuple(
     f.name for f in dataclasses.fields(Generation) if f.name not in ("id", "settings")
 )
-_COLUMNS = ("id", *_SETTINGS_FIELDS, *_RECORD_FIELDS)
+_COLUMNS = ("id", "settings_json", *_RECORD_FIELDS)
 
 
 class JournalError(Exception):
@@ -194,9 +217,13 @@ class Journal:
         if current > SCHEMA_VERSION:
             raise JournalUnusable.newer(self.path, f"schema {current}")
         for version in range(current + 1, SCHEMA_VERSION + 1):
+            step = _MIGRATIONS[version]
             with self._transaction():
-                for statement in _split_sql(_MIGRATIONS[version]):
-                    self._db.execute(statement)
+                if callable(step):
+                    step(self._db)
+                else:
+                    for statement in _split_sql(step):
+                        self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={version}")
 
     def _transaction(self) -> _Transaction:
@@ -224,7 +251,7 @@ class Journal:
             ).fetchone()[0]
             for settings in batch:
                 values: dict[str, Any] = {
-                    **{name: getattr(settings, name) for name in _SETTINGS_FIELDS},
+                    "settings_json": _settings_to_sql(settings),
                     "idempotency_key": str(uuid.uuid4()),
                     "stage": stage.value,
                     "created_at": now,
@@ -387,9 +414,21 @@ def _to_sql(value: Any) -> Any:
     return value
 
 
+def _settings_to_sql(settings: GenerationSettings) -> str:
+    return json.dumps(settings.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _settings_from_sql(text: str | None) -> GenerationSettings:
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        data = {}
+    return GenerationSettings.from_json(data if isinstance(data, dict) else {})
+
+
 def _from_row(row: tuple[Any, ...]) -> Generation:
     data = dict(zip(_COLUMNS, row, strict=True))
-    settings = GenerationSettings(**{name: data.pop(name) for name in _SETTINGS_FIELDS})
+    settings = _settings_from_sql(data.pop("settings_json"))
     data["stage"] = Stage(data["stage"])
     data["action"] = Action(data["action"]) if data["action"] else None
     data["favourite"] = bool(data["favourite"])

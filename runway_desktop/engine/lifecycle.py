@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import httpx
 
 from runway_desktop import api, paths
+from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
 from runway_desktop.engine import downloads, images
 from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.journal import Journal
@@ -110,6 +111,7 @@ class Lifecycle:
         on_success: Callable[[], None],
         thumbnailer: Thumbnailer | None = None,
         on_note: Noter | None = None,
+        catalog: Callable[[], ModelCatalog] = lambda: BUILT_IN_CATALOG,
     ) -> None:
         self.journal = journal
         self.config = config
@@ -121,6 +123,7 @@ class Lifecycle:
         self._on_success = on_success
         self.thumbnailer = thumbnailer
         self._on_note = on_note or (lambda _gid, _note: None)
+        self._catalog = catalog  # the models and prices known now (refreshed by the engine)
         self._rng = random.Random()
 
     async def drive(self, generation_id: int, delay: float = 0.0) -> None:
@@ -191,7 +194,8 @@ class Lifecycle:
         )
 
     async def _submit(self, generation: Generation) -> None:
-        request = request_for(generation)
+        catalog = self._catalog()
+        request = request_for(generation, catalog)
         # The row with this idempotency key must survive a power cut before the job can exist.
         await self.journal.flush()
         accepted = await self._call(
@@ -207,7 +211,7 @@ class Lifecycle:
             generation,
             event,
             job_id=accepted.job_id,
-            credit_cost=generation.settings.price,
+            credit_cost=generation.settings.price_in(catalog),  # None: apiframe's job says
             attempts=0,
         )
         self._on_success()
@@ -436,15 +440,22 @@ class Lifecycle:
         raise StopDriving
 
 
-def request_for(generation: Generation) -> api.GenerateVideoRequest:
-    """The exact body to send; always the same for one idempotency key."""
+def request_for(generation: Generation,
+                catalog: ModelCatalog = BUILT_IN_CATALOG) -> api.GenerateVideoRequest:
+    """The exact body to send; always the same for one idempotency key (prices may change in
+    the catalog, a model's parameters never do)."""
     settings = generation.settings
+    spec = catalog.get(settings.model)
+    if spec is None:
+        raise api.InvalidRequestError(
+            f"This app can't make videos with the model {settings.model!r}.", field="model")
     return api.GenerateVideoRequest(
         prompt=settings.prompt,
         image=generation.uploaded_url or settings.image_url,
         duration=settings.duration,
         aspect_ratio=settings.aspect_ratio,
         seed=settings.seed,
+        model=spec,
     )
 
 

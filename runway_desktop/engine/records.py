@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from runway_desktop.api.catalog import DEFAULT_MODEL_ID, ModelCatalog
 
 # A generation's stage and everything it means live in the lifecycle table; re-exported here so
 # `from runway_desktop.engine.records import Stage` keeps working.
 from runway_desktop.engine.lifecycle_table import Stage
 
 __all__ = ["Action", "Generation", "GenerationSettings", "Stage"]
-
-PRICE_BY_DURATION = {5: 8, 10: 15}
-ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
-DURATIONS = (5, 10)
-MAX_SEED = 2**32 - 1
 
 
 class Action(enum.StrEnum):
@@ -30,7 +29,12 @@ class Action(enum.StrEnum):
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    """Everything the person chose; enough to re-run a generation exactly."""
+    """Everything the person chose; enough to re-run a generation exactly.
+
+    What a model accepts (durations, ratios, seed range) is in its catalog entry; the journal
+    keeps these as `{model, params, images}` JSON (`to_json`), so a new model or field needs no
+    schema change.
+    """
 
     prompt: str
     duration: int = 5
@@ -38,13 +42,55 @@ class GenerationSettings:
     seed: int = 0
     image_path: str | None = None  # a local file the person gave us
     image_url: str | None = None  # an https URL the person gave us (no upload needed)
+    model: str = DEFAULT_MODEL_ID  # a catalog id (api.catalog)
 
-    @property
-    def price(self) -> int:
-        return PRICE_BY_DURATION[self.duration]
+    def price_in(self, catalog: ModelCatalog) -> int | None:
+        """Credits this costs by `catalog` (None: the catalog doesn't know; apiframe decides)."""
+        spec = catalog.get(self.model)
+        return spec.price(self.duration) if spec else None
 
     def with_seed(self, seed: int) -> GenerationSettings:
         return dataclasses.replace(self, seed=seed)
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"model", "params", "images"}`: what the journal stores."""
+        image = {key: value for key, value in (("path", self.image_path), ("url", self.image_url))
+                 if value is not None}
+        return {
+            "model": self.model,
+            "params": {"prompt": self.prompt, "duration": self.duration,
+                       "aspect_ratio": self.aspect_ratio, "seed": self.seed},
+            "images": {"image": image} if image else {},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GenerationSettings:
+        """Read what `to_json` wrote; a missing field takes its default."""
+        params = _mapping(data.get("params"))
+        image = _mapping(_mapping(data.get("images")).get("image"))
+        defaults = cls(prompt="")
+        return cls(
+            prompt=_typed(params.get("prompt"), str, defaults.prompt),
+            duration=_typed(params.get("duration"), int, defaults.duration),
+            aspect_ratio=_typed(params.get("aspect_ratio"), str, defaults.aspect_ratio),
+            seed=_typed(params.get("seed"), int, defaults.seed),
+            image_path=_typed(image.get("path"), str, None),
+            image_url=_typed(image.get("url"), str, None),
+            model=_typed(data.get("model"), str, defaults.model),
+        )
+
+
+_T = TypeVar("_T")
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _typed(value: object, kind: type[_T], default: _T) -> _T:
+    if isinstance(value, kind) and not isinstance(value, bool):
+        return value
+    return default
 
 
 @dataclass(frozen=True)

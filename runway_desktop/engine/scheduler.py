@@ -21,9 +21,12 @@ import filelock
 import httpx
 
 from runway_desktop import __version__, api
+from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, ModelSpec
 from runway_desktop.api.urls import normalize_base_url
+from runway_desktop.engine.catalog_store import CatalogStore
 from runway_desktop.engine.events import (
     AccountUpdated,
+    CatalogChanged,
     EngineEvent,
     GenerationRemoved,
     GenerationUpdated,
@@ -48,7 +51,6 @@ from runway_desktop.engine.lifecycle_table import (
 )
 from runway_desktop.engine.problems import Verdict
 from runway_desktop.engine.records import (
-    MAX_SEED,
     Action,
     Generation,
     GenerationSettings,
@@ -63,8 +65,9 @@ WAIT_FOR_PERSON_ACTIONS = (Action.OPEN_SETTINGS, Action.BUY_CREDITS)
 Listener = Callable[[EngineEvent], None]
 
 
-def random_seed() -> int:
-    return random.SystemRandom().randrange(MAX_SEED + 1)
+def random_seed(model: ModelSpec | None = None) -> int:
+    low, high = (model or BUILT_IN_CATALOG.default).seed_range
+    return random.SystemRandom().randint(low, high)
 
 
 class EngineBusyError(Exception):
@@ -107,6 +110,9 @@ class Engine:
         self._client: api.ApiClient | None = None
         self._cdn: httpx.AsyncClient | None = None
         self._lifecycle: Lifecycle | None = None
+        # Models and prices: built in, then the disk cache; apiframe's answer after start.
+        self._catalogs = CatalogStore(config.data_dir)
+        self._catalog_task: asyncio.Task[ModelCatalog] | None = None
         # One engine per queue: two would download the same job into the same `.part` file.
         self._owner_lock = filelock.FileLock(config.data_dir / "engine.lock", timeout=0)
 
@@ -135,6 +141,7 @@ class Engine:
             self._owner_lock.release()
             raise
         self._running = True
+        self._catalog_task = asyncio.ensure_future(self._refresh_catalog())
         if self._api_key:
             self.refresh_account_soon()
         self._schedule()
@@ -142,9 +149,11 @@ class Engine:
     async def stop(self) -> None:
         """Stop following everything; the journal keeps it all for the next start."""
         self._running = False
-        tasks = [*self._tasks.values()]
+        tasks: list[asyncio.Future[Any]] = [*self._tasks.values()]
         if self._account_task:
             tasks.append(self._account_task)
+        if self._catalog_task:
+            tasks.append(self._catalog_task)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -167,7 +176,7 @@ class Engine:
         self._lifecycle = Lifecycle(
             self.journal, self.config, self._client, self._require_cdn(), self._gate,
             update=self._update, on_problem=self._on_problem, on_success=self._on_success,
-            thumbnailer=self._thumbnailer, on_note=self._note,
+            thumbnailer=self._thumbnailer, on_note=self._note, catalog=lambda: self.catalog,
         )
         if old is not None:
             task = asyncio.ensure_future(old.aclose())
@@ -246,6 +255,18 @@ class Engine:
     def problem(self) -> Problem | None:
         return self._problem
 
+    @property
+    def catalog(self) -> ModelCatalog:
+        """The models on offer and their prices, as known now (CatalogChanged when it moves)."""
+        return self._catalogs.catalog
+
+    async def wait_catalog(self) -> ModelCatalog:
+        """The catalog once the refresh begun at start has ended (or what is known, if none)."""
+        if self._catalog_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._catalog_task)
+        return self.catalog
+
     def generations(self) -> list[Generation]:
         return self.journal.all()
 
@@ -266,7 +287,7 @@ class Engine:
     def submit(self, settings: GenerationSettings, *,
                output_dir: Path | None = None) -> Generation:
         """Validate, journal and queue one generation; bad settings raise before it is kept."""
-        validate(settings)
+        validate(settings, self.catalog)
         generation = self.journal.add(settings,
                                       output_dir=str(output_dir) if output_dir else None)
         self._emit(GenerationUpdated(generation))
@@ -277,7 +298,7 @@ class Engine:
         """Validate all, then journal the batch in one transaction (one fsync, not one each)."""
         batch = list(settings)
         for item in batch:
-            validate(item)
+            validate(item, self.catalog)
         added = self.journal.add_many(batch)
         for generation in added:
             self._emit(GenerationUpdated(generation))
@@ -343,7 +364,8 @@ class Engine:
 
     def rerun_with_new_seed(self, generation_id: int) -> Generation:
         generation = self.journal.require(generation_id)
-        return self.submit(generation.settings.with_seed(random_seed()),
+        model = self.catalog.get(generation.settings.model)
+        return self.submit(generation.settings.with_seed(random_seed(model)),
                            output_dir=_folder(generation))
 
     def remove(self, generation_id: int, *, delete_file: bool = False) -> None:
@@ -427,6 +449,21 @@ class Engine:
         if task:
             task.cancel()
 
+    # -- model catalog --------------------------------------------------------------------------
+
+    async def _refresh_catalog(self) -> ModelCatalog:
+        """Labels and prices from `GET /v2/models`, in the background: nothing waits for it."""
+        assert self._client is not None
+        before = self.catalog
+        try:
+            after = await self._catalogs.refresh(self._client)
+        except Exception:  # a catalog is a nicety: it never stops the queue
+            log.exception("Refreshing the model catalog failed")
+            return before
+        if after != before:
+            self._emit(CatalogChanged(after))
+        return after
+
     # -- account --------------------------------------------------------------------------------
 
     def refresh_account_soon(self) -> None:
@@ -457,7 +494,8 @@ class Engine:
             self.resume()  # the key works now
         elif problem and problem.kind == ProblemKind.CREDITS:
             waiting = self.journal.with_stages([Stage.ATTENTION, *WAITING_STAGES])
-            prices = [g.settings.price for g in waiting]
+            # Only known prices: an unknown one is apiframe's to judge at the next try.
+            prices = [p for g in waiting if (p := g.settings.price_in(self.catalog)) is not None]
             if prices and account.credits is not None and account.credits >= min(prices):
                 self.resume()
         self._schedule()
@@ -659,7 +697,7 @@ def _stagger(launched: int) -> float:
     return max(0, launched - STAGGER_AFTER) * STAGGER_SECONDS
 
 
-def validate(settings: GenerationSettings) -> None:
+def validate(settings: GenerationSettings, catalog: ModelCatalog = BUILT_IN_CATALOG) -> None:
     """Every rule the API checks, before anything is journaled (raises api.InvalidRequestError)."""
     api.GenerateVideoRequest(  # validates on construction
         prompt=settings.prompt,
@@ -667,9 +705,21 @@ def validate(settings: GenerationSettings) -> None:
         duration=settings.duration,
         aspect_ratio=settings.aspect_ratio,
         seed=settings.seed,
+        model=model_for(settings, catalog),
     )
     if settings.image_path and settings.image_url:
         raise api.InvalidRequestError("Give either an image file or an image URL, not both.")
+
+
+def model_for(settings: GenerationSettings, catalog: ModelCatalog) -> ModelSpec:
+    """The catalog entry of a generation's model, or an error a person can act on."""
+    spec = catalog.get(settings.model)
+    if spec is None:
+        known = ", ".join(m.label for m in catalog.models)
+        raise api.InvalidRequestError(
+            f"This app can't make videos with the model {settings.model!r}; choose one of "
+            f"{known}.", field="model")
+    return spec
 
 
 def settings_from_job_input(job: api.Job) -> GenerationSettings:
@@ -678,7 +728,9 @@ def settings_from_job_input(job: api.Job) -> GenerationSettings:
     raw_params = data.get("runwayParams")
     params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
     duration = params.get("duration", 5)
+    model = data.get("model")
     return GenerationSettings(
+        model=model if isinstance(model, str) and model else BUILT_IN_CATALOG.default.id,
         prompt=str(data.get("prompt") or f"(imported job {job.id[:8]})"),
         duration=duration if duration in (5, 10) else 5,
         aspect_ratio=str(params.get("aspect_ratio") or "16:9"),

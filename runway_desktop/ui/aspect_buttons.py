@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from runway_desktop.engine.records import ASPECT_RATIOS
+from runway_desktop.api.catalog import RUNWAY_RATIOS
 
 # Output frame of Runway Gen-4 Turbo for each ratio: shown in tooltips so people know what they get.
 _OUTPUT_SIZE = {
@@ -86,6 +86,20 @@ class ChoiceStrip(QWidget):
         button = self._buttons.get(key)
         if button is not None and not button.isChecked():
             button.setChecked(True)
+
+    def set_available(self, keys: Sequence[str], fallback: str | None = None) -> None:
+        """Show only the choices in `keys` (what the chosen model offers). A selection that is
+        no longer offered moves to `fallback`, or to the first choice shown."""
+        for key, button in self._buttons.items():
+            button.setVisible(key in keys)
+        if self.value() not in keys:
+            shown = [k for k in self._buttons if k in keys]
+            target = fallback if fallback in shown else (shown[0] if shown else None)
+            if target is not None:
+                self._buttons[target].setChecked(True)
+
+    def available(self) -> list[str]:
+        return [key for key, button in self._buttons.items() if not button.isHidden()]
 
     def focus_target(self) -> QWidget:
         """The widget Tab should land on (the checked button)."""
@@ -173,26 +187,30 @@ def ratio_icon(ratio: str, palette: QPalette, *, dpr: float = 1.0, box: int = 18
 class AspectRatioPicker(ChoiceStrip):
     """The six Gen-4 Turbo aspect ratios; each button shows a tiny rectangle of its shape."""
 
-    def __init__(self, parent: QWidget | None = None, ratios: Sequence[str] = ASPECT_RATIOS):
+    def __init__(self, parent: QWidget | None = None, ratios: Sequence[str] = RUNWAY_RATIOS):
         super().__init__(parent)
         self.setAccessibleName(self.tr("Aspect ratio"))
         self.setToolTip(self.tr("The shape of the video"))
         for ratio in ratios:
-            width, height = _OUTPUT_SIZE.get(ratio, (0, 0))
-            shape = self._shape_name(ratio)
-            tooltip = (
-                self.tr("{ratio} · {shape} · {w} × {h} video").format(
-                    ratio=ratio, shape=shape, w=width, h=height
-                )
-                if width
-                else ratio
+            self.add_ratio(ratio)
+
+    def add_ratio(self, ratio: str) -> QToolButton:
+        width, height = _OUTPUT_SIZE.get(ratio, (0, 0))
+        shape = self._shape_name(ratio)
+        tooltip = (
+            self.tr("{ratio} · {shape} · {w} × {h} video").format(
+                ratio=ratio, shape=shape, w=width, h=height
             )
-            button = self.add_choice(
-                ratio, ratio, tooltip, self.tr("Aspect ratio {ratio}").format(ratio=ratio)
-            )
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-            button.setIconSize(QSize(18, 18))
-        self._refresh_icons()
+            if width
+            else ratio
+        )
+        button = self.add_choice(
+            ratio, ratio, tooltip, self.tr("Aspect ratio {ratio}").format(ratio=ratio)
+        )
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        button.setIconSize(QSize(18, 18))
+        button.setIcon(ratio_icon(ratio, self.palette(), dpr=self.devicePixelRatioF()))
+        return button
 
     def _shape_name(self, ratio: str) -> str:
         w, h = (int(part) for part in ratio.split(":"))

@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QValidator,
 )
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -37,29 +38,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from runway_desktop.engine.records import (
-    ASPECT_RATIOS,
-    DURATIONS,
-    MAX_SEED,
-    PRICE_BY_DURATION,
-    GenerationSettings,
-)
+from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, ModelSpec, prompt_length
+from runway_desktop.engine.records import GenerationSettings
 from runway_desktop.ui.aspect_buttons import AspectRatioPicker, ChoiceStrip
 from runway_desktop.ui.drop_zone import DropZone, error_text_color, is_web_url
 from runway_desktop.ui.message_line import MessageLine
 
-PROMPT_LIMIT = 1000
-
 
 class SeedValidator(QValidator):
-    """Digits only, 0..MAX_SEED (QSpinBox stops at 2**31 - 1, seeds go to 2**32 - 1)."""
+    """Digits only, up to the model's highest seed (QSpinBox stops at 2**31 - 1, Runway's seeds
+    go to 2**32 - 1)."""
+
+    def __init__(self, parent: QObject | None = None,
+                 maximum: int = BUILT_IN_CATALOG.default.max_seed) -> None:
+        super().__init__(parent)
+        self.maximum = maximum
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         if text == "":
             return QValidator.State.Intermediate, text, pos
-        if not text.isdigit() or not text.isascii() or len(text) > len(str(MAX_SEED)):
+        if not text.isdigit() or not text.isascii() or len(text) > len(str(self.maximum)):
             return QValidator.State.Invalid, text, pos
-        if int(text) > MAX_SEED:
+        if int(text) > self.maximum:
             return QValidator.State.Invalid, text, pos
         return QValidator.State.Acceptable, text, pos
 
@@ -136,6 +136,7 @@ class ComposePanel(QWidget):
         self._external_enabled = True
         self._external_reason = ""
         self._busy_hint = ""
+        self._catalog = BUILT_IN_CATALOG  # the engine's, once it runs (set_catalog)
         self.setAccessibleName(self.tr("Compose"))
 
         # -- start image ------------------------------------------------------------------------
@@ -152,11 +153,6 @@ class ComposePanel(QWidget):
         )
         self.prompt_edit.setTabChangesFocus(True)  # Tab leaves the box: keyboard users can move on
         self.prompt_edit.setAccessibleName(self.tr("Prompt"))
-        self.prompt_edit.setToolTip(
-            self.tr("What should happen in the video (up to {limit} characters)").format(
-                limit=PROMPT_LIMIT
-            )
-        )
         self.prompt_edit.setMinimumHeight(84)
         self.prompt_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.prompt_label.setBuddy(self.prompt_edit)
@@ -164,9 +160,18 @@ class ComposePanel(QWidget):
         self.counter_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.counter_label.setAccessibleName(self.tr("Prompt length"))
 
+        # -- model ------------------------------------------------------------------------------
+        self.model_label = QLabel(self.tr("&Model"), self)
+        self.model_picker = QComboBox(self)
+        self.model_picker.setAccessibleName(self.tr("Model"))
+        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.model_label.setBuddy(self.model_picker)
+        self._fill_models()
+
         # -- aspect ratio -------------------------------------------------------------------------
         self.ratio_label = QLabel(self.tr("&Aspect ratio"), self)
-        self.aspect_picker = AspectRatioPicker(self, ASPECT_RATIOS)
+        every_ratio = dict.fromkeys(r for m in self._catalog.models for r in m.aspect_ratios)
+        self.aspect_picker = AspectRatioPicker(self, list(every_ratio))
         self.ratio_label.setBuddy(self.aspect_picker)
 
         # -- duration -----------------------------------------------------------------------------
@@ -174,29 +179,17 @@ class ComposePanel(QWidget):
         self.duration_picker = ChoiceStrip(self)
         self.duration_picker.setAccessibleName(self.tr("Duration"))
         self.duration_picker.setToolTip(self.tr("Length of the video"))
-        for seconds in DURATIONS:
-            self.duration_picker.add_choice(
-                str(seconds),
-                self.tr("{seconds} s").format(seconds=seconds),
-                self.tr("{seconds} seconds · {price} credits").format(
-                    seconds=seconds, price=PRICE_BY_DURATION[seconds]
-                ),
-                self.tr("{seconds} seconds").format(seconds=seconds),
-            )
+        for seconds in sorted({d for m in self._catalog.models for d in m.durations}):
+            self._add_duration(seconds)
         self.duration_label.setBuddy(self.duration_picker)
 
         # -- seed -------------------------------------------------------------------------------
         self.seed_label = QLabel(self.tr("&Seed"), self)
         self.seed_edit = QLineEdit(self)
-        self.seed_edit.setValidator(SeedValidator(self.seed_edit))
+        self.seed_validator = SeedValidator(self.seed_edit)
+        self.seed_edit.setValidator(self.seed_validator)
         self.seed_edit.setAccessibleName(self.tr("Seed"))
-        self.seed_edit.setToolTip(
-            self.tr(
-                "The same seed with the same settings gives a similar video (0 – {max})"
-            ).format(max=MAX_SEED)
-        )
         self.seed_edit.setPlaceholderText(self.tr("random"))
-        self.seed_edit.setMaxLength(len(str(MAX_SEED)))
         digits_width = self.seed_edit.fontMetrics().horizontalAdvance("8" * 11)
         self.seed_edit.setMinimumWidth(digits_width + 12)
         self.seed_label.setBuddy(self.seed_edit)
@@ -224,6 +217,7 @@ class ComposePanel(QWidget):
 
         self._build_layout()
         self.setFocusProxy(self.prompt_edit)  # focusing the panel means "start typing a prompt"
+        self._apply_model()
         self._set_seed(self._draw_seed())
         self._refresh_icons()
         self._apply_primary_palette()
@@ -232,6 +226,7 @@ class ComposePanel(QWidget):
         self.drop_zone.images_changed.connect(self._on_images_changed)
         self.prompt_edit.textChanged.connect(self._refresh)
         self.aspect_picker.changed.connect(self.drop_zone.set_aspect_ratio)
+        self.model_picker.currentIndexChanged.connect(self._on_model_changed)
         self.duration_picker.changed.connect(self._refresh)
         self.seed_edit.textChanged.connect(self._refresh)
         self.seed_edit.editingFinished.connect(self._on_seed_edited)
@@ -265,7 +260,8 @@ class ComposePanel(QWidget):
         return super().eventFilter(watched, event)
 
     def _build_layout(self) -> None:
-        for label in (self.prompt_label, self.ratio_label, self.duration_label, self.seed_label):
+        for label in (self.prompt_label, self.model_label, self.ratio_label, self.duration_label,
+                      self.seed_label):
             font = QFont(label.font())
             font.setBold(True)
             label.setFont(font)
@@ -299,6 +295,11 @@ class ComposePanel(QWidget):
         layout.addLayout(prompt_head)
         layout.addWidget(self.prompt_edit, 2)
         layout.addSpacing(6)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_label)
+        model_row.addWidget(self.model_picker, 1)
+        layout.addLayout(model_row)
+        layout.addSpacing(6)
         layout.addWidget(self.ratio_label)
         layout.addWidget(self.aspect_picker)
         layout.addSpacing(6)
@@ -313,6 +314,7 @@ class ComposePanel(QWidget):
             self.drop_zone.browse_button,
             self.drop_zone.clear_button,
             self.prompt_edit,
+            self.model_picker,
             *self.aspect_picker.buttons(),
             *self.duration_picker.buttons(),
             self.seed_edit,
@@ -331,6 +333,7 @@ class ComposePanel(QWidget):
 
     def apply_settings(self, settings: GenerationSettings) -> None:
         """Fill everything from an earlier generation, seed locked, to re-run or tweak it."""
+        self.set_model(settings.model)
         self.prompt_edit.setPlainText(settings.prompt)
         self.aspect_picker.set_value(settings.aspect_ratio)
         self.duration_picker.set_value(str(settings.duration))
@@ -339,6 +342,31 @@ class ComposePanel(QWidget):
         source = settings.image_path or settings.image_url
         self.drop_zone.set_images([source] if source else [])
         self._refresh()
+
+    def set_catalog(self, catalog: ModelCatalog) -> None:
+        """The engine's models and prices (built in at first, then apiframe's /v2/models)."""
+        current = self.model().id
+        self._catalog = catalog
+        self.model_picker.blockSignals(True)
+        try:
+            self._fill_models()
+            self._select_model(current)
+        finally:
+            self.model_picker.blockSignals(False)
+        self._apply_model()
+
+    def catalog(self) -> ModelCatalog:
+        return self._catalog
+
+    def model(self) -> ModelSpec:
+        """The chosen model's catalog entry."""
+        chosen = self._catalog.get(str(self.model_picker.currentData()))
+        return chosen or self._catalog.default
+
+    def set_model(self, model_id: str) -> None:
+        """Choose a model by id; one this catalog doesn't offer leaves the choice as it is."""
+        if self._catalog.get(model_id) is not None:
+            self._select_model(model_id)
 
     def set_balance(self, credits: int | None) -> None:
         self._balance = credits
@@ -373,8 +401,11 @@ class ComposePanel(QWidget):
     def duration(self) -> int:
         return int(self.duration_picker.value())
 
-    def total_price(self) -> int:
-        return PRICE_BY_DURATION[self.duration()] * self._item_count()
+    def total_price(self) -> int | None:
+        """Credits for everything Generate would start now; None when the catalog has no
+        price for this model (apiframe charges what it charges)."""
+        price = self.model().price(self.duration())
+        return None if price is None else price * self._item_count()
 
     def generate_block_reason(self) -> str:
         """Why Generate is disabled now ("" when it is enabled)."""
@@ -383,14 +414,16 @@ class ComposePanel(QWidget):
         prompt = self.prompt_edit.toPlainText().strip()
         if not prompt:
             return self.tr("Write a prompt first.")
-        if len(prompt) > PROMPT_LIMIT:
+        limit = self.model().prompt_limit
+        if (length := prompt_length(prompt)) > limit:
             return self.tr("The prompt is {over} characters too long (limit {limit}).").format(
-                over=len(prompt) - PROMPT_LIMIT, limit=PROMPT_LIMIT
+                over=length - limit, limit=limit
             )
         if self.seed_edit.text() and not self.seed_edit.hasAcceptableInput():  # "" is random
-            return self.tr("Enter a seed from 0 to {max}.").format(max=MAX_SEED)
+            return self.tr("Enter a seed from {min} to {max}.").format(
+                min=self.model().seed_range[0], max=self.model().max_seed)
         total = self.total_price()
-        if self._balance is not None and self._balance < total:
+        if total is not None and self._balance is not None and self._balance < total:
             return self.tr("Not enough credits: this needs {need}, you have {have}.").format(
                 need=self._number(total), have=self._number(self._balance)
             )
@@ -425,6 +458,7 @@ class ComposePanel(QWidget):
     def state(self) -> dict[str, Any]:
         """Plain values the window keeps in QSettings between runs."""
         return {
+            "model": self.model().id,
             "aspect_ratio": self.aspect_picker.value(),
             "duration": self.duration(),
             "seed_locked": self.seed_locked(),
@@ -433,15 +467,18 @@ class ComposePanel(QWidget):
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
         """Tolerant of missing keys and of QSettings' strings ("true", "10")."""
+        self.set_model(str(state.get("model", "")))
+        spec = self.model()
         ratio = str(state.get("aspect_ratio", ""))
-        if ratio in ASPECT_RATIOS:
+        if ratio in spec.aspect_ratios:
             self.aspect_picker.set_value(ratio)
         duration = _to_int(state.get("duration"))
-        if duration in DURATIONS:
+        if duration in spec.durations:
             self.duration_picker.set_value(str(duration))
         locked = _to_bool(state.get("seed_locked", False))
         seed = _to_int(state.get("seed"))
-        if locked and seed is not None and 0 <= seed <= MAX_SEED:
+        low, high = spec.seed_range
+        if locked and seed is not None and low <= seed <= high:
             self._set_seed(seed)
         self.lock_button.setChecked(locked)
         self._refresh()
@@ -456,10 +493,77 @@ class ComposePanel(QWidget):
             seed=seed,
             image_path=None if url else source,
             image_url=url,
+            model=self.model().id,
         )
 
     def _draw_seed(self) -> int:
-        return self._rng.randrange(MAX_SEED + 1)
+        low, high = self.model().seed_range
+        return self._rng.randint(low, high)
+
+    # -- the model and what it offers ---------------------------------------------------------
+    def _fill_models(self) -> None:
+        self.model_picker.clear()
+        for spec in self._catalog.models:  # the catalog's order: Gen-4 Turbo first
+            self.model_picker.addItem(spec.label, spec.id)
+            if spec.description:
+                index = self.model_picker.count() - 1
+                self.model_picker.setItemData(index, spec.description,
+                                              Qt.ItemDataRole.ToolTipRole)
+
+    def _select_model(self, model_id: str) -> None:
+        index = self.model_picker.findData(model_id)
+        self.model_picker.setCurrentIndex(max(index, 0))
+
+    def _add_duration(self, seconds: int) -> None:
+        self.duration_picker.add_choice(
+            str(seconds),
+            self.tr("{seconds} s").format(seconds=seconds),
+            "",
+            self.tr("{seconds} seconds").format(seconds=seconds),
+        )
+
+    def _on_model_changed(self, _index: int) -> None:
+        self._apply_model()
+
+    def _apply_model(self) -> None:
+        """Offer what the chosen model takes: its ratios, durations (priced), seeds, prompt."""
+        spec = self.model()
+        offered = self.aspect_picker.keys()
+        for ratio in spec.aspect_ratios:
+            if ratio not in offered:
+                self.aspect_picker.add_ratio(ratio)
+        self.aspect_picker.set_available(spec.aspect_ratios, fallback=spec.aspect_ratios[0])
+        offered = self.duration_picker.keys()
+        for seconds in spec.durations:
+            if str(seconds) not in offered:
+                self._add_duration(seconds)
+        self.duration_picker.set_available([str(d) for d in spec.durations],
+                                           fallback=str(spec.default_duration))
+        for seconds in spec.durations:
+            price = spec.price(seconds)
+            self.duration_picker.button(str(seconds)).setToolTip(
+                self.tr("{seconds} seconds · {price} credits").format(
+                    seconds=seconds, price=self._number(price))
+                if price is not None
+                else self.tr("{seconds} seconds · price unknown").format(seconds=seconds)
+            )
+        self.model_picker.setToolTip(spec.description or spec.label)
+        self.prompt_edit.setToolTip(
+            self.tr("What should happen in the video (up to {limit} characters)").format(
+                limit=spec.prompt_limit
+            )
+        )
+        low, high = spec.seed_range
+        self.seed_validator.maximum = high
+        self.seed_edit.setMaxLength(len(str(high)))
+        self.seed_edit.setToolTip(
+            self.tr(
+                "The same seed with the same settings gives a similar video ({min} – {max})"
+            ).format(min=low, max=high)
+        )
+        if self.seed_edit.text() and not self.seed_edit.hasAcceptableInput():
+            self.new_seed()  # out of this model's range
+        self._refresh()
 
     def _set_seed(self, seed: int) -> None:
         self.seed_edit.setText(str(seed))
@@ -487,42 +591,50 @@ class ComposePanel(QWidget):
         self._refresh()
 
     def _refresh(self) -> None:
-        prompt_length = len(self.prompt_edit.toPlainText().strip())
+        # Counted as Runway counts it (UTF-16 units: an emoji is 2), against this model's limit.
+        length = prompt_length(self.prompt_edit.toPlainText().strip())
+        limit = self.model().prompt_limit
         self.counter_label.setText(
             self.tr("{count} / {limit}").format(
-                count=self._number(prompt_length), limit=self._number(PROMPT_LIMIT)
+                count=self._number(length), limit=self._number(limit)
             )
         )
         counter_palette = self.counter_label.palette()
         counter_palette.setColor(
             QPalette.ColorRole.WindowText,
             error_text_color(self.palette())
-            if prompt_length > PROMPT_LIMIT
+            if length > limit
             else self.palette().color(QPalette.ColorRole.PlaceholderText),
         )
         self.counter_label.setPalette(counter_palette)
 
         count = self._item_count()
         total = self.total_price()
-        if count > 1:
-            text = self.tr("Generate {count} · {price} credits").format(
-                count=count, price=self._number(total)
-            )
+        if total is None:
+            price_text = self.tr("price unknown")
         else:
-            text = self.tr("Generate · {price} credits").format(price=self._number(total))
-        if self._balance is not None and self._balance >= total:
+            price_text = self.tr("{price} credits").format(price=self._number(total))
+        if count > 1:
+            text = self.tr("Generate {count} · {price}").format(count=count, price=price_text)
+        else:
+            text = self.tr("Generate · {price}").format(price=price_text)
+        if total is not None and self._balance is not None and self._balance >= total:
             text += " · " + self.tr("{left} left").format(left=self._number(self._balance - total))
         self.generate_button.setText(text)
 
         reason = self.generate_block_reason()
+        unpriced = "" if total is not None else self.tr(
+            "Price from apiframe unavailable: apiframe charges its current price.")
         self.generate_button.setEnabled(not reason)
-        self.generate_button.setToolTip(reason or self.tr("Start the generation (Ctrl+Enter)"))
-        self.status_label.set_message(reason or self._busy_hint)
+        self.generate_button.setToolTip(
+            reason or unpriced or self.tr("Start the generation (Ctrl+Enter)"))
+        self.status_label.set_message(reason or self._busy_hint or unpriced)
         status_palette = self.status_label.palette()
+        short = total is not None and self._balance is not None and self._balance < total
         status_palette.setColor(
             QPalette.ColorRole.WindowText,
             error_text_color(self.palette())
-            if reason and self._balance is not None and self._balance < total
+            if reason and short
             else self.palette().color(QPalette.ColorRole.PlaceholderText),
         )
         self.status_label.setPalette(status_palette)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+from runway_desktop.api.catalog import BUILT_IN_CATALOG
 from runway_desktop.engine.records import Action, Generation, Stage
 
 _CONTEXT = "Queue"
@@ -83,15 +84,21 @@ def action_text(action: Action | None) -> str:
 
 
 def meta_text(generation: Generation) -> str:
-    """ "16:9 · 10 s · seed 42 · 15 credits": everything needed to recognise the settings."""
+    """ "Gen-4 Turbo · 16:9 · 10 s · seed 42 · 15 credits": everything needed to recognise the
+    settings. The price is what apiframe charged, else the built-in one (left out if unknown)."""
     settings = generation.settings
-    credits = generation.credit_cost if generation.credit_cost is not None else settings.price
-    parts = (
+    spec = BUILT_IN_CATALOG.get(settings.model)
+    credits = generation.credit_cost
+    if credits is None and spec is not None:
+        credits = spec.price(settings.duration)
+    parts = [
+        spec.label if spec else settings.model,
         settings.aspect_ratio,
         _tr("{seconds} s").format(seconds=settings.duration),
         _tr("seed {seed}").format(seed=settings.seed),
-        _tr("{credits} credits").format(credits=credits),
-    )
+    ]
+    if credits is not None:
+        parts.append(_tr("{credits} credits").format(credits=credits))
     return " · ".join(parts)
 
 

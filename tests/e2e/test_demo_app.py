@@ -146,7 +146,8 @@ def test_demo_app_makes_a_video_and_a_screenshot(x_display: dict[str, str],
         assert stage == "done"
         with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as db:
             (image_path, uploaded), = db.execute(
-                "SELECT image_path, uploaded_url FROM generations").fetchall()
+                "SELECT json_extract(settings_json, '$.images.image.path'), uploaded_url "
+                "FROM generations").fetchall()
         assert image_path, "the pasted start image is the generation's image"
         assert uploaded, "and it was uploaded with the job"
         assert video

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -15,11 +16,85 @@ def test_a_row_is_committed_and_visible_to_another_connection(tmp_path: Path) ->
     generation = journal.add(GenerationSettings("a kite", duration=10, seed=7))
     other = sqlite3.connect(path)
     try:
-        row = other.execute("SELECT prompt, stage, idempotency_key FROM generations").fetchone()
+        row = other.execute(
+            "SELECT settings_json, stage, idempotency_key FROM generations").fetchone()
     finally:
         other.close()
         journal.close()
-    assert row == ("a kite", "pending", generation.idempotency_key)
+    assert (json.loads(row[0]), *row[1:]) == (
+        {"model": "runway-gen4-turbo", "images": {},
+         "params": {"prompt": "a kite", "duration": 10, "aspect_ratio": "16:9", "seed": 7}},
+        "pending", generation.idempotency_key)
+
+
+def test_settings_are_kept_as_model_params_and_images(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    settings = GenerationSettings("ünïcode 🎬", duration=10, aspect_ratio="21:9", seed=2**32 - 1,
+                                  image_path="/tmp/a b.png", model="runway-gen4.5")
+    added = journal.add(settings)
+    journal.close()
+    again = Journal(tmp_path / "j.sqlite3")
+    loaded = again.require(added.id)
+    again.close()
+    assert loaded.settings == settings
+    assert settings.to_json()["images"] == {"image": {"path": "/tmp/a b.png"}}
+
+
+def _version_3_journal(path: Path, rows: list[tuple[object, ...]]) -> None:
+    """A journal exactly as versions up to schema 3 wrote it (settings in six columns)."""
+    from runway_desktop.engine import journal as module
+
+    db = sqlite3.connect(path)
+    for version in (1, 2, 3):
+        step = module._MIGRATIONS[version]
+        assert isinstance(step, str)
+        for statement in module._split_sql(step):
+            db.execute(statement)
+    db.executemany(
+        "INSERT INTO generations (prompt, duration, aspect_ratio, seed, image_path, image_url,"
+        " idempotency_key, stage, created_at, updated_at, position, job_id, credit_cost,"
+        " video_path, favourite, attempts, output_dir, error, action)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.execute("PRAGMA user_version=3")
+    db.commit()
+    db.close()
+
+
+def test_a_version_3_journal_keeps_every_rows_settings(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite3"
+    rows: list[tuple[object, ...]] = [
+        ("a kite over the sea", 10, "21:9", 4294967295, "/home/me/kite.png", None, "k1", "done",
+         1.0, 2.0, 1.0, "job-1", 15, "/home/me/Videos/kite.mp4", 1, 0, "/home/me/out", None, None),
+        ("  ünïcode 🎬 prompt\nwith a newline", 5, "9:16", 0, None, "https://cdn.test/a.png",
+         "k2", "attention", 3.0, 4.0, 2.0, None, None, None, 0, 2, None, "No credits",
+         "buy_credits"),
+        ("pending one", 5, "1:1", 42, None, None, "k3", "pending", 5.0, 5.0, 3.0, None, None,
+         None, 0, 0, None, None, None),
+    ]
+    _version_3_journal(path, rows)
+
+    journal = Journal(path)
+    loaded = journal.all()
+    version = journal._db.execute("PRAGMA user_version").fetchone()[0]
+    columns = {row[1] for row in journal._db.execute("PRAGMA table_info(generations)")}
+    journal.close()
+
+    assert version == SCHEMA_VERSION
+    assert "prompt" not in columns  # one place for settings: the JSON
+    assert {g.settings.model for g in loaded} == {"runway-gen4-turbo"}  # the only model then
+    assert [g.settings for g in loaded] == [
+        GenerationSettings(*r[:6])  # type: ignore[arg-type]
+        for r in rows]
+    assert [(g.idempotency_key, g.stage.value, g.job_id, g.credit_cost, g.video_path,
+             g.favourite, g.attempts, g.output_dir, g.error) for g in loaded] == [
+        (r[6], r[7], r[11], r[12], r[13], bool(r[14]), r[15], r[16], r[17]) for r in rows]
+    assert loaded[1].action is Action.BUY_CREDITS
+    # New rows go on after the old ones (ids and positions intact).
+    again = Journal(path)
+    added = again.add(GenerationSettings("new", model="runway-gen4.5"))
+    again.close()
+    assert added.id == 4
+    assert added.position > loaded[-1].position
 
 
 def test_round_trip_of_every_field(tmp_path: Path) -> None:
@@ -50,7 +125,9 @@ def test_migrates_a_version_1_database_forward(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     from runway_desktop.engine import journal as module
 
-    for statement in module._split_sql(module._MIGRATIONS[1]):
+    first = module._MIGRATIONS[1]
+    assert isinstance(first, str)
+    for statement in module._split_sql(first):
         db.execute(statement)
     db.execute(
         "INSERT INTO generations (prompt, duration, aspect_ratio, seed, idempotency_key, stage,"

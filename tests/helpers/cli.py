@@ -126,7 +126,9 @@ def read_only_journal(data_dir: Path) -> Iterator[sqlite3.Connection]:
 
 
 def journal_rows(data_dir: Path) -> list[dict[str, Any]]:
-    """Every generation row as a dict, oldest first ([] when there is no journal yet)."""
+    """Every generation row as a dict, oldest first ([] when there is no journal yet). The
+    settings (`settings_json`: model, params, images) are also given as flat keys: prompt,
+    duration, aspect_ratio, seed, image_path, image_url, model."""
     if not journal_file(data_dir).exists():
         return []
     with read_only_journal(data_dir) as db:
@@ -134,7 +136,17 @@ def journal_rows(data_dir: Path) -> list[dict[str, Any]]:
             rows = db.execute("SELECT * FROM generations ORDER BY id").fetchall()
         except sqlite3.OperationalError:  # created, schema not written yet
             return []
-    return [dict(row) for row in rows]
+    return [_with_flat_settings(dict(row)) for row in rows]
+
+
+def _with_flat_settings(row: dict[str, Any]) -> dict[str, Any]:
+    text = row.get("settings_json")
+    if text is None:
+        return row
+    settings = json.loads(text)
+    image = settings.get("images", {}).get("image", {})
+    return {**row, **settings["params"], "model": settings["model"],
+            "image_path": image.get("path"), "image_url": image.get("url")}
 
 
 # -- MP4 files -----------------------------------------------------------------------------------

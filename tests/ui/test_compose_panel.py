@@ -9,11 +9,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
-from runway_desktop.engine.records import ASPECT_RATIOS, MAX_SEED, GenerationSettings
+from runway_desktop.api.catalog import GEN4_TURBO
+from runway_desktop.engine.records import GenerationSettings
 from runway_desktop.ui.aspect_buttons import AspectRatioPicker
-from runway_desktop.ui.compose_panel import PROMPT_LIMIT, ComposePanel, SeedValidator
+from runway_desktop.ui.compose_panel import ComposePanel, SeedValidator
 from runway_desktop.ui.drop_zone import error_text_color
 from tests.helpers.images import make_png
+
+ASPECT_RATIOS = GEN4_TURBO.aspect_ratios
+MAX_SEED = GEN4_TURBO.max_seed
+PROMPT_LIMIT = GEN4_TURBO.prompt_limit
 
 
 @pytest.fixture
@@ -239,7 +244,8 @@ def test_state_round_trip(tmp_path: Path, qtbot, panel: ComposePanel) -> None:
     panel.seed_edit.setText("42")
     panel.set_seed_locked(True)
     state = panel.state()
-    assert state == {"aspect_ratio": "4:3", "duration": 10, "seed_locked": True, "seed": 42}
+    assert state == {"model": "runway-gen4-turbo", "aspect_ratio": "4:3", "duration": 10,
+                     "seed_locked": True, "seed": 42}
 
     fresh = ComposePanel(tmp_path / "cache2")
     qtbot.addWidget(fresh)
@@ -294,6 +300,7 @@ def test_tab_order_is_top_to_bottom(qtbot, panel: ComposePanel) -> None:
     panel.setFocus()  # the panel hands focus to the prompt
     qtbot.waitUntil(panel.prompt_edit.hasFocus)
     expected = [
+        panel.model_picker,
         panel.aspect_picker.button("1:1"),  # only the checked choice is a Tab stop
         panel.duration_picker.button("5"),
         panel.seed_edit,

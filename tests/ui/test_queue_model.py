@@ -572,7 +572,12 @@ def test_texts(qapp: Any) -> None:
     done = dataclasses.replace(g, stage=Stage.DONE, finished_at=NOW - 5)
     assert queue_text.elapsed_text(done, NOW + 1000) == "1:00"
     long = dataclasses.replace(g, settings=dataclasses.replace(g.settings, duration=10))
-    assert queue_text.meta_text(long) == "16:9 · 10 s · seed 42 · 15 credits"
+    assert queue_text.meta_text(long) == "Gen-4 Turbo · 16:9 · 10 s · seed 42 · 15 credits"
+    gen45 = dataclasses.replace(long, settings=dataclasses.replace(long.settings,
+                                                                   model="runway-gen4.5"))
+    assert queue_text.meta_text(gen45) == "Gen-4.5 · 16:9 · 10 s · seed 42"  # price unknown
+    charged = dataclasses.replace(gen45, credit_cost=50)
+    assert queue_text.meta_text(charged) == "Gen-4.5 · 16:9 · 10 s · seed 42 · 50 credits"
     assert queue_text.action_text(Action.BUY_CREDITS) == "Top up credits"
     assert {queue_text.stage_text(make(1, s)) for s in Stage} >= {
         "Waiting",
