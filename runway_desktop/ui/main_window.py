@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
@@ -27,9 +26,11 @@ from runway_desktop import APP_NAME
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.ui.banner import Banner
 from runway_desktop.ui.compose_panel import ComposePanel
+from runway_desktop.ui.gallery import GalleryView
 from runway_desktop.ui.preview import PreviewPlayer
 from runway_desktop.ui.queue_view import QueueView
 from runway_desktop.ui.removals import Removals
+from runway_desktop.ui.stage import StudioLayout
 from runway_desktop.ui.undo_notice import UndoNotice
 
 if TYPE_CHECKING:
@@ -75,18 +76,13 @@ class MainWindow(QMainWindow):
         self.queue = QueueView(parent=self)
         self._connect_queue()
 
-        self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.right_splitter.setObjectName("right_splitter")
-        self.right_splitter.addWidget(self.preview)
-        self.right_splitter.addWidget(self.queue)
-        self.right_splitter.setStretchFactor(0, 2)
-        self.right_splitter.setStretchFactor(1, 3)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setObjectName("main_splitter")
-        self.splitter.addWidget(self.compose)
-        self.splitter.addWidget(self.right_splitter)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        # The video at the centre: compose | stage | queue and gallery tabs (ui/stage.py).
+        self.gallery = GalleryView(self.queue, self)
+        self.gallery.selection_changed.connect(self._show_in_preview)
+        self.gallery.play_requested.connect(self._play)
+        self.studio = StudioLayout(self, self.compose, self.preview, self.queue, self.gallery)
+        self.splitter = self.studio.splitter
+        self.right_splitter = self.studio.right_splitter
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -509,7 +505,7 @@ class MainWindow(QMainWindow):
         store = QSettings()
         store.setValue("window/geometry", self.saveGeometry())
         store.setValue("window/splitter", self.splitter.saveState())
-        store.setValue("window/right_splitter", self.right_splitter.saveState())
+        store.setValue("window/stage_splitter", self.right_splitter.saveState())
         store.setValue("compose/state", self.compose.state())
 
     def restore_state(self) -> None:
@@ -517,7 +513,7 @@ class MainWindow(QMainWindow):
         for key, restore in (
             ("window/geometry", self.restoreGeometry),
             ("window/splitter", self.splitter.restoreState),
-            ("window/right_splitter", self.right_splitter.restoreState),
+            ("window/stage_splitter", self.right_splitter.restoreState),
         ):
             value = store.value(key)
             if isinstance(value, QByteArray):

@@ -2,14 +2,21 @@
 
 QtMultimedia loads when the first video is shown (`player` is made on first use): the window's
 first paint does not wait for the media backend.
+
+The picture is fitted to the player's area, aspect kept, for every ratio (`picture_rect` says
+where it is painted). The player only asks for full screen (button, double-click, F11 while
+full screen, Esc to leave) and for the previous or next result (Left/Right, K/J): the stage
+(ui/stage.py) decides what that means.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QHideEvent,
@@ -41,6 +48,16 @@ if TYPE_CHECKING:
     from PySide6.QtMultimediaWidgets import QVideoWidget
 
 
+def fitted(box: QRect, size: QSize) -> QRect:
+    """The largest rectangle of `size`'s aspect centred in `box` (`box` if `size` is empty)."""
+    if size.isEmpty() or box.isEmpty():
+        return QRect(box)
+    scaled = size.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+    x = box.x() + (box.width() - scaled.width()) // 2
+    y = box.y() + (box.height() - scaled.height()) // 2
+    return QRect(x, y, scaled.width(), scaled.height())
+
+
 def format_time(ms: int) -> str:
     """0:07, 1:05, 1:02:03."""
     seconds = max(0, ms) // 1000
@@ -53,6 +70,7 @@ class _PosterView(QWidget):
     """The thumbnail scaled to fit (letterboxed), or a short message when there is none."""
 
     clicked = Signal()
+    double_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,9 +83,19 @@ class _PosterView(QWidget):
         self.text = text
         self.update()
 
+    def picture_rect(self) -> QRect:
+        """Where the thumbnail is painted (letterboxed like the video); empty without one."""
+        if self.pixmap is None:
+            return QRect()
+        return fitted(self.rect(), self.pixmap.deviceIndependentSize().toSize())
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self.clicked.emit()
         super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.double_clicked.emit()
+        event.accept()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -77,14 +105,7 @@ class _PosterView(QWidget):
         if self.pixmap is not None:
             # Letterbox like the video surface will, so the switch to video does not jump.
             painter.fillRect(self.rect(), shade_color(palette))
-            size = (
-                self.pixmap.deviceIndependentSize()
-                .toSize()
-                .scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            )
-            x = (self.width() - size.width()) / 2
-            y = (self.height() - size.height()) / 2
-            painter.drawPixmap(QRectF(x, y, size.width(), size.height()).toRect(), self.pixmap)
+            painter.drawPixmap(self.picture_rect(), self.pixmap)
             self._paint_play_glyph(painter, palette)
         else:
             painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
@@ -123,12 +144,19 @@ class PreviewPlayer(QWidget):
     _PAGE_POSTER = 0
     _PAGE_VIDEO = 1
 
+    full_screen_requested = Signal()  # toggle: the stage enters or leaves full screen
+    step_requested = Signal(int)  # -1: the previous result, +1: the next one
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName(self.tr("Preview"))
+        # Focusable, so its keys (Space, Left/Right, J/K) work once it is clicked.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._video_path: str | None = None
         self._thumbnail: QPixmap | None = None
         self._released = True
+        self._full_screen = False
+        self._moving = False  # between two parents (full screen): keep the media loaded
 
         # Made on first use (the `player` property), with the video widget.
         self._player: QMediaPlayer | None = None
@@ -194,6 +222,11 @@ class PreviewPlayer(QWidget):
         self.mute_button.toggled.connect(self._on_mute_toggled)
         self._on_mute_toggled(False)
 
+        self.full_screen_button = QToolButton(self)
+        self.full_screen_button.setCheckable(True)
+        self.full_screen_button.setAccessibleName(self.tr("Full screen"))
+        self.full_screen_button.clicked.connect(lambda _on: self.full_screen_requested.emit())
+
         controls = QHBoxLayout()
         controls.setSpacing(6)
         controls.addWidget(self.play_button)
@@ -201,8 +234,9 @@ class PreviewPlayer(QWidget):
         controls.addWidget(self.time_label)
         controls.addWidget(self.loop_button)
         controls.addWidget(self.mute_button)
+        controls.addWidget(self.full_screen_button)
 
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(8)
         layout.addWidget(self.stage, 1)
@@ -213,8 +247,26 @@ class PreviewPlayer(QWidget):
         self._space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
         self._space.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._space.activated.connect(self.toggle_playback)
-        self.poster.clicked.connect(self.toggle_playback)
+        # Previous / next result. (The slider's own arrow keys give way: PageUp/PageDown and
+        # dragging still move through the video.)
+        for keys, step in (((Qt.Key.Key_Left, Qt.Key.Key_K), -1),
+                           ((Qt.Key.Key_Right, Qt.Key.Key_J), 1)):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self)
+                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                shortcut.activated.connect(lambda s=step: self.step_requested.emit(s))
+        # Only while full screen (the window has its own F11 otherwise: two would clash).
+        self._leave_keys = []
+        for key in (Qt.Key.Key_Escape, Qt.Key.Key_F11):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setEnabled(False)
+            shortcut.activated.connect(self.full_screen_requested)
+            self._leave_keys.append(shortcut)
+        self.poster.clicked.connect(self._on_picture_clicked)
+        self.poster.double_clicked.connect(self.full_screen_requested)
         self._apply_error_palette()
+        self.set_full_screen(False)
         self.clear()
 
     @property
@@ -226,6 +278,7 @@ class PreviewPlayer(QWidget):
 
             player = QMediaPlayer(self)
             video = QVideoWidget(self)
+            video.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the player keeps the keys
             video.setAccessibleName(self.tr("Video"))
             video.setToolTip(self.tr("Click or press Space to play or pause"))
             player.setVideoOutput(video)
@@ -250,7 +303,7 @@ class PreviewPlayer(QWidget):
             self._player.stop()
         self._hide_error()
         self.caption_label.setText(caption)
-        self.caption_label.setVisible(bool(caption))
+        self.caption_label.setVisible(bool(caption) and not self._full_screen)
         self._thumbnail = QPixmap(thumbnail_path) if thumbnail_path else None
         if self._thumbnail is not None and self._thumbnail.isNull():
             self._thumbnail = None
@@ -306,6 +359,51 @@ class PreviewPlayer(QWidget):
 
     def showing_video(self) -> bool:
         return self._stack.currentIndex() == self._PAGE_VIDEO
+
+    def is_playing(self) -> bool:
+        player = self._player
+        return player is not None and player.playbackState() == player.PlaybackState.PlayingState
+
+    def picture_rect(self) -> QRect:
+        """Where the picture (video frame or thumbnail) is painted, in this widget's
+        coordinates; empty when there is none."""
+        if self.showing_video() and self.video_widget is not None:
+            video = self.video_widget
+            size = video.videoSink().videoSize() if video.videoSink() is not None else QSize()
+            box = QRect(video.mapTo(self, video.rect().topLeft()), video.size())
+            return fitted(box, size) if size.isValid() else box
+        rect = self.poster.picture_rect()
+        return rect.translated(self.poster.mapTo(self, rect.topLeft()) - rect.topLeft())
+
+    def is_full_screen(self) -> bool:
+        return self._full_screen
+
+    def set_full_screen(self, on: bool) -> None:
+        """Full-screen look (no margins, no caption) and keys (Esc, F11 leave); the stage
+        moves the player itself."""
+        self._full_screen = on
+        margin = 0 if on else 12
+        self._layout.setContentsMargins(margin, margin, margin, 0 if on else margin)
+        self.caption_label.setVisible(bool(self.caption_label.text()) and not on)
+        for shortcut in self._leave_keys:
+            shortcut.setEnabled(on)
+        self.full_screen_button.setChecked(on)
+        icon = QStyle.StandardPixmap.SP_TitleBarNormalButton if on else (
+            QStyle.StandardPixmap.SP_TitleBarMaxButton)
+        self.full_screen_button.setIcon(self.style().standardIcon(icon))
+        self.full_screen_button.setToolTip(
+            self.tr("Leave full screen (Esc)") if on
+            else self.tr("Full screen (F11 or double-click); Left/Right: previous/next result")
+        )
+
+    @contextlib.contextmanager
+    def moving(self) -> Iterator[None]:
+        """Hide and show the player (a new parent) without dropping the video or its place."""
+        self._moving = True
+        try:
+            yield
+        finally:
+            self._moving = False
 
     # -- internals ------------------------------------------------------------------------------
     def _ensure_audio(self) -> None:
@@ -429,25 +527,29 @@ class PreviewPlayer(QWidget):
         self.error_label.setPalette(palette)
 
     # -- Qt events ------------------------------------------------------------------------------
+    def _on_picture_clicked(self) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.toggle_playback()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            self.video_widget is not None
-            and watched is self.video_widget
-            and event.type() == QEvent.Type.MouseButtonRelease
-        ):
-            self.toggle_playback()
-            return True
+        if self.video_widget is not None and watched is self.video_widget:
+            if event.type() == QEvent.Type.MouseButtonRelease:
+                self._on_picture_clicked()
+                return True
+            if event.type() == QEvent.Type.MouseButtonDblClick:
+                self.full_screen_requested.emit()
+                return True
         return super().eventFilter(watched, event)
 
     def hideEvent(self, event: QHideEvent) -> None:
         # Hidden (tab switched, window closed): free the decoder and the file handle.
-        if self._video_path and not self._released:
+        if self._video_path and not self._released and not self._moving:
             self._release()
             self._show_poster()
         super().hideEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:
-        if self._video_path and self._released:
+        if self._video_path and self._released and not self._moving:
             self._load()
         super().showEvent(event)
 

@@ -1,0 +1,486 @@
+"""The gallery: finished videos as a grid of thumbnails, newest first, under a header per day.
+
+`GalleryModel` reads the queue's own model (no second copy of the history): it keeps only the
+finished videos, orders them by when they finished and puts a header row before each day. It
+follows the queue model's signals with inserts and removals of its own rows (the grid keeps
+its selection and scroll position); while the gallery is not shown it only notes that it is
+out of date and catches up when shown, so a hidden gallery costs nothing while jobs run.
+
+`GalleryView` is the grid (a QListView in icon mode: a header is as wide as the view, so each
+day starts a row of its own). Its context menu and keys are the queue's own actions
+(`QueueView.build_context_menu`): the gallery only says which items they act on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QDate,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QHideEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+    QShowEvent,
+)
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QVBoxLayout, QWidget
+
+from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.ui.gallery_delegate import HEADER_ROLE, START_IMAGE_ROLE, GalleryDelegate
+from runway_desktop.ui.queue_model import QueueModel, Roles, thumbnail_source
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class GalleryRoles(enum.IntEnum):
+    HeaderRole = HEADER_ROLE  # the day's title on a header row; "" on a result
+    StartImageRole = START_IMAGE_ROLE  # QPixmap of the start image (null: none yet)
+
+
+def has_video(generation: Generation) -> bool:
+    return generation.stage is Stage.DONE and bool(generation.video_path)
+
+
+def finished_time(generation: Generation) -> float:
+    return generation.finished_at or generation.updated_at or generation.created_at
+
+
+def result_order(generation: Generation) -> tuple[float, int]:
+    return (-finished_time(generation), -generation.id)  # newest first
+
+
+def day_of(generation: Generation) -> int:
+    """The local calendar day it finished on, as a proleptic ordinal (header keys are -day)."""
+    return datetime.date.fromtimestamp(finished_time(generation)).toordinal()
+
+
+def day_title(ordinal: int, today: datetime.date | None = None) -> str:
+    """"Today", "Yesterday", or the date in the person's locale ("Sunday, 29 November 2026")."""
+    from PySide6.QtCore import QCoreApplication, QLocale
+
+    today = today or datetime.date.today()
+    date = datetime.date.fromordinal(ordinal)
+    if date == today:
+        return QCoreApplication.translate("Gallery", "Today")
+    if date == today - datetime.timedelta(days=1):
+        return QCoreApplication.translate("Gallery", "Yesterday")
+    return QLocale().toString(QDate(date.year, date.month, date.day),
+                              QLocale.FormatType.LongFormat)
+
+
+class GalleryModel(QAbstractListModel):
+    """Rows: a header (key -day) then that day's results (key: generation id), newest first."""
+
+    def __init__(self, source: QueueModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self._keys: list[int] = []  # >0: a generation id; <0: -day of a header
+        self._row_of: dict[int, int] = {}
+        self._generations: dict[int, Generation] = {}
+        self._day_counts: dict[int, int] = {}  # day → results that day
+        self._ids_by_image: dict[str, set[int]] = {}  # start image → ids (insets load lazily)
+        self._active = False
+        self._dirty = True
+        self._today = datetime.date.today()
+        self._rebuild_timer = QTimer(self)
+        self._rebuild_timer.setSingleShot(True)
+        self._rebuild_timer.setInterval(0)  # once per event-loop turn, however many changes
+        self._rebuild_timer.timeout.connect(self.rebuild)
+        source.modelReset.connect(self._on_source_reset)
+        source.rowsInserted.connect(self._on_rows_inserted)
+        source.rowsAboutToBeRemoved.connect(self._on_rows_removed)
+        source.dataChanged.connect(self._on_data_changed)
+        source.thumbnails.loaded.connect(self._on_image_loaded)
+
+    # -- following the queue ---------------------------------------------------------------
+
+    def set_active(self, active: bool) -> None:
+        """Shown: follow every change. Hidden: only note that something changed."""
+        self._active = active
+        if active and self._dirty:
+            self.rebuild()
+
+    def _changed(self) -> None:
+        self._dirty = True
+        if self._active and not self._rebuild_timer.isActive():
+            self._rebuild_timer.start()
+
+    def _on_source_reset(self) -> None:
+        self._changed()
+
+    def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        if any(has_video(self.source.generation_at(r)) for r in range(first, last + 1)):
+            self._changed()
+
+    def _on_rows_removed(self, _parent: QModelIndex, first: int, last: int) -> None:
+        ids = (self.source.generation_at(r).id for r in range(first, last + 1))
+        if any(i in self._row_of for i in ids):
+            self._changed()
+
+    def _on_data_changed(self, top: QModelIndex, bottom: QModelIndex, *_roles: object) -> None:
+        if self._dirty:
+            return  # a rebuild is due anyway
+        for row in range(top.row(), bottom.row() + 1):
+            generation = self.source.generation_at(row)
+            listed = generation.id in self._row_of
+            if has_video(generation) != listed:
+                self._changed()  # finished, or no longer a video
+                return
+            if listed:
+                old = self._generations[generation.id]
+                if result_order(old) != result_order(generation):
+                    self._changed()
+                    return
+                self._generations[generation.id] = generation
+                index = self.index(self._row_of[generation.id])
+                self.dataChanged.emit(index, index)
+
+    def _on_image_loaded(self, path: str) -> None:
+        for generation_id in self._ids_by_image.get(path, ()):
+            row = self._row_of.get(generation_id)
+            if row is not None:
+                index = self.index(row)
+                self.dataChanged.emit(index, index, [GalleryRoles.StartImageRole])
+
+    def rebuild(self) -> None:
+        """Bring the rows in line with the queue: removals, then insertions, in runs."""
+        self._rebuild_timer.stop()
+        self._dirty = False
+        today = datetime.date.today()
+        results = sorted((g for g in self.source.generations() if has_video(g)),
+                         key=result_order)
+        generations = {g.id: g for g in results}
+        day_counts: dict[int, int] = {}
+        new_keys: list[int] = []
+        for g in results:
+            day = day_of(g)
+            if day not in day_counts:
+                day_counts[day] = 0
+                new_keys.append(-day)
+            day_counts[day] += 1
+            new_keys.append(g.id)
+        new_set = set(new_keys)
+        old_set = set(self._keys)
+
+        self._remove_runs([row for row, key in enumerate(self._keys) if key not in new_set])
+        if [k for k in new_keys if k in old_set] != self._keys:
+            self._reorder([k for k in new_keys if k in old_set])
+        self._generations.update(generations)  # inserted rows paint from here
+        self._insert_runs(new_keys, old_set)
+        self._generations = generations
+        self._ids_by_image = {}
+        for g in results:
+            if g.settings.image_path:
+                self._ids_by_image.setdefault(g.settings.image_path, set()).add(g.id)
+        headers_changed = day_counts != self._day_counts or today != self._today
+        self._day_counts = day_counts
+        self._today = today
+        if headers_changed:
+            for key in new_keys:
+                if key < 0:
+                    index = self.index(self._row_of[key])
+                    self.dataChanged.emit(index, index, [GalleryRoles.HeaderRole])
+
+    def _remove_runs(self, rows: list[int]) -> None:
+        runs: list[tuple[int, int]] = []
+        for row in reversed(rows):  # bottom up: the rows above keep their numbers
+            if runs and runs[-1][0] == row + 1:
+                runs[-1] = (row, runs[-1][1])
+            else:
+                runs.append((row, row))
+        for first, last in runs:
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._keys[first:last + 1]
+            self.endRemoveRows()
+        if runs:
+            self._reindex()
+
+    def _insert_runs(self, new_keys: list[int], old_set: set[int]) -> None:
+        row = 0
+        while row < len(new_keys):
+            if new_keys[row] in old_set:
+                row += 1
+                continue
+            end = row
+            while end + 1 < len(new_keys) and new_keys[end + 1] not in old_set:
+                end += 1
+            # Rows before `row` already equal new_keys[:row]: insert the run right there.
+            self.beginInsertRows(QModelIndex(), row, end)
+            self._keys[row:row] = new_keys[row:end + 1]
+            self.endInsertRows()
+            row = end + 1
+        self._reindex()
+
+    def _reorder(self, keys: list[int]) -> None:
+        self.layoutAboutToBeChanged.emit()
+        old_indexes = self.persistentIndexList()
+        old_keys = [self._keys[i.row()] for i in old_indexes]
+        self._keys = keys
+        self._reindex()
+        self.changePersistentIndexList(
+            old_indexes, [self.index(self._row_of[k]) for k in old_keys])
+        self.layoutChanged.emit()
+
+    def _reindex(self) -> None:
+        self._row_of = {key: row for row, key in enumerate(self._keys)}
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def generation_at(self, row: int) -> Generation | None:
+        key = self._keys[row]
+        return self._generations.get(key) if key > 0 else None
+
+    def row_of(self, generation_id: int) -> int | None:
+        return self._row_of.get(generation_id)
+
+    def result_ids(self) -> list[int]:
+        return [k for k in self._keys if k > 0]
+
+    def header_rows(self) -> list[int]:
+        return [row for row, key in enumerate(self._keys) if key < 0]
+
+    # -- Qt model API ----------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._keys)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if self._keys[index.row()] < 0:
+            return Qt.ItemFlag.ItemIsEnabled  # a header: not selectable
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._keys):
+            return None
+        key = self._keys[index.row()]
+        if key < 0:
+            return self._header_data(-key, role)
+        g = self._generations[key]
+        match role:
+            case GalleryRoles.HeaderRole:
+                return ""  # never None (see QueueModel.data)
+            case Roles.GenerationRole:
+                return g
+            case Roles.IdRole:
+                return g.id
+            case Roles.ThumbnailRole:
+                return self.source.thumbnails.get(thumbnail_source(g)) or QPixmap()
+            case GalleryRoles.StartImageRole:
+                path = g.settings.image_path
+                return (self.source.thumbnails.get(path) if path else None) or QPixmap()
+            case Qt.ItemDataRole.DisplayRole:
+                return g.settings.prompt
+            case Qt.ItemDataRole.ToolTipRole:
+                return g.settings.prompt
+            case Qt.ItemDataRole.AccessibleTextRole:
+                return self.tr("{prompt}, {ratio}, {seconds} seconds").format(
+                    prompt=g.settings.prompt, ratio=g.settings.aspect_ratio,
+                    seconds=g.settings.duration)
+        return None
+
+    def _header_data(self, day: int, role: int) -> Any:
+        if role in (GalleryRoles.HeaderRole, Qt.ItemDataRole.DisplayRole,
+                    Qt.ItemDataRole.AccessibleTextRole):
+            count = self._day_counts.get(day, 0)
+            title = day_title(day, self._today)
+            return self.tr("{day} · {count} videos").format(day=title, count=count) if (
+                count != 1) else self.tr("{day} · 1 video").format(day=title)
+        return None
+
+
+class GalleryListView(QListView):
+    """The grid: says something when there is nothing to show yet."""
+
+    empty_text = ""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is None or model.rowCount() or not self.empty_text:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
+                         Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                         self.empty_text)
+        painter.end()
+
+
+class GalleryView(QWidget):
+    """The gallery tab. Signals are the queue's: the window handles both the same way."""
+
+    selection_changed = Signal(object)  # the current Generation or None
+    play_requested = Signal(int)
+
+    def __init__(self, queue: Any, parent: QWidget | None = None) -> None:
+        """`queue`: the QueueView whose model this shows and whose actions it offers."""
+        super().__init__(parent)
+        self.setObjectName("galleryView")
+        self.queue = queue
+        self.model = GalleryModel(queue.model, self)
+        self.delegate = GalleryDelegate(self)
+        self.list_view = GalleryListView(self)
+        view = self.list_view
+        view.setObjectName("galleryList")
+        view.setAccessibleName(self.tr("Gallery of finished videos"))
+        view.empty_text = self.tr("Finished videos appear here, grouped by day.")
+        view.setViewMode(QListView.ViewMode.IconMode)
+        view.setMovement(QListView.Movement.Static)
+        view.setFlow(QListView.Flow.LeftToRight)
+        view.setWrapping(True)
+        view.setResizeMode(QListView.ResizeMode.Adjust)
+        view.setLayoutMode(QListView.LayoutMode.Batched)  # 10,000 items lay out in slices
+        view.setBatchSize(200)
+        view.setSpacing(4)
+        view.setUniformItemSizes(False)  # headers are as wide as the view
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        view.setFrameShape(QFrame.Shape.NoFrame)
+        view.setMouseTracking(True)
+        view.setDragEnabled(False)
+        view.setModel(self.model)
+        view.setItemDelegate(self.delegate)
+        view.verticalScrollBar().setSingleStep(24)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._show_context_menu)
+        view.doubleClicked.connect(self._on_double_clicked)
+        view.activated.connect(self._on_double_clicked)  # Return on an item, as in the queue
+        view.selectionModel().currentChanged.connect(self._on_current_changed)
+        view.selectionModel().selectionChanged.connect(self._on_current_changed)
+        self.model.rowsRemoved.connect(self._on_current_changed)
+        self._last: Generation | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(view)
+        self._build_shortcuts()
+
+    # -- public ----------------------------------------------------------------------------
+
+    def current_generation(self) -> Generation | None:
+        current = self.list_view.currentIndex()
+        if current.isValid() and self.list_view.selectionModel().isSelected(current):
+            generation: Generation | None = current.data(Roles.GenerationRole)
+            return generation
+        selected = self.selected_generations()
+        return selected[0] if selected else None
+
+    def selected_generations(self) -> list[Generation]:
+        rows = sorted(self.list_view.selectionModel().selectedIndexes(), key=lambda i: i.row())
+        found = (self.model.generation_at(i.row()) for i in rows)
+        return [g for g in found if g is not None]
+
+    def select_generation(self, generation_id: int) -> bool:
+        self.model.set_active(True)
+        row = self.model.row_of(generation_id)
+        if row is None:
+            return False
+        index = self.model.index(row)
+        flags = QItemSelectionModel.SelectionFlag
+        self.list_view.selectionModel().setCurrentIndex(index, flags.ClearAndSelect)
+        self.list_view.scrollTo(index)
+        return True
+
+    def step_result(self, delta: int) -> bool:
+        """Select the previous (-1) or next (+1) result in the grid's order."""
+        ids = self.model.result_ids()
+        if not ids:
+            return False
+        current = self.current_generation()
+        if current is None or self.model.row_of(current.id) is None:
+            target = ids[0] if delta > 0 else ids[-1]
+        else:
+            position = ids.index(current.id) + delta
+            if not 0 <= position < len(ids):
+                return False
+            target = ids[position]
+        return self.select_generation(target)
+
+    def context_menu_for(self, generation: Generation) -> Any:
+        """The queue's menu, acting on the gallery's selection."""
+        return self.queue.build_context_menu(generation, self.selected_generations())
+
+    # -- actions: the queue's, on this selection ------------------------------------------
+
+    def _build_shortcuts(self) -> None:
+        """The queue's keyboard actions, on the gallery's selection: each key builds the
+        queue's menu for that selection and triggers the entry of the same name, so what an
+        action does and when it applies stay defined once, in the queue."""
+        from runway_desktop.ui.queue_view import ACTIONS
+
+        self.shortcut_actions: dict[str, QAction] = {}
+        for spec in ACTIONS:
+            if not spec.shortcuts:
+                continue
+            action = QAction(self.list_view)
+            action.setObjectName(spec.name)
+            action.setShortcuts([QKeySequence(k) for k in spec.shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda _=False, name=spec.name: self.trigger(name))
+            self.list_view.addAction(action)
+            self.shortcut_actions[spec.name] = action
+
+    def trigger(self, name: str) -> bool:
+        """Run the queue action `name` on the gallery's selection, if it applies."""
+        primary = self.current_generation()
+        if primary is None:
+            return False
+        menu = self.context_menu_for(primary)
+        try:
+            action = menu.findChild(QAction, name)
+            if action is None or not action.isEnabled():
+                return False
+            action.trigger()
+            return True
+        finally:
+            menu.deleteLater()
+
+    # -- reactions -------------------------------------------------------------------------
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        index = self.list_view.indexAt(pos)
+        generation = self.model.generation_at(index.row()) if index.isValid() else None
+        if generation is None:
+            return
+        if not self.list_view.selectionModel().isSelected(index):
+            self.select_generation(generation.id)
+        menu = self.context_menu_for(generation)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.list_view.viewport().mapToGlobal(pos))  # not exec(): no nested loop
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        generation = self.model.generation_at(index.row()) if index.isValid() else None
+        if generation is not None:
+            self.play_requested.emit(generation.id)
+
+    def _on_current_changed(self, *_: object) -> None:
+        current = self.current_generation()
+        if current != self._last:
+            self._last = current
+            self.selection_changed.emit(current)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.model.set_active(True)
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.model.set_active(False)
+        super().hideEvent(event)

@@ -1,0 +1,172 @@
+"""The studio's layout: compose on the left, the video at the centre, queue and gallery right.
+
+The stage (the preview) takes every pixel the window gains, in both directions: a 9:16 result
+is as tall as the window allows, a 21:9 one as wide as the stage. The side panels keep their
+own widths (and can be dragged or collapsed). The stage also goes full screen (the player
+becomes a window of its own, so nothing else in the main window is touched) and steps through
+finished results with the keyboard in the order the visible list or gallery shows them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.ui.preview import PreviewPlayer
+from runway_desktop.ui.queue_model import Roles
+
+if TYPE_CHECKING:
+    from runway_desktop.ui.gallery import GalleryView
+    from runway_desktop.ui.queue_view import QueueView
+
+
+def has_video(generation: Generation | None) -> bool:
+    return generation is not None and generation.stage is Stage.DONE and bool(
+        generation.video_path)
+
+
+def step_queue(queue: QueueView, delta: int) -> bool:
+    """Select the finished video before (-1) or after (+1) the queue's current row, in the
+    order the list shows (its filter and search apply)."""
+    proxy = queue.proxy
+    current = queue.list_view.currentIndex()
+    row = current.row() if current.isValid() else (-1 if delta > 0 else proxy.rowCount())
+    row += delta
+    while 0 <= row < proxy.rowCount():
+        generation = proxy.index(row, 0).data(Roles.GenerationRole)
+        if has_video(generation):
+            return queue.select_generation(generation.id)
+        row += delta
+    return False
+
+
+class StageHolder(QWidget):
+    """Holds the player in the layout; says where it went while it is full screen."""
+
+    def __init__(self, player: PreviewPlayer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("stage")
+        self.player = player
+        self.away_label = QLabel(self.tr("Playing full screen. Press Esc to come back."), self)
+        self.away_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.away_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.away_label.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        # A player that is a window of its own takes no room here (QWidgetItem.isEmpty).
+        layout.addWidget(player, 1)
+        layout.addWidget(self.away_label, 1)
+
+
+class StudioLayout(QObject):
+    """Builds the splitters; owns full screen and stepping.
+
+    `splitter`: compose | right_splitter; `right_splitter`: stage | side tabs (queue, gallery).
+    `step` moves the selection of the visible side view, so the preview, the context menu and
+    the window's actions all follow the same item.
+    """
+
+    full_screen_changed = Signal(bool)
+
+    def __init__(
+        self,
+        window: QWidget,
+        compose: QWidget,
+        player: PreviewPlayer,
+        queue: QueueView,
+        gallery: GalleryView,
+    ) -> None:
+        super().__init__(window)
+        self._window = window
+        self._player = player
+        self.queue = queue
+        self.gallery = gallery
+        self.stage = StageHolder(player, window)
+        self.side_tabs = QTabWidget(window)
+        self.side_tabs.setObjectName("side_tabs")
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(queue, self.tr("&Queue"))
+        self.side_tabs.addTab(gallery, self.tr("&Gallery"))
+        self.side_tabs.setTabToolTip(0, self.tr("Everything you made, waiting and running"))
+        self.side_tabs.setTabToolTip(1, self.tr("Finished videos as a grid, by day"))
+
+        self.right_splitter = QSplitter(Qt.Orientation.Horizontal, window)
+        self.right_splitter.setObjectName("stage_splitter")
+        self.right_splitter.addWidget(self.stage)
+        self.right_splitter.addWidget(self.side_tabs)
+        self.right_splitter.setStretchFactor(0, 1)  # the stage takes what the window gains
+        self.right_splitter.setStretchFactor(1, 0)
+        self.right_splitter.setCollapsible(0, False)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, window)
+        self.splitter.setObjectName("main_splitter")
+        self.splitter.addWidget(compose)
+        self.splitter.addWidget(self.right_splitter)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+
+        player.full_screen_requested.connect(self.toggle_full_screen)
+        player.step_requested.connect(self.step)
+        # F11 from anywhere in the window; the player has its own (with Esc) while full screen.
+        self.full_screen_shortcut = QShortcut(QKeySequence(Qt.Key.Key_F11), window)
+        self.full_screen_shortcut.activated.connect(self.toggle_full_screen)
+        window.installEventFilter(self)  # closing the window brings the player back first
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._window and event.type() == QEvent.Type.Close:
+            self.set_full_screen(False)
+        return super().eventFilter(watched, event)
+
+    # -- full screen --------------------------------------------------------------------------
+
+    def is_full_screen(self) -> bool:
+        return self._player.isWindow()
+
+    def toggle_full_screen(self) -> None:
+        self.set_full_screen(not self.is_full_screen())
+
+    def set_full_screen(self, on: bool) -> None:
+        player = self._player
+        if on == self.is_full_screen():
+            return
+        with player.moving():
+            if on:
+                player.setWindowFlags(Qt.WindowType.Window)
+                player.set_full_screen(True)
+                self.stage.away_label.show()
+                player.showFullScreen()
+                player.activateWindow()
+                player.setFocus(Qt.FocusReason.OtherFocusReason)
+            else:
+                player.setWindowFlags(Qt.WindowType.Widget)
+                player.set_full_screen(False)
+                self.stage.away_label.hide()
+                player.show()
+                self._window.activateWindow()
+                player.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.full_screen_changed.emit(on)
+
+    # -- stepping -----------------------------------------------------------------------------
+
+    def gallery_shown(self) -> bool:
+        return self.side_tabs.currentWidget() is self.gallery
+
+    def show_gallery(self, on: bool = True) -> None:
+        self.side_tabs.setCurrentWidget(self.gallery if on else self.queue)
+
+    def step(self, delta: int) -> bool:
+        """Show the previous (-1) or next (+1) finished result of the visible list; a playing
+        video goes on playing with the new one."""
+        playing = self._player.is_playing()
+        if self.gallery_shown():
+            moved = self.gallery.step_result(delta)
+        else:
+            moved = step_queue(self.queue, delta)
+        if moved and playing:
+            self._player.play()
+        return moved

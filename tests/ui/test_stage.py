@@ -1,0 +1,223 @@
+"""The video at the centre: the real window at 1280 × 800 with real clips (issue 12, defect 9).
+
+Sizes are measured from the widgets as laid out and painted: the picture's rectangle is the
+video (or its thumbnail) fitted into the surface that shows it, aspect kept, exactly as Qt's
+video widget and the poster paint it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Generation, GenerationSettings, Stage
+from runway_desktop.ui.main_window import MainWindow
+
+# No sound server here; stepping fast replaces a clip the backend is still opening, which it
+# reports as "Could not open media … Immediate exit requested" (the new clip then plays).
+pytestmark = pytest.mark.qt_log_ignore(
+    "PulseAudioService", "Couldn't resolve pipewire", "Could not open media"
+)
+
+CLIPS = Path(__file__).resolve().parents[2] / "resources" / "clips"
+SIZES = {"9:16": (180, 320), "16:9": (320, 180), "21:9": (420, 180), "1:1": (240, 240)}
+
+
+def finished(generation_id: int, ratio: str, folder: Path, *, age_s: float = 0.0) -> Generation:
+    """A finished generation of `ratio` with its real clip and a thumbnail of its shape."""
+    width, height = SIZES[ratio]
+    thumb = QImage(width, height, QImage.Format.Format_RGB32)
+    thumb.fill(QColor(40, 90, 160))
+    thumb_path = folder / f"thumb-{generation_id}.png"
+    thumb.save(str(thumb_path))
+    clip = CLIPS / f"{ratio.replace(':', 'x')}.mp4"
+    at = time.time() - age_s
+    return Generation(
+        id=generation_id, settings=GenerationSettings(prompt=f"result {generation_id}",
+                                                      aspect_ratio=ratio),
+        idempotency_key=f"key-{generation_id}", stage=Stage.DONE, created_at=at - 30,
+        updated_at=at, finished_at=at, position=float(generation_id), video_path=str(clip),
+        thumbnail_path=str(thumb_path))
+
+
+def fitted(box: QRect, size: QSize) -> QRect:
+    scaled = size.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+    return QRect(box.x() + (box.width() - scaled.width()) // 2,
+                 box.y() + (box.height() - scaled.height()) // 2,
+                 scaled.width(), scaled.height())
+
+
+def painted_picture(preview: object) -> QRect:
+    """The picture's rectangle as painted: the playing video fitted in the video widget, or
+    the thumbnail fitted in the poster (both keep the aspect and centre it)."""
+    video = getattr(preview, "video_widget", None)
+    if video is not None and video.isVisible():
+        return fitted(video.rect(), video.videoSink().videoSize())
+    poster = preview.poster  # type: ignore[attr-defined]
+    return fitted(poster.rect(), poster.pixmap.deviceIndependentSize().toSize())
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    widget = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(widget)
+    widget.resize(1280, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def show_result(qtbot: QtBot, window: MainWindow, generation: Generation) -> None:
+    window.queue.model.upsert(generation)
+    assert window.queue.select_generation(generation.id)
+    qtbot.waitUntil(lambda: window.preview.video_path() == generation.video_path)
+    QApplication.processEvents()
+
+
+def play_until_a_frame(qtbot: QtBot, window: MainWindow) -> None:
+    window.preview.play()
+    video = window.preview.video_widget
+    qtbot.waitUntil(lambda: video is not None and video.isVisible()
+                    and video.videoSink().videoSize().isValid(), timeout=10_000)
+
+
+def test_a_portrait_result_is_most_of_the_window_tall(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    # 5ca3b5d: 167 px tall (the preview shared the right column with the list), 94 px wide.
+    show_result(qtbot, window, finished(1, "9:16", tmp_path))
+    poster = painted_picture(window.preview)
+    assert poster.height() >= 0.6 * window.height(), poster
+    play_until_a_frame(qtbot, window)
+    video = painted_picture(window.preview)
+    assert video.height() >= 0.6 * window.height(), video
+    assert abs(video.width() / video.height() - 9 / 16) < 0.02
+    # The player reports the same rectangle (what the full-screen test measures).
+    assert window.preview.picture_rect().size() == video.size()
+
+
+def test_a_wide_result_takes_the_whole_width_of_the_stage(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    # 5ca3b5d: 390 × 167, held by the preview's height while the column was 762 px wide.
+    show_result(qtbot, window, finished(1, "21:9", tmp_path))
+    play_until_a_frame(qtbot, window)
+    video = painted_picture(window.preview)
+    surface = window.preview.video_widget.rect()
+    assert video.width() >= surface.width() - 2  # bound by the width: no room left unused
+    assert video.height() < surface.height()
+    assert abs(video.width() / video.height() - 21 / 9) < 0.03
+
+
+@pytest.mark.parametrize("ratio", ["9:16", "16:9", "21:9"])
+def test_the_stage_grows_with_the_window(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, ratio: str
+) -> None:
+    show_result(qtbot, window, finished(1, ratio, tmp_path))
+    small = painted_picture(window.preview)
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: window.width() == 1600)
+    QApplication.processEvents()
+    big = painted_picture(window.preview)
+    assert big.width() > small.width()
+    assert big.height() > small.height()
+    # The window's extra 320 px go to the stage, not to the side panels.
+    assert big.width() >= small.width() + (200 if ratio != "9:16" else 100)
+
+
+@pytest.mark.parametrize("ratio", ["16:9", "9:16"])
+def test_the_preview_goes_full_screen_and_comes_back(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, ratio: str
+) -> None:
+    # 5ca3b5d had no full-screen preview: a full-screen window left it ~220 px tall.
+    show_result(qtbot, window, finished(1, ratio, tmp_path))
+    preview = window.preview
+    play_until_a_frame(qtbot, window)
+    before = preview.picture_rect()
+    screen = window.screen().geometry()
+
+    preview.full_screen_button.click()
+    qtbot.waitUntil(lambda: preview.isWindow() and preview.geometry() == screen)
+    QApplication.processEvents()
+    assert preview.isFullScreen()
+    picture = preview.picture_rect()
+    # Edge to edge in the direction that binds it (only the controls' row is not picture).
+    if ratio == "16:9":
+        assert picture.width() >= 0.95 * screen.width()
+    else:
+        assert picture.height() >= 0.9 * screen.height()
+    video_area = preview.video_widget.width() * preview.video_widget.height()
+    assert video_area >= 0.85 * screen.width() * screen.height()  # only the controls besides
+    assert preview.is_playing()  # going full screen doesn't stop the video
+    assert window.studio.stage.away_label.isVisible()
+
+    qtbot.keyClick(preview, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not preview.isWindow())
+    QApplication.processEvents()
+    assert preview.parentWidget() is window.studio.stage
+    qtbot.waitUntil(lambda: preview.picture_rect() == before)
+    assert not window.studio.stage.away_label.isVisible()
+
+    # F11 from the window; F11 again from the full-screen player; double-click too.
+    window.activateWindow()
+    window.queue.list_view.setFocus()
+    qtbot.keyClick(window.queue.list_view, Qt.Key.Key_F11)
+    qtbot.waitUntil(preview.isWindow)
+    qtbot.keyClick(preview, Qt.Key.Key_F11)
+    qtbot.waitUntil(lambda: not preview.isWindow())
+    qtbot.mouseDClick(preview.video_widget, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(preview.isWindow)
+    window.studio.set_full_screen(False)
+
+
+def test_closing_the_window_brings_the_full_screen_player_back(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    show_result(qtbot, window, finished(1, "16:9", tmp_path))
+    window.studio.set_full_screen(True)
+    assert window.preview.isWindow()
+    window.close()
+    assert not window.preview.isWindow()
+    assert not window.preview.isVisible()
+
+
+def test_keys_step_through_finished_results_and_keep_playing(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    # The list shows 4, 3, 2 (failed: skipped), 1, newest first.
+    results = [finished(i, ratio, tmp_path, age_s=60.0 * (10 - i))
+               for i, ratio in ((1, "1:1"), (3, "16:9"), (4, "9:16"))]
+    failed = Generation(id=2, settings=GenerationSettings(prompt="failed"), idempotency_key="f",
+                        stage=Stage.FAILED, created_at=time.time(), updated_at=time.time(),
+                        position=2.0, error="no")
+    for generation in (*results, failed):
+        window.queue.model.upsert(generation)
+    by_id = {g.id: g.video_path for g in results}
+    preview = window.preview
+    assert window.queue.select_generation(4)
+    qtbot.waitUntil(lambda: preview.video_path() == by_id[4])
+    play_until_a_frame(qtbot, window)
+    preview.setFocus()
+    qtbot.waitUntil(preview.hasFocus)
+
+    for key, expected in ((Qt.Key.Key_Right, 3), (Qt.Key.Key_J, 1), (Qt.Key.Key_Right, 1),
+                          (Qt.Key.Key_K, 3), (Qt.Key.Key_Left, 4)):
+        qtbot.keyClick(preview, key)
+        qtbot.waitUntil(lambda e=expected: preview.video_path() == by_id[e])
+        assert window.queue.current_generation().id == expected  # the list follows
+        qtbot.waitUntil(preview.is_playing)  # and the new one plays
+
+    # In the gallery the same keys follow the grid's order (newest finished first).
+    window.studio.show_gallery()
+    assert window.gallery.select_generation(3)
+    qtbot.waitUntil(lambda: preview.video_path() == by_id[3])
+    preview.setFocus()
+    qtbot.keyClick(preview, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: preview.video_path() == by_id[1])
+    assert window.gallery.current_generation().id == 1
