@@ -29,6 +29,7 @@ from pathlib import Path
 import filelock
 
 from runway_desktop import api, paths, secrets, settings
+from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
 from runway_desktop.engine import images
 from runway_desktop.engine.events import EngineEvent, GenerationUpdated
 from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable, move_aside
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_CREDITS, EXIT_FAILED, EXIT_NETWORK = 0, 2, 3, 4, 5, 6
 EXIT_BUSY = 7  # another process (the window, another command) is running this queue
 EXIT_DATA = 8  # a local data problem: the history file can't be used as it is
+CATALOG_WAIT = 5.0  # seconds `generate` waits for apiframe's prices before saying "unknown"
 RESET_HINT = ("To keep it aside (renamed, nothing is deleted) and start a fresh history, run "
               "`runway-desktop reset-history`.")
 
@@ -63,7 +65,7 @@ class Context:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runway-desktop",
-        description="Turn an image and a prompt into a Runway Gen-4 Turbo video (apiframe v2).",
+        description="Turn an image and a prompt into a Runway video (apiframe v2).",
     )
     parser.add_argument("--data-dir", help="where the history lives (default: your user data dir)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -71,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="make a video from a prompt and an optional image")
     gen.add_argument("prompt")
     gen.add_argument("--image", help="a local image file or an https image URL")
-    gen.add_argument("--duration", type=int, default=5, help="5 or 10 seconds (8 or 15 credits)")
+    gen.add_argument("--model", choices=BUILT_IN_CATALOG.ids, default=BUILT_IN_CATALOG.default.id,
+                     help="the video model (default: %(default)s); its price comes from "
+                     "apiframe's model list and is shown before the video is made")
+    gen.add_argument("--duration", type=int, default=5, help="5 or 10 seconds")
     gen.add_argument("--aspect", default="16:9", help="16:9, 9:16, 1:1, 4:3, 3:4 or 21:9")
     gen.add_argument("--seed", type=int, help="0..4294967295 (default: random)")
     gen.add_argument("--out", help="output folder (default: Videos/Runway Desktop)")
@@ -194,9 +199,10 @@ def _settings_from_args(args: argparse.Namespace) -> GenerationSettings:
     image = args.image
     return GenerationSettings(
         prompt=args.prompt.strip(),
+        model=args.model,
         duration=args.duration,
         aspect_ratio=args.aspect,
-        seed=random_seed() if args.seed is None else args.seed,
+        seed=random_seed(BUILT_IN_CATALOG.get(args.model)) if args.seed is None else args.seed,
         image_url=image if image and _is_url(image) else None,
         image_path=os.path.abspath(image) if image and not _is_url(image) else None,
     )
@@ -214,6 +220,8 @@ async def _generate(args: argparse.Namespace, context: Context) -> int:
     api_key = _require_key()
     async with _running_engine(context, api_key) as engine:
         generation = engine.submit(settings_, output_dir=output_dir)
+        if sys.stderr.isatty():  # for the person watching; scripts read credit_cost
+            _print_price(settings_, await _catalog_for_price(engine))
         if args.no_wait:
             rows = await _wait_accepted(engine, generation.id)
         else:
@@ -291,6 +299,26 @@ class _running_engine:
         self.journal.close()
         if sys.stderr.isatty():
             print(file=sys.stderr)
+
+
+async def _catalog_for_price(engine: Engine) -> ModelCatalog:
+    """apiframe's prices once its model list has answered (the generation is already on its
+    way meanwhile), or what is known after a short wait."""
+    try:
+        return await asyncio.wait_for(engine.wait_catalog(), CATALOG_WAIT)
+    except TimeoutError:
+        return engine.catalog
+
+
+def _print_price(settings_: GenerationSettings, catalog: ModelCatalog) -> None:
+    """`Gen-4.5 · 10 s · 50 credits` on stderr, over the progress line (stdout stays the
+    result)."""
+    spec = catalog.get(settings_.model)
+    label = spec.label if spec else settings_.model
+    price = settings_.price_in(catalog)
+    cost = (f"{price:,} credits" if price is not None
+            else "price from apiframe unavailable (apiframe charges its current price)")
+    print(f"\r{label} · {settings_.duration} s · {cost}".ljust(70), file=sys.stderr, flush=True)
 
 
 def _progress_line(event: EngineEvent) -> None:
@@ -453,6 +481,7 @@ def as_json(generation: Generation) -> dict[str, object]:
         "job_id": generation.job_id,
         "status": generation.stage.value,
         "credit_cost": generation.credit_cost,
+        "model": generation.settings.model,
         "seed": generation.settings.seed,
         "video_path": generation.video_path if generation.stage == Stage.DONE else None,
         "error": generation.error,
@@ -468,6 +497,8 @@ def _print_generation(generation: Generation, context: Context, always: bool = F
         print(generation.video_path)
         return
     where = generation.video_path if generation.stage == Stage.DONE else generation.error or ""
+    spec = BUILT_IN_CATALOG.get(generation.settings.model)
     print(f"#{generation.id}  {when}  {generation.stage.value:<11} "
+          f"{spec.label if spec else generation.settings.model} "
           f"{generation.settings.duration}s {generation.settings.aspect_ratio} "
           f"seed {generation.settings.seed}  {generation.settings.prompt[:50]!r}  {where}")
