@@ -1,0 +1,252 @@
+"""The gallery: finished videos by day over the queue's own model, in a real QListView."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QRectF, Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Generation, GenerationSettings, Stage
+from runway_desktop.ui.gallery import GalleryView, day_title
+from runway_desktop.ui.main_window import MainWindow
+from runway_desktop.ui.queue_delegate import fit_aspect
+from runway_desktop.ui.queue_model import QueueModel
+from runway_desktop.ui.queue_view import ACTIONS, QueueView
+from runway_desktop.ui.thumbnail_cache import ThumbnailCache
+
+pytestmark = pytest.mark.qt_log_ignore(
+    "PulseAudioService", "Couldn't resolve pipewire", "Could not open media"
+)
+
+CLIP = Path(__file__).resolve().parents[2] / "resources" / "clips" / "16x9.mp4"
+DAY = 86_400.0
+
+
+def image(path: Path, colour: QColor, width: int = 320, height: int = 180) -> str:
+    picture = QImage(width, height, QImage.Format.Format_RGB32)
+    picture.fill(colour)
+    picture.save(str(path))
+    return str(path)
+
+
+def noon(days_ago: int) -> float:
+    today = datetime.datetime.combine(datetime.date.today(), datetime.time(12, 0))
+    return (today - datetime.timedelta(days=days_ago)).timestamp()
+
+
+def generation(gid: int, *, finished_at: float, stage: Stage = Stage.DONE,
+               thumbnail: str | None = None, start_image: str | None = None) -> Generation:
+    return Generation(
+        id=gid, settings=GenerationSettings(prompt=f"result {gid}", image_path=start_image),
+        idempotency_key=f"k{gid}", stage=stage, created_at=finished_at - 60,
+        updated_at=finished_at, finished_at=finished_at if stage is Stage.DONE else None,
+        position=float(gid), video_path=str(CLIP) if stage is Stage.DONE else None,
+        thumbnail_path=thumbnail)
+
+
+@pytest.fixture
+def gallery(qtbot: QtBot) -> GalleryView:
+    queue = QueueView()
+    qtbot.addWidget(queue)
+    view = GalleryView(queue)
+    qtbot.addWidget(view)
+    view.resize(420, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def rows(view: GalleryView) -> list[str | int]:
+    """Each row: a header's text, or a result's id."""
+    model = view.model
+    found: list[str | int] = []
+    for row in range(model.rowCount()):
+        g = model.generation_at(row)
+        found.append(g.id if g is not None else model.index(row).data())
+    return found
+
+
+def test_results_are_grouped_by_day_newest_first(qtbot: QtBot, gallery: GalleryView) -> None:
+    queue_model = gallery.queue.model
+    queue_model.reset([
+        generation(1, finished_at=noon(3)),
+        generation(2, finished_at=noon(1)),
+        generation(3, finished_at=noon(0) - 60),
+        generation(4, finished_at=noon(0), stage=Stage.FAILED),
+        generation(5, finished_at=noon(0)),
+        generation(6, finished_at=noon(0), stage=Stage.PROCESSING),
+    ])
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 7)
+    long_date = day_title((datetime.date.today() - datetime.timedelta(days=3)).toordinal())
+    assert rows(gallery) == ["Today · 2 videos", 5, 3, "Yesterday · 1 video", 2,
+                             f"{long_date} · 1 video", 1]
+    assert long_date not in ("Today", "Yesterday")
+    assert str(datetime.date.today().year) in long_date
+
+    # Each day starts a row of its own: a header spans the grid, its results sit under it.
+    view = gallery.list_view
+    qtbot.waitUntil(lambda: view.visualRect(gallery.model.index(6)).isValid())
+    width = view.viewport().width()
+    for row in gallery.model.header_rows():
+        header = view.visualRect(gallery.model.index(row))
+        first = view.visualRect(gallery.model.index(row + 1))
+        assert header.width() >= width * 0.9
+        assert first.top() > header.bottom()
+        assert first.left() == header.left()
+
+
+def test_the_grid_follows_the_queue_without_losing_the_selection(
+    qtbot: QtBot, gallery: GalleryView
+) -> None:
+    queue_model = gallery.queue.model
+    queue_model.reset([generation(1, finished_at=noon(1)), generation(2, finished_at=noon(0)),
+                       generation(3, finished_at=noon(0), stage=Stage.PROCESSING)])
+    qtbot.waitUntil(lambda: rows(gallery) == ["Today · 1 video", 2, "Yesterday · 1 video", 1])
+    assert gallery.select_generation(1)
+    resets: list[bool] = []
+    gallery.model.modelReset.connect(lambda: resets.append(True))
+
+    queue_model.upsert(generation(3, finished_at=noon(0) + 5))  # it finished
+    qtbot.waitUntil(lambda: rows(gallery) == ["Today · 2 videos", 3, 2,
+                                              "Yesterday · 1 video", 1])
+    assert gallery.current_generation().id == 1  # the selected result stayed selected
+
+    queue_model.remove(1)  # the last result of yesterday: its header goes too
+    qtbot.waitUntil(lambda: rows(gallery) == ["Today · 2 videos", 3, 2])
+    queue_model.upsert(generation(4, finished_at=noon(0) + 9))
+    qtbot.waitUntil(lambda: rows(gallery) == ["Today · 3 videos", 4, 3, 2])
+    assert not resets  # inserts and removals only: the view keeps its place
+
+
+def test_a_hidden_gallery_does_no_work_until_shown(qtbot: QtBot, gallery: GalleryView) -> None:
+    gallery.hide()
+    gallery.queue.model.reset([generation(i, finished_at=noon(0) + i) for i in range(1, 4)])
+    QApplication.processEvents()
+    assert gallery.model.rowCount() == 0  # not followed while hidden
+    gallery.show()
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 4)
+
+
+def test_each_result_shows_its_start_image_as_an_inset(
+    qtbot: QtBot, gallery: GalleryView, tmp_path: Path
+) -> None:
+    frame = image(tmp_path / "frame.png", QColor(0, 0, 255))
+    start = image(tmp_path / "start.png", QColor(255, 0, 0), 200, 200)
+    gallery.queue.model.reset([generation(1, finished_at=noon(0), thumbnail=frame,
+                                          start_image=start)])
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 2)
+    index = gallery.model.index(1)
+    qtbot.waitUntil(lambda: not index.data(Qt.ItemDataRole.UserRole + 41).isNull()
+                    and not index.data(Qt.ItemDataRole.UserRole + 4).isNull(), timeout=5_000)
+    view = gallery.list_view
+    rect = view.visualRect(index)
+    shot = view.viewport().grab().toImage()
+    m = gallery.delegate.metrics(view.font())
+    box = QRectF(rect.left() + m.padding, rect.top() + m.padding, m.picture.width(),
+                 m.picture.height())
+    frame = fit_aspect(box, 16 / 9).toAlignedRect()  # the video's shape in the cell
+    # The frame's centre is the video's first frame; its lower-left corner the start image.
+    centre = shot.pixelColor(frame.center())
+    corner = shot.pixelColor(frame.left() + 12, frame.bottom() - 12)
+    assert (centre.blue(), centre.red()) == (255, 0)
+    assert (corner.red(), corner.blue()) == (255, 0)
+
+
+def test_thumbnails_load_lazily_and_stay_bounded(qtbot: QtBot, tmp_path: Path) -> None:
+    cache = ThumbnailCache(capacity=40)
+    queue = QueueView(QueueModel(cache))  # the gallery reads the queue's model and cache
+    qtbot.addWidget(queue)
+    view = GalleryView(queue)
+    qtbot.addWidget(view)
+    view.resize(420, 600)
+    master = image(tmp_path / "master.png", QColor(20, 120, 60))
+    now = time.time()
+    items = []
+    for i in range(1, 2001):
+        path = tmp_path / f"t{i}.png"
+        path.hardlink_to(master)
+        items.append(generation(i, finished_at=now - i * 600, thumbnail=str(path)))
+    queue.model.reset(items)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.model.rowCount() > 2000)
+    bar = view.list_view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    for value in range(0, bar.maximum(), max(1, bar.maximum() // 30)):
+        bar.setValue(value)
+        view.list_view.viewport().repaint()
+        QApplication.processEvents()
+    cache.wait_for_idle()
+    assert cache.load_count < 600  # read as painted, not all 2,000
+    assert len(cache) <= 40
+    cache.shutdown()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    widget = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(widget)
+    widget.resize(1280, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_double_click_plays_it_in_the_preview(qtbot: QtBot, window: MainWindow) -> None:
+    window.queue.model.reset([generation(1, finished_at=noon(0)),
+                              generation(2, finished_at=noon(1))])
+    window.studio.show_gallery()
+    gallery = window.gallery
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 4)
+    index = gallery.model.index(gallery.model.row_of(2))
+    qtbot.waitUntil(lambda: gallery.list_view.visualRect(index).isValid())
+    rect = gallery.list_view.visualRect(index)
+    # A press first: Qt only reports a double click on the item that was pressed.
+    qtbot.mouseClick(gallery.list_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(gallery.list_view.viewport(), Qt.MouseButton.LeftButton,
+                      pos=rect.center())
+    qtbot.waitUntil(window.preview.is_playing, timeout=10_000)
+    assert window.preview.video_path() == str(CLIP)
+    assert gallery.current_generation().id == 2
+
+
+def test_the_menu_and_keys_are_the_queues_on_the_galleries_selection(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.queue.model.reset([generation(i, finished_at=noon(0) + i) for i in (1, 2, 3)])
+    window.studio.show_gallery()
+    gallery = window.gallery
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 4)
+    assert gallery.select_generation(3)
+    gallery.list_view.selectionModel().select(
+        gallery.model.index(gallery.model.row_of(2)),
+        gallery.list_view.selectionModel().SelectionFlag.Select)
+    menu = gallery.context_menu_for(gallery.current_generation())
+    names = [a.objectName() for a in menu.actions() if not a.isSeparator()]
+    assert names == [spec.name for spec in ACTIONS]
+    favourite = next(a for a in menu.actions() if a.objectName() == "favourite")
+    assert favourite.text() == "Favourite 2 Generations"  # the gallery's two, not the queue's
+    menu.deleteLater()
+
+    toggled: list[tuple[int, bool]] = []
+    window.queue.favourite_toggled.connect(lambda gid, on: toggled.append((gid, on)))
+    gallery.list_view.setFocus()
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_F)
+    assert sorted(toggled) == [(2, True), (3, True)]
+    assert window.queue.selected_generations() == []  # the queue's selection was not used
+
+    # The right-click menu pops up over the item under the mouse.
+    rect = gallery.list_view.visualRect(gallery.model.index(gallery.model.row_of(1)))
+    gallery._show_context_menu(QPoint(rect.center()))
+    popup = QApplication.activePopupWidget()
+    assert popup is not None
+    assert popup.objectName() == "queueContextMenu"
+    popup.close()
+    assert gallery.current_generation().id == 1  # right-click on an unselected item selects it
+
