@@ -1,0 +1,217 @@
+"""Exports of one clip: an animated GIF or WebP (size and frame-rate presets, in/out trim),
+a PNG still of a position, and the PNG of the exact last frame (what "Extend" starts from).
+
+QtMultimedia decodes (engine/video/frames.py, on the app's loop); Pillow encodes GIF and
+animated WebP in a worker thread (GIF: LZW, public since 2004; WebP: libwebp, BSD). Files are
+written beside the destination and renamed over it only when whole.
+
+WebM is not offered: no VP8/VP9/AV1 software encoder ships in the stack the installers may
+carry (see docs/video-toolchain.md). Animated WebP is the small looping web format instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtGui import QImage
+
+from runway_desktop.engine.video.frames import (
+    Frame,
+    FrameError,
+    frame_at,
+    last_frame,
+    sample_frames,
+)
+from runway_desktop.engine.video.frames import duration_ms as video_duration_ms
+
+Progress = Callable[[float], None]  # 0.0 … 1.0
+
+
+class ExportError(Exception):
+    """The export didn't happen; `message` says what and what to do. Nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AnimationFormat(enum.Enum):
+    GIF = "gif"
+    WEBP = "webp"
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    name: str
+    width: int  # the longest side is not the point: width is what a page or chat shows
+    fps: int
+
+
+# GIF frame delays are whole hundredths of a second, so 10 and 12.5 fps are exact; 15 fps
+# comes out as 7/6/7 hundredths in turn (Pillow rounds each delay).
+SIZE_PRESETS: dict[str, SizePreset] = {
+    "small": SizePreset("small", 320, 10),
+    "medium": SizePreset("medium", 480, 12),
+    "large": SizePreset("large", 720, 15),
+}
+MAX_FRAMES = 1500  # 60 s at 25 fps: more would be a video, not an animation
+
+
+@dataclass(frozen=True)
+class Trim:
+    """In and out points in milliseconds; `end_ms=None` runs to the end of the clip."""
+
+    start_ms: int = 0
+    end_ms: int | None = None
+
+
+async def export_animation(
+    video: Path,
+    dest: Path,
+    *,
+    preset: SizePreset = SIZE_PRESETS["medium"],
+    fmt: AnimationFormat = AnimationFormat.GIF,
+    trim: Trim = Trim(),
+    duration_ms: int | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Write `video` (its trimmed range) as a looping GIF or WebP at `preset`'s width and fps.
+
+    `duration_ms` is the clip's length when known; otherwise QtMultimedia is asked.
+    Decoding takes about a quarter of the range's length; cancel by cancelling the task.
+    """
+    if duration_ms is None:
+        try:
+            duration_ms = await video_duration_ms(video)
+        except FrameError as e:
+            raise ExportError(f"Couldn't export: {e.message}") from None
+    start, end = _checked_range(trim, duration_ms)
+    step = 1000 / preset.fps
+    times = [start + i * step for i in range(int((end - start) / step + 0.5))] or [start]
+    if len(times) > MAX_FRAMES:
+        raise ExportError(
+            f"That range makes {len(times):,} frames; an animation takes at most "
+            f"{MAX_FRAMES:,}. Trim it shorter or pick a lower frame rate."
+        )
+
+    def decoded(done: int, total: int) -> None:
+        if progress is not None:
+            progress(0.8 * done / total)
+
+    try:
+        frames = await sample_frames(video, times, max_width=preset.width, progress=decoded)
+    except FrameError as e:
+        raise ExportError(f"Couldn't export: {e.message}") from None
+    delay = round(step)
+    await asyncio.to_thread(_write_animation, frames, Path(dest), fmt, delay)
+    if progress is not None:
+        progress(1.0)
+    return Path(dest)
+
+
+async def export_still(video: Path, dest: Path, position_ms: int) -> Path:
+    """A PNG of the frame shown at `position_ms` (the preview's current frame)."""
+    try:
+        frame = await frame_at(video, position_ms)
+    except FrameError as e:
+        raise ExportError(f"Couldn't save the still: {e.message}") from None
+    await asyncio.to_thread(_write_png, frame.image, Path(dest))
+    return Path(dest)
+
+
+async def export_last_frame(video: Path, dest: Path) -> Path:
+    """A PNG of the clip's exact last frame, full size: the start image of an extension."""
+    try:
+        frame = await last_frame(video)
+    except FrameError as e:
+        raise ExportError(f"Couldn't take the last frame: {e.message}") from None
+    await asyncio.to_thread(_write_png, frame.image, Path(dest))
+    return Path(dest)
+
+
+def to_pil(image: QImage) -> Image.Image:
+    """A Pillow RGB copy of a QImage (safe in any thread: QImage isn't tied to the GUI)."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    data = bytes(rgb.constBits())
+    return Image.frombytes(
+        "RGB", (rgb.width(), rgb.height()), data, "raw", "RGB", rgb.bytesPerLine()
+    )
+
+
+def _checked_range(trim: Trim, duration_ms: int) -> tuple[int, int]:
+    end = duration_ms if trim.end_ms is None else trim.end_ms
+    if trim.start_ms < 0 or end > duration_ms:
+        raise ExportError(
+            f"The range {trim.start_ms / 1000:g}–{end / 1000:g} s is outside the clip "
+            f"(0–{duration_ms / 1000:g} s). Move the in and out points inside it."
+        )
+    if end <= trim.start_ms:
+        raise ExportError("The out point is at or before the in point. Move it later.")
+    return trim.start_ms, end
+
+
+def _write_animation(frames: list[Frame], dest: Path, fmt: AnimationFormat, delay: int) -> None:
+    images = [to_pil(frame.image) for frame in frames]
+    first, rest = images[0], images[1:]
+
+    def write(path: Path) -> None:
+        if fmt is AnimationFormat.GIF:
+            # One adaptive palette per frame (Pillow's default for RGB frames), looping forever.
+            first.save(
+                path,
+                format="GIF",
+                save_all=True,
+                append_images=rest,
+                duration=delay,
+                loop=0,
+                disposal=1,
+            )
+        else:
+            first.save(
+                path,
+                format="WEBP",
+                save_all=True,
+                append_images=rest,
+                duration=delay,
+                loop=0,
+                quality=80,
+                method=4,
+            )
+
+    _atomic(dest, write)
+
+
+def _write_png(image: QImage, dest: Path) -> None:
+    picture = to_pil(image)
+    _atomic(dest, lambda path: picture.save(path, format="PNG"))
+
+
+def _atomic(dest: Path, write: Callable[[Path], None]) -> None:
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+    except OSError as e:
+        raise ExportError(f"Can't write in {dest.parent}: {e.strerror or e}.") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        with tmp.open("rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise ExportError(f"Couldn't write “{dest.name}”: {e.strerror or e}.") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

@@ -1,0 +1,325 @@
+"""Decoded frames of a video through QtMultimedia (its bundled LGPL FFmpeg): a still at a
+position, the exact last frame, and frames sampled over a range (for GIF/WebP exports).
+
+Everything here runs on the app's qasync loop and never blocks it: QMediaPlayer decodes on its
+own threads and hands frames to a QVideoSink; the coroutines await them. Cancelling the
+awaiting task stops the work (the player is disposed in a `finally`). Every wait is bounded.
+
+The player is handled as in engine/thumbnails.py, for the same reason (see its docstring): the
+sink's signals reach Python only through real `@Slot`s of a QObject on the GUI thread, and the
+player is destroyed by the event loop (`deleteLater`), never stopped from Python.
+
+What QtMultimedia does, measured with PySide6 6.11.3 (FFmpeg 7.1.5) on the repo's clips:
+- paused, `setPosition(t)` delivers one frame: the one on screen at t, i.e. start < t <= end
+  (t = 1000 ms on a 24 fps clip gives the frame [958.3, 1000.0] ms; t = 0 the first);
+- playing delivers every frame in order, each with its start and end time in µs; at 8× speed
+  all 48 frames of a 2 s clip arrived in 0.25 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, QUrl, Slot
+from PySide6.QtGui import QImage
+from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
+
+Status = QMediaPlayer.MediaStatus
+
+DEFAULT_TIMEOUT = 20.0  # seconds without progress before giving up
+TAIL_MS = 1000  # the last frame is found by playing this much before the end
+SAMPLE_RATE = 4.0  # playback speed while sampling frames for an animation
+END_GRACE = 0.25  # after EndOfMedia, frames still queued from the renderer may arrive
+
+
+class FrameError(Exception):
+    """No frame could be had; `message` is for people (what happened and what to do)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: QImage  # a deep copy, safe to keep and to use from another thread
+    start_us: int  # when it is shown, microseconds from the start of the video
+    end_us: int
+
+    @property
+    def start_ms(self) -> float:
+        return self.start_us / 1000
+
+
+async def frame_at(video: Path, position_ms: int, *, wait_s: float = DEFAULT_TIMEOUT) -> Frame:
+    """The frame QtMultimedia shows at `position_ms` (the preview's frame there)."""
+    video = _existing(video)
+    found: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
+
+    with _decoding(video, found) as (watcher, player):
+        target_us: list[int] = []
+
+        def on_loaded() -> None:
+            target = max(0, min(position_ms, player.duration()))
+            target_us.append(target * 1000)
+            player.pause()
+            player.setPosition(target)
+
+        def on_frame(frame: Frame) -> None:
+            # Only the frame on screen at the target (±1 ms: positions are whole ms), not one
+            # left over from before the seek.
+            on_screen = target_us and frame.start_us - 1000 <= target_us[0] <= frame.end_us + 1000
+            if on_screen and not found.done():
+                found.set_result(frame)
+
+        watcher.on_loaded, watcher.on_frame = on_loaded, on_frame
+        watcher.start(video)
+        return await _bounded(found, wait_s, video)
+
+
+async def duration_ms(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> int:
+    """The video's length in milliseconds, as QtMultimedia plays it."""
+    video = _existing(video)
+    found: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    with _decoding(video, found) as (watcher, player):
+
+        def on_loaded() -> None:
+            if not found.done():
+                found.set_result(player.duration())
+
+        watcher.on_loaded = on_loaded
+        watcher.start(video)
+        try:
+            return await asyncio.wait_for(asyncio.shield(found), wait_s)
+        except TimeoutError:
+            raise FrameError(f"“{video.name}” didn't open within {wait_s:g} s.") from None
+
+
+async def last_frame(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> Frame:
+    """The video's final frame, exactly: it plays the last second and keeps the last frame.
+
+    This is what "Extend" starts the next shot from.
+    """
+    video = _existing(video)
+    found: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
+    latest: list[Frame] = []
+
+    with _decoding(video, found) as (watcher, player):
+
+        def on_loaded() -> None:
+            watcher.duration_us = player.duration() * 1000
+            player.setPosition(max(0, player.duration() - TAIL_MS))
+            player.play()
+
+        def on_frame(frame: Frame) -> None:
+            if not latest or frame.start_us >= latest[-1].start_us:
+                latest[:] = [frame]
+            # The frame that reaches the end of the movie is the last one: no need to wait.
+            if frame.end_us >= watcher.duration_us > 0 and not found.done():
+                found.set_result(frame)
+
+        def on_end() -> None:
+            def settle() -> None:
+                if found.done():
+                    return
+                if latest:
+                    found.set_result(latest[-1])
+                else:
+                    found.set_exception(FrameError(f"“{video.name}” has no picture to take."))
+
+            asyncio.get_running_loop().call_later(END_GRACE, settle)
+
+        watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
+        watcher.start(video)
+        return await _bounded(found, wait_s, video)
+
+
+async def sample_frames(
+    video: Path,
+    times_ms: Sequence[float],
+    *,
+    max_width: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    wait_s: float = DEFAULT_TIMEOUT,
+) -> list[Frame]:
+    """For each time (ascending, ms), the frame on screen then; images scaled to max_width.
+
+    Plays from the first time to the last at SAMPLE_RATE× and picks, for each time, the last
+    frame that started at or before it. `timeout` bounds the wait for each next frame.
+    """
+    video = _existing(video)
+    targets = list(times_ms)
+    if not targets:
+        return []
+    if any(b < a for a, b in itertools.pairwise(targets)):
+        raise ValueError("times_ms must be ascending")
+    done: asyncio.Future[list[Frame]] = asyncio.get_running_loop().create_future()
+    chosen: list[Frame] = []
+    previous: list[Frame] = []
+    arrived = [0]  # frames so far: a wait times out only when none came in it
+
+    def finish() -> None:
+        if done.done():
+            return
+        if not previous and not chosen:
+            done.set_exception(FrameError(f"“{video.name}” has no picture to take."))
+            return
+        while len(chosen) < len(targets):
+            chosen.append(previous[-1] if previous else chosen[-1])
+        done.set_result(chosen)
+
+    with _decoding(video, done) as (watcher, player):
+        watcher.scale_to = max_width
+
+        def on_loaded() -> None:
+            start = max(0, min(int(targets[0]), player.duration()))
+            player.setPosition(start)
+            player.setPlaybackRate(SAMPLE_RATE)
+            player.play()
+
+        def on_frame(frame: Frame) -> None:
+            arrived[0] += 1
+            if done.done() or (previous and frame.start_us < previous[-1].start_us):
+                return  # a frame from before the seek landed
+            while len(chosen) < len(targets) and frame.start_us > targets[len(chosen)] * 1000:
+                chosen.append(previous[-1] if previous else frame)
+                if progress is not None:
+                    progress(len(chosen), len(targets))
+            previous[:] = [frame]
+            if len(chosen) == len(targets):
+                finish()
+
+        def on_end() -> None:
+            asyncio.get_running_loop().call_later(END_GRACE, finish)
+
+        watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
+        watcher.start(video)
+        seen = 0
+        while not done.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(done), wait_s)
+            except TimeoutError:
+                if arrived[0] == seen:
+                    raise FrameError(
+                        f"“{video.name}” stopped delivering pictures (nothing for {wait_s:g} s)."
+                    ) from None
+                seen = arrived[0]
+        result = done.result()
+        if progress is not None:
+            progress(len(targets), len(targets))
+        return result
+
+
+def scaled(image: QImage, max_width: int | None) -> QImage:
+    """`image` no wider than max_width (aspect kept, never enlarged)."""
+    if max_width is None or image.width() <= max_width:
+        return image
+    height = max(2, round(image.height() * max_width / image.width()))
+    return image.scaled(
+        QSize(max_width, height),
+        Qt.AspectRatioMode.IgnoreAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+
+
+def _existing(video: Path) -> Path:
+    video = Path(video)
+    if not video.is_file():
+        raise FrameError(f"“{video.name}” doesn't exist any more.")
+    return video
+
+
+async def _bounded(future: asyncio.Future[Frame], wait_s: float, video: Path) -> Frame:
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), wait_s)
+    except TimeoutError:
+        raise FrameError(f"“{video.name}” gave no picture within {wait_s:g} s.") from None
+
+
+class _Watcher(QObject):
+    """Owns the player and sink; their signals arrive here through real slots (GUI thread)."""
+
+    def __init__(self, failed: Callable[[str], None]) -> None:
+        # Parented to the application so that C++ owns it (see engine/thumbnails.py).
+        super().__init__(QCoreApplication.instance())
+        self.failed = failed
+        self.on_loaded: Callable[[], None] = _nothing
+        self.on_frame: Callable[[Frame], None] = _ignore_frame
+        self.on_end: Callable[[], None] = _nothing
+        self.scale_to: int | None = None
+        self.duration_us = 0
+        self._loaded = False
+        self.player = QMediaPlayer(self)
+        self.sink = QVideoSink(self.player)
+        self.player.setVideoSink(self.sink)
+        self.player.mediaStatusChanged.connect(self.status_changed)
+        self.player.errorOccurred.connect(self.error_occurred)
+        self.sink.videoFrameChanged.connect(self.frame_changed)
+
+    def start(self, video: Path) -> None:
+        """Open `video`; call after the callbacks are set (loading may finish right away)."""
+        self.player.setSource(QUrl.fromLocalFile(str(video)))
+
+    @Slot(QVideoFrame)
+    def frame_changed(self, frame: QVideoFrame) -> None:
+        if not self._loaded or not frame.isValid():
+            return
+        image = frame.toImage()
+        if image.isNull():
+            return
+        image = scaled(image, self.scale_to).copy()  # a deep copy: the buffer goes back
+        self.on_frame(Frame(image, frame.startTime(), frame.endTime()))
+
+    @Slot(QMediaPlayer.MediaStatus)
+    def status_changed(self, status: Status) -> None:
+        if status == Status.LoadedMedia and not self._loaded:
+            self._loaded = True
+            self.on_loaded()
+        elif status == Status.EndOfMedia:
+            self.on_end()
+        elif status == Status.InvalidMedia:
+            self.failed("it isn't a video that can be decoded")
+
+    @Slot(QMediaPlayer.Error, str)
+    def error_occurred(self, _error: QMediaPlayer.Error, text: str) -> None:
+        self.failed(text or "it can't be decoded")
+
+    def dispose(self) -> None:
+        self.on_loaded = self.on_end = _nothing
+        self.on_frame = _ignore_frame
+        self.failed = _ignore_text
+        self.deleteLater()
+
+
+@contextlib.contextmanager
+def _decoding(
+    video: Path, outcome: asyncio.Future[Frame] | asyncio.Future[list[Frame]] | asyncio.Future[int]
+) -> Iterator[tuple[_Watcher, QMediaPlayer]]:
+    def failed(reason: str) -> None:
+        if not outcome.done():
+            outcome.set_exception(FrameError(f"Can't read “{video.name}”: {reason}."))
+
+    watcher = _Watcher(failed)
+    try:
+        yield watcher, watcher.player
+    finally:
+        watcher.dispose()
+        if not outcome.done():
+            outcome.cancel()
+
+
+def _nothing() -> None:
+    pass
+
+
+def _ignore_frame(_frame: Frame) -> None:
+    pass
+
+
+def _ignore_text(_text: str) -> None:
+    pass
