@@ -6,6 +6,7 @@ from PySide6.QtCore import QObject, Signal
 
 from runway_desktop.engine.events import (
     AccountUpdated,
+    CatalogChanged,
     EngineEvent,
     GenerationRemoved,
     GenerationUpdated,
@@ -19,6 +20,7 @@ class EngineBridge(QObject):
     generation_removed = Signal(int)
     account_updated = Signal(object)  # api.Account
     problem_changed = Signal(object)  # Problem | None
+    catalog_changed = Signal(object)  # ModelCatalog: apiframe's models and prices arrived
 
     def __init__(self, engine: Engine, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -38,3 +40,5 @@ class EngineBridge(QObject):
                 self.account_updated.emit(account)
             case ProblemChanged(problem):
                 self.problem_changed.emit(problem)
+            case CatalogChanged(catalog):
+                self.catalog_changed.emit(catalog)

@@ -125,6 +125,8 @@ class MainWindow(QMainWindow):
         bridge.generation_removed.connect(self._on_generation_removed)
         bridge.account_updated.connect(self._on_account)
         bridge.problem_changed.connect(self._on_problem)
+        bridge.catalog_changed.connect(self.compose.set_catalog)
+        self.compose.set_catalog(engine.catalog)  # the models and prices known so far
         self.queue.model.reset(engine.generations())
         self._on_problem(engine.problem)
         if engine.account:

@@ -1,0 +1,121 @@
+"""Choosing Gen-4.5 in the window: Generate is priced from /v2/models, the job is Gen-4.5."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.api.catalog import BUILT_IN_CATALOG
+from runway_desktop.engine.records import GenerationSettings, Stage
+from runway_desktop.simulator import Simulator
+from runway_desktop.ui.compose_panel import ComposePanel
+from tests.ui.dnd import drop_files
+
+PRICES = {"runway-gen4-turbo": {5: 8, 10: 15}, "runway-gen4.5": {5: 31, 10: 62}}
+
+
+@pytest.fixture
+def simulator(make_simulator: Callable[..., Simulator]) -> Simulator:
+    """The shared fast simulator, with Gen-4.5 priced only in its /v2/models."""
+    return make_simulator(seed=45, prices=PRICES)
+
+
+@pytest.fixture
+def forget_compose_state() -> Iterator[None]:
+    """Request it before `app_controller`: torn down after the window saved its state, it
+    forgets the model chosen here so later window tests start with Gen-4 Turbo again."""
+    yield
+    QSettings().remove("compose/state")
+
+
+@pytest.fixture
+def heron_png(tmp_path: Path) -> Path:
+    path = tmp_path / "heron.png"
+    Image.new("RGB", (1280, 720), (30, 90, 160)).save(path)
+    return path
+
+
+def choose_model(qtbot: QtBot, compose: ComposePanel, label: str) -> None:
+    """As a person: focus the picker and step with the arrow keys to the label."""
+    picker = compose.model_picker
+    picker.setFocus()
+    target = picker.findText(label)
+    assert target >= 0, label
+    for _ in range(picker.count()):  # bounded: a key that does nothing fails below
+        if picker.currentIndex() == target:
+            break
+        step = Qt.Key.Key_Down if picker.currentIndex() < target else Qt.Key.Key_Up
+        qtbot.keyClick(picker, step)
+    assert picker.currentText() == label
+
+
+def test_gen45_in_the_window_is_priced_from_apiframe_and_made_as_gen45(
+    qtbot: QtBot, forget_compose_state: None, app_controller: Any, simulator: Simulator, heron_png: Path, data_dir: Path
+) -> None:
+    window = app_controller.window
+    compose = window.compose
+    picker = compose.model_picker
+    assert [picker.itemData(i) for i in range(picker.count())] == [
+        "runway-gen4-turbo", "runway-gen4.5"]  # Gen-4 Turbo first
+
+    # apiframe's catalog arrives in the background and relabels and prices the models.
+    qtbot.waitUntil(lambda: picker.itemText(1) == "Runway Gen-4.5", timeout=10_000)
+    choose_model(qtbot, compose, "Runway Gen-4.5")
+    qtbot.waitUntil(lambda: app_controller.engine.account is not None, timeout=5_000)
+    qtbot.mouseClick(compose.duration_picker.button("10"), Qt.MouseButton.LeftButton)
+    drop_files(compose.drop_zone, [heron_png])
+    compose.prompt_edit.setPlainText("a heron lifts off the lake")
+    assert compose.generate_button.text().startswith("Generate · 62 credits")
+    assert compose.generate_button.isEnabled()
+
+    credits = simulator.credits("afk_test")
+    qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5_000)
+    qtbot.waitUntil(lambda: model.generation_at(0).stage is Stage.DONE, timeout=20_000)
+    done = model.generation_at(0)
+    assert done.settings.model == "runway-gen4.5"
+    assert simulator.job(done.job_id)["model"] == "runway-gen4.5"
+    assert credits - simulator.credits("afk_test") == 62
+    assert done.credit_cost == 62
+    # "Use these settings again" brings Gen-4.5 back after choosing another model.
+    choose_model(qtbot, compose, "Runway Gen-4 Turbo")
+    compose.apply_settings(done.settings)
+    assert compose.model().id == "runway-gen4.5"
+    assert compose.settings().model == "runway-gen4.5"
+
+
+def test_an_unknown_price_says_so_and_generate_still_works(qtbot: QtBot, tmp_path: Path) -> None:
+    compose = ComposePanel(tmp_path / "cache")
+    qtbot.addWidget(compose)
+    compose.set_catalog(BUILT_IN_CATALOG)  # offline, no cache: Gen-4.5's price is unknown
+    compose.set_balance(5)  # an unknown price never blocks on the balance
+    compose.set_model("runway-gen4.5")
+    compose.prompt_edit.setPlainText("a heron")
+    assert compose.generate_button.text() == "Generate · price unknown"
+    assert "Price from apiframe unavailable" in compose.status_label.text()
+    assert compose.generate_button.isEnabled()
+    with qtbot.waitSignal(compose.generate_requested) as emitted:
+        compose.generate()
+    (settings,) = emitted.args[0]
+    assert isinstance(settings, GenerationSettings)
+    assert settings.model == "runway-gen4.5"
+
+
+def test_the_prompt_is_counted_in_utf16_units_against_the_models_limit(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    compose = ComposePanel(tmp_path / "cache")
+    qtbot.addWidget(compose)
+    compose.prompt_edit.setPlainText("🎬" * 500)  # 500 code points, 1,000 UTF-16 units
+    assert compose.counter_label.text().replace(",", "").startswith("1000 / ")
+    assert compose.generate_button.isEnabled()
+    compose.prompt_edit.setPlainText("🎬" * 501)
+    assert not compose.generate_button.isEnabled()
+    assert "2 characters too long" in compose.generate_button.toolTip()
