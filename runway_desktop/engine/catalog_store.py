@@ -6,6 +6,7 @@ built-in table); a refresh that fails keeps what is known and never blocks a gen
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -53,5 +54,5 @@ class CatalogStore:
             log.info("Couldn't refresh the model catalog: %s", exc.message)
             return self.catalog
         self.catalog = self._base.with_remote(entries)
-        self._write(self.catalog)
+        await asyncio.to_thread(self._write, self.catalog)  # the window's loop never waits on disk
         return self.catalog
