@@ -31,9 +31,11 @@ import filelock
 from runway_desktop import api, paths, secrets, settings
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
 from runway_desktop.engine import images
+from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.events import EngineEvent, GenerationUpdated
 from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable, move_aside
 from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
+from runway_desktop.engine.lifecycle_table import Command
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.engine.scheduler import Engine, EngineBusyError, random_seed, validate
 from runway_desktop.logs import setup_logging
@@ -219,13 +221,15 @@ async def _generate(args: argparse.Namespace, context: Context) -> int:
     output_dir = _check_output_dir(Path(args.out)) if args.out else None
     api_key = _require_key()
     async with _running_engine(context, api_key) as engine:
-        generation = engine.submit(settings_, output_dir=output_dir)
+        service = GenerationService(engine)
+        generation = service.submit(settings_, output_dir=output_dir)
         if sys.stderr.isatty():  # for the person watching; scripts read credit_cost
             _print_price(settings_, await _catalog_for_price(engine))
         if args.no_wait:
-            rows = await _wait_accepted(engine, generation.id)
+            accepted = await service.wait_accepted(generation.id)
+            rows = [accepted] if accepted else []
         else:
-            rows = await engine.wait_settled([generation.id])
+            rows = await service.wait_settled([generation.id])
     return _report(rows, context)
 
 
@@ -233,17 +237,18 @@ async def _resume(args: argparse.Namespace, context: Context) -> int:
     output_dir = _check_output_dir(Path(args.out)) if args.out else None
     api_key = _require_key()
     async with _running_engine(context, api_key) as engine:
-        unfinished = engine.journal.unfinished()
+        service = GenerationService(engine)
+        unfinished = service.unfinished()
         for generation in unfinished:
             if output_dir:
-                engine.set_output_dir(generation.id, output_dir)
+                service.set_output_folder(generation.id, output_dir)
             # Stopped on the network, the disk, the key or credits: try again now. Input the
             # person must change would only fail the same way.
-            if generation.stage == Stage.ATTENTION and generation.action != Action.EDIT_INPUT:
-                engine.retry(generation.id)
-        rows = await engine.wait_settled(
-            [g.id for g in unfinished
-             if g.stage != Stage.ATTENTION or g.action != Action.EDIT_INPUT])
+            if (Command.RETRY in service.allowed(generation)
+                    and generation.action != Action.EDIT_INPUT):
+                service.retry(generation.id)
+        rows = await service.wait_settled(
+            [g.id for g in unfinished if g.action != Action.EDIT_INPUT])
     if not rows and not context.json_output:
         print("Nothing to resume.", file=sys.stderr)
     return _report(rows, context)
@@ -252,12 +257,13 @@ async def _resume(args: argparse.Namespace, context: Context) -> int:
 async def _import(context: Context) -> int:
     api_key = _require_key()
     async with _running_engine(context, api_key) as engine:
+        service = GenerationService(engine)
         try:
-            added = await engine.import_remote_jobs()
+            added = await service.import_jobs()
         except api.ApiError as error:
             raise CliError(error.message, exit_code_for_error(error)) from None
-        unfinished = [g.id for g in engine.journal.unfinished() if g.stage != Stage.ATTENTION]
-        rows = await engine.wait_settled(unfinished)
+        moving = [g.id for g in service.unfinished() if not g.stage.is_settled]
+        rows = await service.wait_settled(moving)
     print(f"Imported {added} job(s).", file=sys.stderr)
     return _report(rows, context)
 
@@ -326,22 +332,6 @@ def _progress_line(event: EngineEvent) -> None:
         g = event.generation
         text = f"\r#{g.id} {g.stage.value:<11} {g.progress:>3}%  {g.settings.prompt[:40]}"
         print(text.ljust(70), end="", file=sys.stderr, flush=True)
-
-
-async def _wait_accepted(engine: Engine, generation_id: int) -> list[Generation]:
-    done = asyncio.Event()
-
-    def check(_event: EngineEvent | None = None) -> None:
-        g = engine.get(generation_id)
-        if g is None or g.job_id or g.stage.is_terminal or g.stage == Stage.ATTENTION:
-            done.set()
-
-    unsubscribe = engine.subscribe(check)
-    check()
-    await done.wait()
-    unsubscribe()
-    generation = engine.get(generation_id)
-    return [generation] if generation else []
 
 
 def _open_journal(context: Context) -> Journal:
@@ -460,7 +450,7 @@ def _report(rows: list[Generation], context: Context) -> int:
     for generation in rows:
         _print_generation(generation, context)
         code = max(code, exit_code_for(generation))
-        if generation.stage in (Stage.FAILED, Stage.ATTENTION):
+        if generation.stage.is_problem:
             # stderr even with --json: stdout stays machine-readable, the person still reads why.
             print(f"runway-desktop: {_for_the_terminal(generation)}", file=sys.stderr)
     return code

@@ -96,6 +96,22 @@ class Stage(enum.StrEnum):
     def is_problem(self) -> bool:
         return TRAITS[self].problem
 
+    @property
+    def waits_for_slot(self) -> bool:
+        return TRAITS[self].waits_for_slot
+
+    @property
+    def is_quiet(self) -> bool:
+        return TRAITS[self].quiet
+
+    @property
+    def is_timed(self) -> bool:
+        return TRAITS[self].timed
+
+    @property
+    def progress_span(self) -> tuple[float, float]:
+        return TRAITS[self].progress_span
+
 
 @dataclass(frozen=True)
 class StageTraits:
@@ -110,12 +126,15 @@ class StageTraits:
     restarts_from_scratch: bool = False  # after a crash: prepared again (Event.RESTARTED)
     shows_percent: bool = False  # `progress` is a meaningful percentage
     problem: bool = False  # shown as a problem (its `error` is the message)
+    quiet: bool = False  # nothing is happening and nothing came of it (shown muted)
+    timed: bool = True  # its elapsed time means something (it started)
     # Where the stage sits in one item's overall progress, 0..1 (the total bar).
     progress_span: tuple[float, float] = (1.0, 1.0)
 
 
 TRAITS: Mapping[Stage, StageTraits] = {
-    Stage.PENDING: StageTraits(local=True, waits_for_slot=True, progress_span=(0.0, 0.0)),
+    Stage.PENDING: StageTraits(local=True, waits_for_slot=True, quiet=True, timed=False,
+                               progress_span=(0.0, 0.0)),
     Stage.PREPARING: StageTraits(local=True, running=True, holds_slot=True,
                                  restarts_from_scratch=True, progress_span=(0.0, 0.02)),
     Stage.UPLOADING: StageTraits(local=True, running=True, holds_slot=True,
@@ -132,8 +151,8 @@ TRAITS: Mapping[Stage, StageTraits] = {
     Stage.DONE: StageTraits(terminal=True, settled=True),
     Stage.FAILED: StageTraits(terminal=True, settled=True, problem=True),
     Stage.ATTENTION: StageTraits(settled=True, problem=True),
-    Stage.CANCELLED: StageTraits(terminal=True, settled=True),
-    Stage.ABANDONED: StageTraits(terminal=True, settled=True),
+    Stage.CANCELLED: StageTraits(terminal=True, settled=True, quiet=True, timed=False),
+    Stage.ABANDONED: StageTraits(terminal=True, settled=True, quiet=True),
 }
 
 

@@ -360,7 +360,7 @@ class Engine:
         if step(generation, Command.REDOWNLOAD) is None:
             return generation
         return self._feed(generation, Command.REDOWNLOAD, video_path=None, progress=0,
-                          finished_at=None, thumbnail_path=None, **_CARRY_ON)
+                          thumbnail_path=None, **_CARRY_ON)
 
     def rerun_with_new_seed(self, generation_id: int) -> Generation:
         generation = self.journal.require(generation_id)

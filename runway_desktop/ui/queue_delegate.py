@@ -39,7 +39,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.engine.records import Generation
 from runway_desktop.ui import queue_text
 from runway_desktop.ui.queue_model import Roles
 
@@ -402,7 +402,7 @@ class QueueDelegate(QStyledItemDelegate):
         muted = self._muted_colour(opt, selected)
 
         # Right end: the fix for a problem, otherwise the elapsed time.
-        if stage in queue_text.PROBLEM_STAGES:
+        if stage.is_problem:
             right_text = queue_text.action_text(generation.action)
             right_colour = text_colour if selected else link_colour(opt.palette)
         else:
@@ -416,18 +416,18 @@ class QueueDelegate(QStyledItemDelegate):
 
         label = queue_text.stage_text(generation)
         detail = ""
-        if stage in queue_text.PROBLEM_STAGES:
+        if stage.is_problem:
             colour = text_colour if selected else error_colour(opt.palette)
             detail = f" · {generation.error}" if generation.error else ""
-        elif stage in (Stage.CANCELLED, Stage.ABANDONED, Stage.PENDING):
+        elif stage.is_quiet:
             colour = muted
         else:
             colour = text_colour
         label_font = QFont(opt.font)
-        if stage in queue_text.ACTIVE_STAGES or stage in queue_text.PROBLEM_STAGES:
+        if stage.is_running or stage.is_problem:
             label_font.setWeight(QFont.Weight.DemiBold)
         label_metrics = QFontMetrics(label_font)
-        show_bar = stage in queue_text.ACTIVE_STAGES
+        show_bar = stage.is_running
         bar_min = 6 * m.line if show_bar else 0
         label = label_metrics.elidedText(
             label, Qt.TextElideMode.ElideRight, max(0, space - bar_min)
@@ -456,7 +456,7 @@ class QueueDelegate(QStyledItemDelegate):
             width = min(space - (left - rect.left()), 14 * m.line)
             if width > m.line:
                 bar = QRectF(left, rect.center().y() - m.bar_height / 2 + 1, width, m.bar_height)
-                percent = generation.progress if stage in queue_text.PERCENT_STAGES else 0
+                percent = generation.progress if stage.shows_percent else 0
                 self._paint_bar(painter, opt, bar, percent, selected)
 
     @staticmethod
@@ -501,7 +501,7 @@ class QueueDelegate(QStyledItemDelegate):
 
     def action_rect(self, option: QStyleOptionViewItem, generation: Generation) -> QRect:
         """Where the fix ("Retry", "Open Settings"…) of a problem row is drawn; empty if none."""
-        if generation.stage not in queue_text.PROBLEM_STAGES:
+        if not generation.stage.is_problem:
             return QRect()
         text = queue_text.action_text(generation.action)
         if not text:

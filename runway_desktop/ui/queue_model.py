@@ -41,18 +41,6 @@ ID_MIME_TYPE = "application/x-runway-desktop-generation-ids"
 
 _Index = QModelIndex | QPersistentModelIndex
 
-# Weights of each stage in one item's overall progress (for the header's total bar).
-_STAGE_SPAN: dict[Stage, tuple[float, float]] = {
-    Stage.PENDING: (0.0, 0.0),
-    Stage.PREPARING: (0.0, 0.02),
-    Stage.UPLOADING: (0.02, 0.05),
-    Stage.SUBMITTING: (0.05, 0.07),
-    Stage.QUEUED: (0.07, 0.10),
-    Stage.PROCESSING: (0.10, 0.90),
-    Stage.DOWNLOADING: (0.90, 1.0),
-}
-
-
 class Roles(enum.IntEnum):
     GenerationRole = Qt.ItemDataRole.UserRole + 1
     IdRole = Qt.ItemDataRole.UserRole + 2
@@ -69,8 +57,8 @@ def sort_key(generation: Generation) -> tuple[float, int]:
 
 def overall_fraction(generation: Generation) -> float:
     """How far one running or pending item is, 0..1, across all its stages."""
-    low, high = _STAGE_SPAN.get(generation.stage, (1.0, 1.0))
-    if generation.stage in queue_text.PERCENT_STAGES:
+    low, high = generation.stage.progress_span  # the stage's share (lifecycle table)
+    if generation.stage.shows_percent:
         return low + (high - low) * max(0, min(100, generation.progress)) / 100
     return low
 
@@ -89,11 +77,11 @@ def status_groups(generation: Generation) -> list[str]:
     """The status filters (StatusFilter values) that show this generation."""
     stage = generation.stage
     groups = ["all"]
-    if stage is Stage.PENDING or stage in queue_text.ACTIVE_STAGES:
+    if stage.waits_for_slot or stage.is_running:
         groups.append("active")
     if stage is Stage.DONE:
         groups.append("done")
-    if stage in queue_text.PROBLEM_STAGES:
+    if stage.is_problem:
         groups.append("failed")
     if generation.favourite:
         groups.append("favourites")
@@ -236,7 +224,7 @@ class QueueModel(QAbstractListModel):
     def totals(self) -> tuple[int, int, int]:
         """(running_count, pending_count, overall progress 0..100 of running + pending)."""
         pending = self._stage_counts[Stage.PENDING]
-        running = self.count(*queue_text.ACTIVE_STAGES)
+        running = sum(n for stage, n in self._stage_counts.items() if stage.is_running)
         if not self._active:
             return (running, pending, 0)
         done = sum(overall_fraction(g) for g in self._active.values())

@@ -13,20 +13,8 @@ from runway_desktop.engine.records import Action, Generation, Stage
 
 _CONTEXT = "Queue"
 
-# Stages where work is under way (what "running" means for totals, timers and the filter).
-ACTIVE_STAGES = frozenset(
-    {
-        Stage.PREPARING,
-        Stage.UPLOADING,
-        Stage.SUBMITTING,
-        Stage.QUEUED,
-        Stage.PROCESSING,
-        Stage.DOWNLOADING,
-    }
-)
-# Stages whose `progress` field is a meaningful percentage.
-PERCENT_STAGES = frozenset({Stage.PROCESSING, Stage.DOWNLOADING})
-PROBLEM_STAGES = frozenset({Stage.FAILED, Stage.ATTENTION})
+# What each stage means (running, shows a percentage, is a problem …) is the engine's lifecycle
+# table's answer: `generation.stage.is_running`, `.shows_percent`, `.is_problem`.
 
 
 def _tr(text: str) -> str:
@@ -34,7 +22,7 @@ def _tr(text: str) -> str:
 
 
 def is_running(generation: Generation) -> bool:
-    return generation.stage in ACTIVE_STAGES
+    return generation.stage.is_running
 
 
 def stage_text(generation: Generation) -> str:
@@ -104,10 +92,10 @@ def meta_text(generation: Generation) -> str:
 
 def elapsed_seconds(generation: Generation, now: float) -> float | None:
     """From submission (or creation) to the end (or now); None when there is nothing to time."""
-    if generation.stage in (Stage.PENDING, Stage.CANCELLED):
+    if not generation.stage.is_timed:
         return None
     start = generation.submitted_at or generation.created_at
-    if generation.stage.is_terminal or generation.stage is Stage.ATTENTION:
+    if generation.stage.is_settled:
         end = generation.finished_at
         if end is None:
             return None
@@ -134,7 +122,7 @@ def elapsed_text(generation: Generation, now: float) -> str:
 def accessible_text(generation: Generation) -> str:
     """One sentence for screen readers: the prompt, then where it is."""
     parts = [generation.settings.prompt or _tr("(no prompt)"), stage_text(generation)]
-    if generation.stage in PROBLEM_STAGES and generation.error:
+    if generation.stage.is_problem and generation.error:
         parts.append(generation.error)
     if generation.favourite:
         parts.append(_tr("favourite"))

@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
 )
 
 from runway_desktop.engine.records import Generation, Stage
-from runway_desktop.ui import queue_text
 from runway_desktop.ui.queue_delegate import QueueDelegate
 from runway_desktop.ui.queue_filter import QueueFilterModel, StatusFilter
 from runway_desktop.ui.queue_model import QueueModel, Roles
@@ -716,5 +715,5 @@ class QueueView(QWidget):
         last_row = last.row() if last.isValid() else self.proxy.rowCount() - 1
         for row in range(first.row(), last_row + 1):
             index = self.proxy.index(row, 0)
-            if Stage(index.data(Roles.StageRole)) in queue_text.ACTIVE_STAGES:
+            if Stage(index.data(Roles.StageRole)).is_running:
                 view.update(index)

@@ -249,7 +249,7 @@ def test_any_sequence_of_changes_keeps_order_and_index(qapp: Any, steps: list[An
         assert all(model.row_of(g.id) == r for r, g in enumerate(rows))
         running, pending, _ = model.totals()
         assert pending == sum(g.stage is Stage.PENDING for g in rows)
-        assert running == sum(g.stage in queue_text.ACTIVE_STAGES for g in rows)
+        assert running == sum(g.stage.is_running for g in rows)
     finally:
         drained(cache)
 
