@@ -30,6 +30,7 @@ import filelock
 
 from runway_desktop import api, paths, secrets, settings
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
+from runway_desktop.api.network import normalize_proxy_url
 from runway_desktop.engine import images
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.events import EngineEvent, GenerationUpdated
@@ -71,8 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data-dir", help="where the history lives (default: your user data dir)")
     sub = parser.add_subparsers(dest="command", required=True)
+    network = argparse.ArgumentParser(add_help=False)  # the options of commands that go online
+    network.add_argument(
+        "--proxy",
+        help="an HTTP proxy for apiframe and the video downloads, host:port or http://host:port "
+        "(default: the proxy in Settings, else the system's; \"\" for the system's)",
+    )
 
-    gen = sub.add_parser("generate", help="make a video from a prompt and an optional image")
+    gen = sub.add_parser("generate", help="make a video from a prompt and an optional image",
+                         parents=[network])
     gen.add_argument("prompt")
     gen.add_argument("--image", help="a local image file or an https image URL")
     gen.add_argument("--model", choices=BUILT_IN_CATALOG.ids, default=BUILT_IN_CATALOG.default.id,
@@ -90,15 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--json", action="store_true")
 
     resume = sub.add_parser(
-        "resume", help="finish every unfinished generation (retrying those that stopped), then exit"
+        "resume",
+        help="finish every unfinished generation (retrying those that stopped), then exit",
+        parents=[network],
     )
     resume.add_argument("--out", help="save videos not yet saved into this folder instead")
     resume.add_argument("--json", action="store_true")
 
-    imp = sub.add_parser("import", help="import jobs made with the same key elsewhere")
+    imp = sub.add_parser("import", help="import jobs made with the same key elsewhere",
+                         parents=[network])
     imp.add_argument("--json", action="store_true")
 
-    me = sub.add_parser("me", help="account and credit balance")
+    me = sub.add_parser("me", help="account and credit balance", parents=[network])
     me.add_argument("--json", action="store_true")
 
     sub.add_parser(
@@ -132,7 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     loaded = settings.load_checked(data_dir)
     if loaded.notice:  # the file was kept aside: say so once, then carry on with defaults
         print(f"runway-desktop: {loaded.notice}", file=sys.stderr)
-    context = Context(data_dir, loaded.settings, getattr(args, "json", False))
+    chosen = loaded.settings
+    if getattr(args, "proxy", None) is not None:
+        chosen = chosen.replace(proxy=args.proxy)
+    context = Context(data_dir, chosen, getattr(args, "json", False))
     try:
         return asyncio.run(_dispatch(args, context))
     except CliError as error:
@@ -183,7 +197,8 @@ def _list_jobs(context: Context) -> int:
 async def _me(context: Context) -> int:
     api_key = _require_key()
     try:
-        async with api.ApiClient(api_key, context.settings.effective_base_url()) as client:
+        async with api.ApiClient(api_key, context.settings.effective_base_url(),
+                                 proxy=_proxy(context)) as client:
             account = await client.me()
     except api.ApiError as error:
         raise CliError(error.message, exit_code_for_error(error)) from None
@@ -270,6 +285,14 @@ async def _import(context: Context) -> int:
 
 # -- helpers --------------------------------------------------------------------------------------
 
+def _proxy(context: Context) -> str | None:
+    """The proxy to use (--proxy, else the settings'); None: the system's."""
+    try:
+        return normalize_proxy_url(context.settings.proxy)
+    except api.InvalidRequestError as error:
+        raise CliError(f"{error.message} (--proxy, or the proxy in Settings)", EXIT_INPUT) from None
+
+
 class _running_engine:
     """Open the journal, start the engine with progress on stderr, stop it cleanly."""
 
@@ -278,6 +301,7 @@ class _running_engine:
         self.api_key = api_key
 
     async def __aenter__(self) -> Engine:
+        proxy = _proxy(self.context)  # before anything is opened
         self.journal = _open_journal(self.context)
         config = EngineConfig(
             data_dir=self.context.data_dir,
@@ -285,6 +309,7 @@ class _running_engine:
             base_url=self.context.settings.effective_base_url(),
             create_output_parents=not self.context.settings.output_dir,
             keep_image_metadata=self.context.settings.keep_image_metadata,
+            proxy=proxy,
             **timing_from_env(os.environ),
         )
         try:

@@ -128,3 +128,15 @@ def test_image_metadata_is_removed_unless_the_person_keeps_it(data_dir: Path) ->
     assert settings.Settings().keep_image_metadata is False
     settings.save(data_dir, settings.Settings(keep_image_metadata=True))
     assert settings.load(data_dir).keep_image_metadata is True
+
+
+@pytest.mark.expect_log_warnings(r"settings")
+def test_a_proxy_is_stored_and_one_of_the_wrong_kind_is_reset(data_dir: Path) -> None:
+    assert settings.Settings().proxy == ""  # empty: the system's proxy
+    settings.save(data_dir, settings.Settings(proxy="proxy.example:3128"))
+    assert settings.load(data_dir).proxy == "proxy.example:3128"
+    paths.settings_path(data_dir).write_text(json.dumps({"version": 1, "proxy": 3128}))
+    loaded = settings.load_checked(data_dir)
+    assert loaded.settings.proxy == ""
+    assert loaded.notice is not None
+    assert "proxy: 3128" in loaded.notice

@@ -123,10 +123,12 @@ class ApiClient:
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 10,
         user_agent: str = USER_AGENT,
+        proxy: str | None = None,
     ) -> None:
         """`timeout` bounds each network step (connect, one read…); `deadline` the whole call,
         so a server that trickles a byte now and then can't hold a request for ever;
-        `max_body_bytes` caps what is read of any answer."""
+        `max_body_bytes` caps what is read of any answer; `proxy` (a URL) carries every request,
+        loopback ones too (None: the system's proxy, never for loopback)."""
         try:
             self._base_url = normalize_base_url(base_url)
         except ValueError as exc:
@@ -149,6 +151,7 @@ class ApiClient:
             verify=tls_context(),  # the OS certificate store (a company's TLS proxy works)
             # System proxies must not capture traffic to the local simulator.
             trust_env=not loopback,
+            proxy=proxy,  # one the person configured is used for every address
         )
 
     @property

@@ -6,7 +6,7 @@ from runway_desktop import api
 
 
 async def check_api_key(
-    api_key: str, base_url: str, *, request_timeout: float = 20.0
+    api_key: str, base_url: str, *, request_timeout: float = 20.0, proxy: str | None = None
 ) -> api.Account:
     """The account behind `api_key`, or a typed api error saying why the key can't be used."""
     key = api_key.strip()
@@ -15,5 +15,5 @@ async def check_api_key(
             "That doesn't look like an apiframe API key: keys start with “afk_”. "
             "Copy it again from your apiframe dashboard."
         )
-    async with api.ApiClient(key, base_url, timeout=request_timeout) as client:
+    async with api.ApiClient(key, base_url, timeout=request_timeout, proxy=proxy) as client:
         return await client.me()

@@ -76,6 +76,7 @@ class EngineConfig:
     link_refreshes: int = 3  # fresh links asked for when the CDN refuses one
     create_output_parents: bool = True  # False for a folder the person chose: don't invent paths
     keep_image_metadata: bool = False  # the setting: upload fitting images with their EXIF
+    proxy: str | None = None  # a proxy URL for the API and the CDN; None: the system's
 
 
 def timing_from_env(environ: Mapping[str, str]) -> dict[str, Any]:

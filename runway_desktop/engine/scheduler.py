@@ -131,6 +131,7 @@ class Engine:
                 timeout=httpx.Timeout(self.config.request_timeout, connect=15.0),
                 follow_redirects=True,
                 headers={"User-Agent": f"runway-desktop/{__version__}"},
+                proxy=self.config.proxy,  # None: the system's (trust_env)
             )
             self._make_client()
             self._recover()
@@ -172,6 +173,7 @@ class Engine:
         self._client = api.ApiClient(
             self._api_key or "", self.config.base_url, timeout=self.config.request_timeout,
             deadline=self.config.request_deadline, upload_deadline=self.config.upload_deadline,
+            proxy=self.config.proxy,
         )
         self._lifecycle = Lifecycle(
             self.journal, self.config, self._client, self._require_cdn(), self._gate,

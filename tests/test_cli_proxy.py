@@ -1,0 +1,56 @@
+"""`--proxy` and the proxy setting in the command line (issue 11 §8): every request, the video
+download included, goes through a proxy the person chose, also to a loopback apiframe (where the
+system's proxy is deliberately not used)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runway_desktop import settings
+from runway_desktop.simulator import Simulator
+from tests.helpers.cli import cli_env, run_cli
+from tests.helpers.forward_proxy import ForwardProxy, forward_proxy
+
+__all__ = ["forward_proxy"]  # the fixture, used by name
+
+
+def test_generate_goes_through_the_proxy_given_on_the_command_line(
+    simulator: Simulator, forward_proxy: ForwardProxy, tmp_path: Path
+) -> None:
+    env = cli_env(simulator.base_url, tmp_path / "data", tmp_path / "home")
+    out = tmp_path / "out"
+    out.mkdir()
+    address = forward_proxy.url.removeprefix("http://")
+    result = run_cli("generate", "a kite", "--proxy", address, "--out", out, "--json",
+                     env=env)
+    assert result.code == 0, str(result)
+    assert result.one()["status"] == "done"
+    assert Path(result.one()["video_path"]).parent == out
+    through = forward_proxy.paths()
+    assert "/v2/videos/generate" in through
+    assert any(p.startswith("/v2/jobs/") for p in through)
+    assert any(p.endswith(".mp4") for p in through)  # the download too
+
+
+def test_the_proxy_setting_is_used_and_the_option_overrides_it(
+    simulator: Simulator, forward_proxy: ForwardProxy, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    env = cli_env(simulator.base_url, data, tmp_path / "home")
+    settings.save(data, settings.Settings(proxy=forward_proxy.url))
+    assert run_cli("me", env=env).code == 0
+    assert forward_proxy.paths("GET") == ["/v2/me"]
+    # --proxy "" means the system's proxy (none for loopback): nothing more passes through.
+    assert run_cli("me", "--proxy", "", env=env).code == 0
+    assert forward_proxy.paths("GET") == ["/v2/me"]
+
+
+def test_a_proxy_that_isnt_one_is_bad_input_with_a_clear_message(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    env = cli_env(simulator.base_url, tmp_path / "data", tmp_path / "home")
+    result = run_cli("me", "--proxy", "socks9://nowhere", env=env)
+    assert result.code == 2, str(result)
+    assert "isn't a proxy address" in result.stderr
+    assert "--proxy" in result.stderr
+    assert "Traceback" not in result.stderr
