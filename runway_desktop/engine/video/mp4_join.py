@@ -47,6 +47,7 @@ COPY_BLOCK = 1024 * 1024
 # In an stsd payload: version/flags and count (8), the entry's header (8), and a visual sample
 # entry's fixed fields (78): its child boxes (avcC, pasp, colr, btrt...) start here.
 VISUAL_CHILDREN = 8 + 8 + 78
+AUDIO_CHILDREN = 8 + 8 + 28  # the same for a version-0 audio sample entry (mp4a...)
 # Per-sample side tables that a join would have to rebuild; they are optional, so they are
 # left out of the joined file rather than copied wrong.
 DROPPED = frozenset(
@@ -436,19 +437,70 @@ def _difference(mine: Track, theirs: Track) -> str:
 
 
 def _decoder_setup(track: Track) -> bytes:
-    """The sample description without what doesn't reach the decoder (the bit-rate note).
+    """The sample description without what doesn't reach the decoder: bit-rate notes.
 
-    Two encodes with the same settings differ only in `btrt` (their average bit rate).
+    Two encodes with the same settings differ only there: `btrt` (video and audio) and the
+    buffer size and bit rates of an `esds` decoder configuration (AAC).
     """
     entry = track.sample_entry
-    if track.handler != b"vide" or len(entry) < VISUAL_CHILDREN:
+    if track.handler == b"vide":
+        start = VISUAL_CHILDREN
+    elif track.handler == b"soun" and len(entry) >= AUDIO_CHILDREN and entry[24:26] == b"\0\0":
+        start = AUDIO_CHILDREN  # a version-0 audio entry (QuickTime v1/v2 are compared whole)
+    else:
+        return entry
+    if len(entry) < start:
         return entry
     try:
-        children = parse_boxes(entry[VISUAL_CHILDREN:])
+        children = parse_boxes(entry[start:])
     except Mp4FormatError:
         return entry
-    kept = b"".join(box.to_bytes() for box in children if box.type != b"btrt")
-    return entry[:VISUAL_CHILDREN] + kept
+    kept = b"".join(
+        Box(b"esds", payload=_without_bit_rates(box.payload)).to_bytes()
+        if box.type == b"esds"
+        else box.to_bytes()
+        for box in children
+        if box.type != b"btrt"
+    )
+    return entry[:start] + kept
+
+
+def _without_bit_rates(esds: bytes) -> bytes:
+    """An esds payload with its DecoderConfigDescriptor's buffer size and bit rates zeroed."""
+    data = bytearray(esds)
+    at = 4  # version and flags
+    tag, body = _descriptor(data, at)
+    if tag != 0x03 or body < 0:
+        return esds
+    flags = data[body + 2] if body + 2 < len(data) else 0
+    at = body + 3  # ES_ID (2), flags (1)
+    if flags & 0x80:
+        at += 2  # dependsOn_ES_ID
+    if flags & 0x40 and at < len(data):
+        at += 1 + data[at]  # URL
+    if flags & 0x20:
+        at += 2  # OCR_ES_Id
+    tag, body = _descriptor(data, at)
+    if tag != 0x04 or body < 0 or body + 13 > len(data):
+        return esds
+    data[body + 2 : body + 13] = bytes(11)  # bufferSizeDB (3), maxBitrate (4), avgBitrate (4)
+    return bytes(data)
+
+
+def _descriptor(data: bytearray, at: int) -> tuple[int, int]:
+    """(tag, where its body starts) of the MPEG-4 descriptor at `at`; (-1, -1) if cut off."""
+    if at >= len(data):
+        return -1, -1
+    tag = data[at]
+    at += 1
+    for _ in range(4):  # the size: up to 4 bytes, 7 bits each, high bit = more follow
+        if at >= len(data):
+            return -1, -1
+        more = data[at] & 0x80
+        at += 1
+        if not more:
+            return tag, at
+    return tag, at
 
 
 def _codec(track: Track) -> str:

@@ -249,3 +249,41 @@ def test_a_duration_past_32_bits_turns_a_header_into_version_1() -> None:
     assert struct.unpack_from(">Q", wide, 28)[0] == 1 << 33
     assert struct.unpack_from(">I", wide, 20)[0] == 1
     assert wide.endswith(b"matrix")
+
+
+def test_clips_with_sound_join_with_each_clips_priming_skipped(
+    drive: Drive[Any], tmp_path: Path
+) -> None:
+    # The two encodes differ in their bit-rate notes (btrt, esds) only: still one decoder set-up.
+    first, second = DATA / "sound-0.mp4", DATA / "sound-1.mp4"
+    dest = tmp_path / "film.mp4"
+
+    join_mp4([first, second], dest)
+
+    video, audio = read_clip(dest).tracks
+    assert (video.handler, audio.handler) == (b"vide", b"soun")
+    assert video.edits == [Edit(4000, 1024)]
+    # AAC starts 1024 samples early in each clip: the second clip's priming is skipped too, so
+    # the sound stays with the picture (one edit per clip, 2 s each).
+    clip_audio = read_clip(first).tracks[1].media_duration
+    assert audio.edits == [Edit(2000, 1024), Edit(2000, clip_audio + 1024)]
+    assert samples(audio, dest) == samples(read_clip(first).tracks[1], first) + samples(
+        read_clip(second).tracks[1], second
+    )
+    assert drive(duration_ms(dest)) == 4000
+    assert drive(last_frame(dest)).end_us == pytest.approx(4_000_000, abs=1000)
+
+
+def test_other_sound_settings_or_tracks_need_re_encoding(tmp_path: Path) -> None:
+    # The AAC configuration (object type, sample rate, channels) of a copy changed.
+    other = tmp_path / "other.mp4"
+    data = bytearray((DATA / "sound-1.mp4").read_bytes())
+    at = data.index(bytes.fromhex("0580808005")) + 5  # AudioSpecificConfig: 11 88 56 e5 00
+    data[at + 1] ^= 0x10  # channel configuration 1 (mono) becomes 3
+    other.write_bytes(bytes(data))
+
+    with pytest.raises(NeedsReencode, match="encoder settings"):
+        join_mp4([DATA / "sound-0.mp4", other], tmp_path / "film.mp4")
+    with pytest.raises(NeedsReencode, match=r"other tracks \(video\) than .* \(video \+ audio\)"):
+        join_mp4([DATA / "sound-0.mp4", CLIP], tmp_path / "film.mp4")
+    assert [p.name for p in tmp_path.iterdir()] == ["other.mp4"]
