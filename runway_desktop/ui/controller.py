@@ -24,7 +24,7 @@ from runway_desktop.ui.main_window import MainWindow
 if TYPE_CHECKING:
     # Imported where they are used, after the first paint (startup benchmark: the engine,
     # httpx, keyring and QtMultimedia cost more than the whole window).
-    from runway_desktop.engine.journal import Journal
+    from runway_desktop.engine.journal import Journal, JournalUnusable
     from runway_desktop.engine.scheduler import Engine
     from runway_desktop.simulator import Simulator
     from runway_desktop.ui.settings_dialog import SettingsDialog
@@ -55,7 +55,8 @@ class AppController(QObject):
         super().__init__()
         self.app = app
         self.data_dir = data_dir
-        self.settings = settings.load(data_dir)
+        loaded = settings.load_checked(data_dir)  # an unusable file: kept aside, and a notice
+        self.settings = loaded.settings
         self._force_demo = demo
         self._demo_if_no_key = demo_if_no_key
         self._demo_seconds = demo_seconds_per_job
@@ -66,10 +67,13 @@ class AppController(QObject):
         self._quit_requested = False
         self._tasks: set[asyncio.Task[object]] = set()
         self._dialog: SettingsDialog | None = None
+        self.start_finished = False  # the first start is over (with an engine or a message)
         self.window = MainWindow(
             paths.work_dir(data_dir) / "pasted", demo=self.demo, icon=app.windowIcon()
         )
         self.window.set_notify(self.settings.notify_when_done)
+        if loaded.notice:
+            self.window.show_notice(loaded.notice)
         self.window.settings_requested.connect(lambda: self.open_settings(first_run=False))
         self.window.import_requested.connect(lambda: self._spawn(self._import_jobs()))
         self.window.about_requested.connect(self._about)
@@ -91,6 +95,12 @@ class AppController(QObject):
         self._spawn(self._start())
 
     async def _start(self) -> None:
+        try:
+            await self._first_start()
+        finally:
+            self.start_finished = True
+
+    async def _first_start(self) -> None:
         api_key = self._load_key()
         no_key_demo = not api_key and not self.demo and self._demo_if_no_key
         if no_key_demo:
@@ -158,7 +168,8 @@ class AppController(QObject):
 
     async def _build_engine(self) -> None:
         from runway_desktop import api
-        from runway_desktop.engine.journal import Journal, JournalError
+        from runway_desktop.api.network import normalize_proxy_url
+        from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable
         from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
         from runway_desktop.engine.scheduler import Engine, EngineBusyError
         from runway_desktop.engine.thumbnails import extract_thumbnail
@@ -175,21 +186,39 @@ class AppController(QObject):
             base_url, api_key = self.settings.effective_base_url(), self._load_key()
             history = self.data_dir
         try:
+            proxy = normalize_proxy_url(self.settings.proxy)
+        except api.InvalidRequestError as error:  # a settings file edited by hand
+            self.window.banner.show_message(
+                self.window.tr("{0} Correct it in Settings ▸ Proxy.").format(error.message),
+                Action.OPEN_SETTINGS,
+            )
+            return
+        try:
             self.journal = Journal(paths.journal_path(history))
-        except JournalError as error:
-            self.window.banner.show_message(str(error), Action.OPEN_SETTINGS)
+        except JournalUnusable as error:
+            self._offer_fresh_history(error)
+            return
+        except JournalError as error:  # can't be opened now (locked, a folder not writable)
+            self.window.banner.show_offer(
+                error.message, self.window.tr("Try again"),
+                lambda: self._spawn(self._build_engine()),
+            )
             return
         config = EngineConfig(
             data_dir=history,
             output_dir=self.settings.output_path,
             base_url=base_url,
             create_output_parents=not self.settings.output_dir,
+            keep_image_metadata=self.settings.keep_image_metadata,
+            proxy=proxy,
             **timing_from_env(os.environ),
         )
         try:
             engine = Engine(self.journal, config, api_key, thumbnailer=extract_thumbnail)
         except api.InvalidRequestError as error:  # e.g. a plain-http base URL in the settings
-            self.window.banner.show_message(error.message, Action.OPEN_SETTINGS)
+            self.journal.close()
+            self.journal = None
+            self._refused_address(error)
             return
         self.engine = engine
         self.window.set_demo(demo)
@@ -206,7 +235,68 @@ class AppController(QObject):
                 await asyncio.sleep(BUSY_RETRY_SECONDS)
         if waited:
             self.window.banner.hide()
+        if self.journal and self.journal.notice:  # e.g. an empty file became a new history
+            self.window.show_notice(self.journal.notice)
+            self.journal.notice = None
         self._spawn(self._backfill_thumbnails(engine))
+
+    def _refused_address(self, error: Exception) -> None:
+        """The API address can't be used: say where it comes from and where to fix it."""
+        message = getattr(error, "message", str(error))
+        if os.environ.get(settings.BASE_URL_ENV):
+            self.window.banner.show_message(
+                self.window.tr(
+                    "{0} It comes from the {1} environment variable: correct or unset it, "
+                    "then start Runway Desktop again."
+                ).format(message, settings.BASE_URL_ENV),
+                None,
+            )
+            return
+        self.window.banner.show_message(
+            self.window.tr("{0} Correct it in Settings ▸ API address.").format(message),
+            Action.OPEN_SETTINGS,
+        )
+
+    def _offer_fresh_history(self, error: JournalUnusable) -> None:
+        """A damaged or newer-version history: say so, and offer to start afresh (no engine)."""
+        assert error.path is not None
+        path = error.path
+        self.window.banner.show_offer(
+            self.window.tr(
+                "{0} Starting a fresh history keeps that file, renamed beside it, so nothing is "
+                "deleted."
+            ).format(error.message),
+            self.window.tr("Start a fresh history"),
+            lambda: self._spawn(self._start_fresh_history(path)),
+        )
+
+    async def _start_fresh_history(self, path: Path) -> None:
+        from runway_desktop.engine.journal import move_aside
+
+        if self.engine is not None:  # a history is open after all (another start won)
+            return
+        try:
+            aside = move_aside(path)
+        except OSError as error:
+            self.window.banner.show_offer(
+                self.window.tr(
+                    "Couldn't move the history file {0} aside ({1}). Move or rename it "
+                    "yourself, then try again."
+                ).format(path, error.strerror or error),
+                self.window.tr("Try again"),
+                lambda: self._spawn(self._build_engine()),
+            )
+            return
+        log.warning("History %s moved aside to %s; starting a fresh one", path, aside)
+        self.window.banner.hide()
+        await self._build_engine()
+        self.window.show_notice(
+            self.window.tr(
+                "Started a fresh history. The old one is kept as {0}. To go back to it, quit "
+                "Runway Desktop and rename it (and a “-wal” file beside it, if any) back to "
+                "{1}, replacing the new one."
+            ).format(aside, path.name)
+        )
 
     def _start_simulator(self) -> str:
         if self.simulator is None:
@@ -287,11 +377,9 @@ class AppController(QObject):
             self._force_demo = False
             self.window.banner.hide()
             self._spawn(self._build_engine())
-        elif (old.demo_mode, old.base_url, old.output_path) != (
-            new.demo_mode,
-            new.base_url,
-            new.output_path,
-        ):
+        elif (old.demo_mode, old.base_url, old.output_path, old.keep_image_metadata,
+              old.proxy) != (new.demo_mode, new.base_url, new.output_path,
+                             new.keep_image_metadata, new.proxy):
             self._spawn(self._build_engine())
         elif key_changed and self.engine and not self.demo:
             self.engine.set_api_key(self._load_key())

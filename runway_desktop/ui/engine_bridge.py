@@ -17,6 +17,9 @@ from runway_desktop.engine.scheduler import Engine
 
 class EngineBridge(QObject):
     generation_updated = Signal(object)  # Generation
+    # (id, note | None) after each generation_updated: the engine's remark on it, e.g.
+    # "taking unusually long" (GenerationUpdated.note); None when there is none (any more).
+    note_changed = Signal(int, object)
     generation_removed = Signal(int)
     account_updated = Signal(object)  # api.Account
     problem_changed = Signal(object)  # Problem | None
@@ -32,8 +35,9 @@ class EngineBridge(QObject):
 
     def _on_event(self, event: EngineEvent) -> None:
         match event:
-            case GenerationUpdated(generation):
+            case GenerationUpdated(generation, note):
                 self.generation_updated.emit(generation)
+                self.note_changed.emit(generation.id, note)
             case GenerationRemoved(generation_id):
                 self.generation_removed.emit(generation_id)
             case AccountUpdated(account):

@@ -70,6 +70,10 @@ class MainWindow(QMainWindow):
 
         self.banner = Banner(self)
         self.banner.action_requested.connect(self._on_banner_action)
+        # One-time notices (a settings file kept aside, a history started afresh): apart from
+        # the engine's banner, so a problem coming and going never hides them unread.
+        self.notice_banner = Banner(self)
+        self.notice_banner.setObjectName("notice_banner")
         self.compose = ComposePanel(cache_dir, self)
         self.compose.generate_requested.connect(self._on_generate)
         self.preview = PreviewPlayer(self)
@@ -88,6 +92,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.notice_banner)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         # Floats over the bottom of the list it speaks about: showing it moves no control,
@@ -122,12 +127,16 @@ class MainWindow(QMainWindow):
         self._engine = engine
         self._bridge = bridge
         bridge.generation_updated.connect(self._on_generation_updated)
+        bridge.note_changed.connect(self.queue.model.set_note)
         bridge.generation_removed.connect(self._on_generation_removed)
         bridge.account_updated.connect(self._on_account)
         bridge.problem_changed.connect(self._on_problem)
         bridge.catalog_changed.connect(self.compose.set_catalog)
         self.compose.set_catalog(engine.catalog)  # the models and prices known so far
         self.queue.model.reset(engine.generations())
+        for generation in self.queue.model.generations():
+            if generation.stage.is_on_server and (note := engine.note(generation.id)):
+                self.queue.model.set_note(generation.id, note)
         self._on_problem(engine.problem)
         if engine.account:
             self._on_account(engine.account)
@@ -264,7 +273,23 @@ class MainWindow(QMainWindow):
             if self.banner.current_action() != Action.EDIT_INPUT:
                 self.banner.hide()
             return
+        if problem.until is not None:
+            from runway_desktop.engine.events import ProblemKind
+
+            waiting = problem.kind == ProblemKind.RATE_LIMITED
+            self.banner.show_message(
+                problem.message, problem.action, until=problem.until,
+                lead=(self.tr("apiframe asked to wait — retrying in {0}.") if waiting
+                      else self.tr("Retrying in {0}.")),
+                lead_done=(self.tr("apiframe asked to wait — retrying now.") if waiting
+                           else self.tr("Retrying now.")),
+            )
+            return
         self.banner.show_message(problem.message, problem.action)
+
+    def show_notice(self, text: str) -> None:
+        """Tell the person something once (non-modal); it stays until they close it."""
+        self.notice_banner.show_message(text)
 
     def _on_banner_action(self, action: Action | None) -> None:
         if action == Action.OPEN_SETTINGS or action == Action.CHOOSE_FOLDER:
@@ -307,11 +332,15 @@ class MainWindow(QMainWindow):
         if self._engine is None:
             return None
         from runway_desktop import api  # loaded by the engine already: a dictionary lookup
+        from runway_desktop.engine.journal import JournalError
 
         try:
             return getattr(self._engine, method)(*args, **kwargs)
         except api.InvalidRequestError as error:
             self.banner.show_message(error.message, Action.EDIT_INPUT)
+        except JournalError as error:  # the history can't be written: says where and what to do
+            log.warning("%s refused: %s", method, error.message)
+            self.banner.show_message(error.message, None)
         except KeyError:
             log.info("%s on a generation that is gone", method)
         return None

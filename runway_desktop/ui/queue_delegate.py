@@ -258,7 +258,8 @@ class QueueDelegate(QStyledItemDelegate):
             self._paint_thumbnail(
                 painter, opt, layout.thumb, generation, index.data(Roles.ThumbnailRole)
             )
-            self._paint_text(painter, opt, layout, generation, selected)
+            self._paint_text(painter, opt, layout, generation, selected,
+                             index.data(Roles.NoteRole) or "")
         finally:
             painter.restore()
 
@@ -348,6 +349,7 @@ class QueueDelegate(QStyledItemDelegate):
         layout: _RowLayout,
         generation: Generation,
         selected: bool,
+        note: str = "",
     ) -> None:
         m = self.metrics(opt.font)
         text_colour = self._text_colour(opt, selected)
@@ -384,7 +386,7 @@ class QueueDelegate(QStyledItemDelegate):
         )
 
         painter.setFont(opt.font)
-        self._paint_status(painter, opt, layout.status, generation, selected)
+        self._paint_status(painter, opt, layout.status, generation, selected, note)
 
     def _paint_status(
         self,
@@ -393,7 +395,10 @@ class QueueDelegate(QStyledItemDelegate):
         rect: QRect,
         generation: Generation,
         selected: bool,
+        note: str = "",
     ) -> None:
+        """`note`: the engine's remark (e.g. "taking unusually long"), shown after the stage in
+        place of the progress bar."""
         m = self.metrics(opt.font)
         metrics = QFontMetrics(opt.font)
         align = Qt.AlignmentFlag.AlignVCenter
@@ -423,11 +428,13 @@ class QueueDelegate(QStyledItemDelegate):
             colour = muted
         else:
             colour = text_colour
+        if note and not detail:
+            detail = f" · {note}"
         label_font = QFont(opt.font)
         if stage.is_running or stage.is_problem:
             label_font.setWeight(QFont.Weight.DemiBold)
         label_metrics = QFontMetrics(label_font)
-        show_bar = stage.is_running
+        show_bar = stage.is_running and not detail
         bar_min = 6 * m.line if show_bar else 0
         label = label_metrics.elidedText(
             label, Qt.TextElideMode.ElideRight, max(0, space - bar_min)

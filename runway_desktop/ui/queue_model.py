@@ -49,6 +49,7 @@ class Roles(enum.IntEnum):
     FavouriteRole = Qt.ItemDataRole.UserRole + 5
     SearchTextRole = Qt.ItemDataRole.UserRole + 6
     FilterKeyRole = Qt.ItemDataRole.UserRole + 7  # what QueueFilterModel's pattern matches
+    NoteRole = Qt.ItemDataRole.UserRole + 8  # the engine's remark ("taking unusually long"); ""
 
 
 def sort_key(generation: Generation) -> tuple[float, int]:
@@ -124,6 +125,7 @@ class QueueModel(QAbstractListModel):
         self._ids_by_thumbnail: dict[str, set[int]] = {}
         self._stage_counts: Counter[Stage] = Counter()
         self._active: dict[int, Generation] = {}  # pending + running, for totals
+        self._notes: dict[int, str] = {}  # id → the engine's remark on it (Engine.note)
         self.thumbnails = thumbnails if thumbnails is not None else ThumbnailCache(parent=self)
         self.thumbnails.loaded.connect(self._on_thumbnail_loaded)
         self._last_totals: tuple[int, int, int] = (0, 0, 0)
@@ -144,6 +146,7 @@ class QueueModel(QAbstractListModel):
         self._ids_by_thumbnail.clear()
         self._stage_counts.clear()
         self._active.clear()
+        self._notes.clear()
         for g in self._rows:
             self._track(g)
         self.endResetModel()
@@ -165,6 +168,7 @@ class QueueModel(QAbstractListModel):
         self.beginRemoveRows(QModelIndex(), row, row)
         old = self._rows.pop(row)
         del self._row_of[generation_id]
+        self._notes.pop(generation_id, None)
         self._untrack(old)
         self._mark_stale(row)
         self.endRemoveRows()
@@ -190,13 +194,30 @@ class QueueModel(QAbstractListModel):
             self.beginRemoveRows(QModelIndex(), first, last)
             for old in self._rows[first:last + 1]:
                 del self._row_of[old.id]
+                self._notes.pop(old.id, None)
                 self._untrack(old)
             del self._rows[first:last + 1]
             self._mark_stale(first)
             self.endRemoveRows()
         self._schedule_totals()
 
+    def set_note(self, generation_id: int, note: str | None) -> None:
+        """The engine's remark on a row (None: none); shown beside its stage."""
+        row = self._fresh_row(generation_id)
+        if row is None or (note or None) == self._notes.get(generation_id):
+            return  # not listed (e.g. removed, undo pending), or nothing new
+        if note:
+            self._notes[generation_id] = note
+        else:
+            self._notes.pop(generation_id, None)
+        index = self.index(row)
+        self.dataChanged.emit(index, index, [Roles.NoteRole, Qt.ItemDataRole.ToolTipRole,
+                                             Qt.ItemDataRole.AccessibleTextRole])
+
     # -- queries -------------------------------------------------------------------------
+
+    def note(self, generation_id: int) -> str | None:
+        return self._notes.get(generation_id)
 
     def generation(self, generation_id: int) -> Generation | None:
         row = self._fresh_row(generation_id)
@@ -266,10 +287,12 @@ class QueueModel(QAbstractListModel):
                 return search_text(g)
             case Roles.FilterKeyRole:
                 return filter_key(g)
+            case Roles.NoteRole:
+                return self._notes.get(g.id, "")  # never None (see ThumbnailRole)
             case Qt.ItemDataRole.ToolTipRole:
-                return queue_text.tooltip_text(g)
+                return _with_note(queue_text.tooltip_text(g), self._notes.get(g.id), "\n")
             case Qt.ItemDataRole.AccessibleTextRole:
-                return queue_text.accessible_text(g)
+                return _with_note(queue_text.accessible_text(g), self._notes.get(g.id), ", ")
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -450,3 +473,7 @@ class QueueModel(QAbstractListModel):
             self._last_totals = totals
             self.totals_changed.emit(*totals)
         self.summary_changed.emit()
+
+
+def _with_note(text: str, note: str | None, separator: str) -> str:
+    return f"{text}{separator}{note}" if note else text

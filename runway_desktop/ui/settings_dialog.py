@@ -1,5 +1,6 @@
 """Settings and first run: the API key (checked with GET /v2/me, saved only in the OS keyring),
-the output folder, the API base URL and demo mode. Opened with `open()`, never `exec()`."""
+the output folder, the API address, a proxy, image privacy and demo mode. Opened with `open()`,
+never `exec()`."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from runway_desktop import api, paths, secrets
+from runway_desktop.api.network import normalize_proxy_url
 from runway_desktop.engine.account import check_api_key
 from runway_desktop.settings import DEFAULT_BASE_URL, Settings
 
@@ -103,9 +105,35 @@ class SettingsDialog(QDialog):
         folder_row.addWidget(browse)
 
         self.base_url_edit = QLineEdit(settings.base_url, self)
-        self.base_url_edit.setAccessibleName(self.tr("API base URL"))
+        self.base_url_edit.setAccessibleName(self.tr("API address"))
         self.base_url_edit.setToolTip(
             self.tr("Leave as {0} unless you run a proxy or the simulator").format(DEFAULT_BASE_URL)
+        )
+        self.proxy_edit = QLineEdit(settings.proxy, self)
+        self.proxy_edit.setAccessibleName(self.tr("Proxy"))
+        self.proxy_edit.setPlaceholderText(self.tr("The system's proxy"))
+        self.proxy_edit.setToolTip(
+            self.tr("An HTTP proxy for apiframe and the video downloads, e.g. proxy.example:3128 "
+                    "or http://proxy.example:3128. Leave empty to use the system's.")
+        )
+        self.proxy_error = QLabel(self)
+        self.proxy_error.setObjectName("proxy_error")
+        self.proxy_error.setWordWrap(True)
+        self.proxy_error.setAccessibleName(self.tr("Proxy problem"))
+        self.proxy_error.hide()
+        self.proxy_edit.textChanged.connect(lambda _text: self._proxy_problem())
+        proxy_box = QVBoxLayout()
+        proxy_box.setContentsMargins(0, 0, 0, 0)
+        proxy_box.addWidget(self.proxy_edit)
+        proxy_box.addWidget(self.proxy_error)
+        self.metadata_check = QCheckBox(
+            self.tr("Keep photo location and camera details (EXIF) in uploads")
+        )
+        self.metadata_check.setChecked(settings.keep_image_metadata)
+        self.metadata_check.setAccessibleName(self.tr("Keep image metadata"))
+        self.metadata_check.setToolTip(
+            self.tr("Off: the GPS position, camera, dates and comments are removed from every "
+                    "image before it is uploaded")
         )
         self.demo_check = QCheckBox(self.tr("Demo mode (a local simulator; no key, no credits)"))
         # Ticked whenever the app is in demo mode, also when a start option (not the settings
@@ -128,7 +156,9 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("API key"), key_row)
         form.addRow(self.tr("Output folder"), folder_row)
-        form.addRow(self.tr("API base URL"), self.base_url_edit)
+        form.addRow(self.tr("API address"), self.base_url_edit)
+        form.addRow(self.tr("Proxy"), proxy_box)
+        form.addRow("", self.metadata_check)
         form.addRow("", self.demo_check)
         form.addRow("", self.notify_check)
 
@@ -198,11 +228,27 @@ class SettingsDialog(QDialog):
                 else self._settings.demo_mode
             ),
             notify_when_done=self.notify_check.isChecked(),
+            keep_image_metadata=self.metadata_check.isChecked(),
+            proxy=self.proxy_edit.text().strip(),
         )
+
+    def _proxy_problem(self) -> str | None:
+        """Check the proxy field; show what is wrong under it (None: fine)."""
+        try:
+            normalize_proxy_url(self.proxy_edit.text())
+        except api.InvalidRequestError as error:
+            self.proxy_error.setText(error.message)
+            self.proxy_error.show()
+            return error.message
+        self.proxy_error.hide()
+        return None
 
     @qasync.asyncSlot()
     async def _save(self) -> None:
         if not self._still_open():  # closed before this task got its turn
+            return
+        if self._proxy_problem():
+            self.proxy_edit.setFocus()
             return
         new = self._current_settings()
         typed_key = self.key_edit.text().strip()
@@ -210,7 +256,8 @@ class SettingsDialog(QDialog):
             self.buttons.setEnabled(False)
             self.status.setText(self.tr("Checking the key with apiframe…"))
             try:
-                account = await check_api_key(typed_key, new.effective_base_url())
+                account = await check_api_key(typed_key, new.effective_base_url(),
+                                              proxy=normalize_proxy_url(new.proxy))
             except api.ApiError as error:
                 self._check_ended(error.message)
                 return

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +69,20 @@ def api_base_url(simulator: Simulator) -> str:
 
 
 @pytest.fixture
+def before_app_start() -> Callable[[Path], None]:
+    """Called with the data dir just before `app_controller` starts the app (after the test
+    settings are written); a module may override it to leave odd files there."""
+    return lambda _data_dir: None
+
+
+@pytest.fixture
 def app_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, api_base_url: str,
                    monkeypatch: pytest.MonkeyPatch, data_dir: Path, output_dir: Path,
-                   qapp: Any, trash_dir: Path) -> Iterator[Any]:
+                   qapp: Any, trash_dir: Path,
+                   before_app_start: Callable[[Path], None]) -> Iterator[Any]:
     """The real window and engine against the simulator, with a fast polling pace; videos the
-    window deletes go to a trash inside tmp_path."""
+    window deletes go to a trash inside tmp_path. When the start can't build an engine (a
+    damaged journal, a refused address) the fixture yields once the start is over."""
     from runway_desktop import settings
     from runway_desktop.ui.controller import AppController
 
@@ -83,11 +92,13 @@ def app_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, api_bas
     monkeypatch.setenv("RUNWAY_DESKTOP_POLL_SECONDS", "0.05")
     monkeypatch.setenv("RUNWAY_DESKTOP_RETRY_SECONDS", "0.02")
     settings.save(data_dir, settings.Settings(output_dir=str(output_dir)))
+    before_app_start(data_dir)
     controller = AppController(qapp, data_dir)
     # Not qtbot.addWidget: pytest-qt would close the window before this fixture shuts down.
     controller.show()
     controller.start()
-    qtbot.waitUntil(lambda: controller.engine is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: controller.engine is not None or controller.start_finished,
+                    timeout=10_000)
     try:
         yield controller
     finally:

@@ -56,7 +56,8 @@ def choose_model(qtbot: QtBot, compose: ComposePanel, label: str) -> None:
 
 
 def test_gen45_in_the_window_is_priced_from_apiframe_and_made_as_gen45(
-    qtbot: QtBot, forget_compose_state: None, app_controller: Any, simulator: Simulator, heron_png: Path, data_dir: Path
+    qtbot: QtBot, forget_compose_state: None, app_controller: Any, simulator: Simulator,
+    heron_png: Path,
 ) -> None:
     window = app_controller.window
     compose = window.compose
