@@ -125,3 +125,30 @@ def test_an_unknown_model_is_refused_before_it_is_kept(make_engine: EngineFactor
         return len(engine.generations())
 
     assert run(scenario()) == 0
+
+
+def test_an_imported_gen45_job_keeps_its_model(make_engine: EngineFactory,
+                                               simulator: Simulator) -> None:
+    async def scenario() -> tuple[str, str]:
+        async with api.ApiClient(KEY, simulator.base_url) as client:
+            accepted = await client.generate_video(
+                api.GenerateVideoRequest("made elsewhere", duration=10, seed=77,
+                                         model=BUILT_IN_CATALOG.require("runway-gen4.5")),
+                idempotency_key="elsewhere-45")
+        simulator.wait_for_job(accepted.job_id)
+        engine = make_engine()
+        await engine.start()
+        assert await engine.import_remote_jobs() == 1
+        imported = engine.journal.by_job_id(accepted.job_id)
+        assert imported is not None
+        (row,) = await settle(engine, [imported.id])
+        rerun = engine.rerun_with_new_seed(row.id)
+        (again,) = await settle(engine, [rerun.id])
+        await engine.stop()
+        assert (row.stage, again.stage) == (Stage.DONE, Stage.DONE)
+        assert (row.settings.duration, row.settings.seed) == (10, 77)
+        return row.settings.model, str(again.job_id)
+
+    model, rerun_job = run(scenario())
+    assert model == "runway-gen4.5"
+    assert simulator.job(rerun_job)["model"] == "runway-gen4.5"
