@@ -10,6 +10,7 @@ from pathlib import Path
 import qasync
 import shiboken6
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -28,6 +29,7 @@ from runway_desktop import api, paths, secrets
 from runway_desktop.api.network import normalize_proxy_url
 from runway_desktop.engine.account import check_api_key
 from runway_desktop.settings import DEFAULT_BASE_URL, Settings
+from runway_desktop.ui.drop_zone import error_text_color
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +122,9 @@ class SettingsDialog(QDialog):
         self.proxy_error.setObjectName("proxy_error")
         self.proxy_error.setWordWrap(True)
         self.proxy_error.setAccessibleName(self.tr("Proxy problem"))
+        red = self.proxy_error.palette()
+        red.setColor(QPalette.ColorRole.WindowText, error_text_color(red))
+        self.proxy_error.setPalette(red)
         self.proxy_error.hide()
         self.proxy_edit.textChanged.connect(lambda _text: self._proxy_problem())
         proxy_box = QVBoxLayout()

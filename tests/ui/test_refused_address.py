@@ -60,3 +60,14 @@ def test_correcting_the_address_in_settings_starts_the_queue(
     dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     qtbot.waitUntil(lambda: app_controller.engine is not None, timeout=10_000)
     assert not window.banner.isVisible() or "API address" not in window.banner.message.text()
+
+
+@pytest.mark.parametrize("api_base_url", [REFUSED])
+def test_an_address_from_the_environment_says_where_it_comes_from(app_controller: Any) -> None:
+    """APIFRAME_BASE_URL overrides the setting: pointing to Settings would be a dead end."""
+    window = app_controller.window
+    assert app_controller.engine is None
+    text = window.banner.message.text()
+    assert "APIFRAME_BASE_URL environment variable" in text
+    assert "Settings ▸ API address" not in text
+    assert "unexpected" not in text
