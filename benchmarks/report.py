@@ -27,6 +27,7 @@ TITLES = {
     "responsiveness": "2. Responsiveness",
     "batch": "2b. A big drop",
     "scale": "3. Scale",
+    "gallery": "3b. Gallery scrolling",
     "throughput": "4. Throughput",
     "efficiency": "5. Efficiency",
     "idle": "5b. Idle CPU",

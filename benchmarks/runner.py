@@ -30,13 +30,21 @@ from benchmarks._common import RESULTS, ROOT, machine, scratch_root
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, Any]]]:
-    from benchmarks import bench_app, bench_images, bench_soak, bench_startup, bench_throughput
+    from benchmarks import (
+        bench_app,
+        bench_gallery,
+        bench_images,
+        bench_soak,
+        bench_startup,
+        bench_throughput,
+    )
 
     return {
         "startup": lambda: bench_startup.run(frozen=not args.no_frozen),
         "responsiveness": bench_app.responsiveness,
         "batch": bench_app.batch_submit,
         "scale": bench_app.scale,
+        "gallery": bench_gallery.run,
         "throughput": bench_throughput.run,
         "efficiency": bench_app.efficiency,
         "idle": bench_app.idle_cpu,
@@ -56,7 +64,7 @@ def _git(*args: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated sections: startup, responsiveness, "
-                        "batch, scale, throughput, efficiency, idle, soak, images")
+                        "batch, scale, gallery, throughput, efficiency, idle, soak, images")
     parser.add_argument("--no-frozen", action="store_true", help="skip the frozen startup")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--no-report", action="store_true", help="don't touch docs/")

@@ -42,7 +42,12 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QVBoxLayout, QWidget
 
 from runway_desktop.engine.records import Generation, Stage
-from runway_desktop.ui.gallery_delegate import HEADER_ROLE, START_IMAGE_ROLE, GalleryDelegate
+from runway_desktop.ui.gallery_delegate import (
+    CELL_ROLE,
+    HEADER_ROLE,
+    START_IMAGE_ROLE,
+    GalleryDelegate,
+)
 from runway_desktop.ui.queue_model import QueueModel, Roles, thumbnail_source
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -51,6 +56,7 @@ _Index = QModelIndex | QPersistentModelIndex
 class GalleryRoles(enum.IntEnum):
     HeaderRole = HEADER_ROLE  # the day's title on a header row; "" on a result
     StartImageRole = START_IMAGE_ROLE  # QPixmap of the start image (null: none yet)
+    CellRole = CELL_ROLE  # what the delegate paints: the header's title or the Generation
 
 
 def has_video(generation: Generation) -> bool:
@@ -277,7 +283,7 @@ class GalleryModel(QAbstractListModel):
         match role:
             case GalleryRoles.HeaderRole:
                 return ""  # never None (see QueueModel.data)
-            case Roles.GenerationRole:
+            case Roles.GenerationRole | GalleryRoles.CellRole:
                 return g
             case Roles.IdRole:
                 return g.id
@@ -297,8 +303,8 @@ class GalleryModel(QAbstractListModel):
         return None
 
     def _header_data(self, day: int, role: int) -> Any:
-        if role in (GalleryRoles.HeaderRole, Qt.ItemDataRole.DisplayRole,
-                    Qt.ItemDataRole.AccessibleTextRole):
+        if role in (GalleryRoles.HeaderRole, GalleryRoles.CellRole,
+                    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             count = self._day_counts.get(day, 0)
             title = day_title(day, self._today)
             return self.tr("{day} · {count} videos").format(day=title, count=count) if (
@@ -336,7 +342,7 @@ class GalleryView(QWidget):
         self.setObjectName("galleryView")
         self.queue = queue
         self.model = GalleryModel(queue.model, self)
-        self.delegate = GalleryDelegate(self)
+        self.delegate = GalleryDelegate(queue.model.thumbnails, self)
         self.list_view = GalleryListView(self)
         view = self.list_view
         view.setObjectName("galleryList")

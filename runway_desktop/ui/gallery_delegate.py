@@ -9,6 +9,7 @@ per font, and nothing is measured per item but the header's width.
 from __future__ import annotations
 
 import datetime
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -26,12 +27,30 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from runway_desktop.engine.records import Generation
 from runway_desktop.ui.queue_delegate import aspect_of, favourite_colour, fit_aspect
-from runway_desktop.ui.queue_model import Roles
+from runway_desktop.ui.queue_model import Roles, thumbnail_source
+from runway_desktop.ui.thumbnail_cache import ThumbnailCache
 
 _Index = QModelIndex | QPersistentModelIndex
 
 HEADER_ROLE = Qt.ItemDataRole.UserRole + 40  # gallery.GalleryRoles.HeaderRole
 START_IMAGE_ROLE = Qt.ItemDataRole.UserRole + 41  # gallery.GalleryRoles.StartImageRole
+CELL_ROLE = Qt.ItemDataRole.UserRole + 42  # gallery.GalleryRoles.CellRole
+_SCALED_CAPACITY = 160  # ~2 screens of cells and insets: ~6 MB at most
+_CAPTIONS_CAPACITY = 4000
+
+
+def _mix(palette: QPalette, amount: float) -> QColor:
+    """Text colour `amount` of the way over the base colour, opaque: a solid fill is several
+    times faster to paint than a translucent one, and a scrolled grid paints dozens a frame."""
+    text = palette.color(QPalette.ColorRole.Text)
+    base = palette.color(QPalette.ColorRole.Base)
+    return QColor.fromRgbF(*(b + (t - b) * amount for t, b in (
+        (text.redF(), base.redF()), (text.greenF(), base.greenF()),
+        (text.blueF(), base.blueF()))))
+
+
+def placeholder_colour(palette: QPalette) -> QColor:
+    return _mix(palette, 0.07)
 
 
 @dataclass(frozen=True)
@@ -45,9 +64,18 @@ class _Metrics:
 
 
 class GalleryDelegate(QStyledItemDelegate):
-    def __init__(self, parent: QObject | None = None) -> None:
+    """`thumbnails`: the queue's cache, read directly while painting (one model call a cell)."""
+
+    def __init__(self, thumbnails: ThumbnailCache | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._thumbnails = thumbnails
+        self._no_pixmap = QPixmap()  # (a QPixmap needs the application: not at import)
         self._metrics: dict[str, _Metrics] = {}
+        # Pictures cut and scaled to their frame, by (pixmap, size): a cell on screen is
+        # painted again every scroll step, and an unscaled blit is several times cheaper.
+        self._scaled: OrderedDict[tuple[int, int, int, bool, float], QPixmap] = OrderedDict()
+        self._captions: dict[tuple[int, float, str], str] = {}
 
     def metrics(self, font: QFont) -> _Metrics:
         key = font.key()
@@ -86,16 +114,13 @@ class GalleryDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         m = self.metrics(option.font)
-        header = index.data(HEADER_ROLE)
+        cell = index.data(CELL_ROLE)  # the day's title, or the Generation
         painter.save()
         try:
-            if header:
-                self._paint_header(painter, option, m, header)
-                return
-            generation: Generation | None = index.data(Roles.GenerationRole)
-            if generation is None:
-                return
-            self._paint_cell(painter, option, m, generation, index)
+            if isinstance(cell, str):
+                self._paint_header(painter, option, m, cell)
+            elif isinstance(cell, Generation):
+                self._paint_cell(painter, option, m, cell, index)
         finally:
             painter.restore()
 
@@ -107,9 +132,14 @@ class GalleryDelegate(QStyledItemDelegate):
         painter.setPen(option.palette.color(QPalette.ColorRole.Text))
         painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          text)
-        rule = QColor(option.palette.color(QPalette.ColorRole.Text))
-        rule.setAlphaF(0.12)
-        painter.fillRect(QRect(rect.left(), option.rect.bottom(), rect.width(), 1), rule)
+        painter.fillRect(QRect(rect.left(), option.rect.bottom(), rect.width(), 1),
+                         _mix(option.palette, 0.12))
+
+    def _pixmap(self, path: str | None, index: _Index, role: int) -> QPixmap:
+        if self._thumbnails is None:
+            pixmap: QPixmap = index.data(role)
+            return pixmap
+        return (self._thumbnails.get(path) if path else None) or self._no_pixmap
 
     def _paint_cell(self, painter: QPainter, option: QStyleOptionViewItem, m: _Metrics,
                     generation: Generation, index: _Index) -> None:
@@ -124,71 +154,91 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(fill)
             painter.drawRoundedRect(QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         box = QRectF(rect.left() + m.padding, rect.top() + m.padding,
                      m.picture.width(), m.picture.height())
         frame = fit_aspect(box, aspect_of(generation.settings.aspect_ratio)).toAlignedRect()
-        thumbnail: QPixmap = index.data(Roles.ThumbnailRole)
-        self._paint_picture(painter, palette, frame, thumbnail)
-        start: QPixmap = index.data(START_IMAGE_ROLE)
-        if generation.settings.image_path and not start.isNull():
-            self._paint_inset(painter, palette, frame, start)
+        thumbnail = self._pixmap(thumbnail_source(generation), index, Roles.ThumbnailRole)
+        if thumbnail.isNull():  # loading, or no frame: a quiet placeholder of the right shape
+            painter.fillRect(frame, placeholder_colour(palette))
+        else:  # cover: cropped to the frame's shape rather than letterboxed
+            painter.drawPixmap(frame.topLeft(), self._fitted(
+                thumbnail, frame.size(), True, painter.device().devicePixelRatioF()))
+        if generation.settings.image_path:
+            start = self._pixmap(generation.settings.image_path, index, START_IMAGE_ROLE)
+            if not start.isNull():
+                self._paint_inset(painter, palette, frame, start)
         if selected:
-            pen = QColor(palette.color(QPalette.ColorRole.Highlight))
-            painter.setPen(pen)
+            painter.setPen(palette.color(QPalette.ColorRole.Highlight))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(frame.adjusted(0, 0, -1, -1))
-        self._paint_caption(painter, option, m, generation, frame)
+        self._paint_caption(painter, option, m, generation)
 
-    @staticmethod
-    def _paint_picture(painter: QPainter, palette: QPalette, frame: QRect,
-                       pixmap: QPixmap) -> None:
-        if pixmap.isNull():  # loading, or no frame: a quiet placeholder of the right shape
-            fill = QColor(palette.color(QPalette.ColorRole.Text))
-            fill.setAlphaF(0.07)
-            painter.fillRect(frame, fill)
-            return
-        # Cover: crop the picture to the frame's shape rather than letterbox it.
-        source = fit_aspect(QRectF(pixmap.rect()), frame.width() / max(1, frame.height()))
-        painter.drawPixmap(QRectF(frame), pixmap, source)
+    def _fitted(self, pixmap: QPixmap, size: QSize, cover: bool, ratio: float) -> QPixmap:
+        """`pixmap` scaled to `size` at device pixel ratio `ratio` (cropped to the size's
+        shape if `cover`, else fitted inside it), from a small LRU."""
+        key = (pixmap.cacheKey(), size.width(), size.height(), cover, ratio)
+        scaled = self._scaled.get(key)
+        if scaled is not None:
+            self._scaled.move_to_end(key)
+            return scaled
+        if cover:
+            source = fit_aspect(QRectF(pixmap.rect()), size.width() / max(1, size.height()))
+            pixmap = pixmap.copy(source.toAlignedRect())
+        scaled = pixmap.scaled(size * ratio, Qt.AspectRatioMode.IgnoreAspectRatio if cover
+                               else Qt.AspectRatioMode.KeepAspectRatio,
+                               Qt.TransformationMode.SmoothTransformation)
+        scaled.setDevicePixelRatio(ratio)
+        self._scaled[key] = scaled
+        while len(self._scaled) > _SCALED_CAPACITY:
+            self._scaled.popitem(last=False)
+        return scaled
 
-    @staticmethod
-    def _paint_inset(painter: QPainter, palette: QPalette, frame: QRect,
+    def _paint_inset(self, painter: QPainter, palette: QPalette, frame: QRect,
                      start: QPixmap) -> None:
         """The start image, small, in the frame's lower-left corner, with a light edge."""
         side = max(16, min(frame.width(), frame.height()) * 2 // 5)
-        size = start.deviceIndependentSize().toSize().scaled(
-            QSize(side, side), Qt.AspectRatioMode.KeepAspectRatio)
+        inset_pixmap = self._fitted(start, QSize(side, side), False,
+                                    painter.device().devicePixelRatioF())
+        size = inset_pixmap.deviceIndependentSize().toSize()
         margin = max(3, side // 12)
         inset = QRect(frame.left() + margin, frame.bottom() - margin - size.height() + 1,
                       size.width(), size.height())
-        painter.fillRect(inset.adjusted(-2, -2, 2, 2), QColor(255, 255, 255, 230))
-        painter.drawPixmap(inset, start)
-        edge = QColor(palette.color(QPalette.ColorRole.Shadow))
-        edge.setAlphaF(0.5)
-        painter.setPen(edge)
+        painter.fillRect(inset.adjusted(-2, -2, 2, 2), QColor(255, 255, 255))
+        painter.drawPixmap(inset.topLeft(), inset_pixmap)
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(inset.adjusted(-2, -2, 1, 1))
 
-    @staticmethod
-    def _paint_caption(painter: QPainter, option: QStyleOptionViewItem, m: _Metrics,
-                       generation: Generation, frame: QRect) -> None:
+    def _caption(self, option: QStyleOptionViewItem, generation: Generation,
+                 width: int) -> str:
+        key = (generation.id, generation.finished_at or generation.updated_at,
+               f"{generation.settings.aspect_ratio}{generation.settings.duration}{width}")
+        text = self._captions.get(key)
+        if text is None:
+            finished = datetime.datetime.fromtimestamp(key[1])
+            clock = option.locale.toString(QTime(finished.hour, finished.minute),
+                                           option.locale.FormatType.ShortFormat)
+            settings = generation.settings
+            text = option.fontMetrics.elidedText(
+                f"{clock} · {settings.aspect_ratio} · {settings.duration} s",
+                Qt.TextElideMode.ElideRight, width)
+            if len(self._captions) > _CAPTIONS_CAPACITY:
+                self._captions.clear()
+            self._captions[key] = text
+        return text
+
+    def _paint_caption(self, painter: QPainter, option: QStyleOptionViewItem, m: _Metrics,
+                       generation: Generation) -> None:
         rect = option.rect
         line = QRect(rect.left() + m.padding, rect.top() + 2 * m.padding + m.picture.height(),
                      rect.width() - 2 * m.padding, m.line)
-        finished = datetime.datetime.fromtimestamp(
-            generation.finished_at or generation.updated_at)
-        clock = option.locale.toString(QTime(finished.hour, finished.minute),
-                                       option.locale.FormatType.ShortFormat)
-        settings = generation.settings
-        text = f"{clock} · {settings.aspect_ratio} · {settings.duration} s"
-        metrics = option.fontMetrics
+        star_width = m.line + m.padding  # kept free either way: captions don't shift
         if generation.favourite:
-            star = "★"
-            star_width = metrics.horizontalAdvance(star) + m.padding
             painter.setPen(favourite_colour(option.palette))
             painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             star)
-            line.setRight(line.right() - star_width)
+                             "★")
+        line.setRight(line.right() - star_width)
         painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
         painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(text, Qt.TextElideMode.ElideRight, line.width()))
+                         self._caption(option, generation, line.width()))
