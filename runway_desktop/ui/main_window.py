@@ -7,6 +7,7 @@ through the bridge's signals.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from runway_desktop.ui.engine_bridge import EngineBridge
 
 log = logging.getLogger(__name__)
+# Coming back to the window (e.g. from the browser, after a top-up) asks for the balance again,
+# at most this often: switching windows back and forth does not spam apiframe.
+REFRESH_ON_ACTIVATE_SECONDS = 10.0
 
 
 def preferences_shortcuts() -> list[QKeySequence]:
@@ -65,6 +69,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._notify = True
         self._running = 0
+        self._activated_at: float | None = None
         if icon:
             self.setWindowIcon(icon)
 
@@ -294,7 +299,9 @@ class MainWindow(QMainWindow):
     def _on_banner_action(self, action: Action | None) -> None:
         if action == Action.OPEN_SETTINGS or action == Action.CHOOSE_FOLDER:
             self.settings_requested.emit()
-        elif action in (Action.RETRY, Action.BUY_CREDITS) and self._engine:
+        elif action == Action.BUY_CREDITS:
+            self._top_up()
+        elif action == Action.RETRY and self._engine:
             self._engine.resume()
             for generation in self._engine.journal.with_stages([Stage.ATTENTION]):
                 if generation.action == Action.RETRY and not self.removals.is_hidden(
@@ -312,8 +319,29 @@ class MainWindow(QMainWindow):
             self.settings_requested.emit()
         elif action == Action.EDIT_INPUT:
             self._reuse(generation_id)
+        elif action == Action.BUY_CREDITS:
+            self._top_up()
         else:
             self._engine_do("retry", generation_id)
+
+    def _top_up(self) -> None:
+        """apiframe's billing page in the browser; the work carries on by itself once the
+        balance covers it (checked now, and again when the person comes back)."""
+        from runway_desktop.ui import links
+
+        links.open_or_offer_copy(links.BILLING_URL, self, what=self.tr("apiframe's billing page"))
+        if self._engine:
+            self._engine.refresh_account_soon()
+
+    def _on_activated(self) -> None:
+        """Back to the window: the balance may have changed meanwhile (a top-up, the CLI)."""
+        now = time.monotonic()
+        if self._activated_at is not None and now - self._activated_at < (
+                REFRESH_ON_ACTIVATE_SECONDS):
+            return
+        self._activated_at = now
+        if self._engine and self._engine.api_key:
+            self._engine.refresh_account_soon()
 
     def _update_title(self) -> None:
         running, _pending, _progress = self.queue.model.totals()
@@ -500,7 +528,9 @@ class MainWindow(QMainWindow):
 
     def event(self, event: QEvent) -> bool:
         handled = super().event(event)
-        if event.type() == QEvent.Type.Paint and not self._painted:
+        if event.type() == QEvent.Type.WindowActivate:
+            self._on_activated()
+        elif event.type() == QEvent.Type.Paint and not self._painted:
             self._painted = True
             QTimer.singleShot(0, self.first_painted.emit)
         return handled
