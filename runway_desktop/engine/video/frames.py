@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +61,7 @@ async def frame_at(video: Path, position_ms: int, *, wait_s: float = DEFAULT_TIM
     video = _existing(video)
     found: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
 
-    with _decoding(video, found) as (watcher, player):
+    with _decoding(_failing(video, found)) as (watcher, player):
         target_us: list[int] = []
 
         def on_loaded() -> None:
@@ -86,7 +86,7 @@ async def duration_ms(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> int:
     """The video's length in milliseconds, as QtMultimedia plays it."""
     video = _existing(video)
     found: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    with _decoding(video, found) as (watcher, player):
+    with _decoding(_failing(video, found)) as (watcher, player):
 
         def on_loaded() -> None:
             if not found.done():
@@ -109,7 +109,7 @@ async def last_frame(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> Frame:
     found: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
     latest: list[Frame] = []
 
-    with _decoding(video, found) as (watcher, player):
+    with _decoding(_failing(video, found)) as (watcher, player):
 
         def on_loaded() -> None:
             watcher.duration_us = player.duration() * 1000
@@ -150,48 +150,77 @@ async def sample_frames(
     """For each time (ascending, ms), the frame on screen then; images scaled to max_width.
 
     Plays from the first time to the last at SAMPLE_RATE× and picks, for each time, the last
-    frame that started at or before it. `timeout` bounds the wait for each next frame.
+    frame that started at or before it. `wait_s` bounds the wait for each next frame.
+    """
+    frames: list[Frame] = []
+    async with contextlib.aclosing(
+        stream_frames(video, times_ms, max_width=max_width, wait_s=wait_s)
+    ) as stream:
+        async for frame in stream:
+            frames.append(frame)
+            if progress is not None:
+                progress(len(frames), len(times_ms))
+    return frames
+
+
+async def stream_frames(
+    video: Path,
+    times_ms: Sequence[float],
+    *,
+    max_width: int | None = None,
+    speed: float = SAMPLE_RATE,
+    wait_s: float = DEFAULT_TIMEOUT,
+) -> AsyncGenerator[Frame, None]:
+    """Like sample_frames, one frame at a time as playback reaches it (nothing is kept).
+
+    Use it with `contextlib.aclosing` so that leaving early stops the decoder at once.
     """
     video = _existing(video)
     targets = list(times_ms)
-    if not targets:
-        return []
     if any(b < a for a, b in itertools.pairwise(targets)):
         raise ValueError("times_ms must be ascending")
-    done: asyncio.Future[list[Frame]] = asyncio.get_running_loop().create_future()
-    chosen: list[Frame] = []
+    if not targets:
+        return
+    queue: asyncio.Queue[Frame | FrameError | None] = asyncio.Queue()
+    chosen = [0]  # how many targets have their frame
     previous: list[Frame] = []
     arrived = [0]  # frames so far: a wait times out only when none came in it
+    finished = [False]
 
     def finish() -> None:
-        if done.done():
+        if finished[0]:
             return
-        if not previous and not chosen:
-            done.set_exception(FrameError(f"“{video.name}” has no picture to take."))
+        finished[0] = True
+        if not previous:
+            queue.put_nowait(FrameError(f"“{video.name}” has no picture to take."))
             return
-        while len(chosen) < len(targets):
-            chosen.append(previous[-1] if previous else chosen[-1])
-        done.set_result(chosen)
+        for _ in range(chosen[0], len(targets)):
+            queue.put_nowait(previous[-1])
+        queue.put_nowait(None)
 
-    with _decoding(video, done) as (watcher, player):
+    def fail(reason: str) -> None:
+        if not finished[0]:
+            finished[0] = True
+            queue.put_nowait(FrameError(f"Can't read “{video.name}”: {reason}."))
+
+    with _decoding(fail) as (watcher, player):
         watcher.scale_to = max_width
 
         def on_loaded() -> None:
             start = max(0, min(int(targets[0]), player.duration()))
             player.setPosition(start)
-            player.setPlaybackRate(SAMPLE_RATE)
+            player.setPlaybackRate(speed)
             player.play()
 
         def on_frame(frame: Frame) -> None:
             arrived[0] += 1
-            if done.done() or (previous and frame.start_us < previous[-1].start_us):
+            if finished[0] or (previous and frame.start_us < previous[-1].start_us):
                 return  # a frame from before the seek landed
-            while len(chosen) < len(targets) and frame.start_us > targets[len(chosen)] * 1000:
-                chosen.append(previous[-1] if previous else frame)
-                if progress is not None:
-                    progress(len(chosen), len(targets))
+            while chosen[0] < len(targets) and frame.start_us > targets[chosen[0]] * 1000:
+                queue.put_nowait(previous[-1] if previous else frame)
+                chosen[0] += 1
             previous[:] = [frame]
-            if len(chosen) == len(targets):
+            if chosen[0] == len(targets):
                 finish()
 
         def on_end() -> None:
@@ -200,19 +229,21 @@ async def sample_frames(
         watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
         watcher.start(video)
         seen = 0
-        while not done.done():
+        while True:
             try:
-                await asyncio.wait_for(asyncio.shield(done), wait_s)
+                item = await asyncio.wait_for(queue.get(), wait_s)
             except TimeoutError:
                 if arrived[0] == seen:
                     raise FrameError(
                         f"“{video.name}” stopped delivering pictures (nothing for {wait_s:g} s)."
                     ) from None
                 seen = arrived[0]
-        result = done.result()
-        if progress is not None:
-            progress(len(targets), len(targets))
-        return result
+                continue
+            if item is None:
+                return
+            if isinstance(item, FrameError):
+                raise item
+            yield item
 
 
 def scaled(image: QImage, max_width: int | None) -> QImage:
@@ -297,20 +328,24 @@ class _Watcher(QObject):
 
 
 @contextlib.contextmanager
-def _decoding(
-    video: Path, outcome: asyncio.Future[Frame] | asyncio.Future[list[Frame]] | asyncio.Future[int]
-) -> Iterator[tuple[_Watcher, QMediaPlayer]]:
-    def failed(reason: str) -> None:
-        if not outcome.done():
-            outcome.set_exception(FrameError(f"Can't read “{video.name}”: {reason}."))
-
-    watcher = _Watcher(failed)
+def _decoding(fail: Callable[[str], None]) -> Iterator[tuple[_Watcher, QMediaPlayer]]:
+    watcher = _Watcher(fail)
     try:
         yield watcher, watcher.player
     finally:
         watcher.dispose()
+
+
+def _failing(
+    video: Path, outcome: asyncio.Future[Frame] | asyncio.Future[int]
+) -> Callable[[str], None]:
+    """A failure callback that ends `outcome` with a FrameError in words."""
+
+    def failed(reason: str) -> None:
         if not outcome.done():
-            outcome.cancel()
+            outcome.set_exception(FrameError(f"Can't read “{video.name}”: {reason}."))
+
+    return failed
 
 
 def _nothing() -> None:
