@@ -110,6 +110,10 @@ def read_clip(path: Path) -> Clip:
         raise JoinError(f"Can't join “{path.name}”: it has no tracks.")
     if timescale <= 0:
         raise JoinError(f"Can't join “{path.name}”: its movie header has no timescale.")
+    if duration == 0:  # some writers leave it out: the longest track is the movie
+        duration = max(
+            sum(e.segment_duration for e in _own_edits(track, timescale)) for track in tracks
+        )
     return Clip(path, ftyp, moov, timescale, duration, tracks)
 
 
@@ -341,13 +345,8 @@ def _joined_edits(clips: Sequence[Clip], t: int, movie_timescale: int) -> list[E
     for clip in clips:
         track = clip.tracks[t]
         scale = Fraction(movie_timescale, clip.movie_timescale)
-        own = track.edits
-        if own is None:  # no edit list: the whole media, from its start
-            own = [
-                Edit(_in_movie_time(track.media_duration, track.timescale, clip.movie_timescale), 0)
-            ]
         budget = clip.movie_duration
-        for edit in own:
+        for edit in _own_edits(track, clip.movie_timescale):
             if budget <= 0:
                 break
             length = min(edit.segment_duration, budget)
@@ -358,6 +357,25 @@ def _joined_edits(clips: Sequence[Clip], t: int, movie_timescale: int) -> list[E
             edits.append(Edit(round(budget * scale), -1))
         media_base += track.media_duration
     return _merge_edits(edits, clips[0].tracks[t].timescale, movie_timescale)
+
+
+def _own_edits(track: Track, movie_timescale: int) -> list[Edit]:
+    """The track's edits with their lengths spelled out.
+
+    No edit list means the whole media from its start; an edit of length 0 (some writers)
+    means the rest of the media.
+    """
+    if track.edits is None:
+        return [Edit(_in_movie_time(track.media_duration, track.timescale, movie_timescale), 0)]
+    out: list[Edit] = []
+    for edit in track.edits:
+        if edit.segment_duration == 0 and edit.media_time >= 0:
+            rest = max(0, track.media_duration - edit.media_time)
+            edit = replace(
+                edit, segment_duration=_in_movie_time(rest, track.timescale, movie_timescale)
+            )
+        out.append(edit)
+    return out
 
 
 def _merge_edits(edits: list[Edit], media_timescale: int, movie_timescale: int) -> list[Edit]:

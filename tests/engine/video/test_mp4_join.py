@@ -287,3 +287,21 @@ def test_other_sound_settings_or_tracks_need_re_encoding(tmp_path: Path) -> None
     with pytest.raises(NeedsReencode, match=r"other tracks \(video\) than .* \(video \+ audio\)"):
         join_mp4([DATA / "sound-0.mp4", CLIP], tmp_path / "film.mp4")
     assert [p.name for p in tmp_path.iterdir()] == ["other.mp4"]
+
+
+def test_headers_that_leave_lengths_out_still_join(tmp_path: Path) -> None:
+    # A copy whose movie header says 0 and whose edit says "0 = the rest of the media".
+    sparse = tmp_path / "sparse.mp4"
+    data = bytearray(CLIP.read_bytes())
+    mvhd = data.index(b"mvhd") + 4
+    data[mvhd + 16 : mvhd + 20] = bytes(4)  # v0: version/flags, created, modified, scale, *dur*
+    elst = data.index(b"elst") + 4
+    data[elst + 8 : elst + 12] = bytes(4)  # the one entry's segment duration
+    sparse.write_bytes(bytes(data))
+    assert read_clip(sparse).tracks[0].edits == [Edit(0, 1024)]
+
+    result = join_mp4([sparse, NEXT], tmp_path / "film.mp4")
+
+    assert result.duration_s == pytest.approx(4.0, abs=0.1)
+    # The rest of the media after the 1024-tick delay: 2 s less 2 frames, then the next clip.
+    assert read_clip(result.path).tracks[0].edits == [Edit(1917, 1024), Edit(2000, 24576 + 1024)]
