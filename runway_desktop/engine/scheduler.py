@@ -22,6 +22,7 @@ import httpx
 
 from runway_desktop import __version__, api
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, ModelSpec
+from runway_desktop.api.network import tls_context
 from runway_desktop.api.urls import normalize_base_url
 from runway_desktop.engine.catalog_store import CatalogStore
 from runway_desktop.engine.events import (
@@ -62,7 +63,7 @@ log = logging.getLogger(__name__)
 
 WAIT_FOR_PERSON_ACTIONS = (Action.OPEN_SETTINGS, Action.BUY_CREDITS)
 
-Listener = Callable[[EngineEvent], None]
+Listener = Callable[[EngineEvent], object]  # what a listener returns is ignored
 
 
 def random_seed(model: ModelSpec | None = None) -> int:
@@ -132,6 +133,7 @@ class Engine:
                 follow_redirects=True,
                 headers={"User-Agent": f"runway-desktop/{__version__}"},
                 proxy=self.config.proxy,  # None: the system's (trust_env)
+                verify=tls_context(),  # the OS certificate store, like the API client's
             )
             self._make_client()
             self._recover()
