@@ -445,9 +445,10 @@ class MainWindow(QMainWindow):
                       self.tr("Remove {0}").format(len(ids)), remove)
 
     def _request_clear_finished(self) -> None:
-        count = self.removals.clearable_count()
+        ids = self.removals.clearable_ids()  # what the question names, and all it clears
+        count = len(ids)
         if count <= 1:
-            self.removals.clear_finished()
+            self.removals.clear_finished(ids)
             return
         self._confirm(
             self.tr("Clear {0} finished generations from the list?").format(count),
@@ -455,7 +456,7 @@ class MainWindow(QMainWindow):
                     "stay); their videos stay in the folder. You can undo this for a few "
                     "seconds."),
             self.tr("Clear {0}").format(count),
-            self.removals.clear_finished,
+            lambda: self.removals.clear_finished(ids),
         )
 
     def _request_cancel(self, ids: list[int]) -> None:

@@ -118,11 +118,18 @@ class Removals(QObject):
         else:
             self._notice.show_info(text)
 
-    def clear_finished(self) -> None:
-        self._remove_cleared([g.id for g in self._model.generations() if clearable(g)])
+    def clear_finished(self, ids: Iterable[int] | None = None) -> None:
+        """Clear what is finished; given `ids` (the rows the person was asked about), only
+        those still finished — never a row that became clearable while the question was open."""
+        asked = None if ids is None else set(ids)
+        self._remove_cleared([g.id for g in self._model.generations()
+                              if clearable(g) and (asked is None or g.id in asked)])
+
+    def clearable_ids(self) -> list[int]:
+        return [g.id for g in self._model.generations() if clearable(g)]
 
     def clearable_count(self) -> int:
-        return sum(1 for g in self._model.generations() if clearable(g))
+        return len(self.clearable_ids())
 
     def undo(self) -> None:
         batch, self._batch = self._batch, None

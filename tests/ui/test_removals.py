@@ -343,3 +343,22 @@ def test_generate_under_a_search_that_hides_the_new_row_shows_and_selects_only_i
     qtbot.waitUntil(lambda: window.queue.model.generation(newest).stage is Stage.DONE,
                     timeout=20_000)
     preview_settled(qtbot, window)
+
+
+def test_clear_finished_clears_only_the_rows_its_question_counted(
+    qtbot: QtBot, app_controller: Any
+) -> None:
+    """Found by the stateful test: a row that became clearable while "Clear 2 finished
+    generations?" was open (a job finishing; here a favourite mark taken off through the
+    engine) was cleared too — 3 rows went on a question about 2."""
+    window = app_controller.window
+    rows = generate(qtbot, window, 3)
+    kept = rows[0]
+    app_controller.engine.set_favourite(kept.id, True)
+    qtbot.mouseClick(window.queue.clear_finished_button, Qt.MouseButton.LeftButton)
+    box = confirm_box(qtbot, window)
+    assert "2" in box.text()
+    app_controller.engine.set_favourite(kept.id, False)  # clearable now, but not asked about
+    press(qtbot, box, "Clear 2")
+    assert [g.id for g in window.queue.model.generations()] == [kept.id]
+    assert "Cleared 2 generations" in window.notice.message.text()
