@@ -1,0 +1,698 @@
+"""The real window driven through random sequences of a person's actions (hypothesis stateful).
+
+Each example builds the app (controller, window, engine) on a fresh data folder against its own
+simulator, then takes a random walk: open and close Settings, write a prompt, drop an image and
+Generate (Ctrl+Enter or the button), select one or several rows, trigger whatever the context
+menu offers for them (the real QActions), remove and Undo, Clear finished and Undo, filter and
+search, cancel what waits, import from apiframe, restart the app on the same data. After every
+step it checks what a person would notice:
+
+- no "Something unexpected went wrong" (the controller's `report_unexpected` is never called);
+- a destructive action touched only what was chosen: the other rows are still listed and their
+  videos still on disk;
+- the journal and the disk agree: each finished row's video exists, unless the person sent it
+  to the trash (and did not undo); no video was deleted that was not chosen;
+- the list shows the engine's generations minus the removals still undoable, in the same stage;
+- after Generate exactly one row is selected: the newest.
+
+Bounded for CI (`RUNWAY_PERSON_EXAMPLES`, `RUNWAY_PERSON_STEPS` raise it locally); derandomized,
+so CI runs the same walks every time (`RUNWAY_PERSON_RANDOM=1` for new ones); no shrinking
+unless `RUNWAY_PERSON_SHRINK=1` (a failure prints the steps that led to it);
+`RUNWAY_PERSON_TRACE=1` prints each step as it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shiboken6
+from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QAction, QContextMenuEvent, QDesktopServices
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu, QMessageBox, QToolButton
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.simulator import Simulator, SimulatorConfig
+from runway_desktop.simulator.config import Account, default_accounts
+from tests.ui.conftest import drive
+from tests.ui.dnd import drop_files
+
+pytestmark = [
+    pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="the freedesktop trash"),
+    # Failures the walk causes on purpose (a job the simulator fails) are logged as warnings.
+    pytest.mark.expect_log_warnings(r"Generation \d+ \(job [^)]*\) failed"),
+    # A person clicking through rows faster than a video loads: FFmpeg logs the load it was
+    # told to drop. What the person sees is checked instead (`preview_shows_the_selection`).
+    pytest.mark.qt_log_ignore(r"Could not open media\. FFmpeg error description: "
+                              r"Immediate exit requested"),
+]
+
+EXAMPLES = int(os.environ.get("RUNWAY_PERSON_EXAMPLES", "10"))
+STEPS = int(os.environ.get("RUNWAY_PERSON_STEPS", "25"))
+SHRINK = os.environ.get("RUNWAY_PERSON_SHRINK") == "1"
+RANDOM = os.environ.get("RUNWAY_PERSON_RANDOM") == "1"  # new walks each run (hunting locally)
+MENU_ACTIONS = ("play", "open", "reveal", "copy_url", "copy_seed", "favourite", "reuse",
+                "rerun", "retry", "stop_following", "cancel", "remove", "remove_with_file")
+WAIT_MS = 15_000
+
+
+class UrlCatcher(QObject):
+    """Stands in for the desktop's launcher (xdg-open): records what the app asked to open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url)
+
+
+def build_controller(qapp: Any, qtbot: QtBot, data_dir: Path) -> Any:
+    from runway_desktop.ui.controller import AppController
+
+    controller = AppController(qapp, data_dir)
+    calls: list[str] = []
+    original = controller.report_unexpected
+
+    def report(exc_type: Any, exc: BaseException, tb: Any) -> None:
+        calls.append(f"{exc_type.__name__}: {exc}")
+        original(exc_type, exc, tb)
+
+    controller.report_unexpected = report  # type: ignore[method-assign]
+    controller.unexpected = calls  # type: ignore[attr-defined]
+    controller.show()
+    controller.start()
+    qtbot.waitUntil(lambda: controller.engine is not None, timeout=WAIT_MS)
+    return controller
+
+
+def close_controller(qtbot: QtBot, controller: Any) -> None:
+    drive(qtbot, controller.shutdown())
+    controller.window._quit_confirmed = True
+    controller.window.close()
+    controller.window.deleteLater()
+    QApplication.processEvents()
+
+
+def preview_settled(qtbot: QtBot, window: Any) -> None:
+    """Let the preview finish loading (a load cut short logs an FFmpeg warning)."""
+    player = window.preview._player
+    if player is not None:
+        qtbot.waitUntil(lambda: player.mediaStatus() != player.MediaStatus.LoadingMedia,
+                        timeout=WAIT_MS)
+
+
+PICK = st.integers(0, 999)  # which row, modulo the rows there are (timing decides how many)
+
+
+def choose(ids: list[int], pick: int) -> int | None:
+    return ids[pick % len(ids)] if ids else None
+
+
+def settled(generation: Generation) -> bool:
+    """Nothing moves by itself: finished, or waiting for the person."""
+    return generation.stage.is_terminal or generation.stage is Stage.ATTENTION
+
+
+def visible_menus() -> list[QMenu]:
+    return [w for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMenu) and w.objectName() == "queueContextMenu" and w.isVisible()]
+
+
+def visible_box(window: Any) -> QMessageBox | None:
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    return boxes[-1] if boxes else None
+
+
+def test_a_person_uses_the_window(
+    qtbot: QtBot, qasync_loop: Any, qapp: Any, tmp_path: Path, trash_dir: Path,
+    keyring_backend: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PIL import Image
+
+    from runway_desktop import settings as app_settings
+
+    QCoreApplication.setOrganizationName("Runway Desktop Tests")
+    monkeypatch.setenv("APIFRAME_API_KEY", "afk_test")
+    monkeypatch.setenv("RUNWAY_DESKTOP_POLL_SECONDS", "0.05")
+    monkeypatch.setenv("RUNWAY_DESKTOP_RETRY_SECONDS", "0.02")
+    picture = tmp_path / "kite.png"
+    Image.new("RGB", (320, 180), (30, 120, 200)).save(picture)
+    catcher = UrlCatcher()
+    QDesktopServices.setUrlHandler("file", catcher, "open")
+    runs = iter(range(10_000))
+    trace = os.environ.get("RUNWAY_PERSON_TRACE")
+
+    class Person(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            n = next(runs)
+            accounts = [a for a in default_accounts() if a.api_key != "afk_test"]
+            # Two at a time: later ones wait locally (cancel, reorder and Cancel pending apply).
+            accounts.append(Account("afk_test", credits=100_000, max_concurrent_jobs=2))
+            self.simulator = Simulator(SimulatorConfig(
+                seconds_per_job=0.8, seed=n, accounts=accounts)).start()
+            monkeypatch.setenv("APIFRAME_BASE_URL", self.simulator.base_url)
+            self.data_dir = tmp_path / f"walk-{n}" / "data"
+            self.output_dir = tmp_path / f"walk-{n}" / "videos"
+            self.data_dir.mkdir(parents=True)
+            self.output_dir.mkdir()
+            app_settings.save(self.data_dir, app_settings.Settings(output_dir=str(self.output_dir)))
+            self.controller = build_controller(qapp, qtbot, self.data_dir)
+            self.unexpected: list[str] = []
+            # Videos the person sent to the trash and did not get back (row id → path), those
+            # whose removal can still be undone, and every video seen on disk for a finished row.
+            self.trashed: dict[int, str] = {}
+            self.undoable_trash: dict[int, str] = {}
+            self.videos: set[str] = set()
+
+        # -- helpers ------------------------------------------------------------------------
+
+        @property
+        def window(self) -> Any:
+            return self.controller.window
+
+        @property
+        def engine(self) -> Any:
+            return self.controller.engine
+
+        def _log(self, text: str) -> None:
+            if trace:
+                print(f"  step: {text}", file=sys.stderr)
+
+        def focus(self, widget: Any) -> None:
+            """Keys go to the active window (a closed dialog may leave none active)."""
+            self.window.activateWindow()
+            qtbot.waitUntil(self.window.isActiveWindow, timeout=WAIT_MS)
+            widget.setFocus()
+
+        def settle(self) -> None:
+            QApplication.processEvents()
+            preview_settled(qtbot, self.window)
+
+        def visible_rows(self) -> list[Generation]:
+            proxy = self.window.queue.proxy
+            from runway_desktop.ui.queue_model import Roles
+
+            return [proxy.index(r, 0).data(Roles.GenerationRole) for r in range(proxy.rowCount())]
+
+        def snapshot(self) -> dict[int, Generation]:
+            return {g.id: g for g in self.window.queue.model.generations()}
+
+        def click_row(self, generation_id: int, modifier: Qt.KeyboardModifier) -> None:
+            queue = self.window.queue
+            index = queue.proxy.mapFromSource(queue.model.index_of(generation_id))
+            assert index.isValid()
+            queue.list_view.scrollTo(index)
+            point = queue.list_view.visualRect(index).center()
+            qtbot.mouseClick(queue.list_view.viewport(), Qt.MouseButton.LeftButton, modifier,
+                             point)
+            self.settle()
+
+        def answer_box(self, yes: bool) -> str | None:
+            """Answer the confirmation the window opened (if any); its question."""
+            box = visible_box(self.window)
+            if box is None:
+                return None
+            question = box.text()
+            buttons = box.buttons()
+            roles = {b: box.buttonRole(b) for b in buttons}
+            wanted = [b for b in buttons if (roles[b] in (QMessageBox.ButtonRole.DestructiveRole,
+                                                          QMessageBox.ButtonRole.AcceptRole))
+                      == yes]
+            qtbot.mouseClick(wanted[0], Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: not shiboken6.isValid(box) or not box.isVisible(),
+                            timeout=WAIT_MS)
+            self.settle()
+            return question
+
+        def check_untouched(self, before: dict[int, Generation], chosen: set[int]) -> None:
+            """Rows not chosen are still listed, and their videos still on disk."""
+            model = self.window.queue.model
+            for generation_id, generation in before.items():
+                if generation_id in chosen:
+                    continue
+                assert model.generation(generation_id) is not None, (
+                    f"row {generation_id} was not chosen but left the list")
+                if generation.video_path and generation.stage is Stage.DONE:
+                    assert Path(generation.video_path).exists(), (
+                        f"video of row {generation_id} was not chosen but is gone")
+
+        def check_others_kept(self, before: dict[int, Generation], targets: set[int]) -> None:
+            """Rows not acted on kept their favourite mark and were not cancelled or dropped."""
+            after = self.snapshot()
+            for generation_id, old in before.items():
+                new = after.get(generation_id)
+                if generation_id in targets or new is None:
+                    continue
+                assert new.favourite == old.favourite, f"row {generation_id}'s favourite changed"
+                if new.stage in (Stage.CANCELLED, Stage.ABANDONED):
+                    assert old.stage is new.stage, (
+                        f"row {generation_id} was not chosen but is now {new.stage}")
+
+        def removal_done(self, before_batch: object) -> None:
+            """A new removal makes the one before it final: its videos stay in the trash."""
+            if self.window.removals._batch is not before_batch:
+                self.undoable_trash.clear()
+
+        def note_trash(self, before: dict[int, Generation], chosen: set[int]) -> None:
+            for generation_id in chosen:
+                generation = before.get(generation_id)
+                if (generation and generation.video_path and generation.stage is Stage.DONE
+                        and not Path(generation.video_path).exists()):
+                    self.undoable_trash[generation_id] = generation.video_path
+                    self.trashed[generation_id] = generation.video_path
+
+        # -- rules: compose and generate ------------------------------------------------------
+
+        @initialize(count=st.integers(1, 5), failing=st.integers(0, 1))
+        def some_history(self, count: int, failing: int) -> None:
+            """What a person has made before: finished videos, maybe one the server failed."""
+            self._log(f"some_history(count={count}, failing={failing})")
+            self.simulator.faults.fail_jobs_next = failing
+            compose = self.window.compose
+            compose.prompt_edit.setPlainText("a lighthouse at dusk")
+            for _ in range(count):
+                compose.generate()
+            engine = self.engine
+            qtbot.waitUntil(lambda: all(settled(g) for g in engine.generations()),
+                            timeout=WAIT_MS)
+            self.settle()
+
+        @rule(prompt=st.sampled_from(["a paper boat on a pond", "a kite over the dunes",
+                                      "snow falling on a red tram"]),
+              image=st.booleans(), keyboard=st.booleans(),
+              server_fails=st.sampled_from([False, False, False, True]))
+        def generate(self, prompt: str, image: bool, keyboard: bool, server_fails: bool) -> None:
+            self._log(f"generate(prompt={prompt!r}, image={image!r}, keyboard={keyboard!r}, "
+                      f"server_fails={server_fails!r})")
+            if server_fails:  # not the person: apiframe fails the next job (and refunds it)
+                self.simulator.faults.fail_jobs_next += 1
+            compose = self.window.compose
+            if image and not compose.drop_zone.images():
+                assert drop_files(compose.drop_zone, [picture])
+                qtbot.waitUntil(compose.drop_zone.preview_ready, timeout=WAIT_MS)
+            elif not image and compose.drop_zone.images():
+                compose.drop_zone.clear()
+            compose.prompt_edit.setPlainText(prompt)
+            before = set(self.snapshot())
+            if compose.generate_block_reason():
+                return  # e.g. not enough credits shown: Generate is disabled, nothing to do
+            if keyboard:
+                self.focus(compose.prompt_edit)
+                qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Return,
+                               Qt.KeyboardModifier.ControlModifier)
+            else:
+                qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+            self.settle()
+            added = set(self.snapshot()) - before
+            assert added, "Generate added nothing"
+            selected = [g.id for g in self.window.queue.selected_generations()]
+            newest = max(added)
+            # Even under a filter or a search it doesn't match: what was selected before is no
+            # longer a target, and the new row is in sight.
+            assert selected == [newest], f"after Generate: selected {selected}, newest {newest}"
+            assert newest in {g.id for g in self.visible_rows()}
+
+        @rule(seconds=st.sampled_from([0.0, 0.3, 1.0]))
+        def wait_until_nothing_runs(self, seconds: float) -> None:
+            """Wait a moment, or (0) until nothing moves any more."""
+            self._log(f"wait_until_nothing_runs(seconds={seconds!r})")
+            if seconds:
+                qtbot.wait(int(seconds * 1000))
+                self.settle()
+                return
+            if self.engine is None:
+                return
+            engine = self.engine
+            qtbot.waitUntil(lambda: all(settled(g) for g in engine.generations()), timeout=WAIT_MS)
+            self.settle()
+
+        # -- rules: Settings --------------------------------------------------------------------
+
+        @rule(save=st.booleans())
+        def open_and_close_settings(self, save: bool) -> None:
+            self._log(f"open_and_close_settings(save={save!r})")
+            action = self.window.findChild(QAction, "settings_action")
+            action.trigger()
+            qtbot.waitUntil(lambda: self.controller._dialog is not None
+                            and self.controller._dialog.isVisible(), timeout=WAIT_MS)
+            dialog = self.controller._dialog
+            which = (QDialogButtonBox.StandardButton.Save if save
+                     else QDialogButtonBox.StandardButton.Cancel)
+            qtbot.mouseClick(dialog.buttons.button(which), Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: self.controller._dialog is None, timeout=WAIT_MS)
+            qtbot.waitUntil(lambda: self.engine is not None, timeout=WAIT_MS)
+            self.settle()
+
+        # -- rules: selection -------------------------------------------------------------------
+
+        @rule(pick=PICK)
+        def select_one(self, pick: int) -> None:
+            row = choose([g.id for g in self.visible_rows()], pick)
+            self._log(f"select_one(row={row})")
+            if row is None:
+                return
+            self.click_row(row, Qt.KeyboardModifier.NoModifier)
+            assert [g.id for g in self.window.queue.selected_generations()] == [row]
+
+        @rule(picks=st.lists(PICK, min_size=2, max_size=4))
+        def select_several(self, picks: list[int]) -> None:
+            rows = [g.id for g in self.visible_rows()]
+            chosen = list(dict.fromkeys(r for p in picks if (r := choose(rows, p)) is not None))
+            self._log(f"select_several(rows={chosen})")
+            if len(chosen) < 2:
+                return
+            self.click_row(chosen[0], Qt.KeyboardModifier.NoModifier)
+            for row in chosen[1:]:
+                self.click_row(row, Qt.KeyboardModifier.ControlModifier)
+            selected = {g.id for g in self.window.queue.selected_generations()}
+            assert selected == set(chosen)
+
+        @rule(keyboard=st.booleans())
+        def select_all(self, keyboard: bool) -> None:
+            self._log(f"select_all(keyboard={keyboard!r})")
+            if not self.window.queue.proxy.rowCount():
+                return
+            view = self.window.queue.list_view
+            if keyboard:
+                self.focus(view)
+                qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+            else:  # click the first row, Shift+click the last
+                rows = self.visible_rows()
+                self.click_row(rows[0].id, Qt.KeyboardModifier.NoModifier)
+                self.click_row(rows[-1].id, Qt.KeyboardModifier.ShiftModifier)
+            self.settle()
+            assert len(self.window.queue.selected_generations()) == view.model().rowCount()
+
+        # -- rules: the context menu ----------------------------------------------------------
+
+        @rule(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans())
+        def act_on_a_row(self, pick: int, name: str, yes: bool) -> None:
+            """Right-click any row (selected or not) and pick a menu entry."""
+            row_id = choose([g.id for g in self.visible_rows()], pick)
+            self._log(f"act_on_a_row(row={row_id}, name={name!r}, yes={yes!r})")
+            if row_id is not None:
+                self.context_menu(row_id, name, yes)
+
+        @rule(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans())
+        def act_on_the_selection(self, pick: int, name: str, yes: bool) -> None:
+            """Right-click one of the selected rows and pick a menu entry."""
+            row_id = choose([g.id for g in self.window.queue.selected_generations()], pick)
+            self._log(f"act_on_the_selection(row={row_id}, name={name!r}, yes={yes!r})")
+            if row_id is not None:
+                self.context_menu(row_id, name, yes)
+
+        def context_menu(self, row_id: int, name: str, yes: bool) -> None:
+            queue = self.window.queue
+            row = queue.model.generation(row_id)
+            index = queue.proxy.mapFromSource(queue.model.index_of(row.id))
+            queue.list_view.scrollTo(index)
+            point = queue.list_view.visualRect(index).center()
+            viewport = queue.list_view.viewport()
+            # A right-click on an unselected row selects it; on a selected one keeps the rest.
+            qtbot.mouseClick(viewport, Qt.MouseButton.RightButton, pos=point)
+            self.settle()
+            selected = {g.id for g in queue.selected_generations()}
+            QApplication.sendEvent(viewport, QContextMenuEvent(
+                QContextMenuEvent.Reason.Mouse, point, viewport.mapToGlobal(point)))
+            menus = visible_menus()
+            assert len(menus) == 1
+            menu = menus[0]
+            action = next(a for a in menu.actions() if a.objectName() == name)
+            if not action.isEnabled():
+                menu.close()
+                self.settle()
+                return
+            before = self.snapshot()
+            before_batch = self.window.removals._batch
+            targets = {row.id} | (selected if row.id in selected else set())
+            action.trigger()
+            menu.close()
+            self.settle()
+            question = self.answer_box(yes)
+            self.removal_done(before_batch)
+            self.check_others_kept(before, targets)
+            if name in ("remove", "remove_with_file"):
+                removed = set(before) - set(self.snapshot())
+                assert removed <= targets, f"{name} on {targets} removed {removed}"
+                if question is None or yes:
+                    assert removed, f"{name} removed nothing"
+                else:
+                    assert not removed
+                self.check_untouched(before, removed)
+                if name == "remove_with_file":
+                    self.note_trash(before, removed)
+            else:
+                self.check_untouched(before, set())
+            if name == "rerun":
+                assert len(set(self.snapshot()) - set(before)) == 1, "Re-run makes one new row"
+            self.settle()
+
+        # -- rules: keyboard removal, undo, clear -------------------------------------------
+
+        @rule(with_file=st.booleans(), yes=st.booleans())
+        def delete_key(self, with_file: bool, yes: bool) -> None:
+            self._log(f"delete_key(with_file={with_file!r}, yes={yes!r})")
+            if not self.window.queue.selected_generations():
+                return
+            queue = self.window.queue
+            chosen = {g.id for g in queue.selected_generations()}
+            before = self.snapshot()
+            before_batch = self.window.removals._batch
+            self.focus(queue.list_view)
+            modifier = (Qt.KeyboardModifier.ShiftModifier if with_file
+                        else Qt.KeyboardModifier.NoModifier)
+            qtbot.keyClick(queue.list_view, Qt.Key.Key_Delete, modifier)
+            self.settle()
+            self.answer_box(yes)
+            self.removal_done(before_batch)
+            self.check_others_kept(before, chosen)
+            removed = set(before) - set(self.snapshot())
+            assert removed <= chosen, f"Delete on {chosen} removed {removed}"
+            self.check_untouched(before, removed)
+            if with_file:
+                self.note_trash(before, removed)
+
+        @rule(button=st.booleans())
+        def undo(self, button: bool) -> None:
+            self._log(f"undo(button={button!r})")
+            if not self.window.undo_action.isEnabled():
+                return
+            hidden = self.window.removals._batch
+            ids = set(hidden.rows) if hidden else set()
+            if button:
+                qtbot.mouseClick(self.window.notice.undo_button, Qt.MouseButton.LeftButton)
+            else:
+                self.window.undo_action.trigger()
+            self.settle()
+            shown = set(self.snapshot())
+            assert ids <= shown, f"Undo did not bring back {ids - shown}"
+            for generation_id, path in self.undoable_trash.items():
+                assert Path(path).exists(), f"Undo did not bring back {path}"
+                del self.trashed[generation_id]
+            self.undoable_trash.clear()
+
+        @rule(close_button=st.booleans())
+        def notice_goes(self, close_button: bool) -> None:
+            """The notice times out (or is closed with ×): the removal is final."""
+            self._log(f"notice_goes(close_button={close_button!r})")
+            notice = self.window.notice
+            if not notice.isVisible():
+                return
+            if close_button:
+                close = next(b for b in notice.findChildren(QToolButton) if b.text() == "×")
+                qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+            else:
+                notice.dismiss()
+            assert not notice.isVisible()
+            self.undoable_trash.clear()
+            self.settle()
+
+        @rule(yes=st.booleans())
+        def clear_finished(self, yes: bool) -> None:
+            self._log(f"clear_finished(yes={yes!r})")
+            if not self.window.queue.clear_finished_button.isEnabled():
+                return
+            from runway_desktop.ui.removals import clearable
+
+            before = self.snapshot()
+            clearable_ids = {i for i, g in before.items() if clearable(g)}
+            before_batch = self.window.removals._batch
+            qtbot.mouseClick(self.window.queue.clear_finished_button, Qt.MouseButton.LeftButton)
+            self.settle()
+            self.answer_box(yes)
+            self.removal_done(before_batch)
+            removed = set(before) - set(self.snapshot())
+            assert removed <= clearable_ids, f"Clear finished removed {removed - clearable_ids}"
+            self.check_untouched(before, removed)
+
+        @rule(yes=st.booleans())
+        def cancel_pending(self, yes: bool) -> None:
+            self._log(f"cancel_pending(yes={yes!r})")
+            if not self.window.queue.cancel_pending_button.isEnabled():
+                return
+            before = self.snapshot()
+            waiting = {i for i, g in before.items() if g.stage is Stage.PENDING}
+            qtbot.mouseClick(self.window.queue.cancel_pending_button, Qt.MouseButton.LeftButton)
+            self.settle()
+            self.answer_box(yes)
+            after = self.snapshot()
+            for generation_id, generation in after.items():
+                if generation.stage is Stage.CANCELLED and generation_id in before:
+                    assert generation_id in waiting or before[generation_id].stage is (
+                        Stage.CANCELLED), f"Cancel pending cancelled row {generation_id}"
+            self.check_untouched(before, set())
+
+        # -- rules: filter, search ------------------------------------------------------------
+
+        @rule(which=st.sampled_from(["All", "Active", "Done", "Failed", "Favourites"]))
+        def filter(self, which: str) -> None:
+            self._log(f"filter(which={which!r})")
+            from runway_desktop.ui.queue_filter import StatusFilter
+
+            status = {"All": StatusFilter.ALL, "Active": StatusFilter.ACTIVE,
+                      "Done": StatusFilter.DONE, "Failed": StatusFilter.FAILED,
+                      "Favourites": StatusFilter.FAVOURITES}[which]
+            qtbot.mouseClick(self.window.queue.filter_buttons[status], Qt.MouseButton.LeftButton)
+            self.settle()
+
+        @rule(text=st.sampled_from(["", "kite", "boat", "nothing like this", "tram"]))
+        def search(self, text: str) -> None:
+            self._log(f"search(text={text!r})")
+            edit = self.window.queue.search_edit
+            edit.clear()
+            if text:
+                qtbot.keyClicks(edit, text)
+            self.settle()
+
+        # -- rules: import, restart -----------------------------------------------------------
+
+        @rule(twice=st.booleans())
+        def import_jobs(self, twice: bool) -> None:
+            """File ▸ Import jobs from apiframe (twice: nothing new the second time)."""
+            self._log(f"import_jobs(twice={twice!r})")
+            for _ in range(2 if twice else 1):
+                self.import_once()
+
+        def import_once(self) -> None:
+            status = self.window.statusBar()
+            status.clearMessage()
+            action = next(a for a in self.window.findChildren(QAction)
+                          if a.text() == "&Import jobs from apiframe")
+            action.trigger()
+            qtbot.waitUntil(lambda: "Imported" in status.currentMessage()
+                            or self.window.banner.isVisible(), timeout=WAIT_MS)
+            self.settle()
+
+        @rule(notice_first=st.booleans())
+        def restart(self, notice_first: bool) -> None:
+            """Quit and start again on the same data (an undo still offered ends with it)."""
+            self._log(f"restart(notice_first={notice_first!r})")
+            if notice_first:
+                self.window.notice.dismiss()
+            self.undoable_trash.clear()
+            shown = {g.id for g in self.engine.generations()
+                     if not self.window.removals.is_hidden(g.id)}
+            self.unexpected += self.controller.unexpected
+            close_controller(qtbot, self.controller)
+            self.controller = build_controller(qapp, qtbot, self.data_dir)
+            self.settle()
+            after = {g.id for g in self.engine.generations()}
+            assert shown == after, f"after a restart: {shown ^ after} differ"
+
+        # -- invariants -----------------------------------------------------------------------
+
+        @invariant()
+        def nothing_unexpected(self) -> None:
+            calls = self.unexpected + self.controller.unexpected
+            assert not calls, calls
+            banner = self.window.banner
+            assert not (banner.isVisible() and "unexpected" in banner.message.text()), (
+                banner.message.text())
+
+        @invariant()
+        def list_follows_the_engine(self) -> None:
+            engine = self.engine
+            if engine is None:
+                return
+            removals = self.window.removals
+            expected = {g.id: g.stage for g in engine.generations()
+                        if not removals.is_hidden(g.id)}
+            shown = {g.id: g.stage for g in self.window.queue.model.generations()}
+            assert shown == expected
+
+        @invariant()
+        def preview_shows_the_selection(self) -> None:
+            """The preview holds the selected row's video, with no error for one that plays."""
+            current = self.window.queue.current_generation()
+            preview = self.window.preview
+            if current is None:
+                return
+            video = current.video_path if current.stage is Stage.DONE else None
+            if video and Path(video).is_file():
+                assert preview.video_path() == video
+                assert preview.error_text() == "", preview.error_text()
+
+        @invariant()
+        def journal_and_disk_agree(self) -> None:
+            engine = self.engine
+            if engine is None:
+                return
+            for generation in engine.generations():
+                if generation.stage is Stage.DONE and generation.video_path:
+                    path = generation.video_path
+                    if generation.id in self.trashed:
+                        # In the journal only while its removal can be undone, and not listed.
+                        assert self.window.removals.is_hidden(generation.id), (
+                            f"row {generation.id} is listed but its video is in the trash")
+                        continue
+                    assert Path(path).exists(), f"row {generation.id}: {path} is missing"
+                    self.videos.add(path)
+            for path in self.videos - set(self.trashed.values()):
+                assert Path(path).exists(), f"{path} was deleted but never chosen"
+
+        def teardown(self) -> None:
+            try:
+                for menu in visible_menus():
+                    menu.close()
+                box = visible_box(self.window)
+                if box is not None:
+                    box.reject()
+                if self.controller._dialog is not None:
+                    self.controller._dialog.reject()
+                self.settle()
+                close_controller(qtbot, self.controller)
+            finally:
+                self.simulator.stop()
+
+    Person.TestCase.settings = settings(
+        max_examples=EXAMPLES,
+        stateful_step_count=STEPS,
+        deadline=None,
+        derandomize=not RANDOM,
+        database=None,
+        print_blob=False,
+        verbosity=Verbosity.verbose if os.environ.get("RUNWAY_PERSON_VERBOSE")
+        else Verbosity.normal,
+        phases=tuple(Phase) if SHRINK else (Phase.explicit, Phase.reuse, Phase.generate),
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        run_state_machine_as_test(Person, settings=Person.TestCase.settings)
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
