@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from runway_desktop import APP_NAME
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.ui.banner import Banner
+from runway_desktop.ui.compare_command import CompareCommand
 from runway_desktop.ui.compose_panel import ComposePanel
 from runway_desktop.ui.gallery import GalleryView
 from runway_desktop.ui.preview import PreviewPlayer
@@ -92,6 +93,9 @@ class MainWindow(QMainWindow):
         self.studio = StudioLayout(self, self.compose, self.preview, self.queue, self.gallery)
         self.splitter = self.studio.splitter
         self.right_splitter = self.studio.right_splitter
+        self.compare = CompareCommand(self, self.queue, [
+            (self.queue.list_view, self.queue.selected_generations),
+            (self.gallery.list_view, self.gallery.selected_generations)])
 
         central = QWidget(self)
         layout = QVBoxLayout(central)

@@ -309,6 +309,9 @@ class QueueView(QWidget):
         self.shortcut_actions: dict[str, QAction] = {}
         self._last_selected: Generation | None = None
         self._holding = False
+        # Entries other parts add to the menu (the window's Compare): each is called with the
+        # menu, the item under the mouse and the items the menu acts on.
+        self.menu_extensions: list[Callable[[QMenu, Generation, list[Generation]], None]] = []
 
         self._build_header()
         self._build_list()
@@ -540,6 +543,8 @@ class QueueView(QWidget):
             action.triggered.connect(
                 lambda _=False, s=spec, g=generation, t=applicable: self._run(s, g, t)
             )
+        for extend in self.menu_extensions:
+            extend(menu, generation, targets)
         return menu
 
     def shutdown(self) -> None:

@@ -1,0 +1,153 @@
+"""Compare two results side by side: opened from the queue's menu or C, both played, paused
+and moved through together (real clips through QtMultimedia's FFmpeg backend, offscreen)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtMultimedia import QMediaPlayer
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Generation, GenerationSettings, Stage
+from runway_desktop.ui.compare_command import comparable
+from runway_desktop.ui.compare_view import CompareView
+from runway_desktop.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.qt_log_ignore(
+    "PulseAudioService", "Couldn't resolve pipewire", "Could not open media"
+)
+
+CLIPS = Path(__file__).resolve().parents[2] / "resources" / "clips"
+
+
+def finished(gid: int, clip: str, stage: Stage = Stage.DONE) -> Generation:
+    now = time.time()
+    return Generation(
+        id=gid, settings=GenerationSettings(prompt=f"result {gid}", seed=gid),
+        idempotency_key=f"k{gid}", stage=stage, created_at=now, updated_at=now,
+        finished_at=now if stage is Stage.DONE else None, position=float(gid),
+        video_path=str(CLIPS / clip) if stage is Stage.DONE else None)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    widget = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(widget)
+    widget.resize(1280, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.queue.model.reset([finished(1, "16x9.mp4"), finished(2, "9x16.mp4"),
+                              finished(3, "", Stage.FAILED)])
+    return widget
+
+
+def select(window: MainWindow, *ids: int) -> None:
+    view = window.queue.list_view
+    selection = view.selectionModel()
+    selection.clearSelection()
+    for gid in ids:
+        index = window.queue.proxy.mapFromSource(window.queue.model.index_of(gid))
+        selection.setCurrentIndex(index, selection.SelectionFlag.Select)
+
+
+def positions(view: CompareView) -> list[int]:
+    return [pane.player.position() for pane in view.panes]
+
+
+def states(view: CompareView) -> set[QMediaPlayer.PlaybackState]:
+    return {pane.player.playbackState() for pane in view.panes}
+
+
+def test_two_finished_rows_compare_from_the_menu_and_the_key(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    queue = window.queue
+    select(window, 1)
+    one = queue.build_context_menu(queue.current_generation(), queue.selected_generations())
+    entry = next(a for a in one.actions() if a.objectName() == "compare")
+    assert not entry.isEnabled()  # one row: nothing to compare with
+    select(window, 1, 3)
+    assert comparable(queue.selected_generations()) == []  # a failed row has no video
+
+    select(window, 1, 2)
+    menu = queue.build_context_menu(queue.current_generation(), queue.selected_generations())
+    entry = next(a for a in menu.actions() if a.objectName() == "compare")
+    assert entry.isEnabled()
+    assert entry.shortcut().toString() == "C"
+    entry.trigger()
+    view = window.compare.last_opened
+    assert isinstance(view, CompareView)
+    assert sorted(p.generation.id for p in view.panes) == [1, 2]
+    view.close()
+    qtbot.waitUntil(lambda: window.compare.last_opened is None)
+
+    window.activateWindow()  # back from the comparison's window
+    qtbot.waitUntil(window.isActiveWindow)
+    queue.list_view.setFocus()
+    qtbot.keyClick(queue.list_view, Qt.Key.Key_C)
+    assert window.compare.last_opened is not None
+    window.compare.last_opened.close()
+
+    # The gallery's menu is the queue's: the same entry, on the gallery's selection.
+    window.studio.show_gallery()
+    gallery = window.gallery
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 3)
+    assert gallery.select_generation(1)
+    gallery.list_view.selectionModel().select(
+        gallery.model.index(gallery.model.row_of(2)),
+        gallery.list_view.selectionModel().SelectionFlag.Select)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    gallery.list_view.setFocus()
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_C)
+    opened = window.compare.last_opened
+    assert opened is not None
+    assert sorted(p.generation.id for p in opened.panes) == [1, 2]
+    opened.close()
+
+
+def test_both_play_pause_and_seek_together(qtbot: QtBot, window: MainWindow) -> None:
+    select(window, 1, 2)
+    view = window.compare.compare(window.queue.selected_generations())
+    assert view is not None
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: all(p.player.duration() > 0 for p in view.panes), timeout=10_000)
+    assert view.slider.maximum() == max(p.player.duration() for p in view.panes)
+
+    view.play_button.click()
+    qtbot.waitUntil(lambda: states(view) == {QMediaPlayer.PlaybackState.PlayingState})
+    qtbot.waitUntil(lambda: min(positions(view)) > 300, timeout=10_000)
+    a, b = positions(view)
+    assert abs(a - b) < 250  # side by side, the same moment
+
+    qtbot.keyClick(view, Qt.Key.Key_Space)  # pause both
+    qtbot.waitUntil(lambda: states(view) == {QMediaPlayer.PlaybackState.PausedState})
+    paused = positions(view)
+    qtbot.wait(300)
+    assert positions(view) == paused
+
+    view.slider.setSliderDown(True)
+    view.slider.setSliderPosition(1200)  # dragging: sliderMoved moves both
+    view.slider.setSliderDown(False)
+    qtbot.waitUntil(lambda: all(abs(p - 1200) < 50 for p in positions(view)), timeout=5_000)
+    assert view.time_label.text().startswith("0:01")
+    assert states(view) == {QMediaPlayer.PlaybackState.PausedState}  # seeking kept them paused
+
+    view.play()
+    qtbot.waitUntil(lambda: min(positions(view)) > 1400, timeout=10_000)
+    a, b = positions(view)
+    assert abs(a - b) < 250
+    assert states(view) == {QMediaPlayer.PlaybackState.PlayingState}
+
+    # The end loops both from the start together.
+    qtbot.waitUntil(lambda: max(positions(view)) < 800 and view.is_playing(), timeout=10_000)
+    a, b = positions(view)
+    assert abs(a - b) < 250
+
+    players = [pane.player for pane in view.panes]
+    view.close()  # the files and decoders are let go at once (the window is deleted later)
+    assert all(player.source().isEmpty() for player in players)
+    qtbot.waitUntil(lambda: window.compare.last_opened is None)
