@@ -184,13 +184,11 @@ class App:
     async def settled(self, ids: list[int], timeout: float) -> list[Any]:
         """Until every generation is finished or needs the person, watching the window's model
         (what the person sees), twice a second."""
-        from runway_desktop.engine.records import Stage
-
         model = self.window.queue.model
         deadline = time.monotonic() + timeout
         while True:
             rows = [model.generation(i) for i in ids]
-            if all(g is None or g.stage.is_terminal or g.stage == Stage.ATTENTION for g in rows):
+            if all(g is None or g.stage.is_settled for g in rows):
                 return [g for g in rows if g is not None]
             if time.monotonic() > deadline:
                 raise TimeoutError("generations did not settle")
@@ -201,7 +199,8 @@ class App:
 
 
 async def responsiveness(app: App, args: argparse.Namespace) -> dict[str, Any]:
-    from runway_desktop.engine.records import GenerationSettings, Stage
+    from runway_desktop.engine.lifecycle_table import ON_SERVER_STAGES
+    from runway_desktop.engine.records import GenerationSettings
 
     await app.engine_ready(args.history)
     await app.thumbnails_idle()
@@ -241,7 +240,7 @@ async def responsiveness(app: App, args: argparse.Namespace) -> dict[str, Any]:
     rss_peak = rss_mb()
     wait = asyncio.ensure_future(app.settled(ids, args.timeout))
     while not wait.done():
-        on_server = window.queue.model.count(Stage.QUEUED, Stage.PROCESSING)
+        on_server = window.queue.model.count(*ON_SERVER_STAGES)
         in_flight_peak = max(in_flight_peak, on_server)
         rss_peak = max(rss_peak, rss_mb())
         await asyncio.sleep(0.25)

@@ -101,6 +101,10 @@ class Stage(enum.StrEnum):
         return TRAITS[self].waits_for_slot
 
     @property
+    def is_announced(self) -> bool:
+        return TRAITS[self].announced
+
+    @property
     def is_quiet(self) -> bool:
         return TRAITS[self].quiet
 
@@ -128,6 +132,7 @@ class StageTraits:
     problem: bool = False  # shown as a problem (its `error` is the message)
     quiet: bool = False  # nothing is happening and nothing came of it (shown muted)
     timed: bool = True  # its elapsed time means something (it started)
+    announced: bool = False  # worth a desktop notification when reached (a video, a failure)
     # Where the stage sits in one item's overall progress, 0..1 (the total bar).
     progress_span: tuple[float, float] = (1.0, 1.0)
 
@@ -148,8 +153,8 @@ TRAITS: Mapping[Stage, StageTraits] = {
                                   progress_span=(0.10, 0.90)),
     Stage.DOWNLOADING: StageTraits(running=True, resumes_at_start=True, shows_percent=True,
                                    progress_span=(0.90, 1.0)),
-    Stage.DONE: StageTraits(terminal=True, settled=True),
-    Stage.FAILED: StageTraits(terminal=True, settled=True, problem=True),
+    Stage.DONE: StageTraits(terminal=True, settled=True, announced=True),
+    Stage.FAILED: StageTraits(terminal=True, settled=True, problem=True, announced=True),
     Stage.ATTENTION: StageTraits(settled=True, problem=True),
     Stage.CANCELLED: StageTraits(terminal=True, settled=True, quiet=True, timed=False),
     Stage.ABANDONED: StageTraits(terminal=True, settled=True, quiet=True),
@@ -168,6 +173,7 @@ SLOT_STAGES = stages_where(lambda t: t.holds_slot)
 RESUMABLE_STAGES = stages_where(lambda t: t.resumes_at_start)
 RESTART_STAGES = stages_where(lambda t: t.restarts_from_scratch)
 RUNNING_STAGES = stages_where(lambda t: t.running)
+ON_SERVER_STAGES = stages_where(lambda t: t.on_server)
 WAITING_STAGES = stages_where(lambda t: t.waits_for_slot)
 
 
@@ -282,6 +288,11 @@ def resume_stage(g: Generation) -> Stage:
         return Stage.SUBMITTING
     return Stage.PENDING
 
+
+# What a row that carries on (`resume_stage`) starts without: the last stop's reason, its fix,
+# its end time and its retry count.
+CARRY_ON: Mapping[str, object] = {"error": None, "action": None, "finished_at": None,
+                                  "attempts": 0}
 
 NextStage = Stage | Callable[["Generation"], Stage] | None  # None: the stage stays
 

@@ -24,6 +24,8 @@ from runway_desktop import __version__, api
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, ModelSpec
 from runway_desktop.api.network import tls_context
 from runway_desktop.api.urls import normalize_base_url
+from runway_desktop.engine import importer
+from runway_desktop.engine.balance import AccountWatcher
 from runway_desktop.engine.catalog_store import CatalogStore
 from runway_desktop.engine.events import (
     AccountUpdated,
@@ -38,6 +40,7 @@ from runway_desktop.engine.events import (
 from runway_desktop.engine.journal import Journal, JournalError
 from runway_desktop.engine.lifecycle import LEGACY_NO_LINK, EngineConfig, Lifecycle, Thumbnailer
 from runway_desktop.engine.lifecycle_table import (
+    CARRY_ON,
     RESTART_STAGES,
     RESUMABLE_STAGES,
     SLOT_STAGES,
@@ -47,7 +50,6 @@ from runway_desktop.engine.lifecycle_table import (
     Effect,
     Event,
     clearable,
-    imported_stage,
     step,
 )
 from runway_desktop.engine.problems import Verdict
@@ -105,8 +107,9 @@ class Engine:
         self._notes: dict[int, str] = {}  # generation id → remark ("taking unusually long")
         self._halted: JournalError | None = None
         self._problem: Problem | None = None
-        self._account: api.Account | None = None
-        self._account_task: asyncio.Task[None] | None = None
+        self._accounts = AccountWatcher(
+            self._require_client, self._gate, on_account=self._on_account,
+            on_checked=self._on_account_checked, on_refused=self._on_key_refused)
         self._running = False
         self._client: api.ApiClient | None = None
         self._cdn: httpx.AsyncClient | None = None
@@ -153,8 +156,8 @@ class Engine:
         """Stop following everything; the journal keeps it all for the next start."""
         self._running = False
         tasks: list[asyncio.Future[Any]] = [*self._tasks.values()]
-        if self._account_task:
-            tasks.append(self._account_task)
+        if self._accounts.task:
+            tasks.append(self._accounts.task)
         if self._catalog_task:
             tasks.append(self._catalog_task)
         for task in tasks:
@@ -198,7 +201,7 @@ class Engine:
         # job was paid for, so follow it again (never submit it anew).
         for generation in self.journal.with_stages([Stage.FAILED]):
             if generation.error == LEGACY_NO_LINK and step(generation, Event.RESTARTED):
-                self._feed(generation, Event.RESTARTED, **_CARRY_ON)
+                self._feed(generation, Event.RESTARTED, **CARRY_ON)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -253,7 +256,7 @@ class Engine:
 
     @property
     def account(self) -> api.Account | None:
-        return self._account
+        return self._accounts.account
 
     @property
     def problem(self) -> Problem | None:
@@ -355,7 +358,7 @@ class Engine:
             return generation
         if Effect.SUBMIT_COPY in transition.effects:
             return self.submit(generation.settings, output_dir=_folder(generation))
-        self._feed(generation, Command.RETRY, **_CARRY_ON)
+        self._feed(generation, Command.RETRY, **CARRY_ON)
         return self.journal.require(generation_id)
 
     def redownload(self, generation_id: int) -> Generation:
@@ -364,7 +367,7 @@ class Engine:
         if step(generation, Command.REDOWNLOAD) is None:
             return generation
         return self._feed(generation, Command.REDOWNLOAD, video_path=None, progress=0,
-                          thumbnail_path=None, **_CARRY_ON)
+                          thumbnail_path=None, **CARRY_ON)
 
     def rerun_with_new_seed(self, generation_id: int) -> Generation:
         generation = self.journal.require(generation_id)
@@ -436,7 +439,7 @@ class Engine:
         self._set_problem(None)
         for generation in self.journal.with_stages([Stage.ATTENTION]):
             if generation.action in WAIT_FOR_PERSON_ACTIONS:
-                self._feed(generation, Event.UNBLOCKED, **_CARRY_ON)
+                self._feed(generation, Event.UNBLOCKED, **CARRY_ON)
         if self._api_key:
             self.refresh_account_soon()
         self._schedule()
@@ -468,31 +471,35 @@ class Engine:
             self._emit(CatalogChanged(after))
         return after
 
-    # -- account --------------------------------------------------------------------------------
+    # -- account (engine/balance.py) -----------------------------------------------------------
 
     def refresh_account_soon(self) -> None:
         """Fetch the balance in the background (after each generation, at start, on demand)."""
-        if not self._running or (self._account_task and not self._account_task.done()):
-            return
-        self._account_task = asyncio.ensure_future(self._refresh_account())
+        if self._running:
+            self._accounts.refresh_soon()
 
     async def refresh_account(self) -> api.Account:
-        assert self._client is not None
-        await self._gate.wait()
-        account = await self._client.me()
-        self._account = account
-        self._emit(AccountUpdated(account))
-        return account
+        return await self._accounts.refresh()
 
-    async def _refresh_account(self) -> None:
-        try:
-            account = await self.refresh_account()
-        except (api.AuthenticationError, api.PermissionDeniedError) as exc:
-            self._set_problem(Problem(ProblemKind.AUTH, exc.message, Action.OPEN_SETTINGS))
-            return
-        except api.ApiError as exc:
-            log.info("Couldn't refresh the balance: %s", exc.message)
-            return
+    @property
+    def refreshing_account(self) -> bool:
+        """A background balance check is under way."""
+        task = self._accounts.task
+        return task is not None and not task.done()
+
+    def _require_client(self) -> api.ApiClient:
+        assert self._client is not None, "Engine.start() first"
+        return self._client
+
+    def _on_account(self, account: api.Account) -> None:
+        self._emit(AccountUpdated(account))
+
+    def _on_key_refused(self, error: api.ApiError) -> None:
+        self._set_problem(Problem(ProblemKind.AUTH, error.message, Action.OPEN_SETTINGS))
+
+    def _on_account_checked(self, account: api.Account) -> None:
+        """A background check answered: a key that works, or a balance that covers the
+        cheapest waiting generation, lifts the pause it caused."""
         problem = self._problem
         if problem and problem.kind == ProblemKind.AUTH:
             self.resume()  # the key works now
@@ -504,26 +511,13 @@ class Engine:
                 self.resume()
         self._schedule()
 
+    # -- import (engine/importer.py) ------------------------------------------------------------
+
     async def import_remote_jobs(self) -> int:
         """Bring in jobs made elsewhere with this key (`GET /v2/jobs`); download finished ones."""
-        assert self._client is not None
-        added = 0
-        async for job in self._client.iter_jobs():
-            if known := self.journal.by_job_id(job.id):
-                if (job.status == api.JobStatus.COMPLETED
-                        and step(known, Event.COMPLETED_ELSEWHERE) is not None):
-                    # Finished on the server after all: fetch it (never paid again).
-                    self._feed(known, Event.COMPLETED_ELSEWHERE, **_CARRY_ON)
-                continue
-            settings = settings_from_job_input(job)
-            stage = imported_stage(job.status.value)
-            generation = self.journal.add(
-                settings, stage=stage, job_id=job.id, video_url=job.video_url,
-                credit_cost=job.credit_cost, error=job.error, progress=job.progress or 0,
-                submitted_at=job.created_at.timestamp() if job.created_at else time.time(),
-            )
-            self._emit(GenerationUpdated(generation))
-            added += 1
+        added = await importer.import_jobs(
+            self._require_client(), self.journal, feed=self._feed,
+            added=lambda g: self._emit(GenerationUpdated(g)))
         self._schedule()
         return added
 
@@ -565,9 +559,7 @@ class Engine:
         return len(holding | (set(pending) & self._tasks.keys()))
 
     def _max_concurrent(self) -> int:
-        if self._account and self._account.max_concurrent_jobs:
-            return self._account.max_concurrent_jobs
-        return self.config.default_max_concurrent
+        return self._accounts.max_concurrent(self.config.default_max_concurrent)
 
     def _launch(self, generation_id: int, delay: float = 0.0) -> None:
         assert self._lifecycle is not None
@@ -614,7 +606,7 @@ class Engine:
         self._halted = error
         log.error("Stopping the queue: %s", error.message, exc_info=error)
         self._running = False
-        for task in [*self._tasks.values(), self._account_task]:
+        for task in [*self._tasks.values(), self._accounts.task]:
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
         self._set_problem(Problem(ProblemKind.JOURNAL, error.message, None))
@@ -679,10 +671,6 @@ class Engine:
         return [g for i in ids if (g := self.journal.get(i))]
 
 
-# What a row carrying on again starts without: the last stop's reason and counters.
-_CARRY_ON: dict[str, object] = {"error": None, "action": None, "finished_at": None, "attempts": 0}
-
-
 def _folder(generation: Generation) -> Path | None:
     return Path(generation.output_dir) if generation.output_dir else None
 
@@ -725,19 +713,3 @@ def model_for(settings: GenerationSettings, catalog: ModelCatalog) -> ModelSpec:
             f"{known}.", field="model")
     return spec
 
-
-def settings_from_job_input(job: api.Job) -> GenerationSettings:
-    """Rebuild settings for a job made elsewhere, from the `input` apiframe echoes back."""
-    data: dict[str, Any] = job.input if isinstance(job.input, dict) else {}
-    raw_params = data.get("runwayParams")
-    params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
-    duration = params.get("duration", 5)
-    model = data.get("model")
-    return GenerationSettings(
-        model=model if isinstance(model, str) and model else BUILT_IN_CATALOG.default.id,
-        prompt=str(data.get("prompt") or f"(imported job {job.id[:8]})"),
-        duration=duration if duration in (5, 10) else 5,
-        aspect_ratio=str(params.get("aspect_ratio") or "16:9"),
-        seed=int(params.get("seed") or 0),
-        image_url=params.get("image") if isinstance(params.get("image"), str) else None,
-    )

@@ -33,6 +33,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QPixmap
 
+from runway_desktop.engine.lifecycle_table import Command, allows
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.ui import queue_text
 from runway_desktop.ui.thumbnail_cache import ThumbnailCache
@@ -300,7 +301,8 @@ class QueueModel(QAbstractListModel):
             return Qt.ItemFlag.ItemIsDropEnabled  # drops land between rows, never on one
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         g = self._rows[index.row()]
-        if g.stage is Stage.PENDING or (g.stage is Stage.DONE and g.video_path):
+        # Reordered (waiting work), or dragged out as a file (a finished video).
+        if allows(g, Command.REORDER) or allows(g, Command.OPEN):
             flags |= Qt.ItemFlag.ItemIsDragEnabled
         return flags
 

@@ -41,7 +41,7 @@ def test_an_unknown_balance_keeps_work_waiting_for_credits_and_the_engine_runnin
             assert engine.problem.kind == ProblemKind.CREDITS
             engine.refresh_account_soon()  # e.g. the window regained focus after a top-up
             # The background check has no public handle; awaiting it re-raises what it hit.
-            task = engine._account_task
+            task = engine._accounts.task
             assert task is not None
             await asyncio.wait_for(task, 10)
             assert engine.account is not None

@@ -1,0 +1,78 @@
+"""The team's account (balance, concurrency limit), read in the background.
+
+One job: keep the latest `GET /v2/me` answer and fetch it again when asked, one request at a
+time. What an answer means for the queue (a key that works again, credits topped up) is the
+engine's to decide: it hears each outcome through `on_checked` / `on_refused`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from runway_desktop import api
+from runway_desktop.engine.retry import RateGate
+
+log = logging.getLogger(__name__)
+
+
+class AccountWatcher:
+    def __init__(
+        self,
+        client: Callable[[], api.ApiClient],
+        gate: RateGate,
+        *,
+        on_account: Callable[[api.Account], None],
+        on_checked: Callable[[api.Account], None],
+        on_refused: Callable[[api.ApiError], None],
+    ) -> None:
+        """`on_account`: every answer (to show it); `on_checked`: a background check's answer
+        (to act on it); `on_refused`: the key was refused (401/403)."""
+        self._client = client
+        self._gate = gate
+        self._on_account = on_account
+        self._on_checked = on_checked
+        self._on_refused = on_refused
+        self._account: api.Account | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def account(self) -> api.Account | None:
+        return self._account
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The background check in flight, if any (the engine cancels it when it stops)."""
+        return self._task
+
+    def max_concurrent(self, default: int) -> int:
+        """The team's limit on jobs at once, once known."""
+        if self._account and self._account.max_concurrent_jobs:
+            return self._account.max_concurrent_jobs
+        return default
+
+    async def refresh(self) -> api.Account:
+        """Fetch the account now (waits for a rate limit like any other request)."""
+        await self._gate.wait()
+        account = await self._client().me()
+        self._account = account
+        self._on_account(account)
+        return account
+
+    def refresh_soon(self) -> None:
+        """Check in the background, unless a check is already under way."""
+        if self._task and not self._task.done():
+            return
+        self._task = asyncio.ensure_future(self._check())
+
+    async def _check(self) -> None:
+        try:
+            account = await self.refresh()
+        except (api.AuthenticationError, api.PermissionDeniedError) as exc:
+            self._on_refused(exc)
+            return
+        except api.ApiError as exc:
+            log.info("Couldn't refresh the balance: %s", exc.message)
+            return
+        self._on_checked(account)
