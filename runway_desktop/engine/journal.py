@@ -31,7 +31,7 @@ from runway_desktop.engine.records import Action, Generation, GenerationSettings
 
 LEGACY_MODEL_ID = "runway-gen4-turbo"  # the model of every row written before schema 4
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _LEGACY_SETTINGS = ("prompt", "duration", "aspect_ratio", "seed", "image_path", "image_url")
 
@@ -92,12 +92,34 @@ _MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
     ALTER TABLE generations ADD COLUMN output_dir TEXT;
     """,
     4: _settings_as_json,
+    # Many processes, one queue (engine/leases.py): each generation is driven by the process
+    # that holds its lease (owner "host:pid:token", expiry renewed by a heartbeat); `revision`
+    # grows with every change a person can see, so a process finds what others changed.
+    5: """
+    ALTER TABLE generations ADD COLUMN lease_owner TEXT;
+    ALTER TABLE generations ADD COLUMN lease_expires REAL;
+    ALTER TABLE generations ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX generations_lease ON generations(lease_owner);
+    CREATE INDEX generations_revision ON generations(revision);
+    """,
 }
 
 _RECORD_FIELDS = tuple(
     f.name for f in dataclasses.fields(Generation) if f.name not in ("id", "settings")
 )
 _COLUMNS = ("id", "settings_json", *_RECORD_FIELDS)
+# The next revision: one more than any row's, read inside the write's own transaction (BEGIN
+# IMMEDIATE), so revisions only grow, across every process writing the journal.
+_NEXT_REVISION = "(SELECT COALESCE(MAX(revision), 0) + 1 FROM generations)"
+
+
+class LeaseLost(Exception):
+    """A guarded write found the generation no longer leased by the writer: another process
+    took it over (the lease expired) or a person's command moved it (cancel, stop, remove)."""
+
+    def __init__(self, generation_id: int) -> None:
+        super().__init__(f"generation {generation_id} is no longer leased by this process")
+        self.generation_id = generation_id
 
 
 class JournalError(Exception):
@@ -157,6 +179,10 @@ class Journal:
         self._commits = 0  # commits made through this connection
         self._durable = 0  # of those, how many are known to be on disk
         self._syncing: asyncio.Future[None] | None = None
+        # Revisions written and ids removed through this connection, so a watcher reports only
+        # what other processes changed (`changes_since`).
+        self._own_revisions: set[int] = set()
+        self._own_removals: set[int] = set()
         # Set when opening needed the person's attention without failing (a 0-byte file).
         self.notice: str | None = None
         self._db, self.notice = open_checked(path)
@@ -257,6 +283,7 @@ class Journal:
                     "created_at": now,
                     "updated_at": now,
                     "position": next_position,
+                    "revision": self._next_revision(),
                     **{k: _to_sql(v) for k, v in fields.items()},
                 }
                 names = ", ".join(values)
@@ -270,24 +297,44 @@ class Journal:
         return [self.require(row_id) for row_id in row_ids]
 
     @_typed_errors
-    def update(self, generation_id: int, **fields: Any) -> Generation:
-        """Change fields of one row and commit at once (durable at the next `flush`)."""
+    def update(self, generation_id: int, *, held_by: str | None = None,
+               free_lease: bool = False, **fields: Any) -> Generation:
+        """Change fields of one row and commit at once (durable at the next `flush`).
+
+        `held_by`: write only while that lease owner holds the row, else raise LeaseLost (the
+        driving process's writes). `free_lease`: end whatever lease the row has, in the same
+        write (a person's command moved it: whoever drove it stops at its next write).
+        """
         unknown = set(fields) - set(_COLUMNS)
         if unknown:
             raise ValueError(f"unknown journal fields: {sorted(unknown)}")
         fields["updated_at"] = time.time()
+        if free_lease:
+            fields |= {"lease_owner": None, "lease_expires": None}
         assignments = ", ".join(f"{name} = ?" for name in fields)
+        condition, guard = ("AND lease_owner = ?", (held_by,)) if held_by else ("", ())
         with self._transaction():
-            self._db.execute(
-                f"UPDATE generations SET {assignments} WHERE id = ?",
-                (*(_to_sql(v) for v in fields.values()), generation_id),
+            revision = self._next_revision()
+            cursor = self._db.execute(
+                f"UPDATE generations SET {assignments}, revision = ? WHERE id = ? {condition}",
+                (*(_to_sql(v) for v in fields.values()), revision, generation_id, *guard),
             )
+            if held_by and cursor.rowcount == 0:
+                self._own_revisions.discard(revision)
+                raise LeaseLost(generation_id)
         return self.require(generation_id)
+
+    def _next_revision(self) -> int:
+        """Inside a write transaction: the revision this write gives its row."""
+        revision = int(self._db.execute(f"SELECT {_NEXT_REVISION}").fetchone()[0])
+        self._own_revisions.add(revision)
+        return revision
 
     @_typed_errors
     def remove(self, generation_id: int) -> None:
         with self._transaction():
             self._db.execute("DELETE FROM generations WHERE id = ?", (generation_id,))
+        self._own_removals.add(generation_id)
 
     @_typed_errors
     def move_before(self, generation_id: int, before_id: int | None) -> Generation:
@@ -310,8 +357,8 @@ class Journal:
                 low = previous if previous is not None else target[0] - 1
                 position = (low + target[0]) / 2
             self._db.execute(
-                "UPDATE generations SET position = ?, updated_at = ? WHERE id = ?",
-                (position, time.time(), generation_id),
+                "UPDATE generations SET position = ?, updated_at = ?, revision = ? WHERE id = ?",
+                (position, time.time(), self._next_revision(), generation_id),
             )
         return self.require(generation_id)
 
@@ -366,6 +413,140 @@ class Journal:
     def unfinished(self) -> list[Generation]:
         return self.with_stages(s for s in Stage if not s.is_terminal)
 
+    # -- what other processes changed (engine/journal_watch.py) ---------------------------------
+
+    @_typed_errors
+    def data_version(self) -> int:
+        """Changes when another connection commits (SQLite's `PRAGMA data_version`); cheap."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    @_typed_errors
+    def last_revision(self) -> int:
+        return int(self._db.execute("SELECT COALESCE(MAX(revision), 0) FROM generations")
+                   .fetchone()[0])
+
+    @_typed_errors
+    def changes_since(self, revision: int) -> tuple[list[Generation], int]:
+        """Rows another process changed after `revision` (not those this connection wrote
+        last), and the revision to ask from next time."""
+        rows = self._db.execute(
+            f"SELECT revision, {', '.join(_COLUMNS)} FROM generations WHERE revision > ? "
+            "ORDER BY revision", (revision,)).fetchall()
+        latest = max((row[0] for row in rows), default=revision)
+        changed = [_from_row(row[1:]) for row in rows if row[0] not in self._own_revisions]
+        self._own_revisions = {r for r in self._own_revisions if r > latest}
+        return changed, latest
+
+    def drop_own_revisions(self) -> int:
+        """Forget the revisions this connection wrote; the highest of them (0: none). For a
+        watcher that knows no other process committed since it last looked."""
+        latest = max(self._own_revisions, default=0)
+        self._own_revisions.clear()
+        return latest
+
+    @_typed_errors
+    def ids(self) -> set[int]:
+        return {row[0] for row in self._db.execute("SELECT id FROM generations")}
+
+    def take_own_removals(self) -> set[int]:
+        """Ids this connection removed since the last call (their events are out already)."""
+        removed, self._own_removals = self._own_removals, set()
+        return removed
+
+    # -- leases (engine/leases.py decides who holds what; this is the SQL) ----------------------
+
+    @_typed_errors
+    def claim(self, owner: str, until: float, now: float, stages: Iterable[Stage],
+              dead: Iterable[str] = ()) -> list[int]:
+        """Lease every row in `stages` whose lease is free, expired, a dead process's or
+        already `owner`'s; the ids now leased by `owner`. Atomic across processes."""
+        wanted = [s.value for s in stages]
+        free, free_params = _lease_free(owner, now, list(dead))
+        where = f"stage IN ({_marks(wanted)}) AND {free}"
+        params = (*wanted, *free_params)
+        # A read first: nothing to claim (the usual case) takes no write lock.
+        if not self._db.execute(f"SELECT 1 FROM generations WHERE {where} LIMIT 1",
+                                params).fetchone():
+            return []
+        with self._transaction():
+            rows = self._db.execute(
+                f"UPDATE generations SET lease_owner = ?, lease_expires = ? WHERE {where} "
+                "RETURNING id", (owner, until, *params)).fetchall()
+        return sorted(row[0] for row in rows)
+
+    @_typed_errors
+    def claim_waiting(self, owner: str, until: float, now: float, *, limit: int,
+                      waiting: Iterable[Stage], holding: Iterable[Stage],
+                      local: Iterable[Stage], dead: Iterable[str] = (),
+                      prefer: Iterable[int] = ()) -> list[int]:
+        """Lease waiting rows (in `position` order, `prefer`red ids first) while fewer than
+        `limit` are running, counted over every process in one transaction: rows in `holding`
+        stages (those in `local` ones only while leased: nothing of theirs is on the server)
+        and waiting rows already leased. The ids newly leased by `owner`."""
+        waiting_ = [s.value for s in waiting]
+        holding_ = [s.value for s in holding]
+        local_ = [s.value for s in local]
+        dead_ = list(dead)
+        free, free_params = _lease_free(owner, now, dead_, mine_too=False)
+        live = (f"(lease_owner IS NOT NULL AND lease_expires >= ? "
+                f"AND lease_owner NOT IN ({_marks(dead_)}))")
+        preferred = list(prefer)
+        candidates = (f"SELECT id FROM generations WHERE stage IN ({_marks(waiting_)}) AND {free}"
+                      f" ORDER BY id IN ({_marks(preferred)}) DESC, position, id LIMIT ?")
+        if not self._db.execute(candidates, (*waiting_, *free_params, *preferred, 1)).fetchone():
+            return []
+        with self._transaction():
+            running = self._db.execute(
+                f"SELECT COUNT(*) FROM generations WHERE "
+                f"(stage IN ({_marks(holding_)}) AND (stage NOT IN ({_marks(local_)}) OR {live}))"
+                f" OR (stage IN ({_marks(waiting_)}) AND {live})",
+                (*holding_, *local_, now, *dead_, *waiting_, now, *dead_)).fetchone()[0]
+            free_slots = limit - int(running)
+            if free_slots <= 0:
+                return []
+            ids = [row[0] for row in self._db.execute(
+                candidates, (*waiting_, *free_params, *preferred, free_slots)).fetchall()]
+            self._db.execute(
+                f"UPDATE generations SET lease_owner = ?, lease_expires = ? "
+                f"WHERE id IN ({_marks(ids)})", (owner, until, *ids))
+        return ids
+
+    @_typed_errors
+    def renew(self, owner: str, until: float) -> set[int]:
+        """Extend every lease of `owner`; the ids it still holds (others may have taken some)."""
+        with self._transaction():
+            self._db.execute("UPDATE generations SET lease_expires = ? WHERE lease_owner = ?",
+                             (until, owner))
+            rows = self._db.execute("SELECT id FROM generations WHERE lease_owner = ?",
+                                    (owner,)).fetchall()
+        return {row[0] for row in rows}
+
+    @_typed_errors
+    def release(self, owner: str, generation_ids: Iterable[int] | None = None) -> None:
+        """End `owner`'s leases (of these rows, or all); a row leased by another is untouched."""
+        ids = None if generation_ids is None else list(generation_ids)
+        if ids == []:
+            return
+        only = "" if ids is None else f" AND id IN ({_marks(ids)})"
+        with self._transaction():
+            self._db.execute(
+                f"UPDATE generations SET lease_owner = NULL, lease_expires = NULL "
+                f"WHERE lease_owner = ?{only}", (owner, *(ids or ())))
+
+    @_typed_errors
+    def lease_owners(self, now: float) -> set[str]:
+        """Owners holding a lease that has not expired (some may be dead processes)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT lease_owner FROM generations WHERE lease_owner IS NOT NULL "
+            "AND lease_expires >= ?", (now,)).fetchall()
+        return {row[0] for row in rows}
+
+    @_typed_errors
+    def lease_of(self, generation_id: int) -> tuple[str | None, float | None]:
+        row = self._db.execute("SELECT lease_owner, lease_expires FROM generations WHERE id = ?",
+                               (generation_id,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
     @_typed_errors
     def _select(self, clause: str, params: Iterable[Any] = ()) -> list[Generation]:
         rows = self._db.execute(
@@ -400,6 +581,19 @@ class _Transaction:
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
+
+
+def _marks(values: list[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _lease_free(owner: str, now: float, dead: list[str],
+                mine_too: bool = True) -> tuple[str, tuple[Any, ...]]:
+    """SQL for "this row's lease may be taken by `owner`", and its parameters."""
+    mine = "lease_owner = ? OR " if mine_too else ""
+    return (f"({mine}lease_owner IS NULL OR lease_expires IS NULL OR lease_expires < ? "
+            f"OR lease_owner IN ({_marks(dead)}))",
+            ((owner,) if mine_too else ()) + (now, *dead))
 
 
 def _split_sql(script: str) -> list[str]:

@@ -1,0 +1,137 @@
+"""Many processes, one queue: which process drives which generation.
+
+The journal is the shared truth. A process (the window, any `runway-desktop` command) drives a
+generation only while it holds that row's lease: `lease_owner` ("host:pid:token") and
+`lease_expires`, renewed by a heartbeat. Claims, renewals and releases are single SQLite
+transactions (`BEGIN IMMEDIATE`, with a busy timeout so writers queue instead of failing), so two
+processes never lease one row: never two POSTs of one request, never two downloads into one
+`.part`.
+
+A lease ends when its holder settles the generation or stops (released), when a person's command
+moves the row (the journal write frees it; the holder's next write raises LeaseLost and it
+stops), or when the holder dies: its leases are not renewed and expire, and any other process
+takes the rows over where the journal says (SUBMITTING re-sends the same idempotency key,
+DOWNLOADING resumes the `.part`). A holder on this machine whose process is gone is known dead at
+once, without waiting for the expiry.
+
+How many generations run at once (the team's `maxConcurrentJobs`) is counted over every process
+in the claim's own transaction, so four processes never start four each.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from runway_desktop.engine.journal import Journal
+from runway_desktop.engine.lifecycle_table import Stage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LeaseTiming:
+    seconds: float = 20.0  # a lease not renewed for this long may be taken over
+    renew_every: float = 5.0  # the heartbeat (also when expired work is looked for)
+    watch_every: float = 0.5  # how often the journal is checked for other processes' changes
+
+
+def new_owner() -> str:
+    """A lease owner name unique to this engine: host, process id and a random token."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+def owner_is_dead(owner: str, host: str | None = None) -> bool:
+    """True only when sure: the owner ran on this machine and its process is gone (or a
+    zombie). Another machine's owner, or one we can't check, lives until its lease expires."""
+    try:
+        owner_host, pid_text, _token = owner.rsplit(":", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if owner_host != (host or socket.gethostname()) or pid == os.getpid() or pid <= 0:
+        return False
+    return not _process_alive(pid)
+
+
+def _process_alive(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill(pid, 0) would send Ctrl+C there: wait for expiry
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is gone for our purposes
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+class Leases:
+    """This engine's leases in one journal: claim, renew, release, and what it holds."""
+
+    def __init__(self, journal: Journal, timing: LeaseTiming | None = None,
+                 owner: str | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.journal = journal
+        self.timing = timing or LeaseTiming()
+        self.owner = owner or new_owner()
+        self._clock = clock
+        self._held: set[int] = set()
+        self._dead: set[str] = set()  # owners found dead (refreshed by `look_for_dead`)
+
+    @property
+    def held(self) -> frozenset[int]:
+        return frozenset(self._held)
+
+    def holds(self, generation_id: int) -> bool:
+        return generation_id in self._held
+
+    def _until(self) -> float:
+        return self._clock() + self.timing.seconds
+
+    def look_for_dead(self) -> set[str]:
+        """Find owners on this machine whose process is gone (their leases are free now)."""
+        owners = self.journal.lease_owners(self._clock()) - {self.owner}
+        self._dead = {owner for owner in owners if owner_is_dead(owner)}
+        if self._dead:
+            log.info("Taking over the work of ended processes: %s", sorted(self._dead))
+        return self._dead
+
+    def claim(self, stages: Iterable[Stage]) -> list[int]:
+        """Lease every row in `stages` that no live process holds; the ids held now."""
+        ids = self.journal.claim(self.owner, self._until(), self._clock(), stages, self._dead)
+        self._held.update(ids)
+        return ids
+
+    def claim_waiting(self, *, limit: int, waiting: Iterable[Stage], holding: Iterable[Stage],
+                      local: Iterable[Stage], prefer: Iterable[int] = ()) -> list[int]:
+        """Lease waiting rows while fewer than `limit` run across all processes."""
+        ids = self.journal.claim_waiting(
+            self.owner, self._until(), self._clock(), limit=limit, waiting=waiting,
+            holding=holding, local=local, dead=self._dead, prefer=prefer)
+        self._held.update(ids)
+        return ids
+
+    def renew(self) -> set[int]:
+        """The heartbeat: extend every lease; the ids that were held but are not any more."""
+        still = self.journal.renew(self.owner, self._until())
+        lost = self._held - still
+        self._held = still
+        return lost
+
+    def release(self, generation_id: int) -> None:
+        self._held.discard(generation_id)
+        self.journal.release(self.owner, [generation_id])
+
+    def release_all(self) -> None:
+        self._held.clear()
+        self.journal.release(self.owner)

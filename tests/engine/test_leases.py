@@ -1,0 +1,245 @@
+"""Per-generation leases in the journal (schema 5): real processes claiming one SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from runway_desktop.engine import journal as journal_module
+from runway_desktop.engine.journal import SCHEMA_VERSION, Journal, LeaseLost
+from runway_desktop.engine.journal_watch import JournalWatch
+from runway_desktop.engine.leases import Leases, LeaseTiming, owner_is_dead
+from runway_desktop.engine.lifecycle_table import SLOT_STAGES, WAITING_STAGES, Stage
+from runway_desktop.engine.records import GenerationSettings
+
+LOCAL = (Stage.PREPARING, Stage.UPLOADING)
+
+
+def _settings(n: int) -> GenerationSettings:
+    return GenerationSettings(f"prompt {n}", seed=n)
+
+
+def _v4_journal(path: Path) -> None:
+    """A journal exactly as schema 4 wrote it (settings JSON, no leases)."""
+    db = sqlite3.connect(path)
+    for version in (1, 2, 3, 4):
+        step = journal_module._MIGRATIONS[version]
+        if callable(step):
+            step(db)
+        else:
+            for statement in journal_module._split_sql(step):
+                db.execute(statement)
+    settings = json.dumps(_settings(7).to_json())
+    db.executemany(
+        "INSERT INTO generations (settings_json, idempotency_key, stage, created_at, updated_at,"
+        " position, job_id, video_path, favourite) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(settings, "k1", "done", 1.0, 2.0, 1.0, "job-1", "/v/a.mp4", 1),
+         (settings, "k2", "processing", 3.0, 4.0, 2.0, "job-2", None, 0),
+         (settings, "k3", "pending", 5.0, 5.0, 3.0, None, None, 0)])
+    db.execute("PRAGMA user_version=4")
+    db.commit()
+    db.close()
+
+
+def test_a_version_4_journal_gains_free_leases_and_keeps_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "v4.sqlite3"
+    _v4_journal(path)
+    journal = Journal(path)
+    try:
+        version = journal._db.execute("PRAGMA user_version").fetchone()[0]
+        rows = journal.all()
+        leases = [journal.lease_of(g.id) for g in rows]
+    finally:
+        journal.close()
+    assert version == SCHEMA_VERSION == 5
+    assert [(g.idempotency_key, g.stage, g.job_id, g.video_path, g.favourite) for g in rows] == [
+        ("k1", Stage.DONE, "job-1", "/v/a.mp4", True),
+        ("k2", Stage.PROCESSING, "job-2", None, False),
+        ("k3", Stage.PENDING, None, None, False)]
+    assert {g.settings for g in rows} == {_settings(7)}
+    assert leases == [(None, None)] * 3
+
+
+_CLAIMER = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    from runway_desktop.engine.journal import Journal
+    from runway_desktop.engine.leases import Leases
+    from runway_desktop.engine.lifecycle_table import SLOT_STAGES, WAITING_STAGES, Stage
+    path, limit, start = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+    journal = Journal(path)
+    leases = Leases(journal)
+    while time.time() < start:  # every process claims at the same moment
+        time.sleep(0.001)
+    claimed = []
+    for _ in range(200):
+        claimed += leases.claim_waiting(limit=limit, waiting=WAITING_STAGES,
+                                        holding=SLOT_STAGES,
+                                        local=(Stage.PREPARING, Stage.UPLOADING))
+    print(json.dumps({"owner": leases.owner, "claimed": claimed}))
+    journal.close()
+""")
+
+
+def _claim_in_processes(path: Path, processes: int, limit: int) -> list[dict[str, object]]:
+    import time
+
+    start = time.time() + 1.5  # after every interpreter has started
+    running = [subprocess.Popen([sys.executable, "-c", _CLAIMER, str(path), str(limit),
+                                 str(start)], stdout=subprocess.PIPE, text=True)
+               for _ in range(processes)]
+    results = []
+    for process in running:
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0
+        results.append(json.loads(out))
+    return results
+
+
+def test_processes_claiming_at_once_never_lease_one_row_twice(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal(path)
+    journal.add_many(_settings(n) for n in range(60))
+    results = _claim_in_processes(path, processes=4, limit=1000)
+    claimed = [gid for r in results for gid in r["claimed"]]  # type: ignore[attr-defined]
+    assert sorted(claimed) == [g.id for g in journal.all()]  # every row, each exactly once
+    owners = {g.id: journal.lease_of(g.id)[0] for g in journal.all()}
+    for result in results:
+        assert {gid for gid, owner in owners.items() if owner == result["owner"]} == set(
+            result["claimed"])  # type: ignore[call-overload]
+    journal.close()
+
+
+def test_the_concurrency_limit_is_counted_across_processes(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal(path)
+    added = journal.add_many(_settings(n) for n in range(20))
+    # One generation already on the server (no live lease: its process died) holds a slot.
+    journal.update(added[0].id, stage=Stage.PROCESSING, job_id="job-0")
+    results = _claim_in_processes(path, processes=4, limit=4)
+    claimed = [gid for r in results for gid in r["claimed"]]  # type: ignore[attr-defined]
+    assert len(claimed) == 3 == len(set(claimed))  # 4 running in all, not 4 per process
+    assert sorted(claimed) == [g.id for g in added[1:4]]  # in queue order
+    journal.close()
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_holder_can_no_longer_write(
+        tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    clock = _Clock()
+    first_journal, second_journal = Journal(path), Journal(path)
+    timing = LeaseTiming(seconds=20)
+    other_host = "elsewhere:4242:abc"  # a process we can't check: only expiry frees its rows
+    first = Leases(first_journal, timing, owner=other_host, clock=clock)
+    second = Leases(second_journal, timing, clock=clock)
+    generation = first_journal.add(_settings(1), stage=Stage.DOWNLOADING, job_id="j")
+    assert first.claim([Stage.DOWNLOADING]) == [generation.id]
+    assert second.claim([Stage.DOWNLOADING]) == []  # live: never two downloads of one job
+    first_journal.update(generation.id, held_by=first.owner, progress=40)
+
+    clock.now += 15
+    assert first.renew() == set()  # the heartbeat keeps it
+    clock.now += 15
+    assert second.claim([Stage.DOWNLOADING]) == []
+    clock.now += 25  # no heartbeat for 25 s: expired
+    assert second.claim([Stage.DOWNLOADING]) == [generation.id]
+    with pytest.raises(LeaseLost):
+        first_journal.update(generation.id, held_by=first.owner, progress=50)
+    assert first.renew() == {generation.id}  # the old holder learns it lost it
+    assert second_journal.require(generation.id).progress == 40
+    first_journal.close()
+    second_journal.close()
+
+
+def test_a_dead_process_on_this_machine_is_taken_over_without_waiting(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal(path)
+    generation = journal.add(_settings(1), stage=Stage.QUEUED, job_id="j")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    import socket
+
+    dead_owner = f"{socket.gethostname()}:{dead.pid}:feed"
+    assert owner_is_dead(dead_owner)
+    assert not owner_is_dead(f"{socket.gethostname()}:{1}:feed")  # init lives
+    assert not owner_is_dead(f"other-host:{dead.pid}:feed")
+    Leases(journal, owner=dead_owner).claim([Stage.QUEUED])
+    mine = Leases(journal)
+    assert mine.claim([Stage.QUEUED]) == []
+    mine.look_for_dead()
+    assert mine.claim([Stage.QUEUED]) == [generation.id]
+    journal.close()
+
+
+def test_a_command_frees_the_lease_and_the_holder_stops_at_its_next_write(
+        tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    holder_journal, window_journal = Journal(path), Journal(path)
+    holder = Leases(holder_journal)
+    generation = holder_journal.add(_settings(1))
+    assert holder.claim_waiting(limit=4, waiting=WAITING_STAGES, holding=SLOT_STAGES,
+                                local=LOCAL) == [generation.id]
+    holder_journal.update(generation.id, held_by=holder.owner, stage=Stage.UPLOADING)
+    window_journal.update(generation.id, free_lease=True, stage=Stage.CANCELLED)  # Cancel
+    with pytest.raises(LeaseLost):  # the upload's outcome would have submitted it: it doesn't
+        holder_journal.update(generation.id, held_by=holder.owner, stage=Stage.SUBMITTING)
+    assert window_journal.require(generation.id).stage == Stage.CANCELLED
+    assert holder.renew() == {generation.id}
+    holder_journal.close()
+    window_journal.close()
+
+
+def test_released_leases_are_free_and_a_release_never_frees_anothers(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    a, b = journal.add_many([_settings(1), _settings(2)])
+    mine, theirs = Leases(journal), Leases(journal)
+    mine.claim([Stage.PENDING]) and None
+    assert theirs.claim([Stage.PENDING]) == []
+    mine.release(a.id)
+    assert theirs.claim([Stage.PENDING]) == [a.id]
+    mine.release_all()
+    assert journal.lease_of(a.id)[0] == theirs.owner
+    assert journal.lease_of(b.id) == (None, None)
+    journal.close()
+
+
+def test_the_watch_reports_other_processes_changes_only(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    mine, other = Journal(path), Journal(path)
+    kept, gone = mine.add_many([_settings(1), _settings(2)])
+    watch = JournalWatch(mine)
+    assert watch.poll().moved is False
+    mine.update(kept.id, progress=5)  # our own write: our engine said so already
+    assert watch.poll().updated == []
+
+    added = other.add(_settings(3))
+    other.update(kept.id, stage=Stage.QUEUED, job_id="j")
+    other.remove(gone.id)
+    changes = watch.poll()
+    assert changes.moved
+    assert sorted(g.id for g in changes.updated) == [kept.id, added.id]
+    assert {g.id: g.stage for g in changes.updated}[kept.id] == Stage.QUEUED
+    assert changes.removed == [gone.id]
+    assert watch.poll().moved is False
+
+    mine.remove(added.id)  # removed here: not reported again
+    other.update(kept.id, progress=60)
+    changes = watch.poll()
+    assert changes.removed == []
+    assert [(g.id, g.progress) for g in changes.updated] == [(kept.id, 60)]
+    mine.close()
+    other.close()
