@@ -256,7 +256,8 @@ class QueueDelegate(QStyledItemDelegate):
             layout = self.row_layout(opt.rect, opt.font)
             self._paint_separator(painter, opt, selected)
             self._paint_thumbnail(
-                painter, opt, layout.thumb, generation, index.data(Roles.ThumbnailRole)
+                painter, opt, layout.thumb, generation, index.data(Roles.ThumbnailRole),
+                index.data(Roles.StartImageRole)
             )
             self._paint_text(painter, opt, layout, generation, selected,
                              index.data(Roles.NoteRole) or "")
@@ -294,6 +295,7 @@ class QueueDelegate(QStyledItemDelegate):
         box: QRect,
         generation: Generation,
         pixmap: QPixmap | None,
+        start_image: QPixmap | None = None,
     ) -> None:
         frame = fit_aspect(QRectF(box), aspect_of(generation.settings.aspect_ratio))
         radius = max(3.0, frame.height() / 16)
@@ -313,6 +315,25 @@ class QueueDelegate(QStyledItemDelegate):
         painter.setPen(edge)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(frame.adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
+        if start_image is not None and not start_image.isNull():
+            self._paint_start_image(painter, opt, frame.toAlignedRect(), start_image)
+
+    @staticmethod
+    def _paint_start_image(
+        painter: QPainter, opt: QStyleOptionViewItem, frame: QRect, start: QPixmap
+    ) -> None:
+        """The start image, small, in the lower-left corner of the video's frame."""
+        side = max(12, min(frame.width(), frame.height()) * 9 // 20)
+        size = start.deviceIndependentSize().toSize().scaled(
+            QSize(side, side), Qt.AspectRatioMode.KeepAspectRatio)
+        margin = max(2, side // 10)
+        inset = QRect(frame.left() + margin, frame.bottom() - margin - size.height() + 1,
+                      size.width(), size.height())
+        painter.fillRect(inset.adjusted(-1, -1, 1, 1), QColor(255, 255, 255))
+        painter.drawPixmap(inset, start)
+        painter.setPen(opt.palette.color(QPalette.ColorRole.Mid))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(inset).adjusted(-1.5, -1.5, 0.5, 0.5))
 
     @staticmethod
     def _paint_placeholder(painter: QPainter, opt: QStyleOptionViewItem, frame: QRectF) -> None:
@@ -430,6 +451,8 @@ class QueueDelegate(QStyledItemDelegate):
             colour = text_colour
         if note and not detail:
             detail = f" · {note}"
+        if not detail and (finished := queue_text.finished_text(generation, self._clock())):
+            detail = f" · {finished}"  # when it was made
         label_font = QFont(opt.font)
         if stage.is_running or stage.is_problem:
             label_font.setWeight(QFont.Weight.DemiBold)

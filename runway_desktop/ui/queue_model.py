@@ -51,6 +51,9 @@ class Roles(enum.IntEnum):
     SearchTextRole = Qt.ItemDataRole.UserRole + 6
     FilterKeyRole = Qt.ItemDataRole.UserRole + 7  # what QueueFilterModel's pattern matches
     NoteRole = Qt.ItemDataRole.UserRole + 8  # the engine's remark ("taking unusually long"); ""
+    # The start image beside the video's frame (a null QPixmap until the video has a frame: until
+    # then the start image is the thumbnail itself).
+    StartImageRole = Qt.ItemDataRole.UserRole + 9
 
 
 def sort_key(generation: Generation) -> tuple[float, int]:
@@ -68,6 +71,16 @@ def overall_fraction(generation: Generation) -> float:
 def thumbnail_source(generation: Generation) -> str | None:
     """The video's first frame once there is one; until then the input image."""
     return generation.thumbnail_path or generation.settings.image_path
+
+
+def start_image_inset(generation: Generation) -> str | None:
+    """The start image, shown small beside the video's frame once there is one."""
+    return generation.settings.image_path if generation.thumbnail_path else None
+
+
+def _pictures(generation: Generation) -> set[str]:
+    """Every picture file a row shows (its repaint follows each one's loading)."""
+    return {p for p in (thumbnail_source(generation), start_image_inset(generation)) if p}
 
 
 def search_text(generation: Generation) -> str:
@@ -282,6 +295,9 @@ class QueueModel(QAbstractListModel):
                 # CPython 3.11 drops a reference to None each time index.data() hands None
                 # back to Python, and a repainted placeholder would do that every second.
                 return self.thumbnails.get(thumbnail_source(g)) or QPixmap()
+            case Roles.StartImageRole:
+                inset = start_image_inset(g)
+                return (self.thumbnails.get(inset) if inset else None) or QPixmap()
             case Roles.FavouriteRole:
                 return g.favourite
             case Roles.SearchTextRole:
@@ -441,8 +457,7 @@ class QueueModel(QAbstractListModel):
         self._stage_counts[generation.stage] += 1
         if generation.stage is Stage.PENDING or queue_text.is_running(generation):
             self._active[generation.id] = generation
-        source = thumbnail_source(generation)
-        if source:
+        for source in _pictures(generation):
             self._ids_by_thumbnail.setdefault(source, set()).add(generation.id)
 
     def _untrack(self, generation: Generation) -> None:
@@ -450,20 +465,25 @@ class QueueModel(QAbstractListModel):
         if self._stage_counts[generation.stage] <= 0:
             del self._stage_counts[generation.stage]
         self._active.pop(generation.id, None)
-        source = thumbnail_source(generation)
-        ids = self._ids_by_thumbnail.get(source) if source else None
-        if source and ids is not None:
-            ids.discard(generation.id)
-            if not ids:
-                del self._ids_by_thumbnail[source]
+        for source in _pictures(generation):
+            ids = self._ids_by_thumbnail.get(source)
+            if ids is not None:
+                ids.discard(generation.id)
+                if not ids:
+                    del self._ids_by_thumbnail[source]
 
     def _on_thumbnail_loaded(self, path: str) -> None:
         for generation_id in self._ids_by_thumbnail.get(path, ()):
             row = self._fresh_row(generation_id)
             if row is None:
                 continue
+            generation = self._rows[row]
+            roles = [role for role, source in ((Roles.ThumbnailRole, thumbnail_source(generation)),
+                                               (Roles.StartImageRole,
+                                                start_image_inset(generation)))
+                     if source == path]
             index = self.index(row, 0)
-            self.dataChanged.emit(index, index, [Roles.ThumbnailRole])
+            self.dataChanged.emit(index, index, roles)
 
     def _schedule_totals(self) -> None:
         if not self._totals_timer.isActive():

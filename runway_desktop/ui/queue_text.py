@@ -6,7 +6,9 @@ delegate (painting), so the two never disagree.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication
+import datetime
+
+from PySide6.QtCore import QCoreApplication, QDate, QLocale, QTime
 
 from runway_desktop.api.catalog import BUILT_IN_CATALOG
 from runway_desktop.engine.records import Action, Generation, Stage
@@ -117,6 +119,25 @@ def format_duration(seconds: float) -> str:
 def elapsed_text(generation: Generation, now: float) -> str:
     seconds = elapsed_seconds(generation, now)
     return "" if seconds is None else format_duration(seconds)
+
+
+def finished_text(generation: Generation, now: float) -> str:
+    """When a finished video was made: "today 14:32", "yesterday 09:05", "27 Nov 14:32" this
+    year, "27 Nov 2025" before; "" until it has finished."""
+    if generation.stage is not Stage.DONE or not generation.finished_at:
+        return ""
+    when = datetime.datetime.fromtimestamp(generation.finished_at)
+    today = datetime.datetime.fromtimestamp(now).date()
+    locale = QLocale()
+    clock = locale.toString(QTime(when.hour, when.minute), QLocale.FormatType.ShortFormat)
+    if when.date() == today:
+        return _tr("today {time}").format(time=clock)
+    if when.date() == today - datetime.timedelta(days=1):
+        return _tr("yesterday {time}").format(time=clock)
+    date = QDate(when.year, when.month, when.day)
+    if when.year == today.year:
+        return f"{locale.toString(date, 'd MMM')} {clock}"
+    return locale.toString(date, "d MMM yyyy")
 
 
 def accessible_text(generation: Generation) -> str:
