@@ -15,18 +15,13 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.ui.gallery import has_video
 from runway_desktop.ui.preview import PreviewPlayer
 from runway_desktop.ui.queue_model import Roles
 
 if TYPE_CHECKING:
     from runway_desktop.ui.gallery import GalleryView
     from runway_desktop.ui.queue_view import QueueView
-
-
-def has_video(generation: Generation | None) -> bool:
-    return generation is not None and generation.stage is Stage.DONE and bool(
-        generation.video_path)
 
 
 def step_queue(queue: QueueView, delta: int) -> bool:
@@ -38,7 +33,7 @@ def step_queue(queue: QueueView, delta: int) -> bool:
     row += delta
     while 0 <= row < proxy.rowCount():
         generation = proxy.index(row, 0).data(Roles.GenerationRole)
-        if has_video(generation):
+        if generation is not None and has_video(generation):
             return queue.select_generation(generation.id)
         row += delta
     return False
