@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runway_desktop import paths
 from runway_desktop.engine.events import EngineEvent, GenerationRemoved, GenerationUpdated
 from runway_desktop.engine.lifecycle_table import Command, allowed_commands
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 
 if TYPE_CHECKING:
     from runway_desktop import api
+    from runway_desktop.api.catalog import ModelCatalog
     from runway_desktop.engine.events import Problem
     from runway_desktop.engine.scheduler import Engine, Listener
 
@@ -72,6 +74,21 @@ class GenerationService:
     @property
     def output_folder(self) -> Path:
         return self._engine.config.output_dir
+
+    @property
+    def thumbnails_folder(self) -> Path:
+        """Where first-frame thumbnails are kept (`<id>.jpg`)."""
+        return paths.thumbnails_dir(self._engine.config.data_dir)
+
+    @property
+    def catalog(self) -> ModelCatalog:
+        """The models on offer and their prices, as known now (CatalogChanged when it moves)."""
+        return self._engine.catalog
+
+    def check_balance(self) -> None:
+        """Read the balance again in the background (AccountUpdated when it answers)."""
+        if self._engine.api_key:
+            self._engine.refresh_account_soon()
 
     # -- what people ask for --------------------------------------------------------------------
 

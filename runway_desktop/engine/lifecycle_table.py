@@ -175,6 +175,8 @@ RESTART_STAGES = stages_where(lambda t: t.restarts_from_scratch)
 RUNNING_STAGES = stages_where(lambda t: t.running)
 ON_SERVER_STAGES = stages_where(lambda t: t.on_server)
 WAITING_STAGES = stages_where(lambda t: t.waits_for_slot)
+# Waiting for a slot or for the person: what a balance must cover before it can go on.
+AWAITING_CREDITS_STAGES = WAITING_STAGES | {Stage.ATTENTION}
 
 
 # -- triggers and effects -------------------------------------------------------------------------

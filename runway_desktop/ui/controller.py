@@ -24,6 +24,7 @@ from runway_desktop.ui.main_window import MainWindow
 if TYPE_CHECKING:
     # Imported where they are used, after the first paint (startup benchmark: the engine,
     # httpx, keyring and QtMultimedia cost more than the whole window).
+    from runway_desktop.engine.commands import GenerationService
     from runway_desktop.engine.journal import Journal, JournalUnusable
     from runway_desktop.engine.scheduler import Engine
     from runway_desktop.simulator import Simulator
@@ -238,7 +239,9 @@ class AppController(QObject):
         if self.journal and self.journal.notice:  # e.g. an empty file became a new history
             self.window.show_notice(self.journal.notice)
             self.journal.notice = None
-        self._spawn(self._backfill_thumbnails(engine))
+        from runway_desktop.engine.commands import GenerationService
+
+        self._spawn(self._backfill_thumbnails(GenerationService(engine)))
 
     def _refused_address(self, error: Exception) -> None:
         """The API address can't be used: say where it comes from and where to fix it."""
@@ -306,22 +309,23 @@ class AppController(QObject):
             self.simulator.start()
         return self.simulator.base_url
 
-    async def _backfill_thumbnails(self, engine: Engine) -> None:
+    async def _backfill_thumbnails(self, service: GenerationService) -> None:
         """Videos finished by the CLI (no Qt there) get their thumbnails when the window opens."""
         from runway_desktop.engine.thumbnails import extract_thumbnail
 
-        for generation_id, video, target in missing_thumbnails(engine):
+        for generation_id, video, target in missing_thumbnails(service):
             with contextlib.suppress(Exception):
                 await extract_thumbnail(video, target)
-                engine.attach_thumbnail(generation_id, str(target))
+                service.attach_thumbnail(generation_id, str(target))
 
     async def _import_jobs(self) -> None:
         from runway_desktop import api
+        from runway_desktop.engine.commands import GenerationService
 
         if not self.engine:
             return
         try:
-            added = await self.engine.import_remote_jobs()
+            added = await GenerationService(self.engine).import_jobs()
         except api.ApiError as error:
             self.window.banner.show_message(error.message, Action.RETRY)
             return
@@ -407,12 +411,12 @@ class AppController(QObject):
         )
 
 
-def missing_thumbnails(engine: Engine) -> list[tuple[int, Path, Path]]:
+def missing_thumbnails(service: GenerationService) -> list[tuple[int, Path, Path]]:
     """(id, video, thumbnail to make) for finished videos that have no thumbnail yet."""
-    folder = paths.thumbnails_dir(engine.config.data_dir)
+    folder = service.thumbnails_folder
     found = []
     # In SQL, not over every finished row: with 100,000 items that loop held the window ~1 s.
-    for generation in engine.journal.done_without_thumbnail():
+    for generation in service.without_thumbnail():
         video = generation.video_path
         if video and Path(video).exists():
             found.append((generation.id, Path(video), folder / f"{generation.id}.jpg"))

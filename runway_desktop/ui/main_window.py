@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QIcon, QKeySequence
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from runway_desktop import APP_NAME
+from runway_desktop.engine.lifecycle_table import Command, allows
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.ui.banner import Banner
 from runway_desktop.ui.compare_command import CompareCommand
@@ -38,11 +39,13 @@ from runway_desktop.ui.undo_notice import UndoNotice
 if TYPE_CHECKING:
     # Types only: the engine (and httpx under it) loads after the first paint.
     from runway_desktop import api
+    from runway_desktop.engine.commands import GenerationService
     from runway_desktop.engine.events import Problem
     from runway_desktop.engine.scheduler import Engine
     from runway_desktop.ui.engine_bridge import EngineBridge
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # Coming back to the window (e.g. from the browser, after a top-up) asks for the balance again,
 # at most this often: switching windows back and forth does not spam apiframe.
 REFRESH_ON_ACTIVATE_SECONDS = 10.0
@@ -64,7 +67,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("main_window")
         self._demo = demo
-        self._engine: Engine | None = None
+        self._service: GenerationService | None = None  # the engine's typed commands
         self._bridge: EngineBridge | None = None
         self._quit_confirmed = False
         self._painted = False
@@ -107,7 +110,7 @@ class MainWindow(QMainWindow):
         # Floats over the bottom of the list it speaks about: showing it moves no control,
         # and it never covers Generate.
         self.notice = UndoNotice(self.queue)
-        self.removals = Removals(self.queue.model, self.notice, lambda: self._engine, self,
+        self.removals = Removals(self.queue.model, self.notice, lambda: self._service, self,
                                  hold_selection=self.queue.selection_held)
 
         self.account_label = QLabel(self.tr("Not signed in"), self)
@@ -133,7 +136,9 @@ class MainWindow(QMainWindow):
         if self._bridge:
             self._bridge.detach()
             self._bridge.deleteLater()
-        self._engine = engine
+        from runway_desktop.engine.commands import GenerationService
+
+        self._service = service = GenerationService(engine)
         self._bridge = bridge
         bridge.generation_updated.connect(self._on_generation_updated)
         bridge.note_changed.connect(self.queue.model.set_note)
@@ -141,20 +146,20 @@ class MainWindow(QMainWindow):
         bridge.account_updated.connect(self._on_account)
         bridge.problem_changed.connect(self._on_problem)
         bridge.catalog_changed.connect(self.compose.set_catalog)
-        self.compose.set_catalog(engine.catalog)  # the models and prices known so far
-        self.queue.model.reset(engine.generations())
+        self.compose.set_catalog(service.catalog)  # the models and prices known so far
+        self.queue.model.reset(service.generations())
         for generation in self.queue.model.generations():
-            if generation.stage.is_on_server and (note := engine.note(generation.id)):
+            if generation.stage.is_on_server and (note := service.note(generation.id)):
                 self.queue.model.set_note(generation.id, note)
-        self._on_problem(engine.problem)
-        if engine.account:
-            self._on_account(engine.account)
+        self._on_problem(service.problem)
+        if service.account:
+            self._on_account(service.account)
         else:
             self.compose.set_balance(None)
             self.account_label.setText(
-                self.tr("Checking your balance…") if engine.api_key else self.tr("No API key")
+                self.tr("Checking your balance…") if service.has_api_key else self.tr("No API key")
             )
-        if not engine.api_key and not self._demo:
+        if not service.has_api_key and not self._demo:
             self.banner.show_message(
                 self.tr("Add your apiframe API key to generate videos, or try demo mode."),
                 Action.OPEN_SETTINGS,
@@ -181,16 +186,18 @@ class MainWindow(QMainWindow):
         q.play_requested.connect(self._play)
         q.open_requested.connect(lambda gid: self._open_path(self._video_of(gid)))
         q.reveal_requested.connect(self._reveal)
-        q.favourite_toggled.connect(lambda gid, on: self._engine_do("set_favourite", gid, on))
+        q.favourite_toggled.connect(lambda gid, on: self._do(lambda s: s.set_favourite(gid, on)))
         q.reuse_requested.connect(self._reuse)
-        q.rerun_requested.connect(lambda gid: self._engine_do("rerun_with_new_seed", gid))
-        q.retry_requested.connect(lambda gid: self._engine_do("retry", gid))
+        q.rerun_requested.connect(lambda gid: self._do(lambda s: s.rerun_with_new_seed(gid)))
+        q.retry_requested.connect(lambda gid: self._do(lambda s: s.retry(gid)))
+        q.redownload_requested.connect(lambda gid: self._do(lambda s: s.redownload(gid)))
         q.stop_following_requested.connect(self._confirm_stop_following)
         q.cancel_requested.connect(self._request_cancel)
         q.cancel_pending_requested.connect(self._request_cancel_pending)
         q.clear_finished_requested.connect(self._request_clear_finished)
         q.remove_requested.connect(self._request_remove)
-        q.reorder_requested.connect(lambda gid, before: self._engine_do("move_before", gid, before))
+        q.reorder_requested.connect(
+            lambda gid, before: self._do(lambda s: s.reorder(gid, before)))
         q.action_requested.connect(self._on_row_action)
 
     def _build_menus(self) -> None:
@@ -249,7 +256,7 @@ class MainWindow(QMainWindow):
 
     def _announce(self, generation: Generation) -> None:
         """A desktop notification when something finishes while the window is in the background."""
-        if generation.stage not in (Stage.DONE, Stage.FAILED) or self.isActiveWindow():
+        if not generation.stage.is_announced or self.isActiveWindow():
             return
         if not (self._notify and self.tray.isVisible()):
             return
@@ -305,13 +312,9 @@ class MainWindow(QMainWindow):
             self.settings_requested.emit()
         elif action == Action.BUY_CREDITS:
             self._top_up()
-        elif action == Action.RETRY and self._engine:
-            self._engine.resume()
-            for generation in self._engine.journal.with_stages([Stage.ATTENTION]):
-                if generation.action == Action.RETRY and not self.removals.is_hidden(
-                    generation.id
-                ):
-                    self._engine.retry(generation.id)
+        elif action == Action.RETRY and self._service:
+            # Everything whose fix is Retry carries on (not rows hidden by an undoable removal).
+            self._do(lambda s: s.retry_waiting(skip=self.removals.is_hidden))
             self.banner.hide()
         elif action == Action.EDIT_INPUT:
             self.banner.hide()
@@ -326,7 +329,7 @@ class MainWindow(QMainWindow):
         elif action == Action.BUY_CREDITS:
             self._top_up()
         else:
-            self._engine_do("retry", generation_id)
+            self._do(lambda s: s.retry(generation_id))
 
     def _top_up(self) -> None:
         """apiframe's billing page in the browser; the work carries on by itself once the
@@ -334,8 +337,8 @@ class MainWindow(QMainWindow):
         from runway_desktop.ui import links
 
         links.open_or_offer_copy(links.BILLING_URL, self, what=self.tr("apiframe's billing page"))
-        if self._engine:
-            self._engine.refresh_account_soon()
+        if self._service:
+            self._service.check_balance()
 
     def _on_activated(self) -> None:
         """Back to the window: the balance may have changed meanwhile (a top-up, the CLI)."""
@@ -344,8 +347,8 @@ class MainWindow(QMainWindow):
                 REFRESH_ON_ACTIVATE_SECONDS):
             return
         self._activated_at = now
-        if self._engine and self._engine.api_key:
-            self._engine.refresh_account_soon()
+        if self._service:
+            self._service.check_balance()
 
     def _update_title(self) -> None:
         running, _pending, _progress = self.queue.model.totals()
@@ -359,35 +362,36 @@ class MainWindow(QMainWindow):
 
     # -- actions --------------------------------------------------------------------------------
 
-    def _engine_do(self, method: str, *args: object, **kwargs: object) -> object:
-        """Call an engine control; a refusal shows in the banner instead of a traceback."""
-        if self._engine is None:
+    def _do(self, command: Callable[[GenerationService], T]) -> T | None:
+        """Run a typed command of the generation service; a refusal shows in the banner
+        instead of a traceback."""
+        if self._service is None:
             return None
         from runway_desktop import api  # loaded by the engine already: a dictionary lookup
         from runway_desktop.engine.journal import JournalError
 
         try:
-            return getattr(self._engine, method)(*args, **kwargs)
+            return command(self._service)
         except api.InvalidRequestError as error:
             self.banner.show_message(error.message, Action.EDIT_INPUT)
         except JournalError as error:  # the history can't be written: says where and what to do
-            log.warning("%s refused: %s", method, error.message)
+            log.warning("A command was refused: %s", error.message)
             self.banner.show_message(error.message, None)
         except KeyError:
-            log.info("%s on a generation that is gone", method)
+            log.info("A command on a generation that is gone")
         return None
 
     def _on_generate(self, batch: list[GenerationSettings]) -> None:
-        if self._engine is None:
+        if self._service is None:
             return
-        if not self._engine.api_key:
+        if not self._service.has_api_key:
             self.banner.show_message(
                 self.tr("Add your apiframe API key in Settings first, or try demo mode."),
                 Action.OPEN_SETTINGS,
             )
             return
-        added = self._engine_do("submit_many", batch)
-        if isinstance(added, list) and added:
+        added = self._do(lambda s: s.submit_many(batch))
+        if added:
             # Only the newest (the top row): what was selected before is no longer a target.
             self.queue.show_and_select(added[-1].id)
 
@@ -423,8 +427,8 @@ class MainWindow(QMainWindow):
             self._open_path(str(Path(video).parent))
 
     def _open_output_folder(self) -> None:
-        if self._engine:
-            folder = self._engine.config.output_dir
+        if self._service:
+            folder = self._service.output_folder
             folder.mkdir(parents=True, exist_ok=True)
             self._open_path(str(folder))
 
@@ -433,9 +437,28 @@ class MainWindow(QMainWindow):
         self.queue.model.remove(generation_id)
 
     def _request_remove(self, ids: list[int], trash_videos: bool) -> None:
+        rows = [g for i in ids if (g := self.queue.model.generation(i)) is not None]
+        waiting = [g.id for g in rows if allows(g, Command.CANCEL)]
+        followed = [g.id for g in rows if allows(g, Command.STOP_FOLLOWING)]
+
         def remove() -> None:
+            # Running work stops first (Undo brings it back cancelled or not followed, and
+            # Retry carries on from there): a hidden row that kept moving would come back.
+            if waiting:
+                self._do(lambda s: s.cancel(waiting))
+            for generation_id in followed:
+                self._stop_following(generation_id)
             self.removals.remove(ids, trash_videos=trash_videos)
 
+        if followed:
+            count = len(followed)
+            self._confirm(
+                self.tr("Remove {0} generation(s) apiframe may still be making?").format(count),
+                self.tr("apiframe has no way to cancel a job: it may still finish and charge "
+                        "the credits. You can import it later from File ▸ Import jobs, or "
+                        "undo this for a few seconds."),
+                self.tr("Remove {0}").format(len(ids)), remove)
+            return
         if len(ids) <= 1:
             remove()  # one row: the notice's Undo is enough
             return
@@ -465,8 +488,7 @@ class MainWindow(QMainWindow):
 
     def _request_cancel(self, ids: list[int]) -> None:
         def cancel() -> None:
-            for generation_id in ids:
-                self._engine_do("cancel", generation_id)
+            self._do(lambda s: s.cancel(ids))
 
         if len(ids) <= 1:
             cancel()
@@ -482,13 +504,13 @@ class MainWindow(QMainWindow):
     def _request_cancel_pending(self) -> None:
         count = self.queue.model.count(Stage.PENDING)
         if count <= 1:
-            self._engine_do("cancel_pending")
+            self._do(lambda s: s.cancel_pending())
             return
         self._confirm(
             self.tr("Cancel {0} waiting generations?").format(count),
             self.tr("None of them has reached apiframe yet, so nothing is charged."),
             self.tr("Cancel {0}").format(count),
-            lambda: self._engine_do("cancel_pending"),
+            lambda: self._do(lambda s: s.cancel_pending()),
             keep=self.tr("Keep them"),
         )
 
@@ -508,6 +530,9 @@ class MainWindow(QMainWindow):
         box.finished.connect(lambda _r: box.clickedButton() is yes and then())
         box.open()
 
+    def _stop_following(self, generation_id: int) -> None:
+        self._do(lambda s: s.stop_following(generation_id))
+
     def _confirm_stop_following(self, generation_id: int) -> None:
         box = QMessageBox(
             QMessageBox.Icon.Question,
@@ -522,11 +547,12 @@ class MainWindow(QMainWindow):
         )
         stop = box.addButton(self.tr("Stop following"), QMessageBox.ButtonRole.DestructiveRole)
         box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.finished.connect(
-            lambda _r: (
-                box.clickedButton() is stop and self._engine_do("stop_following", generation_id)
-            )
-        )
+
+        def finished(_result: int) -> None:
+            if box.clickedButton() is stop:
+                self._stop_following(generation_id)
+
+        box.finished.connect(finished)
         box.open()
 
     # -- window life ----------------------------------------------------------------------------

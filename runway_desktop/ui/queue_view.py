@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from runway_desktop.engine.lifecycle_table import Command, allows
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.ui.queue_delegate import QueueDelegate
 from runway_desktop.ui.queue_filter import QueueFilterModel, StatusFilter
@@ -61,38 +62,6 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate(_CONTEXT, text)
 
 
-# -- what each action applies to ----------------------------------------------------------
-
-
-def has_video(g: Generation) -> bool:
-    return g.stage is Stage.DONE and bool(g.video_path)
-
-
-def can_retry(g: Generation) -> bool:
-    return g.stage in (Stage.FAILED, Stage.ATTENTION, Stage.ABANDONED)
-
-
-def can_stop_following(g: Generation) -> bool:
-    return g.stage.is_on_server
-
-
-def can_cancel(g: Generation) -> bool:
-    return g.stage.is_local  # nothing has reached the server: cancelling costs nothing
-
-
-def can_remove(g: Generation) -> bool:
-    # Only what is no longer moving; running work is cancelled or unfollowed first.
-    return g.stage.is_terminal or g.stage is Stage.ATTENTION
-
-
-def can_remove_with_file(g: Generation) -> bool:
-    return can_remove(g) and bool(g.video_path)
-
-
-def _always(g: Generation) -> bool:
-    return True
-
-
 class Scope(enum.Enum):
     ONE = "one"  # the item under the cursor / the current item
     ALL = "all"  # every selected item the action applies to
@@ -103,8 +72,7 @@ class ActionSpec:
     name: str  # object name of the QAction and key in QueueView.shortcut_actions
     text: str  # untranslated (marked for lupdate); translated when the action is built
     shortcuts: tuple[QKeySequence.StandardKey | str, ...]
-    enabled: Callable[[Generation], bool]
-    handler: str  # QueueView method taking (primary, targets)
+    command: Command  # the lifecycle table says when it applies (allowed_commands)
     scope: Scope = Scope.ONE
     checkable: bool = False
     separator_before: bool = False
@@ -113,69 +81,68 @@ class ActionSpec:
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
-        "play", QT_TRANSLATE_NOOP(_CONTEXT, "Play"), ("Return", "Enter"), has_video, "_play"
+        "play", QT_TRANSLATE_NOOP(_CONTEXT, "Play"), ("Return", "Enter"), Command.PLAY
     ),
-    ActionSpec("open", QT_TRANSLATE_NOOP(_CONTEXT, "Open File"), ("Ctrl+O",), has_video, "_open"),
+    ActionSpec("open", QT_TRANSLATE_NOOP(_CONTEXT, "Open File"), ("Ctrl+O",), Command.OPEN),
     ActionSpec(
         "reveal",
         QT_TRANSLATE_NOOP(_CONTEXT, "Reveal in Folder"),
         ("Ctrl+Shift+R",),
-        lambda g: bool(g.video_path),
-        "_reveal",
+        Command.REVEAL,
     ),
     ActionSpec(
         "copy_url",
         QT_TRANSLATE_NOOP(_CONTEXT, "Copy Video URL"),
         ("Ctrl+Shift+C",),
-        lambda g: bool(g.video_url),
-        "_copy_url",
+        Command.COPY_URL,
         separator_before=True,
     ),
-    ActionSpec("copy_seed", QT_TRANSLATE_NOOP(_CONTEXT, "Copy Seed"), (), _always, "_copy_seed"),
+    ActionSpec("copy_seed", QT_TRANSLATE_NOOP(_CONTEXT, "Copy Seed"), (), Command.COPY_SEED),
     ActionSpec(
         "favourite",
         QT_TRANSLATE_NOOP(_CONTEXT, "Favourite"),
         ("F",),
-        _always,
-        "_favourite",
+        Command.FAVOURITE,
         scope=Scope.ALL,
         checkable=True,
         separator_before=True,
         many=QT_TRANSLATE_NOOP(_CONTEXT, "Favourite {count} Generations"),
     ),
     ActionSpec(
-        "reuse", QT_TRANSLATE_NOOP(_CONTEXT, "Re-use Settings"), ("Ctrl+E",), _always, "_reuse"
+        "reuse", QT_TRANSLATE_NOOP(_CONTEXT, "Re-use Settings"), ("Ctrl+E",), Command.REUSE
     ),
     ActionSpec(
         "rerun",
         QT_TRANSLATE_NOOP(_CONTEXT, "Re-run with New Seed"),
         ("Ctrl+Shift+E",),
-        _always,
-        "_rerun",
+        Command.RERUN,
     ),
     ActionSpec(
         "retry",
         QT_TRANSLATE_NOOP(_CONTEXT, "Retry"),
         ("Ctrl+Shift+T",),
-        can_retry,
-        "_retry",
+        Command.RETRY,
         scope=Scope.ALL,
         separator_before=True,
         many=QT_TRANSLATE_NOOP(_CONTEXT, "Retry {count} Generations"),
     ),
     ActionSpec(
+        "redownload",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Download Again"),
+        (),
+        Command.REDOWNLOAD,
+    ),
+    ActionSpec(
         "stop_following",
         QT_TRANSLATE_NOOP(_CONTEXT, "Stop Following…"),
         (),
-        can_stop_following,
-        "_stop_following",
+        Command.STOP_FOLLOWING,
     ),
     ActionSpec(
         "cancel",
         QT_TRANSLATE_NOOP(_CONTEXT, "Cancel"),
         ("Ctrl+Backspace",),
-        can_cancel,
-        "_cancel",
+        Command.CANCEL,
         scope=Scope.ALL,
         many=QT_TRANSLATE_NOOP(_CONTEXT, "Cancel {count} Generations"),
     ),
@@ -183,8 +150,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "remove",
         QT_TRANSLATE_NOOP(_CONTEXT, "Remove from History"),
         ("Delete",),
-        can_remove,
-        "_remove",
+        Command.REMOVE,
         scope=Scope.ALL,
         separator_before=True,
         many=QT_TRANSLATE_NOOP(_CONTEXT, "Remove {count} Generations from History"),
@@ -193,8 +159,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "remove_with_file",
         QT_TRANSLATE_NOOP(_CONTEXT, "Remove and Move Video to Trash"),
         ("Shift+Delete",),
-        can_remove_with_file,
-        "_remove_with_file",
+        Command.REMOVE_WITH_FILE,
         scope=Scope.ALL,
         many=QT_TRANSLATE_NOOP(
             _CONTEXT, "Remove {count} Generations and Move Their Videos to Trash"
@@ -284,6 +249,7 @@ class QueueView(QWidget):
     reuse_requested = Signal(int)
     rerun_requested = Signal(int)
     retry_requested = Signal(int)
+    redownload_requested = Signal(int)  # a finished video whose file is gone
     stop_following_requested = Signal(int)  # the window asks for confirmation
     cancel_requested = Signal(list)  # [generation id]
     cancel_pending_requested = Signal()
@@ -312,6 +278,23 @@ class QueueView(QWidget):
         # Entries other parts add to the menu (the window's Compare): each is called with the
         # menu, the item under the mouse and the items the menu acts on.
         self.menu_extensions: list[Callable[[QMenu, Generation, list[Generation]], None]] = []
+        Handler = Callable[[Generation, list[Generation]], None]
+        self._handlers: dict[Command, Handler] = {
+            Command.PLAY: self._play,
+            Command.OPEN: self._open,
+            Command.REVEAL: self._reveal,
+            Command.COPY_URL: self._copy_url,
+            Command.COPY_SEED: self._copy_seed,
+            Command.FAVOURITE: self._favourite,
+            Command.REUSE: self._reuse,
+            Command.RERUN: self._rerun,
+            Command.RETRY: self._retry,
+            Command.REDOWNLOAD: self._redownload,
+            Command.STOP_FOLLOWING: self._stop_following,
+            Command.CANCEL: self._cancel,
+            Command.REMOVE: self._remove,
+            Command.REMOVE_WITH_FILE: self._remove_with_file,
+        }
 
         self._build_header()
         self._build_list()
@@ -560,8 +543,8 @@ class QueueView(QWidget):
         spec: ActionSpec, primary: Generation, targets: Sequence[Generation]
     ) -> list[Generation]:
         if spec.scope is Scope.ONE:
-            return [primary] if spec.enabled(primary) else []
-        return [t for t in targets if spec.enabled(t)]
+            return [primary] if allows(primary, spec.command) else []
+        return [t for t in targets if allows(t, spec.command)]
 
     def _trigger_on_selection(self, spec: ActionSpec) -> None:
         primary = self.current_generation()
@@ -573,7 +556,7 @@ class QueueView(QWidget):
 
     def _run(self, spec: ActionSpec, primary: Generation, targets: list[Generation]) -> None:
         if targets:
-            getattr(self, spec.handler)(primary, targets)
+            self._handlers[spec.command](primary, targets)
 
     def _play(self, primary: Generation, targets: list[Generation]) -> None:
         self.play_requested.emit(primary.id)
@@ -607,6 +590,9 @@ class QueueView(QWidget):
         for g in targets:
             self.retry_requested.emit(g.id)
 
+    def _redownload(self, primary: Generation, targets: list[Generation]) -> None:
+        self.redownload_requested.emit(primary.id)
+
     def _stop_following(self, primary: Generation, targets: list[Generation]) -> None:
         self.stop_following_requested.emit(primary.id)
 
@@ -632,7 +618,7 @@ class QueueView(QWidget):
 
     def _on_double_clicked(self, index: QModelIndex) -> None:
         generation = index.data(Roles.GenerationRole)
-        if generation is not None and has_video(generation):
+        if generation is not None and allows(generation, Command.PLAY):
             self.play_requested.emit(generation.id)
 
     def _on_selection_changed(self, *_: QItemSelection | QModelIndex) -> None:

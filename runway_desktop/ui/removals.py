@@ -28,7 +28,7 @@ from runway_desktop.ui.queue_model import QueueModel
 from runway_desktop.ui.undo_notice import UndoNotice
 
 if TYPE_CHECKING:
-    from runway_desktop.engine.scheduler import Engine
+    from runway_desktop.engine.commands import GenerationService
 
 log = logging.getLogger(__name__)
 _CONTEXT = "Removals"
@@ -53,7 +53,7 @@ def clearable(generation: Generation) -> bool:
 
 @dataclass
 class _Batch:
-    engine: Engine
+    engine: GenerationService
     rows: dict[int, Generation] = field(default_factory=dict)  # hidden, by id
     trashed: dict[int, trash.TrashedFile] = field(default_factory=dict)
 
@@ -63,7 +63,7 @@ class Removals(QObject):
         self,
         model: QueueModel,
         notice: UndoNotice,
-        engine: Callable[[], Engine | None],
+        engine: Callable[[], GenerationService | None],
         parent: QObject | None = None,
         *,
         hold_selection: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,

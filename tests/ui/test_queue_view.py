@@ -201,18 +201,21 @@ ALWAYS = {"copy_seed", "favourite", "reuse", "rerun"}
 @pytest.mark.parametrize(
     ("generation", "expected"),
     [
-        (make(1, Stage.PENDING), {"cancel"}),
-        (make(1, Stage.PREPARING), {"cancel"}),
-        (make(1, Stage.UPLOADING), {"cancel"}),
-        (make(1, Stage.SUBMITTING), set()),
-        (make(1, Stage.QUEUED), {"stop_following"}),
-        (make(1, Stage.PROCESSING), {"stop_following"}),
-        (make(1, Stage.DOWNLOADING, video_url="https://cdn/x.mp4"), {"copy_url"}),
+        (make(1, Stage.PENDING), {"cancel", "remove"}),
+        (make(1, Stage.PREPARING), {"cancel", "remove"}),
+        (make(1, Stage.UPLOADING), {"cancel", "remove"}),
+        # The POST may be in flight, or the video streaming: no cancel, but a way out.
+        (make(1, Stage.SUBMITTING), {"stop_following", "remove"}),
+        (make(1, Stage.QUEUED), {"stop_following", "remove"}),
+        (make(1, Stage.PROCESSING), {"stop_following", "remove"}),
+        (make(1, Stage.DOWNLOADING, video_url="https://cdn/x.mp4"),
+         {"copy_url", "stop_following", "remove"}),
         (
             make(1, Stage.DONE, video_path="/v/1.mp4", video_url="https://cdn/x.mp4"),
             {"play", "open", "reveal", "copy_url", "remove", "remove_with_file"},
         ),
         (make(1, Stage.DONE), {"remove"}),  # a finished record whose file is not known
+        (make(1, Stage.DONE, job_id="job-1"), {"remove", "redownload"}),  # its file is gone
         (make(1, Stage.FAILED), {"retry", "remove"}),
         (make(1, Stage.ATTENTION, action=Action.BUY_CREDITS), {"retry", "remove"}),
         (make(1, Stage.CANCELLED), {"remove"}),
@@ -291,7 +294,7 @@ def test_menu_for_a_selection_acts_on_every_applicable_item(view: QueueView, qtb
     assert blocker.args == [[1, 2]]
     with qtbot.waitSignal(view.remove_requested) as blocker:
         actions["remove"].trigger()
-    assert blocker.args == [[4], False]
+    assert blocker.args == [[1, 2, 3, 4], False]  # removing is always the person's to choose
     toggled: list[tuple[int, bool]] = []
     view.favourite_toggled.connect(lambda gid, on: toggled.append((gid, on)))
     actions["favourite"].trigger()
@@ -329,13 +332,17 @@ def test_delete_keys_emit_remove_requested(view: QueueView, qtbot: QtBot) -> Non
         qtbot.keyClick(view.list_view, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
     assert blocker.args == [[1], True]
 
-    # A running item cannot be removed: the key does nothing.
+    # A running item can be removed too (the window asks first: the server may still charge
+    # it); it has no video file to move to the trash.
     removed: list[Any] = []
     view.remove_requested.connect(lambda *a: removed.append(a))
     focus_row(view, qtbot, 2)
-    assert not view.shortcut_actions["remove"].isEnabled()
-    qtbot.keyClick(view.list_view, Qt.Key.Key_Delete)
+    assert view.shortcut_actions["remove"].isEnabled()
+    assert not view.shortcut_actions["remove_with_file"].isEnabled()
+    qtbot.keyClick(view.list_view, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
     assert removed == []
+    qtbot.keyClick(view.list_view, Qt.Key.Key_Delete)
+    assert removed == [([2], False)]
 
 
 def test_keys_play_favourite_and_reuse(view: QueueView, qtbot: QtBot) -> None:
