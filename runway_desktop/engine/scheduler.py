@@ -40,6 +40,7 @@ from runway_desktop.engine.events import (
 from runway_desktop.engine.journal import Journal, JournalError
 from runway_desktop.engine.lifecycle import LEGACY_NO_LINK, EngineConfig, Lifecycle, Thumbnailer
 from runway_desktop.engine.lifecycle_table import (
+    AWAITING_CREDITS_STAGES,
     CARRY_ON,
     RESTART_STAGES,
     RESUMABLE_STAGES,
@@ -504,7 +505,7 @@ class Engine:
         if problem and problem.kind == ProblemKind.AUTH:
             self.resume()  # the key works now
         elif problem and problem.kind == ProblemKind.CREDITS:
-            waiting = self.journal.with_stages([Stage.ATTENTION, *WAITING_STAGES])
+            waiting = self.journal.with_stages(AWAITING_CREDITS_STAGES)
             # Only known prices: an unknown one is apiframe's to judge at the next try.
             prices = [p for g in waiting if (p := g.settings.price_in(self.catalog)) is not None]
             if prices and account.credits is not None and account.credits >= min(prices):
