@@ -59,6 +59,8 @@ class CompareCommand(QObject):
         view = CompareView(pair[0], pair[1], self._window)
         view.destroyed.connect(lambda _o=None: self._forget(view))
         view.show()
+        view.raise_()
+        view.activateWindow()
         self.last_opened = view
         return view
 

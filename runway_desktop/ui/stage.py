@@ -134,10 +134,14 @@ class StudioLayout(QObject):
                 player.setWindowFlags(Qt.WindowType.Window)
                 player.set_full_screen(True)
                 self.stage.away_label.show()
+                # The screen the window is on, sized here too: without a window manager
+                # (a kiosk X session) nobody else would resize it.
+                player.setGeometry(self._window.screen().geometry())
                 player.showFullScreen()
                 player.activateWindow()
                 player.setFocus(Qt.FocusReason.OtherFocusReason)
             else:
+                player.setWindowState(Qt.WindowState.WindowNoState)
                 player.setWindowFlags(Qt.WindowType.Widget)
                 player.set_full_screen(False)
                 self.stage.away_label.hide()

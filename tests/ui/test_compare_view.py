@@ -39,6 +39,8 @@ def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
     widget.resize(1280, 800)
     widget.show()
     qtbot.waitExposed(widget)
+    widget.activateWindow()  # keys go to the active window (matters on a real X server)
+    qtbot.waitUntil(widget.isActiveWindow)
     widget.queue.model.reset([finished(1, "16x9.mp4"), finished(2, "9x16.mp4"),
                               finished(3, "", Stage.FAILED)])
     return widget
@@ -114,6 +116,7 @@ def test_both_play_pause_and_seek_together(qtbot: QtBot, window: MainWindow) -> 
     view = window.compare.compare(window.queue.selected_generations())
     assert view is not None
     qtbot.waitExposed(view)
+    qtbot.waitUntil(view.isActiveWindow)  # opened in front, ready for its keys
     qtbot.waitUntil(lambda: all(p.player.duration() > 0 for p in view.panes), timeout=10_000)
     assert view.slider.maximum() == max(p.player.duration() for p in view.panes)
 

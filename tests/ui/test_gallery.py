@@ -195,6 +195,8 @@ def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
     widget.resize(1280, 800)
     widget.show()
     qtbot.waitExposed(widget)
+    widget.activateWindow()  # keys go to the active window (matters on a real X server)
+    qtbot.waitUntil(widget.isActiveWindow)
     return widget
 
 

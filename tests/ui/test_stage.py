@@ -70,6 +70,8 @@ def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
     widget.resize(1280, 800)
     widget.show()
     qtbot.waitExposed(widget)
+    widget.activateWindow()  # keys go to the active window (matters on a real X server)
+    qtbot.waitUntil(widget.isActiveWindow)
     return widget
 
 
@@ -157,6 +159,7 @@ def test_the_preview_goes_full_screen_and_comes_back(
     assert preview.is_playing()  # going full screen doesn't stop the video
     assert window.studio.stage.away_label.isVisible()
 
+    qtbot.waitUntil(preview.isActiveWindow)  # in front, taking the keys
     qtbot.keyClick(preview, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not preview.isWindow())
     QApplication.processEvents()
@@ -169,6 +172,7 @@ def test_the_preview_goes_full_screen_and_comes_back(
     window.queue.list_view.setFocus()
     qtbot.keyClick(window.queue.list_view, Qt.Key.Key_F11)
     qtbot.waitUntil(preview.isWindow)
+    qtbot.waitUntil(preview.isActiveWindow)
     qtbot.keyClick(preview, Qt.Key.Key_F11)
     qtbot.waitUntil(lambda: not preview.isWindow())
     qtbot.mouseDClick(preview.video_widget, Qt.MouseButton.LeftButton)
