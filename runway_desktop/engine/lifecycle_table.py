@@ -266,6 +266,12 @@ def paid_not_refunded(g: Generation) -> bool:
     return not refunded(g)
 
 
+def job_known(g: Generation) -> bool:
+    """apiframe still knows the job: after a 404 ("no such job") following it again can only
+    meet another 404 (the row's way on is a new job with the same settings, or Remove)."""
+    return g.action != "run_again"  # Action.RUN_AGAIN (records imports this module)
+
+
 def has_video_file(g: Generation) -> bool:
     return bool(g.video_path)
 
@@ -375,7 +381,7 @@ def _build() -> _Table:
     row(_LOCAL, Command.CANCEL, _t(Stage.CANCELLED, Effect.STOP))
     row(_SENT, Command.STOP_FOLLOWING, _t(Stage.ABANDONED, Effect.STOP))
     # Retry carries on; only a refunded failure is sent anew (a new generation, paid once).
-    row((Stage.ATTENTION, Stage.ABANDONED), Command.RETRY, _t(resume_stage))
+    row((Stage.ATTENTION, Stage.ABANDONED), Command.RETRY, _t(resume_stage, guard=job_known))
     row(Stage.FAILED, Command.RETRY,
         _t(resume_stage, guard=paid_not_refunded),
         _t(None, Effect.SUBMIT_COPY, guard=refunded))

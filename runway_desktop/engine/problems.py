@@ -38,6 +38,11 @@ def judge(error: BaseException) -> Verdict:
     if isinstance(error, api.NetworkError):
         return Verdict(message, Action.RETRY, True,
                        Problem(ProblemKind.OFFLINE, message, Action.RETRY))
+    if isinstance(error, api.NotFoundError):
+        # Following the job again can only meet the same 404: what is left is a new job with
+        # the same settings (paid again), or removing the row.
+        return Verdict(f"{message} Run it again as a new job with the same settings, or "
+                       "remove it.", Action.RUN_AGAIN, False)
     if isinstance(error, api.ApiError) and error.retryable:
         return Verdict(message, Action.RETRY, True)
     if isinstance(error, (api.InvalidRequestError, api.ValidationError, api.ConflictError,

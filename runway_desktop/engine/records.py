@@ -25,6 +25,7 @@ class Action(enum.StrEnum):
     EDIT_INPUT = "edit_input"  # change the prompt / image / settings
     RETRY = "retry"  # try again (network, server, disk)
     CHOOSE_FOLDER = "choose_folder"  # output folder missing or not writable
+    RUN_AGAIN = "run_again"  # apiframe has no such job any more: a new one, same settings
 
 
 @dataclass(frozen=True)

@@ -328,8 +328,21 @@ class MainWindow(QMainWindow):
             self._reuse(generation_id)
         elif action == Action.BUY_CREDITS:
             self._top_up()
+        elif action == Action.RUN_AGAIN:
+            self._run_again(generation_id)
         else:
             self._do(lambda s: s.retry(generation_id))
+
+    def _run_again(self, generation_id: int) -> None:
+        """A new job with exactly the settings of one apiframe no longer has (the seed too);
+        the old row stays until the person removes it."""
+        generation = self.queue.model.generation(generation_id)
+        if generation is None:
+            return
+        folder = Path(generation.output_dir) if generation.output_dir else None
+        added = self._do(lambda s: s.submit(generation.settings, output_dir=folder))
+        if added is not None:
+            self.queue.show_and_select(added.id)
 
     def _top_up(self) -> None:
         """apiframe's billing page in the browser; the work carries on by itself once the

@@ -70,6 +70,8 @@ def action_text(action: Action | None) -> str:
             return _tr("Retry")
         case Action.CHOOSE_FOLDER:
             return _tr("Choose folder")
+        case Action.RUN_AGAIN:
+            return _tr("Run again")
     return ""
 
 

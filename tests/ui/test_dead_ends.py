@@ -1,0 +1,88 @@
+"""No dead ends (issue 12, defect 8): a job apiframe no longer knows is not offered a Retry that
+can only fail again.
+
+The window and engine run against the misbehaving scripted server (its first job is "gone": every
+poll of it answers 404, as for a job deleted on apiframe or made with another account's key).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Action, Stage
+from runway_desktop.ui import queue_text
+from tests.helpers.scripted_server import Reply, ScriptedServer, scripted_server
+
+__all__ = ["scripted_server"]  # the fixture, used below by name
+
+
+@pytest.fixture
+def gone(scripted_server: ScriptedServer) -> set[str]:
+    """Job ids apiframe answers 404 for: the first job polled, and no other."""
+    ids: set[str] = set()
+
+    def answer(request: Any) -> Reply | None:
+        job_id = request.path.rsplit("/", 1)[1]
+        if not ids:
+            ids.add(job_id)
+        return Reply(404, json={"error": "Job not found"}) if job_id in ids else None
+
+    scripted_server.on("GET /v2/jobs/*", answer)
+    return ids
+
+
+@pytest.fixture
+def api_base_url(scripted_server: ScriptedServer, gone: set[str]) -> str:
+    return scripted_server.base_url
+
+
+def menu_entry(window: Any, generation_id: int, name: str) -> Any:
+    generation = window.queue.model.generation(generation_id)
+    menu = window.queue.build_context_menu(generation, [generation])
+    try:
+        return next(a for a in menu.actions() if a.objectName() == name)
+    finally:
+        menu.deleteLater()
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(run_again\)")
+def test_a_job_apiframe_has_no_more_offers_run_again_not_a_retry_that_fails(
+    qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, gone: set[str]
+) -> None:
+    """Before: the row said "apiframe has no such job" and offered Retry, which polled the same
+    job again and met the same 404."""
+    window = app_controller.window
+    window.compose.prompt_edit.setPlainText("a kite")
+    window.compose.seed_edit.setText("4242")
+    window.compose.generate()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=10_000)
+    lost = model.generation_at(0)
+    assert "no such job" in (lost.error or "")
+    assert "Run it again" in (lost.error or "")  # the row says what to do
+    assert lost.action is Action.RUN_AGAIN
+    assert queue_text.action_text(lost.action) == "Run again"
+    assert not menu_entry(window, lost.id, "retry").isEnabled()
+    assert menu_entry(window, lost.id, "remove").isEnabled()
+    polls = len(scripted_server.seen("GET /v2/jobs/*"))
+    app_controller.engine.retry(lost.id)  # the lifecycle table refuses it too (the CLI's way)
+
+    # The row's own button: a new job with the same settings (the seed too); the lost row stays
+    # until the person removes it.
+    window.queue.action_requested.emit(lost.id, lost.action)
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5_000)
+    again = next(g for g in model.generations() if g.id != lost.id)
+    assert again.settings == lost.settings
+    assert [g.id for g in window.queue.selected_generations()] == [again.id]
+    qtbot.waitUntil(lambda: model.generation(again.id).stage is Stage.DONE, timeout=20_000)
+    assert Path(model.generation(again.id).video_path).is_file()
+    assert model.generation(lost.id).stage is Stage.ATTENTION
+    assert [r for r in scripted_server.seen("GET /v2/jobs/*")[polls:]
+            if r.path.endswith(next(iter(gone)))] == []  # the gone job was not asked again
+    assert len(scripted_server.seen("POST /v2/videos/generate")) == 2
+    assert not window.banner.isVisible()
