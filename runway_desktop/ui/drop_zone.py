@@ -129,6 +129,21 @@ def image_patterns() -> str:
     return images.file_dialog_patterns()
 
 
+def fits_qt_image_limit(reader: QImageReader, size: QSize) -> bool:
+    """Whether Qt decodes this picture within its image allocation limit (256 MB unless set).
+
+    Readers that can't decode scaled (PNG, BMP, TIFF, GIF…) allocate the whole picture first, so
+    a 9000 × 9000 PNG (324 MB) is refused however small the preview asked for.
+    """
+    limit_mb = QImageReader.allocationLimit()
+    if limit_mb <= 0 or not size.isValid():
+        return True
+    if reader.supportsOption(QImageIOHandler.ImageOption.ScaledSize):
+        return True  # e.g. JPEG: decoded at the preview's size
+    bits = QImage.toPixelFormat(reader.imageFormat()).bitsPerPixel() or 32
+    return size.width() * size.height() * max(bits, 32) // 8 <= limit_mb * 1024 * 1024
+
+
 def _pillow_preview(path: str) -> QImage:
     """A preview through engine.images, for what Qt can't decode itself (HEIC, AVIF)."""
     from runway_desktop.engine import images
@@ -717,6 +732,10 @@ class DropZone(QFrame):
             reader = QImageReader(path)
             reader.setAutoTransform(True)
             raw = reader.size()
+            if not fits_qt_image_limit(reader, raw):
+                # Qt would refuse it (with a warning) before scaling: decode it bounded instead.
+                signals.loaded.emit(token, _pillow_preview(path))
+                return
             if raw.isValid() and max(raw.width(), raw.height()) > PREVIEW_EDGE:
                 reader.setScaledSize(
                     raw.scaled(PREVIEW_EDGE, PREVIEW_EDGE, Qt.AspectRatioMode.KeepAspectRatio)

@@ -1,5 +1,5 @@
 """No dead ends (issue 12, defect 8): a job apiframe no longer knows is not offered a Retry that
-can only fail again.
+can only fail again, and a start image too large for Qt's image limit still shows a preview.
 
 The window and engine run against the misbehaving scripted server (its first job is "gone": every
 poll of it answers 404, as for a job deleted on apiframe or made with another account's key).
@@ -7,6 +7,7 @@ poll of it answers 404, as for a job deleted on apiframe or made with another ac
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,47 @@ def test_a_job_apiframe_has_no_more_offers_run_again_not_a_retry_that_fails(
             if r.path.endswith(next(iter(gone)))] == []  # the gone job was not asked again
     assert len(scripted_server.seen("POST /v2/videos/generate")) == 2
     assert not window.banner.isVisible()
+
+
+
+@pytest.fixture
+def qt_image_limit_mb() -> Iterator[int]:
+    """Qt's image allocation limit (256 MB) brought down to 16 MB: a 3000 × 3000 picture is then
+    over it as a 9000 × 9000 one is over the real limit, at a test's cost."""
+    from PySide6.QtGui import QImageReader
+
+    before = QImageReader.allocationLimit()
+    QImageReader.setAllocationLimit(16)
+    try:
+        yield 16
+    finally:
+        QImageReader.setAllocationLimit(before)
+
+
+def test_a_png_over_qts_image_limit_shows_a_scaled_preview_not_an_error(
+    qtbot: QtBot, tmp_path: Path, qt_image_limit_mb: int
+) -> None:
+    """Before: Qt decoded the whole PNG before scaling it (its PNG reader can't decode scaled)
+    and refused it over the allocation limit ("Rejecting image as it exceeds the current
+    allocation limit", a warning; at 5ca3b5d "The image preview could not be decoded" under an
+    empty box). The picture itself is fine: its preview comes from a bounded decode."""
+    from PIL import Image
+
+    from runway_desktop.ui.drop_zone import PREVIEW_EDGE, DropZone
+    from tests.ui.dnd import drop_files
+
+    big = tmp_path / "poster.png"
+    Image.new("RGB", (3000, 3000), (200, 80, 40)).save(big)
+    assert qt_image_limit_mb * 1024 * 1024 < 3000 * 3000 * 4  # over the limit
+    zone = DropZone(tmp_path / "cache")
+    qtbot.addWidget(zone)
+    zone.resize(420, 320)
+    zone.show()
+    assert drop_files(zone, [big])
+    assert zone.images() == [str(big)]
+    assert zone.size_label.text() == "3000 × 3000"
+    qtbot.waitUntil(zone.preview_ready, timeout=30_000)
+    assert zone.message() == ""
+    assert zone.canvas.image is not None
+    assert max(zone.canvas.image.width(), zone.canvas.image.height()) == PREVIEW_EDGE
+    assert zone.canvas.image.pixelColor(10, 10).red() > 150  # the picture, not a blank
