@@ -12,6 +12,7 @@ debian_packages=(
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0
   gnome-keyring dbus                                                     # a real Secret Service
   xdotool                                                                # drives the end-to-end test
+  iproute2                                                               # `ip` in network-namespace tests
 )
 
 install_system_packages() {
