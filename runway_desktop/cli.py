@@ -4,10 +4,14 @@ Pacing for scripts and tests: see `engine.lifecycle.timing_from_env` (RUNWAY_DES
 RUNWAY_DESKTOP_RETRY_SECONDS).
 
 Exit codes: 0 done, 2 bad input, 3 API key problem, 4 not enough credits, 5 the job failed,
-6 network, server or disk trouble (`resume` carries on), 7 another process is running this
-queue, 8 a local data problem (the history file is damaged or from a newer version: the message
-names it and how to start fresh, `runway-desktop reset-history`). A person sees one line, never
-a traceback (the log has the details).
+6 network, server or disk trouble (`resume` carries on), 7 `reset-history` while another
+process uses the data folder, 8 a local data problem (the history file is damaged or from a
+newer version: the message names it and how to start fresh, `runway-desktop reset-history`).
+A person sees one line, never a traceback (the log has the details).
+
+Any number of commands and the window share one queue: each drives the generations it leases in
+the journal (engine/leases.py), and one that ends is carried on by the others or the next
+`resume`.
 
 A settings file that can't be used is kept aside and the defaults are used: one notice on
 stderr, and the command goes on (settings.load_checked).
@@ -38,13 +42,13 @@ from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable
 from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
 from runway_desktop.engine.lifecycle_table import Command
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
-from runway_desktop.engine.scheduler import Engine, EngineBusyError, random_seed, validate
+from runway_desktop.engine.scheduler import Engine, random_seed, validate
 from runway_desktop.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_CREDITS, EXIT_FAILED, EXIT_NETWORK = 0, 2, 3, 4, 5, 6
-EXIT_BUSY = 7  # another process (the window, another command) is running this queue
+EXIT_BUSY = 7  # reset-history: another process (the window, a command) uses the data folder
 EXIT_DATA = 8  # a local data problem: the history file can't be used as it is
 CATALOG_WAIT = 5.0  # seconds `generate` waits for apiframe's prices before saying "unknown"
 RESET_HINT = ("To keep it aside (renamed, nothing is deleted) and start a fresh history, run "
@@ -320,9 +324,9 @@ class _running_engine:
             self.engine.subscribe(_progress_line)
         try:
             await self.engine.start()
-        except EngineBusyError as busy:
+        except BaseException:
             self.journal.close()
-            raise CliError(busy.message, EXIT_BUSY) from None
+            raise
         return self.engine
 
     async def __aexit__(self, *exc: object) -> None:

@@ -458,10 +458,10 @@ class Journal:
     @_typed_errors
     def claim(self, owner: str, until: float, now: float, stages: Iterable[Stage],
               dead: Iterable[str] = ()) -> list[int]:
-        """Lease every row in `stages` whose lease is free, expired, a dead process's or
-        already `owner`'s; the ids now leased by `owner`. Atomic across processes."""
+        """Lease every row in `stages` whose lease is free, expired or a dead process's; the
+        ids newly leased by `owner` (not those it held already). Atomic across processes."""
         wanted = [s.value for s in stages]
-        free, free_params = _lease_free(owner, now, list(dead))
+        free, free_params = _lease_free(owner, now, list(dead), mine_too=False)
         where = f"stage IN ({_marks(wanted)}) AND {free}"
         params = (*wanted, *free_params)
         # A read first: nothing to claim (the usual case) takes no write lock.

@@ -128,6 +128,10 @@ class Leases:
         self._held = still
         return lost
 
+    def forget(self, generation_id: int) -> None:
+        """No longer count a row as held (its lease was freed or taken elsewhere)."""
+        self._held.discard(generation_id)
+
     def release(self, generation_id: int) -> None:
         self._held.discard(generation_id)
         self.journal.release(self.owner, [generation_id])

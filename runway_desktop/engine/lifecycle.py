@@ -24,6 +24,7 @@ from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
 from runway_desktop.engine import downloads, images
 from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.journal import Journal
+from runway_desktop.engine.leases import LeaseTiming
 from runway_desktop.engine.lifecycle_table import Effect, Event, first_effect, next_stage
 from runway_desktop.engine.problems import Verdict, judge
 from runway_desktop.engine.records import Action, Generation, Stage
@@ -77,19 +78,23 @@ class EngineConfig:
     create_output_parents: bool = True  # False for a folder the person chose: don't invent paths
     keep_image_metadata: bool = False  # the setting: upload fitting images with their EXIF
     proxy: str | None = None  # a proxy URL for the API and the CDN; None: the system's
+    leases: LeaseTiming = field(default_factory=LeaseTiming)  # many processes, one queue
 
 
 def timing_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     """Pacing overrides for scripts and tests against the simulator, where a job takes 0.3 s.
 
     `RUNWAY_DESKTOP_POLL_SECONDS` sets the first poll interval (the cap is 4× it);
-    `RUNWAY_DESKTOP_RETRY_SECONDS` sets the retry backoff base (the cap is 20× it).
+    `RUNWAY_DESKTOP_RETRY_SECONDS` sets the retry backoff base (the cap is 20× it);
+    `RUNWAY_DESKTOP_LEASE_SECONDS` how long a generation's lease outlives its last heartbeat.
     """
     overrides: dict[str, Any] = {}
     if poll := environ.get("RUNWAY_DESKTOP_POLL_SECONDS"):
         overrides["poll"] = PollSchedule(first=float(poll), cap=4 * float(poll))
     if retry := environ.get("RUNWAY_DESKTOP_RETRY_SECONDS"):
         overrides["backoff"] = Backoff(base=float(retry), cap=20 * float(retry))
+    if lease := environ.get("RUNWAY_DESKTOP_LEASE_SECONDS"):  # renewed 4 times per lease
+        overrides["leases"] = LeaseTiming(seconds=float(lease), renew_every=float(lease) / 4)
     return overrides
 
 

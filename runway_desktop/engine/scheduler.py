@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import filelock
 import httpx
 
 from runway_desktop import __version__, api
@@ -37,7 +36,8 @@ from runway_desktop.engine.events import (
     ProblemChanged,
     ProblemKind,
 )
-from runway_desktop.engine.journal import Journal, JournalError
+from runway_desktop.engine.journal import Journal, JournalError, LeaseLost
+from runway_desktop.engine.journal_watch import JournalChanges
 from runway_desktop.engine.lifecycle import LEGACY_NO_LINK, EngineConfig, Lifecycle, Thumbnailer
 from runway_desktop.engine.lifecycle_table import (
     AWAITING_CREDITS_STAGES,
@@ -61,6 +61,7 @@ from runway_desktop.engine.records import (
     Stage,
 )
 from runway_desktop.engine.retry import RateGate
+from runway_desktop.engine.sharing import QueueSharing
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +73,6 @@ Listener = Callable[[EngineEvent], object]  # what a listener returns is ignored
 def random_seed(model: ModelSpec | None = None) -> int:
     low, high = (model or BUILT_IN_CATALOG.default).seed_range
     return random.SystemRandom().randint(low, high)
-
-
-class EngineBusyError(Exception):
-    """Another process (the window, or a `runway-desktop` command) is running this queue."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.message = (
-            "Another Runway Desktop is already running this queue (the window, or a "
-            f"runway-desktop command) in {data_dir}. Close it, or let it finish, and try again."
-        )
-        super().__init__(self.message)
 
 
 class Engine:
@@ -118,18 +108,18 @@ class Engine:
         # Models and prices: built in, then the disk cache; apiframe's answer after start.
         self._catalogs = CatalogStore(config.data_dir)
         self._catalog_task: asyncio.Task[ModelCatalog] | None = None
-        # One engine per queue: two would download the same job into the same `.part` file.
-        self._owner_lock = filelock.FileLock(config.data_dir / "engine.lock", timeout=0)
+        # Many processes, one queue: this engine drives only the generations it leases.
+        self._sharing = QueueSharing(
+            journal, config.leases, on_changes=self._on_journal_changes,
+            on_lost=self._on_leases_lost, on_heartbeat=self._on_heartbeat, on_error=self._halt)
+        self._leases = self._sharing.leases
+        self._own: set[int] = set()  # submitted here: claimed first when a slot frees
 
     # -- start and stop -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Create the HTTP clients inside the running loop, recover unfinished work, begin."""
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            self._owner_lock.acquire()
-        except filelock.Timeout:
-            raise EngineBusyError(self.config.data_dir) from None
         try:
             # The CDN client never carries the API key: a separate client with no auth at all.
             self._cdn = httpx.AsyncClient(
@@ -140,12 +130,14 @@ class Engine:
                 verify=tls_context(),  # the OS certificate store, like the API client's
             )
             self._make_client()
+            self._leases.look_for_dead()
             self._recover()
+            self._sharing.start()
         except BaseException:
             # Whatever stopped the start (a refused address, an unwritable journal) must not
-            # leave the queue locked for the next process.
+            # leave work leased for the next process.
+            await self._sharing.stop()
             await self._close_clients()
-            self._owner_lock.release()
             raise
         self._running = True
         self._catalog_task = asyncio.ensure_future(self._refresh_catalog())
@@ -165,8 +157,8 @@ class Engine:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        await self._sharing.stop()  # hands its leases back: another process carries on
         await self._close_clients()
-        self._owner_lock.release()
 
     async def _close_clients(self) -> None:
         if self._client:
@@ -196,13 +188,43 @@ class Engine:
 
     def _recover(self) -> None:
         """After a crash: work that never reached the server is prepared again from scratch."""
-        for generation in self.journal.with_stages(RESTART_STAGES):
-            self._feed(generation, Event.RESTARTED, progress=0)
+        self._restart_abandoned()
         # Rows an older version marked FAILED when a finished job came without its link: the
         # job was paid for, so follow it again (never submit it anew).
         for generation in self.journal.with_stages([Stage.FAILED]):
             if generation.error == LEGACY_NO_LINK and step(generation, Event.RESTARTED):
                 self._feed(generation, Event.RESTARTED, **CARRY_ON)
+
+    def _restart_abandoned(self) -> None:
+        """Local work no live process holds (its process ended mid-way) starts over."""
+        for generation_id in self._leases.claim(RESTART_STAGES):
+            generation = self.journal.get(generation_id)
+            if generation is not None and step(generation, Event.RESTARTED) is not None:
+                self._feed(generation, Event.RESTARTED, progress=0)
+            else:
+                self._leases.release(generation_id)
+
+    # -- other processes on the same queue (engine/sharing.py) ---------------------------------
+
+    def _on_journal_changes(self, changes: JournalChanges) -> None:
+        """Another process changed the journal: say what it changed, then use freed slots."""
+        for generation in changes.updated:
+            if generation.id in self._tasks and self._leases.holds(generation.id):
+                continue  # ours to drive: our own events say where it is
+            self._emit(self._updated(generation))
+        for generation_id in changes.removed:
+            self._notes.pop(generation_id, None)
+            self._emit(GenerationRemoved(generation_id))
+        self._schedule()
+
+    def _on_leases_lost(self, generation_ids: set[int]) -> None:
+        for generation_id in generation_ids:
+            self._stop_task(generation_id)
+
+    def _on_heartbeat(self) -> None:
+        if self._running:
+            self._restart_abandoned()
+            self._schedule()
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -218,8 +240,16 @@ class Engine:
                 log.exception("Engine listener failed on %s", type(event).__name__)
 
     def _update(self, generation_id: int, **fields: object) -> Generation:
+        """A write of the work in progress: only while this engine holds the row's lease
+        (LeaseLost otherwise: the task stops, whoever holds it now carries on)."""
+        held_by = self._leases.owner if self._leases.holds(generation_id) else None
+        return self._write(generation_id, fields, held_by=held_by)
+
+    def _write(self, generation_id: int, fields: dict[str, object], *,
+               held_by: str | None = None, free_lease: bool = False) -> Generation:
         try:
-            generation = self.journal.update(generation_id, **fields)
+            generation = self.journal.update(generation_id, held_by=held_by,
+                                             free_lease=free_lease, **fields)
         except JournalError as error:
             self._halt(error)
             raise
@@ -298,6 +328,7 @@ class Engine:
         validate(settings, self.catalog)
         generation = self.journal.add(settings,
                                       output_dir=str(output_dir) if output_dir else None)
+        self._own.add(generation.id)
         self._emit(GenerationUpdated(generation))
         self._schedule()
         return generation
@@ -308,6 +339,7 @@ class Engine:
         for item in batch:
             validate(item, self.catalog)
         added = self.journal.add_many(batch)
+        self._own.update(g.id for g in added)
         for generation in added:
             self._emit(GenerationUpdated(generation))
         self._schedule()
@@ -414,7 +446,10 @@ class Engine:
         if generation.video_path:
             with contextlib.suppress(OSError):
                 Path(generation.video_path + ".part").unlink()
-        updated = self.journal.update(generation_id, output_dir=str(folder), video_path=None)
+        # Whoever downloads it now (here or in another process) stops at its next write; the
+        # next holder starts the file in the new folder.
+        updated = self.journal.update(generation_id, output_dir=str(folder), video_path=None,
+                                      free_lease=True)
         self._emit(GenerationUpdated(updated))
         return updated
 
@@ -450,7 +485,11 @@ class Engine:
         """Move a row the way the lifecycle table says (the trigger must apply)."""
         transition = step(generation, trigger)
         assert transition is not None, (generation.stage, trigger)
-        return self._update(generation.id, stage=transition.target(generation), **fields)
+        # A command or outcome from outside the work in progress: whoever drives the row (this
+        # process or another) lets go of it, and stops at its next write.
+        self._leases.forget(generation.id)
+        return self._write(generation.id, {"stage": transition.target(generation), **fields},
+                           free_lease=True)
 
     def _stop_task(self, generation_id: int) -> None:
         task = self._tasks.pop(generation_id, None)
@@ -535,29 +574,23 @@ class Engine:
             self._halt(error)
 
     def _schedule_now(self) -> None:
+        """Lease and start what no live process drives: work already under way (a process
+        ended, or let go), then waiting work while fewer than the team's limit run — counted
+        over every process sharing the journal (engine/leases.py)."""
         launched = 0
-        for generation_id in self.journal.ids_with_stages(RESUMABLE_STAGES):
+        for generation_id in self._leases.claim(RESUMABLE_STAGES):
             if generation_id not in self._tasks:
                 self._launch(generation_id, _stagger(launched))
                 launched += 1
         if not self._api_key or (self._problem and self._problem.pauses_submission):
             return
-        pending = self.journal.ids_with_stages(WAITING_STAGES)
-        free = self._max_concurrent() - self._slots_in_use(pending)
-        for generation_id in pending:
-            if free <= 0:
-                break
+        claimed = self._leases.claim_waiting(
+            limit=self._max_concurrent(), waiting=WAITING_STAGES, holding=SLOT_STAGES,
+            local=LOCAL_SLOT_STAGES, prefer=self._own)
+        for generation_id in claimed:
             if generation_id not in self._tasks:
                 self._launch(generation_id, _stagger(launched))
                 launched += 1
-                free -= 1
-
-    def _slots_in_use(self, pending: list[int] | None = None) -> int:
-        """Rows between PREPARING and PROCESSING, plus tasks launched but not yet started."""
-        holding = set(self.journal.ids_with_stages(SLOT_STAGES))
-        if pending is None:
-            pending = self.journal.ids_with_stages(WAITING_STAGES)
-        return len(holding | (set(pending) & self._tasks.keys()))
 
     def _max_concurrent(self) -> int:
         return self._accounts.max_concurrent(self.config.default_max_concurrent)
@@ -571,11 +604,21 @@ class Engine:
     def _finished(self, generation_id: int, task: asyncio.Task[None]) -> None:
         if self._tasks.get(generation_id) is task:
             del self._tasks[generation_id]
+        if generation_id not in self._tasks and self._running:  # (stop() releases them all)
+            try:  # settled, stopped or lost: the row is free for whoever comes next
+                self._leases.release(generation_id)
+            except JournalError as journal_error:
+                self._halt(journal_error)
+                return
         if task.cancelled() or self._halted is not None:
             return
         error = task.exception()
         if isinstance(error, JournalError):
             self._halt(error)
+            return
+        if isinstance(error, LeaseLost):  # a command elsewhere, or a takeover after an expiry
+            log.info("Generation %s is no longer driven here: %s", generation_id, error)
+            self._schedule()
             return
         if error is not None:
             log.error("Generation %s stopped unexpectedly", generation_id, exc_info=error)
@@ -670,6 +713,10 @@ class Engine:
         if self._halted is not None:
             raise self._halted
         return [g for i in ids if (g := self.journal.get(i))]
+
+
+# Slot-holding stages where nothing is on the server yet: they count only while leased.
+LOCAL_SLOT_STAGES = frozenset(stage for stage in SLOT_STAGES if stage.is_local)
 
 
 def _folder(generation: Generation) -> Path | None:

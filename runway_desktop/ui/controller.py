@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEMO_KEY = "afk_demo"
-BUSY_RETRY_SECONDS = 3.0
 
 LICENCES = """<p><b>{name}</b> {version}</p>
 <p>Makes short videos with Runway Gen-4 Turbo through the apiframe v2 API.</p>
@@ -172,7 +171,7 @@ class AppController(QObject):
         from runway_desktop.api.network import normalize_proxy_url
         from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable
         from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
-        from runway_desktop.engine.scheduler import Engine, EngineBusyError
+        from runway_desktop.engine.scheduler import Engine
         from runway_desktop.engine.thumbnails import extract_thumbnail
         from runway_desktop.ui.engine_bridge import EngineBridge
 
@@ -224,18 +223,9 @@ class AppController(QObject):
         self.engine = engine
         self.window.set_demo(demo)
         self.window.attach(engine, EngineBridge(engine, self.window))
-        waited = False
-        while True:
-            try:
-                await engine.start()
-                break
-            except EngineBusyError as busy:
-                # The CLI (or another window) owns the queue: show it, and take over when it ends.
-                self.window.banner.show_message(busy.message, None)
-                waited = True
-                await asyncio.sleep(BUSY_RETRY_SECONDS)
-        if waited:
-            self.window.banner.hide()
+        # The CLI (or another window) may run generations on this queue at the same time: the
+        # engine drives only what it leases and shows the others' generations live.
+        await engine.start()
         if self.journal and self.journal.notice:  # e.g. an empty file became a new history
             self.window.show_notice(self.journal.notice)
             self.journal.notice = None

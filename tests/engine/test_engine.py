@@ -454,17 +454,51 @@ def test_remove_and_clear_finished_keep_favourites(make_engine: EngineFactory,
     run(scenario())
 
 
-def test_one_engine_owns_a_queue_at_a_time(make_engine: EngineFactory) -> None:
-    from runway_desktop.engine.scheduler import EngineBusyError
+def test_two_engines_share_one_queue_within_the_teams_limit(make_engine: EngineFactory) -> None:
+    """Two engines on one journal (the window and a CLI): both run, each sees the other's
+    generations live, and the team's limit holds for both together."""
+    accounts = [Account(api_key=KEY, credits=1000, max_concurrent_jobs=2)]
+    with Simulator(SimulatorConfig(seconds_per_job=0.2, accounts=accounts, seed=5)) as sim:
+        peak = 0
+        seen_by_first: dict[int, Stage] = {}
 
-    async def scenario() -> None:
-        first = make_engine()
-        await first.start()
-        second = make_engine()
-        with pytest.raises(EngineBusyError, match="already running this queue"):
-            await second.start()
-        await first.stop()
-        await second.start()  # free again once the owner stops
-        await second.stop()
+        async def scenario() -> list:
+            nonlocal peak
+            first, second = make_engine(sim=sim), make_engine(sim=sim)
 
-    run(scenario())
+            def watch(_event: EngineEvent) -> None:
+                nonlocal peak
+                peak = max(peak, len(first.journal.with_stages(SLOT_STAGES)))
+
+            def first_shows(event: EngineEvent) -> None:
+                if isinstance(event, GenerationUpdated):
+                    seen_by_first[event.generation.id] = event.generation.stage
+
+            first.subscribe(watch)
+            second.subscribe(watch)
+            first.subscribe(first_shows)
+            await first.start()
+            await second.start()  # no "already running": both drive the queue
+            await first.refresh_account()
+            await second.refresh_account()
+            ids = [engine.submit(GenerationSettings(f"p{i}", seed=i)).id
+                   for i, engine in enumerate([first, second] * 3)]
+            rows = await settle(second, ids)
+            theirs = [i for n, i in enumerate(ids) if n % 2 == 1]  # the second's
+            await asyncio.wait_for(_until(lambda: all(
+                seen_by_first.get(i) == Stage.DONE for i in ids)), 10)
+            await first.stop()
+            await second.stop()
+            assert set(theirs) <= set(seen_by_first)
+            return rows
+
+        rows = run(scenario())
+        assert sim.jobs_created(KEY) == 6  # one job each, whichever engine drove it
+    assert [r.stage for r in rows] == [Stage.DONE] * 6
+    assert all(is_mp4(r.video_path) for r in rows)
+    assert peak == 2  # not 2 per engine
+
+
+async def _until(condition: object) -> None:
+    while not condition():  # type: ignore[operator]
+        await asyncio.sleep(0.02)

@@ -1,0 +1,239 @@
+"""Many processes, one queue: real `runway-desktop` processes on one data dir against one
+simulator, with and without an engine in this process standing in for the window (the window's
+engine is this same Engine class; its queue list is fed by the events recorded here)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from runway_desktop.engine.events import EngineEvent, GenerationUpdated
+from runway_desktop.engine.journal import Journal
+from runway_desktop.engine.leases import LeaseTiming
+from runway_desktop.engine.lifecycle import EngineConfig
+from runway_desktop.engine.records import GenerationSettings, Stage
+from runway_desktop.engine.retry import Backoff, PollSchedule
+from runway_desktop.engine.scheduler import Engine
+from runway_desktop.simulator import Simulator, SimulatorConfig
+from runway_desktop.simulator.media import load_clips
+from tests.conftest import run
+from tests.helpers.cli import (
+    CLI,
+    assert_complete_mp4,
+    cli_env,
+    journal_file,
+    journal_rows,
+    run_cli,
+    start_cli,
+)
+
+pytestmark = pytest.mark.timeout(300)
+
+KEY = "afk_test"
+CLIP = load_clips()["16:9"]
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(SimulatorConfig(seconds_per_job=0.5, seed=10)) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
+    data, home, out = tmp_path / "data", tmp_path / "home", tmp_path / "videos"
+    for folder in (data, home, out):
+        folder.mkdir()
+    return data, home, out
+
+
+def _generate(n: int, env: dict[str, str], out: Path) -> subprocess.Popen[str]:
+    return start_cli("generate", f"kite number {n}", "--seed", str(n), "--out", out, "--json",
+                     env=env)
+
+
+def _one_post_per_key(sim: Simulator) -> Counter[str]:
+    posts = [r for r in sim.requests if r.path == "/v2/videos/generate" and r.status == 202]
+    return Counter(r.headers.get("idempotency-key", "") for r in posts)
+
+
+def _assert_one_video_each(rows: list[dict[str, object]], out: Path) -> None:
+    assert [r["stage"] for r in rows] == ["done"] * len(rows)
+    videos = sorted(out.glob("*.mp4"))
+    assert sorted(Path(str(r["video_path"])) for r in rows) == videos
+    for video in videos:
+        assert_complete_mp4(video, CLIP)
+    assert not list(out.glob("*.part"))
+
+
+def test_four_parallel_generates_on_one_data_dir_all_finish(
+        sim: Simulator, folders: tuple[Path, Path, Path]) -> None:
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    processes = [_generate(n, env, out) for n in range(4)]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    codes = [p.returncode for p in processes]
+    assert codes == [0, 0, 0, 0], outputs  # was: three of them exit 7, "already running"
+    assert all("Traceback" not in err for _out, err in outputs)
+    rows = journal_rows(data)
+    assert sorted(r["seed"] for r in rows) == [0, 1, 2, 3]
+    _assert_one_video_each(rows, out)
+    assert sim.jobs_created(KEY) == 4  # one server job per generation
+    assert sorted(_one_post_per_key(sim).values()) == [1, 1, 1, 1]
+    # Each command reports its own generation.
+    import json
+
+    reported = sorted(json.loads(o)["seed"] for o, _err in outputs)
+    assert reported == [0, 1, 2, 3]
+    with sqlite3.connect(journal_file(data)) as db:  # every lease handed back
+        assert db.execute("SELECT COUNT(*) FROM generations WHERE lease_owner IS NOT NULL"
+                          ).fetchone()[0] == 0
+
+
+def _window_engine(data: Path, out: Path, sim: Simulator) -> Engine:
+    """The engine as the window runs it, on the same data dir (fast pacing for the test)."""
+    config = EngineConfig(
+        data_dir=data, output_dir=out, base_url=sim.base_url,
+        poll=PollSchedule(first=0.05, factor=1.5, cap=0.2),
+        backoff=Backoff(base=0.02, cap=0.2, attempts=8),
+        leases=LeaseTiming(seconds=3.0, renew_every=0.3, watch_every=0.1))
+    return Engine(Journal(data / "journal.sqlite3"), config, KEY)
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    async def wait() -> None:
+        while not condition():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def _cli(*args: str | Path, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *CLI, *map(str, args), env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def test_with_the_window_open_four_generates_finish_and_the_window_shows_them_live(
+        sim: Simulator, folders: tuple[Path, Path, Path]) -> None:
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    seen: dict[int, list[Stage]] = defaultdict(list)
+
+    def shown(event: EngineEvent) -> None:
+        if isinstance(event, GenerationUpdated):
+            seen[event.generation.id].append(event.generation.stage)
+
+    async def scenario() -> tuple[list[tuple[int, str, str]], list[int], str]:
+        window = _window_engine(data, out, sim)
+        window.subscribe(shown)
+        await window.start()
+        mine = window.submit(GenerationSettings("made in the window", seed=99))
+        results = await asyncio.gather(*(
+            _cli("generate", f"kite number {n}", "--seed", str(n), "--out", out, "--json",
+                 env=env) for n in range(4)))
+        code, listed, _err = await _cli("jobs", "--json", env=env)  # the CLI sees the window's
+        assert code == 0
+        await asyncio.wait_for(window.wait_settled([mine.id]), 60)
+        ids = [g.id for g in window.generations()]
+        await _until(lambda: all(seen[i] and seen[i][-1] == Stage.DONE for i in ids))
+        await window.stop()
+        window.journal.close()
+        return results, ids, listed
+
+    results, ids, listed = run(scenario(), timeout=200)
+    assert [code for code, _out, _err in results] == [0, 0, 0, 0], results
+    assert len(ids) == 5
+    import json
+
+    assert 99 in {json.loads(line)["seed"] for line in listed.splitlines()}
+    for generation_id in ids:  # each one shown on its way, not only once finished
+        assert seen[generation_id][-1] == Stage.DONE
+        assert any(not stage.is_settled for stage in seen[generation_id]), seen[generation_id]
+    _assert_one_video_each(journal_rows(data), out)
+    assert sim.jobs_created(KEY) == 5
+    assert sorted(_one_post_per_key(sim).values()) == [1] * 5
+
+
+def _kill_at(process: subprocess.Popen[str], data: Path, stage: str) -> dict[str, object]:
+    """SIGKILL the command as soon as its generation reaches `stage`; the row then."""
+    while True:
+        assert process.poll() is None, process.communicate()
+        rows = journal_rows(data)
+        if rows and rows[0]["stage"] == stage:
+            process.send_signal(signal.SIGKILL)
+            process.communicate()
+            return journal_rows(data)[0]
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def slow_sim() -> Iterator[Simulator]:
+    """Slow enough to be killed while the job is on the server."""
+    with Simulator(SimulatorConfig(seconds_per_job=2.0, seed=11)) as simulator:
+        yield simulator
+
+
+def test_a_killed_generate_is_finished_by_the_next_resume_with_one_job(
+        slow_sim: Simulator, folders: tuple[Path, Path, Path]) -> None:
+    data, home, out = folders
+    env = cli_env(slow_sim.base_url, data, home)
+    process = _generate(1, env, out)
+    row = _kill_at(process, data, "processing")
+    assert str(row["lease_owner"]).split(":")[1] == str(process.pid)  # it held the lease
+    result = run_cli("resume", "--json", env=env)  # its process is gone: taken over at once
+    assert result.code == 0, str(result)
+    assert result.one()["status"] == "done"
+    _assert_one_video_each(journal_rows(data), out)
+    assert slow_sim.jobs_created(KEY) == 1
+
+
+def test_a_lease_held_elsewhere_is_taken_over_only_once_it_expires(
+        slow_sim: Simulator, folders: tuple[Path, Path, Path]) -> None:
+    """A process on another machine (a shared folder) can't be checked: its generation waits
+    for the lease to expire, then the next `resume` carries it on with the same job."""
+    data, home, out = folders
+    env = cli_env(slow_sim.base_url, data, home, RUNWAY_DESKTOP_LEASE_SECONDS="2")
+    process = _generate(1, env, out)
+    _kill_at(process, data, "processing")
+    expires = time.time() + 3
+    with sqlite3.connect(journal_file(data)) as db:  # as if held by a live process elsewhere
+        db.execute("UPDATE generations SET lease_owner = 'another-host:4242:cafe', "
+                   "lease_expires = ?", (expires,))
+    result = run_cli("resume", "--json", env=env)
+    assert result.code == 0, str(result)
+    assert result.one()["status"] == "done"
+    rows = journal_rows(data)
+    _assert_one_video_each(rows, out)
+    assert float(str(rows[0]["updated_at"])) >= expires  # not touched before the expiry
+    assert slow_sim.jobs_created(KEY) == 1
+
+
+def test_the_window_finishes_what_a_killed_command_left(
+        slow_sim: Simulator, folders: tuple[Path, Path, Path]) -> None:
+    data, home, out = folders
+    env = cli_env(slow_sim.base_url, data, home)
+
+    async def scenario() -> None:
+        window = _window_engine(data, out, slow_sim)
+        await window.start()
+        process = _generate(1, env, out)
+        await asyncio.to_thread(_kill_at, process, data, "processing")
+        await _until(lambda: [g.stage for g in window.generations()] == [Stage.DONE])
+        await window.stop()
+        window.journal.close()
+
+    run(scenario(), timeout=120)
+    _assert_one_video_each(journal_rows(data), out)
+    assert slow_sim.jobs_created(KEY) == 1
