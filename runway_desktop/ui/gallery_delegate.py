@@ -71,20 +71,21 @@ class GalleryDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._thumbnails = thumbnails
         self._no_pixmap = QPixmap()  # (a QPixmap needs the application: not at import)
-        self._metrics: dict[str, _Metrics] = {}
+        self._metrics: dict[tuple[str, int], _Metrics] = {}
         # Pictures cut and scaled to their frame, by (pixmap, size): a cell on screen is
         # painted again every scroll step, and an unscaled blit is several times cheaper.
         self._scaled: OrderedDict[tuple[int, int, int, bool, float], QPixmap] = OrderedDict()
         self._captions: dict[tuple[int, float, str], str] = {}
 
-    def metrics(self, font: QFont) -> _Metrics:
-        key = font.key()
+    def metrics(self, font: QFont, width: int = 0) -> _Metrics:
+        """Geometry of a cell `width` px wide (0: its natural width, 11 lines of this font)."""
+        key = (font.key(), width)
         cached = self._metrics.get(key)
         if cached is not None:
             return cached
         line = QFontMetrics(font).lineSpacing()
         padding = max(4, line // 3)
-        width = 11 * line  # ~176 px at a 16 px line: two columns in a 400 px panel
+        width = width or 11 * line  # ~176 px at a 16 px line: two columns in a 400 px panel
         picture = QSize(width - 2 * padding, round((width - 2 * padding) * 3 / 4))
         header_font = QFont(font)
         header_font.setWeight(QFont.Weight.DemiBold)
@@ -96,24 +97,43 @@ class GalleryDelegate(QStyledItemDelegate):
             header_height=QFontMetrics(header_font).lineSpacing() + 3 * padding,
             header_font=header_font,
         )
+        if len(self._metrics) > 64:  # one entry per width the grid had: resizes add more
+            self._metrics.clear()
         self._metrics[key] = metrics
         return metrics
 
+    @staticmethod
+    def _grid_width(option: QStyleOptionViewItem) -> tuple[int, int]:
+        """(the width the grid has for cells, the spacing between them); (0, 0) unknown."""
+        widget = option.widget
+        viewport = getattr(widget, "viewport", None)
+        if viewport is None:
+            return 0, 0
+        spacing = widget.spacing() if hasattr(widget, "spacing") else 0
+        return viewport().width() - spacing - 2, spacing
+
+    def cell_width(self, option: QStyleOptionViewItem) -> int:
+        """Cells share the grid's width evenly: as many natural-width columns as fit, widened
+        to fill the row (no ragged gap at the right)."""
+        natural = self.metrics(option.font).cell.width()
+        available, spacing = self._grid_width(option)
+        if available <= 0:
+            return natural
+        columns = max(1, available // (natural + spacing))
+        return max(natural // 2, available // columns - spacing)
+
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        m = self.metrics(option.font)
         if index.data(HEADER_ROLE):
-            widget = option.widget
-            viewport = getattr(widget, "viewport", None)
-            width = viewport().width() if viewport is not None else m.cell.width()
-            spacing = widget.spacing() if hasattr(widget, "spacing") else 0
+            m = self.metrics(option.font)
+            available, spacing = self._grid_width(option)
             # As wide as the grid: a day always starts a row of its own.
-            return QSize(max(m.cell.width(), width - 2 * spacing - 2), m.header_height)
-        return m.cell
+            return QSize(max(m.cell.width(), available - spacing), m.header_height)
+        return self.metrics(option.font, self.cell_width(option)).cell
 
     # -- painting ------------------------------------------------------------------------
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        m = self.metrics(option.font)
+        m = self.metrics(option.font, option.rect.width())
         cell = index.data(CELL_ROLE)  # the day's title, or the Generation
         painter.save()
         try:
@@ -197,7 +217,7 @@ class GalleryDelegate(QStyledItemDelegate):
     def _paint_inset(self, painter: QPainter, palette: QPalette, frame: QRect,
                      start: QPixmap) -> None:
         """The start image, small, in the frame's lower-left corner, with a light edge."""
-        side = max(16, min(frame.width(), frame.height()) * 2 // 5)
+        side = max(16, min(frame.width(), frame.height()) // 3)
         inset_pixmap = self._fitted(start, QSize(side, side), False,
                                     painter.device().devicePixelRatioF())
         size = inset_pixmap.deviceIndependentSize().toSize()

@@ -147,7 +147,7 @@ def test_each_result_shows_its_start_image_as_an_inset(
     view = gallery.list_view
     rect = view.visualRect(index)
     shot = view.viewport().grab().toImage()
-    m = gallery.delegate.metrics(view.font())
+    m = gallery.delegate.metrics(view.font(), rect.width())
     box = QRectF(rect.left() + m.padding, rect.top() + m.padding, m.picture.width(),
                  m.picture.height())
     frame = fit_aspect(box, 16 / 9).toAlignedRect()  # the video's shape in the cell
