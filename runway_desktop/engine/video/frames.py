@@ -95,7 +95,8 @@ async def duration_ms(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> int:
         watcher.on_loaded = on_loaded
         watcher.start(video)
         try:
-            return await asyncio.wait_for(asyncio.shield(found), wait_s)
+            async with asyncio.timeout(wait_s):
+                return await found
         except TimeoutError:
             raise FrameError(f"“{video.name}” didn't open within {wait_s:g} s.") from None
 
@@ -231,7 +232,10 @@ async def stream_frames(
         seen = 0
         while True:
             try:
-                item = await asyncio.wait_for(queue.get(), wait_s)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
+                # arrives as the queue hands over an item (the sampling then ran to its end).
+                async with asyncio.timeout(wait_s):
+                    item = await queue.get()
             except TimeoutError:
                 if arrived[0] == seen:
                     raise FrameError(
@@ -267,7 +271,8 @@ def _existing(video: Path) -> Path:
 
 async def _bounded(future: asyncio.Future[Frame], wait_s: float, video: Path) -> Frame:
     try:
-        return await asyncio.wait_for(asyncio.shield(future), wait_s)
+        async with asyncio.timeout(wait_s):
+            return await future
     except TimeoutError:
         raise FrameError(f"“{video.name}” gave no picture within {wait_s:g} s.") from None
 

@@ -183,7 +183,8 @@ class _Encoder(QObject):
             self._check()
             self._ready.clear()
             try:
-                await asyncio.wait_for(self._ready.wait(), SEND_WAIT_S)
+                async with asyncio.timeout(SEND_WAIT_S):  # (wait_for can drop a cancel)
+                    await self._ready.wait()
             except TimeoutError:
                 raise JoinError(
                     f"The encoder took no frame for {SEND_WAIT_S:g} s; nothing was saved."
@@ -215,7 +216,8 @@ class _Encoder(QObject):
             self._check()
             self._state_changed.clear()
             try:
-                await asyncio.wait_for(self._state_changed.wait(), STOP_WAIT_S)
+                async with asyncio.timeout(STOP_WAIT_S):
+                    await self._state_changed.wait()
             except TimeoutError:
                 raise JoinError(
                     f"The encoder didn't answer for {STOP_WAIT_S:g} s; nothing was saved."

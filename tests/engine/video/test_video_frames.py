@@ -92,9 +92,15 @@ def test_a_missing_or_foreign_file_is_an_error_in_words(drive: Drive[Any], tmp_p
 @pytest.mark.qt_log_ignore("Immediate exit requested")  # if cancelled while still opening
 def test_cancelling_a_sampling_stops_it(drive: Drive[Any]) -> None:
     async def start_then_cancel() -> bool:
-        task = asyncio.ensure_future(sample_frames(CLIP, [i * 40 for i in range(50)]))
-        await asyncio.sleep(0.05)
-        task.cancel()
+        task: asyncio.Task[object] | None = None
+
+        def on_progress(done: int, _total: int) -> None:
+            if done == 1 and task is not None:
+                task.cancel()  # part-way: 1 of 50 frames taken
+
+        task = asyncio.ensure_future(
+            sample_frames(CLIP, [i * 40 for i in range(50)], progress=on_progress)
+        )
         try:
             await task
         except asyncio.CancelledError:
