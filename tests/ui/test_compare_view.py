@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtMultimedia import QMediaPlayer
+from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
@@ -55,6 +56,13 @@ def select(window: MainWindow, *ids: int) -> None:
         selection.setCurrentIndex(index, selection.SelectionFlag.Select)
 
 
+def menu_for_selection(window: MainWindow) -> QMenu:
+    queue = window.queue
+    primary = queue.current_generation()
+    assert primary is not None
+    return queue.build_context_menu(primary, queue.selected_generations())
+
+
 def positions(view: CompareView) -> list[int]:
     return [pane.player.position() for pane in view.panes]
 
@@ -68,14 +76,14 @@ def test_two_finished_rows_compare_from_the_menu_and_the_key(
 ) -> None:
     queue = window.queue
     select(window, 1)
-    one = queue.build_context_menu(queue.current_generation(), queue.selected_generations())
+    one = menu_for_selection(window)
     entry = next(a for a in one.actions() if a.objectName() == "compare")
     assert not entry.isEnabled()  # one row: nothing to compare with
     select(window, 1, 3)
     assert comparable(queue.selected_generations()) == []  # a failed row has no video
 
     select(window, 1, 2)
-    menu = queue.build_context_menu(queue.current_generation(), queue.selected_generations())
+    menu = menu_for_selection(window)
     entry = next(a for a in menu.actions() if a.objectName() == "compare")
     assert entry.isEnabled()
     assert entry.shortcut().toString() == "C"
@@ -98,9 +106,10 @@ def test_two_finished_rows_compare_from_the_menu_and_the_key(
     gallery = window.gallery
     qtbot.waitUntil(lambda: gallery.model.rowCount() == 3)
     assert gallery.select_generation(1)
+    second = gallery.model.row_of(2)
+    assert second is not None
     gallery.list_view.selectionModel().select(
-        gallery.model.index(gallery.model.row_of(2)),
-        gallery.list_view.selectionModel().SelectionFlag.Select)
+        gallery.model.index(second), gallery.list_view.selectionModel().SelectionFlag.Select)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     gallery.list_view.setFocus()

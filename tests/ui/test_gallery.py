@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QRectF, Qt
+from PySide6.QtCore import QModelIndex, QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -60,6 +60,18 @@ def gallery(qtbot: QtBot) -> GalleryView:
     view.show()
     qtbot.waitExposed(view)
     return view
+
+
+def current_id(view: GalleryView) -> int:
+    current = view.current_generation()
+    assert current is not None
+    return current.id
+
+
+def index_of(view: GalleryView, gid: int) -> QModelIndex:
+    row = view.model.row_of(gid)
+    assert row is not None
+    return view.model.index(row)
 
 
 def rows(view: GalleryView) -> list[str | int]:
@@ -115,7 +127,7 @@ def test_the_grid_follows_the_queue_without_losing_the_selection(
     queue_model.upsert(generation(3, finished_at=noon(0) + 5))  # it finished
     qtbot.waitUntil(lambda: rows(gallery) == ["Today · 2 videos", 3, 2,
                                               "Yesterday · 1 video", 1])
-    assert gallery.current_generation().id == 1  # the selected result stayed selected
+    assert current_id(gallery) == 1  # the selected result stayed selected
 
     queue_model.remove(1)  # the last result of yesterday: its header goes too
     qtbot.waitUntil(lambda: rows(gallery) == ["Today · 2 videos", 3, 2])
@@ -136,10 +148,10 @@ def test_a_hidden_gallery_does_no_work_until_shown(qtbot: QtBot, gallery: Galler
 def test_each_result_shows_its_start_image_as_an_inset(
     qtbot: QtBot, gallery: GalleryView, tmp_path: Path
 ) -> None:
-    frame = image(tmp_path / "frame.png", QColor(0, 0, 255))
-    start = image(tmp_path / "start.png", QColor(255, 0, 0), 200, 200)
-    gallery.queue.model.reset([generation(1, finished_at=noon(0), thumbnail=frame,
-                                          start_image=start)])
+    frame_file = image(tmp_path / "frame.png", QColor(0, 0, 255))
+    start_file = image(tmp_path / "start.png", QColor(255, 0, 0), 200, 200)
+    gallery.queue.model.reset([generation(1, finished_at=noon(0), thumbnail=frame_file,
+                                          start_image=start_file)])
     qtbot.waitUntil(lambda: gallery.model.rowCount() == 2)
     index = gallery.model.index(1)
     qtbot.waitUntil(lambda: not index.data(Qt.ItemDataRole.UserRole + 41).isNull()
@@ -206,7 +218,7 @@ def test_double_click_plays_it_in_the_preview(qtbot: QtBot, window: MainWindow) 
     window.studio.show_gallery()
     gallery = window.gallery
     qtbot.waitUntil(lambda: gallery.model.rowCount() == 4)
-    index = gallery.model.index(gallery.model.row_of(2))
+    index = index_of(gallery, 2)
     qtbot.waitUntil(lambda: gallery.list_view.visualRect(index).isValid())
     rect = gallery.list_view.visualRect(index)
     # A press first: Qt only reports a double click on the item that was pressed.
@@ -215,7 +227,7 @@ def test_double_click_plays_it_in_the_preview(qtbot: QtBot, window: MainWindow) 
                       pos=rect.center())
     qtbot.waitUntil(window.preview.is_playing, timeout=10_000)
     assert window.preview.video_path() == str(CLIP)
-    assert gallery.current_generation().id == 2
+    assert current_id(gallery) == 2
 
 
 def test_the_menu_and_keys_are_the_queues_on_the_galleries_selection(
@@ -227,9 +239,11 @@ def test_the_menu_and_keys_are_the_queues_on_the_galleries_selection(
     qtbot.waitUntil(lambda: gallery.model.rowCount() == 4)
     assert gallery.select_generation(3)
     gallery.list_view.selectionModel().select(
-        gallery.model.index(gallery.model.row_of(2)),
+        index_of(gallery, 2),
         gallery.list_view.selectionModel().SelectionFlag.Select)
-    menu = gallery.context_menu_for(gallery.current_generation())
+    primary = gallery.current_generation()
+    assert primary is not None
+    menu = gallery.context_menu_for(primary)
     names = [a.objectName() for a in menu.actions() if not a.isSeparator()]
     assert names[:len(ACTIONS)] == [spec.name for spec in ACTIONS]
     assert names[len(ACTIONS):] == ["compare"]  # the window's own entry, added to the queue's
@@ -245,11 +259,11 @@ def test_the_menu_and_keys_are_the_queues_on_the_galleries_selection(
     assert window.queue.selected_generations() == []  # the queue's selection was not used
 
     # The right-click menu pops up over the item under the mouse.
-    rect = gallery.list_view.visualRect(gallery.model.index(gallery.model.row_of(1)))
+    rect = gallery.list_view.visualRect(index_of(gallery, 1))
     gallery._show_context_menu(QPoint(rect.center()))
     popup = QApplication.activePopupWidget()
     assert popup is not None
     assert popup.objectName() == "queueContextMenu"
     popup.close()
-    assert gallery.current_generation().id == 1  # right-click on an unselected item selects it
+    assert current_id(gallery) == 1  # right-click on an unselected item selects it
 

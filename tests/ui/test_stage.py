@@ -111,6 +111,7 @@ def test_a_wide_result_takes_the_whole_width_of_the_stage(
     show_result(qtbot, window, finished(1, "21:9", tmp_path))
     play_until_a_frame(qtbot, window)
     video = painted_picture(window.preview)
+    assert window.preview.video_widget is not None
     surface = window.preview.video_widget.rect()
     assert video.width() >= surface.width() - 2  # bound by the width: no room left unused
     assert video.height() < surface.height()
@@ -154,7 +155,9 @@ def test_the_preview_goes_full_screen_and_comes_back(
         assert picture.width() >= 0.95 * screen.width()
     else:
         assert picture.height() >= 0.9 * screen.height()
-    video_area = preview.video_widget.width() * preview.video_widget.height()
+    surface = preview.video_widget
+    assert surface is not None
+    video_area = surface.width() * surface.height()
     assert video_area >= 0.85 * screen.width() * screen.height()  # only the controls besides
     assert preview.is_playing()  # going full screen doesn't stop the video
     assert window.studio.stage.away_label.isVisible()
@@ -213,8 +216,10 @@ def test_keys_step_through_finished_results_and_keep_playing(
     for key, expected in ((Qt.Key.Key_Right, 3), (Qt.Key.Key_J, 1), (Qt.Key.Key_Right, 1),
                           (Qt.Key.Key_K, 3), (Qt.Key.Key_Left, 4)):
         qtbot.keyClick(preview, key)
-        qtbot.waitUntil(lambda e=expected: preview.video_path() == by_id[e])
-        assert window.queue.current_generation().id == expected  # the list follows
+        qtbot.waitUntil(lambda: preview.video_path() == by_id[expected])  # noqa: B023
+        current = window.queue.current_generation()
+        assert current is not None
+        assert current.id == expected  # the list follows
         qtbot.waitUntil(preview.is_playing)  # and the new one plays
 
     # In the gallery the same keys follow the grid's order (newest finished first).
@@ -224,4 +229,6 @@ def test_keys_step_through_finished_results_and_keep_playing(
     preview.setFocus()
     qtbot.keyClick(preview, Qt.Key.Key_Right)
     qtbot.waitUntil(lambda: preview.video_path() == by_id[1])
-    assert window.gallery.current_generation().id == 1
+    current = window.gallery.current_generation()
+    assert current is not None
+    assert current.id == 1
