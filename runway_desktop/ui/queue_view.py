@@ -215,7 +215,7 @@ class QueueListView(QListView):
         indexes = [i for i in self.selectedIndexes() if i.flags() & Qt.ItemFlag.ItemIsDragEnabled]
         if not indexes:
             return
-        if all(Stage(i.data(Roles.StageRole)) is Stage.PENDING for i in indexes):
+        if all(allows(i.data(Roles.GenerationRole), Command.REORDER) for i in indexes):
             actions = Qt.DropAction.MoveAction  # reordering the queue
         else:
             actions = Qt.DropAction.CopyAction  # a video out to another app: never a move
