@@ -369,7 +369,6 @@ class GalleryView(QWidget):
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._show_context_menu)
         view.doubleClicked.connect(self._on_double_clicked)
-        view.activated.connect(self._on_double_clicked)  # Return on an item, as in the queue
         view.selectionModel().currentChanged.connect(self._on_current_changed)
         view.selectionModel().selectionChanged.connect(self._on_current_changed)
         self.model.rowsRemoved.connect(self._on_current_changed)

@@ -229,6 +229,13 @@ def test_double_click_plays_it_in_the_preview(qtbot: QtBot, window: MainWindow) 
     assert window.preview.video_path() == str(CLIP)
     assert current_id(gallery) == 2
 
+    played: list[int] = []  # Return plays too: the queue's Play, once
+    window.queue.play_requested.connect(played.append)
+    assert gallery.select_generation(1)
+    gallery.list_view.setFocus()
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_Return)
+    assert played == [1]
+
 
 def test_the_menu_and_keys_are_the_queues_on_the_galleries_selection(
     qtbot: QtBot, window: MainWindow
