@@ -232,3 +232,11 @@ def test_keys_step_through_finished_results_and_keep_playing(
     current = window.gallery.current_generation()
     assert current is not None
     assert current.id == 1
+
+    # Full screen, the same keys step (the player is a window of its own then).
+    window.studio.set_full_screen(True)
+    qtbot.waitUntil(preview.isActiveWindow)
+    qtbot.keyClick(preview, Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: preview.video_path() == by_id[3])
+    assert preview.isFullScreen()
+    window.studio.set_full_screen(False)
