@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from runway_desktop import api
-from runway_desktop.engine.retry import RateGate
+from runway_desktop.engine.retry import Backoff, RateGate
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +26,19 @@ class AccountWatcher:
         on_account: Callable[[api.Account], None],
         on_checked: Callable[[api.Account], None],
         on_refused: Callable[[api.ApiError], None],
+        offline: Callable[[], bool] = lambda: False,
+        backoff: Backoff | None = None,
     ) -> None:
         """`on_account`: every answer (to show it); `on_checked`: a background check's answer
-        (to act on it); `on_refused`: the key was refused (401/403)."""
+        (to act on it); `on_refused`: the key was refused (401/403); `offline`: whether apiframe
+        is known to be unreachable now (a check then keeps asking, `backoff` apart)."""
         self._client = client
         self._gate = gate
         self._on_account = on_account
         self._on_checked = on_checked
         self._on_refused = on_refused
+        self._offline = offline
+        self._backoff = backoff or Backoff()
         self._account: api.Account | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -67,12 +72,24 @@ class AccountWatcher:
         self._task = asyncio.ensure_future(self._check())
 
     async def _check(self) -> None:
-        try:
-            account = await self.refresh()
-        except (api.AuthenticationError, api.PermissionDeniedError) as exc:
-            self._on_refused(exc)
-            return
-        except api.ApiError as exc:
-            log.info("Couldn't refresh the balance: %s", exc.message)
-            return
-        self._on_checked(account)
+        attempt = 0
+        while True:
+            try:
+                account = await self.refresh()
+            except (api.AuthenticationError, api.PermissionDeniedError) as exc:
+                self._on_refused(exc)
+                return
+            except api.NetworkError as exc:
+                if not self._offline():
+                    log.info("Couldn't refresh the balance: %s", exc.message)
+                    return
+                # apiframe can't be reached: ask again now and then. The first answer is how
+                # the engine learns it is back (and clears its banner) with no Retry pressed.
+                attempt += 1
+                await asyncio.sleep(self._backoff.delay(attempt))
+            except api.ApiError as exc:
+                log.info("Couldn't refresh the balance: %s", exc.message)
+                return
+            else:
+                self._on_checked(account)
+                return

@@ -100,7 +100,9 @@ class Engine:
         self._problem: Problem | None = None
         self._accounts = AccountWatcher(
             self._require_client, self._gate, on_account=self._on_account,
-            on_checked=self._on_account_checked, on_refused=self._on_key_refused)
+            on_checked=self._on_account_checked, on_refused=self._on_key_refused,
+            offline=self._offline, backoff=config.backoff)
+        self._checked_credits: int | None = None  # the balance the last check found
         self._running = False
         self._client: api.ApiClient | None = None
         self._cdn: httpx.AsyncClient | None = None
@@ -538,8 +540,11 @@ class Engine:
         self._set_problem(Problem(ProblemKind.AUTH, error.message, Action.OPEN_SETTINGS))
 
     def _on_account_checked(self, account: api.Account) -> None:
-        """A background check answered: a key that works, or a balance that covers the
-        cheapest waiting generation, lifts the pause it caused."""
+        """A background check answered: apiframe is reachable (an offline banner goes), and a
+        key that works, or a balance that grew to cover the cheapest waiting generation, lifts
+        the pause it caused."""
+        known, self._checked_credits = self._checked_credits, account.credits
+        self._on_success()
         problem = self._problem
         if problem and problem.kind == ProblemKind.AUTH:
             self.resume()  # the key works now
@@ -547,9 +552,16 @@ class Engine:
             waiting = self.journal.with_stages(AWAITING_CREDITS_STAGES)
             # Only known prices: an unknown one is apiframe's to judge at the next try.
             prices = [p for g in waiting if (p := g.settings.price_in(self.catalog)) is not None]
-            if prices and account.credits is not None and account.credits >= min(prices):
+            # Only a balance that grew (a top-up) sends the work again: the balance that just
+            # met a 402 would only meet another (apiframe's price may be above the one known).
+            topped_up = known is None or (account.credits or 0) > known
+            if (topped_up and prices and account.credits is not None
+                    and account.credits >= min(prices)):
                 self.resume()
         self._schedule()
+
+    def _offline(self) -> bool:
+        return self._problem is not None and self._problem.kind is ProblemKind.OFFLINE
 
     # -- import (engine/importer.py) ------------------------------------------------------------
 
@@ -674,6 +686,10 @@ class Engine:
         if problem != self._problem:
             self._problem = problem
             self._emit(ProblemChanged(problem))
+            if problem is not None and problem.kind in (ProblemKind.CREDITS, ProblemKind.OFFLINE):
+                # The balance that refused the work is shown, not the one from before; while
+                # apiframe can't be reached, the same check watches for it to come back.
+                self.refresh_account_soon()
 
     async def wait_settled(self, generation_ids: Iterable[int]) -> list[Generation]:
         """Until each generation is finished or needs the person (the CLI's `generate`)."""

@@ -1,5 +1,6 @@
-"""State that follows reality (issue 12, defect 7): the balance when the window comes back to the
-front, and "Top up credits" that opens apiframe's billing page (or says it can't).
+"""State that follows reality (issue 12, defect 7): the balance after a 402 and when the window
+comes back to the front, "Top up credits" that opens apiframe's billing page (or says it can't),
+and a "Can't reach apiframe" banner that goes by itself once apiframe answers again.
 
 Real window, real engine, the simulator over loopback. Only the desktop's browser launcher is
 stood in for (QDesktopServices' URL handler; nothing can launch a browser here).
@@ -18,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Action, Stage
 from runway_desktop.simulator import Simulator
+from runway_desktop.simulator.faults import FaultPlan
 from runway_desktop.ui import links
 
 
@@ -74,6 +76,18 @@ def come_back_to_the_window(qtbot: QtBot, window: Any) -> None:
 
 
 @pytest.mark.expect_log_warnings(r"needs attention \(buy_credits\)")
+def test_a_402_refreshes_the_balance_shown(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator
+) -> None:
+    """Before: the status bar and the compose panel kept showing 10,000 credits."""
+    window = app_controller.window
+    run_out_of_credits(qtbot, app_controller, simulator)
+    qtbot.waitUntil(lambda: shows_balance(window, 4), timeout=10_000)
+    assert window.compose.balance() == 4
+    assert window.compose.generate_block_reason()  # Generate says why it can't go
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(buy_credits\)")
 def test_after_a_top_up_coming_back_to_the_window_refreshes_and_carries_on(
     qtbot: QtBot, app_controller: Any, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -83,6 +97,7 @@ def test_after_a_top_up_coming_back_to_the_window_refreshes_and_carries_on(
     monkeypatch.setattr(main_window, "REFRESH_ON_ACTIVATE_SECONDS", 0.0)
     window = app_controller.window
     row = run_out_of_credits(qtbot, app_controller, simulator)
+    qtbot.waitUntil(lambda: shows_balance(window, 4), timeout=10_000)
     simulator.set_credits("afk_test", 1_000)  # topped up in the browser
     come_back_to_the_window(qtbot, window)
     qtbot.waitUntil(lambda: shows_balance(window, 1_000) or shows_balance(window, 992),
@@ -129,3 +144,49 @@ def test_top_up_without_a_browser_says_so_and_offers_copy_link(
     qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == links.BILLING_URL
     qtbot.waitUntil(lambda: not box.isVisible(), timeout=5_000)
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(retry\)")
+def test_cant_reach_apiframe_goes_by_itself_once_apiframe_answers(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator
+) -> None:
+    """Before: the banner stayed until Retry was pressed, though apiframe was back."""
+    window = app_controller.window
+    qtbot.waitUntil(lambda: app_controller.engine.account is not None, timeout=10_000)
+    simulator.faults = FaultPlan(drop_rate=1.0)  # every connection closed unanswered
+    window.compose.prompt_edit.setPlainText("a kite")
+    window.compose.generate()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=20_000)
+    qtbot.waitUntil(lambda: window.banner.isVisible()
+                    and "reach apiframe" in window.banner.message.text(), timeout=10_000)
+    simulator.faults = FaultPlan()  # back
+    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=10_000)
+    # The row says what happened and still offers its Retry: nothing was sent twice.
+    assert model.generation_at(0).stage is Stage.ATTENTION
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(buy_credits\)")
+def test_a_402_the_balance_seems_to_cover_is_not_sent_again_and_again(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator
+) -> None:
+    """apiframe's price went up since the app read it: the balance looks enough but isn't.
+    Refreshing the balance after the 402 must not send the work again on that same balance
+    (it would meet a 402 each time, for ever)."""
+    window = app_controller.window
+    engine = app_controller.engine
+    qtbot.waitUntil(lambda: shows_balance(window, 10_000), timeout=10_000)
+    simulator.config.prices["runway-gen4-turbo"] = {5: 20, 10: 30}
+    simulator.set_credits("afk_test", 10)  # covers the 8 the app knows, not apiframe's 20
+    window.compose.prompt_edit.setPlainText("a kite")
+    window.compose.generate()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=10_000)
+    qtbot.waitUntil(lambda: shows_balance(window, 10), timeout=10_000)
+    qtbot.waitUntil(lambda: not engine.busy and not engine.refreshing_account
+                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=10_000)
+    sent = [r for r in simulator.requests if r.path.endswith("/videos/generate")]
+    assert len(sent) == 1
+    assert window.banner.current_action() is Action.BUY_CREDITS
