@@ -78,9 +78,13 @@ def start_image_inset(generation: Generation) -> str | None:
     return generation.settings.image_path if generation.thumbnail_path else None
 
 
-def _pictures(generation: Generation) -> set[str]:
+def _pictures(generation: Generation) -> tuple[str, ...]:
     """Every picture file a row shows (its repaint follows each one's loading)."""
-    return {p for p in (thumbnail_source(generation), start_image_inset(generation)) if p}
+    source = thumbnail_source(generation)
+    inset = start_image_inset(generation)
+    if inset and inset != source:
+        return (source, inset) if source else (inset,)
+    return (source,) if source else ()
 
 
 def search_text(generation: Generation) -> str:
