@@ -29,6 +29,7 @@ import httpx
 from runway_desktop.api.server_text import clean_server_text
 from runway_desktop.api.url_policy import UnsafeUrlError
 from runway_desktop.api.url_policy import UrlPolicy as UrlPolicy  # callers build theirs here
+from runway_desktop.engine.leases import ensure_held
 from runway_desktop.engine.mp4_check import Mp4Verdict, check_mp4
 from runway_desktop.engine.part_origin import (
     PartOrigin,
@@ -137,17 +138,21 @@ async def download_video(
     # At most one restart from zero (a part the server no longer matches, or a whole-looking
     # file that isn't); then give up.
     for _attempt in range(2):
+        ensure_held()  # another process may have taken this generation over meanwhile
         offset, origin = _resumable(part)
         try:
             complete = await _fetch(client, checked, policy, part, offset, origin, max_bytes,
                                     progress)  # fmt: skip
         except DownloadRejected:
+            ensure_held()
             _discard(part)  # not worth resuming: the same answer would come back
             raise
         if complete:
+            ensure_held()
             await asyncio.to_thread(_finish, part, dest)  # rename + directory fsync
             discard_origin(part)
             return dest
+        ensure_held()
         _discard(part)
     raise DownloadRejected(
         "The server keeps sending a different or damaged video file. Try again later."
@@ -240,6 +245,7 @@ async def _fetch(
                     raise DownloadRejected(_too_big(total, max_bytes))
                 if offset == 0:
                     # Before the first byte lands: what a later resume must ask If-Range for.
+                    ensure_held()
                     save_origin(part, PartOrigin.from_response(resp, total))
                 if progress is not None and offset:
                     progress(offset, total)
@@ -311,9 +317,13 @@ async def _stream_body(
     written = offset
     # A fresh file is sniffed before a byte is written: an HTML error page never lands on disk.
     head = b""
+    ensure_held()
     out: BinaryIO | None = part.open("ab") if offset else None
     try:
         async for chunk in resp.aiter_bytes():
+            # Each chunk may arrive after a long pause (the computer slept): write it only if
+            # this process still surely holds the generation's lease (engine/leases.py).
+            ensure_held()
             if out is None:
                 head += chunk
                 if len(head) < SNIFF_BYTES:
@@ -327,6 +337,7 @@ async def _stream_body(
             if progress is not None:
                 progress(written, total)
         if out is None:  # the whole body was shorter than the sniff window
+            ensure_held()
             out = _open_checked(part, head, resp)
             out.write(head)
             written += len(head)

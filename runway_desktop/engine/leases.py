@@ -16,10 +16,15 @@ once, without waiting for the expiry.
 
 How many generations run at once (the team's `maxConcurrentJobs`) is counted over every process
 in the claim's own transaction, so four processes never start four each.
+
+A holder that can't be sure its lease still runs — the computer slept, the process was stopped
+— must not touch the `.part` another process may be writing by now: each task's work runs with
+`ensure_held()` available (a context variable), which the download calls before every write.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import secrets
@@ -29,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from runway_desktop.engine.journal import Journal
+from runway_desktop.engine.journal import Journal, LeaseLost
 from runway_desktop.engine.lifecycle_table import Stage
 
 log = logging.getLogger(__name__)
@@ -40,6 +45,30 @@ class LeaseTiming:
     seconds: float = 20.0  # a lease not renewed for this long may be taken over
     renew_every: float = 5.0  # the heartbeat (also when expired work is looked for)
     watch_every: float = 0.5  # how often the journal is checked for other processes' changes
+
+
+class LeaseExpired(LeaseLost):
+    """This process's lease on a generation may have run out (it slept, or stalled) and another
+    process may drive it now: stop before touching its files."""
+
+
+_HELD: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar(
+    "runway_desktop_lease_held", default=None)
+
+
+def held_context(still_held: Callable[[], bool]) -> contextvars.Context:
+    """A context for one generation's task: `ensure_held()` in it asks `still_held`."""
+    context = contextvars.copy_context()
+    context.run(_HELD.set, still_held)
+    return context
+
+
+def ensure_held(generation_id: int = 0) -> None:
+    """Raise LeaseExpired unless the running task's lease is surely still its own (outside a
+    leased task: nothing to check)."""
+    still_held = _HELD.get()
+    if still_held is not None and not still_held():
+        raise LeaseExpired(generation_id)
 
 
 def new_owner() -> str:
@@ -86,6 +115,7 @@ class Leases:
         self.owner = owner or new_owner()
         self._clock = clock
         self._held: set[int] = set()
+        self._valid_until: dict[int, float] = {}  # by this clock, minus a safety margin
         self._dead: set[str] = set()  # owners found dead (refreshed by `look_for_dead`)
 
     @property
@@ -98,6 +128,18 @@ class Leases:
     def _until(self) -> float:
         return self._clock() + self.timing.seconds
 
+    def _granted(self, ids: Iterable[int], until: float) -> None:
+        margin = min(2.0, self.timing.seconds / 4)
+        for generation_id in ids:
+            self._held.add(generation_id)
+            self._valid_until[generation_id] = until - margin
+
+    def still_held(self, generation_id: int) -> bool:
+        """Surely still this engine's: held, and its last renewal not yet run out (a process
+        that slept past it may have been taken over, even if nobody did yet)."""
+        return (generation_id in self._held
+                and self._clock() < self._valid_until.get(generation_id, 0.0))
+
     def look_for_dead(self) -> set[str]:
         """Find owners on this machine whose process is gone (their leases are free now)."""
         owners = self.journal.lease_owners(self._clock()) - {self.owner}
@@ -108,34 +150,41 @@ class Leases:
 
     def claim(self, stages: Iterable[Stage]) -> list[int]:
         """Lease every row in `stages` that no live process holds; the ids held now."""
-        ids = self.journal.claim(self.owner, self._until(), self._clock(), stages, self._dead)
-        self._held.update(ids)
+        until = self._until()
+        ids = self.journal.claim(self.owner, until, self._clock(), stages, self._dead)
+        self._granted(ids, until)
         return ids
 
     def claim_waiting(self, *, limit: int, waiting: Iterable[Stage], holding: Iterable[Stage],
                       local: Iterable[Stage], prefer: Iterable[int] = ()) -> list[int]:
         """Lease waiting rows while fewer than `limit` run across all processes."""
+        until = self._until()
         ids = self.journal.claim_waiting(
-            self.owner, self._until(), self._clock(), limit=limit, waiting=waiting,
+            self.owner, until, self._clock(), limit=limit, waiting=waiting,
             holding=holding, local=local, dead=self._dead, prefer=prefer)
-        self._held.update(ids)
+        self._granted(ids, until)
         return ids
 
     def renew(self) -> set[int]:
         """The heartbeat: extend every lease; the ids that were held but are not any more."""
-        still = self.journal.renew(self.owner, self._until())
+        until = self._until()
+        still = self.journal.renew(self.owner, until)
         lost = self._held - still
-        self._held = still
+        self._held = set()
+        self._valid_until.clear()
+        self._granted(still, until)
         return lost
 
     def forget(self, generation_id: int) -> None:
         """No longer count a row as held (its lease was freed or taken elsewhere)."""
         self._held.discard(generation_id)
+        self._valid_until.pop(generation_id, None)
 
     def release(self, generation_id: int) -> None:
-        self._held.discard(generation_id)
+        self.forget(generation_id)
         self.journal.release(self.owner, [generation_id])
 
     def release_all(self) -> None:
         self._held.clear()
+        self._valid_until.clear()
         self.journal.release(self.owner)

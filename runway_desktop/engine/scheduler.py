@@ -38,6 +38,7 @@ from runway_desktop.engine.events import (
 )
 from runway_desktop.engine.journal import Journal, JournalError, LeaseLost
 from runway_desktop.engine.journal_watch import JournalChanges
+from runway_desktop.engine.leases import held_context
 from runway_desktop.engine.lifecycle import LEGACY_NO_LINK, EngineConfig, Lifecycle, Thumbnailer
 from runway_desktop.engine.lifecycle_table import (
     AWAITING_CREDITS_STAGES,
@@ -609,7 +610,10 @@ class Engine:
 
     def _launch(self, generation_id: int, delay: float = 0.0) -> None:
         assert self._lifecycle is not None
-        task = asyncio.ensure_future(self._lifecycle.drive(generation_id, delay))
+        # Its files are touched only while its lease surely runs (leases.ensure_held).
+        held = held_context(functools.partial(self._leases.still_held, generation_id))
+        task = asyncio.get_running_loop().create_task(
+            self._lifecycle.drive(generation_id, delay), context=held)
         self._tasks[generation_id] = task
         task.add_done_callback(functools.partial(self._finished, generation_id))
 

@@ -824,3 +824,28 @@ def test_unique_path(tmp_path: Path) -> None:
     assert second == tmp_path / "clip (2).mp4"
     part_of(second).touch()  # a download in progress claims its name too
     assert unique_path(tmp_path, "clip.mp4") == tmp_path / "clip (3).mp4"
+
+
+def test_a_download_whose_lease_may_have_run_out_stops_before_touching_the_part(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    """A process that slept past its lease may have been taken over: no chunk that arrives
+    after that is written, and the part is not renamed (another process may be writing it)."""
+    from runway_desktop.engine.leases import LeaseExpired, held_context
+
+    dest = tmp_path / "out.mp4"
+    held = {"yes": True}
+    written_when_it_ran_out: list[int] = []
+
+    def progress(done: int, _total: int | None) -> None:
+        if held["yes"]:
+            written_when_it_ran_out.append(done)
+            held["yes"] = False  # the computer "slept" past the lease right after this chunk
+
+    context = held_context(lambda: held["yes"])
+    with pytest.raises(LeaseExpired):
+        context.run(fetch, server.url, dest, progress=progress)
+    assert not dest.exists()
+    assert part_of(dest).stat().st_size == written_when_it_ran_out[0]
+    fetch(server.url, dest)  # held again (here: no lease to check): it resumes and ends
+    assert dest.read_bytes() == mp4

@@ -243,3 +243,24 @@ def test_the_watch_reports_other_processes_changes_only(tmp_path: Path) -> None:
     assert [(g.id, g.progress) for g in changes.updated] == [(kept.id, 60)]
     mine.close()
     other.close()
+
+
+def test_a_lease_is_surely_held_only_until_its_last_renewal_runs_out(tmp_path: Path) -> None:
+    """After a sleep past the lease, the holder can't know whether it was taken over: it
+    counts it as lost until a renewal (atomic in the journal) says it is still its own."""
+    clock = _Clock()
+    journal = Journal(tmp_path / "journal.sqlite3")
+    leases = Leases(journal, LeaseTiming(seconds=20), clock=clock)
+    generation = journal.add(_settings(1))
+    assert leases.claim_waiting(limit=4, waiting=WAITING_STAGES, holding=SLOT_STAGES,
+                                local=LOCAL) == [generation.id]
+    assert leases.still_held(generation.id)
+    clock.now += 17.5  # 2 s of margin before the expiry
+    assert leases.still_held(generation.id)
+    clock.now += 1
+    assert not leases.still_held(generation.id)
+    assert leases.renew() == set()  # nobody took it meanwhile: it is ours again
+    assert leases.still_held(generation.id)
+    leases.release(generation.id)
+    assert not leases.still_held(generation.id)
+    journal.close()
