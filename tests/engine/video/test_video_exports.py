@@ -4,6 +4,7 @@ and the last-frame PNG, opened again with Pillow; bad ranges refused in words.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,35 @@ def test_an_unwritable_folder_is_an_error_in_words(drive: Drive[Any], tmp_path: 
 
     with pytest.raises(ExportError, match="Can't write in"):
         drive(export_still(CLIP, blocker / "still.png", 0))
+
+
+def test_a_cancelled_export_leaves_no_file(drive: Drive[Any], tmp_path: Path) -> None:
+    async def start_then_cancel() -> bool:
+        task: asyncio.Task[Path] | None = None
+
+        def on_progress(fraction: float) -> None:
+            if task is not None and 0 < fraction < 0.5:
+                task.cancel()  # part-way through the frames
+
+        task = asyncio.ensure_future(
+            export_animation(CLIP, tmp_path / "x.gif", progress=on_progress)
+        )
+        try:
+            await task
+        except asyncio.CancelledError:
+            return True
+        return False
+
+    assert drive(start_then_cancel())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_animation_into_an_unwritable_folder_is_an_error_in_words(
+    drive: Drive[Any], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+
+    with pytest.raises(ExportError, match="Can't write in"):
+        drive(export_animation(CLIP, blocker / "x.gif"))
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
