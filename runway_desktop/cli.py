@@ -30,8 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import filelock
-
 from runway_desktop import api, paths, secrets, settings
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
 from runway_desktop.api.network import normalize_proxy_url
@@ -41,6 +39,7 @@ from runway_desktop.engine.events import EngineEvent, GenerationUpdated
 from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable, move_aside
 from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
 from runway_desktop.engine.lifecycle_table import Command
+from runway_desktop.engine.presence import sole_user
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.engine.scheduler import Engine, random_seed, validate
 from runway_desktop.logs import setup_logging
@@ -382,13 +381,11 @@ def _reset_history(context: Context) -> int:
     if not path.exists():
         print(f"No history file at {path}: nothing to reset.", file=sys.stderr)
         return EXIT_OK
-    lock = filelock.FileLock(context.data_dir / "engine.lock", timeout=0)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise CliError(f"Another Runway Desktop process (the window or a command) is using "
-                       f"{context.data_dir}. Close it, then run this again.", EXIT_BUSY) from None
-    try:
+    with sole_user(context.data_dir) as alone:
+        if not alone:
+            raise CliError(f"Another Runway Desktop process (the window or a command) is "
+                           f"using {context.data_dir}. Close it, then run this again.",
+                           EXIT_BUSY)
         try:
             Journal(path).close()
         except JournalUnusable:
@@ -403,8 +400,6 @@ def _reset_history(context: Context) -> int:
         except OSError as error:
             raise CliError(f"Can't rename {path}: {error.strerror or error}. Check the "
                            "folder's permissions.", EXIT_DATA) from None
-    finally:
-        lock.release()
     print(f"Kept the old history as {kept} (with its -wal/-shm files, if any). The next "
           f"command starts a fresh history. To undo, move it back to {path}.", file=sys.stderr)
     return EXIT_OK

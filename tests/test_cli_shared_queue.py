@@ -237,3 +237,32 @@ def test_the_window_finishes_what_a_killed_command_left(
     run(scenario(), timeout=120)
     _assert_one_video_each(journal_rows(data), out)
     assert slow_sim.jobs_created(KEY) == 1
+
+
+def test_reset_history_never_moves_a_history_an_engine_has_open(
+        sim: Simulator, folders: tuple[Path, Path, Path]) -> None:
+    """With the single-owner lock gone, engines say they use the folder with a shared lock:
+    any number run together, and `reset-history` waits until none does."""
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+
+    async def scenario() -> tuple[int, int, str]:
+        window = _window_engine(data, out, sim)
+        other = _window_engine(data, out, sim)
+        await window.start()
+        await other.start()  # a second engine is no obstacle
+        busy, _out, err = await _cli("reset-history", env=env)
+        await window.stop()
+        still, _out, _err = await _cli("reset-history", env=env)
+        await other.stop()
+        window.journal.close()
+        other.journal.close()
+        return busy, still, err
+
+    busy, still, err = run(scenario(), timeout=120)
+    assert (busy, still) == (7, 7), err
+    assert "is using" in err
+    result = run_cli("reset-history", env=env)
+    assert result.code == 0, str(result)
+    assert "readable: left as it is" in result.stderr
+    assert journal_file(data).exists()

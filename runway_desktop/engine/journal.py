@@ -724,7 +724,7 @@ def move_aside(path: Path) -> Path:
     """Rename the journal (and its -wal/-shm files) to `<name>.bad-<time>`; the new name.
 
     Nothing is deleted: moving the files back restores the history exactly. The caller must
-    make sure no process has the journal open (the engine lock).
+    make sure no process has the journal open (engine/presence.py: `sole_user`).
     """
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.bad-{stamp}")

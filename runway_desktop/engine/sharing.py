@@ -17,6 +17,7 @@ from collections.abc import Callable
 from runway_desktop.engine.journal import Journal, JournalError
 from runway_desktop.engine.journal_watch import JournalChanges, JournalWatch
 from runway_desktop.engine.leases import Leases, LeaseTiming
+from runway_desktop.engine.presence import EnginePresence
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,12 @@ class QueueSharing:
         self._on_error = on_error
         self._watch: JournalWatch | None = None
         self._task: asyncio.Task[None] | None = None
+        # The history's folder is in use while this engine runs (engine/presence.py).
+        self._presence = EnginePresence(journal.path.parent)
 
     def start(self) -> None:
         """Begin watching and renewing (call once the engine has claimed its first work)."""
+        self._presence.enter()
         self.leases.look_for_dead()
         self._watch = JournalWatch(self.journal)
         self._task = asyncio.ensure_future(self._run())
@@ -56,6 +60,7 @@ class QueueSharing:
             self._task = None
         with contextlib.suppress(JournalError):  # unwritable: the leases simply expire
             self.leases.release_all()
+        self._presence.leave()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
