@@ -170,6 +170,8 @@ TERMINAL_STAGES = stages_where(lambda t: t.terminal)
 SETTLED_STAGES = stages_where(lambda t: t.settled)
 UNFINISHED_STAGES = stages_where(lambda t: not t.terminal)
 SLOT_STAGES = stages_where(lambda t: t.holds_slot)
+# Holding a slot with nothing on the server yet (counted only while a process leases them).
+LOCAL_SLOT_STAGES = stages_where(lambda t: t.holds_slot and t.local)
 RESUMABLE_STAGES = stages_where(lambda t: t.resumes_at_start)
 RESTART_STAGES = stages_where(lambda t: t.restarts_from_scratch)
 RUNNING_STAGES = stages_where(lambda t: t.running)

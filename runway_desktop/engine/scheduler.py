@@ -43,6 +43,7 @@ from runway_desktop.engine.lifecycle import LEGACY_NO_LINK, EngineConfig, Lifecy
 from runway_desktop.engine.lifecycle_table import (
     AWAITING_CREDITS_STAGES,
     CARRY_ON,
+    LOCAL_SLOT_STAGES,
     RESTART_STAGES,
     RESUMABLE_STAGES,
     SLOT_STAGES,
@@ -733,10 +734,6 @@ class Engine:
         if self._halted is not None:
             raise self._halted
         return [g for i in ids if (g := self.journal.get(i))]
-
-
-# Slot-holding stages where nothing is on the server yet: they count only while leased.
-LOCAL_SLOT_STAGES = frozenset(stage for stage in SLOT_STAGES if stage.is_local)
 
 
 def _folder(generation: Generation) -> Path | None:
