@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from runway_desktop.engine.video import join_task, mp4_join
-from runway_desktop.engine.video.frames import duration_ms, frame_at, last_frame
+from runway_desktop.engine.video.frames import duration_ms, frame_at, last_frame, sample_frames
 from runway_desktop.engine.video.join_task import join_clips
 from runway_desktop.engine.video.mp4_join import (
     JoinCancelled,
@@ -305,3 +305,18 @@ def test_headers_that_leave_lengths_out_still_join(tmp_path: Path) -> None:
     assert result.duration_s == pytest.approx(4.0, abs=0.1)
     # The rest of the media after the 1024-tick delay: 2 s less 2 frames, then the next clip.
     assert read_clip(result.path).tracks[0].edits == [Edit(1917, 1024), Edit(2000, 24576 + 1024)]
+
+
+def test_the_joined_film_plays_through_both_shots(drive: Drive[Any], tmp_path: Path) -> None:
+    dest = join_mp4([CLIP, NEXT], tmp_path / "film.mp4").path
+    times = [(k + 0.5) * FRAME_US / 1000 for k in range(96)]  # the middle of every frame
+
+    frames = drive(sample_frames(dest, times))
+
+    starts = [frame.start_us for frame in frames]
+    assert starts == sorted(starts)
+    for time_ms, start in zip(times, starts, strict=True):
+        # the frame on screen then (or one shortly before, had the renderer skipped any)
+        assert start <= time_ms * 1000 < start + 3 * FRAME_US
+    assert frames[-1].end_us == pytest.approx(4_000_000, abs=1000)
+    assert len(set(starts)) > 80  # it really played, frame after frame, across the seam
