@@ -225,6 +225,7 @@ class MainWindow(QMainWindow):
         self.undo_action.triggered.connect(self.notice.undo)
         self.notice.undoable_changed.connect(self.undo_action.setEnabled)
         edit_menu.addAction(self.undo_action)
+        self.studio.add_view_menu(self.menuBar())
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("&About Runway Desktop"), self)
         about.triggered.connect(self.about_requested)

@@ -9,11 +9,20 @@ finished results with the keyboard in the order the visible list or gallery show
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPalette, QShortcut
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QLabel,
+    QMenu,
+    QMenuBar,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from runway_desktop.ui.gallery import has_video
 from runway_desktop.ui.preview import PreviewPlayer
@@ -107,15 +116,52 @@ class StudioLayout(QObject):
 
         player.full_screen_requested.connect(self.toggle_full_screen)
         player.step_requested.connect(self.step)
-        # F11 from anywhere in the window; the player has its own (with Esc) while full screen.
-        self.full_screen_shortcut = QShortcut(QKeySequence(Qt.Key.Key_F11), window)
-        self.full_screen_shortcut.activated.connect(self.toggle_full_screen)
+        self.actions = self._build_actions(window)
         window.installEventFilter(self)  # closing the window brings the player back first
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._window and event.type() == QEvent.Type.Close:
             self.set_full_screen(False)
         return super().eventFilter(watched, event)
+
+    # -- the View menu ------------------------------------------------------------------------
+
+    def _build_actions(self, window: QWidget) -> dict[str, QAction]:
+        """The View menu's entries. F11 and Ctrl+1/2 work anywhere in the window (the player
+        has its own F11 and Esc while it is a window of its own). Left/Right and K/J only
+        while the player has the keys (they type and move in text fields): the menu shows
+        them, the player's own shortcuts act on them."""
+        actions: dict[str, QAction] = {}
+
+        def add(name: str, text: str, keys: list[str], slot: Callable[[], object],
+                window_wide: bool = True) -> None:
+            action = QAction(text, window)
+            action.setObjectName(name)
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut if window_wide
+                                      else Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(lambda _=False: slot())
+            if window_wide:
+                window.addAction(action)
+            actions[name] = action
+
+        add("full_screen", self.tr("&Full Screen Preview"), ["F11"], self.toggle_full_screen)
+        add("previous_result", self.tr("&Previous Result"), ["K", "Left"],
+            lambda: self.step(-1), window_wide=False)
+        add("next_result", self.tr("&Next Result"), ["J", "Right"],
+            lambda: self.step(1), window_wide=False)
+        add("show_queue", self.tr("&Queue"), ["Ctrl+1"], lambda: self.show_gallery(False))
+        add("show_gallery", self.tr("&Gallery"), ["Ctrl+2"], self.show_gallery)
+        return actions
+
+    def add_view_menu(self, bar: QMenuBar) -> QMenu:
+        menu = bar.addMenu(self.tr("&View"))
+        for name in ("full_screen", "previous_result", "next_result"):
+            menu.addAction(self.actions[name])
+        menu.addSeparator()
+        for name in ("show_queue", "show_gallery"):
+            menu.addAction(self.actions[name])
+        return menu
 
     # -- full screen --------------------------------------------------------------------------
 

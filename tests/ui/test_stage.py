@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
@@ -240,3 +240,31 @@ def test_keys_step_through_finished_results_and_keep_playing(
     qtbot.waitUntil(lambda: preview.video_path() == by_id[3])
     assert preview.isFullScreen()
     window.studio.set_full_screen(False)
+
+
+def test_the_view_menu_offers_full_screen_stepping_and_the_two_lists(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    for generation in (finished(1, "16:9", tmp_path, age_s=60), finished(2, "9:16", tmp_path)):
+        window.queue.model.upsert(generation)
+    view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    assert isinstance(view_menu, QMenu)
+    entries = {a.objectName(): a for a in view_menu.actions() if not a.isSeparator()}
+    assert [k.toString() for k in entries["full_screen"].shortcuts()] == ["F11"]
+    assert [k.toString() for k in entries["next_result"].shortcuts()] == ["J", "Right"]
+    assert [k.toString() for k in entries["previous_result"].shortcuts()] == ["K", "Left"]
+
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.studio.gallery_shown()
+    entries["show_queue"].trigger()
+    assert not window.studio.gallery_shown()
+
+    assert window.queue.select_generation(2)
+    entries["next_result"].trigger()
+    assert window.preview.video_path() == str(CLIPS / "16x9.mp4")
+    entries["previous_result"].trigger()
+    assert window.preview.video_path() == str(CLIPS / "9x16.mp4")
+    entries["full_screen"].trigger()
+    assert window.preview.isWindow()
+    entries["full_screen"].trigger()
+    assert not window.preview.isWindow()
