@@ -9,13 +9,24 @@ not apply changes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runway_desktop import paths
 from runway_desktop.engine.events import EngineEvent, GenerationRemoved, GenerationUpdated
-from runway_desktop.engine.lifecycle_table import Command, allowed_commands
+from runway_desktop.engine.lifecycle_table import (
+    CARRY_ON,
+    TERMINAL_STAGES,
+    WAITING_STAGES,
+    Command,
+    Effect,
+    allowed_commands,
+    clearable,
+    step,
+)
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 
 if TYPE_CHECKING:
@@ -30,6 +41,7 @@ class GenerationService:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._journal = engine.journal
 
     # -- what front ends read -------------------------------------------------------------------
 
@@ -50,11 +62,11 @@ class GenerationService:
         return allowed_commands(generation)
 
     def unfinished(self) -> list[Generation]:
-        return self._engine.journal.unfinished()
+        return self._journal.unfinished()
 
     def without_thumbnail(self) -> list[Generation]:
         """Finished videos that have no thumbnail yet (made where there is no Qt: the CLI)."""
-        return self._engine.journal.done_without_thumbnail()
+        return self._journal.done_without_thumbnail()
 
     def note(self, generation_id: int) -> str | None:
         return self._engine.note(generation_id)
@@ -100,20 +112,57 @@ class GenerationService:
     def submit_many(self, batch: Iterable[GenerationSettings]) -> list[Generation]:
         return self._engine.submit_many(batch)
 
+    # Every command asks the lifecycle table whether it may act, and where it leads.
+
     def cancel(self, generation_ids: Iterable[int]) -> int:
         """Cancel work that has not reached the server (nothing charged); how many were."""
-        return sum(self._engine.cancel(generation_id) for generation_id in generation_ids)
+        return sum(self._cancel(generation_id) for generation_id in generation_ids)
+
+    def _cancel(self, generation_id: int) -> bool:
+        generation = self._journal.get(generation_id)
+        if generation is None or step(generation, Command.CANCEL) is None:
+            return False  # too late: it reached the server (stop following it instead)
+        self._engine.stop_task(generation_id)
+        self._engine.feed(generation, Command.CANCEL, finished_at=time.time())
+        return True
 
     def cancel_pending(self) -> int:
-        return self._engine.cancel_pending()
+        """Cancel everything still waiting its turn (not yet picked up to run)."""
+        waiting = [g.id for g in self._journal.with_stages(WAITING_STAGES)
+                   if not self._engine.is_driving(g.id)]
+        return self.cancel(waiting)
 
     def stop_following(self, generation_id: int) -> None:
-        """Stop following a generation the server may still finish and charge."""
-        self._engine.stop_following(generation_id)
+        """There is no cancel endpoint: the server may still finish the job and charge it.
+        Work that never reached the server is cancelled instead (nothing charged)."""
+        generation = self._journal.require(generation_id)
+        if step(generation, Command.CANCEL) is not None:
+            self._cancel(generation_id)
+            return
+        if step(generation, Command.STOP_FOLLOWING) is None:
+            return  # settled already: nothing is being followed
+        self._engine.stop_task(generation_id)
+        self._engine.feed(
+            generation,
+            Command.STOP_FOLLOWING,
+            finished_at=time.time(),
+            error="No longer followed. apiframe has no cancel, so the job may still finish "
+            "and be charged; import it later from your apiframe history.",
+            action=None,
+        )
 
     def retry(self, generation_id: int) -> Generation:
-        """Carry on where it stopped; only a refunded failure is sent anew (a new generation)."""
-        return self._engine.retry(generation_id)
+        """Carry on where it stopped. Only a job apiframe failed and refunded is sent anew (a
+        new generation, same settings); one it did not refund is followed again, never paid
+        twice."""
+        generation = self._journal.require(generation_id)
+        transition = step(generation, Command.RETRY)
+        if transition is None:
+            return generation
+        if Effect.SUBMIT_COPY in transition.effects:
+            return self.submit(generation.settings, output_dir=_folder(generation))
+        self._engine.feed(generation, Command.RETRY, **CARRY_ON)
+        return self._journal.require(generation_id)
 
     def retry_waiting(self, *, skip: Callable[[int], bool] = lambda _id: False) -> int:
         """The banner's Retry: lift the pause (key, credits), and carry on with every generation
@@ -121,10 +170,10 @@ class GenerationService:
         """
         self._engine.resume()
         retried = 0
-        for generation in self._engine.journal.with_stages([Stage.ATTENTION]):
+        for generation in self._journal.with_stages([Stage.ATTENTION]):
             if (generation.action == Action.RETRY and not skip(generation.id)
                     and Command.RETRY in allowed_commands(generation)):
-                self._engine.retry(generation.id)
+                self.retry(generation.id)
                 retried += 1
         return retried
 
@@ -134,32 +183,73 @@ class GenerationService:
 
     def rerun_with_new_seed(self, generation_id: int) -> Generation:
         """A new generation with the same settings and a new seed (paid anew)."""
-        return self._engine.rerun_with_new_seed(generation_id)
+        from runway_desktop.engine.scheduler import random_seed
+
+        generation = self._journal.require(generation_id)
+        model = self.catalog.get(generation.settings.model)
+        return self.submit(generation.settings.with_seed(random_seed(model)),
+                           output_dir=_folder(generation))
 
     def redownload(self, generation_id: int) -> Generation:
         """Fetch again a finished video whose file is gone (never a new job)."""
-        return self._engine.redownload(generation_id)
+        generation = self._journal.require(generation_id)
+        if step(generation, Command.REDOWNLOAD) is None:
+            return generation
+        return self._engine.feed(generation, Command.REDOWNLOAD, video_path=None, progress=0,
+                                 thumbnail_path=None, **CARRY_ON)
 
     def remove(self, generation_id: int, *, delete_file: bool = False) -> None:
-        """Out of the history (running work is cancelled or no longer followed first)."""
-        self._engine.remove(generation_id, delete_file=delete_file)
+        """Out of the history (the person's explicit choice); running work is cancelled, or
+        no longer followed, first."""
+        generation = self._journal.get(generation_id)
+        if generation is None:
+            return
+        self.stop_following(generation_id)  # cancels what never reached the server
+        if delete_file:
+            for path in (generation.video_path, generation.thumbnail_path):
+                if path:
+                    with contextlib.suppress(FileNotFoundError):
+                        Path(path).unlink()
+        self._journal.remove(generation_id)
+        self._engine.publish(GenerationRemoved(generation_id))
 
     def clear_finished(self) -> int:
-        return self._engine.clear_finished()
+        """Remove finished items from the history (favourites stay; files stay on disk)."""
+        finished = [g for g in self._journal.with_stages(TERMINAL_STAGES) if clearable(g)]
+        for generation in finished:
+            self._journal.remove(generation.id)
+            self._engine.publish(GenerationRemoved(generation.id))
+        return len(finished)
 
     def reorder(self, generation_id: int, before_id: int | None) -> None:
         """Run a waiting generation before another (None: last)."""
-        self._engine.move_before(generation_id, before_id)
+        if step(self._journal.require(generation_id), Command.REORDER) is None:
+            return
+        self._engine.publish(GenerationUpdated(self._journal.move_before(generation_id,
+                                                                         before_id)))
 
     def set_favourite(self, generation_id: int, favourite: bool) -> None:
-        self._engine.set_favourite(generation_id, favourite)
+        self._journal.update(generation_id, favourite=favourite)
+        self._engine.publish(GenerationUpdated(self._journal.require(generation_id)))
 
     def set_output_folder(self, generation_id: int, folder: Path) -> Generation:
-        """Save a not-yet-saved video in another folder."""
-        return self._engine.set_output_dir(generation_id, folder)
+        """Save a not-yet-saved video in another folder (the old one is full or gone)."""
+        generation = self._journal.require(generation_id)
+        if step(generation, Command.SET_OUTPUT_FOLDER) is None:
+            return generation
+        if generation.video_path:
+            with contextlib.suppress(OSError):
+                Path(generation.video_path + ".part").unlink()
+        # Whoever downloads it now (here or in another process) stops at its next write; the
+        # next holder starts the file in the new folder.
+        updated = self._journal.update(generation_id, output_dir=str(folder), video_path=None,
+                                       free_lease=True)
+        self._engine.publish(GenerationUpdated(updated))
+        return updated
 
     def attach_thumbnail(self, generation_id: int, thumbnail_path: str) -> None:
-        self._engine.attach_thumbnail(generation_id, thumbnail_path)
+        self._engine.publish(GenerationUpdated(
+            self._journal.update(generation_id, thumbnail_path=thumbnail_path)))
 
     async def import_jobs(self) -> int:
         """Bring in jobs made elsewhere with this key; how many were new."""
@@ -194,3 +284,8 @@ class GenerationService:
         finally:
             unsubscribe()
         return self.get(generation_id)
+
+
+def _folder(generation: Generation) -> Path | None:
+    """The folder chosen for this generation (a new one made from it saves there too)."""
+    return Path(generation.output_dir) if generation.output_dir else None

@@ -26,6 +26,7 @@ from runway_desktop.api.urls import normalize_base_url
 from runway_desktop.engine import importer
 from runway_desktop.engine.balance import AccountWatcher
 from runway_desktop.engine.catalog_store import CatalogStore
+from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.events import (
     AccountUpdated,
     CatalogChanged,
@@ -47,12 +48,9 @@ from runway_desktop.engine.lifecycle_table import (
     RESTART_STAGES,
     RESUMABLE_STAGES,
     SLOT_STAGES,
-    TERMINAL_STAGES,
     WAITING_STAGES,
     Command,
-    Effect,
     Event,
-    clearable,
     step,
 )
 from runway_desktop.engine.problems import Verdict
@@ -197,14 +195,14 @@ class Engine:
         # job was paid for, so follow it again (never submit it anew).
         for generation in self.journal.with_stages([Stage.FAILED]):
             if generation.error == LEGACY_NO_LINK and step(generation, Event.RESTARTED):
-                self._feed(generation, Event.RESTARTED, **CARRY_ON)
+                self.feed(generation, Event.RESTARTED, **CARRY_ON)
 
     def _restart_abandoned(self) -> None:
         """Local work no live process holds (its process ended mid-way) starts over."""
         for generation_id in self._leases.claim(RESTART_STAGES):
             generation = self.journal.get(generation_id)
             if generation is not None and step(generation, Event.RESTARTED) is not None:
-                self._feed(generation, Event.RESTARTED, progress=0)
+                self.feed(generation, Event.RESTARTED, progress=0)
             else:
                 self._leases.release(generation_id)
 
@@ -223,7 +221,7 @@ class Engine:
 
     def _on_leases_lost(self, generation_ids: set[int]) -> None:
         for generation_id in generation_ids:
-            self._stop_task(generation_id)
+            self.stop_task(generation_id)
 
     def _on_heartbeat(self) -> None:
         if self._running:
@@ -349,123 +347,46 @@ class Engine:
         self._schedule()
         return added
 
-    # Every command asks the lifecycle table whether it may act, and where it leads.
+    # -- a person's commands: engine/commands.py ----------------------------------------------
+    # Kept here as one-line calls for existing callers; front ends use GenerationService.
 
-    def cancel(self, generation_id: int) -> bool:
-        """Cancel work that has not reached the server (nothing is charged). False if too late."""
-        generation = self.journal.get(generation_id)
-        if generation is None or step(generation, Command.CANCEL) is None:
-            return False
-        self._stop_task(generation_id)
-        self._feed(generation, Command.CANCEL, finished_at=time.time())
-        return True
+    @property
+    def commands(self) -> GenerationService:
+        """The typed commands over this engine (what the window and the CLI call)."""
+        return GenerationService(self)
 
     def cancel_pending(self) -> int:
-        """Cancel everything still waiting its turn (not yet picked up to run)."""
-        waiting = [g.id for g in self.journal.with_stages(WAITING_STAGES)
-                   if g.id not in self._tasks]
-        return sum(self.cancel(gid) for gid in waiting)
+        return self.commands.cancel_pending()
 
     def stop_following(self, generation_id: int) -> None:
-        """There is no cancel endpoint: the server may still finish the job and charge it.
-        Work that never reached the server is cancelled instead (nothing charged)."""
-        generation = self.journal.require(generation_id)
-        if step(generation, Command.CANCEL) is not None:
-            self.cancel(generation_id)
-            return
-        if step(generation, Command.STOP_FOLLOWING) is None:
-            return  # settled already: nothing is being followed
-        self._stop_task(generation_id)
-        self._feed(
-            generation,
-            Command.STOP_FOLLOWING,
-            finished_at=time.time(),
-            error="No longer followed. apiframe has no cancel, so the job may still finish "
-            "and be charged; import it later from your apiframe history.",
-            action=None,
-        )
+        self.commands.stop_following(generation_id)
 
     def retry(self, generation_id: int) -> Generation:
-        """Carry on where it stopped. Only a job apiframe failed and refunded is sent anew (a
-        new generation, same settings); one it did not refund is followed again, never paid
-        twice."""
-        generation = self.journal.require(generation_id)
-        transition = step(generation, Command.RETRY)
-        if transition is None:
-            return generation
-        if Effect.SUBMIT_COPY in transition.effects:
-            return self.submit(generation.settings, output_dir=_folder(generation))
-        self._feed(generation, Command.RETRY, **CARRY_ON)
-        return self.journal.require(generation_id)
+        return self.commands.retry(generation_id)
 
     def redownload(self, generation_id: int) -> Generation:
-        """Fetch a finished video again whose file is gone (never a new job)."""
-        generation = self.journal.require(generation_id)
-        if step(generation, Command.REDOWNLOAD) is None:
-            return generation
-        return self._feed(generation, Command.REDOWNLOAD, video_path=None, progress=0,
-                          thumbnail_path=None, **CARRY_ON)
+        return self.commands.redownload(generation_id)
 
     def rerun_with_new_seed(self, generation_id: int) -> Generation:
-        generation = self.journal.require(generation_id)
-        model = self.catalog.get(generation.settings.model)
-        return self.submit(generation.settings.with_seed(random_seed(model)),
-                           output_dir=_folder(generation))
+        return self.commands.rerun_with_new_seed(generation_id)
 
     def remove(self, generation_id: int, *, delete_file: bool = False) -> None:
-        """Take it out of the history (the person's explicit choice); running work is
-        cancelled, or no longer followed, first."""
-        generation = self.journal.get(generation_id)
-        if generation is None:
-            return
-        if step(generation, Command.CANCEL) is not None:
-            self.cancel(generation_id)
-        elif step(generation, Command.STOP_FOLLOWING) is not None:
-            self.stop_following(generation_id)
-        if delete_file:
-            for path in (generation.video_path, generation.thumbnail_path):
-                if path:
-                    with contextlib.suppress(FileNotFoundError):
-                        Path(path).unlink()
-        self.journal.remove(generation_id)
-        self._emit(GenerationRemoved(generation_id))
+        self.commands.remove(generation_id, delete_file=delete_file)
 
     def clear_finished(self) -> int:
-        """Remove finished items from the history (favourites stay; files stay on disk)."""
-        finished = [g for g in self.journal.with_stages(TERMINAL_STAGES) if clearable(g)]
-        for generation in finished:
-            self.journal.remove(generation.id)
-            self._emit(GenerationRemoved(generation.id))
-        return len(finished)
+        return self.commands.clear_finished()
 
     def set_favourite(self, generation_id: int, favourite: bool) -> None:
-        self.journal.update(generation_id, favourite=favourite)
-        self._emit(GenerationUpdated(self.journal.require(generation_id)))
+        self.commands.set_favourite(generation_id, favourite)
 
     def set_output_dir(self, generation_id: int, folder: Path) -> Generation:
-        """Send a not-yet-saved video to another folder (the old one is full or gone)."""
-        generation = self.journal.require(generation_id)
-        if step(generation, Command.SET_OUTPUT_FOLDER) is None:
-            return generation
-        if generation.video_path:
-            with contextlib.suppress(OSError):
-                Path(generation.video_path + ".part").unlink()
-        # Whoever downloads it now (here or in another process) stops at its next write; the
-        # next holder starts the file in the new folder.
-        updated = self.journal.update(generation_id, output_dir=str(folder), video_path=None,
-                                      free_lease=True)
-        self._emit(GenerationUpdated(updated))
-        return updated
+        return self.commands.set_output_folder(generation_id, folder)
 
     def attach_thumbnail(self, generation_id: int, thumbnail_path: str) -> None:
-        self._emit(GenerationUpdated(self.journal.update(generation_id,
-                                                         thumbnail_path=thumbnail_path)))
+        self.commands.attach_thumbnail(generation_id, thumbnail_path)
 
     def move_before(self, generation_id: int, before_id: int | None) -> None:
-        """Reorder what still waits locally."""
-        if step(self.journal.require(generation_id), Command.REORDER) is None:
-            return
-        self._emit(GenerationUpdated(self.journal.move_before(generation_id, before_id)))
+        self.commands.reorder(generation_id, before_id)
 
     def set_api_key(self, api_key: str | None) -> None:
         """A new key (or none): new client, and paused work may go again."""
@@ -479,13 +400,15 @@ class Engine:
         self._set_problem(None)
         for generation in self.journal.with_stages([Stage.ATTENTION]):
             if generation.action in WAIT_FOR_PERSON_ACTIONS:
-                self._feed(generation, Event.UNBLOCKED, **CARRY_ON)
+                self.feed(generation, Event.UNBLOCKED, **CARRY_ON)
         if self._api_key:
             self.refresh_account_soon()
         self._schedule()
 
-    def _feed(self, generation: Generation, trigger: Event | Command,
-              **fields: object) -> Generation:
+    # -- what the command service (engine/commands.py) works with -----------------------------
+
+    def feed(self, generation: Generation, trigger: Event | Command,
+             **fields: object) -> Generation:
         """Move a row the way the lifecycle table says (the trigger must apply)."""
         transition = step(generation, trigger)
         assert transition is not None, (generation.stage, trigger)
@@ -495,10 +418,19 @@ class Engine:
         return self._write(generation.id, {"stage": transition.target(generation), **fields},
                            free_lease=True)
 
-    def _stop_task(self, generation_id: int) -> None:
+    def stop_task(self, generation_id: int) -> None:
+        """Stop the work in flight for one generation (a person's command moved it)."""
         task = self._tasks.pop(generation_id, None)
         if task:
             task.cancel()
+
+    def is_driving(self, generation_id: int) -> bool:
+        """This engine has picked the generation up (its task exists, maybe not started)."""
+        return generation_id in self._tasks
+
+    def publish(self, event: EngineEvent) -> None:
+        """Tell every listener (the command service's changes, like the engine's own)."""
+        self._emit(event)
 
     # -- model catalog --------------------------------------------------------------------------
 
@@ -570,7 +502,7 @@ class Engine:
     async def import_remote_jobs(self) -> int:
         """Bring in jobs made elsewhere with this key (`GET /v2/jobs`); download finished ones."""
         added = await importer.import_jobs(
-            self._require_client(), self.journal, feed=self._feed,
+            self._require_client(), self.journal, feed=self.feed,
             added=lambda g: self._emit(GenerationUpdated(g)))
         self._schedule()
         return added
@@ -642,7 +574,7 @@ class Engine:
             with contextlib.suppress(Exception):
                 stopped = self.journal.get(generation_id)
                 if stopped is not None and step(stopped, Event.NEEDS_PERSON) is not None:
-                    self._feed(
+                    self.feed(
                         stopped, Event.NEEDS_PERSON, action=Action.RETRY,
                         error=f"Something unexpected went wrong ({type(error).__name__}). "
                         "The generation is kept; press Retry. Details are in the log.",
@@ -734,10 +666,6 @@ class Engine:
         if self._halted is not None:
             raise self._halted
         return [g for i in ids if (g := self.journal.get(i))]
-
-
-def _folder(generation: Generation) -> Path | None:
-    return Path(generation.output_dir) if generation.output_dir else None
 
 
 STAGGER_AFTER = 8  # generations started at once without waiting
