@@ -266,3 +266,38 @@ def test_reset_history_never_moves_a_history_an_engine_has_open(
     assert result.code == 0, str(result)
     assert "readable: left as it is" in result.stderr
     assert journal_file(data).exists()
+
+
+@pytest.mark.parametrize("command", ["stop_following", "remove"])
+def test_a_command_in_the_window_stops_the_cli_driving_that_generation(
+        slow_sim: Simulator, folders: tuple[Path, Path, Path], command: str) -> None:
+    """Stop following (or remove) a generation a command is driving: the command lets go at
+    once and never writes over what the person chose; nothing is paid twice."""
+    data, home, out = folders
+    env = cli_env(slow_sim.base_url, data, home)
+
+    async def scenario() -> tuple[int | None, list[dict[str, object]]]:
+        window = _window_engine(data, out, slow_sim)
+        await window.start()
+        process = _generate(1, env, out)
+        await _until(lambda: any(g.stage == Stage.PROCESSING for g in window.generations()))
+        generation = window.generations()[0]
+        getattr(window, command)(generation.id)
+        # It ends: its generation is settled (here, by the person).
+        await asyncio.to_thread(process.communicate, timeout=30)
+        code = process.returncode
+        await asyncio.sleep(1.0)  # time for a stray write, had there been one
+        rows = journal_rows(data)
+        await window.stop()
+        window.journal.close()
+        return code, rows
+
+    code, rows = run(scenario(), timeout=120)
+    assert code is not None
+    if command == "remove":
+        assert rows == []
+    else:
+        assert [r["stage"] for r in rows] == ["abandoned"]
+        assert rows[0]["lease_owner"] is None
+    assert slow_sim.jobs_created(KEY) == 1
+    assert not list(out.glob("*.mp4"))

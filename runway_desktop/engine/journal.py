@@ -183,6 +183,7 @@ class Journal:
         # what other processes changed (`changes_since`).
         self._own_revisions: set[int] = set()
         self._own_removals: set[int] = set()
+        self._own_additions: set[int] = set()
         # Set when opening needed the person's attention without failing (a 0-byte file).
         self.notice: str | None = None
         self._db, self.notice = open_checked(path)
@@ -294,6 +295,7 @@ class Journal:
                 assert cursor.lastrowid is not None
                 row_ids.append(cursor.lastrowid)
                 next_position += 1
+        self._own_additions.update(row_ids)
         return [self.require(row_id) for row_id in row_ids]
 
     @_typed_errors
@@ -448,10 +450,12 @@ class Journal:
     def ids(self) -> set[int]:
         return {row[0] for row in self._db.execute("SELECT id FROM generations")}
 
-    def take_own_removals(self) -> set[int]:
-        """Ids this connection removed since the last call (their events are out already)."""
+    def take_own_changes(self) -> tuple[set[int], set[int]]:
+        """Ids this connection added and removed since the last call (their events are out
+        already)."""
+        added, self._own_additions = self._own_additions, set()
         removed, self._own_removals = self._own_removals, set()
-        return removed
+        return added, removed
 
     # -- leases (engine/leases.py decides who holds what; this is the SQL) ----------------------
 

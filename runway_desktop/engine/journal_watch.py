@@ -37,6 +37,7 @@ class JournalWatch:
         self._version = version
         updated, self._revision = self.journal.changes_since(self._revision)
         ids = self.journal.ids()
-        removed = sorted(self._ids - ids - self.journal.take_own_removals())
+        added_here, removed_here = self.journal.take_own_changes()
+        removed = sorted((self._ids | added_here) - ids - removed_here)
         self._ids = ids
         return JournalChanges(updated, removed, moved=True)

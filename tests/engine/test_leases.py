@@ -264,3 +264,15 @@ def test_a_lease_is_surely_held_only_until_its_last_renewal_runs_out(tmp_path: P
     leases.release(generation.id)
     assert not leases.still_held(generation.id)
     journal.close()
+
+
+def test_the_watch_reports_a_row_added_here_and_removed_elsewhere(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    mine, other = Journal(path), Journal(path)
+    watch = JournalWatch(mine)
+    added = mine.add(_settings(1))  # after the watch began: it knows the row from our write
+    assert watch.poll().moved is False
+    other.remove(added.id)  # the window removes what a command made
+    assert watch.poll().removed == [added.id]
+    mine.close()
+    other.close()
