@@ -169,6 +169,7 @@ class AppController(QObject):
     async def _build_engine(self) -> None:
         from runway_desktop import api
         from runway_desktop.api.network import normalize_proxy_url
+        from runway_desktop.engine.commands import GenerationService
         from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable
         from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
         from runway_desktop.engine.scheduler import Engine
@@ -222,16 +223,15 @@ class AppController(QObject):
             return
         self.engine = engine
         self.window.set_demo(demo)
-        self.window.attach(engine, EngineBridge(engine, self.window))
+        service = GenerationService(engine)  # what the window calls and listens to
+        self.window.attach(service, EngineBridge(service, self.window))
         # The CLI (or another window) may run generations on this queue at the same time: the
         # engine drives only what it leases and shows the others' generations live.
         await engine.start()
         if self.journal and self.journal.notice:  # e.g. an empty file became a new history
             self.window.show_notice(self.journal.notice)
             self.journal.notice = None
-        from runway_desktop.engine.commands import GenerationService
-
-        self._spawn(self._backfill_thumbnails(GenerationService(engine)))
+        self._spawn(self._backfill_thumbnails(service))
 
     def _refused_address(self, error: Exception) -> None:
         """The API address can't be used: say where it comes from and where to fix it."""

@@ -1,9 +1,11 @@
-"""Engine events as Qt signals. The engine calls us on the loop's (the GUI) thread under qasync."""
+"""Engine events as Qt signals, heard through the generation service (engine/commands.py). The
+engine calls us on the loop's (the GUI) thread under qasync."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.events import (
     AccountUpdated,
     CatalogChanged,
@@ -12,7 +14,6 @@ from runway_desktop.engine.events import (
     GenerationUpdated,
     ProblemChanged,
 )
-from runway_desktop.engine.scheduler import Engine
 
 
 class EngineBridge(QObject):
@@ -25,10 +26,9 @@ class EngineBridge(QObject):
     problem_changed = Signal(object)  # Problem | None
     catalog_changed = Signal(object)  # ModelCatalog: apiframe's models and prices arrived
 
-    def __init__(self, engine: Engine, parent: QObject | None = None) -> None:
+    def __init__(self, service: GenerationService, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.engine = engine
-        self._unsubscribe = engine.subscribe(self._on_event)
+        self._unsubscribe = service.subscribe(self._on_event)
 
     def detach(self) -> None:
         self._unsubscribe()

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from runway_desktop import api
     from runway_desktop.engine.commands import GenerationService
     from runway_desktop.engine.events import Problem
-    from runway_desktop.engine.scheduler import Engine
     from runway_desktop.ui.engine_bridge import EngineBridge
 
 log = logging.getLogger(__name__)
@@ -131,14 +130,13 @@ class MainWindow(QMainWindow):
 
     # -- wiring ---------------------------------------------------------------------------------
 
-    def attach(self, engine: Engine, bridge: EngineBridge) -> None:
-        """Show an engine's history and follow its events (called again after a mode switch)."""
+    def attach(self, service: GenerationService, bridge: EngineBridge) -> None:
+        """Show a queue's history and follow its events (the service's, through `bridge`);
+        called again after a mode switch."""
         if self._bridge:
             self._bridge.detach()
             self._bridge.deleteLater()
-        from runway_desktop.engine.commands import GenerationService
-
-        self._service = service = GenerationService(engine)
+        self._service = service
         self._bridge = bridge
         bridge.generation_updated.connect(self._on_generation_updated)
         bridge.note_changed.connect(self.queue.model.set_note)
