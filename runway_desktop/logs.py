@@ -40,7 +40,7 @@ def setup_logging(folder: Path, *, verbose: bool = False, to_stderr: bool = Fals
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+            folder / "runway-desktop.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
         )
     except OSError:
         log_file = None

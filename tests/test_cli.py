@@ -113,8 +113,9 @@ class History:
     seed: Seed
 
     def env(self, sim: Simulator | None, key: str | None = "afk_test",
-            **extra: str) -> dict[str, str]:
-        return cli_env(sim.base_url if sim else None, self.data_dir, self.home, key, **extra)
+            fast: bool = True, **extra: str) -> dict[str, str]:
+        return cli_env(sim.base_url if sim else None, self.data_dir, self.home, key, fast=fast,
+                       **extra)
 
     def assert_earlier_generation_intact(self) -> list[dict[str, Any]]:
         """The seeded row is unchanged and its video untouched; returns the rows after it."""

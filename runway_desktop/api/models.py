@@ -205,8 +205,9 @@ def video_url_from_result(result: Any) -> str | None:
         return result or None
     if isinstance(result, Mapping):
         for key in ("videoUrl", "video_url", "url"):
-            if isinstance(result.get(key), str) and result[key]:
-                return result[key]
+            url = result.get(key)
+            if isinstance(url, str) and url:
+                return url
         videos = result.get("videos")
         if isinstance(videos, list):
             for item in videos:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,8 @@ def test_generate_requires_a_usable_idempotency_key(key):
 
 def test_generate_requires_a_request_object():
     with pytest.raises(InvalidRequestError):
-        with_client(lambda c: c.generate_video({"prompt": "x"}, idempotency_key="k"))
+        with_client(lambda c: c.generate_video({"prompt": "x"},  # type: ignore[arg-type]
+                                               idempotency_key="k"))
 
 
 @pytest.mark.parametrize("limit", [0, 101, -1, True, 5.0, "20"])
@@ -194,6 +196,6 @@ def test_upload_file_problems_are_caught_before_sending(tmp_path: Path):
         (big, "at most 50 MB"),
     ]:
         with pytest.raises(InvalidRequestError) as info:
-            with_client(lambda c, p=path: c.upload_file(p))
+            with_client(functools.partial(ApiClient.upload_file, path=path))
         assert info.value.field == "file"
         assert words in info.value.message

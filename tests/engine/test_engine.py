@@ -157,7 +157,7 @@ def test_not_enough_credits_pauses_submission_until_topped_up(
             # Another submission waits, untouched, while paused.
             waiting = engine.submit(GenerationSettings("later", seed=9))
             await asyncio.sleep(0.3)
-            assert engine.get(waiting.id).stage is Stage.PENDING
+            assert engine.journal.require(waiting.id).stage is Stage.PENDING
             sim.set_credits(KEY, 100)
             engine.resume()
             rows = await settle(engine, [stuck.id, waiting.id])
@@ -268,7 +268,7 @@ def test_cancel_pending_never_reaches_the_server(make_engine: EngineFactory,
         (row,) = await settle(engine, [first.id])
         await engine.stop()
         assert row.stage is Stage.DONE
-        assert [engine.get(g.id).stage for g in rest] == [Stage.CANCELLED] * 3
+        assert [engine.journal.require(g.id).stage for g in rest] == [Stage.CANCELLED] * 3
 
     run(scenario())
     assert simulator.jobs_created(KEY) == 1
@@ -281,10 +281,10 @@ def test_stop_following_says_the_server_may_still_charge(make_engine: EngineFact
             engine = make_engine(sim=sim)
             await engine.start()
             g = engine.submit(GenerationSettings("p", seed=1))
-            while not (engine.get(g.id).job_id):
+            while not (engine.journal.require(g.id).job_id):
                 await asyncio.sleep(0.02)
             engine.stop_following(g.id)
-            row = engine.get(g.id)
+            row = engine.journal.require(g.id)
             assert row.stage is Stage.ABANDONED
             assert "may still finish" in (row.error or "")
             assert not engine.busy
@@ -427,8 +427,9 @@ def test_import_remote_jobs_brings_in_and_downloads(make_engine: EngineFactory,
         await engine.start()
         assert await engine.import_remote_jobs() == 1
         assert await engine.import_remote_jobs() == 0  # nothing twice
-        row = engine.journal.by_job_id(accepted.job_id)
-        (row,) = await settle(engine, [row.id])
+        imported = engine.journal.by_job_id(accepted.job_id)
+        assert imported is not None
+        (row,) = await settle(engine, [imported.id])
         await engine.stop()
         assert row.stage is Stage.DONE
         assert is_mp4(row.video_path)
@@ -444,7 +445,7 @@ def test_remove_and_clear_finished_keep_favourites(make_engine: EngineFactory,
         a, b, c = (engine.submit(GenerationSettings(n, seed=1)) for n in "abc")
         await settle(engine, [a.id, b.id, c.id])
         engine.set_favourite(a.id, True)
-        video_b = Path(engine.get(b.id).video_path)
+        video_b = Path(engine.journal.require(b.id).video_path or "")
         engine.remove(b.id, delete_file=True)
         assert not video_b.exists()
         assert engine.clear_finished() == 1

@@ -119,7 +119,7 @@ def test_animated_gif_becomes_png_of_the_first_frame(tmp_path: Path, work: Path)
     assert result.note == "Converted GIF to PNG (first frame)."
     with Image.open(result.path) as out:
         assert out.format == "PNG"
-        assert out.n_frames == 1
+        assert getattr(out, "n_frames", 1) == 1
         assert out.convert("RGB").getpixel((10, 10)) == (255, 0, 0)
 
 
@@ -132,7 +132,9 @@ def test_transparent_gif_keeps_its_alpha(tmp_path: Path, work: Path) -> None:
 
     with Image.open(result.path) as out:
         assert out.mode == "RGBA"
-        assert out.getpixel((5, 5))[3] == 0
+        pixel = out.getpixel((5, 5))
+        assert isinstance(pixel, tuple)
+        assert pixel[3] == 0
 
 
 def test_exif_rotated_jpeg_ends_upright(tmp_path: Path, work: Path) -> None:
@@ -152,7 +154,9 @@ def test_exif_rotated_jpeg_ends_upright(tmp_path: Path, work: Path) -> None:
     with Image.open(result.path) as out:
         assert out.size == (100, 200)
         assert out.getexif().get(0x0112) is None  # nothing left for a viewer to rotate again
-        red, _green, blue = out.getpixel((90, 10))  # the marker moved to the top-right
+        marker = out.getpixel((90, 10))  # the marker moved to the top-right
+        assert isinstance(marker, tuple)
+        red, _green, blue = marker
         assert red > 200
         assert blue < 60
 
