@@ -36,7 +36,7 @@ def test_resume_carries_on_exactly_what_the_table_lets_it(
     try:
         before: list[Generation] = [
             journal.add(GenerationSettings(f"row {i} {stage}", seed=i), stage=stage,
-                        output_dir=str(output_dir), **fields)  # type: ignore[arg-type]
+                        output_dir=str(output_dir), **fields)
             for i, (stage, fields) in enumerate(ROWS)
         ]
     finally:

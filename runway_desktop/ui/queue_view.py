@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QCoreApplication,
     QItemSelection,
     QItemSelectionModel,
@@ -60,6 +59,12 @@ _CONTEXT = "QueueView"
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate(_CONTEXT, text)
+
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # the name lupdate looks for
+    """Qt's translation marker, typed (PySide6's stub says it returns object): the text as is;
+    `_tr` translates it where it is shown."""
+    return text
 
 
 class Scope(enum.Enum):
@@ -426,8 +431,10 @@ class QueueView(QWidget):
         rule.setFrameShape(QFrame.Shape.HLine)
         rule.setFrameShadow(QFrame.Shadow.Plain)
         rule.setForegroundRole(QPalette.ColorRole.Mid)  # a quiet line in light and dark
-        self.layout().addWidget(rule)
-        self.layout().addWidget(view, 1)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.addWidget(rule)
+        layout.addWidget(view, 1)
 
     def _build_shortcuts(self) -> None:
         """One QAction per table row on the list: keyboard access to the same commands."""

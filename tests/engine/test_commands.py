@@ -41,7 +41,7 @@ ROWS: dict[Stage, dict[str, object]] = {
 
 
 def journaled(engine: Engine, stage: Stage) -> Generation:
-    return engine.journal.add(SETTINGS, stage=stage, **ROWS[stage])  # type: ignore[arg-type]
+    return engine.journal.add(SETTINGS, stage=stage, **ROWS[stage])
 
 
 @pytest.mark.parametrize("stage", list(Stage))

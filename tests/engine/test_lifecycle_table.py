@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from pathlib import Path
+from typing import Any
 
 import hypothesis
 import pytest
@@ -30,7 +31,7 @@ BEFORE_POST = frozenset({Stage.PENDING, Stage.PREPARING, Stage.UPLOADING, Stage.
 BEFORE_JOB = BEFORE_POST | {Stage.SUBMITTING}
 
 
-def make(stage: Stage, **fields: object) -> Generation:
+def make(stage: Stage, **fields: Any) -> Generation:
     return dataclasses.replace(
         Generation(1, GenerationSettings("a kite"), "key-1", stage, 0.0, 0.0), **fields
     )
@@ -87,9 +88,12 @@ def test_retry_pays_again_only_after_a_refund() -> None:
     refunded = make(Stage.FAILED, job_id="job-1", credit_cost=0, submitted_at=1.0)
     charged = make(Stage.FAILED, job_id="job-1", credit_cost=8, submitted_at=1.0)
     unknown = make(Stage.FAILED, job_id="job-1", credit_cost=None, submitted_at=1.0)
-    assert table.step(refunded, Command.RETRY).effects == (Effect.SUBMIT_COPY,)
+    paying = table.step(refunded, Command.RETRY)
+    assert paying is not None
+    assert paying.effects == (Effect.SUBMIT_COPY,)
     for row in (charged, unknown):
         transition = table.step(row, Command.RETRY)
+        assert transition is not None
         assert Effect.SUBMIT_COPY not in transition.effects
         assert transition.target(row) is Stage.QUEUED  # follow the job it has
     with_link = dataclasses.replace(charged, video_url="https://cdn/v.mp4")
@@ -172,7 +176,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             return []
         if isinstance(trigger, Command):
             assert trigger in table.allowed_commands(g)
-        fields: dict[str, object] = {"stage": transition.target(g)}
+        fields: dict[str, Any] = {"stage": transition.target(g)}
         job = self.jobs.get(g.idempotency_key)
         new: list[int] = []
         if transition.removes:

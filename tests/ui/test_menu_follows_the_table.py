@@ -93,9 +93,13 @@ def _stop_following_from_the_menu(qtbot: QtBot, window: Any, generation_id: int)
     actions["stop_following"].trigger()
     menu.deleteLater()
     box: list[QMessageBox] = []
-    qtbot.waitUntil(lambda: bool(box.extend(
-        w for w in QApplication.topLevelWidgets()
-        if isinstance(w, QMessageBox) and w.isVisible()) or box), timeout=5_000)
+
+    def asked() -> bool:
+        box[:] = [w for w in QApplication.topLevelWidgets()
+                  if isinstance(w, QMessageBox) and w.isVisible()]
+        return bool(box)
+
+    qtbot.waitUntil(asked, timeout=5_000)
     stop = next(b for b in box[0].buttons() if "Stop following" in b.text())
     stop.click()
 

@@ -426,7 +426,9 @@ def test_header_totals_buttons_and_tick(view: QueueView, qtbot: QtBot) -> None:
     with qtbot.waitSignal(view.clear_finished_requested):
         view.clear_finished_button.click()
 
-    view.model.upsert(dataclasses.replace(view.model.generation(3), stage=Stage.DONE))
+    third = view.model.generation(3)
+    assert third is not None
+    view.model.upsert(dataclasses.replace(third, stage=Stage.DONE))
     qtbot.waitUntil(lambda: not view._tick.isActive())  # nothing runs: no more ticking
     view.model.remove(1)
     view.model.remove(2)
