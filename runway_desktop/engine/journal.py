@@ -470,7 +470,7 @@ class Journal:
         params = (*wanted, *free_params)
         # A read first: nothing to claim (the usual case) takes no write lock.
         if not self._db.execute(f"SELECT 1 FROM generations WHERE {where} LIMIT 1",
-                                params).fetchone():
+                                params).fetchall():
             return []
         with self._transaction():
             rows = self._db.execute(
@@ -497,15 +497,16 @@ class Journal:
         preferred = list(prefer)
         candidates = (f"SELECT id FROM generations WHERE stage IN ({_marks(waiting_)}) AND {free}"
                       f" ORDER BY id IN ({_marks(preferred)}) DESC, position, id LIMIT ?")
-        if not self._db.execute(candidates, (*waiting_, *free_params, *preferred, 1)).fetchone():
+        running = (f"SELECT COUNT(*) FROM generations WHERE (stage IN ({_marks(holding_)}) "
+                   f"AND (stage NOT IN ({_marks(local_)}) OR {live})) "
+                   f"OR (stage IN ({_marks(waiting_)}) AND {live})")
+        running_params = (*holding_, *local_, now, *dead_, *waiting_, now, *dead_)
+        # Reads first: nothing waiting, or no slot free (the usual cases), takes no write lock.
+        if (not self._db.execute(candidates, (*waiting_, *free_params, *preferred, 1)).fetchall()
+                or self._db.execute(running, running_params).fetchone()[0] >= limit):
             return []
-        with self._transaction():
-            running = self._db.execute(
-                f"SELECT COUNT(*) FROM generations WHERE "
-                f"(stage IN ({_marks(holding_)}) AND (stage NOT IN ({_marks(local_)}) OR {live}))"
-                f" OR (stage IN ({_marks(waiting_)}) AND {live})",
-                (*holding_, *local_, now, *dead_, *waiting_, now, *dead_)).fetchone()[0]
-            free_slots = limit - int(running)
+        with self._transaction():  # counted again under the lock: another may have claimed
+            free_slots = limit - int(self._db.execute(running, running_params).fetchone()[0])
             if free_slots <= 0:
                 return []
             ids = [row[0] for row in self._db.execute(

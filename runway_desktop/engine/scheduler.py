@@ -62,6 +62,7 @@ from runway_desktop.engine.records import (
 )
 from runway_desktop.engine.retry import RateGate
 from runway_desktop.engine.sharing import QueueSharing
+from runway_desktop.engine.thumbnail_backfill import ThumbnailBackfill
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,9 @@ class Engine:
             on_lost=self._on_leases_lost, on_heartbeat=self._on_heartbeat, on_error=self._halt)
         self._leases = self._sharing.leases
         self._own: set[int] = set()  # submitted here: claimed first when a slot frees
+        # Videos other processes finish come without a thumbnail (a command has no Qt).
+        self._thumbnails = ThumbnailBackfill(thumbnailer, config.data_dir,
+                                             attach=self.attach_thumbnail)
 
     # -- start and stop -------------------------------------------------------------------------
 
@@ -160,6 +164,7 @@ class Engine:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         await self._sharing.stop()  # hands its leases back: another process carries on
+        await self._thumbnails.stop()
         await self._close_clients()
 
     async def _close_clients(self) -> None:
@@ -214,6 +219,7 @@ class Engine:
             if generation.id in self._tasks and self._leases.holds(generation.id):
                 continue  # ours to drive: our own events say where it is
             self._emit(self._updated(generation))
+            self._thumbnails.offer(generation)
         for generation_id in changes.removed:
             self._notes.pop(generation_id, None)
             self._emit(GenerationRemoved(generation_id))

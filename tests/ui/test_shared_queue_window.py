@@ -34,7 +34,8 @@ def test_four_parallel_generates_with_the_window_open_are_listed_live(
         if running:
             listed_while_running = max(listed_while_running, model.rowCount())
         return (not running and model.rowCount() == 4
-                and all(g.stage is Stage.DONE for g in model.generations()))
+                and all(g.stage is Stage.DONE and g.thumbnail_path  # made by the window
+                        for g in model.generations()))
 
     try:
         qtbot.waitUntil(all_done, timeout=90_000)
@@ -47,3 +48,4 @@ def test_four_parallel_generates_with_the_window_open_are_listed_live(
     assert simulator.jobs_created("afk_test") == 4
     for generation in model.generations():
         assert_complete_mp4(Path(generation.video_path or ""))
+        assert Path(generation.thumbnail_path or "").is_file()
