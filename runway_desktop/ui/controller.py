@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Coroutine
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -136,8 +137,8 @@ class AppController(QObject):
             self.simulator = None
         self.window.queue.shutdown()
 
-    def _spawn(self, coroutine: object) -> None:
-        task = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
+    def _spawn(self, coroutine: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
@@ -178,6 +179,7 @@ class AppController(QObject):
 
         await self._stop_engine()
         demo = self.demo
+        api_key: str | None
         if demo:
             base_url, api_key, history = self._start_simulator(), DEMO_KEY, self.data_dir / "demo"
         else:

@@ -593,7 +593,12 @@ class MainWindow(QMainWindow):
             )
             quit_button = box.addButton(self.tr("Quit"), QMessageBox.ButtonRole.AcceptRole)
             box.setWindowModality(Qt.WindowModality.WindowModal)
-            box.finished.connect(lambda _r: box.clickedButton() is quit_button and self._quit_now())
+
+            def quit_if_chosen(_result: int) -> None:
+                if box.clickedButton() is quit_button:
+                    self._quit_now()
+
+            box.finished.connect(quit_if_chosen)
             box.open()
             return
         self.save_state()

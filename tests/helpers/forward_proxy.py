@@ -35,7 +35,7 @@ class ForwardProxy:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> ForwardProxy:
         self._thread.start()
@@ -84,6 +84,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        assert target.hostname  # checked loopback above
         upstream = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=30)
         try:
             path = target.path + (f"?{target.query}" if target.query else "")

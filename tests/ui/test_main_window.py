@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,7 @@ def test_first_run_without_a_key_offers_demo_mode(
         assert "API key" in window.banner.message.text()
         assert window.banner.isVisible()
         dialog = controller._dialog
+        assert dialog is not None
         demo_button = next(b for b in dialog.buttons.buttons() if "demo" in b.text().lower())
         qtbot.mouseClick(demo_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: controller.simulator is not None
@@ -191,6 +193,7 @@ def test_scripts_run_starts_in_demo_without_a_key_and_a_saved_key_ends_it(
         qtbot.waitUntil(lambda: controller.engine is not None
                         and controller.engine.api_key == "afk_test", timeout=10_000)
         assert "Demo" not in window.windowTitle()
+        assert controller.engine is not None
         assert controller.engine.config.base_url == simulator.base_url
     finally:
         drive(qtbot, controller.shutdown())
@@ -210,9 +213,10 @@ def test_an_empty_seed_generates_with_a_random_seed_that_is_recorded(
         compose.seed_edit.clear()
         assert compose.seed_edit.placeholderText() == "random"
         assert compose.generate_button.isEnabled(), compose.status_label.text()
-        before = window.queue.model.rowCount()
+        wanted = window.queue.model.rowCount() + 1
         qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda b=before: window.queue.model.rowCount() == b + 1, timeout=5_000)
+        qtbot.waitUntil(partial(lambda n: window.queue.model.rowCount() == n, wanted),
+                        timeout=5_000)
         newest = max(window.queue.model.generations(), key=lambda g: g.id)
         recorded = app_controller.engine.get(newest.id).settings.seed
         assert 0 <= recorded <= 4294967295
