@@ -4,8 +4,10 @@ Each example builds the app (controller, window, engine) on a fresh data folder 
 simulator, then takes a random walk: open and close Settings, write a prompt, drop an image and
 Generate (Ctrl+Enter or the button), select one or several rows, trigger whatever the context
 menu offers for them (the real QActions), remove and Undo, Clear finished and Undo, filter and
-search, cancel what waits, import from apiframe, restart the app on the same data. After every
-step it checks what a person would notice:
+search, cancel what waits, press a problem row's fix or the banner's button, top up in the
+browser and come back, import from apiframe, restart the app on the same data. The simulator
+misbehaves now and then: a job that fails, a network blip, apiframe unreachable for a while,
+credits spent elsewhere. After every step it checks what a person would notice:
 
 - no "Something unexpected went wrong" (the controller's `report_unexpected` is never called);
 - a destructive action touched only what was chosen: the other rows are still listed and their
@@ -41,7 +43,14 @@ from hypothesis.stateful import (
 )
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QAction, QContextMenuEvent, QDesktopServices
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu, QMessageBox, QToolButton
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QMenu,
+    QMessageBox,
+    QToolButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, Stage
@@ -53,7 +62,9 @@ from tests.ui.dnd import drop_files
 pytestmark = [
     pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="the freedesktop trash"),
     # Failures the walk causes on purpose (a job the simulator fails) are logged as warnings.
-    pytest.mark.expect_log_warnings(r"Generation \d+ \(job [^)]*\) failed"),
+    pytest.mark.expect_log_warnings(r"Generation \d+ \(job [^)]*\) failed",
+                                    r"Generation \d+ needs attention \(retry\): Can't reach",
+                                    r"Generation \d+ needs attention \(buy_credits\)"),
     # A person clicking through rows faster than a video loads: FFmpeg logs the load it was
     # told to drop. What the person sees is checked instead (`preview_shows_the_selection`).
     pytest.mark.qt_log_ignore(r"Could not open media\. FFmpeg error description: "
@@ -150,10 +161,14 @@ def test_a_person_uses_the_window(
     monkeypatch.setenv("APIFRAME_API_KEY", "afk_test")
     monkeypatch.setenv("RUNWAY_DESKTOP_POLL_SECONDS", "0.05")
     monkeypatch.setenv("RUNWAY_DESKTOP_RETRY_SECONDS", "0.02")
+    from runway_desktop.ui import main_window
+
+    monkeypatch.setattr(main_window, "REFRESH_ON_ACTIVATE_SECONDS", 0.0)  # every come-back asks
     picture = tmp_path / "kite.png"
     Image.new("RGB", (320, 180), (30, 120, 200)).save(picture)
     catcher = UrlCatcher()
     QDesktopServices.setUrlHandler("file", catcher, "open")
+    QDesktopServices.setUrlHandler("https", catcher, "open")  # Top up credits: the billing page
     runs = iter(range(10_000))
     trace = os.environ.get("RUNWAY_PERSON_TRACE")
 
@@ -296,12 +311,21 @@ def test_a_person_uses_the_window(
         @rule(prompt=st.sampled_from(["a paper boat on a pond", "a kite over the dunes",
                                       "snow falling on a red tram"]),
               image=st.booleans(), keyboard=st.booleans(),
-              server_fails=st.sampled_from([False, False, False, True]))
-        def generate(self, prompt: str, image: bool, keyboard: bool, server_fails: bool) -> None:
+              trouble=st.sampled_from(["", "", "", "job fails", "network blip", "offline",
+                                       "no credits"]))
+        def generate(self, prompt: str, image: bool, keyboard: bool, trouble: str) -> None:
             self._log(f"generate(prompt={prompt!r}, image={image!r}, keyboard={keyboard!r}, "
-                      f"server_fails={server_fails!r})")
-            if server_fails:  # not the person: apiframe fails the next job (and refunds it)
+                      f"trouble={trouble!r})")
+            # Not the person: apiframe fails the next job (and refunds it), or the next few
+            # connections drop (the engine retries; "Can't reach apiframe" comes and goes).
+            if trouble == "job fails":
                 self.simulator.faults.fail_jobs_next += 1
+            elif trouble == "network blip":
+                self.simulator.faults.drop_next += 2
+            elif trouble == "offline":  # long enough for the engine to give up and ask
+                self.simulator.faults.drop_next += 12
+            elif trouble == "no credits":  # spent elsewhere; the window still shows the old
+                self.simulator.set_credits("afk_test", 0)
             compose = self.window.compose
             if image and not compose.drop_zone.images():
                 assert drop_files(compose.drop_zone, [picture])
@@ -320,7 +344,12 @@ def test_a_person_uses_the_window(
                 qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
             self.settle()
             added = set(self.snapshot()) - before
-            assert added, "Generate added nothing"
+            if not added and compose.generate_block_reason():
+                return  # the balance came in meanwhile: Generate says why it can't go
+            assert added, (f"Generate added nothing: block={compose.generate_block_reason()!r} "
+                           f"banner={self.window.banner.message.text()!r} "
+                           f"focus={QApplication.focusWidget()!r} "
+                           f"active={QApplication.activeWindow()!r}")
             selected = [g.id for g in self.window.queue.selected_generations()]
             newest = max(added)
             # Even under a filter or a search it doesn't match: what was selected before is no
@@ -523,6 +552,64 @@ def test_a_person_uses_the_window(
             self.undoable_trash.clear()
             self.settle()
 
+        @rule(pick=PICK)
+        def press_a_rows_fix(self, pick: int) -> None:
+            """The button drawn on a row that needs the person (Retry, Top up, Run again…)."""
+            rows = [g.id for g in self.window.queue.model.generations()
+                    if g.action is not None and g.stage is Stage.ATTENTION]
+            row_id = choose(rows, pick)
+            self._log(f"press_a_rows_fix(row={row_id})")
+            if row_id is None:
+                return
+            if row_id not in {g.id for g in self.visible_rows()}:  # in sight first
+                self.filter("All")
+                self.search("")
+            generation = self.window.queue.model.generation(row_id)
+            before = self.snapshot()
+            self.window.queue.action_requested.emit(row_id, generation.action)
+            self.settle()
+            self.close_what_opened()
+            self.check_others_kept(before, {row_id})
+            self.check_untouched(before, set())
+
+        @rule(come_back=st.booleans())
+        def top_up_in_the_browser(self, come_back: bool) -> None:
+            """Credits bought on apiframe's site; then back to the window (or not yet)."""
+            self._log(f"top_up_in_the_browser(come_back={come_back!r})")
+            self.simulator.set_credits("afk_test", 100_000)
+            if come_back:
+                other = QWidget()
+                other.show()
+                other.activateWindow()
+                qtbot.waitUntil(other.isActiveWindow, timeout=WAIT_MS)
+                other.close()
+                other.deleteLater()
+                self.window.activateWindow()
+                qtbot.waitUntil(self.window.isActiveWindow, timeout=WAIT_MS)
+            self.settle()
+
+        @rule()
+        def press_the_banners_button(self) -> None:
+            banner = self.window.banner
+            self._log("press_the_banners_button")
+            if not (banner.isVisible() and banner.button.isVisible()):
+                return
+            before = self.snapshot()
+            qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
+            self.settle()
+            self.close_what_opened()
+            self.check_untouched(before, set())
+
+        def close_what_opened(self) -> None:
+            """Settings or a message the fix opened: closed again, as a person would."""
+            if self.controller._dialog is not None:
+                self.controller._dialog.reject()
+                qtbot.waitUntil(lambda: self.controller._dialog is None, timeout=WAIT_MS)
+            box = visible_box(self.window)
+            if box is not None:
+                box.reject()
+            self.settle()
+
         @rule(yes=st.booleans())
         def clear_finished(self, yes: bool) -> None:
             self._log(f"clear_finished(yes={yes!r})")
@@ -696,3 +783,4 @@ def test_a_person_uses_the_window(
         run_state_machine_as_test(Person, settings=Person.TestCase.settings)
     finally:
         QDesktopServices.unsetUrlHandler("file")
+        QDesktopServices.unsetUrlHandler("https")
