@@ -301,3 +301,26 @@ def test_a_command_in_the_window_stops_the_cli_driving_that_generation(
         assert rows[0]["lease_owner"] is None
     assert slow_sim.jobs_created(KEY) == 1
     assert not list(out.glob("*.mp4"))
+
+
+def test_parallel_generates_keep_to_the_teams_limit_from_their_start(
+        folders: tuple[Path, Path, Path]) -> None:
+    """The limit a command read from apiframe holds for the commands that start after it, from
+    their first claim (before their own balance check answers): counted over all of them."""
+    from runway_desktop.simulator import Account
+
+    data, home, out = folders
+    accounts = [Account(api_key=KEY, credits=1000, max_concurrent_jobs=2)]
+    config = SimulatorConfig(seconds_per_job=1.0, seed=12, accounts=accounts,
+                             over_concurrency="reject")  # a 429 past the limit
+    with Simulator(config) as sim:
+        env = cli_env(sim.base_url, data, home)
+        assert run_cli("generate", "the first one", "--out", out, env=env).code == 0
+        processes = [_generate(n, env, out) for n in range(4)]
+        outputs = [p.communicate(timeout=120) for p in processes]
+        assert [p.returncode for p in processes] == [0, 0, 0, 0], outputs
+        refused = [r for r in sim.requests
+                   if r.path == "/v2/videos/generate" and r.status == 429]
+        assert refused == []  # never more than 2 on the server at once
+        assert sim.jobs_created(KEY) == 5
+    _assert_one_video_each(journal_rows(data), out)

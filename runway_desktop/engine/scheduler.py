@@ -23,7 +23,7 @@ from runway_desktop import __version__, api
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, ModelSpec
 from runway_desktop.api.network import tls_context
 from runway_desktop.api.urls import normalize_base_url
-from runway_desktop.engine import importer
+from runway_desktop.engine import importer, team_limit
 from runway_desktop.engine.balance import AccountWatcher
 from runway_desktop.engine.catalog_store import CatalogStore
 from runway_desktop.engine.commands import GenerationService
@@ -117,6 +117,7 @@ class Engine:
             on_lost=self._on_leases_lost, on_heartbeat=self._on_heartbeat, on_error=self._halt)
         self._leases = self._sharing.leases
         self._own: set[int] = set()  # submitted here: claimed first when a slot frees
+        self._team_limit = team_limit.load(config.data_dir)  # as another process last read it
         # Videos other processes finish come without a thumbnail (a command has no Qt).
         self._thumbnails = ThumbnailBackfill(thumbnailer, config.data_dir,
                                              attach=self.attach_thumbnail)
@@ -474,6 +475,10 @@ class Engine:
         return self._client
 
     def _on_account(self, account: api.Account) -> None:
+        limit = account.max_concurrent_jobs
+        if limit and limit != self._team_limit:  # for the processes that start next
+            self._team_limit = limit
+            team_limit.save(self.config.data_dir, limit)
         self._emit(AccountUpdated(account))
 
     def _on_key_refused(self, error: api.ApiError) -> None:
@@ -545,7 +550,8 @@ class Engine:
                 launched += 1
 
     def _max_concurrent(self) -> int:
-        return self._accounts.max_concurrent(self.config.default_max_concurrent)
+        return self._accounts.max_concurrent(self._team_limit
+                                             or self.config.default_max_concurrent)
 
     def _launch(self, generation_id: int, delay: float = 0.0) -> None:
         assert self._lifecycle is not None
