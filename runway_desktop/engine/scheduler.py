@@ -614,6 +614,7 @@ class Engine:
         for task in [*self._tasks.values(), self._accounts.task]:
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
+        self._sharing.halt()  # its leases expire: another process may carry on
         self._set_problem(Problem(ProblemKind.JOURNAL, error.message, None))
 
     # -- problems -------------------------------------------------------------------------------

@@ -52,6 +52,12 @@ class QueueSharing:
         self._watch = JournalWatch(self.journal)
         self._task = asyncio.ensure_future(self._run())
 
+    def halt(self) -> None:
+        """The engine stopped by itself (its history can't be written): stop renewing, so its
+        leases expire and another process can carry its generations on."""
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+
     async def stop(self) -> None:
         """Stop the heartbeat and hand every lease back (other processes carry on at once)."""
         if self._task is not None:

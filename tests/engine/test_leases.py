@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -276,3 +278,57 @@ def test_the_watch_reports_a_row_added_here_and_removed_elsewhere(tmp_path: Path
     assert watch.poll().removed == [added.id]
     mine.close()
     other.close()
+
+
+@pytest.mark.expect_log_warnings(r"Stopping the queue")
+def test_an_engine_that_stopped_by_itself_lets_another_carry_its_work_on(
+        make_simulator: Any, data_dir: Path, output_dir: Path) -> None:
+    """An engine whose history couldn't be written stops (one clear message); it must stop
+    renewing its leases too, or no other process could ever finish its generations."""
+    from runway_desktop.engine.journal import journal_error
+    from runway_desktop.engine.lifecycle import EngineConfig
+    from runway_desktop.engine.scheduler import Engine
+    from tests.conftest import run
+    from tests.engine.conftest import FAST_BACKOFF, FAST_POLL
+
+    sim = make_simulator(seconds_per_job=30.0, seed=4)  # it stays on the server meanwhile
+    fast = LeaseTiming(seconds=1.0, renew_every=0.1, watch_every=0.05)
+
+    def engine() -> Engine:
+        config = EngineConfig(data_dir=data_dir, output_dir=output_dir, base_url=sim.base_url,
+                              poll=FAST_POLL, backoff=FAST_BACKOFF, leases=fast)
+        return Engine(Journal(data_dir / "journal.sqlite3"), config, "afk_test")
+
+    async def scenario() -> tuple[str | None, str]:
+        first = engine()
+        await first.start()
+        generation = first.submit(_settings(1))
+        while first.journal.require(generation.id).stage is not Stage.QUEUED:
+            await asyncio.sleep(0.02)
+        real_update = first.journal.update
+
+        def disk_full(*args: Any, **kwargs: Any) -> Any:  # the next write of the first fails
+            first.journal.update = real_update  # type: ignore[method-assign]
+            raise journal_error(first.journal.path, OSError(28, "No space left on device"))
+
+        first.journal.update = disk_full  # type: ignore[method-assign]
+        while first.halted is None:
+            await asyncio.sleep(0.02)
+        second = engine()
+        await second.start()
+        for _ in range(200):  # ~4 s: the first's lease (1 s) must have expired by then
+            owner = second.journal.lease_of(generation.id)[0]
+            if owner == second._leases.owner:
+                break
+            await asyncio.sleep(0.02)
+        taken_by = second.journal.lease_of(generation.id)[0]
+        mine = second._leases.owner
+        await second.stop()
+        await first.stop()
+        second.journal.close()
+        first.journal.close()
+        return taken_by, mine
+
+    taken_by, second_owner = run(scenario())
+    assert taken_by == second_owner
+    assert sim.jobs_created("afk_test") == 1
