@@ -7,11 +7,19 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Stage
 from runway_desktop.simulator import Simulator
 from tests.helpers.cli import assert_complete_mp4, cli_env, start_cli
+
+
+@pytest.fixture
+def simulator(make_simulator: Any) -> Simulator:
+    """Each job on the server for 2 s: the window (which checks the history twice a second)
+    must show every generation on its way, not only once it is finished."""
+    return make_simulator(seconds_per_job=2.0, seed=21)  # type: ignore[no-any-return]
 
 
 def test_four_parallel_generates_with_the_window_open_are_listed_live(
