@@ -368,7 +368,14 @@ def test_a_person_uses_the_window(
             if self.engine is None:
                 return
             engine = self.engine
-            qtbot.waitUntil(lambda: all(settled(g) for g in engine.generations()), timeout=WAIT_MS)
+
+            def still(generation: Generation) -> bool:
+                # Waiting rows stay waiting while submission is paused (no credits): the banner
+                # asks the person to top up.
+                paused = engine.problem is not None and engine.problem.pauses_submission
+                return settled(generation) or (paused and generation.stage is Stage.PENDING)
+
+            qtbot.waitUntil(lambda: all(still(g) for g in engine.generations()), timeout=WAIT_MS)
             self.settle()
 
         # -- rules: Settings --------------------------------------------------------------------
