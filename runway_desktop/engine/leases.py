@@ -167,6 +167,8 @@ class Leases:
 
     def renew(self) -> set[int]:
         """The heartbeat: extend every lease; the ids that were held but are not any more."""
+        if not self._held:
+            return set()  # nothing to renew: no write, so idle processes never wake the others
         until = self._until()
         still = self.journal.renew(self.owner, until)
         lost = self._held - still
