@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QIcon, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -182,7 +182,8 @@ class MainWindow(QMainWindow):
         q = self.queue
         q.selection_changed.connect(self._show_in_preview)
         q.play_requested.connect(self._play)
-        q.open_requested.connect(lambda gid: self._open_path(self._video_of(gid)))
+        q.open_requested.connect(
+            lambda gid: self._open_path(self._video_of(gid), self.tr("the video")))
         q.reveal_requested.connect(self._reveal)
         q.favourite_toggled.connect(lambda gid, on: self._do(lambda s: s.set_favourite(gid, on)))
         q.reuse_requested.connect(self._reuse)
@@ -429,20 +430,23 @@ class MainWindow(QMainWindow):
             self._show_in_preview(generation)
             self.preview.play()
 
-    def _open_path(self, path: str | None) -> None:
+    def _open_path(self, path: str | None, what: str) -> None:
+        """With the desktop's app for it; where nothing can open it, say so, offer Copy path."""
+        from runway_desktop.ui import links
+
         if path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+            links.open_path_or_offer_copy(path, self, what=what)
 
     def _reveal(self, generation_id: int) -> None:
         video = self._video_of(generation_id)
         if video:
-            self._open_path(str(Path(video).parent))
+            self._open_path(str(Path(video).parent), self.tr("the folder"))
 
     def _open_output_folder(self) -> None:
         if self._service:
             folder = self._service.output_folder
             folder.mkdir(parents=True, exist_ok=True)
-            self._open_path(str(folder))
+            self._open_path(str(folder), self.tr("the output folder"))
 
     def _on_generation_removed(self, generation_id: int) -> None:
         self.removals.forget(generation_id)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Action, Stage
@@ -131,3 +132,46 @@ def test_a_png_over_qts_image_limit_shows_a_scaled_preview_not_an_error(
     assert zone.canvas.image is not None
     assert max(zone.canvas.image.width(), zone.canvas.image.height()) == PREVIEW_EDGE
     assert zone.canvas.image.pixelColor(10, 10).red() > 150  # the picture, not a blank
+
+
+@pytest.mark.parametrize("how", ["open", "reveal", "output folder"])
+def test_open_and_reveal_say_so_when_nothing_can_open_and_offer_copy_path(
+    qtbot: QtBot, app_controller: Any, gone: set[str], monkeypatch: pytest.MonkeyPatch,
+    how: str
+) -> None:
+    """Before: Open File, Reveal in Folder and Open output folder did nothing at all where no
+    launcher (file manager, player) exists."""
+    gone.add("no-job-here")  # every job of this test is known to apiframe
+    from PySide6.QtGui import QAction, QGuiApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    from runway_desktop.ui import links
+
+    asked: list[str] = []
+    monkeypatch.setattr(links, "open_local", lambda path: asked.append(path) and False)
+    window = app_controller.window
+    window.compose.prompt_edit.setPlainText("a kite")
+    window.compose.generate()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.generation_at(0).stage is Stage.DONE, timeout=20_000)
+    video = Path(model.generation_at(0).video_path)
+    if how == "open":
+        window.queue.open_requested.emit(model.generation_at(0).id)
+        expected = video
+    elif how == "reveal":
+        window.queue.reveal_requested.emit(model.generation_at(0).id)
+        expected = video.parent
+    else:
+        next(a for a in window.findChildren(QAction)
+             if a.text() == "Open &output folder").trigger()
+        expected = app_controller.engine.config.output_dir
+    assert asked == [str(expected)]
+    box = window.findChild(QMessageBox, "path_box")
+    assert box is not None
+    assert box.isVisible()
+    assert str(expected) in box.informativeText()
+    copy = next(b for b in box.buttons() if b.text() == "Copy path")
+    qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == str(expected)
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=5_000)
