@@ -167,8 +167,9 @@ def test_a_person_uses_the_window(
     picture = tmp_path / "kite.png"
     Image.new("RGB", (320, 180), (30, 120, 200)).save(picture)
     catcher = UrlCatcher()
-    QDesktopServices.setUrlHandler("file", catcher, "open")
-    QDesktopServices.setUrlHandler("https", catcher, "open")  # Top up credits: the billing page
+    # Top up credits opens the billing page (https); Open File a file:// URL.
+    QDesktopServices.setUrlHandler("file", catcher, "open")  # type: ignore[arg-type]  # the stub says bytes; only str works
+    QDesktopServices.setUrlHandler("https", catcher, "open")  # type: ignore[arg-type]  # the stub says bytes; only str works
     runs = iter(range(10_000))
     trace = os.environ.get("RUNWAY_PERSON_TRACE")
 

@@ -148,7 +148,12 @@ def test_open_and_reveal_say_so_when_nothing_can_open_and_offer_copy_path(
     from runway_desktop.ui import links
 
     asked: list[str] = []
-    monkeypatch.setattr(links, "open_local", lambda path: asked.append(path) and False)
+
+    def open_nothing(path: str) -> bool:  # no launcher on this machine
+        asked.append(path)
+        return False
+
+    monkeypatch.setattr(links, "open_local", open_nothing)
     window = app_controller.window
     window.compose.prompt_edit.setPlainText("a kite")
     window.compose.generate()

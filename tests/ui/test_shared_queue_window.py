@@ -19,7 +19,8 @@ from tests.helpers.cli import assert_complete_mp4, cli_env, start_cli
 def simulator(make_simulator: Any) -> Simulator:
     """Each job on the server for 2 s: the window (which checks the history twice a second)
     must show every generation on its way, not only once it is finished."""
-    return make_simulator(seconds_per_job=2.0, seed=21)  # type: ignore[no-any-return]
+    sim: Simulator = make_simulator(seconds_per_job=2.0, seed=21)
+    return sim
 
 
 def test_four_parallel_generates_with_the_window_open_are_listed_live(
