@@ -24,6 +24,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -91,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "apiframe's model list and is shown before the video is made")
     gen.add_argument("--duration", type=int, default=5, help="5 or 10 seconds")
     gen.add_argument("--aspect", default="16:9", help="16:9, 9:16, 1:1, 4:3, 3:4 or 21:9")
-    gen.add_argument("--seed", type=int, help="0..4294967295 (default: random)")
+    gen.add_argument("--seed", help="0..4294967295, digits 0-9 only (default: random)")
     gen.add_argument("--out", help="output folder (default: Videos/Runway Desktop)")
     gen.add_argument("--no-wait", action="store_true",
                      help="return once the server has accepted the job; `resume` finishes it")
@@ -222,7 +223,8 @@ def _settings_from_args(args: argparse.Namespace) -> GenerationSettings:
         model=args.model,
         duration=args.duration,
         aspect_ratio=args.aspect,
-        seed=random_seed(BUILT_IN_CATALOG.get(args.model)) if args.seed is None else args.seed,
+        seed=(random_seed(BUILT_IN_CATALOG.get(args.model)) if args.seed is None
+              else _parse_seed(args.seed, args.model)),
         image_url=image if image and _is_url(image) else None,
         image_path=os.path.abspath(image) if image and not _is_url(image) else None,
     )
@@ -415,6 +417,18 @@ def _require_key() -> str:
             f"No API key. Set {secrets.API_KEY_ENV}, or save your key in Runway Desktop's "
             "Settings.", EXIT_AUTH)
     return key
+
+
+def _parse_seed(text: str, model: str) -> int:
+    """A seed written with the ASCII digits 0-9 (a leading "-" is left to the range check).
+    Python's int() would also take "٣", "1_000" or " 7 ": a seed is copied between runs, so
+    only what reads the same everywhere is one."""
+    if re.fullmatch(r"-?[0-9]+", text):
+        return int(text)
+    spec = BUILT_IN_CATALOG.get(model)
+    low, high = spec.seed_range if spec else (0, 2**32 - 1)
+    raise CliError(f"The seed must be a whole number from {low} to {high:,} written with the "
+                   f"digits 0-9, not {text!r}. Leave out --seed for a random one.", EXIT_INPUT)
 
 
 def _is_url(value: str) -> bool:

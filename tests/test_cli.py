@@ -304,6 +304,9 @@ def test_the_key_can_come_from_the_keyring(
 
 BAD_INPUTS: list[tuple[str, Callable[[dict[str, Path], Path], list[Any]], tuple[str, ...]]] = [
     ("blank prompt", lambda f, t: ["   \t "], ("The prompt is empty", "describe the motion")),
+    ("zero-width prompt", lambda f, t: ["\u200b\u200b"],
+     ("The prompt is empty", "invisible characters", "describe the motion")),
+    ("control-character prompt", lambda f, t: ["\x07"], ("The prompt is empty", "invisible")),
     ("prompt over 1000", lambda f, t: ["x" * 1001],
      ("1,001 characters", "the limit is 1,000")),
     ("not an image", lambda f, t: [PROMPT, "--image", f["text"]],
@@ -326,6 +329,11 @@ BAD_INPUTS: list[tuple[str, Callable[[dict[str, Path], Path], list[Any]], tuple[
     ("seed -1", lambda f, t: [PROMPT, "--seed", "-1"], ("from 0 to 4,294,967,295", "not -1")),
     ("seed 2**32", lambda f, t: [PROMPT, "--seed", str(2**32)],
      ("from 0 to 4,294,967,295", "not 4294967296")),
+    ("seed arabic-indic digit", lambda f, t: [PROMPT, "--seed", "\u0663"],
+     ("digits 0-9", "not '\u0663'", "Leave out --seed")),
+    ("seed with underscore", lambda f, t: [PROMPT, "--seed", "1_000"],
+     ("digits 0-9", "not '1_000'")),
+    ("seed with spaces", lambda f, t: [PROMPT, "--seed", " 7 "], ("digits 0-9", "not ' 7 '")),
     ("missing --out", lambda f, t: [PROMPT, "--image", f["good"], "--out", t / "nowhere"],
      ("nowhere", "doesn't exist", "Create it or choose another with --out")),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,15 @@ RUNWAY_PROMPT_LIMIT = 1000  # Runway's promptText cap in UTF-16 units; apiframe 
 def prompt_length(text: str) -> int:
     """Length as Runway counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+_INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})  # controls, zero-width/format, spaces
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether a prompt shows anything: one of only controls (BEL, NUL) or zero-width and format
+    characters (U+200B, U+200D, U+FEFF) reads as empty and must not be charged."""
+    return any(unicodedata.category(char) not in _INVISIBLE for char in text)
 
 
 @dataclass(frozen=True)

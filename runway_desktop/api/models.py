@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ._json import is_int, json_int
-from .catalog import GEN4_TURBO, ModelSpec
+from .catalog import GEN4_TURBO, ModelSpec, has_visible_text
 from .catalog import prompt_length as prompt_length  # counted as Runway counts it
 from .errors import InvalidRequestError, UnexpectedResponseError
 from .server_text import clean_optional
@@ -31,6 +31,9 @@ def _prompt_problem(prompt: object, limit: int) -> str | None:
         return f"The prompt must be text, not {type(prompt).__name__}."
     if not prompt.strip():
         return "The prompt is empty — describe the motion you want."
+    if not has_visible_text(prompt):
+        return ("The prompt is empty: it holds only invisible characters (controls or "
+                "zero-width ones) — describe the motion you want.")
     try:
         prompt.encode("utf-8")
     except UnicodeEncodeError:

@@ -13,7 +13,7 @@ from runway_desktop.api import (
     prompt_length,
     validate_idempotency_key,
 )
-from runway_desktop.api.catalog import GEN4_5, GEN4_TURBO, ModelSpec
+from runway_desktop.api.catalog import GEN4_5, GEN4_TURBO, ModelSpec, has_visible_text
 
 ASPECT_RATIOS = GEN4_TURBO.aspect_ratios
 MAX_SEED = GEN4_TURBO.max_seed
@@ -22,7 +22,7 @@ MODEL = GEN4_TURBO.id
 VALID_IMAGE = "https://cdn.example/u/abc.png"
 
 prompts = st.text(min_size=1, max_size=1000).filter(
-    lambda s: s.strip() == s and s != "" and prompt_length(s) <= 1000
+    lambda s: s.strip() == s and has_visible_text(s) and prompt_length(s) <= 1000
 )
 hosts = st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z]{2,6}){1,2}", fullmatch=True)
 paths = st.from_regex(r"(/[A-Za-z0-9._~-]{1,12}){0,4}", fullmatch=True)
@@ -79,7 +79,7 @@ def test_full_example_from_the_contract():
     }
 
 
-@given(st.text(max_size=20).filter(lambda s: s.strip() != ""), st.sampled_from(["", " ", "\n\t "]))
+@given(st.text(max_size=20).filter(has_visible_text), st.sampled_from(["", " ", "\n\t "]))
 def test_prompt_is_trimmed(core, pad):
     core = core.strip()
     request = GenerateVideoRequest(pad + core + pad, VALID_IMAGE)
@@ -93,6 +93,20 @@ def test_missing_prompt(prompt):
     assert err.field == "prompt"
     assert isinstance(err, ApiError)
     assert isinstance(err, ValueError)
+
+
+@pytest.mark.parametrize("prompt", ["\u200b\u200b", "\x07", "\x00", "\u200d\ufeff \x1b",
+                                    "\u2060\u00ad", "\x07\u200b\t\u3000"])
+def test_a_prompt_of_only_invisible_characters_is_empty(prompt):
+    err = _problem(prompt=prompt)
+    assert err.field == "prompt"
+    assert "The prompt is empty" in err.message
+    assert "invisible characters" in err.message
+
+
+@pytest.mark.parametrize("prompt", ["\u200bcat", "a\x07b", "\u0301e", "🎬"])
+def test_a_prompt_with_something_visible_is_kept(prompt):
+    assert GenerateVideoRequest(prompt, VALID_IMAGE).prompt == prompt.strip()
 
 
 @given(st.integers(1001, 3000))
