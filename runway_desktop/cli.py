@@ -238,7 +238,7 @@ async def _generate(args: argparse.Namespace, context: Context) -> int:
         raise CliError(error.message, EXIT_INPUT) from None
     if settings_.image_path:
         await _check_image(Path(settings_.image_path), context)
-    output_dir = _check_output_dir(Path(args.out)) if args.out else None
+    output_dir = _check_output_dir(args.out) if args.out is not None else None
     api_key = _require_key()
     async with _running_engine(context, api_key) as engine:
         service = GenerationService(engine)
@@ -254,7 +254,7 @@ async def _generate(args: argparse.Namespace, context: Context) -> int:
 
 
 async def _resume(args: argparse.Namespace, context: Context) -> int:
-    output_dir = _check_output_dir(Path(args.out)) if args.out else None
+    output_dir = _check_output_dir(args.out) if args.out is not None else None
     api_key = _require_key()
     async with _running_engine(context, api_key) as engine:
         service = GenerationService(engine)
@@ -445,8 +445,15 @@ async def _check_image(path: Path, context: Context) -> None:
         prepared.path.unlink(missing_ok=True)
 
 
-def _check_output_dir(folder: Path) -> Path:
-    folder = folder.expanduser().absolute()
+def _check_output_dir(given: str | os.PathLike[str]) -> Path:
+    given = os.fspath(given)
+    if not given.strip():  # `--out ""` (an unset variable in a script): never the current folder
+        raise CliError("--out is empty: name the folder to save videos in, or leave out --out "
+                       "to use the default folder.", EXIT_INPUT)
+    folder = Path(given).expanduser().absolute()
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"The output folder {folder} is a file, not a folder. Choose a folder "
+                       "with --out.", EXIT_INPUT)
     if not folder.is_dir():
         raise CliError(f"The output folder {folder} doesn't exist. Create it or choose another "
                        "with --out.", EXIT_INPUT)

@@ -334,6 +334,10 @@ BAD_INPUTS: list[tuple[str, Callable[[dict[str, Path], Path], list[Any]], tuple[
     ("seed with underscore", lambda f, t: [PROMPT, "--seed", "1_000"],
      ("digits 0-9", "not '1_000'")),
     ("seed with spaces", lambda f, t: [PROMPT, "--seed", " 7 "], ("digits 0-9", "not ' 7 '")),
+    ("empty --out", lambda f, t: [PROMPT, "--out", ""], ("--out is empty", "name the folder")),
+    ("blank --out", lambda f, t: [PROMPT, "--out", "  "], ("--out is empty",)),
+    ("a file as --out", lambda f, t: [PROMPT, "--out", f["good"]],
+     ("kite.png is a file, not a folder", "Choose a folder with --out")),
     ("missing --out", lambda f, t: [PROMPT, "--image", f["good"], "--out", t / "nowhere"],
      ("nowhere", "doesn't exist", "Create it or choose another with --out")),
 ]
@@ -380,6 +384,20 @@ def test_read_only_output_folder_is_refused(
     result = run_cli("generate", PROMPT, "--out", out, env=history.env(sim))
     assert result.code == 2, str(result)
     assert_one_line_message(result, "Can't write to the output folder", "--out")
+    assert history.assert_earlier_generation_intact() == []
+    assert Ledger.of(sim) == ledger
+
+
+@pytest.mark.parametrize(("out", "fragment"), [("", "--out is empty"),
+                                               ("kite.png", "is a file, not a folder")])
+def test_resume_refuses_an_empty_or_file_out(
+    sim: Simulator, files: dict[str, Path], history: History, out: str, fragment: str
+) -> None:
+    ledger = Ledger.of(sim)
+    given = str(files["good"]) if out == "kite.png" else out
+    result = run_cli("resume", "--out", given, env=history.env(sim))
+    assert result.code == 2, str(result)
+    assert_one_line_message(result, fragment)
     assert history.assert_earlier_generation_intact() == []
     assert Ledger.of(sim) == ledger
 
