@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from runway_desktop import api
     from runway_desktop.api.catalog import ModelCatalog
     from runway_desktop.engine.events import Problem
+    from runway_desktop.engine.importer import ImportPlan, ImportResult
     from runway_desktop.engine.scheduler import Engine, Listener
 
 
@@ -251,9 +252,20 @@ class GenerationService:
         self._engine.publish(GenerationUpdated(
             self._journal.update(generation_id, thumbnail_path=thumbnail_path)))
 
-    async def import_jobs(self) -> int:
-        """Bring in jobs made elsewhere with this key; how many were new."""
-        return await self._engine.import_remote_jobs()
+    async def plan_import(self) -> ImportPlan:
+        """What importing would do — how many jobs, how many videos to download, how many the
+        person removed (skipped) — so a front end can ask first; nothing changes yet."""
+        return await self._engine.plan_import()
+
+    def import_planned(self, plan: ImportPlan, *, output_dir: Path | None = None) -> ImportResult:
+        """Do what `plan` says; what it brings saves into `output_dir` (else the output
+        folder). Rows whose POST answer was lost, or that were no longer followed, get their
+        job back (their own seed, settings and folder); removed jobs are skipped."""
+        return self._engine.apply_import(plan, output_dir=output_dir)
+
+    async def import_jobs(self, *, output_dir: Path | None = None) -> ImportResult:
+        """`plan_import`, then `import_planned`, without asking."""
+        return self.import_planned(await self.plan_import(), output_dir=output_dir)
 
     # -- waiting --------------------------------------------------------------------------------
 

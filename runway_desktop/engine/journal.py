@@ -31,7 +31,7 @@ from runway_desktop.engine.records import Action, Generation, GenerationSettings
 
 LEGACY_MODEL_ID = "runway-gen4-turbo"  # the model of every row written before schema 4
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _LEGACY_SETTINGS = ("prompt", "duration", "aspect_ratio", "seed", "image_path", "image_url")
 
@@ -101,6 +101,13 @@ _MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
     ALTER TABLE generations ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX generations_lease ON generations(lease_owner);
     CREATE INDEX generations_revision ON generations(revision);
+    """,
+    # Jobs whose rows the person removed: a later import skips them (never downloaded again).
+    6: """
+    CREATE TABLE removed_jobs (
+        job_id     TEXT PRIMARY KEY,
+        removed_at REAL NOT NULL
+    );
     """,
 }
 
@@ -334,7 +341,12 @@ class Journal:
 
     @_typed_errors
     def remove(self, generation_id: int) -> None:
+        """Out of the history; its job id is kept so an import doesn't bring it back."""
         with self._transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO removed_jobs (job_id, removed_at) "
+                "SELECT job_id, ? FROM generations WHERE id = ? AND job_id IS NOT NULL",
+                (time.time(), generation_id))
             self._db.execute("DELETE FROM generations WHERE id = ?", (generation_id,))
         self._own_removals.add(generation_id)
 
@@ -385,6 +397,11 @@ class Journal:
             f"SELECT {', '.join(_COLUMNS)} FROM generations WHERE job_id = ?", (job_id,)
         ).fetchone()
         return _from_row(row) if row else None
+
+    @_typed_errors
+    def removed_job_ids(self) -> set[str]:
+        """Job ids of rows the person removed (import skips them)."""
+        return {row[0] for row in self._db.execute("SELECT job_id FROM removed_jobs")}
 
     def all(self) -> list[Generation]:
         """Every row, oldest first."""

@@ -510,13 +510,22 @@ class Engine:
 
     # -- import (engine/importer.py) ------------------------------------------------------------
 
-    async def import_remote_jobs(self) -> int:
-        """Bring in jobs made elsewhere with this key (`GET /v2/jobs`); download finished ones."""
-        added = await importer.import_jobs(
-            self._require_client(), self.journal, feed=self.feed,
-            added=lambda g: self._emit(GenerationUpdated(g)))
+    async def import_remote_jobs(self, *, output_dir: Path | None = None) -> int:
+        """Bring in jobs made elsewhere with this key (`GET /v2/jobs`); download finished ones
+        (into `output_dir`, else the output folder). How many rows are new."""
+        return self.apply_import(await self.plan_import(), output_dir=output_dir).added
+
+    async def plan_import(self) -> importer.ImportPlan:
+        """What importing would do (how many jobs, how many videos); nothing changes yet."""
+        return await importer.plan_import(self._require_client(), self.journal)
+
+    def apply_import(self, plan: importer.ImportPlan, *,
+                     output_dir: Path | None = None) -> importer.ImportResult:
+        result = importer.apply_import(
+            plan, self.journal, feed=self.feed, added=lambda g: self._emit(GenerationUpdated(g)),
+            output_dir=output_dir or self.config.output_dir)
         self._schedule()
-        return added
+        return result
 
     # -- scheduling -----------------------------------------------------------------------------
 

@@ -318,12 +318,14 @@ class AppController(QObject):
         if not self.engine:
             return
         try:
-            added = await GenerationService(self.engine).import_jobs()
+            service = GenerationService(self.engine)
+            result = await service.import_jobs(output_dir=service.output_folder)
         except api.ApiError as error:
             self.window.banner.show_message(error.message, Action.RETRY)
             return
         self.window.statusBar().showMessage(
-            self.window.tr("Imported {0} job(s) from apiframe.").format(added), 8000
+            self.window.tr("Imported {0} job(s) from apiframe; {1} removed earlier skipped.")
+            .format(result.added, result.skipped_removed), 8000
         )
 
     # -- dialogs --------------------------------------------------------------------------------

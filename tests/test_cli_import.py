@@ -1,0 +1,74 @@
+"""`runway-desktop import`: saves into --out, and asks (or wants --yes) before downloading more
+than a handful of videos; says how many removed jobs it skipped (issue 10 measured 3)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from runway_desktop.cli import IMPORT_HANDFUL
+from runway_desktop.engine.journal import Journal
+from tests.engine.test_importer import SETTINGS, listed, serve_list
+from tests.helpers.cli import cli_env, default_output, run_cli
+from tests.helpers.scripted_server import ScriptedServer, scripted_server
+
+__all__ = ["scripted_server"]  # the fixture
+
+VIDEO = "GET /cdn/*.mp4"
+
+
+def account(server: ScriptedServer, jobs: int) -> None:
+    now = time.time()
+    serve_list(server, *(listed(server, f"{n:08d}-0000-4000-8000-000000000000", SETTINGS,
+                                now - 60 * n) for n in range(jobs)))
+
+
+def test_import_saves_into_out(scripted_server: ScriptedServer, tmp_path: Path) -> None:
+    account(scripted_server, 2)
+    out = tmp_path / "chosen"
+    out.mkdir()
+    env = cli_env(scripted_server.base_url, tmp_path / "data", tmp_path / "home")
+    result = run_cli("import", "--out", out, env=env)
+    assert result.code == 0, str(result)
+    assert len(list(out.glob("*.mp4"))) == 2, str(result)
+    assert not default_output(tmp_path / "home").exists() or not any(
+        default_output(tmp_path / "home").iterdir())
+
+
+def test_import_of_a_whole_account_asks_first(scripted_server: ScriptedServer,
+                                              tmp_path: Path) -> None:
+    many = IMPORT_HANDFUL + 1
+    account(scripted_server, many)
+    out = tmp_path / "chosen"
+    out.mkdir()
+    env = cli_env(scripted_server.base_url, tmp_path / "data", tmp_path / "home")
+
+    refused = run_cli("import", "--out", out, env=env)  # no terminal to ask at, no --yes
+    assert refused.code == 2, str(refused)
+    assert f"{many} job(s) to import, {many} video(s) to download" in refused.stderr
+    assert "--yes" in refused.stderr
+    assert scripted_server.seen(VIDEO) == []
+    assert not list(out.iterdir())
+
+    agreed = run_cli("import", "--out", out, "--yes", env=env)
+    assert agreed.code == 0, str(agreed)
+    assert len(list(out.glob("*.mp4"))) == many
+
+
+def test_import_says_how_many_removed_jobs_it_skipped(scripted_server: ScriptedServer,
+                                                      tmp_path: Path) -> None:
+    account(scripted_server, 2)
+    out = tmp_path / "chosen"
+    out.mkdir()
+    data = tmp_path / "data"
+    env = cli_env(scripted_server.base_url, data, tmp_path / "home")
+    assert run_cli("import", "--out", out, env=env).code == 0
+    journal = Journal(data / "journal.sqlite3")
+    for generation in journal.all():
+        journal.remove(generation.id)
+    journal.close()
+
+    again = run_cli("import", "--out", out, env=env)
+    assert again.code == 0, str(again)
+    assert "2 you removed earlier skipped" in again.stderr
+    assert len(list(out.glob("*.mp4"))) == 2  # no duplicates
