@@ -44,10 +44,7 @@ def commands_help(parser: argparse.ArgumentParser) -> str:
     width = max(len(choice.dest) for choice in subparsers._choices_actions) + 2
     for choice in subparsers._choices_actions:
         lines.append(f"  {choice.dest:<{width}}{choice.help}")
-    lines += ["", textwrap.fill(
-        "exit codes: 0 done, 2 bad input, 3 API key, 4 credits, 5 the job failed, "
-        "6 network/server/disk (`resume` carries on), 7 another process runs this queue, "
-        "8 the history file can't be used (see `reset-history`).", width=79)]
+    lines += ["", textwrap.fill(parser.epilog or "", width=79)]  # cli.EXIT_CODES_HELP
     return "\n".join(lines)
 
 

@@ -6,7 +6,9 @@ RUNWAY_DESKTOP_RETRY_SECONDS).
 Exit codes: 0 done, 2 bad input, 3 API key problem, 4 not enough credits, 5 the job failed,
 6 network, server or disk trouble (`resume` carries on), 7 `reset-history` while another
 process uses the data folder, 8 a local data problem (the history file is damaged or from a
-newer version: the message names it and how to start fresh, `runway-desktop reset-history`).
+newer version: the message names it and how to start fresh, `runway-desktop reset-history`),
+9 the result couldn't be written to stdout (a closed pipe, `| head -c0`): what was made is saved
+and in the history, `runway-desktop jobs` lists it; a generation's own problem (2-6) wins.
 A person sees one line, never a traceback (the log has the details).
 
 Any number of commands and the window share one queue: each drives the generations it leases in
@@ -49,8 +51,13 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_CREDITS, EXIT_FAILED, EXIT_NETWORK = 0, 2, 3, 4, 5, 6
 EXIT_BUSY = 7  # reset-history: another process (the window, a command) uses the data folder
-IMPORT_HANDFUL = 5  # `import` asks (or wants --yes) before downloading more videos than this
 EXIT_DATA = 8  # a local data problem: the history file can't be used as it is
+EXIT_OUTPUT = 9  # stdout could not be written (a closed pipe): the results are saved all the same
+EXIT_CODES_HELP = (  # --help of the CLI and of runway-desktop itself (__main__)
+    "exit codes: 0 done, 2 bad input, 3 API key, 4 credits, 5 the job failed, "
+    "6 network/server/disk (`resume` carries on), 7 another process runs this queue, "
+    "8 the history file can't be used (see `reset-history`), 9 the result couldn't be written "
+    "to stdout (a closed pipe): the video is saved all the same and `jobs` lists it.")
 CATALOG_WAIT = 5.0  # seconds `generate` waits for apiframe's prices before saying "unknown"
 RESET_HINT = ("To keep it aside (renamed, nothing is deleted) and start a fresh history, run "
               "`runway-desktop reset-history`.")
@@ -74,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runway-desktop",
         description="Turn an image and a prompt into a Runway video (apiframe v2).",
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("--data-dir", help="where the history lives (default: your user data dir)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     gen = sub.add_parser("generate", help="make a video from a prompt and an optional image",
-                         parents=[network])
+                         parents=[network], epilog=EXIT_CODES_HELP)
     gen.add_argument("prompt")
     gen.add_argument("--image", help="a local image file or an https image URL")
     gen.add_argument("--model", choices=BUILT_IN_CATALOG.ids, default=BUILT_IN_CATALOG.default.id,
@@ -112,10 +120,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import jobs made with the same key elsewhere",
                          parents=[network])
-    imp.add_argument("--out", help="save the videos it brings into this folder "
-                     "(default: the output folder in Settings)")
-    imp.add_argument("--yes", action="store_true",
-                     help=f"download without asking, even more than {IMPORT_HANDFUL} videos")
     imp.add_argument("--json", action="store_true")
 
     me = sub.add_parser("me", help="account and credit balance", parents=[network])
@@ -164,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JournalError as error:  # the history stopped being writable while running
         print(f"runway-desktop: {error.message}", file=sys.stderr)
         return EXIT_NETWORK  # disk trouble: `resume` carries on once it is fixed
+    except BrokenPipeError:  # stdout closed (`jobs | head -1`): everything made is saved
+        _stdout_lost()
+        print("runway-desktop: the output couldn't be written (stdout was closed); nothing is "
+              "lost: `runway-desktop jobs` lists the history.", file=sys.stderr)
+        return EXIT_OUTPUT
     except KeyboardInterrupt:
         print("runway-desktop: stopped. Unfinished generations are kept; run "
               "`runway-desktop resume` to finish them.", file=sys.stderr)
@@ -185,7 +194,7 @@ async def _dispatch(args: argparse.Namespace, context: Context) -> int:
     if args.command == "resume":
         return await _resume(args, context)
     if args.command == "import":
-        return await _import(context, args)
+        return await _import(context)
     if args.command == "reset-history":
         return _reset_history(context)
     raise CliError(f"unknown command {args.command}", EXIT_INPUT)
@@ -279,40 +288,18 @@ async def _resume(args: argparse.Namespace, context: Context) -> int:
     return _report(rows, context)
 
 
-async def _import(context: Context, args: argparse.Namespace) -> int:
+async def _import(context: Context) -> int:
     api_key = _require_key()
-    output_dir = _check_output_dir(Path(args.out)) if args.out else None
     async with _running_engine(context, api_key) as engine:
         service = GenerationService(engine)
         try:
-            plan = await service.plan_import()
+            added = await service.import_jobs()
         except api.ApiError as error:
             raise CliError(error.message, exit_code_for_error(error)) from None
-        skipped = (f" ({plan.skipped_removed} you removed earlier skipped)"
-                   if plan.skipped_removed else "")
-        print(f"Found {plan.jobs} job(s) to import, {plan.videos} video(s) to download"
-              f"{skipped}.", file=sys.stderr)
-        if plan.videos > IMPORT_HANDFUL and not args.yes and not await _confirm(
-                f"Download {plan.videos} videos into "
-                f"{output_dir or service.output_folder}? [y/N] "):
-            raise CliError(f"Nothing imported: {plan.videos} videos is more than "
-                           f"{IMPORT_HANDFUL}. Run `runway-desktop import --yes` to download "
-                           "them (--out DIR to choose where).", EXIT_INPUT)
-        result = service.import_planned(plan, output_dir=output_dir)
         moving = [g.id for g in service.unfinished() if not g.stage.is_settled]
         rows = await service.wait_settled(moving)
-    print(f"Imported {result.added} job(s); {result.matched} of yours followed again; "
-          f"{result.skipped_removed} removed earlier skipped.", file=sys.stderr)
+    print(f"Imported {added} job(s).", file=sys.stderr)
     return _report(rows, context)
-
-
-async def _confirm(question: str) -> bool:
-    """Ask at a terminal (False where nobody can answer: a script, a pipe)."""
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        return False
-    print(question, end="", file=sys.stderr, flush=True)
-    answer = await asyncio.to_thread(sys.stdin.readline)
-    return answer.strip().lower() in ("y", "yes")
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -519,13 +506,37 @@ def exit_code_for(generation: Generation) -> int:
 
 def _report(rows: list[Generation], context: Context) -> int:
     code = EXIT_OK
+    unwritten: list[Generation] = []
     for generation in rows:
-        _print_generation(generation, context)
+        if not unwritten:
+            try:
+                _print_generation(generation, context)
+            except BrokenPipeError:  # the reader went away: the results are saved all the same
+                _stdout_lost()
+                unwritten.append(generation)
+        else:
+            unwritten.append(generation)
         code = max(code, exit_code_for(generation))
         if generation.stage.is_problem:
             # stderr even with --json: stdout stays machine-readable, the person still reads why.
             print(f"runway-desktop: {_for_the_terminal(generation)}", file=sys.stderr)
+    if unwritten:
+        saved = [g.video_path for g in unwritten if g.stage == Stage.DONE and g.video_path]
+        where = f" The video is saved: {', '.join(saved)}." if saved else ""
+        print(f"runway-desktop: the result couldn't be written to stdout (it was closed).{where} "
+              "`runway-desktop jobs` lists it.", file=sys.stderr)
+        return code if code != EXIT_OK else EXIT_OUTPUT
     return code
+
+
+def _stdout_lost() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still buffered
+    doesn't fail again (a second broken-pipe report and exit 120)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 def _for_the_terminal(generation: Generation) -> str:
@@ -556,11 +567,12 @@ def _print_generation(generation: Generation, context: Context, always: bool = F
         return
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(generation.created_at))
     if generation.stage == Stage.DONE and not always:
-        print(generation.video_path)
+        print(generation.video_path, flush=True)  # a closed stdout fails here, not at exit
         return
     where = generation.video_path if generation.stage == Stage.DONE else generation.error or ""
     spec = BUILT_IN_CATALOG.get(generation.settings.model)
     print(f"#{generation.id}  {when}  {generation.stage.value:<11} "
           f"{spec.label if spec else generation.settings.model} "
           f"{generation.settings.duration}s {generation.settings.aspect_ratio} "
-          f"seed {generation.settings.seed}  {generation.settings.prompt[:50]!r}  {where}")
+          f"seed {generation.settings.seed}  {generation.settings.prompt[:50]!r}  {where}",
+          flush=True)

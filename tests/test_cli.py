@@ -30,6 +30,7 @@ from PIL import Image
 from runway_desktop.simulator import Account, Simulator, SimulatorConfig
 from runway_desktop.simulator.media import load_clips
 from tests.helpers.cli import (
+    CLI,
     CliResult,
     assert_complete_mp4,
     assert_one_line_message,
@@ -214,6 +215,62 @@ def test_generate_without_json_prints_the_path(
     assert video.parent == default_output(home)
     assert_complete_mp4(video, load_clips()["1:1"])
     assert "Traceback" not in result.stderr
+
+
+def _run_with_stdout_closed(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    """The CLI with its stdout a pipe nobody reads (`… | head -c0`): exit code and stderr."""
+    process = subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()  # the reader is gone before the result is written
+    try:
+        stderr = process.stderr.read()
+        return process.wait(timeout=60), stderr
+    finally:
+        process.kill()
+        process.wait()
+        process.stderr.close()
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_a_closed_stdout_after_a_saved_video_exits_9_and_keeps_it(
+    sim: Simulator, tmp_path: Path, home: Path, as_json: bool
+) -> None:
+    env = cli_env(sim.base_url, tmp_path / "data", home)
+    code, stderr = _run_with_stdout_closed("generate", PROMPT, *(["--json"] if as_json else []),
+                                           env=env)
+    assert code == 9, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "Exception ignored" not in stderr, stderr
+    rows = journal_rows(tmp_path / "data")
+    assert [row["stage"] for row in rows] == ["done"]
+    video = Path(rows[0]["video_path"])
+    assert_complete_mp4(video, CLIP_16_9)
+    line = stderr.strip().splitlines()[-1]
+    assert line == (f"runway-desktop: the result couldn't be written to stdout (it was closed). "
+                    f"The video is saved: {video}. `runway-desktop jobs` lists it.")
+    assert sim.jobs_created() >= 1
+
+
+def test_a_closed_stdout_while_listing_exits_9_without_a_traceback(
+    history: History
+) -> None:
+    code, stderr = _run_with_stdout_closed("jobs", env=history.env(None))
+    assert code == 9, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "Exception ignored" not in stderr, stderr
+    assert "stdout was closed" in stderr
+    history.assert_earlier_generation_intact()
+
+
+def test_help_documents_the_exit_codes(home: Path, tmp_path: Path) -> None:
+    for args in (["--help"], ["generate", "--help"]):
+        result = run_cli(*args, env=cli_env(None, tmp_path / "data", home))
+        assert result.code == 0
+        text = " ".join(result.stdout.split())
+        assert "exit codes: 0 done, 2 bad input" in text
+        assert "9 the result couldn't be written to stdout" in text
 
 
 def test_no_wait_returns_once_accepted_then_resume_finishes(
