@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_CREDITS, EXIT_FAILED, EXIT_NETWORK = 0, 2, 3, 4, 5, 6
 EXIT_BUSY = 7  # reset-history: another process (the window, a command) uses the data folder
+IMPORT_HANDFUL = 5  # `import` asks (or wants --yes) before downloading more videos than this
 EXIT_DATA = 8  # a local data problem: the history file can't be used as it is
 EXIT_OUTPUT = 9  # stdout could not be written (a closed pipe): the results are saved all the same
 EXIT_CODES_HELP = (  # --help of the CLI and of runway-desktop itself (__main__)
@@ -120,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import jobs made with the same key elsewhere",
                          parents=[network])
+    imp.add_argument("--out", help="save the videos it brings into this folder "
+                     "(default: the output folder in Settings)")
+    imp.add_argument("--yes", action="store_true",
+                     help=f"download without asking, even more than {IMPORT_HANDFUL} videos")
     imp.add_argument("--json", action="store_true")
 
     me = sub.add_parser("me", help="account and credit balance", parents=[network])
@@ -194,7 +199,7 @@ async def _dispatch(args: argparse.Namespace, context: Context) -> int:
     if args.command == "resume":
         return await _resume(args, context)
     if args.command == "import":
-        return await _import(context)
+        return await _import(context, args)
     if args.command == "reset-history":
         return _reset_history(context)
     raise CliError(f"unknown command {args.command}", EXIT_INPUT)
@@ -288,18 +293,40 @@ async def _resume(args: argparse.Namespace, context: Context) -> int:
     return _report(rows, context)
 
 
-async def _import(context: Context) -> int:
+async def _import(context: Context, args: argparse.Namespace) -> int:
     api_key = _require_key()
+    output_dir = _check_output_dir(Path(args.out)) if args.out else None
     async with _running_engine(context, api_key) as engine:
         service = GenerationService(engine)
         try:
-            added = await service.import_jobs()
+            plan = await service.plan_import()
         except api.ApiError as error:
             raise CliError(error.message, exit_code_for_error(error)) from None
+        skipped = (f" ({plan.skipped_removed} you removed earlier skipped)"
+                   if plan.skipped_removed else "")
+        print(f"Found {plan.jobs} job(s) to import, {plan.videos} video(s) to download"
+              f"{skipped}.", file=sys.stderr)
+        if plan.videos > IMPORT_HANDFUL and not args.yes and not await _confirm(
+                f"Download {plan.videos} videos into "
+                f"{output_dir or service.output_folder}? [y/N] "):
+            raise CliError(f"Nothing imported: {plan.videos} videos is more than "
+                           f"{IMPORT_HANDFUL}. Run `runway-desktop import --yes` to download "
+                           "them (--out DIR to choose where).", EXIT_INPUT)
+        result = service.import_planned(plan, output_dir=output_dir)
         moving = [g.id for g in service.unfinished() if not g.stage.is_settled]
         rows = await service.wait_settled(moving)
-    print(f"Imported {added} job(s).", file=sys.stderr)
+    print(f"Imported {result.added} job(s); {result.matched} of yours followed again; "
+          f"{result.skipped_removed} removed earlier skipped.", file=sys.stderr)
     return _report(rows, context)
+
+
+async def _confirm(question: str) -> bool:
+    """Ask at a terminal (False where nobody can answer: a script, a pipe)."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    print(question, end="", file=sys.stderr, flush=True)
+    answer = await asyncio.to_thread(sys.stdin.readline)
+    return answer.strip().lower() in ("y", "yes")
 
 
 # -- helpers --------------------------------------------------------------------------------------
