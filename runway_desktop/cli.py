@@ -39,6 +39,7 @@ from runway_desktop.api.network import normalize_proxy_url
 from runway_desktop.engine import images
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.events import EngineEvent, GenerationUpdated
+from runway_desktop.engine.importer import ASK_ABOVE_VIDEOS
 from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable, move_aside
 from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
 from runway_desktop.engine.lifecycle_table import Command
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_CREDITS, EXIT_FAILED, EXIT_NETWORK = 0, 2, 3, 4, 5, 6
 EXIT_BUSY = 7  # reset-history: another process (the window, a command) uses the data folder
-IMPORT_HANDFUL = 5  # `import` asks (or wants --yes) before downloading more videos than this
+IMPORT_HANDFUL = ASK_ABOVE_VIDEOS  # `import` asks (or wants --yes) above this many videos
 EXIT_DATA = 8  # a local data problem: the history file can't be used as it is
 EXIT_OUTPUT = 9  # stdout could not be written (a closed pipe): the results are saved all the same
 EXIT_CODES_HELP = (  # --help of the CLI and of runway-desktop itself (__main__)

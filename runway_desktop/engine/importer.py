@@ -42,6 +42,8 @@ from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 
 Feed = Callable[..., Generation]  # (generation, trigger, **fields) → the row after it
 
+# Importing more videos than this asks the person first (the CLI's --yes, the window's question).
+ASK_ABOVE_VIDEOS = 5
 # How far a job's `createdAt` may be from the row's `submitted_at` to count as its job (a POST
 # re-sent with the same key later returns the first job; clocks differ a little).
 MATCH_WINDOW_S = 15 * 60

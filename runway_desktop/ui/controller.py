@@ -317,16 +317,33 @@ class AppController(QObject):
 
         if not self.engine:
             return
+        from runway_desktop.engine.importer import ASK_ABOVE_VIDEOS
+
+        service = GenerationService(self.engine)
         try:
-            service = GenerationService(self.engine)
-            result = await service.import_jobs(output_dir=service.output_folder)
+            plan = await service.plan_import()
         except api.ApiError as error:
             self.window.banner.show_message(error.message, Action.RETRY)
             return
-        self.window.statusBar().showMessage(
-            self.window.tr("Imported {0} job(s) from apiframe; {1} removed earlier skipped.")
-            .format(result.added, result.skipped_removed), 8000
-        )
+        folder = service.output_folder
+
+        def bring_in() -> None:
+            result = service.import_planned(plan, output_dir=folder)
+            self.window.statusBar().showMessage(
+                self.window.tr("Imported {0} job(s) from apiframe; {1} removed earlier skipped.")
+                .format(result.added, result.skipped_removed), 8000
+            )
+
+        if plan.videos <= ASK_ABOVE_VIDEOS:
+            bring_in()
+            return
+        # A whole account: say what it downloads, and where, before doing it (non-modal).
+        self.window._confirm(
+            self.window.tr("Download {0} videos from apiframe?").format(plan.videos),
+            self.window.tr("Importing brings in {0} job(s) made elsewhere and downloads {1} "
+                           "video(s) into {2}.").format(plan.jobs, plan.videos, folder),
+            self.window.tr("Download {0}").format(plan.videos), bring_in,
+            keep=self.window.tr("Not now"))
 
     # -- dialogs --------------------------------------------------------------------------------
 
