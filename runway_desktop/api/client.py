@@ -305,7 +305,7 @@ class ApiClient:
         except httpx.RequestError as exc:
             raise error_from_transport(exc) from exc
         if not response.is_success:
-            raise error_from_response(response)
+            raise error_from_response(response, route=path)
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:

@@ -17,6 +17,7 @@ import httpx
 from ._json import json_int
 from .redact import redact_secrets
 from .server_text import clean_optional, clean_server_text
+from .urls import DEFAULT_BASE_URL
 
 _MAX_SERVER_TEXT = 300  # keep a runaway server string from swamping a dialog
 _MAX_REQUEST_ID = 100
@@ -236,8 +237,34 @@ def _validation_message(server: str | None, details: Mapping[str, list[str]]) ->
     return "apiframe rejected the request as invalid."
 
 
-def error_from_response(response: httpx.Response) -> ApiError:
-    """Map an error response (4xx/5xx/unexpected) to the matching exception."""
+UPLOAD_ROUTE = "/v2/uploads"
+JOB_ROUTE_PREFIX = "/v2/jobs/"  # GET /v2/jobs/{id}: the only route where 404 means "no such job"
+
+
+def _not_found(route: str | None, common: dict[str, Any]) -> ApiError:
+    """A 404 means "no such job" only for a job; anywhere else the route itself is missing,
+    which is the API address (a wrong base URL or proxy), not something to run again."""
+    if route is None or route.startswith(JOB_ROUTE_PREFIX):
+        return NotFoundError(
+            "apiframe has no such job — it may have been deleted or belong to another account.",
+            **common,
+        )
+    if route == UPLOAD_ROUTE:
+        text = ("apiframe couldn't find the upload endpoint (HTTP 404 on "
+                f"{UPLOAD_ROUTE}), so the image wasn't uploaded and nothing was charged")
+    else:
+        text = f"apiframe couldn't find {route} (HTTP 404)"
+    return UnexpectedResponseError(
+        f"{text}. Check the API address in Settings (apiframe's is {DEFAULT_BASE_URL}).",
+        **common,
+    )
+
+
+def error_from_response(response: httpx.Response, route: str | None = None) -> ApiError:
+    """Map an error response (4xx/5xx/unexpected) to the matching exception.
+
+    `route` is the API path asked for (e.g. "/v2/uploads"): a 404 means something different on
+    each. Without it a 404 is read as a job lookup's."""
     status = response.status_code
     body = _json_object(response)
     server = _server_text(body)
@@ -277,10 +304,7 @@ def error_from_response(response: httpx.Response) -> ApiError:
             text = f"Your API key isn't allowed to do this{reason} — check its permissions."
         return PermissionDeniedError(text, **common)
     if status == 404:
-        return NotFoundError(
-            "apiframe has no such job — it may have been deleted or belong to another account.",
-            **common,
-        )
+        return _not_found(route, common)
     if status == 409:
         return ConflictError(
             "apiframe already received a request with this idempotency key but different "

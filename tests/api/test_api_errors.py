@@ -22,6 +22,7 @@ from runway_desktop.api import (
     RequestTimeoutError,
     ServerError,
     ServiceUnavailableError,
+    UnexpectedResponseError,
     UploadFailedError,
     ValidationError,
     error_from_response,
@@ -259,3 +260,31 @@ def test_str_is_the_message():
     err = error_from_response(_response(404, {"error": "Job not found"}))
     assert str(err) == err.message
     assert "NotFoundError" in repr(err)
+
+
+@pytest.mark.parametrize("route", [None, "/v2/jobs/7f1c", "/v2/jobs/a%2Fb"])
+def test_a_404_on_a_job_says_there_is_no_such_job(route):
+    err = error_from_response(_response(404, {"error": "Job not found"}), route=route)
+    assert isinstance(err, NotFoundError)
+    assert err.message.startswith("apiframe has no such job")
+
+
+def test_a_404_on_upload_is_about_the_upload_endpoint_not_a_job():
+    err = error_from_response(_response(404, {"error": "Not found"}), route="/v2/uploads")
+    assert not isinstance(err, NotFoundError)  # the engine would offer "run it again as new"
+    assert isinstance(err, UnexpectedResponseError)
+    assert "job" not in err.message
+    assert err.message.startswith("apiframe couldn't find the upload endpoint (HTTP 404 on "
+                                  "/v2/uploads)")
+    assert "Check the API address in Settings" in err.message
+    assert err.status == 404
+    assert not err.retryable
+
+
+@pytest.mark.parametrize("route", ["/v2/me", "/v2/models", "/v2/videos/generate", "/v2/jobs"])
+def test_a_404_elsewhere_names_the_route_and_the_api_address(route):
+    err = error_from_response(_response(404), route=route)
+    assert isinstance(err, UnexpectedResponseError)
+    assert err.message.startswith(f"apiframe couldn't find {route} (HTTP 404). Check the API "
+                                  "address in Settings")
+    assert not err.retryable

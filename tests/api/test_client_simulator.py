@@ -28,6 +28,7 @@ from runway_desktop.api import (
     RequestTimeoutError,
     ServerError,
     ServiceUnavailableError,
+    UnexpectedResponseError,
     Upload,
     UploadFailedError,
     ValidationError,
@@ -443,6 +444,20 @@ def test_502_on_upload(sim: Simulator, png: Path):
     assert isinstance(err, ServerError)
     assert err.status == 502
     assert err.retryable
+
+
+def test_404_on_upload_is_about_the_upload_endpoint(sim: Simulator, png: Path):
+    sim.faults.routes = {"upload"}
+    sim.faults.error_next = 1
+    sim.faults.error_statuses = (404,)
+    err = raises(sim, lambda api: api.upload_file(png))
+    assert isinstance(err, UnexpectedResponseError)
+    assert err.status == 404
+    assert "no such job" not in err.message
+    assert "upload endpoint" in err.message
+    assert "API address in Settings" in err.message
+    assert not err.retryable
+    assert sim.jobs_created() == 0
 
 
 def test_503_on_generate_creates_nothing(sim: Simulator, png: Path):
