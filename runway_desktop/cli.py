@@ -296,7 +296,7 @@ async def _resume(args: argparse.Namespace, context: Context) -> int:
 
 async def _import(context: Context, args: argparse.Namespace) -> int:
     api_key = _require_key()
-    output_dir = _check_output_dir(Path(args.out)) if args.out else None
+    output_dir = _check_output_dir(args.out) if args.out is not None else None
     async with _running_engine(context, api_key) as engine:
         service = GenerationService(engine)
         try:

@@ -72,3 +72,12 @@ def test_import_says_how_many_removed_jobs_it_skipped(scripted_server: ScriptedS
     assert again.code == 0, str(again)
     assert "2 you removed earlier skipped" in again.stderr
     assert len(list(out.glob("*.mp4"))) == 2  # no duplicates
+
+
+def test_import_refuses_an_empty_out(scripted_server: ScriptedServer, tmp_path: Path) -> None:
+    account(scripted_server, 1)
+    env = cli_env(scripted_server.base_url, tmp_path / "data", tmp_path / "home")
+    result = run_cli("import", "--out", "", env=env)
+    assert result.code == 2, str(result)
+    assert "--out is empty" in result.stderr
+    assert scripted_server.seen(VIDEO) == []
