@@ -102,9 +102,11 @@ async def plan_import(client: api.ApiClient, journal: Journal) -> ImportPlan:
 
 
 def apply_import(plan: ImportPlan, journal: Journal, *, feed: Feed,
-                 added: Callable[[Generation], None], output_dir: Path | None) -> ImportResult:
+                 added: Callable[[Generation], None], output_dir: Path | None,
+                 stop: Callable[[int], None] = lambda _id: None) -> ImportResult:
     """Do what `plan` says (checking each row again: it may have moved meanwhile). New rows
-    save into `output_dir`; `added` hears each new row, `feed` moves known rows on."""
+    save into `output_dir`; `added` hears each new row, `feed` moves known rows on after
+    `stop` ends this process's work in flight for them (a POST re-sent that may hang)."""
     followed = 0
     for generation_id, job in plan.matched:
         row = journal.get(generation_id)
@@ -114,6 +116,7 @@ def apply_import(plan: ImportPlan, journal: Journal, *, feed: Feed,
         with_job = dataclasses.replace(row, **fields)  # where it goes depends on its job
         trigger = _follow_again(with_job, job, lost_answer=row.job_id is None)
         if trigger is not None:
+            stop(generation_id)
             feed(with_job, trigger, **CARRY_ON, **fields)
             followed += 1
     count = 0

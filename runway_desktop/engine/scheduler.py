@@ -523,7 +523,7 @@ class Engine:
                      output_dir: Path | None = None) -> importer.ImportResult:
         result = importer.apply_import(
             plan, self.journal, feed=self.feed, added=lambda g: self._emit(GenerationUpdated(g)),
-            output_dir=output_dir or self.config.output_dir)
+            output_dir=output_dir or self.config.output_dir, stop=self.stop_task)
         self._schedule()
         return result
 

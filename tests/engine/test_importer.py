@@ -254,3 +254,32 @@ def test_a_job_no_longer_followed_is_imported_later_into_its_own_row(
     assert is_mp4(done.video_path)
     assert done.settings == SETTINGS
     assert scripted_server.seen(GENERATE) == []
+
+
+def test_import_gives_a_row_still_submitting_its_job_while_the_post_hangs(
+    scripted_engine: EngineFactory, scripted_server: ScriptedServer, data_dir: Path,
+) -> None:
+    submitted = time.time() - 30
+    journal = Journal(data_dir / "journal.sqlite3")
+    row = journal.add(SETTINGS, stage=Stage.SUBMITTING, submitted_at=submitted)
+    journal.close()
+    scripted_server._by_key[row.idempotency_key] = JOB_ID
+    scripted_server.script(GENERATE, Reply(hang=True))  # the re-sent POST never answers
+    serve_list(scripted_server, listed(scripted_server, JOB_ID, SETTINGS, submitted + 2))
+
+    async def scenario() -> tuple[int, Generation, int]:
+        engine = scripted_engine()
+        await engine.start()
+        while not scripted_server.seen(GENERATE):  # the row is being sent again
+            await asyncio.sleep(0.01)
+        added = await engine.import_remote_jobs()
+        [done] = await settle(engine, [row.id])
+        count = len(engine.generations())
+        await engine.stop()
+        return added, done, count
+
+    added, done, count = run(scenario())
+    assert (added, count) == (0, 1)
+    assert done.stage == Stage.DONE, done.error
+    assert done.job_id == JOB_ID
+    assert done.settings == SETTINGS
