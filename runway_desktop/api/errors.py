@@ -7,6 +7,7 @@ the UI shows `.message`. No message ever contains the API key.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -351,9 +352,15 @@ def error_from_response(response: httpx.Response, route: str | None = None) -> A
     return ApiError(f"apiframe answered with HTTP {status}{detail}", **common)
 
 
-def error_from_transport(exc: httpx.RequestError) -> NetworkError:
-    """Map an httpx transport failure; the original stays reachable as `__cause__`."""
+def error_from_transport(exc: httpx.RequestError) -> ApiError:
+    """Map an httpx transport failure; the original stays reachable as `__cause__`.
+
+    Only a failure that could pass is a (retried) NetworkError: an address httpx can't use at
+    all (an `ftp://` one) fails the same way every time."""
     from .network import is_certificate_failure  # (network imports this module)
+
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return _unsupported_scheme(exc)
 
     if is_certificate_failure(exc):
         try:
@@ -373,3 +380,20 @@ def error_from_transport(exc: httpx.RequestError) -> NetworkError:
             "or try again in a moment."
         )
     return NetworkError("Can't reach apiframe — check your internet connection.")
+
+
+def _unsupported_scheme(exc: httpx.UnsupportedProtocol) -> ApiError:
+    try:
+        url = exc.request.url
+        scheme, host = url.scheme, url.host
+    except RuntimeError:  # raised before a request existed: its text names the scheme
+        quoted = re.search(r"unsupported protocol '([A-Za-z][A-Za-z0-9+.-]*)://'", str(exc))
+        scheme, host = (quoted.group(1) if quoted else ""), ""
+    named = (f"an address starting {clean_server_text(scheme, limit=20)}://" if scheme
+             else "an address without http:// or https://")
+    where = f" ({clean_server_text(host, limit=100)})" if host else ""
+    return ApiError(
+        f"Runway Desktop can't connect to {named}{where}: only https:// is used (http:// only "
+        "to this computer). Check the API address in Settings.",
+        retryable=False,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -288,3 +289,40 @@ def test_a_404_elsewhere_names_the_route_and_the_api_address(route):
     assert err.message.startswith(f"apiframe couldn't find {route} (HTTP 404). Check the API "
                                   "address in Settings")
     assert not err.retryable
+
+
+def _real_unsupported_protocol(url: str) -> httpx.UnsupportedProtocol:
+    """What httpx itself raises for an address it can't use (nothing is sent anywhere)."""
+    async def fetch() -> None:
+        async with httpx.AsyncClient() as client:
+            await client.get(url)
+
+    with pytest.raises(httpx.UnsupportedProtocol) as info:
+        asyncio.run(fetch())
+    return info.value
+
+
+@pytest.mark.parametrize(("url", "named"), [
+    ("ftp://files.example/v2/me", "an address starting ftp:// (files.example)"),
+    ("gopher://h.example/x", "an address starting gopher:// (h.example):"),
+    ("file:///etc/passwd", "an address without http:// or https://:"),
+])
+def test_an_unsupported_scheme_is_named_and_not_retried(url, named):
+    err = error_from_transport(_real_unsupported_protocol(url))
+    assert not isinstance(err, NetworkError)  # the engine retries every NetworkError
+    assert isinstance(err, ApiError)
+    assert not err.retryable
+    assert "internet connection" not in err.message
+    assert err.message.startswith(f"Runway Desktop can't connect to {named}")
+    assert "Check the API address in Settings" in err.message
+
+
+def test_an_unsupported_scheme_without_a_request_is_still_clear():
+    for text, named in (("Request URL has an unsupported protocol 'ftp://'.",
+                         "an address starting ftp://:"),
+                        ("Request URL is missing an 'http://' or 'https://' protocol.",
+                         "an address without http:// or https://:")):
+        err = error_from_transport(httpx.UnsupportedProtocol(text))
+        assert not isinstance(err, NetworkError)
+        assert not err.retryable
+        assert err.message.startswith(f"Runway Desktop can't connect to {named} only https://")
