@@ -282,22 +282,27 @@ def test_idempotency_mismatch_replay_mode(make_sim: SimFactory, png: Path):
 
 
 def test_cursor_paging_over_several_pages(sim: Simulator, png: Path):
-    async def flow(api: ApiClient) -> tuple[list[str], list[str], Any, list[str]]:
+    async def flow(api: ApiClient) -> tuple[list[str], list[Job], Any, list[str]]:
         upload = await api.upload_file(png)
         for n in range(5):
             await api.generate_video(
                 GenerateVideoRequest(f"shot {n}", upload.url), idempotency_key=f"page-{n}"
             )
         first = await api.list_jobs(limit=2)
-        every = [job.id async for job in api.iter_jobs(page_size=2)]
+        listed = [job async for job in api.iter_jobs(page_size=2)]
         queued = [job.id async for job in api.iter_jobs(status=JobStatus.QUEUED, page_size=100)]
         second = await api.list_jobs(limit=2, cursor=first.next_cursor)
-        return [j.id for j in first.jobs], every, second, queued
+        return [j.id for j in first.jobs], listed, second, queued
 
-    first_ids, every, second, queued = with_client(sim, flow, key=DEMO)
+    first_ids, listed, second, queued = with_client(sim, flow, key=DEMO)
+    every = [job.id for job in listed]
     created = sim.job_ids(DEMO)
     assert len(created) == 5
-    assert every == list(reversed(created))  # newest first, no duplicates, nothing missed
+    # Newest first by (createdAt, id), as the cursor orders them: jobs made within the same
+    # millisecond come in id order, not in the order they were sent.
+    assert sorted(every) == sorted(created)  # no duplicates, nothing missed
+    stamps = [(job.created_at, job.id) for job in listed]
+    assert stamps == sorted(stamps, reverse=True)
     assert first_ids == every[:2]
     assert [j.id for j in second.jobs] == every[2:4]
     assert second.has_more
