@@ -247,18 +247,25 @@ class Journal:
     # -- schema ---------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        current = self._db.execute("PRAGMA user_version").fetchone()[0]
+        current = self._user_version()
         if current > SCHEMA_VERSION:
             raise JournalUnusable.newer(self.path, f"schema {current}")
         for version in range(current + 1, SCHEMA_VERSION + 1):
             step = _MIGRATIONS[version]
             with self._transaction():
+                # Several processes may open a new or old history at once (four `generate`
+                # commands): read the version again under the write lock, so each step runs once.
+                if self._user_version() >= version:
+                    continue
                 if callable(step):
                     step(self._db)
                 else:
                     for statement in _split_sql(step):
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={version}")
+
+    def _user_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db, self._committed)
@@ -704,7 +711,7 @@ def open_checked(path: Path) -> tuple[sqlite3.Connection, str | None]:
             "Check that the folder exists and can be written.", path) from exc
     try:
         db.execute("PRAGMA busy_timeout=5000")
-        db.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")  # durable at flush(): see the top
         problems = [row[0] for row in db.execute("PRAGMA quick_check(3)").fetchall()]
     except sqlite3.DatabaseError as exc:
@@ -718,6 +725,20 @@ def open_checked(path: Path) -> tuple[sqlite3.Connection, str | None]:
         db.close()
         raise JournalUnusable.damaged(path, "; ".join(map(str, problems)))
     return db, notice
+
+
+def _switch_to_wal(db: sqlite3.Connection, patience: float = 5.0) -> None:
+    """WAL mode, waiting for a process that is switching or creating the file at this moment:
+    the switch needs the file to itself and SQLite answers it BUSY without its busy handler."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _has_wal(path: Path) -> bool:
