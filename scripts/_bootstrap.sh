@@ -13,6 +13,7 @@ debian_packages=(
   gnome-keyring dbus                                                     # a real Secret Service
   xdotool                                                                # drives the end-to-end test
   iproute2                                                               # `ip` in network-namespace tests
+  binutils                                                               # objdump, which PyInstaller needs (tests/build)
 )
 
 install_system_packages() {
