@@ -16,10 +16,24 @@ debian_packages=(
   binutils                                                               # objdump, which PyInstaller needs (tests/build)
 )
 
+# Debian's own Python links libpython statically; PyInstaller (tests/build) needs the shared
+# library, which is a package of its own (libpython3.11 on Debian 12).
+system_python_packages() {
+  local python
+  python="$(command -v "$(pick_python 2>/dev/null)" 2>/dev/null)" || return 0
+  case "$python" in
+    /usr/bin/*) "$python" -c 'import sys; print("libpython%d.%d" % sys.version_info[:2])' ;;
+  esac
+}
+
 install_system_packages() {
   command -v dpkg-query >/dev/null 2>&1 || return 0
   local missing=()
-  for p in "${debian_packages[@]}"; do
+  local wanted=("${debian_packages[@]}")
+  local libpython
+  libpython="$(system_python_packages)"
+  [ -n "$libpython" ] && wanted+=("$libpython")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
