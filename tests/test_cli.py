@@ -8,7 +8,6 @@ Tests that flip faults get their own simulator (the `simulator` fixture of tests
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import os
@@ -41,6 +40,7 @@ from tests.helpers.cli import (
     run_cli,
     start_cli,
 )
+from tests.helpers.small_disk import tmpfs
 
 PROMPT = "a red kite over dunes"
 KEYS = ("afk_test", "afk_test_broke", "afk_test_inactive")
@@ -583,25 +583,11 @@ def test_a_failed_job_exits_5_and_is_refunded(
     assert not default_output(home).exists() or not any(default_output(home).iterdir())
 
 
-@contextlib.contextmanager
-def tiny_tmpfs(folder: Path) -> Iterator[Path]:
-    """A 16 KiB tmpfs at `folder` (too small for the ~30 KB clip); skips if it can't mount."""
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(folder)],
-                             capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"can't mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
-
-
 def test_disk_full_while_saving_keeps_the_job(
     sim: Simulator, files: dict[str, Path], history: History, tmp_path: Path
 ) -> None:
     ledger = Ledger.of(sim)
-    with tiny_tmpfs(tmp_path / "tiny") as tiny:
+    with tmpfs(tmp_path / "tiny", "size=16k") as tiny:  # too small for the ~30 KB clip
         result = run_cli("generate", PROMPT, "--image", files["good"], "--out", tiny,
                          env=history.env(sim))
         assert not list(tiny.glob("*.mp4"))
@@ -620,7 +606,7 @@ def test_disk_full_while_saving_keeps_the_job(
 def test_resume_finishes_a_download_after_space_was_freed(
     sim: Simulator, files: dict[str, Path], history: History, tmp_path: Path
 ) -> None:
-    with tiny_tmpfs(tmp_path / "tiny") as tiny:
+    with tmpfs(tmp_path / "tiny", "size=16k") as tiny:  # too small for the ~30 KB clip
         result = run_cli("generate", PROMPT, "--image", files["good"], "--out", tiny,
                          env=history.env(sim))
     assert result.code == 6, str(result)

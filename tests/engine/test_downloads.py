@@ -9,7 +9,6 @@ import http.server
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import threading
 import unicodedata
@@ -40,6 +39,7 @@ from runway_desktop.engine.downloads import (
 )
 from runway_desktop.engine.part_origin import PartOrigin, origin_path, save_origin
 from tests.helpers.network_guard import guard, off_machine
+from tests.helpers.small_disk import tmpfs
 
 CLIPS = Path(__file__).resolve().parents[2] / "resources" / "clips"
 ETAG = '"v1-clip"'
@@ -457,22 +457,6 @@ def test_disk_full_when_syncing(
 def test_os_errors_are_named(err: int, kind: type[DownloadError], tmp_path: Path) -> None:
     mapped = downloads._os_error(OSError(err, os.strerror(err)), tmp_path)
     assert type(mapped) is kind
-
-
-@contextlib.contextmanager
-def tmpfs(folder: Path, options: str) -> Iterator[Path]:
-    folder.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode:
-        pytest.skip(f"can't mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
 
 
 @pytest.mark.skipif(not IS_ROOT or not shutil.which("mount"), reason="mounting needs root")

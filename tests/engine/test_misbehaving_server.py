@@ -7,9 +7,7 @@ that no paid video is lost, nothing is paid twice, every wait is bounded and the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +33,7 @@ from runway_desktop.engine.scheduler import Engine
 from tests.conftest import run
 from tests.engine.conftest import FAST_BACKOFF, FAST_POLL, EngineFactory
 from tests.helpers.scripted_server import Reply, Request, ScriptedServer, job
+from tests.helpers.small_disk import fill, tmpfs
 
 SETTINGS = GenerationSettings("a kite over dunes", seed=7)
 GENERATE = "POST /v2/videos/generate"
@@ -273,27 +272,8 @@ def test_a_link_refused_every_time_ends_in_attention_after_a_few_fresh_ones(
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real, tiny file system (tmpfs) the test can fill up. Mounting needs root."""
-    folder = tmp_path / "small-disk"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder)],
-                             capture_output=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"can't mount a small tmpfs here (needs root): {mounted.stderr!r}")
-    try:
+    with tmpfs(tmp_path / "small-disk", "size=512k") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(folder: Path) -> Path:
-    """Write until the disk is full; returns the filler (delete it to free the space)."""
-    filler = folder / "filler"
-    with filler.open("wb", buffering=0) as out:
-        block = b"\0" * 4096
-        with contextlib.suppress(OSError):
-            while True:
-                out.write(block)
-    return filler
 
 
 @pytest.mark.expect_log_warnings(r"Stopping the queue")

@@ -3,8 +3,6 @@ one clear message; the window shows it with the path and what to do, and stays c
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from runway_desktop import paths
 from runway_desktop.engine.records import Stage
 from tests.helpers.scripted_server import Reply, ScriptedServer, job, scripted_server
+from tests.helpers.small_disk import fill, tmpfs
 
 __all__ = ["scripted_server"]  # the fixture, used by name
 
@@ -41,24 +40,8 @@ def dialogs() -> list[QMessageBox]:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     """The data folder on a real, tiny file system (tmpfs) the test can fill: root only."""
-    folder = tmp_path / "data"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=768k", "tmpfs", str(folder)],
-                             capture_output=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"can't mount a small tmpfs here (needs root): {mounted.stderr!r}")
-    try:
+    with tmpfs(tmp_path / "data", "size=768k") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(folder: Path) -> Path:
-    filler = folder / "filler"
-    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
-        while True:
-            out.write(b"\0" * 4096)
-    return filler
 
 
 @pytest.mark.expect_log_warnings(r"Stopping the queue", r"can't save its history")
