@@ -33,9 +33,7 @@ from PySide6.QtGui import (
     QAction,
     QHideEvent,
     QKeySequence,
-    QPainter,
     QPaintEvent,
-    QPalette,
     QPixmap,
     QShowEvent,
 )
@@ -48,7 +46,8 @@ from runway_desktop.ui.gallery_delegate import (
     START_IMAGE_ROLE,
     GalleryDelegate,
 )
-from runway_desktop.ui.queue_model import QueueModel, Roles, thumbnail_source
+from runway_desktop.ui.queue_model import QueueModel, Roles, row_runs, thumbnail_source
+from runway_desktop.ui.queue_view import paint_empty_text
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -204,12 +203,7 @@ class GalleryModel(QAbstractListModel):
                     self.dataChanged.emit(index, index, [GalleryRoles.HeaderRole])
 
     def _remove_runs(self, rows: list[int]) -> None:
-        runs: list[tuple[int, int]] = []
-        for row in reversed(rows):  # bottom up: the rows above keep their numbers
-            if runs and runs[-1][0] == row + 1:
-                runs[-1] = (row, runs[-1][1])
-            else:
-                runs.append((row, row))
+        runs = row_runs(list(reversed(rows)))  # bottom up: the rows above keep their numbers
         for first, last in runs:
             self.beginRemoveRows(QModelIndex(), first, last)
             del self._keys[first:last + 1]
@@ -319,15 +313,7 @@ class GalleryListView(QListView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        model = self.model()
-        if model is None or model.rowCount() or not self.empty_text:
-            return
-        painter = QPainter(self.viewport())
-        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
-                         Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                         self.empty_text)
-        painter.end()
+        paint_empty_text(self, self.empty_text)
 
 
 class GalleryView(QWidget):

@@ -121,6 +121,18 @@ def filter_key(generation: Generation) -> str:
             f"{(generation.job_id or '').casefold()}")
 
 
+def row_runs(rows_bottom_up: list[int]) -> list[tuple[int, int]]:
+    """Adjacent rows as (first, last) runs, bottom run first, for one removal signal per run
+    (rows given bottom up, so removing a run keeps the numbers of the runs above)."""
+    runs: list[tuple[int, int]] = []
+    for row in rows_bottom_up:
+        if runs and runs[-1][0] == row + 1:
+            runs[-1] = (row, runs[-1][1])
+        else:
+            runs.append((row, row))
+    return runs
+
+
 class QueueModel(QAbstractListModel):
     # The person dropped pending item `generation_id` so that it runs just before `before_id`
     # (None: after every other pending item).
@@ -202,13 +214,7 @@ class QueueModel(QAbstractListModel):
         )
         if not rows:
             return
-        runs: list[tuple[int, int]] = []  # (first, last), bottom run first
-        for row in rows:
-            if runs and runs[-1][0] == row + 1:
-                runs[-1] = (row, runs[-1][1])
-            else:
-                runs.append((row, row))
-        for first, last in runs:
+        for first, last in row_runs(rows):
             self.beginRemoveRows(QModelIndex(), first, last)
             for old in self._rows[first:last + 1]:
                 del self._row_of[old.id]

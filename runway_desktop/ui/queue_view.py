@@ -209,6 +209,18 @@ _FILTERS: tuple[tuple[StatusFilter, str, str], ...] = (
 )
 
 
+
+def paint_empty_text(view: QAbstractItemView, text: str) -> None:
+    """Say something in an empty list (from its paintEvent, after the list painted itself)."""
+    model = view.model()
+    if model is None or model.rowCount() or not text:
+        return
+    painter = QPainter(view.viewport())
+    painter.setPen(view.palette().color(QPalette.ColorRole.PlaceholderText))
+    painter.drawText(view.viewport().rect().adjusted(24, 24, -24, -24),
+                     Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+    painter.end()
+
 class QueueListView(QListView):
     """The list itself: picks copy vs move per drag and says something when empty."""
 
@@ -234,16 +246,7 @@ class QueueListView(QListView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        model = self.model()
-        if model is None or model.rowCount() or not self.empty_text:
-            return
-        painter = QPainter(self.viewport())
-        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        rect = self.viewport().rect().adjusted(24, 24, -24, -24)
-        painter.drawText(
-            rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text
-        )
-        painter.end()
+        paint_empty_text(self, self.empty_text)
 
 
 class QueueView(QWidget):
