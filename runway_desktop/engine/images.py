@@ -56,6 +56,7 @@ from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError, features
 
+from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.image_metadata import STRIPPERS, NotStrippable
 
 MB = 1024 * 1024
@@ -213,7 +214,7 @@ def image_info(path: Path) -> tuple[int, int]:
 
 
 async def prepare_image_async(
-    source: Path, work_dir: Path, *, keep_metadata: bool = False
+    source: Path, work_dir: Path, *, keep_metadata: bool = False, frame: ImageFrame | None = None
 ) -> PreparedImage:
     """`prepare_image` in a daemon thread of its own, never blocking the loop.
 
@@ -237,7 +238,7 @@ async def prepare_image_async(
     def work() -> None:
         result, error = None, None
         try:
-            result = prepare_image(source, work_dir, keep_metadata=keep_metadata)
+            result = prepare_image(source, work_dir, keep_metadata=keep_metadata, frame=frame)
         except BaseException as exc:  # handed to the awaiting task, which re-raises it
             error = exc
         try:
@@ -254,8 +255,14 @@ def _discard(result: PreparedImage | None) -> None:
         result.path.unlink(missing_ok=True)
 
 
-def prepare_image(source: Path, work_dir: Path, *, keep_metadata: bool = False) -> PreparedImage:
+def prepare_image(
+    source: Path, work_dir: Path, *, keep_metadata: bool = False, frame: ImageFrame | None = None
+) -> PreparedImage:
+    """The file to upload for `source`: checked, converted where Runway needs it, stripped of
+    metadata (unless `keep_metadata`), cropped to `frame` (the part the person framed)."""
     source, work_dir = Path(source), Path(work_dir)
+    if frame is not None and frame.is_whole():
+        frame = None
     _sweep(work_dir)
     with _open_file(source) as (handle, file_size), _open(handle, source) as img:
         fmt = img.format or ""
@@ -266,6 +273,8 @@ def prepare_image(source: Path, work_dir: Path, *, keep_metadata: bool = False) 
         frames = getattr(img, "n_frames", 1)
         # A JPEG's reasons are all known from its header: decode it only as far as needed.
         reasons = _conversion_reasons(img, fmt, frames, _orientation(img, decoded=False))
+        if frame is not None:
+            reasons.append("framed")
         cleaned = None
         if not reasons and not oversized and not keep_metadata:
             cleaned = _strip(handle, fmt)  # the container only: no pixels decoded yet
@@ -302,7 +311,11 @@ def prepare_image(source: Path, work_dir: Path, *, keep_metadata: bool = False) 
         icc = img.info.get("icc_profile")
         exif = _exif_to_keep(img) if keep_metadata else None
         original_mode = img.mode
-        picture = _resample(img, TARGET_SIDE / max(img.size))
+        region: Image.Image = img
+        if frame is not None:  # crop before resampling: a zoomed frame keeps its detail
+            region = img.crop(_stored_box(frame, img.size, orientation))
+            width, height = _upright_size(region.size, orientation)
+        picture = _resample(region, TARGET_SIDE / max(region.size))
         img.close()  # free the decoded pixels before encoding
     if orientation in _TRANSPOSE:
         picture = picture.transpose(_TRANSPOSE[orientation])
@@ -322,6 +335,33 @@ def prepare_image(source: Path, work_dir: Path, *, keep_metadata: bool = False) 
 
 
 _EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "WEBP": ".webp"}
+
+
+def _stored_box(
+    frame: ImageFrame, stored: tuple[int, int], orientation: int | None
+) -> tuple[int, int, int, int]:
+    """`frame` (fractions of the upright picture) as a pixel box of the picture as stored,
+    before its EXIF orientation is applied: cropping first keeps the rotation small."""
+    u0, v0 = frame.left, frame.top
+    u1, v1 = frame.left + frame.width, frame.top + frame.height
+    # Where an upright point (u, v) lies in the stored picture, per EXIF orientation.
+    to_stored: dict[int | None, Callable[[float, float], tuple[float, float]]] = {
+        2: lambda u, v: (1 - u, v),
+        3: lambda u, v: (1 - u, 1 - v),
+        4: lambda u, v: (u, 1 - v),
+        5: lambda u, v: (v, u),
+        6: lambda u, v: (v, 1 - u),
+        7: lambda u, v: (1 - v, 1 - u),
+        8: lambda u, v: (1 - v, u),
+    }
+    convert = to_stored.get(orientation, _upright_point)
+    (xa, ya), (xb, yb) = convert(u0, v0), convert(u1, v1)
+    box = ImageFrame(min(xa, xb), min(ya, yb), abs(xb - xa), abs(yb - ya))
+    return box.pixel_box(*stored)
+
+
+def _upright_point(u: float, v: float) -> tuple[float, float]:
+    return u, v
 
 
 def _new_path(work_dir: Path, source: Path) -> Callable[[str], Path]:
@@ -786,6 +826,8 @@ def _note(
         parts.append(f"Converted {name} colours to RGB {out}")
     if "rotated" in reasons:
         parts.append("Rotated upright (EXIF orientation)")
+    if "framed" in reasons:
+        parts.append("Cropped to the frame you chose")
     if after != before:
         parts.append(f"Downscaled from {before[0]} × {before[1]} to {after[0]} × {after[1]}")
     elif oversized:

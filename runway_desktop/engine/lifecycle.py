@@ -168,7 +168,7 @@ class Lifecycle:
             try:
                 prepared = await images.prepare_image_async(
                     Path(settings.image_path), paths.work_dir(self.config.data_dir),
-                    keep_metadata=self.config.keep_image_metadata,
+                    keep_metadata=self.config.keep_image_metadata, frame=settings.frame,
                 )
             except images.ImageRejected as exc:
                 self._give_up(generation, judge(exc))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from runway_desktop.api.catalog import DEFAULT_MODEL_ID, ModelCatalog
+from runway_desktop.engine.framing import ImageFrame, frame_from
 
 # A generation's stage and everything it means live in the lifecycle table; re-exported here so
 # `from runway_desktop.engine.records import Stage` keeps working.
@@ -44,6 +45,8 @@ class GenerationSettings:
     image_path: str | None = None  # a local file the person gave us
     image_url: str | None = None  # an https URL the person gave us (no upload needed)
     model: str = DEFAULT_MODEL_ID  # a catalog id (api.catalog)
+    # The part of the local image the person framed for the video (None: Runway's centre crop).
+    frame: ImageFrame | None = None
 
     def price_in(self, catalog: ModelCatalog) -> int | None:
         """Credits this costs by `catalog` (None: the catalog doesn't know; apiframe decides)."""
@@ -55,8 +58,12 @@ class GenerationSettings:
 
     def to_json(self) -> dict[str, Any]:
         """`{"model", "params", "images"}`: what the journal stores."""
-        image = {key: value for key, value in (("path", self.image_path), ("url", self.image_url))
-                 if value is not None}
+        image: dict[str, Any] = {
+            key: value for key, value in (("path", self.image_path), ("url", self.image_url))
+            if value is not None
+        }
+        if self.frame is not None and self.image_path is not None:
+            image["frame"] = self.frame.to_json()
         return {
             "model": self.model,
             "params": {"prompt": self.prompt, "duration": self.duration,
@@ -78,6 +85,7 @@ class GenerationSettings:
             image_path=_typed(image.get("path"), str, None),
             image_url=_typed(image.get("url"), str, None),
             model=_typed(data.get("model"), str, defaults.model),
+            frame=frame_from(image),
         )
 
 
@@ -120,3 +128,4 @@ class Generation:
     favourite: bool = False
     attempts: int = 0
     output_dir: str | None = None  # a folder chosen for this one (CLI --out); None: the default
+    parent_id: int | None = None  # made from this generation's last frame (Extend)
