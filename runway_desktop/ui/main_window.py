@@ -27,6 +27,7 @@ from runway_desktop import APP_NAME
 from runway_desktop.engine.lifecycle_table import Command, allows
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.ui.banner import Banner
+from runway_desktop.ui.clip_actions import ClipActions
 from runway_desktop.ui.compare_command import CompareCommand
 from runway_desktop.ui.compose_panel import ComposePanel
 from runway_desktop.ui.gallery import GalleryView
@@ -98,6 +99,9 @@ class MainWindow(QMainWindow):
         self.compare = CompareCommand(self, self.queue, [
             (self.queue.list_view, self.queue.selected_generations),
             (self.gallery.list_view, self.gallery.selected_generations)])
+        self.clip_actions = ClipActions(self, self.queue, self.preview, [
+            (self.queue.list_view, self.queue.current_generation),
+            (self.gallery.list_view, self.gallery.current_generation)])
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -418,6 +422,7 @@ class MainWindow(QMainWindow):
         return generation.video_path if generation and generation.stage == Stage.DONE else None
 
     def _show_in_preview(self, generation: Generation | None) -> None:
+        self.clip_actions.show_generation(generation)
         if generation is None:
             self.preview.clear()
             return

@@ -1,0 +1,127 @@
+"""What a person does with one clip beyond playing it: "Export Clip…" (ui/export_dialog.py) and
+"Extend…" (ui/extend_mode.py).
+
+Each is in the queue's context menu (and so the gallery's, which is the queue's), on a key in
+both lists, and a button by the preview acting on the clip the preview shows. Whether it applies
+is the lifecycle table's answer for that generation (`allows`), like every other row action.
+The dialogs (and QtMultimedia, Pillow under them) load when first opened, not at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QListView, QMenu, QToolButton, QWidget
+
+from runway_desktop.engine.lifecycle_table import Command, allows
+from runway_desktop.engine.records import Generation
+from runway_desktop.ui.preview import PreviewPlayer
+
+if TYPE_CHECKING:  # loaded with the dialog: QtMultimedia and Pillow wait until an export opens
+    from runway_desktop.ui.export_dialog import ExportDialog
+
+
+@dataclass(frozen=True)
+class ClipAction:
+    name: str
+    text: str
+    key: str
+    tip: str
+    command: Command  # what the lifecycle table must allow
+
+
+class ClipActions(QObject):
+    """Export and Extend for the window. `lists`: each list view with how to read its current
+    item; `selection_signals`: the signals that say which generation the preview now shows."""
+
+    extend_requested = Signal(object)  # Generation
+
+    def __init__(self, window: QWidget, queue: QObject, preview: PreviewPlayer,
+                 lists: Sequence[tuple[QListView, Callable[[], Generation | None]]]) -> None:
+        super().__init__(window)
+        self._window = window
+        self._preview = preview
+        self.shown: Generation | None = None
+        self.last_export: ExportDialog | None = None
+        self.specs = (
+            ClipAction("export_clip", self.tr("Export Clip…"), "Ctrl+Shift+S",
+                       self.tr("GIF, WebP, WebM or a still frame (Ctrl+Shift+S)"), Command.OPEN),
+        )
+        self._run: dict[str, Callable[[Generation], object]] = {
+            "extend": self.extend_requested.emit, "export_clip": self.open_export}
+        extensions = getattr(queue, "menu_extensions", None)
+        if extensions is not None:
+            extensions.append(self._extend_menu)
+        self.shortcut_actions: list[QAction] = []
+        for view, current in lists:
+            for spec in self.specs:
+                action = QAction(spec.text, view)
+                action.setObjectName(spec.name)
+                action.setShortcut(QKeySequence(spec.key))
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                action.triggered.connect(lambda _=False, s=spec, c=current: self._act(s, c()))
+                view.addAction(action)
+                self.shortcut_actions.append(action)
+        self.buttons: dict[str, QToolButton] = {}
+        for spec in self.specs:
+            button = QToolButton(preview)
+            button.setObjectName(f"{spec.name}_button")
+            button.setText(spec.text)
+            button.setToolTip(spec.tip)
+            button.setAccessibleName(spec.text.rstrip("…"))
+            button.clicked.connect(lambda _=False, s=spec: self._act(s, self.shown))
+            preview.add_control(button)
+            self.buttons[spec.name] = button
+        self.show_generation(None)
+
+    def show_generation(self, generation: Generation | None) -> None:
+        """The preview now shows `generation` (its buttons act on it)."""
+        self.shown = generation
+        for spec in self.specs:
+            self.buttons[spec.name].setEnabled(generation is not None
+                                               and allows(generation, spec.command))
+
+    def open_export(self, generation: Generation) -> ExportDialog | None:
+        if not generation.video_path or not allows(generation, Command.OPEN):
+            return None
+        from runway_desktop.ui.export_dialog import ExportDialog
+
+        video = generation.video_path
+
+        def position() -> int | None:
+            shows_it = self._preview.video_path() == video
+            return self._preview.position_ms() if shows_it else None
+
+        dialog = ExportDialog(Path(video), name=f"#{generation.id}", position_ms=position,
+                              duration_ms=None, parent=self._window)
+        dialog.setWindowFlag(Qt.WindowType.Window)
+        dialog.destroyed.connect(lambda _o=None: self._forget(dialog))
+        dialog.show()
+        dialog.raise_()
+        self.last_export = dialog
+        return dialog
+
+    def _forget(self, dialog: ExportDialog) -> None:
+        if self.last_export is dialog:
+            self.last_export = None
+
+    def _act(self, spec: ClipAction, generation: Generation | None) -> None:
+        if generation is not None and allows(generation, spec.command):
+            self._run[spec.name](generation)
+
+    def _extend_menu(self, menu: QMenu, primary: Generation,
+                     _targets: list[Generation]) -> None:
+        menu.addSeparator()
+        for spec in self.specs:
+            action = menu.addAction(spec.text)
+            action.setObjectName(spec.name)
+            action.setEnabled(allows(primary, spec.command))
+            action.setShortcut(QKeySequence(spec.key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.setShortcutVisibleInContextMenu(True)
+            action.triggered.connect(lambda _=False, s=spec, g=primary: self._act(s, g))

@@ -1,0 +1,202 @@
+"""Export a clip from the window: the dialog opens from the queue's menu, the key and the button
+by the preview; GIF and animated WebP come out at the chosen size and in/out range taken
+from the preview, the preview's frame saves as a PNG, and each file opens again (Pillow for the
+pictures). Failures say what happened and leave nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Generation, GenerationSettings, Stage
+from runway_desktop.engine.video.frames import frame_at
+from runway_desktop.ui.export_dialog import ExportDialog, free_path
+from runway_desktop.ui.main_window import MainWindow
+from tests.helpers.video import CLIP, mean_difference, rgb
+from tests.ui.conftest import drive
+
+pytestmark = pytest.mark.qt_log_ignore(
+    "PulseAudioService", "Couldn't resolve pipewire", "Could not open media"
+)
+
+
+def finished(gid: int, video: Path) -> Generation:
+    now = time.time()
+    return Generation(id=gid, settings=GenerationSettings(prompt=f"clip {gid}"),
+                      idempotency_key=f"k{gid}", stage=Stage.DONE, created_at=now,
+                      updated_at=now, finished_at=now, video_path=str(video))
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    return Path(shutil.copy(CLIP, folder / "shot.mp4"))
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, clip: Path,
+           qasync_loop: asyncio.AbstractEventLoop) -> Iterator[MainWindow]:
+    widget = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.queue.model.reset([finished(1, clip)])
+    assert widget.queue.select_generation(1)
+    yield widget
+    if widget.clip_actions.last_export is not None:
+        widget.clip_actions.last_export.close()
+
+
+def open_from_button(qtbot: QtBot, window: MainWindow) -> ExportDialog:
+    button = window.clip_actions.buttons["export_clip"]
+    qtbot.waitUntil(button.isEnabled)
+    button.click()
+    dialog = window.clip_actions.last_export
+    assert dialog is not None
+    assert dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.out_spin.maximum() == 2.0)  # the clip's length was read
+    return dialog
+
+
+def export(qtbot: QtBot, dialog: ExportDialog) -> Path:
+    dialog.export_button.click()
+    assert dialog.busy()
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=60_000)
+    assert dialog.last_written is not None, dialog.status.text()
+    assert dialog.reveal_button.isEnabled()
+    assert dialog.progress.value() == 100
+    return dialog.last_written
+
+
+def test_gif_webp_and_webm_of_a_range_picked_in_the_preview(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    dialog = open_from_button(qtbot, window)
+    assert [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())][:2] == [
+        "gif", "webp"]
+    player = window.preview.player
+    qtbot.waitUntil(lambda: player.duration() == 2000)
+    player.setPosition(500)
+    qtbot.waitUntil(lambda: window.preview.position_ms() == 500)
+    dialog.in_button.click()
+    player.setPosition(1500)
+    qtbot.waitUntil(lambda: window.preview.position_ms() == 1500)
+    dialog.out_button.click()
+    assert (dialog.trim().start_ms, dialog.trim().end_ms) == (500, 1500)
+    dialog.size_box.setCurrentIndex(dialog.size_box.findData("small"))
+
+    gif = export(qtbot, dialog)
+    assert gif == clip.with_suffix(".gif")
+    with Image.open(gif) as picture:
+        assert picture.format == "GIF"
+        assert getattr(picture, "n_frames", 1) == 10  # 1 s at the small preset's 10 fps
+        first = picture.convert("RGB")
+    in_frame = rgb(drive(qtbot, frame_at(clip, 500)).image)
+    start = rgb(drive(qtbot, frame_at(clip, 0)).image)
+    assert mean_difference(first, in_frame) < mean_difference(first, start) / 2
+
+    dialog.select_format("webp")
+    assert dialog.path_edit.text() == str(clip.with_suffix(".webp"))
+    webp = export(qtbot, dialog)
+    with Image.open(webp) as picture:
+        assert picture.format == "WEBP"
+        assert getattr(picture, "n_frames", 1) == 10
+    assert sorted(p.name for p in clip.parent.iterdir()) == [
+        "shot.gif", "shot.mp4", "shot.webp"]  # nothing half-written left
+
+
+def test_the_preview_frame_saves_as_a_png(qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    dialog = open_from_button(qtbot, window)
+    player = window.preview.player
+    qtbot.waitUntil(lambda: player.duration() == 2000)
+    player.setPosition(1000)
+    qtbot.waitUntil(lambda: window.preview.position_ms() == 1000)
+
+    dialog.still_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=30_000)
+
+    assert dialog.last_written == clip.parent / "shot-1000ms.png"
+    with Image.open(dialog.last_written) as png:
+        assert png.format == "PNG"
+        assert png.size == (320, 180)
+        assert mean_difference(png.convert("RGB"), drive(qtbot, frame_at(clip, 1000)).image) == 0
+
+
+def test_menu_and_key_open_it_only_for_a_finished_clip(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    queue = window.queue
+    generation = queue.current_generation()
+    assert generation is not None
+    menu = queue.build_context_menu(generation, [generation])
+    entry = next(a for a in menu.actions() if a.objectName() == "export_clip")
+    assert entry.isEnabled()
+    entry.trigger()
+    assert window.clip_actions.last_export is not None
+    window.clip_actions.last_export.close()
+    qtbot.waitUntil(lambda: window.clip_actions.last_export is None)
+
+    key = next(a for a in window.clip_actions.shortcut_actions
+               if a.objectName() == "export_clip" and a.parent() is queue.list_view)
+    key.trigger()
+    assert window.clip_actions.last_export is not None
+
+    running = Generation(id=2, settings=GenerationSettings(prompt="running"),
+                         idempotency_key="k2", stage=Stage.PROCESSING, created_at=time.time(),
+                         updated_at=time.time(), job_id="j2")
+    queue.model.upsert(running)
+    assert queue.select_generation(2)
+    assert not window.clip_actions.buttons["export_clip"].isEnabled()
+    menu = queue.build_context_menu(running, [running])
+    assert not next(a for a in menu.actions() if a.objectName() == "export_clip").isEnabled()
+
+
+def test_a_bad_range_and_an_unwritable_place_say_so_and_write_nothing(
+        qtbot: QtBot, window: MainWindow, clip: Path, tmp_path: Path) -> None:
+    dialog = open_from_button(qtbot, window)
+    dialog.in_spin.setValue(1.5)
+    dialog.out_spin.setValue(0.5)
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy())
+    assert "before the in point" in dialog.status.text()
+    assert dialog.last_written is None
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    dialog.in_spin.setValue(0)
+    dialog.out_spin.setValue(2.0)
+    dialog.path_edit.setText(str(blocker / "x.gif"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=30_000)
+    assert "Can't write in" in dialog.status.text()
+    assert not dialog.reveal_button.isEnabled()
+    assert sorted(p.name for p in clip.parent.iterdir()) == ["shot.mp4"]
+
+
+def test_cancel_stops_the_export_and_leaves_no_file(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    dialog = open_from_button(qtbot, window)
+    dialog.size_box.setCurrentIndex(dialog.size_box.findData("large"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30_000)
+    assert dialog.cancel_button.text() == "Cancel"
+
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=30_000)
+
+    assert "Cancelled" in dialog.status.text()
+    assert dialog.cancel_button.text() == "Close"
+    qtbot.waitUntil(lambda: sorted(p.name for p in clip.parent.iterdir()) == ["shot.mp4"])
+
+
+def test_an_existing_file_is_never_the_default_name(tmp_path: Path) -> None:
+    (tmp_path / "a.gif").write_text("")
+    (tmp_path / "a-2.gif").write_text("")
+    assert free_path(tmp_path / "a.gif") == tmp_path / "a-3.gif"
+    assert free_path(tmp_path / "b.gif") == tmp_path / "b.gif"
