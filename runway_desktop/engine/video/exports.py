@@ -1,12 +1,11 @@
-"""Exports of one clip: an animated GIF or WebP (size and frame-rate presets, in/out trim),
-a PNG still of a position, and the PNG of the exact last frame (what "Extend" starts from).
+"""Exports of one clip: an animated GIF or WebP, or a WebM video (size and frame-rate presets,
+in/out trim), a PNG still of a position, and the PNG of the exact last frame (what "Extend"
+starts from).
 
-QtMultimedia decodes (engine/video/frames.py, on the app's loop); Pillow encodes GIF and
-animated WebP in a worker thread (GIF: LZW, public since 2004; WebP: libwebp, BSD). Files are
-written beside the destination and renamed over it only when whole.
-
-WebM is not offered: no VP8/VP9/AV1 software encoder ships in the stack the installers may
-carry (see docs/video-toolchain.md). Animated WebP is the small looping web format instead.
+QtMultimedia decodes (engine/video/frames.py, on the app's loop); Pillow encodes GIF, animated
+WebP and the VP8 key frames of a WebM in a worker thread (GIF: LZW, public since 2004; WebP and
+VP8: libwebp, BSD; the WebM container: engine/video/webm_writer.py). Files are written beside
+the destination and renamed over it only when whole.
 """
 
 from __future__ import annotations
@@ -14,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import itertools
 import os
 import queue
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from PIL import Image
@@ -31,6 +32,7 @@ from runway_desktop.engine.video.frames import (
     stream_frames,
 )
 from runway_desktop.engine.video.frames import duration_ms as video_duration_ms
+from runway_desktop.engine.video.webm_writer import WebmWriter, frame_size, vp8_key_frame
 
 Progress = Callable[[float], None]  # 0.0 … 1.0
 
@@ -46,6 +48,7 @@ class ExportError(Exception):
 class AnimationFormat(enum.Enum):
     GIF = "gif"
     WEBP = "webp"
+    WEBM = "webm"  # VP8 key frames (intra-only) in WebM: see engine/video/webm_writer.py
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ SIZE_PRESETS: dict[str, SizePreset] = {
     "large": SizePreset("large", 720, 15),
 }
 MAX_FRAMES = 1500  # 60 s at 25 fps: more would be a video, not an animation
+DEFAULT_QUALITY = 80  # libwebp's 0–100 scale (WebP and WebM)
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,11 @@ async def export_animation(
     fmt: AnimationFormat = AnimationFormat.GIF,
     trim: Trim = Trim(),
     duration_ms: int | None = None,
+    quality: int = DEFAULT_QUALITY,
     progress: Progress | None = None,
 ) -> Path:
-    """Write `video` (its trimmed range) as a looping GIF or WebP at `preset`'s width and fps.
+    """Write `video` (its trimmed range) as a looping GIF or WebP, or a WebM video, at
+    `preset`'s width and fps. `quality` (0–100) is libwebp's, for WebP and WebM.
 
     `duration_ms` is the clip's length when known; otherwise QtMultimedia is asked.
     Decoding runs at 4× speed; cancel by cancelling the task (no file is left behind).
@@ -96,6 +102,8 @@ async def export_animation(
     start, end = _checked_range(trim, duration_ms)
     step = 1000 / preset.fps
     times = [start + i * step for i in range(int((end - start) / step + 0.5))] or [start]
+    if not 0 <= quality <= 100:
+        raise ExportError(f"Quality {quality} isn't between 0 and 100. Choose one in that range.")
     if len(times) > MAX_FRAMES:
         raise ExportError(
             f"That range makes {len(times):,} frames; an animation takes at most "
@@ -106,7 +114,7 @@ async def export_animation(
     # flight are held as full pictures; the GIF writer keeps 1 byte per pixel per frame.
     feed: queue.SimpleQueue[QImage | None] = queue.SimpleQueue()
     writer = asyncio.ensure_future(
-        asyncio.to_thread(_write_animation, feed, Path(dest), fmt, round(step))
+        asyncio.to_thread(_write_animation, feed, Path(dest), fmt, preset.fps, quality)
     )
     try:
         async with contextlib.aclosing(
@@ -182,9 +190,14 @@ _ABANDON = QImage()  # a sentinel: a null image never comes from the decoder
 
 
 def _write_animation(
-    feed: queue.SimpleQueue[QImage | None], dest: Path, fmt: AnimationFormat, delay: int
+    feed: queue.SimpleQueue[QImage | None],
+    dest: Path,
+    fmt: AnimationFormat,
+    fps: int,
+    quality: int,
 ) -> None:
     """Encode frames from `feed` until None (done) or _ABANDON (stop, nothing written)."""
+    delay = round(1000 / fps)
 
     def frames() -> Iterator[Image.Image]:
         while True:
@@ -208,7 +221,9 @@ def _write_animation(
         first = next(pictures, None)
         if first is None:
             raise _Abandoned
-        if fmt is AnimationFormat.GIF:
+        if fmt is AnimationFormat.WEBM:
+            _write_webm(path, itertools.chain([first], pictures), Fraction(fps), quality)
+        elif fmt is AnimationFormat.GIF:
             first.save(
                 path,
                 format="GIF",
@@ -226,12 +241,24 @@ def _write_animation(
                 append_images=pictures,
                 duration=delay,
                 loop=0,
-                quality=80,
+                quality=quality,
                 method=4,
             )
 
     with contextlib.suppress(_Abandoned):
         _atomic(dest, write)
+
+
+def _write_webm(path: Path, pictures: Iterator[Image.Image], fps: Fraction, quality: int) -> None:
+    with path.open("wb") as file:
+        writer: WebmWriter | None = None
+        for picture in pictures:
+            frame = vp8_key_frame(picture, quality)
+            if writer is None:
+                writer = WebmWriter(file, *frame_size(frame), fps)
+            writer.add(frame)
+        if writer is not None:
+            writer.close()
 
 
 def _write_png(image: QImage, dest: Path) -> None:
