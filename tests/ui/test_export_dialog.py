@@ -1,7 +1,7 @@
 """Export a clip from the window: the dialog opens from the queue's menu, the key and the button
-by the preview; GIF and animated WebP come out at the chosen size and in/out range taken
+by the preview; GIF, animated WebP and WebM come out at the chosen size and in/out range taken
 from the preview, the preview's frame saves as a PNG, and each file opens again (Pillow for the
-pictures). Failures say what happened and leave nothing behind."""
+pictures, QtMultimedia for the WebM). Failures say what happened and leave nothing behind."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from PIL import Image
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
-from runway_desktop.engine.video.frames import frame_at
+from runway_desktop.engine.video.frames import duration_ms, frame_at
 from runway_desktop.ui.export_dialog import ExportDialog, free_path
 from runway_desktop.ui.main_window import MainWindow
 from tests.helpers.video import CLIP, mean_difference, rgb
@@ -79,8 +79,8 @@ def export(qtbot: QtBot, dialog: ExportDialog) -> Path:
 def test_gif_webp_and_webm_of_a_range_picked_in_the_preview(
         qtbot: QtBot, window: MainWindow, clip: Path) -> None:
     dialog = open_from_button(qtbot, window)
-    assert [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())][:2] == [
-        "gif", "webp"]
+    assert [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())] == [
+        "gif", "webp", "webm"]
     player = window.preview.player
     qtbot.waitUntil(lambda: player.duration() == 2000)
     player.setPosition(500)
@@ -108,8 +108,13 @@ def test_gif_webp_and_webm_of_a_range_picked_in_the_preview(
     with Image.open(webp) as picture:
         assert picture.format == "WEBP"
         assert getattr(picture, "n_frames", 1) == 10
+
+    dialog.select_format("webm")
+    webm = export(qtbot, dialog)
+    assert webm.suffix == ".webm"
+    assert abs(drive(qtbot, duration_ms(webm)) - 1000) <= 100  # QtMultimedia plays it
     assert sorted(p.name for p in clip.parent.iterdir()) == [
-        "shot.gif", "shot.mp4", "shot.webp"]  # nothing half-written left
+        "shot.gif", "shot.mp4", "shot.webm", "shot.webp"]  # nothing half-written left
 
 
 def test_the_preview_frame_saves_as_a_png(qtbot: QtBot, window: MainWindow, clip: Path) -> None:
