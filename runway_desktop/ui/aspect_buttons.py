@@ -36,11 +36,15 @@ class ChoiceStrip(QWidget):
     """
 
     changed = Signal(str)
+    picked = Signal(str)  # the person chose (a click or a key), not the program
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
+        self._group.buttonClicked.connect(
+            lambda button: self.picked.emit(str(button.property("choice_key")))
+        )
         self._buttons: dict[str, QToolButton] = {}
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -149,6 +153,7 @@ class ChoiceStrip(QWidget):
         target = order[index]
         target.setChecked(True)
         target.setFocus(Qt.FocusReason.TabFocusReason)
+        self.picked.emit(str(target.property("choice_key")))
         return True
 
 

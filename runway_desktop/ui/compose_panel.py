@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import random
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -39,7 +40,10 @@ from PySide6.QtWidgets import (
 )
 
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, ModelSpec, prompt_length
+from runway_desktop.engine import framing
+from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.records import GenerationSettings
+from runway_desktop.ui import icons
 from runway_desktop.ui.aspect_buttons import AspectRatioPicker, ChoiceStrip
 from runway_desktop.ui.drop_zone import DropZone, error_text_color, is_web_url
 from runway_desktop.ui.message_line import MessageLine
@@ -137,6 +141,7 @@ class ComposePanel(QWidget):
         self._external_reason = ""
         self._busy_hint = ""
         self._catalog = BUILT_IN_CATALOG  # the engine's, once it runs (set_catalog)
+        self._ratio_picked = False  # until the person picks a ratio, it follows the image
         self.setAccessibleName(self.tr("Compose"))
 
         # -- start image ------------------------------------------------------------------------
@@ -204,6 +209,7 @@ class ComposePanel(QWidget):
 
         # -- generate ---------------------------------------------------------------------------
         self.generate_button = QPushButton(self)
+        self.generate_button.setObjectName("generate_button")  # the accent button (app.qss)
         self.generate_button.setAccessibleName(self.tr("Generate"))
         self.generate_button.setMinimumHeight(40)
         self.generate_button.setAutoDefault(False)
@@ -224,6 +230,8 @@ class ComposePanel(QWidget):
 
         # -- wiring -----------------------------------------------------------------------------
         self.drop_zone.images_changed.connect(self._on_images_changed)
+        self.drop_zone.image_size_known.connect(self._follow_image_ratio)
+        self.aspect_picker.picked.connect(self._on_ratio_picked)
         self.prompt_edit.textChanged.connect(self._refresh)
         self.aspect_picker.changed.connect(self.drop_zone.set_aspect_ratio)
         self.model_picker.currentIndexChanged.connect(self._on_model_changed)
@@ -237,6 +245,7 @@ class ComposePanel(QWidget):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setWhatsThis(self.tr("Generate"))  # Help ▸ Keyboard Shortcuts
             shortcut.activated.connect(self.generate)
             self._shortcuts.append(shortcut)
 
@@ -335,12 +344,14 @@ class ComposePanel(QWidget):
         """Fill everything from an earlier generation, seed locked, to re-run or tweak it."""
         self.set_model(settings.model)
         self.prompt_edit.setPlainText(settings.prompt)
+        self._ratio_picked = True  # the earlier generation's ratio, not the image's shape
         self.aspect_picker.set_value(settings.aspect_ratio)
         self.duration_picker.set_value(str(settings.duration))
         self._set_seed(settings.seed)
         self.lock_button.setChecked(True)
         source = settings.image_path or settings.image_url
         self.drop_zone.set_images([source] if source else [])
+        self.drop_zone.set_frame(settings.frame)
         self._refresh()
 
     def set_catalog(self, catalog: ModelCatalog) -> None:
@@ -456,13 +467,19 @@ class ComposePanel(QWidget):
             self.new_seed()
 
     def state(self) -> dict[str, Any]:
-        """Plain values the window keeps in QSettings between runs."""
+        """Plain values the window keeps in QSettings between runs: what the person was
+        composing (prompt, images, frame) survives a restart."""
+        frame = self.drop_zone.frame()
         return {
             "model": self.model().id,
             "aspect_ratio": self.aspect_picker.value(),
+            "ratio_picked": self._ratio_picked,
             "duration": self.duration(),
             "seed_locked": self.seed_locked(),
             "seed": self.seed(),
+            "prompt": self.prompt_edit.toPlainText(),
+            "images": self.drop_zone.images(),
+            "frame": json.dumps(frame.to_json()) if frame else "",
         }
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
@@ -481,11 +498,25 @@ class ComposePanel(QWidget):
         if locked and seed is not None and low <= seed <= high:
             self._set_seed(seed)
         self.lock_button.setChecked(locked)
+        prompt = state.get("prompt")
+        if isinstance(prompt, str) and prompt:
+            self.prompt_edit.setPlainText(prompt)
+        self._ratio_picked = _to_bool(state.get("ratio_picked", False))
+        images = state.get("images")
+        if isinstance(images, str):  # QSettings gives a one-item list back as a string
+            images = [images]
+        if isinstance(images, list) and images:
+            # Checked again: a file may have gone since; the drop zone says so if it has.
+            self.drop_zone.set_images([str(source) for source in images])
+            self.drop_zone.set_frame(_stored_frame(state.get("frame")))
         self._refresh()
 
     # -- internals ----------------------------------------------------------------------------
     def _settings_for(self, source: str | None, seed: int) -> GenerationSettings:
         url = source if source and is_web_url(source) else None
+        images = self.drop_zone.images()
+        # The frame belongs to the one picture shown; a batch goes with Runway's centre crop.
+        frame = self.drop_zone.frame() if images == [source] else None
         return GenerationSettings(
             prompt=self.prompt_edit.toPlainText().strip(),
             duration=self.duration(),
@@ -494,6 +525,7 @@ class ComposePanel(QWidget):
             image_path=None if url else source,
             image_url=url,
             model=self.model().id,
+            frame=frame,
         )
 
     def _draw_seed(self) -> int:
@@ -586,6 +618,17 @@ class ComposePanel(QWidget):
         )
         self._refresh()
 
+    def _on_ratio_picked(self, _ratio: str) -> None:
+        self._ratio_picked = True
+
+    def _follow_image_ratio(self, size: QSize) -> None:
+        """Until the person picks a ratio, it follows the image: the nearest the model has."""
+        if self._ratio_picked:
+            return
+        ratio = framing.nearest_ratio((size.width(), size.height()), self.model().aspect_ratios)
+        if ratio is not None and ratio != self.aspect_picker.value():
+            self.aspect_picker.set_value(ratio)
+
     def _on_images_changed(self, images: list[str]) -> None:
         self.image_hint.setVisible(not images)
         self._refresh()
@@ -643,6 +686,8 @@ class ComposePanel(QWidget):
         dpr = self.devicePixelRatioF()
         self.lock_button.setIcon(lock_icon(self.palette(), dpr))
         self.dice_button.setIcon(dice_icon(self.palette(), dpr))
+        self.generate_button.setIcon(
+            icons.icon("sparkles", self.palette(), QPalette.ColorRole.HighlightedText))
 
     def _apply_primary_palette(self) -> None:
         # Generate is the one primary action: give it the theme's highlight colours.
@@ -673,6 +718,13 @@ def _to_int(value: object) -> int | None:
     try:
         return int(str(value))
     except (TypeError, ValueError):
+        return None
+
+
+def _stored_frame(value: object) -> ImageFrame | None:
+    try:
+        return ImageFrame.from_json(json.loads(value)) if isinstance(value, str) and value else None
+    except ValueError:
         return None
 
 

@@ -46,6 +46,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QResizeEvent,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -59,6 +60,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from runway_desktop.engine.framing import ImageFrame
+from runway_desktop.ui.frame_editing import FrameEditor
 
 # Runway refuses start images outside these width/height ratios.
 MIN_RATIO = 0.5
@@ -247,6 +251,9 @@ class _ImageCanvas(QWidget):
         # A message laid over the bottom edge (see DropZone.message_label): over the canvas,
         # not under it, so showing one never moves the image or the buttons below.
         self.footer: QLabel | None = None
+        # The video's frame over the picture: drag to pan, wheel to zoom, double-click to reset.
+        self.editor = FrameEditor(self)
+        self.editor.changed.connect(self.update)
 
     def sizeHint(self) -> QSize:
         return QSize(360, 220)
@@ -263,8 +270,13 @@ class _ImageCanvas(QWidget):
         return QRectF(area.center().x() - w / 2, area.center().y() - h / 2, w, h)
 
     def crop_rect(self) -> QRectF:
-        """The centre crop the chosen aspect ratio keeps from the drawn image."""
+        """What the chosen aspect ratio keeps from the drawn image: the person's frame."""
         target = self.image_rect()
+        frame = self.editor.frame()
+        if frame is not None:
+            return QRectF(target.left() + frame.left * target.width(),
+                          target.top() + frame.top * target.height(),
+                          frame.width * target.width(), frame.height * target.height())
         rw, rh = (float(part) for part in self.aspect_ratio.split(":"))
         ratio = rw / rh
         if target.width() / target.height() > ratio:
@@ -296,12 +308,38 @@ class _ImageCanvas(QWidget):
         self._place_badge()
         self.badge.raise_()
 
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.editor.frame() is not None:
+            self.editor.press(event.position())
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.editor.move(event.position(), self.image_rect())
+            if self.editor.dragging():
+                self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        super().mouseMoveEvent(event)
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+        dragged = self.editor.release()
+        if self.editor.frame() is not None:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        if not dragged and event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
             event.position().toPoint()
         ):
             self.clicked.emit()
         super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.editor.reset()
+        super().mouseDoubleClickEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if self.editor.frame() is None:
+            super().wheelEvent(event)
+            return
+        self.editor.wheel(event.angleDelta().y() / 120, event.position(), self.image_rect())
+        event.accept()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -428,6 +466,7 @@ class DropZone(QFrame):
     """
 
     images_changed = Signal(list)
+    image_size_known = Signal(QSize)  # the first local image's upright size, once known
 
     def __init__(self, cache_dir: str | os.PathLike[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -526,7 +565,17 @@ class DropZone(QFrame):
     def set_aspect_ratio(self, ratio: str) -> None:
         self._aspect_ratio = ratio
         self.canvas.aspect_ratio = ratio
+        self.canvas.editor.set_ratio(ratio)
         self.canvas.update()
+
+    def frame(self) -> ImageFrame | None:
+        """The frame the person chose over the one local image (None for several, or a link)."""
+        if len(self._sources) != 1 or is_web_url(self._sources[0]):
+            return None
+        return self.canvas.editor.frame()
+
+    def set_frame(self, frame: ImageFrame | None) -> None:
+        self.canvas.editor.set_frame(frame)
 
     def aspect_ratio(self) -> str:
         return self._aspect_ratio
@@ -707,6 +756,8 @@ class DropZone(QFrame):
                 check = check_image_file(first)
                 size = check.size or size
             self.canvas.image_size = size
+            if size.isValid():
+                self.image_size_known.emit(size)
             self.name_label.setText(Path(first).name)
             self.name_label.setToolTip(first)
             self.size_label.setText(
@@ -718,8 +769,10 @@ class DropZone(QFrame):
         more = len(self._sources) - 1
         self.canvas.set_badge(self.tr("+{count} more").format(count=more) if more > 0 else "")
         self.clear_button.setEnabled(bool(self._sources))
+        self.canvas.editor.set_image_size(self.canvas.image_size)
         self.canvas.setCursor(
-            Qt.CursorShape.ArrowCursor if self._sources else Qt.CursorShape.PointingHandCursor
+            Qt.CursorShape.OpenHandCursor if self.canvas.editor.frame() is not None
+            else Qt.CursorShape.ArrowCursor if self._sources else Qt.CursorShape.PointingHandCursor
         )
         self.canvas.update()
 
@@ -754,6 +807,8 @@ class DropZone(QFrame):
         self.canvas.image = image
         if not self.canvas.image_size.isValid():
             self.canvas.image_size = image.size()
+            self.canvas.editor.set_image_size(image.size())
+            self.image_size_known.emit(image.size())
         self.canvas.update()
 
     def _show_message(self, text: str) -> None:
@@ -806,6 +861,9 @@ class DropZone(QFrame):
         self.canvas.update()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.frame() is not None and self.canvas.editor.key(event):
+            event.accept()
+            return
         if event.matches(QKeySequence.StandardKey.Paste):
             self.paste()
             event.accept()

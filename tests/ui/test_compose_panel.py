@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from runway_desktop.api.catalog import GEN4_TURBO
+from runway_desktop.engine import framing
 from runway_desktop.engine.records import GenerationSettings
 from runway_desktop.ui.aspect_buttons import AspectRatioPicker
 from runway_desktop.ui.compose_panel import ComposePanel, SeedValidator
@@ -217,16 +219,22 @@ def test_emptied_seed_means_random_then_refills(qtbot, panel: ComposePanel) -> N
 
 def test_apply_settings_round_trip(panel: ComposePanel, tmp_path: Path) -> None:
     image = make_png(tmp_path, "start.png")
+    frame = framing.panned(framing.zoomed(framing.centred((640, 360), "21:9"), (640, 360),
+                                          "21:9", 2.0), -0.1, 0.05)
     original = GenerationSettings(
         prompt="a lantern floats up",
         duration=10,
         aspect_ratio="21:9",
         seed=987654321,
         image_path=image,
+        frame=frame,
     )
     panel.set_seed_locked(False)
     panel.apply_settings(original)
     assert panel.settings() == original
+    # Without a stored frame, the frame is the centred one: what is uploaded is what is shown.
+    panel.apply_settings(dataclasses.replace(original, frame=None))
+    assert panel.settings().frame == framing.centred((640, 360), "21:9")
     assert panel.seed_locked()
     assert panel.drop_zone.aspect_ratio() == "21:9"
     by_url = GenerationSettings(prompt="x", seed=1, image_url="https://example.com/i.png")
@@ -245,7 +253,8 @@ def test_state_round_trip(tmp_path: Path, qtbot, panel: ComposePanel) -> None:
     panel.set_seed_locked(True)
     state = panel.state()
     assert state == {"model": "runway-gen4-turbo", "aspect_ratio": "4:3", "duration": 10,
-                     "seed_locked": True, "seed": 42}
+                     "seed_locked": True, "seed": 42, "ratio_picked": False, "prompt": "",
+                     "images": [], "frame": ""}
 
     fresh = ComposePanel(tmp_path / "cache2")
     qtbot.addWidget(fresh)

@@ -1,0 +1,216 @@
+"""The start image framed in the window (issue 12 §4): the ratio follows the picture until the
+person picks one, the frame pans and zooms by pointer and keys, what is uploaded is exactly what
+the frame shows, and what was being composed survives a restart (§5)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageChops
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine import framing
+from runway_desktop.engine.records import Stage
+from runway_desktop.ui.compose_panel import ComposePanel
+from runway_desktop.ui.main_window import MainWindow
+from tests.helpers.scripted_server import ScriptedServer, scripted_server
+
+__all__ = ["scripted_server"]  # a fixture, used by name
+
+
+def picture(folder: Path, name: str, size: tuple[int, int]) -> str:
+    """Four flat quadrants: any crop's place in the picture shows in its colours."""
+    w, h = size
+    img = Image.new("RGB", size)
+    colours = [(220, 40, 40), (40, 200, 40), (40, 40, 220), (230, 230, 40)]
+    for index, colour in enumerate(colours):
+        x, y = index % 2, index // 2
+        img.paste(colour, (x * w // 2, y * h // 2, (x + 1) * w // 2, (y + 1) * h // 2))
+    path = folder / name
+    img.save(path)
+    return str(path)
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, tmp_path: Path) -> ComposePanel:
+    widget = ComposePanel(tmp_path / "cache")
+    qtbot.addWidget(widget)
+    widget.resize(420, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+# -- the ratio follows the picture --------------------------------------------------------------
+
+def test_the_ratio_follows_the_dropped_picture_until_the_person_picks_one(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    assert panel.aspect_picker.value() == "16:9"
+    panel.drop_zone.set_images([picture(tmp_path, "portrait.png", (1080, 1920))])
+    assert panel.aspect_picker.value() == "9:16"
+    panel.drop_zone.set_images([picture(tmp_path, "square.png", (900, 900))])
+    assert panel.aspect_picker.value() == "1:1"
+
+    qtbot.mouseClick(panel.aspect_picker.button("4:3"), Qt.MouseButton.LeftButton)
+    panel.drop_zone.set_images([picture(tmp_path, "portrait2.png", (1080, 1920))])
+    assert panel.aspect_picker.value() == "4:3"  # picked: the picture no longer decides
+
+
+# -- pan and zoom -------------------------------------------------------------------------------
+
+def test_drag_pans_wheel_zooms_double_click_recentres(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    zone = panel.drop_zone
+    zone.set_images([picture(tmp_path, "wide.png", (1600, 900))])
+    qtbot.mouseClick(panel.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
+    canvas = zone.canvas
+    centred = zone.frame()
+    assert centred == framing.centred((1600, 900), "1:1")
+
+    centre = canvas.crop_rect().center().toPoint()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseMove(canvas, centre + QPoint(-40, 0))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(-40, 0))
+    moved = zone.frame()
+    assert moved is not None
+    assert centred is not None
+    assert moved.left < centred.left
+    assert moved.width == pytest.approx(centred.width)
+
+    wheel_at = QPointF(canvas.crop_rect().center())
+    QApplication.sendEvent(canvas, QWheelEvent(
+        wheel_at, canvas.mapToGlobal(wheel_at), QPoint(), QPoint(0, 240),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase, False))
+    zoomed = zone.frame()
+    assert zoomed is not None
+    assert zoomed.width == pytest.approx(moved.width / 1.15 ** 2)
+
+    qtbot.mouseDClick(canvas, Qt.MouseButton.LeftButton, pos=centre)
+    assert zone.frame() == centred
+
+
+def test_keys_pan_and_zoom_the_frame(qtbot: QtBot, panel: ComposePanel, tmp_path: Path) -> None:
+    zone = panel.drop_zone
+    zone.set_images([picture(tmp_path, "wide.png", (1600, 900))])
+    qtbot.mouseClick(panel.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
+    zone.setFocus()
+    start = zone.frame()
+    qtbot.keyClick(zone, Qt.Key.Key_Plus)
+    qtbot.keyClick(zone, Qt.Key.Key_Left)
+    after = zone.frame()
+    assert start is not None
+    assert after is not None
+    assert after.width < start.width
+    assert after.left < start.left + (start.width - after.width) / 2
+    qtbot.keyClick(zone, Qt.Key.Key_0)
+    assert zone.frame() == start
+
+
+def test_a_drag_is_not_a_click_and_a_click_on_an_empty_zone_still_browses(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    zone = panel.drop_zone
+    clicks: list[bool] = []
+    zone.canvas.clicked.connect(lambda: clicks.append(True))
+    zone.set_images([picture(tmp_path, "wide.png", (1600, 900))])
+    centre = zone.canvas.crop_rect().center().toPoint()
+    qtbot.mousePress(zone.canvas, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseMove(zone.canvas, centre + QPoint(30, 0))
+    qtbot.mouseRelease(zone.canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(30, 0))
+    assert clicks == []
+    qtbot.mouseClick(zone.canvas, Qt.MouseButton.LeftButton, pos=centre)
+    assert clicks == [True]
+
+
+# -- what is uploaded is what the frame shows ---------------------------------------------------
+
+@pytest.fixture
+def api_base_url(scripted_server: ScriptedServer) -> str:
+    return scripted_server.base_url
+
+
+def uploaded_picture(body: bytes) -> Image.Image:
+    start = min(i for i in (body.find(b"\x89PNG"), body.find(b"\xff\xd8\xff")) if i >= 0)
+    end = body.rfind(b"\r\n--")
+    return Image.open(io.BytesIO(body[start:end])).convert("RGB")
+
+
+def test_the_uploaded_image_is_exactly_the_frame(
+    qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    source = picture(tmp_path, "wide.png", (1600, 900))
+    compose.drop_zone.set_images([source])
+    qtbot.mouseClick(compose.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
+    editor = compose.drop_zone.canvas.editor
+    editor.zoom_by(2.0)
+    editor.pan_by(-1.0, -1.0)  # into the top-left (red) quadrant
+    frame = compose.drop_zone.frame()
+    assert frame is not None
+    compose.prompt_edit.setPlainText("the red corner comes alive")
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    qtbot.waitUntil(lambda: any(g.stage == Stage.DONE for g in window.queue.model.generations()),
+                    timeout=20_000)
+
+    (upload,) = scripted_server.seen("POST /v2/uploads")
+    sent = uploaded_picture(upload.body)
+    with Image.open(source) as img:
+        expected = img.convert("RGB").crop(frame.pixel_box(*img.size))
+    assert sent.size[0] == sent.size[1]  # the frame's 1:1, not the picture's 16:9
+    assert ImageChops.difference(sent.resize(expected.size), expected).getbbox() is None
+    (generation,) = window.queue.model.generations()
+    assert generation.settings.frame == framing.ImageFrame(*frame.to_json())
+
+
+# -- what was being composed survives a restart -------------------------------------------------
+
+def test_prompt_image_frame_and_ratio_survive_a_restart(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    source = picture(tmp_path, "portrait.png", (1080, 1920))
+    panel.prompt_edit.setPlainText("the kite climbs")
+    panel.drop_zone.set_images([source])
+    panel.drop_zone.canvas.editor.zoom_by(1.5)
+    panel.drop_zone.canvas.editor.pan_by(0.1, 0.1)
+    frame = panel.drop_zone.frame()
+    state = panel.state()
+
+    again = ComposePanel(tmp_path / "cache2")
+    qtbot.addWidget(again)
+    again.restore_state(state)
+    assert again.prompt_edit.toPlainText() == "the kite climbs"
+    assert again.drop_zone.images() == [source]
+    assert again.aspect_picker.value() == "9:16"
+    restored = again.drop_zone.frame()
+    assert frame is not None
+    assert restored is not None
+    assert restored.to_json() == pytest.approx(frame.to_json(), abs=1e-6)
+
+
+def test_a_start_image_gone_since_last_time_is_said_not_lost_silently(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    source = Path(picture(tmp_path, "gone.png", (800, 600)))
+    panel.prompt_edit.setPlainText("still here")
+    panel.drop_zone.set_images([str(source)])
+    state = panel.state()
+    source.unlink()
+
+    again = ComposePanel(tmp_path / "cache2")
+    qtbot.addWidget(again)
+    again.restore_state(state)
+    assert again.prompt_edit.toPlainText() == "still here"
+    assert again.drop_zone.images() == []
+    assert "gone.png" in again.drop_zone.message()
+    assert "doesn't exist" in again.drop_zone.message()
