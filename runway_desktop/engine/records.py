@@ -47,6 +47,8 @@ class GenerationSettings:
     model: str = DEFAULT_MODEL_ID  # a catalog id (api.catalog)
     # The part of the local image the person framed for the video (None: Runway's centre crop).
     frame: ImageFrame | None = None
+    # SHA-256 (hex) of the start image's bytes as uploaded (after preparation); set at upload.
+    image_sha256: str | None = None
 
     def price_in(self, catalog: ModelCatalog) -> int | None:
         """Credits this costs by `catalog` (None: the catalog doesn't know; apiframe decides)."""
@@ -64,6 +66,8 @@ class GenerationSettings:
         }
         if self.frame is not None and self.image_path is not None:
             image["frame"] = self.frame.to_json()
+        if self.image_sha256 is not None and image:
+            image["sha256"] = self.image_sha256
         return {
             "model": self.model,
             "params": {"prompt": self.prompt, "duration": self.duration,
@@ -84,6 +88,7 @@ class GenerationSettings:
             seed=_typed(params.get("seed"), int, defaults.seed),
             image_path=_typed(image.get("path"), str, None),
             image_url=_typed(image.get("url"), str, None),
+            image_sha256=_typed(image.get("sha256"), str, None),
             model=_typed(data.get("model"), str, defaults.model),
             frame=frame_from(image),
         )
