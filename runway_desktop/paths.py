@@ -36,6 +36,12 @@ def thumbnails_dir(base: Path) -> Path:
     return base / "thumbnails"
 
 
+def last_frames_dir(base: Path) -> Path:
+    """Last frames of clips that were extended (`<id>.png`): the start images of their
+    extensions, kept while any generation may upload them again (a retry, a re-run)."""
+    return base / "last-frames"
+
+
 def work_dir(base: Path) -> Path:
     """Converted images waiting to be uploaded."""
     return base / "work"

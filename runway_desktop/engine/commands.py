@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runway_desktop import paths
+from runway_desktop.engine import extension
 from runway_desktop.engine.events import EngineEvent, GenerationRemoved, GenerationUpdated
 from runway_desktop.engine.lifecycle_table import (
     CARRY_ON,
@@ -28,6 +29,7 @@ from runway_desktop.engine.lifecycle_table import (
     step,
 )
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.engine.settings_changes import SettingsChanges, continued
 
 if TYPE_CHECKING:
     from runway_desktop import api
@@ -190,6 +192,26 @@ class GenerationService:
         model = self.catalog.get(generation.settings.model)
         return self.submit(generation.settings.with_seed(random_seed(model)),
                            output_dir=_folder(generation))
+
+    async def extend(self, generation_id: int, prompt: str, *,
+                     changes: SettingsChanges | None = None, output_dir: Path | None = None,
+                     wait_s: float = extension.DEFAULT_WAIT_S,
+                     take_frame: extension.LastFrameTaker | None = None) -> Generation:
+        """A new generation that starts from this clip's exact last frame (paid anew): the
+        same model, ratio, duration, seed and settings unless `changes` says otherwise, the
+        new `prompt`; it records its parent (`parent_id`) and saves where the parent did
+        (or in `output_dir`).
+
+        A clip still running or downloading is waited for (up to `wait_s` seconds). Raises
+        ExtendError (engine/extension.py: what happened, what to do) when the clip can't be
+        extended, and api.InvalidRequestError for settings the model refuses; nothing is
+        journaled then. `take_frame` replaces the QtMultimedia decoder (which needs a Qt
+        application and a qasync loop)."""
+        parent = await extension.finished_parent(self, generation_id, wait_s)
+        start = await extension.last_frame_png(parent, self._engine.config.data_dir, take_frame)
+        settings = continued(parent.settings, prompt.strip(), start, changes)
+        return self._engine.submit(settings, output_dir=output_dir or _folder(parent),
+                                   parent_id=parent.id)
 
     def redownload(self, generation_id: int) -> Generation:
         """Fetch again a finished video whose file is gone (never a new job)."""

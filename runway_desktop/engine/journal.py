@@ -23,7 +23,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -31,7 +31,7 @@ from runway_desktop.engine.records import Action, Generation, GenerationSettings
 
 LEGACY_MODEL_ID = "runway-gen4-turbo"  # the model of every row written before schema 4
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _LEGACY_SETTINGS = ("prompt", "duration", "aspect_ratio", "seed", "image_path", "image_url")
 
@@ -107,6 +107,41 @@ _MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
     CREATE TABLE removed_jobs (
         job_id     TEXT PRIMARY KEY,
         removed_at REAL NOT NULL
+    );
+    """,
+    # Extend and sequences (engine/extension.py, engine/sequences.py): a generation made from
+    # another's last frame names its parent; a sequence is an ordered list of shots, each
+    # with its takes (generations) and the one chosen. The SQL of sequences is in
+    # engine/sequence_store.py. No foreign keys: removing a generation leaves its takes'
+    # ids dangling, which the store reads as "no such take".
+    7: """
+    ALTER TABLE generations ADD COLUMN parent_id INTEGER;
+    CREATE INDEX generations_parent ON generations(parent_id);
+    CREATE TABLE sequences (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        name        TEXT    NOT NULL,
+        created_at  REAL    NOT NULL,
+        updated_at  REAL    NOT NULL,
+        run_state   TEXT    NOT NULL DEFAULT 'idle',
+        error       TEXT,
+        output_dir  TEXT,
+        source      TEXT
+    );
+    CREATE INDEX sequences_source ON sequences(source);
+    CREATE TABLE shots (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        sequence_id  INTEGER NOT NULL,
+        position     REAL    NOT NULL,
+        prompt       TEXT    NOT NULL,
+        changes_json TEXT    NOT NULL DEFAULT '{}',
+        chosen_id    INTEGER
+    );
+    CREATE INDEX shots_sequence ON shots(sequence_id, position);
+    CREATE TABLE takes (
+        shot_id       INTEGER NOT NULL,
+        generation_id INTEGER NOT NULL UNIQUE,
+        added_at      REAL    NOT NULL,
+        PRIMARY KEY (shot_id, generation_id)
     );
     """,
 }
@@ -284,33 +319,57 @@ class Journal:
     def add_many(self, batch: Iterable[GenerationSettings], *, stage: Stage = Stage.PENDING,
                  **fields: Any) -> list[Generation]:
         """`add` for each, in one transaction: one commit (one fsync) for a whole batch."""
-        now = time.time()
-        row_ids: list[int] = []
         with self._transaction():
-            next_position = self._db.execute(
-                "SELECT COALESCE(MAX(position), 0) + 1 FROM generations"
-            ).fetchone()[0]
-            for settings in batch:
-                values: dict[str, Any] = {
-                    "settings_json": _settings_to_sql(settings),
-                    "idempotency_key": str(uuid.uuid4()),
-                    "stage": stage.value,
-                    "created_at": now,
-                    "updated_at": now,
-                    "position": next_position,
-                    "revision": self._next_revision(),
-                    **{k: _to_sql(v) for k, v in fields.items()},
-                }
-                names = ", ".join(values)
-                marks = ", ".join("?" for _ in values)
-                cursor = self._db.execute(
-                    f"INSERT INTO generations ({names}) VALUES ({marks})", tuple(values.values())
-                )
-                assert cursor.lastrowid is not None
-                row_ids.append(cursor.lastrowid)
-                next_position += 1
-        self._own_additions.update(row_ids)
+            row_ids = [self.insert(settings, stage=stage, **fields) for settings in batch]
+        self.note_added(row_ids)
         return [self.require(row_id) for row_id in row_ids]
+
+    def insert(self, settings: GenerationSettings, *, stage: Stage = Stage.PENDING,
+               **fields: Any) -> int:
+        """Inside `transaction()`: write one new generation row (a fresh idempotency key, last
+        in the pending order); its id. For stores that must write it together with their own
+        rows, in one commit (engine/sequence_store.py: a shot's take). Once committed, the
+        caller passes the id to `note_added`."""
+        now = time.time()
+        values: dict[str, Any] = {
+            "settings_json": _settings_to_sql(settings),
+            "idempotency_key": str(uuid.uuid4()),
+            "stage": stage.value,
+            "created_at": now,
+            "updated_at": now,
+            "position": self._db.execute(
+                "SELECT COALESCE(MAX(position), 0) + 1 FROM generations").fetchone()[0],
+            "revision": self._next_revision(),
+            **{k: _to_sql(v) for k, v in fields.items()},
+        }
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cursor = self._db.execute(
+            f"INSERT INTO generations ({names}) VALUES ({marks})", tuple(values.values()))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def note_added(self, row_ids: Iterable[int]) -> None:
+        """Rows `insert`ed and committed through this connection (a watcher of other
+        processes' changes skips them: their events are out already)."""
+        self._own_additions.update(row_ids)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """One consistent read of several statements (a deferred transaction: no write lock),
+        for the stores kept beside the generations."""
+        self._db.execute("BEGIN")
+        try:
+            yield self._db
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("COMMIT")
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT on the journal's connection (yielded), for the stores kept
+        beside the generations (engine/sequence_store.py). sqlite3 errors pass through: the
+        caller turns them into JournalError (`journal_error`)."""
+        return _Transaction(self._db, self._committed)
 
     @_typed_errors
     def update(self, generation_id: int, *, held_by: str | None = None,
@@ -584,15 +643,16 @@ class Journal:
         return [_from_row(row) for row in rows]
 
 
-class _Transaction:
+class _Transaction(contextlib.AbstractContextManager[sqlite3.Connection]):
     """BEGIN IMMEDIATE … COMMIT, so two processes never interleave half-written changes."""
 
     def __init__(self, db: sqlite3.Connection, on_commit: Callable[[], None]) -> None:
         self._db = db
         self._on_commit = on_commit
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> sqlite3.Connection:
         self._db.execute("BEGIN IMMEDIATE")
+        return self._db
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         # A failed statement (disk full…) may have ended the transaction already: the rollback

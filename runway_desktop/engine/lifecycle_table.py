@@ -223,6 +223,7 @@ class Command(enum.StrEnum):
     REORDER = "reorder"
     REDOWNLOAD = "redownload"  # the video file is gone: fetch it again (never paid again)
     SET_OUTPUT_FOLDER = "set_output_folder"
+    EXTEND = "extend"  # a new generation from its exact last frame: a new, paid job
 
 
 Trigger = Event | Command
@@ -241,6 +242,7 @@ class Effect(enum.StrEnum):
     STOP = "stop"  # stop the work in flight for it (its task)
     SUBMIT_COPY = "submit_copy"  # a NEW generation, same settings (a new, paid job)
     SUBMIT_NEW_SEED = "submit_new_seed"  # a NEW generation, same settings and a new seed
+    SUBMIT_EXTENSION = "submit_extension"  # a NEW generation starting from its last frame
     FORGET = "forget"  # take the row out of the history
     DELETE_FILES = "delete_files"  # the video (to the trash, in the window) and its thumbnail
     SHOW = "show"  # nothing changes in the engine (play, open, reveal, copy, compose)
@@ -280,6 +282,13 @@ def has_video_file(g: Generation) -> bool:
 
 def has_video_url(g: Generation) -> bool:
     return bool(g.video_url)
+
+
+def video_file_present(g: Generation) -> bool:
+    """Its video is on disk now (what Extend takes the last frame from)."""
+    from pathlib import Path
+
+    return bool(g.video_path) and Path(g.video_path or "").is_file()
 
 
 def video_file_missing(g: Generation) -> bool:
@@ -376,6 +385,9 @@ def _build() -> _Table:
     row(every, Command.REUSE, _t(None, Effect.SHOW))
     row(every, Command.RERUN, _t(None, Effect.SUBMIT_NEW_SEED))
     row(Stage.PENDING, Command.REORDER, _t(None, Effect.WRITE))
+    # Extend: only a finished clip whose file is there has a last frame to start from (the
+    # service waits for one still running before it asks).
+    row(Stage.DONE, Command.EXTEND, _t(None, Effect.SUBMIT_EXTENSION, guard=video_file_present))
     row(tuple(s for s in Stage if s not in (Stage.DONE, Stage.CANCELLED)),
         Command.SET_OUTPUT_FOLDER, _t(None, Effect.WRITE))
 

@@ -331,12 +331,19 @@ class Engine:
 
     # -- what people ask for --------------------------------------------------------------------
 
-    def submit(self, settings: GenerationSettings, *,
-               output_dir: Path | None = None) -> Generation:
-        """Validate, journal and queue one generation; bad settings raise before it is kept."""
+    def submit(self, settings: GenerationSettings, *, output_dir: Path | None = None,
+               parent_id: int | None = None) -> Generation:
+        """Validate, journal and queue one generation; bad settings raise before it is kept.
+        `parent_id`: the generation whose last frame it starts from (Extend)."""
         validate(settings, self.catalog)
         generation = self.journal.add(settings,
-                                      output_dir=str(output_dir) if output_dir else None)
+                                      output_dir=str(output_dir) if output_dir else None,
+                                      parent_id=parent_id)
+        return self.adopt(generation)
+
+    def adopt(self, generation: Generation) -> Generation:
+        """Queue a generation journaled elsewhere in this process (a sequence's take, written
+        with its shot in one transaction: engine/sequence_store.py)."""
         self._own.add(generation.id)
         self._emit(GenerationUpdated(generation))
         self._schedule()

@@ -1,0 +1,299 @@
+"""The SQL of sequences, shots and takes, beside the generations in the journal (schema 7).
+
+Every write is one transaction on the journal's connection. The one that matters for money:
+`add_take` writes a shot's new generation row and its link to the shot in the same commit,
+before any request leaves, and only while the shot has no chosen take when asked to — so a
+crash, a restart or a second process running the same sequence never makes a shot twice (the
+generation's own idempotency key then keeps its POST from being paid twice).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
+
+from runway_desktop.engine.journal import Journal, journal_error
+from runway_desktop.engine.records import Generation, GenerationSettings, Stage
+from runway_desktop.engine.sequence_records import RunState, Sequence, Shot
+from runway_desktop.engine.settings_changes import SettingsChanges
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _typed_errors(method: _Method) -> _Method:
+    """JournalError, never a raw sqlite3 error (like the journal's own methods)."""
+
+    @functools.wraps(method)
+    def wrapper(self: SequenceStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise journal_error(self.journal.path, exc) from exc
+
+    return cast(_Method, wrapper)
+
+
+class SequenceStore:
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    @_typed_errors
+    def get(self, sequence_id: int) -> Sequence | None:
+        with self.journal.snapshot() as db:  # one consistent read of the three tables
+            return self._read(db, sequence_id)
+
+    def require(self, sequence_id: int) -> Sequence:
+        sequence = self.get(sequence_id)
+        if sequence is None:
+            raise KeyError(sequence_id)
+        return sequence
+
+    @_typed_errors
+    def all(self) -> list[Sequence]:
+        """Every sequence, oldest first."""
+        with self.journal.snapshot() as db:
+            ids = [row[0] for row in db.execute("SELECT id FROM sequences ORDER BY id")]
+            found = [self._read(db, sequence_id) for sequence_id in ids]
+        return [s for s in found if s is not None]
+
+    @_typed_errors
+    def ids_in_state(self, state: RunState) -> list[int]:
+        with self.journal.snapshot() as db:
+            return [row[0] for row in db.execute(
+                "SELECT id FROM sequences WHERE run_state = ? ORDER BY id", (state.value,))]
+
+    @_typed_errors
+    def unfinished_from(self, source: str) -> Sequence | None:
+        """The newest sequence made from this plan that isn't DONE (a second `sequence run`
+        of the same file carries it on instead of paying for a new one)."""
+        with self.journal.snapshot() as db:
+            row = db.execute("SELECT id FROM sequences WHERE source = ? AND run_state != ? "
+                             "ORDER BY id DESC LIMIT 1", (source, RunState.DONE.value)).fetchone()
+            return self._read(db, row[0]) if row else None
+
+    @_typed_errors
+    def sequences_of(self, generation_id: int) -> list[int]:
+        """The sequences that have this generation as a take."""
+        with self.journal.snapshot() as db:
+            return [row[0] for row in db.execute(
+                "SELECT DISTINCT shots.sequence_id FROM takes JOIN shots ON shots.id = "
+                "takes.shot_id WHERE takes.generation_id = ?", (generation_id,))]
+
+    def _read(self, db: sqlite3.Connection, sequence_id: int) -> Sequence | None:
+        row = db.execute("SELECT id, name, run_state, created_at, updated_at, error, output_dir, "
+                         "source FROM sequences WHERE id = ?", (sequence_id,)).fetchone()
+        if row is None:
+            return None
+        existing = {r[0] for r in db.execute(
+            "SELECT generations.id FROM takes JOIN shots ON shots.id = takes.shot_id "
+            "JOIN generations ON generations.id = takes.generation_id "
+            "WHERE shots.sequence_id = ?", (sequence_id,))}
+        shots = []
+        for shot_id, prompt, changes, chosen in db.execute(
+                "SELECT id, prompt, changes_json, chosen_id FROM shots WHERE sequence_id = ? "
+                "ORDER BY position, id", (sequence_id,)).fetchall():
+            takes = tuple(r[0] for r in db.execute(
+                "SELECT generation_id FROM takes WHERE shot_id = ? ORDER BY added_at, "
+                "generation_id", (shot_id,)) if r[0] in existing)
+            shots.append(Shot(shot_id, sequence_id, prompt, _changes_from_sql(changes), takes,
+                              chosen if chosen in existing else None))
+        return Sequence(id=row[0], name=row[1], run_state=_run_state(row[2]),
+                        shots=tuple(shots), created_at=row[3], updated_at=row[4],
+                        error=row[5], output_dir=row[6], source=row[7])
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    @_typed_errors
+    def create(self, name: str, shots: Iterable[tuple[str, SettingsChanges]], *,
+               output_dir: str | None = None, source: str | None = None,
+               first_take: int | None = None) -> Sequence:
+        """A new sequence with these shots (prompt, changes) in order; `first_take`: an
+        existing generation that is the first shot's chosen take."""
+        now = time.time()
+        with self.journal.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO sequences (name, created_at, updated_at, output_dir, source) "
+                "VALUES (?, ?, ?, ?, ?)", (name, now, now, output_dir, source))
+            sequence_id = cursor.lastrowid
+            assert sequence_id is not None
+            for index, (prompt, changes) in enumerate(shots):
+                shot_id = self._insert_shot(db, sequence_id, float(index + 1), prompt, changes)
+                if index == 0 and first_take is not None:
+                    self._link(db, shot_id, first_take, choose=True, at=now)
+        return self.require(sequence_id)
+
+    @_typed_errors
+    def add_shot(self, sequence_id: int, prompt: str, changes: SettingsChanges, *,
+                 before_shot_id: int | None = None) -> Shot:
+        """A new shot, last (or just before another)."""
+        with self.journal.transaction() as db:
+            position = self._position_before(db, sequence_id, before_shot_id)
+            shot_id = self._insert_shot(db, sequence_id, position, prompt, changes)
+            self._touch(db, sequence_id)
+        return self.require(sequence_id).shot(shot_id)
+
+    @_typed_errors
+    def move_shot(self, shot_id: int, before_shot_id: int | None) -> None:
+        """Put a shot just before another of its sequence (None: last)."""
+        with self.journal.transaction() as db:
+            sequence_id = self._sequence_of(db, shot_id)
+            position = self._position_before(db, sequence_id, before_shot_id, moving=shot_id)
+            db.execute("UPDATE shots SET position = ? WHERE id = ?", (position, shot_id))
+            self._touch(db, sequence_id)
+
+    @_typed_errors
+    def edit_shot(self, shot_id: int, *, prompt: str | None = None,
+                  changes: SettingsChanges | None = None) -> None:
+        """A new prompt or changes for the shot's next takes (its takes stay as they were)."""
+        with self.journal.transaction() as db:
+            if prompt is not None:
+                db.execute("UPDATE shots SET prompt = ? WHERE id = ?", (prompt, shot_id))
+            if changes is not None:
+                db.execute("UPDATE shots SET changes_json = ? WHERE id = ?",
+                           (_changes_to_sql(changes), shot_id))
+            self._touch(db, self._sequence_of(db, shot_id))
+
+    @_typed_errors
+    def remove_shot(self, shot_id: int) -> None:
+        """The shot leaves the sequence; its takes stay in the history as generations."""
+        with self.journal.transaction() as db:
+            sequence_id = self._sequence_of(db, shot_id)
+            db.execute("DELETE FROM takes WHERE shot_id = ?", (shot_id,))
+            db.execute("DELETE FROM shots WHERE id = ?", (shot_id,))
+            self._touch(db, sequence_id)
+
+    @_typed_errors
+    def choose(self, shot_id: int, generation_id: int) -> None:
+        """Make one of the shot's takes the chosen one (KeyError: not a take of it)."""
+        with self.journal.transaction() as db:
+            if db.execute("SELECT 1 FROM takes WHERE shot_id = ? AND generation_id = ?",
+                          (shot_id, generation_id)).fetchone() is None:
+                raise KeyError(generation_id)
+            db.execute("UPDATE shots SET chosen_id = ? WHERE id = ?", (generation_id, shot_id))
+            self._touch(db, self._sequence_of(db, shot_id))
+
+    @_typed_errors
+    def link_take(self, shot_id: int, generation_id: int, *, choose: bool = True) -> None:
+        """An existing generation becomes a take of the shot."""
+        with self.journal.transaction() as db:
+            self._link(db, shot_id, generation_id, choose=choose, at=time.time())
+            self._touch(db, self._sequence_of(db, shot_id))
+
+    @_typed_errors
+    def add_take(self, shot_id: int, settings: GenerationSettings, *,
+                 only_if_unchosen: bool = False, **fields: Any) -> tuple[Generation, bool]:
+        """Journal a new generation as the shot's chosen take, in one transaction with its
+        link; (the take, whether it is new). With `only_if_unchosen`, a shot that already has
+        a chosen take (made by another process, or before a crash) gets no new one: that take
+        is returned instead."""
+        with self.journal.transaction() as db:
+            if only_if_unchosen:
+                chosen = self._chosen(db, shot_id)
+                if chosen is not None:
+                    existing = self.journal.get(chosen)
+                    if existing is not None:
+                        return existing, False
+            generation_id = self.journal.insert(settings, stage=Stage.PENDING, **fields)
+            self._link(db, shot_id, generation_id, choose=True, at=time.time())
+            self._touch(db, self._sequence_of(db, shot_id))
+        self.journal.note_added([generation_id])
+        return self.journal.require(generation_id), True
+
+    @_typed_errors
+    def set_run_state(self, sequence_id: int, state: RunState, error: str | None = None) -> None:
+        with self.journal.transaction() as db:
+            db.execute("UPDATE sequences SET run_state = ?, error = ?, updated_at = ? "
+                       "WHERE id = ?", (state.value, error, time.time(), sequence_id))
+
+    @_typed_errors
+    def rename(self, sequence_id: int, name: str) -> None:
+        with self.journal.transaction() as db:
+            db.execute("UPDATE sequences SET name = ?, updated_at = ? WHERE id = ?",
+                       (name, time.time(), sequence_id))
+
+    @_typed_errors
+    def remove(self, sequence_id: int) -> None:
+        """The sequence, its shots and their links go; the generations stay in the history."""
+        with self.journal.transaction() as db:
+            db.execute("DELETE FROM takes WHERE shot_id IN (SELECT id FROM shots WHERE "
+                       "sequence_id = ?)", (sequence_id,))
+            db.execute("DELETE FROM shots WHERE sequence_id = ?", (sequence_id,))
+            db.execute("DELETE FROM sequences WHERE id = ?", (sequence_id,))
+
+    # -- inside a transaction -------------------------------------------------------------------
+
+    @staticmethod
+    def _insert_shot(db: sqlite3.Connection, sequence_id: int, position: float, prompt: str,
+                     changes: SettingsChanges) -> int:
+        cursor = db.execute(
+            "INSERT INTO shots (sequence_id, position, prompt, changes_json) VALUES (?, ?, ?, ?)",
+            (sequence_id, position, prompt, _changes_to_sql(changes)))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    @staticmethod
+    def _link(db: sqlite3.Connection, shot_id: int, generation_id: int, *, choose: bool,
+              at: float) -> None:
+        db.execute("INSERT OR IGNORE INTO takes (shot_id, generation_id, added_at) "
+                   "VALUES (?, ?, ?)", (shot_id, generation_id, at))
+        if choose:
+            db.execute("UPDATE shots SET chosen_id = ? WHERE id = ?", (generation_id, shot_id))
+
+    @staticmethod
+    def _chosen(db: sqlite3.Connection, shot_id: int) -> int | None:
+        row = db.execute("SELECT chosen_id FROM shots WHERE id = ?", (shot_id,)).fetchone()
+        if row is None:
+            raise KeyError(shot_id)
+        return cast(int | None, row[0])
+
+    @staticmethod
+    def _sequence_of(db: sqlite3.Connection, shot_id: int) -> int:
+        row = db.execute("SELECT sequence_id FROM shots WHERE id = ?", (shot_id,)).fetchone()
+        if row is None:
+            raise KeyError(shot_id)
+        return int(row[0])
+
+    @staticmethod
+    def _position_before(db: sqlite3.Connection, sequence_id: int, before_shot_id: int | None,
+                         moving: int | None = None) -> float:
+        if before_shot_id is None:
+            return float(db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM shots "
+                                    "WHERE sequence_id = ?", (sequence_id,)).fetchone()[0])
+        target = db.execute("SELECT position FROM shots WHERE id = ? AND sequence_id = ?",
+                            (before_shot_id, sequence_id)).fetchone()
+        if target is None:
+            raise KeyError(before_shot_id)
+        previous = db.execute("SELECT MAX(position) FROM shots WHERE sequence_id = ? AND "
+                              "position < ? AND id != ?",
+                              (sequence_id, target[0], moving or -1)).fetchone()[0]
+        low = previous if previous is not None else target[0] - 1
+        return float((low + target[0]) / 2)
+
+    @staticmethod
+    def _touch(db: sqlite3.Connection, sequence_id: int) -> None:
+        db.execute("UPDATE sequences SET updated_at = ? WHERE id = ?", (time.time(), sequence_id))
+
+
+def _changes_to_sql(changes: SettingsChanges) -> str:
+    return json.dumps(changes.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _changes_from_sql(text: str | None) -> SettingsChanges:
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        data = {}
+    return SettingsChanges.from_json(data if isinstance(data, dict) else {})
+
+
+def _run_state(text: str) -> RunState:
+    try:
+        return RunState(text)
+    except ValueError:  # written by a newer version: shown as idle, never run by itself
+        return RunState.IDLE

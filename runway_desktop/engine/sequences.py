@@ -1,0 +1,445 @@
+"""Sequences: shots that extend each other, run one after another, crash-safe.
+
+`SequenceService` is the typed service the window's sequence view and the CLI call, beside
+`GenerationService` (which it uses for every generation). A sequence is an ordered list of
+shots; each shot is one generation chosen among its takes. Running it makes each shot that has
+no chosen take yet from the previous shot's exact last frame (engine/extension.py), one after
+another, and waits for each to finish before the next.
+
+Money and crashes: a shot's generation is journaled together with its link to the shot, in one
+transaction, before any request leaves (engine/sequence_store.py, `add_take`); the run state
+(`RunState.RUNNING`) is journaled too. After a crash or a restart, `resume_running` carries on
+each running sequence exactly where it was: a shot with a take is followed (the engine's
+journal-before-POST and idempotency key keep its job from being paid twice), a shot without one
+is made once. Two processes running the same sequence make each shot once.
+
+Events: `subscribe` gets `SequenceChanged` (the sequence as now: shots, takes, chosen take, run
+state) and `SequenceRemoved`; a take's own progress comes from `GenerationService.subscribe`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from collections.abc import Sequence as Seq
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runway_desktop import api
+from runway_desktop.engine import extension
+from runway_desktop.engine.commands import GenerationService
+from runway_desktop.engine.extension import ExtendError, LastFrameTaker
+from runway_desktop.engine.lifecycle_table import Command, Effect, step
+from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.engine.sequence_plan import Plan
+from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequence, Shot
+from runway_desktop.engine.sequence_store import SequenceStore
+from runway_desktop.engine.settings_changes import SettingsChanges, applied, continued
+
+if TYPE_CHECKING:
+    from runway_desktop.engine.scheduler import Engine
+
+__all__ = ["CostPreview", "RunState", "Sequence", "SequenceChanged", "SequenceEvent",
+           "SequenceRemoved", "SequenceService", "Shot"]
+
+log = logging.getLogger(__name__)
+
+# Where a not-yet-made shot's start image will be (for previews: only its price matters).
+_NOT_YET = Path("last-frame-of-the-shot-before.png")
+
+
+@dataclass(frozen=True)
+class SequenceChanged:
+    sequence: Sequence
+
+
+@dataclass(frozen=True)
+class SequenceRemoved:
+    sequence_id: int
+
+
+SequenceEvent = SequenceChanged | SequenceRemoved
+SequenceListener = Callable[[SequenceEvent], None]
+
+
+class SequenceService:
+    """Typed commands over the sequences of one engine (one queue); `generations` is the
+    `GenerationService` over the same engine (for the takes themselves).
+
+    `take_frame` replaces the QtMultimedia last-frame decoder (tests, or a front end without
+    Qt); `wait_s` bounds each wait for a shot to finish (a clear error, never a hang).
+    """
+
+    def __init__(self, engine: Engine, *, take_frame: LastFrameTaker | None = None,
+                 wait_s: float = extension.DEFAULT_WAIT_S) -> None:
+        self.generations = self._generations = GenerationService(engine)
+        self._engine = engine
+        self._store = SequenceStore(self._engine.journal)
+        self._take_frame = take_frame
+        self._wait_s = wait_s
+        self._listeners: list[SequenceListener] = []
+        self._runs: dict[int, asyncio.Task[Sequence]] = {}
+
+    # -- what front ends read -------------------------------------------------------------------
+
+    def subscribe(self, listener: SequenceListener) -> Callable[[], None]:
+        """SequenceChanged / SequenceRemoved; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def sequences(self) -> list[Sequence]:
+        """Every sequence, oldest first."""
+        return self._store.all()
+
+    def get(self, sequence_id: int) -> Sequence | None:
+        return self._store.get(sequence_id)
+
+    def takes(self, shot: Shot) -> list[Generation]:
+        """The shot's takes as generations, oldest first (removed ones left out)."""
+        found = (self._generations.get(i) for i in shot.takes)
+        return [g for g in found if g is not None]
+
+    def chosen(self, shot: Shot) -> Generation | None:
+        return self._generations.get(shot.chosen_id) if shot.chosen_id is not None else None
+
+    def is_running_here(self, sequence_id: int) -> bool:
+        """This process is running the sequence now (`run` has not returned)."""
+        task = self._runs.get(sequence_id)
+        return task is not None and not task.done()
+
+    def planned_settings(self, sequence_id: int) -> list[GenerationSettings]:
+        """For each shot, the settings it has (its chosen take's) or will be made with (the
+        shot before's, with the shot's prompt and changes; the start image is a placeholder
+        until the shot before has finished)."""
+        sequence = self._store.require(sequence_id)
+        planned: list[GenerationSettings] = []
+        for index, shot in enumerate(sequence.shots):
+            take = self.chosen(shot)
+            if take is not None:
+                planned.append(take.settings)
+            elif index == 0:
+                planned.append(applied(GenerationSettings(shot.prompt), shot.changes,
+                                       prompt=shot.prompt))
+            else:
+                planned.append(continued(planned[-1], shot.prompt, _NOT_YET, shot.changes))
+        return planned
+
+    def cost_preview(self, sequence_id: int) -> CostPreview:
+        """What running the sequence would cost: the shots without a chosen take, priced by
+        the catalog, and the balance before and after."""
+        sequence = self._store.require(sequence_id)
+        planned = self.planned_settings(sequence_id)
+        to_make = [s for shot, s in zip(sequence.shots, planned, strict=True)
+                   if self.chosen(shot) is None]
+        return self._preview(to_make)
+
+    def preview_plan(self, plan: Plan) -> CostPreview:
+        """What running a plan as a new sequence would cost (nothing is journaled)."""
+        planned: list[GenerationSettings] = []
+        for index, shot in enumerate(plan.shots):
+            if index == 0:
+                planned.append(applied(GenerationSettings(shot.prompt), shot.changes,
+                                       prompt=shot.prompt))
+            else:
+                planned.append(continued(planned[-1], shot.prompt, _NOT_YET, shot.changes))
+        return self._preview(planned)
+
+    def _preview(self, to_make: list[GenerationSettings]) -> CostPreview:
+        catalog = self._generations.catalog
+        prices = [s.price_in(catalog) for s in to_make]
+        account = self._generations.account
+        return CostPreview(shots_to_make=len(to_make),
+                           credits=sum(p for p in prices if p is not None),
+                           unpriced=sum(1 for p in prices if p is None),
+                           balance=account.credits if account else None)
+
+    # -- making and arranging sequences ---------------------------------------------------------
+
+    def create_from_clip(self, generation_id: int, name: str | None = None) -> Sequence:
+        """A sequence whose first shot is this generation (its chosen take); extend it with
+        `extend_from_end` or `plan_shots`."""
+        generation = self._generations.get(generation_id)
+        if generation is None:
+            raise KeyError(generation_id)
+        sequence = self._store.create(
+            name or _name_from(generation.settings.prompt),
+            [(generation.settings.prompt, SettingsChanges())],
+            output_dir=generation.output_dir, first_take=generation_id)
+        return self._changed(sequence.id)
+
+    def create_from_plan(self, plan: Plan, *, output_dir: Path | None = None) -> Sequence:
+        """A sequence with the plan's shots, none made yet (`run` makes them)."""
+        for index in range(len(plan.shots)):
+            _check(self.preview_settings_of(plan, index), self)
+        sequence = self._store.create(
+            plan.name, [(shot.prompt, shot.changes) for shot in plan.shots],
+            output_dir=str(output_dir) if output_dir else None, source=plan.source)
+        return self._changed(sequence.id)
+
+    def preview_settings_of(self, plan: Plan, index: int) -> GenerationSettings:
+        """The settings shot `index` of a plan would be made with (image: a placeholder)."""
+        settings = applied(GenerationSettings(plan.shots[0].prompt), plan.shots[0].changes,
+                           prompt=plan.shots[0].prompt)
+        for shot in plan.shots[1:index + 1]:
+            settings = continued(settings, shot.prompt, _NOT_YET, shot.changes)
+        return settings
+
+    def unfinished_from(self, plan: Plan) -> Sequence | None:
+        """The sequence an earlier run of this very plan file left unfinished, if any."""
+        return self._store.unfinished_from(plan.source) if plan.source else None
+
+    def plan_shots(self, sequence_id: int, prompts: Seq[str],
+                   changes: Seq[SettingsChanges | None] | None = None) -> Sequence:
+        """Add N shots at the end, not made yet (their prompts, optional changes each)."""
+        for index, prompt in enumerate(prompts):
+            change = changes[index] if changes and index < len(changes) else None
+            self._store.add_shot(sequence_id, _prompt(prompt), _later(change))
+        return self._changed(sequence_id)
+
+    def add_shot(self, sequence_id: int, prompt: str, changes: SettingsChanges | None = None,
+                 *, before_shot_id: int | None = None) -> Sequence:
+        self._store.add_shot(sequence_id, _prompt(prompt), _later(changes),
+                             before_shot_id=before_shot_id)
+        return self._changed(sequence_id)
+
+    def move_shot(self, shot_id: int, before_shot_id: int | None) -> Sequence:
+        """Reorder: the shot goes just before another (None: last). Takes already made keep
+        the start frame they were made from."""
+        self._store.move_shot(shot_id, before_shot_id)
+        return self._changed(self._sequence_of_shot(shot_id))
+
+    def edit_shot(self, shot_id: int, *, prompt: str | None = None,
+                  changes: SettingsChanges | None = None) -> Sequence:
+        """The prompt or changes the shot's next take is made with."""
+        self._store.edit_shot(shot_id, prompt=_prompt(prompt) if prompt is not None else None,
+                              changes=changes)
+        return self._changed(self._sequence_of_shot(shot_id))
+
+    def remove_shot(self, shot_id: int) -> Sequence:
+        """The shot leaves the sequence; its takes stay in the history."""
+        sequence_id = self._sequence_of_shot(shot_id)
+        self._store.remove_shot(shot_id)
+        return self._changed(sequence_id)
+
+    def choose_take(self, shot_id: int, generation_id: int) -> Sequence:
+        """Swap the shot's chosen take for another of its takes."""
+        self._store.choose(shot_id, generation_id)
+        return self._changed(self._sequence_of_shot(shot_id))
+
+    def rename(self, sequence_id: int, name: str) -> Sequence:
+        self._store.rename(sequence_id, name.strip() or "Sequence")
+        return self._changed(sequence_id)
+
+    def remove(self, sequence_id: int) -> None:
+        """The sequence goes; its generations stay in the history."""
+        task = self._runs.pop(sequence_id, None)
+        if task:
+            task.cancel()
+        self._store.remove(sequence_id)
+        self._emit(SequenceRemoved(sequence_id))
+
+    # -- making takes ---------------------------------------------------------------------------
+
+    async def add_take(self, shot_id: int, *, prompt: str | None = None,
+                       changes: SettingsChanges | None = None) -> Generation:
+        """Re-run a shot: a new take (a new, paid generation) with a new seed unless `changes`
+        names one, the shot's prompt unless another is given; it becomes the chosen take. A
+        later shot starts from the chosen take of the shot before (waited for if running)."""
+        sequence = self._store.require(self._sequence_of_shot(shot_id))
+        index = sequence.index_of(shot_id)
+        shot = sequence.shots[index]
+        over = (changes or SettingsChanges()).over(shot.changes)
+        current = self.chosen(shot)
+        if index == 0 and current is not None:
+            settings = applied(current.settings, changes, prompt=_prompt(prompt or shot.prompt))
+            parent_id = current.parent_id
+        else:
+            settings, parent_id = await self._settings_for(sequence, index,
+                                                           prompt or shot.prompt, over)
+        if changes is None or changes.seed is None:
+            settings = settings.with_seed(self._new_seed(settings))
+        generation, _new = self._add_take(sequence, shot_id, settings, parent_id,
+                                          only_if_unchosen=False)
+        return generation
+
+    async def extend_from_end(self, sequence_id: int, prompt: str,
+                              changes: SettingsChanges | None = None) -> Generation:
+        """A new last shot, made at once from the current last shot's last frame (waited for
+        if it is still running)."""
+        shot = self._store.add_shot(sequence_id, _prompt(prompt), _later(changes))
+        current = self._changed(sequence_id)
+        return await self._make_shot(current, current.index_of(shot.id))
+
+    # -- running --------------------------------------------------------------------------------
+
+    async def run(self, sequence_id: int) -> Sequence:
+        """Make every shot that has no chosen take, one after another (each from the shot
+        before's last frame), and wait for all to finish; the sequence as it ended (DONE, or
+        STOPPED with `error` saying which shot needs the person and what to do).
+
+        Journaled as RUNNING first: if the process dies, `resume_running` (the next `resume`,
+        or the window's start) carries on exactly here. Cancelling the task leaves it RUNNING.
+        Running a sequence this process is running already waits for that run."""
+        task = self._runs.get(sequence_id)
+        if task is None or task.done():
+            task = asyncio.ensure_future(self._run(sequence_id))
+            self._runs[sequence_id] = task
+        return await asyncio.shield(task)
+
+    async def run_plan(self, plan: Plan, *, output_dir: Path | None = None) -> Sequence:
+        """Run a plan: the sequence an earlier run of the same plan file left unfinished
+        carries on (never made twice); otherwise a new sequence is made from it and run."""
+        sequence = self.unfinished_from(plan) or self.create_from_plan(plan,
+                                                                       output_dir=output_dir)
+        return await self.run(sequence.id)
+
+    async def resume_running(self) -> list[Sequence]:
+        """Carry on every sequence journaled as RUNNING (after a crash, a kill, a restart);
+        each as it ended."""
+        ids = self._store.ids_in_state(RunState.RUNNING)
+        return list(await asyncio.gather(*(self.run(i) for i in ids)))
+
+    async def _run(self, sequence_id: int) -> Sequence:
+        self._store.set_run_state(sequence_id, RunState.RUNNING)
+        self._changed(sequence_id)
+        retried: set[int] = set()
+        try:
+            while True:
+                sequence = self._store.require(sequence_id)
+                todo = await self._next_step(sequence, retried)
+                if todo is None:
+                    self._store.set_run_state(sequence_id, RunState.DONE)
+                    return self._changed(sequence_id)
+        except (ExtendError, api.InvalidRequestError) as error:
+            message = getattr(error, "message", str(error))
+            self._store.set_run_state(sequence_id, RunState.STOPPED, message)
+            return self._changed(sequence_id)
+        except KeyError:  # the sequence was removed while running
+            return Sequence(sequence_id, "", RunState.IDLE, (), 0.0, 0.0)
+
+    async def _next_step(self, sequence: Sequence, retried: set[int]) -> bool | None:
+        """Move the first unfinished shot one step on (make it, wait for it, retry it);
+        None when every shot has a finished chosen take."""
+        for index, shot in enumerate(sequence.shots):
+            take = self.chosen(shot)
+            if take is None:
+                await self._make_shot(sequence, index)
+                return True
+            if take.stage == Stage.DONE:
+                continue
+            if not take.stage.is_settled:
+                await self._wait(take.id, index)
+                return True
+            if take.id not in retried and _carries_on(take):
+                retried.add(take.id)  # once per run: a problem that stays needs the person
+                self._generations.retry(take.id)
+                return True
+            reason = f": {take.error}" if take.error else ""
+            raise ExtendError(
+                f"Shot {index + 1} (#{take.id}) stopped ({take.stage.value}{reason}). Retry it "
+                "or add a take, then run the sequence again.")
+        return None
+
+    async def _make_shot(self, sequence: Sequence, index: int) -> Generation:
+        """The shot's first take (only if it still has none: never made twice)."""
+        shot = sequence.shots[index]
+        settings, parent_id = await self._settings_for(sequence, index, shot.prompt,
+                                                       shot.changes)
+        if index == 0 and shot.changes.seed is None:
+            settings = settings.with_seed(self._new_seed(settings))
+        generation, _new = self._add_take(sequence, shot.id, settings, parent_id,
+                                          only_if_unchosen=True)
+        return generation
+
+    async def _settings_for(self, sequence: Sequence, index: int, prompt: str,
+                            changes: SettingsChanges) -> tuple[GenerationSettings, int | None]:
+        """The settings of a new take of shot `index` and its parent: the first shot's own,
+        a later one's from the shot before's finished take and its exact last frame."""
+        if index == 0:
+            return applied(GenerationSettings(prompt), changes, prompt=_prompt(prompt)), None
+        before = sequence.shots[index - 1]
+        if before.chosen_id is None:
+            raise ExtendError(f"Shot {index} has no take yet; run the sequence to make it "
+                              f"before shot {index + 1}.")
+        parent = await extension.finished_parent(self._generations, before.chosen_id,
+                                                 self._wait_s)
+        start = await extension.last_frame_png(parent, self._engine.config.data_dir,
+                                               self._take_frame)
+        return continued(parent.settings, _prompt(prompt), start, _later(changes)), parent.id
+
+    def _add_take(self, sequence: Sequence, shot_id: int, settings: GenerationSettings,
+                  parent_id: int | None, *, only_if_unchosen: bool) -> tuple[Generation, bool]:
+        _check(settings, self)
+        generation, new = self._store.add_take(
+            shot_id, settings, only_if_unchosen=only_if_unchosen, parent_id=parent_id,
+            output_dir=sequence.output_dir)
+        if new:
+            self._engine.adopt(generation)
+        self._changed(sequence.id)
+        return generation, new
+
+    async def _wait(self, generation_id: int, index: int) -> None:
+        try:
+            async with asyncio.timeout(self._wait_s):
+                await self._generations.wait_settled([generation_id])
+        except TimeoutError:
+            raise ExtendError(
+                f"Shot {index + 1} (#{generation_id}) didn't finish within "
+                f"{self._wait_s / 60:g} min. Run the sequence again to keep waiting.") from None
+
+    def _new_seed(self, settings: GenerationSettings) -> int:
+        from runway_desktop.engine.scheduler import random_seed
+
+        return random_seed(self._generations.catalog.get(settings.model))
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def _changed(self, sequence_id: int) -> Sequence:
+        sequence = self._store.require(sequence_id)
+        self._emit(SequenceChanged(sequence))
+        return sequence
+
+    def _emit(self, event: SequenceEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a front end's bug must not stop a run
+                log.exception("A sequence listener failed")
+
+    def _sequence_of_shot(self, shot_id: int) -> int:
+        for sequence in self._store.all():
+            if any(shot.id == shot_id for shot in sequence.shots):
+                return sequence.id
+        raise KeyError(shot_id)
+
+
+def _carries_on(take: Generation) -> bool:
+    """A stopped take that Retry carries on without paying again (network, disk, key …)."""
+    transition = step(take, Command.RETRY)
+    return (transition is not None and Effect.SUBMIT_COPY not in transition.effects
+            and take.action != Action.EDIT_INPUT)
+
+
+def _check(settings: GenerationSettings, service: SequenceService) -> None:
+    from runway_desktop.engine.scheduler import validate
+
+    validate(settings, service._generations.catalog)
+
+
+def _prompt(prompt: str) -> str:
+    return prompt.strip()
+
+
+def _later(changes: SettingsChanges | None) -> SettingsChanges:
+    """Changes of a shot after the first: its start image is always the last frame."""
+    if changes is None:
+        return SettingsChanges()
+    return replace(changes, image_path=None, image_url=None)
+
+
+def _name_from(prompt: str) -> str:
+    words = prompt.split()
+    return " ".join(words[:6]) + ("…" if len(words) > 6 else "") or "Sequence"
+

@@ -1,0 +1,121 @@
+"""Sequences in the journal (schema 7): shots in order, takes, the chosen take, and the one
+write that matters for money — a shot's generation and its link in one transaction, made once."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runway_desktop.engine import journal as journal_module
+from runway_desktop.engine.journal import SCHEMA_VERSION, Journal
+from runway_desktop.engine.records import GenerationSettings, Stage
+from runway_desktop.engine.sequence_records import RunState
+from runway_desktop.engine.sequence_store import SequenceStore
+from runway_desktop.engine.settings_changes import SettingsChanges
+
+FIRST = GenerationSettings("a lighthouse at dusk", seed=3)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    j = Journal(tmp_path / "journal.sqlite3")
+    yield j
+    j.close()
+
+
+def test_a_version_6_journal_migrates_without_loss(tmp_path: Path) -> None:
+    path = tmp_path / "v6.sqlite3"
+    db = sqlite3.connect(path)
+    for version in range(1, 7):
+        step = journal_module._MIGRATIONS[version]
+        if callable(step):
+            step(db)
+        else:
+            for statement in journal_module._split_sql(step):
+                db.execute(statement)
+    db.execute("INSERT INTO generations (settings_json, idempotency_key, stage, created_at, "
+               "updated_at, job_id, credit_cost, video_path) VALUES (?, 'k1', 'done', 1, 2, "
+               "'job-1', 8, '/v/a.mp4')", ('{"model":"runway-gen4-turbo","params":{"prompt":'
+                                           '"old one","seed":9},"images":{}}',))
+    db.execute("PRAGMA user_version=6")
+    db.commit()
+    db.close()
+
+    journal = Journal(path)
+    try:
+        (old,) = journal.all()
+        assert journal._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        assert (old.settings.prompt, old.settings.seed, old.job_id, old.credit_cost,
+                old.video_path, old.parent_id) == ("old one", 9, "job-1", 8, "/v/a.mp4", None)
+        child = journal.add(FIRST, parent_id=old.id)
+        assert journal.require(child.id).parent_id == old.id
+        assert SequenceStore(journal).all() == []
+    finally:
+        journal.close()
+
+
+def test_shots_keep_their_order_and_move(journal: Journal) -> None:
+    store = SequenceStore(journal)
+    made = store.create("film", [("one", SettingsChanges(duration=10)), ("two", SettingsChanges()),
+                                 ("three", SettingsChanges(seed=5))])
+    assert [s.prompt for s in made.shots] == ["one", "two", "three"]
+    assert made.shots[0].changes == SettingsChanges(duration=10)
+    assert made.run_state is RunState.IDLE
+    one, two, three = (s.id for s in made.shots)
+    store.move_shot(three, one)
+    assert [s.prompt for s in store.require(made.id).shots] == ["three", "one", "two"]
+    store.move_shot(three, None)
+    assert [s.prompt for s in store.require(made.id).shots] == ["one", "two", "three"]
+    added = store.add_shot(made.id, "between", SettingsChanges(), before_shot_id=two)
+    assert [s.prompt for s in store.require(made.id).shots] == ["one", "between", "two", "three"]
+    store.remove_shot(added.id)
+    store.edit_shot(two, prompt="two, again", changes=SettingsChanges(aspect_ratio="9:16"))
+    shots = store.require(made.id).shots
+    assert [s.prompt for s in shots] == ["one", "two, again", "three"]
+    assert shots[1].changes.aspect_ratio == "9:16"
+
+
+def test_a_take_is_written_with_its_link_and_made_once(journal: Journal) -> None:
+    store = SequenceStore(journal)
+    sequence = store.create("film", [("one", SettingsChanges()), ("two", SettingsChanges())])
+    shot = sequence.shots[1].id
+    take, new = store.add_take(shot, FIRST, only_if_unchosen=True, parent_id=None)
+    assert new
+    assert take.stage is Stage.PENDING
+    again, new_again = store.add_take(shot, FIRST, only_if_unchosen=True, parent_id=None)
+    assert (again.id, new_again) == (take.id, False)  # a second run (or process) makes none
+    assert len(journal.all()) == 1
+    # A re-run adds a take and chooses it; the old one can be chosen back.
+    second, _ = store.add_take(shot, FIRST.with_seed(4))
+    current = store.require(sequence.id).shots[1]
+    assert current.takes == (take.id, second.id)
+    assert current.chosen_id == second.id
+    store.choose(shot, take.id)
+    assert store.require(sequence.id).shots[1].chosen_id == take.id
+    with pytest.raises(KeyError):
+        store.choose(shot, 999)
+    assert store.sequences_of(take.id) == [sequence.id]
+
+
+def test_a_take_removed_from_the_history_leaves_its_shot_unmade(journal: Journal) -> None:
+    store = SequenceStore(journal)
+    sequence = store.create("film", [("one", SettingsChanges())])
+    take, _ = store.add_take(sequence.shots[0].id, FIRST)
+    journal.remove(take.id)
+    shot = store.require(sequence.id).shots[0]
+    assert (shot.takes, shot.chosen_id) == ((), None)
+
+
+def test_a_plan_source_finds_its_unfinished_sequence(journal: Journal) -> None:
+    store = SequenceStore(journal)
+    first = store.create("a", [("one", SettingsChanges())], source="plan.json#sha256:1")
+    assert store.unfinished_from("plan.json#sha256:1") == first
+    store.set_run_state(first.id, RunState.RUNNING)
+    assert store.ids_in_state(RunState.RUNNING) == [first.id]
+    store.set_run_state(first.id, RunState.DONE)
+    assert store.unfinished_from("plan.json#sha256:1") is None  # done: a new run is a new film
+    store.remove(first.id)
+    assert store.get(first.id) is None
