@@ -140,10 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
         "files back restores the history. A readable history is left alone.",
     )
 
-    from runway_desktop import cli_export  # here: it imports this module
-
-    cli_export.add_parser(sub)
-
     sim = sub.add_parser("simulator", help="run the local apiframe simulator")
     sim.add_argument("--port", type=int, default=8787)
     sim.add_argument("--seconds-per-job", type=float)
@@ -171,10 +167,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = chosen.replace(proxy=args.proxy)
     context = Context(data_dir, chosen, getattr(args, "json", False))
     try:
-        if args.command == "export":  # runs its own Qt loop, not asyncio.run
-            from runway_desktop import cli_export
-
-            return cli_export.run(args, context)
         return asyncio.run(_dispatch(args, context))
     except CliError as error:
         print(f"runway-desktop: {error.message}", file=sys.stderr)

@@ -336,8 +336,7 @@ class Lifecycle:
             generation,
             Event.DOWNLOADED,
             progress=100,
-            # An imported job keeps the time the server finished it (retries clear it).
-            finished_at=generation.finished_at or time.time(),
+            finished_at=time.time(),
             thumbnail_path=str(thumbnail) if thumbnail else None,
             error=None,
             action=None,

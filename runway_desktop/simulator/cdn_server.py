@@ -68,9 +68,11 @@ class CdnHandler(BaseHandler):
         state = self.backend.state
         video = _VIDEO.match(path)
         if video:
-            ratio = state.completed_video(video.group(1))
+            job_id = video.group(1).lower()
+            ratio = state.completed_video(job_id)
             if ratio is not None:
-                return self.backend.clips[ratio], "video/mp4"
+                made = self.backend.clip_maker.clip(job_id, self.backend.stopping)
+                return made or self.backend.clips[ratio], "video/mp4"
         upload = _UPLOAD.match(path)
         if upload:
             found = state.upload_file(upload.group(1))

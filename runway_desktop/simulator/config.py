@@ -20,6 +20,15 @@ DEFAULT_DURATION = 5
 ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 # Runway's default ratio for gen4_turbo is 1280:720, so an omitted aspect_ratio renders 16:9.
 DEFAULT_ASPECT_RATIO = "16:9"
+# Output picture size by ratio: gen4_turbo's ratios (contract §10, the probable mapping).
+OUTPUT_SIZES: dict[str, tuple[int, int]] = {
+    "16:9": (1280, 720),
+    "9:16": (720, 1280),
+    "4:3": (1104, 832),
+    "3:4": (832, 1104),
+    "1:1": (960, 960),
+    "21:9": (1584, 672),
+}
 
 MB = 1024 * 1024
 
@@ -80,6 +89,11 @@ class SimulatorConfig:
     # A folder of clips to serve instead of resources/clips (same names: 16x9.mp4, 21x9.mp4…).
     # The benchmarks point it at padded 100 MB MP4s; None serves the shipped sample clips.
     clips_dir: Path | None = None
+    # Demo clips: a job with a start image gets a clip made from that image (a slow push-in or
+    # pan at the output size of its ratio, for its duration); text-only jobs get stock clips.
+    # The demo mode turns it on; tests that compare downloads with the stock clips leave it off.
+    image_clips: bool = False
+    image_clip_fps: int = 12  # Runway's 24 would double the cost and size for little gain
 
     def resolved_accounts(self) -> list[Account]:
         return list(self.accounts) if self.accounts is not None else default_accounts()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
+from runway_desktop.simulator.clip_maker import ClipMaker
 from runway_desktop.simulator.config import SimulatorConfig
 from runway_desktop.simulator.errors import ApiError
 from runway_desktop.simulator.faults import FaultDecider
@@ -70,8 +71,9 @@ class Backend:
     state: State
     faults: FaultDecider
     recorder: Recorder
-    clips: dict[str, bytes]
+    clips: dict[str, bytes]  # the stock clips by ratio
     stopping: threading.Event
+    clip_maker: ClipMaker  # clips made from start images (SimulatorConfig.image_clips)
 
 
 class SimHTTPServer(ThreadingHTTPServer):

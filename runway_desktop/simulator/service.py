@@ -10,6 +10,7 @@ from typing import Any
 
 from runway_desktop.simulator.api_server import ApiHandler
 from runway_desktop.simulator.cdn_server import CdnHandler
+from runway_desktop.simulator.clip_maker import ClipMaker
 from runway_desktop.simulator.clock import Clock
 from runway_desktop.simulator.config import Account, SimulatorConfig
 from runway_desktop.simulator.faults import FaultDecider, FaultPlan
@@ -30,7 +31,8 @@ class Simulator:
         self.config = config or SimulatorConfig()
         self.clock = Clock()
         self._decider = FaultDecider(self.config.faults, self.config.seed)
-        self._state = State(self.config, self.clock, self._decider)
+        self._clip_maker = ClipMaker()
+        self._state = State(self.config, self.clock, self._decider, self._clip_maker)
         self._recorder = Recorder()
         self._stopping = threading.Event()
         self._servers: list[SimHTTPServer] = []
@@ -52,6 +54,7 @@ class Simulator:
             recorder=self._recorder,
             clips=load_clips(self.config.clips_dir),
             stopping=self._stopping,
+            clip_maker=self._clip_maker,
         )
         host = self.config.host
         try:
@@ -80,6 +83,7 @@ class Simulator:
             thread.join()
         self._threads.clear()
         self._close_servers()
+        self._clip_maker.close()
 
     def _close_servers(self) -> None:
         for server in self._servers:

@@ -15,8 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from runway_desktop.simulator.clip_maker import ClipMaker, ClipOrder
 from runway_desktop.simulator.clock import Clock
-from runway_desktop.simulator.config import DEFAULT_ASPECT_RATIO, Account, SimulatorConfig
+from runway_desktop.simulator.config import (
+    DEFAULT_ASPECT_RATIO,
+    OUTPUT_SIZES,
+    Account,
+    SimulatorConfig,
+)
 from runway_desktop.simulator.errors import ApiError, ValidationFailed
 from runway_desktop.simulator.faults import FaultDecider
 from runway_desktop.simulator.media import Sniffed, sniff
@@ -89,10 +95,17 @@ class Submitted:
 
 
 class State:
-    def __init__(self, config: SimulatorConfig, clock: Clock, faults: FaultDecider) -> None:
+    def __init__(
+        self,
+        config: SimulatorConfig,
+        clock: Clock,
+        faults: FaultDecider,
+        clip_maker: ClipMaker | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.faults = faults
+        self.clip_maker = clip_maker
         self.cdn_base_url = ""  # set once the CDN port is bound
         self.lock = threading.RLock()
         self.accounts: dict[str, Account] = {}
@@ -189,6 +202,7 @@ class State:
             self._unsettled.append(job)
             self.balances[key] -= price
             self.debited[key] += price
+            self._order_clip(job, now)
             if idem_key is not None:
                 self._idempotency[(key, idem_key)] = _IdempotencyEntry(job.id, print_, now)
             return Submitted(job.id, "QUEUED", replayed=False)
@@ -234,15 +248,42 @@ class State:
         """Provider-side rejections of the input: they surface as FAILED jobs, not HTTP errors."""
         if req.image is None:
             return TEXT_ONLY_MESSAGE if self.config.text_only == "fail" else None
-        prefix = f"{self.cdn_base_url}/uploads/"
-        if not self.cdn_base_url or not req.image.startswith(prefix):
+        if not self.cdn_base_url or not req.image.startswith(self._uploads_prefix):
             return None  # someone else's URL: the simulator does not fetch it
-        upload = self._live_upload(req.image[len(prefix) :], now)
+        upload = self._start_image(req, now)
         if upload is None:
             return FETCH_FAILED_MESSAGE
         if upload.sniffed.content_type not in RUNWAY_IMAGE_TYPES:
             return BAD_IMAGE_MESSAGE.format(upload.sniffed.content_type)
         return None
+
+    def _order_clip(self, job: Job, now: float) -> None:
+        """In demo-clip mode, start making the clip of a job that may complete from its image."""
+        if self.clip_maker is None or not self.config.image_clips or job.error is not None:
+            return
+        image = self._start_image(job.request, now)
+        if image is None:
+            return
+        seed = job.request.seed if job.request.seed is not None else uuid.UUID(job.id).int
+        order = ClipOrder(
+            image=image.data,
+            size=OUTPUT_SIZES[job.aspect_ratio],
+            seconds=job.request.duration,
+            fps=self.config.image_clip_fps,
+            seed=seed,
+        )
+        self.clip_maker.order(job.id, order)
+
+    def _start_image(self, req: GenerateRequest, now: float) -> Upload | None:
+        """The upload a request's image URL names, if it is one of ours and still there."""
+        prefix = self._uploads_prefix
+        if req.image is None or not self.cdn_base_url or not req.image.startswith(prefix):
+            return None
+        return self._live_upload(req.image[len(prefix) :], now)
+
+    @property
+    def _uploads_prefix(self) -> str:
+        return f"{self.cdn_base_url}/uploads/"
 
     def set_outcome(self, job_id: str, status: str, error: str | None, immediately: bool) -> None:
         if status not in ("COMPLETED", "FAILED"):

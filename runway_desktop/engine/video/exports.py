@@ -12,26 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import itertools
 import os
 import queue
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from PIL import Image
 from PySide6.QtGui import QImage
 
-from runway_desktop.engine.video.export_options import (
-    DEFAULT_QUALITY,
-    MAX_FRAMES,
-    SIZE_PRESETS,
-    WHOLE_CLIP,
-    AnimationFormat,
-    SizePreset,
-    Trim,
-)
 from runway_desktop.engine.video.frames import (
     FrameError,
     frame_at,
@@ -40,20 +33,6 @@ from runway_desktop.engine.video.frames import (
 )
 from runway_desktop.engine.video.frames import duration_ms as video_duration_ms
 from runway_desktop.engine.video.webm_writer import WebmWriter, frame_size, vp8_key_frame
-
-__all__ = [  # the export choices live in export_options.py (no Qt there); offered here too
-    "DEFAULT_QUALITY",
-    "MAX_FRAMES",
-    "SIZE_PRESETS",
-    "AnimationFormat",
-    "ExportError",
-    "SizePreset",
-    "Trim",
-    "export_animation",
-    "export_last_frame",
-    "export_still",
-    "to_pil",
-]
 
 Progress = Callable[[float], None]  # 0.0 … 1.0
 
@@ -66,13 +45,45 @@ class ExportError(Exception):
         self.message = message
 
 
+class AnimationFormat(enum.Enum):
+    GIF = "gif"
+    WEBP = "webp"
+    WEBM = "webm"  # VP8 key frames (intra-only) in WebM: see engine/video/webm_writer.py
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    name: str
+    width: int  # the longest side is not the point: width is what a page or chat shows
+    fps: int
+
+
+# GIF frame delays are whole hundredths of a second, so 10 and 12.5 fps are exact; 15 fps
+# comes out as 7/6/7 hundredths in turn (Pillow rounds each delay).
+SIZE_PRESETS: dict[str, SizePreset] = {
+    "small": SizePreset("small", 320, 10),
+    "medium": SizePreset("medium", 480, 12),
+    "large": SizePreset("large", 720, 15),
+}
+MAX_FRAMES = 1500  # 60 s at 25 fps: more would be a video, not an animation
+DEFAULT_QUALITY = 80  # libwebp's 0–100 scale (WebP and WebM)
+
+
+@dataclass(frozen=True)
+class Trim:
+    """In and out points in milliseconds; `end_ms=None` runs to the end of the clip."""
+
+    start_ms: int = 0
+    end_ms: int | None = None
+
+
 async def export_animation(
     video: Path,
     dest: Path,
     *,
     preset: SizePreset = SIZE_PRESETS["medium"],
     fmt: AnimationFormat = AnimationFormat.GIF,
-    trim: Trim = WHOLE_CLIP,
+    trim: Trim = Trim(),
     duration_ms: int | None = None,
     quality: int = DEFAULT_QUALITY,
     progress: Progress | None = None,
