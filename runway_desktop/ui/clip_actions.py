@@ -49,6 +49,8 @@ class ClipActions(QObject):
         self.shown: Generation | None = None
         self.last_export: ExportDialog | None = None
         self.specs = (
+            ClipAction("extend", self.tr("Extend…"), "X",
+                       self.tr("A next shot from this clip's last frame (X)"), Command.EXTEND),
             ClipAction("export_clip", self.tr("Export Clip…"), "Ctrl+Shift+S",
                        self.tr("GIF, WebP, WebM or a still frame (Ctrl+Shift+S)"), Command.OPEN),
         )

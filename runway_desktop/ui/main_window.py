@@ -30,6 +30,7 @@ from runway_desktop.ui.banner import Banner
 from runway_desktop.ui.clip_actions import ClipActions
 from runway_desktop.ui.compare_command import CompareCommand
 from runway_desktop.ui.compose_panel import ComposePanel
+from runway_desktop.ui.extend_mode import ExtendMode
 from runway_desktop.ui.gallery import GalleryView
 from runway_desktop.ui.preview import PreviewPlayer
 from runway_desktop.ui.queue_view import QueueView
@@ -102,6 +103,10 @@ class MainWindow(QMainWindow):
         self.clip_actions = ClipActions(self, self.queue, self.preview, [
             (self.queue.list_view, self.queue.current_generation),
             (self.gallery.list_view, self.gallery.current_generation)])
+        self.extend_mode = ExtendMode(self.compose, lambda: self._service)
+        self.clip_actions.extend_requested.connect(self.extend_mode.start)
+        self.extend_mode.extended.connect(lambda g: self.queue.show_and_select(g.id))
+        self.extend_mode.failed.connect(lambda text: self.banner.show_message(text, None))
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -406,6 +411,8 @@ class MainWindow(QMainWindow):
                 self.tr("Add your apiframe API key in Settings first, or try demo mode."),
                 Action.OPEN_SETTINGS,
             )
+            return
+        if self.extend_mode.take(batch):  # extend mode: the next shot of a clip
             return
         added = self._do(lambda s: s.submit_many(batch))
         if added:

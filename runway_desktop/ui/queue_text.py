@@ -77,7 +77,8 @@ def action_text(action: Action | None) -> str:
 
 def meta_text(generation: Generation) -> str:
     """ "Gen-4 Turbo · 16:9 · 10 s · seed 42 · 15 credits": everything needed to recognise the
-    settings. The price is what apiframe charged, else the built-in one (left out if unknown)."""
+    settings. The price is what apiframe charged, else the built-in one (left out if unknown).
+    An extension starts with the clip it continues: "extends #12 · …"."""
     settings = generation.settings
     spec = BUILT_IN_CATALOG.get(settings.model)
     credits = generation.credit_cost
@@ -91,6 +92,8 @@ def meta_text(generation: Generation) -> str:
     ]
     if credits is not None:
         parts.append(_tr("{credits} credits").format(credits=credits))
+    if generation.parent_id is not None:
+        parts.insert(0, _tr("extends #{id}").format(id=generation.parent_id))
     return " · ".join(parts)
 
 

@@ -1,0 +1,226 @@
+"""Extend a finished clip from the window: the compose panel becomes "what happens next".
+
+"Extend…" (ui/clip_actions.py) puts the compose panel into extend mode: a strip takes the
+drop zone's place and shows the clip's last frame (where the next shot starts), the model,
+ratio, duration and seed become the clip's own (the person may change them), and the prompt box
+asks what happens next. Generate then calls the engine's typed `extend` command
+(GenerationService.extend), which waits for the clip if need be, takes its exact last frame and
+journals the new generation with its parent; the new row is selected. Cancel (or Esc) puts the
+compose panel back as it was: its images, prompt and choices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from runway_desktop.engine.records import Generation, GenerationSettings
+
+if TYPE_CHECKING:
+    from runway_desktop.engine.commands import GenerationService
+    from runway_desktop.engine.settings_changes import SettingsChanges
+    from runway_desktop.ui.compose_panel import ComposePanel
+
+log = logging.getLogger(__name__)
+PICTURE = QSize(160, 90)
+
+
+class ExtendStrip(QFrame):
+    """What the compose panel shows in extend mode, where the drop zone was."""
+
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("extend_strip")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.picture = QLabel(self)
+        self.picture.setFixedSize(PICTURE)
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setAccessibleName(self.tr("Last frame of the clip"))
+        self.title = QLabel(self)
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.cancel_button = QPushButton(self.tr("Cancel"), self)
+        self.cancel_button.setToolTip(self.tr("Back to a new generation (Esc)"))
+        self.cancel_button.setAccessibleName(self.tr("Cancel extending"))
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        words = QVBoxLayout()
+        words.addWidget(self.title)
+        words.addWidget(self.text, 1)
+        words.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(words, 1)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.parentWidget() or self)
+        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape.activated.connect(self._on_escape)
+
+    def _on_escape(self) -> None:
+        if self.isVisible():
+            self.cancel_requested.emit()
+
+    def show_parent(self, generation: Generation) -> None:
+        prompt = generation.settings.prompt
+        short = prompt if len(prompt) <= 60 else prompt[:59] + "…"
+        self.title.setText(self.tr("Extending #{0} “{1}”").format(generation.id, short))
+        self.text.setText(self.tr(
+            "The next shot starts from this clip's last frame. Describe what happens next in "
+            "the prompt and press Generate."))
+        self.picture.setText(self.tr("Last frame…"))
+
+    def set_picture(self, pixmap: QPixmap) -> None:
+        self.picture.setPixmap(pixmap.scaled(PICTURE, Qt.AspectRatioMode.KeepAspectRatio,
+                                             Qt.TransformationMode.SmoothTransformation))
+
+
+class ExtendMode(QObject):
+    """Extend mode of the compose panel; `take` (from the window's Generate) extends."""
+
+    extended = Signal(object)  # the new Generation
+    failed = Signal(str)  # what went wrong, in words
+    active_changed = Signal(bool)
+
+    def __init__(self, compose: ComposePanel,
+                 service: Callable[[], GenerationService | None]) -> None:
+        super().__init__(compose)
+        self._compose = compose
+        self._service = service
+        self.parent_generation: Generation | None = None
+        self._saved: dict[str, Any] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._picture_task: asyncio.Task[Any] | None = None
+        self.strip = ExtendStrip(compose)
+        self.strip.hide()
+        self.strip.cancel_requested.connect(self.cancel)
+        layout = compose.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(compose.drop_zone), self.strip, 3)
+
+    @property
+    def active(self) -> bool:
+        return self.parent_generation is not None
+
+    def start(self, parent: Generation) -> None:
+        """Ask what happens after `parent` (a finished clip) in the compose panel."""
+        compose = self._compose
+        if not self.active:
+            self._saved = {"state": compose.state(), "prompt": compose.prompt_edit.toPlainText(),
+                           "images": compose.drop_zone.images(),
+                           "placeholder": compose.prompt_edit.placeholderText()}
+        self.parent_generation = parent
+        settings = parent.settings
+        compose.drop_zone.clear()  # one shot: the price is one clip's
+        compose.drop_zone.hide()
+        compose.image_hint.hide()
+        compose.restore_state({"model": settings.model, "aspect_ratio": settings.aspect_ratio,
+                               "duration": settings.duration, "seed": settings.seed,
+                               "seed_locked": True})
+        compose.prompt_edit.clear()
+        compose.prompt_edit.setPlaceholderText(self.tr("What happens next?"))
+        self.strip.show_parent(parent)
+        self.strip.show()
+        compose.prompt_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        if self._picture_task is not None:
+            self._picture_task.cancel()
+        self._picture_task = self._spawn(self._load_last_frame(parent))
+        self.active_changed.emit(True)
+
+    def cancel(self) -> None:
+        """Leave extend mode; the compose panel is as it was before."""
+        if not self.active:
+            return
+        self._leave(restore_prompt=True)
+
+    def take(self, batch: list[GenerationSettings]) -> bool:
+        """The window's Generate while extending: extend instead (True), else False."""
+        parent = self.parent_generation
+        if parent is None or not batch:
+            return False
+        self._spawn(self._extend(parent, batch[0]))
+        return True
+
+    # -- internals ------------------------------------------------------------------------------
+
+    async def _extend(self, parent: Generation, chosen: GenerationSettings) -> None:
+        from runway_desktop import api
+        from runway_desktop.engine.extension import ExtendError
+        from runway_desktop.engine.journal import JournalError
+
+        service = self._service()
+        if service is None:
+            return
+        self._compose.set_busy_hint(self.tr("Taking the last frame of #{0}…").format(parent.id))
+        try:
+            added = await service.extend(parent.id, chosen.prompt,
+                                         changes=changes_from(parent.settings, chosen))
+        except (ExtendError, api.InvalidRequestError, JournalError) as error:
+            self.failed.emit(str(getattr(error, "message", "") or error))
+            return
+        finally:
+            self._compose.set_busy_hint("")
+        if self.parent_generation is parent:
+            self._leave(restore_prompt=False)
+        self.extended.emit(added)
+
+    async def _load_last_frame(self, parent: Generation) -> None:
+        from pathlib import Path
+
+        from runway_desktop.engine.video.frames import FrameError, last_frame
+
+        if not parent.video_path:
+            return
+        try:
+            frame = await last_frame(Path(parent.video_path))
+        except FrameError as error:
+            log.info("No last frame to show: %s", error.message)
+            return
+        if self.parent_generation is parent:
+            self.strip.set_picture(QPixmap.fromImage(frame.image))
+
+    def _leave(self, *, restore_prompt: bool) -> None:
+        compose = self._compose
+        self.parent_generation = None
+        if self._picture_task is not None:
+            self._picture_task.cancel()  # the decoder stops; nothing is left running
+            self._picture_task = None
+        self.strip.hide()
+        compose.drop_zone.show()
+        compose.prompt_edit.setPlaceholderText(str(self._saved.get("placeholder", "")))
+        compose.restore_state(self._saved.get("state", {}))
+        if restore_prompt:
+            compose.prompt_edit.setPlainText(str(self._saved.get("prompt", "")))
+        compose.drop_zone.set_images(list(self._saved.get("images", [])))
+        compose.image_hint.setVisible(not compose.drop_zone.images())
+        self._saved = {}
+        self.active_changed.emit(False)
+
+    def _spawn(self, work: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+def changes_from(parent: GenerationSettings, chosen: GenerationSettings) -> SettingsChanges:
+    """What the person changed from the clip's own settings (None where it is the same)."""
+    from runway_desktop.engine.settings_changes import SettingsChanges
+
+    def differs(name: str) -> Any:
+        value = getattr(chosen, name)
+        return None if value == getattr(parent, name) else value
+
+    return SettingsChanges(duration=differs("duration"), aspect_ratio=differs("aspect_ratio"),
+                           seed=differs("seed"), model=differs("model"))

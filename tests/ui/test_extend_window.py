@@ -1,0 +1,147 @@
+"""Extend from the window against the simulator: a finished clip's "Extend…" turns the compose
+panel into "what happens next", Generate makes a child generation whose start image is the
+parent's exact last frame and which names its parent; Cancel puts the compose panel back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.lifecycle_table import Command, allows
+from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.engine.video.frames import last_frame
+from runway_desktop.simulator import Simulator
+from runway_desktop.ui.main_window import MainWindow
+from runway_desktop.ui.queue_text import meta_text
+from tests.helpers.video import mean_difference
+from tests.ui.conftest import drive
+from tests.ui.dnd import drop_files
+
+pytestmark = pytest.mark.qt_log_ignore(
+    "PulseAudioService", "Couldn't resolve pipewire", "Could not open media"
+)
+
+
+@pytest.fixture
+def kite_png(tmp_path: Path) -> Path:
+    path = tmp_path / "kite.png"
+    Image.new("RGB", (1280, 720), (30, 120, 200)).save(path)
+    return path
+
+
+def generate(qtbot: QtBot, window: MainWindow, prompt: str) -> Generation:
+    """Generate from the compose panel; the finished row."""
+    compose = window.compose
+    compose.prompt_edit.setPlainText(prompt)
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    return wait_done(qtbot, window, lambda g: g.settings.prompt == prompt)
+
+
+def wait_done(qtbot: QtBot, window: MainWindow, which: Any) -> Generation:
+    model = window.queue.model
+
+    def found() -> Generation | None:
+        return next((g for g in model.generations() if which(g)), None)
+
+    qtbot.waitUntil(lambda: (g := found()) is not None and g.stage is Stage.DONE
+                    and g.thumbnail_path is not None, timeout=30_000)
+    done = found()
+    assert done is not None
+    return done
+
+
+def test_extend_makes_a_child_that_starts_from_the_parents_last_frame(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, kite_png: Path) -> None:
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    drop_files(compose.drop_zone, [kite_png])
+    compose.duration_picker.set_value("10")
+    parent = generate(qtbot, window, "a red kite over dunes")
+    assert allows(parent, Command.EXTEND)
+
+    assert window.queue.select_generation(parent.id)
+    button = window.clip_actions.buttons["extend"]
+    qtbot.waitUntil(button.isEnabled, timeout=5_000)
+    button.click()
+    extend = window.extend_mode
+    assert extend.active
+    assert extend.strip.isVisible()
+    assert not compose.drop_zone.isVisible()
+    assert compose.prompt_edit.toPlainText() == ""
+    assert compose.duration() == 10  # the clip's own settings, until changed
+    assert compose.seed() == parent.settings.seed
+    assert compose.total_price() == parent.settings.price_in(compose.catalog())  # one shot
+    qtbot.waitUntil(lambda: extend.strip.picture.pixmap() is not None
+                    and not extend.strip.picture.pixmap().isNull(), timeout=20_000)
+
+    compose.prompt_edit.setPlainText("the kite climbs into the clouds")
+    compose.generate_button.click()
+
+    child = wait_done(qtbot, window, lambda g: g.parent_id == parent.id)
+    assert child.settings.prompt == "the kite climbs into the clouds"
+    assert child.settings.duration == 10
+    assert child.settings.aspect_ratio == parent.settings.aspect_ratio
+    assert child.settings.model == parent.settings.model
+    assert child.settings.image_path is not None
+    assert parent.video_path is not None
+    exact = drive(qtbot, last_frame(Path(parent.video_path))).image
+    assert mean_difference(Path(child.settings.image_path), exact) < 1.0
+    assert f"extends #{parent.id}" in meta_text(child)
+    assert simulator.jobs_created("afk_test") == 2
+    # The new row is the one selected; the compose panel is back to a new generation, with
+    # the image it had before.
+    current = window.queue.current_generation()
+    assert current is not None
+    assert current.id == child.id
+    assert not extend.active
+    assert compose.drop_zone.isVisible()
+    assert compose.drop_zone.images() == [str(kite_png)]
+
+
+def test_cancel_puts_the_compose_panel_back_and_sends_nothing(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, kite_png: Path) -> None:
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    parent = generate(qtbot, window, "waves at dusk")
+    drop_files(compose.drop_zone, [kite_png])
+    compose.prompt_edit.setPlainText("my next idea")
+    compose.duration_picker.set_value("10")
+
+    menu = window.queue.build_context_menu(parent, [parent])
+    entry = next(a for a in menu.actions() if a.objectName() == "extend")
+    assert entry.isEnabled()
+    entry.trigger()
+    assert window.extend_mode.active
+    assert compose.duration() == parent.settings.duration
+
+    window.extend_mode.strip.cancel_button.click()
+
+    assert not window.extend_mode.active
+    assert compose.prompt_edit.toPlainText() == "my next idea"
+    assert compose.drop_zone.images() == [str(kite_png)]
+    assert compose.duration() == 10
+    assert simulator.jobs_created("afk_test") == 1
+
+
+def test_extend_is_offered_only_where_the_table_allows_it(
+        qtbot: QtBot, app_controller: Any) -> None:
+    window: MainWindow = app_controller.window
+    parent = generate(qtbot, window, "a lighthouse")
+    assert parent.video_path is not None
+    Path(parent.video_path).unlink()  # the file is gone: nothing to take a last frame from
+    window.queue.model.upsert(parent)
+    assert not allows(parent, Command.EXTEND)
+    assert window.queue.select_generation(parent.id)
+    window.clip_actions.show_generation(parent)
+    assert not window.clip_actions.buttons["extend"].isEnabled()
+    menu = window.queue.build_context_menu(parent, [parent])
+    assert not next(a for a in menu.actions() if a.objectName() == "extend").isEnabled()
+    key = next(a for a in window.clip_actions.shortcut_actions
+               if a.objectName() == "extend" and a.parent() is window.queue.list_view)
+    key.trigger()
+    assert not window.extend_mode.active
