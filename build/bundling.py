@@ -32,7 +32,8 @@ PUBLISHER = "Runway Desktop developers"
 
 # The Python half of Qt the app imports; every other PySide6 module is excluded by name.
 QT_MODULES_KEPT = frozenset(
-    {"QtCore", "QtGui", "QtWidgets", "QtMultimedia", "QtMultimediaWidgets", "QtNetwork"}
+    {"QtCore", "QtGui", "QtWidgets", "QtMultimedia", "QtMultimediaWidgets", "QtNetwork",
+     "QtSvg"}  # QtSvg: the interface icons (ui/icons.py)
 )
 
 # Python packages that come in only through optional imports and that the app never uses.
@@ -154,6 +155,9 @@ def app_datas() -> list[tuple[str, str]]:
     # The window icon uses 16-256 px (app.app_icon); the 512/1024 px renders feed .icns/.ico only.
     datas += [(str(p), "resources/icons") for p in sorted((RESOURCES / "icons").glob("*.png"))
               if int(p.stem.rsplit("-", 1)[1]) <= 256]
+    # The look (ui/theme.py, ui/icons.py): the style sheet, the icons and their licence.
+    datas += [(str(p), f"resources/{p.parent.name}") for folder in ("style", "ui-icons")
+              for p in sorted((RESOURCES / folder).iterdir()) if p.is_file()]
     datas.append((str(NOTICES), "."))
     return datas + licence_datas()
 

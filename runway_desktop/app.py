@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
+    from runway_desktop.ui import theme
+
+    theme.install(app)  # Fusion, our palette and style sheet, following light/dark
 
     import qasync
 

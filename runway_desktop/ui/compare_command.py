@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from runway_desktop.ui.compare_view import CompareView
 
 COMPARE_SHORTCUT = "C"
+# The comparison window's keys and what they do: compare_view makes its shortcuts from this
+# table, and Help ▸ Keyboard Shortcuts lists it (the window itself exists only while open).
+COMPARE_WINDOW_KEYS: tuple[tuple[str, str], ...] = (
+    ("Space", "Play or pause both videos"),
+    ("Left", "Both videos back one second"),
+    ("Right", "Both videos forward one second"),
+    ("Esc", "Close the comparison"),
+)
 
 
 def comparable(generations: Sequence[Generation]) -> list[Generation]:

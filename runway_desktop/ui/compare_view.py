@@ -19,13 +19,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSlider,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from runway_desktop.engine.records import Generation
+from runway_desktop.ui import icons
+from runway_desktop.ui.compare_command import COMPARE_WINDOW_KEYS
 from runway_desktop.ui.preview import format_time
 
 _DRIFT_MS = 200  # pulled back into step beyond this
@@ -67,9 +68,8 @@ class CompareView(QWidget):
         self.panes = (_Pane(left, self), _Pane(right, self))
         self._playing = False
 
-        style = self.style()
         self.play_button = QToolButton(self)
-        self.play_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.play_button.setIcon(icons.icon("play", self.palette()))
         self.play_button.setAccessibleName(self.tr("Play both"))
         self.play_button.setToolTip(self.tr("Play or pause both (Space)"))
         self.play_button.clicked.connect(self.toggle_playback)
@@ -84,6 +84,8 @@ class CompareView(QWidget):
         self.loop_button.setCheckable(True)
         self.loop_button.setChecked(True)
         self.loop_button.setText(self.tr("Loop"))
+        self.loop_button.setIcon(icons.icon("repeat", self.palette()))
+        self.loop_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.loop_button.setToolTip(self.tr("Start both again together at the end"))
 
         panes = QHBoxLayout()
@@ -101,10 +103,13 @@ class CompareView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(panes, 1)
         layout.addLayout(controls)
-        for key, slot in ((Qt.Key.Key_Space, self.toggle_playback), (Qt.Key.Key_Escape, self.close),
-                          (Qt.Key.Key_Left, lambda: self.seek(self.position() - 1000)),
-                          (Qt.Key.Key_Right, lambda: self.seek(self.position() + 1000))):
-            QShortcut(QKeySequence(key), self).activated.connect(slot)
+        slots = {"Space": self.toggle_playback, "Esc": self.close,
+                 "Left": lambda: self.seek(self.position() - 1000),
+                 "Right": lambda: self.seek(self.position() + 1000)}
+        for key, text in COMPARE_WINDOW_KEYS:  # Help ▸ Keyboard Shortcuts lists the same table
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setWhatsThis(self.tr(text))
+            shortcut.activated.connect(slots[key])
         self._update_time()
         self.resize(1100, 640)
 
@@ -192,9 +197,7 @@ class CompareView(QWidget):
             self._update_button()
 
     def _update_button(self) -> None:
-        icon = QStyle.StandardPixmap.SP_MediaPause if self._playing else (
-            QStyle.StandardPixmap.SP_MediaPlay)
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setIcon(icons.icon("pause" if self._playing else "play", self.palette()))
         self.play_button.setAccessibleName(
             self.tr("Pause both") if self._playing else self.tr("Play both"))
 

@@ -415,13 +415,13 @@ class GalleryView(QWidget):
         """The queue's keyboard actions, on the gallery's selection: each key builds the
         queue's menu for that selection and triggers the entry of the same name, so what an
         action does and when it applies stay defined once, in the queue."""
-        from runway_desktop.ui.queue_view import ACTIONS
+        from runway_desktop.ui.queue_view import ACTIONS, action_text
 
         self.shortcut_actions: dict[str, QAction] = {}
         for spec in ACTIONS:
             if not spec.shortcuts:
                 continue
-            action = QAction(self.list_view)
+            action = QAction(action_text(spec, 1), self.list_view)
             action.setObjectName(spec.name)
             action.setShortcuts([QKeySequence(k) for k in spec.shortcuts])
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)

@@ -36,6 +36,7 @@ from runway_desktop.ui.preview import PreviewPlayer
 from runway_desktop.ui.queue_view import QueueView
 from runway_desktop.ui.removals import Removals
 from runway_desktop.ui.stage import StudioLayout
+from runway_desktop.ui.status_summary import StatusSummary
 from runway_desktop.ui.undo_notice import UndoNotice
 
 if TYPE_CHECKING:
@@ -54,8 +55,14 @@ REFRESH_ON_ACTIVATE_SECONDS = 10.0
 
 def preferences_shortcuts() -> list[QKeySequence]:
     """The platform's Preferences keys (e.g. Ctrl+, on macOS); Ctrl+, where it defines none."""
-    keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
-    return [k for k in keys if not k.isEmpty()] or [QKeySequence("Ctrl+,")]
+    return standard_keys(QKeySequence.StandardKey.Preferences, "Ctrl+,")
+
+
+def standard_keys(standard: QKeySequence.StandardKey, fallback: str) -> list[QKeySequence]:
+    """The platform's keys for a standard action; `fallback` where it defines none (Quit
+    has none on Windows or without a desktop theme)."""
+    keys = QKeySequence.keyBindings(standard)
+    return [k for k in keys if not k.isEmpty()] or [QKeySequence(fallback)]
 
 
 class MainWindow(QMainWindow):
@@ -122,10 +129,14 @@ class MainWindow(QMainWindow):
                                  hold_selection=self.queue.selection_held)
 
         self.account_label = QLabel(self.tr("Not signed in"), self)
+        self.account_label.setObjectName("status_account")
         self.account_label.setAccessibleName(self.tr("Account and credits"))
         self.account_label.setToolTip(self.tr("Your apiframe team and credit balance"))
         self.mode_label = QLabel(self)
+        self.mode_label.setObjectName("status_mode")
         self.mode_label.setAccessibleName(self.tr("Mode"))
+        self.status_summary = StatusSummary(self.statusBar(), self.queue.model, self)
+        self.status_summary.open_folder_requested.connect(self._open_output_folder)
         self.statusBar().addPermanentWidget(self.mode_label)
         self.statusBar().addPermanentWidget(self.account_label)
 
@@ -154,6 +165,7 @@ class MainWindow(QMainWindow):
         bridge.problem_changed.connect(self._on_problem)
         bridge.catalog_changed.connect(self.compose.set_catalog)
         self.compose.set_catalog(service.catalog)  # the models and prices known so far
+        self.status_summary.set_folder(service.output_folder)
         self.queue.model.reset(service.generations())
         for generation in self.queue.model.generations():
             if generation.stage.is_on_server and (note := service.note(generation.id)):
@@ -175,13 +187,12 @@ class MainWindow(QMainWindow):
 
     def set_demo(self, demo: bool) -> None:
         self._demo = demo
-        self.mode_label.setText(self.tr("Demo") if demo else "")
+        self.mode_label.setText(self.tr("Demo") if demo else self.tr("Live"))
         self.mode_label.setToolTip(
             self.tr("Demo mode: a local simulator of apiframe; no credits are spent")
             if demo
-            else ""
+            else self.tr("Live: videos are made by apiframe and cost credits")
         )
-        self.mode_label.setVisible(demo)
         self._update_title()
 
     def set_notify(self, enabled: bool) -> None:
@@ -215,11 +226,13 @@ class MainWindow(QMainWindow):
         settings.setShortcuts(preferences_shortcuts())
         settings.triggered.connect(self.settings_requested)
         open_folder = QAction(self.tr("Open &output folder"), self)
+        open_folder.setShortcut(QKeySequence("Ctrl+Shift+O"))
         open_folder.triggered.connect(self._open_output_folder)
         import_jobs = QAction(self.tr("&Import jobs from apiframe"), self)
+        import_jobs.setShortcut(QKeySequence("Ctrl+I"))
         import_jobs.triggered.connect(self.import_requested)
         quit_action = QAction(self.tr("&Quit"), self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcuts(standard_keys(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         for action in (settings, open_folder, import_jobs):
             file_menu.addAction(action)
@@ -237,7 +250,22 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("&About Runway Desktop"), self)
         about.triggered.connect(self.about_requested)
+        keys = QAction(self.tr("&Keyboard Shortcuts"), self)
+        keys.setObjectName("shortcuts_action")
+        keys.setShortcuts([QKeySequence(QKeySequence.StandardKey.HelpContents),
+                           QKeySequence("Ctrl+/")])
+        keys.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(keys)
         help_menu.addAction(about)
+
+    def show_shortcuts(self) -> QWidget:
+        """Help ▸ Keyboard Shortcuts (non-modal): every key, read from the actions."""
+        from runway_desktop.ui.shortcuts import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # -- engine events --------------------------------------------------------------------------
 

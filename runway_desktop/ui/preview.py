@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
+    QFontMetrics,
     QHideEvent,
     QKeySequence,
     QMouseEvent,
@@ -35,12 +37,12 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QStackedLayout,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from runway_desktop.ui import icons
 from runway_desktop.ui.drop_zone import error_text_color, shade_color
 
 if TYPE_CHECKING:
@@ -76,11 +78,13 @@ class _PosterView(QWidget):
         super().__init__(parent)
         self.pixmap: QPixmap | None = None
         self.text = ""
+        self.heading = ""  # set: the inviting empty state (an icon, a heading, `text`)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def set_content(self, pixmap: QPixmap | None, text: str) -> None:
+    def set_content(self, pixmap: QPixmap | None, text: str, heading: str = "") -> None:
         self.pixmap = pixmap if pixmap is not None and not pixmap.isNull() else None
         self.text = text
+        self.heading = heading
         self.update()
 
     def picture_rect(self) -> QRect:
@@ -107,8 +111,10 @@ class _PosterView(QWidget):
             painter.fillRect(self.rect(), shade_color(palette))
             painter.drawPixmap(self.picture_rect(), self.pixmap)
             self._paint_play_glyph(painter, palette)
+        elif self.heading:
+            self._paint_empty_state(painter, palette)
         else:
-            painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+            painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.AlternateBase))
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(
                 self.rect().adjusted(24, 24, -24, -24),
@@ -116,6 +122,40 @@ class _PosterView(QWidget):
                 self.text,
             )
         painter.end()
+
+    def _paint_empty_state(self, painter: QPainter, palette: QPalette) -> None:
+        """Nothing to show yet: a quiet stage that says what will appear here and how."""
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Window))
+        border = QColor(palette.color(QPalette.ColorRole.Mid))
+        border.setAlphaF(0.6)
+        painter.setPen(border)
+        painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
+        size = max(24, min(64, self.height() // 5))
+        heading_font = QFont(self.font())
+        heading_font.setPointSizeF(max(heading_font.pointSizeF(), 9) * 1.35)
+        heading_font.setBold(True)
+        heading_height = QFontMetrics(heading_font).height()
+        width = min(self.width() - 48, 420)
+        text_box = QRect(0, 0, width, self.height())
+        text_height = self.fontMetrics().boundingRect(
+            text_box, int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap),
+            self.text).height()
+        top = (self.height() - (size + 16 + heading_height + 8 + text_height)) // 2
+        left = (self.width() - width) // 2
+        accent = palette.color(QPalette.ColorRole.Accent)
+        painter.drawPixmap((self.width() - size) // 2, top, icons.pixmap(
+            "clapperboard", accent, size, self.devicePixelRatioF()))
+        top += size + 16
+        painter.setFont(heading_font)
+        painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+        painter.drawText(QRect(left, top, width, heading_height),
+                         Qt.AlignmentFlag.AlignCenter, self.heading)
+        top += heading_height + 8
+        painter.setFont(self.font())
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(QRect(left, top, width, text_height),
+                         Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap, self.text)
 
     def _paint_play_glyph(self, painter: QPainter, palette: QPalette) -> None:
         # A round "play" mark over the thumbnail: says "this is a video, press play".
@@ -185,9 +225,7 @@ class PreviewPlayer(QWidget):
         self.error_label.setAccessibleName(self.tr("Playback problem"))
         self.error_label.hide()
 
-        style = self.style()
         self.play_button = QToolButton(self)
-        self.play_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
         self.play_button.setAccessibleName(self.tr("Play"))
         self.play_button.setToolTip(self.tr("Play (Space)"))
         self.play_button.clicked.connect(self.toggle_playback)
@@ -210,7 +248,7 @@ class PreviewPlayer(QWidget):
         self.loop_button.setCheckable(True)
         self.loop_button.setChecked(True)
         self.loop_button.setText(self.tr("Loop"))
-        self.loop_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        self.loop_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.loop_button.setAccessibleName(self.tr("Loop"))
         self.loop_button.setToolTip(self.tr("Play the video over and over"))
         self.loop_button.toggled.connect(self._on_loop_toggled)
@@ -248,6 +286,7 @@ class PreviewPlayer(QWidget):
         self._space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
         self._space.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._space.activated.connect(self.toggle_playback)
+        self._space.setWhatsThis(self.tr("Play or pause"))  # Help ▸ Keyboard Shortcuts
         # Previous / next result. (The slider's own arrow keys give way: PageUp/PageDown and
         # dragging still move through the video.)
         for keys, step in (((Qt.Key.Key_Left, Qt.Key.Key_K), -1),
@@ -255,6 +294,8 @@ class PreviewPlayer(QWidget):
             for key in keys:
                 shortcut = QShortcut(QKeySequence(key), self)
                 shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                shortcut.setWhatsThis(self.tr("Previous result") if step < 0
+                                      else self.tr("Next result"))
                 shortcut.activated.connect(lambda s=step: self.step_requested.emit(s))
         # Only while full screen (the window has its own F11 otherwise: two would clash).
         self._leave_keys = []
@@ -262,12 +303,14 @@ class PreviewPlayer(QWidget):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.setEnabled(False)
+            shortcut.setWhatsThis(self.tr("Leave full screen"))
             shortcut.activated.connect(self.full_screen_requested)
             self._leave_keys.append(shortcut)
         self.poster.clicked.connect(self._on_picture_clicked)
         self.poster.double_clicked.connect(self.full_screen_requested)
         self._apply_error_palette()
         self.set_full_screen(False)
+        self._refresh_icons()
         self.clear()
 
     @property
@@ -397,9 +440,8 @@ class PreviewPlayer(QWidget):
         for shortcut in self._leave_keys:
             shortcut.setEnabled(on)
         self.full_screen_button.setChecked(on)
-        icon = QStyle.StandardPixmap.SP_TitleBarNormalButton if on else (
-            QStyle.StandardPixmap.SP_TitleBarMaxButton)
-        self.full_screen_button.setIcon(self.style().standardIcon(icon))
+        self.full_screen_button.setIcon(
+            icons.icon("minimize" if on else "maximize", self.palette()))
         self.full_screen_button.setToolTip(
             self.tr("Leave full screen (Esc)") if on
             else self.tr("Full screen (F11 or double-click); Left/Right: previous/next result")
@@ -439,12 +481,13 @@ class PreviewPlayer(QWidget):
         self._on_duration_changed(0)
 
     def _show_poster(self) -> None:
-        text = (
-            self.tr("Press Space or click to play")
-            if self._video_path
-            else self.tr("Select a finished generation to preview it")
-        )
-        self.poster.set_content(self._thumbnail if self._video_path else None, text)
+        if self._video_path:
+            self.poster.set_content(self._thumbnail, self.tr("Press Space or click to play"))
+        else:
+            self.poster.set_content(None, self.tr(
+                "Drop a start image, describe the motion and press Generate (Ctrl+Enter). "
+                "Select a finished video in the queue or the gallery to watch it here."),
+                heading=self.tr("Your videos play here"))
         self._stack.setCurrentIndex(self._PAGE_POSTER)
 
     def _set_controls_enabled(self, enabled: bool) -> None:
@@ -453,10 +496,7 @@ class PreviewPlayer(QWidget):
 
     def _on_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == self.player.PlaybackState.PlayingState
-        icon = (
-            QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        )
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setIcon(icons.icon("pause" if playing else "play", self.palette()))
         self.play_button.setAccessibleName(self.tr("Pause") if playing else self.tr("Play"))
         self.play_button.setToolTip(
             self.tr("Pause (Space)") if playing else self.tr("Play (Space)")
@@ -501,12 +541,7 @@ class PreviewPlayer(QWidget):
         self._muted = muted
         if self.audio_output is not None:
             self.audio_output.setMuted(muted)
-        icon = (
-            QStyle.StandardPixmap.SP_MediaVolumeMuted
-            if muted
-            else QStyle.StandardPixmap.SP_MediaVolume
-        )
-        self.mute_button.setIcon(self.style().standardIcon(icon))
+        self.mute_button.setIcon(icons.icon("volume-x" if muted else "volume-2", self.palette()))
         self.mute_button.setToolTip(
             self.tr("Turn the sound on") if muted else self.tr("Mute the sound")
         )
@@ -565,4 +600,14 @@ class PreviewPlayer(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_error_palette()
+            self._refresh_icons()
         super().changeEvent(event)
+
+    def _refresh_icons(self) -> None:
+        """The controls' icons in this palette's colours (light or dark)."""
+        palette = self.palette()
+        self.play_button.setIcon(icons.icon("pause" if self.is_playing() else "play", palette))
+        self.loop_button.setIcon(icons.icon("repeat", palette))
+        self.mute_button.setIcon(icons.icon("volume-x" if self._muted else "volume-2", palette))
+        self.full_screen_button.setIcon(
+            icons.icon("minimize" if self._full_screen else "maximize", palette))

@@ -33,6 +33,7 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPalette,
+    QPen,
     QPixmap,
     QPolygonF,
     QTextLayout,
@@ -97,6 +98,26 @@ def link_colour(palette: QPalette) -> QColor:
 def favourite_colour(palette: QPalette) -> QColor:
     dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
     return QColor(250, 200, 70) if dark else QColor(215, 150, 0)
+
+
+def paint_selection(painter: QPainter, opt: QStyleOptionViewItem, selected: bool) -> None:
+    """A selected row: the accent, faint, with a solid accent edge on the left; the row the
+    keyboard is on (the list has the focus): a ring around it."""
+    accent = QColor(opt.palette.color(QPalette.ColorRole.Accent))
+    rect = QRectF(opt.rect).adjusted(2.5, 1.5, -2.5, -1.5)
+    if selected:
+        tint = QColor(accent)
+        tint.setAlphaF(0.16)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(tint)
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.setBrush(accent)
+        edge = QRectF(rect.left(), rect.top() + 6, 3, max(0.0, rect.height() - 12))
+        painter.drawRoundedRect(edge, 1.5, 1.5)
+    if opt.state & QStyle.StateFlag.State_HasFocus:
+        painter.setPen(QPen(accent, 1.5))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect, 6, 6)
 
 
 def aspect_of(ratio: str) -> float:
@@ -223,7 +244,7 @@ class QueueDelegate(QStyledItemDelegate):
         left = thumb.right() + 1 + m.padding + m.gap
         right = rect.right() - m.padding
         width = max(0, right - left + 1)
-        star_size = m.line
+        star_size = round(m.line * 1.4)  # a star one sees at a glance (and can aim at)
         top = rect.top() + (rect.height() - (2 * m.line + m.small_line + m.line + 2 * m.gap)) // 2
         prompt = QRect(left, top, max(0, width - star_size - m.gap), 2 * m.line)
         star = QRect(right - star_size + 1, top, star_size, star_size)
@@ -242,8 +263,12 @@ class QueueDelegate(QStyledItemDelegate):
         self.initStyleOption(opt, index)
         widget = opt.widget
         style = widget.style() if widget is not None else None
-        opt.text = ""  # the style draws only the panel (selection, hover); we draw the rest
+        opt.text = ""  # the style draws only the panel (hover); we draw the rest
         opt.icon = QIcon()
+        # The selection is a soft tint with an accent edge (paint_selection), not the style's
+        # full-width block: the row's text keeps its own colours on it.
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        opt.state &= ~QStyle.StateFlag.State_Selected
         painter.save()
         try:
             if style is not None:
@@ -252,14 +277,14 @@ class QueueDelegate(QStyledItemDelegate):
                 )
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            selected = bool(opt.state & QStyle.StateFlag.State_Selected)
             layout = self.row_layout(opt.rect, opt.font)
+            paint_selection(painter, opt, selected)
             self._paint_separator(painter, opt, selected)
             self._paint_thumbnail(
                 painter, opt, layout.thumb, generation, index.data(Roles.ThumbnailRole),
                 index.data(Roles.StartImageRole)
             )
-            self._paint_text(painter, opt, layout, generation, selected,
+            self._paint_text(painter, opt, layout, generation, False,
                              index.data(Roles.NoteRole) or "")
         finally:
             painter.restore()

@@ -32,6 +32,7 @@ from PySide6.QtGui import (
     QPalette,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QButtonGroup,
     QFrame,
@@ -102,7 +103,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Command.COPY_URL,
         separator_before=True,
     ),
-    ActionSpec("copy_seed", QT_TRANSLATE_NOOP(_CONTEXT, "Copy Seed"), (), Command.COPY_SEED),
+    ActionSpec("copy_seed", QT_TRANSLATE_NOOP(_CONTEXT, "Copy Seed"), ("Alt+Shift+C",),
+               Command.COPY_SEED),
     ActionSpec(
         "favourite",
         QT_TRANSLATE_NOOP(_CONTEXT, "Favourite"),
@@ -134,13 +136,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "redownload",
         QT_TRANSLATE_NOOP(_CONTEXT, "Download Again"),
-        (),
+        ("Ctrl+Shift+D",),
         Command.REDOWNLOAD,
     ),
     ActionSpec(
         "stop_following",
         QT_TRANSLATE_NOOP(_CONTEXT, "Stop Following…"),
-        (),
+        ("Ctrl+Shift+F",),
         Command.STOP_FOLLOWING,
     ),
     ActionSpec(
@@ -275,6 +277,7 @@ class QueueView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("queueView")
+        self.setAccessibleName(_tr("Queue"))
         self.model = model if model is not None else QueueModel(parent=self)
         self.proxy = QueueFilterModel(self)
         self.proxy.setSourceModel(self.model)
@@ -356,7 +359,8 @@ class QueueView(QWidget):
         self.search_edit.setToolTip(_tr("Search by prompt, seed or job ID (Ctrl+F)"))
         self.search_edit.setMinimumWidth(100)
         self.search_edit.textChanged.connect(self._on_search)
-        find = QAction(self)
+        find = QAction(_tr("Search Prompts"), self)
+        find.setObjectName("find")
         find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
         find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         find.triggered.connect(self._focus_search)
@@ -385,6 +389,22 @@ class QueueView(QWidget):
         )
         self.clear_finished_button.setAccessibleName(_tr("Clear finished generations"))
         self.clear_finished_button.clicked.connect(self.clear_finished_requested)
+        # The two buttons' keys, anywhere in the queue panel (the window confirms either).
+        push: QAbstractButton
+        for name, text, keys, push in (
+                ("cancel_pending", _tr("Cancel Pending"), "Ctrl+Shift+Backspace",
+                 self.cancel_pending_button),
+                ("clear_finished", _tr("Clear Finished"), "Ctrl+Shift+Delete",
+                 self.clear_finished_button)):
+            action = QAction(text, self)
+            action.setObjectName(name)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda _=False, b=push: b.isEnabled() and b.click())
+            self.addAction(action)
+            push.setToolTip(_tr("{tip} ({keys})").format(
+                tip=push.toolTip(),
+                keys=QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)))
 
         top = QHBoxLayout()
         top.addLayout(filters)

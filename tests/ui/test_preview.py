@@ -19,7 +19,7 @@ pytestmark = pytest.mark.qt_log_ignore(
 )
 
 CLIPS = Path(__file__).resolve().parents[2] / "resources" / "clips"
-PLACEHOLDER = "Select a finished generation to preview it"
+EMPTY_HEADING = "Your videos play here"  # the empty stage (no video selected)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def playing(preview: PreviewPlayer) -> bool:
 
 
 def test_empty_player_shows_the_placeholder(preview: PreviewPlayer) -> None:
-    assert preview.poster.text == PLACEHOLDER
+    assert preview.poster.heading == EMPTY_HEADING
     assert not preview.showing_video()
     assert not preview.play_button.isEnabled()
     assert preview.player.source().isEmpty()
@@ -178,7 +178,7 @@ def test_hiding_releases_the_media_and_showing_reloads(
     assert not playing(preview)  # no autoplay on return either
     preview.clear()
     assert preview.player.source().isEmpty()
-    assert preview.poster.text == PLACEHOLDER
+    assert preview.poster.heading == EMPTY_HEADING
     assert preview.video_path() is None
 
 

@@ -1,0 +1,120 @@
+"""Keyboard first (issue 12, Deliver 7): every action has a key, Help ▸ Keyboard Shortcuts lists
+them all (read from the actions themselves), and no two actions answer the same key where both
+can fire."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMenu
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.ui.main_window import MainWindow, preferences_shortcuts
+from runway_desktop.ui.queue_view import ACTIONS
+from runway_desktop.ui.shortcuts import (
+    COMPARE_AREA,
+    ShortcutEntry,
+    ShortcutsDialog,
+    conflicts,
+    plain,
+    shortcut_entries,
+)
+
+# Menu entries reachable by their mnemonic only (Alt+H, A): no shortcut of their own.
+NO_SHORTCUT_ON_PURPOSE = {"&About Runway Desktop"}
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    widget = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(widget)
+    widget.resize(1280, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_every_menu_action_and_list_action_has_a_shortcut(window: MainWindow) -> None:
+    missing = [action.text() for bar_action in window.menuBar().actions()
+               if isinstance(menu := bar_action.menu(), QMenu)
+               for action in menu.actions()
+               if not action.isSeparator() and not action.menu()
+               and not action.shortcuts() and action.text() not in NO_SHORTCUT_ON_PURPOSE]
+    assert missing == []
+    assert [spec.name for spec in ACTIONS if not spec.shortcuts] == []
+    for name in ("cancel_pending", "clear_finished", "find"):
+        action = window.queue.findChild(QAction, name)
+        assert action is not None
+        assert not action.shortcut().isEmpty()
+
+
+def test_the_dialog_lists_every_action_and_shortcut_of_the_window(
+        qtbot: QtBot, window: MainWindow) -> None:
+    dialog = window.show_shortcuts()
+    assert isinstance(dialog, ShortcutsDialog)
+    qtbot.waitExposed(dialog)
+    listed = dialog.listed()
+    shown = {(text, keys) for _area, text, keys in listed}
+    # Every QAction and QShortcut with a key is there, with what it does and its keys.
+    sources: list[QAction | QShortcut] = [
+        a for a in window.findChildren(QAction)
+        if not a.shortcut().isEmpty() and not isinstance(a.parent(), QMenu)]
+    sources += [s for s in window.findChildren(QShortcut) if not s.key().isEmpty()]
+    assert len(sources) > 30
+    for source in sources:
+        keys = source.shortcuts() if isinstance(source, QAction) else [source.key()]
+        said = (plain(source.text()) if isinstance(source, QAction) else source.whatsThis())
+        for key in keys:
+            native = key.toString(QKeySequence.SequenceFormat.NativeText)
+            assert (said, native) in {(t, one) for t, k in shown for one in k.split(", ")}, (
+                said, native)
+    texts = [text for _a, text, _k in listed]
+    assert "" not in texts, "every shortcut says what it does"
+    for expected in ("Undo", "Settings", "Full Screen Preview", "Remove from History",
+                     "Play or pause", "Generate", "Keyboard Shortcuts", "Compare Side by Side"):
+        assert expected in texts, expected
+    assert any(area == COMPARE_AREA for area, _t, _k in listed)
+    dialog.filter_edit.setText("trash")
+    visible = [dialog.tree.topLevelItem(i) for i in range(dialog.tree.topLevelItemCount())]
+    assert any(item is not None and not item.isHidden() for item in visible)
+    dialog.close()
+
+
+def test_no_two_actions_answer_the_same_key_where_both_can_fire(window: MainWindow) -> None:
+    found = conflicts(window)
+    assert [(key, a.area, a.text, b.area, b.text) for key, a, b in found] == []
+
+
+def test_the_conflict_check_finds_a_clash(window: MainWindow) -> None:
+    """The check itself can fail: a second window-wide Ctrl+Z is a clash, a list's F next
+    to the gallery's F is not."""
+    clash = QAction("Another undo", window)
+    clash.setShortcut(QKeySequence("Ctrl+Z"))
+    window.addAction(clash)
+    keys = [key for key, _a, _b in conflicts(window)]
+    assert keys == ["Ctrl+Z"]
+    window.removeAction(clash)
+    clash.deleteLater()
+
+
+def test_entries_merge_keys_of_one_action() -> None:
+    from runway_desktop.ui.shortcuts import merged
+
+    rows = merged([ShortcutEntry("Preview", "Next result", (QKeySequence("J"),)),
+                   ShortcutEntry("Preview", "Next result", (QKeySequence("Right"),))])
+    assert [r.keys_text() for r in rows] == ["J, Right"]
+
+
+def test_settings_has_the_platforms_key_and_ctrl_comma_where_it_has_none(
+        window: MainWindow) -> None:
+    action = window.findChild(QAction, "settings_action")
+    assert action is not None
+    standard = [k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+                if not k.isEmpty()]
+    assert action.shortcuts() == (standard or [QKeySequence("Ctrl+,")])
+    assert preferences_shortcuts() == action.shortcuts()
+    listed = {e.text: e.keys_text() for e in shortcut_entries(window)}
+    assert listed["Settings"] == ", ".join(
+        k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())

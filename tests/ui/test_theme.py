@@ -1,0 +1,142 @@
+"""The app's own look follows the system's light/dark setting (issue 12, Deliver 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.ui import icons, theme
+from runway_desktop.ui.queue_delegate import contrast_ratio
+from runway_desktop.ui.theme import DARK, LIGHT, Scheme, Theme
+
+
+@pytest.fixture
+def app_look(qapp: QApplication) -> Iterator[QApplication]:
+    """The application's style, font, palette and style sheet put back after the test."""
+    style, font, sheet = qapp.style().name(), QFont(qapp.font()), qapp.styleSheet()
+    yield qapp
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)
+    qapp.setFont(font)
+    qapp.setPalette(qapp.style().standardPalette())
+
+
+def window_colour(app: QApplication) -> str:
+    return app.palette().color(QPalette.ColorRole.Window).name()
+
+
+def make_theme(app: QApplication, forced: Scheme | None = None) -> Theme:
+    made = Theme(app, forced)
+    made.install()
+    return made
+
+
+def drop(made: Theme) -> None:
+    made.setParent(None)  # no longer follows the system once the test is over
+    made.deleteLater()
+
+
+def test_the_palette_follows_the_system_scheme_as_it_changes(app_look: QApplication) -> None:
+    made = make_theme(app_look)
+    seen: list[Scheme] = []
+    made.changed.connect(seen.append)
+    try:
+        hints = app_look.styleHints()
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+        assert window_colour(app_look) == DARK.window
+        assert DARK.accent in app_look.styleSheet()
+        assert app_look.palette().color(QPalette.ColorRole.Text).name() == DARK.text
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+        assert window_colour(app_look) == LIGHT.window
+        assert LIGHT.accent in app_look.styleSheet()
+        assert seen == [Scheme.DARK, Scheme.LIGHT]
+        assert app_look.font().pointSizeF() >= theme.BASE_POINT_SIZE
+    finally:
+        drop(made)
+
+
+def test_a_forced_scheme_wins_over_the_system(app_look: QApplication) -> None:
+    made = make_theme(app_look, Scheme.DARK)
+    try:
+        app_look.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Light)
+        assert window_colour(app_look) == DARK.window
+        made.set_forced(None)  # back to the system, which said light
+        assert window_colour(app_look) == LIGHT.window
+    finally:
+        drop(made)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("dark", Scheme.DARK), ("Light", Scheme.LIGHT), (" DARK ", Scheme.DARK),
+    ("system", None), ("", None), ("purple", None)])
+def test_the_environment_can_force_a_scheme(value: str, expected: Scheme | None) -> None:
+    assert theme.forced_scheme({theme.SCHEME_ENV: value}) is expected
+    assert theme.forced_scheme({}) is None
+
+
+@pytest.mark.parametrize("colours", [LIGHT, DARK], ids=["light", "dark"])
+def test_text_is_readable_in_both_schemes(colours: theme.Colours) -> None:
+    def ratio(a: str, b: str) -> float:
+        return contrast_ratio(QColor(a), QColor(b))
+
+    assert ratio(colours.text, colours.window) >= 7
+    assert ratio(colours.text, colours.base) >= 7
+    assert ratio(colours.muted, colours.window) >= 4.5  # hints and the status bar
+    assert ratio(colours.muted, colours.chrome) >= 4.5
+    assert ratio(colours.on_accent, colours.accent) >= 4.5  # Generate's label
+    assert ratio(colours.focus, colours.window) >= 3  # the focus ring is seen
+
+
+def test_the_style_sheet_has_every_colour_filled_in() -> None:
+    for colours in (LIGHT, DARK):
+        sheet = theme.style_sheet(colours)
+        assert "@" not in sheet
+        assert "QPushButton#generate_button" in sheet
+        assert colours.accent in sheet
+
+
+def test_generate_is_the_accent_button(app_look: QApplication, qtbot: QtBot,
+                                       tmp_path: Path) -> None:
+    from runway_desktop.ui.compose_panel import ComposePanel
+
+    made = make_theme(app_look, Scheme.LIGHT)
+    try:
+        panel = ComposePanel(tmp_path)
+        qtbot.addWidget(panel)
+        panel.prompt_edit.setPlainText("a kite")
+        panel.show()
+        qtbot.waitExposed(panel)
+        button = panel.generate_button
+        assert button.isEnabled()
+        image = button.grab().toImage()
+        inside = image.pixelColor(12, image.height() // 2)
+        assert inside.name() in (LIGHT.accent, LIGHT.accent_hover)
+        assert not button.icon().isNull()
+    finally:
+        drop(made)
+
+
+def icon_colours(icon: Any, size: int = 24) -> set[str]:
+    image = icon.pixmap(size, size).toImage()
+    return {image.pixelColor(x, y).name() for x in range(size) for y in range(size)
+            if image.pixelColor(x, y).alpha() == 255}
+
+
+def test_icons_take_the_palette_colours_and_follow_a_change(qtbot: QtBot) -> None:
+    from runway_desktop.ui.preview import PreviewPlayer
+
+    assert icon_colours(icons.icon("repeat", theme.palette_for(DARK))) == {DARK.text}
+    preview = PreviewPlayer()
+    qtbot.addWidget(preview)
+    preview.setPalette(theme.palette_for(LIGHT))
+    assert icon_colours(preview.loop_button.icon()) == {LIGHT.text}
+    preview.setPalette(theme.palette_for(DARK))  # the system went dark: the icons follow
+    assert icon_colours(preview.loop_button.icon()) == {DARK.text}
+    assert icon_colours(preview.mute_button.icon()) == {DARK.text}
