@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -21,7 +21,7 @@ import httpx
 
 from runway_desktop import api, paths
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
-from runway_desktop.engine import downloads, images
+from runway_desktop.engine import downloads, images, poll_timing
 from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.leases import LeaseTiming
@@ -85,12 +85,16 @@ def timing_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     """Pacing overrides for scripts and tests against the simulator, where a job takes 0.3 s.
 
     `RUNWAY_DESKTOP_POLL_SECONDS` sets the first poll interval (the cap is 4× it);
+    `RUNWAY_DESKTOP_POLL_POLICY=backoff` polls on the fixed backoff alone (the policy before
+    2026-11-29, for comparisons); otherwise by each job's progress (`engine.poll_timing`);
     `RUNWAY_DESKTOP_RETRY_SECONDS` sets the retry backoff base (the cap is 20× it);
     `RUNWAY_DESKTOP_LEASE_SECONDS` how long a generation's lease outlives its last heartbeat.
     """
     overrides: dict[str, Any] = {}
     if poll := environ.get("RUNWAY_DESKTOP_POLL_SECONDS"):
         overrides["poll"] = PollSchedule(first=float(poll), cap=4 * float(poll))
+    if environ.get("RUNWAY_DESKTOP_POLL_POLICY") == "backoff":  # for comparisons
+        overrides["poll"] = replace(overrides.get("poll", PollSchedule()), follow_progress=False)
     if retry := environ.get("RUNWAY_DESKTOP_RETRY_SECONDS"):
         overrides["backoff"] = Backoff(base=float(retry), cap=20 * float(retry))
     if lease := environ.get("RUNWAY_DESKTOP_LEASE_SECONDS"):  # renewed 4 times per lease
@@ -131,6 +135,10 @@ class Lifecycle:
         self._on_note = on_note or (lambda _gid, _note: None)
         self._catalog = catalog  # the models and prices known now (refreshed by the engine)
         self._rng = random.Random()
+        self._usual = poll_timing.UsualDurations()  # how long jobs took lately, for polling
+        # Generation id → when its POST was answered, and whether it said PROCESSING: that
+        # answer is the job's first status, so polling by progress needn't ask again at once.
+        self._accepted: dict[int, tuple[float, bool]] = {}
 
     async def drive(self, generation_id: int, delay: float = 0.0) -> None:
         """Run every remaining stage of one generation, until it is done or needs someone.
@@ -213,6 +221,7 @@ class Lifecycle:
         )
         event = (Event.JOB_PROCESSING if accepted.status == api.JobStatus.PROCESSING
                  else Event.ACCEPTED)
+        self._accepted[generation.id] = (time.time(), event is Event.JOB_PROCESSING)
         self._advance(
             generation,
             event,
@@ -232,6 +241,16 @@ class Lifecycle:
         # Ask the person after `give_up_after`; after a Retry, keep checking a while longer.
         ask_at = max(sent_at + schedule.give_up_after, time.time() + schedule.slow_after)
         slow = False
+        settings = generation.settings
+        pace = self._usual.pace_for(settings.model, settings.duration, sent_at)
+        accepted = self._accepted.pop(generation.id, None)
+        if accepted is not None and schedule.follow_progress:
+            # Just accepted: the POST's answer was the first look (the backoff polls at once).
+            at, processing = accepted
+            pace.observe(at, processing=processing, progress=0)
+            await asyncio.sleep(poll_timing.next_delay(schedule, pace, time.time(), polls,
+                                                       self._rng))
+            polls += 1
         while True:
             job = await self._call(
                 generation,
@@ -240,6 +259,7 @@ class Lifecycle:
             )
             if job.status == api.JobStatus.COMPLETED:
                 if job.video_url:
+                    self._usual.record(settings.model, settings.duration, pace, time.time())
                     self._on_note(generation.id, None)
                     self._advance(
                         generation,
@@ -270,6 +290,8 @@ class Lifecycle:
             if stage != generation.stage or progress != generation.progress:
                 generation = self._advance(generation, event, progress=progress)
             now = time.time()
+            pace.observe(now, processing=job.status == api.JobStatus.PROCESSING,
+                         progress=job.progress)
             if now >= ask_at:
                 self._on_note(generation.id, None)
                 self._give_up(generation, Verdict(_still_waiting(stage, now - sent_at),
@@ -278,7 +300,8 @@ class Lifecycle:
                 slow = True  # poll far less often from now on
                 log.info("Job %s is taking unusually long (%s)", job_id, stage)
                 self._on_note(generation.id, _taking_long(now - sent_at, schedule.slow_interval))
-            await asyncio.sleep(schedule.interval(polls, self._rng, slow=slow))
+            await asyncio.sleep(poll_timing.next_delay(schedule, pace, now, polls, self._rng,
+                                                       slow=slow))
             polls += 1
 
     async def _download(self, generation: Generation) -> None:

@@ -36,6 +36,9 @@ class PollSchedule:
     A job still QUEUED or PROCESSING `slow_after` seconds after it was sent is taking unusually
     long: it is polled every `slow_interval` seconds from then on, and handed to the person
     after `give_up_after` seconds (it stays paid for and kept; Retry follows it again).
+
+    `follow_progress`: plan each poll by the job's progress (expected finish, bounded by `first`
+    and `cap`: `engine.poll_timing`); False keeps this fixed backoff alone.
     """
 
     first: float = 2.0
@@ -45,6 +48,7 @@ class PollSchedule:
     slow_after: float = 15 * 60.0  # videos take 1-5 min (contract §4.5)
     slow_interval: float = 60.0
     give_up_after: float = 6 * 3600.0
+    follow_progress: bool = True
 
     def interval(self, poll_count: int, rng: random.Random | None = None,
                  *, slow: bool = False) -> float:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from runway_desktop.simulator.faults import FaultPlan
+from runway_desktop.simulator.progress import ProgressShape
 
 # Default price in credits by duration (contract §6, §10). runway-gen4.5 has no published price
 # on apiframe (§15.2, UNCONFIRMED): the simulator's default is a guess, configurable per run
@@ -64,6 +65,7 @@ class SimulatorConfig:
 
     seconds_per_job: float = 20.0  # wall time from QUEUED to COMPLETED (when a slot is free)
     queued_seconds_fraction: float = 0.2  # share of that time spent QUEUED before PROCESSING
+    progress: ProgressShape = field(default_factory=ProgressShape)  # how `progress` moves
     accounts: list[Account] | None = None  # None -> default_accounts()
     # Contract §4.3: newest docs say {"videoUrl": ...}, older docs/SDK tests show a bare URL string.
     result_shape: Literal["object", "string"] = "object"

@@ -26,6 +26,7 @@ from runway_desktop.simulator.config import (
 from runway_desktop.simulator.errors import ApiError, ValidationFailed
 from runway_desktop.simulator.faults import FaultDecider
 from runway_desktop.simulator.media import Sniffed, sniff
+from runway_desktop.simulator.progress import progress_at
 from runway_desktop.simulator.schema import (
     GenerateRequest,
     ListQuery,
@@ -322,8 +323,8 @@ class State:
         status = job.status_at(now)
         terminal = status in ("COMPLETED", "FAILED")
         if status == "PROCESSING":
-            span = job.processing_seconds
-            progress = 99 if span <= 0 else min(99, int(100 * (now - job.start) / span))
+            progress = progress_at(self.config.progress, job.id, job.start,
+                                   job.processing_seconds, now)
         else:
             progress = 100 if status == "COMPLETED" else 0
         result: Any = None
