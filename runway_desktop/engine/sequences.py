@@ -295,11 +295,27 @@ class SequenceService:
                                                                        output_dir=output_dir)
         return await self.run(sequence.id)
 
+    def stop_runs(self) -> None:
+        """This process stops running its sequences (the window closes its engine): each
+        stays RUNNING in the journal, and `resume_running` carries it on at the next start."""
+        for task in self._runs.values():
+            task.cancel()
+        self._runs.clear()
+
     async def resume_running(self) -> list[Sequence]:
         """Carry on every sequence journaled as RUNNING (after a crash, a kill, a restart);
         each as it ended."""
         ids = self._store.ids_in_state(RunState.RUNNING)
         return list(await asyncio.gather(*(self.run(i) for i in ids)))
+
+    async def stop(self) -> None:
+        """Stop this process's runs (before the engine stops); they stay RUNNING in the
+        journal, so the next start (`resume_running`) carries them on."""
+        tasks = list(self._runs.values())
+        self._runs.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, sequence_id: int) -> Sequence:
         self._store.set_run_state(sequence_id, RunState.RUNNING)

@@ -1,0 +1,249 @@
+"""Sequences against the simulator, on a qasync loop (real last frames through QtMultimedia):
+a plan runs shot after shot from each shot's last frame, costs what the preview said, resumes
+after a crash without a second job, and lets a person re-take, swap, reorder and extend."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from runway_desktop import paths
+from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.engine.scheduler import Engine
+from runway_desktop.engine.sequence_plan import Plan, plan_from_data
+from runway_desktop.engine.sequences import (
+    RunState,
+    SequenceChanged,
+    SequenceEvent,
+    SequenceService,
+)
+from runway_desktop.engine.settings_changes import SettingsChanges
+from runway_desktop.simulator import Simulator
+from tests.engine.conftest import EngineFactory
+from tests.engine.test_extension import uploaded_start_image
+from tests.helpers import qt_loop
+from tests.helpers.video import Drive, mean_difference, rgb
+
+loop = pytest.fixture(qt_loop.loop)
+drive = pytest.fixture(qt_loop.drive)
+
+KEY = "afk_test"
+PRICE = {5: 8, 10: 15}  # Gen-4 Turbo, by duration (the simulator's catalog)
+
+
+def three_shots(png: Path) -> Plan:
+    return plan_from_data({
+        "name": "Lighthouse", "ratio": "16:9", "seed": 11,
+        "shots": [{"prompt": "the cliff at dawn", "image": str(png)},
+                  {"prompt": "the beam sweeps the sea", "duration": 10},
+                  "the storm rolls in"],
+    }, base_dir=png.parent, source="plan.yaml#sha256:test")
+
+
+async def started(make_engine: EngineFactory, **kwargs: object) -> Engine:
+    engine = make_engine(**kwargs)
+    await engine.start()
+    return engine
+
+
+def check_chain(service: SequenceService, sequence_id: int, data_dir: Path,
+                sim: Simulator) -> list[Generation]:
+    """Each shot's chosen take is DONE; each after the first names the shot before as its
+    parent and started from that shot's last frame, which is what the simulator received."""
+    sequence = service.get(sequence_id)
+    assert sequence is not None
+    takes = [service.chosen(shot) for shot in sequence.shots]
+    assert all(t is not None and t.stage is Stage.DONE for t in takes), takes
+    chain = [t for t in takes if t is not None]
+    for before, after in itertools.pairwise(chain):
+        assert after.parent_id == before.id
+        start = paths.last_frames_dir(data_dir) / f"{before.id}.png"
+        assert after.settings.image_path == str(start)
+        assert after.job_id is not None
+        assert mean_difference(uploaded_start_image(sim, after.job_id), rgb(start)) < 1.0
+    return chain
+
+
+def test_a_three_shot_plan_runs_from_each_last_frame_at_the_previewed_cost(
+        drive: Drive[None], make_engine: EngineFactory, simulator: Simulator, png: Path,
+        data_dir: Path) -> None:
+    async def scenario() -> None:
+        engine = await started(make_engine)
+        try:
+            service = SequenceService(engine)
+            await engine.wait_catalog()
+            while service.generations.account is None:  # the balance is read at start
+                await asyncio.sleep(0.02)
+            plan = three_shots(png)
+            preview = service.preview_plan(plan)
+            assert (preview.shots_to_make, preview.credits, preview.unpriced) == (
+                3, PRICE[5] + PRICE[10] + PRICE[10], 0)  # shot 3 keeps shot 2's 10 s
+            assert preview.balance == simulator.credits(KEY)
+            assert preview.balance_after == simulator.credits(KEY) - preview.credits
+            events: list[SequenceEvent] = []
+            service.subscribe(events.append)
+            balance = simulator.credits(KEY)
+
+            sequence = await service.run_plan(plan)
+
+            assert sequence.run_state is RunState.DONE, sequence.error
+            assert [s.prompt for s in sequence.shots] == [
+                "the cliff at dawn", "the beam sweeps the sea", "the storm rolls in"]
+            chain = check_chain(service, sequence.id, data_dir, simulator)
+            assert [t.settings.duration for t in chain] == [5, 10, 10]
+            assert {t.settings.seed for t in chain} == {11}
+            assert chain[0].settings.image_path == str(png)
+            assert simulator.jobs_created(KEY) == 3
+            assert balance - simulator.credits(KEY) == preview.credits
+            states = [e.sequence.run_state for e in events if isinstance(e, SequenceChanged)]
+            assert states[:2] == [RunState.IDLE, RunState.RUNNING]  # made, then running
+            assert states[-1] is RunState.DONE
+            assert service.cost_preview(sequence.id).shots_to_make == 0
+            # The same plan file again: the finished film is not carried on, a new one is made.
+            assert service.unfinished_from(plan) is None
+        finally:
+            await engine.stop()
+
+    drive(scenario())
+
+
+def test_a_run_cut_off_during_shot_two_resumes_without_a_second_job(
+        drive: Drive[None], make_engine: EngineFactory,
+        make_simulator: Callable[..., Simulator], png: Path, data_dir: Path) -> None:
+    """In-process version of the CLI's SIGKILL test: the run task and the engine stop while
+    shot 2 is on the server; a new engine on the same journal resumes the running sequence."""
+    sim = make_simulator(seconds_per_job=0.8)
+
+    async def scenario() -> None:
+        engine = await started(make_engine, sim=sim)
+        service = SequenceService(engine)
+        sequence = service.create_from_plan(three_shots(png))
+        run = asyncio.ensure_future(service.run(sequence.id))
+        while True:  # until shot 2's job is on the server
+            second = service.chosen(service.get(sequence.id).shots[1])  # type: ignore[union-attr]
+            if second is not None and second.job_id:
+                break
+            await asyncio.sleep(0.02)
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+        await engine.stop()
+        assert service.get(sequence.id).run_state is RunState.RUNNING  # type: ignore[union-attr]
+
+        engine = await started(make_engine, sim=sim)
+        try:
+            again = SequenceService(engine)
+            (finished,) = await again.resume_running()
+            assert finished.run_state is RunState.DONE, finished.error
+            check_chain(again, sequence.id, data_dir, sim)
+            assert sim.jobs_created(KEY) == 3
+        finally:
+            await engine.stop()
+
+    drive(scenario())
+
+
+def test_two_processes_running_one_sequence_make_each_shot_once(
+        drive: Drive[None], make_engine: EngineFactory, simulator: Simulator, png: Path,
+        data_dir: Path) -> None:
+    async def scenario() -> None:
+        one, two = await started(make_engine), await started(make_engine)
+        try:
+            first, second = SequenceService(one), SequenceService(two)
+            sequence = first.create_from_plan(three_shots(png))
+            ends = await asyncio.gather(first.run(sequence.id), second.run(sequence.id))
+            assert [e.run_state for e in ends] == [RunState.DONE, RunState.DONE]
+            check_chain(first, sequence.id, data_dir, simulator)
+            assert simulator.jobs_created(KEY) == 3
+            assert all(len(shot.takes) == 1 for shot in ends[0].shots)
+        finally:
+            await one.stop()
+            await two.stop()
+
+    drive(scenario())
+
+
+def test_takes_swaps_reorders_and_extending_from_the_end(
+        drive: Drive[None], make_engine: EngineFactory, simulator: Simulator, png: Path,
+        data_dir: Path) -> None:
+    async def scenario() -> None:
+        engine = await started(make_engine)
+        try:
+            service = SequenceService(engine)
+            gens = service.generations
+            from runway_desktop.engine.records import GenerationSettings
+
+            clip = gens.submit(GenerationSettings("a boat", seed=4, image_path=str(png)))
+            sequence = service.create_from_clip(clip.id)
+            assert [s.chosen_id for s in sequence.shots] == [clip.id]
+            assert sequence.name == "a boat"
+            # Extend from the end waits for the clip and makes shot 2 from its last frame.
+            second = await service.extend_from_end(sequence.id, "the boat sails away")
+            assert second.parent_id == clip.id
+            # Plan two more shots ahead; the preview prices only those not made yet.
+            planned = service.plan_shots(sequence.id, ["night falls", "the moon"],
+                                         [SettingsChanges(duration=10), None])
+            assert [s.prompt for s in planned.shots][2:] == ["night falls", "the moon"]
+            preview = service.cost_preview(sequence.id)
+            assert (preview.shots_to_make, preview.credits) == (2, 2 * PRICE[10])
+            # A new take of shot 2: a new seed, chosen; the first take can be chosen back.
+            (await gens.wait_settled([second.id]))
+            take = await service.add_take(planned.shots[1].id, prompt="the boat sails faster")
+            assert take.parent_id == clip.id
+            assert take.settings.prompt == "the boat sails faster"
+            shot2 = service.get(sequence.id).shots[1]  # type: ignore[union-attr]
+            assert shot2.takes == (second.id, take.id)
+            assert shot2.chosen_id == take.id
+            service.choose_take(shot2.id, second.id)
+            assert service.get(sequence.id).shots[1].chosen_id == second.id  # type: ignore[union-attr]
+            # Reorder the two planned shots, then run: they are made in the new order.
+            shots = service.get(sequence.id).shots  # type: ignore[union-attr]
+            service.move_shot(shots[3].id, shots[2].id)
+            done = await service.run(sequence.id)
+            assert done.run_state is RunState.DONE, done.error
+            assert [s.prompt for s in done.shots][2:] == ["the moon", "night falls"]
+            chain = check_chain(service, sequence.id, data_dir, simulator)
+            assert chain[1].id == second.id
+            assert simulator.jobs_created(KEY) == 5  # clip, shot 2, its re-take, two planned
+        finally:
+            await engine.stop()
+
+    drive(scenario())
+
+
+@pytest.mark.expect_log_warnings(r"failed: Provider returned an error")
+def test_a_failed_shot_stops_the_run_saying_what_to_do(
+        drive: Drive[None], make_engine: EngineFactory,
+        make_simulator: Callable[..., Simulator], png: Path) -> None:
+    sim = make_simulator(seconds_per_job=0.6)
+
+    async def scenario() -> None:
+        engine = await started(make_engine, sim=sim)
+        try:
+            service = SequenceService(engine)
+            sequence = service.create_from_plan(three_shots(png))
+            run = asyncio.ensure_future(service.run(sequence.id))
+            while True:
+                current = service.get(sequence.id)
+                assert current is not None
+                second = service.chosen(current.shots[1])
+                if second is not None and second.job_id:
+                    break
+                await asyncio.sleep(0.02)
+            sim.set_job_outcome(second.job_id, "FAILED",
+                                error="Provider returned an error: content policy violation")
+            ended = await run
+            assert ended.run_state is RunState.STOPPED
+            assert ended.error is not None
+            assert "Shot 2" in ended.error
+            assert "content policy" in ended.error
+            assert "add a take" in ended.error
+            assert sim.jobs_created(KEY) == 2  # shot 3 was never made
+            assert ended.shots[2].chosen_id is None
+        finally:
+            await engine.stop()
+
+    drive(scenario())
