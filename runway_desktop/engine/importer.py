@@ -32,6 +32,7 @@ from runway_desktop.api.catalog import BUILT_IN_CATALOG
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.lifecycle_table import (
     CARRY_ON,
+    LOST_ANSWER_STAGES,
     Command,
     Event,
     Trigger,
@@ -47,8 +48,6 @@ ASK_ABOVE_VIDEOS = 5
 # How far a job's `createdAt` may be from the row's `submitted_at` to count as its job (a POST
 # re-sent with the same key later returns the first job; clocks differ a little).
 MATCH_WINDOW_S = 15 * 60
-# Rows that may have a job on the server the journal doesn't know (the POST's answer was lost).
-_ORPHAN_STAGES = (Stage.SUBMITTING, Stage.ATTENTION, Stage.ABANDONED)
 _SERVER_GAVE_UP = (api.JobStatus.FAILED, api.JobStatus.CANCELLED)
 
 
@@ -81,7 +80,7 @@ class ImportResult:
 async def plan_import(client: api.ApiClient, journal: Journal) -> ImportPlan:
     """Read every job of this key and sort it: new, one of ours to follow again, or removed."""
     removed = journal.removed_job_ids()
-    orphans = [g for g in journal.with_stages(_ORPHAN_STAGES)
+    orphans = [g for g in journal.with_stages(LOST_ANSWER_STAGES)
                if g.job_id is None and g.submitted_at is not None]
     new: list[api.Job] = []
     matched: list[tuple[int, api.Job]] = []

@@ -133,6 +133,8 @@ class StageTraits:
     quiet: bool = False  # nothing is happening and nothing came of it (shown muted)
     timed: bool = True  # its elapsed time means something (it started)
     announced: bool = False  # worth a desktop notification when reached (a video, a failure)
+    # Its POST may have left with the answer lost (no job id journaled): `import` matches it.
+    may_lack_answer: bool = False
     # Where the stage sits in one item's overall progress, 0..1 (the total bar).
     progress_span: tuple[float, float] = (1.0, 1.0)
 
@@ -145,7 +147,7 @@ TRAITS: Mapping[Stage, StageTraits] = {
     Stage.UPLOADING: StageTraits(local=True, running=True, holds_slot=True,
                                  restarts_from_scratch=True, progress_span=(0.02, 0.05)),
     Stage.SUBMITTING: StageTraits(running=True, holds_slot=True, resumes_at_start=True,
-                                  progress_span=(0.05, 0.07)),
+                                  may_lack_answer=True, progress_span=(0.05, 0.07)),
     Stage.QUEUED: StageTraits(on_server=True, running=True, holds_slot=True,
                               resumes_at_start=True, progress_span=(0.07, 0.10)),
     Stage.PROCESSING: StageTraits(on_server=True, running=True, holds_slot=True,
@@ -155,9 +157,9 @@ TRAITS: Mapping[Stage, StageTraits] = {
                                    progress_span=(0.90, 1.0)),
     Stage.DONE: StageTraits(terminal=True, settled=True, announced=True),
     Stage.FAILED: StageTraits(terminal=True, settled=True, problem=True, announced=True),
-    Stage.ATTENTION: StageTraits(settled=True, problem=True),
+    Stage.ATTENTION: StageTraits(settled=True, problem=True, may_lack_answer=True),
     Stage.CANCELLED: StageTraits(terminal=True, settled=True, quiet=True, timed=False),
-    Stage.ABANDONED: StageTraits(terminal=True, settled=True, quiet=True),
+    Stage.ABANDONED: StageTraits(terminal=True, settled=True, quiet=True, may_lack_answer=True),
 }
 
 
@@ -179,6 +181,7 @@ ON_SERVER_STAGES = stages_where(lambda t: t.on_server)
 WAITING_STAGES = stages_where(lambda t: t.waits_for_slot)
 # Waiting for a slot or for the person: what a balance must cover before it can go on.
 AWAITING_CREDITS_STAGES = WAITING_STAGES | {Stage.ATTENTION}
+LOST_ANSWER_STAGES = stages_where(lambda t: t.may_lack_answer)
 
 
 # -- triggers and effects -------------------------------------------------------------------------
