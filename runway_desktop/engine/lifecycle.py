@@ -8,6 +8,8 @@ original job), a row on the server is polled, a row DOWNLOADING resumes its `.pa
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import random
 import time
@@ -24,7 +26,7 @@ from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
 from runway_desktop.engine import downloads, images, poll_timing
 from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.journal import Journal
-from runway_desktop.engine.leases import LeaseTiming
+from runway_desktop.engine.leases import LeaseTiming, ensure_held
 from runway_desktop.engine.lifecycle_table import Effect, Event, first_effect, next_stage
 from runway_desktop.engine.problems import Verdict, judge
 from runway_desktop.engine.records import Action, Generation, Stage
@@ -36,6 +38,7 @@ from runway_desktop.engine.retry import (
     RateGate,
     capped_wait,
 )
+from runway_desktop.engine.video import metadata
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,6 +80,7 @@ class EngineConfig:
     link_refreshes: int = 3  # fresh links asked for when the CDN refuses one
     create_output_parents: bool = True  # False for a folder the person chose: don't invent paths
     keep_image_metadata: bool = False  # the setting: upload fitting images with their EXIF
+    settings_sidecar: bool = True  # the setting: a `<video>.json` beside each saved video
     proxy: str | None = None  # a proxy URL for the API and the CDN; None: the system's
     leases: LeaseTiming = field(default_factory=LeaseTiming)  # many processes, one queue
 
@@ -181,6 +185,7 @@ class Lifecycle:
             except images.ImageRejected as exc:
                 self._give_up(generation, judge(exc))
             generation = self._advance(generation, Event.PREPARED)
+            digest = await asyncio.to_thread(_sha256, prepared.path)  # of the bytes sent
             try:
                 upload = await self._call(
                     generation, lambda: self.client.upload_file(prepared.path),
@@ -190,8 +195,10 @@ class Lifecycle:
                 # A converted copy is only for this upload: a retry or a restart prepares anew.
                 if prepared.converted:
                     prepared.path.unlink(missing_ok=True)
+            hashed = replace(settings, image_sha256=digest)
             generation = self._update(
-                generation.id, uploaded_url=upload.url, uploaded_at=time.time()
+                generation.id, uploaded_url=upload.url, uploaded_at=time.time(),
+                settings_json=json.dumps(hashed.to_json(), ensure_ascii=False),
             )
             event = Event.UPLOADED
         else:
@@ -354,12 +361,14 @@ class Lifecycle:
                     self._give_up(generation, verdict)
                 log.info("Download of generation %s interrupted (%s); resuming", generation.id, exc)
                 await asyncio.sleep(self.config.backoff.delay(attempt, self._rng))
+        await self._save_settings(generation, destination)
         thumbnail = await self._thumbnail(generation.id, destination)
         self._advance(
             generation,
             Event.DOWNLOADED,
             progress=100,
-            finished_at=time.time(),
+            # An imported job keeps the time the server finished it (retries clear it).
+            finished_at=generation.finished_at or time.time(),
             thumbnail_path=str(thumbnail) if thumbnail else None,
             error=None,
             action=None,
@@ -398,6 +407,19 @@ class Lifecycle:
             generation.settings.prompt, generation.job_id or "", created
         )
         return downloads.unique_path(folder, name)
+
+    async def _save_settings(self, generation: Generation, video: Path) -> None:
+        """The generation's settings into the whole MP4 (and its sidecar), before it is DONE;
+        a video that can't take them is kept all the same."""
+        parent_id = getattr(generation, "parent_id", None)
+        parent = self.journal.get(parent_id) if isinstance(parent_id, int) else None
+        ensure_held(generation.id)  # the file is still ours to rewrite
+        saved = await asyncio.to_thread(
+            metadata.save_video_settings, video, metadata.for_generation(generation, parent),
+            sidecar=self.config.settings_sidecar,
+        )
+        for problem in saved.problems:
+            log.info("Generation %s: %s", generation.id, problem)
 
     async def _thumbnail(self, generation_id: int, video: Path) -> Path | None:
         if self.thumbnailer is None:
@@ -486,6 +508,15 @@ def request_for(generation: Generation,
         seed=settings.seed,
         model=spec,
     )
+
+
+def _sha256(path: Path) -> str | None:
+    """SHA-256 (hex) of a file's bytes; None when it can't be read (the upload says why)."""
+    try:
+        with path.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 def _minutes(seconds: float) -> str:

@@ -216,7 +216,9 @@ def test_kill_and_resume_ends_with_one_job_and_one_file(
         # same key, and the server answered with the job it already had (counted once above).
         assert len(posts) > posts_at_kill
     # Exactly one complete file, nothing half-written left behind.
-    assert sorted(p.name for p in out.iterdir()) == [Path(row["video_path"]).name]
+    # (and its settings beside it: the sidecar)
+    video = Path(row["video_path"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([video.name, f"{video.stem}.json"])
     assert_complete_mp4(Path(row["video_path"]), CLIP)
     if part_size >= 12 and point.resume_stage is None:
         # The download went on from where it stopped, it didn't start over.

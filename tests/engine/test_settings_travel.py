@@ -1,0 +1,69 @@
+"""Every video the engine saves carries its generation's settings (against the simulator)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+
+from runway_desktop.engine.mp4_check import check_mp4
+from runway_desktop.engine.records import GenerationSettings, Stage
+from runway_desktop.engine.video.metadata import read_video_settings, sidecar_path
+from runway_desktop.engine.video.mp4_comment import read_comment
+from runway_desktop.simulator import Simulator
+from tests.conftest import run
+from tests.engine.conftest import EngineFactory
+
+
+def _generate(make_engine: EngineFactory, settings: GenerationSettings,
+              **config: object) -> tuple[int, Path]:
+    async def scenario() -> tuple[int, Path]:
+        engine = make_engine(**config)
+        await engine.start()
+        try:
+            generation = engine.submit(settings)
+            [done] = await asyncio.wait_for(engine.wait_settled([generation.id]), 30)
+        finally:
+            await engine.stop()
+        assert done.stage == Stage.DONE
+        assert done.video_path
+        return done.id, Path(done.video_path)
+
+    return run(scenario())
+
+
+def test_the_saved_mp4_and_its_sidecar_hold_every_setting(
+        make_engine: EngineFactory, simulator: Simulator, png: Path, output_dir: Path) -> None:
+    settings = GenerationSettings("a red kite over the dunes", duration=10, aspect_ratio="9:16",
+                                  seed=123_456, image_path=str(png))
+    generation_id, video = _generate(make_engine, settings)
+    found = read_video_settings(video)
+    assert found is not None
+    [job_id] = simulator.job_ids("afk_test")
+    [upload] = simulator._state.uploads.values()  # the bytes apiframe received
+    assert found.settings == GenerationSettings(
+        "a red kite over the dunes", duration=10, aspect_ratio="9:16", seed=123_456,
+        image_path=str(png), model=settings.model,
+        image_sha256=hashlib.sha256(upload.data).hexdigest())
+    assert (found.job_id, found.generation_id, found.parent_id) == (job_id, generation_id, None)
+    # The MP4 holds them itself (not only the sidecar), and is whole.
+    comment = read_comment(video)
+    assert comment is not None
+    assert json.loads(comment) == found.to_json()
+    assert check_mp4(video).whole
+    sidecar = sidecar_path(video)
+    assert json.loads(sidecar.read_text(encoding="utf-8")) == found.to_json()
+    assert sorted(p.name for p in output_dir.iterdir()) == sorted([video.name, sidecar.name])
+
+
+def test_with_the_sidecar_setting_off_only_the_mp4_holds_them(
+        make_engine: EngineFactory, output_dir: Path) -> None:
+    _id, video = _generate(make_engine, GenerationSettings("text only", seed=5),
+                           settings_sidecar=False)
+    assert [p.name for p in output_dir.iterdir()] == [video.name]
+    found = read_video_settings(video)
+    assert found is not None
+    assert found.settings.prompt == "text only"
+    assert found.settings.seed == 5
+    assert found.image_sha256 is None
