@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--error-rate", type=float, default=0.0, help="fraction of API requests answered 5xx"
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for fault decisions")
+    parser.add_argument(
+        "--clips",
+        choices=("image", "stock"),
+        default="image",
+        help="videos made from each job's start image (default), or the stock sample clips",
+    )
     return parser
 
 
@@ -45,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         faults=FaultPlan(fail_jobs_rate=args.fail_rate, error_rate=args.error_rate),
         seed=args.seed,
         host=args.host,
+        image_clips=args.clips == "image",
     )
     sim = Simulator(config)
     try:
@@ -66,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 def _announce(sim: Simulator, config: SimulatorConfig) -> None:
     print(f"apiframe simulator API  {sim.base_url}")
     print(f"           CDN origin   {sim.cdn_base_url}")
+    made = "made from each job's start image" if config.image_clips else "stock sample clips"
+    print(f"Videos: {made}")
     print("API keys:")
     for account in config.resolved_accounts():
         note = "inactive" if not account.active else f"{account.credits} credits"

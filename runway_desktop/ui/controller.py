@@ -298,7 +298,9 @@ class AppController(QObject):
         if self.simulator is None:
             from runway_desktop.simulator import Simulator, SimulatorConfig
 
-            self.simulator = Simulator(SimulatorConfig(seconds_per_job=self._demo_seconds))
+            # Demo clips are made from the person's own start image (stock ones for text only).
+            config = SimulatorConfig(seconds_per_job=self._demo_seconds, image_clips=True)
+            self.simulator = Simulator(config)
             self.simulator.start()
         return self.simulator.base_url
 

@@ -17,8 +17,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageOps
 
 from tests.conftest import ARTIFACTS, REPO
+from tests.helpers.video import mean_difference
+from tests.simulator.mjpeg_reader import read_mjpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (shutil.which("Xvfb") and shutil.which("xdotool")),
@@ -70,6 +73,14 @@ def finished_rows(journal: Path) -> list[tuple[str, str | None, str | None]]:
 def xdotool(env: dict[str, str], *args: str) -> str:
     return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True,
                           timeout=20, check=True).stdout.strip()
+
+
+def grab_window(env: dict[str, str], window: str, dest: Path) -> Path:
+    grab = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("grab_screen.py")), str(dest), window],
+        env=env, capture_output=True, text=True, timeout=30)
+    assert grab.returncode == 0, grab.stderr
+    return dest
 
 
 def dune_picture(path: Path) -> Path:
@@ -153,15 +164,31 @@ def test_demo_app_makes_a_video_and_a_screenshot(x_display: dict[str, str],
         assert video
         assert thumbnail
         assert Path(video).read_bytes()[4:8] == b"ftyp"
+        # Demo mode films the person's own picture: the clip starts on it, framed 16:9.
+        clip = read_mjpeg(Path(video).read_bytes())
+        with Image.open(tmp_path / "dunes.png") as dunes:
+            framed = ImageOps.fit(dunes.convert("RGB"), (1280, 720), Image.Resampling.BICUBIC)
+        assert (clip.width, clip.height) == (1280, 720)
+        assert mean_difference(clip.picture(0), framed) < 3
+        assert mean_difference(clip.picture(-1), clip.picture(0)) > 4  # and it moves
         assert Path(thumbnail).stat().st_size > 0
         time.sleep(1.0)  # the list repaints with the thumbnail
+        still = grab_window(env, window, tmp_path / "before-play.png")
+        # Play it, as a person clicks the picture, and take the screenshot mid-clip: the
+        # README shows the person's own picture moving.
+        with Image.open(still) as before:
+            width, height = before.size  # the window's
+        xdotool(env, "mousemove", "--window", window, str(int(width * 0.46)),
+                str(int(height * 0.46)), "click", "1")
+        time.sleep(2.5)  # half of the 5 s clip
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shot = ARTIFACTS / "demo-window.png"
-        grab = subprocess.run(
-            [sys.executable, str(Path(__file__).with_name("grab_screen.py")), str(shot), window],
-            env=env, capture_output=True, text=True, timeout=30)
-        assert grab.returncode == 0, grab.stderr
+        shot = grab_window(env, window, ARTIFACTS / "demo-window.png")
         assert shot.stat().st_size > 10_000
+        # The preview (the middle column) shows another picture than before it played.
+        with Image.open(still) as before, Image.open(shot) as during:
+            box = (int(width * 0.29), int(height * 0.1), int(width * 0.64), int(height * 0.85))
+            assert mean_difference(before.convert("RGB").crop(box),
+                                   during.convert("RGB").crop(box)) > 2
         xdotool(env, "key", "ctrl+q")
         app.wait(20)
         assert app.returncode == 0

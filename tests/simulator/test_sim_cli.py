@@ -55,3 +55,4 @@ def test_command_line_serves_and_stops_cleanly() -> None:
     assert "Traceback" not in err
     assert f"http://127.0.0.1:{port}" in out
     assert "afk_demo" in out
+    assert "Videos: made from each job's start image" in out  # --clips image, the default
