@@ -305,9 +305,13 @@ def _details(name: str, section: dict[str, Any]) -> list[str]:
         out.append("```\n" + "\n".join(f"{k}: {json.dumps(section.get(k), ensure_ascii=False)}"
                                          for k in keys) + "\n```")
     elif name == "efficiency":
-        out.append(f"Requests by kind over {section.get('done')} finished jobs: "
-                   + ", ".join(f"{k} {v}" for k, v in
-                               sorted((section.get("requests_by_route") or {}).items())) + ".")
+        runs = section.get("runs") or {"": section}
+        for label, run in runs.items():
+            head = (f"`{label}` (polling policy {run.get('policy')}, simulator "
+                    f"`{run.get('shape')}`): " if label else "")
+            out.append(f"{head}requests by kind over {run.get('done')} finished jobs: "
+                       + ", ".join(f"{k} {v}" for k, v in
+                                   sorted((run.get("requests_by_route") or {}).items())) + ".")
     elif name == "throughput":
         out.append("Every round, MB/s: " + json.dumps(section.get("samples_mb_s")) + ".")
     if "error" in section:

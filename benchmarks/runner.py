@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp = args.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, indent=1, default=str) + "\n")
     tmp.replace(args.out)
-    print(f"[benchmarks] wrote {args.out.relative_to(ROOT)} ({results['seconds']} s)")
+    shown = args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out
+    print(f"[benchmarks] wrote {shown} ({results['seconds']} s)")
     if not args.no_report:
         from benchmarks import report
 

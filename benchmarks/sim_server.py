@@ -35,6 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runway_desktop.simulator import Account, FaultPlan, Simulator, SimulatorConfig
+from runway_desktop.simulator.progress import ProgressShape
 from runway_desktop.simulator.state import State
 
 _PERSISTED = (
@@ -67,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--faults", default="{}", help="FaultPlan fields as JSON")
     parser.add_argument("--max-upload-mb", type=int, default=25)
+    parser.add_argument("--progress-refresh", type=float, default=0.0,
+                        help="a job's progress changes only every so many seconds")
+    parser.add_argument("--progress-wobble", type=float, default=0.0,
+                        help="0..1: how much a job's pace varies while it runs")
     return parser
 
 
@@ -99,6 +104,7 @@ def make_simulator(args: argparse.Namespace) -> Simulator:
         seed=args.seed,
         clips_dir=Path(args.clips_dir) if args.clips_dir else None,
         max_image_bytes=args.max_upload_mb * 1024 * 1024,
+        progress=ProgressShape(args.progress_refresh, args.progress_wobble),
     )
     sim = Simulator(config)
     state = VariedState(config, sim.clock, sim._decider)
