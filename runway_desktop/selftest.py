@@ -6,6 +6,8 @@ offscreen platform. One line per check (OK/FAIL and a detail), exit status 1 on 
 
 Checks: the version; Qt starts; the Qt plugins (platforms, FFmpeg multimedia, image formats) are
 there; Pillow and Qt read JPEG/WebP/GIF/TIFF/PNG; an MP4 from resources/clips decodes to a frame;
+with that clip, Extend's last frame, a join, the MPEG-4 re-encode and every export (GIF, WebP,
+WebM, PNG) are made and opened back (runway_desktop/selftest_video.py);
 a keyring backend is found (not `fail`), and with `--self-test-keyring-roundtrip` (or
 RUNWAY_SELFTEST_KEYRING=1) a secret is stored, read and deleted; httpx's CA bundle loads; a
 generation runs through the real engine against the built-in simulator and its MP4 downloads
@@ -16,6 +18,7 @@ runs in a temporary folder, and the keyring round trip uses its own account name
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import secrets as pysecrets
 import sys
@@ -326,6 +329,14 @@ def run(*, keyring_roundtrip: bool = False, out: TextIO | None = None) -> int:
             attempt("qt-plugins", check_qt_plugins)
             attempt("images", lambda: check_images(workdir))
             await attempt_async("video-decode", lambda: check_video(workdir))
+            from runway_desktop.selftest_video import CHECKS as VIDEO_CHECKS
+
+            decodes = results[-1].ok  # each of these decodes: without it, fail them at once
+            for name, video_check in VIDEO_CHECKS:  # Extend, Join and every export format
+                if decodes:
+                    await attempt_async(name, functools.partial(video_check, workdir))
+                else:
+                    report(name, False, "not tried: no video decodes here (see video-decode)")
             attempt("keyring", check_keyring)
             if keyring_roundtrip:
                 attempt("keyring-roundtrip", check_keyring_roundtrip)
