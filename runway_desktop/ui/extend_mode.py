@@ -66,6 +66,7 @@ class ExtendStrip(QFrame):
         layout.addLayout(words, 1)
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.parentWidget() or self)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape.setWhatsThis(self.tr("Leave extend mode"))  # Help ▸ Keyboard Shortcuts
         escape.activated.connect(self._on_escape)
 
     def _on_escape(self) -> None:

@@ -150,8 +150,10 @@ class StudioLayout(QObject):
             lambda: self.step(-1), window_wide=False)
         add("next_result", self.tr("&Next Result"), ["J", "Right"],
             lambda: self.step(1), window_wide=False)
-        add("show_queue", self.tr("&Queue"), ["Ctrl+1"], lambda: self.show_gallery(False))
-        add("show_gallery", self.tr("&Gallery"), ["Ctrl+2"], self.show_gallery)
+        add("show_queue", self.tr("&Queue"), ["Ctrl+1"],
+            lambda: self.show_gallery(False, focus=True))
+        add("show_gallery", self.tr("&Gallery"), ["Ctrl+2"],
+            lambda: self.show_gallery(True, focus=True))
         return actions
 
     def add_view_menu(self, bar: QMenuBar) -> QMenu:
@@ -201,8 +203,13 @@ class StudioLayout(QObject):
     def gallery_shown(self) -> bool:
         return self.side_tabs.currentWidget() is self.gallery
 
-    def show_gallery(self, on: bool = True) -> None:
+    def show_gallery(self, on: bool = True, *, focus: bool = False) -> None:
+        """Show the gallery (or the queue); `focus`: its list takes the keys too (Ctrl+1/2,
+        so the list's own keys, Return, F, Delete…, work straight away)."""
         self.side_tabs.setCurrentWidget(self.gallery if on else self.queue)
+        if focus:
+            view = self.gallery.list_view if on else self.queue.list_view
+            view.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def step(self, delta: int) -> bool:
         """Show the previous (-1) or next (+1) finished result of the visible list; a playing

@@ -118,3 +118,15 @@ def test_settings_has_the_platforms_key_and_ctrl_comma_where_it_has_none(
     listed = {e.text: e.keys_text() for e in shortcut_entries(window)}
     assert listed["Settings"] == ", ".join(
         k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+
+
+def test_ctrl_1_and_ctrl_2_give_the_keys_to_the_list_they_show(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """So a list's own keys (Return, F, Delete…) work straight after, keyboard only."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.compose.prompt_edit.setFocus()
+    window.studio.actions["show_gallery"].trigger()
+    qtbot.waitUntil(window.gallery.list_view.hasFocus)
+    window.studio.actions["show_queue"].trigger()
+    qtbot.waitUntil(window.queue.list_view.hasFocus)
