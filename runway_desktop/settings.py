@@ -38,6 +38,9 @@ class Settings:
     # Off: EXIF (GPS position, camera, dates), XMP and comments are removed from every image
     # before it is uploaded (engine/images.py). On: a file that fits is sent as it is.
     keep_image_metadata: bool = False
+    # On: each saved video gets `<name>.json` beside it, its settings for people and tools
+    # (they are inside the MP4 as well, either way).
+    settings_sidecar: bool = True
     # Empty: the system's proxy (environment, OS settings). Otherwise host:port or an http(s)
     # URL (api/network.normalize_proxy_url) used for the API and the video downloads.
     proxy: str = ""

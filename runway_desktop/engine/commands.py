@@ -30,6 +30,7 @@ from runway_desktop.engine.lifecycle_table import (
 )
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.engine.settings_changes import SettingsChanges, continued
+from runway_desktop.engine.video.metadata import sidecar_of
 
 if TYPE_CHECKING:
     from runway_desktop import api
@@ -229,7 +230,8 @@ class GenerationService:
             return
         self.stop_following(generation_id)  # cancels what never reached the server
         if delete_file:
-            for path in (generation.video_path, generation.thumbnail_path):
+            sidecar = sidecar_of(Path(generation.video_path)) if generation.video_path else None
+            for path in (generation.video_path, generation.thumbnail_path, sidecar):
                 if path:
                     with contextlib.suppress(FileNotFoundError):
                         Path(path).unlink()

@@ -214,6 +214,7 @@ class AppController(QObject):
             base_url=base_url,
             create_output_parents=not self.settings.output_dir,
             keep_image_metadata=self.settings.keep_image_metadata,
+            settings_sidecar=self.settings.settings_sidecar,
             proxy=proxy,
             **timing_from_env(os.environ),
         )
@@ -396,8 +397,9 @@ class AppController(QObject):
             self.window.banner.hide()
             self._spawn(self._build_engine())
         elif (old.demo_mode, old.base_url, old.output_path, old.keep_image_metadata,
-              old.proxy) != (new.demo_mode, new.base_url, new.output_path,
-                             new.keep_image_metadata, new.proxy):
+              old.settings_sidecar, old.proxy) != (
+                  new.demo_mode, new.base_url, new.output_path, new.keep_image_metadata,
+                  new.settings_sidecar, new.proxy):
             self._spawn(self._build_engine())
         elif key_changed and self.engine and not self.demo:
             self.engine.set_api_key(self._load_key())

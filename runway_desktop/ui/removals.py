@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, QObject
 
 from runway_desktop.engine.records import Generation
+from runway_desktop.engine.video.metadata import sidecar_of
 from runway_desktop.ui import trash
 from runway_desktop.ui.queue_model import QueueModel
 from runway_desktop.ui.undo_notice import UndoNotice
@@ -56,6 +57,8 @@ class _Batch:
     engine: GenerationService
     rows: dict[int, Generation] = field(default_factory=dict)  # hidden, by id
     trashed: dict[int, trash.TrashedFile] = field(default_factory=dict)
+    # Each trashed video's settings file (`<name>.json`), trashed and restored with it.
+    sidecars: dict[int, trash.TrashedFile] = field(default_factory=dict)
 
 
 class Removals(QObject):
@@ -103,6 +106,8 @@ class Removals(QObject):
                     # Its row stays: nothing happens to it at all.
                     del batch.rows[generation.id]
                     self._model.upsert(generation)
+                    continue
+                self._trash_sidecar(batch, generation.id, video)
         if not batch.rows:
             self._batch = None
         text = self._removed_text(batch, trash_videos)
@@ -137,6 +142,8 @@ class Removals(QObject):
             return
         self._notice.dismiss()
         stuck = [item for item in batch.trashed.values() if not trash.restore(item)]
+        for sidecar in batch.sidecars.values():
+            trash.restore(sidecar)  # a settings file left in the trash is no loss to name
         shown = 0
         for generation_id in batch.rows:
             current = batch.engine.get(generation_id)  # the journal is the truth
@@ -185,6 +192,9 @@ class Removals(QObject):
         item = self._batch.trashed.pop(generation.id, None)
         if item is not None:
             trash.restore(item)
+        sidecar = self._batch.sidecars.pop(generation.id, None)
+        if sidecar is not None:
+            trash.restore(sidecar)
         return False
 
     def forget(self, generation_id: int) -> None:
@@ -192,6 +202,7 @@ class Removals(QObject):
         if self._batch is not None:
             self._batch.rows.pop(generation_id, None)
             self._batch.trashed.pop(generation_id, None)
+            self._batch.sidecars.pop(generation_id, None)
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -212,6 +223,18 @@ class Removals(QObject):
                 generations=_generations(len(batch.rows))
             )
         )
+
+    @staticmethod
+    def _trash_sidecar(batch: _Batch, generation_id: int, video: Path) -> None:
+        """The video's settings file goes where the video went (only ours: a `<name>.json`
+        someone else made is left alone)."""
+        sidecar = sidecar_of(video)
+        if sidecar is None:
+            return
+        try:
+            batch.sidecars[generation_id] = trash.move_to_trash(sidecar)
+        except trash.TrashError as error:
+            log.info("Could not move %s to the trash: %s", sidecar, error.reason)
 
     def _hide(self, batch: _Batch) -> None:
         self._batch = batch if batch.rows else None

@@ -140,6 +140,15 @@ class SettingsDialog(QDialog):
             self.tr("Off: the GPS position, camera, dates and comments are removed from every "
                     "image before it is uploaded")
         )
+        self.sidecar_check = QCheckBox(
+            self.tr("Save each video's settings in a .json file beside it")
+        )
+        self.sidecar_check.setChecked(settings.settings_sidecar)
+        self.sidecar_check.setAccessibleName(self.tr("Settings file beside each video"))
+        self.sidecar_check.setToolTip(
+            self.tr("The prompt, model, seed and the rest are inside every video either way; "
+                    "the .json file shows them to people and other tools")
+        )
         self.demo_check = QCheckBox(self.tr("Demo mode (a local simulator; no key, no credits)"))
         # Ticked whenever the app is in demo mode, also when a start option (not the settings
         # file) put it there; only a change the person makes is saved.
@@ -164,6 +173,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("API address"), self.base_url_edit)
         form.addRow(self.tr("Proxy"), proxy_box)
         form.addRow("", self.metadata_check)
+        form.addRow("", self.sidecar_check)
         form.addRow("", self.demo_check)
         form.addRow("", self.notify_check)
 
@@ -234,6 +244,7 @@ class SettingsDialog(QDialog):
             ),
             notify_when_done=self.notify_check.isChecked(),
             keep_image_metadata=self.metadata_check.isChecked(),
+            settings_sidecar=self.sidecar_check.isChecked(),
             proxy=self.proxy_edit.text().strip(),
         )
 

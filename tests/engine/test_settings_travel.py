@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.mp4_check import check_mp4
 from runway_desktop.engine.records import GenerationSettings, Stage
 from runway_desktop.engine.video.metadata import read_video_settings, sidecar_path
@@ -67,3 +68,25 @@ def test_with_the_sidecar_setting_off_only_the_mp4_holds_them(
     assert found.settings.prompt == "text only"
     assert found.settings.seed == 5
     assert found.image_sha256 is None
+
+
+def test_removing_a_video_with_its_file_takes_its_sidecar(
+        make_engine: EngineFactory, output_dir: Path) -> None:
+    async def scenario() -> list[Path]:
+        engine = make_engine()
+        await engine.start()
+        try:
+            service = GenerationService(engine)
+            made = [service.submit(GenerationSettings(p, seed=1)) for p in ("mine", "theirs")]
+            done = await asyncio.wait_for(engine.wait_settled([g.id for g in made]), 30)
+            videos = [Path(g.video_path or "") for g in done]
+            sidecar_path(videos[1]).write_text('{"someone": "else"}')  # not ours: stays
+            for generation in done:
+                service.remove(generation.id, delete_file=True)
+        finally:
+            await engine.stop()
+        return videos
+
+    mine, theirs = run(scenario())
+    assert [p.name for p in output_dir.iterdir()] == [sidecar_path(theirs).name]
+    assert not mine.exists()

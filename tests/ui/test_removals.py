@@ -93,6 +93,11 @@ def video(generation: Generation) -> Path:
     return Path(generation.video_path)
 
 
+def with_sidecar(generation: Generation) -> set[Path]:
+    """The video and its settings file (`<name>.json`), which goes wherever the video goes."""
+    return {video(generation), video(generation).with_suffix(".json")}
+
+
 def journal_ids(controller: Any) -> set[int]:
     return {g.id for g in controller.engine.generations()}
 
@@ -130,7 +135,7 @@ def test_generate_selects_only_the_newest_and_one_row_action_touches_one_row(
     assert window.findChild(QMessageBox, "confirm_box") is None  # one row: nothing to ask
     assert window.queue.model.generation(oldest.id) is None
     assert not video(oldest).exists()
-    assert trashed_from(trash_dir) == {video(oldest)}
+    assert trashed_from(trash_dir) == with_sidecar(oldest)
     for other in rows:
         if other.id != oldest.id:  # nothing happened to what was not selected
             assert window.queue.model.generation(other.id) is not None
@@ -161,7 +166,7 @@ def test_actions_on_several_rows_name_their_count_and_ask_first(
     assert QApplication.activeModalWidget() in (None, box)
     press(qtbot, box, "Cancel")
     assert window.queue.model.rowCount() == 3  # "no" changed nothing
-    assert all(video(g).exists() for g in rows)
+    assert all(path.exists() for g in rows for path in with_sidecar(g))
 
     window.queue.list_view.selectAll()
     preview_settled(qtbot, window)
@@ -169,7 +174,7 @@ def test_actions_on_several_rows_name_their_count_and_ask_first(
     menu_action(menu, "remove_with_file").trigger()
     press(qtbot, confirm_box(qtbot, window), "Remove 3")
     assert window.queue.model.rowCount() == 0
-    assert trashed_from(trash_dir) == {video(g) for g in rows}
+    assert trashed_from(trash_dir) == set().union(*(with_sidecar(g) for g in rows))
     assert "Removed 3 generations and moved 3 videos to the Trash" in window.notice.message.text()
     assert window.notice.isVisible()
     assert window.undo_action.isEnabled()
@@ -177,6 +182,7 @@ def test_actions_on_several_rows_name_their_count_and_ask_first(
     window.undo_action.trigger()  # Edit ▸ Undo (Ctrl+Z) does what the notice's button does
     assert sorted(g.id for g in window.queue.model.generations()) == sorted(g.id for g in rows)
     assert all(video(g).exists() for g in rows)  # back from the trash, same place
+    assert all(path.exists() for g in rows for path in with_sidecar(g))  # settings too
     assert trashed_from(trash_dir) == set()
     assert journal_ids(app_controller) == {g.id for g in rows}
     assert "Restored 3 generations." in window.notice.message.text()
@@ -207,7 +213,7 @@ def test_a_trashed_video_comes_back_with_undo_and_is_final_when_the_notice_goes(
     window.notice.dismiss()  # timed out or closed: the removal is final
     assert journal_ids(app_controller) == set()
     assert not video(row).exists()
-    assert trashed_from(trash_dir) == {video(row)}  # in the trash, not destroyed
+    assert trashed_from(trash_dir) == with_sidecar(row)  # in the trash, not destroyed
     assert not window.undo_action.isEnabled()
     assert not window.banner.isVisible()
 
