@@ -36,7 +36,7 @@ from pathlib import Path
 from runway_desktop import api, paths, secrets, settings
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
 from runway_desktop.api.network import normalize_proxy_url
-from runway_desktop.engine import images
+from runway_desktop.engine import images, work_files
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.events import EngineEvent, GenerationUpdated
 from runway_desktop.engine.importer import ASK_ABOVE_VIDEOS
@@ -478,13 +478,15 @@ def _is_url(value: str) -> bool:
 
 
 async def _check_image(path: Path, context: Context) -> None:
-    """Refuse a bad image before anything is journaled (the engine prepares it again later)."""
+    """Refuse a bad image before anything is journaled. The preparation is handed to the
+    engine, which uploads it instead of preparing the image a second time."""
+    keep = context.settings.keep_image_metadata
     try:
-        prepared = await images.prepare_image_async(path, paths.work_dir(context.data_dir))
+        prepared = await images.prepare_image_async(
+            path, work_files.own_dir(context.data_dir), keep_metadata=keep)
     except images.ImageRejected as error:
         raise CliError(error.message, EXIT_INPUT) from None
-    if prepared.converted:  # only a check: the engine converts again right before uploading
-        prepared.path.unlink(missing_ok=True)
+    work_files.remember(path, prepared, keep_metadata=keep)
 
 
 def _check_output_dir(given: str | os.PathLike[str]) -> Path:

@@ -23,7 +23,7 @@ import httpx
 
 from runway_desktop import api, paths
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
-from runway_desktop.engine import downloads, images, poll_timing
+from runway_desktop.engine import downloads, images, poll_timing, work_files
 from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.leases import LeaseTiming, ensure_held
@@ -177,24 +177,19 @@ class Lifecycle:
         settings = generation.settings
         if settings.image_path and not self._upload_is_fresh(generation):
             generation = self._advance(generation, Event.PREPARE, progress=0)
+            prepared = await self._prepare(generation)
             try:
-                prepared = await images.prepare_image_async(
-                    Path(settings.image_path), paths.work_dir(self.config.data_dir),
-                    keep_metadata=self.config.keep_image_metadata, frame=settings.frame,
-                )
-            except images.ImageRejected as exc:
-                self._give_up(generation, judge(exc))
-            generation = self._advance(generation, Event.PREPARED)
-            digest = await asyncio.to_thread(_sha256, prepared.path)  # of the bytes sent
-            try:
+                generation = self._advance(generation, Event.PREPARED)
+                digest = await asyncio.to_thread(_sha256, prepared.path)  # of the bytes sent
                 upload = await self._call(
                     generation, lambda: self.client.upload_file(prepared.path),
                     kind=GateKind.SUBMIT,
                 )
             finally:
                 # A converted copy is only for this upload: a retry or a restart prepares anew.
-                if prepared.converted:
-                    prepared.path.unlink(missing_ok=True)
+                # What a killed process left is cleared too (its run folder is unlocked).
+                work_files.discard(prepared)
+                work_files.sweep(self.config.data_dir)
             hashed = replace(settings, image_sha256=digest)
             generation = self._update(
                 generation.id, uploaded_url=upload.url, uploaded_at=time.time(),
@@ -206,6 +201,24 @@ class Lifecycle:
         # Journal SUBMITTING before the POST leaves: from here on a restart re-sends the same key.
         # `submitted_at` marks that a POST may have left: a later retry must re-send, not re-upload.
         self._advance(generation, event, error=None, action=None, submitted_at=time.time())
+
+    async def _prepare(self, generation: Generation) -> images.PreparedImage:
+        """The file to upload: what the command line prepared when it checked the image, or
+        prepared now, into this process's own work folder."""
+        settings = generation.settings
+        source = Path(settings.image_path or "")
+        keep = self.config.keep_image_metadata
+        handed = (work_files.take(source, keep_metadata=keep, frame=settings.frame)
+                  if settings.image_path else None)
+        if handed is not None:
+            return handed
+        try:
+            return await images.prepare_image_async(
+                source, work_files.own_dir(self.config.data_dir), keep_metadata=keep,
+                frame=settings.frame,
+            )
+        except images.ImageRejected as exc:
+            self._give_up(generation, judge(exc))
 
     def _upload_is_fresh(self, generation: Generation) -> bool:
         return bool(

@@ -23,7 +23,7 @@ from runway_desktop import __version__, api
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, ModelSpec
 from runway_desktop.api.network import tls_context
 from runway_desktop.api.urls import normalize_base_url
-from runway_desktop.engine import importer, team_limit
+from runway_desktop.engine import importer, team_limit, work_files
 from runway_desktop.engine.balance import AccountWatcher
 from runway_desktop.engine.catalog_store import CatalogStore
 from runway_desktop.engine.commands import GenerationService
@@ -127,6 +127,7 @@ class Engine:
     async def start(self) -> None:
         """Create the HTTP clients inside the running loop, recover unfinished work, begin."""
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        work_files.sweep(self.config.data_dir)  # what processes that ended left mid-upload
         try:
             # The CDN client never carries the API key: a separate client with no auth at all.
             self._cdn = httpx.AsyncClient(

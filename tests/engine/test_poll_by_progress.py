@@ -42,7 +42,8 @@ def follow_jobs(make_engine: EngineFactory, sim: Simulator, *, by_progress: bool
 
 def latency(sim: Simulator, row: Generation) -> float:
     """Server COMPLETED → the MP4 saved, in seconds."""
-    assert row.job_id and row.finished_at
+    assert row.job_id
+    assert row.finished_at
     completed = datetime.fromisoformat(sim.job(row.job_id)["completedAt"].replace("Z", "+00:00"))
     return row.finished_at - completed.timestamp()
 

@@ -19,6 +19,7 @@ from runway_desktop.engine.poll_timing import (
 from runway_desktop.engine.retry import PollSchedule
 from runway_desktop.simulator.progress import ProgressShape, progress_at
 
+STEADY = ProgressShape()
 SCHEDULE = PollSchedule()  # the contract's pace: 2 s first, ×1.5, capped at 8 s
 BACKOFF = replace(SCHEDULE, follow_progress=False)
 
@@ -28,7 +29,7 @@ class FakeJob:
     """A job as the simulator runs it: QUEUED for the first fifth, then PROCESSING."""
 
     seconds: float
-    shape: ProgressShape = ProgressShape()
+    shape: ProgressShape = STEADY
     job_id: str = "6f1c3a52-0d5e-4a43-9a55-0d2e8f3f7b11"
 
     @property
@@ -73,7 +74,7 @@ def follow(job: FakeJob, schedule: PollSchedule = SCHEDULE, pace: JobPace | None
     return Followed(polls + 1 - schedule.follow_progress, t - job.seconds, tuple(delays))
 
 
-def jobs(count: int, shape: ProgressShape = ProgressShape(), seed: int = 7) -> list[FakeJob]:
+def jobs(count: int, shape: ProgressShape = STEADY, seed: int = 7) -> list[FakeJob]:
     rng = random.Random(seed)
     return [FakeJob(rng.uniform(5, 60), shape, str(uuid.UUID(int=rng.getrandbits(128))))
             for _ in range(count)]
@@ -140,7 +141,8 @@ def test_a_job_past_its_expected_finish_backs_off_again_from_the_floor() -> None
     pace.observe(10.0, processing=True, progress=50)
     pace.observe(15.0, processing=True, progress=75)
     finish = pace.expected_finish()
-    assert finish is not None and 19 < finish < 21
+    assert finish is not None
+    assert 19 < finish < 21
     # The job stalls at 90 %: past the expected finish each poll waits longer, up to the cap.
     t, delays = 17.0, []
     for polls in range(2, 12):
@@ -184,7 +186,8 @@ def test_progress_going_back_starts_the_estimate_again() -> None:
     assert pace.expected_finish() is None
     pace.observe(18.0, processing=True, progress=10)
     finish = pace.expected_finish()
-    assert finish is not None and finish > 50
+    assert finish is not None
+    assert finish > 50
 
 
 def test_the_usual_duration_is_learnt_per_model_and_length() -> None:

@@ -32,14 +32,16 @@ def test_steps_change_only_every_refresh() -> None:
 def test_a_varying_pace_never_goes_back_and_differs_between_jobs(wobble: float) -> None:
     shape = ProgressShape(wobble=wobble)
     mine, other = values(shape), values(shape, OTHER)
-    assert mine == sorted(mine) and other == sorted(other)
-    assert mine[0] == 0 and mine[-1] == 99
+    assert mine == sorted(mine)
+    assert other == sorted(other)
+    assert mine[0] == 0
+    assert mine[-1] == 99
     assert mine != other
     assert mine != values(ProgressShape())
 
 
 def test_nonsense_shapes_are_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="refresh_seconds"):
         ProgressShape(refresh_seconds=-1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="wobble"):
         ProgressShape(wobble=1.5)
