@@ -8,7 +8,8 @@ APP_NAME = "Runway Desktop"
 APP_ID = "runway-desktop"
 # The headless sub-commands (runway_desktop.cli). Here, not in cli.py, so that `__main__` can
 # tell a command from the window without importing the engine and httpx before the first paint.
-COMMANDS = ("generate", "jobs", "resume", "me", "simulator", "import", "reset-history")
+COMMANDS = ("generate", "jobs", "resume", "me", "simulator", "import", "reset-history",
+            "export", "extend", "sequence")
 
 
 def __getattr__(name: str) -> Any:

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from runway_desktop import api, paths, secrets, settings
+from runway_desktop import api, cli_sequence, paths, secrets, settings
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
 from runway_desktop.api.network import normalize_proxy_url
 from runway_desktop.engine import images, work_files
@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     me = sub.add_parser("me", help="account and credit balance", parents=[network])
     me.add_argument("--json", action="store_true")
 
+    cli_sequence.add_parsers(sub, network, EXIT_CODES_HELP)  # extend, sequence run|list|show
+
     sub.add_parser(
         "reset-history",
         help="keep an unreadable history file aside (renamed, not deleted) and start a fresh one",
@@ -167,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = chosen.replace(proxy=args.proxy)
     context = Context(data_dir, chosen, getattr(args, "json", False))
     try:
+        if cli_sequence.needs_qt(args, data_dir):  # last frames: QtMultimedia on a qasync loop
+            return cli_sequence.run_on_qt(_dispatch(args, context), data_dir)
         return asyncio.run(_dispatch(args, context))
     except CliError as error:
         print(f"runway-desktop: {error.message}", file=sys.stderr)
@@ -203,6 +207,10 @@ async def _dispatch(args: argparse.Namespace, context: Context) -> int:
         return await _import(context, args)
     if args.command == "reset-history":
         return _reset_history(context)
+    if args.command == "extend":
+        return await cli_sequence.extend(args, context)
+    if args.command == "sequence":
+        return await cli_sequence.sequence(args, context)
     raise CliError(f"unknown command {args.command}", EXIT_INPUT)
 
 
@@ -289,9 +297,13 @@ async def _resume(args: argparse.Namespace, context: Context) -> int:
                 service.retry(generation.id)
         rows = await service.wait_settled(
             [g.id for g in unfinished if g.action != Action.EDIT_INPUT])
-    if not rows and not context.json_output:
+        code = _report(rows, context)
+        # Sequences that were running carry on from the shot they were at (made once).
+        sequences, sequence_code = await cli_sequence.resume_sequences(
+            engine, context, {g.id for g in rows})
+    if not rows and not sequences and not context.json_output:
         print("Nothing to resume.", file=sys.stderr)
-    return _report(rows, context)
+    return max(code, sequence_code)
 
 
 async def _import(context: Context, args: argparse.Namespace) -> int:

@@ -170,13 +170,22 @@ class SequenceService:
         return self._changed(sequence.id)
 
     def create_from_plan(self, plan: Plan, *, output_dir: Path | None = None) -> Sequence:
-        """A sequence with the plan's shots, none made yet (`run` makes them)."""
-        for index in range(len(plan.shots)):
-            _check(self.preview_settings_of(plan, index), self)
+        """A sequence with the plan's shots, none made yet (`run` makes them); settings the
+        model refuses raise api.InvalidRequestError first (nothing is kept)."""
+        self.check_plan(plan)
         sequence = self._store.create(
             plan.name, [(shot.prompt, shot.changes) for shot in plan.shots],
             output_dir=str(output_dir) if output_dir else None, source=plan.source)
         return self._changed(sequence.id)
+
+    def check_plan(self, plan: Plan) -> None:
+        """Raise api.InvalidRequestError (saying which shot and why) if the model would refuse
+        any shot's settings (duration, ratio, seed, prompt); nothing is journaled."""
+        for index in range(len(plan.shots)):
+            try:
+                _check(self.preview_settings_of(plan, index), self)
+            except api.InvalidRequestError as error:
+                raise api.InvalidRequestError(f"Shot {index + 1}: {error.message}") from None
 
     def preview_settings_of(self, plan: Plan, index: int) -> GenerationSettings:
         """The settings shot `index` of a plan would be made with (image: a placeholder)."""

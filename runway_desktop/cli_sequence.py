@@ -1,0 +1,374 @@
+"""`runway-desktop extend` and `runway-desktop sequence run|list|show`.
+
+`extend <id> "prompt"` makes a new generation from a finished clip's exact last frame (waiting
+for one still running), with the same settings unless options change them, and prints it like
+`generate`. `sequence run <plan>` reads a plan (JSON or YAML: engine/sequence_plan.py), shows
+the shots to make, their total cost and the balance after, asks (or takes `--yes`), then runs
+them shot after shot, each from the previous shot's last frame. Running the same plan file
+again carries on the sequence it left unfinished; so does `runway-desktop resume` for every
+sequence that was running when a process died: a shot is never made (or paid) twice.
+
+The last frame is decoded by QtMultimedia, which needs Qt's event loop: these commands (and a
+`resume` with a sequence to carry on) run on a qasync loop over a QCoreApplication; what Qt and
+its FFmpeg say goes to the log, not the terminal. Exit codes are the CLI's (runway_desktop/cli.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from runway_desktop import api, paths
+from runway_desktop.api.catalog import BUILT_IN_CATALOG
+from runway_desktop.engine.commands import GenerationService
+from runway_desktop.engine.extension import ExtendError
+from runway_desktop.engine.journal import Journal, JournalError
+from runway_desktop.engine.records import Generation
+from runway_desktop.engine.scheduler import Engine
+from runway_desktop.engine.sequence_plan import Plan, PlanError, load_plan
+from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequence
+from runway_desktop.engine.sequence_store import SequenceStore
+from runway_desktop.engine.sequences import SequenceService
+from runway_desktop.engine.settings_changes import SettingsChanges
+
+if TYPE_CHECKING:
+    from runway_desktop.cli import Context
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DECODING_LOG = "video-decoding.log"  # Qt's and FFmpeg's messages while decoding last frames
+ACCOUNT_WAIT = 5.0  # seconds `sequence run` waits for the balance before saying "unknown"
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+                network: argparse.ArgumentParser, epilog: str) -> None:
+    ext = sub.add_parser(
+        "extend", parents=[network], epilog=epilog,
+        help="a new video from a finished clip's last frame (same settings unless changed)")
+    ext.add_argument("id", help="the clip's number, as `runway-desktop jobs` lists it (12 or #12)")
+    ext.add_argument("prompt", help="what happens next")
+    ext.add_argument("--model", choices=BUILT_IN_CATALOG.ids, help="default: the clip's model")
+    ext.add_argument("--duration", type=int, help="5 or 10 seconds (default: the clip's)")
+    ext.add_argument("--aspect", "--ratio", dest="aspect", help="default: the clip's ratio")
+    ext.add_argument("--seed", help="0..4294967295 (default: the clip's seed)")
+    ext.add_argument("--out", help="output folder (default: where the clip was saved)")
+    ext.add_argument("--no-wait", action="store_true",
+                     help="return once the server has accepted the job; `resume` finishes it")
+    ext.add_argument("--json", action="store_true", help="print one JSON object")
+
+    seq = sub.add_parser("sequence", help="run a plan of shots that extend each other; list "
+                         "and show sequences", epilog=epilog)
+    seq_sub = seq.add_subparsers(dest="sequence_command", required=True)
+    run = seq_sub.add_parser(
+        "run", parents=[network], epilog=epilog,
+        help="run a plan (JSON or YAML): each shot starts from the previous one's last frame",
+        description="Shows the shots to make, their cost and the balance after, then runs "
+        "them one after another. Running the same plan file again carries on where it "
+        "stopped (nothing is made twice); so does `runway-desktop resume`.")
+    run.add_argument("plan", help="the plan file (.json, .yaml or .yml)")
+    run.add_argument("--out", help="output folder (default: the output folder in Settings)")
+    run.add_argument("--yes", action="store_true", help="run without asking (for scripts)")
+    run.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    listing = seq_sub.add_parser("list", help="the sequences in the history")
+    listing.add_argument("--json", action="store_true")
+    show = seq_sub.add_parser("show", help="one sequence's shots and takes")
+    show.add_argument("id", help="the sequence's number (as `sequence list` shows it)")
+    show.add_argument("--json", action="store_true")
+
+
+def needs_qt(args: argparse.Namespace, data_dir: Path) -> bool:
+    """Whether the command decodes last frames: extend, sequence run, and a resume that has a
+    sequence to carry on."""
+    if args.command == "extend" or (args.command == "sequence"
+                                    and args.sequence_command == "run"):
+        return True
+    if args.command != "resume" or not paths.journal_path(data_dir).exists():
+        return False
+    try:
+        journal = Journal(paths.journal_path(data_dir))
+    except JournalError:
+        return False  # the command itself reports it
+    try:
+        return bool(SequenceStore(journal).ids_in_state(RunState.RUNNING))
+    finally:
+        journal.close()
+
+
+def run_on_qt(work: Coroutine[Any, Any, T], data_dir: Path) -> T:
+    """Run `work` on a qasync loop over a QCoreApplication. What Qt and FFmpeg print (FFmpeg
+    writes to file descriptor 2 itself) goes to the log folder's `video-decoding.log`; what the
+    command says to the person still reaches the terminal."""
+    import qasync
+    from PySide6.QtCore import QCoreApplication, QLoggingCategory, qInstallMessageHandler
+
+    # FFmpeg's own banner ("Input #0 …") is printed only while Qt's multimedia logs are on.
+    QLoggingCategory.setFilterRules("qt.multimedia*=false\nqt.rhi*=false")
+    qt_log = logging.getLogger("runway_desktop.qt")
+    qInstallMessageHandler(lambda _kind, _context, text: qt_log.debug("%s", text))
+    with _native_stderr_to(paths.log_dir(data_dir) / DECODING_LOG):
+        app = QCoreApplication.instance() or QCoreApplication(["runway-desktop"])
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        try:
+            with loop:
+                return loop.run_until_complete(work)
+        finally:
+            asyncio.set_event_loop(None)
+
+
+@contextlib.contextmanager
+def _native_stderr_to(log_file: Path) -> Iterator[None]:
+    """Point file descriptor 2 at `log_file` (native libraries' chatter) while Python's
+    `sys.stderr` keeps writing to the terminal (a duplicate of the original descriptor)."""
+    sys.stderr.flush()
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        saved = os.dup(2)
+        with log_file.open("ab") as log:
+            os.dup2(log.fileno(), 2)
+    except OSError:  # no stderr (a windowed executable) or no log folder: leave it as it is
+        yield
+        return
+    original = sys.stderr
+    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, encoding=original.encoding,
+                           errors=original.errors)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.close()
+        sys.stderr = original
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+# -- extend ---------------------------------------------------------------------------------------
+
+async def extend(args: argparse.Namespace, context: Context) -> int:
+    from runway_desktop import cli
+
+    number = _number(args.id, "clip")
+    changes = SettingsChanges(
+        duration=args.duration, aspect_ratio=args.aspect, model=args.model,
+        seed=cli._parse_seed(args.seed, args.model or BUILT_IN_CATALOG.default.id)
+        if args.seed is not None else None)
+    output_dir = cli._check_output_dir(args.out) if args.out is not None else None
+    api_key = cli._require_key()
+    async with cli._running_engine(context, api_key) as engine:
+        service = GenerationService(engine)
+        try:
+            generation = await service.extend(number, args.prompt, changes=changes,
+                                              output_dir=output_dir)
+        except ExtendError as error:
+            raise cli.CliError(error.message, cli.EXIT_INPUT) from None
+        except api.InvalidRequestError as error:
+            raise cli.CliError(error.message, cli.EXIT_INPUT) from None
+        if sys.stderr.isatty():
+            cli._print_price(generation.settings, await cli._catalog_for_price(engine))
+        if args.no_wait:
+            accepted = await service.wait_accepted(generation.id)
+            rows = [accepted] if accepted else []
+        else:
+            rows = await service.wait_settled([generation.id])
+    return cli._report(rows, context)
+
+
+# -- sequence run / list / show -------------------------------------------------------------------
+
+async def sequence(args: argparse.Namespace, context: Context) -> int:
+    if args.sequence_command == "run":
+        return await _run(args, context)
+    if args.sequence_command == "list":
+        return _list(context)
+    return _show(args, context)
+
+
+async def _run(args: argparse.Namespace, context: Context) -> int:
+    from runway_desktop import cli
+
+    try:
+        plan = load_plan(Path(args.plan))
+    except PlanError as error:
+        raise cli.CliError(error.message, cli.EXIT_INPUT) from None
+    output_dir = cli._check_output_dir(args.out) if args.out is not None else None
+    api_key = cli._require_key()
+    async with cli._running_engine(context, api_key) as engine:
+        service = SequenceService(engine)
+        existing = service.unfinished_from(plan)
+        if existing is None:
+            try:
+                service.check_plan(plan)
+            except api.InvalidRequestError as error:
+                raise cli.CliError(error.message, cli.EXIT_INPUT) from None
+        await _known_prices(engine, service)
+        preview = (service.cost_preview(existing.id) if existing
+                   else service.preview_plan(plan))
+        _say(_preview_text(plan, existing, preview))
+        if preview.affordable is False:
+            raise cli.CliError(
+                f"Not enough credits: the shots cost {preview.credits:,} and the balance is "
+                f"{preview.balance:,}. Top up, then run this again.", cli.EXIT_CREDITS)
+        if preview.shots_to_make and not args.yes and not await cli._confirm("Run it? [y/N] "):
+            raise cli.CliError("Nothing was run. Add --yes to run it without asking.",
+                               cli.EXIT_INPUT)
+        if existing is not None:
+            ended = await service.run(existing.id)
+        else:
+            ended = await service.run(service.create_from_plan(plan,
+                                                               output_dir=output_dir).id)
+        return _report_sequences([ended], service, context)
+
+
+async def resume_sequences(engine: Engine, context: Context,
+                           reported: set[int] | None = None) -> tuple[int, int]:
+    """`resume`'s part: carry on every sequence that was running; (how many, exit code).
+    Takes in `reported` were printed already (as generations `resume` finished)."""
+    service = SequenceService(engine)
+    ended = await service.resume_running()
+    return len(ended), _report_sequences(ended, service, context, reported or set())
+
+
+def _report_sequences(ended: list[Sequence], service: SequenceService, context: Context,
+                      reported: set[int] | None = None) -> int:
+    from runway_desktop import cli
+
+    code = cli.EXIT_OK
+    for sequence in ended:
+        takes = [service.chosen(shot) for shot in sequence.shots]
+        if context.json_output:
+            print(json.dumps(_as_json(sequence, takes)), flush=True)
+        elif sequence.run_state == RunState.DONE:
+            for take in takes:
+                if take is not None and take.video_path and take.id not in (reported or ()):
+                    print(take.video_path, flush=True)
+        if sequence.run_state != RunState.DONE:
+            stopped = [t for t in takes if t is not None and t.stage.is_problem]
+            code = max(code, max((cli.exit_code_for(t) for t in stopped),
+                                 default=cli.EXIT_FAILED))
+            print(f"runway-desktop: “{sequence.name}”: {sequence.error or 'stopped.'}",
+                  file=sys.stderr)
+        else:
+            _say(f"“{sequence.name}” (sequence {sequence.id}): {len(takes)} shots done.")
+    return code
+
+
+def _list(context: Context) -> int:
+    from runway_desktop import cli
+
+    journal = cli._open_journal(context)
+    try:
+        found = SequenceStore(journal).all()
+        for sequence in found:
+            made = sum(1 for shot in sequence.shots if shot.chosen_id is not None)
+            if context.json_output:
+                print(json.dumps({"id": sequence.id, "name": sequence.name,
+                                  "status": sequence.run_state.value,
+                                  "shots": len(sequence.shots), "made": made,
+                                  "error": sequence.error}), flush=True)
+            else:
+                print(f"seq:{sequence.id}  {sequence.run_state.value:<8} {made}/"
+                      f"{len(sequence.shots)} shots  {sequence.name}", flush=True)
+    finally:
+        journal.close()
+    if not found and not context.json_output:
+        print("No sequences yet. `runway-desktop sequence run plan.yaml` makes one.",
+              file=sys.stderr)
+    return cli.EXIT_OK
+
+
+def _show(args: argparse.Namespace, context: Context) -> int:
+    from runway_desktop import cli
+
+    number = _number(args.id, "sequence")
+    journal = cli._open_journal(context)
+    try:
+        sequence = SequenceStore(journal).get(number)
+        if sequence is None:
+            raise cli.CliError(f"There is no sequence {number}. `runway-desktop sequence list` "
+                               "shows them.", cli.EXIT_INPUT)
+        takes = [journal.get(shot.chosen_id) if shot.chosen_id else None
+                 for shot in sequence.shots]
+        if context.json_output:
+            print(json.dumps(_as_json(sequence, takes)), flush=True)
+            return cli.EXIT_OK
+        print(f"seq:{sequence.id}  {sequence.name}  ({sequence.run_state.value}"
+              f"{': ' + sequence.error if sequence.error else ''})", flush=True)
+        for index, (shot, take) in enumerate(zip(sequence.shots, takes, strict=True)):
+            state = (f"#{take.id} {take.stage.value} {take.video_path or ''}".rstrip()
+                     if take else "not made yet")
+            others = len(shot.takes) - (1 if take else 0)
+            more = f" (+{others} other take{'s' if others != 1 else ''})" if others else ""
+            print(f"  {index + 1}. {shot.prompt[:60]!r}  {state}{more}", flush=True)
+    finally:
+        journal.close()
+    return cli.EXIT_OK
+
+
+def _as_json(sequence: Sequence, takes: list[Generation | None]) -> dict[str, object]:
+    from runway_desktop import cli
+
+    return {
+        "sequence": sequence.id, "name": sequence.name, "status": sequence.run_state.value,
+        "error": sequence.error,
+        "shots": [{"prompt": shot.prompt, "takes": list(shot.takes),
+                   "chosen": cli.as_json(take) if take else None}
+                  for shot, take in zip(sequence.shots, takes, strict=True)],
+    }
+
+
+async def _known_prices(engine: Engine, service: SequenceService) -> None:
+    """apiframe's prices and the balance, once they answer (bounded): the preview uses them."""
+    from runway_desktop import cli
+
+    await cli._catalog_for_price(engine)
+    known = asyncio.Event()
+
+    def check(_event: object = None) -> None:
+        if service.generations.account is not None:
+            known.set()
+
+    unsubscribe = service.generations.subscribe(check)
+    try:
+        check()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(known.wait(), ACCOUNT_WAIT)
+    finally:
+        unsubscribe()
+
+
+def _preview_text(plan: Plan, existing: Sequence | None, preview: CostPreview) -> str:
+    what = (f"Carrying on “{existing.name}” (sequence {existing.id}): "
+            f"{preview.shots_to_make} of {len(existing.shots)} shots still to make"
+            if existing else f"“{plan.name}”: {preview.shots_to_make} shots to make")
+    cost = f"{preview.credits:,} credits"
+    if preview.unpriced:
+        cost += f" + {preview.unpriced} at apiframe's current price"
+    balance = ("balance unknown" if preview.balance is None
+               else f"balance {preview.balance:,} → {preview.balance_after:,} after")
+    return f"{what}, {cost}; {balance}."
+
+
+def _number(text: str, what: str) -> int:
+    from runway_desktop import cli
+
+    cleaned = text.strip().removeprefix("#").removeprefix("seq:")
+    if not cleaned.isascii() or not cleaned.isdigit():
+        raise cli.CliError(f"{text!r} is not a {what} number; `runway-desktop "
+                           f"{'jobs' if what == 'clip' else 'sequence list'}` lists them.",
+                           cli.EXIT_INPUT)
+    return int(cleaned)
+
+
+def _say(text: str) -> None:
+    """A line for the person on stderr (over the progress line at a terminal)."""
+    print(("\r" if sys.stderr.isatty() else "") + text.ljust(70 if sys.stderr.isatty() else 0),
+          file=sys.stderr, flush=True)

@@ -1,0 +1,272 @@
+"""`runway-desktop extend` and `runway-desktop sequence run|list|show`: real CLI processes
+against one simulator. The issue's checks: a three-shot plan runs end to end (each shot starts
+from the previous shot's last frame, its parent recorded), and SIGKILL during shot 2 followed
+by `resume` (or the same `sequence run` again) finishes it with exactly three server jobs."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from runway_desktop.simulator import Simulator, SimulatorConfig
+from tests.helpers.cli import (
+    CliResult,
+    assert_one_line_message,
+    cli_env,
+    journal_rows,
+    read_only_journal,
+    run_cli,
+    start_cli,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+KEY = "afk_test"
+PROMPTS = ["the cliff at dawn", "the beam sweeps the sea", "the storm rolls in"]
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(SimulatorConfig(seconds_per_job=0.8, seed=13)) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
+    data, home, out = tmp_path / "data", tmp_path / "home", tmp_path / "videos"
+    for folder in (data, home, out):
+        folder.mkdir()
+    return data, home, out
+
+
+@pytest.fixture
+def plan(tmp_path: Path) -> Path:
+    Image.new("RGB", (640, 360), (200, 60, 30)).save(tmp_path / "cliff.png")
+    path = tmp_path / "plan.yaml"
+    path.write_text(
+        "name: Lighthouse\nratio: '16:9'\nseed: 21\nshots:\n"
+        f"  - prompt: {PROMPTS[0]}\n    image: cliff.png\n"
+        f"  - prompt: {PROMPTS[1]}\n    duration: 10\n"
+        f"  - {PROMPTS[2]}\n", encoding="utf-8")
+    return path
+
+
+def received_image(sim: Simulator, job_id: str) -> Image.Image:
+    state = sim._state
+    with state.lock:
+        url = state.jobs[job_id.lower()].request.image
+        assert url is not None
+        data = state.uploads[url.rsplit("/", 1)[-1].split(".")[0]].data
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGB")
+
+
+def mean_difference(a: Image.Image, b: Image.Image) -> float:
+    from PIL import ImageChops, ImageStat
+
+    assert a.size == b.size
+    return sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3
+
+
+def assert_three_shot_film(sim: Simulator, data: Path) -> list[dict[str, Any]]:
+    """Three DONE generations, each after the first made from the one before's last frame
+    (the PNG in the data folder, and what the simulator received), with its parent recorded;
+    exactly three server jobs."""
+    rows = journal_rows(data)
+    assert [r["prompt"] for r in rows] == PROMPTS
+    assert [r["stage"] for r in rows] == ["done"] * 3, rows
+    assert [r["parent_id"] for r in rows] == [None, rows[0]["id"], rows[1]["id"]]
+    assert [r["duration"] for r in rows] == [5, 10, 10]
+    for before, after in itertools.pairwise(rows):
+        frame = data / "last-frames" / f"{before['id']}.png"
+        assert after["image_path"] == str(frame)
+        with Image.open(frame) as png:
+            assert mean_difference(received_image(sim, after["job_id"]),
+                                   png.convert("RGB")) < 1.0
+        assert Path(after["video_path"]).is_file()
+    assert sim.jobs_created(KEY) == 3
+    with read_only_journal(data) as db:
+        (state,) = db.execute("SELECT run_state FROM sequences").fetchone()
+    assert state == "done"
+    return rows
+
+
+def test_a_three_shot_plan_runs_end_to_end(sim: Simulator, folders: tuple[Path, Path, Path],
+                                           plan: Path) -> None:
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    before = sim.credits(KEY)
+
+    asked = run_cli("sequence", "run", plan, "--out", out, env=env)  # no terminal: no answer
+    assert asked.code == 2, asked
+    assert "3 shots to make, 38 credits; balance 10,000 → 9,962 after." in asked.stderr
+    assert "--yes" in asked.stderr
+    assert journal_rows(data) == []
+    assert sim.jobs_created(KEY) == 0
+
+    done = run_cli("sequence", "run", plan, "--out", out, "--yes", "--json", env=env,
+                   timeout=120)
+    assert done.code == 0, done
+    (report,) = done.json_lines()
+    assert report["status"] == "done"
+    assert [s["prompt"] for s in report["shots"]] == PROMPTS
+    assert all(s["chosen"]["status"] == "done" for s in report["shots"])
+    assert "Traceback" not in done.stderr
+    assert "Input #0" not in done.stderr  # FFmpeg's chatter goes to the log
+    rows = assert_three_shot_film(sim, data)
+    assert before - sim.credits(KEY) == 38
+    assert [Path(r["video_path"]).parent for r in rows] == [out] * 3
+
+    listed = run_cli("sequence", "list", env=env)
+    assert listed.code == 0, listed
+    assert "seq:1  done     3/3 shots  Lighthouse" in listed.stdout
+    shown = run_cli("sequence", "show", "seq:1", env=env)
+    assert shown.code == 0, shown
+    assert all(p in shown.stdout for p in PROMPTS)
+
+
+def _kill_at_shot_two(env: dict[str, str], data: Path, plan: Path, out: Path,
+                      stage: str | None) -> None:
+    """Start `sequence run`, SIGKILL it once shot 2's generation reaches `stage` (or later);
+    `stage=None`: once shot 1 is done, before shot 2 is journaled (its last frame being
+    taken)."""
+    order = ["pending", "preparing", "uploading", "submitting", "queued", "processing",
+             "downloading", "done"]
+
+    def reached(rows: list[dict[str, Any]]) -> bool:
+        if stage is None:
+            return len(rows) == 1 and rows[0]["stage"] == "done"
+        return len(rows) >= 2 and order.index(rows[1]["stage"]) >= order.index(stage)
+
+    process = start_cli("sequence", "run", plan, "--out", out, "--yes", env=env)
+    deadline = time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline:
+            if reached(journal_rows(data)):
+                break
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.005)
+        else:
+            pytest.fail(f"shot 2 never reached {stage}")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    rows = journal_rows(data)
+    assert len(rows) == (1 if stage is None else 2), rows
+    assert rows[-1]["stage"] != "done" or stage is None, "killed too late: shot 2 had finished"
+
+
+@pytest.mark.parametrize("stage", [None, "pending", "submitting", "processing", "downloading"])
+def test_killed_during_shot_two_resume_finishes_with_three_jobs(
+        sim: Simulator, folders: tuple[Path, Path, Path], plan: Path, stage: str | None) -> None:
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    _kill_at_shot_two(env, data, plan, out, stage)
+
+    resumed = run_cli("resume", env=env, timeout=120)
+
+    assert resumed.code == 0, resumed
+    assert "Traceback" not in resumed.stderr
+    assert_three_shot_film(sim, data)
+    again = run_cli("resume", env=env)  # nothing left: nothing made
+    assert again.code == 0, again
+    assert sim.jobs_created(KEY) == 3
+
+
+def test_killed_during_shot_two_the_same_plan_again_carries_on(
+        sim: Simulator, folders: tuple[Path, Path, Path], plan: Path) -> None:
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    _kill_at_shot_two(env, data, plan, out, "queued")
+
+    again = run_cli("sequence", "run", plan, "--out", out, "--yes", env=env, timeout=120)
+
+    assert again.code == 0, again
+    assert "Carrying on “Lighthouse” (sequence 1): 2 of 3 shots still to make" not in again.stderr
+    assert "Carrying on “Lighthouse” (sequence 1): 1 of 3 shots still to make" in again.stderr
+    assert_three_shot_film(sim, data)
+    with read_only_journal(data) as db:
+        assert db.execute("SELECT COUNT(*) FROM sequences").fetchone()[0] == 1
+
+
+def _generate(env: dict[str, str], out: Path, image: Path) -> dict[str, Any]:
+    made = run_cli("generate", "a red field", "--image", image, "--seed", "4", "--out", out,
+                   "--json", env=env, timeout=60)
+    assert made.code == 0, made
+    return made.one()
+
+
+def test_extend_makes_the_next_clip_from_the_last_frame(
+        sim: Simulator, folders: tuple[Path, Path, Path], plan: Path) -> None:
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    first = _generate(env, out, plan.parent / "cliff.png")
+
+    extended = run_cli("extend", f"#{first['id']}", "  the wind rises ", "--duration", "10",
+                       "--ratio", "9:16", "--json", env=env, timeout=60)
+
+    assert extended.code == 0, extended
+    made = extended.one()
+    assert made["status"] == "done"
+    rows = journal_rows(data)
+    assert rows[1]["parent_id"] == first["id"]
+    assert (rows[1]["prompt"], rows[1]["duration"], rows[1]["aspect_ratio"],
+            rows[1]["seed"]) == ("the wind rises", 10, "9:16", 4)
+    assert rows[1]["image_path"] == str(data / "last-frames" / f"{first['id']}.png")
+    assert Path(made["video_path"]).parent == out  # where the clip was saved
+    assert sim.jobs_created(KEY) == 2
+
+
+def test_extend_refuses_what_it_cannot_extend_in_one_line(
+        sim: Simulator, folders: tuple[Path, Path, Path]) -> None:
+    data, home, _out = folders
+    env = cli_env(sim.base_url, data, home)
+    missing = run_cli("extend", "42", "next", env=env)
+    assert missing.code == 2, missing
+    assert_one_line_message(missing, "no generation #42")
+    word = run_cli("extend", "forty", "next", env=env)
+    assert word.code == 2, word
+    assert_one_line_message(word, "not a clip number", "runway-desktop jobs")
+    assert sim.jobs_created(KEY) == 0
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("shots: []\n", "no `shots`"),
+    ("shots:\n  - prompt: a\n  - prompt: b\n    image: x.png\n", "only the first shot"),
+    ("shots:\n  - prompt: a\n    duration: 7\n", "Shot 1"),
+    ("shots: [a, b\n", "not valid YAML"),
+    ("shots:\n  - prompt: a\n    image: nowhere.png\n", "doesn't exist"),
+])
+def test_a_bad_plan_is_refused_before_anything_runs(
+        sim: Simulator, folders: tuple[Path, Path, Path], tmp_path: Path, text: str,
+        fragment: str) -> None:
+    data, home, _out = folders
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_cli("sequence", "run", path, "--yes", env=cli_env(sim.base_url, data, home))
+    assert result.code == 2, result
+    assert_one_line_message(result, fragment)
+    assert journal_rows(data) == []
+    assert sim.jobs_created(KEY) == 0
+
+
+def test_a_plan_the_balance_cannot_cover_is_refused(
+        folders: tuple[Path, Path, Path], plan: Path) -> None:
+    data, home, out = folders
+    with Simulator(SimulatorConfig(seconds_per_job=0.3)) as poor:
+        poor.set_credits(KEY, 20)
+        result: CliResult = run_cli("sequence", "run", plan, "--out", out, "--yes",
+                                    env=cli_env(poor.base_url, data, home))
+        assert result.code == 4, result
+        assert "Not enough credits: the shots cost 38 and the balance is 20" in result.stderr
+        assert poor.jobs_created(KEY) == 0
+    assert json.dumps(journal_rows(data)) == "[]"
