@@ -22,6 +22,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
@@ -285,7 +286,8 @@ def _copy(video: Path, dest: Path) -> None:
 
 def run_qt(work: Callable[[], Awaitable[T]], context: Context) -> T:
     """Run `work` on a qasync loop over a QGuiApplication (offscreen: nothing is shown), with
-    Qt's and FFmpeg's own messages sent to the log folder. Errors of the export are CliErrors."""
+    Qt's and FFmpeg's own messages sent to the log folder. Errors of the export are CliErrors;
+    Ctrl+C or SIGTERM cancels the work (its partial file is removed) and exits 130 / 143."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with _chatter_to_log(paths.log_dir(context.data_dir) / QT_LOG):
         import qasync
@@ -294,10 +296,26 @@ def run_qt(work: Callable[[], Awaitable[T]], context: Context) -> T:
         app = QGuiApplication.instance() or QGuiApplication(["runway-desktop"])
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
+        task = loop.create_task(_in_words(work))
+        stopped: list[int] = []
+
+        def stop(signum: int, _frame: object) -> None:
+            # A KeyboardInterrupt raised inside a Qt callback would be swallowed there; the
+            # task is cancelled instead, and the export cleans up after itself.
+            stopped.append(signum)
+            task.cancel()
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             with loop:
-                return loop.run_until_complete(_in_words(work))
+                return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if not stopped:
+                raise
+            raise CliError("stopped: nothing was written.", 128 + stopped[0]) from None
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             asyncio.set_event_loop(None)
             _end_progress()
 
@@ -306,10 +324,19 @@ async def _in_words(work: Callable[[], Awaitable[T]]) -> T:
     from runway_desktop.engine.video.exports import ExportError
     from runway_desktop.engine.video.mp4_join import JoinError
 
+    heartbeat = asyncio.ensure_future(_heartbeat())
     try:
         return await work()
     except (ExportError, JoinError) as e:
         raise CliError(f"{e}", EXIT_NETWORK) from None
+    finally:
+        heartbeat.cancel()
+
+
+async def _heartbeat() -> None:
+    """Python runs at least every 0.2 s, so a signal's handler runs even while Qt is busy."""
+    while True:  # noqa: ASYNC110 (no event to wait for: the point is to wake up)
+        await asyncio.sleep(0.2)
 
 
 _progress_fd: list[int] = []  # the terminal's stderr while fd 2 goes to the log

@@ -12,19 +12,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import itertools
 import os
 import queue
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from PIL import Image
 from PySide6.QtGui import QImage
 
+from runway_desktop.engine.video.export_options import (
+    DEFAULT_QUALITY,
+    MAX_FRAMES,
+    SIZE_PRESETS,
+    WHOLE_CLIP,
+    AnimationFormat,
+    SizePreset,
+    Trim,
+)
 from runway_desktop.engine.video.frames import (
     FrameError,
     frame_at,
@@ -33,6 +41,20 @@ from runway_desktop.engine.video.frames import (
 )
 from runway_desktop.engine.video.frames import duration_ms as video_duration_ms
 from runway_desktop.engine.video.webm_writer import WebmWriter, frame_size, vp8_key_frame
+
+__all__ = [  # the export choices live in export_options.py (no Qt there); offered here too
+    "DEFAULT_QUALITY",
+    "MAX_FRAMES",
+    "SIZE_PRESETS",
+    "AnimationFormat",
+    "ExportError",
+    "SizePreset",
+    "Trim",
+    "export_animation",
+    "export_last_frame",
+    "export_still",
+    "to_pil",
+]
 
 Progress = Callable[[float], None]  # 0.0 … 1.0
 
@@ -45,45 +67,13 @@ class ExportError(Exception):
         self.message = message
 
 
-class AnimationFormat(enum.Enum):
-    GIF = "gif"
-    WEBP = "webp"
-    WEBM = "webm"  # VP8 key frames (intra-only) in WebM: see engine/video/webm_writer.py
-
-
-@dataclass(frozen=True)
-class SizePreset:
-    name: str
-    width: int  # the longest side is not the point: width is what a page or chat shows
-    fps: int
-
-
-# GIF frame delays are whole hundredths of a second, so 10 and 12.5 fps are exact; 15 fps
-# comes out as 7/6/7 hundredths in turn (Pillow rounds each delay).
-SIZE_PRESETS: dict[str, SizePreset] = {
-    "small": SizePreset("small", 320, 10),
-    "medium": SizePreset("medium", 480, 12),
-    "large": SizePreset("large", 720, 15),
-}
-MAX_FRAMES = 1500  # 60 s at 25 fps: more would be a video, not an animation
-DEFAULT_QUALITY = 80  # libwebp's 0–100 scale (WebP and WebM)
-
-
-@dataclass(frozen=True)
-class Trim:
-    """In and out points in milliseconds; `end_ms=None` runs to the end of the clip."""
-
-    start_ms: int = 0
-    end_ms: int | None = None
-
-
 async def export_animation(
     video: Path,
     dest: Path,
     *,
     preset: SizePreset = SIZE_PRESETS["medium"],
     fmt: AnimationFormat = AnimationFormat.GIF,
-    trim: Trim = Trim(),
+    trim: Trim = WHOLE_CLIP,
     duration_ms: int | None = None,
     quality: int = DEFAULT_QUALITY,
     progress: Progress | None = None,
@@ -113,8 +103,9 @@ async def export_animation(
     # Frames go to the encoder (a worker thread) as they are decoded, so only the few in
     # flight are held as full pictures; the GIF writer keeps 1 byte per pixel per frame.
     feed: queue.SimpleQueue[QImage | None] = queue.SimpleQueue()
+    abandoned = threading.Event()  # stop now, even with frames still waiting in `feed`
     writer = asyncio.ensure_future(
-        asyncio.to_thread(_write_animation, feed, Path(dest), fmt, preset.fps, quality)
+        asyncio.to_thread(_write_animation, feed, Path(dest), fmt, preset.fps, quality, abandoned)
     )
     try:
         async with contextlib.aclosing(
@@ -131,6 +122,7 @@ async def export_animation(
         feed.put(None)
         await asyncio.shield(writer)
     except BaseException as e:
+        abandoned.set()
         feed.put(_ABANDON)  # the writer stops and removes its partial file
         await asyncio.gather(writer, return_exceptions=True)
         if isinstance(e, FrameError):
@@ -195,17 +187,19 @@ def _write_animation(
     fmt: AnimationFormat,
     fps: int,
     quality: int,
+    abandoned: threading.Event,
 ) -> None:
-    """Encode frames from `feed` until None (done) or _ABANDON (stop, nothing written)."""
+    """Encode frames from `feed` until None (done), or until `abandoned` is set (stop before
+    the next frame, nothing written)."""
     delay = round(1000 / fps)
 
     def frames() -> Iterator[Image.Image]:
         while True:
             image = feed.get()
+            if abandoned.is_set() or image is _ABANDON:
+                raise _Abandoned
             if image is None:
                 return
-            if image is _ABANDON:
-                raise _Abandoned
             picture = to_pil(image)
             if fmt is AnimationFormat.GIF:
                 # Its own 256 colours per frame, dithered; much faster than Pillow's default
