@@ -42,7 +42,7 @@ def render_clip(
     """
     out_w, out_h = size
     picture = _decode(image, size)
-    move = choose_move(seed, picture.width, picture.height, out_w, out_h)
+    move = choose_move(seed, picture.width, picture.height, out_w, out_h, seconds)
     picture, move = _reduced(picture, move, out_w)
     count = max(1, seconds * fps)
     frames = []

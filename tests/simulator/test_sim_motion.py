@@ -32,12 +32,13 @@ def test_cover_box_is_the_largest_centred_box_of_the_output_shape() -> None:
 
 @pytest.mark.parametrize("picture", PICTURES)
 @pytest.mark.parametrize("output", OUTPUTS)
+@pytest.mark.parametrize("seconds", [5, 10])
 def test_every_move_starts_on_the_framed_picture_and_stays_inside_it(
-    picture: tuple[int, int], output: tuple[int, int]
+    picture: tuple[int, int], output: tuple[int, int], seconds: int
 ) -> None:
     width, height = picture
     for seed in range(12):
-        move = choose_move(seed, width, height, *output)
+        move = choose_move(seed, width, height, *output, seconds)
         assert move.at(0) == move.start == cover_box(width, height, *output)
         assert move.at(1) == move.end
         assert move.end != move.start, "the camera moves"
@@ -48,27 +49,36 @@ def test_every_move_starts_on_the_framed_picture_and_stays_inside_it(
             assert box.width / box.height == pytest.approx(output[0] / output[1])
 
 
-def test_moves_are_eased_and_smooth() -> None:
-    move = choose_move(3, 1600, 1000, 1280, 720)
-    lefts = [move.at(i / 100).left for i in range(101)]
-    steps = [abs(b - a) for a, b in itertools.pairwise(lefts)]
+@pytest.mark.parametrize("seed", [3, 5])
+def test_moves_go_at_a_constant_speed_to_the_last_frame(seed: int) -> None:
+    move = choose_move(seed, 1600, 1000, 1280, 720, 5)
+    boxes = [move.at(i / 100) for i in range(101)]
+    steps = [(b.left - a.left, b.width - a.width) for a, b in itertools.pairwise(boxes)]
 
-    # Slow at both ends, fastest in the middle, never a jump.
-    assert steps[0] < steps[50] / 10
-    assert steps[-1] < steps[50] / 10
-    assert max(steps) == pytest.approx(steps[50], rel=0.05)
+    # The same step every time, the last one too: the last frame differs from the one before.
+    assert all(step == pytest.approx(steps[0]) for step in steps)
+    assert steps[-1] != pytest.approx((0.0, 0.0))
+
+
+def test_a_longer_clip_moves_further_at_the_same_speed() -> None:
+    short = choose_move(1, 1600, 1000, 1280, 720, 5)
+    long = choose_move(1, 1600, 1000, 1280, 720, 10)
+
+    assert short.kind == long.kind == "push-in"
+    assert long.at(0.5).width == pytest.approx(short.end.width, rel=0.05)
+    assert long.end.width == pytest.approx(long.start.width * 0.8**2)
 
 
 def test_seeds_choose_push_ins_and_pans_the_same_way_every_time() -> None:
-    kinds = {choose_move(seed, 1600, 1000, 1280, 720).kind for seed in range(40)}
+    kinds = {choose_move(seed, 1600, 1000, 1280, 720, 5).kind for seed in range(40)}
 
     assert "push-in" in kinds
     assert kinds & {"pan-left", "pan-right"}
-    assert choose_move(11, 1600, 1000, 720, 1280) == choose_move(11, 1600, 1000, 720, 1280)
+    assert choose_move(11, 1600, 1000, 720, 1280, 5) == choose_move(11, 1600, 1000, 720, 1280, 5)
 
 
 def test_a_push_in_ends_inside_the_first_frame() -> None:
-    moves = [choose_move(seed, 1600, 1000, 1280, 720) for seed in range(40)]
+    moves = [choose_move(seed, 1600, 1000, 1280, 720, 5) for seed in range(40)]
     push = next(m for m in moves if m.kind == "push-in")
 
     assert push.end.width == pytest.approx(push.start.width * 0.8)
@@ -80,7 +90,8 @@ def test_a_push_in_ends_inside_the_first_frame() -> None:
 
 def test_a_pan_uses_the_room_a_wide_picture_has_without_zooming() -> None:
     # A landscape picture in a portrait frame: plenty of room to the sides.
-    pans = [m for s in range(40) if (m := choose_move(s, 1600, 1000, 720, 1280)).kind != "push-in"]
+    moves = [choose_move(seed, 1600, 1000, 720, 1280, 5) for seed in range(40)]
+    pans = [m for m in moves if m.kind != "push-in"]
 
     assert pans
     for pan in pans:
@@ -122,7 +133,8 @@ def test_clip_maker_makes_each_clip_once_and_forgets_them_when_closed() -> None:
 
 
 def test_a_tall_picture_in_a_wide_frame_tilts_instead() -> None:
-    pans = [m for s in range(40) if (m := choose_move(s, 1000, 1600, 1280, 720)).kind != "push-in"]
+    moves = [choose_move(seed, 1000, 1600, 1280, 720, 5) for seed in range(40)]
+    pans = [m for m in moves if m.kind != "push-in"]
 
     assert {pan.kind for pan in pans} == {"pan-up", "pan-down"}
     for pan in pans:

@@ -73,7 +73,12 @@ def test_chained_demo_clips_continue_and_join_without_re_encoding(
     shot2 = demo_clip(tmp_path / "shot2.mp4", handoff.getvalue(), "16:9", 5, seed=5)
 
     start2 = drive(frame_at(shot2, 0))
+    before_end1 = drive(frame_at(shot1, 4900))  # the frame before the last
+    assert before_end1.end_us < end1.end_us
     assert mean_difference(start2.image, end1.image) < 3
+    # The check tells the last frame from the one before it: demo clips move to the end.
+    assert mean_difference(start2.image, before_end1.image) > 1.3 * mean_difference(
+        start2.image, end1.image)
 
     film = join_mp4([shot1, shot2], tmp_path / "film.mp4")
 
