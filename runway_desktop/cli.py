@@ -142,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
         "files back restores the history. A readable history is left alone.",
     )
 
+    from runway_desktop import cli_export  # here: it imports this module
+
+    cli_export.add_parser(sub)
+
     sim = sub.add_parser("simulator", help="run the local apiframe simulator")
     sim.add_argument("--port", type=int, default=8787)
     sim.add_argument("--seconds-per-job", type=float)
@@ -169,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = chosen.replace(proxy=args.proxy)
     context = Context(data_dir, chosen, getattr(args, "json", False))
     try:
+        if args.command == "export":  # runs its own Qt loop, not asyncio.run
+            from runway_desktop import cli_export
+
+            return cli_export.run(args, context)
         if cli_sequence.needs_qt(args, data_dir):  # last frames: QtMultimedia on a qasync loop
             return cli_sequence.run_on_qt(_dispatch(args, context), data_dir)
         return asyncio.run(_dispatch(args, context))
