@@ -125,7 +125,7 @@ def licence_datas() -> list[tuple[str, str]]:
     datas: list[tuple[str, str]] = []
     names = ("httpx", "httpcore", "h11", "anyio", "idna", "sniffio", "certifi", "qasync",
              "keyring", "jaraco.classes", "jaraco.context", "jaraco.functools", "more-itertools",
-             "platformdirs", "pillow", "pi-heif", "send2trash", "truststore",
+             "platformdirs", "pillow", "pi-heif", "send2trash", "truststore", "pyyaml",
              "secretstorage", "jeepney", "cryptography", "cffi", "pycparser", "pywin32-ctypes",
              "importlib-metadata", "zipp", "backports.tarfile", "typing-extensions", "shiboken6")
     for name in names:
