@@ -125,6 +125,13 @@ def joined(shots: Sequence[VideoSettings]) -> VideoSettings | None:
                          created_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
+def film_settings(sources: Sequence[Path]) -> VideoSettings | None:
+    """What a film joined from `sources` carries: the shots whose clips carry their settings
+    (in the MP4 or a sidecar), in order; None when none does."""
+    shots = [found for source in sources if (found := read_video_settings(source)) is not None]
+    return joined(shots)
+
+
 # -- writing ----------------------------------------------------------------------------------
 
 

@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from runway_desktop.engine.mp4_check import check_mp4
+from runway_desktop.engine.video.metadata import film_settings
 from runway_desktop.engine.video.mp4_boxes import Box, Mp4FormatError, parse_boxes, read_moov
+from runway_desktop.engine.video.mp4_comment import with_comment
 from runway_desktop.engine.video.mp4_tables import (
     Edit,
     Track,
@@ -156,7 +158,10 @@ def join_mp4(
     plan = _plan(clips)
     total = sum(length for _clip, chunks in plan.copies for _off, length in chunks)
     head_len = len(clips[0].ftyp)
-    moov = _joined_moov(clips, plan, mdat_data_start=0)  # sized once to place the media
+    # The film's settings (each shot's, in order) replace the first clip's own.
+    film = film_settings([clip.path for clip in clips])
+    comment = film.to_text() if film is not None else None
+    moov = _joined_moov(clips, plan, mdat_data_start=0, comment=comment)  # sized once
     large = total + 8 > 0xFFFFFFFF
     mdat_header = (
         struct.pack(">I4sQ", 1, b"mdat", total + 16)
@@ -164,11 +169,12 @@ def join_mp4(
         else struct.pack(">I4s", total + 8, b"mdat")
     )
     start = head_len + len(moov.to_bytes()) + len(mdat_header)
-    moov = _joined_moov(clips, plan, mdat_data_start=start)
+    moov = _joined_moov(clips, plan, mdat_data_start=start, comment=comment)
     moov_bytes = moov.to_bytes()
     if head_len + len(moov_bytes) + len(mdat_header) != start:  # stco became co64: place again
         start = head_len + len(moov_bytes) + len(mdat_header)
-        moov_bytes = _joined_moov(clips, plan, mdat_data_start=start).to_bytes()
+        moov_bytes = _joined_moov(clips, plan, mdat_data_start=start,
+                                  comment=comment).to_bytes()
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
@@ -246,7 +252,8 @@ def _plan(clips: Sequence[Clip]) -> _Plan:
     return _Plan(timescale, duration, copies, placed)
 
 
-def _joined_moov(clips: Sequence[Clip], plan: _Plan, *, mdat_data_start: int) -> Box:
+def _joined_moov(clips: Sequence[Clip], plan: _Plan, *, mdat_data_start: int,
+                 comment: str | None = None) -> Box:
     first = clips[0]
     track_durations: list[int] = []
     new_traks: list[Box] = []
@@ -267,7 +274,7 @@ def _joined_moov(clips: Sequence[Clip], plan: _Plan, *, mdat_data_start: int) ->
             moov_children.append(Box(b"mvhd", payload=payload))
         else:
             moov_children.append(box)
-    return Box(b"moov", children=moov_children)
+    return with_comment(Box(b"moov", children=moov_children), comment)
 
 
 def _joined_trak(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from PySide6.QtMultimedia import (
 )
 
 from runway_desktop.engine.video.frames import FrameError, duration_ms, stream_frames
+from runway_desktop.engine.video.metadata import film_settings, save_video_settings
 from runway_desktop.engine.video.mp4_join import JoinError, read_clip
 
 DECODE_SPEED = 1.0
@@ -42,6 +44,7 @@ SEND_WAIT_S = 30.0  # the encoder taking the next frame
 DEFAULT_FPS = Fraction(24)
 Quality = QMediaRecorder.Quality
 RecorderState = QMediaRecorder.RecorderState
+log = logging.getLogger(__name__)
 
 
 async def reencode_join(
@@ -111,6 +114,12 @@ async def reencode_join(
                 raise JoinError(f"Can't join: {e.message}") from None
             held = holding
         await encoder.finish()
+        # The film's settings (each shot's, in order), before it gets its name.
+        film = await asyncio.to_thread(film_settings, sources)
+        if film is not None:
+            saved = await asyncio.to_thread(save_video_settings, tmp, film, sidecar=False)
+            for problem in saved.problems:
+                log.info("Joined film: %s", problem)
         os.replace(tmp, dest)
     except BaseException:
         await encoder.abandon()

@@ -32,7 +32,9 @@ from runway_desktop.engine.video.mp4_comment import (
     with_comment,
     write_comment,
 )
-from tests.helpers.video import CLIP, Drive, mean_difference
+from runway_desktop.engine.video.mp4_join import join_mp4
+from runway_desktop.engine.video.reencode import reencode_join
+from tests.helpers.video import CLIP, NEXT, Drive, mean_difference
 
 SETTINGS = VideoSettings(
     settings=GenerationSettings(
@@ -292,3 +294,54 @@ def test_deeply_nested_json_gives_none(tmp_path: Path) -> None:
     assert found is not None
     assert found.generation_id is None
     assert found.shots == ()
+
+
+# -- joined films ---------------------------------------------------------------------------------
+
+SHOT_2 = VideoSettings(GenerationSettings("and then it lands", seed=2), job_id="job_43",
+                       generation_id=8, parent_id=7, parent_job_id="job_42")
+
+
+def two_shots(tmp_path: Path) -> list[Path]:
+    first = Path(shutil.copy(CLIP, tmp_path / "shot1.mp4"))
+    second = Path(shutil.copy(NEXT, tmp_path / "shot2.mp4"))
+    save_video_settings(first, SETTINGS, sidecar=False)  # in the MP4
+    save_video_settings(second, SHOT_2)  # and in a sidecar, which is all that is left:
+    write_comment(second, None)
+    return [first, second]
+
+
+def test_a_film_joined_without_reencoding_lists_its_shots(tmp_path: Path,
+                                                          drive: Drive[int]) -> None:
+    dest = tmp_path / "film.mp4"
+    join_mp4(two_shots(tmp_path), dest)
+    film = read_video_settings(dest)
+    assert film is not None
+    assert film.shots == (SETTINGS, SHOT_2)  # not the first shot's own settings
+    assert film.settings == SHOT_2.settings
+    assert check_mp4(dest).whole
+    assert drive(frames.duration_ms(dest)) == 4000
+
+
+def test_a_joined_film_of_clips_without_settings_carries_none(tmp_path: Path) -> None:
+    first = Path(shutil.copy(CLIP, tmp_path / "a.mp4"))
+    save_video_settings(first, SETTINGS, sidecar=False)
+    plain = Path(shutil.copy(NEXT, tmp_path / "b.mp4"))
+    join_mp4([plain, plain], tmp_path / "film.mp4")
+    assert read_video_settings(tmp_path / "film.mp4") is None
+    join_mp4([first, plain], tmp_path / "film2.mp4")
+    film = read_video_settings(tmp_path / "film2.mp4")
+    assert film is not None
+    assert film.shots == (SETTINGS,)
+
+
+@pytest.mark.qt_log_ignore("Invalid frameRate 0")  # see test_reencode.py
+def test_a_reencoded_film_lists_its_shots(tmp_path: Path, drive: Drive[Path]) -> None:
+    dest = tmp_path / "film.mp4"
+    drive(reencode_join(two_shots(tmp_path), dest, crossfade_ms=250))
+    film = read_video_settings(dest)
+    assert film is not None
+    assert film.shots == (SETTINGS, SHOT_2)
+    assert check_mp4(dest).whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "film.mp4", "shot1.mp4", "shot2.json", "shot2.mp4"]
