@@ -55,13 +55,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QSizePolicy,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from runway_desktop.engine.framing import ImageFrame
+from runway_desktop.ui import icons
 from runway_desktop.ui.frame_editing import FrameEditor
 
 # Runway refuses start images outside these width/height ratios.
@@ -507,7 +507,7 @@ class DropZone(QFrame):
         self.browse_button = QToolButton(self)
         self.browse_button.setText(self.tr("Browse…"))
         self.browse_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.browse_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon))
+        self.browse_button.setIcon(icons.icon("image-plus", self.palette()))
         self.browse_button.setAccessibleName(self.tr("Browse for images"))
         self.browse_button.setToolTip(self.tr("Choose one or more image files"))
         self.browse_button.clicked.connect(self.browse)
@@ -899,4 +899,5 @@ class DropZone(QFrame):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_message_palette()
+            self.browse_button.setIcon(icons.icon("image-plus", self.palette()))
         super().changeEvent(event)

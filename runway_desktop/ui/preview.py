@@ -240,7 +240,7 @@ class PreviewPlayer(QWidget):
         self.time_label = QLabel(self)
         self.time_label.setAccessibleName(self.tr("Elapsed and total time"))
         self.time_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         # Fixed width for "0:00 / 0:00" so the slider does not jitter as digits change.
         self.time_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("00:00 / 00:00") + 4)
 
@@ -265,11 +265,13 @@ class PreviewPlayer(QWidget):
         self.full_screen_button.setAccessibleName(self.tr("Full screen"))
         self.full_screen_button.clicked.connect(lambda _on: self.full_screen_requested.emit())
 
+        # The position bar runs the stage's whole width (buttons other parts add never
+        # squeeze it); the buttons sit under it: play and time left, the rest right.
         controls = QHBoxLayout()
         controls.setSpacing(6)
         controls.addWidget(self.play_button)
-        controls.addWidget(self.slider, 1)
         controls.addWidget(self.time_label)
+        controls.addStretch(1)
         controls.addWidget(self.loop_button)
         controls.addWidget(self.mute_button)
         controls.addWidget(self.full_screen_button)
@@ -277,8 +279,9 @@ class PreviewPlayer(QWidget):
 
         layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
-        layout.setSpacing(8)
+        layout.setSpacing(6)
         layout.addWidget(self.stage, 1)
+        layout.addWidget(self.slider)
         layout.addLayout(controls)
         layout.addWidget(self.caption_label)
         layout.addWidget(self.error_label)

@@ -59,6 +59,8 @@ class Colours:
     disabled_bg: str
     shadow: str
     tooltip: str
+    notice: str  # the banner's warm background (a problem, a one-time notice)
+    notice_border: str
 
 
 LIGHT = Colours(
@@ -67,7 +69,7 @@ LIGHT = Colours(
     hover="#ececf2", border="#d3d5dc", border_strong="#a7abb7", accent="#5b47e0",
     accent_hover="#4c39d1", accent_pressed="#3f2fb5", on_accent="#ffffff", tint="#e8e4fc",
     focus="#5b47e0", link="#4a36cf", disabled_bg="#e2e3e8", shadow="#9a9da6",
-    tooltip="#ffffff",
+    tooltip="#ffffff", notice="#fdf0d9", notice_border="#e6c589",
 )
 DARK = Colours(
     window="#1b1c20", chrome="#151619", text="#e8e8ec", muted="#a2a6b2",
@@ -75,7 +77,7 @@ DARK = Colours(
     hover="#31333b", border="#3a3d46", border_strong="#5a5e6a", accent="#6c5cf5",
     accent_hover="#7d6dff", accent_pressed="#5b4be0", on_accent="#ffffff", tint="#2f2a56",
     focus="#a99dff", link="#aca1ff", disabled_bg="#2a2c33", shadow="#000000",
-    tooltip="#2a2c33",
+    tooltip="#2a2c33", notice="#3a3120", notice_border="#6e5a33",
 )
 COLOURS = {Scheme.LIGHT: LIGHT, Scheme.DARK: DARK}
 

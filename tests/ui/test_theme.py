@@ -92,6 +92,8 @@ def test_text_is_readable_in_both_schemes(colours: theme.Colours) -> None:
     assert ratio(colours.muted, colours.chrome) >= 4.5
     assert ratio(colours.on_accent, colours.accent) >= 4.5  # Generate's label
     assert ratio(colours.focus, colours.window) >= 3  # the focus ring is seen
+    assert ratio(colours.text, colours.notice) >= 7  # the banner's message
+    assert ratio(colours.text, colours.tooltip) >= 7  # the undo notice
 
 
 def test_the_style_sheet_has_every_colour_filled_in() -> None:
@@ -140,3 +142,34 @@ def test_icons_take_the_palette_colours_and_follow_a_change(qtbot: QtBot) -> Non
     preview.setPalette(theme.palette_for(DARK))  # the system went dark: the icons follow
     assert icon_colours(preview.loop_button.icon()) == {DARK.text}
     assert icon_colours(preview.mute_button.icon()) == {DARK.text}
+
+
+def test_the_banner_and_the_undo_notice_follow_a_change_of_scheme(
+        app_look: QApplication, qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from runway_desktop.ui.banner import Banner
+    from runway_desktop.ui.undo_notice import UndoNotice
+
+    made = make_theme(app_look, Scheme.LIGHT)
+    try:
+        host = QWidget()
+        qtbot.addWidget(host)
+        host.resize(600, 300)
+        banner = Banner(host)
+        banner.show_message("Can't reach apiframe.")
+        notice = UndoNotice(host)
+        notice.show_undoable("Removed 1 generation.")
+        host.show()
+        qtbot.waitExposed(host)
+
+        def inside(widget: QWidget) -> str:
+            return widget.grab().toImage().pixelColor(6, widget.height() // 2).name()
+
+        assert inside(banner) == LIGHT.notice
+        assert inside(notice) == LIGHT.tooltip
+        made.set_forced(Scheme.DARK)
+        assert inside(banner) == DARK.notice
+        assert inside(notice) == DARK.tooltip
+    finally:
+        drop(made)
