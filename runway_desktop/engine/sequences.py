@@ -304,13 +304,6 @@ class SequenceService:
                                                                        output_dir=output_dir)
         return await self.run(sequence.id)
 
-    def stop_runs(self) -> None:
-        """This process stops running its sequences (the window closes its engine): each
-        stays RUNNING in the journal, and `resume_running` carries it on at the next start."""
-        for task in self._runs.values():
-            task.cancel()
-        self._runs.clear()
-
     async def resume_running(self) -> list[Sequence]:
         """Carry on every sequence journaled as RUNNING (after a crash, a kill, a restart);
         each as it ended."""

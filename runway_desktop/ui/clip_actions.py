@@ -1,8 +1,9 @@
-"""What a person does with one clip beyond playing it: "Export Clip…" (ui/export_dialog.py) and
-"Extend…" (ui/extend_mode.py).
+"""What a person does with one clip beyond playing it: "Export Clip…" (ui/export_dialog.py),
+"Extend…" (ui/extend_mode.py) and "New Sequence from Clip" (ui/sequence_command.py).
 
-Each is in the queue's context menu (and so the gallery's, which is the queue's), on a key in
-both lists, and a button by the preview acting on the clip the preview shows. Whether it applies
+Each is in the queue's context menu (and so the gallery's, which is the queue's: Extend is one
+of the queue's own actions); Export and Extend also on a key in both lists and as a button by
+the preview (acting on the clip the preview shows). Whether it applies
 is the lifecycle table's answer for that generation (`allows`), like every other row action.
 The dialogs (and QtMultimedia, Pillow under them) load when first opened, not at start.
 """
@@ -40,6 +41,7 @@ class ClipActions(QObject):
     item; `selection_signals`: the signals that say which generation the preview now shows."""
 
     extend_requested = Signal(object)  # Generation
+    sequence_requested = Signal(object)  # Generation: a new sequence starting with it
 
     def __init__(self, window: QWidget, queue: QObject, preview: PreviewPlayer,
                  lists: Sequence[tuple[QListView, Callable[[], Generation | None]]]) -> None:
@@ -49,19 +51,28 @@ class ClipActions(QObject):
         self.shown: Generation | None = None
         self.last_export: ExportDialog | None = None
         self.specs = (
-            ClipAction("extend", self.tr("Extend…"), "X",
+            ClipAction("extend", self.tr("Extend…"), "",
                        self.tr("A next shot from this clip's last frame (X)"), Command.EXTEND),
             ClipAction("export_clip", self.tr("Export Clip…"), "Ctrl+Shift+S",
                        self.tr("GIF, WebP, WebM or a still frame (Ctrl+Shift+S)"), Command.OPEN),
+            ClipAction("new_sequence", self.tr("New Sequence from Clip"), "",
+                       self.tr("A sequence whose first shot is this clip"), Command.EXTEND),
         )
         self._run: dict[str, Callable[[Generation], object]] = {
-            "extend": self.extend_requested.emit, "export_clip": self.open_export}
+            "extend": self.extend_requested.emit, "export_clip": self.open_export,
+            "new_sequence": self.sequence_requested.emit}
+        on_preview = ("extend", "export_clip")  # the buttons by the preview
+        # Extend's menu entry and X key are the queue's own (queue_view.ACTIONS); here only
+        # its button by the preview.
+        self._in_menu = ("export_clip", "new_sequence")
         extensions = getattr(queue, "menu_extensions", None)
         if extensions is not None:
             extensions.append(self._extend_menu)
         self.shortcut_actions: list[QAction] = []
         for view, current in lists:
             for spec in self.specs:
+                if not spec.key:
+                    continue
                 action = QAction(spec.text, view)
                 action.setObjectName(spec.name)
                 action.setShortcut(QKeySequence(spec.key))
@@ -71,6 +82,8 @@ class ClipActions(QObject):
                 self.shortcut_actions.append(action)
         self.buttons: dict[str, QToolButton] = {}
         for spec in self.specs:
+            if spec.name not in on_preview:
+                continue
             button = QToolButton(preview)
             button.setObjectName(f"{spec.name}_button")
             button.setText(spec.text)
@@ -85,8 +98,9 @@ class ClipActions(QObject):
         """The preview now shows `generation` (its buttons act on it)."""
         self.shown = generation
         for spec in self.specs:
-            self.buttons[spec.name].setEnabled(generation is not None
-                                               and allows(generation, spec.command))
+            if spec.name in self.buttons:
+                self.buttons[spec.name].setEnabled(generation is not None
+                                                   and allows(generation, spec.command))
 
     def open_export(self, generation: Generation) -> ExportDialog | None:
         if not generation.video_path or not allows(generation, Command.OPEN):
@@ -120,10 +134,13 @@ class ClipActions(QObject):
                      _targets: list[Generation]) -> None:
         menu.addSeparator()
         for spec in self.specs:
+            if spec.name not in self._in_menu:
+                continue
             action = menu.addAction(spec.text)
             action.setObjectName(spec.name)
             action.setEnabled(allows(primary, spec.command))
-            action.setShortcut(QKeySequence(spec.key))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            action.setShortcutVisibleInContextMenu(True)
+            if spec.key:
+                action.setShortcut(QKeySequence(spec.key))
+                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+                action.setShortcutVisibleInContextMenu(True)
             action.triggered.connect(lambda _=False, s=spec, g=primary: self._act(s, g))

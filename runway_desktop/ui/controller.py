@@ -161,6 +161,7 @@ class AppController(QObject):
 
     async def _stop_engine(self) -> None:
         self.window.removals.commit()  # an undo window still open ends with this engine
+        await self.window.sequence_command.detach()  # runs stay journaled; resumed next start
         if self.engine:
             await self.engine.stop()
             self.engine = None
@@ -175,6 +176,7 @@ class AppController(QObject):
         from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable
         from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
         from runway_desktop.engine.scheduler import Engine
+        from runway_desktop.engine.sequences import SequenceService
         from runway_desktop.engine.thumbnails import extract_thumbnail
         from runway_desktop.ui.engine_bridge import EngineBridge
 
@@ -229,9 +231,11 @@ class AppController(QObject):
         self.window.set_demo(demo)
         service = GenerationService(engine)  # what the window calls and listens to
         self.window.attach(service, EngineBridge(service, self.window))
+        self.window.sequence_command.attach(SequenceService(engine))
         # The CLI (or another window) may run generations on this queue at the same time: the
         # engine drives only what it leases and shows the others' generations live.
         await engine.start()
+        self.window.sequence_command.resume()  # sequences a crash or quit left running
         if self.journal and self.journal.notice:  # e.g. an empty file became a new history
             self.window.show_notice(self.journal.notice)
             self.journal.notice = None

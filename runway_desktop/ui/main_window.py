@@ -35,6 +35,7 @@ from runway_desktop.ui.gallery import GalleryView
 from runway_desktop.ui.preview import PreviewPlayer
 from runway_desktop.ui.queue_view import QueueView
 from runway_desktop.ui.removals import Removals
+from runway_desktop.ui.sequence_command import SequenceCommand, first_shot_from
 from runway_desktop.ui.stage import StudioLayout
 from runway_desktop.ui.status_summary import StatusSummary
 from runway_desktop.ui.undo_notice import UndoNotice
@@ -112,8 +113,12 @@ class MainWindow(QMainWindow):
             (self.gallery.list_view, self.gallery.current_generation)])
         self.extend_mode = ExtendMode(self.compose, lambda: self._service)
         self.clip_actions.extend_requested.connect(self.extend_mode.start)
+        self.queue.extend_requested.connect(self._extend)
         self.extend_mode.extended.connect(lambda g: self.queue.show_and_select(g.id))
         self.extend_mode.failed.connect(lambda text: self.banner.show_message(text, None))
+        self.sequence_command = SequenceCommand(self, lambda: first_shot_from(self.compose),
+                                                lambda text: self.banner.show_message(text, None))
+        self.clip_actions.sequence_requested.connect(self.sequence_command.start_from_clip)
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -246,7 +251,7 @@ class MainWindow(QMainWindow):
         self.undo_action.triggered.connect(self.notice.undo)
         self.notice.undoable_changed.connect(self.undo_action.setEnabled)
         edit_menu.addAction(self.undo_action)
-        self.studio.add_view_menu(self.menuBar())
+        self.sequence_command.add_to_menu(self.studio.add_view_menu(self.menuBar()))
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("&About Runway Desktop"), self)
         about.triggered.connect(self.about_requested)
@@ -446,6 +451,10 @@ class MainWindow(QMainWindow):
         if added:
             # Only the newest (the top row): what was selected before is no longer a target.
             self.queue.show_and_select(added[-1].id)
+
+    def _extend(self, generation_id: int) -> None:
+        if (generation := self.queue.model.generation(generation_id)) is not None:
+            self.extend_mode.start(generation)
 
     def _reuse(self, generation_id: int) -> None:
         generation = self.queue.model.generation(generation_id)

@@ -125,6 +125,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Command.RERUN,
     ),
     ActionSpec(
+        "extend",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Extend…"),
+        ("X",),
+        Command.EXTEND,
+    ),
+    ActionSpec(
         "retry",
         QT_TRANSLATE_NOOP(_CONTEXT, "Retry"),
         ("Ctrl+Shift+T",),
@@ -258,6 +264,7 @@ class QueueView(QWidget):
     favourite_toggled = Signal(int, bool)
     reuse_requested = Signal(int)
     rerun_requested = Signal(int)
+    extend_requested = Signal(int)  # a next shot from its last frame (the compose panel asks)
     retry_requested = Signal(int)
     redownload_requested = Signal(int)  # a finished video whose file is gone
     stop_following_requested = Signal(int)  # the window asks for confirmation
@@ -299,6 +306,7 @@ class QueueView(QWidget):
             Command.FAVOURITE: self._favourite,
             Command.REUSE: self._reuse,
             Command.RERUN: self._rerun,
+            Command.EXTEND: self._extend,
             Command.RETRY: self._retry,
             Command.REDOWNLOAD: self._redownload,
             Command.STOP_FOLLOWING: self._stop_following,
@@ -615,6 +623,9 @@ class QueueView(QWidget):
 
     def _rerun(self, primary: Generation, targets: list[Generation]) -> None:
         self.rerun_requested.emit(primary.id)
+
+    def _extend(self, primary: Generation, targets: list[Generation]) -> None:
+        self.extend_requested.emit(primary.id)
 
     def _retry(self, primary: Generation, targets: list[Generation]) -> None:
         for g in targets:

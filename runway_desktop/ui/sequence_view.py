@@ -1,0 +1,579 @@
+"""The sequence view: a sequence's shots in order with their takes, and what a person does with
+them — reorder shots (drag, or Ctrl+Up / Ctrl+Down), swap a shot's take, extend from the end,
+plan N shots ahead, run it (the cost and the balance after shown first) and export the film.
+
+A window of its own over the engine's typed `SequenceService` (engine/sequences.py): it reads
+sequences and listens to their events (SequenceChanged) and to the takes' own progress (the
+generations' events); it never reads the journal. Every command that waits (a run, extending,
+the film) runs on the app's loop; the window stays responsive and says in words what failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDropEvent, QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from runway_desktop.engine.events import AccountUpdated, EngineEvent, GenerationUpdated
+from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequence, Shot
+from runway_desktop.ui.film_export import FilmExportBar
+from runway_desktop.ui.queue_text import stage_text
+
+if TYPE_CHECKING:
+    from runway_desktop.engine.sequences import SequenceEvent, SequenceService
+    from runway_desktop.engine.settings_changes import SettingsChanges
+
+log = logging.getLogger(__name__)
+THUMB = QSize(128, 72)
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ShotList(QListWidget):
+    """The shots in order; a drag reorders them (`moved(shot id, before shot id or None)`)."""
+
+    moved = Signal(int, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("shot_list")
+        self.setAccessibleName(self.tr("Shots"))
+        self.setIconSize(THUMB)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setWordWrap(True)
+
+    def shot_ids(self) -> list[int]:
+        return [int(self.item(row).data(ID_ROLE)) for row in range(self.count())]
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        item = self.currentItem()  # what is dragged is the selected shot (single selection)
+        before = self.shot_ids()
+        super().dropEvent(event)
+        after = self.shot_ids()
+        if item is None or after == before:
+            return
+        index = after.index(int(item.data(ID_ROLE)))
+        self.moved.emit(after[index], after[index + 1] if index + 1 < len(after) else None)
+
+
+class SequenceView(QWidget):
+    """One window for the sequences of a queue."""
+
+    def __init__(self, sequences: SequenceService, first_shot: Callable[[], SettingsChanges],
+                 parent: QWidget | None = None) -> None:
+        """`first_shot()`: the settings a new sequence's first shot is made with (the compose
+        panel's model, ratio, duration and start image)."""
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("sequence_view")
+        self.setWindowTitle(self.tr("Sequences"))
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.resize(980, 640)
+        self.sequences = sequences
+        self._first_shot = first_shot
+        self.sequence: Sequence | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._run_task: asyncio.Task[Any] | None = None
+        self._pixmaps: dict[str, QPixmap] = {}
+        self._unsubscribe = [sequences.subscribe(self._on_sequence_event),
+                             sequences.generations.subscribe(self._on_engine_event)]
+        self._build()
+        self._fill_sequence_box()
+
+    # -- construction ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.sequence_box = QComboBox(self)
+        self.sequence_box.setAccessibleName(self.tr("Sequence"))
+        self.sequence_box.currentIndexChanged.connect(self._on_sequence_picked)
+        self.shot_list = ShotList(self)
+        self.shot_list.moved.connect(self.move_shot)
+        self.shot_list.currentRowChanged.connect(lambda _row: self._show_takes())
+        for keys, delta in (("Ctrl+Up", -1), ("Ctrl+Down", 1)):
+            shortcut = QShortcut(QKeySequence(keys), self.shot_list)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(lambda d=delta: self.move_current_shot(d))
+        self.take_list = QListWidget(self)
+        self.take_list.setObjectName("take_list")
+        self.take_list.setAccessibleName(self.tr("Takes of the shot"))
+        self.take_list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.take_list.setIconSize(THUMB)
+        self.take_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.take_list.setMovement(QListWidget.Movement.Static)
+        self.take_list.setWordWrap(True)
+        self.take_list.itemActivated.connect(lambda _item: self.choose_selected_take())
+        self.choose_button = QPushButton(self.tr("&Use This Take"), self)
+        self.choose_button.setToolTip(self.tr("Make the selected take this shot's (Enter)"))
+        self.choose_button.clicked.connect(self.choose_selected_take)
+        self.take_button = QPushButton(self.tr("New &Take"), self)
+        self.take_button.setToolTip(self.tr("Make the selected shot again with a new seed "
+                                            "(paid); it becomes the shot's take"))
+        self.take_button.clicked.connect(self.new_take)
+
+        self.next_prompt = QLineEdit(self)
+        self.next_prompt.setPlaceholderText(self.tr("What happens next?"))
+        self.next_prompt.setAccessibleName(self.tr("Prompt of the next shot"))
+        self.next_prompt.returnPressed.connect(self.extend_from_end)
+        self.extend_button = QPushButton(self.tr("&Extend from End"), self)
+        self.extend_button.setToolTip(self.tr("Make a new last shot now, from the last shot's "
+                                              "last frame (paid)"))
+        self.extend_button.clicked.connect(self.extend_from_end)
+        self.plan_edit = QPlainTextEdit(self)
+        self.plan_edit.setPlaceholderText(self.tr("Plan shots ahead: one prompt per line"))
+        self.plan_edit.setAccessibleName(self.tr("Prompts of planned shots"))
+        self.plan_edit.setMaximumHeight(90)
+        self.plan_button = QPushButton(self.tr("&Plan Shots"), self)
+        self.plan_button.setToolTip(self.tr("Add these shots at the end; Run makes them"))
+        self.plan_button.clicked.connect(self.plan_from_text)
+        self.new_button = QPushButton(self.tr("&New Sequence"), self)
+        self.new_button.setToolTip(self.tr(
+            "A new sequence of these shots; the first is made with the compose panel's start "
+            "image and settings, each next one from the last frame of the one before"))
+        self.new_button.clicked.connect(self.new_from_text)
+
+        self.cost_label = QLabel(self)
+        self.cost_label.setAccessibleName(self.tr("Cost of the run"))
+        self.cost_label.setWordWrap(True)
+        self.run_button = QPushButton(self.tr("&Run"), self)
+        self.run_button.clicked.connect(self.run)
+        self.run_progress = QProgressBar(self)
+        self.run_progress.setAccessibleName(self.tr("Shots finished"))
+        self.run_progress.setFormat(self.tr("%v of %m shots"))
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setAccessibleName(self.tr("Sequence status"))
+        self.film = FilmExportBar(self.film_clips, self.why_no_film, self._suggested_film, self)
+
+        takes = QWidget(self)
+        takes_layout = QVBoxLayout(takes)
+        takes_layout.setContentsMargins(0, 0, 0, 0)
+        takes_layout.addWidget(QLabel(self.tr("Takes of the selected shot"), takes))
+        takes_layout.addWidget(self.take_list, 1)
+        take_buttons = QHBoxLayout()
+        take_buttons.addStretch(1)
+        take_buttons.addWidget(self.take_button)
+        take_buttons.addWidget(self.choose_button)
+        takes_layout.addLayout(take_buttons)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.shot_list)
+        split.addWidget(takes)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        extend_row = QHBoxLayout()
+        extend_row.addWidget(self.next_prompt, 1)
+        extend_row.addWidget(self.extend_button)
+        plan_row = QHBoxLayout()
+        plan_row.addWidget(self.plan_edit, 1)
+        plan_buttons = QVBoxLayout()
+        plan_buttons.addWidget(self.plan_button)
+        plan_buttons.addWidget(self.new_button)
+        plan_buttons.addStretch(1)
+        plan_row.addLayout(plan_buttons)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.cost_label, 1)
+        run_row.addWidget(self.run_progress)
+        run_row.addWidget(self.run_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.sequence_box)
+        layout.addWidget(split, 1)
+        layout.addLayout(extend_row)
+        layout.addLayout(plan_row)
+        layout.addLayout(run_row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.film)
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def show_sequence(self, sequence_id: int) -> None:
+        index = self.sequence_box.findData(sequence_id)
+        if index < 0:
+            self._fill_sequence_box()
+            index = self.sequence_box.findData(sequence_id)
+        self.sequence_box.setCurrentIndex(index)
+        self._load(sequence_id)
+
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    def running(self) -> bool:
+        return self._run_task is not None and not self._run_task.done()
+
+    def move_shot(self, shot_id: int, before_shot_id: int | None) -> None:
+        self._call(lambda s: s.move_shot(shot_id, before_shot_id))
+
+    def move_current_shot(self, delta: int) -> None:
+        ids = self.shot_list.shot_ids()
+        row = self.shot_list.currentRow()
+        target = row + delta
+        if row < 0 or not 0 <= target < len(ids):
+            return
+        shot_id = ids[row]
+        # Down by one: before the shot two below (or last); up: before the one above.
+        before = ids[target] if delta < 0 else (ids[target + 1] if target + 1 < len(ids)
+                                                else None)
+        self.move_shot(shot_id, before)
+        self.shot_list.setCurrentRow(target)
+
+    def choose_selected_take(self) -> None:
+        shot = self.current_shot()
+        item = self.take_list.currentItem()
+        if shot is None or item is None:
+            return
+        generation_id = int(item.data(ID_ROLE))
+        self._call(lambda s: s.choose_take(shot.id, generation_id))
+
+    def new_take(self) -> None:
+        """Another take of the selected shot (a new seed, paid); it becomes the chosen one."""
+        shot = self.current_shot()
+        if shot is None:
+            return
+        self._say(self.tr("Making a new take of shot {0}…").format(self.shot_list.currentRow()
+                                                                  + 1))
+        self._spawn(self._await(self.sequences.add_take(shot.id),
+                                self.tr("The new take is on its way.")))
+
+    def current_shot(self) -> Shot | None:
+        row = self.shot_list.currentRow()
+        if self.sequence is None or not 0 <= row < len(self.sequence.shots):
+            return None
+        return self.sequence.shots[row]
+
+    def planned_prompts(self) -> list[str]:
+        return [line.strip() for line in self.plan_edit.toPlainText().splitlines()
+                if line.strip()]
+
+    def new_from_text(self) -> None:
+        """A new sequence with a shot per line of the plan box (none made yet: Run makes
+        them); the first shot takes the compose panel's start image and settings."""
+        from runway_desktop.engine.sequence_plan import Plan, PlannedShot
+        from runway_desktop.engine.settings_changes import SettingsChanges
+
+        prompts = self.planned_prompts()
+        if not prompts:
+            self._say(self.tr("Write one prompt per line for the shots of the new sequence."))
+            return
+        words = prompts[0].split()
+        name = " ".join(words[:6]) + ("…" if len(words) > 6 else "")
+        first = self._first_shot()
+        shots = tuple(PlannedShot(prompt, first if index == 0 else SettingsChanges())
+                      for index, prompt in enumerate(prompts))
+        created = self._call(lambda s: s.create_from_plan(Plan(name, shots)))
+        if created is not None:
+            self.plan_edit.clear()
+            self.show_sequence(created.id)
+            self._say(self.tr("A new sequence of {0} shot(s). Check the cost, then Run.")
+                      .format(len(prompts)))
+
+    def plan_from_text(self) -> None:
+        """Each non-empty line of the plan box becomes a shot at the end (not made yet)."""
+        prompts = self.planned_prompts()
+        if self.sequence is None or not prompts:
+            self._say(self.tr("Write one prompt per line for the shots to plan."))
+            return
+        sequence_id = self.sequence.id
+        if self._call(lambda s: s.plan_shots(sequence_id, prompts)) is not None:
+            self.plan_edit.clear()
+            self._say(self.tr("Planned {0} shot(s). Check the cost, then Run.").format(
+                len(prompts)))
+
+    def extend_from_end(self) -> None:
+        prompt = self.next_prompt.text().strip()
+        if self.sequence is None or not prompt:
+            self._say(self.tr("Write what happens next first."))
+            return
+        sequence_id = self.sequence.id
+        self.next_prompt.clear()
+        self._say(self.tr("Taking the last frame of the last shot…"))
+        self._spawn(self._await(self.sequences.extend_from_end(sequence_id, prompt),
+                                self.tr("The new shot is on its way.")))
+
+    def run(self) -> None:
+        """Make every shot that has no take yet, one after another."""
+        if self.sequence is None or self.running():
+            return
+        sequence_id = self.sequence.id
+        self._say(self.tr("Running…"))
+        self._run_task = self._spawn(self._await_run(sequence_id))
+        self._refresh_controls()
+
+    # -- film -----------------------------------------------------------------------------------
+
+    def film_clips(self) -> list[Path]:
+        if self.why_no_film():
+            return []
+        assert self.sequence is not None
+        takes = [self.sequences.chosen(shot) for shot in self.sequence.shots]
+        return [Path(t.video_path) for t in takes if t is not None and t.video_path]
+
+    def why_no_film(self) -> str:
+        """Why the film can't be exported now ("" when it can)."""
+        if self.sequence is None or not self.sequence.shots:
+            return self.tr("The sequence has no shots yet.")
+        for number, shot in enumerate(self.sequence.shots, 1):
+            take = self.sequences.chosen(shot)
+            if take is None or take.stage is not Stage.DONE or not take.video_path:
+                return self.tr("Shot {0} isn't finished yet: run the sequence first.").format(
+                    number)
+        return ""
+
+    def _suggested_film(self) -> Path:
+        clips = self.film_clips()
+        folder = clips[0].parent if clips else Path.home()
+        name = (self.sequence.name if self.sequence else "film").replace("/", "-").strip()
+        return folder / f"{name or 'film'}.mp4"
+
+    # -- reading the service --------------------------------------------------------------------
+
+    def _fill_sequence_box(self) -> None:
+        current = self.sequence_box.currentData()
+        self.sequence_box.blockSignals(True)
+        try:
+            self.sequence_box.clear()
+            for sequence in self._read(self.sequences.sequences, []):
+                self.sequence_box.addItem(self.tr("{0} ({1} shots)").format(
+                    sequence.name, len(sequence.shots)), sequence.id)
+            index = self.sequence_box.findData(current)
+            self.sequence_box.setCurrentIndex(index if index >= 0 else
+                                              self.sequence_box.count() - 1)
+        finally:
+            self.sequence_box.blockSignals(False)
+        if self.sequence_box.currentData() is not None:
+            self._load(int(self.sequence_box.currentData()))
+        else:
+            self._show(None)
+
+    def _on_sequence_picked(self, _index: int) -> None:
+        data = self.sequence_box.currentData()
+        if data is not None:
+            self._load(int(data))
+
+    def _load(self, sequence_id: int) -> None:
+        self._show(self._read(lambda: self.sequences.get(sequence_id), None))
+
+    def _show(self, sequence: Sequence | None) -> None:
+        self.sequence = sequence
+        row = self.shot_list.currentRow()
+        self.shot_list.blockSignals(True)
+        try:
+            self.shot_list.clear()
+            for number, shot in enumerate(sequence.shots if sequence else (), 1):
+                item = QListWidgetItem(self._shot_text(number, shot), self.shot_list)
+                item.setData(ID_ROLE, shot.id)
+                item.setIcon(self._icon(self.sequences.chosen(shot)))
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsDragEnabled)
+            if self.shot_list.count():
+                self.shot_list.setCurrentRow(min(max(row, 0), self.shot_list.count() - 1))
+        finally:
+            self.shot_list.blockSignals(False)
+        self._show_takes()
+        self._refresh_controls()
+
+    def _shot_text(self, number: int, shot: Shot) -> str:
+        take = self.sequences.chosen(shot)
+        if take is None:
+            state = self.tr("not made yet")
+        elif take.stage.is_running:
+            state = stage_text(take)
+        else:
+            state = self.tr("#{0} · {1}").format(take.id, stage_text(take))
+        takes = len(shot.takes)
+        count = self.tr(" · {0} takes").format(takes) if takes > 1 else ""
+        return self.tr("{0}. {1}\n{2}{3}").format(number, shot.prompt, state, count)
+
+    def _show_takes(self) -> None:
+        shot = self.current_shot()
+        self.take_list.clear()
+        if shot is None:
+            return
+        for take in self.sequences.takes(shot):
+            mark = "✓ " if take.id == shot.chosen_id else ""
+            item = QListWidgetItem(self._icon(take), self.tr("{0}#{1} · seed {2}\n{3}").format(
+                mark, take.id, take.settings.seed, stage_text(take)), self.take_list)
+            item.setData(ID_ROLE, take.id)
+            item.setToolTip(take.settings.prompt)
+            if take.id == shot.chosen_id:
+                self.take_list.setCurrentItem(item)
+
+    def _refresh_controls(self) -> None:
+        sequence = self.sequence
+        has = sequence is not None
+        running = self.running() or (sequence is not None
+                                     and sequence.run_state is RunState.RUNNING)
+        shots = sequence.shots if sequence else ()
+        done = sum(1 for shot in shots if (t := self.sequences.chosen(shot)) is not None
+                   and t.stage is Stage.DONE)
+        self.run_progress.setRange(0, max(1, len(shots)))
+        self.run_progress.setValue(done)
+        for widget in (self.extend_button, self.plan_button, self.next_prompt, self.plan_edit):
+            widget.setEnabled(has)
+        self.choose_button.setEnabled(has and not self.running())
+        self.take_button.setEnabled(has and not self.running())
+        preview = self._cost_preview()
+        self.cost_label.setText(self._cost_text(preview))
+        affordable = preview is None or preview.affordable is not False
+        self.run_button.setEnabled(has and not running and done < len(shots) and affordable)
+        if sequence is not None and sequence.run_state is RunState.STOPPED and sequence.error:
+            self._say(sequence.error)
+        self.film.refresh()
+
+    def _cost_preview(self) -> CostPreview | None:
+        if self.sequence is None:
+            return None
+        sequence_id = self.sequence.id
+        preview: CostPreview | None = self._read(
+            lambda: self.sequences.cost_preview(sequence_id), None)
+        return preview
+
+    def _cost_text(self, preview: CostPreview | None) -> str:
+        """"2 shot(s) to make · 50 credits · balance after: 9,950 credits"."""
+        if preview is None:
+            return ""
+        if not preview.shots_to_make:
+            return self.tr("Every shot has a take: nothing to pay.")
+        number = self.locale().toString
+        parts = [self.tr("{0} shot(s) to make").format(preview.shots_to_make),
+                 self.tr("{0} credits").format(number(preview.credits))]
+        if preview.unpriced:
+            parts.append(self.tr("{0} at apiframe's current price").format(preview.unpriced))
+        after = preview.balance_after
+        if after is None:
+            parts.append(self.tr("balance unknown"))
+        elif after < 0:
+            parts.append(self.tr("not enough credits: {0} short").format(number(-after)))
+        else:
+            parts.append(self.tr("balance after: {0} credits").format(number(after)))
+        return " · ".join(parts)
+
+    def _icon(self, generation: Generation | None) -> QIcon:
+        path = generation.thumbnail_path if generation else None
+        if not path:
+            return QIcon()
+        pixmap = self._pixmaps.get(path)
+        if pixmap is None:
+            pixmap = QPixmap(path).scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation)
+            self._pixmaps[path] = pixmap
+        return QIcon(pixmap)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def _on_sequence_event(self, event: SequenceEvent) -> None:
+        from runway_desktop.engine.sequences import SequenceChanged
+
+        if isinstance(event, SequenceChanged):
+            if self.sequence_box.findData(event.sequence.id) < 0:
+                self._fill_sequence_box()
+            elif self.sequence is not None and event.sequence.id == self.sequence.id:
+                self._show(event.sequence)
+            else:
+                return
+        else:
+            self._fill_sequence_box()
+        index = self.sequence_box.findData(self.sequence.id if self.sequence else None)
+        if index >= 0 and self.sequence is not None:
+            self.sequence_box.setItemText(index, self.tr("{0} ({1} shots)").format(
+                self.sequence.name, len(self.sequence.shots)))
+
+    def _on_engine_event(self, event: EngineEvent) -> None:
+        if isinstance(event, AccountUpdated):
+            self._refresh_controls()
+        elif isinstance(event, GenerationUpdated) and self.sequence is not None:
+            ids = {i for shot in self.sequence.shots for i in shot.takes}
+            if event.generation.id in ids:
+                self._show(self.sequence)
+
+    # -- running commands -----------------------------------------------------------------------
+
+    def _call(self, command: Callable[[SequenceService], Any]) -> Any:
+        """A quick command; a refusal shows in the status line."""
+        try:
+            return command(self.sequences)
+        except Exception as error:
+            self._say(_words(error))
+            return None
+
+    def _read(self, read: Callable[[], Any], default: Any) -> Any:
+        try:
+            return read()
+        except Exception as error:
+            self._say(_words(error))
+            return default
+
+    async def _await(self, work: Coroutine[Any, Any, Any], done: str) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self._say(_words(error))
+            return
+        self._say(done)
+
+    async def _await_run(self, sequence_id: int) -> None:
+        try:
+            ended = await self.sequences.run(sequence_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self._run_task = None
+            self._say(_words(error))
+            self._refresh_controls()
+            return
+        self._run_task = None
+        if ended.run_state is RunState.DONE:
+            self._say(self.tr("Every shot is made. Export the film when you are ready."))
+        elif ended.error:
+            self._say(ended.error)
+        self._load(sequence_id)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the view stops waiting here; a run goes on in the engine (and resumes at the
+        next start if the app quits), a film export stops and leaves nothing behind."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        for task in list(self._tasks):
+            task.cancel()
+        self.film.shutdown()
+        super().closeEvent(event)
+
+
+def _words(error: BaseException) -> str:
+    """An error's message for people (the engine's errors carry one)."""
+    message = getattr(error, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    if isinstance(error, KeyError):
+        return "That shot or sequence is gone (removed elsewhere). Pick another."
+    log.error("A sequence command failed", exc_info=error)
+    return f"Something went wrong ({type(error).__name__}); the log has the details."

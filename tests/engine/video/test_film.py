@@ -1,0 +1,51 @@
+"""A sequence's film: joined as they are where the clips allow it, re-encoded where they don't
+or for a cross-fade; real clips, read back through QtMultimedia."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runway_desktop.engine.video.film import CROSSFADE_MS, FilmMethod, join_film
+from runway_desktop.engine.video.frames import duration_ms
+from runway_desktop.engine.video.mp4_join import JoinError
+from tests.helpers.video import CLIP, CLIPS, NEXT, Drive
+
+pytestmark = pytest.mark.qt_log_ignore("Invalid frameRate 0")  # the re-encoder (test_reencode.py)
+
+
+def test_matching_clips_are_joined_without_re_encoding(drive: Drive[Any], tmp_path: Path) -> None:
+    progress: list[float] = []
+
+    film = drive(join_film([CLIP, NEXT], tmp_path / "film.mp4", progress=progress.append))
+
+    assert film.method is FilmMethod.JOINED
+    assert abs(drive(duration_ms(film.path)) - 4000) <= 50
+    assert progress[-1] == 1.0
+    assert [p.name for p in tmp_path.iterdir()] == ["film.mp4"]
+
+
+def test_clips_that_differ_are_re_encoded_saying_why(drive: Drive[Any], tmp_path: Path) -> None:
+    film = drive(join_film([CLIP, CLIPS / "9x16.mp4"], tmp_path / "film.mp4"))
+
+    assert film.method is FilmMethod.REENCODED
+    assert film.why_reencoded
+    assert abs(drive(duration_ms(film.path)) - 4000) <= 100
+
+
+def test_a_cross_fade_re_encodes_and_overlaps_the_shots(drive: Drive[Any], tmp_path: Path) -> None:
+    film = drive(join_film([CLIP, NEXT], tmp_path / "film.mp4", crossfade_ms=CROSSFADE_MS))
+
+    assert film.method is FilmMethod.REENCODED
+    assert film.why_reencoded == ""
+    assert abs(drive(duration_ms(film.path)) - (4000 - CROSSFADE_MS)) <= 100
+
+
+def test_nothing_to_join_is_an_error_in_words(drive: Drive[Any], tmp_path: Path) -> None:
+    with pytest.raises(JoinError, match="no finished shots"):
+        drive(join_film([], tmp_path / "film.mp4"))
+    with pytest.raises(JoinError, match="doesn't exist"):
+        drive(join_film([CLIP, tmp_path / "gone.mp4"], tmp_path / "film.mp4"))
+    assert list(tmp_path.iterdir()) == []

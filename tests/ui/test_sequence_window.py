@@ -1,0 +1,194 @@
+"""The sequence view in the real window over the engine and the simulator (its demo clips are
+made from the start image, so a shot's first frame can be checked against the shot before's
+last frame): a three-shot plan shows its cost and the balance after, runs end to end, and its
+film plays in QtMultimedia for the sum of the shots' lengths; shots reorder by key, a take is
+swapped, the sequence extends from its end."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageDraw
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.engine.video.frames import duration_ms, frame_at, last_frame
+from runway_desktop.engine.video.mp4_join import read_clip
+from runway_desktop.simulator import Simulator
+from runway_desktop.ui.main_window import MainWindow
+from runway_desktop.ui.sequence_view import SequenceView
+from tests.helpers.video import mean_difference, rgb
+from tests.ui.conftest import drive
+from tests.ui.dnd import drop_files
+
+pytestmark = pytest.mark.qt_log_ignore(
+    "PulseAudioService", "Couldn't resolve pipewire", "Could not open media"
+)
+
+
+@pytest.fixture
+def simulator(make_simulator: Callable[..., Simulator]) -> Simulator:
+    """Demo clips made from the uploaded image: each shot moves on from where the last ended."""
+    return make_simulator(seconds_per_job=0.2, seed=1234, image_clips=True)
+
+
+@pytest.fixture
+def start_png(tmp_path: Path) -> Path:
+    """A picture with detail everywhere, so a camera move changes every part of it."""
+    image = Image.new("RGB", (1280, 720), (90, 150, 220))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 1280, 64):
+        for y in range(0, 720, 64):
+            draw.rectangle([x + 8, y + 8, x + 40, y + 40],
+                           fill=((x * 3) % 256, (y * 5) % 256, (x + y) % 256))
+    path = tmp_path / "start.png"
+    image.save(path)
+    return path
+
+
+def open_view(qtbot: QtBot, window: MainWindow) -> SequenceView:
+    qtbot.waitUntil(window.sequence_command.action.isEnabled, timeout=10_000)
+    window.sequence_command.action.trigger()
+    view = window.sequence_command.view
+    assert view is not None
+    qtbot.waitExposed(view)
+    return view
+
+
+def chosen_takes(view: SequenceView) -> list[Generation]:
+    assert view.sequence is not None
+    takes = [view.sequences.chosen(shot) for shot in view.sequence.shots]
+    assert all(t is not None for t in takes)
+    return [t for t in takes if t is not None]
+
+
+def wait_all_done(qtbot: QtBot, view: SequenceView, count: int) -> list[Generation]:
+    def done() -> bool:
+        sequence = view.sequence
+        if sequence is None or len(sequence.shots) != count:
+            return False
+        takes = [view.sequences.chosen(shot) for shot in sequence.shots]
+        return all(t is not None and t.stage is Stage.DONE for t in takes)
+
+    qtbot.waitUntil(done, timeout=180_000)
+    return chosen_takes(view)
+
+
+def test_a_three_shot_plan_runs_end_to_end_and_its_film_plays_for_their_sum(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path,
+        tmp_path: Path) -> None:
+    window: MainWindow = app_controller.window
+    drop_files(window.compose.drop_zone, [start_png])
+    window.compose.duration_picker.set_value("5")
+    qtbot.waitUntil(lambda: window.compose.balance() is not None, timeout=10_000)
+    balance = simulator.credits("afk_test")
+    price = window.compose.total_price()  # one 5 s shot, by the catalog
+    assert price
+    view = open_view(qtbot, window)
+
+    view.plan_edit.setPlainText("the camera rises over the tiles\nit drifts left\n"
+                                "it settles on the blue")
+    view.new_button.click()
+
+    assert view.sequence is not None
+    assert [s.prompt for s in view.sequence.shots] == [
+        "the camera rises over the tiles", "it drifts left", "it settles on the blue"]
+    assert view.shot_list.count() == 3
+    # The cost and the balance after, before anything runs.
+    after = window.locale().toString(balance - 3 * price)
+    assert "3 shot(s) to make" in view.cost_label.text()
+    assert f"{window.locale().toString(3 * price)} credits" in view.cost_label.text()
+    assert f"balance after: {after} credits" in view.cost_label.text()
+    assert simulator.jobs_created("afk_test") == 0
+    assert view.run_button.isEnabled()
+
+    view.run_button.click()
+    takes = wait_all_done(qtbot, view, 3)
+
+    qtbot.waitUntil(lambda: view.run_progress.value() == 3, timeout=10_000)
+    assert simulator.jobs_created("afk_test") == 3
+    assert takes[0].settings.image_path == str(start_png)
+    for before, shot in itertools.pairwise(takes):
+        assert shot.parent_id == before.id
+        assert before.video_path is not None
+        assert shot.video_path is not None
+        end = drive(qtbot, last_frame(Path(before.video_path))).image
+        start = drive(qtbot, frame_at(Path(shot.video_path), 0)).image
+        assert mean_difference(rgb(start), rgb(end)) < 4  # each shot goes on from the last
+    assert "Every shot has a take" in view.cost_label.text()
+    assert not view.run_button.isEnabled()
+
+    film = tmp_path / "film.mp4"
+    assert view.film.export_button.isEnabled()
+    view.film.export_to(film)
+    qtbot.waitUntil(lambda: not view.film.busy(), timeout=120_000)
+    assert view.film.last_written == film, view.film.status.text()
+    assert view.film.reveal_button.isVisible()
+    lengths = [drive(qtbot, duration_ms(Path(t.video_path or ""))) for t in takes]
+    assert all(abs(length - 5000) <= 100 for length in lengths)
+    assert abs(drive(qtbot, duration_ms(film)) - sum(lengths)) <= 100
+    assert len(read_clip(film).tracks) >= 1  # an MP4 whose index reads back
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith((".film", "film"))] == [
+        "film.mp4"]  # nothing half-written beside it
+
+
+def test_shots_reorder_by_key_a_take_is_swapped_and_the_sequence_extends(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path) -> None:
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    drop_files(compose.drop_zone, [start_png])
+    compose.prompt_edit.setPlainText("first light")
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.generation_at(0).stage is Stage.DONE
+                    and model.generation_at(0).thumbnail_path is not None, timeout=30_000)
+    clip = model.generation_at(0)
+
+    menu = window.queue.build_context_menu(clip, [clip])
+    next(a for a in menu.actions() if a.objectName() == "new_sequence").trigger()
+    view = window.sequence_command.view
+    assert view is not None
+    assert view.sequence is not None
+    assert view.sequence.shots[0].chosen_id == clip.id
+
+    view.plan_edit.setPlainText("noon\ndusk")
+    view.plan_button.click()
+    assert [s.prompt for s in view.sequence.shots] == ["first light", "noon", "dusk"]
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow, timeout=5_000)
+    view.shot_list.setFocus()
+    view.shot_list.setCurrentRow(1)
+    qtbot.keyClick(view.shot_list, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
+    assert [s.prompt for s in view.sequence.shots] == ["first light", "dusk", "noon"]
+    assert view.shot_list.currentRow() == 2
+
+    view.run_button.click()
+    takes = wait_all_done(qtbot, view, 3)
+    assert takes[0].id == clip.id
+    assert simulator.jobs_created("afk_test") == 3
+
+    # Another take of the last shot, then back to the first one.
+    view.shot_list.setCurrentRow(2)
+    qtbot.waitUntil(view.take_button.isEnabled, timeout=10_000)  # the run is over
+    view.take_button.click()
+    qtbot.waitUntil(lambda: view.take_list.count() == 2, timeout=10_000)
+    wait_all_done(qtbot, view, 3)
+    assert view.sequence.shots[2].chosen_id != takes[2].id
+    first_take = next(view.take_list.item(i) for i in range(view.take_list.count())
+                      if view.take_list.item(i).text().startswith(f"#{takes[2].id}"))
+    view.take_list.setCurrentItem(first_take)
+    view.choose_button.click()
+    assert view.sequence.shots[2].chosen_id == takes[2].id
+
+    view.next_prompt.setText("night falls")
+    view.extend_button.click()
+    final = wait_all_done(qtbot, view, 4)
+    assert final[3].parent_id == takes[2].id
+    assert final[3].settings.prompt == "night falls"
+    assert simulator.jobs_created("afk_test") == 5
