@@ -62,8 +62,10 @@ def _decode(image: bytes, size: tuple[int, int]) -> Image.Image:
         with Image.open(io.BytesIO(image)) as opened:
             if opened.width * opened.height > MAX_PIXELS:
                 raise NotAPicture(f"{opened.width}x{opened.height} is too many pixels")
-            # A big JPEG decodes at 1/2, 1/4 or 1/8 scale when that still covers the frame.
-            opened.draft("RGB", (size[0] * 2, size[1] * 2))
+            # A big JPEG decodes at 1/2, 1/4 or 1/8 scale when both sides stay at least twice
+            # the output's longer side (enough for any crop, turned by EXIF or not, and zoom).
+            side = 2 * max(size)
+            opened.draft("RGB", (side, side))
             upright = ImageOps.exif_transpose(opened)
             return upright.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:

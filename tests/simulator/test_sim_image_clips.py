@@ -14,6 +14,7 @@ import pytest
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from runway_desktop.simulator import Simulator
+from runway_desktop.simulator.image_clip import render_clip
 from runway_desktop.simulator.media import clips_dir
 from tests.helpers.scene import scene, scene_bytes
 from tests.simulator.mjpeg_reader import MjpegClip, read_mjpeg
@@ -149,3 +150,14 @@ def test_an_upright_photo_is_filmed_upright(demo: Simulator) -> None:
     clip: MjpegClip = read_mjpeg(generate(demo, data.getvalue(), aspect_ratio="9:16").content)
 
     assert difference(clip.picture(0), framed(seen, (720, 1280))) < 3.5
+
+
+def test_a_big_photo_is_decoded_small_but_framed_as_sharp() -> None:
+    """A 24 MP JPEG is read at half size (both sides still twice the output's longer side)."""
+    picture = scene(6000, 4000)
+    data = io.BytesIO()
+    picture.save(data, "JPEG", quality=92)
+
+    clip = read_mjpeg(render_clip(data.getvalue(), (1280, 720), 5, 12, seed=2))
+
+    assert difference(clip.picture(0), framed(picture, (1280, 720))) < 2.5
