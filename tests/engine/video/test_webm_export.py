@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 import subprocess
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from runway_desktop.engine.video import exports
 from runway_desktop.engine.video.exports import (
     SIZE_PRESETS,
     AnimationFormat,
@@ -248,3 +250,46 @@ def test_the_writer_refuses_a_frame_of_another_size(tmp_path: Path) -> None:
             writer.add(vp8_key_frame(Image.new("RGB", (32, 16))))
         writer.close()
     assert ebml.read(tmp_path / "x.webm")[1].one("Info").one("Duration").float == 100
+
+
+def test_a_cancel_stops_the_encoder_without_finishing_its_backlog(
+    drive: Drive[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decoding outruns a slow encoder, so frames queue up; a cancel must not wait for them."""
+    encoded: list[int] = []
+    at_cancel: list[int] = []
+    real = vp8_key_frame
+
+    def slow(picture: Image.Image, quality: int = 80) -> bytes:
+        time.sleep(0.05)  # slower than decoding at 4x: a backlog builds
+        encoded.append(1)
+        return real(picture, quality)
+
+    monkeypatch.setattr(exports, "vp8_key_frame", slow)
+
+    async def start_then_cancel() -> bool:
+        task: asyncio.Task[Path] | None = None
+
+        def on_progress(fraction: float) -> None:
+            if task is not None and fraction >= 0.6 and not at_cancel:
+                at_cancel.append(len(encoded))
+                task.cancel()
+
+        task = asyncio.ensure_future(
+            export_animation(
+                CLIP,
+                tmp_path / "x.webm",
+                preset=FULL_RATE,
+                fmt=AnimationFormat.WEBM,
+                progress=on_progress,
+            )
+        )
+        try:
+            await task
+        except asyncio.CancelledError:
+            return True
+        return False
+
+    assert drive(start_then_cancel())
+    assert len(encoded) - at_cancel[0] <= 1  # at most the frame it was encoding
+    assert list(tmp_path.iterdir()) == []
