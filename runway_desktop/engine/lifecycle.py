@@ -41,6 +41,9 @@ from runway_desktop.engine.retry import (
 from runway_desktop.engine.video import metadata
 
 log = logging.getLogger(__name__)
+# An upload is not sent once it is this close to apiframe's `expiresAt` (or a quarter of its
+# lifetime, if shorter): the POST and apiframe's fetch of the image take time.
+UPLOAD_EXPIRY_MARGIN = 5 * 60.0
 T = TypeVar("T")
 
 Thumbnailer = Callable[[Path, Path], Awaitable[Path]]
@@ -177,30 +180,51 @@ class Lifecycle:
         settings = generation.settings
         if settings.image_path and not self._upload_is_fresh(generation):
             generation = self._advance(generation, Event.PREPARE, progress=0)
-            prepared = await self._prepare(generation)
-            try:
-                generation = self._advance(generation, Event.PREPARED)
-                digest = await asyncio.to_thread(_sha256, prepared.path)  # of the bytes sent
-                upload = await self._call(
-                    generation, lambda: self.client.upload_file(prepared.path),
-                    kind=GateKind.SUBMIT,
-                )
-            finally:
-                # A converted copy is only for this upload: a retry or a restart prepares anew.
-                # What a killed process left is cleared too (its run folder is unlocked).
-                work_files.discard(prepared)
-                work_files.sweep(self.config.data_dir)
-            hashed = replace(settings, image_sha256=digest)
-            generation = self._update(
-                generation.id, uploaded_url=upload.url, uploaded_at=time.time(),
-                settings_json=json.dumps(hashed.to_json(), ensure_ascii=False),
-            )
+            generation = await self._upload_image(generation, staged=True)
             event = Event.UPLOADED
         else:
             event = Event.SEND  # an image URL, or an upload still fresh: nothing to upload
         # Journal SUBMITTING before the POST leaves: from here on a restart re-sends the same key.
         # `submitted_at` marks that a POST may have left: a later retry must re-send, not re-upload.
         self._advance(generation, event, error=None, action=None, submitted_at=time.time())
+
+    async def _upload_image(self, generation: Generation, *, staged: bool) -> Generation:
+        """Prepare the generation's image, upload it and journal its link.
+
+        `staged`: move the row on to UPLOADING once prepared (a first upload); a re-upload
+        before a POST is sent again keeps the row SUBMITTING.
+        """
+        settings = generation.settings
+        prepared = await self._prepare(generation)
+        try:
+            if staged:
+                generation = self._advance(generation, Event.PREPARED)
+            digest = await asyncio.to_thread(_sha256, prepared.path)  # of the bytes sent
+            upload = await self._call(
+                generation, lambda: self.client.upload_file(prepared.path),
+                kind=GateKind.SUBMIT,
+            )
+        finally:
+            # A converted copy is only for this upload: a retry or a restart prepares anew.
+            # What a killed process left is cleared too (its run folder is unlocked).
+            work_files.discard(prepared)
+            work_files.sweep(self.config.data_dir)
+        hashed = replace(settings, image_sha256=digest)
+        return self._update(
+            generation.id, uploaded_url=upload.url, uploaded_at=self._upload_counts_from(upload),
+            settings_json=json.dumps(hashed.to_json(), ensure_ascii=False),
+        )
+
+    def _upload_counts_from(self, upload: api.Upload) -> float:
+        """The `uploaded_at` to journal: now, or earlier when apiframe says the upload expires
+        before our own `upload_ttl_seconds` would (its `expiresAt`, less a margin for a slow
+        POST), so that `_upload_is_fresh` lets it go in time."""
+        now = time.time()
+        if upload.expires_at is None:
+            return now
+        expires = upload.expires_at.timestamp()
+        usable_until = expires - min(UPLOAD_EXPIRY_MARGIN, max(0.0, expires - now) / 4)
+        return min(now, usable_until - self.config.upload_ttl_seconds)
 
     async def _prepare(self, generation: Generation) -> images.PreparedImage:
         """The file to upload: what the command line prepared when it checked the image, or
@@ -227,18 +251,38 @@ class Lifecycle:
             and time.time() - generation.uploaded_at < self.config.upload_ttl_seconds
         )
 
+    def _upload_lapsed(self, generation: Generation) -> bool:
+        """The image this generation uploaded has expired (or soon will) and can be sent again."""
+        path = generation.settings.image_path
+        return bool(generation.uploaded_url and path and not self._upload_is_fresh(generation)
+                    and Path(path).is_file())
+
     async def _submit(self, generation: Generation) -> None:
         catalog = self._catalog()
+        key = generation.idempotency_key
+        earlier: api.GenerateVideoRequest | None = None
+        if self._upload_lapsed(generation):
+            # A POST sent again long after the upload (a Retry hours later): apiframe has
+            # reaped the image, so upload it again first. If the earlier POST did reach
+            # apiframe, its job is ours: a 409 for the new body says so, and the earlier body
+            # with the same key gets that job back (never a second one).
+            log.info("The upload of generation %s has expired; uploading its image again",
+                     generation.id)
+            earlier = request_for(generation, catalog)
+            generation = await self._upload_image(generation, staged=False)
         request = request_for(generation, catalog)
         # The row with this idempotency key must survive a power cut before the job can exist.
         await self.journal.flush()
-        accepted = await self._call(
-            generation,
-            lambda: self.client.generate_video(
-                request, idempotency_key=generation.idempotency_key
-            ),
-            kind=GateKind.SUBMIT,
-        )
+
+        async def send() -> api.JobAccepted:
+            try:
+                return await self.client.generate_video(request, idempotency_key=key)
+            except api.ConflictError:
+                if earlier is None:
+                    raise
+                return await self.client.generate_video(earlier, idempotency_key=key)
+
+        accepted = await self._call(generation, send, kind=GateKind.SUBMIT)
         event = (Event.JOB_PROCESSING if accepted.status == api.JobStatus.PROCESSING
                  else Event.ACCEPTED)
         self._accepted[generation.id] = (time.time(), event is Event.JOB_PROCESSING)
