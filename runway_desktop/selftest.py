@@ -203,8 +203,12 @@ def check_tls() -> str:
             f"ssl default context: {system} preloaded")
 
 
+START_COLOUR = (30, 90, 200)
+
+
 async def check_simulator_round_trip(workdir: Path) -> str:
-    """One generation through the real engine against the built-in simulator."""
+    """One generation through the real engine against the built-in simulator, as in demo mode:
+    the video is made from the start image (Pillow's JPEG encoder, QtMultimedia's MJPEG decoder)."""
     from PIL import Image
     from PySide6.QtGui import QImage
 
@@ -217,12 +221,12 @@ async def check_simulator_round_trip(workdir: Path) -> str:
     from runway_desktop.simulator import Simulator, SimulatorConfig
 
     image = workdir / "start.png"
-    Image.new("RGB", (640, 360), (30, 90, 200)).save(image)
+    Image.new("RGB", (640, 360), START_COLOUR).save(image)
     data, videos = workdir / "data", workdir / "videos"
     data.mkdir()
     videos.mkdir()
     started = time.monotonic()
-    with Simulator(SimulatorConfig(seconds_per_job=0.3, seed=1)) as sim:
+    with Simulator(SimulatorConfig(seconds_per_job=0.3, seed=1, image_clips=True)) as sim:
         journal = Journal(data / "journal.sqlite3")
         config = EngineConfig(data_dir=data, output_dir=videos, base_url=sim.base_url,
                               poll=PollSchedule(first=0.05, factor=1.5, cap=0.2),
@@ -242,8 +246,13 @@ async def check_simulator_round_trip(workdir: Path) -> str:
     size = _mp4_size(video)
     frame = QImage(str(await extract_thumbnail(video, workdir / "result.png")))
     took = time.monotonic() - started
+    centre = frame.pixelColor(frame.width() // 2, frame.height() // 2)
+    seen = (centre.red(), centre.green(), centre.blue())
+    if max(abs(a - b) for a, b in zip(seen, START_COLOUR, strict=True)) > 12:
+        raise CheckFailed(f"the demo video isn't made from the start image: its first frame "
+                          f"is {seen} in the middle, the image {START_COLOUR}")
     return (f"upload, generate, poll, download: job {row.job_id} in {took:.1f} s, "
-            f"{size} bytes, first frame {frame.width()}x{frame.height()}")
+            f"{size} bytes, first frame {frame.width()}x{frame.height()} is the start image")
 
 
 def _mp4_size(video: Path) -> int:
