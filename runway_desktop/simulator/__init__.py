@@ -19,6 +19,11 @@ key                    credits    behaviour
 =====================  =========  ============================================
 
 Each key is a team of one (role ADMIN, plan "pro", maxConcurrentJobs 10 unless configured).
+
+Videos are the stock clips of `resources/clips` by default. With ``image_clips=True`` (demo mode,
+and ``python -m runway_desktop.simulator``) a job with an uploaded start image gets a clip made
+from that image instead: framed to its ratio's output size, then a slow push-in or pan for its
+duration (`image_clip`, `clip_maker`).
 It is written from the contract in /work/shared/api/apiframe-v2.md alone and must not import the
 client's `api`, `engine` or `ui` packages: two independent readings catch each other's mistakes.
 """
