@@ -22,7 +22,9 @@ from runway_desktop.simulator.image_clip import NotAPicture, Stopped, render_cli
 
 log = logging.getLogger(__name__)
 
-WAIT_SECONDS = 60.0  # longest a download waits for its clip before the stock clip is served
+# Longest a download waits for its clip before the stock clip is served: well inside the
+# app's 60 s read timeout, and far longer than a clip takes (about 1–3 s).
+WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.05  # how often that wait checks whether the simulator is stopping
 
 
