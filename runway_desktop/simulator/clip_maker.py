@@ -84,7 +84,8 @@ class ClipMaker:
                 return path.read_bytes() if path is not None else None
             except OSError:
                 return None  # the folder went away with a stop
-        log.warning("the demo clip of job %s took too long; serving a stock clip", job_id)
+        if not stopping.is_set():
+            log.warning("the demo clip of job %s took too long; serving a stock clip", job_id)
         return None
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from runway_desktop.simulator import clip_maker
 from runway_desktop.simulator.clip_maker import ClipMaker, ClipOrder
 from runway_desktop.simulator.image_clip import Stopped, render_clip
 from runway_desktop.simulator.motion import Box, choose_move, cover_box
@@ -140,3 +141,27 @@ def test_a_tall_picture_in_a_wide_frame_tilts_instead() -> None:
     for pan in pans:
         assert pan.end.width == pytest.approx(pan.start.width)
         assert pan.end.left == pan.start.left
+
+
+@pytest.mark.expect_log_warnings(r"took too long; serving a stock clip")
+def test_a_clip_not_ready_in_time_gives_way_to_the_stock_clip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(clip_maker, "WAIT_SECONDS", 0.0)
+    maker = ClipMaker()
+    try:
+        maker.order("job-1", ClipOrder(scene_bytes(640, 400), (320, 180), 10, 12, seed=4))
+        assert maker.clip("job-1", threading.Event()) is None
+    finally:
+        maker.close()
+
+
+def test_a_stopping_simulator_stops_waiting_for_a_clip() -> None:
+    maker = ClipMaker()
+    stopping = threading.Event()
+    stopping.set()
+    try:
+        maker.order("job-1", ClipOrder(scene_bytes(640, 400), (320, 180), 10, 12, seed=4))
+        assert maker.clip("job-1", stopping) is None
+    finally:
+        maker.close()
