@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from runway_desktop import paths
+from runway_desktop.regular_files import NotARegularFile, read_regular_bytes
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +95,11 @@ def load_checked(data_dir: Path) -> LoadedSettings:
     """The settings, and a notice when the file was unusable (kept aside; defaults used)."""
     path = paths.settings_path(data_dir)
     try:
-        data_bytes = path.read_bytes()
+        data_bytes = read_regular_bytes(path)  # a FIFO here would hang every command
     except FileNotFoundError:
         return LoadedSettings(Settings())
+    except NotARegularFile as exc:
+        return LoadedSettings(Settings(), _keep_aside(path, exc.problem, "all settings are"))
     except OSError as exc:
         log.warning("Can't read the settings file %s: %s", path, exc)
         return LoadedSettings(Settings(), (

@@ -309,10 +309,13 @@ class ApiClient:
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
+            # Garbled on the way (a proxy's page, a cut body) as often as wrong at the source:
+            # asking again is safe (GETs, and POSTs carry their idempotency key).
             raise UnexpectedResponseError(
                 f"apiframe sent a response this app can't read (HTTP {response.status_code}).",
                 status=response.status_code,
                 request_id=response.headers.get("x-request-id"),
+                retryable=True,
             ) from exc
 
     async def _read_capped(self, streamed: httpx.Response) -> httpx.Response:

@@ -4,7 +4,8 @@ The caller must pass the keyless CDN client (see DESIGN.md: one client per host 
 module adds no credentials, and the CDN must never see the API key.
 
 The bytes go to `<dest>.part`; only a complete, checked file is renamed to `dest`: its length
-as the server announced it, and for an MP4 its box structure end to end (`mp4_check.py`). A
+as the server announced it, and for an MP4 its box structure end to end (`mp4_check.py`) and
+the bitstream of every video frame (`mp4_frames.py`). A
 part left behind by an interruption is resumed with `Range` + `If-Range` next time, so the
 rest comes from the same file or the whole new file comes instead (`part_origin.py`).
 The link and every redirect are checked against the URL policy first (`api/url_policy.py`).
@@ -31,6 +32,7 @@ from runway_desktop.api.url_policy import UnsafeUrlError
 from runway_desktop.api.url_policy import UrlPolicy as UrlPolicy  # callers build theirs here
 from runway_desktop.engine.leases import ensure_held
 from runway_desktop.engine.mp4_check import Mp4Verdict, check_mp4
+from runway_desktop.engine.mp4_frames import UnplayableVideo, check_video_frames
 from runway_desktop.engine.part_origin import (
     PartOrigin,
     discard_origin,
@@ -78,6 +80,17 @@ class DownloadRejected(DownloadError):
     """What came back is not a video we want: wrong type, wrong bytes, or far too big."""
 
     retryable = False
+
+
+class DownloadUnplayable(DownloadRejected):
+    """Whole by every count, yet its frames don't decode (`mp4_frames.py`): fetched once more
+    from zero, then handed to the person."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"The video server sent a file that can't be played ({reason}). Retry to download "
+            "it again; if it keeps happening, the video is damaged on apiframe's side.")
+        self.reason = reason
 
 
 class DownloadRefused(DownloadRejected):
@@ -143,6 +156,12 @@ async def download_video(
         try:
             complete = await _fetch(client, checked, policy, part, offset, origin, max_bytes,
                                     progress)  # fmt: skip
+        except DownloadUnplayable:
+            ensure_held()
+            _discard(part)
+            if _attempt:
+                raise
+            continue  # a damaged copy on one server may be whole on the next fetch
         except DownloadRejected:
             ensure_held()
             _discard(part)  # not worth resuming: the same answer would come back
@@ -289,6 +308,11 @@ async def _proven_whole(part: Path, framed: bool) -> bool:
         )
     check = await asyncio.to_thread(check_mp4, part)
     if check.whole:
+        try:  # and its frames are a real bitstream, not noise inside good boxes
+            await asyncio.to_thread(check_video_frames, part)
+        except UnplayableVideo as exc:
+            log.info("Downloaded MP4 doesn't decode: %s", exc.reason)
+            raise DownloadUnplayable(exc.reason) from None
         return True
     log.info("Downloaded MP4 is not whole (%s; framed=%s)", check.reason, framed)
     if check.verdict is Mp4Verdict.TRUNCATED and not framed:

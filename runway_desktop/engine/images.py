@@ -44,7 +44,6 @@ import contextlib
 import errno
 import math
 import os
-import stat
 import struct
 import threading
 import time
@@ -58,6 +57,7 @@ from PIL import Image, UnidentifiedImageError, features
 
 from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.image_metadata import STRIPPERS, NotStrippable
+from runway_desktop.regular_files import kind_problem as _file_kind_problem
 
 MB = 1024 * 1024
 TARGET_BYTES = 16 * MB  # Runway's limit for an image given by URL
@@ -417,22 +417,6 @@ def _exif_to_keep(img: Image.Image) -> bytes | None:
 
 
 # --- reading -------------------------------------------------------------------------------
-
-
-_NOT_REGULAR = (
-    (stat.S_ISDIR, "it's a folder, not a file"),
-    (stat.S_ISFIFO, "it's a pipe (FIFO), not a regular file"),
-    (stat.S_ISCHR, "it's a device, not a regular file"),
-    (stat.S_ISBLK, "it's a device, not a regular file"),
-    (stat.S_ISSOCK, "it's a socket, not a regular file"),
-)
-
-
-def _file_kind_problem(mode: int) -> str | None:
-    for test, problem in _NOT_REGULAR:
-        if test(mode):
-            return problem
-    return None if stat.S_ISREG(mode) else "it isn't a regular file"
 
 
 @contextlib.contextmanager

@@ -833,3 +833,27 @@ def test_a_download_whose_lease_may_have_run_out_stops_before_touching_the_part(
     assert part_of(dest).stat().st_size == written_when_it_ran_out[0]
     fetch(server.url, dest)  # held again (here: no lease to check): it resumes and ends
     assert dest.read_bytes() == mp4
+
+
+# -- the frames decode, not only the boxes ------------------------------------------------------
+
+@pytest.mark.parametrize("framing", ["content-length", "close-delimited"])
+def test_boxes_that_add_up_around_noise_are_never_done(
+    server: Server, tmp_path: Path, mp4: bytes, framing: str
+) -> None:
+    """Deliver 1: without a length the boxes are checked end to end *and the frames decode*."""
+    from tests.engine.test_mp4_frames import with_media
+
+    server.behaviour.body = with_media(mp4)
+    server.behaviour.close_delimited = framing == "close-delimited"
+    dest = tmp_path / "out.mp4"
+
+    with pytest.raises(downloads.DownloadUnplayable) as failure:
+        fetch(server.url, dest)
+
+    assert "can't be played" in failure.value.message
+    assert "frame 1" in failure.value.message
+    assert "Retry" in failure.value.message
+    assert len(server.behaviour.requests) == 2  # fetched once more from zero, then given up
+    assert not dest.exists()
+    assert not part_of(dest).exists()
