@@ -26,7 +26,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixm
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from runway_desktop.engine.records import Generation
-from runway_desktop.ui.queue_delegate import aspect_of, favourite_colour, fit_aspect
+from runway_desktop.ui.queue_delegate import aspect_of, favourite_colour, fit_aspect, paint_star
 from runway_desktop.ui.queue_model import Roles, thumbnail_source
 from runway_desktop.ui.thumbnail_cache import ThumbnailCache
 
@@ -254,10 +254,12 @@ class GalleryDelegate(QStyledItemDelegate):
         line = QRect(rect.left() + m.padding, rect.top() + 2 * m.padding + m.picture.height(),
                      rect.width() - 2 * m.padding, m.line)
         star_width = m.line + m.padding  # kept free either way: captions don't shift
-        if generation.favourite:
-            painter.setPen(favourite_colour(option.palette))
-            painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             "★")
+        if generation.favourite:  # a star one sees, drawn (fonts may lack "★")
+            size = min(star_width, round(m.line * 1.3))
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            paint_star(painter, QRectF(line.right() + 1 - size, line.center().y() + 0.5 - size / 2,
+                                       size, size), favourite_colour(option.palette))
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         line.setRight(line.right() - star_width)
         painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
         painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,

@@ -6,7 +6,7 @@ light and dark (call `icon` again after a palette change).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
@@ -14,7 +14,7 @@ from PySide6.QtSvg import QSvgRenderer
 
 from runway_desktop.resources import resource_path
 
-SIZES = (16, 20, 24, 32, 48, 64)
+SIZES = (16, 24, 32, 48)  # QIcon scales the nearest down; 32 and 48 serve 2x screens
 
 
 @cache
@@ -22,7 +22,7 @@ def _svg(name: str) -> str:
     return resource_path("ui-icons", f"{name}.svg").read_text(encoding="utf-8")
 
 
-@cache
+@lru_cache(maxsize=256)  # colours × sizes seen (a resized empty stage asks for many sizes)
 def _pixmap(name: str, colour: str, size: int) -> QPixmap:
     renderer = QSvgRenderer(QByteArray(_svg(name).replace("currentColor", colour).encode()))
     pixmap = QPixmap(size, size)

@@ -100,6 +100,23 @@ def favourite_colour(palette: QPalette) -> QColor:
     return QColor(250, 200, 70) if dark else QColor(215, 150, 0)
 
 
+def paint_star(painter: QPainter, rect: QRectF, colour: QColor) -> None:
+    """A favourite's star, filling `rect` (drawn, not a "★" glyph: not every font has one)."""
+    centre = rect.center()
+    outer = min(rect.width(), rect.height()) * 0.45
+    inner = outer * 0.45
+    points = []
+    for i in range(2 * _STAR_POINTS):
+        radius = outer if i % 2 == 0 else inner
+        angle = -math.pi / 2 + i * math.pi / _STAR_POINTS
+        points.append(
+            QPointF(centre.x() + radius * math.cos(angle), centre.y() + radius * math.sin(angle))
+        )
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawPolygon(QPolygonF(points))
+
+
 def paint_selection(painter: QPainter, opt: QStyleOptionViewItem, selected: bool) -> None:
     """A selected row: the accent, faint, with a solid accent edge on the left; the row the
     keyboard is on (the list has the focus): a ring around it."""
@@ -418,7 +435,7 @@ class QueueDelegate(QStyledItemDelegate):
             painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
 
         if generation.favourite:
-            self._paint_star(painter, QRectF(layout.star), favourite_colour(opt.palette))
+            paint_star(painter, QRectF(layout.star), favourite_colour(opt.palette))
 
         # Settings.
         small = self.small_font(opt.font)
@@ -532,25 +549,6 @@ class QueueDelegate(QStyledItemDelegate):
                 bar.left(), bar.top(), max(bar.height(), bar.width() * fraction), bar.height()
             )
             painter.drawRoundedRect(filled, radius, radius)
-
-    @staticmethod
-    def _paint_star(painter: QPainter, rect: QRectF, colour: QColor) -> None:
-        # Drawn, not a "★" glyph: not every font has one.
-        centre = rect.center()
-        outer = min(rect.width(), rect.height()) * 0.45
-        inner = outer * 0.45
-        points = []
-        for i in range(2 * _STAR_POINTS):
-            radius = outer if i % 2 == 0 else inner
-            angle = -math.pi / 2 + i * math.pi / _STAR_POINTS
-            points.append(
-                QPointF(
-                    centre.x() + radius * math.cos(angle), centre.y() + radius * math.sin(angle)
-                )
-            )
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colour)
-        painter.drawPolygon(QPolygonF(points))
 
     # -- interaction ---------------------------------------------------------------------
 
