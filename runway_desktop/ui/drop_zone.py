@@ -63,6 +63,7 @@ from PySide6.QtWidgets import (
 from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.ui import icons
 from runway_desktop.ui.frame_editing import FrameEditor
+from runway_desktop.ui.video_drop import video_files
 
 # Runway refuses start images outside these width/height ratios.
 MIN_RATIO = 0.5
@@ -466,6 +467,7 @@ class DropZone(QFrame):
     """
 
     images_changed = Signal(list)
+    video_dropped = Signal(list)  # local videos dropped here: their settings, not pictures
     image_size_known = Signal(QSize)  # the first local image's upright size, once known
 
     def __init__(self, cache_dir: str | os.PathLike[str], parent: QWidget | None = None) -> None:
@@ -850,6 +852,10 @@ class DropZone(QFrame):
 
     def dropEvent(self, event: QDropEvent) -> None:
         self._set_drag_active(False)
+        if videos := video_files(event.mimeData()):  # the window offers their settings
+            event.acceptProposedAction()
+            self.video_dropped.emit(videos)
+            return
         sources, reasons = self._sources_from_mime(event.mimeData(), allow_text=False)
         if self._take(sources, reasons):
             event.acceptProposedAction()

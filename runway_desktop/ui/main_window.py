@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -39,6 +47,7 @@ from runway_desktop.ui.sequence_command import SequenceCommand, first_shot_from
 from runway_desktop.ui.stage import StudioLayout
 from runway_desktop.ui.status_summary import StatusSummary
 from runway_desktop.ui.undo_notice import UndoNotice
+from runway_desktop.ui.video_drop import VideoDrop, video_files
 
 if TYPE_CHECKING:
     # Types only: the engine (and httpx under it) loads after the first paint.
@@ -116,6 +125,10 @@ class MainWindow(QMainWindow):
         self.queue.extend_requested.connect(self._extend)
         self.extend_mode.extended.connect(lambda g: self.queue.show_and_select(g.id))
         self.extend_mode.failed.connect(lambda text: self.banner.show_message(text, None))
+        # A video the app saved, dropped anywhere on the window, offers its settings.
+        self.video_drop = VideoDrop(self.compose, lambda: self._service, self.extend_mode.start)
+        self.compose.drop_zone.video_dropped.connect(self.video_drop.take)
+        self.setAcceptDrops(True)
         self.sequence_command = SequenceCommand(self, lambda: first_shot_from(self.compose),
                                                 lambda text: self.banner.show_message(text, None))
         self.clip_actions.sequence_requested.connect(self.sequence_command.start_from_clip)
@@ -621,6 +634,22 @@ class MainWindow(QMainWindow):
         box.open()
 
     # -- window life ----------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self.dragMoveEvent(event)  # QDragEnterEvent is a QDragMoveEvent
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if video_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if videos := video_files(event.mimeData()):
+            event.acceptProposedAction()
+            self.video_drop.take(videos)
+        else:
+            event.ignore()
 
     def event(self, event: QEvent) -> bool:
         handled = super().event(event)

@@ -1,0 +1,212 @@
+"""A video dropped on the window: offer its settings ("Use these settings", "Extend").
+
+Every video the app saves carries the settings that made it (engine/video/metadata.py). Dropped
+on the window — anywhere, the start-image zone included — such a video brings up a non-modal
+offer over the compose panel: "Use these settings" fills prompt, model, ratio, duration, seed
+and the start image (when that file is still there; else it says so), and "Extend" (for a video
+of this history) puts the compose panel in extend mode on it, where the prompt box asks what
+happens next. A video without our settings gets a plain message instead, never silence. One
+offer at a time: a new drop replaces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.engine.video.metadata import VideoSettings, read_video_settings
+
+if TYPE_CHECKING:
+    from runway_desktop.engine.commands import GenerationService
+    from runway_desktop.ui.compose_panel import ComposePanel
+
+log = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov"})
+OFFER_SECONDS = 30
+
+
+def video_files(mime: QMimeData) -> list[Path]:
+    """The local video files a drag carries (by name: reading them waits for the drop)."""
+    if not mime.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in mime.urls()
+            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in VIDEO_SUFFIXES]
+
+
+class SettingsOffer(QFrame):
+    """The offer, floating over the bottom of the compose panel (moves no control)."""
+
+    use_requested = Signal()
+    extend_requested = Signal()
+
+    def __init__(self, host: QWidget) -> None:
+        super().__init__(host)
+        self.setObjectName("settingsOffer")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.setAccessibleName(self.tr("Video settings"))
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.use_button = QPushButton(self.tr("Use these settings"), self)
+        self.use_button.setToolTip(
+            self.tr("Fill the prompt, model, ratio, duration, seed and start image from it"))
+        self.use_button.clicked.connect(self.use_requested)
+        self.extend_button = QPushButton(self.tr("Extend"), self)
+        self.extend_button.setToolTip(
+            self.tr("Start a new clip from its last frame; the prompt box asks what happens next"))
+        self.extend_button.clicked.connect(self.extend_requested)
+        close = QToolButton(self)
+        close.setText("×")
+        close.setAutoRaise(True)
+        close.setToolTip(self.tr("Hide this notice"))
+        close.setAccessibleName(self.tr("Hide notice"))
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 6)
+        layout.addWidget(self.message, 1)
+        layout.addWidget(self.use_button)
+        layout.addWidget(self.extend_button)
+        layout.addWidget(close)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+        palette = self.palette()  # the tool-tip colours, as the undo notice has them
+        palette.setColor(QPalette.ColorRole.Window, palette.color(QPalette.ColorRole.ToolTipBase))
+        palette.setColor(QPalette.ColorRole.WindowText,
+                         palette.color(QPalette.ColorRole.ToolTipText))
+        self.setPalette(palette)
+        host.installEventFilter(self)
+        self.hide()
+
+    def offer(self, text: str, *, use: bool, extend: bool) -> None:
+        self.message.setText(text)
+        self.use_button.setVisible(use)
+        self.extend_button.setVisible(extend)
+        self._timer.start(OFFER_SECONDS * 1000)
+        self.show()
+        self._place()
+        self.raise_()
+
+    def _place(self) -> None:
+        host = self.parentWidget()
+        if host is None:
+            return
+        width = max(120, host.width() - 16)
+        height = max(self.heightForWidth(width) if self.hasHeightForWidth() else 0,
+                     self.sizeHint().height())
+        self.setGeometry(8, host.height() - height - 8, width, height)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
+            self._place()
+        return super().eventFilter(watched, event)
+
+
+class VideoDrop(QObject):
+    """What the window does with a dropped video."""
+
+    def __init__(self, compose: ComposePanel, service: Callable[[], GenerationService | None],
+                 extend: Callable[[Generation], None]) -> None:
+        super().__init__(compose)
+        self._compose = compose
+        self._service = service
+        self._extend = extend
+        self.offer = SettingsOffer(compose)
+        self.offer.use_requested.connect(self.use)
+        self.offer.extend_requested.connect(self.extend)
+        self.video: Path | None = None
+        self.found: VideoSettings | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def take(self, videos: list[Path]) -> None:
+        """Read the first dropped video's settings (off the UI thread), then offer them."""
+        if not videos:
+            return
+        if self._task is not None:
+            self._task.cancel()  # the newest drop wins
+        self._task = asyncio.ensure_future(self._read(videos[0], len(videos) - 1))
+
+    async def _read(self, video: Path, more: int) -> None:
+        found = await asyncio.to_thread(read_video_settings, video)
+        self.video, self.found = video, found
+        extra = (" " + self.tr("(Only the first of the videos dropped is read.)")) if more else ""
+        if found is None:
+            self.offer.offer(self.tr(
+                "“{name}” carries no Runway Desktop settings (it was made elsewhere, or saved "
+                "again by another program), so there is nothing to reuse here. Drop a video "
+                "Runway Desktop saved to reuse its settings.").format(name=video.name) + extra,
+                use=False, extend=False)
+            return
+        settings = found.settings
+        shots = (" " + self.tr("A film of {n} shots: these are its last shot's.").format(
+            n=len(found.shots))) if found.shots else ""
+        self.offer.offer(self.tr("“{name}”: “{prompt}”, seed {seed}, {ratio}, {duration} s."
+                                 ).format(name=video.name, prompt=_short(settings.prompt),
+                                          seed=settings.seed, ratio=settings.aspect_ratio,
+                                          duration=settings.duration) + shots + extra,
+                         use=True, extend=self.extendable() is not None)
+
+    def use(self) -> None:
+        """Fill the compose panel from the offered settings."""
+        if self.found is None or self.video is None:
+            return
+        settings = self.found.settings
+        image = settings.image_path
+        missing = bool(image) and not os.path.isfile(image or "")
+        if missing:
+            settings = dataclasses.replace(settings, image_path=None, frame=None,
+                                           image_sha256=None)  # the rest, without the image
+        self._compose.apply_settings(settings)
+        if missing:
+            text = self.tr("Filled in from “{name}”, except its start image: {image} is no "
+                           "longer there. Choose it (or another) again.").format(
+                name=self.video.name, image=image)
+        else:
+            text = self.tr("Filled in from “{name}”: change what you like, then "
+                           "Generate.").format(name=self.video.name)
+        self.offer.offer(text, use=False, extend=False)
+
+    def extend(self) -> None:
+        generation = self.extendable()
+        if generation is None:
+            self.offer.offer(self.tr("“{name}” is no longer a finished video of this history, so "
+                                     "it can't be extended from here.").format(
+                name=self.video.name if self.video else ""), use=False, extend=False)
+            return
+        self.offer.hide()
+        self._extend(generation)
+
+    def extendable(self) -> Generation | None:
+        """The finished generation of this history the dropped video is, if any."""
+        service = self._service()
+        if service is None or self.found is None or self.video is None or self.found.shots:
+            return None
+        finished = [g for g in service.generations()
+                    if g.stage == Stage.DONE and g.video_path]
+        job_id = self.found.job_id
+        dropped = os.path.abspath(self.video)
+        for generation in finished:  # its job, else its file (a row may be a re-download)
+            if job_id and generation.job_id == job_id and os.path.isfile(
+                    generation.video_path or ""):
+                return generation
+        for generation in finished:
+            if os.path.abspath(generation.video_path or "") == dropped:
+                return generation
+        return None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,180 @@
+"""Settings travel with the video, in the real window against the simulator: a generated MP4
+holds its settings (and plays), and dropped back on the window it offers "Use these settings"
+(every field restored) and "Extend"; a video without them gets a plain message."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
+
+from runway_desktop import paths
+from runway_desktop.engine.records import Generation, GenerationSettings, Stage
+from runway_desktop.engine.video import frames
+from runway_desktop.engine.video.metadata import read_video_settings, sidecar_path
+from tests.helpers.video import CLIP
+from tests.ui.conftest import drive
+from tests.ui.dnd import drop_files
+
+ASKED = GenerationSettings("a red kite climbs over the dunes", duration=10, aspect_ratio="9:16",
+                           seed=4242, model="runway-gen4.5")
+OTHER = GenerationSettings("something else entirely", duration=5, aspect_ratio="16:9", seed=7)
+
+
+@pytest.fixture
+def start_image(tmp_path: Path) -> Path:
+    path = tmp_path / "pictures" / "kite.png"
+    path.parent.mkdir()
+    Image.new("RGB", (360, 640), (30, 90, 200)).save(path)
+    return path
+
+
+def preview_settled(qtbot: QtBot, window: Any) -> None:
+    """An interrupted media load logs an FFmpeg warning, which fails the test: let it finish."""
+    player = window.preview._player
+    if player is not None:
+        qtbot.waitUntil(lambda: player.mediaStatus() != player.MediaStatus.LoadingMedia,
+                        timeout=10_000)
+
+
+def generate(qtbot: QtBot, window: Any, settings: GenerationSettings) -> Generation:
+    compose = window.compose
+    compose.apply_settings(settings)  # as Reuse does: every field, seed locked
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    before = {g.id for g in window.queue.model.generations()}
+    qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+
+    def done() -> Generation | None:
+        return next((g for g in window.queue.model.generations()
+                     if g.id not in before and g.stage == Stage.DONE), None)
+
+    qtbot.waitUntil(lambda: done() is not None, timeout=20_000)
+    preview_settled(qtbot, window)
+    generation = done()
+    assert generation is not None
+    assert generation.video_path
+    return generation
+
+
+def fields(compose: Any) -> tuple[object, ...]:
+    return (compose.prompt_edit.toPlainText(), compose.model().id,
+            compose.aspect_picker.value(), compose.duration(), compose.seed(),
+            compose.drop_zone.images())
+
+
+def offered(qtbot: QtBot, window: Any, text: str) -> Any:
+    offer = window.video_drop.offer
+    qtbot.waitUntil(lambda: offer.isVisible() and text in offer.message.text(), timeout=10_000)
+    return offer
+
+
+def test_a_generated_video_brings_its_settings_back_when_dropped_on_the_window(
+    qtbot: QtBot, app_controller: Any, start_image: Path, output_dir: Path
+) -> None:
+    window = app_controller.window
+    asked = GenerationSettings(**{**ASKED.__dict__, "image_path": str(start_image)})
+    generation = generate(qtbot, window, asked)
+    video = Path(generation.video_path or "")
+
+    # The saved MP4 and its sidecar hold the settings, and QtMultimedia still decodes it.
+    found = read_video_settings(video)
+    assert found is not None
+    assert (found.settings.prompt, found.settings.model, found.settings.aspect_ratio,
+            found.settings.duration, found.settings.seed, found.settings.image_path) == (
+        asked.prompt, asked.model, asked.aspect_ratio, asked.duration, asked.seed,
+        str(start_image))
+    assert found.job_id == generation.job_id
+    assert found.image_sha256 is not None
+    assert len(found.image_sha256) == 64
+    assert json.loads(sidecar_path(video).read_text(encoding="utf-8")) == found.to_json()
+    last = drive(qtbot, frames.last_frame(video))
+    assert not last.image.isNull()
+
+    # Something else in the compose panel, then the video dropped on the start-image zone.
+    window.compose.apply_settings(OTHER)
+    window.compose.drop_zone.clear()
+    assert drop_files(window.compose.drop_zone, [video])
+    offer = offered(qtbot, window, asked.prompt)
+    assert offer.use_button.isVisible()
+    assert fields(window.compose)[0] == OTHER.prompt  # nothing changes before the person asks
+    assert window.findChild(type(offer), "settingsOffer") is offer
+    qtbot.mouseClick(offer.use_button, Qt.MouseButton.LeftButton)
+    assert fields(window.compose) == (asked.prompt, asked.model, asked.aspect_ratio,
+                                      asked.duration, asked.seed, [str(start_image)])
+    assert window.compose.seed_locked()
+    assert "Filled in from" in offer.message.text()
+
+    # Dropped anywhere else on the window (the preview): the same offer, and Extend.
+    window.compose.apply_settings(OTHER)
+    assert drop_files(window.preview, [video])
+    offer = offered(qtbot, window, asked.prompt)
+    assert offer.extend_button.isVisible()
+    qtbot.mouseClick(offer.extend_button, Qt.MouseButton.LeftButton)
+    assert window.extend_mode.active
+    assert window.extend_mode.parent_generation.id == generation.id
+    window.extend_mode.cancel()
+    preview_settled(qtbot, window)
+
+
+def test_a_start_image_that_is_gone_is_named_and_the_rest_filled_in(
+    qtbot: QtBot, app_controller: Any, start_image: Path, tmp_path: Path
+) -> None:
+    window = app_controller.window
+    asked = GenerationSettings(**{**ASKED.__dict__, "image_path": str(start_image)})
+    video = Path(generate(qtbot, window, asked).video_path or "")
+    start_image.unlink()
+    window.compose.apply_settings(OTHER)
+    window.compose.drop_zone.clear()
+    # A copy elsewhere: not this history's file, but its settings travel with it.
+    copy = Path(shutil.copy(video, tmp_path / "sent-by-a-friend.mp4"))
+    assert drop_files(window.compose.drop_zone, [copy])
+    offer = offered(qtbot, window, asked.prompt)
+    qtbot.mouseClick(offer.use_button, Qt.MouseButton.LeftButton)
+    assert fields(window.compose) == (asked.prompt, asked.model, asked.aspect_ratio,
+                                      asked.duration, asked.seed, [])
+    assert "no longer there" in offer.message.text()
+    assert str(start_image) in offer.message.text()
+
+
+def test_a_video_without_our_settings_gets_a_clear_message(
+    qtbot: QtBot, app_controller: Any, tmp_path: Path
+) -> None:
+    window = app_controller.window
+    window.compose.apply_settings(OTHER)
+    before = fields(window.compose)
+    plain = Path(shutil.copy(CLIP, tmp_path / "holiday.mp4"))
+    assert drop_files(window.compose.drop_zone, [plain])
+    offer = offered(qtbot, window, "carries no Runway Desktop settings")
+    assert "holiday.mp4" in offer.message.text()
+    assert not offer.use_button.isVisible()
+    assert not offer.extend_button.isVisible()
+    assert fields(window.compose) == before
+    assert not window.compose.drop_zone.message()  # not refused as "not an image"
+
+
+def test_with_the_sidecar_box_unticked_videos_come_without_a_sidecar(
+    qtbot: QtBot, app_controller: Any, data_dir: Path, keyring_backend: Any
+) -> None:
+    app_controller.open_settings(first_run=False)
+    qtbot.waitUntil(lambda: app_controller._dialog is not None
+                    and app_controller._dialog.isVisible(), timeout=5_000)
+    dialog = app_controller._dialog
+    assert dialog.sidecar_check.isChecked()  # on by default
+    old_engine = app_controller.engine
+    dialog.sidecar_check.setChecked(False)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: app_controller.engine is not None
+                    and app_controller.engine is not old_engine, timeout=10_000)
+    assert json.loads(paths.settings_path(data_dir).read_text())["settings_sidecar"] is False
+    video = Path(generate(qtbot, app_controller.window, OTHER).video_path or "")
+    assert not sidecar_path(video).exists()
+    found = read_video_settings(video)  # still inside the MP4
+    assert found is not None
+    assert found.settings.prompt == OTHER.prompt
