@@ -119,18 +119,25 @@ def apply_import(plan: ImportPlan, journal: Journal, *, feed: Feed,
             feed(with_job, trigger, **CARRY_ON, **fields)
             followed += 1
     count = 0
-    for job in plan.new:
+    # Oldest first, so the newest job becomes the newest row (on top), as if made here.
+    for job in sorted(plan.new, key=_made_at):
         if journal.by_job_id(job.id):
             continue  # another process brought it in meanwhile
         generation = journal.add(
             settings_from_job_input(job), stage=imported_stage(job.status.value),
             error=job.error, output_dir=str(output_dir) if output_dir else None,
             submitted_at=job.created_at.timestamp() if job.created_at else time.time(),
+            # When the server finished it (its elapsed time, the gallery's day), not the import.
+            finished_at=job.completed_at.timestamp() if job.completed_at else None,
             **_job_fields(job),
         )
         added(generation)
         count += 1
     return ImportResult(count, followed, plan.skipped_removed)
+
+
+def _made_at(job: api.Job) -> float:
+    return job.created_at.timestamp() if job.created_at else float("inf")
 
 
 def _job_fields(job: api.Job) -> dict[str, Any]:

@@ -283,3 +283,38 @@ def test_import_gives_a_row_still_submitting_its_job_while_the_post_hangs(
     assert done.stage == Stage.DONE, done.error
     assert done.job_id == JOB_ID
     assert done.settings == SETTINGS
+
+
+# -- imported rows keep the server's times and order (issue 12 defect 4) -------------------------
+
+def test_imported_jobs_list_newest_on_top_with_the_servers_own_times(
+    scripted_engine: EngineFactory, scripted_server: ScriptedServer, output_dir: Path,
+) -> None:
+    now = time.time()
+    older, newer = "0a0c2a4e-0000-4000-8000-00000000000a", "0b0c2a4e-0000-4000-8000-00000000000b"
+    # As apiframe lists them: newest first. Made 2 h and 1 h ago, each in 40 s.
+    serve_list(scripted_server,
+               listed(scripted_server, newer, SETTINGS, now - 3600,
+                      completedAt=iso(now - 3560)),
+               listed(scripted_server, older, SETTINGS, now - 7200,
+                      completedAt=iso(now - 7160)))
+
+    async def scenario() -> list[Generation]:
+        engine = scripted_engine()
+        await engine.start()
+        await GenerationService(engine).import_jobs()
+        done = await settle(engine, [g.id for g in engine.generations()])
+        await engine.stop()
+        return done
+
+    done = {g.job_id: g for g in run(scenario())}
+    assert {g.stage for g in done.values()} == {Stage.DONE}
+    # The newer job is the newer row: above the older one in the queue, like any generation.
+    assert done[newer].position > done[older].position
+    assert done[newer].id > done[older].id
+    for job_id, made in ((newer, now - 3600), (older, now - 7200)):
+        row = done[job_id]
+        assert row.submitted_at == pytest.approx(made, abs=1)
+        # Finished when the server finished it, not when this import downloaded it: the queue
+        # shows 0:40, not the hours since, and the gallery files it under that day.
+        assert row.finished_at == pytest.approx(made + 40, abs=1)
