@@ -5,6 +5,7 @@ longer followed can be imported later (issue 10 measured 3, issue 12 defect 4)."
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from runway_desktop.engine import journal as journal_module
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.importer import ImportPlan, ImportResult
 from runway_desktop.engine.journal import SCHEMA_VERSION, Journal
@@ -203,11 +205,17 @@ def test_clear_finished_keeps_its_jobs_out_of_later_imports(
 
 def test_a_v5_journal_gains_the_removed_jobs_record(data_dir: Path) -> None:
     path = data_dir / "journal.sqlite3"
-    journal = Journal(path)
-    kept = journal.add(SETTINGS, stage=Stage.DONE, job_id=JOB_ID)
-    journal.close()
-    db = sqlite3.connect(path)
-    db.execute("DROP TABLE removed_jobs")
+    db = sqlite3.connect(path)  # a journal as version 5 wrote it: its own migrations, no more
+    for version in range(1, 6):
+        step = journal_module._MIGRATIONS[version]
+        if callable(step):
+            step(db)
+        else:
+            for statement in journal_module._split_sql(step):
+                db.execute(statement)
+    db.execute("INSERT INTO generations (settings_json, idempotency_key, stage, created_at, "
+               "updated_at, job_id) VALUES (?, 'k1', 'done', 1, 2, ?)",
+               (json.dumps(SETTINGS.to_json()), JOB_ID))
     db.execute("PRAGMA user_version=5")
     db.commit()
     db.close()
@@ -215,8 +223,10 @@ def test_a_v5_journal_gains_the_removed_jobs_record(data_dir: Path) -> None:
     journal = Journal(path)
     try:
         version = journal._db.execute("PRAGMA user_version").fetchone()[0]
-        assert version == SCHEMA_VERSION == 6
-        assert journal.require(kept.id).job_id == JOB_ID
+        assert version == SCHEMA_VERSION
+        (kept,) = journal.all()
+        assert kept.job_id == JOB_ID
+        assert kept.settings == SETTINGS
         assert journal.removed_job_ids() == set()
         journal.remove(kept.id)
         assert journal.removed_job_ids() == {JOB_ID}
