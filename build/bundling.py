@@ -49,6 +49,9 @@ PY_EXCLUDES = (
     "PIL.ImageGrab", "numpy",
     # PySide6's own tooling and asyncio glue (we use qasync).
     "PySide6.scripts", "PySide6.QtAsyncio",
+    # PyYAML's libyaml binding (2.7 MB): sequence plans are a few lines, its pure-Python
+    # parser (what `yaml.safe_load` falls back to) reads them just as well.
+    "yaml._yaml", "_yaml", "yaml.cyaml",
 )
 
 # Qt plugins dropped whatever the hooks collect: {plugin type: file stems without "lib" and
