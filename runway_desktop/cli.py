@@ -376,6 +376,7 @@ class _running_engine:
             base_url=self.context.settings.effective_base_url(),
             create_output_parents=not self.context.settings.output_dir,
             keep_image_metadata=self.context.settings.keep_image_metadata,
+            settings_sidecar=self.context.settings.settings_sidecar,
             proxy=proxy,
             **timing_from_env(os.environ),
         )

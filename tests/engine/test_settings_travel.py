@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from runway_desktop import api
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.mp4_check import check_mp4
 from runway_desktop.engine.records import GenerationSettings, Stage
@@ -90,3 +91,32 @@ def test_removing_a_video_with_its_file_takes_its_sidecar(
     mine, theirs = run(scenario())
     assert [p.name for p in output_dir.iterdir()] == [sidecar_path(theirs).name]
     assert not mine.exists()
+
+
+def test_an_imported_video_carries_the_settings_its_job_echoes(
+        make_engine: EngineFactory, simulator: Simulator) -> None:
+    async def scenario() -> tuple[str, Path]:
+        async with api.ApiClient("afk_test", simulator.base_url) as client:
+            accepted = await client.generate_video(
+                api.GenerateVideoRequest(prompt="made elsewhere", duration=10,
+                                         aspect_ratio="9:16", seed=77),
+                idempotency_key="elsewhere-1")
+        simulator.wait_for_job(accepted.job_id)
+        engine = make_engine()
+        await engine.start()
+        try:
+            await GenerationService(engine).import_jobs()
+            imported = engine.journal.by_job_id(accepted.job_id)
+            assert imported is not None
+            [row] = await asyncio.wait_for(engine.wait_settled([imported.id]), 30)
+        finally:
+            await engine.stop()
+        assert row.video_path
+        return accepted.job_id, Path(row.video_path)
+
+    job_id, video = run(scenario())
+    found = read_video_settings(video)
+    assert found is not None
+    assert (found.settings.prompt, found.settings.duration, found.settings.aspect_ratio,
+            found.settings.seed, found.job_id) == ("made elsewhere", 10, "9:16", 77, job_id)
+    assert sidecar_path(video).is_file()
