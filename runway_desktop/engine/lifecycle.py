@@ -468,8 +468,8 @@ class Lifecycle:
     async def _save_settings(self, generation: Generation, video: Path) -> None:
         """The generation's settings into the whole MP4 (and its sidecar), before it is DONE;
         a video that can't take them is kept all the same."""
-        parent_id = getattr(generation, "parent_id", None)
-        parent = self.journal.get(parent_id) if isinstance(parent_id, int) else None
+        parent_id = generation.parent_id
+        parent = self.journal.get(parent_id) if parent_id is not None else None
         ensure_held(generation.id)  # the file is still ours to rewrite
         saved = await asyncio.to_thread(
             metadata.save_video_settings, video, metadata.for_generation(generation, parent),

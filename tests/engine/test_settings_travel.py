@@ -7,6 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from PIL import Image
+
 from runway_desktop import api
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.mp4_check import check_mp4
@@ -120,3 +122,30 @@ def test_an_imported_video_carries_the_settings_its_job_echoes(
     assert (found.settings.prompt, found.settings.duration, found.settings.aspect_ratio,
             found.settings.seed, found.job_id) == ("made elsewhere", 10, "9:16", 77, job_id)
     assert sidecar_path(video).is_file()
+
+
+def test_an_extension_carries_its_parent(make_engine: EngineFactory, tmp_path: Path) -> None:
+    async def first_frame(_video: Path, dest: Path) -> Path:  # the last frame, as a test PNG
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (320, 180), (90, 120, 30)).save(dest)
+        return dest
+
+    async def scenario() -> tuple[int, str | None, Path]:
+        engine = make_engine()
+        await engine.start()
+        try:
+            service = GenerationService(engine)
+            parent = service.submit(GenerationSettings("the kite rises", seed=3))
+            [parent] = await asyncio.wait_for(engine.wait_settled([parent.id]), 30)
+            child = await service.extend(parent.id, "and lands", take_frame=first_frame)
+            [child] = await asyncio.wait_for(engine.wait_settled([child.id]), 30)
+        finally:
+            await engine.stop()
+        return parent.id, parent.job_id, Path(child.video_path or "")
+
+    parent_id, parent_job_id, video = run(scenario())
+    found = read_video_settings(video)
+    assert found is not None
+    assert (found.parent_id, found.parent_job_id) == (parent_id, parent_job_id)
+    assert found.settings.prompt == "and lands"
+    assert found.image_sha256 is not None  # the uploaded last frame's

@@ -102,12 +102,11 @@ class VideoSettings:
 
 def for_generation(generation: Generation, parent: Generation | None = None) -> VideoSettings:
     """The settings of a finished generation (`parent`: the one it extends, when known)."""
-    parent_id: object = getattr(generation, "parent_id", None)
     return VideoSettings(
         settings=generation.settings,
         job_id=generation.job_id,
         generation_id=generation.id,
-        parent_id=parent_id if isinstance(parent_id, int) else None,
+        parent_id=generation.parent_id,
         parent_job_id=parent.job_id if parent is not None else None,
         created_at=datetime.fromtimestamp(generation.created_at, UTC).isoformat(
             timespec="seconds"),
