@@ -33,6 +33,7 @@ from runway_desktop.engine.video.mp4_tables import chunk_offsets_box
 
 COMMENT = b"\xa9cmt"
 UTF8 = 1  # the `data` box's well-known type for UTF-8 text
+MAX_BOXES = 100_000  # top-level boxes read before giving up (mp4_check's limit)
 MAX_UDTA = 16 * 1024 * 1024  # a joined film of many shots has a few hundred KB of settings
 # The handler of an iTunes-style metadata box: 'mdir' (metadata directory), maker 'appl'.
 MDIR_HDLR = struct.pack(">II4s4sII", 0, 0, b"mdir", b"appl", 0, 0) + b"\x00"
@@ -49,7 +50,7 @@ def read_comment(path: Path) -> str | None:
     """
     with Path(path).open("rb") as f:
         size = f.seek(0, 2)
-        moov_at = top_level(f, size).first(b"moov")
+        moov_at = _find_top(f, size, b"moov")
         if moov_at is None:
             raise Mp4FormatError("it has no moov box: not a playable MP4")
         udta = _find_udta(f, *moov_at)
@@ -216,6 +217,32 @@ def _is_mdir(payload: bytes) -> bool:
 
 def _joined(boxes: list[Box]) -> bytes:
     return b"".join(box.to_bytes() for box in boxes)
+
+
+def _find_top(f: BinaryIO, size: int, box_type: bytes) -> tuple[int, int] | None:
+    """(offset, size) of the first top-level box of `box_type`, reading only headers and
+    giving up after MAX_BOXES of them (a file of millions of tiny boxes is not a video)."""
+    offset = 0
+    for _ in range(MAX_BOXES):
+        if offset >= size:
+            return None
+        f.seek(offset)
+        head = f.read(16)
+        if len(head) < 8:
+            raise Mp4FormatError(f"a box header at byte {offset:,} is cut off")
+        box_size, kind = struct.unpack_from(">I4s", head)
+        if box_size == 1:
+            if len(head) < 16:
+                raise Mp4FormatError(f"a box header at byte {offset:,} is cut off")
+            box_size = struct.unpack_from(">Q", head, 8)[0]
+        elif box_size == 0:
+            box_size = size - offset
+        if box_size < 8 or offset + box_size > size:
+            raise Mp4FormatError(f"the box at byte {offset:,} runs past the end")
+        if kind == box_type:
+            return offset, box_size
+        offset += box_size
+    raise Mp4FormatError(f"more than {MAX_BOXES:,} top-level boxes")
 
 
 def _find_udta(f: BinaryIO, moov_offset: int, moov_size: int) -> Box | None:

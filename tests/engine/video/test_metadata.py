@@ -345,3 +345,11 @@ def test_a_reencoded_film_lists_its_shots(tmp_path: Path, drive: Drive[Path]) ->
     assert check_mp4(dest).whole
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "film.mp4", "shot1.mp4", "shot2.json", "shot2.mp4"]
+
+
+def test_a_file_of_countless_tiny_boxes_is_given_up_on(tmp_path: Path) -> None:
+    path = tmp_path / "boxes.mp4"
+    path.write_bytes(b"\0\0\0\x08free" * 200_000)  # 1.6 MB of empty boxes, no moov
+    with pytest.raises(Mp4FormatError, match="top-level boxes"):
+        read_comment(path)
+    assert read_video_settings(path) is None
