@@ -210,7 +210,8 @@ async def _run(args: argparse.Namespace, context: Context) -> int:
             except api.InvalidRequestError as error:
                 raise cli.CliError(error.message, cli.EXIT_INPUT) from None
         await _known_prices(engine, service)
-        preview = (service.cost_preview(existing.id) if existing
+        # Run again by the person: a shot that failed (refunded) gets a new take.
+        preview = (service.cost_preview(existing.id, retake_failed=True) if existing
                    else service.preview_plan(plan))
         _say(_preview_text(plan, existing, preview))
         if preview.affordable is False:
@@ -221,7 +222,7 @@ async def _run(args: argparse.Namespace, context: Context) -> int:
             raise cli.CliError("Nothing was run. Add --yes to run it without asking.",
                                cli.EXIT_INPUT)
         if existing is not None:
-            ended = await service.run(existing.id)
+            ended = await service.run(existing.id, retake_failed=True)
         else:
             ended = await service.run(service.create_from_plan(plan,
                                                                output_dir=output_dir).id)
@@ -254,7 +255,9 @@ def _report_sequences(ended: list[Sequence], service: SequenceService, context: 
             stopped = [t for t in takes if t is not None and t.stage.is_problem]
             code = max(code, max((cli.exit_code_for(t) for t in stopped),
                                  default=cli.EXIT_FAILED))
-            print(f"runway-desktop: “{sequence.name}”: {sequence.error or 'stopped.'}",
+            again = (" (From a terminal: run the same plan again; a shot that failed gets "
+                     "a new take, paid again.)" if sequence.source else "")
+            print(f"runway-desktop: “{sequence.name}”: {sequence.error or 'stopped.'}{again}",
                   file=sys.stderr)
         else:
             _say(f"“{sequence.name}” (sequence {sequence.id}): {len(takes)} shots done.")

@@ -198,6 +198,45 @@ def test_killed_during_shot_two_the_same_plan_again_carries_on(
         assert db.execute("SELECT COUNT(*) FROM sequences").fetchone()[0] == 1
 
 
+@pytest.mark.expect_log_warnings(r"failed: Provider returned an error")
+def test_a_failed_shot_stops_the_plan_and_the_same_plan_again_retakes_it(
+        sim: Simulator, folders: tuple[Path, Path, Path], plan: Path) -> None:
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    process = start_cli("sequence", "run", plan, "--out", out, "--yes", env=env)
+    deadline = time.monotonic() + 90
+    rows: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        rows = journal_rows(data)
+        if len(rows) >= 2 and rows[1]["job_id"]:
+            break
+        time.sleep(0.01)
+    else:
+        pytest.fail("shot 2 never reached the server")
+    sim.set_job_outcome(rows[1]["job_id"], "FAILED",
+                        error="Provider returned an error: content policy violation")
+    stdout, stderr = process.communicate(timeout=60)
+    stopped = CliResult(process.returncode, stdout, stderr, 0.0)
+    assert stopped.code == 5, stopped
+    assert "Traceback" not in stopped.stderr
+    last = stopped.stderr.splitlines()[-1]
+    assert last.startswith("runway-desktop: “Lighthouse”: Shot 2 (#2) stopped"), last
+    assert "content policy" in last
+    assert "run the same plan again" in last
+    assert sim.jobs_created(KEY) == 2
+
+    again = run_cli("sequence", "run", plan, "--out", out, "--yes", env=env, timeout=120)
+
+    assert again.code == 0, again
+    assert "2 of 3 shots still to make, 30 credits" in again.stderr
+    rows = journal_rows(data)
+    assert [r["stage"] for r in rows] == ["done", "failed", "done", "done"]
+    done = [r for r in rows if r["stage"] == "done"]
+    assert [r["prompt"] for r in done] == PROMPTS
+    assert [r["parent_id"] for r in done] == [None, done[0]["id"], done[1]["id"]]
+    assert sim.jobs_created(KEY) == 4  # the failed one was refunded
+
+
 def _generate(env: dict[str, str], out: Path, image: Path) -> dict[str, Any]:
     made = run_cli("generate", "a red field", "--image", image, "--seed", "4", "--out", out,
                    "--json", env=env, timeout=60)

@@ -187,15 +187,17 @@ class SequenceStore:
 
     @_typed_errors
     def add_take(self, shot_id: int, settings: GenerationSettings, *,
-                 only_if_unchosen: bool = False, **fields: Any) -> tuple[Generation, bool]:
+                 only_if_unchosen: bool = False, replacing: int | None = None,
+                 **fields: Any) -> tuple[Generation, bool]:
         """Journal a new generation as the shot's chosen take, in one transaction with its
         link; (the take, whether it is new). With `only_if_unchosen`, a shot that already has
         a chosen take (made by another process, or before a crash) gets no new one: that take
-        is returned instead."""
+        is returned instead. With `replacing`, likewise unless the chosen take is still that
+        one (a failed take is replaced once, however many processes try)."""
         with self.journal.transaction() as db:
-            if only_if_unchosen:
+            if only_if_unchosen or replacing is not None:
                 chosen = self._chosen(db, shot_id)
-                if chosen is not None:
+                if chosen is not None and chosen != replacing:
                     existing = self.journal.get(chosen)
                     if existing is not None:
                         return existing, False

@@ -126,13 +126,15 @@ class SequenceService:
                 planned.append(continued(planned[-1], shot.prompt, _NOT_YET, shot.changes))
         return planned
 
-    def cost_preview(self, sequence_id: int) -> CostPreview:
-        """What running the sequence would cost: the shots without a chosen take, priced by
-        the catalog, and the balance before and after."""
+    def cost_preview(self, sequence_id: int, *, retake_failed: bool = False) -> CostPreview:
+        """What running the sequence would cost: the shots without a chosen take (and, with
+        `retake_failed`, those whose chosen take failed and was refunded), priced by the
+        catalog, and the balance before and after."""
         sequence = self._store.require(sequence_id)
         planned = self.planned_settings(sequence_id)
         to_make = [s for shot, s in zip(sequence.shots, planned, strict=True)
-                   if self.chosen(shot) is None]
+                   if (take := self.chosen(shot)) is None
+                   or (retake_failed and _refunded_failure(take))]
         return self._preview(to_make)
 
     def preview_plan(self, plan: Plan) -> CostPreview:
@@ -283,17 +285,21 @@ class SequenceService:
 
     # -- running --------------------------------------------------------------------------------
 
-    async def run(self, sequence_id: int) -> Sequence:
+    async def run(self, sequence_id: int, *, retake_failed: bool = False) -> Sequence:
         """Make every shot that has no chosen take, one after another (each from the shot
         before's last frame), and wait for all to finish; the sequence as it ended (DONE, or
         STOPPED with `error` saying which shot needs the person and what to do).
 
         Journaled as RUNNING first: if the process dies, `resume_running` (the next `resume`,
         or the window's start) carries on exactly here. Cancelling the task leaves it RUNNING.
-        Running a sequence this process is running already waits for that run."""
+        Running a sequence this process is running already waits for that run.
+
+        `retake_failed` (the person runs a stopped sequence again): a shot whose chosen take
+        failed on the server and was refunded gets one new take with the same settings — a
+        new, paid job, like Retry of that take; without it such a shot stops the run."""
         task = self._runs.get(sequence_id)
         if task is None or task.done():
-            task = asyncio.ensure_future(self._run(sequence_id))
+            task = asyncio.ensure_future(self._run(sequence_id, retake_failed))
             self._runs[sequence_id] = task
         return await asyncio.shield(task)
 
@@ -319,14 +325,18 @@ class SequenceService:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _run(self, sequence_id: int) -> Sequence:
+    async def _run(self, sequence_id: int, retake_failed: bool = False) -> Sequence:
         self._store.set_run_state(sequence_id, RunState.RUNNING)
         self._changed(sequence_id)
         retried: set[int] = set()
+        # Failed takes this run may replace (those failed before it started), each once.
+        replaceable = ({take.id for shot in self._store.require(sequence_id).shots
+                        if (take := self.chosen(shot)) is not None and _refunded_failure(take)}
+                       if retake_failed else set())
         try:
             while True:
                 sequence = self._store.require(sequence_id)
-                todo = await self._next_step(sequence, retried)
+                todo = await self._next_step(sequence, retried, replaceable)
                 if todo is None:
                     self._store.set_run_state(sequence_id, RunState.DONE)
                     return self._changed(sequence_id)
@@ -337,7 +347,8 @@ class SequenceService:
         except KeyError:  # the sequence was removed while running
             return Sequence(sequence_id, "", RunState.IDLE, (), 0.0, 0.0)
 
-    async def _next_step(self, sequence: Sequence, retried: set[int]) -> bool | None:
+    async def _next_step(self, sequence: Sequence, retried: set[int],
+                         replaceable: set[int]) -> bool | None:
         """Move the first unfinished shot one step on (make it, wait for it, retry it);
         None when every shot has a finished chosen take."""
         for index, shot in enumerate(sequence.shots):
@@ -354,10 +365,16 @@ class SequenceService:
                 retried.add(take.id)  # once per run: a problem that stays needs the person
                 self._generations.retry(take.id)
                 return True
+            if take.id in replaceable and _refunded_failure(take):
+                replaceable.discard(take.id)
+                self._add_take(sequence, shot.id, take.settings, take.parent_id,
+                               only_if_unchosen=False, replacing=take.id)
+                return True
             reason = f": {take.error}" if take.error else ""
-            raise ExtendError(
-                f"Shot {index + 1} (#{take.id}) stopped ({take.stage.value}{reason}). Retry it "
-                "or add a take, then run the sequence again.")
+            todo = ("Make a new take of it" if _refunded_failure(take)
+                    else "Fix it (its Retry, or a new take)")
+            raise ExtendError(f"Shot {index + 1} (#{take.id}) stopped ({take.stage.value}"
+                              f"{reason}). {todo}, then run the sequence again.")
         return None
 
     async def _make_shot(self, sequence: Sequence, index: int) -> Generation:
@@ -388,11 +405,12 @@ class SequenceService:
         return continued(parent.settings, _prompt(prompt), start, _later(changes)), parent.id
 
     def _add_take(self, sequence: Sequence, shot_id: int, settings: GenerationSettings,
-                  parent_id: int | None, *, only_if_unchosen: bool) -> tuple[Generation, bool]:
+                  parent_id: int | None, *, only_if_unchosen: bool,
+                  replacing: int | None = None) -> tuple[Generation, bool]:
         _check(settings, self)
         generation, new = self._store.add_take(
-            shot_id, settings, only_if_unchosen=only_if_unchosen, parent_id=parent_id,
-            output_dir=sequence.output_dir)
+            shot_id, settings, only_if_unchosen=only_if_unchosen, replacing=replacing,
+            parent_id=parent_id, output_dir=sequence.output_dir)
         if new:
             self._engine.adopt(generation)
         self._changed(sequence.id)
@@ -431,6 +449,13 @@ class SequenceService:
             if any(shot.id == shot_id for shot in sequence.shots):
                 return sequence.id
         raise KeyError(shot_id)
+
+
+def _refunded_failure(take: Generation) -> bool:
+    """The server failed the take and refunded it: Retry would make a new job (paid once)."""
+    transition = step(take, Command.RETRY)
+    return (take.stage == Stage.FAILED and transition is not None
+            and Effect.SUBMIT_COPY in transition.effects)
 
 
 def _carries_on(take: Generation) -> bool:

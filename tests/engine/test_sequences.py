@@ -240,9 +240,22 @@ def test_a_failed_shot_stops_the_run_saying_what_to_do(
             assert ended.error is not None
             assert "Shot 2" in ended.error
             assert "content policy" in ended.error
-            assert "add a take" in ended.error
+            assert "Make a new take of it" in ended.error
             assert sim.jobs_created(KEY) == 2  # shot 3 was never made
             assert ended.shots[2].chosen_id is None
+            # Running it again as it is stops at the same shot, sending nothing.
+            assert (await service.run(sequence.id)).run_state is RunState.STOPPED
+            assert sim.jobs_created(KEY) == 2
+            # The person asks for a new take of what failed: the preview counts it.
+            preview = service.cost_preview(sequence.id, retake_failed=True)
+            assert (preview.shots_to_make, preview.credits) == (2, 2 * PRICE[10])
+            done = await service.run(sequence.id, retake_failed=True)
+            assert done.run_state is RunState.DONE, done.error
+            retake = service.chosen(done.shots[1])
+            assert retake is not None
+            assert done.shots[1].takes == (second.id, retake.id)
+            assert (retake.settings, retake.parent_id) == (second.settings, second.parent_id)
+            assert sim.jobs_created(KEY) == 4  # the failed one (refunded), its retake, shot 3
         finally:
             await engine.stop()
 
