@@ -8,6 +8,7 @@ gives the rows; `conflicts` finds two that answer the same key where both can fi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt
@@ -136,16 +137,24 @@ def conflicts(window: QWidget, entries: list[ShortcutEntry] | None = None
     return found
 
 
-def merged(entries: list[ShortcutEntry]) -> list[ShortcutEntry]:
-    """One row per action and area (K and Left for "Previous result" are two QShortcuts),
-    the window-wide ones first."""
+def merged(entries: list[ShortcutEntry], first: Sequence[str] = ()) -> list[ShortcutEntry]:
+    """One row per action and area (K and Left for "Previous result" are two QShortcuts);
+    the areas named in `first` lead in that order (the menus, as the menu bar has them),
+    then the window-wide ones, then the rest by name."""
     rows: dict[tuple[str, str], list[QKeySequence]] = {}
     for entry in entries:
         keys = rows.setdefault((entry.area, entry.text), [])
         keys += [k for k in entry.keys if all(k != seen for seen in keys)]
+    rank = {area: i for i, area in enumerate([*first, WINDOW_AREA])}
     return sorted((ShortcutEntry(area, text, tuple(keys)) for (area, text), keys in rows.items()),
-                  key=lambda e: (e.area != WINDOW_AREA, e.area.endswith(" menu"), e.area,
-                                 e.text))
+                  key=lambda e: (rank.get(e.area, len(rank)), e.area, e.text))
+
+
+def menu_areas(window: QWidget) -> list[str]:
+    """The menu bar's menus as areas ("File menu"…), in its order."""
+    if not isinstance(window, QMainWindow):
+        return []
+    return [f"{plain(a.text())} menu" for a in window.menuBar().actions() if a.menu()]
 
 
 class ShortcutsDialog(QDialog):
@@ -177,7 +186,7 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(self.tree, 1)
         layout.addWidget(hint)
         layout.addWidget(buttons)
-        self.entries = merged(shortcut_entries(window))
+        self.entries = merged(shortcut_entries(window), menu_areas(window))
         self._fill()
         self.filter_edit.textChanged.connect(self._filter)
         self.resize(560, 620)

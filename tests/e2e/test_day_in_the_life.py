@@ -1,8 +1,8 @@
 """A creator's day with the real app on a real X server (Xvfb), in demo mode, keys only.
 
 First start, a start image pasted, a prompt, Generate, the queue, the preview playing, a
-favourite, the gallery, remove and undo, Settings opened and closed twice, then the next
-morning in dark. Each step saves a screenshot in tests/artifacts/day-in-the-life/; the light
+favourite, the gallery, remove and undo, Settings opened and closed twice, the keyboard
+shortcuts (F1), then the next morning in dark. Each step saves a screenshot in tests/artifacts/day-in-the-life/; the light
 and dark ones the README shows are copied to docs/. Every wait is bounded.
 """
 
@@ -204,6 +204,15 @@ def test_a_day_in_the_life(day: Day, tmp_path: Path) -> None:
     settings_round_trip(day, "settings-again")  # the second time opens too
     day.shot("after-settings")
 
+    day.key("F1", settle=0.2)  # Help ▸ Keyboard Shortcuts
+    wait_for(lambda: bool(day.find("Keyboard Shortcuts")), 10, "the shortcuts list")
+    time.sleep(0.5)
+    day.shot("keyboard-shortcuts", "0")
+    xdotool(day.env, "windowfocus", "--sync", day.find("Keyboard Shortcuts"))
+    day.key("Escape")
+    wait_for(lambda: not day.find("Keyboard Shortcuts"), 10, "the shortcuts list to close")
+    xdotool(day.env, "windowfocus", "--sync", day.window)
+
     day.quit()
     assert day.rows() == [("done", 1)], "the undone removal kept the row"
 
@@ -222,4 +231,4 @@ def test_a_day_in_the_life(day: Day, tmp_path: Path) -> None:
     DOCS.mkdir(exist_ok=True)
     shutil.copyfile(light, DOCS / "screenshot-light.png")
     shutil.copyfile(dark, DOCS / "screenshot-dark.png")
-    assert len(day.shots) == 15
+    assert len(day.shots) == 16

@@ -76,6 +76,8 @@ def test_the_dialog_lists_every_action_and_shortcut_of_the_window(
                      "Play or pause", "Generate", "Keyboard Shortcuts", "Compare Side by Side"):
         assert expected in texts, expected
     assert any(area == COMPARE_AREA for area, _t, _k in listed)
+    areas = list(dict.fromkeys(area for area, _t, _k in listed))
+    assert areas[:4] == ["File menu", "Edit menu", "View menu", "Help menu"]  # the bar's order
     dialog.filter_edit.setText("trash")
     visible = [dialog.tree.topLevelItem(i) for i in range(dialog.tree.topLevelItemCount())]
     assert any(item is not None and not item.isHidden() for item in visible)
