@@ -26,8 +26,8 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
     j.close()
 
 
-def test_a_version_6_journal_migrates_without_loss(tmp_path: Path) -> None:
-    path = tmp_path / "v6.sqlite3"
+def _version_6_journal(path: Path) -> None:
+    """A journal as schema 6 wrote it, with one finished generation (idempotency key k1)."""
     db = sqlite3.connect(path)
     for version in range(1, 7):
         step = journal_module._MIGRATIONS[version]
@@ -43,6 +43,11 @@ def test_a_version_6_journal_migrates_without_loss(tmp_path: Path) -> None:
     db.execute("PRAGMA user_version=6")
     db.commit()
     db.close()
+
+
+def test_a_version_6_journal_migrates_without_loss(tmp_path: Path) -> None:
+    path = tmp_path / "v6.sqlite3"
+    _version_6_journal(path)
 
     journal = Journal(path)
     try:
@@ -119,3 +124,21 @@ def test_a_plan_source_finds_its_unfinished_sequence(journal: Journal) -> None:
     assert store.unfinished_from("plan.json#sha256:1") is None  # done: a new run is a new film
     store.remove(first.id)
     assert store.get(first.id) is None
+
+
+def test_processes_opening_a_version_6_history_at_once_migrate_it_once(tmp_path: Path) -> None:
+    """Schema 7 adds a column and three tables: four processes opening an old history at
+    once must each get it (the step runs once, under the write lock), the rows intact."""
+    from tests.engine.test_journal_concurrent_open import _open_at_once
+
+    for round_ in range(3):
+        path = tmp_path / f"round{round_}" / "journal.sqlite3"
+        path.parent.mkdir()
+        _version_6_journal(path)
+        assert _open_at_once(path) == ["ok"] * 4
+        journal = Journal(path)
+        try:
+            assert [g.idempotency_key for g in journal.all()] == ["k1"]
+            assert journal._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        finally:
+            journal.close()
