@@ -2,11 +2,11 @@
 
 Every video the app saves carries the settings that made it (engine/video/metadata.py). Dropped
 on the window — anywhere, the start-image zone included — such a video brings up a non-modal
-offer over the compose panel: "Use these settings" fills prompt, model, ratio, duration, seed
-and the start image (when that file is still there; else it says so), and "Extend" (for a video
-of this history) puts the compose panel in extend mode on it, where the prompt box asks what
-happens next. A video without our settings gets a plain message instead, never silence. One
-offer at a time: a new drop replaces it.
+offer over the top of the compose panel: "Use these settings" fills prompt, model, ratio,
+duration, seed and the start image (when that file is still there; else it says so), and
+"Extend" (for a video of this history) puts the compose panel in extend mode on it, where the
+prompt box asks what happens next. A video without our settings gets a plain message instead,
+never silence. One offer at a time: a new drop replaces it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ def video_files(mime: QMimeData) -> list[Path]:
 
 
 class SettingsOffer(QFrame):
-    """The offer, floating over the bottom of the compose panel (moves no control)."""
+    """The offer, floating over the top of the compose panel, where videos are dropped (it
+    moves no control and never covers Generate)."""
 
     use_requested = Signal()
     extend_requested = Signal()
@@ -106,7 +107,7 @@ class SettingsOffer(QFrame):
         width = max(120, host.width() - 16)
         height = max(self.heightForWidth(width) if self.hasHeightForWidth() else 0,
                      self.sizeHint().height())
-        self.setGeometry(8, host.height() - height - 8, width, height)
+        self.setGeometry(8, 8, width, height)  # over the image zone, never over Generate
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:

@@ -178,3 +178,14 @@ def test_with_the_sidecar_box_unticked_videos_come_without_a_sidecar(
     found = read_video_settings(video)  # still inside the MP4
     assert found is not None
     assert found.settings.prompt == OTHER.prompt
+
+
+def test_the_offer_never_covers_generate(qtbot: QtBot, app_controller: Any,
+                                         tmp_path: Path) -> None:
+    window = app_controller.window
+    plain = Path(shutil.copy(CLIP, tmp_path / "holiday.mp4"))
+    assert drop_files(window, [plain])
+    offer = offered(qtbot, window, "holiday.mp4")
+    button = window.compose.generate_button
+    top_left = button.mapTo(window.compose, button.rect().topLeft())
+    assert not offer.geometry().intersects(button.rect().translated(top_left))
