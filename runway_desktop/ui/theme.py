@@ -13,6 +13,7 @@ prefers one; `system` or nothing follows the system).
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QApplication
 
 from runway_desktop.resources import resource_path
 
+log = logging.getLogger(__name__)
 SCHEME_ENV = "RUNWAY_DESKTOP_COLOR_SCHEME"
 BASE_POINT_SIZE = 10.0  # the smallest base font size we accept (Qt's default is 9 on Linux)
 
@@ -123,7 +125,12 @@ def palette_for(colours: Colours) -> QPalette:
 
 @cache
 def _style_template() -> str:
-    return resource_path("style", "app.qss").read_text(encoding="utf-8")
+    path = resource_path("style", "app.qss")
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:  # a damaged installation: the palette alone still works
+        log.warning("The style sheet %s can't be read (%s): plain widgets", path, error)
+        return ""
 
 
 def style_sheet(colours: Colours) -> str:

@@ -173,3 +173,17 @@ def test_the_banner_and_the_undo_notice_follow_a_change_of_scheme(
         assert inside(notice) == DARK.tooltip
     finally:
         drop(made)
+
+
+@pytest.mark.expect_log_warnings(r"style sheet .* can't be read")
+def test_a_missing_style_sheet_leaves_the_palette(
+        app_look: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(theme, "resource_path", lambda *parts: tmp_path.joinpath(*parts))
+    theme._style_template.cache_clear()
+    try:
+        made = make_theme(app_look, Scheme.DARK)
+        assert window_colour(app_look) == DARK.window
+        assert app_look.styleSheet() == ""
+        drop(made)
+    finally:
+        theme._style_template.cache_clear()
