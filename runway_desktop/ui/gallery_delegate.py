@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     QTime,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from runway_desktop.engine.records import Generation
@@ -192,6 +192,12 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.setPen(palette.color(QPalette.ColorRole.Highlight))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(frame.adjusted(0, 0, -1, -1))
+        if option.state & QStyle.StateFlag.State_HasFocus:  # where the keyboard is: a ring
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Accent), 1.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(rect).adjusted(1, 1, -1, -1), 6, 6)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         self._paint_caption(painter, option, m, generation)
 
     def _fitted(self, pixmap: QPixmap, size: QSize, cover: bool, ratio: float) -> QPixmap:

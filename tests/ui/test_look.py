@@ -78,3 +78,31 @@ def test_the_row_the_keyboard_is_on_has_a_ring(qtbot: QtBot, view: QueueView) ->
     accent = QColor(LIGHT.accent)
     edge = [image.pixelColor(x, rect.center().y()) for x in range(rect.left(), rect.left() + 5)]
     assert any(abs(c.red() - accent.red()) + abs(c.blue() - accent.blue()) < 60 for c in edge)
+
+
+def test_the_gallery_cell_the_keyboard_is_on_has_a_ring(qtbot: QtBot) -> None:
+    from runway_desktop.ui.gallery import GalleryView
+    from tests.ui.test_gallery import generation, index_of
+
+    queue = QueueView()
+    qtbot.addWidget(queue)
+    gallery = GalleryView(queue)
+    gallery.setPalette(palette_for(LIGHT))
+    qtbot.addWidget(gallery)
+    gallery.resize(420, 700)
+    gallery.show()
+    qtbot.waitExposed(gallery)
+    queue.model.reset([generation(1, finished_at=1_700_000_000.0)])
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 2)  # the day's heading, the cell
+    gallery.activateWindow()
+    qtbot.waitUntil(gallery.isActiveWindow)
+    gallery.list_view.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(gallery.list_view.hasFocus)
+    index = index_of(gallery, 1)
+    flags = QItemSelectionModel.SelectionFlag
+    gallery.list_view.selectionModel().setCurrentIndex(index, flags.NoUpdate)
+    rect = gallery.list_view.visualRect(index)
+    image = gallery.list_view.viewport().grab().toImage()
+    accent = QColor(LIGHT.accent)
+    edge = [image.pixelColor(rect.left() + dx, rect.center().y()) for dx in range(4)]
+    assert any(abs(c.red() - accent.red()) + abs(c.blue() - accent.blue()) < 60 for c in edge)
