@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from runway_desktop import paths
 from runway_desktop.engine import extension
 from runway_desktop.engine.events import EngineEvent, GenerationRemoved, GenerationUpdated
+from runway_desktop.engine.journal import JournalError
 from runway_desktop.engine.lifecycle_table import (
     CARRY_ON,
     TERMINAL_STAGES,
@@ -237,6 +238,7 @@ class GenerationService:
                         Path(path).unlink()
         self._journal.remove(generation_id)
         self._engine.publish(GenerationRemoved(generation_id))
+        self._forget_unused_last_frames()
 
     def clear_finished(self) -> int:
         """Remove finished items from the history (favourites stay; files stay on disk)."""
@@ -244,7 +246,14 @@ class GenerationService:
         for generation in finished:
             self._journal.remove(generation.id)
             self._engine.publish(GenerationRemoved(generation.id))
+        if finished:
+            self._forget_unused_last_frames()
         return len(finished)
+
+    def _forget_unused_last_frames(self) -> None:
+        """Extend's start images (in the data folder) that no generation names any more."""
+        with contextlib.suppress(OSError, JournalError):
+            extension.forget_unused_last_frames(self._journal, self._engine.config.data_dir)
 
     def reorder(self, generation_id: int, before_id: int | None) -> None:
         """Run a waiting generation before another (None: last)."""

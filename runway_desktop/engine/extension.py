@@ -3,8 +3,9 @@
 - `finished_parent`: the clip, once it is DONE with its file on disk (waiting, bounded, for one
   still running or downloading; a clear ExtendError when it ends any other way);
 - `last_frame_png`: its last frame as a PNG in the app's data folder (`paths.last_frames_dir`),
-  not the output folder. It is kept: the extension's settings name it, and a retry after the
-  upload expired, or a re-run, uploads it again.
+  not the output folder. It is kept while a generation names it as its start image (a retry
+  after the upload expired, or a re-run, uploads it again); `forget_unused_last_frames`
+  deletes it once none does (after the person removed them).
 
 The typed command is `GenerationService.extend`; sequences (engine/sequences.py) use the same
 pieces for each next shot.
@@ -13,18 +14,23 @@ pieces for each next shot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runway_desktop import paths
 from runway_desktop.engine.lifecycle_table import Command, allows
-from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 
 if TYPE_CHECKING:
     from runway_desktop.engine.commands import GenerationService
+    from runway_desktop.engine.journal import Journal
 
 DEFAULT_WAIT_S = 30 * 60.0  # how long Extend waits for a clip still being made or downloaded
+UNUSED_FRAME_AGE_S = 3600.0  # a last frame nobody names is deleted once this old
 
 # (video, destination PNG) → the PNG; the default decodes with QtMultimedia on the app's loop.
 LastFrameTaker = Callable[[Path, Path], Awaitable[Path]]
@@ -87,6 +93,33 @@ async def last_frame_png(generation: Generation, data_dir: Path,
             from error
 
 
+def forget_unused_last_frames(journal: Journal, data_dir: Path, *,
+                              min_age_s: float = UNUSED_FRAME_AGE_S) -> int:
+    """Delete last-frame PNGs no generation names as its start image any more (their
+    extensions were removed); how many. Only files older than `min_age_s`: an extension being
+    made (here or in another process) writes its PNG a moment before its row."""
+    folder = paths.last_frames_dir(data_dir)
+    try:
+        files = list(folder.glob("*.png"))
+    except OSError:
+        return 0
+    if not files:
+        return 0
+    with journal.snapshot() as db:
+        rows = db.execute("SELECT settings_json FROM generations WHERE settings_json LIKE ?",
+                          (f"%{folder.name}%",)).fetchall()
+    needed = {Path(path) for (text,) in rows
+              if (path := GenerationSettings.from_json(_json(text)).image_path)}
+    cutoff = time.time() - min_age_s
+    forgotten = 0
+    for file in files:
+        with contextlib.suppress(OSError):
+            if file not in needed and file.stat().st_mtime < cutoff:
+                file.unlink()
+                forgotten += 1
+    return forgotten
+
+
 async def _qt_last_frame(video: Path, dest: Path) -> Path:
     """QtMultimedia's exact last frame (engine/video/exports.py); needs a Qt application and
     its event loop under asyncio (qasync): the window has both, the CLI makes them for
@@ -99,6 +132,14 @@ async def _qt_last_frame(video: Path, dest: Path) -> Path:
     from runway_desktop.engine.video.exports import export_last_frame
 
     return await export_last_frame(video, dest)
+
+
+def _json(text: str | None) -> dict[str, object]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _stage(service: GenerationService, generation_id: int) -> str:

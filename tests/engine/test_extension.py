@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from PIL import Image
 
 from runway_desktop import paths
 from runway_desktop.engine.commands import GenerationService
-from runway_desktop.engine.extension import ExtendError
+from runway_desktop.engine.extension import ExtendError, forget_unused_last_frames
 from runway_desktop.engine.lifecycle_table import Command, Stage, allowed_commands
 from runway_desktop.engine.records import Generation, GenerationSettings
 from runway_desktop.engine.settings_changes import SettingsChanges
@@ -183,3 +184,30 @@ def test_only_a_finished_clip_with_its_file_can_be_extended(tmp_path: Path) -> N
             assert Command.EXTEND not in allowed_commands(dataclasses.replace(base, stage=stage))
     video.unlink()
     assert Command.EXTEND not in allowed_commands(base)
+
+
+def test_a_last_frame_is_kept_while_a_generation_names_it(
+        make_engine: EngineFactory, data_dir: Path) -> None:
+    engine = make_engine()  # not started: the journal and the files only
+    service = GenerationService(engine)
+    folder = paths.last_frames_dir(data_dir)
+    folder.mkdir(parents=True)
+    frames = {name: folder / f"{name}.png" for name in ("used", "rerun", "unused", "fresh")}
+    for path in frames.values():
+        Image.new("RGB", (8, 8)).save(path)
+        if path.stem != "fresh":
+            os.utime(path, (time.time() - 7200, time.time() - 7200))
+    child = engine.journal.add(GenerationSettings("next", image_path=str(frames["used"])))
+    rerun = engine.journal.add(GenerationSettings("again", image_path=str(frames["rerun"])))
+    other = engine.journal.add(GenerationSettings("unrelated", seed=3))
+
+    service.remove(other.id)  # removing anything tidies up what nobody names
+
+    assert sorted(p.stem for p in folder.iterdir()) == ["fresh", "rerun", "used"]
+    service.remove(child.id)
+    assert sorted(p.stem for p in folder.iterdir()) == ["fresh", "rerun"]
+    assert engine.journal.require(rerun.id).settings.image_path == str(frames["rerun"])
+    # A frame written a moment ago (an extension being made elsewhere) is left alone.
+    assert forget_unused_last_frames(engine.journal, data_dir) == 0
+    assert forget_unused_last_frames(engine.journal, data_dir, min_age_s=0) == 1
+    assert [p.stem for p in folder.iterdir()] == ["rerun"]
