@@ -2,8 +2,9 @@
 
 First start, a start image pasted, a prompt, Generate, the queue, the preview playing, a
 favourite, the gallery, remove and undo, Settings opened and closed twice, the keyboard
-shortcuts (F1), then the next morning in dark. Each step saves a screenshot in tests/artifacts/day-in-the-life/; the light
-and dark ones the README shows are copied to docs/. Every wait is bounded.
+shortcuts (F1), then the next morning in dark. Each step saves a screenshot in
+tests/artifacts/day-in-the-life/; the light and dark ones the README shows are copied to docs/.
+Every wait is bounded.
 """
 
 from __future__ import annotations
