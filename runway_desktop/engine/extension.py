@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -81,6 +82,8 @@ async def last_frame_png(generation: Generation, data_dir: Path,
     assert generation.video_path is not None
     dest = paths.last_frames_dir(data_dir) / f"{generation.id}.png"
     if dest.is_file() and dest.stat().st_size > 0:
+        with contextlib.suppress(OSError):
+            os.utime(dest)  # in use again: not "unused for an hour" (forget_unused_last_frames)
         return dest
     taker = take or _qt_last_frame
     try:
