@@ -278,7 +278,12 @@ class SequenceService:
     async def extend_from_end(self, sequence_id: int, prompt: str,
                               changes: SettingsChanges | None = None) -> Generation:
         """A new last shot, made at once from the current last shot's last frame (waited for
-        if it is still running)."""
+        if it is still running). ExtendError, and no new shot, when the last shot has no take
+        yet (run the sequence first)."""
+        shots = self._store.require(sequence_id).shots
+        if shots and shots[-1].chosen_id is None:
+            raise ExtendError(f"Shot {len(shots)} has no take yet: run the sequence to make it, "
+                              "then extend from the end.")
         shot = self._store.add_shot(sequence_id, _prompt(prompt), _later(changes))
         current = self._changed(sequence_id)
         return await self._make_shot(current, current.index_of(shot.id))

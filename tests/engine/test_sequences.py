@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from runway_desktop import paths
+from runway_desktop.engine.extension import ExtendError
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.engine.scheduler import Engine
 from runway_desktop.engine.sequence_plan import Plan, plan_from_data
@@ -189,6 +190,9 @@ def test_takes_swaps_reorders_and_extending_from_the_end(
             assert [s.prompt for s in planned.shots][2:] == ["night falls", "the moon"]
             preview = service.cost_preview(sequence.id)
             assert (preview.shots_to_make, preview.credits) == (2, 2 * PRICE[10])
+            with pytest.raises(ExtendError, match="Shot 4 has no take yet"):
+                await service.extend_from_end(sequence.id, "too far ahead")
+            assert len(service.get(sequence.id).shots) == 4  # type: ignore[union-attr]
             # A new take of shot 2: a new seed, chosen; the first take can be chosen back.
             (await gens.wait_settled([second.id]))
             take = await service.add_take(planned.shots[1].id, prompt="the boat sails faster")
