@@ -11,8 +11,10 @@ WebM, PNG) are made and opened back (runway_desktop/selftest_video.py);
 a keyring backend is found (not `fail`), and with `--self-test-keyring-roundtrip` (or
 RUNWAY_SELFTEST_KEYRING=1) a secret is stored, read and deleted; httpx's CA bundle loads; a
 generation runs through the real engine against the built-in simulator and its MP4 downloads
-and decodes; the third-party notices are shipped. Nothing touches the person's data: the engine
-runs in a temporary folder, and the keyring round trip uses its own account name.
+and decodes; a two-shot YAML plan runs as a sequence, its second shot from the first one's
+last frame (runway_desktop/selftest_sequence.py); the third-party notices are shipped.
+Nothing touches the person's data: the engine runs in a temporary folder, and the keyring
+round trip uses its own account name.
 """
 
 from __future__ import annotations
@@ -351,6 +353,9 @@ def run(*, keyring_roundtrip: bool = False, out: TextIO | None = None) -> int:
                 attempt("keyring-roundtrip", check_keyring_roundtrip)
             attempt("tls-ca-bundle", check_tls)
             await attempt_async("simulator", lambda: check_simulator_round_trip(workdir))
+            from runway_desktop.selftest_sequence import check_sequence
+
+            await attempt_async("sequence", lambda: check_sequence(workdir))
             attempt("notices", check_notices)
 
         try:

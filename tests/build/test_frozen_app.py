@@ -40,7 +40,8 @@ VERSION = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["
     "version"]
 EXPECTED_CHECKS = ("version", "qt", "qt-plugins", "images", "video-decode", "extend-last-frame",
                    "join", "export-mp4", "export-gif", "export-webp", "export-webm", "export-png",
-                   "keyring", "keyring-roundtrip", "tls-ca-bundle", "simulator", "notices")
+                   "keyring", "keyring-roundtrip", "tls-ca-bundle", "simulator", "sequence",
+                   "notices")
 
 
 @dataclass

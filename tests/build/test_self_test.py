@@ -37,8 +37,8 @@ def test_self_test_passes_from_source_with_a_secret_service(
     result = self_test(tmp_path, "--self-test-keyring-roundtrip", **secret_service.env)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert set(checks(result.stdout).values()) == {"OK"}
-    assert {"qt", "video-decode", "keyring-roundtrip", "simulator", "tls-ca-bundle"} <= set(
-        checks(result.stdout))
+    assert {"qt", "video-decode", "keyring-roundtrip", "simulator", "sequence",
+            "tls-ca-bundle"} <= set(checks(result.stdout))
     # Extend, Join and every export, made from the bundled clip and opened back.
     assert {"extend-last-frame", "join", "export-mp4", "export-gif", "export-webp",
             "export-webm", "export-png"} <= set(checks(result.stdout))
