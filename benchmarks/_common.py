@@ -401,7 +401,8 @@ def fill_history(data_dir: Path, count: int, *, seed: int = 1) -> dict[str, Any]
             "attempts": 0,
             "output_dir": None,
         }
-        rows.append(tuple(values[c] for c in columns))
+        # Columns added by later schemas (e.g. parent_id) are NULL, as for a row made today.
+        rows.append(tuple(values.get(c) for c in columns))
     db = sqlite3.connect(journal_path)
     with db:
         db.executemany(

@@ -329,16 +329,19 @@ class Journal:
                  **fields: Any) -> list[Generation]:
         """`add` for each, in one transaction: one commit (one fsync) for a whole batch."""
         with self._transaction():
-            row_ids = [self.insert(settings, stage=stage, **fields) for settings in batch]
+            # The last position once (a scan of every row: `position` has no index), not per row.
+            first = self._next_position()
+            row_ids = [self.insert(settings, stage=stage, position=first + i, **fields)
+                       for i, settings in enumerate(batch)]
         self.note_added(row_ids)
         return [self.require(row_id) for row_id in row_ids]
 
     def insert(self, settings: GenerationSettings, *, stage: Stage = Stage.PENDING,
-               **fields: Any) -> int:
+               position: float | None = None, **fields: Any) -> int:
         """Inside `transaction()`: write one new generation row (a fresh idempotency key, last
-        in the pending order); its id. For stores that must write it together with their own
-        rows, in one commit (engine/sequence_store.py: a shot's take). Once committed, the
-        caller passes the id to `note_added`."""
+        in the pending order, or at `position`); its id. For stores that must write it together
+        with their own rows, in one commit (engine/sequence_store.py: a shot's take). Once
+        committed, the caller passes the id to `note_added`."""
         now = time.time()
         values: dict[str, Any] = {
             "settings_json": _settings_to_sql(settings),
@@ -346,8 +349,7 @@ class Journal:
             "stage": stage.value,
             "created_at": now,
             "updated_at": now,
-            "position": self._db.execute(
-                "SELECT COALESCE(MAX(position), 0) + 1 FROM generations").fetchone()[0],
+            "position": self._next_position() if position is None else position,
             "revision": self._next_revision(),
             **{k: _to_sql(v) for k, v in fields.items()},
         }
@@ -407,6 +409,11 @@ class Journal:
                 self._own_revisions.discard(revision)
                 raise LeaseLost(generation_id)
         return self.require(generation_id)
+
+    def _next_position(self) -> float:
+        """Inside a write transaction: the position after every row's."""
+        return float(self._db.execute(
+            "SELECT COALESCE(MAX(position), 0) + 1 FROM generations").fetchone()[0])
 
     def _next_revision(self) -> int:
         """Inside a write transaction: the revision this write gives its row."""

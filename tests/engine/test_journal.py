@@ -174,3 +174,22 @@ def test_update_rejects_unknown_fields(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown journal fields"):
         journal.update(g.id, nonsense=1)
     journal.close()
+
+
+def test_a_batch_reads_the_last_position_once_and_keeps_the_order(tmp_path: Path) -> None:
+    """Each row of a batch used to scan every row for MAX(position) (no index on it): a drop
+    of 200 beside 10,000 items held the window ~0.3 s (responsiveness benchmark)."""
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.add_many([GenerationSettings(prompt=f"before {i}") for i in range(3)])
+    scans: list[str] = []
+    journal._db.set_trace_callback(
+        lambda sql: scans.append(sql) if "MAX(position)" in sql else None)
+    added = journal.add_many([GenerationSettings(prompt=f"batch {i}") for i in range(20)])
+    journal._db.set_trace_callback(None)
+    assert len(scans) == 1
+    assert [g.settings.prompt for g in added] == [f"batch {i}" for i in range(20)]
+    pending = journal.with_stages([Stage.PENDING])
+    assert [g.settings.prompt for g in pending] == (
+        [f"before {i}" for i in range(3)] + [f"batch {i}" for i in range(20)])
+    assert len({g.id for g in pending}) == 23
+    journal.close()
