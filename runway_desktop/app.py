@@ -1,13 +1,12 @@
 """Start the window: Qt application, qasync loop, the engine (real or demo), and shutdown.
 
-First paint comes first: the engine, httpx, QtMultimedia and the simulator load after the window
-is on screen.
+First paint comes first: the window's outline (ui/startup_shell.py) paints before the app's own
+modules load; the window, then the engine, httpx, QtMultimedia and the simulator follow.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -16,8 +15,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from runway_desktop import APP_ID, APP_NAME, paths
-from runway_desktop.logs import setup_logging
+from runway_desktop import APP_ID, APP_NAME
 from runway_desktop.resources import resource_path
 
 log = logging.getLogger(__name__)
@@ -31,7 +29,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="demo mode unless an API key is stored (what scripts/run uses)")
     parser.add_argument("--data-dir", help="where the history lives")
     parser.add_argument("--quit-after-paint", action="store_true",
-                        help="exit with status 0 right after the first paint (startup timing)")
+                        help="exit with status 0 once the window has painted, built and ready "
+                             "(startup timing)")
+    parser.add_argument("--quit-after-first-paint", action="store_true",
+                        help="exit with status 0 right after the first paint: the window's "
+                             "outline, shown while the window is built (startup timing)")
     parser.add_argument("--demo-seconds-per-job", type=float, default=10.0,
                         help=argparse.SUPPRESS)
     parser.add_argument("--verbose", action="store_true", help="log debug details to stderr")
@@ -72,17 +74,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         from runway_desktop.selftest import run as self_test
 
         return self_test(keyring_roundtrip=args.self_test_keyring_roundtrip)
-    data_dir = paths.data_dir(args.data_dir)
-    setup_logging(paths.log_dir(data_dir), verbose=args.verbose)
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
+    from runway_desktop.ui.startup_shell import StartupShell, shell_scheme
+
+    shell = StartupShell("Starting…", shell_scheme(app))  # the outline, while the rest loads
+    shell.show_and_wait_painted()
+    if args.quit_after_first_paint:
+        return 0
+    from runway_desktop import paths
+    from runway_desktop.logs import setup_logging
+
+    data_dir = paths.data_dir(args.data_dir)
+    setup_logging(paths.log_dir(data_dir), verbose=args.verbose)
     from runway_desktop.ui import theme
 
     theme.install(app)  # Fusion, our palette and style sheet, following light/dark
+
+    import asyncio  # ~30 ms with its ssl and socket: after the outline has painted
 
     import qasync
 
@@ -94,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                demo_if_no_key=args.demo_if_no_key,
                                demo_seconds_per_job=args.demo_seconds_per_job)
     sys.excepthook = controller.report_unexpected
+    controller.window.first_painted.connect(shell.hand_over)  # painted over the outline
     if args.quit_after_paint:
         controller.window.first_painted.connect(controller.quit)
     from runway_desktop.ui.gc_guard import GuiThreadCollector

@@ -1,0 +1,124 @@
+"""The window's outline, painted before the window exists (a staged start).
+
+Importing and building the real window (compose panel, preview, queue, gallery: ~50 modules,
+the Qt enums they use, the style sheet) takes ~200 ms; a bare PySide6 window paints in ~100.
+So `app.py` shows this outline first — the window's frame at the saved size and place, the
+theme's colours, the panels where they will be, no text (the first text costs the font setup)
+— then builds the real window and swaps it in once that has painted. Only QtCore, QtGui and
+QtWidgets are imported here: nothing else of the app.
+
+The startup benchmark times both: the outline's first paint (`--quit-after-first-paint`) and
+the real window painted (`--quit-after-paint`, "ready").
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QRect, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+# theme.Colours' fields the outline uses, light and dark (tests/ui/test_startup_shell.py checks
+# they are the theme's: theme.py itself costs ~20 ms to import, the outline can't wait for it).
+SHELL_COLOURS = {
+    "light": {"window": "#f5f5f7", "chrome": "#ebebef", "base": "#ffffff", "border": "#d3d5dc"},
+    "dark": {"window": "#1b1c20", "chrome": "#151619", "base": "#131417", "border": "#3a3d46"},
+}
+SCHEME_ENV = "RUNWAY_DESKTOP_COLOR_SCHEME"  # theme.SCHEME_ENV (same check)
+GEOMETRY_KEY = "window/geometry"  # MainWindow.save_state's key: the outline opens where it will
+PAINT_WAIT_MS = 2000  # bounded: without a screen to paint on, carry on anyway
+
+
+def shell_scheme(app: QGuiApplication) -> str:
+    """"light" or "dark", as theme.install will choose: the env's choice, else the system's.
+    The system's is read off its palette (0.5 ms): the first `styleHints().colorScheme()`
+    costs 15-30 ms (it returns a `Qt` enum; PySide6 builds those on first use)."""
+    forced = os.environ.get(SCHEME_ENV, "").strip().lower()
+    if forced in SHELL_COLOURS:
+        return forced
+    return "dark" if app.palette().window().color().lightness() < 128 else "light"
+
+
+class StartupShell(QWidget):
+    """A splash screen in the window's shape: the layout's frame (menu bar, compose panel,
+    stage, side list, status bar). `painted` fires once, after its first paint.
+
+    A splash window (no taskbar entry, no title bar) rather than a second main window: the
+    real window replaces it, and nothing (a person's taskbar, a test looking for the window
+    called "Runway Desktop") ever sees two of them."""
+
+    painted = Signal()
+
+    def __init__(self, title: str, scheme: str = "light") -> None:
+        self._painted = False  # before super().__init__: event() reads it from then on
+        super().__init__(None, Qt.WindowType.SplashScreen)
+        self.setObjectName("startup_shell")
+        self.setWindowTitle(title)
+        self._colours = {k: QColor(v) for k, v in SHELL_COLOURS[scheme].items()}
+        self.resize(1280, 800)  # MainWindow's default size
+        saved = QSettings().value(GEOMETRY_KEY)
+        if isinstance(saved, QByteArray):
+            self.restoreGeometry(saved)
+
+    @property
+    def has_painted(self) -> bool:
+        return self._painted
+
+    def panels(self) -> list[tuple[QRect, str]]:
+        """(rectangle, colour name) of each part of the outline, for this size."""
+        w, h = self.width(), self.height()
+        menu, status, margin = 26, 28, 8
+        body = QRect(margin, menu + margin, w - 2 * margin, h - menu - status - 2 * margin)
+        compose_w = min(380, body.width() // 4)
+        side_w = min(420, body.width() // 3)
+        gap = 6
+        compose = QRect(body.left(), body.top(), compose_w, body.height())
+        side = QRect(body.right() - side_w + 1, body.top(), side_w, body.height())
+        stage = QRect(compose.right() + 1 + gap, body.top(),
+                      side.left() - compose.right() - 1 - 2 * gap, body.height())
+        return [
+            (QRect(0, 0, w, menu), "window"),
+            (compose, "base"),
+            (stage, "chrome"),
+            (side, "base"),
+            (QRect(0, h - status, w, status), "chrome"),
+        ]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self._colours["window"])
+        painter.setPen(self._colours["border"])
+        for rect, colour in self.panels():
+            painter.fillRect(rect, self._colours[colour])
+            if colour == "base":
+                painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        painter.end()
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if not self._painted and event.type() == QEvent.Type.Paint:
+            self._painted = True
+            QTimer.singleShot(0, self.painted.emit)  # after the paint reached the screen
+        return handled
+
+    def show_and_wait_painted(self) -> bool:
+        """Show the outline and run Qt's events until it has painted (at most PAINT_WAIT_MS);
+        True if it did."""
+        self.show()
+        if not self._painted:
+            loop = QEventLoop()
+            guard = QTimer(loop)
+            guard.setSingleShot(True)
+            guard.timeout.connect(loop.quit)
+            guard.start(PAINT_WAIT_MS)
+            self.painted.connect(loop.quit)
+            loop.exec()
+            guard.stop()
+            self.painted.disconnect(loop.quit)
+        return self._painted
+
+    def hand_over(self) -> None:
+        """The real window has painted over it: go (deleted on the next event-loop turn)."""
+        self.hide()
+        self.deleteLater()

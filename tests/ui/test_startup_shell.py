@@ -1,0 +1,82 @@
+"""The staged start: the window's outline paints before the window's modules load
+(ui/startup_shell.py, app.py), in the theme's colours, where the window will open."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QByteArray, QRect, QSettings
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.ui import startup_shell, theme
+from runway_desktop.ui.main_window import MainWindow
+from runway_desktop.ui.startup_shell import StartupShell
+
+# What `runway-desktop --quit-after-first-paint` must not have loaded when the outline paints:
+# the window, the theme, the event loop's machinery (the startup benchmark's ~200 ms).
+LATE = ("runway_desktop.ui.main_window", "runway_desktop.ui.controller",
+        "runway_desktop.ui.theme", "runway_desktop.logs", "asyncio", "qasync", "platformdirs")
+
+
+def test_the_outline_paints_before_the_window_is_built(tmp_path: Path) -> None:
+    probe = (
+        "import json, sys\n"
+        "from runway_desktop.app import main\n"
+        f"code = main(['--quit-after-first-paint', '--data-dir', {str(tmp_path)!r}])\n"
+        "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120, env=env, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0
+    loaded = [m for m in LATE if m in report["modules"]]
+    assert loaded == [], f"loaded before the first paint: {loaded}"
+    assert "runway_desktop.ui.startup_shell" in report["modules"]
+
+
+def test_the_outline_uses_the_themes_colours() -> None:
+    for scheme, colours in startup_shell.SHELL_COLOURS.items():
+        mine = theme.COLOURS[theme.Scheme(scheme)]
+        for name, value in colours.items():
+            assert getattr(mine, name) == value, (scheme, name)
+    assert startup_shell.SCHEME_ENV == theme.SCHEME_ENV
+
+
+def test_the_outline_follows_a_forced_scheme(qapp: object, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    monkeypatch.setenv(theme.SCHEME_ENV, "dark")
+    assert startup_shell.shell_scheme(qapp) == "dark"  # type: ignore[arg-type]
+    monkeypatch.setenv(theme.SCHEME_ENV, "light")
+    assert startup_shell.shell_scheme(qapp) == "light"  # type: ignore[arg-type]
+
+
+def test_the_outline_opens_where_the_window_was_left_and_hands_over(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = MainWindow(tmp_path / "pasted")
+    qtbot.addWidget(window)
+    window.setGeometry(QRect(40, 60, 1000, 640))
+    window.save_state()
+    saved = QSettings().value(startup_shell.GEOMETRY_KEY)
+    assert isinstance(saved, QByteArray) and not saved.isEmpty()  # MainWindow's key
+
+    again = MainWindow(tmp_path / "pasted")  # the next start's window, where it will open
+    qtbot.addWidget(again)
+    again.restore_state()
+
+    shell = StartupShell("Starting…")
+    qtbot.addWidget(shell)
+    assert shell.geometry() == again.geometry() != QRect(0, 0, 1280, 800)
+    assert shell.show_and_wait_painted()
+    assert shell.has_painted
+    parts = shell.panels()
+    assert len(parts) == 5 and all(shell.rect().contains(r) for r, _ in parts)
+    shell.hand_over()
+    assert not shell.isVisible()
