@@ -114,9 +114,19 @@ class SequenceStore:
                output_dir: str | None = None, source: str | None = None,
                first_take: int | None = None) -> Sequence:
         """A new sequence with these shots (prompt, changes) in order; `first_take`: an
-        existing generation that is the first shot's chosen take."""
+        existing generation that is the first shot's chosen take. With a `source` (a plan
+        file), an unfinished sequence from the same source is returned instead, checked in
+        the same transaction: two commands starting one plan at once make one sequence."""
         now = time.time()
         with self.journal.transaction() as db:
+            if source is not None:
+                row = db.execute("SELECT id FROM sequences WHERE source = ? AND run_state != ? "
+                                 "ORDER BY id DESC LIMIT 1",
+                                 (source, RunState.DONE.value)).fetchone()
+                if row is not None:
+                    existing = self._read(db, row[0])
+                    assert existing is not None
+                    return existing
             cursor = db.execute(
                 "INSERT INTO sequences (name, created_at, updated_at, output_dir, source) "
                 "VALUES (?, ?, ?, ?, ?)", (name, now, now, output_dir, source))

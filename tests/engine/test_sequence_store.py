@@ -118,6 +118,9 @@ def test_a_plan_source_finds_its_unfinished_sequence(journal: Journal) -> None:
     store = SequenceStore(journal)
     first = store.create("a", [("one", SettingsChanges())], source="plan.json#sha256:1")
     assert store.unfinished_from("plan.json#sha256:1") == first
+    # A second command starting the same plan meanwhile gets the same sequence.
+    assert store.create("a", [("one", SettingsChanges())], source="plan.json#sha256:1") == first
+    assert len(store.all()) == 1
     store.set_run_state(first.id, RunState.RUNNING)
     assert store.ids_in_state(RunState.RUNNING) == [first.id]
     store.set_run_state(first.id, RunState.DONE)
