@@ -26,6 +26,7 @@ COMPARE_WINDOW_KEYS: tuple[tuple[str, str], ...] = (
     ("Space", "Play or pause both videos"),
     ("Left", "Both videos back one second"),
     ("Right", "Both videos forward one second"),
+    ("L", "Loop on or off"),
     ("Esc", "Close the comparison"),
 )
 

@@ -86,7 +86,7 @@ class CompareView(QWidget):
         self.loop_button.setText(self.tr("Loop"))
         self.loop_button.setIcon(icons.icon("repeat", self.palette()))
         self.loop_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.loop_button.setToolTip(self.tr("Start both again together at the end"))
+        self.loop_button.setToolTip(self.tr("Start both again together at the end (L)"))
 
         panes = QHBoxLayout()
         panes.setSpacing(12)
@@ -103,7 +103,7 @@ class CompareView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(panes, 1)
         layout.addLayout(controls)
-        slots = {"Space": self.toggle_playback, "Esc": self.close,
+        slots = {"Space": self.toggle_playback, "Esc": self.close, "L": self.loop_button.toggle,
                  "Left": lambda: self.seek(self.position() - 1000),
                  "Right": lambda: self.seek(self.position() + 1000)}
         for key, text in COMPARE_WINDOW_KEYS:  # Help ▸ Keyboard Shortcuts lists the same table

@@ -250,13 +250,13 @@ class PreviewPlayer(QWidget):
         self.loop_button.setText(self.tr("Loop"))
         self.loop_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.loop_button.setAccessibleName(self.tr("Loop"))
-        self.loop_button.setToolTip(self.tr("Play the video over and over"))
+        self.loop_button.setToolTip(self.tr("Play the video over and over (L)"))
         self.loop_button.toggled.connect(self._on_loop_toggled)
 
         self.mute_button = QToolButton(self)
         self.mute_button.setCheckable(True)
         self.mute_button.setAccessibleName(self.tr("Mute"))
-        self.mute_button.setToolTip(self.tr("Mute the sound"))
+        self.mute_button.setToolTip(self.tr("Mute the sound (M)"))
         self.mute_button.toggled.connect(self._on_mute_toggled)
         self._on_mute_toggled(False)
 
@@ -290,6 +290,13 @@ class PreviewPlayer(QWidget):
         self._space.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._space.activated.connect(self.toggle_playback)
         self._space.setWhatsThis(self.tr("Play or pause"))  # Help ▸ Keyboard Shortcuts
+        # The buttons' keys: L loops, M mutes (the toggles' own state says which is on).
+        for key, button, text in ((Qt.Key.Key_L, self.loop_button, self.tr("Loop on or off")),
+                                  (Qt.Key.Key_M, self.mute_button, self.tr("Sound on or off"))):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setWhatsThis(text)
+            shortcut.activated.connect(button.toggle)
         # Previous / next result. (The slider's own arrow keys give way: PageUp/PageDown and
         # dragging still move through the video.)
         for keys, step in (((Qt.Key.Key_Left, Qt.Key.Key_K), -1),
@@ -546,7 +553,7 @@ class PreviewPlayer(QWidget):
             self.audio_output.setMuted(muted)
         self.mute_button.setIcon(icons.icon("volume-x" if muted else "volume-2", self.palette()))
         self.mute_button.setToolTip(
-            self.tr("Turn the sound on") if muted else self.tr("Mute the sound")
+            self.tr("Turn the sound on (M)") if muted else self.tr("Mute the sound (M)")
         )
 
     def _on_error(self, error: QMediaPlayer.Error, text: str) -> None:

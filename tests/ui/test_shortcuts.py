@@ -132,3 +132,42 @@ def test_ctrl_1_and_ctrl_2_give_the_keys_to_the_list_they_show(
     qtbot.waitUntil(window.gallery.list_view.hasFocus)
     window.studio.actions["show_queue"].trigger()
     qtbot.waitUntil(window.queue.list_view.hasFocus)
+
+
+def test_the_players_toggles_have_keys_too(qtbot: QtBot) -> None:
+    """Loop (L) and sound (M) in the preview: every button of the player has its key."""
+    from PySide6.QtCore import Qt
+
+    from runway_desktop.ui.preview import PreviewPlayer
+
+    preview = PreviewPlayer()
+    qtbot.addWidget(preview)
+    preview.show()
+    qtbot.waitExposed(preview)
+    preview.activateWindow()
+    qtbot.waitUntil(preview.isActiveWindow)
+    preview.setFocus()
+    assert preview.loop_button.isChecked()
+    qtbot.keyClick(preview, Qt.Key.Key_L)
+    assert not preview.loop_button.isChecked()
+    qtbot.keyClick(preview, Qt.Key.Key_M)
+    assert preview.is_muted()
+    qtbot.keyClick(preview, Qt.Key.Key_M)
+    assert not preview.is_muted()
+
+
+@pytest.mark.qt_log_ignore("PulseAudioService", "Couldn't resolve pipewire")
+def test_the_compare_windows_loop_has_its_key(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtCore import Qt
+
+    from tests.ui.test_compare_view import finished
+
+    window.queue.model.reset([finished(1, "16x9.mp4"), finished(2, "9x16.mp4")])
+    view = window.compare.compare(window.queue.model.generations())
+    assert view is not None
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(view.isActiveWindow)
+    assert view.loop_button.isChecked()
+    qtbot.keyClick(view, Qt.Key.Key_L)
+    assert not view.loop_button.isChecked()
+    view.close()
