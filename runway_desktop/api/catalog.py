@@ -91,10 +91,15 @@ class CatalogEntry:
     description: str | None = None
 
 
+MAX_COST = 1_000_000.0  # credits per video or per second: a price beyond it is no price
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) and value >= 0 else None
+    if isinstance(value, int) and not -MAX_COST <= value <= MAX_COST:
+        return None  # a JSON integer of any size: float() of a huge one would overflow
+    return float(value) if math.isfinite(value) and 0 <= value <= MAX_COST else None
 
 
 def parse_catalog(body: Any) -> list[CatalogEntry]:
@@ -191,7 +196,8 @@ class ModelCatalog:
         """Apply a cache written by `to_json`; anything odd in it is ignored."""
         if not isinstance(data, Mapping) or not isinstance(data.get("models"), list):
             return self
-        cached = {item.get("id"): item for item in data["models"] if isinstance(item, Mapping)}
+        cached = {item["id"]: item for item in data["models"]
+                  if isinstance(item, Mapping) and isinstance(item.get("id"), str)}
         updated = []
         for spec in self.models:
             item = cached.get(spec.id)
@@ -200,7 +206,8 @@ class ModelCatalog:
                 continue
             raw = item.get("prices")
             prices = {int(d): c for d, c in raw.items()
-                      if isinstance(d, str) and d.isdigit() and int(d) in spec.durations
+                      if isinstance(d, str) and d.isascii() and d.isdigit()
+                      and int(d) in spec.durations
                       and isinstance(c, int) and not isinstance(c, bool) and c >= 0
                       } if isinstance(raw, Mapping) else {}
             label = clean_optional(item.get("label"), limit=100) or spec.label

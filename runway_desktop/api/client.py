@@ -308,9 +308,10 @@ class ApiClient:
             raise error_from_response(response, route=path)
         try:
             return json.loads(response.content)
-        except (ValueError, UnicodeDecodeError) as exc:
-            # Garbled on the way (a proxy's page, a cut body) as often as wrong at the source:
-            # asking again is safe (GETs, and POSTs carry their idempotency key).
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            # RecursionError: arrays nested thousands deep. Garbled on the way (a proxy's page,
+            # a cut body) as often as wrong at the source: asking again is safe (GETs, and
+            # POSTs carry their idempotency key).
             raise UnexpectedResponseError(
                 f"apiframe sent a response this app can't read (HTTP {response.status_code}).",
                 status=response.status_code,
@@ -337,8 +338,10 @@ class ApiClient:
             body += chunk
             if len(body) > cap:
                 raise too_big
-        headers = [(k, v) for k, v in streamed.headers.multi_items()
-                   if k.lower() not in _WIRE_HEADERS]
+        # As bytes: a server may send any byte in a header value, which httpx decodes for
+        # reading but could not encode again as text.
+        headers = [(k, v) for k, v in streamed.headers.raw
+                   if k.decode("latin-1").lower() not in _WIRE_HEADERS]
         return httpx.Response(streamed.status_code, headers=headers, content=bytes(body),
                               request=streamed.request)
 

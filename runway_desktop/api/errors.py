@@ -192,7 +192,7 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     """The body as a JSON object, or {} for anything else (HTML error pages, empty bodies)."""
     try:
         body = response.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested thousands deep
         return {}
     return body if isinstance(body, dict) else {}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import os
 import shutil
 import signal
@@ -269,6 +270,19 @@ def _kill_in_flight_then_delete_wal(box: Box) -> None:
     box.journal.with_name(box.journal.name + "-wal").unlink()
 
 
+def _odd_header_bytes(box: Box) -> None:
+    """Every answer carries a request id of bytes that aren't ASCII (and a 503 first)."""
+    served: list[Request] = []
+
+    def handler(request: Request) -> Reply:
+        served.append(request)
+        reply = (Reply(503, json={"error": "busy"}) if len(served) == 1
+                 else box.server.default(request))
+        reply.headers["X-Request-Id"] = "\xe9t\xe9-\x80\xff"
+        return reply
+    box.server.on("*", handler)
+
+
 def _uploaded_image(box: Box) -> bytes:
     [upload] = box.server.seen("POST /v2/uploads")
     return upload.body
@@ -468,11 +482,22 @@ SERVERS: list[Case] = [
          rows=("done",), saved=1,
          prepare=_first_only("GET /v2/jobs/*", lambda _box, _req: Reply(
              200, body=b"\xff\xfe not json", headers={"Content-Type": "application/json"}))),
+    Case("a poll answered with arrays nested 100,000 deep, once", "servers", generate(), EXIT_OK,
+         (), jobs=1, rows=("done",), saved=1,
+         prepare=_first_only("GET /v2/jobs/*", lambda _box, _req: Reply(
+             200, body=b"[" * 100_000, headers={"Content-Type": "application/json"}))),
     Case("a job costing 1e300 credits with odd fields", "servers", generate("--json"), EXIT_OK,
          (), jobs=1, rows=("done",), saved=1,
          prepare=lambda box: box.server.on("GET /v2/jobs/*", lambda req: Reply(json={**job(
              _job_id(req), "COMPLETED", result={"videoUrl": box.server.video_url(_job_id(req))},
              creditCost=1e300, model=["x"], createdAt=12), "progress": "lots"}))),
+    Case("a model list pricing a second at 1e308 credits", "servers", generate(), EXIT_OK, (),
+         jobs=1, rows=("done",), saved=1,
+         prepare=lambda box: box.server.on("GET /v2/models", lambda _req: Reply(json={"models": [
+             {"id": "runway-gen4-turbo", "label": "Gen-4 Turbo", "modality": "video",
+              "costMin": 1e308, "pricingMode": "per-second"}]}))),
+    Case("bytes that aren't ASCII in every header", "servers", generate("--json"), EXIT_OK, (),
+         jobs=1, rows=("done",), saved=1, prepare=_odd_header_bytes),
     Case("an account answer of 2 MB", "servers", command("me"), EXIT_NETWORK, ("larger than",),
          prepare=lambda box: box.server.on("GET /v2/me", lambda _req: Reply(
              200, body=b" " * (2 * 1024 * 1024), headers={"Content-Type": "application/json"}))),
@@ -509,6 +534,10 @@ SETTINGS: list[Case] = [
     Case("settings: keep_image_metadata \"yes\"", "settings", command("jobs"), EXIT_OK,
          ("keep_image_metadata",),
          prepare=_settings('{"version": 1, "keep_image_metadata": "yes"}')),
+    Case("model cache: ids and prices of the wrong kind", "settings", generate(), EXIT_OK, (),
+         jobs=1, rows=("done",), saved=1,
+         prepare=lambda box: (box.data / "models.json").write_text(json.dumps({"models": [
+             {"id": [1]}, {"id": "runway-gen4-turbo", "prices": {"²": 3, "5": "x"}}]}))),
     Case("settings: an output folder on an unplugged drive", "settings", generate(out=False),
          EXIT_INPUT, ("unplugged",), rows=("attention",), jobs=1,
          prepare=lambda box: _settings(
