@@ -39,7 +39,7 @@ LICENCES = """<p><b>{name}</b> {version}</p>
 <p>Built with Qt 6 and PySide6 (LGPL v3: you may replace the Qt libraries shipped with this app;
 their source is at qt.io and download.qt.io), qasync (BSD), httpx (BSD), keyring (MIT),
 platformdirs (MIT), Pillow (MIT-CMU), pi-heif (BSD; libheif and libde265 LGPL v3),
-truststore (MIT), certifi (MPL 2.0), send2trash (BSD).
+truststore (MIT), certifi (MPL 2.0), send2trash (BSD); icons from Lucide (ISC).
 QtMultimedia's FFmpeg backend is LGPL v2.1+. The full texts ship with the app in
 THIRD_PARTY_NOTICES.txt and the LICENSES folder.</p>"""
 
