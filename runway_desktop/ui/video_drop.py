@@ -169,7 +169,8 @@ class VideoDrop(QObject):
         if missing:
             settings = dataclasses.replace(settings, image_path=None, frame=None,
                                            image_sha256=None)  # the rest, without the image
-        self._compose.apply_settings(settings)
+        compose = self._compose
+        compose.apply_settings(settings)
         if missing:
             text = self.tr("Filled in from “{name}”, except its start image: {image} is no "
                            "longer there. Choose it (or another) again.").format(
@@ -177,6 +178,17 @@ class VideoDrop(QObject):
         else:
             text = self.tr("Filled in from “{name}”: change what you like, then "
                            "Generate.").format(name=self.video.name)
+        # What this app offers no longer (a model, or its ratio or length) stays as it was.
+        kept: list[str] = []
+        if compose.model().id != settings.model:
+            kept.append(self.tr("model {0}").format(settings.model))
+        if compose.aspect_picker.value() != settings.aspect_ratio:
+            kept.append(self.tr("ratio {0}").format(settings.aspect_ratio))
+        if compose.duration() != settings.duration:
+            kept.append(self.tr("{0} s").format(settings.duration))
+        if kept:
+            text += " " + self.tr("Not offered here, so left as it was: {0}.").format(
+                ", ".join(kept))
         self.offer.offer(text, use=False, extend=False)
 
     def extend(self) -> None:

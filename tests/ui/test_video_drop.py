@@ -18,7 +18,12 @@ from pytestqt.qtbot import QtBot
 from runway_desktop import paths
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 from runway_desktop.engine.video import frames
-from runway_desktop.engine.video.metadata import read_video_settings, sidecar_path
+from runway_desktop.engine.video.metadata import (
+    VideoSettings,
+    read_video_settings,
+    save_video_settings,
+    sidecar_path,
+)
 from tests.helpers.video import CLIP
 from tests.ui.conftest import drive
 from tests.ui.dnd import drop_files
@@ -189,3 +194,21 @@ def test_the_offer_never_covers_generate(qtbot: QtBot, app_controller: Any,
     button = window.compose.generate_button
     top_left = button.mapTo(window.compose, button.rect().topLeft())
     assert not offer.geometry().intersects(button.rect().translated(top_left))
+
+
+def test_a_model_this_app_no_longer_offers_is_named(
+    qtbot: QtBot, app_controller: Any, tmp_path: Path
+) -> None:
+    window = app_controller.window
+    window.compose.apply_settings(OTHER)
+    video = Path(shutil.copy(CLIP, tmp_path / "old.mp4"))
+    gone = GenerationSettings("from an older app", seed=99, model="runway-gen2")
+    save_video_settings(video, VideoSettings(gone, job_id="job_old"))
+    assert drop_files(window.compose.drop_zone, [video])
+    offer = offered(qtbot, window, gone.prompt)
+    assert not offer.extend_button.isVisible()  # not a video of this history
+    qtbot.mouseClick(offer.use_button, Qt.MouseButton.LeftButton)
+    assert fields(window.compose)[0] == gone.prompt
+    assert window.compose.seed() == 99
+    assert window.compose.model().id == OTHER.model
+    assert "Not offered here, so left as it was: model runway-gen2." in offer.message.text()
