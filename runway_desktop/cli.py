@@ -609,6 +609,7 @@ def as_json(generation: Generation) -> dict[str, object]:
         "seed": generation.settings.seed,
         "video_path": generation.video_path if generation.stage == Stage.DONE else None,
         "error": generation.error,
+        "parent_id": generation.parent_id,  # made from that one's last frame (extend)
     }
 
 

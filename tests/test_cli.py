@@ -178,7 +178,8 @@ def test_generate_with_an_image_saves_a_playable_mp4(
     assert result.code == 0, str(result)
     row = result.one()
     assert set(row) == {"id", "job_id", "status", "credit_cost", "model", "seed", "video_path",
-                        "error"}
+                        "error", "parent_id"}
+    assert row["parent_id"] is None
     assert row["status"] == "done"
     assert row["error"] is None
     assert row["seed"] == 42

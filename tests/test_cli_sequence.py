@@ -256,6 +256,7 @@ def test_extend_makes_the_next_clip_from_the_last_frame(
     assert extended.code == 0, extended
     made = extended.one()
     assert made["status"] == "done"
+    assert made["parent_id"] == first["id"]
     rows = journal_rows(data)
     assert rows[1]["parent_id"] == first["id"]
     assert (rows[1]["prompt"], rows[1]["duration"], rows[1]["aspect_ratio"],
