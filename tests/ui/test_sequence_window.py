@@ -192,3 +192,44 @@ def test_shots_reorder_by_key_a_take_is_swapped_and_the_sequence_extends(
     assert final[3].parent_id == takes[2].id
     assert final[3].settings.prompt == "night falls"
     assert simulator.jobs_created("afk_test") == 5
+
+
+def test_a_run_cut_off_by_quitting_carries_on_at_the_next_start_paying_once(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path,
+        data_dir: Path, qapp: Any) -> None:
+    from runway_desktop.engine.sequence_records import RunState
+    from runway_desktop.ui.controller import AppController
+
+    window: MainWindow = app_controller.window
+    drop_files(window.compose.drop_zone, [start_png])
+    view = open_view(qtbot, window)
+    view.plan_edit.setPlainText("one\ntwo\nthree")
+    view.new_button.click()
+    assert view.sequence is not None
+    sequence_id = view.sequence.id
+    simulator.faults.slow_seconds = 1.0  # shot 2 is still on the server when the app quits
+    view.run_button.click()
+    qtbot.waitUntil(lambda: simulator.jobs_created("afk_test") == 2, timeout=60_000)
+
+    drive(qtbot, app_controller.shutdown())  # quit during shot 2
+    simulator.faults.slow_seconds = 0.0
+
+    again = AppController(qapp, data_dir)
+    again.show()
+    again.start()
+    try:
+        qtbot.waitUntil(lambda: again.engine is not None, timeout=10_000)
+        sequences = again.window.sequence_command.sequences
+        assert sequences is not None
+
+        def finished() -> bool:
+            sequence = sequences.get(sequence_id)
+            return sequence is not None and sequence.run_state is RunState.DONE
+
+        qtbot.waitUntil(finished, timeout=120_000)
+    finally:
+        drive(qtbot, again.shutdown())
+        again.window._quit_confirmed = True
+        again.window.close()
+        again.window.deleteLater()
+    assert simulator.jobs_created("afk_test") == 3  # shot 2 followed, never sent again
