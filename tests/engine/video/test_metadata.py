@@ -27,6 +27,7 @@ from runway_desktop.engine.video.metadata import (
 )
 from runway_desktop.engine.video.mp4_boxes import Box, Mp4FormatError, read_box, top_level
 from runway_desktop.engine.video.mp4_comment import (
+    _placed,
     _shift,
     read_comment,
     with_comment,
@@ -353,3 +354,16 @@ def test_a_file_of_countless_tiny_boxes_is_given_up_on(tmp_path: Path) -> None:
     with pytest.raises(Mp4FormatError, match="top-level boxes"):
         read_comment(path)
     assert read_video_settings(path) is None
+
+
+def test_offsets_past_4_gb_move_into_a_co64_box() -> None:
+    stco = Box(b"stco", payload=struct.pack(">IIII", 0, 2, 50, 0xFFFFFFF0))
+    stbl = Box(b"stbl", children=[stco])
+    moov = Box(b"moov", children=[Box(b"trak", children=[Box(b"mdia", children=[
+        Box(b"minf", children=[stbl])])])])
+    grown = with_comment(moov, "x" * 40)  # the index grows; the media after it moves along
+    old_size = len(moov.to_bytes())
+    placed = _placed(grown, 60, old_size)  # the index starts at byte 60, chunk 1 is before it
+    table = placed.child(b"trak").child(b"mdia").child(b"minf").child(b"stbl").child(b"co64")
+    delta = len(placed.to_bytes()) - old_size
+    assert struct.unpack(">IIQQ", table.payload) == (0, 2, 50, 0xFFFFFFF0 + delta)
