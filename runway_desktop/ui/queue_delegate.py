@@ -31,7 +31,6 @@ from PySide6.QtGui import (
     QIcon,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPalette,
     QPen,
     QPixmap,
@@ -43,6 +42,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 from runway_desktop.engine.records import Generation
 from runway_desktop.ui import queue_text
 from runway_desktop.ui.queue_model import Roles
+from runway_desktop.ui.rounded_pixmaps import RoundedPixmaps, frame_size, rounded_clip
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -212,6 +212,7 @@ class QueueDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._clock = clock  # injectable: tests pin "now"
         self._metrics_cache: dict[str, _Metrics] = {}
+        self._rounded = RoundedPixmaps()  # thumbnails and placeholders, rounded once
 
     # -- geometry ------------------------------------------------------------------------
 
@@ -339,19 +340,25 @@ class QueueDelegate(QStyledItemDelegate):
         pixmap: QPixmap | None,
         start_image: QPixmap | None = None,
     ) -> None:
-        frame = fit_aspect(QRectF(box), aspect_of(generation.settings.aspect_ratio))
+        fitted = fit_aspect(QRectF(box), aspect_of(generation.settings.aspect_ratio))
+        size = frame_size(fitted)  # whole pixels: the picture below is a 1:1 blit
+        frame = QRectF(QPointF(round(fitted.x()), round(fitted.y())), size.toSizeF())
         radius = max(3.0, frame.height() / 16)
-        path = QPainterPath()
-        path.addRoundedRect(frame, radius, radius)
-        painter.save()
-        painter.setClipPath(path)
+        ratio = painter.device().devicePixelRatioF()
         if pixmap is not None and not pixmap.isNull():
             # Cover: crop the picture to the frame's shape rather than letterbox it.
             source = fit_aspect(QRectF(pixmap.rect()), frame.width() / frame.height())
-            painter.drawPixmap(frame, pixmap, source)
+            picture = self._rounded.picture(pixmap, source, size, radius, ratio)
         else:
-            self._paint_placeholder(painter, opt, frame)
-        painter.restore()
+            text = opt.palette.color(QPalette.ColorRole.Text)
+
+            def placeholder(into: QPainter, rect: QRectF) -> None:
+                rounded_clip(into, rect, radius)
+                self._paint_placeholder(into, opt, rect)
+
+            picture = self._rounded.rendered(("placeholder", text.rgba(), radius), size, ratio,
+                                             placeholder)
+        painter.drawPixmap(frame.topLeft(), picture)
         edge = QColor(opt.palette.color(QPalette.ColorRole.Text))
         edge.setAlphaF(0.12)
         painter.setPen(edge)
