@@ -128,8 +128,8 @@ class SequenceService:
 
     def cost_preview(self, sequence_id: int, *, retake_failed: bool = False) -> CostPreview:
         """What running the sequence would cost: the shots without a chosen take (and, with
-        `retake_failed`, those whose chosen take failed and was refunded), priced by the
-        catalog, and the balance before and after."""
+        `retake_failed`, those whose chosen take failed and was refunded, or was cancelled),
+        priced by the catalog, and the balance before and after."""
         sequence = self._store.require(sequence_id)
         planned = self.planned_settings(sequence_id)
         to_make = [s for shot, s in zip(sequence.shots, planned, strict=True)
@@ -300,8 +300,9 @@ class SequenceService:
         Running a sequence this process is running already waits for that run.
 
         `retake_failed` (the person runs a stopped sequence again): a shot whose chosen take
-        failed on the server and was refunded gets one new take with the same settings — a
-        new, paid job, like Retry of that take; without it such a shot stops the run."""
+        failed on the server and was refunded (or was cancelled) gets one new take with the
+        same settings — a new, paid job, like Retry of that take; without it such a shot
+        stops the run."""
         task = self._runs.get(sequence_id)
         if task is None or task.done():
             task = asyncio.ensure_future(self._run(sequence_id, retake_failed))
@@ -457,7 +458,11 @@ class SequenceService:
 
 
 def _refunded_failure(take: Generation) -> bool:
-    """The server failed the take and refunded it: Retry would make a new job (paid once)."""
+    """Nothing of the take is paid and nothing more will come of it: the server failed it and
+    refunded it (Retry would make a new job), or it was cancelled before it reached the server.
+    A new take is its only way on."""
+    if take.stage == Stage.CANCELLED:
+        return True
     transition = step(take, Command.RETRY)
     return (take.stage == Stage.FAILED and transition is not None
             and Effect.SUBMIT_COPY in transition.effects)

@@ -13,7 +13,7 @@ import pytest
 
 from runway_desktop import paths
 from runway_desktop.engine.extension import ExtendError
-from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 from runway_desktop.engine.scheduler import Engine
 from runway_desktop.engine.sequence_plan import Plan, plan_from_data
 from runway_desktop.engine.sequences import (
@@ -175,8 +175,6 @@ def test_takes_swaps_reorders_and_extending_from_the_end(
         try:
             service = SequenceService(engine)
             gens = service.generations
-            from runway_desktop.engine.records import GenerationSettings
-
             clip = gens.submit(GenerationSettings("a boat", seed=4, image_path=str(png)))
             sequence = service.create_from_clip(clip.id)
             assert [s.chosen_id for s in sequence.shots] == [clip.id]
@@ -264,3 +262,21 @@ def test_a_failed_shot_stops_the_run_saying_what_to_do(
             await engine.stop()
 
     drive(scenario())
+
+
+def test_a_cancelled_take_stops_the_run_until_a_new_take_is_asked_for(
+        make_engine: EngineFactory) -> None:
+    engine = make_engine()  # not started: nothing is sent
+    service = SequenceService(engine)
+    sequence = service.create_from_plan(plan_from_data(["a quiet bay"], base_dir=Path(".")))
+    shot = sequence.shots[0]
+    cancelled, _ = service._store.add_take(shot.id, GenerationSettings("a quiet bay", seed=1))
+    engine.journal.update(cancelled.id, stage=Stage.CANCELLED)
+
+    assert service.cost_preview(sequence.id).shots_to_make == 0
+    assert service.cost_preview(sequence.id, retake_failed=True).shots_to_make == 1
+    ended = asyncio.run(service.run(sequence.id))
+    assert ended.run_state is RunState.STOPPED
+    assert ended.error is not None
+    assert "Shot 1" in ended.error
+    assert "Make a new take of it" in ended.error
