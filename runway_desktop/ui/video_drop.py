@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QDragMoveEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 from runway_desktop.engine.records import Generation, Stage
@@ -130,6 +130,19 @@ class VideoDrop(QObject):
         self.video: Path | None = None
         self.found: VideoSettings | None = None
         self._task: asyncio.Task[None] | None = None
+        # Text boxes take dropped files as text (a file:// line in the prompt): not a video.
+        for box in (compose.prompt_edit.viewport(), compose.seed_edit):
+            box.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, QDropEvent) and (videos := video_files(event.mimeData())):
+            event.acceptProposedAction()
+            self.take(videos)
+            return True
+        if isinstance(event, QDragMoveEvent) and video_files(event.mimeData()):
+            event.acceptProposedAction()  # QDragEnterEvent is a QDragMoveEvent
+            return True
+        return super().eventFilter(watched, event)
 
     def take(self, videos: list[Path]) -> None:
         """Read the first dropped video's settings (off the UI thread), then offer them."""

@@ -212,3 +212,17 @@ def test_a_model_this_app_no_longer_offers_is_named(
     assert window.compose.seed() == 99
     assert window.compose.model().id == OTHER.model
     assert "Not offered here, so left as it was: model runway-gen2." in offer.message.text()
+
+
+def test_a_video_dropped_on_the_prompt_box_is_offered_not_typed_in(
+    qtbot: QtBot, app_controller: Any, tmp_path: Path
+) -> None:
+    window = app_controller.window
+    window.compose.apply_settings(OTHER)
+    plain = Path(shutil.copy(CLIP, tmp_path / "holiday.mp4"))
+    for box in (window.compose.prompt_edit.viewport(), window.compose.seed_edit):
+        window.video_drop.offer.hide()
+        assert drop_files(box, [plain])
+        offered(qtbot, window, "holiday.mp4")
+        assert window.compose.prompt_edit.toPlainText() == OTHER.prompt
+        assert window.compose.seed() == OTHER.seed
