@@ -118,6 +118,7 @@ def test_a_generated_video_brings_its_settings_back_when_dropped_on_the_window(
 
     # Dropped anywhere else on the window (the preview): the same offer, and Extend.
     window.compose.apply_settings(OTHER)
+    offer.hide()
     assert drop_files(window.preview, [video])
     offer = offered(qtbot, window, asked.prompt)
     assert offer.extend_button.isVisible()
