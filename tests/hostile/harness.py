@@ -34,9 +34,10 @@ from typing import Any, Literal
 from tests.helpers.cli import CliResult, cli_env, journal_file, journal_rows
 from tests.helpers.scripted_server import ScriptedServer
 
-# A key with the characters a pattern-only redaction missed ("-" and "."); MARK is a piece of it
-# that no other text contains.
-KEY = "afk_live-S3cr.3tK3y-0123456789.abcdef"
+# A key no pattern recognises (no "afk_" prefix, "-" and "." inside): only the literal key's
+# redaction keeps it out of messages, the history and the logs. MARK is a piece of it that no
+# other text contains.
+KEY = "Live.S3cr.3tK3y-0123456789.abcdef"
 MARK = "S3cr.3tK3y"
 PROMPT = "a red kite over dunes"
 
