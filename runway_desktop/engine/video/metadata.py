@@ -33,7 +33,7 @@ from typing import Any
 
 from runway_desktop.engine.records import Generation, GenerationSettings
 from runway_desktop.engine.video.mp4_boxes import Mp4FormatError
-from runway_desktop.engine.video.mp4_comment import read_comment, write_comment
+from runway_desktop.engine.video.mp4_comment import read_comment, sweep_stale, write_comment
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,7 @@ def write_sidecar(video: Path, settings: VideoSettings) -> Path | None:
     """`<name>.json` beside `video` (atomically); None when a file of that name that isn't
     ours is in the way (it is left alone)."""
     path = sidecar_path(video)
+    sweep_stale(path)
     if path.exists() and _read_sidecar(path) is None:
         log.info("Not writing %s: a file of that name is already there", path)
         return None

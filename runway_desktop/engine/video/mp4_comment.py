@@ -14,10 +14,12 @@ and renamed over it: a crash leaves the old file or the new one, never half of e
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import struct
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,6 +35,7 @@ from runway_desktop.engine.video.mp4_tables import chunk_offsets_box
 
 COMMENT = b"\xa9cmt"
 UTF8 = 1  # the `data` box's well-known type for UTF-8 text
+STALE_AFTER_S = 3600.0  # a temporary file this old beside a video is a crash's leftover
 MAX_BOXES = 100_000  # top-level boxes read before giving up (mp4_check's limit)
 MAX_UDTA = 16 * 1024 * 1024  # a joined film of many shots has a few hundred KB of settings
 # The handler of an iTunes-style metadata box: 'mdir' (metadata directory), maker 'appl'.
@@ -274,8 +277,20 @@ def _find_udta(f: BinaryIO, moov_offset: int, moov_size: int) -> Box | None:
     return None
 
 
+def sweep_stale(path: Path, *, older_than_s: float = STALE_AFTER_S) -> None:
+    """Remove what an interrupted rewrite of `path` left beside it (`.<name>.*.partial`, older
+    than `older_than_s`: a rewrite in progress is never that old)."""
+    cutoff = time.time() - older_than_s
+    with contextlib.suppress(OSError):
+        for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.partial"):
+            with contextlib.suppress(OSError):
+                if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+
+
 def _replace(path: Path, src: BinaryIO, size: int, moov_offset: int, moov_size: int,
              moov: bytes) -> None:
+    sweep_stale(path)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     tmp = Path(name)
     try:

@@ -367,3 +367,15 @@ def test_offsets_past_4_gb_move_into_a_co64_box() -> None:
     table = placed.child(b"trak").child(b"mdia").child(b"minf").child(b"stbl").child(b"co64")
     delta = len(placed.to_bytes()) - old_size
     assert struct.unpack(">IIQQ", table.payload) == (0, 2, 50, 0xFFFFFFF0 + delta)
+
+
+def test_what_an_interrupted_rewrite_left_is_cleared_next_time(clip: Path) -> None:
+    old = [clip.with_name(".clip.mp4.k3j2.partial"), clip.with_name(".clip.json.x9.partial")]
+    fresh = clip.with_name(".clip.mp4.a1b2.partial")  # another rewrite, just begun: kept
+    for leftover in (*old, fresh):
+        leftover.write_bytes(b"half a video")
+    for leftover in old:
+        os.utime(leftover, (1_000_000_000, 1_000_000_000))
+    save_video_settings(clip, SETTINGS)
+    assert sorted(p.name for p in clip.parent.iterdir()) == sorted(
+        ["clip.mp4", "clip.json", fresh.name])
