@@ -3,11 +3,12 @@
 Each example builds the app (controller, window, engine) on a fresh data folder against its own
 simulator, then takes a random walk: open and close Settings, write a prompt, drop an image and
 Generate (Ctrl+Enter or the button), select one or several rows, trigger whatever the context
-menu offers for them (the real QActions), remove and Undo, Clear finished and Undo, filter and
-search, cancel what waits, press a problem row's fix or the banner's button, top up in the
-browser and come back, import from apiframe, restart the app on the same data. The simulator
-misbehaves now and then: a job that fails, a network blip, apiframe unreachable for a while,
-credits spent elsewhere. After every step it checks what a person would notice:
+menu offers for them (the real QActions), extend a finished clip (or cancel), remove and Undo,
+Clear finished and Undo, filter and search, cancel what waits, press a problem row's fix or the
+banner's button, top up in the browser and come back, import from apiframe, restart the app on
+the same data. The simulator misbehaves now and then: a job that fails, a network blip, apiframe
+unreachable for a while, credits spent elsewhere. After every step it checks what a person would
+notice:
 
 - no "Something unexpected went wrong" (the controller's `report_unexpected` is never called);
 - a destructive action touched only what was chosen: the other rows are still listed and their
@@ -499,6 +500,51 @@ def test_a_person_uses_the_window(
             if name == "rerun":
                 assert len(set(self.snapshot()) - set(before)) == 1, "Re-run makes one new row"
             self.settle()
+
+        @rule(pick=PICK, go=st.booleans(), keyboard=st.booleans())
+        def extend_a_clip(self, pick: int, go: bool, keyboard: bool) -> None:
+            """Extend a finished clip from its menu: Generate makes one new row, selected, that
+            names the clip as its parent; Cancel (or Esc) puts the compose panel back."""
+            from runway_desktop.engine.lifecycle_table import Command, allows
+
+            clips = [g.id for g in self.visible_rows() if allows(g, Command.EXTEND)]
+            row_id = choose(clips, pick)
+            self._log(f"extend_a_clip(row={row_id}, go={go!r}, keyboard={keyboard!r})")
+            if row_id is None:
+                return
+            compose, extend = self.window.compose, self.window.extend_mode
+            images, prompt = compose.drop_zone.images(), compose.prompt_edit.toPlainText()
+            self.context_menu(row_id, "extend", True)
+            assert extend.active
+            before = self.snapshot()
+            compose.prompt_edit.setPlainText("and then the tide comes in")
+            if not go or compose.generate_block_reason():
+                if keyboard:
+                    self.focus(compose.prompt_edit)
+                    qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Escape)
+                else:
+                    qtbot.mouseClick(extend.strip.cancel_button, Qt.MouseButton.LeftButton)
+                assert not extend.active
+                assert compose.drop_zone.images() == images
+                assert compose.prompt_edit.toPlainText() == prompt
+                return
+            if keyboard:
+                self.focus(compose.prompt_edit)
+                qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Return,
+                               Qt.KeyboardModifier.ControlModifier)
+            else:
+                qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: not extend.active or self.window.banner.isVisible(),
+                            timeout=WAIT_MS)
+            self.settle()
+            added = [g for i, g in self.snapshot().items() if i not in before]
+            if extend.active:  # refused in words (the banner): nothing was made
+                assert not added
+                extend.cancel()
+                return
+            assert [g.parent_id for g in added] == [row_id], added
+            assert [g.id for g in self.window.queue.selected_generations()] == [added[0].id]
+            assert compose.drop_zone.images() == images
 
         # -- rules: keyboard removal, undo, clear -------------------------------------------
 
