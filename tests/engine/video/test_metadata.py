@@ -116,6 +116,15 @@ def test_ffprobe_shows_the_settings_as_the_comment(clip: Path) -> None:
     assert out.stderr == ""
 
 
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="no exiftool here (dev tool only)")
+def test_exiftool_shows_the_settings_as_the_comment(clip: Path) -> None:
+    save_video_settings(clip, SETTINGS, sidecar=False)
+    out = subprocess.run(["exiftool", "-j", "-G1", "-Comment", str(clip)],
+                         capture_output=True, text=True, check=True, timeout=60)
+    [tags] = json.loads(out.stdout)
+    assert json.loads(tags["ItemList:Comment"]) == SETTINGS.to_json()
+
+
 def test_writing_again_replaces_and_none_removes(clip: Path) -> None:
     write_comment(clip, "first")
     write_comment(clip, "second")
