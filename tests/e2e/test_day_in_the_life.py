@@ -1,7 +1,7 @@
 """A creator's day with the real app on a real X server (Xvfb), in demo mode, keys only.
 
-First start, a start image pasted, a prompt, Generate, the queue, the preview playing, a
-favourite, the gallery, remove and undo, Settings opened and closed twice, the keyboard
+First start, a start image pasted, a prompt, Generate, the queue, the preview playing (and full
+screen), a favourite, the gallery, remove and undo, Settings opened and closed twice, the keyboard
 shortcuts (F1), then the next morning in dark. Each step saves a screenshot in
 tests/artifacts/day-in-the-life/; the light and dark ones the README shows are copied to docs/.
 Every wait is bounded.
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from runway_desktop.ui.theme import DARK, LIGHT
 from tests.conftest import ARTIFACTS, REPO
 from tests.e2e.test_demo_app import dune_picture, wait_for, x_display, xdotool
 
@@ -144,6 +145,21 @@ def paste_image(day: Day, picture: Path) -> None:
             owner.stdout.close()
 
 
+def window_colours(shot: Path) -> tuple[str, str]:
+    """The window's background (left margin) and the status bar's, as #rrggbb."""
+    from PIL import Image
+
+    def hex_colour(pixel: object) -> str:
+        assert isinstance(pixel, tuple)
+        return "#{:02x}{:02x}{:02x}".format(*pixel)
+
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+        width, height = rgb.size
+        return (hex_colour(rgb.getpixel((3, height // 2))),
+                hex_colour(rgb.getpixel((width // 2, height - 10))))
+
+
 def settings_round_trip(day: Day, name: str) -> None:
     """Ctrl+, opens Settings (a window of its own), Esc closes it."""
     day.key("ctrl+comma", settle=0.2)
@@ -187,6 +203,13 @@ def test_a_day_in_the_life(day: Day, tmp_path: Path) -> None:
     day.key("ctrl+1")  # the queue's list takes the keys
     day.key("Return", settle=2.0)  # play the selected result
     light = day.shot("preview-playing")
+    assert window_colours(light) == (LIGHT.window, LIGHT.chrome)  # our light look
+
+    day.key("F11", settle=1.5)  # the video full screen, then back with Esc
+    day.shot("full-screen", "0")
+    day.key("Escape", settle=1.0)
+    xdotool(day.env, "windowfocus", "--sync", day.window)
+    day.key("ctrl+1")  # the keys back to the list (the player kept them after full screen)
 
     day.key("f", settle=1.0)  # favourite
     wait_for(lambda: day.rows() == [("done", 1)], 10, "the favourite in the journal")
@@ -224,6 +247,7 @@ def test_a_day_in_the_life(day: Day, tmp_path: Path) -> None:
     day.key("ctrl+space", settle=1.0)  # select the row the keyboard is on
     day.key("Return", settle=2.0)
     dark = day.shot("dark-preview-playing")
+    assert window_colours(dark) == (DARK.window, DARK.chrome)  # forced dark
     day.quit()
 
     log = day.log.read_text()
@@ -232,4 +256,4 @@ def test_a_day_in_the_life(day: Day, tmp_path: Path) -> None:
     DOCS.mkdir(exist_ok=True)
     shutil.copyfile(light, DOCS / "screenshot-light.png")
     shutil.copyfile(dark, DOCS / "screenshot-dark.png")
-    assert len(day.shots) == 16
+    assert len(day.shots) == 17
