@@ -226,6 +226,16 @@ def assert_nothing_lost_or_paid_twice(box: Box, case: Case, rows_before: list[di
     return new
 
 
+def assert_nothing_unexpected_logged(box: Box) -> None:
+    """Every hostile input is a case the app knows: its log holds no traceback (an exception
+    caught by a last-resort handler, however politely the person was told)."""
+    logs = sorted((box.data / "logs").glob("*.log*")) if (box.data / "logs").is_dir() else []
+    unexpected = [line for log in logs for line in log.read_text(errors="replace").splitlines()
+                  if line.startswith("Traceback")]
+    assert unexpected == [], "an unexpected exception was logged: " + "".join(
+        log.read_text(errors="replace") for log in logs)[-3000:]
+
+
 def assert_no_key_anywhere(box: Box, result: CliResult) -> None:
     assert MARK not in result.stdout + result.stderr, str(result)
     leaked = [p for p in box.root.rglob("*")

@@ -51,6 +51,7 @@ from tests.hostile.harness import (
     assert_message,
     assert_no_key_anywhere,
     assert_nothing_lost_or_paid_twice,
+    assert_nothing_unexpected_logged,
     assert_output_folder,
     assert_same_tree,
     make_box,
@@ -230,6 +231,16 @@ def _fifo(path: Callable[[Box], Path]) -> Callable[[Box], object]:
 def _journal_a_folder(box: Box) -> None:
     _journal_of_box(box).unlink()
     box.journal.mkdir()
+
+
+def _journal_a_fifo(box: Box) -> None:
+    _journal_of_box(box).unlink()
+    os.mkfifo(box.journal)
+
+
+def _logs_a_file(box: Box) -> None:
+    shutil.rmtree(box.data / "logs", ignore_errors=True)
+    (box.data / "logs").write_text("not a folder")
 
 
 def _tls_api(box: Box) -> None:
@@ -516,6 +527,10 @@ JOURNAL: list[Case] = [
     Case("history: a SIGKILL, then its -wal deleted", "journal", command("resume", "--json"),
          EXIT_OK, (), jobs=1, rows=("done",), saved=1, prepare=_kill_in_flight_then_delete_wal,
          measured="after a SIGKILL with the -wal file deleted the in-flight row is gone"),
+    Case("history: a FIFO", "journal", command("jobs"), EXIT_DATA, ("journal.sqlite3",),
+         prepare=_journal_a_fifo, history="damaged", timeout=30),
+    Case("logs: a file where the folder goes", "journal", generate(), EXIT_OK, (), jobs=1,
+         rows=("done",), saved=1, prepare=_logs_a_file),
     Case("--data-dir naming a file", "journal",
          command("--data-dir", image("kite.png"), "jobs"), EXIT_DATA, ("kite.png",)),
 ]
@@ -553,6 +568,8 @@ ARGUMENTS: list[Case] = [
          ("--proxy",)),
     Case("resume --out \"\"", "arguments", command("resume", "--out", ""), EXIT_INPUT,
          ("--out is empty",)),
+    Case("an image link with a line break in it", "arguments",
+         generate("--image", "https://cdn.example.com/a\nb.png"), EXIT_INPUT, ("image",)),
     Case("a closed stdout after a saved video", "arguments", generate(), EXIT_OUTPUT,
          ("couldn't be written to stdout", "The video is saved"), jobs=1, rows=("done",),
          saved=1, stdout_closed=True, measured="a stdout write error after a saved video exits 1"),
@@ -617,6 +634,7 @@ def test_hostile_input(case: Case, box: Box) -> None:
         assert_output_folder(output, box, case,
                              partial_ok=any(row["stage"] == "attention" for row in new))
         assert_no_key_anywhere(box, result)
+        assert_nothing_unexpected_logged(box)
         if case.check is not None:
             case.check(box, result)
     finally:
