@@ -118,10 +118,16 @@ def paint_star(painter: QPainter, rect: QRectF, colour: QColor) -> None:
 
 
 def paint_selection(painter: QPainter, opt: QStyleOptionViewItem, selected: bool) -> None:
-    """A selected row: the accent, faint, with a solid accent edge on the left; the row the
-    keyboard is on (the list has the focus): a ring around it."""
+    """A selected row: the accent, faint, with a solid accent edge on the left; the row under
+    the mouse: fainter still; the row the keyboard is on (the list has the focus): a ring."""
     accent = QColor(opt.palette.color(QPalette.ColorRole.Accent))
     rect = QRectF(opt.rect).adjusted(2.5, 1.5, -2.5, -1.5)
+    if not selected and opt.state & QStyle.StateFlag.State_MouseOver:
+        hover = QColor(opt.palette.color(QPalette.ColorRole.Text))
+        hover.setAlphaF(0.05)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(hover)
+        painter.drawRoundedRect(rect, 6, 6)
     if selected:
         tint = QColor(accent)
         tint.setAlphaF(0.16)
@@ -279,20 +285,14 @@ class QueueDelegate(QStyledItemDelegate):
             return
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
-        opt.text = ""  # the style draws only the panel (hover); we draw the rest
+        opt.text = ""
         opt.icon = QIcon()
-        # The selection is a soft tint with an accent edge (paint_selection), not the style's
-        # full-width block: the row's text keeps its own colours on it.
+        # The whole row is ours (no style panel: cheaper under a style sheet): the selection
+        # is a soft tint with an accent edge, hover a fainter one; the text keeps its colours.
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         opt.state &= ~QStyle.StateFlag.State_Selected
         painter.save()
         try:
-            if style is not None:
-                style.drawPrimitive(
-                    QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget
-                )
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             layout = self.row_layout(opt.rect, opt.font)
@@ -345,25 +345,22 @@ class QueueDelegate(QStyledItemDelegate):
         frame = QRectF(QPointF(round(fitted.x()), round(fitted.y())), size.toSizeF())
         radius = max(3.0, frame.height() / 16)
         ratio = painter.device().devicePixelRatioF()
+        text = opt.palette.color(QPalette.ColorRole.Text)
+        edge = QColor(text)
+        edge.setAlphaF(0.12)
         if pixmap is not None and not pixmap.isNull():
             # Cover: crop the picture to the frame's shape rather than letterbox it.
             source = fit_aspect(QRectF(pixmap.rect()), frame.width() / frame.height())
-            picture = self._rounded.picture(pixmap, source, size, radius, ratio)
+            picture = self._rounded.picture(pixmap, source, size, radius, ratio, edge)
         else:
-            text = opt.palette.color(QPalette.ColorRole.Text)
 
             def placeholder(into: QPainter, rect: QRectF) -> None:
                 rounded_clip(into, rect, radius)
                 self._paint_placeholder(into, opt, rect)
 
-            picture = self._rounded.rendered(("placeholder", text.rgba(), radius), size, ratio,
-                                             placeholder)
+            picture = self._rounded.rendered(("placeholder", text.rgba()), size, ratio,
+                                             placeholder, edge=edge, radius=radius)
         painter.drawPixmap(frame.topLeft(), picture)
-        edge = QColor(opt.palette.color(QPalette.ColorRole.Text))
-        edge.setAlphaF(0.12)
-        painter.setPen(edge)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(frame.adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
         if start_image is not None and not start_image.isNull():
             self._paint_start_image(painter, opt, frame.toAlignedRect(), start_image)
 
