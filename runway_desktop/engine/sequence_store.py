@@ -69,6 +69,12 @@ class SequenceStore:
                 "SELECT id FROM sequences WHERE run_state = ? ORDER BY id", (state.value,))]
 
     @_typed_errors
+    def stamps(self) -> dict[int, float]:
+        """Each sequence's last change time (engine/sequence_watch.py)."""
+        with self.journal.snapshot() as db:
+            return {row[0]: row[1] for row in db.execute("SELECT id, updated_at FROM sequences")}
+
+    @_typed_errors
     def unfinished_from(self, source: str) -> Sequence | None:
         """The newest sequence made from this plan that isn't DONE (a second `sequence run`
         of the same file carries it on instead of paying for a new one)."""

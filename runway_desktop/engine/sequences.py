@@ -36,6 +36,7 @@ from runway_desktop.engine.records import Action, Generation, GenerationSettings
 from runway_desktop.engine.sequence_plan import Plan
 from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequence, Shot
 from runway_desktop.engine.sequence_store import SequenceStore
+from runway_desktop.engine.sequence_watch import SequenceWatch
 from runway_desktop.engine.settings_changes import SettingsChanges, applied, continued
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ __all__ = ["CostPreview", "RunState", "Sequence", "SequenceChanged", "SequenceEv
            "SequenceRemoved", "SequenceService", "Shot"]
 
 log = logging.getLogger(__name__)
+
+WATCH_SECONDS = 1.0  # how often a subscribed service looks for other processes' changes
 
 # Where a not-yet-made shot's start image will be (for previews: only its price matters).
 _NOT_YET = Path("last-frame-of-the-shot-before.png")
@@ -81,13 +84,24 @@ class SequenceService:
         self._wait_s = wait_s
         self._listeners: list[SequenceListener] = []
         self._runs: dict[int, asyncio.Task[Sequence]] = {}
+        self._watch: SequenceWatch | None = None
+        self._watching: asyncio.Task[None] | None = None
 
     # -- what front ends read -------------------------------------------------------------------
 
     def subscribe(self, listener: SequenceListener) -> Callable[[], None]:
-        """SequenceChanged / SequenceRemoved; returns the unsubscribe function."""
+        """SequenceChanged / SequenceRemoved; returns the unsubscribe function. Subscribed
+        inside a running loop, changes other processes make (a CLI's `sequence run`) are
+        announced too, within WATCH_SECONDS."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        self._watch_others()
+
+        def unsubscribe() -> None:
+            self._listeners.remove(listener)
+            if not self._listeners:
+                self._stop_watching()
+
+        return unsubscribe
 
     def sequences(self) -> list[Sequence]:
         """Every sequence, oldest first."""
@@ -250,6 +264,8 @@ class SequenceService:
             task.cancel()
         self._store.remove(sequence_id)
         self._emit(SequenceRemoved(sequence_id))
+        if self._watch is not None:
+            self._watch.forgot(sequence_id)
 
     # -- making takes ---------------------------------------------------------------------------
 
@@ -329,6 +345,7 @@ class SequenceService:
         self._runs.clear()
         for task in tasks:
             task.cancel()
+        self._stop_watching()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, sequence_id: int, retake_failed: bool = False) -> Sequence:
@@ -441,7 +458,43 @@ class SequenceService:
     def _changed(self, sequence_id: int) -> Sequence:
         sequence = self._store.require(sequence_id)
         self._emit(SequenceChanged(sequence))
+        if self._watch is not None:
+            self._watch.saw(sequence)
         return sequence
+
+    def _watch_others(self) -> None:
+        if self._watching is not None and not self._watching.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a script reading sequences): only this process's changes
+        self._watch = SequenceWatch(self._store)
+        self._watching = loop.create_task(self._poll_others())
+
+    def _stop_watching(self) -> None:
+        if self._watching is not None:
+            self._watching.cancel()
+        self._watching = None
+        self._watch = None
+
+    async def _poll_others(self) -> None:
+        while self._watch is not None:
+            await asyncio.sleep(WATCH_SECONDS)
+            watch = self._watch
+            if watch is None:
+                return
+            try:
+                changed, removed = watch.poll()
+                found = [(i, self._store.get(i)) for i in changed]
+            except Exception:  # the journal closed or failed: the engine reports that
+                log.debug("Watching other processes' sequences stopped", exc_info=True)
+                return
+            for sequence_id, sequence in found:
+                self._emit(SequenceChanged(sequence) if sequence is not None
+                           else SequenceRemoved(sequence_id))
+            for sequence_id in removed:
+                self._emit(SequenceRemoved(sequence_id))
 
     def _emit(self, event: SequenceEvent) -> None:
         for listener in list(self._listeners):

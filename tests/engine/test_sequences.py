@@ -20,6 +20,7 @@ from runway_desktop.engine.sequences import (
     RunState,
     SequenceChanged,
     SequenceEvent,
+    SequenceRemoved,
     SequenceService,
 )
 from runway_desktop.engine.settings_changes import SettingsChanges
@@ -280,3 +281,45 @@ def test_a_cancelled_take_stops_the_run_until_a_new_take_is_asked_for(
     assert ended.error is not None
     assert "Shot 1" in ended.error
     assert "Make a new take of it" in ended.error
+
+
+def test_a_subscriber_hears_what_another_process_does_to_sequences(
+        drive: Drive[None], make_engine: EngineFactory, simulator: Simulator,
+        png: Path) -> None:
+    """The window (one engine) sees a CLI's `sequence run` (another engine on the same
+    journal) move shot after shot, finish, and the sequence removed."""
+
+    async def scenario() -> None:
+        window, command = await started(make_engine), await started(make_engine)
+        try:
+            seen: list[SequenceEvent] = []
+            finished = asyncio.Event()
+
+            def hear(event: SequenceEvent) -> None:
+                seen.append(event)
+                if (isinstance(event, SequenceChanged)
+                        and event.sequence.run_state is RunState.DONE):
+                    finished.set()
+
+            watching = SequenceService(window)
+            unsubscribe = watching.subscribe(hear)
+            running = SequenceService(command)
+            sequence = await running.run_plan(three_shots(png))
+            assert sequence.run_state is RunState.DONE
+            await asyncio.wait_for(finished.wait(), 30)
+            last = [e for e in seen if isinstance(e, SequenceChanged)][-1].sequence
+            assert last == running.get(sequence.id)
+            running.remove(sequence.id)
+            await asyncio.wait_for(_until(lambda: any(
+                isinstance(e, SequenceRemoved) for e in seen)), 30)
+            unsubscribe()
+        finally:
+            await window.stop()
+            await command.stop()
+
+    drive(scenario())
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.05)
