@@ -4,9 +4,11 @@ Every video the app saves carries the settings that made it (engine/video/metada
 on the window — anywhere, the start-image zone included — such a video brings up a non-modal
 offer over the top of the compose panel: "Use these settings" fills prompt, model, ratio,
 duration, seed and the start image (when that file is still there; else it says so), and
-"Extend" (for a video of this history) puts the compose panel in extend mode on it, where the
-prompt box asks what happens next. A video without our settings gets a plain message instead,
-never silence. One offer at a time: a new drop replaces it.
+"Extend" puts the compose panel in extend mode on a video of this history (the prompt box asks
+what happens next; the new clip records its parent), or, for one from elsewhere, makes its last
+frame the start image with its settings (unlinked: it has no row here). A video without our
+settings gets a plain message instead, never silence. One offer at a time: a new drop replaces
+it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -119,11 +122,12 @@ class VideoDrop(QObject):
     """What the window does with a dropped video."""
 
     def __init__(self, compose: ComposePanel, service: Callable[[], GenerationService | None],
-                 extend: Callable[[Generation], None]) -> None:
+                 extend: Callable[[Generation], None], frames_dir: Path) -> None:
         super().__init__(compose)
         self._compose = compose
         self._service = service
         self._extend = extend
+        self._frames_dir = frames_dir  # last frames of videos from elsewhere, kept for uploads
         self.offer = SettingsOffer(compose)
         self.offer.use_requested.connect(self.use)
         self.offer.extend_requested.connect(self.extend)
@@ -170,7 +174,7 @@ class VideoDrop(QObject):
                                  ).format(name=video.name, prompt=_short(settings.prompt),
                                           seed=settings.seed, ratio=settings.aspect_ratio,
                                           duration=settings.duration) + shots + extra,
-                         use=True, extend=self.extendable() is not None)
+                         use=True, extend=True)
 
     def use(self) -> None:
         """Fill the compose panel from the offered settings."""
@@ -205,14 +209,41 @@ class VideoDrop(QObject):
         self.offer.offer(text, use=False, extend=False)
 
     def extend(self) -> None:
+        """A video of this history: extend mode on it (the new clip records its parent). One
+        from elsewhere: its last frame becomes the start image, with its settings."""
         generation = self.extendable()
-        if generation is None:
-            self.offer.offer(self.tr("“{name}” is no longer a finished video of this history, so "
-                                     "it can't be extended from here.").format(
-                name=self.video.name if self.video else ""), use=False, extend=False)
+        if generation is not None:
+            self.offer.hide()
+            self._extend(generation)
+        elif self.found is not None and self.video is not None:
+            if self._task is not None:
+                self._task.cancel()
+            self._task = asyncio.ensure_future(self._continue(self.video, self.found))
+
+    async def _continue(self, video: Path, found: VideoSettings) -> None:
+        from runway_desktop.engine.video.exports import ExportError, export_last_frame
+
+        self.offer.offer(self.tr("Taking the last frame of “{name}”…").format(name=video.name),
+                         use=False, extend=False)
+        dest = self._frames_dir / f"{video.stem[:40]}-last-{uuid.uuid4().hex[:8]}.png"
+        try:
+            await asyncio.to_thread(self._frames_dir.mkdir, parents=True, exist_ok=True)
+            await export_last_frame(video, dest)
+        except (ExportError, OSError) as error:
+            reason = error.message if isinstance(error, ExportError) else (
+                error.strerror or str(error))
+            self.offer.offer(self.tr("Can't extend “{name}”: {reason}").format(
+                name=video.name, reason=reason), use=False, extend=False)
             return
-        self.offer.hide()
-        self._extend(generation)
+        compose = self._compose
+        compose.apply_settings(dataclasses.replace(
+            found.settings, prompt="", image_path=str(dest), image_url=None, frame=None,
+            image_sha256=None))
+        compose.prompt_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.offer.offer(self.tr(
+            "The last frame of “{name}” is the start image, with its settings: write what "
+            "happens next, then Generate. It isn't a video of this history, so the new clip "
+            "won't be linked to it.").format(name=video.name), use=False, extend=False)
 
     def extendable(self) -> Generation | None:
         """The finished generation of this history the dropped video is, if any."""

@@ -24,7 +24,7 @@ from runway_desktop.engine.video.metadata import (
     save_video_settings,
     sidecar_path,
 )
-from tests.helpers.video import CLIP
+from tests.helpers.video import CLIP, mean_difference
 from tests.ui.conftest import drive
 from tests.ui.dnd import drop_files
 
@@ -207,7 +207,6 @@ def test_a_model_this_app_no_longer_offers_is_named(
     save_video_settings(video, VideoSettings(gone, job_id="job_old"))
     assert drop_files(window.compose.drop_zone, [video])
     offer = offered(qtbot, window, gone.prompt)
-    assert not offer.extend_button.isVisible()  # not a video of this history
     qtbot.mouseClick(offer.use_button, Qt.MouseButton.LeftButton)
     assert fields(window.compose)[0] == gone.prompt
     assert window.compose.seed() == 99
@@ -227,3 +226,25 @@ def test_a_video_dropped_on_the_prompt_box_is_offered_not_typed_in(
         offered(qtbot, window, "holiday.mp4")
         assert window.compose.prompt_edit.toPlainText() == OTHER.prompt
         assert window.compose.seed() == OTHER.seed
+
+
+def test_extending_a_video_from_elsewhere_starts_from_its_last_frame(
+    qtbot: QtBot, app_controller: Any, tmp_path: Path
+) -> None:
+    window = app_controller.window
+    window.compose.apply_settings(OTHER)
+    video = Path(shutil.copy(CLIP, tmp_path / "from-a-friend.mp4"))
+    theirs = GenerationSettings("a paper boat drifts", aspect_ratio="9:16", duration=10,
+                                seed=31, image_path="/their/computer/boat.png")
+    save_video_settings(video, VideoSettings(theirs, job_id="job_on_another_account"))
+    assert drop_files(window.compose.drop_zone, [video])
+    offer = offered(qtbot, window, theirs.prompt)
+    assert offer.extend_button.isVisible()
+    qtbot.mouseClick(offer.extend_button, Qt.MouseButton.LeftButton)
+    offered(qtbot, window, "is the start image")
+    assert not window.extend_mode.active  # no row of this history to link it to
+    [start] = window.compose.drop_zone.images()
+    assert fields(window.compose) == ("", theirs.model, theirs.aspect_ratio, theirs.duration,
+                                      theirs.seed, [start])
+    last = drive(qtbot, frames.last_frame(video))
+    assert mean_difference(last.image, Path(start)) < 1
