@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPixmap
 
 CAPACITY = 160  # ~3 screens of rows; each ~100 × 56 px at 2× is ~90 KB
 
@@ -37,8 +37,9 @@ class RoundedPixmaps:
         return len(self._items)
 
     def picture(self, pixmap: QPixmap, source: QRectF, size: QSize, radius: float,
-                ratio: float) -> QPixmap:
-        """The `source` part of `pixmap`, scaled smoothly to `size`, corners rounded."""
+                ratio: float, edge: QColor | None = None) -> QPixmap:
+        """The `source` part of `pixmap`, scaled smoothly to `size`, corners rounded (and a
+        hairline `edge` around it)."""
         key = ("picture", pixmap.cacheKey(), source.x(), source.y(), source.width(),
                source.height(), radius)
 
@@ -50,12 +51,16 @@ class RoundedPixmaps:
             rounded_clip(painter, rect, radius)
             painter.drawPixmap(QPointF(0, 0), cut)
 
-        return self.rendered(key, size, ratio, draw)
+        return self.rendered(key, size, ratio, draw, edge=edge, radius=radius)
 
-    def rendered(self, key: Hashable, size: QSize, ratio: float, draw: Draw) -> QPixmap:
+    def rendered(self, key: Hashable, size: QSize, ratio: float, draw: Draw, *,
+                 edge: QColor | None = None, radius: float = 0.0) -> QPixmap:
         """What `draw` paints into a `size` frame (at `ratio`, transparent around what it
-        paints), made once per `key`, size and ratio."""
-        full = (key, size.width(), size.height(), ratio)
+        paints), with a hairline `edge` (a rounded rectangle of `radius`) over it, made once
+        per `key`, size, ratio and edge. Stroking that edge with antialiasing cost ~0.3 ms a
+        row on every paint."""
+        full = (key, size.width(), size.height(), ratio,
+                None if edge is None else edge.rgba(), radius)
         cached = self._items.get(full)
         if cached is not None:
             self._items.move_to_end(full)
@@ -67,7 +72,14 @@ class RoundedPixmaps:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.setPen(Qt.PenStyle.NoPen)
-        draw(painter, QRectF(QPointF(0, 0), size.toSizeF()))
+        rect = QRectF(QPointF(0, 0), size.toSizeF())
+        painter.save()
+        draw(painter, rect)
+        painter.restore()
+        if edge is not None:
+            painter.setPen(edge)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
         painter.end()
         self._items[full] = image
         while len(self._items) > self._capacity:

@@ -33,6 +33,10 @@ def test_a_picture_is_cut_scaled_and_rounded_once(qapp: QApplication) -> None:
     assert sharp.toImage().width() == 192 * 2
     cache.picture(source, QRectF(0, 0, 160, 90), QSize(96, 54), 6.0, 1.0)
     assert len(cache) == 2  # bounded: the oldest went
+    edged = cache.picture(source, QRectF(0, 0, 320, 180), QSize(96, 54), 6.0, 1.0,
+                          QColor(255, 0, 0)).toImage()
+    assert edged.pixelColor(48, 0).red() > 100  # the hairline edge is part of the picture
+    assert edged.pixelColor(48, 27) == QColor(0, 0, 255)
 
 
 def test_repainting_the_queue_blits_the_rounded_thumbnail(qtbot: QtBot, tmp_path: Path) -> None:
