@@ -133,6 +133,8 @@ class ExtendMode(QObject):
         compose.prompt_edit.setPlaceholderText(self.tr("What happens next?"))
         self.strip.show_parent(parent)
         self.strip.show()
+        compose.set_busy_hint(self.tr("Generate makes the next shot of #{0}, from its last "
+                                      "frame.").format(parent.id))
         compose.prompt_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         if self._picture_task is not None:
             self._picture_task.cancel()
@@ -168,10 +170,9 @@ class ExtendMode(QObject):
             added = await service.extend(parent.id, chosen.prompt,
                                          changes=changes_from(parent.settings, chosen))
         except (ExtendError, api.InvalidRequestError, JournalError) as error:
+            self._compose.set_busy_hint("")
             self.failed.emit(str(getattr(error, "message", "") or error))
             return
-        finally:
-            self._compose.set_busy_hint("")
         if self.parent_generation is parent:
             self._leave(restore_prompt=False)
         self.extended.emit(added)
@@ -193,6 +194,7 @@ class ExtendMode(QObject):
 
     def _leave(self, *, restore_prompt: bool) -> None:
         compose = self._compose
+        compose.set_busy_hint("")
         self.parent_generation = None
         if self._picture_task is not None:
             self._picture_task.cancel()  # the decoder stops; nothing is left running

@@ -80,6 +80,7 @@ def test_extend_makes_a_child_that_starts_from_the_parents_last_frame(
                     and not extend.strip.picture.pixmap().isNull(), timeout=20_000)
 
     compose.prompt_edit.setPlainText("the kite climbs into the clouds")
+    assert f"next shot of #{parent.id}" in compose.status_label.text()
     compose.generate_button.click()
 
     child = wait_done(qtbot, window, lambda g: g.parent_id == parent.id)
@@ -101,6 +102,7 @@ def test_extend_makes_a_child_that_starts_from_the_parents_last_frame(
     assert not extend.active
     assert compose.drop_zone.isVisible()
     assert compose.drop_zone.images() == [str(kite_png)]
+    assert "next shot" not in compose.status_label.text()
 
 
 def test_cancel_puts_the_compose_panel_back_and_sends_nothing(

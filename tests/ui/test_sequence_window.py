@@ -117,9 +117,15 @@ def test_a_three_shot_plan_runs_end_to_end_and_its_film_plays_for_their_sum(
         assert shot.parent_id == before.id
         assert before.video_path is not None
         assert shot.video_path is not None
-        end = drive(qtbot, last_frame(Path(before.video_path))).image
-        start = drive(qtbot, frame_at(Path(shot.video_path), 0)).image
-        assert mean_difference(rgb(start), rgb(end)) < 4  # each shot goes on from the last
+        previous = Path(before.video_path)
+        end = rgb(drive(qtbot, last_frame(previous)).image)
+        # The demo clips (12 fps) move a little every frame: the one before the last differs.
+        one_before = rgb(drive(qtbot, frame_at(previous, drive(qtbot, duration_ms(previous))
+                                               - 100)).image)
+        start = rgb(drive(qtbot, frame_at(Path(shot.video_path), 0)).image)
+        # Each shot goes on from the exact last frame of the one before.
+        assert mean_difference(start, end) < mean_difference(start, one_before)
+        assert mean_difference(start, end) < 1.5
     assert "Every shot has a take" in view.cost_label.text()
     assert not view.run_button.isEnabled()
 
