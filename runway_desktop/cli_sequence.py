@@ -129,6 +129,9 @@ def run_on_qt(work: Coroutine[Any, Any, T], data_dir: Path) -> T:
 def _native_stderr_to(log_file: Path) -> Iterator[None]:
     """Point file descriptor 2 at `log_file` (native libraries' chatter) while Python's
     `sys.stderr` keeps writing to the terminal (a duplicate of the original descriptor)."""
+    if sys.stderr is None:  # a windowed executable: nothing to keep apart
+        yield
+        return
     sys.stderr.flush()
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)

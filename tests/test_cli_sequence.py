@@ -310,3 +310,20 @@ def test_a_plan_the_balance_cannot_cover_is_refused(
         assert "Not enough credits: the shots cost 38 and the balance is 20" in result.stderr
         assert poor.jobs_created(KEY) == 0
     assert json.dumps(journal_rows(data)) == "[]"
+
+
+def test_decoders_chatter_goes_to_the_log_not_the_terminal(
+        folders: tuple[Path, Path, Path], plan: Path) -> None:
+    """Demo clips are MJPEG made from the start image: FFmpeg warns about their pixel format
+    on its own file descriptor 2 while the last frame decodes. The person sees the command's
+    own lines only; FFmpeg's go to the log folder."""
+    data, home, out = folders
+    with Simulator(SimulatorConfig(seconds_per_job=0.3, seed=3, image_clips=True)) as demo:
+        env = cli_env(demo.base_url, data, home)
+        first = _generate(env, out, plan.parent / "cliff.png")
+        extended = run_cli("extend", str(first["id"]), "the wind rises", env=env, timeout=60)
+    assert extended.code == 0, extended
+    assert extended.stdout.strip().endswith(".mp4")
+    assert extended.stderr == "", extended
+    log = (data / "logs" / "video-decoding.log").read_text(encoding="utf-8", errors="replace")
+    assert "mjpeg" in log or "swscaler" in log, log
