@@ -345,25 +345,22 @@ class QueueDelegate(QStyledItemDelegate):
         frame = QRectF(QPointF(round(fitted.x()), round(fitted.y())), size.toSizeF())
         radius = max(3.0, frame.height() / 16)
         ratio = painter.device().devicePixelRatioF()
+        text = opt.palette.color(QPalette.ColorRole.Text)
+        edge = QColor(text)
+        edge.setAlphaF(0.12)
         if pixmap is not None and not pixmap.isNull():
             # Cover: crop the picture to the frame's shape rather than letterbox it.
             source = fit_aspect(QRectF(pixmap.rect()), frame.width() / frame.height())
-            picture = self._rounded.picture(pixmap, source, size, radius, ratio)
+            picture = self._rounded.picture(pixmap, source, size, radius, ratio, edge)
         else:
-            text = opt.palette.color(QPalette.ColorRole.Text)
 
             def placeholder(into: QPainter, rect: QRectF) -> None:
                 rounded_clip(into, rect, radius)
                 self._paint_placeholder(into, opt, rect)
 
-            picture = self._rounded.rendered(("placeholder", text.rgba(), radius), size, ratio,
-                                             placeholder)
+            picture = self._rounded.rendered(("placeholder", text.rgba()), size, ratio,
+                                             placeholder, edge=edge, radius=radius)
         painter.drawPixmap(frame.topLeft(), picture)
-        edge = QColor(opt.palette.color(QPalette.ColorRole.Text))
-        edge.setAlphaF(0.12)
-        painter.setPen(edge)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(frame.adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
         if start_image is not None and not start_image.isNull():
             self._paint_start_image(painter, opt, frame.toAlignedRect(), start_image)
 
