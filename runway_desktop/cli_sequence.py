@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DECODING_LOG = "video-decoding.log"  # Qt's and FFmpeg's messages while decoding last frames
+DECODING_LOG_MAX = 1_000_000  # bytes: started afresh beyond this
 ACCOUNT_WAIT = 5.0  # seconds `sequence run` waits for the balance before saying "unknown"
 
 
@@ -136,7 +137,8 @@ def _native_stderr_to(log_file: Path) -> Iterator[None]:
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         saved = os.dup(2)
-        with log_file.open("ab") as log:
+        too_big = log_file.is_file() and log_file.stat().st_size > DECODING_LOG_MAX
+        with log_file.open("wb" if too_big else "ab") as log:
             os.dup2(log.fileno(), 2)
     except OSError:  # no stderr (a windowed executable) or no log folder: leave it as it is
         yield
