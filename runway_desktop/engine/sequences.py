@@ -128,17 +128,9 @@ class SequenceService:
         shot before's, with the shot's prompt and changes; the start image is a placeholder
         until the shot before has finished)."""
         sequence = self._store.require(sequence_id)
-        planned: list[GenerationSettings] = []
-        for index, shot in enumerate(sequence.shots):
-            take = self.chosen(shot)
-            if take is not None:
-                planned.append(take.settings)
-            elif index == 0:
-                planned.append(applied(GenerationSettings(shot.prompt), shot.changes,
-                                       prompt=shot.prompt))
-            else:
-                planned.append(continued(planned[-1], shot.prompt, _NOT_YET, shot.changes))
-        return planned
+        return _chain([(shot.prompt, shot.changes,
+                        take.settings if (take := self.chosen(shot)) else None)
+                       for shot in sequence.shots])
 
     def cost_preview(self, sequence_id: int, *, retake_failed: bool = False) -> CostPreview:
         """What running the sequence would cost: the shots without a chosen take (and, with
@@ -153,14 +145,7 @@ class SequenceService:
 
     def preview_plan(self, plan: Plan) -> CostPreview:
         """What running a plan as a new sequence would cost (nothing is journaled)."""
-        planned: list[GenerationSettings] = []
-        for index, shot in enumerate(plan.shots):
-            if index == 0:
-                planned.append(applied(GenerationSettings(shot.prompt), shot.changes,
-                                       prompt=shot.prompt))
-            else:
-                planned.append(continued(planned[-1], shot.prompt, _NOT_YET, shot.changes))
-        return self._preview(planned)
+        return self._preview(_planned(plan))
 
     def _preview(self, to_make: list[GenerationSettings]) -> CostPreview:
         catalog = self._generations.catalog
@@ -197,19 +182,15 @@ class SequenceService:
     def check_plan(self, plan: Plan) -> None:
         """Raise api.InvalidRequestError (saying which shot and why) if the model would refuse
         any shot's settings (duration, ratio, seed, prompt); nothing is journaled."""
-        for index in range(len(plan.shots)):
+        for index, settings in enumerate(_planned(plan)):
             try:
-                _check(self.preview_settings_of(plan, index), self)
+                _check(settings, self)
             except api.InvalidRequestError as error:
                 raise api.InvalidRequestError(f"Shot {index + 1}: {error.message}") from None
 
     def preview_settings_of(self, plan: Plan, index: int) -> GenerationSettings:
         """The settings shot `index` of a plan would be made with (image: a placeholder)."""
-        settings = applied(GenerationSettings(plan.shots[0].prompt), plan.shots[0].changes,
-                           prompt=plan.shots[0].prompt)
-        for shot in plan.shots[1:index + 1]:
-            settings = continued(settings, shot.prompt, _NOT_YET, shot.changes)
-        return settings
+        return _planned(plan)[index]
 
     def unfinished_from(self, plan: Plan) -> Sequence | None:
         """The sequence an earlier run of this very plan file left unfinished, if any."""
@@ -508,6 +489,26 @@ class SequenceService:
             if any(shot.id == shot_id for shot in sequence.shots):
                 return sequence.id
         raise KeyError(shot_id)
+
+
+def _chain(shots: Seq[tuple[str, SettingsChanges, GenerationSettings | None]]
+           ) -> list[GenerationSettings]:
+    """Each shot's settings from (prompt, changes, the settings it was made with if made):
+    the first from its own changes, each later one from the one before (its start image a
+    placeholder until that one has finished)."""
+    planned: list[GenerationSettings] = []
+    for index, (prompt, changes, made) in enumerate(shots):
+        if made is not None:
+            planned.append(made)
+        elif index == 0:
+            planned.append(applied(GenerationSettings(prompt), changes, prompt=prompt))
+        else:
+            planned.append(continued(planned[-1], prompt, _NOT_YET, changes))
+    return planned
+
+
+def _planned(plan: Plan) -> list[GenerationSettings]:
+    return _chain([(shot.prompt, shot.changes, None) for shot in plan.shots])
 
 
 def _refunded_failure(take: Generation) -> bool:
