@@ -265,6 +265,16 @@ class MainWindow(QMainWindow):
         self.undo_action.triggered.connect(self.notice.undo)
         self.notice.undoable_changed.connect(self.undo_action.setEnabled)
         edit_menu.addAction(self.undo_action)
+        edit_menu.addSeparator()
+        for name, text, key, slot in (
+                ("write_prompt", self.tr("Write &Prompt"), "Ctrl+L", self._write_prompt),
+                ("choose_image", self.tr("Choose Start &Image…"), "Ctrl+Shift+I",
+                 self.compose.drop_zone.browse)):
+            action = QAction(text, self)  # back to composing from anywhere, keys only
+            action.setObjectName(name)
+            action.setShortcut(QKeySequence(key))
+            action.triggered.connect(lambda _=False, run=slot: run())
+            edit_menu.addAction(action)
         self.sequence_command.add_to_menu(self.studio.add_view_menu(self.menuBar()))
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("&About Runway Desktop"), self)
@@ -276,6 +286,9 @@ class MainWindow(QMainWindow):
         keys.triggered.connect(self.show_shortcuts)
         help_menu.addAction(keys)
         help_menu.addAction(about)
+
+    def _write_prompt(self) -> None:
+        self.compose.prompt_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def show_shortcuts(self) -> QWidget:
         """Help ▸ Keyboard Shortcuts (non-modal): every key, read from the actions."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
@@ -136,8 +137,6 @@ def test_ctrl_1_and_ctrl_2_give_the_keys_to_the_list_they_show(
 
 def test_the_players_toggles_have_keys_too(qtbot: QtBot) -> None:
     """Loop (L) and sound (M) in the preview: every button of the player has its key."""
-    from PySide6.QtCore import Qt
-
     from runway_desktop.ui.preview import PreviewPlayer
 
     preview = PreviewPlayer()
@@ -158,8 +157,6 @@ def test_the_players_toggles_have_keys_too(qtbot: QtBot) -> None:
 
 @pytest.mark.qt_log_ignore("PulseAudioService", "Couldn't resolve pipewire")
 def test_the_compare_windows_loop_has_its_key(qtbot: QtBot, window: MainWindow) -> None:
-    from PySide6.QtCore import Qt
-
     from tests.ui.test_compare_view import finished
 
     window.queue.model.reset([finished(1, "16x9.mp4"), finished(2, "9x16.mp4")])
@@ -171,3 +168,15 @@ def test_the_compare_windows_loop_has_its_key(qtbot: QtBot, window: MainWindow) 
     qtbot.keyClick(view, Qt.Key.Key_L)
     assert not view.loop_button.isChecked()
     view.close()
+
+
+def test_ctrl_l_goes_back_to_the_prompt_from_the_list(qtbot: QtBot, window: MainWindow) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.queue.list_view.setFocus()
+    qtbot.waitUntil(window.queue.list_view.hasFocus)
+    qtbot.keyClick(window.queue.list_view, "l", Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(window.compose.prompt_edit.hasFocus)
+    choose = window.findChild(QAction, "choose_image")
+    assert choose is not None
+    assert choose.shortcut() == QKeySequence("Ctrl+Shift+I")
