@@ -67,14 +67,28 @@ class ShotList(QListWidget):
         return [int(self.item(row).data(ID_ROLE)) for row in range(self.count())]
 
     def dropEvent(self, event: QDropEvent) -> None:
+        """Say where the dragged shot goes; the sequence service moves it and the list is
+        shown again from the sequence (Qt's own move of the items is not used)."""
         item = self.currentItem()  # what is dragged is the selected shot (single selection)
-        before = self.shot_ids()
-        super().dropEvent(event)
-        after = self.shot_ids()
-        if item is None or after == before:
+        if item is None or event.source() not in (self, None):
+            event.ignore()
             return
-        index = after.index(int(item.data(ID_ROLE)))
-        self.moved.emit(after[index], after[index + 1] if index + 1 < len(after) else None)
+        ids = self.shot_ids()
+        moved = int(item.data(ID_ROLE))
+        point = event.position().toPoint()
+        target = self.itemAt(point)
+        if target is None:
+            row = len(ids) if point.y() > 0 else 0
+        else:
+            below = point.y() > self.visualItemRect(target).center().y()
+            row = self.row(target) + (1 if below else 0)
+        before = ids[row] if row < len(ids) else None
+        # Copy, not move: the view must not delete the dragged item after the drop.
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        here = ids.index(moved)
+        if before != moved and before != (ids[here + 1] if here + 1 < len(ids) else None):
+            self.moved.emit(moved, before)
 
 
 class SequenceView(QWidget):
@@ -220,7 +234,10 @@ class SequenceView(QWidget):
         return self._run_task is not None and not self._run_task.done()
 
     def move_shot(self, shot_id: int, before_shot_id: int | None) -> None:
+        """Put a shot just before another (None: last); it stays the selected one."""
         self._call(lambda s: s.move_shot(shot_id, before_shot_id))
+        if shot_id in (ids := self.shot_list.shot_ids()):
+            self.shot_list.setCurrentRow(ids.index(shot_id))
 
     def move_current_shot(self, delta: int) -> None:
         ids = self.shot_list.shot_ids()
@@ -233,7 +250,6 @@ class SequenceView(QWidget):
         before = ids[target] if delta < 0 else (ids[target + 1] if target + 1 < len(ids)
                                                 else None)
         self.move_shot(shot_id, before)
-        self.shot_list.setCurrentRow(target)
 
     def choose_selected_take(self) -> None:
         shot = self.current_shot()

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, Stage
@@ -58,6 +59,17 @@ def open_view(qtbot: QtBot, window: MainWindow) -> SequenceView:
     assert view is not None
     qtbot.waitExposed(view)
     return view
+
+
+def drag_shot(view: SequenceView, row: int, *, onto: int, below: bool = False) -> None:
+    """Drop the shot of `row` on the top (or bottom) half of the shot of `onto`."""
+    shots = view.shot_list
+    shots.setCurrentRow(row)
+    mime = shots.model().mimeData([shots.model().index(row, 0)])
+    rect = shots.visualItemRect(shots.item(onto))
+    point = QPointF(rect.center().x(), rect.bottom() - 2 if below else rect.top() + 2)
+    shots.dropEvent(QDropEvent(point, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+                               Qt.KeyboardModifier.NoModifier))
 
 
 def chosen_takes(view: SequenceView) -> list[Generation]:
@@ -173,6 +185,11 @@ def test_shots_reorder_by_key_a_take_is_swapped_and_the_sequence_extends(
     qtbot.keyClick(view.shot_list, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
     assert [s.prompt for s in view.sequence.shots] == ["first light", "dusk", "noon"]
     assert view.shot_list.currentRow() == 2
+    drag_shot(view, 2, onto=1)  # "noon" dropped on the top half of "dusk": before it
+    assert [s.prompt for s in view.sequence.shots] == ["first light", "noon", "dusk"]
+    assert view.shot_list.currentRow() == 1  # the moved shot stays selected
+    drag_shot(view, 1, onto=2, below=True)  # and back below "dusk"
+    assert [s.prompt for s in view.sequence.shots] == ["first light", "dusk", "noon"]
 
     view.run_button.click()
     takes = wait_all_done(qtbot, view, 3)
