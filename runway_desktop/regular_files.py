@@ -43,10 +43,17 @@ def read_regular_bytes(path: Path) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags | getattr(os, "O_NOCTTY", 0))
-    except IsADirectoryError:  # Windows refuses to open a folder at all
-        raise NotARegularFile(path, _NOT_REGULAR[0][1]) from None
-    with os.fdopen(fd, "rb") as handle:
+    except OSError:
+        if path.is_dir():  # Windows refuses to open a folder at all (PermissionError)
+            raise NotARegularFile(path, _NOT_REGULAR[0][1]) from None
+        raise
+    try:
         problem = kind_problem(os.fstat(fd).st_mode)
-        if problem:
-            raise NotARegularFile(path, problem)
+    except OSError:
+        os.close(fd)
+        raise
+    if problem:
+        os.close(fd)
+        raise NotARegularFile(path, problem)
+    with os.fdopen(fd, "rb") as handle:
         return handle.read()

@@ -14,8 +14,8 @@ video track, as a decoder's first stage (the parser in front of the pixel decode
 
 Noise fails this at its first length prefix. Codecs it doesn't know (AV1, VP9, …) and
 fragmented MP4s (no sample tables in `moov`) are not judged: the box walk is their proof.
-Blocking: run it in a worker thread. It reads a few bytes per NAL unit, never the whole media,
-except Motion-JPEG's first frame (bounded by MAX_JPEG_BYTES).
+Blocking: run it in a worker thread. It reads a few bytes per NAL unit (at most MAX_UNITS of
+them), never the whole media, except Motion-JPEG's first frame (bounded by MAX_JPEG_BYTES).
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ JPEG = (b"jpeg", b"mjpa")
 VISUAL_ENTRY_FIELDS = 78  # VisualSampleEntry's fixed fields after the box header (14496-12)
 MAX_SAMPLES = 1_000_000  # a 10 s clip has a few hundred; more is not a video of ours
 MAX_NALS_PER_SAMPLE = 10_000
+# NAL units read in all: a 10 s clip has about a thousand. Past this the frames read so far are
+# the proof (samples may overlap, so the file size alone doesn't bound the walk).
+MAX_UNITS = 200_000
 MAX_JPEG_BYTES = 32 * 1024 * 1024
 MAX_JPEG_PIXELS = 16_000_000  # a video frame is at most 4K; a larger one is not decoded here
 
@@ -70,10 +73,14 @@ def check_video_frames(path: Path) -> None:
         if codec in AVC or codec in HEVC:
             hevc = codec in HEVC
             length_size = _nal_length_size(entry, hevc)
+            units = 0
             for number, (offset, size) in enumerate(samples, start=1):
                 kinds = _nal_units(f, offset, size, length_size, hevc, number)
                 if number == 1 and not any(_is_picture(kind, hevc) for kind in kinds):
                     raise UnplayableVideo("its first frame holds no picture")
+                units += len(kinds)
+                if units > MAX_UNITS:
+                    return
         elif codec in JPEG:
             for number, (offset, size) in enumerate(samples, start=1):
                 _check_jpeg(f, offset, size, number, decode=number == 1)
