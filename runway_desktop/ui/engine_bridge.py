@@ -14,6 +14,8 @@ from runway_desktop.engine.events import (
     GenerationUpdated,
     ProblemChanged,
 )
+from runway_desktop.engine.records import Generation
+from runway_desktop.ui.paint_throttle import ProgressThrottle
 
 
 class EngineBridge(QObject):
@@ -28,17 +30,24 @@ class EngineBridge(QObject):
 
     def __init__(self, service: GenerationService, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # A percent alone reaches the window at most ~10 times a second (ui/paint_throttle.py).
+        self._progress = ProgressThrottle(self._updated, self)
         self._unsubscribe = service.subscribe(self._on_event)
 
     def detach(self) -> None:
         self._unsubscribe()
+        self._progress.clear()
+
+    def _updated(self, generation: Generation, note: str | None) -> None:
+        self.generation_updated.emit(generation)
+        self.note_changed.emit(generation.id, note)
 
     def _on_event(self, event: EngineEvent) -> None:
         match event:
             case GenerationUpdated(generation, note):
-                self.generation_updated.emit(generation)
-                self.note_changed.emit(generation.id, note)
+                self._progress.offer(generation, note)
             case GenerationRemoved(generation_id):
+                self._progress.forget(generation_id)
                 self.generation_removed.emit(generation_id)
             case AccountUpdated(account):
                 self.account_updated.emit(account)
