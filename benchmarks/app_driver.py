@@ -150,6 +150,11 @@ class App:
         asyncio.set_event_loop(self.loop)
         self.controller = AppController(self.qapp, data_dir)
         self.window = self.controller.window
+        from runway_desktop.ui.gc_guard import GuiThreadCollector
+        from runway_desktop.ui.gui_thread import favour_gui_thread
+
+        self.collector = GuiThreadCollector(self.qapp)  # as app.main: GC on the GUI thread
+        favour_gui_thread()
         self.controller.show()
 
     def run(self, scenario: Any) -> Any:

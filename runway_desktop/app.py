@@ -111,8 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quit_after_paint:
         controller.window.first_painted.connect(controller.quit)
     from runway_desktop.ui.gc_guard import GuiThreadCollector
+    from runway_desktop.ui.gui_thread import favour_gui_thread
 
     GuiThreadCollector(app)  # owned by the app: lives as long as the window does
+    favour_gui_thread()  # worker threads hand the GIL back within 1 ms, not 5
     controller.show()
     with loop:
         if not args.quit_after_paint:

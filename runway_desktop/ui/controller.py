@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from runway_desktop import APP_NAME, paths, settings
 from runway_desktop.engine.records import Action
+from runway_desktop.ui import gc_guard
 from runway_desktop.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
@@ -160,6 +161,7 @@ class AppController(QObject):
             return None
 
     async def _stop_engine(self) -> None:
+        gc_guard.thaw()  # this engine's history may become garbage now
         self.window.removals.commit()  # an undo window still open ends with this engine
         await self.window.sequence_command.detach()  # runs stay journaled; resumed next start
         if self.engine:
@@ -231,6 +233,7 @@ class AppController(QObject):
         self.window.set_demo(demo)
         service = GenerationService(engine)  # what the window calls and listens to
         self.window.attach(service, EngineBridge(service, self.window))
+        gc_guard.freeze_long_lived()  # the history just listed: out of later collections
         self.window.sequence_command.attach(SequenceService(engine))
         # The CLI (or another window) may run generations on this queue at the same time: the
         # engine drives only what it leases and shows the others' generations live.
