@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
@@ -94,6 +95,11 @@ class ExportDialog(QDialog):
         self._position_ms = position_ms
         self._task: asyncio.Task[Path] | None = None
         self._closed = False  # Qt has deleted the widgets: late outcomes are dropped
+        # Work under way stops when the dialog goes, closed or deleted with the window (the
+        # engine removes a partial file).
+        self._work: set[asyncio.Task[Any]] = set()
+        work = self._work
+        self.destroyed.connect(lambda _o=None: [t.cancel() for t in list(work)])
         self.last_written: Path | None = None
         self.formats = clip_formats()
 
@@ -231,7 +237,9 @@ class ExportDialog(QDialog):
         self._task.add_done_callback(lambda task: self._finished(task, dest))
 
     def _finished(self, task: asyncio.Task[Path], dest: Path) -> None:
-        if self._closed:
+        if self._closed or not shiboken6.isValid(self):  # closed, or gone with the window
+            if not task.cancelled() and task.exception() is None:
+                log.info("Exported %s after its dialog closed", dest)
             return
         self._set_running(False)
         if task.cancelled():
@@ -272,7 +280,10 @@ class ExportDialog(QDialog):
             self.close()
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        return asyncio.ensure_future(work)
+        task = asyncio.ensure_future(work)
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+        return task
 
     async def _read_duration(self) -> None:
         from runway_desktop.engine.video.frames import FrameError, duration_ms
@@ -280,10 +291,10 @@ class ExportDialog(QDialog):
         try:
             duration = await duration_ms(self.video)
         except FrameError as error:
-            if not self._closed:
+            if not self._closed and shiboken6.isValid(self):
                 self._say(error.message)
             return
-        if not self._closed:
+        if not self._closed and shiboken6.isValid(self):
             self.set_duration(duration)
 
     # -- helpers --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -135,7 +136,7 @@ class FilmExportBar(QWidget):
     def _finished(self, task: asyncio.Task[object], dest: Path) -> None:
         from runway_desktop.engine.video.mp4_join import JoinError
 
-        if self._closed:
+        if self._closed or not shiboken6.isValid(self):  # the view is gone
             return
         self.cancel_button.hide()
         self.refresh()

@@ -205,3 +205,19 @@ def test_an_existing_file_is_never_the_default_name(tmp_path: Path) -> None:
     (tmp_path / "a-2.gif").write_text("")
     assert free_path(tmp_path / "a.gif") == tmp_path / "a-3.gif"
     assert free_path(tmp_path / "b.gif") == tmp_path / "b.gif"
+
+
+def test_a_dialog_deleted_with_its_window_stops_its_export(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    dialog = open_from_button(qtbot, window)
+    dialog.size_box.setCurrentIndex(dialog.size_box.findData("large"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30_000)
+    task = dialog._task
+    assert task is not None
+
+    dialog.deleteLater()  # the window went away: no closeEvent
+    qtbot.waitUntil(task.done, timeout=30_000)
+
+    assert task.cancelled()
+    qtbot.waitUntil(lambda: sorted(p.name for p in clip.parent.iterdir()) == ["shot.mp4"])
