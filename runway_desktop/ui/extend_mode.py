@@ -103,6 +103,8 @@ class ExtendMode(QObject):
         self._saved: dict[str, Any] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._picture_task: asyncio.Task[Any] | None = None
+        tasks = self._tasks  # stopped when the window goes (a last frame still decoding)
+        compose.destroyed.connect(lambda _o=None: [t.cancel() for t in list(tasks)])
         self.strip = ExtendStrip(compose)
         self.strip.hide()
         self.strip.cancel_requested.connect(self.cancel)
