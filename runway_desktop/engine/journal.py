@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.regular_files import kind_problem
 
 LEGACY_MODEL_ID = "runway-gen4-turbo"  # the model of every row written before schema 4
 
@@ -778,6 +779,13 @@ def open_checked(path: Path) -> tuple[sqlite3.Connection, str | None]:
     if empty:
         notice = (f"The history file {path} was empty (0 bytes), so a new, empty history was "
                   "started in it. If generations are missing, restore that file from a backup.")
+    try:
+        problem = kind_problem(path.stat().st_mode)  # a folder or a FIFO where the file goes
+    except OSError:
+        problem = None  # not there yet (a first start), or the folder's error comes below
+    if problem:
+        raise JournalUnusable(f"The history file {path} can't be used: {problem}.", path,
+                              from_newer_version=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
