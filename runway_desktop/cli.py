@@ -164,6 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse already printed its one-line complaint
         return EXIT_INPUT if exit_.code else EXIT_OK
     data_dir = paths.data_dir(args.data_dir)
+    if data_dir.exists() and not data_dir.is_dir():  # else every file in it "can't be read"
+        print(f"runway-desktop: The data folder {data_dir} is a file, not a folder. Name a "
+              f"folder with --data-dir (or {paths.DATA_DIR_ENV}).", file=sys.stderr)
+        return EXIT_INPUT
     setup_logging(paths.log_dir(data_dir))
     loaded = settings.load_checked(data_dir)
     if loaded.notice:  # the file was kept aside: say so once, then carry on with defaults

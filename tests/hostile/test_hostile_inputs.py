@@ -538,7 +538,8 @@ JOURNAL: list[Case] = [
     Case("logs: a file where the folder goes", "journal", generate(), EXIT_OK, (), jobs=1,
          rows=("done",), saved=1, prepare=_logs_a_file),
     Case("--data-dir naming a file", "journal",
-         command("--data-dir", image("kite.png"), "jobs"), EXIT_DATA, ("kite.png",)),
+         command("--data-dir", image("kite.png"), "jobs"), EXIT_INPUT,
+         ("kite.png is a file, not a folder", "--data-dir")),
 ]
 
 SETTINGS: list[Case] = [
