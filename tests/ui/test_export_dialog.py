@@ -62,7 +62,8 @@ def open_from_button(qtbot: QtBot, window: MainWindow) -> ExportDialog:
     dialog = window.clip_actions.last_export
     assert dialog is not None
     assert dialog.isVisible()
-    qtbot.waitUntil(lambda: dialog.out_spin.maximum() == 2.0)  # the clip's length was read
+    # The clip's length was read (QtMultimedia: slower on a busy machine).
+    qtbot.waitUntil(lambda: dialog.out_spin.maximum() == 2.0, timeout=30_000)
     return dialog
 
 
@@ -82,12 +83,12 @@ def test_gif_webp_and_webm_of_a_range_picked_in_the_preview(
     assert [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())] == [
         "gif", "webp", "webm"]
     player = window.preview.player
-    qtbot.waitUntil(lambda: player.duration() == 2000)
+    qtbot.waitUntil(lambda: player.duration() == 2000, timeout=30_000)
     player.setPosition(500)
-    qtbot.waitUntil(lambda: window.preview.position_ms() == 500)
+    qtbot.waitUntil(lambda: window.preview.position_ms() == 500, timeout=30_000)
     dialog.in_button.click()
     player.setPosition(1500)
-    qtbot.waitUntil(lambda: window.preview.position_ms() == 1500)
+    qtbot.waitUntil(lambda: window.preview.position_ms() == 1500, timeout=30_000)
     dialog.out_button.click()
     assert (dialog.trim().start_ms, dialog.trim().end_ms) == (500, 1500)
     dialog.size_box.setCurrentIndex(dialog.size_box.findData("small"))
@@ -120,9 +121,9 @@ def test_gif_webp_and_webm_of_a_range_picked_in_the_preview(
 def test_the_preview_frame_saves_as_a_png(qtbot: QtBot, window: MainWindow, clip: Path) -> None:
     dialog = open_from_button(qtbot, window)
     player = window.preview.player
-    qtbot.waitUntil(lambda: player.duration() == 2000)
+    qtbot.waitUntil(lambda: player.duration() == 2000, timeout=30_000)
     player.setPosition(1000)
-    qtbot.waitUntil(lambda: window.preview.position_ms() == 1000)
+    qtbot.waitUntil(lambda: window.preview.position_ms() == 1000, timeout=30_000)
 
     dialog.still_button.click()
     qtbot.waitUntil(lambda: not dialog.busy(), timeout=30_000)
@@ -168,7 +169,7 @@ def test_a_bad_range_and_an_unwritable_place_say_so_and_write_nothing(
     dialog.in_spin.setValue(1.5)
     dialog.out_spin.setValue(0.5)
     dialog.export_button.click()
-    qtbot.waitUntil(lambda: not dialog.busy())
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=30_000)
     assert "before the in point" in dialog.status.text()
     assert dialog.last_written is None
 
