@@ -42,7 +42,9 @@ from runway_desktop.engine.video.exports import SIZE_PRESETS, ExportError, SizeP
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float], None]
-Runner = Callable[[Path, Path, SizePreset, Trim, Progress], Coroutine[Any, Any, Path]]
+# (video, file, size, range, the clip's length when known, progress) → the file
+Runner = Callable[[Path, Path, SizePreset, Trim, int | None, Progress],
+                  Coroutine[Any, Any, Path]]
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,9 @@ class ClipFormat:
 
 def _animation(fmt: exports.AnimationFormat) -> Runner:
     async def run(video: Path, dest: Path, preset: SizePreset, trim: Trim,
-                  progress: Progress) -> Path:
+                  duration_ms: int | None, progress: Progress) -> Path:
         return await exports.export_animation(video, dest, preset=preset, fmt=fmt, trim=trim,
-                                              progress=progress)
+                                              duration_ms=duration_ms, progress=progress)
     return run
 
 
@@ -95,6 +97,7 @@ class ExportDialog(QDialog):
         self._position_ms = position_ms
         self._task: asyncio.Task[Path] | None = None
         self._closed = False  # Qt has deleted the widgets: late outcomes are dropped
+        self._duration_ms: int | None = None  # the clip's length, once read
         # Work under way stops when the dialog goes, closed or deleted with the window (the
         # engine removes a partial file).
         self._work: set[asyncio.Task[Any]] = set()
@@ -180,6 +183,7 @@ class ExportDialog(QDialog):
         """The clip's length: the out point's limit (and its value while it was at the end)."""
         if not duration_ms:
             return
+        self._duration_ms = duration_ms
         at_end = self.out_spin.value() >= self.out_spin.maximum()
         seconds = duration_ms / 1000
         for spin in (self.in_spin, self.out_spin):
@@ -209,11 +213,15 @@ class ExportDialog(QDialog):
         fmt = self.format()
         preset = SIZE_PRESETS[str(self.size_box.currentData())]
         trim = self.trim()
+        length = self._duration_ms
+
+        def run() -> None:
+            self._run(fmt.run(self.video, dest, preset, trim, length, self._on_progress), dest)
+
         if dest.exists():
-            self._ask_overwrite(dest, lambda: self._run(fmt.run(
-                self.video, dest, preset, trim, self._on_progress), dest))
+            self._ask_overwrite(dest, run)
             return
-        self._run(fmt.run(self.video, dest, preset, trim, self._on_progress), dest)
+        run()
 
     def save_still(self) -> None:
         """The preview's current frame as a PNG beside the export's file."""
