@@ -256,3 +256,31 @@ def test_a_run_cut_off_by_quitting_carries_on_at_the_next_start_paying_once(
         again.window.close()
         again.window.deleteLater()
     assert simulator.jobs_created("afk_test") == 3  # shot 2 followed, never sent again
+
+
+@pytest.mark.expect_log_warnings(r"Generation \d+ \(job [^)]*\) failed")
+def test_a_failed_shot_stops_the_run_saying_what_to_do_and_a_new_take_carries_on(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path) -> None:
+    window: MainWindow = app_controller.window
+    drop_files(window.compose.drop_zone, [start_png])
+    view = open_view(qtbot, window)
+    view.plan_edit.setPlainText("dawn\nday")
+    view.new_button.click()
+    simulator.faults.fail_jobs_next = 1  # apiframe fails the first shot's job (refunded)
+
+    view.run_button.click()
+
+    qtbot.waitUntil(lambda: "Shot 1" in view.status.text(), timeout=60_000)
+    assert "stopped" in view.status.text()
+    qtbot.waitUntil(view.run_button.isEnabled, timeout=10_000)  # it can run again
+    assert simulator.jobs_created("afk_test") == 1
+    assert view.run_progress.value() == 0
+
+    view.shot_list.setCurrentRow(0)
+    qtbot.waitUntil(view.take_button.isEnabled, timeout=10_000)
+    view.take_button.click()  # a new take of shot 1 (paid), chosen
+    qtbot.waitUntil(lambda: view.take_list.count() == 2, timeout=10_000)
+    view.run_button.click()
+    takes = wait_all_done(qtbot, view, 2)
+    assert takes[1].parent_id == takes[0].id
+    assert simulator.jobs_created("afk_test") == 3
