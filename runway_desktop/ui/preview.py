@@ -319,8 +319,7 @@ class PreviewPlayer(QWidget):
         self.poster.clicked.connect(self._on_picture_clicked)
         self.poster.double_clicked.connect(self.full_screen_requested)
         self._apply_error_palette()
-        self.set_full_screen(False)
-        self._refresh_icons()
+        self.set_full_screen(False)  # its look and icons
         self.clear()
 
     @property
@@ -450,12 +449,37 @@ class PreviewPlayer(QWidget):
         for shortcut in self._leave_keys:
             shortcut.setEnabled(on)
         self.full_screen_button.setChecked(on)
-        self.full_screen_button.setIcon(
-            icons.icon("minimize" if on else "maximize", self.palette()))
         self.full_screen_button.setToolTip(
             self.tr("Leave full screen (Esc)") if on
             else self.tr("Full screen (F11 or double-click); Left/Right: previous/next result")
         )
+        self._apply_cinema_look(on)
+        self._refresh_icons()
+
+    def _apply_cinema_look(self, on: bool) -> None:
+        """Full screen is a cinema whatever the window's scheme: black around the picture and
+        under the controls, light text and icons (the palette here; the style sheet's
+        `PreviewPlayer[cinema="true"]` rules for the buttons)."""
+        if on == bool(self.property("cinema")):
+            return  # as it is (the window's look at the start costs nothing)
+        self.setProperty("cinema", on)
+        style = self.style()
+        for widget in (self, *self.findChildren(QWidget)):  # the style sheet's rules
+            style.unpolish(widget)
+            style.polish(widget)
+        # Black and light while full screen; the window's own colours otherwise.
+        if not on:
+            self.setPalette(QPalette())  # the window's colours again
+        else:
+            palette = QPalette(self.palette())
+            for role, colour in ((QPalette.ColorRole.Window, "#000000"),
+                                 (QPalette.ColorRole.WindowText, "#e8e8ec"),
+                                 (QPalette.ColorRole.ButtonText, "#e8e8ec"),
+                                 (QPalette.ColorRole.PlaceholderText, "#a2a6b2"),
+                                 (QPalette.ColorRole.Button, "#2a2c33")):
+                palette.setColor(role, QColor(colour))
+            self.setPalette(palette)
+        self.setAutoFillBackground(on)
 
     @contextlib.contextmanager
     def moving(self) -> Iterator[None]:

@@ -187,3 +187,28 @@ def test_a_missing_style_sheet_leaves_the_palette(
         drop(made)
     finally:
         theme._style_template.cache_clear()
+
+
+def test_the_player_full_screen_is_light_on_black_in_either_scheme(
+        app_look: QApplication, qtbot: QtBot) -> None:
+    from runway_desktop.ui.preview import PreviewPlayer
+
+    made = make_theme(app_look, Scheme.LIGHT)
+    try:
+        preview = PreviewPlayer()
+        qtbot.addWidget(preview)
+        preview.resize(640, 480)
+        preview.show()
+        qtbot.waitExposed(preview)
+        assert icon_colours(preview.loop_button.icon()) == {LIGHT.text}
+        preview.set_full_screen(True)
+        assert preview.palette().color(QPalette.ColorRole.Window).name() == "#000000"
+        assert icon_colours(preview.loop_button.icon()) == {"#e8e8ec"}  # light icons
+        image = preview.grab().toImage()
+        corner = image.pixelColor(image.width() - 2, image.height() - 2)
+        assert corner.lightnessF() < 0.1  # under the controls too
+        preview.set_full_screen(False)
+        assert preview.palette().color(QPalette.ColorRole.Window).name() == LIGHT.window
+        assert icon_colours(preview.loop_button.icon()) == {LIGHT.text}
+    finally:
+        drop(made)
