@@ -63,6 +63,7 @@ class SequenceView(QWidget):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._run_task: asyncio.Task[Any] | None = None
         self._pixmaps: dict[str, QPixmap] = {}
+        self._was_running = False  # the status line said "Running": say how it ended
         self._unsubscribe = [sequences.subscribe(self._on_sequence_event),
                              sequences.generations.subscribe(self._on_engine_event)]
         self._build()
@@ -403,9 +404,23 @@ class SequenceView(QWidget):
         self.cost_label.setText(self._cost_text(preview))
         affordable = preview is None or preview.affordable is not False
         self.run_button.setEnabled(has and not running and done < len(shots) and affordable)
-        if sequence is not None and sequence.run_state is RunState.STOPPED and sequence.error:
-            self._say(sequence.error)
+        self._say_run_state(done, len(shots))
         self.film.refresh()
+
+    def _say_run_state(self, done: int, total: int) -> None:
+        """A run's state in the status line: how far it is, why it stopped, that it ended
+        (also for a run this view didn't start: resumed at start, or from the CLI)."""
+        sequence = self.sequence
+        state = sequence.run_state if sequence is not None else None
+        if state is RunState.RUNNING:
+            self._was_running = True
+            self._say(self.tr("Running: {0} of {1} shots finished…").format(done, total))
+        elif state is RunState.STOPPED and sequence is not None and sequence.error:
+            self._was_running = False
+            self._say(sequence.error)
+        elif state is RunState.DONE and self._was_running:
+            self._was_running = False
+            self._say(self.tr("Every shot is made. Export the film when you are ready."))
 
     def _cost_preview(self) -> CostPreview | None:
         if self.sequence is None:
@@ -507,15 +522,12 @@ class SequenceView(QWidget):
             raise
         except Exception as error:
             self._run_task = None
-            self._say(_words(error))
             self._refresh_controls()
+            self._say(_words(error))
             return
         self._run_task = None
-        if ended.run_state is RunState.DONE:
-            self._say(self.tr("Every shot is made. Export the film when you are ready."))
-        elif ended.error:
-            self._say(ended.error)
-        self._load(sequence_id)
+        self._was_running = True  # the status line says how it ended
+        self._load(ended.id)
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)

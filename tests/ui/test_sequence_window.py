@@ -120,9 +120,11 @@ def test_a_three_shot_plan_runs_end_to_end_and_its_film_plays_for_their_sum(
     assert view.run_button.isEnabled()
 
     view.run_button.click()
+    qtbot.waitUntil(lambda: "Running: " in view.status.text(), timeout=10_000)
     takes = wait_all_done(qtbot, view, 3)
 
     qtbot.waitUntil(lambda: view.run_progress.value() == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: "Every shot is made" in view.status.text(), timeout=10_000)
     assert simulator.jobs_created("afk_test") == 3
     assert takes[0].settings.image_path == str(start_png)
     for before, shot in itertools.pairwise(takes):
@@ -281,6 +283,7 @@ def test_a_failed_shot_stops_the_run_saying_what_to_do_and_a_new_take_carries_on
     view.take_button.click()  # a new take of shot 1 (paid), chosen
     qtbot.waitUntil(lambda: view.take_list.count() == 2, timeout=10_000)
     view.run_button.click()
+    qtbot.waitUntil(lambda: "Running: " in view.status.text(), timeout=10_000)  # not the old
     takes = wait_all_done(qtbot, view, 2)
     assert takes[1].parent_id == takes[0].id
     assert simulator.jobs_created("afk_test") == 3
