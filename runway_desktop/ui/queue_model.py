@@ -227,9 +227,14 @@ class QueueModel(QAbstractListModel):
 
     def set_note(self, generation_id: int, note: str | None) -> None:
         """The engine's remark on a row (None: none); shown beside its stage."""
+        if generation_id not in self._row_of or (note or None) == self._notes.get(generation_id):
+            # Not listed (e.g. removed, undo pending), or nothing new: decided before asking
+            # for the row, which renumbers every row below an insert (each of a batch of 200
+            # new rows renumbered all 10,000).
+            return
         row = self._fresh_row(generation_id)
-        if row is None or (note or None) == self._notes.get(generation_id):
-            return  # not listed (e.g. removed, undo pending), or nothing new
+        if row is None:
+            return
         if note:
             self._notes[generation_id] = note
         else:
