@@ -66,7 +66,6 @@ class Box:
     server: ScriptedServer
     seed: Seed
     base_url: str | None = None  # None: the scripted server's
-    extra_env: dict[str, str] = field(default_factory=dict)
     closers: list[Callable[[], object]] = field(default_factory=list)  # run after the case
 
     @property
@@ -95,7 +94,7 @@ class Box:
 
     def env(self) -> dict[str, str]:
         base = self.server.base_url if self.base_url is None else self.base_url
-        return {**cli_env(base, self.data, self.home, KEY, TMPDIR=str(self.tmp)), **self.extra_env}
+        return cli_env(base, self.data, self.home, KEY, TMPDIR=str(self.tmp))
 
     def generated_jobs(self) -> set[str]:
         """Job ids the server created (each one paid for)."""
@@ -128,7 +127,6 @@ class Case:
     check: Callable[[Box, CliResult], None] | None = None
     history: History = "kept"  # "damaged": the history can't be read; its bytes stay as they were
     usage: bool = False  # argparse's own complaint: a usage block, then one line
-    then: tuple[Args, int] | None = None  # a second command (usually `resume`) and its exit code
     timeout: float = 60
     measured: str = ""  # the issue-11 "Measured" finding this row proves fixed
     default_out: bool = False  # the videos go to the default folder (~/Videos/Runway Desktop)
