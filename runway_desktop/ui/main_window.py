@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         self.sequence_command = SequenceCommand(self, lambda: first_shot_from(self.compose),
                                                 lambda text: self.banner.show_message(text, None))
         self.clip_actions.sequence_requested.connect(self.sequence_command.start_from_clip)
+        self.sequence_command.play_requested.connect(self._play)
 
         central = QWidget(self)
         layout = QVBoxLayout(central)

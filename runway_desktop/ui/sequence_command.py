@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 
 class SequenceCommand(QObject):
     """`first_shot()` gives the settings a new sequence's first shot is made with (the compose
-    panel's choices and start image); `say(text)` shows a refusal (the window's banner)."""
+    panel's choices and start image); `say(text)` shows a refusal (the window's banner);
+    `play_requested(generation id)`: the person wants to watch a shot in the main preview."""
+
+    play_requested = Signal(int)
 
     def __init__(self, window: QWidget, first_shot: Callable[[], SettingsChanges],
                  say: Callable[[str], None]) -> None:
@@ -91,6 +94,7 @@ class SequenceCommand(QObject):
 
             self.view = SequenceView(self.sequences, self._first_shot, self._window)
             self.view.destroyed.connect(lambda _o=None: self._forget())
+            self.view.play_requested.connect(self.play_requested)
         if sequence_id is not None:
             self.view.show_sequence(sequence_id)
         self.view.show()

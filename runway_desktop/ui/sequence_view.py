@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 class SequenceView(QWidget):
     """One window for the sequences of a queue."""
 
+    play_requested = Signal(int)  # a shot's chosen take, to watch in the main preview
+
     def __init__(self, sequences: SequenceService, first_shot: Callable[[], SettingsChanges],
                  parent: QWidget | None = None) -> None:
         """`first_shot()`: the settings a new sequence's first shot is made with (the compose
@@ -78,6 +80,9 @@ class SequenceView(QWidget):
         self.shot_list = ShotList(self)
         self.shot_list.moved.connect(self.move_shot)
         self.shot_list.currentRowChanged.connect(lambda _row: self._show_takes())
+        self.shot_list.itemActivated.connect(lambda _item: self.play_current_shot())
+        self.shot_list.setToolTip(self.tr("Double-click or Enter: watch the shot in the "
+                                          "preview; drag or Ctrl+Up/Down: reorder"))
         for keys, delta in (("Ctrl+Up", -1), ("Ctrl+Down", 1)):
             shortcut = QShortcut(QKeySequence(keys), self.shot_list)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -205,6 +210,13 @@ class SequenceView(QWidget):
         before = ids[target] if delta < 0 else (ids[target + 1] if target + 1 < len(ids)
                                                 else None)
         self.move_shot(shot_id, before)
+
+    def play_current_shot(self) -> None:
+        """Watch the selected shot's chosen take in the main window's preview."""
+        shot = self.current_shot()
+        take = self.sequences.chosen(shot) if shot is not None else None
+        if take is not None and take.stage is Stage.DONE:
+            self.play_requested.emit(take.id)
 
     def choose_selected_take(self) -> None:
         shot = self.current_shot()

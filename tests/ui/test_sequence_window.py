@@ -142,6 +142,11 @@ def test_a_three_shot_plan_runs_end_to_end_and_its_film_plays_for_their_sum(
         assert mean_difference(start, end) < 1.5
     assert "Every shot has a take" in view.cost_label.text()
     assert not view.run_button.isEnabled()
+    view.shot_list.setCurrentRow(1)
+    view.shot_list.itemActivated.emit(view.shot_list.item(1))  # double-click: watch it
+    assert window.preview.video_path() == takes[1].video_path
+    qtbot.waitUntil(window.preview.is_playing, timeout=10_000)
+    window.preview.pause()
 
     film = tmp_path / "film.mp4"
     assert view.film.export_button.isEnabled()
