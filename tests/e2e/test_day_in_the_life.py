@@ -160,6 +160,19 @@ def window_colours(shot: Path) -> tuple[str, str]:
                 hex_colour(rgb.getpixel((width // 2, height - 10))))
 
 
+def stage_shows_a_picture(shot: Path) -> bool:
+    """The middle of the stage is the video (sky or dunes), not the empty stage's flat colour."""
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+        width, height = rgb.size
+        pixel = rgb.getpixel((int(width * 0.46), int(height * 0.35)))
+    assert isinstance(pixel, tuple)
+    red, green, blue = pixel[:3]
+    return max(red, green, blue) - min(red, green, blue) > 40  # a colour, not a grey
+
+
 def settings_round_trip(day: Day, name: str) -> None:
     """Ctrl+, opens Settings (a window of its own), Esc closes it."""
     day.key("ctrl+comma", settle=0.2)
@@ -204,6 +217,7 @@ def test_a_day_in_the_life(day: Day, tmp_path: Path) -> None:
     day.key("Return", settle=2.0)  # play the selected result
     light = day.shot("preview-playing")
     assert window_colours(light) == (LIGHT.window, LIGHT.chrome)  # our light look
+    assert stage_shows_a_picture(light), "the video plays at the centre"
 
     day.key("F11", settle=1.5)  # the video full screen, then back with Esc
     day.shot("full-screen", "0")
@@ -248,6 +262,8 @@ def test_a_day_in_the_life(day: Day, tmp_path: Path) -> None:
     day.key("Return", settle=2.0)
     dark = day.shot("dark-preview-playing")
     assert window_colours(dark) == (DARK.window, DARK.chrome)  # forced dark
+    assert stage_shows_a_picture(dark)
+    assert not stage_shows_a_picture(day.shots[0]), "the first start's stage is empty"
     day.quit()
 
     log = day.log.read_text()
