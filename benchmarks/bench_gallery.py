@@ -110,6 +110,7 @@ def _scroll_gallery(app: Any, items: list[Any], size: tuple[int, int]) -> dict[s
     """A fresh queue model, cache and gallery of `size`: open it, scroll it, and the floor."""
     from PySide6.QtWidgets import QListView
 
+    from runway_desktop.ui import gc_guard
     from runway_desktop.ui.gallery import GalleryView
     from runway_desktop.ui.queue_view import QueueView
 
@@ -118,6 +119,7 @@ def _scroll_gallery(app: Any, items: list[Any], size: tuple[int, int]) -> dict[s
     gallery.resize(*size)
     t = time.perf_counter()
     queue.model.reset(items)
+    gc_guard.freeze_long_lived()  # as the app does once the history is listed (controller)
     gallery.show()  # the gallery starts following its model when shown
     app.processEvents()
     list_view = gallery.list_view
@@ -140,6 +142,7 @@ def _scroll_gallery(app: Any, items: list[Any], size: tuple[int, int]) -> dict[s
     app.processEvents()
     floor_frames, floor_cpu = _frames(app, floor_view, steps=len(gallery_frames))
     cache.shutdown()
+    gc_guard.thaw()
     result = {
         "size": list(size),
         "rows": gallery.model.rowCount(),
@@ -165,7 +168,12 @@ def measure(folder: Path, count: int) -> dict[str, Any]:
     """In this process: the gallery at each size, beside its floor."""
     from PySide6.QtWidgets import QApplication
 
+    from runway_desktop.ui.gc_guard import GuiThreadCollector
+    from runway_desktop.ui.gui_thread import favour_gui_thread
+
     app = QApplication.instance() or QApplication(["bench-gallery"])
+    GuiThreadCollector(app)  # the app's runtime as app.main sets it up: GC on the GUI thread,
+    favour_gui_thread()  # the 1 ms GIL switch interval
     items = _history(folder, count)
     return {"items": count, "step_px": STEP_PX,
             "sizes": {name: _scroll_gallery(app, items, size) for name, size in SIZES.items()}}
