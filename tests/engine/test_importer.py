@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from runway_desktop.engine import journal as journal_module
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.importer import ImportPlan, ImportResult
 from runway_desktop.engine.journal import SCHEMA_VERSION, Journal
@@ -22,6 +20,7 @@ from runway_desktop.engine.records import Action, Generation, GenerationSettings
 from runway_desktop.engine.scheduler import Engine
 from tests.conftest import run
 from tests.engine.conftest import EngineFactory
+from tests.helpers.old_journal import old_schema
 from tests.helpers.scripted_server import Reply, ScriptedServer, job
 
 SETTINGS = GenerationSettings("a heron lands on ice", seed=4242, duration=10,
@@ -205,18 +204,10 @@ def test_clear_finished_keeps_its_jobs_out_of_later_imports(
 
 def test_a_v5_journal_gains_the_removed_jobs_record(data_dir: Path) -> None:
     path = data_dir / "journal.sqlite3"
-    db = sqlite3.connect(path)  # a journal as version 5 wrote it: its own migrations, no more
-    for version in range(1, 6):
-        step = journal_module._MIGRATIONS[version]
-        if callable(step):
-            step(db)
-        else:
-            for statement in journal_module._split_sql(step):
-                db.execute(statement)
+    db = old_schema(path, 5)  # a journal as version 5 wrote it
     db.execute("INSERT INTO generations (settings_json, idempotency_key, stage, created_at, "
                "updated_at, job_id) VALUES (?, 'k1', 'done', 1, 2, ?)",
                (json.dumps(SETTINGS.to_json()), JOB_ID))
-    db.execute("PRAGMA user_version=5")
     db.commit()
     db.close()
 

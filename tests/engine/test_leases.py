@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -13,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from runway_desktop.engine import journal as journal_module
 from runway_desktop.engine.journal import SCHEMA_VERSION, Journal, LeaseLost
 from runway_desktop.engine.journal_watch import JournalWatch
 from runway_desktop.engine.leases import Leases, LeaseTiming, owner_is_dead
 from runway_desktop.engine.lifecycle_table import SLOT_STAGES, WAITING_STAGES, Stage
 from runway_desktop.engine.records import GenerationSettings
+from tests.helpers.old_journal import old_schema
 
 LOCAL = (Stage.PREPARING, Stage.UPLOADING)
 
@@ -29,14 +28,7 @@ def _settings(n: int) -> GenerationSettings:
 
 def _v4_journal(path: Path) -> None:
     """A journal exactly as schema 4 wrote it (settings JSON, no leases)."""
-    db = sqlite3.connect(path)
-    for version in (1, 2, 3, 4):
-        step = journal_module._MIGRATIONS[version]
-        if callable(step):
-            step(db)
-        else:
-            for statement in journal_module._split_sql(step):
-                db.execute(statement)
+    db = old_schema(path, 4)
     settings = json.dumps(_settings(7).to_json())
     db.executemany(
         "INSERT INTO generations (settings_json, idempotency_key, stage, created_at, updated_at,"
@@ -44,7 +36,6 @@ def _v4_journal(path: Path) -> None:
         [(settings, "k1", "done", 1.0, 2.0, 1.0, "job-1", "/v/a.mp4", 1),
          (settings, "k2", "processing", 3.0, 4.0, 2.0, "job-2", None, 0),
          (settings, "k3", "pending", 5.0, 5.0, 3.0, None, None, 0)])
-    db.execute("PRAGMA user_version=4")
     db.commit()
     db.close()
 

@@ -3,18 +3,17 @@ write that matters for money — a shot's generation and its link in one transac
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from runway_desktop.engine import journal as journal_module
 from runway_desktop.engine.journal import SCHEMA_VERSION, Journal
 from runway_desktop.engine.records import GenerationSettings, Stage
 from runway_desktop.engine.sequence_records import RunState
 from runway_desktop.engine.sequence_store import SequenceStore
 from runway_desktop.engine.settings_changes import SettingsChanges
+from tests.helpers.old_journal import old_schema
 
 FIRST = GenerationSettings("a lighthouse at dusk", seed=3)
 
@@ -28,19 +27,11 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
 
 def _version_6_journal(path: Path) -> None:
     """A journal as schema 6 wrote it, with one finished generation (idempotency key k1)."""
-    db = sqlite3.connect(path)
-    for version in range(1, 7):
-        step = journal_module._MIGRATIONS[version]
-        if callable(step):
-            step(db)
-        else:
-            for statement in journal_module._split_sql(step):
-                db.execute(statement)
+    db = old_schema(path, 6)
     db.execute("INSERT INTO generations (settings_json, idempotency_key, stage, created_at, "
                "updated_at, job_id, credit_cost, video_path) VALUES (?, 'k1', 'done', 1, 2, "
                "'job-1', 8, '/v/a.mp4')", ('{"model":"runway-gen4-turbo","params":{"prompt":'
                                            '"old one","seed":9},"images":{}}',))
-    db.execute("PRAGMA user_version=6")
     db.commit()
     db.close()
 
