@@ -7,7 +7,9 @@ a script would drive it. The server is `sim_server.py` in its own process with a
 a restart keeps its jobs, balances and idempotency keys (a real server keeps its database).
 
 At the end every one of the 500 prompts must have exactly one finished row, exactly one job on
-the server (charged once), and one MP4 on disk identical byte for byte to what the server sent.
+the server (charged once), and one MP4 on disk whose media (its `mdat`) is identical byte for
+byte to what the server sent — the app then writes the generation's settings into the MP4's
+`moov`, which must name the row's own job — and no converted start image left in data/work.
 """
 
 from __future__ import annotations
@@ -71,9 +73,13 @@ class Soak:
             else:
                 (self.clips / clip.name).write_bytes(clip.read_bytes())
         self.image = self.root / "start.png"
-        from PIL import Image
+        from PIL import Image, PngImagePlugin
 
-        Image.new("RGB", (640, 360), (30, 90, 160)).save(self.image)
+        # With a text chunk: every upload is a metadata-free copy the app writes into
+        # data/work, so a SIGKILL mid-upload can leave one (counted as "work files left").
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Author", "soak")
+        Image.new("RGB", (640, 360), (30, 90, 160)).save(self.image, pnginfo=info)
         self.sim = SimProcess(  # jobs take 0.3-2 s: the soak is about faults, not waiting
             "--key", KEY, "--credits", "100000000", "--max-concurrent", "20",
             "--min-seconds", "0.3", "--max-seconds", "2.0", "--seed", "20",
@@ -169,7 +175,8 @@ class Soak:
             resumed = self._cli("resume")  # …and carries on
             row = next(r for r in self._rows() if r["prompt"] == prompt)
             video = Path(row["video_path"]) if row["video_path"] else None
-            same = bool(video and video.exists() and _sha(video) == _sha(self.clips / "1x1.mp4"))
+            same = bool(video and video.exists()
+                        and _media_sha(video) == _media_sha(self.clips / "1x1.mp4"))
             result = {"stopped": stopped, "resume_exit": resumed, "final_stage": row["stage"],
                       "file_identical": same,
                       "parts_left": [p.name for p in mount.glob("*.part")]}
@@ -225,12 +232,14 @@ class Soak:
 
     def _verdict(self, stats: dict[str, Any], disk: dict[str, Any], restarted_at: int | None,
                  rounds: int, seconds: float) -> dict[str, Any]:
+        from runway_desktop.engine.video.metadata import read_video_settings
+
         rows = self._rows()
         by_prompt: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             by_prompt.setdefault(row["prompt"], []).append(row)
         jobs_by_prompt = Counter(job["prompt"] for job in stats["jobs"].values())
-        clip_sha = {p.stem.replace("x", ":"): _sha(p) for p in self.clips.glob("*.mp4")}
+        clip_sha = {p.stem.replace("x", ":"): _media_sha(p) for p in self.clips.glob("*.mp4")}
         lost, duplicated, corrupt, charged_twice = [], [], [], []
         for prompt in self.prompts:
             mine = by_prompt.get(prompt, [])
@@ -242,10 +251,16 @@ class Soak:
                 continue
             row = done[0]
             video = Path(row["video_path"] or "")
-            if not video.is_file() or _sha(video) != clip_sha[row["aspect_ratio"]]:
+            if not video.is_file() or _media_sha(video) != clip_sha[row["aspect_ratio"]]:
                 corrupt.append(prompt)
+            elif (saved := read_video_settings(video)) is not None and (
+                    saved.job_id != row["job_id"]):
+                corrupt.append(prompt)  # the settings written into it are another job's
             if jobs_by_prompt[prompt] != 1:
                 charged_twice.append(f"{prompt}: {jobs_by_prompt[prompt]} server jobs")
+        work = self.data / "work"
+        work_left = sorted(str(p.relative_to(work)) for p in work.rglob("*")
+                           if p.is_file() and p.name != ".lock") if work.is_dir() else []
         mp4s = sorted(p.name for p in self.out.glob("*.mp4"))
         parts = sorted(p.name for p in self.out.glob("*.part"))
         done_rows = [r for r in rows if r["stage"] == "done"]
@@ -272,6 +287,7 @@ class Soak:
             "credits_expected": sum(8 if r["duration"] == 5 else 15 for r in done_rows),
             "stray_files": stray,
             "parts_left": parts,
+            "work_files_left": work_left,
             "lost": lost,
             "duplicated": duplicated + charged_twice,
             "corrupt": corrupt,
@@ -289,17 +305,43 @@ class Soak:
                                           "generations; no prompt journaled twice"),
                 "corrupt": metric(len(corrupt) + len(parts) + max(0, stray), "files",
                                   target="0", met=not corrupt and not parts and stray <= 0,
-                                  note="every MP4 identical to the server's; no .part or "
-                                       "stray file left"),
+                                  note="every MP4's media (mdat) identical to the server's "
+                                       "and its settings comment naming its own job; no .part "
+                                       "or stray file left"),
+                "work_files_left": metric(len(work_left), "files", target="0",
+                                          met=not work_left,
+                                          note="converted start images in data/work after the "
+                                               "last resume (each upload writes one)"),
             },
         }
 
 
-def _sha(path: Path) -> str:
+def _media_sha(path: Path) -> str:
+    """SHA-256 of a video's media: its `mdat` boxes. The app writes the generation's settings
+    into the MP4's `moov` (engine/video/metadata.py) once it is downloaded, so the file is no
+    longer the server's byte for byte; its pictures and sound must be."""
     digest = hashlib.sha256()
+    size = path.stat().st_size
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        offset = 0
+        while offset + 8 <= size:
+            handle.seek(offset)
+            header = handle.read(16)
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            start = 8
+            if length == 1:
+                length, start = int.from_bytes(header[8:16], "big"), 16
+            elif length == 0:
+                length = size - offset
+            if length < start:
+                return f"damaged at {offset}"
+            if kind == b"mdat":
+                handle.seek(offset + start)
+                left = length - start
+                while left > 0 and (block := handle.read(min(left, 1 << 20))):
+                    digest.update(block)
+                    left -= len(block)
+            offset += length
     return digest.hexdigest()
 
 

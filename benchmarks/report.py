@@ -301,7 +301,7 @@ def _details(name: str, section: dict[str, Any]) -> list[str]:
     elif name == "soak":
         keys = ("generations", "rounds", "processes", "requests", "faulted_requests", "faults",
                 "server_jobs", "credits_charged", "credits_expected",
-                "server_restarted_after_journaled", "disk_full", "seconds")
+                "server_restarted_after_journaled", "disk_full", "work_files_left", "seconds")
         out.append("```\n" + "\n".join(f"{k}: {json.dumps(section.get(k), ensure_ascii=False)}"
                                          for k in keys) + "\n```")
     elif name == "efficiency":
