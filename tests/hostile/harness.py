@@ -131,6 +131,8 @@ class Case:
     measured: str = ""  # the issue-11 "Measured" finding this row proves fixed
     default_out: bool = False  # the videos go to the default folder (~/Videos/Runway Desktop)
     stdout_closed: bool = False  # stdout is a pipe nobody reads (`… | head -c0`)
+    # Ctrl-C (SIGINT) once this holds; the command must end within 2 s of it.
+    interrupt_when: Callable[[Box], bool] | None = None
 
     def __str__(self) -> str:
         return self.id
