@@ -462,6 +462,8 @@ def _open(handle: BinaryIO, path: Path) -> Image.Image:
     try:
         img = Image.open(handle, formats=OPENABLE_FORMATS)
     except UnidentifiedImageError:
+        if _is_heif_family(handle):  # a HEIC/AVIF container its decoder couldn't read: cut
+            raise _corrupt(path) from None
         raise ImageRejected(
             f"“{path.name}” isn't an image Runway can use. "
             f"Use a {accepted_formats_sentence()} file."
@@ -559,6 +561,21 @@ def _verify_png(handle: BinaryIO, path: Path) -> None:
             img.verify()
     except Exception as exc:
         raise _corrupt(path) from exc
+
+
+# ISO-BMFF brands of HEIF (HEIC) and AVIF stills and sequences.
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
+                b"avif", b"avis")
+
+
+def _is_heif_family(handle: BinaryIO) -> bool:
+    """Whether the file starts as a HEIF/AVIF picture does (an `ftyp` box with its brand)."""
+    try:
+        handle.seek(0)
+        head = handle.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
 
 
 def _corrupt(path: Path) -> ImageRejected:

@@ -103,7 +103,19 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     picture.save(root / "pic.bmp")
     picture.save(root / "pic.tiff")
     shutil.copy(root / "kite.png", root / "really-a-png.jpg")
+    heic = HEIC.read_bytes()
+    (root / "cut.heic").write_bytes(heic[: len(heic) // 2])
+    (root / "ztxt-bomb.png").write_bytes(_with_text_bomb(data))
     return root
+
+
+def _with_text_bomb(png: bytes) -> bytes:
+    """`png` with a zTXt chunk after its header that inflates to 64 MB (64 KB on disk; Pillow
+    inflates at most 1 MB of one)."""
+    text = b"Comment\x00\x00" + zlib.compress(b"A" * (64 * 1024 * 1024), 9)
+    bomb = struct.pack(">I", len(text)) + b"zTXt" + text + struct.pack(
+        ">I", zlib.crc32(b"zTXt" + text))
+    return png[:33] + bomb + png[33:]  # 33: the signature and the IHDR chunk
 
 
 def _files(box: Box) -> dict[str, Path]:
@@ -407,6 +419,11 @@ FILES: list[Case] = [
          rows=("done",), saved=1, check=_converted_upload(b"\x89PNG")),
     Case("a PNG named .jpg", "files", generate("--image", image("really-a-png.jpg")), EXIT_OK, (),
          jobs=1, rows=("done",), saved=1),
+    Case("a HEIC photo cut in half", "files", generate("--image", image("cut.heic")), EXIT_INPUT,
+         ("truncated or corrupt", "cut.heic", "Export or download it again")),
+    Case("a PNG whose text chunk inflates to 64 MB", "files", generate("--image",
+                                                                       image("ztxt-bomb.png")),
+         EXIT_INPUT, ("ztxt-bomb.png", "can't be read to the end")),
     Case("a link that points at itself", "files", generate("--image", image("loop.png")),
          EXIT_INPUT, ("loop.png",),
          prepare=lambda box: (box.inputs / "loop.png").symlink_to(box.inputs / "loop.png")),
