@@ -480,6 +480,8 @@ class ComposePanel(QWidget):
             "prompt": self.prompt_edit.toPlainText(),
             "images": self.drop_zone.images(),
             "frame": json.dumps(frame.to_json()) if frame else "",
+            # The frame belongs to this very picture, not to whatever is at its path next time.
+            "frame_picture": json.dumps(self.drop_zone.picture_stamp()) if frame else "",
         }
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
@@ -508,7 +510,8 @@ class ComposePanel(QWidget):
         if isinstance(images, list) and images:
             # Checked again: a file may have gone since; the drop zone says so if it has.
             self.drop_zone.set_images([str(source) for source in images])
-            self.drop_zone.set_frame(_stored_frame(state.get("frame")))
+            if _stored_stamp(state.get("frame_picture")) == self.drop_zone.picture_stamp():
+                self.drop_zone.set_frame(_stored_frame(state.get("frame")))
         self._refresh()
 
     # -- internals ----------------------------------------------------------------------------
@@ -726,6 +729,17 @@ def _stored_frame(value: object) -> ImageFrame | None:
         return ImageFrame.from_json(json.loads(value)) if isinstance(value, str) and value else None
     except ValueError:
         return None
+
+
+def _stored_stamp(value: object) -> list[int] | None:
+    """The picture stamp `state` wrote (DropZone.picture_stamp), or None."""
+    try:
+        stamp = json.loads(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+    if isinstance(stamp, list) and all(isinstance(v, int) for v in stamp):
+        return stamp
+    return None
 
 
 def _to_bool(value: object) -> bool:

@@ -579,6 +579,19 @@ class DropZone(QFrame):
     def set_frame(self, frame: ImageFrame | None) -> None:
         self.canvas.editor.set_frame(frame)
 
+    def picture_stamp(self) -> list[int] | None:
+        """What tells the one local picture from another put at the same path since: its
+        file's size and modification time, and its upright size (None without one such
+        picture, or when it can't be read now). A frame is kept only with its picture."""
+        size = self.canvas.image_size
+        if self.frame() is None or not size.isValid():
+            return None
+        try:
+            info = os.stat(self._sources[0])
+        except OSError:
+            return None
+        return [info.st_size, info.st_mtime_ns, size.width(), size.height()]
+
     def aspect_ratio(self) -> str:
         return self._aspect_ratio
 
@@ -771,7 +784,9 @@ class DropZone(QFrame):
         more = len(self._sources) - 1
         self.canvas.set_badge(self.tr("+{count} more").format(count=more) if more > 0 else "")
         self.clear_button.setEnabled(bool(self._sources))
-        self.canvas.editor.set_image_size(self.canvas.image_size)
+        # The frame is the one picture's: a batch goes with Runway's centre crop, so its first
+        # picture shows that crop, fixed (a frame that moved there would move nothing).
+        self.canvas.editor.set_image_size(self.canvas.image_size if more == 0 else QSize())
         self.canvas.setCursor(
             Qt.CursorShape.OpenHandCursor if self.canvas.editor.frame() is not None
             else Qt.CursorShape.ArrowCursor if self._sources else Qt.CursorShape.PointingHandCursor
@@ -809,7 +824,8 @@ class DropZone(QFrame):
         self.canvas.image = image
         if not self.canvas.image_size.isValid():
             self.canvas.image_size = image.size()
-            self.canvas.editor.set_image_size(image.size())
+            if len(self._sources) == 1:
+                self.canvas.editor.set_image_size(image.size())
             self.image_size_known.emit(image.size())
         self.canvas.update()
 

@@ -214,3 +214,52 @@ def test_a_start_image_gone_since_last_time_is_said_not_lost_silently(
     assert again.drop_zone.images() == []
     assert "gone.png" in again.drop_zone.message()
     assert "doesn't exist" in again.drop_zone.message()
+
+
+def test_a_stored_frame_is_not_put_on_another_picture_at_the_same_path(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    """The start image was replaced between runs by another picture of the same shape: the
+    frame chosen for the old one (its red corner) must not crop the new one."""
+    source = Path(picture(tmp_path, "start.png", (800, 600)))
+    panel.drop_zone.set_images([str(source)])
+    panel.drop_zone.canvas.editor.zoom_by(2.0)
+    panel.drop_zone.canvas.editor.pan_by(-1.0, -1.0)
+    state = panel.state()
+    source.unlink()
+    picture(tmp_path, "start.png", (1600, 1200))  # another picture, the same 4:3
+
+    again = ComposePanel(tmp_path / "cache2")
+    qtbot.addWidget(again)
+    again.restore_state(state)
+    assert again.drop_zone.images() == [str(source)]
+    assert again.drop_zone.frame() == framing.centred((1600, 1200), again.aspect_picker.value())
+    assert not again.drop_zone.canvas.editor.is_moved()
+
+
+def test_a_batch_shows_the_centre_crop_it_gets_and_cannot_be_panned(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    """Several images go with Runway's centre crop; the first one's preview must not offer a
+    frame to drag or zoom that then changes nothing."""
+    zone = panel.drop_zone
+    zone.set_images([picture(tmp_path, "a.png", (1600, 900)),
+                     picture(tmp_path, "b.png", (900, 1600))])
+    qtbot.mouseClick(panel.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
+    canvas = zone.canvas
+    shown = canvas.crop_rect()
+    centre = shown.center().toPoint()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseMove(canvas, centre + QPoint(-40, 0))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(-40, 0))
+    QApplication.sendEvent(canvas, QWheelEvent(
+        QPointF(centre), canvas.mapToGlobal(QPointF(centre)), QPoint(), QPoint(0, 240),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase, False))
+    assert canvas.crop_rect() == shown  # the centre crop, where it was
+    assert canvas.cursor().shape() != Qt.CursorShape.OpenHandCursor
+    assert zone.frame() is None
+
+    zone.set_images([picture(tmp_path, "one.png", (1600, 900))])  # one picture: framed again
+    assert zone.frame() is not None
+    assert canvas.cursor().shape() == Qt.CursorShape.OpenHandCursor
