@@ -149,6 +149,14 @@ class ExtendMode(QObject):
             return
         self._leave(restore_prompt=True)
 
+    def composition_state(self) -> dict[str, Any]:
+        """What the person is composing, to keep over a restart: while extending, the
+        composition extend mode put aside (its images, prompt and choices), which Cancel would
+        bring back; the extend strip itself is not kept."""
+        if self.active and "state" in self._saved:
+            return dict(self._saved["state"])
+        return self._compose.state()
+
     def take(self, batch: list[GenerationSettings]) -> bool:
         """The window's Generate while extending: extend instead (True), else False."""
         parent = self.parent_generation

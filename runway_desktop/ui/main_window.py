@@ -712,7 +712,7 @@ class MainWindow(QMainWindow):
         store.setValue("window/geometry", self.saveGeometry())
         store.setValue("window/splitter", self.splitter.saveState())
         store.setValue("window/stage_splitter", self.right_splitter.saveState())
-        store.setValue("compose/state", self.compose.state())
+        store.setValue("compose/state", self.extend_mode.composition_state())
 
     def restore_state(self) -> None:
         store = QSettings()
