@@ -388,9 +388,10 @@ def _build() -> _Table:
     row(every, Command.REUSE, _t(None, Effect.SHOW))
     row(every, Command.RERUN, _t(None, Effect.SUBMIT_NEW_SEED))
     row(Stage.PENDING, Command.REORDER, _t(None, Effect.WRITE))
-    # Extend: only a finished clip whose file is there has a last frame to start from (the
-    # service waits for one still running before it asks).
+    # Extend: a finished clip whose file is there has a last frame to start from; one still
+    # downloading is paid for and nearly there, so the extension waits for its file.
     row(Stage.DONE, Command.EXTEND, _t(None, Effect.SUBMIT_EXTENSION, guard=video_file_present))
+    row(Stage.DOWNLOADING, Command.EXTEND, _t(None, Effect.SUBMIT_EXTENSION))
     row(tuple(s for s in Stage if s not in (Stage.DONE, Stage.CANCELLED)),
         Command.SET_OUTPUT_FOLDER, _t(None, Effect.WRITE))
 

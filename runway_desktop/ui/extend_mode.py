@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from runway_desktop.engine.records import Generation, GenerationSettings
+from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 
 if TYPE_CHECKING:
     from runway_desktop.engine.commands import GenerationService
@@ -77,9 +77,11 @@ class ExtendStrip(QFrame):
         prompt = generation.settings.prompt
         short = prompt if len(prompt) <= 60 else prompt[:59] + "…"
         self.title.setText(self.tr("Extending #{0} “{1}”").format(generation.id, short))
-        self.text.setText(self.tr(
-            "The next shot starts from this clip's last frame. Describe what happens next in "
-            "the prompt and press Generate."))
+        text = self.tr("The next shot starts from this clip's last frame. Describe what happens "
+                       "next in the prompt and press Generate.")
+        if generation.stage is not Stage.DONE:
+            text += " " + self.tr("The clip is still downloading: the next shot waits for it.")
+        self.text.setText(text)
         self.picture.setText(self.tr("Last frame…"))
 
     def set_picture(self, pixmap: QPixmap) -> None:
@@ -192,6 +194,17 @@ class ExtendMode(QObject):
 
         from runway_desktop.engine.video.frames import FrameError, last_frame
 
+        shown = parent
+        service = self._service()
+        if parent.stage is not Stage.DONE and service is not None:
+            # Still downloading: its last frame exists once the file is whole.
+            (parent,) = await service.wait_settled([parent.id])
+            if self.parent_generation is not shown:
+                return
+            if parent.stage is not Stage.DONE:
+                self.strip.picture.setText(self.tr("No video"))
+                return
+            self.strip.show_parent(parent)
         if not parent.video_path:
             return
         try:
@@ -199,7 +212,7 @@ class ExtendMode(QObject):
         except FrameError as error:
             log.info("No last frame to show: %s", error.message)
             return
-        if self.parent_generation is parent:
+        if self.parent_generation is shown:
             self.strip.set_picture(QPixmap.fromImage(frame.image))
 
     def _leave(self, *, restore_prompt: bool) -> None:

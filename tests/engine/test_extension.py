@@ -173,14 +173,18 @@ def test_what_cannot_be_extended_is_refused_with_the_way_on(
     drive(scenario())
 
 
-def test_only_a_finished_clip_with_its_file_can_be_extended(tmp_path: Path) -> None:
+def test_only_a_finished_clip_with_its_file_or_one_downloading_can_be_extended(
+        tmp_path: Path) -> None:
     video = tmp_path / "v.mp4"
     video.write_bytes(b"x")
     base = Generation(1, GenerationSettings("p"), "key", Stage.DONE, 0.0, 0.0, job_id="j",
                       video_path=str(video))
     assert Command.EXTEND in allowed_commands(base)
+    # Still downloading: paid for and nearly there; the extension waits for its file.
+    downloading = dataclasses.replace(base, stage=Stage.DOWNLOADING, video_path=None)
+    assert Command.EXTEND in allowed_commands(downloading)
     for stage in Stage:
-        if stage is not Stage.DONE:
+        if stage not in (Stage.DONE, Stage.DOWNLOADING):
             assert Command.EXTEND not in allowed_commands(dataclasses.replace(base, stage=stage))
     video.unlink()
     assert Command.EXTEND not in allowed_commands(base)

@@ -145,3 +145,42 @@ def test_extend_is_offered_only_where_the_table_allows_it(
     assert not next(a for a in menu.actions() if a.objectName() == "extend").isEnabled()
     window.queue.shortcut_actions["extend"].trigger()  # X
     assert not window.extend_mode.active
+
+
+def test_a_clip_still_downloading_can_be_extended_and_the_next_shot_waits_for_it(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, kite_png: Path) -> None:
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    drop_files(compose.drop_zone, [kite_png])
+    simulator.faults.cdn_slow_bytes_per_second = 60_000  # the clip takes a few seconds
+    compose.prompt_edit.setPlainText("a red kite over dunes")
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    model = window.queue.model
+
+    def downloading() -> Generation | None:
+        return next((g for g in model.generations() if g.stage is Stage.DOWNLOADING), None)
+
+    qtbot.waitUntil(lambda: downloading() is not None, timeout=30_000)
+    parent = downloading()
+    assert parent is not None
+    assert allows(parent, Command.EXTEND)  # paid for and nearly there
+    menu = window.queue.build_context_menu(parent, [parent])
+    entry = next(a for a in menu.actions() if a.objectName() == "extend")
+    assert entry.isEnabled()
+    entry.trigger()
+    extend = window.extend_mode
+    assert extend.active
+    assert "still downloading" in extend.strip.text.text()
+    compose.prompt_edit.setPlainText("the kite climbs into the clouds")
+    compose.generate_button.click()
+    simulator.faults.cdn_slow_bytes_per_second = None
+
+    child = wait_done(qtbot, window, lambda g: g.parent_id == parent.id)
+    done = next(g for g in model.generations() if g.id == parent.id)
+    assert done.stage is Stage.DONE
+    assert done.video_path is not None
+    assert child.settings.image_path is not None
+    exact = drive(qtbot, last_frame(Path(done.video_path))).image
+    assert mean_difference(Path(child.settings.image_path), exact) < 1.0
+    assert simulator.jobs_created("afk_test") == 2
