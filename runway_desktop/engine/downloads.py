@@ -30,6 +30,7 @@ import httpx
 from runway_desktop.api.server_text import clean_server_text
 from runway_desktop.api.url_policy import UnsafeUrlError
 from runway_desktop.api.url_policy import UrlPolicy as UrlPolicy  # callers build theirs here
+from runway_desktop.engine.durable import fsync_dir
 from runway_desktop.engine.leases import ensure_held
 from runway_desktop.engine.mp4_check import Mp4Verdict, check_mp4
 from runway_desktop.engine.mp4_frames import UnplayableVideo, check_video_frames
@@ -389,7 +390,7 @@ def _sync_file(out: BinaryIO) -> None:
 def _finish(part: Path, dest: Path) -> None:
     try:
         os.replace(part, dest)  # atomic: `dest` is either absent or complete
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
     except OSError as exc:
         raise _os_error(exc, dest.parent) from exc
 
@@ -459,19 +460,6 @@ def _incomplete(written: int, total: int) -> str:
 # --- file helpers --------------------------------------------------------------------------
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)  # makes the rename itself survive a crash
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _remove(path: Path) -> None:

@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from runway_desktop.engine.records import Action
+from runway_desktop.ui.notice_close import close_button
 from runway_desktop.ui.queue_text import action_text
 
 
@@ -41,12 +42,7 @@ class Banner(QFrame):
         self.message.setAccessibleName(self.tr("Notice"))
         self.button = QPushButton(self)
         self.button.clicked.connect(self._on_button)
-        close = QToolButton(self)
-        close.setText("×")
-        close.setAutoRaise(True)
-        close.setToolTip(self.tr("Hide this notice"))
-        close.setAccessibleName(self.tr("Hide notice"))
-        close.clicked.connect(self.hide)
+        close = close_button(self, self.hide)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 6, 6)
         layout.addWidget(self.message, 1)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from runway_desktop.ui.notice_close import close_button
 
 UNDO_SECONDS = 10
 
@@ -32,12 +34,7 @@ class UndoNotice(QFrame):
         self.undo_button.setAccessibleName(self.tr("Undo"))
         self.undo_button.setToolTip(self.tr("Put it back (Ctrl+Z)"))
         self.undo_button.clicked.connect(self._on_undo)
-        close = QToolButton(self)
-        close.setText("×")
-        close.setAutoRaise(True)
-        close.setToolTip(self.tr("Hide this notice"))
-        close.setAccessibleName(self.tr("Hide notice"))
-        close.clicked.connect(self.dismiss)
+        close = close_button(self, self.dismiss)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 6, 6)
         layout.addWidget(self.message, 1)

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QDragMoveEvent, QDropEvent, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.engine.video.metadata import VideoSettings, read_video_settings
+from runway_desktop.ui.notice_close import close_button
 
 if TYPE_CHECKING:
     from runway_desktop.engine.commands import GenerationService
@@ -71,12 +72,7 @@ class SettingsOffer(QFrame):
         self.extend_button.setToolTip(
             self.tr("Start a new clip from its last frame; the prompt box asks what happens next"))
         self.extend_button.clicked.connect(self.extend_requested)
-        close = QToolButton(self)
-        close.setText("×")
-        close.setAutoRaise(True)
-        close.setToolTip(self.tr("Hide this notice"))
-        close.setAccessibleName(self.tr("Hide notice"))
-        close.clicked.connect(self.hide)
+        close = close_button(self, self.hide)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 6, 6)
         layout.addWidget(self.message, 1)

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from runway_desktop.engine.durable import fsync_dir
 from runway_desktop.engine.mp4_check import check_mp4
 from runway_desktop.engine.video.mp4_boxes import (
     Box,
@@ -309,7 +310,7 @@ def _replace(path: Path, src: BinaryIO, size: int, moov_offset: int, moov_size: 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _copy(src: BinaryIO, out: BinaryIO, offset: int, length: int) -> None:
@@ -321,13 +322,3 @@ def _copy(src: BinaryIO, out: BinaryIO, offset: int, length: int) -> None:
             raise Mp4FormatError("the file got shorter while it was rewritten")
         out.write(block)
         left -= len(block)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not possible (nor needed) on Windows.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -25,6 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
 
+from runway_desktop.engine.durable import fsync_dir
 from runway_desktop.engine.mp4_check import check_mp4
 from runway_desktop.engine.video.metadata import film_settings
 from runway_desktop.engine.video.mp4_boxes import Box, Mp4FormatError, parse_boxes, read_moov
@@ -198,7 +199,7 @@ def join_mp4(
         if cancelled is not None and cancelled():
             raise JoinCancelled("The join was cancelled; nothing was saved.")
         os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
     except JoinError:
         _remove(tmp)
         raise
@@ -546,13 +547,3 @@ def _picture_size(track: Track) -> tuple[int, int] | None:
 def _remove(path: Path) -> None:
     with contextlib.suppress(OSError):
         path.unlink()
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not possible (nor needed) on Windows.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
