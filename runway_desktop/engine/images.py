@@ -206,6 +206,14 @@ def preview_rgba(path: Path, edge: int) -> tuple[int, int, bytes]:
     return picture.width, picture.height, picture.tobytes()
 
 
+def exif_orientation(path: Path) -> int | None:
+    """The EXIF orientation (1–8) `prepare_image` turns this picture by, from the header only
+    (None: it has none). For a window whose toolkit reads none in PNG or WebP files."""
+    path = Path(path)
+    with _open_file(path) as (handle, _size), _open(handle, path) as img:
+        return _orientation(img, decoded=False)
+
+
 def image_info(path: Path) -> tuple[int, int]:
     """Width and height as shown upright (EXIF orientation applied), from the header only."""
     path = Path(path)

@@ -134,6 +134,21 @@ def image_patterns() -> str:
     return images.file_dialog_patterns()
 
 
+def orientation_qt_misses(path: str, reader: QImageReader) -> int | None:
+    """The EXIF orientation (2–8) engine.images turns this picture by where Qt turns it by
+    none (Qt reads no orientation in PNG or WebP files): the preview must be turned the same
+    way, or the frame drawn over it lands elsewhere in what is uploaded."""
+    if reader.transformation() != QImageIOHandler.Transformation.TransformationNone:
+        return None  # Qt turns it itself (JPEG, TIFF)
+    from runway_desktop.engine import images
+
+    try:
+        value = images.exif_orientation(Path(path))
+    except images.ImageRejected:
+        return None
+    return value if value is not None and 2 <= value <= 8 else None
+
+
 def fits_qt_image_limit(reader: QImageReader, size: QSize) -> bool:
     """Whether Qt decodes this picture within its image allocation limit (256 MB unless set).
 
@@ -767,6 +782,9 @@ class DropZone(QFrame):
             reader = QImageReader(first)
             reader.setAutoTransform(True)
             size = oriented_size(reader)
+            turn = orientation_qt_misses(first, reader) if size.isValid() else None
+            if turn is not None and turn >= 5:  # a quarter turn: upright, it is the other way
+                size = size.transposed()
             if not size.isValid():  # HEIC, AVIF: Qt can't read them, engine.images can
                 check = check_image_file(first)
                 size = check.size or size
@@ -780,7 +798,7 @@ class DropZone(QFrame):
                 if size.isValid()
                 else ""
             )
-            self._start_preview_load(first, size)
+            self._start_preview_load(first, size, turned_by_engine=turn is not None)
         more = len(self._sources) - 1
         self.canvas.set_badge(self.tr("+{count} more").format(count=more) if more > 0 else "")
         self.clear_button.setEnabled(bool(self._sources))
@@ -793,7 +811,8 @@ class DropZone(QFrame):
         )
         self.canvas.update()
 
-    def _start_preview_load(self, path: str, size: QSize) -> None:
+    def _start_preview_load(self, path: str, size: QSize, *, turned_by_engine: bool = False
+                            ) -> None:
         token = self._load_token
         signals = self._preview_signals
 
@@ -802,8 +821,9 @@ class DropZone(QFrame):
             reader = QImageReader(path)
             reader.setAutoTransform(True)
             raw = reader.size()
-            if not fits_qt_image_limit(reader, raw):
-                # Qt would refuse it (with a warning) before scaling: decode it bounded instead.
+            if turned_by_engine or not fits_qt_image_limit(reader, raw):
+                # Turned as engine.images turns it; or Qt would refuse it (with a warning)
+                # before scaling: decode it bounded instead.
                 signals.loaded.emit(token, _pillow_preview(path))
                 return
             if raw.isValid() and max(raw.width(), raw.height()) > PREVIEW_EDGE:

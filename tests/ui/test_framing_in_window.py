@@ -5,12 +5,13 @@ the frame shows, and what was being composed survives a restart (§5)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageChops
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PIL import Image, ImageChops, ImageOps
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -138,6 +139,13 @@ def api_base_url(scripted_server: ScriptedServer) -> str:
     return scripted_server.base_url
 
 
+@pytest.fixture
+def before_app_start() -> Callable[[Path], None]:
+    """Each window here starts afresh: not with what an earlier test's window was composing
+    (QSettings live as long as the test process)."""
+    return lambda _data_dir: QSettings().clear()
+
+
 def uploaded_picture(body: bytes) -> Image.Image:
     start = min(i for i in (body.find(b"\x89PNG"), body.find(b"\xff\xd8\xff")) if i >= 0)
     end = body.rfind(b"\r\n--")
@@ -263,3 +271,47 @@ def test_a_batch_shows_the_centre_crop_it_gets_and_cannot_be_panned(
     zone.set_images([picture(tmp_path, "one.png", (1600, 900))])  # one picture: framed again
     assert zone.frame() is not None
     assert canvas.cursor().shape() == Qt.CursorShape.OpenHandCursor
+
+
+@pytest.mark.parametrize("kind", ["PNG", "WEBP"])
+def test_a_picture_turned_by_its_exif_is_framed_upright_as_it_is_uploaded(
+    qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, tmp_path: Path,
+    kind: str
+) -> None:
+    """Qt reads no EXIF orientation in PNG or WebP files, engine.images turns them upright: the
+    window showed such a picture lying on its side (a 16:9 frame over a portrait photo) and
+    the frame landed elsewhere in what was uploaded."""
+    stored = Image.open(picture(tmp_path, "stored.png", (1600, 900)))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn 90° clockwise to show it upright
+    source = tmp_path / f"phone.{kind.lower()}"
+    stored.save(source, kind, exif=exif.tobytes(), lossless=True)
+    with Image.open(source) as img:
+        upright = ImageOps.exif_transpose(img).convert("RGB")
+    assert upright.size == (900, 1600)
+
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    compose.drop_zone.set_images([str(source)])
+    assert compose.aspect_picker.value() == "9:16"  # the shape it has upright
+    qtbot.waitUntil(lambda: compose.drop_zone.canvas.image is not None, timeout=10_000)
+    shown = compose.drop_zone.canvas.image
+    assert shown is not None
+    assert shown.height() > shown.width()  # shown upright
+    qtbot.mouseClick(compose.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
+    editor = compose.drop_zone.canvas.editor
+    editor.zoom_by(2.0)
+    editor.pan_by(1.0, 1.0)  # into the bottom-right corner of the upright picture
+    frame = compose.drop_zone.frame()
+    assert frame is not None
+    compose.prompt_edit.setPlainText("the corner comes alive")
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    qtbot.waitUntil(lambda: any(g.stage == Stage.DONE for g in window.queue.model.generations()),
+                    timeout=20_000)
+
+    (upload,) = scripted_server.seen("POST /v2/uploads")
+    sent = uploaded_picture(upload.body)
+    expected = upright.crop(frame.pixel_box(*upright.size))
+    assert sent.size[0] == sent.size[1]
+    assert ImageChops.difference(sent.resize(expected.size), expected).getbbox() is None
