@@ -79,13 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setDesktopFileName(APP_ID)
-    app.setWindowIcon(app_icon())
     from runway_desktop.ui.startup_shell import StartupShell, shell_scheme
 
     shell = StartupShell("Starting…", shell_scheme(app))  # the outline, while the rest loads
     shell.show_and_wait_painted()
     if args.quit_after_first_paint:
         return 0
+    app.setWindowIcon(app_icon())  # the outline is a splash screen: no icon shown
     from runway_desktop import paths
     from runway_desktop.logs import setup_logging
 

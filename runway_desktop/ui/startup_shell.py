@@ -14,10 +14,14 @@ the real window painted (`--quit-after-paint`, "ready").
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QRect, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QRect, QSettings, QTimer, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QSplashScreen, QWidget
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QGuiApplication, QMouseEvent, QResizeEvent
 
 # theme.Colours' fields the outline uses, light and dark (tests/ui/test_startup_shell.py checks
 # they are the theme's: theme.py itself costs ~20 ms to import, the outline can't wait for it).
@@ -40,26 +44,39 @@ def shell_scheme(app: QGuiApplication) -> str:
     return "dark" if app.palette().window().color().lightness() < 128 else "light"
 
 
-class StartupShell(QWidget):
+class StartupShell(QSplashScreen):
     """A splash screen in the window's shape: the layout's frame (menu bar, compose panel,
     stage, side list, status bar). `painted` fires once, after its first paint.
 
     A splash window (no taskbar entry, no title bar) rather than a second main window: the
     real window replaces it, and nothing (a person's taskbar, a test looking for the window
-    called "Runway Desktop") ever sees two of them."""
+    called "Runway Desktop") ever sees two of them. A QSplashScreen for its window flags, set in
+    C++: naming `Qt.WindowType` here would build PySide6's `Qt` enums first (~13 ms)."""
 
     painted = Signal()
 
     def __init__(self, title: str, scheme: str = "light") -> None:
         self._painted = False  # before super().__init__: event() reads it from then on
-        super().__init__(None, Qt.WindowType.SplashScreen)
+        super().__init__()
         self.setObjectName("startup_shell")
         self.setWindowTitle(title)
-        self._colours = {k: QColor(v) for k, v in SHELL_COLOURS[scheme].items()}
+        colours = SHELL_COLOURS[scheme]
+        _fill(self, colours["window"])
+        # Each part a plain widget filling its background from its palette: Qt paints them
+        # in C++. (From Python, QPainter.fillRect, QPen and QBrush resolve their overloads
+        # against `Qt` enums: the ~13 ms again.)
+        self._parts: list[tuple[QWidget, QWidget | None]] = []
+        for _rect, colour in self.panels():
+            if colour == "base":  # a panel: a 1 px border around its base
+                frame = _fill(QWidget(self), colours["border"])
+                self._parts.append((frame, _fill(QWidget(frame), colours[colour])))
+            else:
+                self._parts.append((_fill(QWidget(self), colours[colour]), None))
         self.resize(1280, 800)  # MainWindow's default size
         saved = QSettings().value(GEOMETRY_KEY)
         if isinstance(saved, QByteArray):
             self.restoreGeometry(saved)
+        self._place()
 
     @property
     def has_painted(self) -> bool:
@@ -85,22 +102,29 @@ class StartupShell(QWidget):
             (QRect(0, h - status, w, status), "chrome"),
         ]
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), self._colours["window"])
-        painter.setPen(self._colours["border"])
-        for rect, colour in self.panels():
-            painter.fillRect(rect, self._colours[colour])
-            if colour == "base":
-                painter.drawRect(rect.adjusted(0, 0, -1, -1))
-        painter.end()
+    def _place(self) -> None:
+        for (rect, _colour), (part, inner) in zip(self.panels(), self._parts, strict=True):
+            part.setGeometry(rect)
+            if inner is not None:
+                inner.setGeometry(1, 1, rect.width() - 2, rect.height() - 2)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if getattr(self, "_parts", None):
+            self._place()
 
     def event(self, event: QEvent) -> bool:
-        handled = super().event(event)
+        # QWidget's handling, not QSplashScreen's: on Show that waits, processing events, up
+        # to a second for the window to be exposed (all of it offscreen); it paints a pixmap
+        # and a message, neither of which the outline has.
+        handled = QWidget.event(self, event)
         if not self._painted and event.type() == QEvent.Type.Paint:
             self._painted = True
             QTimer.singleShot(0, self.painted.emit)  # after the paint reached the screen
         return handled
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        event.ignore()  # QSplashScreen hides on a click; the outline stays until replaced
 
     def show_and_wait_painted(self) -> bool:
         """Show the outline and run Qt's events until it has painted (at most PAINT_WAIT_MS);
@@ -122,3 +146,12 @@ class StartupShell(QWidget):
         """The real window has painted over it: go (deleted on the next event-loop turn)."""
         self.hide()
         self.deleteLater()
+
+
+def _fill(widget: QWidget, colour: str) -> QWidget:
+    """`widget`, filling its background with `colour` (painted by Qt itself)."""
+    palette = widget.palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor(colour))
+    widget.setPalette(palette)
+    widget.setAutoFillBackground(True)
+    return widget
