@@ -202,12 +202,14 @@ class SequenceService:
         for index, prompt in enumerate(prompts):
             change = changes[index] if changes and index < len(changes) else None
             self._store.add_shot(sequence_id, _prompt(prompt), _later(change))
+        self._not_done_any_more(sequence_id)
         return self._changed(sequence_id)
 
     def add_shot(self, sequence_id: int, prompt: str, changes: SettingsChanges | None = None,
                  *, before_shot_id: int | None = None) -> Sequence:
         self._store.add_shot(sequence_id, _prompt(prompt), _later(changes),
                              before_shot_id=before_shot_id)
+        self._not_done_any_more(sequence_id)
         return self._changed(sequence_id)
 
     def move_shot(self, shot_id: int, before_shot_id: int | None) -> Sequence:
@@ -270,6 +272,7 @@ class SequenceService:
             settings = settings.with_seed(self._new_seed(settings))
         generation, _new = self._add_take(sequence, shot_id, settings, parent_id,
                                           only_if_unchosen=False)
+        self._follow_if_done(sequence)
         return generation
 
     async def extend_from_end(self, sequence_id: int, prompt: str,
@@ -281,9 +284,16 @@ class SequenceService:
         if shots and shots[-1].chosen_id is None:
             raise ExtendError(f"Shot {len(shots)} has no take yet: run the sequence to make it, "
                               "then extend from the end.")
+        was = self._store.require(sequence_id)
         shot = self._store.add_shot(sequence_id, _prompt(prompt), _later(changes))
         current = self._changed(sequence_id)
-        return await self._make_shot(current, current.index_of(shot.id))
+        try:
+            made = await self._make_shot(current, current.index_of(shot.id))
+        except BaseException:
+            self._not_done_any_more(sequence_id)  # the new shot is there, not made
+            raise
+        self._follow_if_done(was)
+        return made
 
     # -- running --------------------------------------------------------------------------------
 
@@ -328,6 +338,32 @@ class SequenceService:
             task.cancel()
         self._stop_watching()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _follow_if_done(self, before: Sequence) -> None:
+        """A new take on a sequence that was DONE (every other shot made and finished): the
+        sequence runs again, journaled, until that take has finished (DONE again, or STOPPED
+        saying what to do). Only a sequence whose every shot has a take: a run here never
+        makes (pays for) a shot the person didn't ask for."""
+        if before.run_state is not RunState.DONE:
+            return
+        now = self._store.get(before.id)
+        if now is None or any(shot.chosen_id is None for shot in now.shots):
+            self._not_done_any_more(before.id)
+            return
+        task = self._runs.get(before.id)
+        if task is None or task.done():
+            self._store.set_run_state(before.id, RunState.RUNNING)  # at once, not next tick
+            self._changed(before.id)
+            task = asyncio.ensure_future(self._run(before.id))
+            task.add_done_callback(_log_failure)
+            self._runs[before.id] = task
+
+    def _not_done_any_more(self, sequence_id: int) -> None:
+        """A DONE sequence got a shot that isn't made: it is IDLE (Run makes it)."""
+        current = self._store.get(sequence_id)
+        if current is not None and current.run_state is RunState.DONE:
+            self._store.set_run_state(sequence_id, RunState.IDLE)
+            self._changed(sequence_id)
 
     async def _run(self, sequence_id: int, retake_failed: bool = False) -> Sequence:
         self._store.set_run_state(sequence_id, RunState.RUNNING)
@@ -489,6 +525,12 @@ class SequenceService:
             if any(shot.id == shot_id for shot in sequence.shots):
                 return sequence.id
         raise KeyError(shot_id)
+
+
+def _log_failure(task: asyncio.Task[Sequence]) -> None:
+    """A run nobody awaits: a failure the run itself doesn't turn into STOPPED is logged."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("A sequence run failed", exc_info=error)
 
 
 def _chain(shots: Seq[tuple[str, SettingsChanges, GenerationSettings | None]]

@@ -323,3 +323,49 @@ def test_a_subscriber_hears_what_another_process_does_to_sequences(
 async def _until(condition: Callable[[], bool]) -> None:
     while not condition():
         await asyncio.sleep(0.05)
+
+
+def test_a_done_sequence_extended_from_the_end_runs_again_until_the_new_shot_is_made(
+        drive: Drive[None], make_engine: EngineFactory, simulator: Simulator,
+        png: Path) -> None:
+    """DONE means every shot is made: a new last shot (or a new take) on a finished sequence
+    makes it RUNNING until that take has finished, then DONE again; planning shots ahead
+    makes it no longer DONE (they aren't made)."""
+
+    async def scenario() -> None:
+        engine = await started(make_engine)
+        try:
+            service = SequenceService(engine)
+            clip = service.generations.submit(
+                GenerationSettings("a boat", seed=4, image_path=str(png)))
+            sequence = service.create_from_clip(clip.id)
+            assert (await service.run(sequence.id)).run_state is RunState.DONE
+            states: list[RunState] = []
+            service.subscribe(lambda e: states.append(e.sequence.run_state)
+                              if isinstance(e, SequenceChanged) else None)
+
+            second = await service.extend_from_end(sequence.id, "the boat sails away")
+
+            assert service.get(sequence.id).run_state is RunState.RUNNING  # type: ignore[union-attr]
+            await service.generations.wait_settled([second.id])
+            while service.get(sequence.id).run_state is RunState.RUNNING:  # type: ignore[union-attr]
+                await asyncio.sleep(0.02)
+            assert service.get(sequence.id).run_state is RunState.DONE  # type: ignore[union-attr]
+            assert states[-1] is RunState.DONE
+            # A new take of shot 2: running again while it is made, then done.
+            take = await service.add_take(service.get(sequence.id).shots[1].id)  # type: ignore[union-attr]
+            assert service.get(sequence.id).run_state is RunState.RUNNING  # type: ignore[union-attr]
+            await service.generations.wait_settled([take.id])
+            while service.get(sequence.id).run_state is RunState.RUNNING:  # type: ignore[union-attr]
+                await asyncio.sleep(0.02)
+            assert service.get(sequence.id).run_state is RunState.DONE  # type: ignore[union-attr]
+            assert simulator.jobs_created(KEY) == 3  # the clip, shot 2, its new take
+            # Shots planned ahead aren't made: the sequence isn't done any more.
+            planned = service.plan_shots(sequence.id, ["night falls"])
+            assert planned.run_state is RunState.IDLE
+            assert simulator.jobs_created(KEY) == 3
+        finally:
+            await service.stop()
+            await engine.stop()
+
+    drive(scenario())
