@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import cache
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -189,6 +189,11 @@ class Theme(QObject):
         colours = COLOURS[scheme]
         self._app.setPalette(palette_for(colours))
         self._app.setStyleSheet(style_sheet(colours))
+        # The new style sheet re-polished every widget, which put back the palettes widgets set
+        # themselves (an error line's red, the prompt counter's colour) as they were under the
+        # old scheme: tell them again, so they choose their colours for this one.
+        for widget in self._app.allWidgets():
+            QCoreApplication.sendEvent(widget, QEvent(QEvent.Type.PaletteChange))
         self.changed.emit(scheme)
 
 

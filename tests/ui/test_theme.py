@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.ui import icons, theme
@@ -210,5 +210,38 @@ def test_the_player_full_screen_is_light_on_black_in_either_scheme(
         preview.set_full_screen(False)
         assert preview.palette().color(QPalette.ColorRole.Window).name() == LIGHT.window
         assert icon_colours(preview.loop_button.icon()) == {LIGHT.text}
+    finally:
+        drop(made)
+
+
+def test_colours_widgets_choose_themselves_follow_a_change_of_scheme(
+        app_look: QApplication, qtbot: QtBot, tmp_path: Path) -> None:
+    """Switched at runtime (the system went dark), the drop zone's error line and the prompt
+    counter take the dark scheme's colours, as in a window started dark: the new style sheet's
+    re-polish had put back their light-scheme palettes (dark red on a white strip)."""
+    from runway_desktop.ui.compose_panel import ComposePanel
+    from runway_desktop.ui.drop_zone import error_text_color
+
+    made = make_theme(app_look, Scheme.LIGHT)
+    try:
+        panel = ComposePanel(tmp_path / "cache")
+        qtbot.addWidget(panel)
+        panel.resize(420, 700)
+        panel.show()
+        qtbot.waitExposed(panel)
+        panel.prompt_edit.setPlainText("x" * (panel.model().prompt_limit + 10))
+        panel.drop_zone._show_message("The image preview could not be decoded.")
+        line, counter = panel.drop_zone.message_label, panel.counter_label
+
+        def shown(widget: QWidget, role: QPalette.ColorRole) -> str:
+            return widget.palette().color(role).name()
+
+        assert shown(line, QPalette.ColorRole.Window) == LIGHT.base
+        made.set_forced(Scheme.DARK)
+        dark_red = error_text_color(theme.palette_for(DARK)).name()
+        assert shown(line, QPalette.ColorRole.Window) == DARK.base
+        assert line.grab().toImage().pixelColor(2, 2).name() == DARK.base
+        assert shown(line, QPalette.ColorRole.WindowText) == dark_red
+        assert shown(counter, QPalette.ColorRole.WindowText) == dark_red
     finally:
         drop(made)
