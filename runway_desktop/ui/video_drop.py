@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QDragMoveEvent, QDropEvent, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.engine.video.metadata import VideoSettings, read_video_settings
@@ -73,22 +73,37 @@ class SettingsOffer(QFrame):
             self.tr("Start a new clip from its last frame; the prompt box asks what happens next"))
         self.extend_button.clicked.connect(self.extend_requested)
         close = close_button(self, self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 6, 6, 6)
-        layout.addWidget(self.message, 1)
-        layout.addWidget(self.use_button)
-        layout.addWidget(self.extend_button)
-        layout.addWidget(close)
+        # The words above, the buttons under them: side by side, a compose panel's width cut
+        # the buttons' own words ("e these settin").
+        top = QHBoxLayout()
+        top.addWidget(self.message, 1)
+        top.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.use_button)
+        buttons.addWidget(self.extend_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 8)
+        layout.addLayout(top)
+        layout.addLayout(buttons)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.hide)
+        self._tint()
+        host.installEventFilter(self)
+        self.hide()
+
+    def _tint(self) -> None:
         palette = self.palette()  # the tool-tip colours, as the undo notice has them
         palette.setColor(QPalette.ColorRole.Window, palette.color(QPalette.ColorRole.ToolTipBase))
         palette.setColor(QPalette.ColorRole.WindowText,
                          palette.color(QPalette.ColorRole.ToolTipText))
-        self.setPalette(palette)
-        host.installEventFilter(self)
-        self.hide()
+        self.setPalette(palette)  # the same colours again: no new change event
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._tint()  # the scheme changed: this scheme's tool-tip colours
+        super().changeEvent(event)
 
     def offer(self, text: str, *, use: bool, extend: bool) -> None:
         self.message.setText(text)

@@ -245,3 +245,23 @@ def test_colours_widgets_choose_themselves_follow_a_change_of_scheme(
         assert shown(counter, QPalette.ColorRole.WindowText) == dark_red
     finally:
         drop(made)
+
+
+def test_the_video_settings_offer_follows_a_change_of_scheme(
+        app_look: QApplication, qtbot: QtBot) -> None:
+    from runway_desktop.ui.video_drop import SettingsOffer
+
+    made = make_theme(app_look, Scheme.LIGHT)
+    try:
+        host = QWidget()
+        qtbot.addWidget(host)
+        host.resize(600, 300)
+        offer = SettingsOffer(host)
+        host.show()
+        qtbot.waitExposed(host)
+        offer.offer("“kite.mp4”: “a red kite”, seed 5, 16:9, 5 s.", use=True, extend=True)
+        assert offer.grab().toImage().pixelColor(4, 4).name() == LIGHT.tooltip
+        made.set_forced(Scheme.DARK)
+        assert offer.grab().toImage().pixelColor(4, 4).name() == DARK.tooltip
+    finally:
+        drop(made)

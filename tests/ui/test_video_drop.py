@@ -248,3 +248,25 @@ def test_extending_a_video_from_elsewhere_starts_from_its_last_frame(
                                       theirs.seed, [start])
     last = drive(qtbot, frames.last_frame(video))
     assert mean_difference(last.image, Path(start)) < 1
+
+
+def test_the_offers_buttons_keep_their_words_in_a_small_window(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    """At 1024 × 640 the compose panel is narrow: the offer's words and its two buttons side by
+    side cut the buttons' own words ("e these settin"); the buttons go under the words."""
+    from runway_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(window)
+    window.resize(1024, 640)
+    window.show()
+    qtbot.waitExposed(window)
+    offer = window.video_drop.offer
+    offer.offer("“kite.mp4”: “a red kite climbs over the dunes”, seed 4242, 9:16, 10 s.",
+                use=True, extend=True)
+    for button in (offer.use_button, offer.extend_button):
+        assert button.isVisible()
+        assert button.width() >= button.sizeHint().width(), button.text()
+        assert offer.rect().contains(button.geometry())
+    message = offer.message
+    assert message.height() >= message.heightForWidth(message.width())  # every line shown
