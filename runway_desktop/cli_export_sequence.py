@@ -2,7 +2,8 @@
 
 Joined without re-encoding where the clips allow it (engine/video/join_task.py), re-encoded
 (MPEG-4 Part 2, engine/video/reencode.py) when they differ or a `--crossfade` is asked for.
-Either way the file is written beside its final name and renamed when whole.
+Either way the file is written beside its final name and renamed when whole; its settings
+(each shot's) are inside it and, unless the `settings_sidecar` setting is off, in `<film>.json`.
 """
 
 from __future__ import annotations
@@ -39,14 +40,25 @@ def export_sequence(
         if not crossfade_ms:
             try:
                 await join_clips(videos, dest, progress=progress_line("joining"))
-                return dest
+                return _with_sidecar(dest, context)
             except NeedsReencode as why:
                 log.info("Sequence %s is re-encoded: %s", target.number, why)
                 notice(f"re-encoding (MPEG-4): {why}")
-        return await reencode_join(videos, dest, crossfade_ms=crossfade_ms,
-                                   progress=progress_line("re-encoding"))
+        await reencode_join(videos, dest, crossfade_ms=crossfade_ms,
+                            progress=progress_line("re-encoding"))
+        return _with_sidecar(dest, context)
 
     return run_qt(join, context)
+
+
+def _with_sidecar(film: Path, context: Context) -> Path:
+    """The film's settings in `<film>.json` beside it too, unless the setting is off (as for
+    every saved video: engine/video/film.py)."""
+    if context.settings.settings_sidecar:
+        from runway_desktop.engine.video.film import write_film_sidecar
+
+        write_film_sidecar(film)
+    return film
 
 
 def chosen_videos(context: Context, number: int) -> tuple[str, Path, list[Path]]:

@@ -128,3 +128,40 @@ def test_a_take_whose_video_is_gone_is_named(tmp_path: Path) -> None:
 
     assert result.code == 2, str(result)
     assert_one_line_message(result, f"Shot 2 of sequence {number}", "isn't there any more")
+
+
+@pytest.mark.parametrize("sidecar", [True, False], ids=["sidecar", "setting-off"])
+def test_the_film_gets_its_settings_sidecar_as_the_setting_says(tmp_path: Path,
+                                                                 sidecar: bool) -> None:
+    """Like every saved MP4 (and the window's film): the shots' settings inside the film
+    and in `<film>.json` beside it, unless the `settings_sidecar` setting is off."""
+    import dataclasses
+    import json
+
+    from runway_desktop import settings
+    from runway_desktop.engine.video.metadata import (
+        VideoSettings,
+        read_video_settings,
+        save_video_settings,
+    )
+
+    data, videos = tmp_path / "data", tmp_path / "videos"
+    data.mkdir()
+    settings.save(data, dataclasses.replace(settings.load(data), settings_sidecar=sidecar))
+    number = make_sequence(data, videos, [CLIP, NEXT], "Kite")
+    for index, video in enumerate(sorted(videos.glob("Kite-take-*.mp4"))):
+        save_video_settings(video, VideoSettings(GenerationSettings(f"shot {index}"),
+                                                 generation_id=index + 1), sidecar=False)
+
+    result = export(data, tmp_path / "home", f"seq:{number}", "--format", "mp4", "--json")
+
+    assert result.code == 0, str(result)
+    film = Path(result.one()["path"])
+    carried = read_video_settings(film)
+    assert carried is not None
+    assert [s.generation_id for s in carried.shots] == [1, 2]
+    beside = film.with_suffix(".json")
+    if sidecar:
+        assert VideoSettings.from_json(json.loads(beside.read_text(encoding="utf-8"))) == carried
+    else:
+        assert not beside.exists()

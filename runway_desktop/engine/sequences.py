@@ -118,6 +118,12 @@ class SequenceService:
     def chosen(self, shot: Shot) -> Generation | None:
         return self._generations.get(shot.chosen_id) if shot.chosen_id is not None else None
 
+    @property
+    def writes_sidecars(self) -> bool:
+        """The `settings_sidecar` setting: a `<video>.json` beside each saved video (a film
+        too)."""
+        return self._engine.config.settings_sidecar
+
     def is_running_here(self, sequence_id: int) -> bool:
         """This process is running the sequence now (`run` has not returned)."""
         task = self._runs.get(sequence_id)

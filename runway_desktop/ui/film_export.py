@@ -36,8 +36,11 @@ class FilmExportBar(QWidget):
     exported = Signal(str)  # the film's path
 
     def __init__(self, clips: Callable[[], list[Path]], why_not: Callable[[], str],
-                 suggested: Callable[[], Path], parent: QWidget | None = None) -> None:
+                 suggested: Callable[[], Path], parent: QWidget | None = None, *,
+                 sidecar: Callable[[], bool] = lambda: True) -> None:
+        """`sidecar()`: the `settings_sidecar` setting (the film's `<name>.json`)."""
         super().__init__(parent)
+        self._sidecar = sidecar
         self._clips = clips
         self._why_not = why_not
         self._suggested = suggested
@@ -116,7 +119,8 @@ class FilmExportBar(QWidget):
         self.status.setText(self.tr("Joining {0} shots into “{1}”…").format(len(clips),
                                                                           dest.name))
         task = asyncio.ensure_future(join_film(clips, dest, crossfade_ms=crossfade,
-                                               progress=self._on_progress))
+                                               progress=self._on_progress,
+                                               sidecar=self._sidecar()))
         self._task = task
         task.add_done_callback(lambda t: self._finished(t, dest))
         self.refresh()

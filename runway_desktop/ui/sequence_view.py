@@ -137,7 +137,8 @@ class SequenceView(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setAccessibleName(self.tr("Sequence status"))
-        self.film = FilmExportBar(self.film_clips, self.why_no_film, self._suggested_film, self)
+        self.film = FilmExportBar(self.film_clips, self.why_no_film, self._suggested_film, self,
+                                  sidecar=lambda: self.sequences.writes_sidecars)
 
         takes = QWidget(self)
         takes_layout = QVBoxLayout(takes)

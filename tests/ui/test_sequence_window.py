@@ -7,6 +7,7 @@ swapped, the sequence extends from its end."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.engine.video.frames import duration_ms, frame_at, last_frame
+from runway_desktop.engine.video.metadata import read_video_settings
 from runway_desktop.engine.video.mp4_join import read_clip
 from runway_desktop.simulator import Simulator
 from runway_desktop.ui.main_window import MainWindow
@@ -158,8 +160,12 @@ def test_a_three_shot_plan_runs_end_to_end_and_its_film_plays_for_their_sum(
     assert all(abs(length - 5000) <= 100 for length in lengths)
     assert abs(drive(qtbot, duration_ms(film)) - sum(lengths)) <= 100
     assert len(read_clip(film).tracks) >= 1  # an MP4 whose index reads back
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith((".film", "film"))] == [
-        "film.mp4"]  # nothing half-written beside it
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith((".film", "film"))
+                  ) == ["film.json", "film.mp4"]  # nothing half-written beside it
+    carried = read_video_settings(film)  # inside the film and in its sidecar, as every video
+    assert carried is not None
+    assert [s.generation_id for s in carried.shots] == [t.id for t in takes]
+    assert json.loads((tmp_path / "film.json").read_text(encoding="utf-8")) == carried.to_json()
 
 
 def test_shots_reorder_by_key_a_take_is_swapped_and_the_sequence_extends(

@@ -49,3 +49,44 @@ def test_nothing_to_join_is_an_error_in_words(drive: Drive[Any], tmp_path: Path)
     with pytest.raises(JoinError, match="doesn't exist"):
         drive(join_film([CLIP, tmp_path / "gone.mp4"], tmp_path / "film.mp4"))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("crossfade_ms", [0, CROSSFADE_MS], ids=["joined", "re-encoded"])
+def test_a_film_gets_its_settings_sidecar_unless_the_setting_is_off(
+        drive: Drive[Any], tmp_path: Path, crossfade_ms: int) -> None:
+    """Like every saved MP4: the film's settings (each shot's) inside it and in
+    `<film>.json` beside it; with the `settings_sidecar` setting off, no sidecar."""
+    import json
+    import shutil
+
+    from runway_desktop.engine.records import GenerationSettings
+    from runway_desktop.engine.video.metadata import (
+        VideoSettings,
+        read_video_settings,
+        save_video_settings,
+        sidecar_path,
+    )
+
+    shots = [Path(shutil.copy(CLIP, tmp_path / "shot1.mp4")),
+             Path(shutil.copy(NEXT, tmp_path / "shot2.mp4"))]
+    made = [VideoSettings(GenerationSettings("a kite rises", seed=1), generation_id=1),
+            VideoSettings(GenerationSettings("and it lands", seed=2), generation_id=2,
+                          parent_id=1)]
+    for shot, settings in zip(shots, made, strict=True):
+        save_video_settings(shot, settings, sidecar=False)
+
+    film = drive(join_film(shots, tmp_path / "film.mp4", crossfade_ms=crossfade_ms))
+
+    beside = sidecar_path(film.path)
+    assert beside.is_file()
+    from_sidecar = VideoSettings.from_json(json.loads(beside.read_text(encoding="utf-8")))
+    assert from_sidecar is not None
+    assert [s.generation_id for s in from_sidecar.shots] == [1, 2]
+    assert from_sidecar == read_video_settings(film.path)  # what the MP4 carries
+    assert film.sidecar == beside
+
+    off = drive(join_film(shots, tmp_path / "quiet.mp4", crossfade_ms=crossfade_ms,
+                          sidecar=False))
+    assert not sidecar_path(off.path).exists()
+    assert off.sidecar is None
+    assert read_video_settings(off.path) is not None  # still inside the MP4

@@ -1,0 +1,66 @@
+"""The sequence view's film export with the `settings_sidecar` setting off: the film carries
+its shots' settings inside the MP4 and writes no `<film>.json` (on, the three-shot test in
+test_sequence_window.py finds it beside the film)."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from runway_desktop import settings
+from runway_desktop.engine.records import GenerationSettings, Stage
+from runway_desktop.engine.video.metadata import (
+    VideoSettings,
+    read_video_settings,
+    save_video_settings,
+)
+from tests.helpers.video import CLIP, NEXT
+
+pytestmark = pytest.mark.qt_log_ignore("PulseAudioService", "Couldn't resolve pipewire")
+
+
+@pytest.fixture
+def before_app_start() -> Callable[[Path], None]:
+    def sidecars_off(data_dir: Path) -> None:
+        settings.save(data_dir, dataclasses.replace(settings.load(data_dir),
+                                                    settings_sidecar=False))
+
+    return sidecars_off
+
+
+def test_the_film_writes_no_sidecar_when_the_setting_is_off(
+        qtbot: QtBot, app_controller: Any, tmp_path: Path) -> None:
+    engine = app_controller.engine
+    videos = []
+    for number, source in enumerate((CLIP, NEXT), 1):
+        video = Path(shutil.copy(source, tmp_path / f"shot{number}.mp4"))
+        save_video_settings(video, VideoSettings(GenerationSettings(f"shot {number}"),
+                                                 generation_id=number), sidecar=False)
+        videos.append(engine.journal.add(GenerationSettings(f"shot {number}", seed=number),
+                                         stage=Stage.DONE, video_path=str(video)))
+    command = app_controller.window.sequence_command
+    qtbot.waitUntil(command.action.isEnabled, timeout=10_000)
+    view = command.start_from_clip(videos[0])
+    assert view is not None
+    assert view.sequence is not None
+    sequence_id = view.sequence.id
+    shot = view.sequences.add_shot(sequence_id, "shot 2").shots[1]
+    view.sequences._store.link_take(shot.id, videos[1].id)  # a finished take of shot 2
+    view.show_sequence(sequence_id)
+    qtbot.waitUntil(view.film.export_button.isEnabled, timeout=10_000)
+
+    film = tmp_path / "film.mp4"
+    view.film.export_to(film)
+    qtbot.waitUntil(lambda: not view.film.busy(), timeout=120_000)
+
+    assert view.film.last_written == film, view.film.status.text()
+    carried = read_video_settings(film)
+    assert carried is not None
+    assert [s.generation_id for s in carried.shots] == [1, 2]
+    assert not (tmp_path / "film.json").exists()
