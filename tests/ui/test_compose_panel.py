@@ -254,7 +254,7 @@ def test_state_round_trip(tmp_path: Path, qtbot, panel: ComposePanel) -> None:
     state = panel.state()
     assert state == {"model": "runway-gen4-turbo", "aspect_ratio": "4:3", "duration": 10,
                      "seed_locked": True, "seed": 42, "ratio_picked": False, "prompt": "",
-                     "images": [], "frame": ""}
+                     "images": [], "frame": "", "frame_picture": ""}
 
     fresh = ComposePanel(tmp_path / "cache2")
     qtbot.addWidget(fresh)
