@@ -158,7 +158,7 @@ class ComposePanel(QWidget):
         )
         self.prompt_edit.setTabChangesFocus(True)  # Tab leaves the box: keyboard users can move on
         self.prompt_edit.setAccessibleName(self.tr("Prompt"))
-        self.prompt_edit.setMinimumHeight(84)
+        self.prompt_edit.setMinimumHeight(70)  # three lines: a 1024 × 640 window fits
         self.prompt_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.prompt_label.setBuddy(self.prompt_edit)
         self.counter_label = QLabel(self)

@@ -259,7 +259,7 @@ class _ImageCanvas(QWidget):
         self.url_text = ""
         self.aspect_ratio = "16:9"
         self.drag_active = False
-        self.setMinimumSize(220, 150)
+        self.setMinimumSize(220, 110)  # room enough for a 1024 × 640 window
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)
         self.badge = _Badge(self)

@@ -61,6 +61,10 @@ T = TypeVar("T")
 # Coming back to the window (e.g. from the browser, after a top-up) asks for the balance again,
 # at most this often: switching windows back and forth does not spam apiframe.
 REFRESH_ON_ACTIVATE_SECONDS = 10.0
+# The first start's size: room for the compose panel, the stage and the lists side by side
+# (narrower, down to a laptop's 1024 × 640, the lists go under the stage). startup_shell opens
+# its outline at the same size.
+DEFAULT_SIZE = (1400, 800)
 
 
 def preferences_shortcuts() -> list[QKeySequence]:
@@ -166,7 +170,7 @@ class MainWindow(QMainWindow):
             self.tray.setToolTip(APP_NAME)
             self.tray.show()
         self.set_demo(demo)
-        self.resize(1280, 800)
+        self.resize(*DEFAULT_SIZE)
 
     # -- wiring ---------------------------------------------------------------------------------
 

@@ -114,6 +114,13 @@ class StudioLayout(QObject):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
 
+        # Too narrow for the stage and the lists side by side, the lists go under the stage:
+        # the window may be as small as a laptop's screen (side by side it could not be made
+        # narrower than ~1340 px).
+        self.right_splitter.setMinimumWidth(max(self.stage.minimumSizeHint().width(),
+                                                self.side_tabs.minimumSizeHint().width()))
+        self.right_splitter.installEventFilter(self)
+
         player.full_screen_requested.connect(self.toggle_full_screen)
         player.step_requested.connect(self.step)
         self.actions = self._build_actions(window)
@@ -122,7 +129,20 @@ class StudioLayout(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._window and event.type() == QEvent.Type.Close:
             self.set_full_screen(False)
+        elif watched is self.right_splitter and event.type() == QEvent.Type.Resize:
+            self._fit_stage_and_lists()
         return super().eventFilter(watched, event)
+
+    def side_by_side_width(self) -> int:
+        """The width the stage and the lists need side by side."""
+        return (self.stage.minimumSizeHint().width() + self.side_tabs.minimumSizeHint().width()
+                + self.right_splitter.handleWidth())
+
+    def _fit_stage_and_lists(self) -> None:
+        wide = self.right_splitter.width() >= self.side_by_side_width()
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.right_splitter.orientation() != orientation:
+            self.right_splitter.setOrientation(orientation)
 
     # -- the View menu ------------------------------------------------------------------------
 

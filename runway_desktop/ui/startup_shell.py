@@ -32,6 +32,10 @@ SHELL_COLOURS = {
 SCHEME_ENV = "RUNWAY_DESKTOP_COLOR_SCHEME"  # theme.SCHEME_ENV (same check)
 GEOMETRY_KEY = "window/geometry"  # MainWindow.save_state's key: the outline opens where it will
 PAINT_WAIT_MS = 2000  # bounded: without a screen to paint on, carry on anyway
+# A window narrower than this has its lists under the stage, not beside it (what
+# stage.StudioLayout decides at the compose panel's own width; tests/ui/test_startup_shell.py
+# checks they agree at common sizes).
+SIDE_BY_SIDE_WINDOW_PX = 1390
 
 
 def shell_scheme(app: QGuiApplication) -> str:
@@ -72,7 +76,7 @@ class StartupShell(QSplashScreen):
                 self._parts.append((frame, _fill(QWidget(frame), colours[colour])))
             else:
                 self._parts.append((_fill(QWidget(self), colours[colour]), None))
-        self.resize(1280, 800)  # MainWindow's default size
+        self.resize(1400, 800)  # MainWindow's DEFAULT_SIZE
         saved = QSettings().value(GEOMETRY_KEY)
         if isinstance(saved, QByteArray):
             self.restoreGeometry(saved)
@@ -91,9 +95,16 @@ class StartupShell(QSplashScreen):
         side_w = min(420, body.width() // 3)
         gap = 6
         compose = QRect(body.left(), body.top(), compose_w, body.height())
-        side = QRect(body.right() - side_w + 1, body.top(), side_w, body.height())
-        stage = QRect(compose.right() + 1 + gap, body.top(),
-                      side.left() - compose.right() - 1 - 2 * gap, body.height())
+        right = QRect(compose.right() + 1 + gap, body.top(),
+                      body.right() - compose.right() - gap, body.height())
+        if w < SIDE_BY_SIDE_WINDOW_PX:  # the lists under the stage
+            stage = QRect(right.left(), right.top(), right.width(), right.height() * 3 // 5)
+            side = QRect(right.left(), stage.bottom() + 1 + gap, right.width(),
+                         right.bottom() - stage.bottom() - gap)
+        else:
+            side = QRect(body.right() - side_w + 1, body.top(), side_w, body.height())
+            stage = QRect(compose.right() + 1 + gap, body.top(),
+                          side.left() - compose.right() - 1 - 2 * gap, body.height())
         return [
             (QRect(0, 0, w, menu), "window"),
             (compose, "base"),

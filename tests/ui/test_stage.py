@@ -8,12 +8,13 @@ video widget and the poster paint it.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtGui import QColor, QFont, QImage
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
@@ -268,3 +269,65 @@ def test_the_view_menu_offers_full_screen_stepping_and_the_two_lists(
     assert window.preview.isWindow()
     entries["full_screen"].trigger()
     assert not window.preview.isWindow()
+
+
+@pytest.fixture
+def themed(qapp: QApplication) -> Iterator[QApplication]:
+    """The app's own look (its paddings decide how wide the rows are), put back afterwards."""
+    from runway_desktop.ui.theme import Scheme, Theme
+
+    style, font, sheet = qapp.style().name(), QFont(qapp.font()), qapp.styleSheet()
+    made = Theme(qapp, Scheme.LIGHT)
+    made.install()
+    yield qapp
+    made.setParent(None)
+    made.deleteLater()
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)
+    qapp.setFont(font)
+    qapp.setPalette(qapp.style().standardPalette())
+
+
+def cut_or_outside(window: MainWindow) -> list[str]:
+    """Visible buttons whose words don't fit, and widgets reaching out of the window."""
+    found = []
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisible() or widget.window() is not window:
+            continue
+        if (isinstance(widget, QAbstractButton) and widget.text()
+                and widget.width() < widget.sizeHint().width()):
+            found.append(f"cut: {widget.text()}")
+        corner = widget.mapTo(window, widget.rect().bottomRight())
+        if corner.x() >= window.width() or corner.y() >= window.height():
+            found.append(f"outside: {type(widget).__name__} {widget.accessibleName()}")
+    return found
+
+
+def test_a_laptop_sized_window_puts_the_lists_under_the_stage(
+    qtbot: QtBot, themed: QApplication, tmp_path: Path
+) -> None:
+    """Side by side, the compose panel, the stage and the lists made the window at least
+    1344 × 653: it could not be made smaller, and overflowed a 1280 × 800 screen. Narrower
+    than that the lists go under the stage; wide, they are beside it again."""
+    window = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    studio = window.studio
+    assert window.right_splitter.orientation() == Qt.Orientation.Horizontal  # the first size
+
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.size() == QSize(1024, 640))
+    QApplication.processEvents()
+    assert window.right_splitter.orientation() == Qt.Orientation.Vertical
+    stage, lists = studio.stage.geometry(), studio.side_tabs.geometry()
+    assert stage.bottom() < lists.top()
+    assert cut_or_outside(window) == []
+
+    window.resize(1600, 900)
+    qtbot.waitUntil(lambda: window.size() == QSize(1600, 900))
+    QApplication.processEvents()
+    assert window.right_splitter.orientation() == Qt.Orientation.Horizontal
+    stage, lists = studio.stage.geometry(), studio.side_tabs.geometry()
+    assert stage.right() < lists.left()
+    assert cut_or_outside(window) == []

@@ -10,12 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QByteArray, QRect, QSettings
+from PySide6.QtCore import QByteArray, QRect, QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.ui import startup_shell, theme
 from runway_desktop.ui.main_window import MainWindow
 from runway_desktop.ui.startup_shell import StartupShell
+from tests.ui.test_stage import themed
+
+__all__ = ["themed"]  # a fixture, used by name
 
 # What `runway-desktop --quit-after-first-paint` must not have loaded when the outline paints:
 # the window, the theme, the event loop's machinery (the startup benchmark's ~200 ms).
@@ -85,3 +88,25 @@ def test_the_outline_opens_where_the_window_was_left_and_hands_over(
     assert all(shell.rect().contains(r) for r, _ in parts)
     shell.hand_over()
     assert not shell.isVisible()
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1280, 800), (1400, 800), (1440, 900),
+                                  (1920, 1080)])
+def test_the_outline_puts_the_lists_where_the_window_does(
+    qtbot: QtBot, themed: object, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Below or beside the stage, as the window will (no jump when it replaces the outline);
+    the first start's outline has the window's first size."""
+    QSettings().remove(startup_shell.GEOMETRY_KEY)  # a first start
+    window = MainWindow(tmp_path / "pasted")
+    qtbot.addWidget(window)
+    shell = StartupShell("Starting…")
+    qtbot.addWidget(shell)
+    assert shell.size() == window.size()
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    shell.resize(*size)
+    _menu, _compose, (stage, _), (side, _), _status = shell.panels()
+    outline_beside = side.left() > stage.right()
+    assert outline_beside == (window.right_splitter.orientation() == Qt.Orientation.Horizontal)
