@@ -105,6 +105,7 @@ class ExtendMode(QObject):
         self._saved: dict[str, Any] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._picture_task: asyncio.Task[Any] | None = None
+        self._extending: asyncio.Task[Any] | None = None  # Generate pressed: waiting, taking
         tasks = self._tasks  # stopped when the window goes (a last frame still decoding)
         compose.destroyed.connect(lambda _o=None: [t.cancel() for t in list(tasks)])
         self.strip = ExtendStrip(compose)
@@ -125,6 +126,8 @@ class ExtendMode(QObject):
             self._saved = {"state": compose.state(), "prompt": compose.prompt_edit.toPlainText(),
                            "images": compose.drop_zone.images(),
                            "placeholder": compose.prompt_edit.placeholderText()}
+        if self.parent_generation is not parent:
+            self._extending = None  # a Generate for another clip carries on by itself
         self.parent_generation = parent
         settings = parent.settings
         compose.drop_zone.clear()  # one shot: the price is one clip's
@@ -164,7 +167,9 @@ class ExtendMode(QObject):
         parent = self.parent_generation
         if parent is None or not batch:
             return False
-        self._spawn(self._extend(parent, batch[0]))
+        if self._extending is not None and not self._extending.done():
+            return True  # pressed again while it waits for the clip: one next shot, not two
+        self._extending = self._spawn(self._extend(parent, batch[0]))
         return True
 
     # -- internals ------------------------------------------------------------------------------
@@ -222,6 +227,11 @@ class ExtendMode(QObject):
         if self._picture_task is not None:
             self._picture_task.cancel()  # the decoder stops; nothing is left running
             self._picture_task = None
+        if restore_prompt and self._extending is not None:
+            # Cancel while the next shot waits for the clip (or its last frame): nothing is
+            # journaled or sent until that wait is over, so nothing is made or paid.
+            self._extending.cancel()
+        self._extending = None
         self.strip.hide()
         compose.drop_zone.show()
         compose.prompt_edit.setPlaceholderText(str(self._saved.get("placeholder", "")))

@@ -184,3 +184,65 @@ def test_a_clip_still_downloading_can_be_extended_and_the_next_shot_waits_for_it
     exact = drive(qtbot, last_frame(Path(done.video_path))).image
     assert mean_difference(Path(child.settings.image_path), exact) < 1.0
     assert simulator.jobs_created("afk_test") == 2
+
+
+def extend_while_downloading(qtbot: QtBot, window: MainWindow, simulator: Simulator,
+                             kite_png: Path) -> Generation:
+    """A clip still downloading (slowly), put in extend mode with a prompt; the clip."""
+    compose = window.compose
+    drop_files(compose.drop_zone, [kite_png])
+    simulator.faults.cdn_slow_bytes_per_second = 30_000
+    compose.prompt_edit.setPlainText("a red kite over dunes")
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    model = window.queue.model
+
+    def downloading() -> Generation | None:
+        return next((g for g in model.generations() if g.stage is Stage.DOWNLOADING), None)
+
+    qtbot.waitUntil(lambda: downloading() is not None, timeout=30_000)
+    parent = downloading()
+    assert parent is not None
+    menu = window.queue.build_context_menu(parent, [parent])
+    next(a for a in menu.actions() if a.objectName() == "extend").trigger()
+    compose.prompt_edit.setPlainText("the kite climbs into the clouds")
+    return parent
+
+
+def settle(qtbot: QtBot, window: MainWindow, simulator: Simulator, parent: Generation) -> None:
+    """The clip finishes downloading; anything waiting for it has had its chance."""
+    simulator.faults.cdn_slow_bytes_per_second = None
+    model = window.queue.model
+    qtbot.waitUntil(lambda: next(g for g in model.generations()
+                                 if g.id == parent.id).stage is Stage.DONE, timeout=60_000)
+    qtbot.wait(1500)  # a last frame taken, a child journaled and sent: well within this
+
+
+def test_generate_pressed_twice_while_the_clip_downloads_makes_one_next_shot(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, kite_png: Path) -> None:
+    window: MainWindow = app_controller.window
+    parent = extend_while_downloading(qtbot, window, simulator, kite_png)
+
+    window.compose.generate_button.click()
+    qtbot.wait(100)
+    window.compose.generate_button.click()  # nothing seems to happen: pressed again
+    settle(qtbot, window, simulator, parent)
+
+    children = [g for g in window.queue.model.generations() if g.parent_id == parent.id]
+    assert len(children) == 1, children
+    assert simulator.jobs_created("afk_test") == 2
+
+
+def test_cancel_while_the_next_shot_waits_for_the_clip_sends_nothing(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, kite_png: Path) -> None:
+    window: MainWindow = app_controller.window
+    parent = extend_while_downloading(qtbot, window, simulator, kite_png)
+    window.compose.generate_button.click()
+    qtbot.waitUntil(lambda: "last frame" in window.compose.status_label.text(), timeout=5_000)
+
+    window.extend_mode.strip.cancel_button.click()  # changed my mind while it waits
+
+    assert not window.extend_mode.active
+    settle(qtbot, window, simulator, parent)
+    assert [g for g in window.queue.model.generations() if g.parent_id == parent.id] == []
+    assert simulator.jobs_created("afk_test") == 1
