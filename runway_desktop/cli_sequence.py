@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -119,11 +120,42 @@ def run_on_qt(work: Coroutine[Any, Any, T], data_dir: Path) -> T:
         app = QCoreApplication.instance() or QCoreApplication(["runway-desktop"])
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
+        task = loop.create_task(_awake_while(work))
+        stopped: list[int] = []
+
+        def stop(signum: int, _frame: object) -> None:
+            # Python's KeyboardInterrupt would be raised inside whatever Qt slot runs (a
+            # decoded frame's), printed there as a traceback and swallowed: the run went on.
+            stopped.append(signum)
+            task.cancel()
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             with loop:
-                return loop.run_until_complete(work)
+                return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if not stopped:
+                raise
+            raise KeyboardInterrupt from None  # cli.main says how to carry on; exit 130
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             asyncio.set_event_loop(None)
+
+
+async def _awake_while(work: Coroutine[Any, Any, T]) -> T:
+    """`work`, with Python running at least every 0.2 s so a signal's handler runs at once
+    even while Qt waits in C++."""
+
+    async def heartbeat() -> None:
+        while True:  # noqa: ASYNC110 (no event to wait for: the point is to wake up)
+            await asyncio.sleep(0.2)
+
+    beat = asyncio.ensure_future(heartbeat())
+    try:
+        return await work
+    finally:
+        beat.cancel()
 
 
 @contextlib.contextmanager
@@ -208,30 +240,40 @@ async def _run(args: argparse.Namespace, context: Context) -> int:
     api_key = cli._require_key()
     async with cli._running_engine(context, api_key) as engine:
         service = SequenceService(engine)
-        existing = service.unfinished_from(plan)
-        if existing is None:
-            try:
-                service.check_plan(plan)
-            except api.InvalidRequestError as error:
-                raise cli.CliError(error.message, cli.EXIT_INPUT) from None
-        await _known_prices(engine, service)
-        # Run again by the person: a shot that failed (refunded) gets a new take.
-        preview = (service.cost_preview(existing.id, retake_failed=True) if existing
-                   else service.preview_plan(plan))
-        _say(_preview_text(plan, existing, preview))
-        if preview.affordable is False:
-            raise cli.CliError(
-                f"Not enough credits: the shots cost {preview.credits:,} and the balance is "
-                f"{preview.balance:,}. Top up, then run this again.", cli.EXIT_CREDITS)
-        if preview.shots_to_make and not args.yes and not await cli._confirm("Run it? [y/N] "):
-            raise cli.CliError("Nothing was run. Add --yes to run it without asking.",
-                               cli.EXIT_INPUT)
-        if existing is not None:
-            ended = await service.run(existing.id, retake_failed=True)
-        else:
-            ended = await service.run(service.create_from_plan(plan,
-                                                               output_dir=output_dir).id)
-        return _report_sequences([ended], service, context)
+        try:
+            return await _run_plan(args, context, plan, output_dir, engine, service)
+        finally:
+            await service.stop()  # a run cut short (Ctrl+C) stops before the engine does
+
+
+async def _run_plan(args: argparse.Namespace, context: Context, plan: Plan,
+                    output_dir: Path | None, engine: Engine, service: SequenceService) -> int:
+    from runway_desktop import cli
+
+    existing = service.unfinished_from(plan)
+    if existing is None:
+        try:
+            service.check_plan(plan)
+        except api.InvalidRequestError as error:
+            raise cli.CliError(error.message, cli.EXIT_INPUT) from None
+    await _known_prices(engine, service)
+    # Run again by the person: a shot that failed (refunded) gets a new take.
+    preview = (service.cost_preview(existing.id, retake_failed=True) if existing
+               else service.preview_plan(plan))
+    _say(_preview_text(plan, existing, preview))
+    if preview.affordable is False:
+        raise cli.CliError(
+            f"Not enough credits: the shots cost {preview.credits:,} and the balance is "
+            f"{preview.balance:,}. Top up, then run this again.", cli.EXIT_CREDITS)
+    if preview.shots_to_make and not args.yes and not await cli._confirm("Run it? [y/N] "):
+        raise cli.CliError("Nothing was run. Add --yes to run it without asking.",
+                           cli.EXIT_INPUT)
+    if existing is not None:
+        ended = await service.run(existing.id, retake_failed=True)
+    else:
+        ended = await service.run(service.create_from_plan(plan,
+                                                           output_dir=output_dir).id)
+    return _report_sequences([ended], service, context)
 
 
 async def resume_sequences(engine: Engine, context: Context,
@@ -239,7 +281,10 @@ async def resume_sequences(engine: Engine, context: Context,
     """`resume`'s part: carry on every sequence that was running; (how many, exit code).
     Takes in `reported` were printed already (as generations `resume` finished)."""
     service = SequenceService(engine)
-    ended = await service.resume_running()
+    try:
+        ended = await service.resume_running()
+    finally:
+        await service.stop()  # a resume cut short (Ctrl+C) stops before the engine does
     return len(ended), _report_sequences(ended, service, context, reported or set())
 
 

@@ -327,3 +327,39 @@ def test_decoders_chatter_goes_to_the_log_not_the_terminal(
     assert extended.stderr == "", extended
     log = (data / "logs" / "video-decoding.log").read_text(encoding="utf-8", errors="replace")
     assert "mjpeg" in log or "swscaler" in log, log
+
+
+@pytest.mark.parametrize("stage", [None, "processing"])
+def test_ctrl_c_during_shot_two_stops_the_run_in_words(
+        sim: Simulator, folders: tuple[Path, Path, Path], plan: Path, stage: str | None) -> None:
+    """Ctrl+C (SIGINT) while shot 2's last frame is taken or its job runs: the command stops
+    (exit 130) with one line saying how to carry on, no traceback, and shot 3 isn't made;
+    `resume` then finishes the plan with three jobs. (The KeyboardInterrupt was raised inside
+    a Qt slot, printed as a traceback and swallowed: the run went on to the end.)"""
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    order = ["pending", "preparing", "uploading", "submitting", "queued", "processing",
+             "downloading", "done"]
+
+    def reached(rows: list[dict[str, Any]]) -> bool:
+        if stage is None:
+            return len(rows) == 1 and rows[0]["stage"] == "done"
+        return len(rows) >= 2 and order.index(rows[1]["stage"]) >= order.index(stage)
+
+    process = start_cli("sequence", "run", plan, "--out", out, "--yes", env=env)
+    deadline = time.monotonic() + 90
+    while not reached(journal_rows(data)):
+        assert time.monotonic() < deadline, "shot 2 never got there"
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "KeyboardInterrupt" not in stderr
+    assert "runway-desktop resume" in stderr.splitlines()[-1]
+    assert len(journal_rows(data)) <= 2  # shot 3 never made
+    resumed = run_cli("resume", env=env, timeout=120)
+    assert resumed.code == 0, resumed
+    assert_three_shot_film(sim, data)
