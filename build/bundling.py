@@ -52,6 +52,10 @@ PY_EXCLUDES = (
     # PyYAML's libyaml binding (2.7 MB): sequence plans are a few lines, its pure-Python
     # parser (what `yaml.safe_load` falls back to) reads them just as well.
     "yaml._yaml", "_yaml", "yaml.cyaml",
+    # Only concurrent.futures' ProcessPoolExecutor imports multiprocessing, and nothing here
+    # uses it; bundled, PyInstaller's multiprocessing run-time hook imports it (~17 ms) before
+    # the app's first line runs (startup benchmark, frozen).
+    "multiprocessing", "concurrent.futures.process",
 )
 
 # Qt plugins dropped whatever the hooks collect: {plugin type: file stems without "lib" and
