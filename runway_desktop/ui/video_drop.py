@@ -5,10 +5,10 @@ on the window — anywhere, the start-image zone included — such a video bring
 offer over the top of the compose panel: "Use these settings" fills prompt, model, ratio,
 duration, seed and the start image (when that file is still there; else it says so), and
 "Extend" puts the compose panel in extend mode on a video of this history (the prompt box asks
-what happens next; the new clip records its parent), or, for one from elsewhere, makes its last
-frame the start image with its settings (unlinked: it has no row here). A video without our
-settings gets a plain message instead, never silence. One offer at a time: a new drop replaces
-it.
+what happens next; the new clip records its parent; for a joined film, on its last shot), or,
+for one from elsewhere, makes its last frame the start image with its settings (unlinked: it
+has no row here). A video without our settings gets a plain message instead, never silence. One
+offer at a time: a new drop replaces it.
 """
 
 from __future__ import annotations
@@ -257,12 +257,17 @@ class VideoDrop(QObject):
             "won't be linked to it.").format(name=video.name), use=False, extend=False)
 
     def extendable(self) -> Generation | None:
-        """The finished generation of this history the dropped video is, if any."""
+        """The finished generation of this history the dropped video is, if any; for a film,
+        its last shot's (extending a film goes on from its last shot)."""
         service = self._service()
-        if service is None or self.found is None or self.video is None or self.found.shots:
+        if service is None or self.found is None or self.video is None:
             return None
         finished = [g for g in service.generations()
                     if g.stage == Stage.DONE and g.video_path]
+        if self.found.shots:
+            job_id = self.found.shots[-1].job_id
+            return next((g for g in finished if job_id and g.job_id == job_id
+                         and os.path.isfile(g.video_path or "")), None)
         job_id = self.found.job_id
         dropped = os.path.abspath(self.video)
         for generation in finished:  # its job, else its file (a row may be a re-download)

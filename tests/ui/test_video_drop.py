@@ -4,6 +4,7 @@ holds its settings (and plays), and dropped back on the window it offers "Use th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -270,3 +271,31 @@ def test_the_offers_buttons_keep_their_words_in_a_small_window(
         assert offer.rect().contains(button.geometry())
     message = offer.message
     assert message.height() >= message.heightForWidth(message.width())  # every line shown
+
+
+def test_a_film_of_this_historys_shots_extends_its_last_shot(
+    qtbot: QtBot, app_controller: Any, tmp_path: Path
+) -> None:
+    """A film joined from clips of this history, dropped: Extend continues its last shot (the
+    new clip records that shot as its parent, from its exact last frame) instead of taking the
+    film's re-encoded end as a picture from elsewhere ("won't be linked")."""
+    from runway_desktop.engine.video.mp4_join import join_mp4
+
+    window = app_controller.window
+    first = generate(qtbot, window, OTHER)
+    last = generate(qtbot, window, dataclasses.replace(OTHER, prompt="and then it lands"))
+    film = tmp_path / "film.mp4"
+    join_mp4([Path(first.video_path or ""), Path(last.video_path or "")], film)
+    found = read_video_settings(film)
+    assert found is not None
+    assert [s.job_id for s in found.shots] == [first.job_id, last.job_id]
+
+    assert drop_files(window.preview, [film])
+    offer = offered(qtbot, window, "A film of 2 shots")
+    assert offer.extend_button.isVisible()
+    qtbot.mouseClick(offer.extend_button, Qt.MouseButton.LeftButton)
+
+    assert window.extend_mode.active
+    assert window.extend_mode.parent_generation.id == last.id
+    window.extend_mode.cancel()
+    preview_settled(qtbot, window)
