@@ -245,5 +245,8 @@ def test_kill_points_reached_every_stage(capsys: pytest.CaptureFixture[str]) -> 
             print(f"    {name:<38} {stage:<45} {NOTES.get(name, '')}")
     in_life = sum(by_stage[stage] for stage in LIVE_STAGES)
     assert in_life >= 20, by_stage
-    missed = [s for s in LIVE_STAGES if s != "pending" and not by_stage[s]]
+    # The CLI prepares the image while checking it, before the row is journaled, and the
+    # engine uploads that preparation: PREPARING passes without work (kills land before the
+    # journal or while uploading instead).
+    missed = [s for s in LIVE_STAGES if s not in ("pending", "preparing") and not by_stage[s]]
     assert not missed, f"no kill point landed in {missed}: {by_stage}"
