@@ -15,7 +15,6 @@ import contextlib
 import itertools
 import os
 import queue
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from fractions import Fraction
@@ -40,6 +39,7 @@ from runway_desktop.engine.video.frames import (
     stream_frames,
 )
 from runway_desktop.engine.video.frames import duration_ms as video_duration_ms
+from runway_desktop.engine.video.partial_files import create_partial
 from runway_desktop.engine.video.webm_writer import WebmWriter, frame_size, vp8_key_frame
 
 __all__ = [  # the export choices live in export_options.py (no Qt there); offered here too
@@ -263,11 +263,10 @@ def _write_png(image: QImage, dest: Path) -> None:
 def _atomic(dest: Path, write: Callable[[Path], None]) -> None:
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+        fd, tmp = create_partial(dest)
     except OSError as e:
         raise ExportError(f"Can't write in {dest.parent}: {e.strerror or e}.") from None
     os.close(fd)
-    tmp = Path(name)
     try:
         write(tmp)
         with tmp.open("rb+") as f:

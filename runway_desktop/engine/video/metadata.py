@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from typing import Any
 from runway_desktop.engine.records import Generation, GenerationSettings
 from runway_desktop.engine.video.mp4_boxes import Mp4FormatError
 from runway_desktop.engine.video.mp4_comment import read_comment, sweep_stale, write_comment
+from runway_desktop.engine.video.partial_files import create_partial
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def write_sidecar(video: Path, settings: VideoSettings) -> Path | None:
     if path.exists() and _read_sidecar(path) is None:
         log.info("Not writing %s: a file of that name is already there", path)
         return None
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    fd, name = create_partial(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(settings.to_text(indent=2) + "\n")

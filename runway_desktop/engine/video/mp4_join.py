@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -45,6 +44,7 @@ from runway_desktop.engine.video.mp4_tables import (
     stts_payload,
     with_duration,
 )
+from runway_desktop.engine.video.partial_files import create_partial
 
 COPY_BLOCK = 1024 * 1024
 # In an stsd payload: version/flags and count (8), the entry's header (8), and a visual sample
@@ -178,10 +178,9 @@ def join_mp4(
                                   comment=comment).to_bytes()
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+        fd, tmp = create_partial(dest)
     except OSError as e:
         raise JoinError(f"Can't write in {dest.parent}: {e.strerror or e}.") from None
-    tmp = Path(tmp_name)
     written = 0
     try:
         with os.fdopen(fd, "wb") as out:

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -37,6 +36,7 @@ from PySide6.QtMultimedia import (
 from runway_desktop.engine.video.frames import FrameError, duration_ms, stream_frames
 from runway_desktop.engine.video.metadata import film_settings, save_video_settings
 from runway_desktop.engine.video.mp4_join import JoinError, read_clip
+from runway_desktop.engine.video.partial_files import create_partial
 
 DECODE_SPEED = 1.0
 STOP_WAIT_S = 30.0  # finishing the file after the last frame
@@ -78,11 +78,10 @@ async def reencode_join(
     dest = Path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial.mp4", dir=dest.parent)
+        fd, tmp = create_partial(dest, ".partial.mp4")
         os.close(fd)
     except OSError as e:
         raise JoinError(f"Can't write in {dest.parent}: {e.strerror or e}.") from None
-    tmp = Path(name)
     encoder = _Encoder(tmp, fps, quality)
     try:
         await encoder.started()
