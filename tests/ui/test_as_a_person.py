@@ -5,8 +5,9 @@ simulator, then takes a random walk: open and close Settings, write a prompt, dr
 Generate (Ctrl+Enter or the button), select one or several rows, trigger whatever the context
 menu offers for them (the real QActions), extend a finished clip (or cancel), remove and Undo,
 Clear finished and Undo, filter and search, cancel what waits, press a problem row's fix or the
-banner's button, top up in the browser and come back, import from apiframe, restart the app on
-the same data. The simulator misbehaves now and then: a job that fails, a network blip, apiframe
+banner's button, top up in the browser and come back, import from apiframe, frame a picture
+(drop one of some shape, pick a ratio or not, pan and zoom by pointer and keys), restart the app
+on the same data (what was being composed comes back as it was). The simulator misbehaves now and then: a job that fails, a network blip, apiframe
 unreachable for a while, credits spent elsewhere. After every step it checks what a person would
 notice:
 
@@ -42,8 +43,8 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QUrl, Slot
-from PySide6.QtGui import QAction, QContextMenuEvent, QDesktopServices
+from PySide6.QtCore import QCoreApplication, QObject, QPoint, Qt, QUrl, Slot
+from PySide6.QtGui import QAction, QContextMenuEvent, QDesktopServices, QWheelEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialogButtonBox,
@@ -167,6 +168,13 @@ def test_a_person_uses_the_window(
     monkeypatch.setattr(main_window, "REFRESH_ON_ACTIVATE_SECONDS", 0.0)  # every come-back asks
     picture = tmp_path / "kite.png"
     Image.new("RGB", (320, 180), (30, 120, 200)).save(picture)
+    # Pictures of each shape for framing, and the ratio each one suggests.
+    shapes = {"portrait": ((360, 640), "9:16"), "landscape": ((640, 360), "16:9"),
+              "square": ((400, 400), "1:1")}
+    framed = {}
+    for shape, ((width, height), _ratio) in shapes.items():
+        framed[shape] = tmp_path / f"{shape}.png"
+        Image.new("RGB", (width, height), (200, 90, 40)).save(framed[shape])
     catcher = UrlCatcher()
     # Top up credits opens the billing page (https); Open File a file:// URL.
     QDesktopServices.setUrlHandler("file", catcher, "open")  # type: ignore[arg-type]  # the stub says bytes; only str works
@@ -546,6 +554,64 @@ def test_a_person_uses_the_window(
             assert [g.id for g in self.window.queue.selected_generations()] == [added[0].id]
             assert compose.drop_zone.images() == images
 
+        @rule(shape=st.sampled_from(sorted(shapes)),
+              ratio=st.sampled_from(["", "", "1:1", "9:16", "16:9", "4:3"]),
+              gestures=st.lists(st.sampled_from(["wheel in", "wheel out", "drag", "+", "-",
+                                                 "left", "up", "0", "double-click"]),
+                                max_size=4))
+        def frame_a_picture(self, shape: str, ratio: str, gestures: list[str]) -> None:
+            """Drop a picture of some shape, maybe pick a ratio, pan and zoom the frame with the
+            pointer and the keys: the ratio follows the picture until one is picked, and the
+            frame keeps the ratio's shape inside the picture."""
+            from runway_desktop.engine.framing import ratio_value
+
+            self._log(f"frame_a_picture(shape={shape!r}, ratio={ratio!r}, "
+                      f"gestures={gestures!r})")
+            compose = self.window.compose
+            zone, (size, suggested) = compose.drop_zone, shapes[shape]
+            picked_before = bool(compose.state()["ratio_picked"])
+            assert drop_files(zone, [framed[shape]])
+            qtbot.waitUntil(zone.preview_ready, timeout=WAIT_MS)
+            if not picked_before:
+                assert compose.aspect_picker.value() == suggested
+            if ratio:
+                qtbot.mouseClick(compose.aspect_picker.button(ratio), Qt.MouseButton.LeftButton)
+            canvas = zone.canvas
+            keys = {"+": Qt.Key.Key_Plus, "-": Qt.Key.Key_Minus, "left": Qt.Key.Key_Left,
+                    "up": Qt.Key.Key_Up, "0": Qt.Key.Key_0}
+            for gesture in gestures:
+                centre = canvas.crop_rect().center()
+                if gesture in keys:
+                    self.focus(zone)
+                    qtbot.keyClick(zone, keys[gesture])
+                elif gesture.startswith("wheel"):
+                    QApplication.sendEvent(canvas, QWheelEvent(
+                        centre, canvas.mapToGlobal(centre), QPoint(),
+                        QPoint(0, 120 if gesture == "wheel in" else -120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False))
+                elif gesture == "drag":
+                    start = centre.toPoint()
+                    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+                    qtbot.mouseMove(canvas, start + QPoint(25, 12))
+                    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton,
+                                       pos=start + QPoint(25, 12))
+                else:
+                    qtbot.mouseDClick(canvas, Qt.MouseButton.LeftButton, pos=centre.toPoint())
+            assert zone.images() == [str(framed[shape])]  # a drag or a click chose nothing else
+            frame = zone.frame()
+            assert frame is not None
+            shown = (frame.width * size[0]) / (frame.height * size[1])
+            assert abs(shown / ratio_value(compose.aspect_picker.value()) - 1) < 0.01
+            assert -1e-6 <= frame.left <= 1 - frame.width + 1e-6
+            assert -1e-6 <= frame.top <= 1 - frame.height + 1e-6
+
+        def composition(self) -> dict[str, Any]:
+            """What the person was composing (the seed aside: an unlocked one is drawn anew)."""
+            state = self.window.extend_mode.composition_state()
+            return {key: state[key] for key in ("prompt", "images", "aspect_ratio", "frame",
+                                                "ratio_picked", "model", "duration")}
+
         # -- rules: keyboard removal, undo, clear -------------------------------------------
 
         @rule(with_file=st.booleans(), yes=st.booleans())
@@ -750,11 +816,13 @@ def test_a_person_uses_the_window(
             shown = {g.id for g in self.engine.generations()
                      if not self.window.removals.is_hidden(g.id)}
             self.unexpected += self.controller.unexpected
+            composing = self.composition()
             close_controller(qtbot, self.controller)
             self.controller = build_controller(qapp, qtbot, self.data_dir)
             self.settle()
             after = {g.id for g in self.engine.generations()}
             assert shown == after, f"after a restart: {shown ^ after} differ"
+            assert self.composition() == composing  # prompt, picture, frame, ratio: as left
 
         # -- invariants -----------------------------------------------------------------------
 
