@@ -116,8 +116,9 @@ def seconds(option: str, text: str | None) -> int | None:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value < 0:
-        raise CliError(f"{option} wants seconds from the start, like 1.5, not “{text}”.",
-                       EXIT_INPUT)
+        wants = ("a length in seconds, like 0.5" if option == "--crossfade"
+                 else "seconds from the start, like 1.5")
+        raise CliError(f"{option} wants {wants}, not “{text}”.", EXIT_INPUT)
     return round(value * 1000)
 
 
@@ -149,10 +150,13 @@ def _check_options(args: argparse.Namespace, target: Target) -> None:
             ("--crossfade", args.crossfade, target.sequence and fmt == "mp4"),
         ) if given is not None and not allowed
     ]
+    if wrong == ["--crossfade"] and fmt == "mp4":  # a clip's mp4: it is a copy
+        raise CliError("--crossfade is only for a sequence's mp4 (seq:N): a clip's mp4 is "
+                       "a copy of it. Leave it out.", EXIT_INPUT)
     if wrong:
-        what = "a sequence's mp4" if wrong == ["--crossfade"] else f"--format {fmt}"
-        raise CliError(f"{', '.join(wrong)} doesn't go with {what}. Leave it out, or see "
-                       "`runway-desktop export --help` for what each format takes.", EXIT_INPUT)
+        raise CliError(f"{', '.join(wrong)} doesn't go with --format {fmt}. Leave it out, or "
+                       "see `runway-desktop export --help` for what each format takes.",
+                       EXIT_INPUT)
     if target.sequence and fmt != "mp4":
         raise CliError(f"A sequence exports as one MP4 (--format mp4). Export that MP4 again "
                        f"as {fmt} if you need it.", EXIT_INPUT)

@@ -99,8 +99,11 @@ def test_clips_that_differ_are_re_encoded_and_a_crossfade_overlaps(tmp_path: Pat
         ([CLIP], ["seq:7", "--format", "mp4"], "no sequence 7"),
         ([CLIP, None], ["seq:{n}", "--format", "mp4"], "Shot 2 of sequence {n} has no take"),
         ([CLIP], ["seq:{n}", "--format", "gif"], "exports as one MP4"),
-        ([CLIP], ["seq:{n}", "--format", "mp4", "--crossfade", "-1"], "--crossfade wants"),
-        ([CLIP], ["{n}", "--format", "mp4", "--crossfade", "1"], "--crossfade doesn't go"),
+        ([CLIP], ["seq:{n}", "--format", "mp4", "--crossfade", "-1"],
+         "--crossfade wants a length in seconds, like 0.5"),
+        # A clip's mp4 (generation {n}): the cross-fade is only for a sequence's.
+        ([CLIP], ["{n}", "--format", "mp4", "--crossfade", "1"],
+         "--crossfade is only for a sequence's mp4 (seq:N)"),
     ],
 )
 def test_sequence_refusals_are_one_line_exit_2(
