@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from runway_desktop import APP_NAME, paths, settings
@@ -414,6 +414,7 @@ class AppController(QObject):
 
     def _about(self) -> None:
         box = QMessageBox(self.window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # not kept hidden once closed
         box.setWindowTitle(self.window.tr("About {0}").format(APP_NAME))
         from runway_desktop import __version__
 

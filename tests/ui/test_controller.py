@@ -133,3 +133,22 @@ def test_closing_settings_while_the_key_is_checked_saves_nothing_and_breaks_noth
     assert not window.banner.isVisible(), window.banner.message.text()
     dialog = open_from_menu(qtbot, app_controller)  # and Settings still opens
     click(qtbot, dialog, QDialogButtonBox.StandardButton.Cancel)
+
+
+def test_about_opens_again_and_leaves_nothing_behind(
+    qtbot: QtBot, app_controller: Any
+) -> None:
+    """Help ▸ About, closed, opened again: one box each time, none kept once closed (every
+    About used to stay in the window, hidden, for as long as it ran)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    window = app_controller.window
+    about = next(a for m in window.menuBar().actions() if m.menu()
+                 for a in m.menu().actions() if "About" in a.text())
+    for _ in range(3):
+        about.trigger()
+        qtbot.waitUntil(lambda: any(b.isVisible() for b in window.findChildren(QMessageBox)),
+                        timeout=5_000)
+        (box,) = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+        qtbot.mouseClick(box.buttons()[0], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not window.findChildren(QMessageBox), timeout=5_000)
