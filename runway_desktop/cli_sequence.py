@@ -1,4 +1,4 @@
-"""`runway-desktop extend` and `runway-desktop sequence run|list|show`.
+"""`runway-desktop extend` and `runway-desktop sequence run|list|show|take`.
 
 `extend <id> "prompt"` makes a new generation from a finished clip's exact last frame (waiting
 for one still running), with the same settings unless options change them, and prints it like
@@ -7,6 +7,8 @@ the shots to make, their total cost and the balance after, asks (or takes `--yes
 them shot after shot, each from the previous shot's last frame. Running the same plan file
 again carries on the sequence it left unfinished; so does `runway-desktop resume` for every
 sequence that was running when a process died: a shot is never made (or paid) twice.
+`sequence take <seq> <shot>` makes a new take of one shot (paid; it becomes the shot's), and
+`--choose <take>` picks which of its takes the film uses.
 
 The last frame is decoded by QtMultimedia, which needs Qt's event loop: these commands (and a
 `resume` with a sequence to carry on) run on a qasync loop over a QCoreApplication; what Qt and
@@ -35,7 +37,7 @@ from runway_desktop.engine.journal import Journal, JournalError
 from runway_desktop.engine.records import Generation
 from runway_desktop.engine.scheduler import Engine
 from runway_desktop.engine.sequence_plan import Plan, PlanError, load_plan
-from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequence
+from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequence, Shot
 from runway_desktop.engine.sequence_store import SequenceStore
 from runway_desktop.engine.sequences import SequenceService
 from runway_desktop.engine.settings_changes import SettingsChanges
@@ -68,7 +70,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     ext.add_argument("--json", action="store_true", help="print one JSON object")
 
     seq = sub.add_parser("sequence", help="run a plan of shots that extend each other; list "
-                         "and show sequences", epilog=epilog)
+                         "and show sequences; make or choose a shot's take", epilog=epilog)
     seq_sub = seq.add_subparsers(dest="sequence_command", required=True)
     run = seq_sub.add_parser(
         "run", parents=[network], epilog=epilog,
@@ -85,13 +87,27 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     show = seq_sub.add_parser("show", help="one sequence's shots and takes")
     show.add_argument("id", help="the sequence's number (as `sequence list` shows it)")
     show.add_argument("--json", action="store_true")
+    take = seq_sub.add_parser(
+        "take", parents=[network], epilog=epilog,
+        help="a new take of a shot (paid; it becomes the shot's), or --choose one it has",
+        description="Without --choose: make the shot again with a new seed (or --seed, "
+        "--prompt) from the shot before's last frame, and wait for it; it becomes the shot's "
+        "take. With --choose: make one of the shot's takes (as `sequence show` lists them) the "
+        "one its film uses; nothing is made.")
+    take.add_argument("id", help="the sequence's number (as `sequence list` shows it)")
+    take.add_argument("shot", help="the shot's number in the sequence (1 is the first)")
+    take.add_argument("--choose", metavar="TAKE", help="a take's number (#12): use it")
+    take.add_argument("--prompt", help="default: the shot's prompt")
+    take.add_argument("--seed", help="0..4294967295 (default: a new one)")
+    take.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def needs_qt(args: argparse.Namespace, data_dir: Path) -> bool:
     """Whether the command decodes last frames: extend, sequence run, and a resume that has a
     sequence to carry on."""
-    if args.command == "extend" or (args.command == "sequence"
-                                    and args.sequence_command == "run"):
+    if args.command == "extend" or (args.command == "sequence" and (
+            args.sequence_command == "run"
+            or (args.sequence_command == "take" and args.choose is None))):
         return True
     if args.command != "resume" or not paths.journal_path(data_dir).exists():
         return False
@@ -226,7 +242,79 @@ async def sequence(args: argparse.Namespace, context: Context) -> int:
         return await _run(args, context)
     if args.sequence_command == "list":
         return _list(context)
+    if args.sequence_command == "take":
+        return _choose(args, context) if args.choose is not None else await _take(args, context)
     return _show(args, context)
+
+
+def _shot_of(sequence: Sequence | None, number: int, text: str) -> Shot:
+    """Shot `text` (1-based) of the sequence; a CliError naming what there is."""
+    from runway_desktop import cli
+
+    if sequence is None:
+        raise cli.CliError(f"There is no sequence {number}. `runway-desktop sequence list` "
+                           "shows them.", cli.EXIT_INPUT)
+    index = _number(text, "shot") - 1
+    if not 0 <= index < len(sequence.shots):
+        raise cli.CliError(f"Sequence {number} has shots 1 to {len(sequence.shots)}, not "
+                           f"{text}.", cli.EXIT_INPUT)
+    return sequence.shots[index]
+
+
+def _choose(args: argparse.Namespace, context: Context) -> int:
+    """`sequence take N S --choose T`: take T becomes shot S's (what its film uses)."""
+    from runway_desktop import cli
+
+    number = _number(args.id, "sequence")
+    take = _number(args.choose, "take")
+    journal = cli._open_journal(context)
+    try:
+        store = SequenceStore(journal)
+        shot = _shot_of(store.get(number), number, args.shot)
+        if take not in shot.takes:
+            have = ", ".join(f"#{t}" for t in shot.takes) or "none yet"
+            raise cli.CliError(f"#{take} isn't a take of shot {args.shot} (its takes: {have}). "
+                               f"`runway-desktop sequence show {number}` lists them.",
+                               cli.EXIT_INPUT)
+        store.choose(shot.id, take)
+        chosen = journal.get(take)
+    finally:
+        journal.close()
+    if context.json_output and chosen is not None:
+        print(json.dumps(cli.as_json(chosen)), flush=True)
+    else:
+        _say(f"Shot {args.shot} of sequence {number} now uses #{take}.")
+    return cli.EXIT_OK
+
+
+async def _take(args: argparse.Namespace, context: Context) -> int:
+    """`sequence take N S`: a new take of shot S (a new, paid generation), waited for."""
+    from runway_desktop import cli
+
+    number = _number(args.id, "sequence")
+    api_key = cli._require_key()
+    async with cli._running_engine(context, api_key) as engine:
+        service = SequenceService(engine)
+        try:
+            sequence = service.get(number)
+            shot = _shot_of(sequence, number, args.shot)
+            assert sequence is not None
+            model = service.planned_settings(number)[sequence.index_of(shot.id)].model
+            changes = (SettingsChanges(seed=cli._parse_seed(args.seed, model))
+                       if args.seed is not None else None)
+            try:
+                generation = await service.add_take(shot.id, prompt=args.prompt,
+                                                    changes=changes)
+            except (ExtendError, api.InvalidRequestError) as error:
+                raise cli.CliError(error.message, cli.EXIT_INPUT) from None
+            if sys.stderr.isatty():
+                cli._print_price(generation.settings, await cli._catalog_for_price(engine))
+            rows = await service.generations.wait_settled([generation.id])
+            if service.is_running_here(number):  # a DONE sequence runs until the take ends
+                await service.run(number)
+        finally:
+            await service.stop()
+    return cli._report(rows, context)
 
 
 async def _run(args: argparse.Namespace, context: Context) -> int:
@@ -358,8 +446,9 @@ def _show(args: argparse.Namespace, context: Context) -> int:
         for index, (shot, take) in enumerate(zip(sequence.shots, takes, strict=True)):
             state = (f"#{take.id} {take.stage.value} {take.video_path or ''}".rstrip()
                      if take else "not made yet")
-            others = len(shot.takes) - (1 if take else 0)
-            more = f" (+{others} other take{'s' if others != 1 else ''})" if others else ""
+            others = [f"#{t}" for t in shot.takes if take is None or t != take.id]
+            more = (f" (other take{'s' if len(others) != 1 else ''}: {' '.join(others)}; "
+                    "`sequence take --choose` uses one)" if others else "")
             print(f"  {index + 1}. {shot.prompt[:60]!r}  {state}{more}", flush=True)
     finally:
         journal.close()

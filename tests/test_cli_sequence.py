@@ -363,3 +363,37 @@ def test_ctrl_c_during_shot_two_stops_the_run_in_words(
     resumed = run_cli("resume", env=env, timeout=120)
     assert resumed.code == 0, resumed
     assert_three_shot_film(sim, data)
+
+
+def test_sequence_take_makes_a_new_take_of_a_shot_and_choose_swaps_it_back(
+        sim: Simulator, folders: tuple[Path, Path, Path], plan: Path) -> None:
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    made = run_cli("sequence", "run", plan, "--out", out, "--yes", env=env, timeout=120)
+    assert made.code == 0, made
+    first, second, _third = (r["id"] for r in journal_rows(data))
+
+    taken = run_cli("sequence", "take", "1", "2", "--seed", "99", "--json", env=env,
+                    timeout=120)
+
+    assert taken.code == 0, taken
+    take = taken.one()
+    assert (take["status"], take["seed"], take["parent_id"]) == ("done", 99, first)
+    assert sim.jobs_created(KEY) == 4
+    shown = run_cli("sequence", "show", "1", "--json", env=env).one()
+    assert shown["status"] == "done"
+    assert shown["shots"][1]["takes"] == [second, take["id"]]
+    assert shown["shots"][1]["chosen"]["id"] == take["id"]
+    assert f"other take: #{second}" in run_cli("sequence", "show", "1", env=env).stdout
+
+    back = run_cli("sequence", "take", "seq:1", "2", "--choose", f"#{second}", env=env)
+    assert back.code == 0, back
+    assert run_cli("sequence", "show", "1", "--json", env=env).one()[
+        "shots"][1]["chosen"]["id"] == second
+    for args, words in ((["1", "7"], "Sequence 1 has shots 1 to 3, not 7"),
+                        (["1", "2", "--choose", str(first)], f"#{first} isn't a take of shot 2"),
+                        (["5", "1", "--choose", "1"], "There is no sequence 5")):
+        refused = run_cli("sequence", "take", *args, env=env)
+        assert refused.code == 2, refused
+        assert_one_line_message(refused, words)
+    assert sim.jobs_created(KEY) == 4  # choosing and refusals make nothing
