@@ -211,6 +211,15 @@ class ExportDialog(QDialog):
             self._say(self.tr("That is the clip itself. Choose another file name."))
             return
         fmt = self.format()
+        if not dest.suffix:  # a name typed without one: the format's
+            dest = dest.with_name(dest.name + fmt.suffix)
+            self.path_edit.setText(str(dest))
+        if dest.suffix.lower() != fmt.suffix:
+            # Else a GIF could go, after "Replace", under a video's name (another clip's).
+            self._say(self.tr("“{0}” doesn't end in {1}: a {2} is saved as {1}. Change the "
+                              "name (or the format).").format(dest.name, fmt.suffix,
+                                                              self.tr(fmt.label)))
+            return
         preset = SIZE_PRESETS[str(self.size_box.currentData())]
         trim = self.trim()
         length = self._duration_ms

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
@@ -222,3 +223,29 @@ def test_a_dialog_deleted_with_its_window_stops_its_export(
 
     assert task.cancelled()
     qtbot.waitUntil(lambda: sorted(p.name for p in clip.parent.iterdir()) == ["shot.mp4"])
+
+
+def test_a_name_without_the_formats_suffix_is_refused_and_nothing_is_overwritten(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    """A GIF typed as “other.mp4” (another clip of the history, say) would, after “Replace”,
+    have put GIF data under a video's name: the name must end in the format's suffix."""
+    other = Path(shutil.copy(CLIP, clip.parent / "other.mp4"))
+    before = other.read_bytes()
+    dialog = open_from_button(qtbot, window)
+    dialog.select_format("gif")
+    dialog.path_edit.setText(str(other))
+
+    dialog.export_button.click()
+
+    assert not dialog.busy()
+    assert dialog.findChild(QMessageBox, "replace_box") is None  # nothing to replace
+    assert ".gif" in dialog.status.text()
+    assert "other.mp4" in dialog.status.text()
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in clip.parent.iterdir()) == ["other.mp4", "shot.mp4"]
+    # A name typed without a suffix gets the format's.
+    dialog.path_edit.setText(str(clip.parent / "loop"))
+    written = export(qtbot, dialog)
+    assert written == clip.parent / "loop.gif"
+    with Image.open(written) as gif:
+        assert gif.format == "GIF"
