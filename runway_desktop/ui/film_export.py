@@ -108,6 +108,12 @@ class FilmExportBar(QWidget):
         if not clips:
             self.status.setText(self._why_not())
             return
+        for number, clip in enumerate(clips, 1):
+            if _same_file(clip, dest):  # the save dialog only asked "Replace?"
+                self.status.setText(self.tr(
+                    "“{0}” is the video of shot {1}: the film would take its place. Choose "
+                    "another name.").format(dest.name, number))
+                return
         from runway_desktop.engine.video.film import CROSSFADE_MS, join_film
 
         crossfade = CROSSFADE_MS if self.crossfade_box.isChecked() else 0
@@ -171,3 +177,10 @@ class FilmExportBar(QWidget):
         if self.last_written is not None:
             links.open_path_or_offer_copy(str(self.last_written.parent), self,
                                           what=self.tr("the folder"))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
+    except OSError:
+        return False

@@ -34,8 +34,8 @@ def before_app_start() -> Callable[[Path], None]:
     return sidecars_off
 
 
-def test_the_film_writes_no_sidecar_when_the_setting_is_off(
-        qtbot: QtBot, app_controller: Any, tmp_path: Path) -> None:
+def two_shot_view(qtbot: QtBot, app_controller: Any, tmp_path: Path) -> Any:
+    """The sequence view on a sequence of two finished shots (clips carrying settings)."""
     engine = app_controller.engine
     videos = []
     for number, source in enumerate((CLIP, NEXT), 1):
@@ -54,6 +54,12 @@ def test_the_film_writes_no_sidecar_when_the_setting_is_off(
     view.sequences._store.link_take(shot.id, videos[1].id)  # a finished take of shot 2
     view.show_sequence(sequence_id)
     qtbot.waitUntil(view.film.export_button.isEnabled, timeout=10_000)
+    return view
+
+
+def test_the_film_writes_no_sidecar_when_the_setting_is_off(
+        qtbot: QtBot, app_controller: Any, tmp_path: Path) -> None:
+    view = two_shot_view(qtbot, app_controller, tmp_path)
 
     film = tmp_path / "film.mp4"
     view.film.export_to(film)
@@ -64,3 +70,18 @@ def test_the_film_writes_no_sidecar_when_the_setting_is_off(
     assert carried is not None
     assert [s.generation_id for s in carried.shots] == [1, 2]
     assert not (tmp_path / "film.json").exists()
+
+
+def test_the_film_is_never_written_over_one_of_its_shots(
+        qtbot: QtBot, app_controller: Any, tmp_path: Path) -> None:
+    """Saving the film as shot 2's own file (the save dialog only asks "Replace?") would have
+    put the film in place of that take's video: refused, saying which shot it is."""
+    view = two_shot_view(qtbot, app_controller, tmp_path)
+    shot2 = tmp_path / "shot2.mp4"
+    before = shot2.read_bytes()
+
+    view.film.export_to(shot2)
+
+    assert not view.film.busy()
+    assert "shot 2" in view.film.status.text()
+    assert shot2.read_bytes() == before
