@@ -114,6 +114,7 @@ class ExtendMode(QObject):
         layout = compose.layout()
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(layout.indexOf(compose.drop_zone), self.strip, 3)
+        compose.drop_zone.images_changed.connect(self._on_pictures_given)
 
     @property
     def active(self) -> bool:
@@ -153,6 +154,20 @@ class ExtendMode(QObject):
         if not self.active:
             return
         self._leave(restore_prompt=True)
+
+    def _on_pictures_given(self, images: list[str]) -> None:
+        """Pictures pasted into the prompt box or chosen (Edit ▸ Choose Start Image) while
+        extending: the person starts from them instead. Extend mode ends, the pictures show
+        and the prompt typed stays (they went to the hidden drop zone: Generate priced them
+        all, made one shot of the clip, and Cancel dropped them)."""
+        if not self.active or not images:
+            return
+        prompt = self._compose.prompt_edit.toPlainText()
+        state = dict(self._saved.get("state", {}))
+        state.update(images=list(images), frame="", frame_picture="")
+        self._saved.update(state=state, images=list(images))
+        self._leave(restore_prompt=False)
+        self._compose.prompt_edit.setPlainText(prompt)
 
     def composition_state(self) -> dict[str, Any]:
         """What the person is composing, to keep over a restart: while extending, the

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QMimeData, QSettings, Qt, QUrl
+from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
@@ -47,3 +48,30 @@ def test_a_restart_while_extending_keeps_the_composition_put_aside(
     assert again.compose.drop_zone.images() == [start]
     assert again.compose.prompt_edit.toPlainText() == "my own composition"
     assert not again.compose.seed_locked()  # not the clip's seed, locked
+
+
+def test_pictures_given_while_extending_start_a_new_generation_from_them(
+    qtbot: QtBot, tmp_path: Path, qasync_loop: asyncio.AbstractEventLoop
+) -> None:
+    """Ctrl+V of picture files in the prompt box while extending put them in the hidden drop
+    zone: Generate said "Generate 3 · 24 credits" and made one shot of the clip, and Cancel
+    dropped them. Now extend mode ends: the pictures show, the prompt typed stays."""
+    window = a_window(qtbot, tmp_path / "cache")
+    compose = window.compose
+    parent = Generation(id=7, settings=GenerationSettings(prompt="a clip", seed=42),
+                        idempotency_key="k7", stage=Stage.DONE, created_at=0.0, updated_at=0.0)
+    window.extend_mode.start(parent)
+    compose.prompt_edit.setPlainText("boats rocking at dusk")
+    files = [picture(tmp_path, f"harbour-{i}.png", (640, 360)) for i in range(3)]
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(f) for f in files])
+    QGuiApplication.clipboard().setMimeData(mime)
+    compose.prompt_edit.setFocus()
+    qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+
+    assert not window.extend_mode.active
+    assert compose.drop_zone.isVisible()
+    assert compose.drop_zone.images() == files
+    assert compose.prompt_edit.toPlainText() == "boats rocking at dusk"
+    assert compose.total_price() == 3 * compose.model().price(compose.duration())
+    qtbot.waitUntil(lambda: not window.extend_mode._tasks)
