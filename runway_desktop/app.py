@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                demo_if_no_key=args.demo_if_no_key,
                                demo_seconds_per_job=args.demo_seconds_per_job)
     sys.excepthook = controller.report_unexpected
-    controller.window.first_painted.connect(shell.hand_over)  # painted over the outline
+    shell.hand_over_when(controller.window.first_painted)  # painted over the outline
     if args.quit_after_paint:
         controller.window.first_painted.connect(controller.quit)
     from runway_desktop.ui.gc_guard import GuiThreadCollector

@@ -16,7 +16,16 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QRect, QSettings, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QEventLoop,
+    QRect,
+    QSettings,
+    QTimer,
+    Signal,
+    SignalInstance,
+)
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QSplashScreen, QWidget
 
@@ -32,6 +41,7 @@ SHELL_COLOURS = {
 SCHEME_ENV = "RUNWAY_DESKTOP_COLOR_SCHEME"  # theme.SCHEME_ENV (same check)
 GEOMETRY_KEY = "window/geometry"  # MainWindow.save_state's key: the outline opens where it will
 PAINT_WAIT_MS = 2000  # bounded: without a screen to paint on, carry on anyway
+HAND_OVER_LATEST_MS = 10_000  # the outline goes by then even if the window hasn't painted
 # A window narrower than this has its lists under the stage, not beside it (what
 # stage.StudioLayout decides at the compose panel's own width; tests/ui/test_startup_shell.py
 # checks they agree at common sizes).
@@ -61,6 +71,7 @@ class StartupShell(QSplashScreen):
 
     def __init__(self, title: str, scheme: str = "light") -> None:
         self._painted = False  # before super().__init__: event() reads it from then on
+        self._handed_over = False
         super().__init__()
         self.setObjectName("startup_shell")
         self.setWindowTitle(title)
@@ -153,8 +164,22 @@ class StartupShell(QSplashScreen):
             self.painted.disconnect(loop.quit)
         return self._painted
 
+    def hand_over_when(self, window_painted: SignalInstance,
+                       latest_ms: int = HAND_OVER_LATEST_MS) -> None:
+        """Go once the real window has painted, or after `latest_ms` whatever happens (a
+        window started minimized, or on another desktop, paints only when it is seen: the
+        outline must not stay on screen meanwhile)."""
+        window_painted.connect(self.hand_over)
+        fallback = QTimer(self)  # dies with the outline
+        fallback.setSingleShot(True)
+        fallback.timeout.connect(self.hand_over)
+        fallback.start(latest_ms)
+
     def hand_over(self) -> None:
-        """The real window has painted over it: go (deleted on the next event-loop turn)."""
+        """Go (deleted on the next event-loop turn); once."""
+        if self._handed_over:
+            return
+        self._handed_over = True
         self.hide()
         self.deleteLater()
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QByteArray, QRect, QSettings, Qt
+from PySide6.QtCore import QByteArray, QObject, QRect, QSettings, Qt, Signal
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.ui import startup_shell, theme
@@ -110,3 +110,32 @@ def test_the_outline_puts_the_lists_where_the_window_does(
     _menu, _compose, (stage, _), (side, _), _status = shell.panels()
     outline_beside = side.left() > stage.right()
     assert outline_beside == (window.right_splitter.orientation() == Qt.Orientation.Horizontal)
+
+
+def test_the_outline_goes_even_if_the_window_never_paints(qtbot: QtBot) -> None:
+    """A window started minimized paints only when it is seen: the outline must not stay."""
+    window = _Window()
+    shell = StartupShell("Starting…")  # not qtbot's: it deletes itself
+    gone: list[bool] = []
+    shell.destroyed.connect(lambda: gone.append(True))
+    assert shell.show_and_wait_painted()
+    shell.hand_over_when(window.first_painted, latest_ms=50)
+    qtbot.waitUntil(lambda: bool(gone), timeout=2000)
+    window.first_painted.emit()  # late: nothing is left to hand over, and nothing breaks
+
+
+def test_the_outline_goes_when_the_window_has_painted(qtbot: QtBot) -> None:
+    window = _Window()
+    shell = StartupShell("Starting…")
+    gone: list[bool] = []
+    shell.destroyed.connect(lambda: gone.append(True))
+    assert shell.show_and_wait_painted()
+    shell.hand_over_when(window.first_painted)
+    assert shell.isVisible()
+    window.first_painted.emit()
+    assert not shell.isVisible()
+    qtbot.waitUntil(lambda: bool(gone), timeout=2000)  # long before the fallback's 10 s
+
+
+class _Window(QObject):
+    first_painted = Signal()
