@@ -292,11 +292,17 @@ class SequenceService:
                               "then extend from the end.")
         was = self._store.require(sequence_id)
         shot = self._store.add_shot(sequence_id, _prompt(prompt), _later(changes))
+        if was.run_state is RunState.DONE:
+            # Running from now on (journaled: a restart while the last frame is taken makes
+            # the shot the person asked for), not DONE with a shot that isn't made.
+            self._store.set_run_state(sequence_id, RunState.RUNNING)
         current = self._changed(sequence_id)
         try:
             made = await self._make_shot(current, current.index_of(shot.id))
-        except BaseException:
-            self._not_done_any_more(sequence_id)  # the new shot is there, not made
+        except Exception:
+            if was.run_state is RunState.DONE:  # the new shot is there, not made: Run makes it
+                self._store.set_run_state(sequence_id, RunState.IDLE)
+                self._changed(sequence_id)
             raise
         self._follow_if_done(was)
         return made

@@ -344,7 +344,14 @@ def test_a_done_sequence_extended_from_the_end_runs_again_until_the_new_shot_is_
             service.subscribe(lambda e: states.append(e.sequence.run_state)
                               if isinstance(e, SequenceChanged) else None)
 
-            second = await service.extend_from_end(sequence.id, "the boat sails away")
+            extending = asyncio.ensure_future(
+                service.extend_from_end(sequence.id, "the boat sails away"))
+            await asyncio.sleep(0)  # the new shot is there; its last frame is being taken
+            waiting = service.get(sequence.id)
+            assert waiting is not None
+            assert waiting.shots[-1].chosen_id is None
+            assert waiting.run_state is RunState.RUNNING  # not DONE with a shot not made
+            second = await extending
 
             assert service.get(sequence.id).run_state is RunState.RUNNING  # type: ignore[union-attr]
             await service.generations.wait_settled([second.id])
@@ -367,5 +374,31 @@ def test_a_done_sequence_extended_from_the_end_runs_again_until_the_new_shot_is_
         finally:
             await service.stop()
             await engine.stop()
+
+    drive(scenario())
+
+
+def test_extending_a_done_sequence_that_cannot_take_the_last_frame_leaves_it_idle(
+        drive: Drive[None], make_engine: EngineFactory, tmp_path: Path) -> None:
+    """The new shot stays, not made, and says so: IDLE (Run makes it), not DONE or RUNNING."""
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"not really a video")
+
+    async def refuse(_video: Path, _dest: Path) -> Path:
+        raise ExtendError("the clip can't be decoded")
+
+    async def scenario() -> None:
+        engine = make_engine()  # not started: nothing is sent
+        service = SequenceService(engine, take_frame=refuse)
+        clip = engine.journal.add(GenerationSettings("a boat", seed=4), stage=Stage.DONE,
+                                  video_path=str(video))
+        sequence = service.create_from_clip(clip.id)
+        service._store.set_run_state(sequence.id, RunState.DONE)
+        with pytest.raises(ExtendError, match="can't be decoded"):
+            await service.extend_from_end(sequence.id, "the boat sails away")
+        after = service.get(sequence.id)
+        assert after is not None
+        assert after.run_state is RunState.IDLE
+        assert [s.chosen_id for s in after.shots] == [clip.id, None]
 
     drive(scenario())
