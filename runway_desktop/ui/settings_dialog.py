@@ -9,7 +9,7 @@ from pathlib import Path
 
 import qasync
 import shiboken6
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -122,9 +122,7 @@ class SettingsDialog(QDialog):
         self.proxy_error.setObjectName("proxy_error")
         self.proxy_error.setWordWrap(True)
         self.proxy_error.setAccessibleName(self.tr("Proxy problem"))
-        red = self.proxy_error.palette()
-        red.setColor(QPalette.ColorRole.WindowText, error_text_color(red))
-        self.proxy_error.setPalette(red)
+        self._apply_error_palette()
         self.proxy_error.hide()
         self.proxy_edit.textChanged.connect(lambda _text: self._proxy_problem())
         proxy_box = QVBoxLayout()
@@ -247,6 +245,17 @@ class SettingsDialog(QDialog):
             settings_sidecar=self.sidecar_check.isChecked(),
             proxy=self.proxy_edit.text().strip(),
         )
+
+    def _apply_error_palette(self) -> None:
+        red = self.proxy_error.palette()
+        red.setColor(QPalette.ColorRole.WindowText, error_text_color(self.palette()))
+        self.proxy_error.setPalette(red)
+
+    def changeEvent(self, event: QEvent) -> None:
+        # The scheme changed while open (not while the dialog is still being built).
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "proxy_error"):
+            self._apply_error_palette()
+        super().changeEvent(event)
 
     def _proxy_problem(self) -> str | None:
         """Check the proxy field; show what is wrong under it (None: fine)."""

@@ -265,3 +265,30 @@ def test_the_video_settings_offer_follows_a_change_of_scheme(
         assert offer.grab().toImage().pixelColor(4, 4).name() == DARK.tooltip
     finally:
         drop(made)
+
+
+def test_an_open_settings_dialog_follows_a_change_of_scheme(
+        app_look: QApplication, qtbot: QtBot, keyring_backend: Any, tmp_path: Path) -> None:
+    """The proxy field's error line, red for the scheme it was opened in, takes the new
+    scheme's red (dark red on the dark dialog read badly)."""
+    from runway_desktop import settings
+    from runway_desktop.ui.drop_zone import error_text_color
+    from runway_desktop.ui.settings_dialog import SettingsDialog
+
+    made = make_theme(app_look, Scheme.LIGHT)
+    try:
+        dialog = SettingsDialog(settings.Settings(output_dir=str(tmp_path)))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.proxy_edit.setText("ftp://proxy.example")
+        assert dialog._proxy_problem()
+        line = dialog.proxy_error
+        assert line.palette().color(QPalette.ColorRole.WindowText) == error_text_color(
+            theme.palette_for(LIGHT))
+        made.set_forced(Scheme.DARK)
+        assert line.palette().color(QPalette.ColorRole.WindowText) == error_text_color(
+            theme.palette_for(DARK))
+        dialog.close()
+    finally:
+        drop(made)
