@@ -45,6 +45,9 @@ class SequenceCommand(QObject):
         self.sequences: SequenceService | None = None
         self.view: SequenceView | None = None
         self._resuming: asyncio.Task[object] | None = None
+        # The view open when the engine was replaced (Settings): reopened on the new one, on
+        # the same sequence; True when a film export was stopped by it.
+        self._reopen: tuple[int | None, bool] | None = None
         self.action = QAction(self.tr("&Sequences"), window)
         self.action.setObjectName("show_sequences")
         self.action.setShortcut(QKeySequence("Ctrl+3"))
@@ -64,6 +67,14 @@ class SequenceCommand(QObject):
     def attach(self, sequences: SequenceService) -> None:
         self.sequences = sequences
         self.action.setEnabled(True)
+        reopen, self._reopen = self._reopen, None
+        if reopen is not None:  # the view the new engine replaced the old one under
+            sequence_id, stopped_film = reopen
+            view = self.open_view(sequence_id)
+            if view is not None and stopped_film:
+                view.status.setText(self.tr(
+                    "The settings changed while the film was exported: that export stopped "
+                    "and left nothing behind. Export the film again."))
 
     def resume(self) -> None:
         """Carry on the sequences journaled as running (after a crash, a quit mid-run)."""
@@ -76,6 +87,9 @@ class SequenceCommand(QObject):
         sequences, self.sequences = self.sequences, None
         self.action.setEnabled(False)
         if self.view is not None:
+            if self.view.isVisible():  # the next engine (Settings changed) shows it again
+                self._reopen = (self.view.sequence.id if self.view.sequence else None,
+                                self.view.film.busy())
             self.view.close()
             self.view = None
         if self._resuming is not None:

@@ -85,3 +85,36 @@ def test_the_film_is_never_written_over_one_of_its_shots(
     assert not view.film.busy()
     assert "shot 2" in view.film.status.text()
     assert shot2.read_bytes() == before
+
+
+def test_the_view_stays_open_when_settings_rebuild_the_engine_and_says_what_stopped(
+        qtbot: QtBot, app_controller: Any, tmp_path: Path) -> None:
+    """Settings ▸ Save with a new output folder (or proxy, demo …) starts a new engine: the
+    sequence window vanished under the person, taking a film export with it without a word.
+    It stays on the same sequence, over the new engine, and says the export stopped."""
+    view = two_shot_view(qtbot, app_controller, tmp_path)
+    sequence_id = view.sequence.id
+    view.film.export_to(tmp_path / "film.mp4")
+    assert view.film.busy()
+    new_out = tmp_path / "elsewhere"
+    new_out.mkdir()
+
+    command = app_controller.window.sequence_command
+    before = command.sequences
+
+    app_controller._on_settings_saved(
+        dataclasses.replace(app_controller.settings, output_dir=str(new_out)), False)
+
+    qtbot.waitUntil(lambda: command.sequences is not None and command.sequences is not before,
+                    timeout=20_000)
+    qtbot.waitUntil(lambda: command.view is not None and command.view.isVisible(),
+                    timeout=5_000)
+    again = command.view
+    assert again is not None
+    assert again.sequences is command.sequences
+    assert again.sequence is not None
+    assert again.sequence.id == sequence_id
+    assert "film" in again.status.text()
+    assert "again" in again.status.text()
+    assert not (tmp_path / "film.mp4").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".film")] == []
