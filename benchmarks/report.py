@@ -287,7 +287,7 @@ def _details(name: str, section: dict[str, Any]) -> list[str]:
     if name == "startup":
         imports = section.get("imports", {})
         if imports:
-            out.append(f"Modules imported before the first paint: {imports.get('modules')}. "
+            out.append(f"Imported before the window paints: {imports.get('modules')}. "
                        "Largest (cumulative ms, `python -X importtime`): " + ", ".join(
                            f"`{n}` {ms}" for n, ms in imports.get("top_level_ms", [])[:8]) + ".")
         frozen = section.get("frozen", {})
