@@ -259,6 +259,16 @@ class ComposePanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
             watched is self.prompt_edit
+            and event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.matches(QKeySequence.StandardKey.Undo)
+            and not self.prompt_edit.document().isUndoAvailable()
+        ):
+            # Nothing typed to undo: Ctrl+Z is the window's Edit ▸ Undo (a removal), which the
+            # prompt box took for itself and did nothing with.
+            return True
+        if (
+            watched is self.prompt_edit
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
             and event.matches(QKeySequence.StandardKey.Paste)

@@ -363,3 +363,34 @@ def test_pasting_a_picture_into_the_prompt_sets_the_image(qtbot, panel: ComposeP
     QGuiApplication.clipboard().setText("a heron lifting off")
     qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     assert panel.prompt_edit.toPlainText() == "a heron lifting off"
+
+
+def test_ctrl_z_in_the_prompt_is_the_windows_undo_when_nothing_was_typed(
+    qtbot, tmp_path: Path
+) -> None:
+    """Edit ▸ Undo (Ctrl+Z, window-wide) brings back removed rows; with the keys in the prompt
+    box and nothing typed to undo there, the box took Ctrl+Z and nothing happened."""
+    from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtWidgets import QMainWindow
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    panel = ComposePanel(tmp_path / "cache")
+    window.setCentralWidget(panel)
+    undone: list[bool] = []
+    undo = QAction("Undo", window)
+    undo.setShortcut(QKeySequence.StandardKey.Undo)
+    undo.triggered.connect(lambda: undone.append(True))
+    window.addAction(undo)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    panel.prompt_edit.setFocus()
+
+    qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert undone == [True]
+    qtbot.keyClicks(panel.prompt_edit, "kite")  # typed: Ctrl+Z undoes the typing first
+    qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert undone == [True]
+    assert panel.prompt_edit.toPlainText() == ""
