@@ -149,6 +149,9 @@ class ComposePanel(QWidget):
         self.image_hint = QLabel(self.tr("Runway works best with a start image."), self)
         self.image_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.image_hint.setWordWrap(True)
+        hint_policy = self.image_hint.sizePolicy()
+        hint_policy.setRetainSizeWhenHidden(True)  # its room is kept: the prompt box stays put
+        self.image_hint.setSizePolicy(hint_policy)
 
         # -- prompt -----------------------------------------------------------------------------
         self.prompt_label = QLabel(self.tr("&Prompt"), self)

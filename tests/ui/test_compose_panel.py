@@ -281,6 +281,21 @@ def test_image_hint_only_without_an_image(panel: ComposePanel, tmp_path: Path) -
     assert panel.image_hint.isVisible()
 
 
+def test_the_prompt_box_stays_put_when_the_hint_goes(panel: ComposePanel, tmp_path: Path) -> None:
+    """The hint under an empty drop zone went with the first image and the prompt box moved
+    up 8 px under the pointer; its room is kept."""
+    def top() -> int:
+        QApplication.processEvents()
+        return panel.prompt_edit.mapTo(panel, panel.prompt_edit.rect().topLeft()).y()
+
+    empty = top()
+    panel.drop_zone.set_images([make_png(tmp_path, "s.png")])
+    assert not panel.image_hint.isVisible()
+    assert top() == empty
+    panel.drop_zone.clear()
+    assert top() == empty
+
+
 def test_ratio_picker_drives_the_drop_zone_frame(qtbot, panel: ComposePanel) -> None:
     qtbot.mouseClick(panel.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
     assert panel.drop_zone.aspect_ratio() == "1:1"
