@@ -328,6 +328,24 @@ class SequenceService:
             self._runs[sequence_id] = task
         return await asyncio.shield(task)
 
+    async def stop_run(self, sequence_id: int) -> Sequence:
+        """The person stops this process's run: no further shot is made. A take already under
+        way goes on (it may be paid for) and stays the shot's. STOPPED, saying Run carries on;
+        nothing resumes it by itself."""
+        task = self._runs.pop(sequence_id, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        sequence = self._store.require(sequence_id)
+        if sequence.run_state is RunState.DONE:
+            return sequence
+        made = sum(1 for shot in sequence.shots if shot.chosen_id is not None)
+        self._store.set_run_state(
+            sequence_id, RunState.STOPPED,
+            f"Stopped with {made} of {len(sequence.shots)} shots made (a shot under way "
+            "finishes). Run carries on from there.")
+        return self._changed(sequence_id)
+
     async def run_plan(self, plan: Plan, *, output_dir: Path | None = None) -> Sequence:
         """Run a plan: the sequence an earlier run of the same plan file left unfinished
         carries on (never made twice); otherwise a new sequence is made from it and run."""

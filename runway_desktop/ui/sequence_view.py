@@ -1,6 +1,7 @@
 """The sequence view: a sequence's shots in order with their takes, and what a person does with
 them — reorder shots (drag, or Ctrl+Up / Ctrl+Down), swap a shot's take, extend from the end,
-plan N shots ahead, run it (the cost and the balance after shown first) and export the film.
+plan N shots ahead, run it (the cost and the balance after shown first; Stop makes no further
+shot) and export the film.
 
 A window of its own over the engine's typed `SequenceService` (engine/sequences.py): it reads
 sequences and listens to their events (SequenceChanged) and to the takes' own progress (the
@@ -130,6 +131,9 @@ class SequenceView(QWidget):
         self.cost_label.setWordWrap(True)
         self.run_button = QPushButton(self.tr("&Run"), self)
         self.run_button.clicked.connect(self.run)
+        self.stop_button = QPushButton(self.tr("S&top"), self)
+        self.stop_button.setToolTip(self.tr("Make no further shot; a shot under way finishes"))
+        self.stop_button.clicked.connect(self.stop)
         self.run_progress = QProgressBar(self)
         self.run_progress.setAccessibleName(self.tr("Shots finished"))
         self.run_progress.setFormat(self.tr("%v of %m shots"))
@@ -169,6 +173,7 @@ class SequenceView(QWidget):
         run_row.addWidget(self.cost_label, 1)
         run_row.addWidget(self.run_progress)
         run_row.addWidget(self.run_button)
+        run_row.addWidget(self.stop_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.sequence_box)
         layout.addWidget(split, 1)
@@ -301,6 +306,12 @@ class SequenceView(QWidget):
         self._run_task = self._spawn(self._await_run(sequence_id))
         self._refresh_controls()
 
+    def stop(self) -> None:
+        """Stop the run this window started (or resumed): no further shot is made."""
+        if self.sequence is None or not self.sequences.is_running_here(self.sequence.id):
+            return
+        self._spawn(self._stop(self.sequence.id))
+
     # -- film -----------------------------------------------------------------------------------
 
     def film_clips(self) -> list[Path]:
@@ -417,6 +428,8 @@ class SequenceView(QWidget):
         self.cost_label.setText(self._cost_text(preview))
         affordable = preview is None or preview.affordable is not False
         self.run_button.setEnabled(has and not running and done < len(shots) and affordable)
+        self.stop_button.setEnabled(sequence is not None
+                                    and self.sequences.is_running_here(sequence.id))
         self._say_run_state(done, len(shots))
         self.film.refresh()
 
@@ -527,6 +540,19 @@ class SequenceView(QWidget):
             self._say(_words(error))
             return
         self._say(done)
+
+    async def _stop(self, sequence_id: int) -> None:
+        try:
+            await self.sequences.stop_run(sequence_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self._say(_words(error))
+            return
+        if self._run_task is not None:  # its wait ends now: Run is offered again
+            await asyncio.gather(self._run_task, return_exceptions=True)
+            self._run_task = None
+        self._load(sequence_id)
 
     async def _await_run(self, sequence_id: int) -> None:
         try:

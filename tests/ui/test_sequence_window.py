@@ -298,3 +298,43 @@ def test_a_failed_shot_stops_the_run_saying_what_to_do_and_a_new_take_carries_on
     takes = wait_all_done(qtbot, view, 2)
     assert takes[1].parent_id == takes[0].id
     assert simulator.jobs_created("afk_test") == 3
+
+
+def test_stop_makes_no_further_shot_and_run_carries_on(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path) -> None:
+    """Once Run was pressed every planned shot was made and paid for: closing the view
+    didn't stop it, and there was no Stop. Stop lets the shot under way finish and makes no
+    other; Run later carries on."""
+    window: MainWindow = app_controller.window
+    drop_files(window.compose.drop_zone, [start_png])
+    view = open_view(qtbot, window)
+    view.plan_edit.setPlainText("one\ntwo\nthree")
+    view.new_button.click()
+    assert not view.stop_button.isEnabled()
+    simulator.faults.cdn_slow_bytes_per_second = 60_000  # shot 1 downloads for a while
+
+    view.run_button.click()
+
+    def first_take() -> Generation | None:
+        assert view.sequence is not None
+        return view.sequences.chosen(view.sequence.shots[0])
+
+    qtbot.waitUntil(lambda: (t := first_take()) is not None and t.job_id is not None,
+                    timeout=30_000)
+    qtbot.waitUntil(view.stop_button.isEnabled, timeout=5_000)
+    view.stop_button.click()
+    qtbot.waitUntil(lambda: "Stopped" in view.status.text(), timeout=10_000)
+    simulator.faults.cdn_slow_bytes_per_second = None
+    qtbot.waitUntil(lambda: (t := first_take()) is not None and t.stage is Stage.DONE,
+                    timeout=60_000)
+    qtbot.wait(1000)  # shot 2 would be on its way by now
+    assert simulator.jobs_created("afk_test") == 1
+    assert view.sequence is not None
+    assert view.sequence.run_state.value == "stopped"
+    assert "Run carries on" in view.status.text()
+    assert view.run_button.isEnabled()
+    assert not view.stop_button.isEnabled()
+
+    view.run_button.click()
+    wait_all_done(qtbot, view, 3)
+    assert simulator.jobs_created("afk_test") == 3
