@@ -50,6 +50,7 @@ class ClipActions(QObject):
         self._preview = preview
         self.shown: Generation | None = None
         self.last_export: ExportDialog | None = None
+        self._exports: dict[str, ExportDialog] = {}  # the open dialog of each clip
         self.specs = (
             ClipAction("extend", self.tr("Extend…"), "",
                        self.tr("A next shot from this clip's last frame (X)"), Command.EXTEND),
@@ -108,6 +109,11 @@ class ClipActions(QObject):
         from runway_desktop.ui.export_dialog import ExportDialog
 
         video = generation.video_path
+        if (open_one := self._exports.get(video)) is not None and open_one.isVisible():
+            open_one.raise_()  # pressed again: the clip's dialog, not a second one
+            open_one.activateWindow()
+            self.last_export = open_one
+            return open_one
 
         def position() -> int | None:
             shows_it = self._preview.video_path() == video
@@ -116,15 +122,18 @@ class ClipActions(QObject):
         dialog = ExportDialog(Path(video), name=f"#{generation.id}", position_ms=position,
                               duration_ms=None, parent=self._window)
         dialog.setWindowFlag(Qt.WindowType.Window)
-        dialog.destroyed.connect(lambda _o=None: self._forget(dialog))
+        dialog.destroyed.connect(lambda _o=None: self._forget(dialog, video))
         dialog.show()
         dialog.raise_()
         self.last_export = dialog
+        self._exports[video] = dialog
         return dialog
 
-    def _forget(self, dialog: ExportDialog) -> None:
+    def _forget(self, dialog: ExportDialog, video: str) -> None:
         if self.last_export is dialog:
             self.last_export = None
+        if self._exports.get(video) is dialog:
+            del self._exports[video]
 
     def _act(self, spec: ClipAction, generation: Generation | None) -> None:
         if generation is not None and allows(generation, spec.command):

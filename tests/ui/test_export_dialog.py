@@ -249,3 +249,20 @@ def test_a_name_without_the_formats_suffix_is_refused_and_nothing_is_overwritten
     assert written == clip.parent / "loop.gif"
     with Image.open(written) as gif:
         assert gif.format == "GIF"
+
+
+def test_export_twice_for_one_clip_brings_back_its_dialog(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    """Ctrl+Shift+S pressed again (the dialog hidden behind the window) opened a second
+    dialog for the same clip; it brings the open one forward instead."""
+    first = open_from_button(qtbot, window)
+    first.path_edit.setText(str(clip.parent / "mine.gif"))
+    window.clip_actions.buttons["export_clip"].click()
+
+    again = window.clip_actions.last_export
+    assert again is first
+    assert again.path_edit.text() == str(clip.parent / "mine.gif")
+    assert [w for w in window.findChildren(ExportDialog) if w.isVisible()] == [first]
+    first.close()
+    qtbot.waitUntil(lambda: window.clip_actions.last_export is None, timeout=5_000)
+    assert open_from_button(qtbot, window) is not first  # closed: a new one
