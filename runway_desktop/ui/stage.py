@@ -2,7 +2,8 @@
 
 The stage (the preview) takes every pixel the window gains, in both directions: a 9:16 result
 is as tall as the window allows, a 21:9 one as wide as the stage. The side panels keep their
-own widths (and can be dragged or collapsed). The stage also goes full screen (the player
+own widths (and can be dragged or collapsed); in a window too narrow for both beside the stage
+(a laptop's 1024 × 640) the lists go under it. The stage also goes full screen (the player
 becomes a window of its own, so nothing else in the main window is touched) and steps through
 finished results with the keyboard in the order the visible list or gallery shows them.
 """
@@ -31,6 +32,9 @@ from runway_desktop.ui.queue_model import Roles
 if TYPE_CHECKING:
     from runway_desktop.ui.gallery import GalleryView
     from runway_desktop.ui.queue_view import QueueView
+
+
+STAGE_SHARE_ABOVE_LISTS = 60  # percent of the height, lists under the stage (startup_shell too)
 
 
 def step_queue(queue: QueueView, delta: int) -> bool:
@@ -119,6 +123,7 @@ class StudioLayout(QObject):
         # narrower than ~1340 px).
         self.right_splitter.setMinimumWidth(max(self.stage.minimumSizeHint().width(),
                                                 self.side_tabs.minimumSizeHint().width()))
+        self._split_sizes: dict[Qt.Orientation, list[int]] = {}  # per orientation, as left
         self.right_splitter.installEventFilter(self)
 
         player.full_screen_requested.connect(self.toggle_full_screen)
@@ -139,10 +144,20 @@ class StudioLayout(QObject):
                 + self.right_splitter.handleWidth())
 
     def _fit_stage_and_lists(self) -> None:
-        wide = self.right_splitter.width() >= self.side_by_side_width()
+        splitter = self.right_splitter
+        wide = splitter.width() >= self.side_by_side_width()
         orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
-        if self.right_splitter.orientation() != orientation:
-            self.right_splitter.setOrientation(orientation)
+        if splitter.orientation() == orientation:
+            return
+        self._split_sizes[splitter.orientation()] = splitter.sizes()
+        splitter.setOrientation(orientation)
+        kept = self._split_sizes.get(orientation)
+        if kept:  # as the person left it in this orientation
+            splitter.setSizes(kept)
+        elif not wide:  # the stage takes most of the height: the video stays at the centre
+            height = splitter.height()
+            splitter.setSizes([height * STAGE_SHARE_ABOVE_LISTS // 100,
+                               height - height * STAGE_SHARE_ABOVE_LISTS // 100])
 
     # -- the View menu ------------------------------------------------------------------------
 

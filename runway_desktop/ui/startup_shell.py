@@ -108,8 +108,8 @@ class StartupShell(QSplashScreen):
         compose = QRect(body.left(), body.top(), compose_w, body.height())
         right = QRect(compose.right() + 1 + gap, body.top(),
                       body.right() - compose.right() - gap, body.height())
-        if w < SIDE_BY_SIDE_WINDOW_PX:  # the lists under the stage
-            stage = QRect(right.left(), right.top(), right.width(), right.height() * 3 // 5)
+        if w < SIDE_BY_SIDE_WINDOW_PX:  # the lists under the stage (stage.STAGE_SHARE_ABOVE_LISTS)
+            stage = QRect(right.left(), right.top(), right.width(), right.height() * 60 // 100)
             side = QRect(right.left(), stage.bottom() + 1 + gap, right.width(),
                          right.bottom() - stage.bottom() - gap)
         else:

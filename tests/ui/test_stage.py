@@ -322,6 +322,8 @@ def test_a_laptop_sized_window_puts_the_lists_under_the_stage(
     assert window.right_splitter.orientation() == Qt.Orientation.Vertical
     stage, lists = studio.stage.geometry(), studio.side_tabs.geometry()
     assert stage.bottom() < lists.top()
+    assert stage.height() >= 0.55 * (stage.height() + lists.height())  # the video first
+    stage_narrow = stage
     assert cut_or_outside(window) == []
 
     window.resize(1600, 900)
@@ -331,3 +333,8 @@ def test_a_laptop_sized_window_puts_the_lists_under_the_stage(
     stage, lists = studio.stage.geometry(), studio.side_tabs.geometry()
     assert stage.right() < lists.left()
     assert cut_or_outside(window) == []
+
+    window.resize(1024, 640)  # narrow again: the lists under the stage, as they were
+    qtbot.waitUntil(lambda: window.size() == QSize(1024, 640))
+    QApplication.processEvents()
+    assert studio.stage.geometry() == stage_narrow
