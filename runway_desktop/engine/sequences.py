@@ -286,8 +286,12 @@ class SequenceService:
         """A new last shot, made at once from the current last shot's last frame (waited for
         if it is still running). ExtendError, and no new shot, when the last shot has no take
         yet (run the sequence first)."""
-        shots = self._store.require(sequence_id).shots
+        before = self._store.require(sequence_id)
+        shots = before.shots
         if shots and shots[-1].chosen_id is None:
+            if before.run_state is RunState.RUNNING:
+                raise ExtendError(f"Shot {len(shots)} is still being made: extend from the end "
+                                  "once it has its take.")
             raise ExtendError(f"Shot {len(shots)} has no take yet: run the sequence to make it, "
                               "then extend from the end.")
         was = self._store.require(sequence_id)

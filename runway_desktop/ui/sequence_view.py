@@ -294,8 +294,19 @@ class SequenceView(QWidget):
         sequence_id = self.sequence.id
         self.next_prompt.clear()
         self._say(self.tr("Taking the last frame of the last shot…"))
-        self._spawn(self._await(self.sequences.extend_from_end(sequence_id, prompt),
-                                self.tr("The new shot is on its way.")))
+        self._spawn(self._extend(sequence_id, prompt))
+
+    async def _extend(self, sequence_id: int, prompt: str) -> None:
+        try:
+            await self.sequences.extend_from_end(sequence_id, prompt)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            if not self.next_prompt.text().strip():  # refused: the prompt isn't lost
+                self.next_prompt.setText(prompt)
+            self._say(_words(error))
+            return
+        self._say(self.tr("The new shot is on its way."))
 
     def run(self) -> None:
         """Make every shot that has no take yet, one after another."""

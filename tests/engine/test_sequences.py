@@ -351,6 +351,8 @@ def test_a_done_sequence_extended_from_the_end_runs_again_until_the_new_shot_is_
             assert waiting is not None
             assert waiting.shots[-1].chosen_id is None
             assert waiting.run_state is RunState.RUNNING  # not DONE with a shot not made
+            with pytest.raises(ExtendError, match="Shot 2 is still being made"):
+                await service.extend_from_end(sequence.id, "too soon")
             second = await extending
 
             assert service.get(sequence.id).run_state is RunState.RUNNING  # type: ignore[union-attr]

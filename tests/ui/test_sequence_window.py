@@ -338,3 +338,27 @@ def test_stop_makes_no_further_shot_and_run_carries_on(
     view.run_button.click()
     wait_all_done(qtbot, view, 3)
     assert simulator.jobs_created("afk_test") == 3
+
+
+def test_extend_from_end_pressed_again_while_the_last_shot_is_made_keeps_the_prompt(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path) -> None:
+    """The second prompt was cleared and refused ("run the sequence to make it": Run was
+    disabled) under a status line that moved on at once: the words were lost unseen."""
+    window: MainWindow = app_controller.window
+    drop_files(window.compose.drop_zone, [start_png])
+    view = open_view(qtbot, window)
+    view.plan_edit.setPlainText("one")
+    view.new_button.click()
+    view.run_button.click()
+    wait_all_done(qtbot, view, 1)
+
+    view.next_prompt.setText("two")
+    view.extend_button.click()
+    view.next_prompt.setText("three")
+    view.extend_button.click()  # shot 2 has no take yet: refused
+
+    qtbot.waitUntil(lambda: view.next_prompt.text() == "three", timeout=10_000)
+    wait_all_done(qtbot, view, 2)
+    assert view.sequence is not None
+    assert [s.prompt for s in view.sequence.shots] == ["one", "two"]
+    assert simulator.jobs_created("afk_test") == 2
