@@ -72,6 +72,9 @@ MESSAGE_TIMEOUT_MS = 6000
 # Long edge of the decoded preview: enough for a sharp sidebar on a 2x screen, cheap to decode.
 PREVIEW_EDGE = 1200
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+# Under an empty zone. Not the formats' full list (engine.images has it; importing it means
+# Pillow before the first paint), and not only three of them: HEIC, GIF, TIFF… are taken too.
+EMPTY_HINT = "PNG, JPEG, WebP, HEIC and more · paste with Ctrl+V · or click to browse"
 
 
 def _tr(text: str) -> str:
@@ -470,7 +473,7 @@ class _ImageCanvas(QWidget):
         painter.drawText(
             sub,
             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-            _tr("PNG, JPEG or WebP · paste with Ctrl+V · or click to browse"),
+            _tr(EMPTY_HINT),
         )
 
 
@@ -503,7 +506,8 @@ class DropZone(QFrame):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAccessibleName(self.tr("Start image"))
         self.setAccessibleDescription(
-            self.tr("Drop, paste (Ctrl+V) or browse for a PNG, JPEG or WebP start image.")
+            self.tr("Drop, paste (Ctrl+V) or browse for a start image: PNG, JPEG, WebP, a "
+                    "phone's HEIC and more.")
         )
         self.setToolTip(
             self.tr("Drop images or https image links here, paste with Ctrl+V, or click to browse")

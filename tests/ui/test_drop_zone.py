@@ -315,3 +315,15 @@ def test_a_fifo_is_refused_without_hanging_the_window(zone: DropZone, images_dir
     drop_mime(zone, file_mime(str(fifo)))
     assert zone.images() == []
     assert "it's a pipe (FIFO), not a regular file" in zone.message()
+
+
+def test_the_empty_zone_does_not_say_only_three_formats_are_taken(qtbot, tmp_path: Path) -> None:
+    """It said "PNG, JPEG or WebP" (in words and to screen readers) though HEIC, GIF, BMP,
+    TIFF and AVIF are taken and converted."""
+    from runway_desktop.ui.drop_zone import EMPTY_HINT
+
+    zone = DropZone(tmp_path / "cache")
+    qtbot.addWidget(zone)
+    for words in (EMPTY_HINT, zone.accessibleDescription()):
+        assert "JPEG or WebP" not in words
+        assert "HEIC" in words
