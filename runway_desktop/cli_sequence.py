@@ -504,9 +504,9 @@ def _number(text: str, what: str) -> int:
 
     cleaned = text.strip().removeprefix("#").removeprefix("seq:")
     if not cleaned.isascii() or not cleaned.isdigit():
-        raise cli.CliError(f"{text!r} is not a {what} number; `runway-desktop "
-                           f"{'jobs' if what == 'clip' else 'sequence list'}` lists them.",
-                           cli.EXIT_INPUT)
+        lister = {"clip": "jobs", "sequence": "sequence list"}.get(what, "sequence show <seq>")
+        raise cli.CliError(f"{text!r} is not a {what} number; `runway-desktop {lister}` lists "
+                           "them.", cli.EXIT_INPUT)
     return int(cleaned)
 
 

@@ -392,7 +392,8 @@ def test_sequence_take_makes_a_new_take_of_a_shot_and_choose_swaps_it_back(
         "shots"][1]["chosen"]["id"] == second
     for args, words in ((["1", "7"], "Sequence 1 has shots 1 to 3, not 7"),
                         (["1", "2", "--choose", str(first)], f"#{first} isn't a take of shot 2"),
-                        (["5", "1", "--choose", "1"], "There is no sequence 5")):
+                        (["5", "1", "--choose", "1"], "There is no sequence 5"),
+                        (["1", "2", "--choose", "abc"], "`runway-desktop sequence show <seq>`")):
         refused = run_cli("sequence", "take", *args, env=env)
         assert refused.code == 2, refused
         assert_one_line_message(refused, words)
