@@ -250,6 +250,22 @@ class _Badge(QLabel):
         super().paintEvent(event)
 
 
+class _NameLabel(QLabel):
+    """The start image's file name, cut in the middle with "…" when it doesn't fit (a long name
+    was clipped mid-letter at the size beside it). The whole name is the label's text, for
+    screen readers, and the tool tip has the path."""
+
+    def shown_text(self) -> str:
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle,
+                                             max(0, self.contentsRect().width()))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
+        painter.end()
+
+
 class _ImageCanvas(QWidget):
     """Paints the preview scaled to fit, the aspect-ratio crop frame, or the empty hint."""
 
@@ -517,7 +533,7 @@ class DropZone(QFrame):
         self.canvas.clicked.connect(self._on_canvas_clicked)
         self.badge_label = self.canvas.badge
 
-        self.name_label = QLabel(self)
+        self.name_label = _NameLabel(self)
         self.name_label.setTextFormat(Qt.TextFormat.PlainText)
         self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.size_label = QLabel(self)

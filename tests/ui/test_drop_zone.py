@@ -327,3 +327,21 @@ def test_the_empty_zone_does_not_say_only_three_formats_are_taken(qtbot, tmp_pat
     for words in (EMPTY_HINT, zone.accessibleDescription()):
         assert "JPEG or WebP" not in words
         assert "HEIC" in words
+
+
+def test_a_long_file_name_is_cut_in_the_middle_not_clipped(qtbot, tmp_path: Path) -> None:
+    """'pasted-20261129-154…' ran under the size beside it, cut mid-letter."""
+    zone = DropZone(tmp_path / "cache")
+    qtbot.addWidget(zone)
+    zone.resize(360, 300)
+    zone.show()
+    qtbot.waitExposed(zone)
+    name = "pasted-20261129-154845-a-very-long-name-of-a-picture-ccf5a1.png"
+    zone.set_images([make_png(tmp_path, name)])
+    label = zone.name_label
+    assert label.text() == name  # the whole name for screen readers
+    shown = label.shown_text()
+    assert "…" in shown
+    assert shown.startswith("pasted-")
+    assert shown.endswith(".png")
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
