@@ -109,7 +109,10 @@ class SequenceStore:
                 "generation_id", (shot_id,)) if r[0] in existing)
             shots.append(Shot(shot_id, sequence_id, prompt, _changes_from_sql(changes), takes,
                               chosen if chosen in existing else None))
-        return Sequence(id=row[0], name=row[1], run_state=_run_state(row[2]),
+        state = _run_state(row[2])
+        if state is RunState.DONE and any(shot.chosen_id is None for shot in shots):
+            state = RunState.IDLE  # a take left the history since: not every shot is made
+        return Sequence(id=row[0], name=row[1], run_state=state,
                         shots=tuple(shots), created_at=row[3], updated_at=row[4],
                         error=row[5], output_dir=row[6], source=row[7])
 

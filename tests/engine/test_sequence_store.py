@@ -136,3 +136,24 @@ def test_processes_opening_a_version_6_history_at_once_migrate_it_once(tmp_path:
             assert journal._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         finally:
             journal.close()
+
+
+def test_a_done_sequence_whose_take_left_the_history_reads_as_not_done(journal: Journal) -> None:
+    """A finished take removed from the history (Remove in the queue) leaves its shot not
+    made: the sequence isn't DONE any more (`sequence list` said "done 1/2 shots", the window
+    offered Run under a DONE state)."""
+    store = SequenceStore(journal)
+    first = journal.add(GenerationSettings("a", seed=1), stage=Stage.DONE)
+    second = journal.add(GenerationSettings("b", seed=2), stage=Stage.DONE)
+    sequence = store.create("s", [("a", SettingsChanges()), ("b", SettingsChanges())],
+                            first_take=first.id)
+    store.link_take(sequence.shots[1].id, second.id)
+    store.set_run_state(sequence.id, RunState.DONE)
+    assert store.require(sequence.id).run_state is RunState.DONE
+
+    journal.remove(second.id)
+
+    after = store.require(sequence.id)
+    assert after.shots[1].chosen_id is None
+    assert after.run_state is RunState.IDLE
+    assert store.ids_in_state(RunState.RUNNING) == []
