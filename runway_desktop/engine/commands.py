@@ -240,9 +240,18 @@ class GenerationService:
         self._engine.publish(GenerationRemoved(generation_id))
         self._forget_unused_last_frames()
 
+    def sequence_takes(self) -> set[int]:
+        """The generations that are takes of a sequence's shots (Clear finished keeps them)."""
+        from runway_desktop.engine.sequence_store import SequenceStore
+
+        return SequenceStore(self._journal).take_ids()
+
     def clear_finished(self) -> int:
-        """Remove finished items from the history (favourites stay; files stay on disk)."""
-        finished = [g for g in self._journal.with_stages(TERMINAL_STAGES) if clearable(g)]
+        """Remove finished items from the history (favourites and sequences' takes stay; files
+        stay on disk)."""
+        takes = self.sequence_takes()
+        finished = [g for g in self._journal.with_stages(TERMINAL_STAGES)
+                    if clearable(g) and g.id not in takes]
         for generation in finished:
             self._journal.remove(generation.id)
             self._engine.publish(GenerationRemoved(generation.id))

@@ -91,6 +91,12 @@ class SequenceStore:
                 "SELECT DISTINCT shots.sequence_id FROM takes JOIN shots ON shots.id = "
                 "takes.shot_id WHERE takes.generation_id = ?", (generation_id,))]
 
+    @_typed_errors
+    def take_ids(self) -> set[int]:
+        """Every generation that is a take of a shot of any sequence."""
+        with self.journal.snapshot() as db:
+            return {row[0] for row in db.execute("SELECT DISTINCT generation_id FROM takes")}
+
     def _read(self, db: sqlite3.Connection, sequence_id: int) -> Sequence | None:
         row = db.execute("SELECT id, name, run_state, created_at, updated_at, error, output_dir, "
                          "source FROM sequences WHERE id = ?", (sequence_id,)).fetchone()

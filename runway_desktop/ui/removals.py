@@ -127,11 +127,13 @@ class Removals(QObject):
         """Clear what is finished; given `ids` (the rows the person was asked about), only
         those still finished — never a row that became clearable while the question was open."""
         asked = None if ids is None else set(ids)
-        self._remove_cleared([g.id for g in self._model.generations()
-                              if clearable(g) and (asked is None or g.id in asked)])
+        self._remove_cleared([i for i in self.clearable_ids() if asked is None or i in asked])
 
     def clearable_ids(self) -> list[int]:
-        return [g.id for g in self._model.generations() if clearable(g)]
+        """Finished rows, not favourites, not a sequence's takes (they make its film)."""
+        engine = self._engine()
+        takes = engine.sequence_takes() if engine is not None else set()
+        return [g.id for g in self._model.generations() if clearable(g) and g.id not in takes]
 
     def clearable_count(self) -> int:
         return len(self.clearable_ids())

@@ -368,3 +368,27 @@ def test_clear_finished_clears_only_the_rows_its_question_counted(
     press(qtbot, box, "Clear 2")
     assert [g.id for g in window.queue.model.generations()] == [kept.id]
     assert "Cleared 2 generations" in window.notice.message.text()
+
+
+def test_clear_finished_keeps_the_takes_of_sequences(
+    qtbot: QtBot, app_controller: Any, trash_dir: Path
+) -> None:
+    """Clear finished tidies the list; it took every sequence's takes with it, so each shot
+    read "not made yet", the film couldn't be exported and Run would have paid for every shot
+    again. A sequence's takes stay, like favourites."""
+    window = app_controller.window
+    rows = generate(qtbot, window, 3)
+    command = window.sequence_command
+    qtbot.waitUntil(command.action.isEnabled, timeout=10_000)
+    sequence = command.sequences.create_from_clip(rows[1].id)
+    assert command.sequences is not None
+
+    qtbot.mouseClick(window.queue.clear_finished_button, Qt.MouseButton.LeftButton)
+    press(qtbot, confirm_box(qtbot, window), "Clear 2")
+    window.notice.dismiss()
+
+    assert journal_ids(app_controller) == {rows[1].id}
+    assert app_controller.engine.clear_finished() == 0  # the engine's own Clear agrees
+    kept = command.sequences.get(sequence.id)
+    assert kept is not None
+    assert kept.shots[0].chosen_id == rows[1].id
