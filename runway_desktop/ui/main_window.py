@@ -131,7 +131,8 @@ class MainWindow(QMainWindow):
         self.extend_mode.failed.connect(lambda text: self.banner.show_message(text, None))
         # A video the app saved, dropped anywhere on the window, offers its settings.
         self.video_drop = VideoDrop(self.compose, lambda: self._service, self.extend_mode.start,
-                                    cache_dir / "last-frames")
+                                    cache_dir / "last-frames",
+                                    leave_extend=self.extend_mode.cancel)
         self.compose.drop_zone.video_dropped.connect(self.video_drop.take)
         self.setAcceptDrops(True)
         self.sequence_command = SequenceCommand(self, lambda: first_shot_from(self.compose),

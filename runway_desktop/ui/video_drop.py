@@ -133,8 +133,12 @@ class VideoDrop(QObject):
     """What the window does with a dropped video."""
 
     def __init__(self, compose: ComposePanel, service: Callable[[], GenerationService | None],
-                 extend: Callable[[Generation], None], frames_dir: Path) -> None:
+                 extend: Callable[[Generation], None], frames_dir: Path, *,
+                 leave_extend: Callable[[], None] = lambda: None) -> None:
+        """`leave_extend()`: out of extend mode (if in it) before the compose panel is filled
+        from a dropped video: its Generate would extend the clip extend mode was on."""
         super().__init__(compose)
+        self._leave_extend = leave_extend
         self._compose = compose
         self._service = service
         self._extend = extend
@@ -198,6 +202,7 @@ class VideoDrop(QObject):
             settings = dataclasses.replace(settings, image_path=None, frame=None,
                                            image_sha256=None)  # the rest, without the image
         compose = self._compose
+        self._leave_extend()
         compose.apply_settings(settings)
         if missing:
             text = self.tr("Filled in from “{name}”, except its start image: {image} is no "
@@ -247,6 +252,7 @@ class VideoDrop(QObject):
                 name=video.name, reason=reason), use=False, extend=False)
             return
         compose = self._compose
+        self._leave_extend()
         compose.apply_settings(dataclasses.replace(
             found.settings, prompt="", image_path=str(dest), image_url=None, frame=None,
             image_sha256=None))

@@ -299,3 +299,36 @@ def test_a_film_of_this_historys_shots_extends_its_last_shot(
     assert window.extend_mode.parent_generation.id == last.id
     window.extend_mode.cancel()
     preview_settled(qtbot, window)
+
+
+def test_a_dropped_videos_settings_leave_extend_mode_first(
+    qtbot: QtBot, app_controller: Any, tmp_path: Path
+) -> None:
+    """In extend mode on #1, a video dropped and "Use these settings" (or its Extend, for one
+    from elsewhere) filled the hidden compose panel while the strip still said "Extending #1":
+    Generate then extended #1 with the dropped video's prompt, its start image ignored."""
+    window = app_controller.window
+    clip = generate(qtbot, window, OTHER)
+    window.extend_mode.start(clip)
+    assert window.extend_mode.active
+    video = Path(shutil.copy(CLIP, tmp_path / "from-a-friend.mp4"))
+    theirs = GenerationSettings("a paper boat drifts", aspect_ratio="16:9", duration=5, seed=31)
+    save_video_settings(video, VideoSettings(theirs, job_id="job_on_another_account"))
+
+    assert drop_files(window.preview, [video])
+    offer = offered(qtbot, window, theirs.prompt)
+    qtbot.mouseClick(offer.use_button, Qt.MouseButton.LeftButton)
+
+    assert not window.extend_mode.active
+    assert window.compose.drop_zone.isVisible()
+    assert window.compose.prompt_edit.toPlainText() == theirs.prompt
+
+    window.extend_mode.start(clip)
+    assert drop_files(window.preview, [video])
+    offer = offered(qtbot, window, theirs.prompt)
+    qtbot.mouseClick(offer.extend_button, Qt.MouseButton.LeftButton)
+    offered(qtbot, window, "is the start image")
+    assert not window.extend_mode.active
+    [start] = window.compose.drop_zone.images()
+    assert Path(start).parent.name == "last-frames"
+    preview_settled(qtbot, window)
