@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
         for name, text, key, slot in (
                 ("write_prompt", self.tr("Write &Prompt"), "Ctrl+L", self._write_prompt),
                 ("choose_image", self.tr("Choose Start &Image…"), "Ctrl+Shift+I",
-                 self._choose_start_image)):
+                 self.compose.drop_zone.browse)):
             action = QAction(text, self)  # back to composing from anywhere, keys only
             action.setObjectName(name)
             action.setShortcut(QKeySequence(key))
@@ -494,10 +494,6 @@ class MainWindow(QMainWindow):
         if generation:
             self.extend_mode.cancel()  # else Generate would extend, these settings unseen
             self.compose.apply_settings(generation.settings)
-
-    def _choose_start_image(self) -> None:
-        self.extend_mode.cancel()  # a start image of one's own: not the next shot of a clip
-        self.compose.drop_zone.browse()
 
     def _video_of(self, generation_id: int) -> str | None:
         generation = self.queue.model.generation(generation_id)

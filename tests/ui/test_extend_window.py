@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.lifecycle_table import Command, allows
@@ -250,10 +248,10 @@ def test_cancel_while_the_next_shot_waits_for_the_clip_sends_nothing(
     assert simulator.jobs_created("afk_test") == 1
 
 
-def test_reuse_or_choose_image_while_extending_leaves_extend_mode(
+def test_reuse_while_extending_leaves_extend_mode(
         qtbot: QtBot, app_controller: Any, simulator: Simulator, kite_png: Path) -> None:
-    """Reuse of another row (or Choose Start Image…) while extending filled the hidden compose
-    panel under "Extending #N": Generate then extended #N, the reused settings ignored."""
+    """Reuse of another row while extending filled the hidden compose panel under "Extending
+    #N": Generate then extended #N, the reused settings ignored."""
     window: MainWindow = app_controller.window
     parent = generate(qtbot, window, "waves at dusk")
     other = generate(qtbot, window, "a lighthouse at night")
@@ -264,9 +262,4 @@ def test_reuse_or_choose_image_while_extending_leaves_extend_mode(
     assert not window.extend_mode.active
     assert window.compose.prompt_edit.toPlainText() == "a lighthouse at night"
     assert window.compose.drop_zone.isVisible()
-    window.extend_mode.start(parent)
-    choose = next(a for a in window.findChildren(QAction) if a.objectName() == "choose_image")
-    choose.trigger()
-    assert not window.extend_mode.active
-    for dialog in window.findChildren(QFileDialog):
-        dialog.reject()
+
