@@ -111,6 +111,12 @@ class Removals(QObject):
         if not batch.rows:
             self._batch = None
         text = self._removed_text(batch, trash_videos)
+        takes = len(batch.rows.keys() & engine.sequence_takes())
+        if takes:  # what else it touches: a shot of a sequence isn't made any more
+            text += " " + (_tr("It was a take of a sequence: that shot isn't made any more "
+                               "(Undo brings it back).") if takes == 1 and len(batch.rows) == 1
+                           else _tr("{n} were takes of a sequence: those shots aren't made any "
+                                    "more (Undo brings them back).").format(n=takes))
         if refused:
             text += " " + _tr(
                 "{videos} could not be moved to the {trash} ({reason}), so {those} stayed."

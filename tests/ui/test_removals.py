@@ -392,3 +392,24 @@ def test_clear_finished_keeps_the_takes_of_sequences(
     kept = command.sequences.get(sequence.id)
     assert kept is not None
     assert kept.shots[0].chosen_id == rows[1].id
+
+
+def test_removing_a_take_of_a_sequence_says_its_shot_is_unmade(
+    qtbot: QtBot, app_controller: Any, trash_dir: Path
+) -> None:
+    """Remove on a row that is a sequence's take un-makes that shot (its film can't be
+    exported, Run would make it again, paid): the notice says so while Undo is offered."""
+    window = app_controller.window
+    rows = generate(qtbot, window, 2)
+    command = window.sequence_command
+    qtbot.waitUntil(command.action.isEnabled, timeout=10_000)
+    command.sequences.create_from_clip(rows[0].id)
+
+    window.queue.remove_requested.emit([rows[1].id], False)
+    assert "sequence" not in window.notice.message.text()  # not a take: nothing to add
+    window.queue.remove_requested.emit([rows[0].id], False)
+
+    text = window.notice.message.text()
+    assert "take of a sequence" in text
+    assert "Undo" in text
+    assert window.notice.undo_button.isVisible()
