@@ -330,6 +330,13 @@ async def _run(args: argparse.Namespace, context: Context) -> int:
         service = SequenceService(engine)
         try:
             return await _run_plan(args, context, plan, output_dir, engine, service)
+        except asyncio.CancelledError:
+            # Ctrl+C: the person stopped it. STOPPED, so neither `resume` nor the window's next
+            # start makes (pays for) its other shots by itself; running the plan again does.
+            if await service.stop_runs():
+                _say(f"The sequence is stopped; `runway-desktop sequence run {args.plan}` "
+                     "carries it on (it shows the cost first).")
+            raise
         finally:
             await service.stop()  # a run cut short (Ctrl+C) stops before the engine does
 

@@ -333,8 +333,10 @@ def test_decoders_chatter_goes_to_the_log_not_the_terminal(
 def test_ctrl_c_during_shot_two_stops_the_run_in_words(
         sim: Simulator, folders: tuple[Path, Path, Path], plan: Path, stage: str | None) -> None:
     """Ctrl+C (SIGINT) while shot 2's last frame is taken or its job runs: the command stops
-    (exit 130) with one line saying how to carry on, no traceback, and shot 3 isn't made;
-    `resume` then finishes the plan with three jobs. (The KeyboardInterrupt was raised inside
+    (exit 130) saying how to carry on, no traceback, and shot 3 isn't made. The sequence is
+    STOPPED: `resume` finishes what was paid for but makes no further shot (before, it stayed
+    RUNNING and the next `resume` or window start paid for shot 3 without asking); running the
+    plan again carries it on, with three jobs in all. (The KeyboardInterrupt was raised inside
     a Qt slot, printed as a traceback and swallowed: the run went on to the end.)"""
     data, home, out = folders
     env = cli_env(sim.base_url, data, home)
@@ -359,9 +361,13 @@ def test_ctrl_c_during_shot_two_stops_the_run_in_words(
     assert "Traceback" not in stderr
     assert "KeyboardInterrupt" not in stderr
     assert "runway-desktop resume" in stderr.splitlines()[-1]
+    assert f"sequence run {plan}" in stderr
     assert len(journal_rows(data)) <= 2  # shot 3 never made
     resumed = run_cli("resume", env=env, timeout=120)
     assert resumed.code == 0, resumed
+    assert len(journal_rows(data)) <= 2  # stopped by the person: still no shot 3
+    again = run_cli("sequence", "run", plan, "--out", out, "--yes", env=env, timeout=120)
+    assert again.code == 0, again
     assert_three_shot_film(sim, data)
 
 

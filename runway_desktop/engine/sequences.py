@@ -350,6 +350,11 @@ class SequenceService:
             "finishes). Run carries on from there.")
         return self._changed(sequence_id)
 
+    async def stop_runs(self) -> list[Sequence]:
+        """The person stops every run of this process (Ctrl+C): each as `stop_run` leaves it,
+        STOPPED, so no later start carries it on (and pays for its shots) by itself."""
+        return [await self.stop_run(sequence_id) for sequence_id in list(self._runs)]
+
     async def run_plan(self, plan: Plan, *, output_dir: Path | None = None) -> Sequence:
         """Run a plan: the sequence an earlier run of the same plan file left unfinished
         carries on (never made twice); otherwise a new sequence is made from it and run."""
