@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QSettings
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.simulator import Simulator
@@ -87,6 +87,9 @@ def app_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, api_bas
     from runway_desktop.ui.controller import AppController
 
     QCoreApplication.setOrganizationName("Runway Desktop Tests")
+    # Each test's window starts as a first start: QSettings live as long as the test process,
+    # so an earlier test's saved composition (a ratio picked, a frame) would leak in.
+    QSettings().clear()
     monkeypatch.setenv("APIFRAME_API_KEY", "afk_test")
     monkeypatch.setenv("APIFRAME_BASE_URL", api_base_url)
     monkeypatch.setenv("RUNWAY_DESKTOP_POLL_SECONDS", "0.05")

@@ -209,7 +209,7 @@ ALWAYS = {"copy_seed", "favourite", "reuse", "rerun"}
         (make(1, Stage.QUEUED), {"stop_following", "remove"}),
         (make(1, Stage.PROCESSING), {"stop_following", "remove"}),
         (make(1, Stage.DOWNLOADING, video_url="https://cdn/x.mp4"),
-         {"copy_url", "stop_following", "remove"}),
+         {"copy_url", "stop_following", "remove", "extend"}),  # extend waits for the file
         (
             make(1, Stage.DONE, video_path="/v/1.mp4", video_url="https://cdn/x.mp4"),
             {"play", "open", "reveal", "copy_url", "remove", "remove_with_file"},
