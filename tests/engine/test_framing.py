@@ -45,8 +45,10 @@ def test_zoom_and_pan_keep_the_ratio_and_stay_inside(
     frame = framing.zoomed(framing.centred(size, ratio), size, ratio, zoom, anchor)
     frame = framing.panned(frame, dx, dy)
     assert _shape(frame, size) == pytest.approx(framing.ratio_value(ratio), rel=1e-6)
-    assert 0 <= frame.left and frame.left + frame.width <= 1 + 1e-9
-    assert 0 <= frame.top and frame.top + frame.height <= 1 + 1e-9
+    assert frame.left >= 0
+    assert frame.left + frame.width <= 1 + 1e-9
+    assert frame.top >= 0
+    assert frame.top + frame.height <= 1 + 1e-9
     assert 1.0 - 1e-9 <= framing.zoom_of(frame, size, ratio) <= framing.MAX_ZOOM + 1e-9
 
 
@@ -83,7 +85,8 @@ def test_nearest_ratio_follows_the_picture(size: tuple[int, int], expected: str)
 def test_stored_frames_are_read_tolerantly(value: list[object]) -> None:
     frame = ImageFrame.from_json(value)
     if frame is not None:
-        assert 0 < frame.width <= 1 and 0 < frame.height <= 1
+        assert 0 < frame.width <= 1
+        assert 0 < frame.height <= 1
 
 
 def test_settings_keep_their_frame_through_the_journal_json() -> None:
@@ -122,7 +125,8 @@ def test_uploaded_file_is_exactly_what_the_frame_shows(tmp_path: Path, orientati
     expected = upright.crop(frame.pixel_box(*upright.size)).convert("RGB")
     with Image.open(prepared.path) as sent:
         got = sent.convert("RGB").resize(expected.size)
-    assert prepared.converted and "frame" in (prepared.note or "")
+    assert prepared.converted
+    assert "frame" in (prepared.note or "")
     assert ImageChops.difference(got, expected).getbbox() is None or _mean_difference(
         got, expected) < 2.0
 
@@ -132,7 +136,8 @@ def test_a_whole_picture_frame_uploads_the_file_as_it_is(tmp_path: Path) -> None
     Image.new("RGB", (1280, 720), (10, 20, 30)).save(source)
     prepared = prepare_image(source, tmp_path / "work",
                              frame=framing.centred((1280, 720), "16:9"))
-    assert not prepared.converted and prepared.path == source
+    assert not prepared.converted
+    assert prepared.path == source
 
 
 def _mean_difference(a: Image.Image, b: Image.Image) -> float:

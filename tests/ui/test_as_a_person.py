@@ -7,8 +7,9 @@ menu offers for them (the real QActions), extend a finished clip (or cancel), re
 Clear finished and Undo, filter and search, cancel what waits, press a problem row's fix or the
 banner's button, top up in the browser and come back, import from apiframe, frame a picture
 (drop one of some shape, pick a ratio or not, pan and zoom by pointer and keys), restart the app
-on the same data (what was being composed comes back as it was). The simulator misbehaves now and then: a job that fails, a network blip, apiframe
-unreachable for a while, credits spent elsewhere. After every step it checks what a person would
+on the same data (what was being composed comes back as it was). The simulator misbehaves now
+and then: a job that fails, a network blip, apiframe unreachable for a while, credits spent
+elsewhere. After every step it checks what a person would
 notice:
 
 - no "Something unexpected went wrong" (the controller's `report_unexpected` is never called);
