@@ -170,7 +170,12 @@ def test_killed_during_shot_two_resume_finishes_with_three_jobs(
         sim: Simulator, folders: tuple[Path, Path, Path], plan: Path, stage: str | None) -> None:
     data, home, out = folders
     env = cli_env(sim.base_url, data, home)
+    if stage == "downloading":
+        # A slow CDN keeps shot 2 downloading long enough to be killed there (on a fast machine
+        # the clip was whole before the kill landed).
+        sim.faults.cdn_slow_bytes_per_second = 24_000
     _kill_at_shot_two(env, data, plan, out, stage)
+    sim.faults.cdn_slow_bytes_per_second = None
 
     resumed = run_cli("resume", env=env, timeout=120)
 
