@@ -94,6 +94,9 @@ def test_the_view_stays_open_when_settings_rebuild_the_engine_and_says_what_stop
     It stays on the same sequence, over the new engine, and says the export stopped."""
     view = two_shot_view(qtbot, app_controller, tmp_path)
     sequence_id = view.sequence.id
+    # A cross-fade re-encodes (seconds), so the rebuild lands mid-export: a plain join of two
+    # short clips could finish first on a fast machine.
+    view.film.crossfade_box.setChecked(True)
     view.film.export_to(tmp_path / "film.mp4")
     assert view.film.busy()
     new_out = tmp_path / "elsewhere"

@@ -43,5 +43,9 @@ async def join_clips(
     except asyncio.CancelledError:
         stop.set()
         # Wait for the worker to clean up, so no partial file outlives the task.
-        await asyncio.gather(worker, return_exceptions=True)
+        (outcome,) = await asyncio.gather(worker, return_exceptions=True)
+        if isinstance(outcome, JoinResult):
+            # Cancelled after the join had finished: the caller was told it stopped, so the
+            # film must not be there either.
+            await asyncio.to_thread(dest.unlink, True)  # True: missing_ok
         raise

@@ -320,3 +320,26 @@ def test_the_joined_film_plays_through_both_shots(drive: Drive[Any], tmp_path: P
         assert start <= time_ms * 1000 < start + 3 * FRAME_US
     assert frames[-1].end_us == pytest.approx(4_000_000, abs=1000)
     assert len(set(starts)) > 80  # it really played, frame after frame, across the seam
+
+
+def test_a_join_cancelled_after_its_worker_finished_leaves_no_film(tmp_path: Path) -> None:
+    """The cancel can land after the worker renamed the whole film into place (a short join on a
+    fast machine): the caller is told it stopped, so the film must not be there (it was: the
+    window said the export stopped beside a finished film.mp4)."""
+    dest = tmp_path / "film.mp4"
+
+    async def cancel_once_written() -> bool:
+        task = asyncio.ensure_future(join_clips([CLIP, NEXT], dest))
+        while not dest.exists() and not task.done():
+            await asyncio.sleep(0)
+        cancelled = task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return cancelled and task.cancelled()
+
+    landed_late = 0
+    for _ in range(20):
+        dest.unlink(missing_ok=True)
+        if asyncio.run(cancel_once_written()):
+            landed_late += 1
+            assert not dest.exists()
+    assert landed_late > 0  # the late cancel did happen (else this test checks nothing)
