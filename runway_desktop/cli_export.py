@@ -22,7 +22,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
@@ -47,6 +46,7 @@ from runway_desktop.engine.video.export_options import (
     AnimationFormat,
     Trim,
 )
+from runway_desktop.loop_signals import StoppedBySignal, run_until_signal
 
 T = TypeVar("T")
 FORMATS = ("mp4", "gif", "webm", "webp", "png")
@@ -300,26 +300,12 @@ def run_qt(work: Callable[[], Awaitable[T]], context: Context) -> T:
         app = QGuiApplication.instance() or QGuiApplication(["runway-desktop"])
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
-        task = loop.create_task(_in_words(work))
-        stopped: list[int] = []
-
-        def stop(signum: int, _frame: object) -> None:
-            # A KeyboardInterrupt raised inside a Qt callback would be swallowed there; the
-            # task is cancelled instead, and the export cleans up after itself.
-            stopped.append(signum)
-            task.cancel()
-
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            with loop:
-                return loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            if not stopped:
-                raise
-            raise CliError("stopped: nothing was written.", 128 + stopped[0]) from None
+            # Ctrl+C cancels the export, which removes its partial file.
+            return run_until_signal(loop, loop.create_task(_in_words(work)))
+        except StoppedBySignal as stop:
+            raise CliError("stopped: nothing was written.", 128 + stop.signum) from None
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
             asyncio.set_event_loop(None)
             _end_progress()
 

@@ -23,7 +23,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import sys
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -41,6 +40,7 @@ from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequen
 from runway_desktop.engine.sequence_store import SequenceStore
 from runway_desktop.engine.sequences import SequenceService
 from runway_desktop.engine.settings_changes import SettingsChanges
+from runway_desktop.loop_signals import StoppedBySignal, run_until_signal
 
 if TYPE_CHECKING:
     from runway_desktop.cli import Context
@@ -136,26 +136,11 @@ def run_on_qt(work: Coroutine[Any, Any, T], data_dir: Path) -> T:
         app = QCoreApplication.instance() or QCoreApplication(["runway-desktop"])
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
-        task = loop.create_task(_awake_while(work))
-        stopped: list[int] = []
-
-        def stop(signum: int, _frame: object) -> None:
-            # Python's KeyboardInterrupt would be raised inside whatever Qt slot runs (a
-            # decoded frame's), printed there as a traceback and swallowed: the run went on.
-            stopped.append(signum)
-            task.cancel()
-
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            with loop:
-                return loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            if not stopped:
-                raise
+            return run_until_signal(loop, loop.create_task(_awake_while(work)))
+        except StoppedBySignal:
             raise KeyboardInterrupt from None  # cli.main says how to carry on; exit 130
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
             asyncio.set_event_loop(None)
 
 
