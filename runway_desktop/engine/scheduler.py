@@ -507,7 +507,9 @@ class Engine:
             prices = [p for g in waiting if (p := g.settings.price_in(self.catalog)) is not None]
             # Only a balance that grew (a top-up) sends the work again: the balance that just
             # met a 402 would only meet another (apiframe's price may be above the one known).
-            topped_up = known is None or (account.credits or 0) > known
+            # The first balance of the run is no top-up: a 402 that came before the check
+            # answered was sent the work again at once, paid for if the server took it.
+            topped_up = known is not None and (account.credits or 0) > known
             if (topped_up and prices and account.credits is not None
                     and account.credits >= min(prices)):
                 self.resume()
@@ -685,17 +687,21 @@ class Engine:
 
         unsubscribe = self.subscribe(check)
         try:
-            for generation_id in ids:
-                generation = self.journal.get(generation_id)
-                if generation is not None and not is_settled(generation):
-                    waiting.add(generation_id)
-            check()
-            await settled.wait()
+            while True:
+                if self._halted is not None:
+                    raise self._halted
+                rows = [g for i in ids if (g := self.journal.get(i))]
+                waiting.clear()
+                waiting.update(g.id for g in rows if not is_settled(g))
+                if not waiting:
+                    return rows
+                # Settled may not stay settled (a top-up resumes a 402): what is returned is
+                # read after the wake-up, and waited for again if it moved on meanwhile.
+                settled.clear()
+                check()
+                await settled.wait()
         finally:
             unsubscribe()
-        if self._halted is not None:
-            raise self._halted
-        return [g for i in ids if (g := self.journal.get(i))]
 
 
 STAGGER_AFTER = 8  # generations started at once without waiting
