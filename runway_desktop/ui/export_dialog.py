@@ -197,7 +197,8 @@ class ExportDialog(QDialog):
         return Trim(start, None if self.out_spin.value() >= self.out_spin.maximum() else end)
 
     def busy(self) -> bool:
-        return self._task is not None and not self._task.done()
+        # Until `_finished` has shown the outcome (a task is done a loop turn before it runs).
+        return self._task is not None
 
     def start_export(self) -> None:
         """Export with the chosen format, size and range into the chosen file."""
@@ -254,6 +255,7 @@ class ExportDialog(QDialog):
         self._task.add_done_callback(lambda task: self._finished(task, dest))
 
     def _finished(self, task: asyncio.Task[Path], dest: Path) -> None:
+        self._task = None
         if self._closed or not shiboken6.isValid(self):  # closed, or gone with the window
             if not task.cancelled() and task.exception() is None:
                 log.info("Exported %s after its dialog closed", dest)

@@ -81,7 +81,9 @@ class FilmExportBar(QWidget):
         layout.addWidget(self.status)
 
     def busy(self) -> bool:
-        return self._task is not None and not self._task.done()
+        # Until `_finished` has shown the outcome: a task is done a loop turn before its
+        # done-callback runs, and the status still said "Joining…" then.
+        return self._task is not None
 
     def refresh(self) -> None:
         """Export is possible once every shot has a finished chosen take."""
@@ -146,6 +148,7 @@ class FilmExportBar(QWidget):
     def _finished(self, task: asyncio.Task[object], dest: Path) -> None:
         from runway_desktop.engine.video.mp4_join import JoinError
 
+        self._task = None
         if self._closed or not shiboken6.isValid(self):  # the view is gone
             return
         self.cancel_button.hide()
