@@ -132,6 +132,7 @@ LOSSY_FORMATS = frozenset({"JPEG", "MPO", "WEBP", "HEIF", "AVIF"})
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})
 ROTATING_ORIENTATIONS = frozenset(range(2, 9))  # EXIF orientation 1 (or none) = already upright
 EXIF_ORIENTATION = 0x0112
+TIFF_IMAGE_WIDTH, TIFF_IMAGE_LENGTH = 256, 257
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -180,7 +181,7 @@ def check_image(path: Path) -> tuple[int, int]:
     """
     path = Path(path)
     with _open_file(path) as (handle, _size), _open(handle, path) as img:
-        width, height = _upright_size(img.size, _orientation(img, decoded=False))
+        width, height = _upright_size(_stored_size(img), _orientation(img, decoded=False))
         _check_ratio(width, height)
         _check_decode_cost(img, path, _decode_scale(img, validate_only=False))
         return width, height
@@ -218,7 +219,7 @@ def image_info(path: Path) -> tuple[int, int]:
     """Width and height as shown upright (EXIF orientation applied), from the header only."""
     path = Path(path)
     with _open_file(path) as (handle, _size), _open(handle, path) as img:
-        return _upright_size(img.size, _orientation(img, decoded=False))
+        return _upright_size(_stored_size(img), _orientation(img, decoded=False))
 
 
 async def prepare_image_async(
@@ -274,8 +275,8 @@ def prepare_image(
     _sweep(work_dir)
     with _open_file(source) as (handle, file_size), _open(handle, source) as img:
         fmt = img.format or ""
-        stored_size = img.size
-        width, height = _upright_size(stored_size, _orientation(img, decoded=False))
+        stored_size = img.size  # as Pillow has it: a TIFF's is upright (decoding turns it)
+        width, height = _upright_size(_stored_size(img), _orientation(img, decoded=False))
         _check_ratio(width, height)  # cheap: before decoding any pixels
         oversized = max(width, height) >= MAX_SIDE or file_size > TARGET_BYTES
         frames = getattr(img, "n_frames", 1)
@@ -602,6 +603,20 @@ def _orientation(img: Image.Image, *, decoded: bool) -> int | None:
     except Exception:  # broken EXIF is no reason to refuse a picture
         return None
     return value if isinstance(value, int) else None
+
+
+def _stored_size(img: Image.Image) -> tuple[int, int]:
+    """Width and height of the pixel grid as stored, before the EXIF orientation is applied.
+
+    Pillow reports a TIFF's size already turned by its orientation (and turns its pixels while
+    decoding, dropping the tag), unlike every other format: its header says what is stored.
+    """
+    if img.format == "TIFF":
+        tags = getattr(img, "tag_v2", {})
+        width, height = tags.get(TIFF_IMAGE_WIDTH), tags.get(TIFF_IMAGE_LENGTH)
+        if isinstance(width, int) and isinstance(height, int):
+            return width, height
+    return img.size
 
 
 def _upright_size(size: tuple[int, int], orientation: int | None) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from runway_desktop.engine import images
+from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.images import (
     ImageRejected,
     PreparedImage,
@@ -319,6 +320,115 @@ def test_ratio_is_judged_upright(tmp_path: Path, work: Path) -> None:
     src = _save(_gradient((300, 100)), tmp_path / "rot.jpg", "JPEG", exif=exif)
     with pytest.raises(ImageRejected, match=r"100 × 300 \(ratio 0.33\)"):
         prepare_image(src, work)
+
+
+# --- EXIF orientation: every size reported is the upright one, as uploaded ------------------
+
+# Applied to the upright picture, each gives the pixel grid a file with that orientation stores.
+_STORED_FROM_UPRIGHT: dict[int, Image.Transpose | None] = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,  # shown after turning 90° clockwise
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+_QUADRANTS = ((220, 40, 40), (40, 200, 40), (40, 40, 220), (230, 230, 40))
+_ORIENTED_FORMATS = [
+    pytest.param("TIFF", "tif", {}, id="tiff"),
+    pytest.param("TIFF", "tif", {"compression": "tiff_lzw"}, id="tiff-lzw"),
+    pytest.param("JPEG", "jpg", {"quality": 95}, id="jpeg"),
+    pytest.param("PNG", "png", {}, id="png"),
+    pytest.param("WEBP", "webp", {"lossless": True}, id="webp"),
+    pytest.param("AVIF", "avif", {"quality": 95}, id="avif", marks=pytest.mark.skipif(
+        not images.AVIF_SUPPORTED, reason="no AVIF in this Pillow")),
+]
+
+
+def _quadrants(size: tuple[int, int]) -> Image.Image:
+    """Four flat colours (red, green / blue, yellow): where a pixel lies shows in its colour."""
+    w, h = size
+    img = Image.new("RGB", size)
+    for index, colour in enumerate(_QUADRANTS):
+        x, y = index % 2, index // 2
+        img.paste(colour, (x * w // 2, y * h // 2, (x + 1) * w // 2, (y + 1) * h // 2))
+    return img
+
+
+def _stored_sideways(
+    upright: Image.Image, orientation: int, path: Path, fmt: str, params: dict[str, object]
+) -> Path:
+    """`upright` saved as a camera stores it: the grid turned, the EXIF tag saying how to
+    show it."""
+    turn = _STORED_FROM_UPRIGHT[orientation]
+    stored = upright.transpose(turn) if turn is not None else upright
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = orientation
+    return _save(stored, path, fmt, exif=exif, **params)
+
+
+def _colour_at(img: Image.Image, fx: float, fy: float) -> tuple[int, ...]:
+    pixel = img.convert("RGB").getpixel((int(fx * img.width), int(fy * img.height)))
+    assert isinstance(pixel, tuple)
+    return pixel
+
+
+def _close(colour: tuple[int, ...], expected: tuple[int, ...]) -> bool:
+    return all(abs(a - b) <= 24 for a, b in zip(colour, expected, strict=True))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize(("fmt", "ext", "params"), _ORIENTED_FORMATS)
+def test_every_size_reported_is_the_upright_one_that_is_uploaded(
+    tmp_path: Path, work: Path, fmt: str, ext: str, params: dict[str, object], orientation: int
+) -> None:
+    """A 1280 × 720-like grid with orientation 5-8 is a portrait: the drop zone, the CLI and the
+    ratio that follows the image are told its upright size, the size of what is uploaded.
+    (Pillow reports a TIFF's size already turned: it was turned a second time.)"""
+    upright = _quadrants((72, 128))
+    src = _stored_sideways(upright, orientation, tmp_path / f"turned.{ext}", fmt, params)
+
+    assert images.check_image(src) == (72, 128)
+    assert image_info(src) == (72, 128)
+    width, height, _rgba = images.preview_rgba(src, 64)
+    assert (width, height) == (36, 64)
+
+    result = prepare_image(src, work)
+    assert (result.width, result.height) == (72, 128)
+    with Image.open(result.path) as out:
+        assert out.size == (72, 128)
+        for index, colour in enumerate(_QUADRANTS):  # each corner where it is shown
+            fx, fy = 0.25 + 0.5 * (index % 2), 0.25 + 0.5 * (index // 2)
+            assert _close(_colour_at(out, fx, fy), colour), (index, _colour_at(out, fx, fy))
+
+
+@pytest.mark.parametrize("orientation", [5, 6, 7, 8])
+@pytest.mark.parametrize(("fmt", "ext", "params"), _ORIENTED_FORMATS)
+def test_a_frame_on_a_turned_picture_crops_what_it_shows_upright(
+    tmp_path: Path, work: Path, fmt: str, ext: str, params: dict[str, object], orientation: int
+) -> None:
+    upright = _quadrants((72, 128))
+    src = _stored_sideways(upright, orientation, tmp_path / f"turned.{ext}", fmt, params)
+    top_right = ImageFrame(0.5, 0.0, 0.5, 0.5)  # the green quadrant, upright
+
+    result = prepare_image(src, work, frame=top_right)
+
+    assert (result.width, result.height) == (36, 64)
+    with Image.open(result.path) as out:
+        assert out.size == (36, 64)
+        assert _close(_colour_at(out, 0.5, 0.5), _QUADRANTS[1]), _colour_at(out, 0.5, 0.5)
+
+
+@pytest.mark.parametrize(("fmt", "ext"), [("TIFF", "tif"), ("JPEG", "jpg"), ("PNG", "png")])
+def test_a_refused_turned_picture_is_described_upright(
+    tmp_path: Path, work: Path, fmt: str, ext: str
+) -> None:
+    src = _stored_sideways(_gradient((100, 300)), 8, tmp_path / f"tall.{ext}", fmt, {})
+    for check in (images.check_image, lambda path: prepare_image(path, work)):
+        with pytest.raises(ImageRejected, match=r"100 × 300 \(ratio 0.33\)"):
+            check(src)
 
 
 def _png_header_only(width: int, height: int) -> bytes:
