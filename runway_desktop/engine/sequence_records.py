@@ -8,9 +8,15 @@ take. Kept in the journal (schema 7, engine/sequence_store.py).
 from __future__ import annotations
 
 import enum
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
+from runway_desktop.engine.records import Generation
 from runway_desktop.engine.settings_changes import SettingsChanges
+
+MAX_NAME = 120  # characters of a sequence's name (a picker entry, a film's file name)
 
 
 class RunState(enum.StrEnum):
@@ -87,3 +93,54 @@ class CostPreview:
         """Whether the balance covers the priced shots (None: balance unknown)."""
         after = self.balance_after
         return None if after is None else after >= 0
+
+
+class SequenceRefused(Exception):
+    """A sequence can't be renamed or removed (now); `message` says why and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SequenceRunning(SequenceRefused):
+    """The sequence is running (shots being made, maybe paid): removing it would stop that
+    work unseen, so it is refused until the run is stopped."""
+
+    def __init__(self, sequence: Sequence) -> None:
+        super().__init__(f"“{sequence.name}” is running: its shots are being made (and "
+                         "paid for). Stop it first, then delete it.")
+        self.sequence = sequence
+
+
+def sequence_name(text: str) -> str:
+    """A name as typed, made fit for one line: runs of spaces, tabs and line breaks become one
+    space, control characters go. SequenceRefused when nothing is left, or it is too long."""
+    kept = "".join(c for c in text if unicodedata.category(c) != "Cc" or c.isspace())
+    name = " ".join(kept.split())
+    if not name:
+        raise SequenceRefused("A sequence needs a name: type at least one letter, digit or "
+                              "sign (spaces alone don't count).")
+    if len(name) > MAX_NAME:
+        raise SequenceRefused(f"That name has {len(name)} characters; a sequence's name can "
+                              f"have up to {MAX_NAME}. Shorten it.")
+    return name
+
+
+@dataclass(frozen=True)
+class KeptTakes:
+    """What removing a sequence leaves in place: its takes stay generations in the history
+    (`takes`), `videos` of them with their file on disk, `making` of them still being made."""
+
+    takes: int
+    videos: int
+    making: int
+
+    @classmethod
+    def of(cls, takes: Iterable[Generation | None]) -> KeptTakes:
+        """From the sequence's takes as the history has them (None: gone from it)."""
+        found = [take for take in takes if take is not None]
+        return cls(takes=len(found),
+                   videos=sum(1 for take in found
+                              if take.video_path and Path(take.video_path).is_file()),
+                   making=sum(1 for take in found if not take.stage.is_settled))

@@ -14,14 +14,30 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from runway_desktop.engine.journal import Journal, journal_error
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
-from runway_desktop.engine.sequence_records import RunState, Sequence, Shot
+from runway_desktop.engine.sequence_records import RunState, Sequence, SequenceRunning, Shot
 from runway_desktop.engine.settings_changes import SettingsChanges
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+# The columns `remove` keeps and `restore` writes back, in this order.
+_SEQUENCE_COLUMNS = "id, name, created_at, updated_at, run_state, error, output_dir, source"
+_SHOT_COLUMNS = "id, sequence_id, position, prompt, changes_json, chosen_id"
+_TAKE_COLUMNS = "shot_id, generation_id, added_at"
+
+
+@dataclass(frozen=True)
+class RemovedSequence:
+    """A removed sequence (as it read) and its journal rows, for `SequenceStore.restore`."""
+
+    sequence: Sequence
+    row: tuple[Any, ...]
+    shots: tuple[tuple[Any, ...], ...]
+    takes: tuple[tuple[Any, ...], ...]
 
 
 def _typed_errors(method: _Method) -> _Method:
@@ -240,18 +256,59 @@ class SequenceStore:
 
     @_typed_errors
     def rename(self, sequence_id: int, name: str) -> None:
+        """A new name (as given: `sequence_records.sequence_name` cleans what people type);
+        KeyError when there is no such sequence (removed meanwhile)."""
         with self.journal.transaction() as db:
-            db.execute("UPDATE sequences SET name = ?, updated_at = ? WHERE id = ?",
-                       (name, time.time(), sequence_id))
+            if db.execute("UPDATE sequences SET name = ?, updated_at = ? WHERE id = ?",
+                          (name, time.time(), sequence_id)).rowcount == 0:
+                raise KeyError(sequence_id)
 
     @_typed_errors
-    def remove(self, sequence_id: int) -> None:
-        """The sequence, its shots and their links go; the generations stay in the history."""
+    def remove(self, sequence_id: int, *, even_if_running: bool = False) -> RemovedSequence:
+        """The sequence, its shots and their links go; the generations (its takes) stay in the
+        history and their files on disk. Checked in the same transaction: a sequence that is
+        RUNNING (a process makes its shots) is refused with SequenceRunning, unless
+        `even_if_running` (nobody runs it: its process ended). KeyError: no such sequence.
+        What was removed comes back, row for row, with `restore` (Undo)."""
         with self.journal.transaction() as db:
+            sequence = self._read(db, sequence_id)
+            if sequence is None:
+                raise KeyError(sequence_id)
+            if sequence.run_state is RunState.RUNNING and not even_if_running:
+                raise SequenceRunning(sequence)
+            row = db.execute(f"SELECT {_SEQUENCE_COLUMNS} FROM sequences WHERE id = ?",
+                             (sequence_id,)).fetchone()
+            shots = db.execute(f"SELECT {_SHOT_COLUMNS} FROM shots WHERE sequence_id = ?",
+                               (sequence_id,)).fetchall()
+            takes = db.execute(f"SELECT {_TAKE_COLUMNS} FROM takes WHERE shot_id IN (SELECT id "
+                               "FROM shots WHERE sequence_id = ?)", (sequence_id,)).fetchall()
             db.execute("DELETE FROM takes WHERE shot_id IN (SELECT id FROM shots WHERE "
                        "sequence_id = ?)", (sequence_id,))
             db.execute("DELETE FROM shots WHERE sequence_id = ?", (sequence_id,))
             db.execute("DELETE FROM sequences WHERE id = ?", (sequence_id,))
+        return RemovedSequence(sequence, tuple(row), tuple(map(tuple, shots)),
+                               tuple(map(tuple, takes)))
+
+    @_typed_errors
+    def restore(self, removed: RemovedSequence) -> Sequence:
+        """Put a removed sequence back as it was, under its own id and its shots' (the ids are
+        never given again: AUTOINCREMENT). A take whose generation has become another
+        sequence's meanwhile stays that one's; a generation removed from the history since
+        reads as no take, as always. Restoring twice changes nothing."""
+        sequence_id = removed.sequence.id
+        with self.journal.transaction() as db:
+            if db.execute("SELECT 1 FROM sequences WHERE id = ?",
+                          (sequence_id,)).fetchone() is None:
+                # Stamped now, so every process watching (engine/sequence_watch.py) sees it.
+                row = {**dict(zip(_SEQUENCE_COLUMNS.split(", "), removed.row, strict=True)),
+                       "updated_at": time.time()}
+                db.execute(f"INSERT INTO sequences ({', '.join(row)}) VALUES "
+                           f"({', '.join('?' for _ in row)})", tuple(row.values()))
+                db.executemany(f"INSERT OR IGNORE INTO shots ({_SHOT_COLUMNS}) VALUES "
+                               "(?, ?, ?, ?, ?, ?)", removed.shots)
+                db.executemany(f"INSERT OR IGNORE INTO takes ({_TAKE_COLUMNS}) VALUES "
+                               "(?, ?, ?)", removed.takes)
+        return self.require(sequence_id)
 
     # -- inside a transaction -------------------------------------------------------------------
 

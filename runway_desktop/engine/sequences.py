@@ -13,6 +13,11 @@ each running sequence exactly where it was: a shot with a take is followed (the 
 journal-before-POST and idempotency key keep its job from being paid twice), a shot without one
 is made once. Two processes running the same sequence make each shot once.
 
+Renaming and removing: `rename` cleans the name for one line and refuses an empty one;
+`remove` takes the plan away (its takes stay generations in the history, their videos on disk)
+but never while the sequence runs, here or in another process (Stop first: a removal must not
+stop paid work unseen); `restore` undoes it (the window's Undo).
+
 Events: `subscribe` gets `SequenceChanged` (the sequence as now: shots, takes, chosen take, run
 state) and `SequenceRemoved`; a take's own progress comes from `GenerationService.subscribe`.
 """
@@ -34,16 +39,26 @@ from runway_desktop.engine.extension import ExtendError, LastFrameTaker
 from runway_desktop.engine.lifecycle_table import Command, Effect, step
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.engine.sequence_plan import Plan
-from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequence, Shot
-from runway_desktop.engine.sequence_store import SequenceStore
+from runway_desktop.engine.sequence_records import (
+    CostPreview,
+    KeptTakes,
+    RunState,
+    Sequence,
+    SequenceRefused,
+    SequenceRunning,
+    Shot,
+    sequence_name,
+)
+from runway_desktop.engine.sequence_store import RemovedSequence, SequenceStore
 from runway_desktop.engine.sequence_watch import SequenceWatch
 from runway_desktop.engine.settings_changes import SettingsChanges, applied, continued
 
 if TYPE_CHECKING:
     from runway_desktop.engine.scheduler import Engine
 
-__all__ = ["CostPreview", "RunState", "Sequence", "SequenceChanged", "SequenceEvent",
-           "SequenceRemoved", "SequenceService", "Shot"]
+__all__ = ["CostPreview", "KeptTakes", "RemovedSequence", "RunState", "Sequence",
+           "SequenceChanged", "SequenceEvent", "SequenceRefused", "SequenceRemoved",
+           "SequenceRunning", "SequenceService", "Shot"]
 
 log = logging.getLogger(__name__)
 
@@ -243,18 +258,33 @@ class SequenceService:
         return self._changed(self._sequence_of_shot(shot_id))
 
     def rename(self, sequence_id: int, name: str) -> Sequence:
-        self._store.rename(sequence_id, name.strip() or "Sequence")
+        """A new name, cleaned for one line (`sequence_name`): SequenceRefused for an empty
+        or too long one, KeyError when the sequence is gone."""
+        self._store.rename(sequence_id, sequence_name(name))
         return self._changed(sequence_id)
 
-    def remove(self, sequence_id: int) -> None:
-        """The sequence goes; its generations stay in the history."""
-        task = self._runs.pop(sequence_id, None)
-        if task:
-            task.cancel()
-        self._store.remove(sequence_id)
+    def remove(self, sequence_id: int) -> RemovedSequence:
+        """The sequence (the plan) goes; its generations stay in the history and their videos
+        on disk. Refused with SequenceRunning while it runs, here or in another process (a
+        removal never stops work that may be paid for: Stop first). `restore` undoes it."""
+        if self.is_running_here(sequence_id):  # its run may not have journaled RUNNING yet
+            raise SequenceRunning(self._store.require(sequence_id))
+        removed = self._store.remove(sequence_id)
+        self._runs.pop(sequence_id, None)  # a run that ended
         self._emit(SequenceRemoved(sequence_id))
         if self._watch is not None:
             self._watch.forgot(sequence_id)
+        return removed
+
+    def restore(self, removed: RemovedSequence) -> Sequence:
+        """Undo `remove`: the sequence is back as it was, under its own id."""
+        self._store.restore(removed)
+        return self._changed(removed.sequence.id)
+
+    def kept_takes(self, sequence: Sequence) -> KeptTakes:
+        """What removing the sequence leaves: its takes in the history, their videos."""
+        return KeptTakes.of(self._generations.get(i) for shot in sequence.shots
+                            for i in shot.takes)
 
     # -- making takes ---------------------------------------------------------------------------
 

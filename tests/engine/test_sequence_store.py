@@ -4,13 +4,21 @@ write that matters for money — a shot's generation and its link in one transac
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from runway_desktop.engine.journal import SCHEMA_VERSION, Journal
 from runway_desktop.engine.records import GenerationSettings, Stage
-from runway_desktop.engine.sequence_records import RunState
+from runway_desktop.engine.sequence_records import (
+    MAX_NAME,
+    KeptTakes,
+    RunState,
+    SequenceRefused,
+    SequenceRunning,
+    sequence_name,
+)
 from runway_desktop.engine.sequence_store import SequenceStore
 from runway_desktop.engine.settings_changes import SettingsChanges
 from tests.helpers.old_journal import old_schema
@@ -157,3 +165,104 @@ def test_a_done_sequence_whose_take_left_the_history_reads_as_not_done(journal: 
     assert after.shots[1].chosen_id is None
     assert after.run_state is RunState.IDLE
     assert store.ids_in_state(RunState.RUNNING) == []
+
+
+def test_a_name_is_cleaned_for_one_line_and_an_empty_or_overlong_one_refused() -> None:
+    assert sequence_name("  Night\n shoot\t at the\u00a0pier  ") == "Night shoot at the pier"
+    assert sequence_name("\x1b[1mBold\x07 cut") == "[1mBold cut"  # no terminal escapes
+    assert sequence_name("Ünïcode 🎬 ok") == "Ünïcode 🎬 ok"
+    for empty in ("", "   ", "\n\t", "\x00\x1b"):
+        with pytest.raises(SequenceRefused, match="needs a name"):
+            sequence_name(empty)
+    assert sequence_name("x" * MAX_NAME) == "x" * MAX_NAME
+    with pytest.raises(SequenceRefused, match=f"{MAX_NAME + 1} characters"):
+        sequence_name("x" * (MAX_NAME + 1))
+
+
+def test_rename_writes_the_name_and_a_missing_sequence_is_a_key_error(journal: Journal) -> None:
+    store = SequenceStore(journal)
+    sequence = store.create("test plan", [("one", SettingsChanges())])
+    store.rename(sequence.id, "Lighthouse")
+    after = store.require(sequence.id)
+    assert after.name == "Lighthouse"
+    assert after.updated_at >= sequence.updated_at  # other processes' watches see it
+    with pytest.raises(KeyError):
+        store.rename(sequence.id + 1, "nothing")
+
+
+def _two_shots_with_takes(journal: Journal, tmp_path: Path) -> tuple[SequenceStore, int, list[int]]:
+    """A sequence of two shots: shot 1 has two finished takes (videos on disk, the second
+    chosen), shot 2 one take still being made."""
+    store = SequenceStore(journal)
+    videos = [tmp_path / f"{n}.mp4" for n in range(2)]
+    for video in videos:
+        video.write_bytes(b"mp4")
+    first = journal.add(GenerationSettings("a", seed=1), stage=Stage.DONE,
+                        video_path=str(videos[0]))
+    sequence = store.create("test plan", [("a", SettingsChanges()), ("b", SettingsChanges())],
+                            first_take=first.id, source="plan.yaml#sha256:1")
+    second = journal.add(GenerationSettings("a", seed=2), stage=Stage.DONE,
+                         video_path=str(videos[1]))
+    store.link_take(sequence.shots[0].id, second.id)
+    making, _ = store.add_take(sequence.shots[1].id, GenerationSettings("b", seed=3))
+    return store, sequence.id, [first.id, second.id, making.id]
+
+
+def test_removing_a_sequence_keeps_its_takes_and_restore_puts_it_back_as_it_was(
+        journal: Journal, tmp_path: Path) -> None:
+    store, sequence_id, takes = _two_shots_with_takes(journal, tmp_path)
+    store.set_run_state(sequence_id, RunState.STOPPED, "Stopped with 1 of 2 shots made.")
+    before = store.require(sequence_id)
+    kept = KeptTakes.of(journal.get(i) for shot in before.shots for i in shot.takes)
+    assert kept == KeptTakes(takes=3, videos=2, making=1)
+
+    removed = store.remove(sequence_id)
+
+    assert removed.sequence == before
+    assert store.get(sequence_id) is None
+    assert store.all() == []
+    assert store.take_ids() == set()  # no link left: Clear finished may take them now
+    assert [g.id for g in journal.all()] == takes  # the generations stay in the history
+    assert all(Path(v).is_file() for g in journal.all() if (v := g.video_path))
+    with pytest.raises(KeyError):
+        store.remove(sequence_id)
+    later = store.create("another", [("c", SettingsChanges())])
+    assert later.id > sequence_id  # ids are never given again: Undo can restore the old one
+
+    restored = store.restore(removed)
+
+    assert restored == replace(before, updated_at=restored.updated_at)
+    assert restored.updated_at >= before.updated_at
+    assert store.unfinished_from("plan.yaml#sha256:1") == restored  # its plan carries it on
+    assert store.restore(removed) == restored  # twice: nothing more
+    assert [s.id for s in store.all()] == [sequence_id, later.id]
+
+
+def test_a_take_that_became_another_sequences_stays_there_on_restore(
+        journal: Journal, tmp_path: Path) -> None:
+    store, sequence_id, (first, second, _making) = _two_shots_with_takes(journal, tmp_path)
+    removed = store.remove(sequence_id)
+    other = store.create("from the clip", [("a", SettingsChanges())], first_take=second)
+
+    restored = store.restore(removed)
+
+    assert restored.shots[0].takes == (first,)
+    assert restored.shots[0].chosen_id is None  # its chosen take is the other sequence's now
+    assert store.require(other.id).shots[0].chosen_id == second
+
+
+def test_a_running_sequence_is_not_removed_unless_nobody_runs_it(
+        journal: Journal, tmp_path: Path) -> None:
+    store, sequence_id, takes = _two_shots_with_takes(journal, tmp_path)
+    store.set_run_state(sequence_id, RunState.RUNNING)
+
+    with pytest.raises(SequenceRunning) as refused:
+        store.remove(sequence_id)
+
+    assert refused.value.message == ("“test plan” is running: its shots are being made (and "
+                                     "paid for). Stop it first, then delete it.")
+    assert store.require(sequence_id).run_state is RunState.RUNNING  # nothing changed
+    assert store.take_ids() == set(takes)
+    store.remove(sequence_id, even_if_running=True)  # its process ended: nothing runs it
+    assert store.all() == []
+    assert len(journal.all()) == 3

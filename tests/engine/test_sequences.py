@@ -20,7 +20,9 @@ from runway_desktop.engine.sequences import (
     RunState,
     SequenceChanged,
     SequenceEvent,
+    SequenceRefused,
     SequenceRemoved,
+    SequenceRunning,
     SequenceService,
 )
 from runway_desktop.engine.settings_changes import SettingsChanges
@@ -402,5 +404,92 @@ def test_extending_a_done_sequence_that_cannot_take_the_last_frame_leaves_it_idl
         assert after is not None
         assert after.run_state is RunState.IDLE
         assert [s.chosen_id for s in after.shots] == [clip.id, None]
+
+    drive(scenario())
+
+
+def test_a_running_sequence_is_not_removed_until_stopped_and_its_takes_stay(
+        drive: Drive[None], make_engine: EngineFactory, simulator: Simulator,
+        png: Path) -> None:
+    """Removing never stops paid work: refused while this process runs the sequence (even
+    before the run has journaled RUNNING) and while another process runs it; once stopped it
+    goes, its takes stay generations in the history with their videos, and restore (Undo)
+    brings it back under its own id, announced to both processes."""
+
+    async def scenario() -> None:
+        window, command = await started(make_engine), await started(make_engine)
+        try:
+            here, there = SequenceService(window), SequenceService(command)
+            heard: list[SequenceEvent] = []
+            unsubscribe = there.subscribe(heard.append)
+            sequence = here.create_from_plan(three_shots(png))
+            run = asyncio.ensure_future(here.run(sequence.id))
+            await asyncio.sleep(0)  # `run` has made its task; the task hasn't started yet
+            assert here.get(sequence.id).run_state is RunState.IDLE  # type: ignore[union-attr]
+            with pytest.raises(SequenceRunning, match="Stop it first"):
+                here.remove(sequence.id)
+            while (take := here.chosen(here.get(sequence.id).shots[0])) is None:  # type: ignore[union-attr]
+                await asyncio.sleep(0.02)
+            with pytest.raises(SequenceRunning):
+                there.remove(sequence.id)  # another process runs it
+            assert here.get(sequence.id) is not None
+
+            stopped = await here.stop_run(sequence.id)
+            await asyncio.gather(run, return_exceptions=True)
+            assert stopped.run_state is RunState.STOPPED
+            await here.generations.wait_settled([take.id])
+            # The other process has seen it (its watch looks every WATCH_SECONDS).
+            await asyncio.wait_for(_until(lambda: any(
+                isinstance(e, SequenceChanged) for e in heard)), 30)
+            kept = here.kept_takes(here.get(sequence.id))  # type: ignore[arg-type]
+            assert (kept.takes, kept.videos, kept.making) == (1, 1, 0)
+            events: list[SequenceEvent] = []
+            here.subscribe(events.append)
+
+            removed = here.remove(sequence.id)
+
+            assert events == [SequenceRemoved(sequence.id)]
+            assert here.get(sequence.id) is None
+            assert there.get(sequence.id) is None
+            done = here.generations.get(take.id)
+            assert done is not None
+            assert done.stage is Stage.DONE
+            assert done.video_path is not None
+            assert Path(done.video_path).is_file()
+            assert simulator.jobs_created(KEY) == 1
+            await asyncio.wait_for(_until(lambda: SequenceRemoved(sequence.id) in heard), 30)
+
+            back = here.restore(removed)
+
+            assert back.id == sequence.id
+            assert back.shots[0].chosen_id == take.id
+            assert isinstance(events[-1], SequenceChanged)
+            assert events[-1].sequence == back
+            await asyncio.wait_for(_until(lambda: isinstance(heard[-1], SequenceChanged)), 30)
+            unsubscribe()
+        finally:
+            await window.stop()
+            await command.stop()
+
+    drive(scenario())
+
+
+def test_rename_cleans_the_name_and_refuses_an_empty_one(
+        drive: Drive[None], make_engine: EngineFactory, png: Path) -> None:
+    async def scenario() -> None:
+        service = SequenceService(make_engine())  # not started: nothing is sent
+        sequence = service.create_from_plan(three_shots(png))
+        events: list[SequenceEvent] = []
+        service.subscribe(events.append)
+
+        renamed = service.rename(sequence.id, "  The\nlighthouse  ")
+
+        assert renamed.name == "The lighthouse"
+        assert events == [SequenceChanged(renamed)]
+        with pytest.raises(SequenceRefused, match="needs a name"):
+            service.rename(sequence.id, " \t ")
+        assert service.get(sequence.id).name == "The lighthouse"  # type: ignore[union-attr]
+        with pytest.raises(KeyError):
+            service.rename(sequence.id + 1, "gone")
 
     drive(scenario())
