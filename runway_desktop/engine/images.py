@@ -55,6 +55,7 @@ from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError, features
 
+from runway_desktop.engine.fingerprints import sha256_of
 from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.image_metadata import STRIPPERS, NotStrippable
 from runway_desktop.regular_files import kind_problem as _file_kind_problem
@@ -171,6 +172,9 @@ class PreparedImage:
     byte_size: int
     converted: bool  # True: `path` is a new file in work_dir, the caller deletes it after use
     note: str | None = None  # e.g. "Converted GIF to PNG (first frame)"
+    # SHA-256 of the source file as read for this (before any change): the picture it was
+    # made from, told from another put at the same path since.
+    source_sha256: str | None = None
 
 
 def check_image(path: Path) -> tuple[int, int]:
@@ -275,6 +279,7 @@ def prepare_image(
     _sweep(work_dir)
     with _open_file(source) as (handle, file_size), _open(handle, source) as img:
         fmt = img.format or ""
+        source_sha256 = sha256_of(handle)  # the very bytes prepared, from the open file
         stored_size = img.size  # as Pillow has it: a TIFF's is upright (decoding turns it)
         width, height = _upright_size(_stored_size(img), _orientation(img, decoded=False))
         _check_ratio(width, height)  # cheap: before decoding any pixels
@@ -310,6 +315,7 @@ def prepare_image(
                 content_type=CONTENT_TYPES[fmt],
                 byte_size=file_size,
                 converted=False,
+                source_sha256=source_sha256,
             )
             if cleaned is None or len(cleaned) == file_size:
                 return kept  # metadata kept on request, or nothing personal in it
@@ -340,6 +346,7 @@ def prepare_image(
         byte_size=dest.stat().st_size,
         converted=True,
         note=_note(fmt, out_fmt, frames, reasons, oversized, (width, height), picture.size),
+        source_sha256=source_sha256,
     )
 
 

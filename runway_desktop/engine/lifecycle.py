@@ -209,7 +209,7 @@ class Lifecycle:
             # What a killed process left is cleared too (its run folder is unlocked).
             work_files.discard(prepared)
             work_files.sweep(self.config.data_dir)
-        hashed = replace(settings, image_sha256=digest)
+        hashed = replace(settings, image_sha256=digest, image_source_sha256=prepared.source_sha256)
         return self._update(
             generation.id, uploaded_url=upload.url, uploaded_at=self._upload_counts_from(upload),
             settings_json=json.dumps(hashed.to_json(), ensure_ascii=False),

@@ -49,6 +49,9 @@ class GenerationSettings:
     frame: ImageFrame | None = None
     # SHA-256 (hex) of the start image's bytes as uploaded (after preparation); set at upload.
     image_sha256: str | None = None
+    # SHA-256 (hex) of the start image file as it was read for the upload (before preparation):
+    # re-using these settings keeps `frame` only on that very picture. Set at upload.
+    image_source_sha256: str | None = None
 
     def price_in(self, catalog: ModelCatalog) -> int | None:
         """Credits this costs by `catalog` (None: the catalog doesn't know; apiframe decides)."""
@@ -68,6 +71,8 @@ class GenerationSettings:
             image["frame"] = self.frame.to_json()
         if self.image_sha256 is not None and image:
             image["sha256"] = self.image_sha256
+        if self.image_source_sha256 is not None and self.image_path is not None:
+            image["source_sha256"] = self.image_source_sha256
         return {
             "model": self.model,
             "params": {"prompt": self.prompt, "duration": self.duration,
@@ -89,6 +94,7 @@ class GenerationSettings:
             image_path=_typed(image.get("path"), str, None),
             image_url=_typed(image.get("url"), str, None),
             image_sha256=_typed(image.get("sha256"), str, None),
+            image_source_sha256=_typed(image.get("source_sha256"), str, None),
             model=_typed(data.get("model"), str, defaults.model),
             frame=frame_from(image),
         )

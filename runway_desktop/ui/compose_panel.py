@@ -47,6 +47,7 @@ from runway_desktop.ui import icons
 from runway_desktop.ui.aspect_buttons import AspectRatioPicker, ChoiceStrip
 from runway_desktop.ui.drop_zone import DropZone, error_text_color, is_web_url
 from runway_desktop.ui.message_line import MessageLine
+from runway_desktop.ui.picture_check import SamePictureCheck
 
 
 class SeedValidator(QValidator):
@@ -142,6 +143,12 @@ class ComposePanel(QWidget):
         self._busy_hint = ""
         self._catalog = BUILT_IN_CATALOG  # the engine's, once it runs (set_catalog)
         self._ratio_picked = False  # until the person picks a ratio, it follows the image
+        # Re-used settings' frame, waiting until its picture is known to be at its path still
+        # (with who made it, for the note), and the note when it wasn't.
+        self._reused_frame: tuple[ImageFrame, str] | None = None
+        self._frame_note = ""
+        self._picture_check = SamePictureCheck(self)
+        self._picture_check.checked.connect(self._on_picture_checked)
         self.setAccessibleName(self.tr("Compose"))
 
         # -- start image ------------------------------------------------------------------------
@@ -353,8 +360,16 @@ class ComposePanel(QWidget):
         images = self.drop_zone.images()
         return self._settings_for(images[0] if images else None, self.seed())
 
-    def apply_settings(self, settings: GenerationSettings) -> None:
-        """Fill everything from an earlier generation, seed locked, to re-run or tweak it."""
+    def apply_settings(self, settings: GenerationSettings, *, made_by: str = "") -> None:
+        """Fill everything from an earlier generation, seed locked, to re-run or tweak it.
+
+        Its frame goes back on its start image only if the file at that path is still the
+        picture it was made from (when it recorded which); else the frame is centred and the
+        status line says why. `made_by` names the generation there ("#12", "“clip.mp4”").
+        """
+        self._picture_check.cancel()
+        self._reused_frame = None
+        self._frame_note = ""
         self.set_model(settings.model)
         self.prompt_edit.setPlainText(settings.prompt)
         self._ratio_picked = True  # the earlier generation's ratio, not the image's shape
@@ -364,7 +379,13 @@ class ComposePanel(QWidget):
         self.lock_button.setChecked(True)
         source = settings.image_path or settings.image_url
         self.drop_zone.set_images([source] if source else [])
-        self.drop_zone.set_frame(settings.frame)
+        path, fingerprint = settings.image_path, settings.image_source_sha256
+        if settings.frame and path and fingerprint and self.drop_zone.images() == [path]:
+            self._reused_frame = (settings.frame, made_by or self.tr("that generation"))
+            self.drop_zone.set_frame(None)  # centred until the picture is known to be the one
+            self._picture_check.start(path, fingerprint)
+        else:
+            self.drop_zone.set_frame(settings.frame)  # none recorded (older rows): as it was
         self._refresh()
 
     def set_catalog(self, catalog: ModelCatalog) -> None:
@@ -435,6 +456,8 @@ class ComposePanel(QWidget):
         """Why Generate is disabled now ("" when it is enabled)."""
         if not self._external_enabled:
             return self._external_reason or self.tr("Generating is not available right now.")
+        if self._reused_frame is not None:  # a moment: the frame must not crop another picture
+            return self.tr("Checking the start image…")
         prompt = self.prompt_edit.toPlainText().strip()
         if not prompt:
             return self.tr("Write a prompt first.")
@@ -647,6 +670,28 @@ class ComposePanel(QWidget):
 
     def _on_images_changed(self, images: list[str]) -> None:
         self.image_hint.setVisible(not images)
+        self._picture_check.cancel()  # another picture: no re-used frame (or note) for it
+        self._reused_frame = None
+        self._frame_note = ""
+        self._refresh()
+
+    def _on_picture_checked(self, path: str, same: bool | None) -> None:
+        reused, self._reused_frame = self._reused_frame, None
+        if reused is None or self.drop_zone.images() != [path]:
+            self._refresh()
+            return
+        frame, made_by = reused
+        if same:
+            if not self.drop_zone.canvas.editor.is_moved():  # the person may have moved it
+                self.drop_zone.set_frame(frame)
+        elif same is None:
+            self._frame_note = self.tr(
+                "The start image at {path} can't be read to check it is the one {made_by} was "
+                "made from: its framing was reset.").format(path=path, made_by=made_by)
+        else:
+            self._frame_note = self.tr(
+                "The start image at {path} has changed since {made_by} was made: its framing "
+                "was reset.").format(path=path, made_by=made_by)
         self._refresh()
 
     def _refresh(self) -> None:
@@ -687,7 +732,8 @@ class ComposePanel(QWidget):
         self.generate_button.setEnabled(not reason)
         self.generate_button.setToolTip(
             reason or unpriced or self.tr("Start the generation (Ctrl+Enter)"))
-        self.status_label.set_message(reason or self._busy_hint or unpriced)
+        told = " ".join(text for text in (reason, self._frame_note) if text)
+        self.status_label.set_message(told or self._busy_hint or unpriced)
         status_palette = self.status_label.palette()
         short = total is not None and self._balance is not None and self._balance < total
         status_palette.setColor(

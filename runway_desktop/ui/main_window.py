@@ -493,7 +493,7 @@ class MainWindow(QMainWindow):
         generation = self.queue.model.generation(generation_id)
         if generation:
             self.extend_mode.cancel()  # else Generate would extend, these settings unseen
-            self.compose.apply_settings(generation.settings)
+            self.compose.apply_settings(generation.settings, made_by=f"#{generation.id}")
 
     def _video_of(self, generation_id: int) -> str | None:
         generation = self.queue.model.generation(generation_id)

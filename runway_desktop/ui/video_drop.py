@@ -203,7 +203,7 @@ class VideoDrop(QObject):
                                            image_sha256=None)  # the rest, without the image
         compose = self._compose
         self._leave_extend()
-        compose.apply_settings(settings)
+        compose.apply_settings(settings, made_by=f"“{self.video.name}”")
         if missing:
             text = self.tr("Filled in from “{name}”, except its start image: {image} is no "
                            "longer there. Choose it (or another) again.").format(

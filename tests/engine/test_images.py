@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import os
 import random
@@ -74,6 +75,7 @@ def test_acceptable_file_is_kept_byte_for_byte(
         byte_size=len(before),
         converted=False,
         note=None,
+        source_sha256=hashlib.sha256(before).hexdigest(),  # the picture it was made from
     )
     assert src.read_bytes() == before
     assert not work.exists() or not any(work.iterdir())

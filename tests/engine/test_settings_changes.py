@@ -45,7 +45,9 @@ def test_changes_round_trip_and_merge() -> None:
 
 def test_the_parents_own_framing_and_image_hash_stay_behind() -> None:
     framed = GenerationSettings("a kite", image_path="/photos/kite.jpg", seed=2,
-                                frame=ImageFrame(0.1, 0.1, 0.5, 0.5), image_sha256="ab" * 32)
+                                frame=ImageFrame(0.1, 0.1, 0.5, 0.5), image_sha256="ab" * 32,
+                                image_source_sha256="cd" * 32)
     made = continued(framed, "next", Path("/f.png"))
-    assert (made.image_path, made.frame, made.image_sha256) == ("/f.png", None, None)
+    assert (made.image_path, made.frame, made.image_sha256, made.image_source_sha256) == (
+        "/f.png", None, None, None)
     assert made.seed == 2

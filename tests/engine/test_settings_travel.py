@@ -11,6 +11,7 @@ from PIL import Image
 
 from runway_desktop import api
 from runway_desktop.engine.commands import GenerationService
+from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.mp4_check import check_mp4
 from runway_desktop.engine.records import GenerationSettings, Stage
 from runway_desktop.engine.video.metadata import read_video_settings, sidecar_path
@@ -49,7 +50,8 @@ def test_the_saved_mp4_and_its_sidecar_hold_every_setting(
     assert found.settings == GenerationSettings(
         "a red kite over the dunes", duration=10, aspect_ratio="9:16", seed=123_456,
         image_path=str(png), model=settings.model,
-        image_sha256=hashlib.sha256(upload.data).hexdigest())
+        image_sha256=hashlib.sha256(upload.data).hexdigest(),
+        image_source_sha256=hashlib.sha256(png.read_bytes()).hexdigest())  # the picture framed
     assert (found.job_id, found.generation_id, found.parent_id) == (job_id, generation_id, None)
     # The MP4 holds them itself (not only the sidecar), and is whole.
     comment = read_comment(video)
@@ -59,6 +61,22 @@ def test_the_saved_mp4_and_its_sidecar_hold_every_setting(
     sidecar = sidecar_path(video)
     assert json.loads(sidecar.read_text(encoding="utf-8")) == found.to_json()
     assert sorted(p.name for p in output_dir.iterdir()) == sorted([video.name, sidecar.name])
+
+
+def test_a_framed_generation_records_the_picture_it_was_framed_on(
+        make_engine: EngineFactory, simulator: Simulator, png: Path) -> None:
+    """What is uploaded is the crop; what re-using the settings must find again at the path is
+    the whole picture the frame was chosen on: its fingerprint is kept (with the crop's)."""
+    settings = GenerationSettings("the corner moves", aspect_ratio="1:1", image_path=str(png),
+                                  frame=ImageFrame(0.0, 0.0, 0.5, 0.5))
+    _id, video = _generate(make_engine, settings)
+    found = read_video_settings(video)
+    assert found is not None
+    [upload] = simulator._state.uploads.values()
+    assert found.settings.frame == settings.frame
+    assert found.settings.image_source_sha256 == hashlib.sha256(png.read_bytes()).hexdigest()
+    assert found.settings.image_sha256 == hashlib.sha256(upload.data).hexdigest()
+    assert found.settings.image_sha256 != found.settings.image_source_sha256
 
 
 def test_with_the_sidecar_setting_off_only_the_mp4_holds_them(

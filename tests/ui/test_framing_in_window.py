@@ -4,7 +4,10 @@ the frame shows, and what was being composed survives a restart (§5)."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine import framing
-from runway_desktop.engine.records import Stage
+from runway_desktop.engine.records import GenerationSettings, Stage
 from runway_desktop.ui.compose_panel import ComposePanel
 from runway_desktop.ui.main_window import MainWindow
 from tests.helpers.scripted_server import ScriptedServer, scripted_server
@@ -243,6 +246,117 @@ def test_a_stored_frame_is_not_put_on_another_picture_at_the_same_path(
     assert again.drop_zone.images() == [str(source)]
     assert again.drop_zone.frame() == framing.centred((1600, 1200), again.aspect_picker.value())
     assert not again.drop_zone.canvas.editor.is_moved()
+
+
+# -- re-used settings: their frame goes back only on the picture it was chosen on -------------
+
+def fingerprint(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def framed_red_corner(panel: ComposePanel, source: str) -> GenerationSettings:
+    """Settings as a finished generation keeps them: a frame zoomed into the red corner of
+    `source`, and the fingerprint of the picture it was chosen on."""
+    panel.drop_zone.set_images([source])
+    panel.drop_zone.canvas.editor.zoom_by(2.0)
+    panel.drop_zone.canvas.editor.pan_by(-1.0, -1.0)
+    made = panel.settings()
+    assert made.frame is not None
+    panel.drop_zone.clear()
+    return dataclasses.replace(made, prompt="the red corner",
+                               image_source_sha256=fingerprint(source))
+
+
+def test_reused_settings_put_their_frame_back_on_the_very_picture(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    source = picture(tmp_path, "start.png", (800, 600))
+    settings = framed_red_corner(panel, source)
+    os.utime(source, (1_000_000_000, 1_000_000_000))  # touched, copied back: the same picture
+
+    panel.apply_settings(settings, made_by="#12")
+    qtbot.waitUntil(lambda: panel.drop_zone.frame() == settings.frame, timeout=5_000)
+    assert panel.generate_button.isEnabled()
+    assert "changed" not in panel.status_label.message()
+    assert panel.settings().frame == settings.frame
+
+
+def test_reused_settings_do_not_put_their_frame_on_another_picture_of_the_same_size(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    """The file at the start image's path was replaced by another picture of the same pixel
+    size: the frame chosen for the old one (its red corner) must not crop the new one
+    silently. The picture is restored, centred, and the status line says why."""
+    source = picture(tmp_path, "start.png", (800, 600))
+    settings = framed_red_corner(panel, source)
+    Image.new("RGB", (800, 600), (90, 160, 200)).save(source)  # another picture, same size
+
+    panel.apply_settings(settings, made_by="#12")
+    note = (f"The start image at {source} has changed since #12 was made: its framing was "
+            "reset.")
+    qtbot.waitUntil(lambda: note in panel.status_label.message(), timeout=5_000)
+    assert panel.drop_zone.images() == [source]
+    assert panel.drop_zone.frame() == framing.centred((800, 600), settings.aspect_ratio)
+    assert not panel.drop_zone.canvas.editor.is_moved()
+    assert panel.generate_button.isEnabled()
+    assert panel.settings().frame == framing.centred((800, 600), settings.aspect_ratio)
+
+    panel.drop_zone.set_images([picture(tmp_path, "other.png", (800, 600))])
+    assert "changed" not in panel.status_label.message()  # said of that picture only
+
+
+def test_reused_settings_without_a_fingerprint_keep_their_frame_as_before(
+    panel: ComposePanel, tmp_path: Path
+) -> None:
+    """Generations made before fingerprints were kept: their frame is applied as it always was
+    (there is nothing to tell the pictures apart by)."""
+    source = picture(tmp_path, "start.png", (800, 600))
+    settings = dataclasses.replace(framed_red_corner(panel, source), image_source_sha256=None)
+    panel.apply_settings(settings, made_by="#3")
+    assert panel.drop_zone.frame() == settings.frame
+    assert panel.generate_button.isEnabled()
+
+
+def test_reuse_in_the_window_resets_the_frame_of_a_replaced_start_image(
+    qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """End to end: a framed generation, its start image replaced by another picture of the same
+    size, then Re-use Settings: the new picture is uploaded centred, not cropped to the old
+    picture's red corner."""
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    source = picture(tmp_path, "start.png", (1600, 900))
+    compose.drop_zone.set_images([source])
+    qtbot.mouseClick(compose.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
+    compose.drop_zone.canvas.editor.zoom_by(2.0)
+    compose.drop_zone.canvas.editor.pan_by(-1.0, -1.0)
+    compose.prompt_edit.setPlainText("the red corner comes alive")
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    qtbot.waitUntil(lambda: any(g.stage == Stage.DONE for g in window.queue.model.generations()),
+                    timeout=20_000)
+    (done,) = window.queue.model.generations()
+    assert done.settings.image_source_sha256 == fingerprint(source)
+
+    replacement = Image.new("RGB", (1600, 900), (90, 160, 200))
+    replacement.paste((250, 250, 250), (700, 350, 900, 550))  # a white square in the middle
+    replacement.save(source)
+    compose.drop_zone.clear()
+    window.queue.reuse_requested.emit(done.id)
+    note = (f"The start image at {source} has changed since #{done.id} was made: its framing "
+            "was reset.")
+    qtbot.waitUntil(lambda: note in compose.status_label.message(), timeout=5_000)
+    centred = framing.centred((1600, 900), "1:1")
+    assert compose.drop_zone.frame() == centred
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    qtbot.waitUntil(lambda: sum(g.stage == Stage.DONE
+                                for g in window.queue.model.generations()) == 2, timeout=20_000)
+
+    second = scripted_server.seen("POST /v2/uploads")[-1]
+    sent = uploaded_picture(second.body)
+    expected = replacement.crop(centred.pixel_box(1600, 900))
+    assert ImageChops.difference(sent.resize(expected.size), expected).getbbox() is None
 
 
 def test_a_batch_shows_the_centre_crop_it_gets_and_cannot_be_panned(

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from runway_desktop import paths
+from runway_desktop.engine import framing
+from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 from runway_desktop.engine.video import frames
 from runway_desktop.engine.video.metadata import (
@@ -148,6 +150,31 @@ def test_a_start_image_that_is_gone_is_named_and_the_rest_filled_in(
                                       asked.duration, asked.seed, [])
     assert "no longer there" in offer.message.text()
     assert str(start_image) in offer.message.text()
+
+
+def test_a_start_image_replaced_since_comes_back_without_the_old_framing(
+    qtbot: QtBot, app_controller: Any, start_image: Path, tmp_path: Path
+) -> None:
+    """The video remembers which picture its frame was chosen on: another picture put at the
+    same path since (the same size, even) is restored centred, and the panel says why."""
+    window = app_controller.window
+    corner = ImageFrame(0.0, 0.0, 0.5, 0.5)  # the top-left quarter, 9:16 like the picture
+    asked = GenerationSettings(**{**ASKED.__dict__, "image_path": str(start_image),
+                                  "frame": corner})
+    video = Path(generate(qtbot, window, asked).video_path or "")
+    Image.new("RGB", (360, 640), (200, 120, 30)).save(start_image)  # another picture, same size
+    window.compose.apply_settings(OTHER)
+    window.compose.drop_zone.clear()
+    copy = Path(shutil.copy(video, tmp_path / "sent-by-a-friend.mp4"))
+    assert drop_files(window.compose.drop_zone, [copy])
+    offer = offered(qtbot, window, asked.prompt)
+    qtbot.mouseClick(offer.use_button, Qt.MouseButton.LeftButton)
+    status = window.compose.status_label
+    note = (f"The start image at {start_image} has changed since “sent-by-a-friend.mp4” was "
+            "made: its framing was reset.")
+    qtbot.waitUntil(lambda: note in status.message(), timeout=5_000)
+    assert fields(window.compose)[5] == [str(start_image)]
+    assert window.compose.drop_zone.frame() == framing.centred((360, 640), "9:16")
 
 
 def test_a_video_without_our_settings_gets_a_clear_message(
