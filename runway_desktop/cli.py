@@ -5,8 +5,9 @@ RUNWAY_DESKTOP_RETRY_SECONDS).
 
 Exit codes: 0 done, 2 bad input, 3 API key problem, 4 not enough credits, 5 the job failed,
 6 network, server or disk trouble (`resume` carries on), 7 `reset-history` while another
-process uses the data folder, 8 a local data problem (the history file is damaged or from a
-newer version: the message names it and how to start fresh, `runway-desktop reset-history`),
+process uses the data folder (or `sequence delete` of a sequence another process runs), 8 a
+local data problem (the history file is damaged or from a newer version: the message names it
+and how to start fresh, `runway-desktop reset-history`),
 9 the result couldn't be written to stdout (a closed pipe, `| head -c0`): what was made is saved
 and in the history, `runway-desktop jobs` lists it; a generation's own problem (2-6) wins.
 A person sees one line, never a traceback (the log has the details).
@@ -51,7 +52,8 @@ from runway_desktop.logs import setup_logging
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_CREDITS, EXIT_FAILED, EXIT_NETWORK = 0, 2, 3, 4, 5, 6
-EXIT_BUSY = 7  # reset-history: another process (the window, a command) uses the data folder
+EXIT_BUSY = 7  # another process (the window, a command) is in the way: reset-history, or a
+# sequence delete of a sequence it runs
 IMPORT_HANDFUL = ASK_ABOVE_VIDEOS  # `import` asks (or wants --yes) above this many videos
 EXIT_DATA = 8  # a local data problem: the history file can't be used as it is
 EXIT_OUTPUT = 9  # stdout could not be written (a closed pipe): the results are saved all the same

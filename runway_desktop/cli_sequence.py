@@ -1,4 +1,4 @@
-"""`runway-desktop extend` and `runway-desktop sequence run|list|show|take`.
+"""`runway-desktop extend` and `runway-desktop sequence run|list|show|take|rename|delete`.
 
 `extend <id> "prompt"` makes a new generation from a finished clip's exact last frame (waiting
 for one still running), with the same settings unless options change them, and prints it like
@@ -8,7 +8,9 @@ them shot after shot, each from the previous shot's last frame. Running the same
 again carries on the sequence it left unfinished; so does `runway-desktop resume` for every
 sequence that was running when a process died: a shot is never made (or paid) twice.
 `sequence take <seq> <shot>` makes a new take of one shot (paid; it becomes the shot's), and
-`--choose <take>` picks which of its takes the film uses.
+`--choose <take>` picks which of its takes the film uses. `sequence rename <seq> <name>` and
+`sequence delete <seq>` (asks first, or `--yes`) need no key: deleting removes the plan only, its
+takes stay in the history, and a running sequence is refused until it is stopped.
 
 The last frame is decoded by QtMultimedia, which needs Qt's event loop: these commands (and a
 `resume` with a sequence to carry on) run on a qasync loop over a QCoreApplication; what Qt and
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import json
 import logging
 import os
@@ -30,13 +33,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from runway_desktop import api, paths
 from runway_desktop.api.catalog import BUILT_IN_CATALOG
+from runway_desktop.engine import presence
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.extension import ExtendError
 from runway_desktop.engine.journal import Journal, JournalError
 from runway_desktop.engine.records import Generation
 from runway_desktop.engine.scheduler import Engine
 from runway_desktop.engine.sequence_plan import Plan, PlanError, load_plan
-from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequence, Shot
+from runway_desktop.engine.sequence_records import (
+    CostPreview,
+    KeptTakes,
+    RunState,
+    Sequence,
+    SequenceRefused,
+    SequenceRunning,
+    Shot,
+    sequence_name,
+)
 from runway_desktop.engine.sequence_store import SequenceStore
 from runway_desktop.engine.sequences import SequenceService
 from runway_desktop.engine.settings_changes import SettingsChanges
@@ -100,6 +113,22 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     take.add_argument("--prompt", help="default: the shot's prompt")
     take.add_argument("--seed", help="0..4294967295 (default: a new one)")
     take.add_argument("--json", action="store_true", help="print one JSON object")
+    rename = seq_sub.add_parser("rename", help="give a sequence a new name",
+                                description="The new name shows at once in `sequence list`, "
+                                "`sequence show` and the window's Sequences view.")
+    rename.add_argument("id", help="the sequence's number (as `sequence list` shows it)")
+    rename.add_argument("name", nargs="+", help="the new name (quotes are optional)")
+    rename.add_argument("--json", action="store_true", help="print one JSON object")
+    delete = seq_sub.add_parser(
+        "delete", help="delete a sequence (the plan); its videos stay in your history and on "
+        "disk", epilog=epilog,
+        description="Removes the sequence: its shots and which take each uses. Its takes stay "
+        "generations in your history (`runway-desktop jobs`) and their videos stay on disk. "
+        "Asks first at a terminal (--yes for scripts). A sequence that is running is refused: "
+        "stop it first.")
+    delete.add_argument("id", help="the sequence's number (as `sequence list` shows it)")
+    delete.add_argument("--yes", action="store_true", help="delete without asking (for scripts)")
+    delete.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def needs_qt(args: argparse.Namespace, data_dir: Path) -> bool:
@@ -229,7 +258,145 @@ async def sequence(args: argparse.Namespace, context: Context) -> int:
         return _list(context)
     if args.sequence_command == "take":
         return _choose(args, context) if args.choose is not None else await _take(args, context)
+    if args.sequence_command == "rename":
+        return _rename(args, context)
+    if args.sequence_command == "delete":
+        return await _delete(args, context)
     return _show(args, context)
+
+
+def _no_sequence(number: int) -> Exception:
+    from runway_desktop import cli
+
+    return cli.CliError(f"There is no sequence {number}. `runway-desktop sequence list` shows "
+                        "them.", cli.EXIT_INPUT)
+
+
+def _rename(args: argparse.Namespace, context: Context) -> int:
+    """`sequence rename N new name`: refused when the name is empty (spaces alone)."""
+    from runway_desktop import cli
+
+    number = _number(args.id, "sequence")
+    try:
+        name = sequence_name(" ".join(args.name))
+    except SequenceRefused as error:
+        raise cli.CliError(f"{error.message} Nothing was renamed.", cli.EXIT_INPUT) from None
+    journal = cli._open_journal(context)
+    try:
+        store = SequenceStore(journal)
+        before = store.get(number)
+        if before is None:
+            raise _no_sequence(number)
+        try:
+            store.rename(number, name)
+        except KeyError:  # deleted meanwhile (the window, another command)
+            raise _no_sequence(number) from None
+        after = store.require(number)
+    finally:
+        journal.close()
+    if context.json_output:
+        print(json.dumps(_list_json(after)), flush=True)
+    else:
+        _say(f"Sequence {number} “{before.name}” is now “{after.name}”.")
+    return cli.EXIT_OK
+
+
+async def _delete(args: argparse.Namespace, context: Context) -> int:
+    """`sequence delete N`: asks (or takes --yes), then removes the plan; its takes stay.
+    A running sequence is refused (stop it first), unless nothing runs it any more: its process
+    ended (the folder is used by no other process), so deleting it stops nothing."""
+    from runway_desktop import cli
+
+    number = _number(args.id, "sequence")
+    journal = cli._open_journal(context)
+    try:
+        store = SequenceStore(journal)
+        sequence = store.get(number)
+        if sequence is None:
+            raise _no_sequence(number)
+        orphan = False
+        if sequence.run_state is RunState.RUNNING:
+            with _nobody_else(context.data_dir) as alone:
+                if not alone:
+                    raise _still_running(sequence)
+            orphan = True
+        kept = KeptTakes.of(journal.get(i) for shot in sequence.shots for i in shot.takes)
+        what, after = _deletion_text(sequence, kept, orphan)
+        if not args.yes and not await cli._confirm(f"Delete {what}? {after} [y/N] "):
+            raise cli.CliError(f"Nothing was deleted. Add --yes to delete {what} without asking. "
+                               f"{after}", cli.EXIT_INPUT)
+        try:
+            if orphan:  # checked again: no process may start (and carry it on) meanwhile
+                with _nobody_else(context.data_dir) as alone:
+                    if not alone:
+                        raise _still_running(sequence)
+                    removed = store.remove(number, even_if_running=True)
+            else:
+                removed = store.remove(number)
+        except SequenceRunning as error:  # a run started meanwhile (the window, a command)
+            raise _still_running(error.sequence) from None
+        except KeyError:  # deleted meanwhile
+            raise _no_sequence(number) from None
+    finally:
+        journal.close()
+    gone = removed.sequence
+    if context.json_output:
+        print(json.dumps({**_list_json(gone), "deleted": True,
+                          "takes": [i for shot in gone.shots for i in shot.takes]}), flush=True)
+    else:
+        where = " `runway-desktop jobs` lists them." if kept.takes else ""
+        _say(f"Deleted the sequence “{gone.name}” (sequence {gone.id}). {_kept_text(kept)}"
+             f"{where}")
+    return cli.EXIT_OK
+
+
+def _deletion_text(sequence: Sequence, kept: KeptTakes, orphan: bool) -> tuple[str, str]:
+    """What goes and what that means, for the question "Delete the sequence “X” (3 shots)?
+    Its 5 videos stay in your history and on disk." (and for a refusal without --yes)."""
+    shots = len(sequence.shots)
+    what = f"the sequence “{sequence.name}” ({shots} shot{'s' if shots != 1 else ''})"
+    after = _kept_text(kept)
+    if orphan:
+        after += (" It was left running by a process that ended; nothing runs it now, so "
+                  "deleting it makes no further shot.")
+    if sequence.source:
+        after += (" Running its plan file again would start afresh (every shot made and paid "
+                  "for again).")
+    return what, after
+
+
+def _kept_text(kept: KeptTakes) -> str:
+    if not kept.takes:
+        return "No video was made for it."
+    if kept.videos == kept.takes:
+        return (f"Its {kept.takes} video{'s stay' if kept.takes != 1 else ' stays'} in your "
+                "history and on disk.")
+    parts = [f"{kept.videos} on disk"] if kept.videos else []
+    if kept.making:
+        parts.append(f"{kept.making} still being made")
+    more = f" ({', '.join(parts)})" if parts else ""
+    return (f"Its {kept.takes} take{'s stay' if kept.takes != 1 else ' stays'} in your "
+            f"history{more}.")
+
+
+def _still_running(sequence: Sequence) -> Exception:
+    from runway_desktop import cli
+
+    return cli.CliError(
+        f"Sequence {sequence.id} “{sequence.name}” is running: its shots are being made (and "
+        "paid for). Stop it first — Stop in the window's Sequences view, or Ctrl+C where its "
+        "`sequence run` runs — then delete it. Nothing was deleted.", cli.EXIT_BUSY)
+
+
+@contextlib.contextmanager
+def _nobody_else(data_dir: Path) -> Iterator[bool]:
+    """True inside when no other process (the window, a command) uses the data folder, and
+    none can start until the block ends; False where that can't be told (no flock: Windows)."""
+    if importlib.util.find_spec("fcntl") is None:  # engine/presence.py records nothing there
+        yield False
+        return
+    with presence.sole_user(data_dir) as alone:
+        yield alone
 
 
 def _shot_of(sequence: Sequence | None, number: int, text: str) -> Shot:
@@ -237,8 +404,7 @@ def _shot_of(sequence: Sequence | None, number: int, text: str) -> Shot:
     from runway_desktop import cli
 
     if sequence is None:
-        raise cli.CliError(f"There is no sequence {number}. `runway-desktop sequence list` "
-                           "shows them.", cli.EXIT_INPUT)
+        raise _no_sequence(number)
     index = _number(text, "shot") - 1
     if not 0 <= index < len(sequence.shots):
         raise cli.CliError(f"Sequence {number} has shots 1 to {len(sequence.shots)}, not "
@@ -403,10 +569,7 @@ def _list(context: Context) -> int:
         for sequence in found:
             made = sum(1 for shot in sequence.shots if shot.chosen_id is not None)
             if context.json_output:
-                print(json.dumps({"id": sequence.id, "name": sequence.name,
-                                  "status": sequence.run_state.value,
-                                  "shots": len(sequence.shots), "made": made,
-                                  "error": sequence.error}), flush=True)
+                print(json.dumps(_list_json(sequence)), flush=True)
             else:
                 print(f"seq:{sequence.id}  {sequence.run_state.value:<8} {made}/"
                       f"{len(sequence.shots)} shots  {sequence.name}", flush=True)
@@ -426,8 +589,7 @@ def _show(args: argparse.Namespace, context: Context) -> int:
     try:
         sequence = SequenceStore(journal).get(number)
         if sequence is None:
-            raise cli.CliError(f"There is no sequence {number}. `runway-desktop sequence list` "
-                               "shows them.", cli.EXIT_INPUT)
+            raise _no_sequence(number)
         takes = [journal.get(shot.chosen_id) if shot.chosen_id else None
                  for shot in sequence.shots]
         if context.json_output:
@@ -445,6 +607,14 @@ def _show(args: argparse.Namespace, context: Context) -> int:
     finally:
         journal.close()
     return cli.EXIT_OK
+
+
+def _list_json(sequence: Sequence) -> dict[str, object]:
+    """A sequence as `sequence list --json` prints it (one object a line)."""
+    return {"id": sequence.id, "name": sequence.name, "status": sequence.run_state.value,
+            "shots": len(sequence.shots),
+            "made": sum(1 for shot in sequence.shots if shot.chosen_id is not None),
+            "error": sequence.error}
 
 
 def _as_json(sequence: Sequence, takes: list[Generation | None]) -> dict[str, object]:

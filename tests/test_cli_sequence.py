@@ -5,10 +5,15 @@ by `resume` (or the same `sequence run` again) finishes it with exactly three se
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import json
+import os
+import pty
+import select
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +24,7 @@ from PIL import Image
 
 from runway_desktop.simulator import Simulator, SimulatorConfig
 from tests.helpers.cli import (
+    CLI,
     CliResult,
     assert_one_line_message,
     cli_env,
@@ -409,3 +415,147 @@ def test_sequence_take_makes_a_new_take_of_a_shot_and_choose_swaps_it_back(
         assert refused.code == 2, refused
         assert_one_line_message(refused, words)
     assert sim.jobs_created(KEY) == 4  # choosing and refusals make nothing
+
+
+# -- rename and delete ----------------------------------------------------------------------------
+
+@pytest.fixture
+def two_shots(tmp_path: Path) -> Path:
+    Image.new("RGB", (640, 360), (30, 90, 200)).save(tmp_path / "sea.png")
+    path = tmp_path / "two.yaml"
+    path.write_text("name: test plan\nratio: '16:9'\nseed: 5\nshots:\n"
+                    "  - prompt: the sea\n    image: sea.png\n  - the waves rise\n",
+                    encoding="utf-8")
+    return path
+
+
+def run_at_terminal(*args: str, env: dict[str, str], answer: str) -> CliResult:
+    """Run the CLI with its stdin and stderr on a pseudo-terminal (a person at a terminal):
+    wait for its `[y/N]` question, type `answer`, and return what it printed."""
+    master, slave = pty.openpty()
+    started = time.monotonic()
+    process = subprocess.Popen([*CLI, *args], env=env, stdin=slave, stderr=slave,
+                               stdout=subprocess.PIPE, text=True)
+    os.close(slave)
+    seen = b""
+    try:
+        while b"[y/N]" not in seen:
+            ready, _, _ = select.select([master], [], [], 60)
+            assert ready, f"no question within 60 s: {seen!r}"
+            seen += os.read(master, 4096)
+        os.write(master, f"{answer}\n".encode())
+        stdout, _ = process.communicate(timeout=60)
+        with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+            while select.select([master], [], [], 0.5)[0]:
+                chunk = os.read(master, 4096)
+                if not chunk:
+                    break
+                seen += chunk
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+        os.close(master)
+    return CliResult(process.returncode, stdout,
+                     seen.decode("utf-8", "replace").replace("\r", ""),
+                     time.monotonic() - started)
+
+
+def test_a_sequence_is_renamed_and_deleted_and_its_videos_stay(
+        sim: Simulator, folders: tuple[Path, Path, Path], two_shots: Path) -> None:
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    made = run_cli("sequence", "run", two_shots, "--out", out, "--yes", env=env, timeout=120)
+    assert made.code == 0, made
+    videos = [Path(r["video_path"]) for r in journal_rows(data)]
+    assert len(videos) == 2
+
+    for blank in ("", "   ", "\t\n"):
+        refused = run_cli("sequence", "rename", "1", blank, env=env)
+        assert refused.code == 2, refused
+        assert_one_line_message(refused, "needs a name", "Nothing was renamed")
+    renamed = run_cli("sequence", "rename", "seq:1", "The", " sea  at night ", env=env)
+    assert renamed.code == 0, renamed
+    assert "Sequence 1 “test plan” is now “The sea at night”." in renamed.stderr
+    assert "seq:1  done     2/2 shots  The sea at night" in run_cli(
+        "sequence", "list", env=env).stdout
+    assert run_cli("sequence", "show", "1", "--json", env=env).one()["name"] == "The sea at night"
+    as_json = run_cli("sequence", "rename", "1", "Night sea", "--json", env=env)
+    assert as_json.one() == {"id": 1, "name": "Night sea", "status": "done", "shots": 2,
+                             "made": 2, "error": None}
+    for args, words, code in (
+            (["rename", "7", "x"], "There is no sequence 7", 2),
+            (["rename", "x7", "x"], "not a sequence number", 2),
+            (["delete", "7", "--yes"], "There is no sequence 7", 2),
+            (["delete", "#", "--yes"], "not a sequence number", 2)):
+        refused = run_cli("sequence", *args, env=env)
+        assert refused.code == code, refused
+        assert_one_line_message(refused, words)
+
+    script = run_cli("sequence", "delete", "1", env=env)  # nobody to ask: refused
+    assert script.code == 2, script
+    assert_one_line_message(
+        script, "Nothing was deleted. Add --yes to delete the sequence “Night sea” (2 shots) "
+        "without asking. Its 2 videos stay in your history and on disk.",
+        "Running its plan file again would start afresh")
+    no = run_at_terminal("sequence", "delete", "1", env=env, answer="n")
+    assert no.code == 2, no
+    assert ("Delete the sequence “Night sea” (2 shots)? Its 2 videos stay in your history and "
+            "on disk.") in no.stderr
+    assert run_cli("sequence", "show", "1", env=env).code == 0  # still there
+
+    yes = run_at_terminal("sequence", "delete", "1", env=env, answer="y")
+
+    assert yes.code == 0, yes
+    assert "Deleted the sequence “Night sea” (sequence 1). Its 2 videos stay" in yes.stderr
+    assert "Traceback" not in yes.stderr
+    listed = run_cli("sequence", "list", env=env)
+    assert listed.stdout == ""
+    assert "No sequences yet" in listed.stderr
+    gone = run_cli("sequence", "show", "1", env=env)
+    assert gone.code == 2, gone
+    assert_one_line_message(gone, "There is no sequence 1")
+    jobs = run_cli("jobs", "--json", env=env).json_lines()  # the takes stay in the history
+    assert [(j["status"], Path(j["video_path"])) for j in jobs] == [("done", v) for v in videos]
+    assert all(v.is_file() for v in videos)
+    assert sim.jobs_created(KEY) == 2
+
+
+def test_a_running_sequence_is_not_deleted_until_nothing_runs_it(
+        sim: Simulator, folders: tuple[Path, Path, Path], two_shots: Path) -> None:
+    """While a `sequence run` makes its shots, `sequence delete --yes` refuses (exit 7) and
+    changes nothing: deleting never stops paid work. Once that process is gone (killed), nothing
+    runs the sequence: it can be deleted, and `resume` then finishes the take that was under way
+    (paid for) but makes no further shot."""
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    sim.faults.slow_seconds = 1.0  # shot 1 stays on the server a while
+    process = start_cli("sequence", "run", two_shots, "--out", out, "--yes", env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not ((rows := journal_rows(data)) and rows[0]["job_id"]):
+            assert time.monotonic() < deadline, "shot 1 never reached the server"
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.02)
+
+        refused = run_cli("sequence", "delete", "1", "--yes", env=env)
+
+        assert refused.code == 7, refused
+        assert_one_line_message(refused, "Sequence 1 “test plan” is running", "Stop it first",
+                                "Nothing was deleted")
+        assert run_cli("sequence", "show", "1", env=env).code == 0
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    sim.faults.slow_seconds = 0.0
+    with read_only_journal(data) as db:
+        assert db.execute("SELECT run_state FROM sequences").fetchone()[0] == "running"
+
+    deleted = run_cli("sequence", "delete", "1", "--yes", env=env)
+
+    assert deleted.code == 0, deleted
+    resumed = run_cli("resume", env=env, timeout=120)
+    assert resumed.code == 0, resumed
+    (take,) = journal_rows(data)  # shot 1 finished; shot 2 never made
+    assert take["stage"] == "done"
+    assert sim.jobs_created(KEY) == 1
