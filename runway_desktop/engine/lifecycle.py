@@ -29,7 +29,7 @@ from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.leases import LeaseTiming, ensure_held
 from runway_desktop.engine.lifecycle_table import Effect, Event, first_effect, next_stage
 from runway_desktop.engine.problems import Verdict, judge
-from runway_desktop.engine.records import Action, Generation, Stage
+from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.engine.retry import (
     MAX_RETRY_AFTER,
     Backoff,
@@ -196,6 +196,10 @@ class Lifecycle:
         """
         settings = generation.settings
         prepared = await self._prepare(generation)
+        if _frame_on_another_picture(settings, prepared):
+            work_files.discard(prepared)
+            self._give_up(generation, Verdict(_another_picture(settings, first_upload=staged),
+                                              Action.EDIT_INPUT, False))
         try:
             if staged:
                 generation = self._advance(generation, Event.PREPARED)
@@ -565,6 +569,21 @@ def request_for(generation: Generation,
         seed=settings.seed,
         model=spec,
     )
+
+
+def _frame_on_another_picture(settings: GenerationSettings,
+                              prepared: images.PreparedImage) -> bool:
+    """Whether `settings.frame` was chosen on another picture than the one now at its path
+    (the file replaced since, e.g. before a Run again with a new seed or a Retry)."""
+    recorded, now = settings.image_source_sha256, prepared.source_sha256
+    return settings.frame is not None and None not in (recorded, now) and recorded != now
+
+
+def _another_picture(settings: GenerationSettings, *, first_upload: bool) -> str:
+    nothing_sent = " Nothing was uploaded or paid." if first_upload else ""
+    return (f"The start image at {settings.image_path} is no longer the picture its frame was "
+            f"chosen on: the file has been replaced since.{nothing_sent} Edit and retry to "
+            "frame the picture it holds now.")
 
 
 def _sha256(path: Path) -> str | None:
