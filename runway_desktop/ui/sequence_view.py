@@ -1,7 +1,7 @@
 """The sequence view: a sequence's shots in order with their takes, and what a person does with
 them — reorder shots (drag, or Ctrl+Up / Ctrl+Down), swap a shot's take, extend from the end,
 plan N shots ahead, run it (the cost and the balance after shown first; Stop makes no further
-shot) and export the film.
+shot) and export the film. Above them the picker, Rename and Delete (ui/sequence_bar.py).
 
 A window of its own over the engine's typed `SequenceService` (engine/sequences.py): it reads
 sequences and listens to their events (SequenceChanged) and to the takes' own progress (the
@@ -39,6 +39,7 @@ from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequence, Shot
 from runway_desktop.ui.film_export import FilmExportBar
 from runway_desktop.ui.queue_text import stage_text
+from runway_desktop.ui.sequence_bar import SequenceBar
 from runway_desktop.ui.shot_list import ID_ROLE, THUMB, ShotList
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ class SequenceView(QWidget):
         self.sequence_box = QComboBox(self)
         self.sequence_box.setAccessibleName(self.tr("Sequence"))
         self.sequence_box.currentIndexChanged.connect(self._on_sequence_picked)
+        self.bar = SequenceBar(self.sequence_box, self.sequences, lambda: self.sequence,
+                               self._say, self.show_sequence, self)
         self.shot_list = ShotList(self)
         self.shot_list.moved.connect(self.move_shot)
         self.shot_list.currentRowChanged.connect(lambda _row: self._show_takes())
@@ -175,7 +178,7 @@ class SequenceView(QWidget):
         run_row.addWidget(self.run_button)
         run_row.addWidget(self.stop_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.sequence_box)
+        layout.addWidget(self.bar)
         layout.addWidget(split, 1)
         layout.addLayout(extend_row)
         layout.addLayout(plan_row)
@@ -357,8 +360,7 @@ class SequenceView(QWidget):
         try:
             self.sequence_box.clear()
             for sequence in self._read(self.sequences.sequences, []):
-                self.sequence_box.addItem(self.tr("{0} ({1} shots)").format(
-                    sequence.name, len(sequence.shots)), sequence.id)
+                self.sequence_box.addItem(self._picker_text(sequence), sequence.id)
             index = self.sequence_box.findData(current)
             self.sequence_box.setCurrentIndex(index if index >= 0 else
                                               self.sequence_box.count() - 1)
@@ -369,16 +371,32 @@ class SequenceView(QWidget):
         else:
             self._show(None)
 
+    def _picker_text(self, sequence: Sequence) -> str:
+        """"Harbour (3 shots)": the name and how many shots, as the picker lists it."""
+        if len(sequence.shots) == 1:
+            return self.tr("{0} (1 shot)").format(sequence.name)
+        return self.tr("{0} ({1} shots)").format(sequence.name, len(sequence.shots))
+
     def _on_sequence_picked(self, _index: int) -> None:
         data = self.sequence_box.currentData()
         if data is not None:
             self._load(int(data))
 
     def _load(self, sequence_id: int) -> None:
-        self._show(self._read(lambda: self.sequences.get(sequence_id), None))
+        sequence = self._read(lambda: self.sequences.get(sequence_id), None)
+        if sequence is None and self.sequence_box.findData(sequence_id) >= 0:
+            self._fill_sequence_box()  # deleted by another process since the box was filled
+            return
+        self._show(sequence)
 
     def _show(self, sequence: Sequence | None) -> None:
+        if sequence is None or self.sequence is None or sequence.id != self.sequence.id:
+            self.bar.cancel_rename()
         self.sequence = sequence
+        self.setWindowTitle(self.tr("{0} — Sequences").format(sequence.name) if sequence
+                            else self.tr("Sequences"))
+        self.bar.rename_button.setEnabled(sequence is not None)
+        self.bar.delete_button.setEnabled(sequence is not None)
         row = self.shot_list.currentRow()
         self.shot_list.blockSignals(True)
         try:
@@ -504,18 +522,22 @@ class SequenceView(QWidget):
         from runway_desktop.engine.sequences import SequenceChanged
 
         if isinstance(event, SequenceChanged):
-            if self.sequence_box.findData(event.sequence.id) < 0:
+            changed = event.sequence
+            index = self.sequence_box.findData(changed.id)
+            if index < 0:
                 self._fill_sequence_box()
-            elif self.sequence is not None and event.sequence.id == self.sequence.id:
-                self._show(event.sequence)
-            else:
                 return
-        else:
-            self._fill_sequence_box()
-        index = self.sequence_box.findData(self.sequence.id if self.sequence else None)
-        if index >= 0 and self.sequence is not None:
-            self.sequence_box.setItemText(index, self.tr("{0} ({1} shots)").format(
-                self.sequence.name, len(self.sequence.shots)))
+            # Its name and shots in the picker, shown or not (renamed by a command, say).
+            self.sequence_box.setItemText(index, self._picker_text(changed))
+            if self.sequence is not None and changed.id == self.sequence.id:
+                self._show(changed)
+            return
+        shown = self.sequence
+        self._fill_sequence_box()
+        if (shown is not None and shown.id == event.sequence_id
+                and self.bar.just_deleted != shown.id):
+            self._say(self.tr("“{0}” was deleted elsewhere (another Runway Desktop process). "
+                              "Its videos stay in your history.").format(shown.name))
 
     def _on_engine_event(self, event: EngineEvent) -> None:
         if isinstance(event, AccountUpdated):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from runway_desktop.engine.video.mp4_join import read_clip
 from runway_desktop.simulator import Simulator
 from runway_desktop.ui.main_window import MainWindow
 from runway_desktop.ui.sequence_view import SequenceView
+from tests.helpers.cli import CliResult, cli_env, run_cli
 from tests.helpers.video import mean_difference, rgb
 from tests.ui.conftest import drive
 from tests.ui.dnd import drop_files
@@ -362,3 +364,143 @@ def test_extend_from_end_pressed_again_while_the_last_shot_is_made_keeps_the_pro
     assert view.sequence is not None
     assert [s.prompt for s in view.sequence.shots] == ["one", "two"]
     assert simulator.jobs_created("afk_test") == 2
+
+
+# -- rename and delete ----------------------------------------------------------------------------
+
+def plan_in_view(view: SequenceView, prompts: str) -> int:
+    """A new sequence of these shots (none made) shown in the view; its id."""
+    view.plan_edit.setPlainText(prompts)
+    view.new_button.click()
+    assert view.sequence is not None
+    return view.sequence.id
+
+
+def cli_here(data_dir: Path, tmp_path: Path, *args: str) -> CliResult:
+    """The real CLI on the window's data folder (rename, delete, list need no server)."""
+    home = tmp_path / "cli-home"
+    home.mkdir(exist_ok=True)
+    return run_cli(*args, env=cli_env(None, data_dir, home, key=None))
+
+
+def test_rename_in_place_shows_the_name_everywhere_and_refuses_an_empty_one(
+        qtbot: QtBot, app_controller: Any, data_dir: Path, tmp_path: Path) -> None:
+    window: MainWindow = app_controller.window
+    view = open_view(qtbot, window)
+    first = plan_in_view(view, "the harbour at dawn\nboats leave")
+    second = plan_in_view(view, "a test plan")
+    view.show_sequence(first)
+    bar = view.bar
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow, timeout=5_000)
+
+    qtbot.keyClick(view.shot_list, Qt.Key.Key_F2)  # the name becomes editable in place
+    assert bar.name_edit.isVisible()
+    assert not view.sequence_box.isVisible()
+    assert bar.name_edit.selectedText() == "the harbour at dawn"
+    bar.name_edit.clear()
+    qtbot.keyClicks(bar.name_edit, "   ")
+    qtbot.keyClick(bar.name_edit, Qt.Key.Key_Return)
+    assert "A sequence needs a name" in view.status.text()
+    assert bar.name_edit.isVisible()  # still open: the typed text isn't thrown away unseen
+    qtbot.keyClick(bar.name_edit, Qt.Key.Key_Escape)
+    assert not bar.name_edit.isVisible()
+    assert view.sequence_box.isVisible()
+    assert view.sequences.get(first).name == "the harbour at dawn"  # type: ignore[union-attr]
+
+    bar.rename_button.click()
+    bar.name_edit.setText("  Harbour,\n morning ")
+    qtbot.keyClick(bar.name_edit, Qt.Key.Key_Return)
+
+    assert not bar.name_edit.isVisible()
+    assert view.sequence_box.currentText() == "Harbour, morning (2 shots)"
+    assert view.windowTitle() == "Harbour, morning — Sequences"
+    assert "Renamed to “Harbour, morning”" in view.status.text()
+    listed = cli_here(data_dir, tmp_path, "sequence", "list")
+    assert f"seq:{first}  idle     0/2 shots  Harbour, morning" in listed.stdout
+
+    # Renamed by another process (a command), shown or not: the picker follows.
+    renamed = cli_here(data_dir, tmp_path, "sequence", "rename", str(second), "Pier", "at night")
+    assert renamed.code == 0, renamed
+    qtbot.waitUntil(lambda: view.sequence_box.itemText(view.sequence_box.findData(second))
+                    == "Pier at night (1 shot)", timeout=10_000)
+    assert view.sequence is not None
+    assert view.sequence.id == first
+
+
+def test_delete_says_the_videos_stay_and_undo_brings_the_sequence_back(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path) -> None:
+    window: MainWindow = app_controller.window
+    drop_files(window.compose.drop_zone, [start_png])
+    view = open_view(qtbot, window)
+    other = plan_in_view(view, "kept for later")
+    sequence_id = plan_in_view(view, "one\ntwo")
+    simulator.faults.slow_seconds = 0.5  # shot 1 is still being made when Delete is pressed
+    view.run_button.click()
+    qtbot.waitUntil(lambda: simulator.jobs_created("afk_test") == 1, timeout=30_000)
+
+    view.bar.delete_button.click()  # while it runs: refused, in words
+
+    assert "is running" in view.status.text()
+    assert "Press Stop first" in view.status.text()
+    assert view.sequences.get(sequence_id) is not None
+    assert not view.bar.notice.isVisible()
+    simulator.faults.slow_seconds = 0.0
+    takes = wait_all_done(qtbot, view, 2)
+    qtbot.waitUntil(lambda: not view.running(), timeout=30_000)
+    before = view.sequences.get(sequence_id)
+    assert before is not None
+
+    view.bar.delete_button.click()
+
+    notice = view.bar.notice
+    assert notice.isVisible()
+    assert notice.undo_button.isVisible()
+    assert notice.message.text() == ("Deleted the sequence “one” (2 shots). Its 2 videos stay "
+                                     "in your history and on disk.")
+    assert view.sequences.get(sequence_id) is None
+    assert view.sequence_box.findData(sequence_id) < 0
+    assert view.sequence is not None
+    assert view.sequence.id == other  # the one beside it is shown
+    model = window.queue.model
+    assert {model.generation_at(r).id for r in range(model.rowCount())} == {t.id for t in takes}
+    assert all(Path(t.video_path or "").is_file() for t in takes)
+
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow, timeout=5_000)
+    qtbot.keyClick(view.shot_list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # Undo
+
+    assert view.sequences.get(sequence_id) == replace(
+        before, updated_at=view.sequences.get(sequence_id).updated_at)  # type: ignore[union-attr]
+    assert view.sequence is not None
+    assert view.sequence.id == sequence_id
+    assert [s.chosen_id for s in view.sequence.shots] == [t.id for t in takes]
+    assert "Restored the sequence “one”" in notice.message.text()
+    assert not notice.undo_button.isVisible()
+    assert simulator.jobs_created("afk_test") == 2
+
+
+def test_the_shown_sequence_deleted_by_another_process_leaves_the_view_working(
+        qtbot: QtBot, app_controller: Any, data_dir: Path, tmp_path: Path) -> None:
+    window: MainWindow = app_controller.window
+    view = open_view(qtbot, window)
+    first = plan_in_view(view, "first plan")
+    shown = plan_in_view(view, "shown plan\nsecond shot")
+    view.bar.rename_button.click()  # mid-rename, even
+
+    deleted = cli_here(data_dir, tmp_path, "sequence", "delete", str(shown), "--yes")
+
+    assert deleted.code == 0, deleted
+    qtbot.waitUntil(lambda: view.sequence_box.findData(shown) < 0, timeout=10_000)
+    assert view.sequence is not None
+    assert view.sequence.id == first
+    assert not view.bar.name_edit.isVisible()
+    assert "“shown plan” was deleted elsewhere" in view.status.text()
+    view.plan_edit.setPlainText("more")
+    view.plan_button.click()  # the view works on
+    assert [s.prompt for s in view.sequence.shots] == ["first plan", "more"]
+    cli_here(data_dir, tmp_path, "sequence", "delete", str(first), "--yes")
+    qtbot.waitUntil(lambda: view.sequence is None, timeout=10_000)
+    assert view.sequence_box.count() == 0
+    assert not view.bar.delete_button.isEnabled()
+    assert view.windowTitle() == "Sequences"
