@@ -19,7 +19,13 @@ from typing import Any, TypeVar, cast
 
 from runway_desktop.engine.journal import Journal, journal_error
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
-from runway_desktop.engine.sequence_records import RunState, Sequence, SequenceRunning, Shot
+from runway_desktop.engine.sequence_records import (
+    RunState,
+    Sequence,
+    SequenceRefused,
+    SequenceRunning,
+    Shot,
+)
 from runway_desktop.engine.settings_changes import SettingsChanges
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -166,8 +172,23 @@ class SequenceStore:
             for index, (prompt, changes) in enumerate(shots):
                 shot_id = self._insert_shot(db, sequence_id, float(index + 1), prompt, changes)
                 if index == 0 and first_take is not None:
-                    self._link(db, shot_id, first_take, choose=True, at=now)
+                    self._link_first_take(db, shot_id, first_take, now)
         return self.require(sequence_id)
+
+    def _link_first_take(self, db: sqlite3.Connection, shot_id: int, generation_id: int,
+                         at: float) -> None:
+        """A generation is a take of one shot only (takes.generation_id is UNIQUE): one that
+        is another sequence's take already is refused (SequenceRefused; the transaction rolls
+        back), never a first shot left "not made yet" for Run to make and pay for again."""
+        row = db.execute("SELECT sequences.id, sequences.name FROM takes JOIN shots ON "
+                         "shots.id = takes.shot_id JOIN sequences ON sequences.id = "
+                         "shots.sequence_id WHERE takes.generation_id = ?",
+                         (generation_id,)).fetchone()
+        if row is not None:
+            raise SequenceRefused(
+                f"#{generation_id} is already a take of “{row[1]}” (sequence {row[0]}): a clip "
+                "is a take of one sequence only. Open that one, or extend from its end.")
+        self._link(db, shot_id, generation_id, choose=True, at=at)
 
     @_typed_errors
     def add_shot(self, sequence_id: int, prompt: str, changes: SettingsChanges, *,

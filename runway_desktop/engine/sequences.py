@@ -125,6 +125,11 @@ class SequenceService:
     def get(self, sequence_id: int) -> Sequence | None:
         return self._store.get(sequence_id)
 
+    def sequence_of_take(self, generation_id: int) -> Sequence | None:
+        """The sequence that has this generation as a take (a take belongs to one only)."""
+        owners = self._store.sequences_of(generation_id)
+        return self._store.get(owners[0]) if owners else None
+
     def takes(self, shot: Shot) -> list[Generation]:
         """The shot's takes as generations, oldest first (removed ones left out)."""
         found = (self._generations.get(i) for i in shot.takes)
@@ -181,7 +186,8 @@ class SequenceService:
 
     def create_from_clip(self, generation_id: int, name: str | None = None) -> Sequence:
         """A sequence whose first shot is this generation (its chosen take); extend it with
-        `extend_from_end` or `plan_shots`."""
+        `extend_from_end` or `plan_shots`. SequenceRefused when the generation is a take of
+        another sequence already (`sequence_of_take`)."""
         generation = self._generations.get(generation_id)
         if generation is None:
             raise KeyError(generation_id)

@@ -117,9 +117,18 @@ class SequenceCommand(QObject):
         return self.view
 
     def start_from_clip(self, generation: Generation) -> SequenceView | None:
-        """A new sequence whose first shot is this finished clip; the view shows it."""
+        """A new sequence whose first shot is this finished clip; the view shows it (or the
+        sequence the clip is a take of already)."""
         if self.sequences is None:
             return None
+        owner = self.sequences.sequence_of_take(generation.id)
+        if owner is not None:  # a take belongs to one sequence: show that one
+            view = self.open_view(owner.id)
+            if view is not None:
+                view.status.setText(self.tr(
+                    "#{0} is a take of this sequence already (a clip is a take of one "
+                    "sequence only).").format(generation.id))
+            return view
         try:
             sequence = self.sequences.create_from_clip(generation.id)
         except Exception as error:  # the journal can't be written, the clip is gone

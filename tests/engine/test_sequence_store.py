@@ -266,3 +266,20 @@ def test_a_running_sequence_is_not_removed_unless_nobody_runs_it(
     store.remove(sequence_id, even_if_running=True)  # its process ended: nothing runs it
     assert store.all() == []
     assert len(journal.all()) == 3
+
+
+def test_a_clip_that_is_a_take_already_starts_no_second_sequence(journal: Journal) -> None:
+    """A generation is a take of one shot only (takes.generation_id is UNIQUE): "New Sequence
+    from Clip" on a take of another sequence made a sequence whose first shot read "not made
+    yet" (the link was silently ignored), so Run would have made and paid for it again."""
+    store = SequenceStore(journal)
+    clip = journal.add(GenerationSettings("a", seed=1), stage=Stage.DONE)
+    first = store.create("first", [("a", SettingsChanges())], first_take=clip.id)
+
+    with pytest.raises(SequenceRefused, match=r"already a take of “first”"):
+        store.create("second", [("a", SettingsChanges())], first_take=clip.id)
+
+    assert store.all() == [first]  # nothing half-made
+    store.remove(first.id)
+    again = store.create("second", [("a", SettingsChanges())], first_take=clip.id)
+    assert again.shots[0].chosen_id == clip.id  # once that sequence is deleted, it may

@@ -504,3 +504,38 @@ def test_the_shown_sequence_deleted_by_another_process_leaves_the_view_working(
     assert view.sequence_box.count() == 0
     assert not view.bar.delete_button.isEnabled()
     assert view.windowTitle() == "Sequences"
+
+
+def test_new_sequence_from_a_clip_that_is_a_take_already_shows_its_sequence(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path) -> None:
+    """A take belongs to one sequence (the journal allows no second link): the second "New
+    Sequence from Clip" made a sequence whose first shot read "not made yet", and Run would
+    have made (paid for) that clip again."""
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    drop_files(compose.drop_zone, [start_png])
+    compose.prompt_edit.setPlainText("first light")
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.generation_at(0).stage is Stage.DONE,
+                    timeout=30_000)
+    clip = model.generation_at(0)
+
+    def new_sequence_from_clip() -> SequenceView:
+        menu = window.queue.build_context_menu(clip, [clip])
+        next(a for a in menu.actions() if a.objectName() == "new_sequence").trigger()
+        view = window.sequence_command.view
+        assert view is not None
+        return view
+
+    first = new_sequence_from_clip().sequence
+    assert first is not None
+    view = new_sequence_from_clip()
+
+    assert view.sequences.sequences() == [view.sequences.get(first.id)]  # no second one
+    assert view.sequence is not None
+    assert view.sequence.id == first.id
+    assert view.sequence.shots[0].chosen_id == clip.id
+    assert f"#{clip.id} is a take of this sequence already" in view.status.text()
+    assert simulator.jobs_created("afk_test") == 1
