@@ -539,3 +539,29 @@ def test_new_sequence_from_a_clip_that_is_a_take_already_shows_its_sequence(
     assert view.sequence.shots[0].chosen_id == clip.id
     assert f"#{clip.id} is a take of this sequence already" in view.status.text()
     assert simulator.jobs_created("afk_test") == 1
+
+
+def test_delete_refuses_a_sequence_another_process_runs(
+        qtbot: QtBot, app_controller: Any, data_dir: Path) -> None:
+    """A `sequence run` in a terminal runs it (journaled RUNNING by that process): the window
+    says where to stop it and deletes nothing."""
+    from runway_desktop import paths
+    from runway_desktop.engine.journal import Journal
+    from runway_desktop.engine.sequence_records import RunState
+    from runway_desktop.engine.sequence_store import SequenceStore
+
+    view = open_view(qtbot, app_controller.window)
+    sequence_id = plan_in_view(view, "run by a command\nand on")
+    other = Journal(paths.journal_path(data_dir))  # the command's own connection
+    try:
+        SequenceStore(other).set_run_state(sequence_id, RunState.RUNNING)
+    finally:
+        other.close()
+
+    view.bar.delete_button.click()
+
+    assert view.status.text() == (
+        "“run by a command” is being run by another Runway Desktop process (a `sequence run` "
+        "in a terminal): stop it there first (Ctrl+C), then delete it.")
+    assert view.sequences.get(sequence_id) is not None
+    assert not view.bar.notice.isVisible()
