@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from runway_desktop.engine.sequence_records import KeptTakes, Sequence, SequenceRefused
@@ -22,6 +22,9 @@ from runway_desktop.ui.undo_notice import UndoNotice
 if TYPE_CHECKING:
     from runway_desktop.engine.sequence_store import RemovedSequence
     from runway_desktop.engine.sequences import SequenceService
+
+# Focus that leaves the name field only for a moment (another window, a menu): still editing.
+_STILL_EDITING = (Qt.FocusReason.ActiveWindowFocusReason, Qt.FocusReason.PopupFocusReason)
 
 
 class SequenceBar(QWidget):
@@ -82,7 +85,7 @@ class SequenceBar(QWidget):
     def start_rename(self) -> None:
         """The name becomes editable where the picker was, all of it selected."""
         sequence = self._current()
-        if sequence is None:
+        if sequence is None or self.renaming():
             return
         self.name_edit.setText(sequence.name)
         self.picker.hide()
@@ -90,37 +93,39 @@ class SequenceBar(QWidget):
         self.name_edit.selectAll()
         self.name_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def finish_rename(self) -> bool:
-        """Keep the typed name (Enter, or leaving the field). An empty one is refused in the
-        status line and the field stays open; False then."""
-        sequence = self._current()
-        if not self.renaming():
-            return True
-        if sequence is None:
-            self.cancel_rename()
-            return True
-        if self.name_edit.text() == sequence.name:
-            self.cancel_rename()
-            return True
-        try:
-            renamed = self._sequences.rename(sequence.id, self.name_edit.text())
-        except SequenceRefused as error:
-            self._say(error.message)
-            self.name_edit.setFocus()
-            return False
-        except KeyError:
-            self._say(self.tr("That sequence is gone (deleted elsewhere); nothing was renamed."))
-            self.cancel_rename()
-            return True
-        self.cancel_rename()
-        self._say(self.tr("Renamed to “{0}”.").format(renamed.name))
-        return True
+    def finish_rename(self) -> None:
+        """Enter: keep the typed name. One that can't be a name (empty, too long) is refused
+        in the status line and the field stays open, the typed text in it."""
+        refused = self._rename()
+        if refused:
+            self._say(refused)
 
     def cancel_rename(self) -> None:
         if not self.renaming():
             return
         self.name_edit.hide()
         self.picker.show()
+
+    def _rename(self) -> str | None:
+        """Rename to the typed name and close the field; why not, when it can't (the field
+        stays open then)."""
+        sequence = self._current()
+        if not self.renaming() or sequence is None or self.name_edit.text() == sequence.name:
+            self.cancel_rename()
+            return None
+        try:
+            renamed = self._sequences.rename(sequence.id, self.name_edit.text())
+        except SequenceRefused as error:
+            return error.message
+        except KeyError:
+            self.cancel_rename()
+            return self.tr("That sequence is gone (deleted elsewhere); nothing was renamed.")
+        except Exception as error:  # the journal can't be written: the name is as it was
+            self.cancel_rename()
+            return str(getattr(error, "message", "") or error)
+        self.cancel_rename()
+        self._say(self.tr("Renamed to “{0}”.").format(renamed.name))
+        return None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.name_edit:
@@ -129,13 +134,16 @@ class SequenceBar(QWidget):
                 self.cancel_rename()
                 self.picker.setFocus()
                 return True
-            if event.type() == QEvent.Type.FocusOut and self.renaming():
+            if (event.type() == QEvent.Type.FocusOut and isinstance(event, QFocusEvent)
+                    and self.renaming() and event.reason() not in _STILL_EDITING):
+                # Clicked elsewhere in the view: the name typed is kept, as in a file manager;
+                # one that can't be a name leaves the old one, saying so.
                 sequence = self._current()
-                if not self.finish_rename() and sequence is not None:
-                    # Left empty and clicked away: the old name stays, and says so.
-                    self._say(self.tr("The name stays “{0}”: a sequence needs a name.")
-                              .format(sequence.name))
+                refused = self._rename()
+                if refused and sequence is not None:
                     self.cancel_rename()
+                    self._say(self.tr("{0} The name stays “{1}”.").format(refused,
+                                                                            sequence.name))
         return super().eventFilter(watched, event)
 
     # -- delete and undo ------------------------------------------------------------------------

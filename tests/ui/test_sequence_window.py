@@ -419,6 +419,19 @@ def test_rename_in_place_shows_the_name_everywhere_and_refuses_an_empty_one(
     listed = cli_here(data_dir, tmp_path, "sequence", "list")
     assert f"seq:{first}  idle     0/2 shots  Harbour, morning" in listed.stdout
 
+    # Clicking elsewhere keeps what was typed, as a file manager does; an empty name there
+    # leaves the old one and says so.
+    bar.rename_button.click()
+    bar.name_edit.setText("   ")
+    view.shot_list.setFocus(Qt.FocusReason.MouseFocusReason)
+    assert not bar.name_edit.isVisible()
+    assert view.status.text().endswith("The name stays “Harbour, morning”.")
+    bar.rename_button.click()
+    bar.name_edit.setText("Harbour")
+    view.shot_list.setFocus(Qt.FocusReason.MouseFocusReason)
+    assert not bar.name_edit.isVisible()
+    assert view.sequence_box.currentText() == "Harbour (2 shots)"
+
     # Renamed by another process (a command), shown or not: the picker follows.
     renamed = cli_here(data_dir, tmp_path, "sequence", "rename", str(second), "Pier", "at night")
     assert renamed.code == 0, renamed
