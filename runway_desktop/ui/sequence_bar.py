@@ -157,7 +157,6 @@ class SequenceBar(QWidget):
         if sequence is None:
             return
         self.cancel_rename()
-        kept = self._sequences.kept_takes(sequence)
         index = self.picker.currentIndex()
         self.just_deleted = sequence.id
         try:
@@ -176,10 +175,11 @@ class SequenceBar(QWidget):
         self._removed = removed
         if self.picker.count():  # the neighbour, not the last one
             self.picker.setCurrentIndex(min(index, self.picker.count() - 1))
-        shots = len(sequence.shots)
+        gone = removed.sequence  # as the journal had it, not as last shown
+        shots = len(gone.shots)
         self.notice.show_undoable(self.tr("Deleted the sequence “{0}” ({1}). {2}").format(
-            sequence.name, self.tr("1 shot") if shots == 1 else self.tr("{0} shots").format(
-                shots), self.kept_text(kept)))
+            gone.name, self.tr("1 shot") if shots == 1 else self.tr("{0} shots").format(shots),
+            self.kept_text(self._sequences.kept_takes(gone))))
 
     def undo(self) -> None:
         removed, self._removed = self._removed, None

@@ -578,3 +578,18 @@ def test_delete_refuses_a_sequence_another_process_runs(
         "in a terminal): stop it there first (Ctrl+C), then delete it.")
     assert view.sequences.get(sequence_id) is not None
     assert not view.bar.notice.isVisible()
+
+    other = Journal(paths.journal_path(data_dir))  # that run stopped
+    try:
+        SequenceStore(other).set_run_state(sequence_id, RunState.STOPPED, "Stopped.")
+    finally:
+        other.close()
+    view.bar.delete_button.click()
+    assert view.bar.notice.message.text() == (
+        "Deleted the sequence “run by a command” (2 shots). No video was made for it.")
+    assert view.sequence is None
+    assert view.windowTitle() == "Sequences"
+    view.bar.notice.undo_button.click()
+    assert view.sequence is not None
+    assert view.sequence.id == sequence_id
+    assert view.sequence.run_state is RunState.STOPPED
