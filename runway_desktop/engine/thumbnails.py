@@ -28,6 +28,8 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QSize, Qt, QTi
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer, QVideoFrame, QVideoSink
 
+from runway_desktop.engine.video.backend import unavailable_reason
+
 DEFAULT_TIMEOUT = 10.0
 JPEG_QUALITY = 85
 
@@ -205,9 +207,12 @@ def _playing(
 ) -> Iterator[QMediaPlayer]:
     watcher = _Watcher(on_frame, on_status, on_error)
     try:
-        watcher.player.setSource(QUrl.fromLocalFile(str(video)))
-        if play:
-            watcher.player.play()  # no audio output is attached: silent
+        if (reason := unavailable_reason(watcher.player)) is not None:
+            on_error(reason)  # at once: no picture would ever come
+        else:
+            watcher.player.setSource(QUrl.fromLocalFile(str(video)))
+            if play:
+                watcher.player.play()  # no audio output is attached: silent
         yield watcher.player
     finally:
         watcher.dispose()

@@ -29,6 +29,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, QUrl, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 
+from runway_desktop.engine.video.backend import unavailable_reason
+
 Status = QMediaPlayer.MediaStatus
 
 DEFAULT_TIMEOUT = 20.0  # seconds without progress before giving up
@@ -299,6 +301,9 @@ class _Watcher(QObject):
 
     def start(self, video: Path) -> None:
         """Open `video`; call after the callbacks are set (loading may finish right away)."""
+        if (reason := unavailable_reason(self.player)) is not None:
+            self.failed(reason)  # at once: no picture would ever come
+            return
         self.player.setSource(QUrl.fromLocalFile(str(video)))
 
     @Slot(QVideoFrame)
