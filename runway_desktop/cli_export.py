@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import os
@@ -24,7 +23,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -47,6 +46,7 @@ from runway_desktop.engine.video.export_options import (
     Trim,
 )
 from runway_desktop.loop_signals import StoppedBySignal, run_until_signal
+from runway_desktop.native_stderr import awake_while, native_stderr_to
 
 T = TypeVar("T")
 FORMATS = ("mp4", "gif", "webm", "webp", "png")
@@ -293,7 +293,7 @@ def run_qt(work: Callable[[], Awaitable[T]], context: Context) -> T:
     Qt's and FFmpeg's own messages sent to the log folder. Errors of the export are CliErrors;
     Ctrl+C or SIGTERM cancels the work (its partial file is removed) and exits 130 / 143."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    with _chatter_to_log(paths.log_dir(context.data_dir) / QT_LOG):
+    with native_stderr_to(paths.log_dir(context.data_dir) / QT_LOG):
         import qasync
         from PySide6.QtGui import QGuiApplication
 
@@ -302,7 +302,7 @@ def run_qt(work: Callable[[], Awaitable[T]], context: Context) -> T:
         asyncio.set_event_loop(loop)
         try:
             # Ctrl+C cancels the export, which removes its partial file.
-            return run_until_signal(loop, loop.create_task(_in_words(work)))
+            return run_until_signal(loop, loop.create_task(awake_while(_in_words(work))))
         except StoppedBySignal as stop:
             raise CliError("stopped: nothing was written.", 128 + stop.signum) from None
         finally:
@@ -314,43 +314,10 @@ async def _in_words(work: Callable[[], Awaitable[T]]) -> T:
     from runway_desktop.engine.video.exports import ExportError
     from runway_desktop.engine.video.mp4_join import JoinError
 
-    heartbeat = asyncio.ensure_future(_heartbeat())
     try:
         return await work()
     except (ExportError, JoinError) as e:
         raise CliError(f"{e}", EXIT_NETWORK) from None
-    finally:
-        heartbeat.cancel()
-
-
-async def _heartbeat() -> None:
-    """Python runs at least every 0.2 s, so a signal's handler runs even while Qt is busy."""
-    while True:  # noqa: ASYNC110 (no event to wait for: the point is to wake up)
-        await asyncio.sleep(0.2)
-
-
-_progress_fd: list[int] = []  # the terminal's stderr while fd 2 goes to the log
-
-
-@contextlib.contextmanager
-def _chatter_to_log(log_file: Path) -> Iterator[None]:
-    """FFmpeg writes to fd 2 itself ("Input #0 …"), Qt too: point fd 2 at the log meanwhile."""
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        with log_file.open("wb") as log:
-            os.dup2(log.fileno(), 2)
-    except OSError:  # no stderr (a windowed executable) or no log folder: leave it as it is
-        yield
-        return
-    _progress_fd.append(saved)
-    try:
-        yield
-    finally:
-        _progress_fd.remove(saved)
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def progress_line(what: str) -> Callable[[float], None]:
@@ -359,27 +326,30 @@ def progress_line(what: str) -> Callable[[float], None]:
 
     def show(fraction: float) -> None:
         percent = int(fraction * 100)
-        if percent == shown[0] or not _progress_fd or not os.isatty(_progress_fd[-1]):
+        if percent == shown[0] or not _on_terminal():
             return
         shown[0] = percent
-        os.write(_progress_fd[-1], f"\r{what} {percent:3d}%".encode())
+        print(f"\r{what} {percent:3d}%", end="", file=sys.stderr, flush=True)
 
     return show
 
 
 def notice(text: str) -> None:
-    """One line for the person on the terminal's stderr (fd 2 may be pointing at the log)."""
-    line = f"runway-desktop: {text}\n"
-    if _progress_fd:
-        _end_progress()  # a progress line on a terminal is cleared first
-        os.write(_progress_fd[-1], line.encode())
-    else:
-        print(line, end="", file=sys.stderr, flush=True)
+    """One line for the person on stderr (a progress line on a terminal is cleared first)."""
+    _end_progress()
+    print(f"runway-desktop: {text}", file=sys.stderr, flush=True)
 
 
 def _end_progress() -> None:
-    if _progress_fd and os.isatty(_progress_fd[-1]):
-        os.write(_progress_fd[-1], b"\r" + b" " * 20 + b"\r")
+    if _on_terminal():
+        print("\r" + " " * 20 + "\r", end="", file=sys.stderr, flush=True)
+
+
+def _on_terminal() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except ValueError:  # closed
+        return False
 
 
 def _say_done(dest: Path, fmt: str, context: Context) -> None:
