@@ -395,7 +395,11 @@ def _nobody_else(data_dir: Path) -> Iterator[bool]:
     if importlib.util.find_spec("fcntl") is None:  # engine/presence.py records nothing there
         yield False
         return
-    with presence.sole_user(data_dir) as alone:
+    with contextlib.ExitStack() as stack:
+        try:
+            alone = stack.enter_context(presence.sole_user(data_dir))
+        except OSError:  # the lock file can't be opened: can't tell, so never assume
+            alone = False
         yield alone
 
 
