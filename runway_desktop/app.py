@@ -19,6 +19,7 @@ from runway_desktop import APP_ID, APP_NAME
 from runway_desktop.resources import resource_path
 
 log = logging.getLogger(__name__)
+NATIVE_LOG = "native-output.log"  # what native libraries print (FFmpeg's banners, …)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -91,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     data_dir = paths.data_dir(args.data_dir)
     setup_logging(paths.log_dir(data_dir), verbose=args.verbose)
+    from runway_desktop.qt_log import route_qt_messages_to_log
+
+    route_qt_messages_to_log()  # Qt's warnings into the same log
     from runway_desktop.ui import theme
 
     theme.install(app)  # Fusion, our palette and style sheet, following light/dark
@@ -116,7 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     GuiThreadCollector(app)  # owned by the app: lives as long as the window does
     favour_gui_thread()  # worker threads hand the GIL back within 1 ms, not 5
     controller.show()
-    with loop:
+    from runway_desktop.native_stderr import native_stderr_to
+
+    # FFmpeg (inside QtMultimedia) prints to fd 2 itself, "Input #0 …" for every video opened:
+    # into the log folder, while Python's own stderr stays the terminal's.
+    with native_stderr_to(paths.log_dir(data_dir) / NATIVE_LOG), loop:
         if not args.quit_after_paint:
             loop.call_soon(controller.start)
         try:

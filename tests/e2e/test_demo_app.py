@@ -192,7 +192,14 @@ def test_demo_app_makes_a_video_and_a_screenshot(x_display: dict[str, str],
         xdotool(env, "key", "ctrl+q")
         app.wait(20)
         assert app.returncode == 0
-        assert "Traceback" not in app_log.read_text()
+        printed = app_log.read_text()
+        assert "Traceback" not in printed
+        # Qt's messages go to the app's log, FFmpeg's own output to the log folder: each video
+        # opened printed its "Input #0, mov,mp4 …" banner to the terminal.
+        assert "Input #0" not in printed, printed[-2000:]
+        logs = data / "logs"
+        assert "[qt.multimedia" in (logs / "runway-desktop.log").read_text(encoding="utf-8")
+        assert "Input #0" in (logs / "native-output.log").read_text(errors="replace")
     finally:
         if app.poll() is None:
             app.kill()
