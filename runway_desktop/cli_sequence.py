@@ -272,6 +272,13 @@ def _no_sequence(number: int) -> Exception:
                         "them.", cli.EXIT_INPUT)
 
 
+def _existing(store: SequenceStore, number: int) -> Sequence:
+    sequence = store.get(number)
+    if sequence is None:
+        raise _no_sequence(number)
+    return sequence
+
+
 def _rename(args: argparse.Namespace, context: Context) -> int:
     """`sequence rename N new name`: refused when the name is empty (spaces alone)."""
     from runway_desktop import cli
@@ -284,9 +291,7 @@ def _rename(args: argparse.Namespace, context: Context) -> int:
     journal = cli._open_journal(context)
     try:
         store = SequenceStore(journal)
-        before = store.get(number)
-        if before is None:
-            raise _no_sequence(number)
+        before = _existing(store, number)
         try:
             store.rename(number, name)
         except KeyError:  # deleted meanwhile (the window, another command)
@@ -311,9 +316,7 @@ async def _delete(args: argparse.Namespace, context: Context) -> int:
     journal = cli._open_journal(context)
     try:
         store = SequenceStore(journal)
-        sequence = store.get(number)
-        if sequence is None:
-            raise _no_sequence(number)
+        sequence = _existing(store, number)
         orphan = False
         if sequence.run_state is RunState.RUNNING:
             with _nobody_else(context.data_dir) as alone:

@@ -76,6 +76,19 @@ def drag_shot(view: SequenceView, row: int, *, onto: int, below: bool = False) -
                                Qt.KeyboardModifier.NoModifier))
 
 
+def generate_clip(qtbot: QtBot, window: MainWindow, start_png: Path) -> Generation:
+    """One finished clip ("first light" from the start image), with its thumbnail."""
+    compose = window.compose
+    drop_files(compose.drop_zone, [start_png])
+    compose.prompt_edit.setPlainText("first light")
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.generation_at(0).stage is Stage.DONE
+                    and model.generation_at(0).thumbnail_path is not None, timeout=30_000)
+    return model.generation_at(0)
+
+
 def chosen_takes(view: SequenceView) -> list[Generation]:
     assert view.sequence is not None
     takes = [view.sequences.chosen(shot) for shot in view.sequence.shots]
@@ -173,15 +186,7 @@ def test_a_three_shot_plan_runs_end_to_end_and_its_film_plays_for_their_sum(
 def test_shots_reorder_by_key_a_take_is_swapped_and_the_sequence_extends(
         qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path) -> None:
     window: MainWindow = app_controller.window
-    compose = window.compose
-    drop_files(compose.drop_zone, [start_png])
-    compose.prompt_edit.setPlainText("first light")
-    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
-    compose.generate_button.click()
-    model = window.queue.model
-    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.generation_at(0).stage is Stage.DONE
-                    and model.generation_at(0).thumbnail_path is not None, timeout=30_000)
-    clip = model.generation_at(0)
+    clip = generate_clip(qtbot, window, start_png)
 
     menu = window.queue.build_context_menu(clip, [clip])
     next(a for a in menu.actions() if a.objectName() == "new_sequence").trigger()
@@ -525,15 +530,7 @@ def test_new_sequence_from_a_clip_that_is_a_take_already_shows_its_sequence(
     Sequence from Clip" made a sequence whose first shot read "not made yet", and Run would
     have made (paid for) that clip again."""
     window: MainWindow = app_controller.window
-    compose = window.compose
-    drop_files(compose.drop_zone, [start_png])
-    compose.prompt_edit.setPlainText("first light")
-    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
-    compose.generate_button.click()
-    model = window.queue.model
-    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.generation_at(0).stage is Stage.DONE,
-                    timeout=30_000)
-    clip = model.generation_at(0)
+    clip = generate_clip(qtbot, window, start_png)
 
     def new_sequence_from_clip() -> SequenceView:
         menu = window.queue.build_context_menu(clip, [clip])
