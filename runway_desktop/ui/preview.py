@@ -396,7 +396,8 @@ class PreviewPlayer(QWidget):
             return
         if self._released:
             self._load()
-        if self.player.mediaStatus() == self.player.MediaStatus.InvalidMedia:
+        if self._unplayable() or (
+                self.player.mediaStatus() == self.player.MediaStatus.InvalidMedia):
             return  # the error is already on screen
         self._ensure_audio()
         self.player.play()
@@ -502,7 +503,20 @@ class PreviewPlayer(QWidget):
     def _load(self) -> None:
         assert self._video_path is not None
         self._released = False
+        if self._unplayable():
+            return
         self.player.setSource(QUrl.fromLocalFile(self._video_path))
+
+    def _unplayable(self) -> bool:
+        """QtMultimedia has no backend here: say so, instead of a preview that stays blank."""
+        from runway_desktop.engine.video.backend import unavailable_reason
+
+        reason = unavailable_reason(self.player)
+        if reason is not None:
+            self._show_error(self.tr(
+                "Videos can't be played here: {0}. The video itself is saved: Open File "
+                "plays it in another player.").format(reason))
+        return reason is not None
 
     def _release(self) -> None:
         """Stop and drop the media so the file and decoder are freed."""

@@ -199,3 +199,18 @@ def test_controls_are_accessible(preview: PreviewPlayer) -> None:
 )
 def test_format_time(ms: int, text: str) -> None:
     assert format_time(ms) == text
+
+
+def test_a_system_without_a_video_backend_says_so_instead_of_staying_blank(
+        qtbot, preview: PreviewPlayer, clip: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a QtMultimedia backend (its FFmpeg plugin or a library it needs missing, as on a
+    fresh machine), the player never plays and never reports an error: the preview stayed
+    blank without a word. A missing backend can't be produced in this process, so the
+    player's own answer is replaced (the frozen self-test shows the real case)."""
+    monkeypatch.setattr(QMediaPlayer, "isAvailable", lambda _self: False)
+    preview.show_item(clip, None, "#1")
+    preview.play()
+    assert "can't be played here" in preview.error_text()
+    assert "Open File" in preview.error_text()
+    assert not playing(preview)
+    assert preview.player.source().isEmpty()  # nothing was handed to a player that can't play
