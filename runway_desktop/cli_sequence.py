@@ -348,6 +348,9 @@ async def _delete(args: argparse.Namespace, context: Context) -> int:
                           "takes": [i for shot in gone.shots for i in shot.takes]}), flush=True)
     else:
         where = " `runway-desktop jobs` lists them." if kept.takes else ""
+        if kept.making:
+            where += (" What is still being made is finished by the window or "
+                      "`runway-desktop resume`.")
         _say(f"Deleted the sequence “{gone.name}” (sequence {gone.id}). {_kept_text(kept)}"
              f"{where}")
     return cli.EXIT_OK

@@ -529,7 +529,7 @@ def test_a_running_sequence_is_not_deleted_until_nothing_runs_it(
     (paid for) but makes no further shot."""
     data, home, out = folders
     env = cli_env(sim.base_url, data, home)
-    sim.faults.slow_seconds = 1.0  # shot 1 stays on the server a while
+    sim.faults.slow_seconds = 3.0  # each answer takes 3 s: shot 1 stays unfinished a while
     process = start_cli("sequence", "run", two_shots, "--out", out, "--yes", env=env)
     try:
         deadline = time.monotonic() + 60
@@ -554,6 +554,9 @@ def test_a_running_sequence_is_not_deleted_until_nothing_runs_it(
     deleted = run_cli("sequence", "delete", "1", "--yes", env=env)
 
     assert deleted.code == 0, deleted
+    assert ("Deleted the sequence “test plan” (sequence 1). Its 1 take stays in your history "
+            "(1 still being made). `runway-desktop jobs` lists them. What is still being made "
+            "is finished by the window or `runway-desktop resume`.") in deleted.stderr
     resumed = run_cli("resume", env=env, timeout=120)
     assert resumed.code == 0, resumed
     (take,) = journal_rows(data)  # shot 1 finished; shot 2 never made
