@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from runway_desktop.engine.records import Generation
+from runway_desktop.engine.video.backend import unavailable_reason
 from runway_desktop.ui import icons
 from runway_desktop.ui.compare_command import COMPARE_WINDOW_KEYS
 from runway_desktop.ui.preview import format_time
@@ -55,7 +56,12 @@ class _Pane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.video, 1)
         layout.addWidget(self.caption)
-        self.player.setSource(QUrl.fromLocalFile(generation.video_path or ""))
+        reason = unavailable_reason(self.player)
+        if reason is not None:  # the pane would stay black without a word
+            self.caption.setText(self.tr("Can't play videos here: {0}.").format(reason)
+                                 + "\n" + self.caption.text())
+        else:
+            self.player.setSource(QUrl.fromLocalFile(generation.video_path or ""))
 
 
 class CompareView(QWidget):

@@ -163,3 +163,18 @@ def test_both_play_pause_and_seek_together(qtbot: QtBot, window: MainWindow) -> 
     view.close()  # the files and decoders are let go at once (the window is deleted later)
     assert all(player.source().isEmpty() for player in players)
     qtbot.waitUntil(lambda: window.compare.last_opened is None)
+
+
+def test_a_system_without_a_video_backend_says_so_in_each_pane(
+        qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No QtMultimedia backend (a fresh machine missing a library): both panes stayed black
+    without a word. A missing backend can't be produced in this process, so the player's own
+    answer is replaced."""
+    monkeypatch.setattr(QMediaPlayer, "isAvailable", lambda _self: False)
+    select(window, 1, 2)
+    view = window.compare.compare(window.queue.selected_generations())
+    assert view is not None
+    for pane in view.panes:
+        assert pane.caption.text().startswith("Can't play videos here:")
+        assert "result" in pane.caption.text()  # what it was made with is still said
+        assert pane.player.source().isEmpty()
