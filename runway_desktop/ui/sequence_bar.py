@@ -51,7 +51,7 @@ class SequenceBar(QWidget):
         self.name_edit.hide()
         self.name_edit.installEventFilter(self)
         self.name_edit.returnPressed.connect(self.finish_rename)
-        self.rename_button = QPushButton(self.tr("Re&name…"), self)
+        self.rename_button = QPushButton(self.tr("Rena&me…"), self)
         self.rename_button.setObjectName("rename_sequence")
         self.rename_button.setToolTip(self.tr("Give the sequence a new name (F2)"))
         self.rename_button.clicked.connect(self.start_rename)
