@@ -136,7 +136,7 @@ class ExportDialog(QDialog):
         self.export_button = QPushButton(self.tr("&Export"), self)
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.start_export)
-        self.still_button = QPushButton(self.tr("Save &Frame as PNG"), self)
+        self.still_button = QPushButton(self.tr("Save Fra&me as PNG"), self)
         self.still_button.setToolTip(self.tr("The frame the preview shows now, full size"))
         self.still_button.clicked.connect(self.save_still)
         self.reveal_button = QPushButton(self.tr("&Reveal"), self)
