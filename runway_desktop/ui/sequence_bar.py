@@ -72,10 +72,17 @@ class SequenceBar(QWidget):
         self.notice.setObjectName("sequence_undo_notice")
         self.notice.undo_requested.connect(self.undo)
         self.notice.expired.connect(self._forget_removed)
-        rename_key = QShortcut(QKeySequence(Qt.Key.Key_F2), host)
-        rename_key.activated.connect(self.start_rename)
-        undo_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Undo), host)
-        undo_key.activated.connect(self.notice.undo)  # a text field's own Ctrl+Z comes first
+        # Keys of this window only (it is a window of its own, a child of the main window's):
+        # the main window's Edit ▸ Undo keeps Ctrl+Z there. A text field's own Ctrl+Z comes
+        # first.
+        for key, what, slot in (
+                (QKeySequence(Qt.Key.Key_F2), self.tr("Rename the sequence"), self.start_rename),
+                (QKeySequence(QKeySequence.StandardKey.Undo),
+                 self.tr("Undo deleting a sequence"), self.notice.undo)):
+            shortcut = QShortcut(key, host)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setWhatsThis(what)  # Help ▸ Keyboard Shortcuts lists it by this
+            shortcut.activated.connect(slot)
 
     # -- rename ---------------------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ class SequenceView(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("sequence_view")
         self.setWindowTitle(self.tr("Sequences"))
+        self.setAccessibleName(self.tr("Sequences"))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(980, 640)
         self.sequences = sequences
@@ -87,9 +88,11 @@ class SequenceView(QWidget):
         self.shot_list.itemActivated.connect(lambda _item: self.play_current_shot())
         self.shot_list.setToolTip(self.tr("Double-click or Enter: watch the shot in the "
                                           "preview; drag or Ctrl+Up/Down: reorder"))
-        for keys, delta in (("Ctrl+Up", -1), ("Ctrl+Down", 1)):
+        for keys, delta, what in (("Ctrl+Up", -1, self.tr("Move the shot up")),
+                                  ("Ctrl+Down", 1, self.tr("Move the shot down"))):
             shortcut = QShortcut(QKeySequence(keys), self.shot_list)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.setWhatsThis(what)  # Help ▸ Keyboard Shortcuts lists it by this
             shortcut.activated.connect(lambda d=delta: self.move_current_shot(d))
         self.take_list = QListWidget(self)
         self.take_list.setObjectName("take_list")

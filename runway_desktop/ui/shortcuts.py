@@ -110,8 +110,13 @@ def shortcut_entries(window: QWidget) -> list[ShortcutEntry]:
 
 def _overlaps(a: QObject, b: QObject, window: QWidget) -> bool:
     """Whether two scopes can be active at once: the same, one inside the other, or one
-    the whole window."""
-    if a is b or a is window or b is window:
+    the whole window — never two windows (the Sequences window is a child of the main one,
+    and only the active window's keys answer)."""
+    if a is b:
+        return True
+    if isinstance(a, QWidget) and isinstance(b, QWidget) and a.window() is not b.window():
+        return False
+    if a is window or b is window:
         return True
     return (isinstance(a, QWidget) and isinstance(b, QWidget)
             and (a.isAncestorOf(b) or b.isAncestorOf(a)))

@@ -590,3 +590,23 @@ def test_delete_refuses_a_sequence_another_process_runs(
     assert view.sequence is not None
     assert view.sequence.id == sequence_id
     assert view.sequence.run_state is RunState.STOPPED
+
+
+def test_the_sequences_windows_keys_are_listed_and_clash_with_nothing(
+        qtbot: QtBot, app_controller: Any) -> None:
+    """The Sequences window is a window of its own (a child of the main one): its Ctrl+Z
+    (undo a deleted sequence) answers only there, the main window's Edit ▸ Undo only in the
+    main window. The shortcut check counted a window-wide key of the main window as active
+    in the Sequences window too and reported a clash that Qt never sees."""
+    from runway_desktop.ui import shortcuts
+
+    window: MainWindow = app_controller.window
+    open_view(qtbot, window)
+
+    assert shortcuts.conflicts(window) == []
+    listed = {(e.area, e.text): e.keys_text() for e in shortcuts.shortcut_entries(window)}
+    assert listed[("Sequences", "Rename the sequence")] == "F2"
+    assert listed[("Sequences", "Undo deleting a sequence")] == "Ctrl+Z"
+    assert listed[("Shots", "Move the shot up")] == "Ctrl+Up"
+    assert listed[("Shots", "Move the shot down")] == "Ctrl+Down"
+    assert listed[("Edit menu", "Undo")] == "Ctrl+Z"
