@@ -25,7 +25,6 @@ import contextlib
 import importlib.util
 import json
 import logging
-import os
 import sys
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -54,6 +53,7 @@ from runway_desktop.engine.sequence_store import SequenceStore
 from runway_desktop.engine.sequences import SequenceService
 from runway_desktop.engine.settings_changes import SettingsChanges
 from runway_desktop.loop_signals import StoppedBySignal, run_until_signal
+from runway_desktop.native_stderr import awake_while, native_stderr_to
 
 if TYPE_CHECKING:
     from runway_desktop.cli import Context
@@ -62,7 +62,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DECODING_LOG = "video-decoding.log"  # Qt's and FFmpeg's messages while decoding last frames
-DECODING_LOG_MAX = 1_000_000  # bytes: started afresh beyond this
 ACCOUNT_WAIT = 5.0  # seconds `sequence run` waits for the balance before saying "unknown"
 
 
@@ -155,67 +154,22 @@ def run_on_qt(work: Coroutine[Any, Any, T], data_dir: Path) -> T:
     writes to file descriptor 2 itself) goes to the log folder's `video-decoding.log`; what the
     command says to the person still reaches the terminal."""
     import qasync
-    from PySide6.QtCore import QCoreApplication, QLoggingCategory, qInstallMessageHandler
+    from PySide6.QtCore import QCoreApplication, QLoggingCategory
 
-    # FFmpeg's own banner ("Input #0 …") is printed only while Qt's multimedia logs are on.
+    from runway_desktop.qt_log import route_qt_messages_to_log
+
     QLoggingCategory.setFilterRules("qt.multimedia*=false\nqt.rhi*=false")
-    qt_log = logging.getLogger("runway_desktop.qt")
-    qInstallMessageHandler(lambda _kind, _context, text: qt_log.debug("%s", text))
-    with _native_stderr_to(paths.log_dir(data_dir) / DECODING_LOG):
+    route_qt_messages_to_log(level=logging.DEBUG)  # the terminal is for the person
+    with native_stderr_to(paths.log_dir(data_dir) / DECODING_LOG):
         app = QCoreApplication.instance() or QCoreApplication(["runway-desktop"])
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         try:
-            return run_until_signal(loop, loop.create_task(_awake_while(work)))
+            return run_until_signal(loop, loop.create_task(awake_while(work)))
         except StoppedBySignal:
             raise KeyboardInterrupt from None  # cli.main says how to carry on; exit 130
         finally:
             asyncio.set_event_loop(None)
-
-
-async def _awake_while(work: Coroutine[Any, Any, T]) -> T:
-    """`work`, with Python running at least every 0.2 s so a signal's handler runs at once
-    even while Qt waits in C++."""
-
-    async def heartbeat() -> None:
-        while True:  # noqa: ASYNC110 (no event to wait for: the point is to wake up)
-            await asyncio.sleep(0.2)
-
-    beat = asyncio.ensure_future(heartbeat())
-    try:
-        return await work
-    finally:
-        beat.cancel()
-
-
-@contextlib.contextmanager
-def _native_stderr_to(log_file: Path) -> Iterator[None]:
-    """Point file descriptor 2 at `log_file` (native libraries' chatter) while Python's
-    `sys.stderr` keeps writing to the terminal (a duplicate of the original descriptor)."""
-    if sys.stderr is None:  # a windowed executable: nothing to keep apart
-        yield
-        return
-    sys.stderr.flush()
-    try:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        saved = os.dup(2)
-        too_big = log_file.is_file() and log_file.stat().st_size > DECODING_LOG_MAX
-        with log_file.open("wb" if too_big else "ab") as log:
-            os.dup2(log.fileno(), 2)
-    except OSError:  # no stderr (a windowed executable) or no log folder: leave it as it is
-        yield
-        return
-    original = sys.stderr
-    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, encoding=original.encoding,
-                           errors=original.errors)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.close()
-        sys.stderr = original
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 # -- extend ---------------------------------------------------------------------------------------
