@@ -390,6 +390,16 @@ class GalleryView(QWidget):
         self.list_view.scrollTo(index)
         return True
 
+    def adopt(self, generation_id: int) -> bool:
+        """Select what the preview already shows (the queue's selection, when the grid comes
+        into sight), without telling the preview again: it would load it anew, stopping it."""
+        row = self.model.row_of(generation_id)
+        generation = self.model.generation_at(row) if row is not None else None
+        if generation is None:
+            return False
+        self._last = generation
+        return self.select_generation(generation_id)
+
     def step_result(self, delta: int) -> bool:
         """Select the previous (-1) or next (+1) result in the grid's order."""
         ids = self.model.result_ids()

@@ -510,6 +510,16 @@ class QueueView(QWidget):
         self.list_view.scrollTo(index)
         return True
 
+    def adopt(self, generation_id: int) -> bool:
+        """Select what the preview already shows (the gallery's selection, when the list comes
+        into sight), without telling the preview again: it would load it anew, stopping it."""
+        before = self._last_selected
+        self._last_selected = self.model.generation(generation_id)
+        if self._last_selected is not None and self.select_generation(generation_id):
+            return True
+        self._last_selected = before
+        return False
+
     def show_and_select(self, generation_id: int) -> bool:
         """Make this the one selected row and bring it into sight: a filter or a search that
         hides it is cleared (after Generate the new row is what the person looks for, and no
@@ -526,12 +536,20 @@ class QueueView(QWidget):
     @contextlib.contextmanager
     def selection_held(self) -> Iterator[None]:
         """Report the selection once, after many rows change: removing selected rows one by
-        one moved the selection (and the preview's loading) through each of them."""
+        one moved the selection (and the preview's loading) through each of them. When the
+        selected rows went, the row now in their place (the list's current row) is selected:
+        the keyboard's ring was left on a row that no key acted on (Del, Return, F…)."""
+        selection = self.list_view.selectionModel()
+        had_selection = selection.hasSelection()
         self._holding = True
         try:
             yield
         finally:
             self._holding = False
+            current = self.list_view.currentIndex()
+            if had_selection and not selection.hasSelection() and current.isValid():
+                flags = QItemSelectionModel.SelectionFlag
+                selection.setCurrentIndex(current, flags.ClearAndSelect | flags.Rows)
             self._on_selection_changed()
 
     def set_status_filter(self, status: StatusFilter) -> None:

@@ -126,6 +126,7 @@ class StudioLayout(QObject):
         self._split_sizes: dict[Qt.Orientation, list[int]] = {}  # per orientation, as left
         self.right_splitter.installEventFilter(self)
 
+        self.side_tabs.currentChanged.connect(self._carry_selection)
         player.full_screen_requested.connect(self.toggle_full_screen)
         player.step_requested.connect(self.step)
         self.actions = self._build_actions(window)
@@ -245,6 +246,19 @@ class StudioLayout(QObject):
         if focus:
             view = self.gallery.list_view if on else self.queue.list_view
             view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _carry_selection(self, _index: int) -> None:
+        """The list coming into sight selects what the other one had (the preview shows it),
+        so its keys act on what is seen: after Ctrl+2 the grid had nothing selected, and
+        Del, Return or F did nothing while the preview showed a video."""
+        if self.gallery_shown():
+            shown = self.queue.current_generation()
+            if shown is not None and shown != self.gallery.current_generation():
+                self.gallery.adopt(shown.id)
+        else:
+            shown = self.gallery.current_generation()
+            if shown is not None and shown != self.queue.current_generation():
+                self.queue.adopt(shown.id)
 
     def step(self, delta: int) -> bool:
         """Show the previous (-1) or next (+1) finished result of the visible list; a playing

@@ -275,3 +275,41 @@ def test_the_menu_and_keys_are_the_queues_on_the_galleries_selection(
     popup.close()
     assert current_id(gallery) == 1  # right-click on an unselected item selects it
 
+
+
+def test_the_list_coming_into_sight_selects_what_the_preview_shows(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Ctrl+2 gave the keys to a grid with nothing selected while the preview showed the
+    queue's video: Del, Return or F did nothing. The list shown takes the other's selection
+    (without reloading the preview: a playing video would stop)."""
+    window.queue.model.reset([generation(i, finished_at=noon(0) + i) for i in (1, 2, 3)])
+    queue, gallery = window.queue, window.gallery
+    assert queue.select_generation(2)
+    assert window.preview.caption_label.text() == "result 2"
+    told: list[object] = []
+    queue.selection_changed.connect(told.append)
+    gallery.selection_changed.connect(told.append)
+
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(gallery.list_view.hasFocus)
+    assert [g.id for g in gallery.selected_generations()] == [2]
+    assert told == []  # the preview already shows it
+    toggled: list[tuple[int, bool]] = []
+    queue.favourite_toggled.connect(lambda gid, on: toggled.append((gid, on)))
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_F)  # the keys act on what is seen
+    assert toggled == [(2, True)]
+
+    assert gallery.select_generation(3)
+    assert window.preview.caption_label.text() == "result 3"
+    told.clear()
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(queue.list_view.hasFocus)
+    assert [g.id for g in queue.selected_generations()] == [3]
+    assert told == []
+    assert window.preview.caption_label.text() == "result 3"
+
+    # A click on the tab does the same; the person's own selection there is kept when the
+    # other list shows the same video.
+    window.studio.side_tabs.setCurrentWidget(gallery)
+    assert [g.id for g in gallery.selected_generations()] == [3]

@@ -413,3 +413,41 @@ def test_removing_a_take_of_a_sequence_says_its_shot_is_unmade(
     assert "take of a sequence" in text
     assert "Undo" in text
     assert window.notice.undo_button.isVisible()
+
+
+def test_after_a_removal_the_row_in_its_place_is_selected_and_keys_go_on_working(
+    qtbot: QtBot, app_controller: Any, trash_dir: Path
+) -> None:
+    """A keyboard person deletes one take after another: after Del the ring was on the next
+    row but nothing was selected, so the next Del (or Return, F…) did nothing and the preview
+    went blank."""
+    window = app_controller.window
+    rows = generate(qtbot, window, 3)
+    newest, middle, oldest = sorted(rows, key=lambda g: -g.id)
+    view = window.queue.list_view
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # the queue
+    qtbot.waitUntil(view.hasFocus)
+    assert [g.id for g in window.queue.selected_generations()] == [newest.id]
+
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert window.queue.model.generation(newest.id) is None
+    assert [g.id for g in window.queue.selected_generations()] == [middle.id]
+    assert window.queue.current_generation() == window.queue.model.generation(middle.id)
+    preview_settled(qtbot, window)
+    assert window.preview.video_path() == middle.video_path  # the preview shows it too
+
+    qtbot.keyClick(view, Qt.Key.Key_Delete)  # and the next Del takes that one
+    assert window.queue.model.generation(middle.id) is None
+    assert [g.id for g in window.queue.selected_generations()] == [oldest.id]
+    preview_settled(qtbot, window)
+
+    # Nothing selected: a removal selects nothing either (no row picked for the person).
+    view.clearSelection()
+    window.undo_action.trigger()  # the middle one is back
+    assert window.queue.model.generation(middle.id) is not None
+    view.clearSelection()
+    preview_settled(qtbot, window)
+    window.removals.remove([middle.id], trash_videos=False)
+    assert window.queue.selected_generations() == []
