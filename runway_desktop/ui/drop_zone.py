@@ -32,6 +32,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QFocusEvent,
     QFont,
+    QFontMetricsF,
     QGuiApplication,
     QImage,
     QImageIOHandler,
@@ -461,11 +462,51 @@ class _ImageCanvas(QWidget):
         painter.drawText(url_rect, Qt.AlignmentFlag.AlignCenter, elided)
 
     def _paint_empty(self, painter: QPainter, palette: QPalette) -> None:
-        area = QRectF(self.rect()).adjusted(16, 16, -16, -16)
-        # A simple "picture" glyph drawn from palette colours.
-        glyph = QRectF(area.center().x() - 22, area.center().y() - 46, 44, 34)
+        """The glyph, the title and the hint, as one block centred in the frame. Where it
+        is too low for all three (a 1024 × 640 window leaves ~110 px), the glyph goes first,
+        then the hint's last lines: nothing is drawn over the frame."""
+        area = QRectF(self.rect()).adjusted(16, 10, -16, -10)
+        title_font = QFont(self.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.1)
+        title_font.setBold(True)
+        title_height = QFontMetricsF(title_font).height() + 4
+        wrap = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        hint = _tr(EMPTY_HINT)
+        metrics = QFontMetricsF(self.font())
+        hint_height = metrics.boundingRect(QRectF(0, 0, area.width(), 10_000), int(wrap),
+                                           hint).height()
+        glyph_height, gap = 34.0, 8.0
+        block = title_height + 2 + hint_height
+        show_glyph = block + gap + glyph_height <= area.height()
+        if show_glyph:
+            block += gap + glyph_height
+        top = area.top() + max(0.0, (area.height() - block) / 2)
         muted = palette.color(QPalette.ColorRole.PlaceholderText)
-        painter.setPen(QPen(muted, 1.6))
+        if show_glyph:
+            self._paint_glyph(painter, QRectF(area.center().x() - 22, top, 44, glyph_height),
+                              muted)
+            top += glyph_height + gap
+        painter.setFont(title_font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        title = QRectF(area.left(), top, area.width(), title_height)
+        painter.drawText(title, Qt.AlignmentFlag.AlignCenter, _tr("Drop a start image here"))
+        painter.setFont(self.font())
+        painter.setPen(muted)
+        # Whole lines only: as many as there is room for.
+        room = area.bottom() - (title.bottom() + 2)
+        lines = max(0, int(room // metrics.lineSpacing()))
+        if lines:
+            sub = QRectF(area.left(), title.bottom() + 2, area.width(),
+                         min(hint_height, lines * metrics.lineSpacing()))
+            painter.save()
+            painter.setClipRect(sub)
+            painter.drawText(sub, int(wrap), hint)
+            painter.restore()
+
+    @staticmethod
+    def _paint_glyph(painter: QPainter, glyph: QRectF, colour: QColor) -> None:
+        """A simple "picture" glyph drawn from palette colours."""
+        painter.setPen(QPen(colour, 1.6))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(glyph, 4, 4)
         painter.drawEllipse(QRectF(glyph.left() + 8, glyph.top() + 7, 7, 7))
@@ -476,21 +517,6 @@ class _ImageCanvas(QWidget):
         mountain.lineTo(glyph.left() + 31, glyph.top() + 19)
         mountain.lineTo(glyph.right() - 4, glyph.bottom() - 4)
         painter.drawPath(mountain)
-        title_font = QFont(self.font())
-        title_font.setPointSizeF(title_font.pointSizeF() * 1.1)
-        title_font.setBold(True)
-        painter.setFont(title_font)
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-        title = QRectF(area.left(), glyph.bottom() + 8, area.width(), 24)
-        painter.drawText(title, Qt.AlignmentFlag.AlignCenter, _tr("Drop a start image here"))
-        painter.setFont(self.font())
-        painter.setPen(muted)
-        sub = QRectF(area.left(), title.bottom() + 2, area.width(), 40)
-        painter.drawText(
-            sub,
-            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-            _tr(EMPTY_HINT),
-        )
 
 
 class DropZone(QFrame):

@@ -345,3 +345,31 @@ def test_a_long_file_name_is_cut_in_the_middle_not_clipped(qtbot, tmp_path: Path
     assert shown.startswith("pasted-")
     assert shown.endswith(".png")
     assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+
+
+@pytest.mark.parametrize(("width", "height"), [(220, 110), (340, 110), (380, 124), (300, 140),
+                                               (420, 160), (360, 220), (420, 320)])
+def test_the_empty_hint_stays_inside_its_frame_at_every_size(
+        qtbot, zone: DropZone, width: int, height: int) -> None:
+    """In a 1024 × 640 window the canvas is ~110 px high: the hint's second line was drawn
+    over the dashed frame (the glyph, title and hint sat at fixed offsets below the middle,
+    ~156 px of room assumed). Nothing of it may come within 6 px of the frame."""
+    canvas = zone.canvas
+    canvas.setFixedSize(width, height)
+    picture = canvas.grab().toImage()
+    base = canvas.palette().color(canvas.backgroundRole())
+    inner = canvas.palette().color(canvas.palette().ColorRole.Base)
+    margin = 6
+
+    def ink(x: int, y: int) -> bool:
+        colour = picture.pixelColor(x, y)
+        return colour != inner and colour != base
+
+    # Just inside the frame: the top and bottom bands, corners aside (rounded).
+    bands = [(x, y) for x in range(12, width - 12)
+             for y in (*range(3, 3 + margin), *range(height - 3 - margin, height - 3))]
+    touched = [(x, y) for x, y in bands if ink(x, y)]
+    assert touched == [], f"drawn {len(touched)} px within {margin} px of the frame"
+    # And something is drawn: the title and the hint are there.
+    assert sum(ink(x, y) for x in range(12, width - 12)
+               for y in range(3 + margin, height - 3 - margin)) > 200
