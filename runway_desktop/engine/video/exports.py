@@ -104,9 +104,10 @@ async def export_animation(
     # flight are held as full pictures; the GIF writer keeps 1 byte per pixel per frame.
     feed: queue.SimpleQueue[QImage | None] = queue.SimpleQueue()
     abandoned = threading.Event()  # stop now, even with frames still waiting in `feed`
-    writer = asyncio.ensure_future(
-        asyncio.to_thread(_write_animation, feed, Path(dest), fmt, preset.fps, quality, abandoned)
-    )
+    feeding = asyncio.get_running_loop()
+    writer = asyncio.ensure_future(asyncio.to_thread(
+        _write_animation, feed, Path(dest), fmt, preset.fps, quality, abandoned,
+        feeding.is_running))
     try:
         async with contextlib.aclosing(
             stream_frames(video, times, max_width=preset.width)
@@ -179,6 +180,7 @@ class _Abandoned(Exception):
 
 
 _ABANDON = QImage()  # a sentinel: a null image never comes from the decoder
+FEEDER_CHECK_SECONDS = 0.25  # how often a writer waiting for a frame checks its feeder
 
 
 def _write_animation(
@@ -188,14 +190,27 @@ def _write_animation(
     fps: int,
     quality: int,
     abandoned: threading.Event,
+    feeding: Callable[[], bool] = lambda: True,
 ) -> None:
     """Encode frames from `feed` until None (done), or until `abandoned` is set (stop before
-    the next frame, nothing written)."""
+    the next frame, nothing written). `feeding()`: whether the loop that feeds it still runs.
+
+    The writer never outlives its feeder: a loop stopped with the export still pending (the
+    app quitting mid-export) never resumes it to say "abandon", and closing that loop waits
+    for this thread — it waited on `feed` forever (the app hung at quit)."""
     delay = round(1000 / fps)
+
+    def next_image() -> QImage | None:
+        while True:
+            try:
+                return feed.get(timeout=FEEDER_CHECK_SECONDS)
+            except queue.Empty:
+                if abandoned.is_set() or not feeding():
+                    raise _Abandoned from None
 
     def frames() -> Iterator[Image.Image]:
         while True:
-            image = feed.get()
+            image = next_image()
             if abandoned.is_set() or image is _ABANDON:
                 raise _Abandoned
             if image is None:

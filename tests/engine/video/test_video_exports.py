@@ -158,3 +158,43 @@ def test_an_animation_into_an_unwritable_folder_is_an_error_in_words(
     with pytest.raises(ExportError, match="Can't write in"):
         drive(export_animation(CLIP, blocker / "x.gif"))
     assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+_STOPPED_MID_EXPORT = """
+import asyncio, sys
+from pathlib import Path
+import qasync
+from PySide6.QtGui import QGuiApplication
+from runway_desktop.engine.video.exports import AnimationFormat, export_animation
+
+app = QGuiApplication(["t"])
+loop = qasync.QEventLoop(app)
+asyncio.set_event_loop(loop)
+dest = Path(sys.argv[2])
+started = asyncio.Event()
+task = loop.create_task(export_animation(
+    Path(sys.argv[1]), dest, fmt=AnimationFormat.WEBP,
+    progress=lambda fraction: started.set() if fraction > 0 else None))
+loop.run_until_complete(started.wait())
+# The app quitting mid-export: the loop stops with the export still pending, never resumed.
+loop.close()
+leftovers = [p.name for p in dest.parent.iterdir()]
+print("closed", leftovers, task.done())
+"""
+
+
+def test_a_loop_closed_mid_export_does_not_wait_for_its_writer_forever(tmp_path: Path) -> None:
+    """Quitting while an animation was being written hung the app: the loop's close waits for
+    its worker threads, and the writer waited for a next frame (or the word to abandon) from a
+    coroutine that would never run again. In a child process, so a hang is bounded here."""
+    import os
+    import subprocess
+    import sys
+
+    dest = tmp_path / "out" / "clip.webp"
+    dest.parent.mkdir()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", _STOPPED_MID_EXPORT, str(CLIP), str(dest)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("closed [] False"), done.stdout  # and no partial file left
