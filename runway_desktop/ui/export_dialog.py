@@ -21,6 +21,7 @@ import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -125,6 +126,7 @@ class ExportDialog(QDialog):
         self.path_edit.setAccessibleName(self.tr("Save as"))
         browse = QPushButton(self.tr("Browse…"), self)
         browse.clicked.connect(self._browse)
+        self.browse_button = browse
 
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 100)
@@ -279,6 +281,8 @@ class ExportDialog(QDialog):
         self.progress.setValue(100)
         self.last_written = dest
         self.reveal_button.setEnabled(True)
+        if self.export_button.hasFocus():  # done: Return shows it in its folder
+            self.reveal_button.setFocus(Qt.FocusReason.OtherFocusReason)
         self._say(self.tr("Saved “{0}” in {1}.").format(dest.name, dest.parent))
         self.exported.emit(str(dest))
 
@@ -286,10 +290,21 @@ class ExportDialog(QDialog):
         self.progress.setValue(round(100 * fraction))
 
     def _set_running(self, running: bool) -> None:
+        """While an export runs its settings can't change (the range buttons too: the dialog
+        showed a range that wasn't being exported). The keys go to Cancel meanwhile, then to
+        Reveal (or Export again): left to Qt, the focus fell from the disabled widget to
+        "Set in", and the next Return moved the in point."""
+        focus = QApplication.focusWidget()
+        had_focus = focus is not None and self.isAncestorOf(focus)
+        if running and had_focus:
+            self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
         for widget in (self.export_button, self.still_button, self.format_box, self.size_box,
-                       self.in_spin, self.out_spin, self.path_edit):
+                       self.in_spin, self.out_spin, self.path_edit, self.in_button,
+                       self.out_button, self.browse_button):
             widget.setEnabled(not running)
         self.cancel_button.setText(self.tr("Cancel") if running else self.tr("Close"))
+        if not running and had_focus:
+            self.export_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _cancel_or_close(self) -> None:
         if self.busy():

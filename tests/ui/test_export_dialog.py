@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -266,3 +267,25 @@ def test_export_twice_for_one_clip_brings_back_its_dialog(
     first.close()
     qtbot.waitUntil(lambda: window.clip_actions.last_export is None, timeout=5_000)
     assert open_from_button(qtbot, window) is not first  # closed: a new one
+
+
+def test_return_exports_and_the_keys_never_land_on_set_in(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    """Keyboard only: Return exports. The focused widget was disabled for the export and the
+    focus fell to "Set in", which stayed enabled: the next Return or Space moved the in point
+    (during the export, too, while the dialog showed a range that wasn't being exported)."""
+    dialog = open_from_button(qtbot, window)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.format_box.setFocus()
+    qtbot.waitUntil(dialog.format_box.hasFocus)
+    qtbot.keyClick(dialog.format_box, Qt.Key.Key_Return)  # the default button: Export
+    assert dialog.busy()
+    assert dialog.cancel_button.hasFocus()  # Cancel is what there is to do now (or Esc)
+    assert not dialog.in_button.isEnabled()  # the range is the export's while it runs
+    assert not dialog.out_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=60_000)
+    assert dialog.last_written == clip.with_suffix(".gif"), dialog.status.text()
+    assert dialog.in_button.isEnabled()
+    assert dialog.reveal_button.hasFocus()  # done: Return shows it in its folder
+    assert dialog.in_spin.value() == 0.0
