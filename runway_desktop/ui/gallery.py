@@ -307,9 +307,27 @@ class GalleryModel(QAbstractListModel):
 
 
 class GalleryListView(QListView):
-    """The grid: says something when there is nothing to show yet."""
+    """The grid: says something when there is nothing to show yet; the keys move from video
+    to video (a day's heading can't be selected: landing on one left nothing selected)."""
 
     empty_text = ""
+
+    def moveCursor(self, action: QAbstractItemView.CursorAction,
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        index = super().moveCursor(action, modifiers)
+        model = self.model()
+        if not index.isValid() or model.flags(index) & Qt.ItemFlag.ItemIsSelectable:
+            return index
+        moves = QAbstractItemView.CursorAction
+        backwards = action in (moves.MoveUp, moves.MoveLeft, moves.MovePrevious,
+                               moves.MovePageUp)
+        rows = model.rowCount()
+        ahead = range(index.row() - 1, -1, -1) if backwards else range(index.row() + 1, rows)
+        for row in ahead:
+            candidate = model.index(row, 0)
+            if model.flags(candidate) & Qt.ItemFlag.ItemIsSelectable:
+                return candidate
+        return self.currentIndex()  # nothing that way: stay
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -328,6 +346,9 @@ class GalleryView(QWidget):
         self.setObjectName("galleryView")
         self.queue = queue
         self.model = GalleryModel(queue.model, self)
+        # Before the view's selection model connects: it drops the rows' selection first.
+        self._had_selection = False
+        self.model.rowsAboutToBeRemoved.connect(self._before_rows_removed)
         self.delegate = GalleryDelegate(queue.model.thumbnails, self)
         self.list_view = GalleryListView(self)
         view = self.list_view
@@ -357,6 +378,7 @@ class GalleryView(QWidget):
         view.doubleClicked.connect(self._on_double_clicked)
         view.selectionModel().currentChanged.connect(self._on_current_changed)
         view.selectionModel().selectionChanged.connect(self._on_current_changed)
+        self.model.rowsRemoved.connect(self._keep_a_selection)
         self.model.rowsRemoved.connect(self._on_current_changed)
         self._last: Generation | None = None
         layout = QVBoxLayout(self)
@@ -471,6 +493,25 @@ class GalleryView(QWidget):
         generation = self.model.generation_at(index.row()) if index.isValid() else None
         if generation is not None:
             self.play_requested.emit(generation.id)
+
+    def _before_rows_removed(self, *_: object) -> None:
+        self._had_selection = self.list_view.selectionModel().hasSelection()
+
+    def _keep_a_selection(self, *_: object) -> None:
+        """The selected videos went (Del): select the one now in their place, as the queue
+        does. The keyboard's ring was left on a cell no key acted on, the preview blank."""
+        selection = self.list_view.selectionModel()
+        if not self._had_selection or selection.hasSelection() or not self.isVisible():
+            return
+        rows = self.model.rowCount()
+        current = self.list_view.currentIndex()
+        start = current.row() if current.isValid() else 0
+        # The nearest video, looking on (a day's header may be in the way), then back.
+        for row in (*range(start, rows), *range(min(start, rows) - 1, -1, -1)):
+            if self.model.generation_at(row) is not None:
+                flags = QItemSelectionModel.SelectionFlag
+                selection.setCurrentIndex(self.model.index(row), flags.ClearAndSelect)
+                return
 
     def _on_current_changed(self, *_: object) -> None:
         current = self.current_generation()

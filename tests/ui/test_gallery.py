@@ -313,3 +313,40 @@ def test_the_list_coming_into_sight_selects_what_the_preview_shows(
     # other list shows the same video.
     window.studio.side_tabs.setCurrentWidget(gallery)
     assert [g.id for g in gallery.selected_generations()] == [3]
+
+
+def test_the_keys_move_from_video_to_video_never_stopping_on_a_days_heading(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Home, Up or Down onto a day's heading (not selectable) left nothing selected: the
+    preview went blank and the next key acted on nothing."""
+    window.queue.model.reset([generation(i, finished_at=noon(i // 3) + i) for i in range(1, 8)])
+    gallery = window.gallery
+    assert window.queue.select_generation(4)
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(gallery.list_view.hasFocus)
+    view = gallery.list_view
+    ids = gallery.model.result_ids()
+    assert len(gallery.model.header_rows()) == 3  # three days
+
+    def selected() -> list[int]:
+        return [g.id for g in gallery.selected_generations()]
+
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    assert selected() == [ids[0]]
+    seen = [ids[0]]
+    for _ in range(len(ids) + 2):  # past the end: it stays on the last
+        qtbot.keyClick(view, Qt.Key.Key_Down)
+        assert len(selected()) == 1, seen
+        seen.append(selected()[0])
+    assert seen[-1] == ids[-1]
+    for _ in range(len(ids) + 2):
+        qtbot.keyClick(view, Qt.Key.Key_Up)
+        assert len(selected()) == 1
+    assert selected() == [ids[0]]
+    for key in (Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Right,
+                Qt.Key.Key_Left, Qt.Key.Key_Home, Qt.Key.Key_Left):
+        qtbot.keyClick(view, key)
+        assert len(selected()) == 1, key
+    assert selected() == [ids[0]]
+    assert window.preview.caption_label.text() == f"result {ids[0]}"

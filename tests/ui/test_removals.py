@@ -451,3 +451,39 @@ def test_after_a_removal_the_row_in_its_place_is_selected_and_keys_go_on_working
     preview_settled(qtbot, window)
     window.removals.remove([middle.id], trash_videos=False)
     assert window.queue.selected_generations() == []
+
+
+def test_after_a_removal_in_the_gallery_the_video_in_its_place_is_selected(
+    qtbot: QtBot, app_controller: Any, trash_dir: Path
+) -> None:
+    """The same in the grid: after Del nothing was selected, the preview went blank and the
+    next key acted on nothing."""
+    window = app_controller.window
+    generate(qtbot, window, 3)
+    gallery = window.gallery
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(gallery.list_view.hasFocus)
+    newest = max(gallery.model.result_ids())
+    assert [g.id for g in gallery.selected_generations()] == [newest]  # the queue's choice
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_Home)
+    first, second, last = gallery.model.result_ids()
+    assert [g.id for g in gallery.selected_generations()] == [first]
+    preview_settled(qtbot, window)
+
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: gallery.model.result_ids() == [second, last])
+    assert [g.id for g in gallery.selected_generations()] == [second]
+    preview_settled(qtbot, window)
+    shown = window.queue.model.generation(second)
+    assert shown is not None
+    assert window.preview.video_path() == shown.video_path
+
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_End)
+    assert [g.id for g in gallery.selected_generations()] == [last]
+    preview_settled(qtbot, window)
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_Delete)  # the last: the one before it
+    qtbot.waitUntil(lambda: gallery.model.result_ids() == [second])
+    assert [g.id for g in gallery.selected_generations()] == [second]
+    preview_settled(qtbot, window)
