@@ -122,6 +122,10 @@ async def export_animation(
                     progress(0.9 * done / len(times))
         feed.put(None)
         await asyncio.shield(writer)
+    except GeneratorExit:  # closed unfinished, its loop gone: stop the writer, await nothing
+        abandoned.set()
+        feed.put(_ABANDON)
+        raise
     except BaseException as e:
         abandoned.set()
         feed.put(_ABANDON)  # the writer stops and removes its partial file

@@ -135,7 +135,9 @@ async def last_frame(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> Frame:
                 else:
                     found.set_exception(FrameError(f"“{video.name}” has no picture to take."))
 
-            asyncio.get_running_loop().call_later(END_GRACE, settle)
+            loop = found.get_loop()  # Qt's signals may come when no loop runs (at quit)
+            if not loop.is_closed():
+                loop.call_later(END_GRACE, settle)
 
         watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
         watcher.start(video)
@@ -185,6 +187,7 @@ async def stream_frames(
     if not targets:
         return
     queue: asyncio.Queue[Frame | FrameError | None] = asyncio.Queue()
+    loop = asyncio.get_running_loop()  # Qt's signals may come when no loop runs (at quit)
     chosen = [0]  # how many targets have their frame
     previous: list[Frame] = []
     arrived = [0]  # frames so far: a wait times out only when none came in it
@@ -227,7 +230,8 @@ async def stream_frames(
                 finish()
 
         def on_end() -> None:
-            asyncio.get_running_loop().call_later(END_GRACE, finish)
+            if not loop.is_closed():
+                loop.call_later(END_GRACE, finish)
 
         watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
         watcher.start(video)
