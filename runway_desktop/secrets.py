@@ -60,6 +60,21 @@ def _choose_backend() -> None:
 _choose_backend()
 
 
+def _keyring_failures() -> tuple[type[Exception], ...]:
+    """What a keyring call raises when the keyring can't be used. keyring's Secret Service
+    backend lets secretstorage's own errors through (no session D-Bus: the frozen app names
+    that backend itself, so it met one and Settings failed with an unexpected error)."""
+    failures: tuple[type[Exception], ...] = (keyring.errors.KeyringError, RuntimeError)
+    try:
+        from secretstorage.exceptions import SecretStorageException
+    except ImportError:  # not Linux
+        return failures
+    return (*failures, SecretStorageException)
+
+
+_FAILURES = _keyring_failures()
+
+
 def _unavailable(exc: Exception) -> KeyStoreError:
     return KeyStoreError(
         "Can't reach the system keyring, where your API key is kept "
@@ -82,7 +97,7 @@ def load_api_key() -> str | None:
 def stored_api_key() -> str | None:
     try:
         key = keyring.get_password(SERVICE, ACCOUNT)
-    except (keyring.errors.KeyringError, RuntimeError) as exc:
+    except _FAILURES as exc:
         raise _unavailable(exc) from None
     remember_secret(key)
     return key
@@ -92,7 +107,7 @@ def store_api_key(api_key: str) -> None:
     remember_secret(api_key)
     try:
         keyring.set_password(SERVICE, ACCOUNT, api_key.strip())
-    except (keyring.errors.KeyringError, RuntimeError) as exc:
+    except _FAILURES as exc:
         raise _unavailable(exc) from None
 
 
@@ -101,7 +116,7 @@ def delete_api_key() -> None:
         keyring.delete_password(SERVICE, ACCOUNT)
     except keyring.errors.PasswordDeleteError:
         pass  # nothing stored: already the state the person asked for
-    except (keyring.errors.KeyringError, RuntimeError) as exc:
+    except _FAILURES as exc:
         raise _unavailable(exc) from None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import keyring
 import pytest
 from keyring.backends import fail
@@ -44,3 +46,25 @@ def test_no_keyring_is_explained_in_words() -> None:
 def test_mask_never_shows_enough_to_use() -> None:
     assert secrets.mask("afk_live_0123456789abcdef") == "afk_…cdef"
     assert "live" not in secrets.mask("afk_live_0123456789abcdef")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Secret Service is Linux's")
+def test_a_secret_service_without_a_session_bus_is_explained_in_words(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frozen app names the Secret Service backend itself; with no session D-Bus (started
+    outside a desktop session) keyring let secretstorage's own error through, and opening
+    Settings failed with "Something unexpected went wrong"."""
+    from keyring.backends import SecretService
+
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(SecretService.Keyring())
+    try:
+        for call in (secrets.stored_api_key, lambda: secrets.store_api_key("afk_x"),
+                     secrets.delete_api_key):
+            with pytest.raises(secrets.KeyStoreError) as raised:
+                call()
+            assert "Can't reach the system keyring" in raised.value.message
+            assert "APIFRAME_API_KEY" in raised.value.message
+    finally:
+        keyring.set_keyring(previous)
