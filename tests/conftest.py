@@ -194,9 +194,12 @@ def keyring_backend(secret_service: SecretServiceSession,
     import keyring
     from keyring.backends import SecretService
 
+    # Before the test bus is in the environment: keyring picks its default backend on first
+    # use, and picked (then kept, restored below) the Secret Service of this test's bus, which
+    # later tests met without a bus (test_mnemonics' Settings, after a keyring test).
+    previous = keyring.get_keyring()
     for name, value in secret_service.env.items():
         monkeypatch.setenv(name, value)
-    previous = keyring.get_keyring()
     backend = SecretService.Keyring()
     keyring.set_keyring(backend)
     try:
