@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFocusEvent,
     QFont,
     QGuiApplication,
     QIcon,
@@ -232,7 +233,8 @@ class ComposePanel(QWidget):
         self.status_label.setAccessibleName(self.tr("Generate status"))
 
         self._build_layout()
-        self.setFocusProxy(self.prompt_edit)  # focusing the panel means "start typing a prompt"
+        # Focusing the panel means "start typing a prompt" (focusInEvent). Not a focus proxy:
+        # Tab reaching the panel in the chain then jumped to the prompt, past the start image.
         self._apply_model()
         self._set_seed(self._draw_seed())
         self._refresh_icons()
@@ -767,6 +769,10 @@ class ComposePanel(QWidget):
         disabled = QColor(base.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button))
         palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, disabled)
         self.generate_button.setPalette(palette)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.prompt_edit.setFocus(event.reason())
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

@@ -381,8 +381,16 @@ class PreviewPlayer(QWidget):
         self.show_item(None, None, "")
 
     def add_control(self, widget: QWidget) -> None:
-        """Another part's button (Extend, Export) in the controls row, before full screen."""
-        self._controls.insertWidget(self._controls.indexOf(self.full_screen_button), widget)
+        """Another part's button (Extend, Export) in the controls row, before full screen;
+        in the tab order there too (made later, it came last in the window's chain)."""
+        at = self._controls.indexOf(self.full_screen_button)
+        self._controls.insertWidget(at, widget)
+        before = next((item.widget() for i in range(at - 1, -1, -1)
+                       if (item := self._controls.itemAt(i)) is not None and item.widget()),
+                      None)
+        if before is not None:
+            QWidget.setTabOrder(before, widget)
+        QWidget.setTabOrder(widget, self.full_screen_button)
 
     def position_ms(self) -> int:
         """Where the shown video is now, in milliseconds (0 before it is loaded)."""
