@@ -7,9 +7,10 @@ chance is over.
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from runway_desktop.ui.notice_close import close_button
 
@@ -44,6 +45,12 @@ class UndoNotice(QFrame):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.dismiss)
         self._undoable = False
+        # Where the keys were before they came into the notice (Tab to Undo): they go back
+        # there when it goes, not to whatever follows it in the window's chain.
+        self._came_from: QWidget | None = None
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
         self._tint()
         host.installEventFilter(self)
         self.hide()
@@ -67,7 +74,7 @@ class UndoNotice(QFrame):
 
     def dismiss(self) -> None:
         self._timer.stop()
-        self.hide()
+        self._hide()
         if self._undoable:
             self._undoable = False
             self.undoable_changed.emit(False)
@@ -92,9 +99,24 @@ class UndoNotice(QFrame):
             return
         self._undoable = False
         self._timer.stop()
-        self.hide()
+        self._hide()
         self.undoable_changed.emit(False)
         self.undo_requested.emit()
+
+    def _hide(self) -> None:
+        focus = QApplication.focusWidget()
+        back = self._came_from
+        if focus is not None and self.isAncestorOf(focus) and back is not None \
+                and shiboken6.isValid(back) and back.isVisible() and back.isEnabled():
+            back.setFocus(Qt.FocusReason.OtherFocusReason)  # before hiding: Qt moves it on
+        self.hide()
+
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        if not shiboken6.isValid(self):
+            return
+        if new is not None and self.isAncestorOf(new) and (
+                old is None or not self.isAncestorOf(old)):
+            self._came_from = old
 
     def _place(self) -> None:
         host = self.parentWidget()
