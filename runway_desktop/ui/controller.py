@@ -104,7 +104,7 @@ class AppController(QObject):
             self.start_finished = True
 
     async def _first_start(self) -> None:
-        api_key = self._load_key()
+        api_key = await self._load_key()
         no_key_demo = not api_key and not self.demo and self._demo_if_no_key
         if no_key_demo:
             self._force_demo = True
@@ -151,11 +151,13 @@ class AppController(QObject):
 
     # -- engine ---------------------------------------------------------------------------------
 
-    def _load_key(self) -> str | None:
+    async def _load_key(self) -> str | None:
+        """The key, read off the GUI thread: a locked keyring waits for its unlock prompt (the
+        window froze for as long as the person took to answer it)."""
         from runway_desktop import secrets
 
         try:
-            return secrets.load_api_key()
+            return await asyncio.to_thread(secrets.load_api_key)
         except secrets.KeyStoreError as error:
             self.window.banner.show_message(error.message, Action.OPEN_SETTINGS)
             return None
@@ -191,7 +193,7 @@ class AppController(QObject):
             if self.simulator:
                 self.simulator.stop()
                 self.simulator = None
-            base_url, api_key = self.settings.effective_base_url(), self._load_key()
+            base_url, api_key = self.settings.effective_base_url(), await self._load_key()
             history = self.data_dir
         try:
             proxy = normalize_proxy_url(self.settings.proxy)
@@ -395,21 +397,28 @@ class AppController(QObject):
                 Action.RETRY,
             )
         self.window.set_notify(new.notify_when_done)
+        self._spawn(self._apply_settings(old, new, key_changed, leave_demo=leave_demo))
+
+    async def _apply_settings(self, old: settings.Settings, new: settings.Settings,
+                              key_changed: bool, *, leave_demo: bool) -> None:
+        """What saved settings change: the engine rebuilt, demo left, or the new key used."""
         leaving_demo = (key_changed and self._demo_if_no_key and self._force_demo
-                        and not new.demo_mode and bool(self._load_key()))
+                        and not new.demo_mode and bool(await self._load_key()))
         if leaving_demo or (leave_demo and self._force_demo):
             # Demo stood in for the missing key (a real key ends it), or the person unticked
             # the Demo box while the app was in demo mode.
             self._force_demo = False
             self.window.banner.hide()
-            self._spawn(self._build_engine())
+            await self._build_engine()
         elif (old.demo_mode, old.base_url, old.output_path, old.keep_image_metadata,
               old.settings_sidecar, old.proxy) != (
                   new.demo_mode, new.base_url, new.output_path, new.keep_image_metadata,
                   new.settings_sidecar, new.proxy):
-            self._spawn(self._build_engine())
+            await self._build_engine()
         elif key_changed and self.engine and not self.demo:
-            self.engine.set_api_key(self._load_key())
+            key = await self._load_key()
+            if self.engine:  # not stopped meanwhile
+                self.engine.set_api_key(key)
             self.window.banner.hide()
 
     def _about(self) -> None:

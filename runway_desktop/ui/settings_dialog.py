@@ -4,6 +4,7 @@ never `exec()`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -54,7 +55,7 @@ class SettingsDialog(QDialog):
         )
         self.setMinimumWidth(520)
         self._settings = settings
-        self._stored_key = self._read_stored_key()
+        self._stored_key: str | None = None  # known once the keyring has answered
 
         intro = QLabel(self)
         intro.setWordWrap(True)
@@ -72,11 +73,7 @@ class SettingsDialog(QDialog):
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setAccessibleName(self.tr("API key"))
         self.key_edit.setToolTip(self.tr("Your apiframe API key, e.g. afk_…"))
-        self.key_edit.setPlaceholderText(
-            self.tr("Saved: {0} — type to replace").format(secrets.mask(self._stored_key))
-            if self._stored_key
-            else self.tr("afk_…")
-        )
+        self.key_edit.setPlaceholderText(self.tr("Reading the keyring…"))
         show = QCheckBox(self.tr("Show"), self)
         show.setAccessibleName(self.tr("Show API key"))
         show.setToolTip(self.tr("Show the key while typing"))
@@ -88,7 +85,7 @@ class SettingsDialog(QDialog):
         self.remove_key = QPushButton(self.tr("Remove key"), self)
         self.remove_key.setAccessibleName(self.tr("Remove the saved API key"))
         self.remove_key.setToolTip(self.tr("Delete the key from the system keyring"))
-        self.remove_key.setEnabled(bool(self._stored_key))
+        self.remove_key.setEnabled(False)  # until the keyring says there is a key
         self.remove_key.clicked.connect(self._remove_key)
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
@@ -192,13 +189,28 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
+        self._reading = asyncio.ensure_future(self._read_stored_key())
 
-    def _read_stored_key(self) -> str | None:
+    async def _read_stored_key(self) -> None:
+        """Off the GUI thread: a locked keyring waits for its unlock prompt (the window froze
+        for as long as the person took to answer it)."""
         try:
-            return secrets.stored_api_key()
+            key = await asyncio.to_thread(secrets.stored_api_key)
         except secrets.KeyStoreError as error:
-            self._keyring_problem = error.message
-            return None
+            key = None
+            if shiboken6.isValid(self):
+                self.status.setText(error.message)
+        if not shiboken6.isValid(self):  # closed meanwhile
+            return
+        self._stored_key = key
+        self.key_edit.setPlaceholderText(
+            self.tr("Saved: {0} — type to replace").format(secrets.mask(key)) if key
+            else self.tr("afk_…"))
+        self.remove_key.setEnabled(bool(key))
+
+    def key_read(self) -> bool:
+        """The keyring has answered (what it holds is shown)."""
+        return self._reading.done()
 
     def _browse_folder(self) -> None:
         dialog = QFileDialog(self, self.tr("Choose the output folder"), self.folder_edit.text())
@@ -207,11 +219,17 @@ class SettingsDialog(QDialog):
         dialog.fileSelected.connect(self.folder_edit.setText)
         dialog.open()
 
-    def _remove_key(self) -> None:
+    @qasync.asyncSlot()
+    async def _remove_key(self) -> None:
+        self.remove_key.setEnabled(False)
         try:
-            secrets.delete_api_key()
+            await asyncio.to_thread(secrets.delete_api_key)
         except secrets.KeyStoreError as error:
-            self.status.setText(error.message)
+            if self._still_open():
+                self.remove_key.setEnabled(True)
+                self.status.setText(error.message)
+            return
+        if not self._still_open():
             return
         self._stored_key = None
         self.remove_key.setEnabled(False)
@@ -292,9 +310,12 @@ class SettingsDialog(QDialog):
                 log.info("Settings closed during the key check: nothing saved")
                 return
             try:
-                secrets.store_api_key(typed_key)
+                await asyncio.to_thread(secrets.store_api_key, typed_key)
             except secrets.KeyStoreError as error:
                 self._check_ended(error.message)
+                return
+            if not self._still_open():
+                log.info("Settings closed while the checked key was saved to the keyring")
                 return
             self._check_ended("")
             self.key_edit.clear()

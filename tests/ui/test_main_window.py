@@ -143,7 +143,7 @@ def test_first_run_without_a_key_offers_demo_mode(
         qtbot.waitUntil(lambda: controller._dialog is not None and controller._dialog.isVisible(),
                         timeout=10_000)
         window = controller.window
-        assert "API key" in window.banner.message.text()
+        qtbot.waitUntil(lambda: "API key" in window.banner.message.text())  # keyring read
         assert window.banner.isVisible()
         dialog = controller._dialog
         assert dialog is not None

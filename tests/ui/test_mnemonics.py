@@ -102,9 +102,11 @@ def test_the_finder_sees_a_clash(qtbot: QtBot) -> None:
 
 
 def test_the_main_window_and_its_dialogs_have_one_widget_per_letter(
-        window: MainWindow, tmp_path: Path) -> None:
+        qtbot: QtBot, window: MainWindow, tmp_path: Path,
+        qasync_loop: asyncio.AbstractEventLoop) -> None:
     assert mnemonic_clashes(window) == {}
     settings = SettingsDialog(Settings(output_dir=str(tmp_path)), window)
+    qtbot.waitUntil(settings.key_read)  # read off the GUI thread
     assert mnemonic_clashes(settings) == {}
     shortcuts = ShortcutsDialog(window)
     assert mnemonic_clashes(shortcuts) == {}

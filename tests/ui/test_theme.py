@@ -268,7 +268,8 @@ def test_the_video_settings_offer_follows_a_change_of_scheme(
 
 
 def test_an_open_settings_dialog_follows_a_change_of_scheme(
-        app_look: QApplication, qtbot: QtBot, keyring_backend: Any, tmp_path: Path) -> None:
+        app_look: QApplication, qtbot: QtBot, keyring_backend: Any, tmp_path: Path,
+        qasync_loop: Any) -> None:
     """The proxy field's error line, red for the scheme it was opened in, takes the new
     scheme's red (dark red on the dark dialog read badly)."""
     from runway_desktop import settings
@@ -281,6 +282,7 @@ def test_an_open_settings_dialog_follows_a_change_of_scheme(
         qtbot.addWidget(dialog)
         dialog.show()
         qtbot.waitExposed(dialog)
+        qtbot.waitUntil(dialog.key_read)  # read off the GUI thread
         dialog.proxy_edit.setText("ftp://proxy.example")
         assert dialog._proxy_problem()
         line = dialog.proxy_error
