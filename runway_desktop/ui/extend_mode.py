@@ -155,6 +155,19 @@ class ExtendMode(QObject):
             return
         self._leave(restore_prompt=True)
 
+    def follow_history(self) -> None:
+        """The window shows another history now (demo ↔ live): a clip that isn't in it can't
+        be extended here. Left on, Generate extended the clip of the same number in the new
+        history, a different one, and paid for it."""
+        parent = self.parent_generation
+        service = self._service()
+        if parent is None or service is None or _is_in(service, parent):
+            return
+        self.cancel()
+        self.failed.emit(self.tr("Extend mode ended: #{0} “{1}” is in the other history "
+                                 "(demo and live keep their own). Nothing was sent.").format(
+                                     parent.id, parent.settings.prompt))
+
     def _on_pictures_given(self, images: list[str]) -> None:
         """Pictures pasted into the prompt box or chosen (Edit ▸ Choose Start Image) while
         extending: the person starts from them instead. Extend mode ends, the pictures show
@@ -196,6 +209,13 @@ class ExtendMode(QObject):
 
         service = self._service()
         if service is None:
+            return
+        if not _is_in(service, parent):  # another history's clip (see follow_history)
+            if self.parent_generation is parent:
+                self._leave(restore_prompt=False)
+            self.failed.emit(self.tr("#{0} “{1}” isn't in this history, so it can't be "
+                                     "extended here. Nothing was sent.").format(
+                                         parent.id, parent.settings.prompt))
             return
         self._compose.set_busy_hint(self.tr("Taking the last frame of #{0}…").format(parent.id))
         try:
@@ -263,6 +283,12 @@ class ExtendMode(QObject):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+def _is_in(service: GenerationService, generation: Generation) -> bool:
+    """Whether the service's history holds this very generation (not just its number)."""
+    here = service.get(generation.id)
+    return here is not None and here.idempotency_key == generation.idempotency_key
 
 
 def changes_from(parent: GenerationSettings, chosen: GenerationSettings) -> SettingsChanges:

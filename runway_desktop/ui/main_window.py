@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
             if generation.stage.is_on_server and (note := service.note(generation.id)):
                 self.queue.model.set_note(generation.id, note)
         self._on_problem(service.problem)
+        self.extend_mode.follow_history()  # ends it for a clip of the other history
         if service.account:
             self._on_account(service.account)
         else:

@@ -4,6 +4,7 @@ parent's exact last frame and which names its parent; Cancel puts the compose pa
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +264,40 @@ def test_reuse_while_extending_leaves_extend_mode(
     assert window.compose.prompt_edit.toPlainText() == "a lighthouse at night"
     assert window.compose.drop_zone.isVisible()
 
+
+def test_extending_a_clip_of_the_other_history_sends_nothing(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator) -> None:
+    """Extending demo #1, then back to live (Settings ▸ Demo mode off): Generate extended live
+    #1, another clip, and paid for it, while the strip still said 'Extending #1 “demo…”'."""
+    window: MainWindow = app_controller.window
+    live = generate(qtbot, window, "a live clip")
+    settings = app_controller.settings
+    app_controller._demo_seconds = 0.3
+    app_controller._on_settings_saved(dataclasses.replace(settings, demo_mode=True), False)
+    qtbot.waitUntil(lambda: app_controller.demo and app_controller.engine is not None
+                    and window.queue.model.generation(live.id) is None, timeout=20_000)
+    demo = generate(qtbot, window, "a demo clip")
+    assert demo.id == live.id  # each history numbers its own
+    window.extend_mode.start(demo)
+    assert window.extend_mode.active
+
+    app_controller._on_settings_saved(dataclasses.replace(settings, demo_mode=False), False)
+    qtbot.waitUntil(lambda: not app_controller.demo and app_controller.engine is not None
+                    and (shown := window.queue.model.generation(live.id)) is not None
+                    and shown.idempotency_key == live.idempotency_key, timeout=20_000)
+    assert not window.extend_mode.active  # the demo clip can't be extended in live
+    assert not window.extend_mode.strip.isVisible()
+    assert "other history" in window.banner.message.text()
+    submitted = simulator.jobs_created("afk_test")
+    assert submitted == 1
+
+    # And should a stale clip reach Generate all the same, it is refused in words.
+    window.extend_mode.start(dataclasses.replace(live, idempotency_key="another history's"))
+    window.compose.prompt_edit.setPlainText("then it flies")
+    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=5_000)
+    window.compose.generate_button.click()
+    qtbot.waitUntil(lambda: "isn't in this history" in window.banner.message.text(),
+                    timeout=5_000)
+    assert not window.extend_mode.active
+    assert [g.id for g in app_controller.engine.generations()] == [live.id]
+    assert simulator.jobs_created("afk_test") == submitted  # nothing paid for
