@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import (
     QCoreApplication,
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPoint,
     Qt,
     QTimer,
@@ -26,6 +28,7 @@ from PySide6.QtGui import (
     QAction,
     QDragMoveEvent,
     QGuiApplication,
+    QKeyEvent,
     QKeySequence,
     QPainter,
     QPaintEvent,
@@ -367,6 +370,7 @@ class QueueView(QWidget):
         self.search_edit.setToolTip(_tr("Search by prompt, seed or job ID (Ctrl+F)"))
         self.search_edit.setMinimumWidth(100)
         self.search_edit.textChanged.connect(self._on_search)
+        self.search_edit.installEventFilter(self)  # Down, Return and Esc: see eventFilter
         find = QAction(_tr("Search Prompts"), self)
         find.setObjectName("find")
         find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
@@ -679,6 +683,31 @@ class QueueView(QWidget):
         generation = index.data(Roles.GenerationRole)
         if generation is not None and allows(generation, Command.PLAY):
             self.play_requested.emit(generation.id)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """From the search field, Down or Return go on to the results (the first one is
+        selected if none is); Esc clears the search, and pressed again goes back to the list."""
+        if watched is self.search_edit and isinstance(event, QKeyEvent) \
+                and event.type() == QEvent.Type.KeyPress \
+                and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                          Qt.KeyboardModifier.KeypadModifier):
+            key = event.key()
+            if key == Qt.Key.Key_Escape and self.search_edit.text():
+                self.search_edit.clear()
+                return True
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter,
+                       Qt.Key.Key_Escape):
+                self._to_results()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _to_results(self) -> None:
+        view = self.list_view
+        if not view.selectionModel().hasSelection() and self.proxy.rowCount():
+            flags = QItemSelectionModel.SelectionFlag
+            view.selectionModel().setCurrentIndex(self.proxy.index(0, 0),
+                                                  flags.ClearAndSelect | flags.Rows)
+        view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_selection_changed(self, *_: QItemSelection | QModelIndex) -> None:
         if self._holding:

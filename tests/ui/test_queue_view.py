@@ -610,3 +610,36 @@ def test_removing_the_selected_row_clears_the_selection(view: QueueView, qtbot: 
         view.model.remove(1)
     assert blocker.args == [None]
     assert view.current_generation() is None
+
+
+def test_from_the_search_field_the_keys_go_on_to_the_results(
+        qtbot: QtBot, view: QueueView) -> None:
+    """Ctrl+F, type, then Down or Return: the keys stayed in the search field (the results
+    were out of reach but by Tab past the filters); Esc did nothing."""
+    view.model.reset([make(1, prompt="red kite"), make(2, prompt="blue whale"),
+                      make(3, prompt="red fox")])
+    shown(qtbot, view)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    view.list_view.clearSelection()
+    view.search_edit.setFocus()
+    qtbot.keyClicks(view.search_edit, "red")
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 2)
+    qtbot.keyClick(view.search_edit, Qt.Key.Key_Down)
+    assert view.list_view.hasFocus()
+    first = view.proxy.index(0, 0).data(Roles.GenerationRole)
+    assert [g.id for g in view.selected_generations()] == [first.id]  # the first result
+
+    view.search_edit.setFocus()
+    qtbot.keyClick(view.search_edit, Qt.Key.Key_Return)
+    assert view.list_view.hasFocus()
+    assert [g.id for g in view.selected_generations()] == [first.id]  # a choice is kept
+
+    view.search_edit.setFocus()
+    qtbot.keyClick(view.search_edit, Qt.Key.Key_Escape)  # Esc clears the search first…
+    assert view.search_edit.text() == ""
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 3)
+    assert view.search_edit.hasFocus()
+    qtbot.keyClick(view.search_edit, Qt.Key.Key_Escape)  # …then goes back to the list
+    assert view.list_view.hasFocus()
+    assert [g.id for g in view.selected_generations()] == [first.id]
