@@ -290,7 +290,16 @@ class QueueView(QWidget):
         self.setAccessibleName(_tr("Queue"))
         self.model = model if model is not None else QueueModel(parent=self)
         self.proxy = QueueFilterModel(self)
+        # Rows gone from the history (not only from the filter) are told apart: before the
+        # proxy connects, so this runs before the proxy passes the removal on.
+        self._source_removing = False
+        self.model.rowsAboutToBeRemoved.connect(self._on_source_removing)
         self.proxy.setSourceModel(self.model)
+        self.model.rowsRemoved.connect(self._on_source_removed)
+        # Before the list's selection model connects: it drops the leaving rows' selection.
+        self._selection_leaving = False
+        self._filtering = False  # the person changes the filter or the search
+        self.proxy.rowsAboutToBeRemoved.connect(self._before_rows_leave)
         self.delegate = QueueDelegate(self, clock=clock)
         self.list_view = QueueListView(self)
         self.shortcut_actions: dict[str, QAction] = {}
@@ -337,6 +346,7 @@ class QueueView(QWidget):
         self.model.dataChanged.connect(self._on_data_changed)
         self.delegate.action_requested.connect(self.action_requested)
         # Qt does not always report a selection that vanished with its rows: check ourselves.
+        self.proxy.rowsRemoved.connect(self._after_rows_left)
         self.proxy.rowsRemoved.connect(self._on_selection_changed)
         self.proxy.modelReset.connect(self._on_selection_changed)
         self._refresh_summary()
@@ -735,12 +745,51 @@ class QueueView(QWidget):
 
     def _on_filter_toggled(self, status: StatusFilter, on: bool) -> None:
         if on:
-            self.proxy.set_status_filter(status)
+            with self._person_filtering():
+                self.proxy.set_status_filter(status)
             self._on_filtered()
 
     def _on_search(self, text: str) -> None:
-        self.proxy.set_search_text(text)
+        with self._person_filtering():
+            self.proxy.set_search_text(text)
         self._on_filtered()
+
+    @contextlib.contextmanager
+    def _person_filtering(self) -> Iterator[None]:
+        self._filtering = True
+        try:
+            yield
+        finally:
+            self._filtering = False
+
+    def _on_source_removing(self, *_: object) -> None:
+        self._source_removing = True
+
+    def _on_source_removed(self, *_: object) -> None:
+        self._source_removing = False
+
+    def _before_rows_leave(self, _parent: QModelIndex, first: int, last: int) -> None:
+        """Rows leave the filtered list by themselves (a favourite no longer one under
+        Favourites, a finished row under Active, a retried one under Failed): when they take
+        the whole selection, the row then in their place is selected (`_after_rows_left`)."""
+        if self._holding or self._filtering or self._source_removing:
+            return  # a removal (the person's says itself: selection_held); a chosen filter
+        selected = self.list_view.selectionModel().selectedRows()
+        self._selection_leaving = bool(selected) and all(
+            first <= index.row() <= last for index in selected)
+        self._holding = self._selection_leaving  # the preview is told once, after
+
+    def _after_rows_left(self, *_: object) -> None:
+        if not self._selection_leaving:
+            return
+        self._selection_leaving = False
+        self._holding = False
+        selection = self.list_view.selectionModel()
+        current = self.list_view.currentIndex()
+        if not selection.hasSelection() and current.isValid():
+            flags = QItemSelectionModel.SelectionFlag
+            selection.setCurrentIndex(current, flags.ClearAndSelect | flags.Rows)
+        self._on_selection_changed()
 
     def _on_filtered(self) -> None:
         filtering = bool(self.proxy.search_text) or (

@@ -643,3 +643,31 @@ def test_from_the_search_field_the_keys_go_on_to_the_results(
     qtbot.keyClick(view.search_edit, Qt.Key.Key_Escape)  # …then goes back to the list
     assert view.list_view.hasFocus()
     assert [g.id for g in view.selected_generations()] == [first.id]
+
+
+def test_a_selected_row_that_leaves_the_filter_hands_the_selection_to_the_next(
+        qtbot: QtBot, view: QueueView) -> None:
+    """Favourites shown, F on a row: it stopped being a favourite and left the list, and
+    nothing was selected (the next F acted on nothing, the preview went blank). The row now
+    in its place is selected; a filter the person changes selects nothing by itself."""
+    rows = [make(i, favourite=True) for i in (1, 2, 3)]
+    view.model.reset(rows)
+    shown(qtbot, view)
+    view.set_status_filter(StatusFilter.FAVOURITES)
+    assert view.select_generation(3)
+    told: list[Any] = []
+    view.selection_changed.connect(told.append)
+
+    view.model.upsert(dataclasses.replace(rows[2], favourite=False))  # what F comes back as
+    assert view.proxy.rowCount() == 2
+    assert [g.id for g in view.selected_generations()] == [2]
+    assert [g.id for g in told] == [2]  # the preview follows
+
+    view.model.upsert(dataclasses.replace(rows[1], favourite=False))
+    assert [g.id for g in view.selected_generations()] == [1]
+
+    # The person's own filter change: what it hides is not replaced by a guess.
+    view.set_status_filter(StatusFilter.ALL)
+    assert view.select_generation(3)
+    view.set_status_filter(StatusFilter.FAVOURITES)
+    assert view.selected_generations() == []
