@@ -561,7 +561,10 @@ class QueueView(QWidget):
         finally:
             self._holding = False
             current = self.list_view.currentIndex()
-            if had_selection and not selection.hasSelection() and current.isValid():
+            # Not while the gallery shows (its own neighbour is selected there): two
+            # selections would load two videos into the one preview.
+            if had_selection and not selection.hasSelection() and current.isValid() \
+                    and self.list_view.isVisible():
                 flags = QItemSelectionModel.SelectionFlag
                 selection.setCurrentIndex(current, flags.ClearAndSelect | flags.Rows)
             self._on_selection_changed()

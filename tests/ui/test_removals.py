@@ -470,6 +470,7 @@ def test_after_a_removal_in_the_gallery_the_video_in_its_place_is_selected(
     qtbot.keyClick(gallery.list_view, Qt.Key.Key_Home)
     first, second, last = gallery.model.result_ids()
     assert [g.id for g in gallery.selected_generations()] == [first]
+    assert window.queue.select_generation(first)  # the hidden queue has it selected too
     preview_settled(qtbot, window)
 
     qtbot.keyClick(gallery.list_view, Qt.Key.Key_Delete)
@@ -487,3 +488,5 @@ def test_after_a_removal_in_the_gallery_the_video_in_its_place_is_selected(
     qtbot.waitUntil(lambda: gallery.model.result_ids() == [second])
     assert [g.id for g in gallery.selected_generations()] == [second]
     preview_settled(qtbot, window)
+    # The hidden queue chose nothing meanwhile: one selection, one video loading.
+    assert window.queue.selected_generations() == []
