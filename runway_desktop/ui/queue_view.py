@@ -775,8 +775,10 @@ class QueueView(QWidget):
         """Rows leave the filtered list by themselves (a favourite no longer one under
         Favourites, a finished row under Active, a retried one under Failed): when they take
         the whole selection, the row then in their place is selected (`_after_rows_left`)."""
-        if self._holding or self._filtering or self._source_removing:
-            return  # a removal (the person's says itself: selection_held); a chosen filter
+        if self._holding or self._filtering or self._source_removing \
+                or not self.list_view.isVisible():
+            return  # a removal (the person's says itself: selection_held); a chosen filter;
+            # the gallery shown (its selection is the preview's)
         selected = self.list_view.selectionModel().selectedRows()
         self._selection_leaving = bool(selected) and all(
             first <= index.row() <= last for index in selected)

@@ -671,3 +671,17 @@ def test_a_selected_row_that_leaves_the_filter_hands_the_selection_to_the_next(
     assert view.select_generation(3)
     view.set_status_filter(StatusFilter.FAVOURITES)
     assert view.selected_generations() == []
+
+
+def test_a_hidden_queue_selects_nothing_when_a_row_leaves_its_filter(
+        qtbot: QtBot, view: QueueView) -> None:
+    """With the gallery shown the queue is hidden: the gallery's selection is the preview's,
+    and a second one chosen here would load another video into it."""
+    rows = [make(i, favourite=True) for i in (1, 2, 3)]
+    view.model.reset(rows)
+    shown(qtbot, view)
+    view.set_status_filter(StatusFilter.FAVOURITES)
+    assert view.select_generation(3)
+    view.hide()
+    view.model.upsert(dataclasses.replace(rows[2], favourite=False))
+    assert view.selected_generations() == []
