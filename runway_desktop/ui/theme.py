@@ -51,6 +51,7 @@ class Colours:
     hover: str
     border: str
     border_strong: str
+    indicator: str  # a check box's edge: 3:1 against the window, as WCAG asks of controls
     accent: str
     accent_hover: str
     accent_pressed: str
@@ -68,7 +69,8 @@ class Colours:
 LIGHT = Colours(
     window="#f5f5f7", chrome="#ebebef", text="#1c1d21", muted="#5f6370",
     disabled_text="#a3a6ae", base="#ffffff", alt_base="#f0f0f4", button="#ffffff",
-    hover="#ececf2", border="#d3d5dc", border_strong="#a7abb7", accent="#5b47e0",
+    hover="#ececf2", border="#d3d5dc", border_strong="#a7abb7", indicator="#868a96",
+    accent="#5b47e0",
     accent_hover="#4c39d1", accent_pressed="#3f2fb5", on_accent="#ffffff", tint="#e8e4fc",
     focus="#5b47e0", link="#4a36cf", disabled_bg="#e2e3e8", shadow="#9a9da6",
     tooltip="#ffffff", notice="#fdf0d9", notice_border="#e6c589",
@@ -76,7 +78,8 @@ LIGHT = Colours(
 DARK = Colours(
     window="#1b1c20", chrome="#151619", text="#e8e8ec", muted="#a2a6b2",
     disabled_text="#5e626d", base="#131417", alt_base="#202227", button="#2a2c33",
-    hover="#31333b", border="#3a3d46", border_strong="#5a5e6a", accent="#6c5cf5",
+    hover="#31333b", border="#3a3d46", border_strong="#5a5e6a", indicator="#7c8190",
+    accent="#6c5cf5",
     accent_hover="#7d6dff", accent_pressed="#5b4be0", on_accent="#ffffff", tint="#2f2a56",
     focus="#a99dff", link="#aca1ff", disabled_bg="#2a2c33", shadow="#000000",
     tooltip="#2a2c33", notice="#3a3120", notice_border="#6e5a33",
@@ -134,8 +137,10 @@ def _style_template() -> str:
 
 
 def style_sheet(colours: Colours) -> str:
-    """app.qss with each `@name` replaced by that colour (unknown tokens are an error)."""
-    values = asdict(colours)
+    """app.qss with each `@name` replaced by that colour, and `@check_icon` by the check
+    mark's file (unknown tokens are an error)."""
+    values = {**asdict(colours),
+              "check_icon": resource_path("ui-icons", "check-on-accent.svg").as_posix()}
 
     def fill(match: re.Match[str]) -> str:
         return values[match.group(1)]

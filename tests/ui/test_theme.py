@@ -294,3 +294,36 @@ def test_an_open_settings_dialog_follows_a_change_of_scheme(
         dialog.close()
     finally:
         drop(made)
+
+
+@pytest.mark.parametrize("scheme", [Scheme.LIGHT, Scheme.DARK])
+def test_a_check_box_can_be_seen_ticked_or_not(
+        app_look: QApplication, qtbot: QtBot, scheme: Scheme) -> None:
+    """Fusion draws a check box's edge darker than the window: on the dark scheme an unticked
+    box (Settings' "Keep photo location", "Show") was 1.1:1 against it, all but invisible."""
+    from PySide6.QtWidgets import QCheckBox, QStyle, QStyleOptionButton
+
+    made = make_theme(app_look, scheme)
+    colours = theme.COLOURS[scheme]
+    try:
+        for ticked in (False, True):
+            box = QCheckBox("Keep photo location")
+            qtbot.addWidget(box)
+            box.setChecked(ticked)
+            box.show()
+            qtbot.waitExposed(box)
+            option = QStyleOptionButton()
+            box.initStyleOption(option)
+            square = box.style().subElementRect(
+                QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+            image = box.grab().toImage()
+            pixels = {image.pixelColor(x, y).name()
+                      for x in range(square.left(), square.right() + 1)
+                      for y in range(square.top(), square.bottom() + 1)}
+            best = max(contrast_ratio(QColor(p), QColor(colours.window)) for p in pixels)
+            assert best >= 3.0, (ticked, sorted(pixels))
+            if ticked:
+                assert colours.accent in pixels  # filled with the accent, a white check on it
+                assert "#ffffff" in pixels or any(QColor(p).lightness() > 230 for p in pixels)
+    finally:
+        drop(made)
