@@ -17,6 +17,7 @@ from PySide6.QtGui import QFocusEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from runway_desktop.engine.sequence_records import KeptTakes, Sequence, SequenceRefused
+from runway_desktop.ui.sequence_keys import RENAME, UNDO_DELETE
 from runway_desktop.ui.undo_notice import UndoNotice
 
 if TYPE_CHECKING:
@@ -75,13 +76,10 @@ class SequenceBar(QWidget):
         # Keys of this window only (it is a window of its own, a child of the main window's):
         # the main window's Edit ▸ Undo keeps Ctrl+Z there. A text field's own Ctrl+Z comes
         # first.
-        for key, what, slot in (
-                (QKeySequence(Qt.Key.Key_F2), self.tr("Rename the sequence"), self.start_rename),
-                (QKeySequence(QKeySequence.StandardKey.Undo),
-                 self.tr("Undo deleting a sequence"), self.notice.undo)):
-            shortcut = QShortcut(key, host)
+        for key, slot in ((RENAME, self.start_rename), (UNDO_DELETE, self.notice.undo)):
+            shortcut = QShortcut(QKeySequence(key.key), host)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.setWhatsThis(what)  # Help ▸ Keyboard Shortcuts lists it by this
+            shortcut.setWhatsThis(self.tr(key.text))  # as Help ▸ Keyboard Shortcuts lists it
             shortcut.activated.connect(slot)
 
     # -- rename ---------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequen
 from runway_desktop.ui.film_export import FilmExportBar
 from runway_desktop.ui.queue_text import stage_text
 from runway_desktop.ui.sequence_bar import SequenceBar
+from runway_desktop.ui.sequence_keys import SHOT_DOWN, SHOT_UP
 from runway_desktop.ui.shot_list import ID_ROLE, THUMB, ShotList
 
 if TYPE_CHECKING:
@@ -88,11 +89,10 @@ class SequenceView(QWidget):
         self.shot_list.itemActivated.connect(lambda _item: self.play_current_shot())
         self.shot_list.setToolTip(self.tr("Double-click or Enter: watch the shot in the "
                                           "preview; drag or Ctrl+Up/Down: reorder"))
-        for keys, delta, what in (("Ctrl+Up", -1, self.tr("Move the shot up")),
-                                  ("Ctrl+Down", 1, self.tr("Move the shot down"))):
-            shortcut = QShortcut(QKeySequence(keys), self.shot_list)
+        for key, delta in ((SHOT_UP, -1), (SHOT_DOWN, 1)):
+            shortcut = QShortcut(QKeySequence(key.key), self.shot_list)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.setWhatsThis(what)  # Help ▸ Keyboard Shortcuts lists it by this
+            shortcut.setWhatsThis(self.tr(key.text))  # as Help ▸ Keyboard Shortcuts lists it
             shortcut.activated.connect(lambda d=delta: self.move_current_shot(d))
         self.take_list = QListWidget(self)
         self.take_list.setObjectName("take_list")
@@ -137,7 +137,7 @@ class SequenceView(QWidget):
         self.cost_label.setWordWrap(True)
         self.run_button = QPushButton(self.tr("&Run"), self)
         self.run_button.clicked.connect(self.run)
-        self.stop_button = QPushButton(self.tr("S&top"), self)
+        self.stop_button = QPushButton(self.tr("&Stop"), self)
         self.stop_button.setToolTip(self.tr("Make no further shot; a shot under way finishes"))
         self.stop_button.clicked.connect(self.stop)
         self.run_progress = QProgressBar(self)
@@ -340,7 +340,9 @@ class SequenceView(QWidget):
 
     def why_no_film(self) -> str:
         """Why the film can't be exported now ("" when it can)."""
-        if self.sequence is None or not self.sequence.shots:
+        if self.sequence is None:
+            return self.tr("There is no sequence yet.")
+        if not self.sequence.shots:
             return self.tr("The sequence has no shots yet.")
         for number, shot in enumerate(self.sequence.shots, 1):
             take = self.sequences.chosen(shot)
@@ -400,6 +402,10 @@ class SequenceView(QWidget):
                             else self.tr("Sequences"))
         self.bar.rename_button.setEnabled(sequence is not None)
         self.bar.delete_button.setEnabled(sequence is not None)
+        if sequence is None:
+            self._say(self.no_sequence_text())
+        elif self.status.text() == self.no_sequence_text():
+            self._say("")
         row = self.shot_list.currentRow()
         self.shot_list.blockSignals(True)
         try:
@@ -415,6 +421,11 @@ class SequenceView(QWidget):
             self.shot_list.blockSignals(False)
         self._show_takes()
         self._refresh_controls()
+
+    def no_sequence_text(self) -> str:
+        return self.tr("No sequence yet: plan one with New Sequence (a prompt per line in the "
+                       "box beside it), or start one from a finished clip: right-click it in "
+                       "the main window, New Sequence from Clip.")
 
     def _shot_text(self, number: int, shot: Shot) -> str:
         take = self.sequences.chosen(shot)
@@ -452,8 +463,10 @@ class SequenceView(QWidget):
                    and t.stage is Stage.DONE)
         self.run_progress.setRange(0, max(1, len(shots)))
         self.run_progress.setValue(done)
-        for widget in (self.extend_button, self.plan_button, self.next_prompt, self.plan_edit):
+        # The plan box and New Sequence stay: with no sequence they are how to make one.
+        for widget in (self.extend_button, self.plan_button, self.next_prompt):
             widget.setEnabled(has)
+        self.run_progress.setVisible(has)  # no "0 of 1 shots" of no sequence
         self.choose_button.setEnabled(has and not self.running())
         self.take_button.setEnabled(has and not self.running())
         preview = self._cost_preview()

@@ -1,8 +1,9 @@
 """Help ▸ Keyboard Shortcuts: every key of the window, read from its actions and shortcuts.
 
-The table is built from the live QActions and QShortcuts (and the comparison window's key
-table), so it cannot go stale: a new action with a key appears by itself. `shortcut_entries`
-gives the rows; `conflicts` finds two that answer the same key where both can fire.
+The table is built from the live QActions and QShortcuts (and the key tables of the
+comparison and Sequences windows, which exist only once opened), so it cannot go stale: a new
+action with a key appears by itself. `shortcut_entries` gives the rows; `conflicts` finds two
+that answer the same key where both can fire.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from runway_desktop.ui.compare_command import COMPARE_WINDOW_KEYS
+from runway_desktop.ui.sequence_keys import SEQUENCE_WINDOW_KEYS, SEQUENCES_AREA
 
 WINDOW_AREA = "Anywhere in the window"
 COMPARE_AREA = "Compare window"
@@ -52,7 +54,12 @@ def plain(text: str) -> str:
 
 
 def _area_of(widget: QObject | None, window: QWidget) -> str:
-    """The nearest named part (accessible name) of the window that holds `widget`."""
+    """The nearest named part (accessible name) of the window that holds `widget`; for a
+    widget of another named window (the Sequences window), that window ("Sequences window"),
+    as its static key table lists it."""
+    top = widget.window() if isinstance(widget, QWidget) else None
+    if top is not None and top is not window and top.accessibleName():
+        return f"{top.accessibleName()} window"
     while isinstance(widget, QWidget) and widget is not window:
         if widget.accessibleName():
             return widget.accessibleName()
@@ -72,9 +79,9 @@ def _in_window_menu(action: QAction, window: QWidget) -> str:
 
 
 def shortcut_entries(window: QWidget) -> list[ShortcutEntry]:
-    """Every key the window answers: its QActions and QShortcuts, and the comparison
-    window's keys. Context-menu entries (children of a QMenu) repeat a list's actions and
-    are left out."""
+    """Every key the window answers: its QActions and QShortcuts, and the comparison and
+    Sequences windows' keys (listed from their tables, open or not). Context-menu entries
+    (children of a QMenu) repeat a list's actions and are left out."""
     entries: list[ShortcutEntry] = []
     for action in window.findChildren(QAction):
         keys = tuple(k for k in action.shortcuts() if not k.isEmpty())
@@ -105,6 +112,8 @@ def shortcut_entries(window: QWidget) -> list[ShortcutEntry]:
                                      scope))
     entries += [ShortcutEntry(COMPARE_AREA, text, (QKeySequence(key),))
                 for key, text in COMPARE_WINDOW_KEYS]
+    entries += [ShortcutEntry(SEQUENCES_AREA, text, (QKeySequence(key),))
+                for key, text in SEQUENCE_WINDOW_KEYS]
     return entries
 
 

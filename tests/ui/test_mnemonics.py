@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -112,6 +113,20 @@ def test_the_main_window_and_its_dialogs_have_one_widget_per_letter(
     assert mnemonic_clashes(shortcuts) == {}
     for dialog in (settings, shortcuts):
         dialog.deleteLater()
+
+
+def test_the_sequences_window_has_one_widget_per_letter(
+        qtbot: QtBot, app_controller: Any) -> None:
+    """"New &Take" and "S&top" both answered Alt+T: Qt only moved the focus between them."""
+    window: MainWindow = app_controller.window
+    qtbot.waitUntil(window.sequence_command.action.isEnabled, timeout=10_000)
+    window.sequence_command.action.trigger()
+    view = window.sequence_command.view
+    assert view is not None
+    assert mnemonic_clashes(view) == {}
+    assert mnemonic(view.take_button.text()) == "t"
+    assert mnemonic(view.stop_button.text()) == "s"
+    view.close()
 
 
 def test_the_comparison_has_one_widget_per_letter(

@@ -605,8 +605,47 @@ def test_the_sequences_windows_keys_are_listed_and_clash_with_nothing(
 
     assert shortcuts.conflicts(window) == []
     listed = {(e.area, e.text): e.keys_text() for e in shortcuts.shortcut_entries(window)}
-    assert listed[("Sequences", "Rename the sequence")] == "F2"
-    assert listed[("Sequences", "Undo deleting a sequence")] == "Ctrl+Z"
-    assert listed[("Shots", "Move the shot up")] == "Ctrl+Up"
-    assert listed[("Shots", "Move the shot down")] == "Ctrl+Down"
+    assert listed[("Sequences window", "Rename the sequence")] == "F2"
+    assert listed[("Sequences window", "Undo deleting a sequence")] == "Ctrl+Z"
+    assert listed[("Sequences window", "Move the selected shot up")] == "Ctrl+Up"
+    assert listed[("Sequences window", "Move the selected shot down")] == "Ctrl+Down"
     assert listed[("Edit menu", "Undo")] == "Ctrl+Z"
+    # Its live keys and its table (listed before it ever opened) are one row each.
+    rows = [(e.area, e.text) for e in shortcuts.merged(shortcuts.shortcut_entries(window))]
+    assert rows.count(("Sequences window", "Rename the sequence")) == 1
+    assert len([r for r in rows if r[0] == "Sequences window"]) == 4
+
+
+def test_with_no_sequence_the_window_says_how_to_make_one(
+        qtbot: QtBot, app_controller: Any) -> None:
+    """No sequence at all: the window said "0 of 1 shots". It says there is none yet and how to
+    make one; what needs a sequence is disabled, what makes one is not."""
+    window: MainWindow = app_controller.window
+    view = open_view(qtbot, window)
+    assert view.sequence is None
+
+    def says_none() -> None:
+        text = view.status.text()
+        assert text.startswith("No sequence yet"), text
+        assert "New Sequence (" in text
+        assert "New Sequence from Clip" in text
+        assert not view.run_progress.isVisible()  # no "0 of 1 shots"
+        for widget in (view.bar.rename_button, view.bar.delete_button, view.run_button,
+                       view.stop_button, view.take_button, view.choose_button,
+                       view.extend_button, view.next_prompt, view.plan_button,
+                       view.film.export_button):
+            assert not widget.isEnabled(), widget.objectName() or widget.text()
+        assert view.plan_edit.isEnabled()  # where New Sequence reads its prompts
+        assert view.new_button.isEnabled()
+
+    says_none()
+    sequence_id = plan_in_view(view, "the harbour at dawn\nboats leave")
+    assert not view.status.text().startswith("No sequence yet")
+    assert view.run_progress.isVisible()
+    assert view.run_progress.text() == "0 of 2 shots"
+    assert view.run_button.isEnabled()
+
+    view.bar.delete_button.click()  # the last one gone: none again
+    assert view.sequences.get(sequence_id) is None
+    assert view.sequence is None
+    says_none()

@@ -180,3 +180,20 @@ def test_ctrl_l_goes_back_to_the_prompt_from_the_list(qtbot: QtBot, window: Main
     choose = window.findChild(QAction, "choose_image")
     assert choose is not None
     assert choose.shortcut() == QKeySequence("Ctrl+Shift+I")
+
+
+def test_the_sequences_windows_keys_are_listed_before_it_ever_opened(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """Help ▸ Keyboard Shortcuts listed F2, Ctrl+Up/Down and the Sequences window's Ctrl+Z
+    only once that window had been opened (they were read from its live shortcuts only)."""
+    from runway_desktop.ui.sequence_keys import SEQUENCES_AREA
+
+    assert window.sequence_command.view is None  # never opened
+    dialog = window.show_shortcuts()
+    assert isinstance(dialog, ShortcutsDialog)
+    listed = [(text, keys) for area, text, keys in dialog.listed() if area == SEQUENCES_AREA]
+    dialog.close()
+    assert listed == [("Move the selected shot down", "Ctrl+Down"),
+                      ("Move the selected shot up", "Ctrl+Up"),
+                      ("Rename the sequence", "F2"),
+                      ("Undo deleting a sequence", "Ctrl+Z")]
