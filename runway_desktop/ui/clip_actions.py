@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QListView, QMenu, QToolButton, QWidget
@@ -128,6 +129,18 @@ class ClipActions(QObject):
         self.last_export = dialog
         self._exports[video] = dialog
         return dialog
+
+    def exports_running(self) -> list[Path]:
+        """The files the open Export dialogs are writing now (what quitting would stop)."""
+        return [path for dialog in self._exports.values()
+                if shiboken6.isValid(dialog) and (path := dialog.writing()) is not None]
+
+    def stop_exports(self) -> None:
+        """The window quits: the Export dialogs close, their exports stop (the engine removes
+        a partial file)."""
+        for dialog in list(self._exports.values()):
+            if shiboken6.isValid(dialog):
+                dialog.close()
 
     def _forget(self, dialog: ExportDialog, video: str) -> None:
         if self.last_export is dialog:

@@ -97,6 +97,7 @@ class ExportDialog(QDialog):
         self.video = Path(video)
         self._position_ms = position_ms
         self._task: asyncio.Task[Path] | None = None
+        self._dest: Path | None = None  # the file the running export writes
         self._closed = False  # Qt has deleted the widgets: late outcomes are dropped
         self._duration_ms: int | None = None  # the clip's length, once read
         # Work under way stops when the dialog goes, closed or deleted with the window (the
@@ -202,6 +203,10 @@ class ExportDialog(QDialog):
         # Until `_finished` has shown the outcome (a task is done a loop turn before it runs).
         return self._task is not None
 
+    def writing(self) -> Path | None:
+        """The file an export under way is writing (None when none runs)."""
+        return self._dest if self.busy() else None
+
     def start_export(self) -> None:
         """Export with the chosen format, size and range into the chosen file."""
         if self.busy():
@@ -253,6 +258,7 @@ class ExportDialog(QDialog):
         self._set_running(True)
         self.progress.setValue(0)
         self._say(self.tr("Exporting “{0}”…").format(dest.name))
+        self._dest = dest
         self._task = self._spawn(work)
         self._task.add_done_callback(lambda task: self._finished(task, dest))
 

@@ -45,6 +45,7 @@ class FilmExportBar(QWidget):
         self._why_not = why_not
         self._suggested = suggested
         self._task: asyncio.Task[object] | None = None
+        self._dest: Path | None = None  # the film the running export writes
         self.last_written: Path | None = None
         self._closed = False
         self.crossfade_box = QCheckBox(self.tr("Cross-fade between shots"), self)
@@ -84,6 +85,10 @@ class FilmExportBar(QWidget):
         # Until `_finished` has shown the outcome: a task is done a loop turn before its
         # done-callback runs, and the status still said "Joining…" then.
         return self._task is not None
+
+    def writing(self) -> Path | None:
+        """The film an export under way is writing (None when none runs)."""
+        return self._dest if self.busy() else None
 
     def refresh(self) -> None:
         """Export is possible once every shot has a finished chosen take."""
@@ -129,7 +134,7 @@ class FilmExportBar(QWidget):
         task = asyncio.ensure_future(join_film(clips, dest, crossfade_ms=crossfade,
                                                progress=self._on_progress,
                                                sidecar=self._sidecar()))
-        self._task = task
+        self._task, self._dest = task, dest
         task.add_done_callback(lambda t: self._finished(t, dest))
         self.refresh()
 

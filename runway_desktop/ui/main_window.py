@@ -42,6 +42,7 @@ from runway_desktop.ui.extend_mode import ExtendMode
 from runway_desktop.ui.gallery import GalleryView
 from runway_desktop.ui.preview import PreviewPlayer
 from runway_desktop.ui.queue_view import QueueView
+from runway_desktop.ui.quit_question import quit_question
 from runway_desktop.ui.removals import Removals
 from runway_desktop.ui.sequence_command import SequenceCommand, first_shot_from
 from runway_desktop.ui.stage import StudioLayout
@@ -683,15 +684,13 @@ class MainWindow(QMainWindow):
         return handled
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._running and not self._quit_confirmed:
+        exports = self.clip_actions.exports_running() + self.sequence_command.exports_running()
+        if (self._running or exports) and not self._quit_confirmed:
             event.ignore()
             box = QMessageBox(
                 QMessageBox.Icon.Question,
                 self.tr("Quit Runway Desktop?"),
-                self.tr(
-                    "{0} generation(s) are still running. They are saved and will carry on "
-                    "the next time you open Runway Desktop."
-                ).format(self._running),
+                quit_question(self._running, exports),
                 QMessageBox.StandardButton.Cancel,
                 self,
             )
@@ -705,6 +704,8 @@ class MainWindow(QMainWindow):
             box.finished.connect(quit_if_chosen)
             box.open()
             return
+        self.clip_actions.stop_exports()  # quitting: they stop and leave nothing behind
+        self.sequence_command.stop_exports()
         self.save_state()
         self.preview.clear()
         self.tray.hide()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -135,6 +136,16 @@ class SequenceCommand(QObject):
             self._say(str(getattr(error, "message", "") or error))
             return None
         return self.open_view(sequence.id)
+
+    def exports_running(self) -> list[Path]:
+        """The film an export under way is writing, if any (what quitting would stop)."""
+        film = self.view.film.writing() if self.view is not None else None
+        return [film] if film is not None else []
+
+    def stop_exports(self) -> None:
+        """The window quits: a film export stops (its partial file is removed)."""
+        if self.view is not None:
+            self.view.film.cancel()
 
     def _forget(self) -> None:
         self.view = None

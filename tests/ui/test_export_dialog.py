@@ -23,6 +23,7 @@ from runway_desktop.ui.export_dialog import ExportDialog, free_path
 from runway_desktop.ui.main_window import MainWindow
 from tests.helpers.video import CLIP, mean_difference, rgb
 from tests.ui.conftest import drive
+from tests.ui.quitting import answer, quit_from_menu
 
 pytestmark = pytest.mark.qt_log_ignore(
     "PulseAudioService", "Couldn't resolve pipewire", "Could not open media"
@@ -289,3 +290,82 @@ def test_return_exports_and_the_keys_never_land_on_set_in(
     assert dialog.in_button.isEnabled()
     assert dialog.reveal_button.hasFocus()  # done: Return shows it in its folder
     assert dialog.in_spin.value() == 0.0
+
+
+# -- quitting while an export is written -----------------------------------------------------
+
+
+def running(gid: int) -> Generation:
+    now = time.time()
+    return Generation(id=gid, settings=GenerationSettings(prompt=f"clip {gid}"),
+                      idempotency_key=f"k{gid}", stage=Stage.PROCESSING, created_at=now,
+                      updated_at=now)
+
+
+def start_gif(qtbot: QtBot, window: MainWindow) -> ExportDialog:
+    dialog = open_from_button(qtbot, window)
+    dialog.size_box.setCurrentIndex(dialog.size_box.findData("large"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30_000)
+    return dialog
+
+
+EXPORT_STOPS = ("An export of “shot.gif” is still being written: quitting stops it and "
+                "nothing is written.")
+
+
+def test_quit_during_an_export_names_it_and_cancel_lets_it_finish(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    """Quitting used to stop an export without a word (the question counted generations
+    only, and with none running there was no question)."""
+    dialog = start_gif(qtbot, window)
+
+    box = quit_from_menu(qtbot, window)
+    assert box.text() == EXPORT_STOPS
+    answer(qtbot, box, QMessageBox.ButtonRole.RejectRole)  # Cancel
+
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=60_000)
+    assert dialog.last_written == clip.with_suffix(".gif"), dialog.status.text()
+    assert window.isVisible()
+    assert dialog.isVisible()
+    with Image.open(clip.with_suffix(".gif")) as picture:
+        assert picture.format == "GIF"
+    assert window.clip_actions.exports_running() == []
+
+
+def test_quit_during_an_export_stops_it_and_leaves_no_file(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    dialog = start_gif(qtbot, window)
+    task = dialog._task
+    assert task is not None
+
+    box = quit_from_menu(qtbot, window)
+    assert box.text() == EXPORT_STOPS
+    answer(qtbot, box, QMessageBox.ButtonRole.AcceptRole)  # Quit
+
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
+    qtbot.waitUntil(task.done, timeout=30_000)
+    assert task.cancelled()
+    qtbot.waitUntil(lambda: sorted(p.name for p in clip.parent.iterdir()) == ["shot.mp4"])
+
+
+def test_the_quit_question_counts_generations_in_words_beside_the_export(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    for gid in (2, 3):
+        window._on_generation_updated(running(gid))  # as the engine reports them
+    dialog = start_gif(qtbot, window)
+
+    box = quit_from_menu(qtbot, window)
+    assert box.text() == ("2 generations are still running. They are saved and will carry on "
+                          "the next time you open Runway Desktop.\n\n" + EXPORT_STOPS)
+    answer(qtbot, box, QMessageBox.ButtonRole.RejectRole)
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=60_000)
+
+    window._on_generation_updated(finished(3, clip))
+    box = quit_from_menu(qtbot, window)
+    assert box.text() == ("1 generation is still running. It is saved and will carry on the "
+                          "next time you open Runway Desktop.")  # the export is written
+    answer(qtbot, box, QMessageBox.ButtonRole.RejectRole)
+    qtbot.waitUntil(lambda: not any(b.isVisible() for b in window.findChildren(QMessageBox)))
+    assert window.isVisible()
+    window._quit_confirmed = True  # the fixture's teardown closes it
