@@ -25,7 +25,12 @@ CLIPS = REPO / "resources" / "clips"
 ARTIFACTS = REPO / "tests" / "artifacts"
 pytest_plugins = ["tests.helpers.logfail"]
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The offscreen platform's own screen is 800 × 800, smaller than any the app meets, and the
+# first window is fitted to the screen: the tests get a 1920 × 1080 one (test_startup_shell's
+# first-size test starts its own small screens).
+OFFSCREEN_SCREEN = REPO / "tests" / "helpers" / "offscreen_screen.json"
+if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={OFFSCREEN_SCREEN}"
 
 
 def _private_home() -> Path:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -46,6 +46,7 @@ from runway_desktop.ui.quit_question import quit_question
 from runway_desktop.ui.removals import Removals
 from runway_desktop.ui.sequence_command import SequenceCommand, first_shot_from
 from runway_desktop.ui.stage import StudioLayout
+from runway_desktop.ui.startup_shell import DEFAULT_SIZE, first_size
 from runway_desktop.ui.status_summary import StatusSummary
 from runway_desktop.ui.undo_notice import UndoNotice
 from runway_desktop.ui.video_drop import VideoDrop, video_files
@@ -62,10 +63,9 @@ T = TypeVar("T")
 # Coming back to the window (e.g. from the browser, after a top-up) asks for the balance again,
 # at most this often: switching windows back and forth does not spam apiframe.
 REFRESH_ON_ACTIVATE_SECONDS = 10.0
-# The first start's size: room for the compose panel, the stage and the lists side by side
-# (narrower, down to a laptop's 1024 × 640, the lists go under the stage). startup_shell opens
-# its outline at the same size.
-DEFAULT_SIZE = (1400, 800)
+# The first start's size (startup_shell.DEFAULT_SIZE, where the outline opens too): room for
+# the compose panel, the stage and the lists side by side; on a smaller screen, what fits
+# (narrower, down to a laptop's 1024 × 640, the lists go under the stage).
 
 
 def preferences_shortcuts() -> list[QKeySequence]:
@@ -172,7 +172,9 @@ class MainWindow(QMainWindow):
             self.tray.setToolTip(APP_NAME)
             self.tray.show()
         self.set_demo(demo)
-        self.resize(*DEFAULT_SIZE)
+        screen = self.screen()
+        self.resize(first_size(screen.availableGeometry().size()) if screen
+                    else QSize(*DEFAULT_SIZE))
 
     # -- wiring ---------------------------------------------------------------------------------
 

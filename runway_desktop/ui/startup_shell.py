@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QEventLoop,
     QRect,
     QSettings,
+    QSize,
     QTimer,
     Signal,
     SignalInstance,
@@ -46,6 +47,16 @@ HAND_OVER_LATEST_MS = 10_000  # the outline goes by then even if the window hasn
 # stage.StudioLayout decides at the compose panel's own width; tests/ui/test_startup_shell.py
 # checks they agree at common sizes).
 SIDE_BY_SIDE_WINDOW_PX = 1390
+DEFAULT_SIZE = (1400, 800)  # the first start's size (MainWindow's too), where the screen has room
+FIRST_SIZE_MARGIN = QSize(16, 48)  # left free around it: the frame and title bar
+
+
+def first_size(room: QSize) -> QSize:
+    """The size a window opens at the first time, on a screen with `room` free: DEFAULT_SIZE,
+    shrunk to fit with a margin for the title bar (on a 1366 × 768 laptop the status bar, its
+    balance and the lists' buttons were off the screen)."""
+    return QSize(min(DEFAULT_SIZE[0], room.width() - FIRST_SIZE_MARGIN.width()),
+                 min(DEFAULT_SIZE[1], room.height() - FIRST_SIZE_MARGIN.height()))
 
 
 def shell_scheme(app: QGuiApplication) -> str:
@@ -87,7 +98,9 @@ class StartupShell(QSplashScreen):
                 self._parts.append((frame, _fill(QWidget(frame), colours[colour])))
             else:
                 self._parts.append((_fill(QWidget(self), colours[colour]), None))
-        self.resize(1400, 800)  # MainWindow's DEFAULT_SIZE
+        screen = self.screen()
+        self.resize(first_size(screen.availableGeometry().size()) if screen
+                    else QSize(*DEFAULT_SIZE))
         saved = QSettings().value(GEOMETRY_KEY)
         if isinstance(saved, QByteArray):
             self.restoreGeometry(saved)

@@ -139,3 +139,45 @@ def test_the_outline_goes_when_the_window_has_painted(qtbot: QtBot) -> None:
 
 class _Window(QObject):
     first_painted = Signal()
+
+
+_FIRST_START = """
+import json, sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication(["t"])
+from runway_desktop.ui.main_window import MainWindow
+from runway_desktop.ui.startup_shell import StartupShell
+window, shell = MainWindow(Path(sys.argv[1])), StartupShell("Starting…")
+room = app.primaryScreen().availableGeometry()
+print(json.dumps({"room": [room.width(), room.height()], "window": [window.width(),
+      window.height()], "shell": [shell.width(), shell.height()]}))
+"""
+
+
+@pytest.mark.parametrize(("screen", "first"), [((1366, 768), (1350, 720)),
+                                               ((1440, 900), (1400, 800)),
+                                               ((1920, 1080), (1400, 800))])
+def test_the_first_window_fits_the_screen(
+        tmp_path: Path, screen: tuple[int, int], first: tuple[int, int]) -> None:
+    """A first start opened at 1400 × 800 whatever the screen: on a 1366 × 768 laptop the status
+    bar with the balance, Search and Clear finished were off the screen. The outline opens at
+    the same size (no jump when the window replaces it). A child process: the screen's size is
+    the platform's, fixed when the application starts."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{
+        "name": "laptop", "x": 0, "y": 0, "width": screen[0], "height": screen[1],
+        "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}"}
+    done = subprocess.run([sys.executable, "-c", _FIRST_START, str(tmp_path / "pasted")],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    sizes = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sizes["room"] == list(screen)
+    assert sizes["window"] == list(first)
+    assert sizes["shell"] == list(first)
