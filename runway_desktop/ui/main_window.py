@@ -698,6 +698,7 @@ class MainWindow(QMainWindow):
             )
             quit_button = box.addButton(self.tr("Quit"), QMessageBox.ButtonRole.AcceptRole)
             box.setWindowModality(Qt.WindowModality.WindowModal)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # not kept once answered
 
             def quit_if_chosen(_result: int) -> None:
                 if box.clickedButton() is quit_button:

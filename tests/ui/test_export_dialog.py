@@ -369,3 +369,13 @@ def test_the_quit_question_counts_generations_in_words_beside_the_export(
     qtbot.waitUntil(lambda: not any(b.isVisible() for b in window.findChildren(QMessageBox)))
     assert window.isVisible()
     window._quit_confirmed = True  # the fixture's teardown closes it
+
+
+def test_answering_cancel_leaves_no_question_behind(qtbot: QtBot, window: MainWindow) -> None:
+    """Each Cancel left its hidden question box in the window (a child never deleted)."""
+    window._on_generation_updated(running(2))
+    for _ in range(3):
+        box = quit_from_menu(qtbot, window)
+        answer(qtbot, box, QMessageBox.ButtonRole.RejectRole)
+    qtbot.waitUntil(lambda: not window.findChildren(QMessageBox), timeout=5_000)
+    window._quit_confirmed = True  # the fixture's teardown closes it
