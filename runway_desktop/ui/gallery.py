@@ -412,6 +412,16 @@ class GalleryView(QWidget):
         self.list_view.scrollTo(index)
         return True
 
+    def select_generations(self, generation_ids: list[int]) -> None:
+        """Exactly these results selected (the first one current), e.g. rows brought back."""
+        if not generation_ids or not self.select_generation(generation_ids[0]):
+            return
+        selection = self.list_view.selectionModel()
+        for generation_id in generation_ids[1:]:
+            row = self.model.row_of(generation_id)
+            if row is not None:
+                selection.select(self.model.index(row), QItemSelectionModel.SelectionFlag.Select)
+
     def adopt(self, generation_id: int) -> bool:
         """Select what the preview already shows (the queue's selection, when the grid comes
         into sight), without telling the preview again: it would load it anew, stopping it."""

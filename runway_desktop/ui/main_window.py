@@ -152,7 +152,8 @@ class MainWindow(QMainWindow):
         # and it never covers Generate.
         self.notice = UndoNotice(self.queue)
         self.removals = Removals(self.queue.model, self.notice, lambda: self._service, self,
-                                 hold_selection=self.queue.selection_held)
+                                 hold_selection=self.queue.selection_held,
+                                 select=self._select_in_sight)
 
         self.account_label = QLabel(self.tr("Not signed in"), self)
         self.account_label.setObjectName("status_account")
@@ -498,6 +499,11 @@ class MainWindow(QMainWindow):
         if generation:
             self.extend_mode.cancel()  # else Generate would extend, these settings unseen
             self.compose.apply_settings(generation.settings, made_by=f"#{generation.id}")
+
+    def _select_in_sight(self, generation_ids: list[int]) -> None:
+        """Select these in the list the person sees (the queue or the gallery)."""
+        view = self.gallery if self.studio.gallery_shown() else self.queue
+        view.select_generations(generation_ids)
 
     def _video_of(self, generation_id: int) -> str | None:
         generation = self.queue.model.generation(generation_id)

@@ -524,6 +524,18 @@ class QueueView(QWidget):
         self.list_view.scrollTo(index)
         return True
 
+    def select_generations(self, generation_ids: list[int]) -> None:
+        """Exactly these rows selected (the first one current), e.g. rows brought back."""
+        if not generation_ids or not self.select_generation(generation_ids[0]):
+            return
+        selection = self.list_view.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag
+        for generation_id in generation_ids[1:]:
+            source = self.model.index_of(generation_id)
+            index = self.proxy.mapFromSource(source) if source.isValid() else QModelIndex()
+            if index.isValid():
+                selection.select(index, flags.Select | flags.Rows)
+
     def adopt(self, generation_id: int) -> bool:
         """Select what the preview already shows (the gallery's selection, when the list comes
         into sight), without telling the preview again: it would load it anew, stopping it."""

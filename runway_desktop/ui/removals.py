@@ -70,9 +70,11 @@ class Removals(QObject):
         parent: QObject | None = None,
         *,
         hold_selection: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+        select: Callable[[list[int]], None] = lambda _ids: None,
     ) -> None:
         super().__init__(parent)
         self._hold_selection = hold_selection
+        self._select = select  # the rows Undo brings back become the selection
         self._model = model
         self._notice = notice
         self._engine = engine
@@ -152,12 +154,14 @@ class Removals(QObject):
         stuck = [item for item in batch.trashed.values() if not trash.restore(item)]
         for sidecar in batch.sidecars.values():
             trash.restore(sidecar)  # a settings file left in the trash is no loss to name
-        shown = 0
+        back: list[int] = []
         for generation_id in batch.rows:
             current = batch.engine.get(generation_id)  # the journal is the truth
             if current is not None:
                 self._model.upsert(current)
-                shown += 1
+                back.append(generation_id)
+        self._select(back)  # what was removed is what the person looks at again
+        shown = len(back)
         text = _tr("Restored {generations}.").format(generations=_generations(shown))
         if stuck:
             text += " " + _tr("{videos} stayed in the {trash}: restore {them} from there.").format(

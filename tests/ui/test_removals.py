@@ -490,3 +490,24 @@ def test_after_a_removal_in_the_gallery_the_video_in_its_place_is_selected(
     preview_settled(qtbot, window)
     # The hidden queue chose nothing meanwhile: one selection, one video loading.
     assert window.queue.selected_generations() == []
+
+
+def test_undo_selects_what_it_brings_back(
+    qtbot: QtBot, app_controller: Any, trash_dir: Path
+) -> None:
+    """After Undo the restored rows were back in the list but the selection stayed on their
+    neighbour: the person had to find them again (and the keys acted on the neighbour)."""
+    window = app_controller.window
+    rows = generate(qtbot, window, 3)
+    newest, middle, oldest = sorted(rows, key=lambda g: -g.id)
+    window.queue.select_generations([newest.id, middle.id])
+    assert {g.id for g in window.queue.selected_generations()} == {newest.id, middle.id}
+    window.removals.remove([newest.id, middle.id], trash_videos=False)
+    assert [g.id for g in window.queue.selected_generations()] == [oldest.id]
+    preview_settled(qtbot, window)
+
+    window.undo_action.trigger()
+    assert {g.id for g in window.queue.selected_generations()} == {newest.id, middle.id}
+    assert window.queue.current_generation() == window.queue.model.generation(newest.id)
+    preview_settled(qtbot, window)
+    assert window.preview.video_path() == newest.video_path
