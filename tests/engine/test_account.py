@@ -21,6 +21,12 @@ ME_WITHOUT_CREDITS = {
 }
 
 
+def not_enough_credits() -> Reply:
+    """apiframe refusing a generate for credits."""
+    return Reply(402, json={"error": "Insufficient credits", "creditsRequired": 8,
+                            "creditsAvailable": 0})
+
+
 @pytest.mark.expect_log_warnings(r"needs attention \(buy_credits\)")
 def test_an_unknown_balance_keeps_work_waiting_for_credits_and_the_engine_running(
     scripted_engine: EngineFactory, scripted_server: ScriptedServer
@@ -28,8 +34,7 @@ def test_an_unknown_balance_keeps_work_waiting_for_credits_and_the_engine_runnin
     """Before: `account.credits >= price` compared None with an int, the balance check died
     with a TypeError and the credits problem could never clear itself."""
     scripted_server.on("GET /v2/me", lambda request: Reply(json=ME_WITHOUT_CREDITS))
-    scripted_server.script("POST /v2/videos/generate", Reply(402, json={
-        "error": "Insufficient credits", "creditsRequired": 8, "creditsAvailable": 0}))
+    scripted_server.script("POST /v2/videos/generate", not_enough_credits())
 
     async def scenario() -> None:
         engine = scripted_engine()
@@ -73,8 +78,7 @@ def test_a_402_before_the_first_balance_check_answers_is_not_sent_again(
 
     def refuse(_request: Request) -> Reply:
         refused.set()
-        return Reply(402, json={"error": "Insufficient credits", "creditsRequired": 8,
-                                "creditsAvailable": 0})
+        return not_enough_credits()
 
     scripted_server.on("GET /v2/me", slow_me)
     scripted_server.on("POST /v2/videos/generate", refuse)
@@ -107,8 +111,7 @@ def test_waiting_for_settled_rows_returns_them_settled_even_if_one_moves_on_at_o
     """`wait_settled` woke on "settled" and read the journal a turn later: a row sent again in
     between (a top-up resuming a 402) came back unsettled, and `generate` reported it as its
     result with exit 0."""
-    scripted_server.script("POST /v2/videos/generate", Reply(402, json={
-        "error": "Insufficient credits", "creditsRequired": 8, "creditsAvailable": 0}))
+    scripted_server.script("POST /v2/videos/generate", not_enough_credits())
 
     async def scenario() -> None:
         engine = scripted_engine()

@@ -132,6 +132,18 @@ def test_a_generated_video_brings_its_settings_back_when_dropped_on_the_window(
     preview_settled(qtbot, window)
 
 
+def use_a_copy(qtbot: QtBot, window: Any, video: Path, tmp_path: Path, prompt: str) -> Any:
+    """Other settings in the panel; then a copy of `video` from elsewhere (not this history's
+    file, but its settings travel with it) dropped, and its offer's Use clicked."""
+    window.compose.apply_settings(OTHER)
+    window.compose.drop_zone.clear()
+    copy = Path(shutil.copy(video, tmp_path / "sent-by-a-friend.mp4"))
+    assert drop_files(window.compose.drop_zone, [copy])
+    offer = offered(qtbot, window, prompt)
+    qtbot.mouseClick(offer.use_button, Qt.MouseButton.LeftButton)
+    return offer
+
+
 def test_a_start_image_that_is_gone_is_named_and_the_rest_filled_in(
     qtbot: QtBot, app_controller: Any, start_image: Path, tmp_path: Path
 ) -> None:
@@ -139,13 +151,7 @@ def test_a_start_image_that_is_gone_is_named_and_the_rest_filled_in(
     asked = GenerationSettings(**{**ASKED.__dict__, "image_path": str(start_image)})
     video = Path(generate(qtbot, window, asked).video_path or "")
     start_image.unlink()
-    window.compose.apply_settings(OTHER)
-    window.compose.drop_zone.clear()
-    # A copy elsewhere: not this history's file, but its settings travel with it.
-    copy = Path(shutil.copy(video, tmp_path / "sent-by-a-friend.mp4"))
-    assert drop_files(window.compose.drop_zone, [copy])
-    offer = offered(qtbot, window, asked.prompt)
-    qtbot.mouseClick(offer.use_button, Qt.MouseButton.LeftButton)
+    offer = use_a_copy(qtbot, window, video, tmp_path, asked.prompt)
     assert fields(window.compose) == (asked.prompt, asked.model, asked.aspect_ratio,
                                       asked.duration, asked.seed, [])
     assert "no longer there" in offer.message.text()
@@ -163,12 +169,7 @@ def test_a_start_image_replaced_since_comes_back_without_the_old_framing(
                                   "frame": corner})
     video = Path(generate(qtbot, window, asked).video_path or "")
     Image.new("RGB", (360, 640), (200, 120, 30)).save(start_image)  # another picture, same size
-    window.compose.apply_settings(OTHER)
-    window.compose.drop_zone.clear()
-    copy = Path(shutil.copy(video, tmp_path / "sent-by-a-friend.mp4"))
-    assert drop_files(window.compose.drop_zone, [copy])
-    offer = offered(qtbot, window, asked.prompt)
-    qtbot.mouseClick(offer.use_button, Qt.MouseButton.LeftButton)
+    use_a_copy(qtbot, window, video, tmp_path, asked.prompt)
     status = window.compose.status_label
     note = (f"The start image at {start_image} has changed since “sent-by-a-friend.mp4” was "
             "made: its framing was reset.")
