@@ -513,8 +513,7 @@ class QueueView(QWidget):
     def select_generation(self, generation_id: int) -> bool:
         """Make this the one selected row (whatever keys are held: Ctrl+Enter holds Ctrl,
         and setCurrentIndex then added each new row to the selection)."""
-        source = self.model.index_of(generation_id)
-        index = self.proxy.mapFromSource(source) if source.isValid() else QModelIndex()
+        index = self._list_index(generation_id)
         if not index.isValid():
             return False
         flags = QItemSelectionModel.SelectionFlag
@@ -531,10 +530,13 @@ class QueueView(QWidget):
         selection = self.list_view.selectionModel()
         flags = QItemSelectionModel.SelectionFlag
         for generation_id in generation_ids[1:]:
-            source = self.model.index_of(generation_id)
-            index = self.proxy.mapFromSource(source) if source.isValid() else QModelIndex()
-            if index.isValid():
+            if (index := self._list_index(generation_id)).isValid():
                 selection.select(index, flags.Select | flags.Rows)
+
+    def _list_index(self, generation_id: int) -> QModelIndex:
+        """The row's index in the list as shown (invalid: not in the history, or filtered out)."""
+        source = self.model.index_of(generation_id)
+        return self.proxy.mapFromSource(source) if source.isValid() else QModelIndex()
 
     def adopt(self, generation_id: int) -> bool:
         """Select what the preview already shows (the gallery's selection, when the list comes
