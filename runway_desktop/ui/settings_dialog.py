@@ -55,7 +55,6 @@ class SettingsDialog(QDialog):
         )
         self.setMinimumWidth(520)
         self._settings = settings
-        self._stored_key: str | None = None  # known once the keyring has answered
 
         intro = QLabel(self)
         intro.setWordWrap(True)
@@ -195,14 +194,13 @@ class SettingsDialog(QDialog):
         """Off the GUI thread: a locked keyring waits for its unlock prompt (the window froze
         for as long as the person took to answer it)."""
         try:
-            key = await asyncio.to_thread(secrets.stored_api_key)
+            key, problem = await asyncio.to_thread(secrets.stored_api_key), ""
         except secrets.KeyStoreError as error:
-            key = None
-            if shiboken6.isValid(self):
-                self.status.setText(error.message)
+            key, problem = None, error.message
         if not shiboken6.isValid(self):  # closed meanwhile
             return
-        self._stored_key = key
+        if problem:
+            self.status.setText(problem)
         self.key_edit.setPlaceholderText(
             self.tr("Saved: {0} — type to replace").format(secrets.mask(key)) if key
             else self.tr("afk_…"))
@@ -231,7 +229,6 @@ class SettingsDialog(QDialog):
             return
         if not self._still_open():
             return
-        self._stored_key = None
         self.remove_key.setEnabled(False)
         self.key_edit.setPlaceholderText(self.tr("afk_…"))
         self.status.setText(self.tr("The API key was removed from the keyring."))
