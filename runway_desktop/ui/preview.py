@@ -298,7 +298,9 @@ class PreviewPlayer(QWidget):
             shortcut.setWhatsThis(text)
             shortcut.activated.connect(button.toggle)
         # Previous / next result. (The slider's own arrow keys give way: PageUp/PageDown and
-        # dragging still move through the video.)
+        # dragging still move through the video.) K and J only while full screen: in the window
+        # its View menu has them, and two shortcuts on one key would both go dead (ambiguous).
+        self._full_screen_keys: list[QShortcut] = []
         for keys, step in (((Qt.Key.Key_Left, Qt.Key.Key_K), -1),
                            ((Qt.Key.Key_Right, Qt.Key.Key_J), 1)):
             for key in keys:
@@ -307,6 +309,8 @@ class PreviewPlayer(QWidget):
                 shortcut.setWhatsThis(self.tr("Previous result") if step < 0
                                       else self.tr("Next result"))
                 shortcut.activated.connect(lambda s=step: self.step_requested.emit(s))
+                if key in (Qt.Key.Key_K, Qt.Key.Key_J):
+                    self._full_screen_keys.append(shortcut)
         # Only while full screen (the window has its own F11 otherwise: two would clash).
         self._leave_keys = []
         for key in (Qt.Key.Key_Escape, Qt.Key.Key_F11):
@@ -449,13 +453,13 @@ class PreviewPlayer(QWidget):
         return self._full_screen
 
     def set_full_screen(self, on: bool) -> None:
-        """Full-screen look (no margins, no caption) and keys (Esc, F11 leave); the stage
-        moves the player itself."""
+        """Full-screen look (no margins, no caption) and keys (Esc, F11 leave; K, J step); the
+        stage moves the player itself."""
         self._full_screen = on
         margin = 0 if on else 12
         self._layout.setContentsMargins(margin, margin, margin, 0 if on else margin)
         self.caption_label.setVisible(bool(self.caption_label.text()) and not on)
-        for shortcut in self._leave_keys:
+        for shortcut in (*self._leave_keys, *self._full_screen_keys):
             shortcut.setEnabled(on)
         self.full_screen_button.setChecked(on)
         self.full_screen_button.setToolTip(

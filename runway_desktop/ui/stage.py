@@ -163,32 +163,27 @@ class StudioLayout(QObject):
     # -- the View menu ------------------------------------------------------------------------
 
     def _build_actions(self, window: QWidget) -> dict[str, QAction]:
-        """The View menu's entries. F11 and Ctrl+1/2 work anywhere in the window (the player
-        has its own F11 and Esc while it is a window of its own). Left/Right and K/J only
-        while the player has the keys (they type and move in text fields): the menu shows
-        them, the player's own shortcuts act on them."""
+        """The View menu's entries, all working anywhere in the window: F11, Ctrl+1/2, and K/J
+        (a text field still types them: it takes letters before shortcuts). Left/Right step
+        only while the player has the keys: elsewhere they move in text, the grid and the
+        ratio buttons (the player's own shortcuts; full screen it has K/J and F11 too)."""
         actions: dict[str, QAction] = {}
 
-        def add(name: str, text: str, keys: list[str], slot: Callable[[], object],
-                window_wide: bool = True) -> None:
+        def add(name: str, text: str, key: str, slot: Callable[[], object]) -> None:
             action = QAction(text, window)
             action.setObjectName(name)
-            action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut if window_wide
-                                      else Qt.ShortcutContext.WidgetShortcut)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(lambda _=False: slot())
-            if window_wide:
-                window.addAction(action)
+            window.addAction(action)
             actions[name] = action
 
-        add("full_screen", self.tr("&Full Screen Preview"), ["F11"], self.toggle_full_screen)
-        add("previous_result", self.tr("&Previous Result"), ["K", "Left"],
-            lambda: self.step(-1), window_wide=False)
-        add("next_result", self.tr("&Next Result"), ["J", "Right"],
-            lambda: self.step(1), window_wide=False)
-        add("show_queue", self.tr("&Queue"), ["Ctrl+1"],
+        add("full_screen", self.tr("&Full Screen Preview"), "F11", self.toggle_full_screen)
+        add("previous_result", self.tr("&Previous Result"), "K", lambda: self.step(-1))
+        add("next_result", self.tr("&Next Result"), "J", lambda: self.step(1))
+        add("show_queue", self.tr("&Queue"), "Ctrl+1",
             lambda: self.show_gallery(False, focus=True))
-        add("show_gallery", self.tr("&Gallery"), ["Ctrl+2"],
+        add("show_gallery", self.tr("&Gallery"), "Ctrl+2",
             lambda: self.show_gallery(True, focus=True))
         return actions
 

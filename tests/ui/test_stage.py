@@ -243,6 +243,35 @@ def test_keys_step_through_finished_results_and_keep_playing(
     window.studio.set_full_screen(False)
 
 
+def test_j_and_k_step_results_from_anywhere_in_the_window_but_type_in_text_fields(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """The View menu shows J and K: they used to act only while the player had the focus, so
+    with the list (or the gallery) focused, as after clicking a row, they did nothing."""
+    for generation in (finished(1, "16:9", tmp_path, age_s=60), finished(2, "9:16", tmp_path)):
+        window.queue.model.upsert(generation)
+    assert window.queue.select_generation(2)
+    window.queue.list_view.setFocus()
+    qtbot.waitUntil(window.queue.list_view.hasFocus)
+    qtbot.keyClick(window.queue.list_view, Qt.Key.Key_J)
+    qtbot.waitUntil(lambda: window.preview.video_path() == str(CLIPS / "16x9.mp4"))
+    qtbot.keyClick(window.queue.list_view, Qt.Key.Key_K)
+    qtbot.waitUntil(lambda: window.preview.video_path() == str(CLIPS / "9x16.mp4"))
+
+    window.studio.show_gallery(focus=True)
+    qtbot.waitUntil(window.gallery.list_view.hasFocus)
+    qtbot.keyClick(window.gallery.list_view, Qt.Key.Key_J)
+    qtbot.waitUntil(lambda: window.preview.video_path() == str(CLIPS / "16x9.mp4"))
+
+    # In a text field they are letters, and the result shown stays.
+    prompt = window.compose.prompt_edit
+    prompt.setFocus()
+    qtbot.waitUntil(prompt.hasFocus)
+    qtbot.keyClicks(prompt, "jk")
+    assert prompt.toPlainText().endswith("jk")
+    assert window.preview.video_path() == str(CLIPS / "16x9.mp4")
+
+
 def test_the_view_menu_offers_full_screen_stepping_and_the_two_lists(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:
@@ -252,8 +281,8 @@ def test_the_view_menu_offers_full_screen_stepping_and_the_two_lists(
     assert isinstance(view_menu, QMenu)
     entries = {a.objectName(): a for a in view_menu.actions() if not a.isSeparator()}
     assert [k.toString() for k in entries["full_screen"].shortcuts()] == ["F11"]
-    assert [k.toString() for k in entries["next_result"].shortcuts()] == ["J", "Right"]
-    assert [k.toString() for k in entries["previous_result"].shortcuts()] == ["K", "Left"]
+    assert [k.toString() for k in entries["next_result"].shortcuts()] == ["J"]
+    assert [k.toString() for k in entries["previous_result"].shortcuts()] == ["K"]
 
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert window.studio.gallery_shown()
