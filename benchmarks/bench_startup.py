@@ -48,7 +48,7 @@ def _time(command: list[str]) -> float:
     env = child_env()
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, cwd=ROOT)  # `-m benchmarks.…` resolves
     watchdog = threading.Timer(120, proc.kill)
     watchdog.start()
     try:
@@ -61,21 +61,35 @@ def _time(command: list[str]) -> float:
     return elapsed
 
 
-def _compare(app: list[str], ready: list[str], floor: list[str], runs: int) -> dict[str, Any]:
-    """`app`: to the first paint (the outline); `ready`: to the real window painted."""
+def _compare(app: list[str], ready: list[str], floor: list[str], runs: int,
+             themed: list[str] | None = None) -> dict[str, Any]:
+    """`app`: to the first paint (the outline); `ready`: to the real window painted;
+    `themed`: the floor in the app's look (themed_floor_window.py), if given."""
+    commands = [app, ready, floor, *([themed] if themed else [])]
     for _ in range(WARMUP):  # .pyc files written, page cache warm: a person's second start
-        _time(app)
-        _time(ready)
-        _time(floor)
-    app_times, ready_times, floor_times = [], [], []
+        for command in commands:
+            _time(command)
+    times: list[list[float]] = [[] for _ in commands]
     for _ in range(runs):
-        app_times.append(_time(app))
-        ready_times.append(_time(ready))
-        floor_times.append(_time(floor))
+        for command, taken in zip(commands, times, strict=True):
+            taken.append(_time(command))
+    app_times, ready_times, floor_times = times[:3]
     app_ms, floor_ms = median(app_times) * 1000, median(floor_times) * 1000
     ready_ms = median(ready_times) * 1000
     ratio = app_ms / floor_ms
+    extra: dict[str, Any] = {}
+    if themed:
+        themed_ms = median(times[3]) * 1000
+        extra = {
+            "themed_ms": [round(t * 1000, 1) for t in times[3]],
+            "themed_metric": metric(
+                round(themed_ms, 1), "ms", target="(none: what the app's look alone costs)",
+                floor=round(floor_ms, 1), ratio=round(themed_ms / floor_ms, 2),
+                note="the bare window with the app's theme and 15 widgets with text, no "
+                     f"other app code (themed_floor_window.py); median of {runs}, alternating"),
+        }
     return {
+        **extra,
         "app_ms": [round(t * 1000, 1) for t in app_times],
         "ready_ms": [round(t * 1000, 1) for t in ready_times],
         "floor_ms": [round(t * 1000, 1) for t in floor_times],
@@ -151,10 +165,12 @@ def run(runs: int = RUNS, frozen: bool = True) -> dict[str, Any]:
     app = [PYTHON, "-m", "runway_desktop", "--quit-after-first-paint", "--data-dir", str(data)]
     ready = [PYTHON, "-m", "runway_desktop", "--quit-after-paint", "--data-dir", str(data)]
     floor = [PYTHON, str(BENCH / "floor_window.py")]
-    result: dict[str, Any] = {"source": _compare(app, ready, floor, runs),
+    themed = [PYTHON, "-m", "benchmarks.themed_floor_window"]
+    result: dict[str, Any] = {"source": _compare(app, ready, floor, runs, themed),
                               "imports": imports_before_paint(data)}
     metrics = {"startup_source": result["source"]["metric"],
                "ready_source": result["source"]["ready_metric"],
+               "themed_floor_source": result["source"]["themed_metric"],
                "imports_before_paint": result["imports"]["metric"]}
     if not frozen:
         result["frozen"] = {"skipped": "not asked for"}
