@@ -605,7 +605,13 @@ class ComposePanel(QWidget):
         for ratio in spec.aspect_ratios:
             if ratio not in offered:
                 self.aspect_picker.add_ratio(ratio)
-        self.aspect_picker.set_available(spec.aspect_ratios, fallback=spec.aspect_ratios[0])
+        # A ratio this model hasn't: the nearest it has, not its first (a portrait must not
+        # turn landscape); while the person hasn't picked one, the picture's nearest.
+        shown = self.aspect_picker.value()
+        self.aspect_picker.set_available(spec.aspect_ratios, fallback=framing.nearest_ratio(
+            ratio_shape(shown) if shown else (16, 9), spec.aspect_ratios))
+        if self.drop_zone.canvas.image_size.isValid():
+            self._follow_image_ratio(self.drop_zone.canvas.image_size)
         offered = self.duration_picker.keys()
         for seconds in spec.durations:
             if str(seconds) not in offered:
@@ -821,3 +827,10 @@ def clipboard_holds_image() -> bool:
     if mime.hasImage():
         return True
     return mime.hasUrls() and any(url.isLocalFile() for url in mime.urls())
+
+
+def ratio_shape(ratio: str) -> tuple[int, int]:
+    """'16:9' → (16, 9)."""
+    width, height = (int(part) for part in ratio.split(":"))
+    return width, height
+

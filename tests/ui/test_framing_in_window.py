@@ -19,6 +19,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from runway_desktop.api.catalog import GEN4_5, GEN4_TURBO, ModelCatalog
 from runway_desktop.engine import framing
 from runway_desktop.engine.records import GenerationSettings, Stage
 from runway_desktop.ui.compose_panel import ComposePanel
@@ -433,3 +434,35 @@ def test_a_picture_turned_by_its_exif_is_framed_upright_as_it_is_uploaded(
     assert sent.size[0] == sent.size[1]
     difference = ImageChops.difference(sent.resize(expected.size), expected)
     assert max(difference.tobytes()) <= (24 if kind == "JPEG" else 0)  # any channel, any pixel
+
+
+# -- another model, other ratios ----------------------------------------------------------------
+
+def test_a_model_without_the_ratio_shown_takes_the_nearest_one_not_its_first(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    """Gen-4.5's ratios are not confirmed to be Gen-4 Turbo's (contract §15.2). Switching to a
+    model without the ratio shown moved it to that model's first ratio: a portrait framed 9:16
+    became a 1:1 (here) or 16:9 letterbox, and coming back left it there. While the person has
+    not picked a ratio it follows the picture on every model; a picked one moves to the nearest
+    the model has."""
+    narrow = dataclasses.replace(GEN4_5, aspect_ratios=("1:1", "4:3", "3:4", "16:9"))
+    panel.set_catalog(ModelCatalog((GEN4_TURBO, narrow)))
+    panel.drop_zone.set_images([picture(tmp_path, "portrait.png", (900, 1600))])
+    assert panel.aspect_picker.value() == "9:16"
+    panel.drop_zone.canvas.editor.zoom_by(1.5)
+
+    panel.set_model(narrow.id)
+    assert panel.aspect_picker.value() == "3:4"  # the picture's nearest on this model
+    frame = panel.drop_zone.frame()
+    assert frame is not None
+    assert (frame.width * 900) / (frame.height * 1600) == pytest.approx(3 / 4, rel=0.01)
+    assert panel.settings().aspect_ratio == "3:4"
+    panel.set_model(GEN4_TURBO.id)
+    assert panel.aspect_picker.value() == "9:16"  # still following the picture
+
+    qtbot.mouseClick(panel.aspect_picker.button("21:9"), Qt.MouseButton.LeftButton)
+    panel.set_model(narrow.id)
+    assert panel.aspect_picker.value() == "16:9"  # the nearest to the 21:9 picked
+    panel.set_model(GEN4_TURBO.id)
+    assert panel.aspect_picker.value() == "16:9"  # picked: the picture no longer decides
