@@ -3,6 +3,10 @@
 "Compare Side by Side" is added to the queue's menu (and so to the gallery's, which is the
 queue's) and C to both lists; it is enabled when exactly two finished videos are selected. The
 player window and QtMultimedia load only when a comparison opens.
+
+A comparison closes when one of its results leaves the history (removed, its video moved to
+the trash, or another history shown): it went on playing what the person had just deleted, and
+held the file open while it was moved.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QListView, QMenu, QWidget
 
@@ -18,6 +22,7 @@ from runway_desktop.engine.records import Generation, Stage
 
 if TYPE_CHECKING:
     from runway_desktop.ui.compare_view import CompareView
+    from runway_desktop.ui.queue_model import QueueModel
 
 COMPARE_SHORTCUT = "C"
 # The comparison window's keys and what they do: compare_view makes its shortcuts from this
@@ -46,9 +51,15 @@ class CompareCommand(QObject):
         super().__init__(window)
         self._window = window
         self.last_opened: CompareView | None = None
+        self._open: list[CompareView] = []
         extensions = getattr(queue, "menu_extensions", None)
         if extensions is not None:
             extensions.append(self._extend_menu)
+        self._model: QueueModel | None = getattr(queue, "model", None)
+        if self._model is not None:
+            # About to be removed: the players let go of a video before it moves to the trash.
+            self._model.rowsAboutToBeRemoved.connect(self._on_rows_leaving)
+            self._model.modelReset.connect(self._on_reset)
         self.shortcut_actions: list[QAction] = []
         for view, selected in lists:
             action = QAction(self.tr("Compare Side by Side"), view)
@@ -67,15 +78,39 @@ class CompareCommand(QObject):
 
         view = CompareView(pair[0], pair[1], self._window)
         view.destroyed.connect(lambda _o=None: self._forget(view))
+        self._open.append(view)
         view.show()
         view.raise_()
         view.activateWindow()
         self.last_opened = view
         return view
 
+    def open_views(self) -> list[CompareView]:
+        """The comparisons open now."""
+        return list(self._open)
+
     def _forget(self, view: CompareView) -> None:
         if self.last_opened is view:
             self.last_opened = None
+        if view in self._open:
+            self._open.remove(view)
+
+    def _close_showing(self, gone: Callable[[int], bool]) -> None:
+        for view in list(self._open):
+            if any(gone(pane.generation.id) for pane in view.panes):
+                self._forget(view)
+                view.close()
+
+    def _on_rows_leaving(self, _parent: QModelIndex, first: int, last: int) -> None:
+        model = self._model
+        assert model is not None
+        leaving = {model.generation_at(row).id for row in range(first, last + 1)}
+        self._close_showing(leaving.__contains__)
+
+    def _on_reset(self) -> None:
+        model = self._model
+        assert model is not None
+        self._close_showing(lambda generation_id: model.generation(generation_id) is None)
 
     def _extend_menu(self, menu: QMenu, _primary: Generation,
                      targets: list[Generation]) -> None:

@@ -11,7 +11,7 @@ a comparison opens.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEvent, Qt, QUrl
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
@@ -206,6 +206,14 @@ class CompareView(QWidget):
         self.play_button.setIcon(icons.icon("pause" if self._playing else "play", self.palette()))
         self.play_button.setAccessibleName(
             self.tr("Pause both") if self._playing else self.tr("Play both"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Light or dark changed: the icons are drawn again in the new palette's colours
+        (they kept the old ones: dark icons on the dark window)."""
+        if event.type() == QEvent.Type.PaletteChange:
+            self._update_button()
+            self.loop_button.setIcon(icons.icon("repeat", self.palette()))
+        super().changeEvent(event)
 
     def _update_time(self, position: int | None = None) -> None:
         at = self.position() if position is None else position

@@ -3,19 +3,26 @@ and moved through together (real clips through QtMultimedia's FFmpeg backend, of
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtMultimedia import QMediaPlayer
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 from runway_desktop.ui.compare_command import comparable
 from runway_desktop.ui.compare_view import CompareView
 from runway_desktop.ui.main_window import MainWindow
+from runway_desktop.ui.theme import DARK, LIGHT, Scheme
+from tests.ui.test_removals import generate, preview_settled
+from tests.ui.test_theme import app_look, drop, icon_colours, make_theme
+
+__all__ = ["app_look"]  # a fixture, used by name
 
 pytestmark = pytest.mark.qt_log_ignore(
     "PulseAudioService", "Couldn't resolve pipewire", "Could not open media"
@@ -178,3 +185,73 @@ def test_a_system_without_a_video_backend_says_so_in_each_pane(
         assert pane.caption.text().startswith("Can't play videos here:")
         assert "result" in pane.caption.text()  # what it was made with is still said
         assert pane.player.source().isEmpty()
+
+
+def test_the_comparisons_icons_follow_a_change_of_scheme(
+        app_look: QApplication, qtbot: QtBot, window: MainWindow) -> None:
+    """Switched to dark with a comparison open, its play and loop icons stayed drawn in the
+    light scheme's dark grey: all but invisible on the dark window."""
+    made = make_theme(app_look, Scheme.LIGHT)
+    try:
+        select(window, 1, 2)
+        view = window.compare.compare(window.queue.selected_generations())
+        assert view is not None
+        qtbot.waitExposed(view)
+        assert icon_colours(view.play_button.icon()) == {LIGHT.text}
+        made.set_forced(Scheme.DARK)
+        assert icon_colours(view.play_button.icon()) == {DARK.text}
+        assert icon_colours(view.loop_button.icon()) == {DARK.text}
+        view.close()
+    finally:
+        drop(made)
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="the freedesktop trash")
+def test_a_result_removed_while_compared_closes_the_comparison(
+        qtbot: QtBot, app_controller: Any) -> None:
+    """Two results compared, then one of them removed in the gallery (Shift+Del, its video to
+    the trash): the comparison went on showing and playing the deleted video, its file held
+    open. It closes, letting go of both files; the other results and videos are untouched,
+    and Undo brings the removed one back."""
+    window = app_controller.window
+    results = generate(qtbot, window, 3)
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    gallery = window.gallery
+    view = gallery.list_view
+    qtbot.waitUntil(lambda: len(gallery.model.result_ids()) == 3)
+    first, second = gallery.model.result_ids()[:2]
+
+    def click(gid: int, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+        row = gallery.model.row_of(gid)
+        assert row is not None
+        point = view.visualRect(gallery.model.index(row)).center()
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifier, point)
+        preview_settled(qtbot, window)
+
+    click(first)
+    click(second, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(view, Qt.Key.Key_C)
+    compared = window.compare.last_opened
+    assert compared is not None
+    qtbot.waitExposed(compared)
+    players = [pane.player for pane in compared.panes]
+    qtbot.waitUntil(lambda: all(p.duration() > 0 for p in players), timeout=10_000)
+
+    window.activateWindow()  # back to the gallery, as a person clicks in the main window
+    qtbot.waitUntil(window.isActiveWindow)
+    click(second)
+    qtbot.keyClick(view, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
+
+    removed = next(g for g in results if g.id == second)
+    assert removed.video_path is not None
+    qtbot.waitUntil(lambda: not Path(removed.video_path or "").exists())
+    qtbot.waitUntil(lambda: window.compare.open_views() == [])
+    assert all(player.source().isEmpty() for player in players)
+    others = [g for g in results if g.id != second]
+    assert all(Path(g.video_path or "").exists() for g in others)
+    qtbot.waitUntil(lambda: sorted(gallery.model.result_ids()) == sorted(g.id for g in others))
+
+    qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # Undo
+    qtbot.waitUntil(lambda: Path(removed.video_path or "").exists())
+    qtbot.waitUntil(lambda: second in gallery.model.result_ids())
+    preview_settled(qtbot, window)
