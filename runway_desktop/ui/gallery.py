@@ -8,7 +8,9 @@ out of date and catches up when shown, so a hidden gallery costs nothing while j
 
 `GalleryView` is the grid (a QListView in icon mode: a header is as wide as the view, so each
 day starts a row of its own). Its context menu and keys are the queue's own actions
-(`QueueView.build_context_menu`): the gallery only says which items they act on.
+(`QueueView.build_context_menu`): the gallery only says which items they act on. Above the grid
+a search field (Ctrl+F) narrows it by prompt, seed or job id, as the queue's does: the two
+lists share one search, so switching between them keeps what the person looked for.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractListModel,
     QDate,
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -32,12 +35,20 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QHideEvent,
+    QKeyEvent,
     QKeySequence,
     QPaintEvent,
     QPixmap,
     QShowEvent,
 )
-from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QLineEdit,
+    QListView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.ui.gallery_delegate import (
@@ -46,6 +57,7 @@ from runway_desktop.ui.gallery_delegate import (
     START_IMAGE_ROLE,
     GalleryDelegate,
 )
+from runway_desktop.ui.queue_filter import matches_search
 from runway_desktop.ui.queue_model import QueueModel, Roles, row_runs, thumbnail_source
 from runway_desktop.ui.queue_view import paint_empty_text
 
@@ -102,6 +114,7 @@ class GalleryModel(QAbstractListModel):
         self._ids_by_image: dict[str, set[int]] = {}  # start image → ids (insets load lazily)
         self._active = False
         self._dirty = True
+        self._needle = ""  # the search, case-folded: only the results it matches are shown
         self._today = datetime.date.today()
         self._rebuild_timer = QTimer(self)
         self._rebuild_timer.setSingleShot(True)
@@ -121,6 +134,24 @@ class GalleryModel(QAbstractListModel):
         if active and self._dirty:
             self.rebuild()
 
+    @property
+    def search_text(self) -> str:
+        return self._needle
+
+    def set_search_text(self, text: str) -> None:
+        """Show only the results whose prompt has `text` (or whose seed or job id starts
+        with it); rebuilt at once while shown, so the grid follows each key."""
+        needle = text.strip().casefold()
+        if needle == self._needle:
+            return
+        self._needle = needle
+        self._dirty = True
+        if self._active:
+            self.rebuild()
+
+    def accepts(self, generation: Generation) -> bool:
+        return has_video(generation) and matches_search(generation, self._needle)
+
     def _changed(self) -> None:
         self._dirty = True
         if self._active and not self._rebuild_timer.isActive():
@@ -130,7 +161,7 @@ class GalleryModel(QAbstractListModel):
         self._changed()
 
     def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
-        if any(has_video(self.source.generation_at(r)) for r in range(first, last + 1)):
+        if any(self.accepts(self.source.generation_at(r)) for r in range(first, last + 1)):
             self._changed()
 
     def _on_rows_removed(self, _parent: QModelIndex, first: int, last: int) -> None:
@@ -144,7 +175,7 @@ class GalleryModel(QAbstractListModel):
         for row in range(top.row(), bottom.row() + 1):
             generation = self.source.generation_at(row)
             listed = generation.id in self._row_of
-            if has_video(generation) != listed:
+            if self.accepts(generation) != listed:
                 self._changed()  # finished, or no longer a video
                 return
             if listed:
@@ -168,7 +199,7 @@ class GalleryModel(QAbstractListModel):
         self._rebuild_timer.stop()
         self._dirty = False
         today = datetime.date.today()
-        results = sorted((g for g in self.source.generations() if has_video(g)),
+        results = sorted((g for g in self.source.generations() if self.accepts(g)),
                          key=result_order)
         generations = {g.id: g for g in results}
         day_counts: dict[int, int] = {}
@@ -344,6 +375,7 @@ class GalleryView(QWidget):
         """`queue`: the QueueView whose model this shows and whose actions it offers."""
         super().__init__(parent)
         self.setObjectName("galleryView")
+        self.setAccessibleName(self.tr("Gallery"))  # Help ▸ Keyboard Shortcuts names its keys so
         self.queue = queue
         self.model = GalleryModel(queue.model, self)
         # Before the view's selection model connects: it drops the rows' selection first.
@@ -354,7 +386,6 @@ class GalleryView(QWidget):
         view = self.list_view
         view.setObjectName("galleryList")
         view.setAccessibleName(self.tr("Gallery of finished videos"))
-        view.empty_text = self.tr("Finished videos appear here, grouped by day.")
         view.setViewMode(QListView.ViewMode.IconMode)
         view.setMovement(QListView.Movement.Static)
         view.setFlow(QListView.Flow.LeftToRight)
@@ -381,9 +412,14 @@ class GalleryView(QWidget):
         self.model.rowsRemoved.connect(self._keep_a_selection)
         self.model.rowsRemoved.connect(self._on_current_changed)
         self._last: Generation | None = None
+        self._searching = False  # the person changes the search: nothing selects itself
+        self._build_search()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.search_edit)
         layout.addWidget(view)
+        self.setTabOrder(self.search_edit, view)
         self._build_shortcuts()
 
     # -- public ----------------------------------------------------------------------------
@@ -451,6 +487,76 @@ class GalleryView(QWidget):
         """The queue's menu, acting on the gallery's selection."""
         return self.queue.build_context_menu(generation, self.selected_generations())
 
+    # -- search -----------------------------------------------------------------------------
+
+    def _build_search(self) -> None:
+        """The search field above the grid, one search with the queue's: typed in either list,
+        it narrows both (the queue's field follows this one and this one the queue's)."""
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setObjectName("gallerySearch")
+        self.search_edit.setPlaceholderText(self.tr("Search finished videos"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setAccessibleName(self.tr("Search finished videos"))
+        self.search_edit.setToolTip(self.tr("Search by prompt, seed or job ID (Ctrl+F)"))
+        self.search_edit.installEventFilter(self)  # Down, Return and Esc: see eventFilter
+        queue_search: QLineEdit | None = getattr(self.queue, "search_edit", None)
+        if queue_search is not None:
+            self.search_edit.setText(queue_search.text())
+            queue_search.textChanged.connect(self.search_edit.setText)
+        self.search_edit.textChanged.connect(self._on_search)
+        self._on_search(self.search_edit.text())
+        find = QAction(self.tr("Search Finished Videos"), self)
+        find.setObjectName("find")
+        find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.triggered.connect(self.focus_search)
+        self.addAction(find)
+        self.find_action = find
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    def _on_search(self, text: str) -> None:
+        queue_search: QLineEdit | None = getattr(self.queue, "search_edit", None)
+        if queue_search is not None and queue_search.text() != text:
+            queue_search.setText(text)
+        self._searching = True
+        try:
+            self.model.set_search_text(text)
+        finally:
+            self._searching = False
+        needle = text.strip()
+        self.list_view.empty_text = (
+            self.tr("No finished video matches “{0}”. Press Esc in the search field to see "
+                    "them all.").format(needle) if needle
+            else self.tr("Finished videos appear here, grouped by day."))
+        self.list_view.viewport().update()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """From the search field, Down or Return go on to the results (the first one is
+        selected if none is); Esc clears the search, and pressed again goes back to the grid."""
+        if watched is self.search_edit and isinstance(event, QKeyEvent) \
+                and event.type() == QEvent.Type.KeyPress \
+                and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                          Qt.KeyboardModifier.KeypadModifier):
+            key = event.key()
+            if key == Qt.Key.Key_Escape and self.search_edit.text():
+                self.search_edit.clear()
+                return True
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter,
+                       Qt.Key.Key_Escape):
+                self._to_results()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _to_results(self) -> None:
+        if self.current_generation() is None:
+            ids = self.model.result_ids()
+            if ids:
+                self.select_generation(ids[0])
+        self.list_view.setFocus(Qt.FocusReason.OtherFocusReason)
+
     # -- actions: the queue's, on this selection ------------------------------------------
 
     def _build_shortcuts(self) -> None:
@@ -511,7 +617,8 @@ class GalleryView(QWidget):
         """The selected videos went (Del): select the one now in their place, as the queue
         does. The keyboard's ring was left on a cell no key acted on, the preview blank."""
         selection = self.list_view.selectionModel()
-        if not self._had_selection or selection.hasSelection() or not self.isVisible():
+        if not self._had_selection or selection.hasSelection() or not self.isVisible() \
+                or self._searching:
             return
         rows = self.model.rowCount()
         current = self.list_view.currentIndex()

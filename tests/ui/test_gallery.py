@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from runway_desktop.ui.main_window import MainWindow
 from runway_desktop.ui.queue_delegate import fit_aspect
 from runway_desktop.ui.queue_model import QueueModel
 from runway_desktop.ui.queue_view import ACTIONS, QueueView
+from runway_desktop.ui.shortcuts import shortcut_entries
 from runway_desktop.ui.thumbnail_cache import ThumbnailCache
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -350,3 +352,58 @@ def test_the_keys_move_from_video_to_video_never_stopping_on_a_days_heading(
         assert len(selected()) == 1, key
     assert selected() == [ids[0]]
     assert window.preview.caption_label.text() == f"result {ids[0]}"
+
+
+def test_ctrl_f_searches_the_gallery_and_the_queue_keeps_the_search(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """In the gallery Ctrl+F did nothing (the queue's search field was out of sight) and the
+    queue's search didn't narrow the grid: a person looking for one video among many had no
+    way to find it there. The gallery has the search field too (one search for both lists),
+    and its keys work as the queue's: Down/Return go on to the results, Esc clears, then
+    goes back to the grid."""
+    queue_model = window.queue.model
+    prompts = {1: "red kite over hills", 2: "blue whale", 3: "a red fox", 4: "paper boat"}
+    made = [generation(gid, finished_at=noon(0) + gid) for gid in prompts]
+    queue_model.reset([replace(g, settings=replace(g.settings, prompt=prompts[g.id]))
+                       for g in made])
+    gallery = window.gallery
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(gallery.list_view.hasFocus)
+    qtbot.waitUntil(lambda: len(gallery.model.result_ids()) == 4)
+
+    assert any(entry.area == "Gallery" and entry.keys_text() == "Ctrl+F"
+               for entry in shortcut_entries(window))  # Help ▸ Keyboard Shortcuts says so
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert gallery.search_edit.hasFocus()
+    qtbot.keyClicks(gallery.search_edit, "red")
+    qtbot.waitUntil(lambda: sorted(gallery.model.result_ids()) == [1, 3])
+    assert rows(gallery)[0] == "Today · 2 videos"
+    qtbot.keyClick(gallery.search_edit, Qt.Key.Key_Down)  # on to the results
+    assert gallery.list_view.hasFocus()
+    assert current_id(gallery) == 3  # the newest match
+    assert window.preview.caption_label.text() == "a red fox"
+
+    # The queue, shown, keeps the search; the gallery follows a search typed there.
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.queue.search_edit.text() == "red"
+    assert window.queue.proxy.rowCount() == 2
+    window.queue.search_edit.setText("whale")
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: gallery.model.result_ids() == [2])
+    assert gallery.search_edit.text() == "whale"
+
+    # Nothing matches: the grid says so and what to do.
+    gallery.search_edit.setText("zebra")
+    assert gallery.model.result_ids() == []
+    assert "zebra" in gallery.list_view.empty_text
+    assert "Esc" in gallery.list_view.empty_text
+
+    gallery.focus_search()
+    qtbot.keyClick(gallery.search_edit, Qt.Key.Key_Escape)  # Esc clears the search first…
+    assert gallery.search_edit.text() == ""
+    assert window.queue.search_edit.text() == ""
+    assert len(gallery.model.result_ids()) == 4
+    assert gallery.search_edit.hasFocus()
+    qtbot.keyClick(gallery.search_edit, Qt.Key.Key_Escape)  # …then goes back to the grid
+    assert gallery.list_view.hasFocus()
+    assert gallery.current_generation() is not None
