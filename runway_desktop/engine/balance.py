@@ -74,9 +74,12 @@ class AccountWatcher:
     async def _check(self) -> None:
         attempt = 0
         while True:
+            asked_with = self._client()
             try:
                 account = await self.refresh()
             except (api.AuthenticationError, api.PermissionDeniedError) as exc:
+                if self._client() is not asked_with:
+                    continue  # the key it carried was replaced meanwhile: check the new one
                 self._on_refused(exc)
                 return
             except api.NetworkError as exc:

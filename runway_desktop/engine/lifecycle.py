@@ -506,9 +506,13 @@ class Lifecycle:
         attempt = 0
         while True:
             await self.gate.wait(kind)
+            asked_with = self.client
             try:
                 result = await request()
             except api.ApiError as exc:
+                if self.client is not asked_with and isinstance(
+                        exc, (api.AuthenticationError, api.PermissionDeniedError)):
+                    continue  # the key it carried was replaced meanwhile: ask with the new one
                 verdict = judge(exc)
                 if isinstance(exc, api.RateLimitedError):  # not the server's "retry in 27 h"
                     verdict = Verdict(RATE_LIMITED_TOO_LONG, Action.RETRY, True, verdict.problem)

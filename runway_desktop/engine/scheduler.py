@@ -106,6 +106,8 @@ class Engine:
         self._checked_credits: int | None = None  # the balance the last check found
         self._running = False
         self._client: api.ApiClient | None = None
+        # Clients of keys replaced while requests may still be under way on them: closed at stop.
+        self._retired_clients: list[api.ApiClient] = []
         self._cdn: httpx.AsyncClient | None = None
         self._lifecycle: Lifecycle | None = None
         # Models and prices: built in, then the disk cache; apiframe's answer after start.
@@ -137,6 +139,7 @@ class Engine:
                 proxy=self.config.proxy,  # None: the system's (trust_env)
                 verify=tls_context(),  # the OS certificate store, like the API client's
             )
+            self._client, self._lifecycle = None, None  # this start's, over this start's CDN
             self._make_client()
             self._leases.look_for_dead()
             self._recover()
@@ -170,6 +173,9 @@ class Engine:
         await self._close_clients()
 
     async def _close_clients(self) -> None:
+        for retired in self._retired_clients:
+            await retired.aclose()
+        self._retired_clients.clear()
         if self._client:
             await self._client.aclose()
         if self._cdn:
@@ -182,14 +188,19 @@ class Engine:
             deadline=self.config.request_deadline, upload_deadline=self.config.upload_deadline,
             proxy=self.config.proxy,
         )
-        self._lifecycle = Lifecycle(
-            self.journal, self.config, self._client, self._require_cdn(), self._gate,
-            update=self._update, on_problem=self._on_problem, on_success=self._on_success,
-            thumbnailer=self._thumbnailer, on_note=self._note, catalog=lambda: self.catalog,
-        )
+        if self._lifecycle is not None:
+            # A new key: the generations under way make their next request with it. Closing
+            # the old client under them stopped each one "unexpectedly" (RuntimeError), and a
+            # request it is still sending finishes first.
+            self._lifecycle.client = self._client
+        else:
+            self._lifecycle = Lifecycle(
+                self.journal, self.config, self._client, self._require_cdn(), self._gate,
+                update=self._update, on_problem=self._on_problem, on_success=self._on_success,
+                thumbnailer=self._thumbnailer, on_note=self._note, catalog=lambda: self.catalog,
+            )
         if old is not None:
-            task = asyncio.ensure_future(old.aclose())
-            task.add_done_callback(lambda _t: None)
+            self._retired_clients.append(old)
 
     def _require_cdn(self) -> httpx.AsyncClient:
         assert self._cdn is not None, "Engine.start() first"
