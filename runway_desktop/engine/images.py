@@ -191,6 +191,30 @@ def check_image(path: Path) -> tuple[int, int]:
         return width, height
 
 
+def verify_image(path: Path) -> tuple[int, int]:
+    """`check_image`, then every pixel read as `prepare_image` reads it (a JPEG at 1/8 scale):
+    a file cut short or corrupt is refused here, in `prepare_image`'s words, before anything
+    is journaled. What the CLI refuses before a generation, the window refuses at the drop.
+
+    Blocking (it decodes the picture): call it off the GUI thread.
+    """
+    path = Path(path)
+    with _open_file(path) as (handle, _size), _open(handle, path) as img:
+        fmt = img.format or ""
+        stored_size = _stored_size(img)
+        _check_ratio(*_upright_size(stored_size, _orientation(img, decoded=False)))
+        _check_decode_cost(img, path, _decode_scale(img, validate_only=False))
+        scale = _decode_scale(img, validate_only=True)
+        if scale > 1:
+            img.draft(None, (max(1, img.width // scale), max(1, img.height // scale)))
+        _decode(img, path)
+        width, height = _upright_size(stored_size, _orientation(img, decoded=True))
+        _check_ratio(width, height)  # a PNG's orientation may only be known now
+        if fmt == "PNG":
+            _verify_png(handle, path)
+        return width, height
+
+
 def preview_rgba(path: Path, edge: int) -> tuple[int, int, bytes]:
     """(width, height, RGBA bytes) of the upright picture scaled to fit `edge` × `edge`.
 
@@ -881,4 +905,5 @@ __all__ = [
     "prepare_image_async",
     "preview_rgba",
     "ratio_ok",
+    "verify_image",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import uuid
@@ -227,6 +228,7 @@ def is_web_url(source: str) -> bool:
 
 class _PreviewSignals(QObject):
     loaded = Signal(int, object)  # token, QImage
+    verified = Signal(int, object)  # token, [(source, why it was refused)]
 
 
 class _Badge(QLabel):
@@ -542,6 +544,10 @@ class DropZone(QFrame):
         # through its closure even if the zone is destroyed first.
         self._preview_signals = _PreviewSignals()
         self._preview_signals.loaded.connect(self._on_preview_loaded)
+        self._preview_signals.verified.connect(self._on_verified)
+        # What the zone held before the last change, and its frame: a drop refused once read
+        # through (a file cut short) gives it back.
+        self._before: tuple[list[str], ImageFrame | None] = ([], None)
 
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -805,8 +811,10 @@ class DropZone(QFrame):
     def _set_sources(self, sources: list[str]) -> None:
         if sources == self._sources:
             return  # same images: keep the decoded preview, no flicker
+        self._before = (self._sources, self.frame())
         self._sources = sources
         self._update_view()
+        self._start_verify()
         self.images_changed.emit(list(sources))
 
     # -- view -----------------------------------------------------------------------------------
@@ -880,6 +888,44 @@ class DropZone(QFrame):
             signals.loaded.emit(token, image if not image.isNull() else _pillow_preview(path))
 
         QThreadPool.globalInstance().start(load)
+
+    def _start_verify(self) -> None:
+        """Read every local picture through, as the CLI does before a generation (the drop
+        checked headers only): one cut short or corrupt is refused when the answer comes."""
+        local = [source for source in self._sources if not is_web_url(source)]
+        if not local:
+            return
+        token, signals = self._load_token, self._preview_signals
+
+        def verify() -> None:
+            from runway_desktop.engine import images
+
+            refused = []
+            for path in local:
+                try:
+                    images.verify_image(Path(path))
+                except images.ImageRejected as rejected:
+                    refused.append((path, rejected.message))
+                except OSError:
+                    continue  # not the picture's fault: Generate says what went wrong
+            with contextlib.suppress(RuntimeError):  # the zone's app has gone
+                signals.verified.emit(token, refused)
+
+        QThreadPool.globalInstance().start(verify)
+
+    def _on_verified(self, token: int, refused: list[tuple[str, str]]) -> None:
+        if token != self._load_token or not refused:
+            return  # the pictures changed meanwhile, or all of them are fine
+        gone = {path for path, _reason in refused}
+        kept = [source for source in self._sources if source not in gone]
+        previous, frame = self._before
+        self._set_sources(kept or previous)
+        if not kept and frame is not None:
+            self.set_frame(frame)
+        text = refused[0][1]
+        if len(refused) > 1:
+            text += " " + self.tr("({count} more refused)").format(count=len(refused) - 1)
+        self._show_message(text)
 
     def _on_preview_loaded(self, token: int, image: QImage) -> None:
         if token != self._load_token:

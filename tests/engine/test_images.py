@@ -295,6 +295,32 @@ def test_png_with_a_broken_tail_is_refused(tmp_path: Path, work: Path) -> None:
         prepare_image(src, work)
 
 
+@pytest.mark.parametrize("damage", ["cut PNG", "cut JPEG", "PNG tail", "fine"])
+def test_verify_image_refuses_what_prepare_image_refuses_in_its_words(
+    tmp_path: Path, work: Path, damage: str
+) -> None:
+    """The window's drop reads a picture through with `verify_image` (header checks missed a
+    file cut short); it must refuse exactly what the CLI's `prepare_image` refuses."""
+    fmt = "JPEG" if "JPEG" in damage else "PNG"
+    src = _save(_noise((300, 200)), tmp_path / f"still.{fmt.lower()}", fmt)
+    data = bytearray(src.read_bytes())
+    if damage.startswith("cut"):
+        data = data[: len(data) // 2]
+    elif damage == "PNG tail":
+        data[-5] ^= 0xFF  # inside IEND's CRC
+    src.write_bytes(bytes(data))
+    if damage == "fine":
+        assert images.verify_image(src) == (300, 200)
+        prepare_image(src, work)
+        return
+    with pytest.raises(ImageRejected) as by_prepare:
+        prepare_image(src, work)
+    with pytest.raises(ImageRejected) as by_verify:
+        images.verify_image(src)
+    assert by_verify.value.message == by_prepare.value.message
+    assert "truncated or corrupt" in by_verify.value.message
+
+
 @pytest.mark.parametrize(
     ("size", "shown"), [((49, 100), "0.49"), ((201, 100), "2.01"), ((2001, 1000), "2.001")]
 )

@@ -373,3 +373,56 @@ def test_the_empty_hint_stays_inside_its_frame_at_every_size(
     # And something is drawn: the title and the hint are there.
     assert sum(ink(x, y) for x in range(12, width - 12)
                for y in range(3 + margin, height - 3 - margin)) > 200
+
+
+def truncated(folder: Path, fmt: str) -> Path:
+    """A real picture cut in half, as an interrupted download leaves it."""
+    from PIL import Image
+
+    whole = folder / f"whole.{fmt.lower()}"
+    picture = Image.linear_gradient("L").resize((800, 600)).convert("RGB")
+    picture.save(whole, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    cut = folder / f"cut.{fmt.lower()}"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    return cut
+
+
+@pytest.mark.qt_log_ignore("Corrupt JPEG data")  # Qt's JPEG reader, decoding the preview
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_truncated_picture_is_refused_in_the_cli_s_words_not_sent(
+    qtbot, zone: DropZone, images_dir: Path, tmp_path: Path, fmt: str
+) -> None:
+    """The drop only read the header: a picture cut short by an interrupted download was
+    taken, its preview failed with a message gone after 6 s over an empty box, and Generate
+    made a row that needed attention. The CLI refuses it before anything is journaled. The
+    zone now reads it through as the CLI does (off the GUI thread) and refuses it in the same
+    words, keeping the picture it had before."""
+    from tests.helpers.cli import cli_env, run_cli
+
+    before = make_png(images_dir, "before.png", 640, 360)
+    zone.set_images([before])
+    cut = truncated(images_dir, fmt)
+    drop_mime(zone, file_mime(str(cut)))
+    qtbot.waitUntil(lambda: zone.images() == [before], timeout=10_000)
+    said = zone.message()
+    assert f"“{cut.name}”" in said
+    assert "truncated or corrupt" in said
+
+    home, data = tmp_path / "home", tmp_path / "data"
+    home.mkdir()
+    data.mkdir()
+    cli = run_cli("generate", "a still", "--image", cut,
+                  env=cli_env("http://127.0.0.1:9", data, home))
+    assert cli.code != 0
+    assert said in cli.stderr  # the same sentence
+
+
+def test_a_truncated_picture_in_a_batch_is_left_out_the_others_kept(
+    qtbot, zone: DropZone, images_dir: Path
+) -> None:
+    good = [make_png(images_dir, f"good{i}.png", 640, 360) for i in range(2)]
+    cut = str(truncated(images_dir, "PNG"))
+    drop_mime(zone, file_mime(good[0], cut, good[1]))
+    qtbot.waitUntil(lambda: zone.images() == good, timeout=10_000)
+    assert "truncated or corrupt" in zone.message()
