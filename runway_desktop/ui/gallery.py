@@ -62,6 +62,7 @@ from runway_desktop.ui.queue_model import QueueModel, Roles, row_runs, thumbnail
 from runway_desktop.ui.queue_view import paint_empty_text
 
 _Index = QModelIndex | QPersistentModelIndex
+SEARCH_PAUSE_MS = 150  # the grid follows the search field once typing pauses this long
 
 
 class GalleryRoles(enum.IntEnum):
@@ -503,8 +504,14 @@ class GalleryView(QWidget):
         if queue_search is not None:
             self.search_edit.setText(queue_search.text())
             queue_search.textChanged.connect(self.search_edit.setText)
+        # The grid follows once typing pauses: each rebuild of 10,000 results takes a
+        # noticeable moment, once per key it made typing stutter.
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_PAUSE_MS)
+        self._search_timer.timeout.connect(self._apply_search)
         self.search_edit.textChanged.connect(self._on_search)
-        self._on_search(self.search_edit.text())
+        self._apply_search()
         find = QAction(self.tr("Search Finished Videos"), self)
         find.setObjectName("find")
         find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
@@ -521,6 +528,14 @@ class GalleryView(QWidget):
         queue_search: QLineEdit | None = getattr(self.queue, "search_edit", None)
         if queue_search is not None and queue_search.text() != text:
             queue_search.setText(text)
+        if text.strip():
+            self._search_timer.start()
+        else:
+            self._apply_search()  # cleared: everything back at once
+
+    def _apply_search(self) -> None:
+        self._search_timer.stop()
+        text = self.search_edit.text()
         self._searching = True
         try:
             self.model.set_search_text(text)
@@ -551,6 +566,8 @@ class GalleryView(QWidget):
         return super().eventFilter(watched, event)
 
     def _to_results(self) -> None:
+        if self._search_timer.isActive():
+            self._apply_search()  # what was typed, before a result is chosen from it
         if self.current_generation() is None:
             ids = self.model.result_ids()
             if ids:

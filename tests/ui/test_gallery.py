@@ -394,7 +394,7 @@ def test_ctrl_f_searches_the_gallery_and_the_queue_keeps_the_search(
 
     # Nothing matches: the grid says so and what to do.
     gallery.search_edit.setText("zebra")
-    assert gallery.model.result_ids() == []
+    qtbot.waitUntil(lambda: gallery.model.result_ids() == [])
     assert "zebra" in gallery.list_view.empty_text
     assert "Esc" in gallery.list_view.empty_text
 
