@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QListView, QMenu, QWidget
+from PySide6.QtWidgets import QListView, QMainWindow, QMenu, QWidget
 
 from runway_desktop.engine.records import Generation, Stage
 
@@ -36,9 +36,13 @@ COMPARE_WINDOW_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
+def finished_video(generation: Generation) -> bool:
+    return generation.stage is Stage.DONE and bool(generation.video_path)
+
+
 def comparable(generations: Sequence[Generation]) -> list[Generation]:
     """The two finished videos to compare, or [] unless exactly two are given."""
-    videos = [g for g in generations if g.stage is Stage.DONE and g.video_path]
+    videos = [g for g in generations if finished_video(g)]
     return videos if len(videos) == 2 == len(generations) else []
 
 
@@ -66,7 +70,7 @@ class CompareCommand(QObject):
             action.setObjectName("compare")
             action.setShortcut(QKeySequence(COMPARE_SHORTCUT))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(lambda _=False, s=selected: self.compare(s()))
+            action.triggered.connect(lambda _=False, s=selected: self.compare_from_key(s()))
             view.addAction(action)
             self.shortcut_actions.append(action)
 
@@ -84,6 +88,25 @@ class CompareCommand(QObject):
         view.activateWindow()
         self.last_opened = view
         return view
+
+    def compare_from_key(self, generations: Sequence[Generation]) -> CompareView | None:
+        """C in a list: the comparison, or (nothing happened before) why not and what to do,
+        in the status bar."""
+        view = self.compare(generations)
+        if view is None and isinstance(self._window, QMainWindow):
+            self._window.statusBar().showMessage(self.why_not(generations), 8000)
+        return view
+
+    def why_not(self, generations: Sequence[Generation]) -> str:
+        """Why these can't be compared, and what to do instead."""
+        if len(generations) > 2:
+            return self.tr("{0} videos are selected; Compare shows two side by side. Select "
+                           "just two finished videos, then press C.").format(len(generations))
+        if not all(finished_video(g) for g in generations):
+            return self.tr("Only finished videos can be compared. Select two that are done, "
+                           "then press C.")
+        return self.tr("Select a second finished video (Ctrl+click it, or Shift+arrow), then "
+                       "press C to compare the two side by side.")
 
     def open_views(self) -> list[CompareView]:
         """The comparisons open now."""

@@ -255,3 +255,25 @@ def test_a_result_removed_while_compared_closes_the_comparison(
     qtbot.waitUntil(lambda: Path(removed.video_path or "").exists())
     qtbot.waitUntil(lambda: second in gallery.model.result_ids())
     preview_settled(qtbot, window)
+
+
+def test_c_without_two_finished_videos_says_what_to_do(qtbot: QtBot, window: MainWindow) -> None:
+    """C with one video selected (or three, or a failed one) did nothing at all: the person
+    could not tell the key from a dead one. The status bar says what Compare needs."""
+    view = window.queue.list_view
+    window.queue.model.upsert(finished(4, "16x9.mp4"))
+    message = window.statusBar().currentMessage
+    for ids, words in (((1,), "Select a second finished video"),
+                       ((1, 3), "Only finished videos can be compared"),
+                       ((1, 2, 4), "3 videos are selected")):
+        select(window, *ids)
+        view.setFocus()
+        qtbot.keyClick(view, Qt.Key.Key_C)
+        assert window.compare.last_opened is None
+        assert words in message()
+        assert "press C" in message()
+    select(window, 1, 2)
+    qtbot.keyClick(view, Qt.Key.Key_C)
+    opened = window.compare.last_opened
+    assert opened is not None
+    opened.close()
