@@ -319,6 +319,15 @@ class ExportDialog(QDialog):
         else:
             self.close()
 
+    def reject(self) -> None:
+        """Esc: while an export runs it stops that export, as Cancel does, and the dialog stays
+        to say so (Esc closed it, the export and its settings gone without a word); else it
+        closes the dialog."""
+        if self.busy():
+            self._cancel_or_close()
+            return
+        super().reject()
+
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
         self._work.add(task)

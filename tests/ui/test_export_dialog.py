@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
@@ -379,3 +379,27 @@ def test_answering_cancel_leaves_no_question_behind(qtbot: QtBot, window: MainWi
         answer(qtbot, box, QMessageBox.ButtonRole.RejectRole)
     qtbot.waitUntil(lambda: not window.findChildren(QMessageBox), timeout=5_000)
     window._quit_confirmed = True  # the fixture's teardown closes it
+
+
+def test_esc_during_an_export_cancels_it_as_the_button_does(
+        qtbot: QtBot, window: MainWindow, clip: Path) -> None:
+    """Esc while an export ran closed the dialog: the export stopped and the dialog went with
+    its format, size and range, without a word. Esc now does what the Cancel button beside it
+    does (the export stops, nothing is written, the dialog says so); pressed again it closes."""
+    dialog = open_from_button(qtbot, window)
+    dialog.size_box.setCurrentIndex(dialog.size_box.findData("large"))
+    dialog.in_spin.setValue(0.5)
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30_000)
+    focus = QApplication.focusWidget()
+    assert focus is dialog.cancel_button  # the keys went to Cancel meanwhile
+
+    qtbot.keyClick(focus, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=30_000)
+
+    assert dialog.isVisible()
+    assert "Cancelled" in dialog.status.text()
+    assert dialog.in_spin.value() == 0.5  # what the person set is still there
+    qtbot.waitUntil(lambda: sorted(p.name for p in clip.parent.iterdir()) == ["shot.mp4"])
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # nothing runs: Esc closes
+    qtbot.waitUntil(lambda: window.clip_actions.last_export is None)
