@@ -64,7 +64,7 @@ from PySide6.QtWidgets import (
 
 from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.ui import icons
-from runway_desktop.ui.frame_editing import FrameEditor
+from runway_desktop.ui.frame_editing import FRAME_HINT, FrameEditor
 from runway_desktop.ui.video_drop import video_files
 
 # Runway refuses start images outside these width/height ratios.
@@ -557,9 +557,6 @@ class DropZone(QFrame):
             self.tr("Drop, paste (Ctrl+V) or browse for a start image: PNG, JPEG, WebP, a "
                     "phone's HEIC and more.")
         )
-        self.setToolTip(
-            self.tr("Drop images or https image links here, paste with Ctrl+V, or click to browse")
-        )
 
         self.canvas = _ImageCanvas(self)
         self.canvas.clicked.connect(self._on_canvas_clicked)
@@ -859,11 +856,19 @@ class DropZone(QFrame):
         # The frame is the one picture's: a batch goes with Runway's centre crop, so its first
         # picture shows that crop, fixed (a frame that moved there would move nothing).
         self.canvas.editor.set_image_size(self.canvas.image_size if more == 0 else QSize())
+        self._show_what_the_pointer_does()
+        self.canvas.update()
+
+    def _show_what_the_pointer_does(self) -> None:
+        """The cursor and tool tip: a click browses only when the zone is empty; over a framed
+        picture they say how to frame it."""
+        framed = self.canvas.editor.frame() is not None
         self.canvas.setCursor(
-            Qt.CursorShape.OpenHandCursor if self.canvas.editor.frame() is not None
+            Qt.CursorShape.OpenHandCursor if framed
             else Qt.CursorShape.ArrowCursor if self._sources else Qt.CursorShape.PointingHandCursor
         )
-        self.canvas.update()
+        self.setToolTip(_tr(FRAME_HINT) if framed else self.tr(
+            "Drop images or https image links here, paste with Ctrl+V, or click to browse"))
 
     def _start_preview_load(self, path: str, size: QSize, *, turned_by_engine: bool = False
                             ) -> None:
@@ -938,6 +943,7 @@ class DropZone(QFrame):
             self.canvas.image_size = image.size()
             if len(self._sources) == 1:
                 self.canvas.editor.set_image_size(image.size())
+                self._show_what_the_pointer_does()
             self.image_size_known.emit(image.size())
         self.canvas.update()
 

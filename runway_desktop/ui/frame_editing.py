@@ -14,6 +14,20 @@ from PySide6.QtGui import QKeyEvent
 from runway_desktop.engine import framing
 from runway_desktop.engine.framing import ImageFrame
 
+# The keys the start image's frame answers (the drop zone holding the focus), as Help ▸
+# Keyboard Shortcuts lists them: (portable key texts, what they do). `FrameEditor.key` acts.
+FRAME_AREA = "Start image"  # the drop zone's accessible name
+FRAME_KEYS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("Left", "Right", "Up", "Down"), "Move the frame over the picture"),
+    (("Shift+Left", "Shift+Right", "Shift+Up", "Shift+Down"), "Move the frame faster"),
+    (("+", "="), "Zoom in on the picture"),
+    (("-",), "Zoom out"),
+    (("0",), "Recentre the frame (or double-click)"),
+)
+# Over a framed picture: how to frame it (what the pointer and keys do).
+FRAME_HINT = ("Drag to move the frame · scroll or + / − to zoom · arrow keys to nudge · "
+              "0 or double-click to recentre")
+
 DRAG_THRESHOLD_PX = 4  # less than this between press and release is a click, not a pan
 WHEEL_STEP = 1.15  # zoom factor per wheel notch
 KEY_PAN = 0.02  # arrow keys move the frame by this fraction of the picture (Shift: 5×)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from runway_desktop.ui.compare_command import COMPARE_WINDOW_KEYS
+from runway_desktop.ui.frame_editing import FRAME_AREA, FRAME_KEYS
 from runway_desktop.ui.sequence_keys import SEQUENCE_WINDOW_KEYS, SEQUENCES_AREA
 
 WINDOW_AREA = "Anywhere in the window"
@@ -114,6 +115,8 @@ def shortcut_entries(window: QWidget) -> list[ShortcutEntry]:
                 for key, text in COMPARE_WINDOW_KEYS]
     entries += [ShortcutEntry(SEQUENCES_AREA, text, (QKeySequence(key),))
                 for key, text in SEQUENCE_WINDOW_KEYS]
+    entries += [ShortcutEntry(FRAME_AREA, text, tuple(QKeySequence(key) for key in keys))
+                for keys, text in FRAME_KEYS]  # answered in keyPressEvent: no QShortcut
     return entries
 
 

@@ -466,3 +466,36 @@ def test_a_model_without_the_ratio_shown_takes_the_nearest_one_not_its_first(
     assert panel.aspect_picker.value() == "16:9"  # the nearest to the 21:9 picked
     panel.set_model(GEN4_TURBO.id)
     assert panel.aspect_picker.value() == "16:9"  # picked: the picture no longer decides
+
+
+def test_every_frame_key_help_lists_does_what_it_says_and_the_tip_says_how_to_frame(
+    qtbot: QtBot, panel: ComposePanel, tmp_path: Path
+) -> None:
+    """Over a framed picture the zone's tool tip said "… or click to browse" (a click there
+    browses nothing) and nothing said the frame can be dragged, zoomed or moved by keys; Help ▸
+    Keyboard Shortcuts lists the keys from FRAME_KEYS, which must be the keys that work."""
+    from PySide6.QtGui import QKeySequence
+
+    from runway_desktop.ui.frame_editing import FRAME_HINT, FRAME_KEYS
+
+    zone = panel.drop_zone
+    assert "browse" in zone.toolTip()  # empty: a click browses
+    zone.set_images([picture(tmp_path, "wide.png", (1600, 900))])
+    qtbot.mouseClick(panel.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
+    assert zone.toolTip() == FRAME_HINT
+    zone.setFocus()
+    for keys, text in FRAME_KEYS:
+        for key in keys:
+            combination = QKeySequence(key)[0]  # type: ignore[index]  # PySide6 indexes it
+            zone.canvas.editor.reset()
+            zone.canvas.editor.zoom_by(2.0)  # room to move in every direction
+            zone.canvas.editor.pan_by(0.01, 0.01)
+            before = zone.frame()
+            qtbot.keyClick(zone, combination.key(), combination.keyboardModifiers())
+            after = zone.frame()
+            assert after != before, f"{key} ({text}) did nothing"
+            if text.startswith("Recentre"):
+                assert after == framing.centred((1600, 900), "1:1")
+    zone.set_images([picture(tmp_path, "a.png", (800, 600)), picture(tmp_path, "b.png",
+                                                                     (800, 600))])
+    assert "browse" in zone.toolTip()  # a batch has no frame to move

@@ -197,3 +197,18 @@ def test_the_sequences_windows_keys_are_listed_before_it_ever_opened(
                       ("Move the selected shot up", "Ctrl+Up"),
                       ("Rename the sequence", "F2"),
                       ("Undo deleting a sequence", "Ctrl+Z")]
+
+
+def test_the_start_image_frame_keys_are_listed(qtbot: QtBot, window: MainWindow) -> None:
+    """The frame over the start image pans and zooms by keys (the drop zone answers them in
+    keyPressEvent, with no QShortcut), so Help ▸ Keyboard Shortcuts never listed them."""
+    from runway_desktop.ui.frame_editing import FRAME_AREA
+
+    dialog = window.show_shortcuts()
+    assert isinstance(dialog, ShortcutsDialog)
+    listed = {text: keys for area, text, keys in dialog.listed() if area == FRAME_AREA}
+    dialog.close()
+    assert listed["Move the frame over the picture"] == "Left, Right, Up, Down"
+    assert listed["Zoom in on the picture"] == "+, ="
+    assert listed["Zoom out"] == "-"
+    assert listed["Recentre the frame (or double-click)"] == "0"
