@@ -6,6 +6,10 @@ of the queue's own actions); Export and Extend also on a key in both lists and a
 the preview (acting on the clip the preview shows). Whether it applies
 is the lifecycle table's answer for that generation (`allows`), like every other row action.
 The dialogs (and QtMultimedia, Pillow under them) load when first opened, not at start.
+
+An Export dialog closes when its clip leaves the history (removed, or another history shown)
+while it isn't writing: it stayed, offering to export a clip that was gone, and said only
+"doesn't exist any more" when asked. One writing goes on, and says how it ended.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QListView, QMenu, QToolButton, QWidget
 
@@ -26,6 +30,7 @@ from runway_desktop.ui.preview import PreviewPlayer
 
 if TYPE_CHECKING:  # loaded with the dialog: QtMultimedia and Pillow wait until an export opens
     from runway_desktop.ui.export_dialog import ExportDialog
+    from runway_desktop.ui.queue_model import QueueModel
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ class ClipActions(QObject):
         extensions = getattr(queue, "menu_extensions", None)
         if extensions is not None:
             extensions.append(self._extend_menu)
+        self._model: QueueModel | None = getattr(queue, "model", None)
+        if self._model is not None:
+            self._model.rowsAboutToBeRemoved.connect(self._on_rows_leaving)
+            self._model.modelReset.connect(self._on_reset)
         self.shortcut_actions: list[QAction] = []
         for view, current in lists:
             for spec in self.specs:
@@ -141,6 +150,23 @@ class ClipActions(QObject):
         for dialog in list(self._exports.values()):
             if shiboken6.isValid(dialog):
                 dialog.close()
+
+    def _close_idle_exports(self, gone: Callable[[str], bool]) -> None:
+        for video, dialog in list(self._exports.items()):
+            if gone(video) and shiboken6.isValid(dialog) and not dialog.busy():
+                dialog.close()
+
+    def _on_rows_leaving(self, _parent: QModelIndex, first: int, last: int) -> None:
+        model = self._model
+        assert model is not None
+        videos = {model.generation_at(row).video_path for row in range(first, last + 1)}
+        self._close_idle_exports(videos.__contains__)
+
+    def _on_reset(self) -> None:
+        model = self._model
+        assert model is not None
+        videos = {g.video_path for g in model.generations()}
+        self._close_idle_exports(lambda video: video not in videos)
 
     def _forget(self, dialog: ExportDialog, video: str) -> None:
         if self.last_export is dialog:

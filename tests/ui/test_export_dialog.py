@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -24,6 +26,7 @@ from runway_desktop.ui.main_window import MainWindow
 from tests.helpers.video import CLIP, mean_difference, rgb
 from tests.ui.conftest import drive
 from tests.ui.quitting import answer, quit_from_menu
+from tests.ui.test_removals import generate, preview_settled
 
 pytestmark = pytest.mark.qt_log_ignore(
     "PulseAudioService", "Couldn't resolve pipewire", "Could not open media"
@@ -403,3 +406,54 @@ def test_esc_during_an_export_cancels_it_as_the_button_does(
     qtbot.waitUntil(lambda: sorted(p.name for p in clip.parent.iterdir()) == ["shot.mp4"])
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # nothing runs: Esc closes
     qtbot.waitUntil(lambda: window.clip_actions.last_export is None)
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="the freedesktop trash")
+def test_a_clip_removed_from_the_history_closes_its_idle_export_dialog(
+        qtbot: QtBot, app_controller: Any) -> None:
+    """Export Clip… open, then the clip removed in the gallery (Del): the dialog stayed,
+    offering to export a clip no longer there. It closes with the clip, unless it is writing:
+    that export goes on and says how it ended."""
+    window = app_controller.window
+    generate(qtbot, window, 2)
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    gallery = window.gallery
+    view = gallery.list_view
+    qtbot.waitUntil(lambda: len(gallery.model.result_ids()) == 2)
+    first, second = gallery.model.result_ids()
+    export_keys = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+
+    assert gallery.select_generation(first)
+    preview_settled(qtbot, window)
+    qtbot.keyClick(view, Qt.Key.Key_S, export_keys)
+    idle = window.clip_actions.last_export
+    assert idle is not None
+    assert idle.isVisible()
+    window.activateWindow()  # back to the gallery
+    qtbot.waitUntil(window.isActiveWindow)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Delete)  # Remove from History (the video stays)
+    qtbot.waitUntil(lambda: window.clip_actions.last_export is None)
+    qtbot.waitUntil(lambda: gallery.model.result_ids() == [second])
+
+    qtbot.waitUntil(lambda: gallery.current_generation() is not None
+                    and gallery.current_generation().id == second)  # in the removed one's place
+    preview_settled(qtbot, window)
+    qtbot.keyClick(view, Qt.Key.Key_S, export_keys)
+    writing = window.clip_actions.last_export
+    assert writing is not None
+    qtbot.waitUntil(lambda: writing.out_spin.maximum() < 3600, timeout=30_000)
+    writing.size_box.setCurrentIndex(writing.size_box.findData("large"))
+    writing.export_button.click()
+    qtbot.waitUntil(lambda: writing.progress.value() > 0, timeout=30_000)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: gallery.model.result_ids() == [])
+    assert writing.isVisible()
+    qtbot.waitUntil(lambda: not writing.busy(), timeout=60_000)
+    assert writing.last_written is not None
+    assert writing.last_written.exists()
+    assert "Saved" in writing.status.text()
+    writing.close()
