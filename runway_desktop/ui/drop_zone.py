@@ -180,6 +180,17 @@ def _pillow_preview(path: str) -> QImage:
     return QImage(rgba, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
 
 
+def _image_of(data: object) -> QImage:
+    """The clipboard's or a drag's image data as a QImage (null when unreadable)."""
+    if isinstance(data, QImage):
+        return data
+    if isinstance(data, QPixmap):
+        return data.toImage()
+    if isinstance(data, bytes | bytearray | QByteArray):
+        return QImage.fromData(data)
+    return QImage()
+
+
 def _is_loopback(host: str) -> bool:
     if host.lower() in _LOOPBACK_NAMES:
         return True
@@ -229,6 +240,7 @@ def is_web_url(source: str) -> bool:
 class _PreviewSignals(QObject):
     loaded = Signal(int, object)  # token, QImage
     verified = Signal(int, object)  # token, [(source, why it was refused)]
+    saved = Signal(int, str, str)  # paste token, the written file ("" if none), OS error text
 
 
 class _Badge(QLabel):
@@ -545,6 +557,8 @@ class DropZone(QFrame):
         self._preview_signals = _PreviewSignals()
         self._preview_signals.loaded.connect(self._on_preview_loaded)
         self._preview_signals.verified.connect(self._on_verified)
+        self._preview_signals.saved.connect(self._on_pasted_saved)
+        self._paste_token = 0  # the pasted picture being written; any change makes it moot
         # What the zone held before the last change, and its frame: a drop refused once read
         # through (a file cut short) gives it back.
         self._before: tuple[list[str], ImageFrame | None] = ([], None)
@@ -692,7 +706,9 @@ class DropZone(QFrame):
         if mime is None:
             self._show_message(self.tr("The clipboard is empty."))
             return
-        sources, reasons = self._sources_from_mime(mime, allow_text=True)
+        sources, reasons, writing = self._sources_from_mime(mime, allow_text=True)
+        if writing:
+            return  # the picture follows once written
         if not sources and not reasons:
             reasons = [self.tr("The clipboard holds no image, image file or https link.")]
         self._take(sources, reasons)
@@ -712,7 +728,9 @@ class DropZone(QFrame):
 
     def _sources_from_mime(
         self, mime: QMimeData, *, allow_text: bool
-    ) -> tuple[list[str], list[str]]:
+    ) -> tuple[list[str], list[str], bool]:
+        """Sources and refusals; True when the mime held pixels only, now being written to a
+        file off the GUI thread (the picture is taken once written)."""
         sources: list[str] = []
         reasons: list[str] = []
         if mime.hasUrls():
@@ -724,11 +742,11 @@ class DropZone(QFrame):
                     reasons.append(reason)
         if not sources and mime.hasImage():
             # Browsers put the pixels beside a link we could not use: keep the pixels.
-            saved, reason = self._save_image_data(mime.imageData())
-            if saved:
-                return [saved], []
-            if reason:
-                reasons.append(reason)
+            image = _image_of(mime.imageData())
+            if not image.isNull():
+                self._write_pasted(image)
+                return [], [], True
+            reasons.append(self.tr("The image data could not be read."))
         if not sources and not reasons and allow_text and mime.hasText():
             for line in mime.text().splitlines():
                 text = line.strip().strip('"')
@@ -747,33 +765,45 @@ class DropZone(QFrame):
                         self.tr("The clipboard text is not an image file or https link.")
                     )
                     break
-        return sources, reasons
+        return sources, reasons, False
 
-    def _save_image_data(self, data: object) -> tuple[str | None, str | None]:
-        if isinstance(data, QImage):
-            image = data
-        elif isinstance(data, QPixmap):
-            image = data.toImage()
-        elif isinstance(data, bytes | bytearray | QByteArray):
-            image = QImage.fromData(data)
-        else:
-            image = QImage()
-        if image.isNull():
-            return None, self.tr("The image data could not be read.")
-        try:
-            self._cache_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            return None, self.tr("Could not save the pasted image: {error}").format(
-                error=error.strerror or error
-            )
+    def _write_pasted(self, image: QImage) -> None:
+        """Write pasted pixels to a PNG in the cache on a pool thread (a 5K screenshot takes
+        ~0.5 s to encode); `_on_pasted_saved` takes it. A newer paste or any change of the
+        pictures meanwhile makes it moot."""
+        self._paste_token += 1
+        token, signals, folder = self._paste_token, self._preview_signals, self._cache_dir
         stamp = QDateTime.currentDateTime().toString("yyyyMMdd-HHmmss")
-        path = self._cache_dir / f"pasted-{stamp}-{uuid.uuid4().hex[:6]}.png"
-        # Quality 80 = light PNG compression: fast to write, still lossless.
-        if not image.save(str(path), "PNG", 80):  # type: ignore[call-overload]  # str works
-            return None, self.tr("Could not save the pasted image to {folder}.").format(
-                folder=str(self._cache_dir)
-            )
-        return str(path), None
+        path = folder / f"pasted-{stamp}-{uuid.uuid4().hex[:6]}.png"
+
+        def write() -> None:
+            error = ""
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                error = str(exc.strerror or exc)
+            # Quality 80 = light PNG compression: fast to write, still lossless.
+            if not error and not image.save(str(path), "PNG", 80):  # type: ignore[call-overload]  # str works
+                path.unlink(missing_ok=True)
+                error = "-"
+            with contextlib.suppress(RuntimeError):  # the zone's app has gone
+                signals.saved.emit(token, "" if error else str(path), error)
+
+        QThreadPool.globalInstance().start(write)
+
+    def _on_pasted_saved(self, token: int, path: str, error: str) -> None:
+        if token != self._paste_token:
+            if path:
+                Path(path).unlink(missing_ok=True)  # overtaken: nobody will use it
+            return
+        if path:
+            self._take([path], [])
+        elif error == "-":
+            self._show_message(self.tr("Could not save the pasted image to {folder}.").format(
+                folder=str(self._cache_dir)))
+        else:
+            self._show_message(self.tr("Could not save the pasted image: {error}").format(
+                error=error))
 
     def _take(
         self, candidates: list[str], reasons: list[str], *, replace_on_refusal: bool = False
@@ -809,6 +839,7 @@ class DropZone(QFrame):
         if sources == self._sources:
             return  # same images: keep the decoded preview, no flicker
         self._before = (self._sources, self.frame())
+        self._paste_token += 1  # a pasted picture still being written is no longer wanted
         self._sources = sources
         self._update_view()
         self._start_verify()
@@ -990,8 +1021,8 @@ class DropZone(QFrame):
             event.acceptProposedAction()
             self.video_dropped.emit(videos)
             return
-        sources, reasons = self._sources_from_mime(event.mimeData(), allow_text=False)
-        if self._take(sources, reasons):
+        sources, reasons, writing = self._sources_from_mime(event.mimeData(), allow_text=False)
+        if writing or self._take(sources, reasons):
             event.acceptProposedAction()
         else:
             event.ignore()
