@@ -558,6 +558,9 @@ class ComposePanel(QWidget):
         images = self.drop_zone.images()
         # The frame belongs to the one picture shown; a batch goes with Runway's centre crop.
         frame = self.drop_zone.frame() if images == [source] else None
+        # The picture the frame was chosen on: if another version is saved over it before the
+        # upload, the engine stops rather than crop it blindly.
+        shown = self.drop_zone.fingerprint(source) if frame is not None and source else None
         return GenerationSettings(
             prompt=self.prompt_edit.toPlainText().strip(),
             duration=self.duration(),
@@ -567,6 +570,7 @@ class ComposePanel(QWidget):
             image_url=url,
             model=self.model().id,
             frame=frame,
+            image_source_sha256=shown,
         )
 
     def _draw_seed(self) -> int:

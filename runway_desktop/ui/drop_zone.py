@@ -239,7 +239,7 @@ def is_web_url(source: str) -> bool:
 
 class _PreviewSignals(QObject):
     loaded = Signal(int, object)  # token, QImage
-    verified = Signal(int, object)  # token, [(source, why it was refused)]
+    verified = Signal(int, object, object)  # token, [(source, why refused)], {source: SHA-256}
     saved = Signal(int, str, str)  # paste token, the written file ("" if none), OS error text
 
 
@@ -562,6 +562,9 @@ class DropZone(QFrame):
         # What the zone held before the last change, and its frame: a drop refused once read
         # through (a file cut short) gives it back.
         self._before: tuple[list[str], ImageFrame | None] = ([], None)
+        # SHA-256 of each local picture as read when it was shown: the picture its frame is
+        # chosen on, told from another version saved over it before Generate.
+        self._fingerprints: dict[str, str] = {}
 
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -656,6 +659,11 @@ class DropZone(QFrame):
 
     def set_frame(self, frame: ImageFrame | None) -> None:
         self.canvas.editor.set_frame(frame)
+
+    def fingerprint(self, source: str) -> str | None:
+        """SHA-256 of the local picture `source` as read when it was shown (None until it
+        has been read through, off the GUI thread, or for a link)."""
+        return self._fingerprints.get(source)
 
     def picture_stamp(self) -> list[int] | None:
         """What tells the one local picture from another put at the same path since: its
@@ -839,6 +847,7 @@ class DropZone(QFrame):
         if sources == self._sources:
             return  # same images: keep the decoded preview, no flicker
         self._before = (self._sources, self.frame())
+        self._fingerprints = {}
         self._paste_token += 1  # a pasted picture still being written is no longer wanted
         self._sources = sources
         self._update_view()
@@ -935,23 +944,32 @@ class DropZone(QFrame):
 
         def verify() -> None:
             from runway_desktop.engine import images
+            from runway_desktop.engine.fingerprints import file_sha256
 
-            refused = []
+            refused, digests = [], {}
             for path in local:
+                digest = file_sha256(path)  # first: the bytes the preview was made from
                 try:
                     images.verify_image(Path(path))
                 except images.ImageRejected as rejected:
                     refused.append((path, rejected.message))
+                    continue
                 except OSError:
                     continue  # not the picture's fault: Generate says what went wrong
+                if digest:
+                    digests[path] = digest
             with contextlib.suppress(RuntimeError):  # the zone's app has gone
-                signals.verified.emit(token, refused)
+                signals.verified.emit(token, refused, digests)
 
         QThreadPool.globalInstance().start(verify)
 
-    def _on_verified(self, token: int, refused: list[tuple[str, str]]) -> None:
-        if token != self._load_token or not refused:
-            return  # the pictures changed meanwhile, or all of them are fine
+    def _on_verified(self, token: int, refused: list[tuple[str, str]],
+                     digests: dict[str, str]) -> None:
+        if token != self._load_token:
+            return  # the pictures changed meanwhile
+        self._fingerprints = digests
+        if not refused:
+            return
         gone = {path for path, _reason in refused}
         kept = [source for source in self._sources if source not in gone]
         previous, frame = self._before

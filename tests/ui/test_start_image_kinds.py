@@ -172,3 +172,35 @@ def test_the_window_uploads_the_very_bytes_the_cli_uploads(
                   env=cli_env(simulator.base_url, data, home), timeout=120)
     assert cli.code == 0, cli
     assert last_upload(simulator) == by_window
+
+
+@pytest.mark.expect_log_warnings(r"needs attention")
+@pytest.mark.parametrize("replacement_size", [(960, 640), (640, 960)])
+def test_a_picture_replaced_on_disk_after_framing_is_not_cropped_blindly(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator, tmp_path: Path,
+    replacement_size: tuple[int, int]
+) -> None:
+    """The person frames “shot.png”, then saves another version over it from their editor and
+    presses Generate: the frame (chosen on the picture shown) cropped the new file blindly, a
+    portrait one even into a crop of another ratio than the video's, not what the frame showed.
+    The window now sends the fingerprint of the picture it showed; the engine stops before the
+    upload, and the row says why (nothing uploaded or paid)."""
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    path = tmp_path / "shot.png"
+    scene((960, 640)).save(path)
+    drop_files(compose.drop_zone, [path])
+    compose.drop_zone.canvas.editor.zoom_by(2.0)
+    qtbot.waitUntil(lambda: compose.drop_zone.fingerprint(str(path)) is not None, timeout=10_000)
+    scene(replacement_size).rotate(180).save(path)  # another version, saved over it
+    compose.prompt_edit.setPlainText("the new version")
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    compose.generate_button.click()
+    qtbot.waitUntil(lambda: any(g.stage is Stage.ATTENTION or g.stage is Stage.DONE
+                                for g in window.queue.model.generations()), timeout=30_000)
+    (row,) = window.queue.model.generations()
+    assert row.stage is Stage.ATTENTION
+    assert row.error is not None
+    assert "no longer the picture its frame was chosen on" in row.error
+    assert "Nothing was uploaded or paid" in row.error
+    assert len(simulator._state.uploads) == 0
