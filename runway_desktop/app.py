@@ -107,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    from runway_desktop.loop_hooks import close_async_generators_on
+
+    close_async_generators_on(loop)  # e.g. a download's response stream left by an error
     from runway_desktop.ui.controller import AppController
 
     controller = AppController(app, data_dir, demo=args.demo,

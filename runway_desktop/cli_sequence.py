@@ -156,6 +156,7 @@ def run_on_qt(work: Coroutine[Any, Any, T], data_dir: Path) -> T:
     import qasync
     from PySide6.QtCore import QCoreApplication, QLoggingCategory
 
+    from runway_desktop.loop_hooks import close_async_generators_on
     from runway_desktop.qt_log import route_qt_messages_to_log
 
     QLoggingCategory.setFilterRules("qt.multimedia*=false\nqt.rhi*=false")
@@ -164,11 +165,13 @@ def run_on_qt(work: Coroutine[Any, Any, T], data_dir: Path) -> T:
         app = QCoreApplication.instance() or QCoreApplication(["runway-desktop"])
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
+        restore_hooks = close_async_generators_on(loop)  # a download's stream left by an error
         try:
             return run_until_signal(loop, loop.create_task(awake_while(work)))
         except StoppedBySignal:
             raise KeyboardInterrupt from None  # cli.main says how to carry on; exit 130
         finally:
+            restore_hooks()
             asyncio.set_event_loop(None)
 
 

@@ -17,6 +17,7 @@ import qasync
 from PySide6.QtCore import QCoreApplication, QSettings
 from pytestqt.qtbot import QtBot
 
+from runway_desktop.loop_hooks import close_async_generators_on
 from runway_desktop.simulator import Simulator
 
 
@@ -24,9 +25,11 @@ from runway_desktop.simulator import Simulator
 def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
+    restore_hooks = close_async_generators_on(loop)  # as the app does (runway_desktop/app.py)
     try:
         yield loop
     finally:
+        restore_hooks()
         # "Already running" means Qt's loop, which pytest-qt keeps: mark ours stopped, then close.
         # (not loop.stop(): that calls QApplication.exit(), which breaks the next test's loop)
         loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
