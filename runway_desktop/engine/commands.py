@@ -290,6 +290,29 @@ class GenerationService:
         self._engine.publish(GenerationUpdated(updated))
         return updated
 
+    def carry_on_in_output_folder(self) -> int:
+        """Settings were saved: the videos that stopped because their folder couldn't be written
+        ("choose another output folder in Settings") go on into the output folder as set now.
+        Their own folder may be the one that failed, so each follows the setting from here on;
+        a partial download elsewhere is dropped (it resumes only in the same folder). How many
+        went on."""
+        folder = self._engine.config.output_dir
+        carried = 0
+        for generation in self._journal.with_stages([Stage.ATTENTION]):
+            if (generation.action is not Action.CHOOSE_FOLDER
+                    or Command.RETRY not in allowed_commands(generation)):
+                continue
+            video = Path(generation.video_path) if generation.video_path else None
+            if video is not None and video.parent != folder:
+                with contextlib.suppress(OSError):
+                    Path(f"{video}.part").unlink()
+                video = None
+            self._journal.update(generation.id, output_dir=None,
+                                 video_path=str(video) if video else None, free_lease=True)
+            self.retry(generation.id)
+            carried += 1
+        return carried
+
     def attach_thumbnail(self, generation_id: int, thumbnail_path: str) -> None:
         self._engine.publish(GenerationUpdated(
             self._journal.update(generation_id, thumbnail_path=thumbnail_path)))

@@ -420,6 +420,10 @@ class AppController(QObject):
             if self.engine:  # not stopped meanwhile
                 self.engine.set_api_key(key)
             self.window.banner.hide()
+        if self.engine:
+            # Videos that stopped on a folder they couldn't write ("choose another output
+            # folder in Settings", the row's Choose folder led here) go on into the one set now.
+            self.window._do(lambda service: service.carry_on_in_output_folder())
 
     def _about(self) -> None:
         box = QMessageBox(self.window)
