@@ -389,19 +389,50 @@ class AppController(QObject):
         self, new: settings.Settings, key_changed: bool, *, leave_demo: bool = False
     ) -> None:
         old, self.settings = self.settings, new
-        try:
-            settings.save(self.data_dir, new)
-        except OSError as error:
-            self.window.banner.show_message(
-                self.window.tr("Couldn't save the settings: {0}").format(error.strerror),
-                Action.RETRY,
-            )
+        unsaved = self._write_settings()  # first: a quit right after Save keeps them
         self.window.set_notify(new.notify_when_done)
-        self._spawn(self._apply_settings(old, new, key_changed, leave_demo=leave_demo))
+        self._spawn(self._apply_settings(old, new, key_changed, leave_demo=leave_demo,
+                                         unsaved=unsaved))
+
+    def _write_settings(self) -> str | None:
+        """The settings in force to their file; None, or why they couldn't be written."""
+        try:
+            settings.save(self.data_dir, self.settings)
+        except OSError as error:
+            log.warning("Couldn't save the settings: %s", error)
+            return error.strerror or str(error)
+        return None
+
+    def _say_settings_unsaved(self, reason: str) -> None:
+        """They apply until the app quits; where they couldn't go, why, and a Try again."""
+        self.window.banner.show_offer(
+            self.window.tr(
+                "Couldn't save the settings in {0} ({1}). They apply until Runway Desktop "
+                "quits: free some space on that drive or make the folder writable, then try "
+                "again."
+            ).format(paths.settings_path(self.data_dir), reason),
+            self.window.tr("Try again"), self._save_settings_again)
+
+    def _save_settings_again(self) -> None:
+        if (reason := self._write_settings()) is not None:
+            self._say_settings_unsaved(reason)
+            return
+        self.window.banner.hide()
+        self.window.statusBar().showMessage(self.window.tr("Settings saved."), 5000)
 
     async def _apply_settings(self, old: settings.Settings, new: settings.Settings,
-                              key_changed: bool, *, leave_demo: bool) -> None:
-        """What saved settings change: the engine rebuilt, demo left, or the new key used."""
+                              key_changed: bool, *, leave_demo: bool,
+                              unsaved: str | None = None) -> None:
+        """What saved settings change: the engine rebuilt, demo left, or the new key used;
+        then, if their file couldn't be written, the banner says so (after what may hide it)."""
+        try:
+            await self._apply_settings_now(old, new, key_changed, leave_demo=leave_demo)
+        finally:
+            if unsaved is not None:
+                self._say_settings_unsaved(unsaved)
+
+    async def _apply_settings_now(self, old: settings.Settings, new: settings.Settings,
+                                  key_changed: bool, *, leave_demo: bool) -> None:
         leaving_demo = (key_changed and self._demo_if_no_key and self._force_demo
                         and not new.demo_mode and bool(await self._load_key()))
         if leaving_demo or (leave_demo and self._force_demo):

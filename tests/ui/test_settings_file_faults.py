@@ -1,0 +1,60 @@
+"""Settings saved while their file can't be written (issue 12: every error says what happened and
+what to do; no silent no-ops).
+
+The data folder is a real, tiny file system (tmpfs) filled up under the running window. Root
+only (mount); skipped elsewhere with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
+
+from runway_desktop import paths, settings
+from tests.helpers.small_disk import fill, tmpfs
+from tests.ui.test_controller import click, open_from_menu
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    with tmpfs(tmp_path / "data", "size=768k") as folder:
+        yield folder
+
+
+@pytest.mark.expect_log_warnings(r"Couldn't save the settings")
+def test_settings_that_cant_be_saved_say_so_and_try_again_saves_them(
+    qtbot: QtBot, app_controller: Any, data_dir: Path
+) -> None:
+    """Before: "Couldn't save the settings: No space left on device" with a Retry button that
+    retried the queue's generations instead, hid the banner and left the file unsaved: the
+    change was lost at the next start without a word."""
+    window = app_controller.window
+    banner = window.banner
+    was = app_controller.settings.notify_when_done
+    filler = fill(data_dir)
+    dialog = open_from_menu(qtbot, app_controller)
+    dialog.notify_check.setChecked(not was)
+    click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: banner.isVisible() and "settings" in banner.message.text(),
+                    timeout=5_000)
+    text = banner.message.text()
+    assert str(paths.settings_path(data_dir)) in text  # where
+    assert "No space left on device" in text  # what happened
+    assert "free some space" in text  # what to do
+    assert banner.button.text() == "Try again"
+    assert app_controller.settings.notify_when_done is not was  # applied meanwhile
+    # Still full: trying again says so again, and nothing is lost.
+    qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
+    qtbot.wait(100)
+    assert banner.isVisible()
+    assert "No space left on device" in banner.message.text()
+    filler.unlink()  # the person frees some space
+    qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=5_000)
+    assert settings.load(data_dir).notify_when_done is not was
