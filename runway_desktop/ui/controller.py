@@ -335,7 +335,14 @@ class AppController(QObject):
         try:
             plan = await service.plan_import()
         except api.ApiError as error:
-            self.window.banner.show_message(error.message, Action.RETRY)
+            # Which work failed (not the queue's), and a button that does the import again:
+            # the engine's Retry sent the generations again instead and imported nothing.
+            text = self.window.tr("Couldn't import jobs from apiframe: {0}").format(error.message)
+            if isinstance(error, (api.AuthenticationError, api.PermissionDeniedError)):
+                self.window.banner.show_message(text, Action.OPEN_SETTINGS)
+            else:
+                self.window.banner.show_offer(text, self.window.tr("Try again"),
+                                              self._import_again)
             return
         folder = service.output_folder
 
@@ -356,6 +363,10 @@ class AppController(QObject):
                            "video(s) into {2}.").format(plan.jobs, plan.videos, folder),
             self.window.tr("Download {0}").format(plan.videos), bring_in,
             keep=self.window.tr("Not now"))
+
+    def _import_again(self) -> None:
+        self.window.banner.hide()
+        self._spawn(self._import_jobs())
 
     # -- dialogs --------------------------------------------------------------------------------
 
