@@ -27,7 +27,9 @@ Bounded memory (any accepted image is prepared in well under 300 MB): Pillow's o
 decompression-bomb limit is replaced by ours, counted in decoded bytes, checked from the header
 before any pixel is decoded (`MAX_DECODE_BYTES`). A JPEG is decoded at 1/2, 1/4 or 1/8 scale
 by libjpeg when that is all we need (draft mode), and shrinking works in bands of rows, so
-only the decoded picture and the (small) result are ever in memory at once.
+only the decoded picture and the (small) result are ever in memory at once. A plain 8-bit PNG
+over the budget (Pillow can't decode one scaled) is read a band of rows at a time instead
+(`png_bands`), up to `MAX_BANDED_PIXELS`: a 9000 × 9000 render is prepared in ~130 MB.
 
 Every path is checked before it is opened: only regular files are read (a FIFO would block the
 open for ever, a device never ends), and the file is opened non-blocking and checked again.
@@ -53,11 +55,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image, UnidentifiedImageError, features
+from PIL import Image, ImageFile, UnidentifiedImageError, features
 
 from runway_desktop.engine.fingerprints import sha256_of
 from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.image_metadata import STRIPPERS, NotStrippable
+from runway_desktop.engine.png_bands import CorruptPng, PngRows, Region
 from runway_desktop.regular_files import kind_problem as _file_kind_problem
 
 MB = 1024 * 1024
@@ -75,6 +78,9 @@ ALPHA_SHRINK_STEPS = (1.0, 0.75, 0.5, 0.35, 0.25)
 MAX_DECODE_BYTES = 172 * MB
 # Above this many pixels in the header even a 1/8-scale JPEG decode takes too long.
 MAX_HEADER_PIXELS = 400_000_000
+# A plain 8-bit PNG over the decode budget is read a band of rows at a time (png_bands), in
+# bounded memory, up to this many pixels (a 9000 × 9000 render: ~1.5 s for each reading).
+MAX_BANDED_PIXELS = 90_000_000
 BAND_BYTES = 2 * MB  # shrinking works through the picture in bands of about this size
 # Files being written in work_dir end in PART_SUFFIX; one older than this was abandoned by an
 # interrupted preparation (the worst takes seconds) and is deleted by the next one.
@@ -187,7 +193,8 @@ def check_image(path: Path) -> tuple[int, int]:
     with _open_file(path) as (handle, _size), _open(handle, path) as img:
         width, height = _upright_size(_stored_size(img), _orientation(img, decoded=False))
         _check_ratio(width, height)
-        _check_decode_cost(img, path, _decode_scale(img, validate_only=False))
+        if not _reads_in_bands(img):
+            _check_decode_cost(img, path, _decode_scale(img, validate_only=False))
         return width, height
 
 
@@ -203,12 +210,17 @@ def verify_image(path: Path) -> tuple[int, int]:
         fmt = img.format or ""
         stored_size = _stored_size(img)
         _check_ratio(*_upright_size(stored_size, _orientation(img, decoded=False)))
-        _check_decode_cost(img, path, _decode_scale(img, validate_only=False))
-        scale = _decode_scale(img, validate_only=True)
-        if scale > 1:
-            img.draft(None, (max(1, img.width // scale), max(1, img.height // scale)))
-        _decode(img, path)
-        width, height = _upright_size(stored_size, _orientation(img, decoded=True))
+        if rows := _rows_of(img, handle, path):
+            _read_through(rows, path)
+            orientation = _orientation_of(rows.exif)
+        else:
+            _check_decode_cost(img, path, _decode_scale(img, validate_only=False))
+            scale = _decode_scale(img, validate_only=True)
+            if scale > 1:
+                img.draft(None, (max(1, img.width // scale), max(1, img.height // scale)))
+            _decode(img, path)
+            orientation = _orientation(img, decoded=True)
+        width, height = _upright_size(stored_size, orientation)
         _check_ratio(width, height)  # a PNG's orientation may only be known now
         if fmt == "PNG":
             _verify_png(handle, path)
@@ -223,11 +235,15 @@ def preview_rgba(path: Path, edge: int) -> tuple[int, int, bytes]:
     """
     path = Path(path)
     with _open_file(path) as (handle, _size), _open(handle, path) as img:
-        _check_decode_cost(img, path, _decode_scale(img, validate_only=False))
-        img.draft(None, (edge, edge))  # JPEG only: at least `edge`, decoded smaller
-        _decode(img, path)
-        orientation = _orientation(img, decoded=True)
-        picture = _resample(img, min(1.0, edge / max(img.size)))
+        if rows := _rows_of(img, handle, path):
+            orientation = _orientation_of(rows.exif)
+            picture = _resample_rows(rows, min(1.0, edge / max(rows.size)), path)
+        else:
+            _check_decode_cost(img, path, _decode_scale(img, validate_only=False))
+            img.draft(None, (edge, edge))  # JPEG only: at least `edge`, decoded smaller
+            _decode(img, path)
+            orientation = _orientation(img, decoded=True)
+            picture = _resample(img, min(1.0, edge / max(img.size)))
         img.close()
     if orientation in _TRANSPOSE:
         picture = picture.transpose(_TRANSPOSE[orientation])
@@ -318,12 +334,19 @@ def prepare_image(
             cleaned = _strip(handle, fmt)  # the container only: no pixels decoded yet
             if cleaned is None:
                 reasons = ["metadata"]  # an odd container: re-encoding writes no metadata
-        scale = _decode_scale(img, validate_only=not (reasons or oversized))
-        _check_decode_cost(img, source, scale)
-        if scale > 1:
-            img.draft(None, (max(1, img.width // scale), max(1, img.height // scale)))
-        _decode(img, source)
-        orientation = _orientation(img, decoded=True)
+        # A PNG too big to decode whole is read a band of rows at a time (png_bands).
+        rows = _rows_of(img, handle, source)
+        if rows is not None:
+            if not reasons and not oversized:
+                _read_through(rows, source)  # sent as it is: checked to the last row
+            orientation = _orientation_of(rows.exif)
+        else:
+            scale = _decode_scale(img, validate_only=not (reasons or oversized))
+            _check_decode_cost(img, source, scale)
+            if scale > 1:
+                img.draft(None, (max(1, img.width // scale), max(1, img.height // scale)))
+            _decode(img, source)
+            orientation = _orientation(img, decoded=True)
         width, height = _upright_size(stored_size, orientation)
         _check_ratio(width, height)  # again: a PNG's orientation may only be known now
         if orientation in ROTATING_ORIENTATIONS and "rotated" not in reasons:
@@ -350,11 +373,18 @@ def prepare_image(
         icc = img.info.get("icc_profile")
         exif = _exif_to_keep(img) if keep_metadata else None
         original_mode = img.mode
-        region: Image.Image = img
-        if frame is not None:  # crop before resampling: a zoomed frame keeps its detail
-            region = img.crop(_stored_box(frame, img.size, orientation))
-            width, height = _upright_size(region.size, orientation)
-        picture = _resample(region, TARGET_SIDE / max(region.size))
+        if rows is not None:
+            part: PngRows | Region = rows
+            if frame is not None:
+                part = rows.region(_stored_box(frame, rows.size, orientation))
+                width, height = _upright_size(part.size, orientation)
+            picture = _resample_rows(part, TARGET_SIDE / max(part.size), source)
+        else:
+            region: Image.Image = img
+            if frame is not None:  # crop before resampling: a zoomed frame keeps its detail
+                region = img.crop(_stored_box(frame, img.size, orientation))
+                width, height = _upright_size(region.size, orientation)
+            picture = _resample(region, TARGET_SIDE / max(region.size))
         img.close()  # free the decoded pixels before encoding
     if orientation in _TRANSPOSE:
         picture = picture.transpose(_TRANSPOSE[orientation])
@@ -566,8 +596,64 @@ def _decoded_bytes(img: Image.Image, scale: int) -> int:
 
 def _check_decode_cost(img: Image.Image, path: Path, scale: int) -> None:
     if _decoded_bytes(img, scale) > MAX_DECODE_BYTES:
-        limit = MAX_DECODE_BYTES // _bytes_per_pixel(img)
+        limit = MAX_BANDED_PIXELS if _banded_kind(img) else (
+            MAX_DECODE_BYTES // _bytes_per_pixel(img))
         raise _too_many_pixels(path, img.size, limit)
+
+
+# Pillow's raw modes of the PNGs png_bands reads: 8 bits a sample.
+_BANDED_RAW_MODES = frozenset({"L", "RGB", "P", "LA", "RGBA"})
+
+
+def _banded_kind(img: Image.Image) -> bool:
+    """A PNG png_bands can read a band of rows at a time: plain, non-interlaced, 8-bit."""
+    tiles = img.tile if isinstance(img, ImageFile.ImageFile) else []
+    return (img.format == "PNG" and len(tiles) == 1 and tiles[0].args in _BANDED_RAW_MODES
+            and not img.info.get("interlace") and getattr(img, "n_frames", 1) == 1)
+
+
+def _reads_in_bands(img: Image.Image) -> bool:
+    """A PNG over the decode budget read in bands instead (bounded memory; up to
+    MAX_BANDED_PIXELS, as each reading takes about a second per 80 megapixels)."""
+    return (_decoded_bytes(img, 1) > MAX_DECODE_BYTES
+            and img.width * img.height <= MAX_BANDED_PIXELS and _banded_kind(img))
+
+
+def _rows_of(img: Image.Image, handle: BinaryIO, path: Path) -> PngRows | None:
+    """The picture's rows, read in bands, when it is a PNG too big to decode whole."""
+    if not _reads_in_bands(img):
+        return None
+    try:
+        return PngRows.open(handle)
+    except CorruptPng as exc:
+        raise _corrupt(path) from exc
+
+
+def _read_through(rows: PngRows, path: Path) -> None:
+    try:
+        rows.read_through()
+    except CorruptPng as exc:
+        raise _corrupt(path) from exc
+
+
+def _resample_rows(rows: PngRows | Region, scale: float, path: Path) -> Image.Image:
+    try:
+        return _resample(rows, scale)
+    except CorruptPng as exc:
+        raise _corrupt(path) from exc
+
+
+def _orientation_of(exif: bytes | None) -> int | None:
+    """The orientation in a PNG's eXIf chunk (None without one, or when it can't be read)."""
+    if not exif:
+        return None
+    try:
+        parsed = Image.Exif()
+        parsed.load(exif)
+        value = parsed.get(EXIF_ORIENTATION)
+    except Exception:  # broken EXIF is no reason to refuse a picture
+        return None
+    return value if isinstance(value, int) else None
 
 
 def _too_many_pixels(path: Path, size: tuple[int, int], limit: int) -> ImageRejected:
@@ -742,14 +828,14 @@ def _extrema(img: Image.Image) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _resample(img: Image.Image, scale: float) -> Image.Image:
+def _resample(img: Image.Image | PngRows | Region, scale: float) -> Image.Image:
     """A new L/RGB/RGBA picture, `scale` times the size when that is < 1, built band by band.
 
     Converting or resizing the whole decoded picture at once would need one or two more
     full-size copies (Pillow resizes RGBA through a premultiplied copy); one band of rows at a
     time, with the filter's margin around it, gives the same pixels in a few MB.
     """
-    extrema = _extrema(img) if img.mode in ("I", "F") else None
+    extrema = _extrema(img) if isinstance(img, Image.Image) and img.mode in ("I", "F") else None
     width, height = img.size
     if scale < 1:
         width, height = _scaled_size(img.size, scale)

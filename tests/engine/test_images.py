@@ -746,9 +746,9 @@ def test_pillows_bomb_warning_is_never_printed(tmp_path: Path, work: Path) -> No
         with pytest.raises(ImageRejected):
             images.check_image(src)
     assert [str(w.message) for w in caught] == []
-    assert exc.value.message == (
+    assert exc.value.message == (  # a PNG is read in bands up to MAX_BANDED_PIXELS
         "“huge.png” is 10000 × 10000 (100 megapixels): too many pixels to prepare safely. "
-        "Use an image under about 45 megapixels (export a smaller copy) and try again."
+        "Use an image under about 90 megapixels (export a smaller copy) and try again."
     )
 
 
@@ -767,10 +767,40 @@ def test_a_big_jpeg_is_decoded_at_a_fraction_of_its_size(
     assert result.note == (
         "Rotated upright (EXIF orientation); Downscaled from 800 × 1200 to 400 × 600."
     )
-    # The same pixels as a PNG can't be decoded smaller: refused, before decoding.
+    # The same pixels as a PNG can't be decoded smaller: read a band of rows at a time
+    # (png_bands), checked to the last row, and sent as it is.
     png = _save(_gradient((1200, 800)), tmp_path / "big.png")
-    with pytest.raises(ImageRejected, match="too many pixels"):
-        prepare_image(png, work)
+    assert prepare_image(png, work).path == png
+
+
+def test_a_png_over_the_budget_is_read_in_bands_framed_and_checked(
+    tmp_path: Path, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 9000 × 9000 render (324 MB decoded) was refused as "too many pixels" though Runway
+    takes it shrunk (issue 12 §8 says it generates): Pillow can't decode a PNG scaled. It is
+    now read a band of rows at a time. Here a 1 MB budget makes a small PNG stand for it."""
+    from tests.helpers.images import write_gradient_png
+
+    monkeypatch.setattr(images, "MAX_DECODE_BYTES", 1 * MB)
+    src = write_gradient_png(tmp_path / "render.png", 1800, 1200)
+    assert images.check_image(src) == (1800, 1200)
+    assert images.verify_image(src) == (1800, 1200)
+    width, height, _rgba = images.preview_rgba(src, 600)
+    assert (width, height) == (600, 400)
+
+    frame = ImageFrame(0.5, 0.25, 0.25, 0.25)  # x 900…1350, y 300…600
+    result = prepare_image(src, work, frame=frame)
+    assert (result.width, result.height) == (450, 300)
+    with Image.open(result.path) as sent:
+        first, last = sent.convert("RGB").getpixel((0, 0)), sent.getpixel((449, 299))
+    assert first == (127, 63, 100)  # red x·255/1799, green y·255/1199 at (900, 300)
+    assert last == pytest.approx((191, 127, 100), abs=1)
+
+    cut = write_gradient_png(tmp_path / "cut.png", 1800, 1200, cut=True)
+    with pytest.raises(ImageRejected, match="truncated or corrupt"):
+        images.verify_image(cut)  # what the drop zone asks (check_image reads headers only)
+    with pytest.raises(ImageRejected, match="truncated or corrupt"):
+        prepare_image(cut, work, frame=frame)
 
 
 def test_a_progressive_jpeg_counts_its_coefficients(

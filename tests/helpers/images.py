@@ -14,3 +14,39 @@ def make_png(folder: Path, name: str, width: int = 640, height: int = 360,
     path = folder / name
     assert image.save(str(path), "PNG")  # type: ignore[call-overload]  # PySide6's stub wants bytes; it takes str
     return str(path)
+
+
+def write_gradient_png(path: Path, width: int, height: int, *, cut: bool = False) -> Path:
+    """An 8-bit RGB PNG of any size written a row at a time (never held whole): red grows
+    left to right, green top to bottom, blue is 100, so any crop says where it came from.
+    `cut`: the file ends halfway through its pixel data, as an interrupted download leaves it."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    red = bytes(x * 255 // max(1, width - 1) for x in range(width))
+    blue = bytes([100]) * width
+    squeeze = zlib.compressobj(1)
+    with path.open("wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n"
+                  + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
+        pending = bytearray()
+        for y in range(height):
+            green = bytes([y * 255 // max(1, height - 1)]) * width
+            row = bytearray(3 * width)
+            row[0::3], row[1::3], row[2::3] = red, green, blue
+            pending += b"\0" + row
+            if len(pending) > 8 << 20 or y == height - 1:
+                data = squeeze.compress(bytes(pending))
+                if y == height - 1:
+                    data += squeeze.flush()
+                pending.clear()
+                if cut and y >= height // 2:
+                    out.write(chunk(b"IDAT", data[: len(data) // 2]))  # and nothing after
+                    return path
+                out.write(chunk(b"IDAT", data))
+        out.write(chunk(b"IEND", b""))
+    return path
