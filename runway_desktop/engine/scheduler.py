@@ -601,9 +601,11 @@ class Engine:
             except JournalError as journal_error:
                 self._halt(journal_error)
                 return
-        if task.cancelled() or self._halted is not None:
+        if task.cancelled():
             return
-        error = task.exception()
+        error = task.exception()  # read even when halted: else logged as "never retrieved"
+        if self._halted is not None:
+            return
         if isinstance(error, JournalError):
             self._halt(error)
             return

@@ -79,6 +79,7 @@ class AppController(QObject):
             self.window.show_notice(loaded.notice)
         self.window.settings_requested.connect(lambda: self.open_settings(first_run=False))
         self.window.import_requested.connect(lambda: self._spawn(self._import_jobs()))
+        self.window.history_retry_requested.connect(self._retry_history)
         self.window.about_requested.connect(self._about)
         app.setQuitOnLastWindowClosed(False)
         app.lastWindowClosed.connect(self.quit)
@@ -364,6 +365,26 @@ class AppController(QObject):
             self.window.tr("Download {0}").format(plan.videos), bring_in,
             keep=self.window.tr("Not now"))
 
+    def _retry_history(self) -> None:
+        """The person says the history can be written again: if its folder takes a write now,
+        open it again and carry on; if not, the banner stays and says so."""
+        if self.journal is None:  # none open (a start that failed): open one
+            self._spawn(self._build_engine())
+            return
+        self._spawn(self._reopen_history(self.journal.path.parent))
+
+    async def _reopen_history(self, folder: Path) -> None:
+        if (reason := await asyncio.to_thread(_cant_write_in, folder)) is not None:
+            self.window.banner.show_offer(
+                self.window.tr(
+                    "Still can't write in {0} ({1}), so the queue stays stopped. Free some "
+                    "space on that drive or make the folder writable, then try again."
+                ).format(folder, reason),
+                self.window.tr("Try again"), self._retry_history)
+            return
+        self.window.banner.hide()
+        await self._build_engine()
+
     def _import_again(self) -> None:
         self.window.banner.hide()
         self._spawn(self._import_jobs())
@@ -488,6 +509,20 @@ class AppController(QObject):
             ).format(exc_type.__name__),
             None,
         )
+
+
+def _cant_write_in(folder: Path, size: int = 64 * 1024) -> str | None:
+    """Why a small file can't be written in `folder` (a disk full, read-only), or None."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(b"\0" * size)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
 
 
 def missing_thumbnails(service: GenerationService) -> list[tuple[int, Path, Path]]:

@@ -83,6 +83,7 @@ def standard_keys(standard: QKeySequence.StandardKey, fallback: str) -> list[QKe
 class MainWindow(QMainWindow):
     settings_requested = Signal()
     import_requested = Signal()
+    history_retry_requested = Signal()  # the history couldn't be written: open it again
     about_requested = Signal()
     first_painted = Signal()
 
@@ -369,9 +370,12 @@ class MainWindow(QMainWindow):
             if self.banner.current_action() != Action.EDIT_INPUT:
                 self.banner.hide()
             return
-        if problem.until is not None:
-            from runway_desktop.engine.events import ProblemKind
+        from runway_desktop.engine.events import ProblemKind
 
+        if problem.kind is ProblemKind.JOURNAL:
+            self._history_unwritable(problem.message)
+            return
+        if problem.until is not None:
             waiting = problem.kind == ProblemKind.RATE_LIMITED
             self.banner.show_message(
                 problem.message, problem.action, until=problem.until,
@@ -382,6 +386,13 @@ class MainWindow(QMainWindow):
             )
             return
         self.banner.show_message(problem.message, problem.action)
+
+    def _history_unwritable(self, message: str) -> None:
+        """The queue stopped: its history can't be written. Once the person has fixed that
+        (freed space, a writable drive), Try again opens it again, no restart needed."""
+        self.banner.show_offer(
+            self.tr("{0} Or, once that is done, press Try again.").format(message),
+            self.tr("Try again"), self.history_retry_requested.emit)
 
     def show_notice(self, text: str) -> None:
         """Tell the person something once (non-modal); it stays until they close it."""
@@ -469,7 +480,7 @@ class MainWindow(QMainWindow):
             self.banner.show_message(error.message, Action.EDIT_INPUT)
         except JournalError as error:  # the history can't be written: says where and what to do
             log.warning("A command was refused: %s", error.message)
-            self.banner.show_message(error.message, None)
+            self._history_unwritable(error.message)
         except KeyError:
             log.info("A command on a generation that is gone")
         return None
