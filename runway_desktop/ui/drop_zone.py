@@ -64,6 +64,7 @@ from PySide6.QtWidgets import (
 
 from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.ui import icons
+from runway_desktop.ui.bounded_decode import engine_preview, fits_qt_image_limit
 from runway_desktop.ui.frame_editing import FRAME_HINT, FrameEditor
 from runway_desktop.ui.video_drop import video_files
 
@@ -154,30 +155,10 @@ def orientation_qt_misses(path: str, reader: QImageReader) -> int | None:
     return value if value is not None and 2 <= value <= 8 else None
 
 
-def fits_qt_image_limit(reader: QImageReader, size: QSize) -> bool:
-    """Whether Qt decodes this picture within its image allocation limit (256 MB unless set).
-
-    Readers that can't decode scaled (PNG, BMP, TIFF, GIF…) allocate the whole picture first, so
-    a 9000 × 9000 PNG (324 MB) is refused however small the preview asked for.
-    """
-    limit_mb = QImageReader.allocationLimit()
-    if limit_mb <= 0 or not size.isValid():
-        return True
-    if reader.supportsOption(QImageIOHandler.ImageOption.ScaledSize):
-        return True  # e.g. JPEG: decoded at the preview's size
-    bits = QImage.toPixelFormat(reader.imageFormat()).bitsPerPixel() or 32
-    return size.width() * size.height() * max(bits, 32) // 8 <= limit_mb * 1024 * 1024
-
-
 def _pillow_preview(path: str) -> QImage:
-    """A preview through engine.images, for what Qt can't decode itself (HEIC, AVIF)."""
-    from runway_desktop.engine import images
-
-    try:
-        width, height, rgba = images.preview_rgba(Path(path), PREVIEW_EDGE)
-    except images.ImageRejected:
-        return QImage()
-    return QImage(rgba, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
+    """A preview through engine.images, for what Qt can't decode itself (HEIC, AVIF, a picture
+    over Qt's image limit)."""
+    return engine_preview(path, PREVIEW_EDGE)
 
 
 def _image_of(data: object) -> QImage:

@@ -22,6 +22,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 
+from runway_desktop.ui.bounded_decode import engine_preview, fits_qt_image_limit
+
 DEFAULT_CAPACITY = 300
 DEFAULT_MAX_SIDE = 384  # big enough for a 2x-DPI row thumbnail, small enough to keep 300 around
 _MAX_WAITING = 64  # reads asked for but not started; older ones are off screen by now
@@ -37,6 +39,8 @@ def read_thumbnail(path: str, max_side: int) -> QImage:
     if not reader.canRead():  # missing, unreadable or not an image: no decoder noise
         return QImage()
     size = reader.size()
+    if not fits_qt_image_limit(reader, size):  # Qt would refuse it, with a warning
+        return engine_preview(path, max_side)
     if size.isValid() and (size.width() > max_side or size.height() > max_side):
         # Decoders such as JPEG scale while decoding: far cheaper than a full-size read.
         reader.setScaledSize(

@@ -204,3 +204,38 @@ def test_a_picture_replaced_on_disk_after_framing_is_not_cropped_blindly(
     assert "no longer the picture its frame was chosen on" in row.error
     assert "Nothing was uploaded or paid" in row.error
     assert len(simulator._state.uploads) == 0
+
+
+def test_a_9000_px_png_is_previewed_framed_and_sent(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator, tmp_path: Path
+) -> None:
+    """Issue 12 §8: a 9000 × 9000 PNG (324 MB decoded: over Qt's image limit and the engine's
+    decode budget) was refused at the drop as "too many pixels to prepare safely". It is read a
+    band of rows at a time: previewed, framed and sent like any other picture."""
+    from tests.helpers.images import write_gradient_png
+
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    path = write_gradient_png(tmp_path / "poster.png", 9000, 9000)
+    assert drop_files(compose.drop_zone, [path])
+    assert compose.drop_zone.images() == [str(path)], compose.drop_zone.message()
+    assert compose.aspect_picker.value() == "1:1"
+    qtbot.waitUntil(lambda: compose.drop_zone.canvas.image is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: compose.drop_zone.fingerprint(str(path)) is not None,
+                    timeout=30_000)  # read through: nothing refused
+    assert compose.drop_zone.message() == ""
+    assert compose.drop_zone.images() == [str(path)]
+    compose.drop_zone.canvas.editor.zoom_by(4.0)
+    compose.drop_zone.canvas.editor.pan_by(0.3, -0.2)
+    frame = compose.drop_zone.frame()
+    assert frame is not None
+
+    generated(qtbot, window, "the poster comes alive")
+    sent = Image.open(io.BytesIO(last_upload(simulator))).convert("RGB")
+    left, top, right, bottom = frame.pixel_box(9000, 9000)
+    assert sent.size == (right - left, bottom - top)
+    corners = [sent.getpixel((0, 0)), sent.getpixel((sent.width - 1, sent.height - 1))]
+    expected = [(left * 255 // 8999, top * 255 // 8999, 100),
+                ((right - 1) * 255 // 8999, (bottom - 1) * 255 // 8999, 100)]
+    for got, want in zip(corners, expected, strict=True):
+        assert got == pytest.approx(want, abs=2)

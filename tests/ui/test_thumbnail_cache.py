@@ -1,0 +1,38 @@
+"""Thumbnails of start images too big for Qt's image limit (the queue row's inset)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImageReader
+
+from runway_desktop.ui.thumbnail_cache import read_thumbnail
+from tests.helpers.images import write_gradient_png
+
+
+@pytest.fixture
+def qt_image_limit_mb() -> Iterator[int]:
+    """Qt's image limit (256 MB) brought down to 16 MB: a 3000 × 3000 PNG is then over it as a
+    9000 × 9000 one is over the real limit, at a test's cost."""
+    before = QImageReader.allocationLimit()
+    QImageReader.setAllocationLimit(16)
+    try:
+        yield 16
+    finally:
+        QImageReader.setAllocationLimit(before)
+
+
+def test_a_start_image_over_qts_limit_gets_a_thumbnail_not_a_warning(
+    qapp: object, tmp_path: Path, qt_image_limit_mb: int
+) -> None:
+    """A finished row's inset read its 9000 × 9000 start image with Qt, which refused it
+    ("Rejecting image as it exceeds the current allocation limit", a warning) and the row
+    showed a placeholder. It is read within bounds by engine.images instead."""
+    big = write_gradient_png(tmp_path / "poster.png", 3000, 3000)
+    assert qt_image_limit_mb * 1024 * 1024 < 3000 * 3000 * 4
+    thumb = read_thumbnail(str(big), 100)
+    assert (thumb.width(), thumb.height()) == (100, 100)
+    assert thumb.pixelColor(95, 95).red() > 200  # the picture: red grows to the right
+    assert thumb.pixelColor(95, 95).green() > 200  # and green downwards
