@@ -546,6 +546,7 @@ class DropZone(QFrame):
         # SHA-256 of each local picture as read when it was shown: the picture its frame is
         # chosen on, told from another version saved over it before Generate.
         self._fingerprints: dict[str, str] = {}
+        self._refused: set[str] = set()  # read through and refused: never given back
 
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -950,12 +951,15 @@ class DropZone(QFrame):
             return  # the pictures changed meanwhile
         self._fingerprints = digests
         if not refused:
+            self._refused.clear()
             return
         gone = {path for path, _reason in refused}
+        self._refused |= gone
         kept = [source for source in self._sources if source not in gone]
         previous, frame = self._before
-        self._set_sources(kept or previous)
-        if not kept and frame is not None:
+        given_back = [source for source in previous if source not in self._refused]
+        self._set_sources(kept or given_back)
+        if not kept and given_back == previous and frame is not None:
             self.set_frame(frame)
         text = refused[0][1]
         if len(refused) > 1:

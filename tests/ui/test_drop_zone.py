@@ -462,3 +462,26 @@ def test_a_truncated_picture_in_a_batch_is_left_out_the_others_kept(
     drop_mime(zone, file_mime(good[0], cut, good[1]))
     qtbot.waitUntil(lambda: zone.images() == good, timeout=10_000)
     assert "truncated or corrupt" in zone.message()
+
+
+def test_a_refused_picture_and_a_vanished_one_do_not_give_each_other_back(
+    qtbot, zone: DropZone, images_dir: Path
+) -> None:
+    """A refused drop gives back the picture the zone held; if that one has gone meanwhile it
+    is refused in turn, and the zone must not give back the first again (they took turns for
+    ever)."""
+    held = make_png(images_dir, "held.png", 640, 360)
+    zone.set_images([held])
+    QThreadPool.globalInstance().waitForDone(10_000)
+    qtbot.wait(20)
+    changes: list[list[str]] = []
+    zone.images_changed.connect(changes.append)
+    cut = truncated(images_dir, "PNG")
+    drop_mime(zone, file_mime(str(cut)))
+    Path(held).unlink()  # gone before the drop is read through
+    for _ in range(20):
+        QThreadPool.globalInstance().waitForDone(10_000)
+        qtbot.wait(20)
+    assert zone.images() == []
+    assert len(changes) <= 3, changes
+    assert "held.png" in zone.message()
