@@ -60,7 +60,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError, features
 from runway_desktop.engine.fingerprints import sha256_of
 from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.image_metadata import STRIPPERS, NotStrippable
-from runway_desktop.engine.png_bands import CorruptPng, PngRows, Region
+from runway_desktop.engine.png_bands import CorruptPng, PngRows, Region, exif_chunk
 from runway_desktop.regular_files import kind_problem as _file_kind_problem
 
 MB = 1024 * 1024
@@ -712,9 +712,11 @@ def _corrupt(path: Path) -> ImageRejected:
 
 
 def _orientation(img: Image.Image, *, decoded: bool) -> int | None:
-    # A PNG's eXIf chunk may follow the pixels: reading it before decoding means decoding.
+    # A PNG's eXIf chunk may follow the pixels, where Pillow finds it only once decoded: the
+    # chunk headers say where it is without decoding.
     if img.format == "PNG" and "exif" not in img.info and not decoded:
-        return None
+        handle = getattr(img, "fp", None)
+        return _orientation_of(exif_chunk(handle)) if handle is not None else None
     try:
         value = img.getexif().get(EXIF_ORIENTATION)
     except Exception:  # broken EXIF is no reason to refuse a picture

@@ -38,6 +38,30 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
         ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
+def exif_chunk(handle: BinaryIO) -> bytes | None:
+    """The data of a PNG's eXIf chunk wherever it is (before or after the pixels), reading
+    chunk headers only; None without one or when the chunks can't be walked. The handle's
+    position is left as it was."""
+    position = handle.tell()
+    try:
+        handle.seek(0)
+        if handle.read(8) != SIGNATURE:
+            return None
+        while len(header := handle.read(8)) == 8:
+            length, kind = struct.unpack(">I4s", header)
+            if kind == b"eXIf":
+                data = handle.read(length)
+                return data if len(data) == length else None
+            if kind == b"IEND":
+                return None
+            handle.seek(length + 4, io.SEEK_CUR)
+        return None
+    except (OSError, struct.error):
+        return None
+    finally:
+        handle.seek(position)
+
+
 class PngRows:
     """The rows of one PNG file, decoded on demand, a band at a time.
 
@@ -234,4 +258,4 @@ class Region:
         return self._rows.crop((x + box[0], y + box[1], x + box[2], y + box[3]))
 
 
-__all__ = ["CorruptPng", "PngRows", "Region"]
+__all__ = ["CorruptPng", "PngRows", "Region", "exif_chunk"]

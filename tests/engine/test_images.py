@@ -773,6 +773,22 @@ def test_a_big_jpeg_is_decoded_at_a_fraction_of_its_size(
     assert prepare_image(png, work).path == png
 
 
+def test_a_png_turned_by_an_exif_chunk_after_its_pixels_is_upright_from_its_header(
+    tmp_path: Path, work: Path
+) -> None:
+    """The header-only reads (the drop zone's size and turn, the CLI's check) looked for the
+    orientation only before the pixels: such a PNG was shown and framed lying on its side
+    (800 × 450, 16:9) and uploaded upright (450 × 800), the frame landing elsewhere."""
+    from tests.helpers.images import add_late_exif
+
+    src = add_late_exif(_save(_gradient((800, 450), "RGB"), tmp_path / "late.png"), 6)
+    assert images.exif_orientation(src) == 6
+    assert images.check_image(src) == (450, 800)
+    assert images.image_info(src) == (450, 800)
+    result = prepare_image(src, work)
+    assert (result.width, result.height) == (450, 800)
+
+
 def test_a_png_over_the_budget_is_read_in_bands_framed_and_checked(
     tmp_path: Path, work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -50,3 +50,22 @@ def write_gradient_png(path: Path, width: int, height: int, *, cut: bool = False
                 out.write(chunk(b"IDAT", data))
         out.write(chunk(b"IEND", b""))
     return path
+
+
+def add_late_exif(path: Path, orientation: int) -> Path:
+    """Put an eXIf chunk with `orientation` after a PNG's pixel data (just before IEND), as
+    the PNG extensions allow and some tools write it."""
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    body = exif.tobytes()
+    crc = zlib.crc32(b"eXIf" + body) & 0xFFFFFFFF
+    chunk = struct.pack(">I", len(body)) + b"eXIf" + body + struct.pack(">I", crc)
+    data = path.read_bytes()
+    iend = data.rfind(b"IEND") - 4
+    path.write_bytes(data[:iend] + chunk + data[iend:])
+    return path

@@ -24,6 +24,7 @@ from runway_desktop.engine import framing
 from runway_desktop.engine.records import GenerationSettings, Stage
 from runway_desktop.ui.compose_panel import ComposePanel
 from runway_desktop.ui.main_window import MainWindow
+from tests.helpers.images import add_late_exif
 from tests.helpers.scripted_server import ScriptedServer, scripted_server
 
 __all__ = ["scripted_server"]  # a fixture, used by name
@@ -388,7 +389,7 @@ def test_a_batch_shows_the_centre_crop_it_gets_and_cannot_be_panned(
     assert canvas.cursor().shape() == Qt.CursorShape.OpenHandCursor
 
 
-@pytest.mark.parametrize("kind", ["PNG", "WEBP", "TIFF", "JPEG"])
+@pytest.mark.parametrize("kind", ["PNG", "PNG-late", "WEBP", "TIFF", "JPEG"])
 def test_a_picture_turned_by_its_exif_is_framed_upright_as_it_is_uploaded(
     qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, tmp_path: Path,
     kind: str
@@ -403,7 +404,11 @@ def test_a_picture_turned_by_its_exif_is_framed_upright_as_it_is_uploaded(
     source = tmp_path / f"phone.{kind.lower()}"
     params: dict[str, Any] = {"lossless": True} if kind == "WEBP" else {"quality": 100} if (
         kind == "JPEG") else {}
-    stored.save(source, kind, exif=exif.tobytes(), **params)
+    if kind == "PNG-late":  # its eXIf chunk after the pixels: the header reads missed it
+        stored.save(source, "PNG")
+        add_late_exif(source, 6)
+    else:
+        stored.save(source, kind, exif=exif.tobytes(), **params)
     with Image.open(source) as img:
         upright = ImageOps.exif_transpose(img).convert("RGB")
     assert upright.size == (900, 1600)
