@@ -452,8 +452,9 @@ class Lifecycle:
         return self._update(generation.id, video_url=job.video_url)
 
     def _destination(self, generation: Generation) -> Path:
-        """Keep the path chosen before a crash, so its `.part` file resumes."""
-        if generation.video_path:
+        """Keep the path chosen before a crash, so its `.part` file resumes — unless its folder
+        has gone since (deleted, a drive unplugged): then the path is chosen again."""
+        if generation.video_path and Path(generation.video_path).parent.is_dir():
             return Path(generation.video_path)
         chosen = generation.output_dir
         folder = Path(chosen) if chosen else self.config.output_dir
