@@ -148,7 +148,8 @@ CASES = {
     "noise_jpeg_200mb": (lambda p: noise_jpeg(p, 8000, 6500),
                          "8000 × 6500 JPEG of noise at quality 100, ~200 MB, EXIF-rotated"),
     "largest_accepted_png": (lambda p: noise_png(p, 6550, 6550, alpha=True),
-                             "6550 × 6550 RGBA PNG of noise (~164 MB): just under the cap"),
+                             "6550 × 6550 RGBA PNG of noise (~164 MB): just under the cap "
+                             "for decoding whole"),
 }
 
 
