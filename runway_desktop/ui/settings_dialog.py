@@ -126,7 +126,7 @@ class SettingsDialog(QDialog):
         proxy_box.addWidget(self.proxy_edit)
         proxy_box.addWidget(self.proxy_error)
         self.metadata_check = QCheckBox(
-            self.tr("Keep photo location and camera details (EXIF) in uploads")
+            self.tr("Keep photo location and camera details (EXIF) in uploads"), self
         )
         self.metadata_check.setChecked(settings.keep_image_metadata)
         self.metadata_check.setAccessibleName(self.tr("Keep image metadata"))
@@ -135,7 +135,7 @@ class SettingsDialog(QDialog):
                     "image before it is uploaded")
         )
         self.sidecar_check = QCheckBox(
-            self.tr("Save each video's settings in a .json file beside it")
+            self.tr("Save each video's settings in a .json file beside it"), self
         )
         self.sidecar_check.setChecked(settings.settings_sidecar)
         self.sidecar_check.setAccessibleName(self.tr("Settings file beside each video"))
@@ -143,14 +143,16 @@ class SettingsDialog(QDialog):
             self.tr("The prompt, model, seed and the rest are inside every video either way; "
                     "the .json file shows them to people and other tools")
         )
-        self.demo_check = QCheckBox(self.tr("Demo mode (a local simulator; no key, no credits)"))
+        self.demo_check = QCheckBox(
+            self.tr("Demo mode (a local simulator; no key, no credits)"), self
+        )
         # Ticked whenever the app is in demo mode, also when a start option (not the settings
         # file) put it there; only a change the person makes is saved.
         self._demo_shown = settings.demo_mode or demo_active
         self.demo_check.setChecked(self._demo_shown)
         self.demo_check.setAccessibleName(self.tr("Demo mode"))
         self.demo_check.setToolTip(self.tr("Try the app against a built-in simulator of apiframe"))
-        self.notify_check = QCheckBox(self.tr("Notify me when a generation finishes"))
+        self.notify_check = QCheckBox(self.tr("Notify me when a generation finishes"), self)
         self.notify_check.setChecked(settings.notify_when_done)
         self.notify_check.setAccessibleName(self.tr("Notifications"))
         self.notify_check.setToolTip(
