@@ -406,6 +406,7 @@ class AppController(QObject):
                 new, key_changed, leave_demo=dialog.demo_turned_off()
             )
         )
+        dialog.key_removed.connect(lambda: self._on_settings_saved(self.settings, True))
         dialog.finished.connect(lambda _result: self._on_dialog_finished(dialog))
         self._dialog = dialog
         dialog.open()
@@ -483,6 +484,8 @@ class AppController(QObject):
             if self.engine:  # not stopped meanwhile
                 self.engine.set_api_key(key)
             self.window.banner.hide()
+            if not key:  # removed: the team and balance shown are no longer this window's
+                self.window.show_no_api_key()
         if self.engine:
             # Videos that stopped on a folder they couldn't write ("choose another output
             # folder in Settings", the row's Choose folder led here) go on into the one set now.

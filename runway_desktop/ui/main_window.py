@@ -202,19 +202,25 @@ class MainWindow(QMainWindow):
                 self.queue.model.set_note(generation.id, note)
         self._on_problem(service.problem)
         self.extend_mode.follow_history()  # ends it for a clip of the other history
-        if service.account:
+        if not service.has_api_key:
+            self.show_no_api_key()
+        elif service.account:
             self._on_account(service.account)
         else:
             self.compose.set_balance(None)
-            self.account_label.setText(
-                self.tr("Checking your balance…") if service.has_api_key else self.tr("No API key")
-            )
-        if not service.has_api_key and not self._demo:
+            self.account_label.setText(self.tr("Checking your balance…"))
+        self._update_title()
+
+    def show_no_api_key(self) -> None:
+        """No key to work with (none stored, or just removed): no team or balance shown, and
+        the banner says what to do."""
+        self.compose.set_balance(None)
+        self.account_label.setText(self.tr("No API key"))
+        if not self._demo:
             self.banner.show_message(
                 self.tr("Add your apiframe API key to generate videos, or try demo mode."),
                 Action.OPEN_SETTINGS,
             )
-        self._update_title()
 
     def set_demo(self, demo: bool) -> None:
         self._demo = demo

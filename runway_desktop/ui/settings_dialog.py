@@ -36,9 +36,11 @@ log = logging.getLogger(__name__)
 
 
 class SettingsDialog(QDialog):
-    """Emits `saved(settings, key_changed)` after the key (if any) was checked and stored."""
+    """Emits `saved(settings, key_changed)` after the key (if any) was checked and stored;
+    `key_removed` once Remove key has deleted it (the other fields stay unsaved until Save)."""
 
     saved = Signal(object, bool)
+    key_removed = Signal()
     demo_requested = Signal()
 
     def __init__(
@@ -234,7 +236,8 @@ class SettingsDialog(QDialog):
         self.remove_key.setEnabled(False)
         self.key_edit.setPlaceholderText(self.tr("afk_…"))
         self.status.setText(self.tr("The API key was removed from the keyring."))
-        self.saved.emit(self._current_settings(), True)
+        # Not `saved` with the fields as edited: they are still the person's to save or cancel.
+        self.key_removed.emit()
 
     def demo_turned_off(self) -> bool:
         """The Demo box was ticked when the dialog opened and the person unticked it."""

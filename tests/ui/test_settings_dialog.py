@@ -1,16 +1,19 @@
-"""Settings as a person meets it with the keyboard: Tab goes through the fields in the order
-they are read, top to bottom, and only then to the buttons."""
+"""Settings as a person meets it: Tab goes through the fields in the order they are read;
+Remove key, Cancel and Save each do what they say, and the window follows."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QAbstractButton, QApplication, QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from runway_desktop import secrets, settings
 from runway_desktop.settings import Settings
 from runway_desktop.ui.settings_dialog import SettingsDialog
 
@@ -52,3 +55,72 @@ def test_tab_goes_down_the_fields_then_to_the_buttons(
     assert names[:len(fields)] == fields  # in the order the eye reads them
     buttons = ["Save", "Cancel"] + (["Try demo mode"] if first_run else [])
     assert sorted(names[len(fields):]) == sorted(buttons)  # then the buttons, and back
+
+
+def open_settings(qtbot: QtBot, controller: Any) -> SettingsDialog:
+    controller.window.findChild(QAction, "settings_action").trigger()
+    qtbot.waitUntil(lambda: controller._dialog is not None and controller._dialog.isVisible(),
+                    timeout=5_000)
+    dialog = controller._dialog
+    assert isinstance(dialog, SettingsDialog)
+    qtbot.waitUntil(dialog.key_read, timeout=10_000)
+    return dialog
+
+
+@pytest.fixture
+def key_in_keyring(app_controller: Any, keyring_backend: object,
+                   monkeypatch: pytest.MonkeyPatch) -> str:
+    """The running app's key is the one in the keyring (not the tests' environment one)."""
+    monkeypatch.delenv(secrets.API_KEY_ENV)
+    secrets.store_api_key("afk_test")
+    return "afk_test"
+
+
+def test_remove_key_then_cancel_keeps_the_other_edits_unsaved(
+        qtbot: QtBot, app_controller: Any, key_in_keyring: str, data_dir: Path,
+        tmp_path: Path) -> None:
+    """Remove key acts at once; the fields edited before it are still the dialog's to save or
+    cancel (Remove key saved them all, so Cancel kept a folder the person had only typed)."""
+    before = settings.load(data_dir)
+    folder = app_controller.engine.config.output_dir
+    dialog = open_settings(qtbot, app_controller)
+    dialog.folder_edit.setText(str(tmp_path / "only typed"))
+    dialog.sidecar_check.setChecked(not before.settings_sidecar)
+    qtbot.mouseClick(dialog.remove_key, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "removed" in dialog.status.text(), timeout=10_000)
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: app_controller._dialog is None, timeout=5_000)
+
+    assert secrets.stored_api_key() is None  # what Remove key did stays done
+    assert settings.load(data_dir) == before  # what was only typed is not saved
+    assert app_controller.settings == before
+    qtbot.waitUntil(lambda: app_controller.engine is not None, timeout=5_000)
+    assert app_controller.engine.config.output_dir == folder
+    assert not (tmp_path / "only typed").exists()
+
+
+def test_after_remove_key_the_window_says_there_is_no_key_and_a_new_one_signs_in(
+        qtbot: QtBot, app_controller: Any, key_in_keyring: str) -> None:
+    """The status bar went on showing the team and its credits, and no banner said a key was
+    needed, although nothing could be generated any more."""
+    window = app_controller.window
+    qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
+    dialog = open_settings(qtbot, app_controller)
+    qtbot.mouseClick(dialog.remove_key, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "removed" in dialog.status.text(), timeout=10_000)
+    dialog.reject()
+
+    qtbot.waitUntil(lambda: window.account_label.text() == "No API key", timeout=5_000)
+    assert window.banner.isVisible()
+    assert "API key" in window.banner.message.text()
+    assert window.banner.button.text() == "Open Settings"
+    assert "left" not in window.compose.generate_button.text()  # no balance to spend from
+
+    window.banner.button.click()  # the banner's way back in
+    dialog = open_settings(qtbot, app_controller)
+    dialog.key_edit.setText("afk_test")
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
+    assert not window.banner.isVisible()
