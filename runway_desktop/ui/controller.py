@@ -158,10 +158,12 @@ class AppController(QObject):
         from runway_desktop import secrets
 
         try:
-            return await asyncio.to_thread(secrets.load_api_key)
+            key = await asyncio.to_thread(secrets.load_api_key)
         except secrets.KeyStoreError as error:
-            self.window.banner.show_message(error.message, Action.OPEN_SETTINGS)
+            self.window.key_unreadable(error.message)
             return None
+        self.window.key_unreadable(None)
+        return key
 
     async def _stop_engine(self) -> None:
         gc_guard.thaw()  # this engine's history may become garbage now
@@ -479,13 +481,15 @@ class AppController(QObject):
                   new.demo_mode, new.base_url, new.output_path, new.keep_image_metadata,
                   new.settings_sidecar, new.proxy):
             await self._build_engine()
-        elif key_changed and self.engine and not self.demo:
+        elif self.engine and not self.demo and (key_changed or not self.engine.api_key):
+            # Also without a key so far: the keyring, locked at the start, may answer now.
             key = await self._load_key()
-            if self.engine:  # not stopped meanwhile
-                self.engine.set_api_key(key)
-            self.window.banner.hide()
-            if not key:  # removed: the team and balance shown are no longer this window's
-                self.window.show_no_api_key()
+            if key or key_changed:
+                if self.engine:  # not stopped meanwhile
+                    self.engine.set_api_key(key)
+                self.window.banner.hide()
+                if not key:  # removed: the team and balance shown are no longer this window's
+                    self.window.show_no_api_key()
         if self.engine:
             # Videos that stopped on a folder they couldn't write ("choose another output
             # folder in Settings", the row's Choose folder led here) go on into the one set now.

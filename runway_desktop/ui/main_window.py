@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self._notify = True
         self._running = 0
         self._activated_at: float | None = None
+        self._key_problem: str | None = None  # why the keyring couldn't be read, if it couldn't
         if icon:
             self.setWindowIcon(icon)
 
@@ -212,15 +213,23 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def show_no_api_key(self) -> None:
-        """No key to work with (none stored, or just removed): no team or balance shown, and
-        the banner says what to do."""
+        """No key to work with (none stored, just removed, or the keyring can't be read): no
+        team or balance shown, and the banner says why and what to do."""
         self.compose.set_balance(None)
         self.account_label.setText(self.tr("No API key"))
         if not self._demo:
             self.banner.show_message(
-                self.tr("Add your apiframe API key to generate videos, or try demo mode."),
+                self._key_problem
+                or self.tr("Add your apiframe API key to generate videos, or try demo mode."),
                 Action.OPEN_SETTINGS,
             )
+
+    def key_unreadable(self, problem: str | None) -> None:
+        """The keyring couldn't be read (locked, none running), in its words; None once it
+        was. A key may well be stored there, so that, not "Add your key", is what is said."""
+        self._key_problem = problem
+        if problem:
+            self.banner.show_message(problem, Action.OPEN_SETTINGS)
 
     def set_demo(self, demo: bool) -> None:
         self._demo = demo

@@ -7,7 +7,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import keyring
+import keyring.errors
 import pytest
+from keyring.backend import KeyringBackend
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractButton, QApplication, QDialogButtonBox, QWidget
@@ -124,3 +127,101 @@ def test_after_remove_key_the_window_says_there_is_no_key_and_a_new_one_signs_in
                      Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
     assert not window.banner.isVisible()
+
+
+class _LockedKeyring(KeyringBackend):
+    """What keyring's Secret Service backend raises when the person dismisses the unlock
+    prompt of a locked collection (seen with the test gnome-keyring, locked: 'Failed to
+    unlock the collection!'); the prompt itself can't be answered here."""
+
+    priority = 1
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+
+def test_a_locked_keyring_at_start_is_what_the_window_says_not_a_missing_key(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
+        monkeypatch: pytest.MonkeyPatch, simulator: Any, keyring_backend: KeyringBackend
+) -> None:
+    """The person's key may well be in the keyring they did not unlock: the banner said only
+    'Add your apiframe API key…' (the keyring's own words came and went before it)."""
+    from runway_desktop.ui.controller import AppController
+    from tests.ui.conftest import drive
+
+    monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
+    monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
+    keyring.set_keyring(_LockedKeyring())
+    controller = AppController(qapp, data_dir)
+    controller.show()
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: controller.start_finished, timeout=10_000)
+        window = controller.window
+        assert "keyring" in window.banner.message.text()
+        assert "unlock" in window.banner.message.text()
+        assert window.banner.button.text() == "Open Settings"
+        assert window.account_label.text() == "No API key"
+        # The first-run dialog says the same, and once the keyring answers, a key saved there
+        # signs in and the keyring's words go.
+        dialog = controller._dialog
+        assert dialog is not None
+        qtbot.waitUntil(dialog.key_read, timeout=10_000)
+        assert "keyring" in dialog.status.text()
+        keyring.set_keyring(keyring_backend)  # unlocked
+        dialog.key_edit.setText("afk_test")
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+        qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
+        assert not window.banner.isVisible(), window.banner.message.text()
+    finally:
+        keyring.set_keyring(keyring_backend)
+        drive(qtbot, controller.shutdown())
+        controller.window._quit_confirmed = True
+        controller.window.close()
+        controller.window.deleteLater()
+
+
+def test_once_the_keyring_is_unlocked_settings_save_uses_the_key_it_holds(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
+        monkeypatch: pytest.MonkeyPatch, simulator: Any, keyring_backend: KeyringBackend
+) -> None:
+    """Locked at start; unlocked later (the desktop's keyring app): Settings showed the saved
+    key ('Saved: afk_… — type to replace') but Save left the window without one, so only
+    typing the key again or a restart got out of 'No API key'."""
+    from runway_desktop.ui.controller import AppController
+    from tests.ui.conftest import drive
+
+    monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
+    monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
+    secrets.store_api_key("afk_test")
+    keyring.set_keyring(_LockedKeyring())
+    controller = AppController(qapp, data_dir)
+    controller.show()
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: controller.start_finished, timeout=10_000)
+        window = controller.window
+        assert window.account_label.text() == "No API key"
+        assert controller._dialog is not None
+        controller._dialog.reject()  # the first-run dialog, while still locked
+        qtbot.waitUntil(lambda: controller._dialog is None, timeout=5_000)
+
+        keyring.set_keyring(keyring_backend)  # the person unlocks it
+        dialog = open_settings(qtbot, controller)
+        assert "Saved: afk_…" in dialog.key_edit.placeholderText()
+        qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                         Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
+        assert not window.banner.isVisible(), window.banner.message.text()
+    finally:
+        keyring.set_keyring(keyring_backend)
+        drive(qtbot, controller.shutdown())
+        controller.window._quit_confirmed = True
+        controller.window.close()
+        controller.window.deleteLater()
