@@ -152,6 +152,9 @@ class SettingsDialog(QDialog):
         # file) put it there; only a change the person makes is saved.
         self._demo_shown = settings.demo_mode or demo_active
         self.demo_check.setChecked(self._demo_shown)
+        self._demo_box_set = False  # the person clicked it: typing a key no longer moves it
+        self.demo_check.clicked.connect(lambda: setattr(self, "_demo_box_set", True))
+        self.key_edit.textEdited.connect(self._key_typed)
         self.demo_check.setAccessibleName(self.tr("Demo mode"))
         self.demo_check.setToolTip(self.tr("Try the app against a built-in simulator of apiframe"))
         self.notify_check = QCheckBox(self.tr("Notify me when a generation finishes"), self)
@@ -238,6 +241,12 @@ class SettingsDialog(QDialog):
         self.status.setText(self.tr("The API key was removed from the keyring."))
         # Not `saved` with the fields as edited: they are still the person's to save or cancel.
         self.key_removed.emit()
+
+    def _key_typed(self, text: str) -> None:
+        """A key typed in demo mode is a key to use: the Demo box unticks as it is typed (seen
+        before Save) and ticks again when the field is emptied, until the person sets it."""
+        if self._demo_shown and not self._demo_box_set:
+            self.demo_check.setChecked(not text.strip())
 
     def demo_turned_off(self) -> bool:
         """The Demo box was ticked when the dialog opened and the person unticked it."""

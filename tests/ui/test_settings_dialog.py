@@ -4,6 +4,7 @@ Remove key, Cancel and Save each do what they say, and the window follows."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,75 @@ def test_once_the_keyring_is_unlocked_settings_save_uses_the_key_it_holds(
         controller.window._quit_confirmed = True
         controller.window.close()
         controller.window.deleteLater()
+
+
+@pytest.fixture
+def demo_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path,
+                    qapp: Any, monkeypatch: pytest.MonkeyPatch, simulator: Any,
+                    keyring_backend: KeyringBackend) -> Iterator[Any]:
+    """The app as left after the first run's 'Try demo mode': demo saved in the settings,
+    no key stored; apiframe is the simulator."""
+    from runway_desktop.ui.controller import AppController
+    from tests.ui.conftest import drive
+
+    monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
+    monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
+    settings.save(data_dir, Settings(demo_mode=True))
+    controller = AppController(qapp, data_dir, demo_seconds_per_job=0.3)
+    controller.show()
+    controller.start()
+    qtbot.waitUntil(lambda: controller.engine is not None, timeout=10_000)
+    try:
+        yield controller
+    finally:
+        drive(qtbot, controller.shutdown())
+        controller.window._quit_confirmed = True
+        controller.window.close()
+        controller.window.deleteLater()
+
+
+def test_a_key_typed_in_demo_mode_unticks_demo_and_save_goes_live(
+        qtbot: QtBot, demo_controller: Any) -> None:
+    """The person got their key and typed it in: Save stored it and left the app in demo,
+    without a word (the Demo box, further down, stayed ticked)."""
+    window = demo_controller.window
+    assert window.mode_label.text() == "Demo"
+    dialog = open_settings(qtbot, demo_controller)
+    assert dialog.demo_check.isChecked()
+    dialog.key_edit.setFocus()
+    qtbot.keyClicks(dialog.key_edit, "afk_test")
+    assert not dialog.demo_check.isChecked()  # seen before Save: this key ends demo mode
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.mode_label.text() == "Live", timeout=10_000)
+    qtbot.waitUntil(lambda: "Simulator Team" in window.account_label.text(), timeout=10_000)
+    assert "Demo" not in window.windowTitle()
+    assert secrets.stored_api_key() == "afk_test"
+    assert not settings.load(demo_controller.data_dir).demo_mode
+
+
+def test_demo_ticked_again_after_typing_a_key_stays_in_demo(
+        qtbot: QtBot, demo_controller: Any) -> None:
+    window = demo_controller.window
+    dialog = open_settings(qtbot, demo_controller)
+    dialog.key_edit.setFocus()
+    qtbot.keyClicks(dialog.key_edit, "afk_test")
+    qtbot.mouseClick(dialog.demo_check, Qt.MouseButton.LeftButton)  # ticked again: the key
+    assert dialog.demo_check.isChecked()  # is kept for later
+    qtbot.keyClicks(dialog.key_edit, "x")  # the box is the person's now: typing leaves it
+    qtbot.keyClick(dialog.key_edit, Qt.Key.Key_Backspace)
+    assert dialog.demo_check.isChecked()
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: demo_controller._dialog is None, timeout=10_000)
+    assert secrets.stored_api_key() == "afk_test"
+    assert window.mode_label.text() == "Demo"
+    # And a key typed, then deleted again, gives the box back as it was.
+    dialog = open_settings(qtbot, demo_controller)
+    dialog.key_edit.setFocus()
+    qtbot.keyClicks(dialog.key_edit, "afk")
+    assert not dialog.demo_check.isChecked()
+    for _ in range(3):
+        qtbot.keyClick(dialog.key_edit, Qt.Key.Key_Backspace)
+    assert dialog.demo_check.isChecked()
+    dialog.reject()
