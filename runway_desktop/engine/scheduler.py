@@ -67,6 +67,9 @@ from runway_desktop.engine.thumbnail_backfill import ThumbnailBackfill
 log = logging.getLogger(__name__)
 
 WAIT_FOR_PERSON_ACTIONS = (Action.OPEN_SETTINGS, Action.BUY_CREDITS)
+# How often one generation carries on by itself after apiframe was unreachable (per run): a
+# route that stays broken while others answer must not make it go round for ever.
+BACK_ONLINE_CARRY_ONS = 3
 
 Listener = Callable[[EngineEvent], object]  # what a listener returns is ignored
 
@@ -99,6 +102,10 @@ class Engine:
         self._notes: dict[int, str] = {}  # generation id → remark ("taking unusually long")
         self._halted: JournalError | None = None
         self._problem: Problem | None = None
+        # What work stopped with while apiframe couldn't be reached ("Can't reach apiframe…"):
+        # rows stopped with those words carry on once it answers again.
+        self._offline_messages: set[str] = set()
+        self._carried_on: dict[int, int] = {}  # generation id → carry-ons after an outage
         self._accounts = AccountWatcher(
             self._require_client, self._gate, on_account=self._on_account,
             on_checked=self._on_account_checked, on_refused=self._on_key_refused,
@@ -653,6 +660,8 @@ class Engine:
 
     def _on_problem(self, verdict: Verdict) -> None:
         if verdict.problem:
+            if verdict.problem.kind is ProblemKind.OFFLINE:
+                self._offline_messages.add(verdict.message)
             self._set_problem(verdict.problem)
 
     def _on_success(self) -> None:
@@ -666,12 +675,33 @@ class Engine:
 
     def _set_problem(self, problem: Problem | None) -> None:
         if problem != self._problem:
-            self._problem = problem
+            was, self._problem = self._problem, problem
             self._emit(ProblemChanged(problem))
+            if was is not None and was.kind is ProblemKind.OFFLINE and problem is None:
+                self._carry_on_after_outage()
             if problem is not None and problem.kind in (ProblemKind.CREDITS, ProblemKind.OFFLINE):
                 # The balance that refused the work is shown, not the one from before; while
                 # apiframe can't be reached, the same check watches for it to come back.
                 self.refresh_account_soon()
+
+    def _carry_on_after_outage(self) -> None:
+        """apiframe answers again: what stopped only because it couldn't be reached carries on
+        (the same idempotency key for a POST that may have left: never a second job)."""
+        messages, self._offline_messages = self._offline_messages, set()
+        if not self._running or not messages:
+            return
+        try:
+            stopped = self.journal.with_stages([Stage.ATTENTION])
+            for generation in stopped:
+                times = self._carried_on.get(generation.id, 0)
+                if (generation.action is Action.RETRY and generation.error in messages
+                        and times < BACK_ONLINE_CARRY_ONS
+                        and step(generation, Command.RETRY) is not None):
+                    self._carried_on[generation.id] = times + 1
+                    log.info("apiframe answers again: generation %s carries on", generation.id)
+                    self.commands.retry(generation.id)
+        except JournalError as error:
+            self._halt(error)
 
     async def wait_settled(self, generation_ids: Iterable[int]) -> list[Generation]:
         """Until each generation is finished or needs the person (the CLI's `generate`)."""

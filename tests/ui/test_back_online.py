@@ -1,0 +1,49 @@
+"""apiframe unreachable for a while, then back (issue 12: state that follows reality; never pay
+twice): the banner goes by itself, and so does the work that stopped only because apiframe
+couldn't be reached: it carries on, each job sent once.
+
+Real window and engine, the simulator over loopback dropping every connection meanwhile.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Action, Stage
+from runway_desktop.simulator import Simulator
+from runway_desktop.simulator.faults import FaultPlan
+from tests.helpers.images import make_png
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(retry\)")
+def test_work_stopped_by_an_unreachable_apiframe_carries_on_when_it_is_back(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator, tmp_path: Path
+) -> None:
+    """Before: the banner went, but each row kept saying "Can't reach apiframe" until the
+    person found it and pressed its Retry."""
+    window = app_controller.window
+    model = window.queue.model
+    qtbot.waitUntil(lambda: app_controller.engine.account is not None, timeout=10_000)
+    simulator.faults = FaultPlan(drop_rate=1.0)  # every connection closed unanswered
+    window.compose.drop_zone.set_images([str(make_png(tmp_path, f"shot{i}.png"))
+                                         for i in range(2)])
+    window.compose.prompt_edit.setPlainText("a kite over the dunes")
+    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
+    window.compose.generate()
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and all(
+        g.stage is Stage.ATTENTION for g in model.generations()), timeout=30_000)
+    for row in model.generations():
+        assert row.action is Action.RETRY
+        assert "reach apiframe" in (row.error or "")
+    assert window.banner.isVisible()
+    assert "reach apiframe" in window.banner.message.text()
+
+    simulator.faults = FaultPlan()  # back
+    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: all(g.stage is Stage.DONE for g in model.generations()),
+                    timeout=20_000)
+    assert simulator.jobs_created("afk_test") == 2  # each paid once
