@@ -465,6 +465,11 @@ class GalleryView(QWidget):
         row = self.model.row_of(generation_id)
         generation = self.model.generation_at(row) if row is not None else None
         if generation is None:
+            # Not in the grid (not finished, or outside the search): nothing is selected here,
+            # so no key acts on a video other than the one shown (the grid's earlier pick
+            # stayed selected, and Del removed it). The preview keeps what it shows.
+            self._last = None
+            self.list_view.selectionModel().clearSelection()
             return False
         self._last = generation
         return self.select_generation(generation_id)

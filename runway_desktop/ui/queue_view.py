@@ -541,11 +541,13 @@ class QueueView(QWidget):
     def adopt(self, generation_id: int) -> bool:
         """Select what the preview already shows (the gallery's selection, when the list comes
         into sight), without telling the preview again: it would load it anew, stopping it."""
-        before = self._last_selected
         self._last_selected = self.model.generation(generation_id)
         if self._last_selected is not None and self.select_generation(generation_id):
             return True
-        self._last_selected = before
+        # Not in the list as filtered: nothing is selected, so no key acts on a row other
+        # than the one shown (the list's earlier pick stayed selected, and Del removed it).
+        self._last_selected = None
+        self.list_view.clearSelection()
         return False
 
     def show_and_select(self, generation_id: int) -> bool:

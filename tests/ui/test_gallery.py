@@ -17,6 +17,7 @@ from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 from runway_desktop.ui.gallery import GalleryView, day_title
 from runway_desktop.ui.main_window import MainWindow
 from runway_desktop.ui.queue_delegate import fit_aspect
+from runway_desktop.ui.queue_filter import StatusFilter
 from runway_desktop.ui.queue_model import QueueModel
 from runway_desktop.ui.queue_view import ACTIONS, QueueView
 from runway_desktop.ui.shortcuts import shortcut_entries
@@ -315,6 +316,50 @@ def test_the_list_coming_into_sight_selects_what_the_preview_shows(
     # other list shows the same video.
     window.studio.side_tabs.setCurrentWidget(gallery)
     assert [g.id for g in gallery.selected_generations()] == [3]
+
+
+def test_a_list_without_the_shown_video_selects_nothing_so_no_key_acts_on_another(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The queue filtered to Favourites, a video that isn't one picked in the gallery, then
+    Ctrl+1: the queue kept its earlier pick selected while the preview showed the gallery's,
+    so Del or F acted on a row the person wasn't looking at. Likewise the grid after a failed
+    row was picked in the queue. The list shown selects nothing then; the preview keeps
+    showing what was picked, and the keys act on nothing until the person picks again."""
+    favourite = replace(generation(3, finished_at=noon(0) + 3), favourite=True)
+    failed = generation(4, finished_at=noon(0) + 4, stage=Stage.FAILED)
+    window.queue.model.reset([generation(1, finished_at=noon(0) + 1),
+                              generation(2, finished_at=noon(0) + 2), favourite, failed])
+    queue, gallery = window.queue, window.gallery
+    toggled: list[tuple[int, bool]] = []
+    queue.favourite_toggled.connect(lambda gid, on: toggled.append((gid, on)))
+    queue.set_status_filter(StatusFilter.FAVOURITES)
+    assert queue.select_generation(3)
+
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(gallery.list_view.hasFocus)
+    assert gallery.select_generation(1)  # not a favourite: not in the queue as filtered
+    assert window.preview.caption_label.text() == "result 1"
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(queue.list_view.hasFocus)
+    assert queue.selected_generations() == []
+    assert window.preview.caption_label.text() == "result 1"  # still what was picked
+    qtbot.keyClick(queue.list_view, Qt.Key.Key_F)
+    assert toggled == []  # not #3, which the person no longer looks at
+
+    queue.set_status_filter(StatusFilter.ALL)
+    assert queue.select_generation(2)
+    qtbot.keyClick(queue.list_view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(gallery.list_view.hasFocus)
+    assert [g.id for g in gallery.selected_generations()] == [2]
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(queue.list_view.hasFocus)
+    assert queue.select_generation(4)  # failed: no video, not in the grid
+    qtbot.keyClick(queue.list_view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(gallery.list_view.hasFocus)
+    assert gallery.selected_generations() == []
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_F)
+    assert toggled == []  # not #2, picked there before
 
 
 def test_the_keys_move_from_video_to_video_never_stopping_on_a_days_heading(
