@@ -28,16 +28,19 @@ class AccountWatcher:
         on_refused: Callable[[api.ApiError], None],
         offline: Callable[[], bool] = lambda: False,
         backoff: Backoff | None = None,
+        on_failed: Callable[[api.ApiError], None] = lambda _error: None,
     ) -> None:
         """`on_account`: every answer (to show it); `on_checked`: a background check's answer
         (to act on it); `on_refused`: the key was refused (401/403); `offline`: whether apiframe
-        is known to be unreachable now (a check then keeps asking, `backoff` apart)."""
+        is known to be unreachable now (a check then keeps asking, `backoff` apart);
+        `on_failed`: a background check gave up without an answer (to say so)."""
         self._client = client
         self._gate = gate
         self._on_account = on_account
         self._on_checked = on_checked
         self._on_refused = on_refused
         self._offline = offline
+        self._on_failed = on_failed
         self._backoff = backoff or Backoff()
         self._account: api.Account | None = None
         self._task: asyncio.Task[None] | None = None
@@ -85,6 +88,7 @@ class AccountWatcher:
             except api.NetworkError as exc:
                 if not self._offline():
                     log.info("Couldn't refresh the balance: %s", exc.message)
+                    self._on_failed(exc)
                     return
                 # apiframe can't be reached: ask again now and then. The first answer is how
                 # the engine learns it is back (and clears its banner) with no Retry pressed.
@@ -92,6 +96,7 @@ class AccountWatcher:
                 await asyncio.sleep(self._backoff.delay(attempt))
             except api.ApiError as exc:
                 log.info("Couldn't refresh the balance: %s", exc.message)
+                self._on_failed(exc)
                 return
             else:
                 self._on_checked(account)

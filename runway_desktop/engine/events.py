@@ -54,6 +54,14 @@ class AccountUpdated:
 
 
 @dataclass(frozen=True)
+class AccountUnavailable:
+    """A balance check got no answer it could use (apiframe unreachable or erring): its words.
+    The balance is read again at the next check (after a generation, or on demand)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class ProblemChanged:
     problem: Problem | None
 
@@ -65,5 +73,5 @@ class CatalogChanged:
     catalog: ModelCatalog
 
 
-EngineEvent = (GenerationUpdated | GenerationRemoved | AccountUpdated | ProblemChanged
-               | CatalogChanged)
+EngineEvent = (GenerationUpdated | GenerationRemoved | AccountUpdated | AccountUnavailable
+               | ProblemChanged | CatalogChanged)

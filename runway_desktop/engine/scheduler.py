@@ -28,6 +28,7 @@ from runway_desktop.engine.balance import AccountWatcher
 from runway_desktop.engine.catalog_store import CatalogStore
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.events import (
+    AccountUnavailable,
     AccountUpdated,
     CatalogChanged,
     EngineEvent,
@@ -109,7 +110,8 @@ class Engine:
         self._accounts = AccountWatcher(
             self._require_client, self._gate, on_account=self._on_account,
             on_checked=self._on_account_checked, on_refused=self._on_key_refused,
-            offline=self._offline, backoff=config.backoff)
+            offline=self._offline, backoff=config.backoff,
+            on_failed=lambda error: self._emit(AccountUnavailable(error.message)))
         self._checked_credits: int | None = None  # the balance the last check found
         self._running = False
         self._client: api.ApiClient | None = None

@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject, Signal
 
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.events import (
+    AccountUnavailable,
     AccountUpdated,
     CatalogChanged,
     EngineEvent,
@@ -25,6 +26,7 @@ class EngineBridge(QObject):
     note_changed = Signal(int, object)
     generation_removed = Signal(int)
     account_updated = Signal(object)  # api.Account
+    account_unavailable = Signal(str)  # a balance check failed: apiframe's words
     problem_changed = Signal(object)  # Problem | None
     catalog_changed = Signal(object)  # ModelCatalog: apiframe's models and prices arrived
 
@@ -51,6 +53,8 @@ class EngineBridge(QObject):
                 self.generation_removed.emit(generation_id)
             case AccountUpdated(account):
                 self.account_updated.emit(account)
+            case AccountUnavailable(message):
+                self.account_unavailable.emit(message)
             case ProblemChanged(problem):
                 self.problem_changed.emit(problem)
             case CatalogChanged(catalog):

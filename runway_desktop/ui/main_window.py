@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         bridge.note_changed.connect(self.queue.model.set_note)
         bridge.generation_removed.connect(self._on_generation_removed)
         bridge.account_updated.connect(self._on_account)
+        bridge.account_unavailable.connect(self._on_account_unavailable)
         bridge.problem_changed.connect(self._on_problem)
         bridge.catalog_changed.connect(self.compose.set_catalog)
         self.compose.set_catalog(service.catalog)  # the models and prices known so far
@@ -372,6 +373,7 @@ class MainWindow(QMainWindow):
             )
 
     def _on_account(self, account: api.Account) -> None:
+        self.account_label.setToolTip(self.tr("Your apiframe team and credit balance"))
         self.compose.set_balance(account.credits)
         team = account.team_name or self.tr("Your team")
         if account.credits is None:  # apiframe left the balance out of /v2/me
@@ -379,6 +381,17 @@ class MainWindow(QMainWindow):
             return
         credits = self.locale().toString(account.credits)  # same digits as the compose panel
         self.account_label.setText(self.tr("{0} · {1} credits").format(team, credits))
+
+    def _on_account_unavailable(self, message: str) -> None:
+        """A balance check failed: say so (not "Checking your balance…" for ever), and why;
+        a balance read earlier stays shown, marked as the last one known."""
+        known = self._service is not None and self._service.account is not None
+        if not known:
+            self.account_label.setText(self.tr("Balance unavailable"))
+        self.account_label.setToolTip(
+            (self.tr("The last balance known. ") if known else "")
+            + self.tr("apiframe couldn't give the balance: {0} It is checked again after each "
+                      "generation and when you come back to this window.").format(message))
 
     def _on_problem(self, problem: Problem | None) -> None:
         if problem is None:
