@@ -2,14 +2,14 @@
 
 Each example builds the app (controller, window, engine) on a fresh data folder against its own
 simulator, then takes a random walk: open and close Settings, write a prompt, drop an image and
-Generate (Ctrl+Enter or the button), select one or several rows, trigger whatever the context
-menu offers for them (the real QActions), extend a finished clip (or cancel), remove and Undo,
-Clear finished and Undo, filter and search, cancel what waits, press a problem row's fix or the
-banner's button, top up in the browser and come back, import from apiframe, frame a picture
-(drop one of some shape, pick a ratio or not, pan and zoom by pointer and keys), restart the app
-on the same data (what was being composed comes back as it was). The simulator misbehaves now
-and then: a job that fails, a network blip, apiframe unreachable for a while, credits spent
-elsewhere. After every step it checks what a person would
+Generate (Ctrl+Enter or the button), select one or several rows, trigger whatever the context menu
+offers for them (the real QActions), extend a finished clip (or cancel), remove and Undo, Clear
+finished and Undo, filter and search, cancel what waits, press a problem row's fix or the banner's
+button, visit the gallery (select there, favourite, remove, compare, export), top up in the browser
+and come back, import from apiframe, frame a picture (drop one of some shape, pick a ratio or not,
+pan and zoom by pointer and keys), restart the app on the same data (what was being composed comes
+back as it was). The simulator misbehaves now and then: a job that fails, a network blip, apiframe
+unreachable for a while, credits spent elsewhere. After every step it checks what a person would
 notice:
 
 - no "Something unexpected went wrong" (the controller's `report_unexpected` is never called);
@@ -18,7 +18,9 @@ notice:
 - the journal and the disk agree: each finished row's video exists, unless the person sent it
   to the trash (and did not undo); no video was deleted that was not chosen;
 - the list shows the engine's generations minus the removals still undoable, in the same stage;
-- after Generate exactly one row is selected: the newest.
+- after Generate exactly one row is selected: the newest;
+- the gallery shows the listed finished videos that match the search; no comparison, and no
+  Export dialog that isn't writing, shows a result that left the list.
 
 Bounded for CI (`RUNWAY_PERSON_EXAMPLES`, `RUNWAY_PERSON_STEPS` raise it locally); derandomized,
 so CI runs the same walks every time (`RUNWAY_PERSON_RANDOM=1` for new ones); no shrinking
@@ -766,6 +768,103 @@ def test_a_person_uses_the_window(
                         Stage.CANCELLED), f"Cancel pending cancelled row {generation_id}"
             self.check_untouched(before, set())
 
+        # -- rules: the gallery ---------------------------------------------------------------
+
+        @rule(picks=st.lists(PICK, min_size=1, max_size=2),
+              key=st.sampled_from(["favourite", "remove", "remove_with_file", "compare",
+                                   "export"]),
+              yes=st.booleans())
+        def visit_the_gallery(self, picks: list[int], key: str, yes: bool) -> None:
+            """Ctrl+2, click a result (Ctrl+click a second), press a key there: F, Del,
+            Shift+Del (answering a question if one comes), C (the comparison is left open or
+            closed with Esc) or Ctrl+Shift+S (the Export dialog likewise); then Ctrl+1."""
+            from runway_desktop.ui.queue_filter import matches_search
+
+            window = self.window
+            gallery = window.gallery
+            grid = gallery.list_view
+            self.focus(window.queue.list_view)
+            qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+            qtbot.waitUntil(grid.isVisible, timeout=WAIT_MS)
+            self.settle()
+            # The grid: the listed finished videos that match the search (the queue's too).
+            needle = window.queue.search_edit.text().strip().casefold()
+            expected = {g.id for g in window.queue.model.generations()
+                        if g.stage is Stage.DONE and g.video_path and matches_search(g, needle)}
+            qtbot.waitUntil(lambda: set(gallery.model.result_ids()) == expected,
+                            timeout=WAIT_MS)
+            ids = gallery.model.result_ids()
+            chosen = list(dict.fromkeys(r for p in picks if (r := choose(ids, p)) is not None))
+            self._log(f"visit_the_gallery(results={chosen}, key={key!r}, yes={yes!r})")
+            for n, generation_id in enumerate(chosen):
+                row = gallery.model.row_of(generation_id)
+                assert row is not None
+                index = gallery.model.index(row)
+                grid.scrollTo(index)
+                qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton,
+                                 Qt.KeyboardModifier.ControlModifier if n
+                                 else Qt.KeyboardModifier.NoModifier,
+                                 grid.visualRect(index).center())
+                self.settle()
+            selected = {g.id for g in gallery.selected_generations()}
+            assert selected == set(chosen)
+            if chosen:
+                self.act_in_the_gallery(key, selected, yes)
+            self.focus(grid)
+            qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+            assert window.queue.list_view.isVisible()
+            self.settle()
+
+        def act_in_the_gallery(self, key: str, selected: set[int], yes: bool) -> None:
+            window = self.window
+            grid = window.gallery.list_view
+            before = self.snapshot()
+            before_batch = window.removals._batch
+            self.focus(grid)
+            if key == "favourite":
+                qtbot.keyClick(grid, Qt.Key.Key_F)
+                self.settle()
+                after = self.snapshot()
+                assert len({after[i].favourite for i in selected if i in after}) <= 1
+                self.check_others_kept(before, selected)
+            elif key in ("remove", "remove_with_file"):
+                with_file = key == "remove_with_file"
+                qtbot.keyClick(grid, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier
+                               if with_file else Qt.KeyboardModifier.NoModifier)
+                self.settle()
+                self.answer_box(yes)
+                self.removal_done(before_batch)
+                removed = set(before) - set(self.snapshot())
+                assert removed <= selected, f"Delete in the gallery on {selected} removed {removed}"
+                self.check_untouched(before, removed)
+                if with_file:
+                    self.note_trash(before, removed)
+            elif key == "compare":
+                window.statusBar().clearMessage()
+                qtbot.keyClick(grid, Qt.Key.Key_C)
+                opened = window.compare.last_opened
+                if len(selected) == 2:
+                    assert opened is not None
+                    assert {p.generation.id for p in opened.panes} == selected
+                    qtbot.waitExposed(opened)
+                    if yes:
+                        qtbot.keyClick(opened, Qt.Key.Key_Escape)
+                        qtbot.waitUntil(lambda: window.compare.last_opened is None,
+                                        timeout=WAIT_MS)
+                else:
+                    assert "press C" in window.statusBar().currentMessage()
+            else:
+                qtbot.keyClick(grid, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier
+                               | Qt.KeyboardModifier.ShiftModifier)
+                dialog = window.clip_actions.last_export
+                assert dialog is not None
+                assert dialog.isVisible()
+                if yes:
+                    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+                    qtbot.waitUntil(lambda: window.clip_actions.last_export is None,
+                                    timeout=WAIT_MS)
+            self.settle()
+
         # -- rules: filter, search ------------------------------------------------------------
 
         @rule(which=st.sampled_from(["All", "Active", "Done", "Failed", "Favourites"]))
@@ -857,6 +956,19 @@ def test_a_person_uses_the_window(
             if video and Path(video).is_file():
                 assert preview.video_path() == video
                 assert preview.error_text() == "", preview.error_text()
+
+        @invariant()
+        def no_window_shows_what_left_the_list(self) -> None:
+            """A comparison, or an Export dialog not writing, shows only listed results."""
+            model = self.window.queue.model
+            for view in self.window.compare.open_views():
+                for pane in view.panes:
+                    assert model.generation(pane.generation.id) is not None, (
+                        f"a comparison still shows row {pane.generation.id}")
+            listed = {g.video_path for g in model.generations()}
+            dialog = self.window.clip_actions.last_export
+            if dialog is not None and shiboken6.isValid(dialog) and not dialog.busy():
+                assert str(dialog.video) in listed, f"an Export dialog still shows {dialog.video}"
 
         @invariant()
         def journal_and_disk_agree(self) -> None:
