@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,14 @@ def clip_formats() -> list[ClipFormat]:
     labels = {"gif": "GIF", "webp": "Animated WebP", "webm": "WebM video"}
     return [ClipFormat(fmt.value, labels.get(fmt.value, fmt.value.upper()), "." + fmt.value,
                        _animation(fmt)) for fmt in exports.AnimationFormat]
+
+
+def _can_write_in(folder: Path) -> bool:
+    """The folder is there and this user may write in it."""
+    try:
+        return folder.is_dir() and os.access(folder, os.W_OK)
+    except OSError:
+        return False
 
 
 def free_path(path: Path) -> Path:
@@ -276,7 +285,11 @@ class ExportDialog(QDialog):
         error = task.exception()
         if isinstance(error, ExportError):
             self.progress.setValue(0)
-            self._say(error.message)
+            text = error.message
+            if not _can_write_in(dest.parent):  # what to do, not only what happened
+                text += " " + self.tr("Choose another folder with Browse… (or type another "
+                                      "path under Save as).")
+            self._say(text)
             return
         if error is not None:
             log.error("An export failed", exc_info=error)

@@ -187,6 +187,7 @@ def test_a_bad_range_and_an_unwritable_place_say_so_and_write_nothing(
     dialog.export_button.click()
     qtbot.waitUntil(lambda: not dialog.busy(), timeout=30_000)
     assert "Can't write in" in dialog.status.text()
+    assert "Choose another folder with Browse" in dialog.status.text()  # and what to do
     assert not dialog.reveal_button.isEnabled()
     assert sorted(p.name for p in clip.parent.iterdir()) == ["shot.mp4"]
 
