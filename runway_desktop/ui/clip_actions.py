@@ -129,7 +129,9 @@ class ClipActions(QObject):
             shows_it = self._preview.video_path() == video
             return self._preview.position_ms() if shows_it else None
 
-        dialog = ExportDialog(Path(video), name=f"#{generation.id}", position_ms=position,
+        # Named as the person knows it: the grid and the list show prompts, not numbers.
+        name = f"#{generation.id} {_short(generation.settings.prompt)}".rstrip()
+        dialog = ExportDialog(Path(video), name=name, position_ms=position,
                               duration_ms=None, parent=self._window)
         dialog.setWindowFlag(Qt.WindowType.Window)
         dialog.destroyed.connect(lambda _o=None: self._forget(dialog, video))
@@ -192,3 +194,8 @@ class ClipActions(QObject):
                 action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
                 action.setShortcutVisibleInContextMenu(True)
             action.triggered.connect(lambda _=False, s=spec, g=primary: self._act(s, g))
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

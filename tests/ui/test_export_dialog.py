@@ -124,6 +124,13 @@ def test_gif_webp_and_webm_of_a_range_picked_in_the_preview(
         "shot.gif", "shot.mp4", "shot.webm", "shot.webp"]  # nothing half-written left
 
 
+def test_the_dialog_names_the_clip_by_its_prompt(qtbot: QtBot, window: MainWindow) -> None:
+    """The title said only “#1”: the grid and the list show prompts, not numbers, so with
+    two dialogs open a person could not tell which clip each exported."""
+    dialog = open_from_button(qtbot, window)
+    assert dialog.windowTitle() == "Export “#1 clip 1”"
+
+
 def test_the_preview_frame_saves_as_a_png(qtbot: QtBot, window: MainWindow, clip: Path) -> None:
     dialog = open_from_button(qtbot, window)
     player = window.preview.player
