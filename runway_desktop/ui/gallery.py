@@ -355,11 +355,40 @@ class GalleryListView(QListView):
                                moves.MovePageUp)
         rows = model.rowCount()
         ahead = range(index.row() - 1, -1, -1) if backwards else range(index.row() + 1, rows)
+        if action in (moves.MoveUp, moves.MoveDown):
+            across = self._same_column_across(ahead)
+            if across is not None:
+                return across
         for row in ahead:
             candidate = model.index(row, 0)
             if model.flags(candidate) & Qt.ItemFlag.ItemIsSelectable:
                 return candidate
         return self.currentIndex()  # nothing that way: stay
+
+    def _same_column_across(self, ahead: range) -> QModelIndex | None:
+        """Up or Down onto a day's heading: the video across it in the line of videos next to
+        it, nearest the current one's column (taking the next video in reading order instead,
+        Up from the first column landed on the far end of the day above)."""
+        current = self.currentIndex()
+        if not current.isValid():
+            return None
+        model = self.model()
+        column = self.visualRect(current).center().x()
+        line_top: int | None = None
+        best: tuple[int, QModelIndex] | None = None
+        for row in ahead:
+            candidate = model.index(row, 0)
+            if not model.flags(candidate) & Qt.ItemFlag.ItemIsSelectable:
+                break  # another heading: that day's line ended
+            rect = self.visualRect(candidate)
+            if line_top is None:
+                line_top = rect.top()
+            elif rect.top() != line_top:
+                break  # the line next to the heading ended
+            distance = abs(rect.center().x() - column)
+            if best is None or distance < best[0]:
+                best = (distance, candidate)
+        return best[1] if best is not None else None
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

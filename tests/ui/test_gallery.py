@@ -452,3 +452,28 @@ def test_ctrl_f_searches_the_gallery_and_the_queue_keeps_the_search(
     qtbot.keyClick(gallery.search_edit, Qt.Key.Key_Escape)  # …then goes back to the grid
     assert gallery.list_view.hasFocus()
     assert gallery.current_generation() is not None
+
+
+def test_up_and_down_across_a_days_heading_keep_the_column(
+        qtbot: QtBot, gallery: GalleryView) -> None:
+    """Up from the first video of a day went to the far end of the day above (the next video
+    in reading order, in the last column), Down from the last column to the first: the ring
+    jumped sideways. Across a heading the keys keep the column, as within a day."""
+    gallery.resize(700, 700)
+    gallery.queue.model.reset([generation(gid, finished_at=noon(0 if gid > 3 else 1) + gid)
+                               for gid in range(1, 7)])
+    qtbot.waitUntil(lambda: rows(gallery) == ["Today · 3 videos", 6, 5, 4,
+                                              "Yesterday · 3 videos", 3, 2, 1])
+    view = gallery.list_view
+    qtbot.waitUntil(lambda: view.visualRect(index_of(gallery, 1)).isValid())
+    tops = {view.visualRect(index_of(gallery, gid)).top() for gid in (6, 5, 4)}
+    assert len(tops) == 1  # each day one line of three
+    view.setFocus()
+    for start, key, expected in ((3, Qt.Key.Key_Up, 6), (1, Qt.Key.Key_Up, 4),
+                                 (4, Qt.Key.Key_Down, 1), (5, Qt.Key.Key_Down, 2)):
+        assert gallery.select_generation(start)
+        qtbot.keyClick(view, key)
+        assert current_id(gallery) == expected, (start, key)
+        assert view.visualRect(view.currentIndex()).left() == view.visualRect(
+            index_of(gallery, start)).left()
+
