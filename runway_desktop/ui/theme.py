@@ -137,10 +137,12 @@ def _style_template() -> str:
 
 
 def style_sheet(colours: Colours) -> str:
-    """app.qss with each `@name` replaced by that colour, and `@check_icon` by the check
-    mark's file (unknown tokens are an error)."""
+    """app.qss with each `@name` replaced by that colour, and `@check_icon` and
+    `@chevron_icon` by the check mark's and the drop-down arrow's files (unknown tokens are
+    an error)."""
     values = {**asdict(colours),
-              "check_icon": resource_path("ui-icons", "check-on-accent.svg").as_posix()}
+              "check_icon": resource_path("ui-icons", "check-on-accent.svg").as_posix(),
+              "chevron_icon": resource_path("ui-icons", "chevron-down-muted.svg").as_posix()}
 
     def fill(match: re.Match[str]) -> str:
         return values[match.group(1)]
