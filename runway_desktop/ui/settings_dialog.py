@@ -280,6 +280,24 @@ class SettingsDialog(QDialog):
         red.setColor(QPalette.ColorRole.WindowText, error_text_color(self.palette()))
         self.proxy_error.setPalette(red)
 
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:  # the layout has just been redone
+            self._make_room()
+        return handled
+
+    def _make_room(self) -> None:
+        """Grow to fit what came after the dialog was shown (the keyring's problem, a wrong
+        proxy's line): a word-wrapped label's height is not part of the dialog's minimum
+        size, so the fields above were squeezed instead, their text cut at the bottom."""
+        layout = self.layout()
+        if layout is None or not self.isVisible():
+            return
+        needed = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+                  else layout.totalSizeHint().height())
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
     def changeEvent(self, event: QEvent) -> None:
         # The scheme changed while open (not while the dialog is still being built).
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "proxy_error"):

@@ -14,7 +14,14 @@ import pytest
 from keyring.backend import KeyringBackend
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractButton, QApplication, QDialogButtonBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from runway_desktop import secrets, settings
@@ -298,3 +305,40 @@ def test_demo_ticked_again_after_typing_a_key_stays_in_demo(
         qtbot.keyClick(dialog.key_edit, Qt.Key.Key_Backspace)
     assert dialog.demo_check.isChecked()
     dialog.reject()
+
+
+def squeezed(dialog: QWidget) -> list[str]:
+    """Controls shown smaller than they need (text cut at the bottom, buttons' words cut)."""
+    QApplication.processEvents()
+    found = []
+    for w in dialog.findChildren(QWidget):
+        if not isinstance(w, (QLineEdit, QAbstractButton, QLabel)) or not w.isVisible():
+            continue
+        needs = w.heightForWidth(w.width()) if w.hasHeightForWidth() else w.sizeHint().height()
+        if w.height() < needs:
+            found.append(f"{type(w).__name__} {w.accessibleName()}: {w.height()} < {needs}")
+    return found
+
+
+def test_a_long_message_makes_room_instead_of_squeezing_the_fields(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path) -> None:
+    """The keyring's three lines under the form arrived once the dialog was shown, and the
+    fields were squeezed to make room: the key field and the API address cut their text at
+    the bottom, 'Remove key' read 'Remove kev'. The same for a proxy that is wrong."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(_LockedKeyring())
+    try:
+        dialog = SettingsDialog(Settings(output_dir=str(tmp_path)), first_run=True)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        assert squeezed(dialog) == []
+        qtbot.waitUntil(dialog.key_read, timeout=10_000)
+        assert "keyring" in dialog.status.text()
+        qtbot.waitUntil(lambda: squeezed(dialog) == [], timeout=2_000)
+
+        dialog.proxy_edit.setText("socks5://proxy.example:1080")  # says what is wrong under it
+        assert dialog.proxy_error.isVisible()
+        qtbot.waitUntil(lambda: squeezed(dialog) == [], timeout=2_000)
+    finally:
+        keyring.set_keyring(previous)
