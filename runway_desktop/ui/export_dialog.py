@@ -73,7 +73,7 @@ def clip_formats() -> list[ClipFormat]:
                        _animation(fmt)) for fmt in exports.AnimationFormat]
 
 
-def _can_write_in(folder: Path) -> bool:
+def can_write_in(folder: Path) -> bool:
     """The folder is there and this user may write in it."""
     try:
         return folder.is_dir() and os.access(folder, os.W_OK)
@@ -286,7 +286,7 @@ class ExportDialog(QDialog):
         if isinstance(error, ExportError):
             self.progress.setValue(0)
             text = error.message
-            if not _can_write_in(dest.parent):  # what to do, not only what happened
+            if not can_write_in(dest.parent):  # what to do, not only what happened
                 text += " " + self.tr("Choose another folder with Browse… (or type another "
                                       "path under Save as).")
             self._say(text)

@@ -166,7 +166,12 @@ class FilmExportBar(QWidget):
         if error is not None:
             self.progress.hide()
             if isinstance(error, JoinError):
-                self.status.setText(error.message)
+                from runway_desktop.ui.export_dialog import can_write_in
+
+                text = error.message
+                if not can_write_in(dest.parent):  # what to do, not only what happened
+                    text += " " + self.tr("Export the film again into another folder.")
+                self.status.setText(text)
             else:
                 log.error("A film export failed", exc_info=error)
                 self.status.setText(self.tr("The export failed unexpectedly; nothing was "

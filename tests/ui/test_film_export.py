@@ -87,6 +87,21 @@ def test_the_film_is_never_written_over_one_of_its_shots(
     assert shot2.read_bytes() == before
 
 
+def test_a_folder_the_film_cant_be_written_in_says_what_to_do(
+        qtbot: QtBot, app_controller: Any, tmp_path: Path) -> None:
+    """“Can't write in …: Not a directory.” said what happened, not what to do."""
+    view = two_shot_view(qtbot, app_controller, tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+
+    view.film.export_to(blocker / "film.mp4")
+    qtbot.waitUntil(lambda: not view.film.busy(), timeout=120_000)
+
+    assert "Can't write in" in view.film.status.text()
+    assert "another folder" in view.film.status.text()
+    assert view.film.last_written is None
+
+
 def test_the_view_stays_open_when_settings_rebuild_the_engine_and_says_what_stopped(
         qtbot: QtBot, app_controller: Any, tmp_path: Path) -> None:
     """Settings ▸ Save with a new output folder (or proxy, demo …) starts a new engine: the
