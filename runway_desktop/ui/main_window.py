@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from runway_desktop import APP_NAME
 from runway_desktop.engine.lifecycle_table import Command, allows
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.ui.announcer import Announcer
 from runway_desktop.ui.banner import Banner
 from runway_desktop.ui.clip_actions import ClipActions
 from runway_desktop.ui.compare_command import CompareCommand
@@ -171,6 +172,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.tray = QSystemTrayIcon(self.windowIcon(), self)
+        self.announcer = Announcer(lambda: self.tray, self)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray.setToolTip(APP_NAME)
             self.tray.show()
@@ -352,25 +354,13 @@ class MainWindow(QMainWindow):
             self._show_in_preview(generation)
 
     def _announce(self, generation: Generation) -> None:
-        """A desktop notification when something finishes while the window is in the background."""
-        if not generation.stage.is_announced or self.isActiveWindow():
+        """A desktop notification when something finishes, or stops for the person, while the
+        window is in the background; a batch together is one (ui/announcer.py)."""
+        if not self.announcer.worth_telling(generation) or self.isActiveWindow():
             return
         if not (self._notify and self.tray.isVisible()):
             return
-        if generation.stage == Stage.DONE:
-            self.tray.showMessage(
-                self.tr("Video ready"),
-                generation.settings.prompt[:80],
-                QSystemTrayIcon.MessageIcon.Information,
-                5000,
-            )
-        else:
-            self.tray.showMessage(
-                self.tr("Generation failed"),
-                generation.error or "",
-                QSystemTrayIcon.MessageIcon.Warning,
-                8000,
-            )
+        self.announcer.add(generation)
 
     def _on_account(self, account: api.Account) -> None:
         self.account_label.setToolTip(self.tr("Your apiframe team and credit balance"))
