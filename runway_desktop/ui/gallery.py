@@ -10,7 +10,8 @@ out of date and catches up when shown, so a hidden gallery costs nothing while j
 day starts a row of its own). Its context menu and keys are the queue's own actions
 (`QueueView.build_context_menu`): the gallery only says which items they act on. Above the grid
 a search field (Ctrl+F) narrows it by prompt, seed or job id, as the queue's does: the two
-lists share one search, so switching between them keeps what the person looked for.
+lists share one search, so switching between them keeps what the person looked for. Beside it
+"Favourites" shows only the videos marked with F.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
+    QHBoxLayout,
     QLineEdit,
     QListView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -116,6 +119,7 @@ class GalleryModel(QAbstractListModel):
         self._active = False
         self._dirty = True
         self._needle = ""  # the search, case-folded: only the results it matches are shown
+        self._favourites_only = False
         self._today = datetime.date.today()
         self._rebuild_timer = QTimer(self)
         self._rebuild_timer.setSingleShot(True)
@@ -150,8 +154,22 @@ class GalleryModel(QAbstractListModel):
         if self._active:
             self.rebuild()
 
+    @property
+    def favourites_only(self) -> bool:
+        return self._favourites_only
+
+    def set_favourites_only(self, on: bool) -> None:
+        """Show only the favourites (F), or every result."""
+        if on == self._favourites_only:
+            return
+        self._favourites_only = on
+        self._dirty = True
+        if self._active:
+            self.rebuild()
+
     def accepts(self, generation: Generation) -> bool:
-        return has_video(generation) and matches_search(generation, self._needle)
+        return (has_video(generation) and matches_search(generation, self._needle)
+                and (generation.favourite or not self._favourites_only))
 
     def _changed(self) -> None:
         self._dirty = True
@@ -443,13 +461,20 @@ class GalleryView(QWidget):
         self.model.rowsRemoved.connect(self._on_current_changed)
         self._last: Generation | None = None
         self._searching = False  # the person changes the search: nothing selects itself
+        self._build_favourites_button()
         self._build_search()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.search_edit)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(4)
+        top.addWidget(self.search_edit, 1)
+        top.addWidget(self.favourites_button)
+        layout.addLayout(top)
         layout.addWidget(view)
-        self.setTabOrder(self.search_edit, view)
+        self.setTabOrder(self.search_edit, self.favourites_button)
+        self.setTabOrder(self.favourites_button, view)
         self._build_shortcuts()
 
     # -- public ----------------------------------------------------------------------------
@@ -524,6 +549,25 @@ class GalleryView(QWidget):
 
     # -- search -----------------------------------------------------------------------------
 
+    def _build_favourites_button(self) -> None:
+        self.favourites_button = QToolButton(self)
+        self.favourites_button.setObjectName("galleryFavourites")
+        self.favourites_button.setText(self.tr("Favourites"))
+        self.favourites_button.setToolTip(self.tr("Show favourites only (F marks a video)"))
+        self.favourites_button.setAccessibleName(self.tr("Show favourites only"))
+        self.favourites_button.setCheckable(True)
+        self.favourites_button.setAutoRaise(True)
+        self.favourites_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.favourites_button.toggled.connect(self._on_favourites_toggled)
+
+    def _on_favourites_toggled(self, on: bool) -> None:
+        self._searching = True  # the person narrows the grid: nothing selects itself
+        try:
+            self.model.set_favourites_only(on)
+        finally:
+            self._searching = False
+        self._update_empty_text()
+
     def _build_search(self) -> None:
         """The search field above the grid, one search with the queue's: typed in either list,
         it narrows both (the queue's field follows this one and this one the queue's)."""
@@ -575,11 +619,24 @@ class GalleryView(QWidget):
             self.model.set_search_text(text)
         finally:
             self._searching = False
-        needle = text.strip()
-        self.list_view.empty_text = (
-            self.tr("No finished video matches “{0}”. Press Esc in the search field to see "
-                    "them all.").format(needle) if needle
-            else self.tr("Finished videos appear here, grouped by day."))
+        self._update_empty_text()
+
+    def _update_empty_text(self) -> None:
+        """What the grid says when it is empty: how to get results, or out of a filter."""
+        needle = self.search_edit.text().strip()
+        favourites = self.model.favourites_only
+        if needle and favourites:
+            text = self.tr("No favourite matches “{0}”. Press Esc in the search field, or "
+                           "turn off Favourites, to see more.").format(needle)
+        elif needle:
+            text = self.tr("No finished video matches “{0}”. Press Esc in the search field "
+                           "to see them all.").format(needle)
+        elif favourites:
+            text = self.tr("No favourites yet: press F on a video to make it one, or turn "
+                           "off Favourites to see them all.")
+        else:
+            text = self.tr("Finished videos appear here, grouped by day.")
+        self.list_view.empty_text = text
         self.list_view.viewport().update()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

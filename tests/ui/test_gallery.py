@@ -477,3 +477,39 @@ def test_up_and_down_across_a_days_heading_keep_the_column(
         assert view.visualRect(view.currentIndex()).left() == view.visualRect(
             index_of(gallery, start)).left()
 
+
+def test_favourites_shows_only_the_videos_marked_with_f(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """F marked a video in the grid, but the grid had no way to show only those: finding
+    them again meant the queue's list. "Favourites" beside the search shows only them."""
+    window.queue.model.reset([generation(gid, finished_at=noon(0) + gid) for gid in (1, 2, 3)])
+    gallery = window.gallery
+
+    def mark(gid: int, on: bool) -> None:  # as the engine does
+        marked = window.queue.model.generation(gid)
+        assert marked is not None
+        window.queue.model.upsert(replace(marked, favourite=on))
+
+    window.queue.favourite_toggled.connect(mark)
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: sorted(gallery.model.result_ids()) == [1, 2, 3])
+    button = gallery.favourites_button
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert gallery.model.result_ids() == []
+    assert "press F" in gallery.list_view.empty_text
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # all again
+    qtbot.waitUntil(lambda: sorted(gallery.model.result_ids()) == [1, 2, 3])
+    for gid in (3, 1):
+        assert gallery.select_generation(gid)
+        qtbot.keyClick(gallery.list_view, Qt.Key.Key_F)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: gallery.model.result_ids() == [3, 1])
+    assert rows(gallery)[0] == "Today · 2 videos"
+
+    assert gallery.select_generation(3)
+    gallery.list_view.setFocus()
+    qtbot.keyClick(gallery.list_view, Qt.Key.Key_F)  # no longer one: it leaves the grid
+    qtbot.waitUntil(lambda: gallery.model.result_ids() == [1])
+    assert current_id(gallery) == 1  # the one now in its place takes the keys
+
