@@ -187,8 +187,10 @@ class AppController(QObject):
         from runway_desktop.engine.thumbnails import extract_thumbnail
         from runway_desktop.ui.engine_bridge import EngineBridge
 
-        await self._stop_engine()
         demo = self.demo
+        # Live work already sent is not followed while demo mode is on: counted to say so.
+        left_live = self._live_work_sent() if demo else 0
+        await self._stop_engine()
         api_key: str | None
         if demo:
             base_url, api_key, history = self._start_simulator(), DEMO_KEY, self.data_dir / "demo"
@@ -248,6 +250,26 @@ class AppController(QObject):
             self.window.show_notice(self.journal.notice)
             self.journal.notice = None
         self._spawn(self._backfill_thumbnails(service))
+        if left_live:
+            self.window.show_notice(self.window.tr(
+                "Demo mode is on: {0} live generations already sent to apiframe are not "
+                "followed meanwhile. apiframe keeps their videos only for a limited time (about "
+                "a day), so turn demo mode off soon: they carry on where they stopped."
+            ).format(left_live) if left_live > 1 else self.window.tr(
+                "Demo mode is on: 1 live generation already sent to apiframe is not followed "
+                "meanwhile. apiframe keeps its video only for a limited time (about a day), so "
+                "turn demo mode off soon: it carries on where it stopped."))
+
+    def _live_work_sent(self) -> int:
+        """Generations of the live history (the engine running now, if it is the live one)
+        that apiframe has, or may have, and that are not finished yet."""
+        if self.engine is None or self.engine.config.data_dir != self.data_dir:
+            return 0
+        from runway_desktop.engine.lifecycle_table import stages_where
+        from runway_desktop.engine.records import Stage
+
+        sent = stages_where(lambda t: t.on_server) | {Stage.SUBMITTING, Stage.DOWNLOADING}
+        return len(self.engine.journal.with_stages(sent))  # in SQL: not every row read
 
     def _refused_address(self, error: Exception) -> None:
         """The API address can't be used: say where it comes from and where to fix it."""
