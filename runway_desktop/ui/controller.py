@@ -70,6 +70,7 @@ class AppController(QObject):
         self._quit_requested = False
         self._tasks: set[asyncio.Task[object]] = set()
         self._dialog: SettingsDialog | None = None
+        self._demo_notice = ""  # what the notice says about live work left for demo mode
         self.start_finished = False  # the first start is over (with an engine or a message)
         self.window = MainWindow(
             paths.work_dir(data_dir) / "pasted", demo=self.demo, icon=app.windowIcon()
@@ -250,15 +251,19 @@ class AppController(QObject):
             self.window.show_notice(self.journal.notice)
             self.journal.notice = None
         self._spawn(self._backfill_thumbnails(service))
+        notice = self.window.notice_banner
+        if not demo and notice.isVisible() and notice.message.text() == self._demo_notice:
+            notice.hide()  # live again: the work it spoke of carries on
         if left_live:
-            self.window.show_notice(self.window.tr(
+            self._demo_notice = self.window.tr(
                 "Demo mode is on: {0} live generations already sent to apiframe are not "
                 "followed meanwhile. apiframe keeps their videos only for a limited time (about "
                 "a day), so turn demo mode off soon: they carry on where they stopped."
             ).format(left_live) if left_live > 1 else self.window.tr(
                 "Demo mode is on: 1 live generation already sent to apiframe is not followed "
                 "meanwhile. apiframe keeps its video only for a limited time (about a day), so "
-                "turn demo mode off soon: it carries on where it stopped."))
+                "turn demo mode off soon: it carries on where it stopped.")
+            self.window.show_notice(self._demo_notice)
 
     def _live_work_sent(self) -> int:
         """Generations of the live history (the engine running now, if it is the live one)

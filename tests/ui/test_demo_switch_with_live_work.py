@@ -53,6 +53,7 @@ def test_turning_demo_on_with_live_jobs_running_says_they_wait_and_they_finish_a
     assert "2 live generations" in text  # what the switch affects
     assert "turn demo mode off" in text  # what to do
     set_demo(qtbot, app_controller, False)
+    qtbot.waitUntil(lambda: not notice.isVisible(), timeout=5_000)  # no longer true: gone
     qtbot.waitUntil(lambda: model.rowCount() == 2 and all(
         g.stage is Stage.DONE for g in model.generations()), timeout=20_000)
     assert simulator.jobs_created("afk_test") == 2  # each paid once
