@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 # Where credits are bought. The API contract names no billing page (docs/api: only the API
 # host and the docs), so this is apiframe's dashboard, where the balance and top-ups live.
 BILLING_URL = "https://app.apiframe.ai/"
+# Where a creator without a key gets one: the same dashboard (the contract names no keys page).
+API_KEYS_URL = "https://app.apiframe.ai/"
 
 _CONTEXT = "Links"
 

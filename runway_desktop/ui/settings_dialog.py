@@ -10,8 +10,8 @@ from pathlib import Path
 
 import qasync
 import shiboken6
-from PySide6.QtCore import QEvent, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -30,9 +30,23 @@ from runway_desktop import api, paths, secrets
 from runway_desktop.api.network import normalize_proxy_url
 from runway_desktop.engine.account import check_api_key
 from runway_desktop.settings import DEFAULT_BASE_URL, Settings
+from runway_desktop.ui import links
 from runway_desktop.ui.drop_zone import error_text_color
 
 log = logging.getLogger(__name__)
+
+
+class _OneLink(QLabel):
+    """A line with one link, one Tab stop with the link ready for Enter. (A QLabel stops
+    twice: first on nothing, where Enter does nothing, then on the link.)"""
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        if event.reason() in (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason):
+            QLabel.focusNextPrevChild(self, event.reason() == Qt.FocusReason.TabFocusReason)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        return QWidget.focusNextPrevChild(self, next)  # on to the next control
 
 
 class SettingsDialog(QDialog):
@@ -88,6 +102,18 @@ class SettingsDialog(QDialog):
         self.remove_key.setToolTip(self.tr("Delete the key from the system keyring"))
         self.remove_key.setEnabled(False)  # until the keyring says there is a key
         self.remove_key.clicked.connect(self._remove_key)
+        # A creator who has no key yet is told where to get one (a link the keyboard reaches).
+        self.get_key = _OneLink(
+            self.tr('No key yet? <a href="keys">Get one on apiframe’s dashboard</a>'), self)
+        self.get_key.setObjectName("get_key")
+        self.get_key.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.get_key.setAccessibleName(self.tr("Get an API key on apiframe’s dashboard"))
+        self.get_key.setToolTip(links.API_KEYS_URL)
+        self.get_key.linkActivated.connect(
+            lambda _link: links.open_or_offer_copy(links.API_KEYS_URL, self,
+                                                   what=self.tr("apiframe’s dashboard")))
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
         key_row.addWidget(show)
@@ -170,6 +196,7 @@ class SettingsDialog(QDialog):
 
         form = QFormLayout()
         form.addRow(self.tr("API key"), key_row)
+        form.addRow("", self.get_key)
         form.addRow(self.tr("Output folder"), folder_row)
         form.addRow(self.tr("API address"), self.base_url_edit)
         form.addRow(self.tr("Proxy"), proxy_box)

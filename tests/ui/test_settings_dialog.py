@@ -12,11 +12,12 @@ import keyring
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QCheckBox,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
@@ -26,6 +27,7 @@ from pytestqt.qtbot import QtBot
 
 from runway_desktop import secrets, settings
 from runway_desktop.settings import Settings
+from runway_desktop.ui import links
 from runway_desktop.ui.settings_dialog import SettingsDialog
 
 
@@ -60,7 +62,8 @@ def test_tab_goes_down_the_fields_then_to_the_buttons(
     names = [w.accessibleName() or (w.text() if isinstance(w, QAbstractButton) else "")
              for w in tab_walk(qtbot, dialog.key_edit)]
 
-    fields = ["Show API key", "Output folder", "Choose output folder", "API address", "Proxy",
+    fields = ["Show API key", "Get an API key on apiframe’s dashboard", "Output folder",
+              "Choose output folder", "API address", "Proxy",
               "Keep image metadata", "Settings file beside each video", "Demo mode",
               "Notifications"]
     assert names[:len(fields)] == fields  # in the order the eye reads them
@@ -342,3 +345,42 @@ def test_a_long_message_makes_room_instead_of_squeezing_the_fields(
         qtbot.waitUntil(lambda: squeezed(dialog) == [], timeout=2_000)
     finally:
         keyring.set_keyring(previous)
+
+
+class _Browser(QObject):
+    """Where QDesktopServices sends https links here: it records them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url.toString())
+
+
+def test_the_first_run_says_where_to_get_a_key_and_opens_it_from_the_keyboard(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path,
+        keyring_backend: KeyringBackend) -> None:
+    """'Paste your apiframe API key' was all a creator without one was told."""
+    browser = _Browser()
+    QDesktopServices.setUrlHandler("https", browser, "open")  # type: ignore[arg-type]
+    try:
+        dialog = SettingsDialog(Settings(output_dir=str(tmp_path)), first_run=True)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.isActiveWindow)
+        assert dialog.key_edit.hasFocus()  # typing the key still comes first
+        assert "apiframe" in dialog.get_key.text()
+        qtbot.keyClick(dialog.key_edit, Qt.Key.Key_Tab)
+        while QApplication.focusWidget() is not dialog.get_key:  # Show, then the link
+            focus = QApplication.focusWidget()
+            assert focus in (dialog.findChild(QCheckBox), dialog.remove_key)
+            qtbot.keyClick(focus, Qt.Key.Key_Tab)
+        qtbot.keyClick(dialog.get_key, Qt.Key.Key_Return)
+        assert browser.opened == [links.API_KEYS_URL]
+        QApplication.processEvents()
+        assert dialog.isVisible()  # Enter went to the link, not to Save
+    finally:
+        QDesktopServices.unsetUrlHandler("https")
