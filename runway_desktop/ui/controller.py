@@ -71,6 +71,7 @@ class AppController(QObject):
         self._tasks: set[asyncio.Task[object]] = set()
         self._dialog: SettingsDialog | None = None
         self._demo_notice = ""  # what the notice says about live work left for demo mode
+        self._unsaved_text = ""  # the banner's "couldn't save the settings", while shown
         self.start_finished = False  # the first start is over (with an engine or a message)
         self.window = MainWindow(
             paths.work_dir(data_dir) / "pasted", demo=self.demo, icon=app.windowIcon()
@@ -463,17 +464,21 @@ class AppController(QObject):
         except OSError as error:
             log.warning("Couldn't save the settings: %s", error)
             return error.strerror or str(error)
+        banner = self.window.banner  # saved now: a "couldn't save" still shown is no longer true
+        if self._unsaved_text and banner.isVisible() and (
+                banner.message.text() == self._unsaved_text):
+            banner.hide()
+        self._unsaved_text = ""
         return None
 
     def _say_settings_unsaved(self, reason: str) -> None:
         """They apply until the app quits; where they couldn't go, why, and a Try again."""
-        self.window.banner.show_offer(
-            self.window.tr(
-                "Couldn't save the settings in {0} ({1}). They apply until Runway Desktop "
-                "quits: free some space on that drive or make the folder writable, then try "
-                "again."
-            ).format(paths.settings_path(self.data_dir), reason),
-            self.window.tr("Try again"), self._save_settings_again)
+        self._unsaved_text = self.window.tr(
+            "Couldn't save the settings in {0} ({1}). They apply until Runway Desktop quits: "
+            "free some space on that drive or make the folder writable, then try again."
+        ).format(paths.settings_path(self.data_dir), reason)
+        self.window.banner.show_offer(self._unsaved_text, self.window.tr("Try again"),
+                                      self._save_settings_again)
 
     def _save_settings_again(self) -> None:
         if (reason := self._write_settings()) is not None:

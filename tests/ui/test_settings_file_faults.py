@@ -58,3 +58,22 @@ def test_settings_that_cant_be_saved_say_so_and_try_again_saves_them(
     qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=5_000)
     assert settings.load(data_dir).notify_when_done is not was
+
+
+@pytest.mark.expect_log_warnings(r"Couldn't save the settings")
+def test_the_unsaved_settings_banner_goes_once_a_later_save_works(
+    qtbot: QtBot, app_controller: Any, data_dir: Path
+) -> None:
+    banner = app_controller.window.banner
+    was = app_controller.settings.notify_when_done
+    filler = fill(data_dir)
+    dialog = open_from_menu(qtbot, app_controller)
+    dialog.notify_check.setChecked(not was)
+    click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: banner.isVisible() and "settings" in banner.message.text(),
+                    timeout=5_000)
+    filler.unlink()
+    dialog = open_from_menu(qtbot, app_controller)  # saved again through Settings, not the banner
+    click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=5_000)
+    assert settings.load(data_dir).notify_when_done is not was
