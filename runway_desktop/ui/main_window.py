@@ -321,12 +321,19 @@ class MainWindow(QMainWindow):
         self.compose.prompt_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def show_shortcuts(self) -> QWidget:
-        """Help ▸ Keyboard Shortcuts (non-modal): every key, read from the actions."""
+        """Help ▸ Keyboard Shortcuts: every key, read from the actions. Non-modal (show(),
+        not open()), so the keys can be tried in the window while the list is shown; asked
+        again, the open list comes forward."""
         from runway_desktop.ui.shortcuts import ShortcutsDialog
 
+        shown = self.findChild(ShortcutsDialog, "shortcuts_dialog")
+        if shown is not None and shown.isVisible():
+            shown.raise_()
+            shown.activateWindow()
+            return shown
         dialog = ShortcutsDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        dialog.show()
         return dialog
 
     # -- engine events --------------------------------------------------------------------------

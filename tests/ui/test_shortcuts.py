@@ -212,3 +212,27 @@ def test_the_start_image_frame_keys_are_listed(qtbot: QtBot, window: MainWindow)
     assert listed["Zoom in on the picture"] == "+, ="
     assert listed["Zoom out"] == "-"
     assert listed["Recentre the frame (or double-click)"] == "0"
+
+
+def test_the_list_stays_open_beside_the_window_and_opens_once(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """A list to learn keys by trying them: it was window-modal (open()), so nothing in the
+    window could be clicked or typed while it was shown; asked again, it comes forward."""
+    from PySide6.QtWidgets import QApplication
+
+    window.show()
+    qtbot.waitExposed(window)
+    action = window.findChild(QAction, "shortcuts_action")
+    assert action is not None
+    action.trigger()
+    dialogs = [d for d in window.findChildren(ShortcutsDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    dialog = dialogs[0]
+    assert not dialog.isModal()
+    assert QApplication.activeModalWidget() is None  # the window still takes clicks and keys
+    action.trigger()  # F1 again: the same list, brought forward
+    assert [d for d in window.findChildren(ShortcutsDialog) if d.isVisible()] == [dialog]
+    dialog.close()
+    qtbot.waitUntil(lambda: not window.findChildren(ShortcutsDialog), timeout=5_000)
+    action.trigger()  # and once closed, it opens again
+    assert len([d for d in window.findChildren(ShortcutsDialog) if d.isVisible()]) == 1
