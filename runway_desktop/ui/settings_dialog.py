@@ -358,7 +358,7 @@ class SettingsDialog(QDialog):
                 account = await check_api_key(typed_key, new.effective_base_url(),
                                               proxy=normalize_proxy_url(new.proxy))
             except api.ApiError as error:
-                self._check_ended(error.message)
+                self._check_ended(self._refusal(error))
                 return
             if not self._still_open():
                 # Cancelled (Esc, ×) while the key was checked: nothing is saved, and the
@@ -379,6 +379,17 @@ class SettingsDialog(QDialog):
         self.saved.emit(new, bool(typed_key))
         self.accept()
 
+    def _refusal(self, error: api.ApiError) -> str:
+        """Why the key can't be used, in this dialog's words (the engine's send the person
+        'to Settings', where they already are)."""
+        if isinstance(error, api.AuthenticationError):
+            return self.tr("apiframe didn’t accept this key. Check that it was copied whole "
+                           "(it starts with “afk_”), or get a new one on apiframe’s dashboard.")
+        if isinstance(error, api.PermissionDeniedError):
+            return self.tr("apiframe refuses this key: it may be inactive. Reactivate it or "
+                           "create a new one on apiframe’s dashboard, then paste it here.")
+        return error.message
+
     def _still_open(self) -> bool:
         return shiboken6.isValid(self) and self.isVisible()
 
@@ -386,3 +397,6 @@ class SettingsDialog(QDialog):
         if self._still_open():
             self.buttons.setEnabled(True)
             self.status.setText(message)
+            if message:  # the key to correct: the focus (lost with the disabled buttons) there
+                self.key_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+                self.key_edit.selectAll()

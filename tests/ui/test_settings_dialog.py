@@ -384,3 +384,28 @@ def test_the_first_run_says_where_to_get_a_key_and_opens_it_from_the_keyboard(
         assert dialog.isVisible()  # Enter went to the link, not to Save
     finally:
         QDesktopServices.unsetUrlHandler("https")
+
+
+@pytest.mark.parametrize(("key", "words"), [("afk_wrong_key_123", "copied whole"),
+                                            ("afk_test_inactive", "inactive")])
+def test_a_refused_key_says_so_here_and_gives_the_key_field_the_focus(
+        qtbot: QtBot, app_controller: Any, keyring_backend: KeyringBackend, key: str,
+        words: str) -> None:
+    """Save pressed from the keyboard: the buttons were disabled during the check, with the
+    focus on Save, and after the refusal nobody had the focus (Tab went nowhere). And the
+    words sent the person to Settings ('check it in Settings'), where they already were."""
+    dialog = open_settings(qtbot, app_controller)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.key_edit.setFocus()
+    qtbot.keyClicks(dialog.key_edit, key)
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    save.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClick(save, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: words in dialog.status.text(), timeout=10_000)
+
+    assert "Settings" not in dialog.status.text()
+    assert dialog.isVisible()
+    assert QApplication.focusWidget() is dialog.key_edit  # to correct or paste it again
+    assert dialog.key_edit.selectedText() == key
+    assert secrets.stored_api_key() is None
