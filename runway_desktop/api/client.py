@@ -138,6 +138,7 @@ class ApiClient:
         self._deadline = deadline
         self._upload_deadline = upload_deadline
         self._max_body_bytes = max_body_bytes
+        self._proxy = proxy  # named when a connection through it fails
         loopback = is_loopback_host(urlsplit(self._base_url).hostname)
         self._http = httpx.AsyncClient(
             auth=ApiKeyAuth(key, self._base_url),
@@ -303,7 +304,7 @@ class ApiClient:
                 "connection, or try again in a moment."
             ) from None
         except httpx.RequestError as exc:
-            raise error_from_transport(exc) from exc
+            raise error_from_transport(exc, proxy=self._proxy) from exc
         if not response.is_success:
             raise error_from_response(response, route=path)
         try:

@@ -352,11 +352,12 @@ def error_from_response(response: httpx.Response, route: str | None = None) -> A
     return ApiError(f"apiframe answered with HTTP {status}{detail}", **common)
 
 
-def error_from_transport(exc: httpx.RequestError) -> ApiError:
+def error_from_transport(exc: httpx.RequestError, *, proxy: str | None = None) -> ApiError:
     """Map an httpx transport failure; the original stays reachable as `__cause__`.
 
     Only a failure that could pass is a (retried) NetworkError: an address httpx can't use at
-    all (an `ftp://` one) fails the same way every time."""
+    all (an `ftp://` one) fails the same way every time. `proxy`: the one the person set, which
+    every request goes through: a connection that fails names it (host and port only)."""
     from .network import is_certificate_failure  # (network imports this module)
 
     if isinstance(exc, httpx.UnsupportedProtocol):
@@ -379,7 +380,21 @@ def error_from_transport(exc: httpx.RequestError) -> ApiError:
             "apiframe took too long to answer — check your internet connection, "
             "or try again in a moment."
         )
+    if proxy:
+        return NetworkError(
+            f"Can't reach apiframe through the proxy {_proxy_address(proxy)} — check the proxy "
+            "in Settings ▸ Proxy (or clear it), then your internet connection."
+        )
     return NetworkError("Can't reach apiframe — check your internet connection.")
+
+
+def _proxy_address(proxy: str) -> str:
+    """host:port of a proxy URL, never its user name or password."""
+    try:
+        parts = httpx.URL(proxy)
+    except httpx.InvalidURL:
+        return "set in Settings"
+    return f"{parts.host}:{parts.port}" if parts.port else parts.host
 
 
 def _unsupported_scheme(exc: httpx.UnsupportedProtocol) -> ApiError:
