@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QSize, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer, QVideoFrame, QVideoSink
@@ -189,7 +190,8 @@ class _Watcher(QObject):
         # GIL held by us.
         self._on_frame = None
         self._on_status = self._on_error = _ignore
-        self.deleteLater()
+        if shiboken6.isValid(self):  # not already deleted with the application, at the end
+            self.deleteLater()
 
 
 def _ignore(*_args: object) -> None:

@@ -25,6 +25,7 @@ from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, QUrl, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
@@ -338,7 +339,10 @@ class _Watcher(QObject):
         self.on_loaded = self.on_end = _nothing
         self.on_frame = _ignore_frame
         self.failed = _ignore_text
-        self.deleteLater()
+        # Already gone when a reader is closed at the end of a run, after the application
+        # (its parent) has deleted it: nothing left to delete.
+        if shiboken6.isValid(self):
+            self.deleteLater()
 
 
 @contextlib.contextmanager

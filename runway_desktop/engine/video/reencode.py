@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QPoint, QSize, Qt, QUrl, Slot
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtMultimedia import (
@@ -217,7 +218,8 @@ class _Encoder(QObject):
                 )
 
     def dispose(self) -> None:
-        self.deleteLater()
+        if shiboken6.isValid(self):  # not already deleted with the application, at the end
+            self.deleteLater()
 
     async def _until(self, condition: Callable[[], bool]) -> None:
         while not condition():
