@@ -237,8 +237,11 @@ class MainWindow(QMainWindow):
     def set_demo(self, demo: bool) -> None:
         self._demo = demo
         self.mode_label.setText(self.tr("Demo") if demo else self.tr("Live"))
+        keys = preferences_shortcuts()[0].toString(QKeySequence.SequenceFormat.NativeText)
         self.mode_label.setToolTip(
-            self.tr("Demo mode: a local simulator of apiframe; no credits are spent")
+            self.tr("Demo mode: a local simulator of apiframe; no credits are spent. To make "
+                    "real videos, add your API key in File ▸ Settings ({0}) and untick Demo "
+                    "mode.").format(keys)
             if demo
             else self.tr("Live: videos are made by apiframe and cost credits")
         )

@@ -13,7 +13,7 @@ import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -28,6 +28,7 @@ from pytestqt.qtbot import QtBot
 from runway_desktop import secrets, settings
 from runway_desktop.settings import Settings
 from runway_desktop.ui import links
+from runway_desktop.ui.main_window import preferences_shortcuts
 from runway_desktop.ui.settings_dialog import SettingsDialog
 
 
@@ -409,3 +410,15 @@ def test_a_refused_key_says_so_here_and_gives_the_key_field_the_focus(
     assert QApplication.focusWidget() is dialog.key_edit  # to correct or paste it again
     assert dialog.key_edit.selectedText() == key
     assert secrets.stored_api_key() is None
+
+
+def test_the_demo_badge_says_how_to_make_real_videos(demo_controller: Any) -> None:
+    """In demo mode (after the first run's 'Try demo mode'), the status bar's Demo badge was
+    the only sign, and its tip said what demo is but not how to leave it."""
+    window = demo_controller.window
+    key = preferences_shortcuts()[0].toString(QKeySequence.SequenceFormat.NativeText)
+    tip = window.mode_label.toolTip()
+    assert "no credits" in tip
+    assert "Settings" in tip
+    assert key in tip
+    assert "untick Demo mode" in tip
