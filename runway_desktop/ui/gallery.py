@@ -23,7 +23,6 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractListModel,
     QDate,
-    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -36,7 +35,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QHideEvent,
-    QKeyEvent,
     QKeySequence,
     QPaintEvent,
     QPixmap,
@@ -63,6 +61,7 @@ from runway_desktop.ui.gallery_delegate import (
 from runway_desktop.ui.queue_filter import matches_search
 from runway_desktop.ui.queue_model import QueueModel, Roles, row_runs, thumbnail_source
 from runway_desktop.ui.queue_view import paint_empty_text
+from runway_desktop.ui.search_keys import SearchFieldKeys
 
 _Index = QModelIndex | QPersistentModelIndex
 SEARCH_PAUSE_MS = 150  # the grid follows the search field once typing pauses this long
@@ -577,7 +576,7 @@ class GalleryView(QWidget):
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setAccessibleName(self.tr("Search finished videos"))
         self.search_edit.setToolTip(self.tr("Search by prompt, seed or job ID (Ctrl+F)"))
-        self.search_edit.installEventFilter(self)  # Down, Return and Esc: see eventFilter
+        SearchFieldKeys(self.search_edit, self._to_results)  # Down, Return, Esc
         queue_search: QLineEdit | None = getattr(self.queue, "search_edit", None)
         if queue_search is not None:
             self.search_edit.setText(queue_search.text())
@@ -638,23 +637,6 @@ class GalleryView(QWidget):
             text = self.tr("Finished videos appear here, grouped by day.")
         self.list_view.empty_text = text
         self.list_view.viewport().update()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """From the search field, Down or Return go on to the results (the first one is
-        selected if none is); Esc clears the search, and pressed again goes back to the grid."""
-        if watched is self.search_edit and isinstance(event, QKeyEvent) \
-                and event.type() == QEvent.Type.KeyPress \
-                and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
-                                          Qt.KeyboardModifier.KeypadModifier):
-            key = event.key()
-            if key == Qt.Key.Key_Escape and self.search_edit.text():
-                self.search_edit.clear()
-                return True
-            if key in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter,
-                       Qt.Key.Key_Escape):
-                self._to_results()
-                return True
-        return super().eventFilter(watched, event)
 
     def _to_results(self) -> None:
         if self._search_timer.isActive():

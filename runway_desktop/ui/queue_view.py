@@ -14,11 +14,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import (
     QCoreApplication,
-    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
-    QObject,
     QPoint,
     Qt,
     QTimer,
@@ -28,7 +26,6 @@ from PySide6.QtGui import (
     QAction,
     QDragMoveEvent,
     QGuiApplication,
-    QKeyEvent,
     QKeySequence,
     QPainter,
     QPaintEvent,
@@ -57,6 +54,7 @@ from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.ui.queue_delegate import QueueDelegate
 from runway_desktop.ui.queue_filter import QueueFilterModel, StatusFilter
 from runway_desktop.ui.queue_model import QueueModel, Roles
+from runway_desktop.ui.search_keys import SearchFieldKeys
 
 _CONTEXT = "QueueView"
 
@@ -380,7 +378,7 @@ class QueueView(QWidget):
         self.search_edit.setToolTip(_tr("Search by prompt, seed or job ID (Ctrl+F)"))
         self.search_edit.setMinimumWidth(100)
         self.search_edit.textChanged.connect(self._on_search)
-        self.search_edit.installEventFilter(self)  # Down, Return and Esc: see eventFilter
+        SearchFieldKeys(self.search_edit, self._to_results)  # Down, Return, Esc
         find = QAction(_tr("Search Prompts"), self)
         find.setObjectName("find")
         find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
@@ -712,23 +710,6 @@ class QueueView(QWidget):
         generation = index.data(Roles.GenerationRole)
         if generation is not None and allows(generation, Command.PLAY):
             self.play_requested.emit(generation.id)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """From the search field, Down or Return go on to the results (the first one is
-        selected if none is); Esc clears the search, and pressed again goes back to the list."""
-        if watched is self.search_edit and isinstance(event, QKeyEvent) \
-                and event.type() == QEvent.Type.KeyPress \
-                and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
-                                          Qt.KeyboardModifier.KeypadModifier):
-            key = event.key()
-            if key == Qt.Key.Key_Escape and self.search_edit.text():
-                self.search_edit.clear()
-                return True
-            if key in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter,
-                       Qt.Key.Key_Escape):
-                self._to_results()
-                return True
-        return super().eventFilter(watched, event)
 
     def _to_results(self) -> None:
         view = self.list_view
