@@ -55,7 +55,6 @@ class SettingsDialog(QDialog):
 
     saved = Signal(object, bool)
     key_removed = Signal()
-    demo_requested = Signal()
 
     def __init__(
         self,
@@ -281,7 +280,6 @@ class SettingsDialog(QDialog):
 
     def _choose_demo(self) -> None:
         self.demo_check.setChecked(True)
-        self.demo_requested.emit()
         self._save()
 
     def _current_settings(self) -> Settings:
