@@ -513,6 +513,11 @@ class AppController(QObject):
                   new.demo_mode, new.base_url, new.output_path, new.keep_image_metadata,
                   new.settings_sidecar, new.proxy):
             await self._build_engine()
+            if self.engine and (old.proxy, old.base_url) != (new.proxy, new.base_url):
+                # Another way to apiframe: what waited for a Retry (e.g. stopped on the old
+                # proxy) goes again: a POST with its same key, never a second job.
+                self.window._do(lambda service: service.retry_waiting(
+                    skip=self.window.removals.is_hidden))
         elif self.engine and not self.demo and (key_changed or not self.engine.api_key):
             # Also without a key so far: the keyring, locked at the start, may answer now.
             key = await self._load_key()

@@ -46,3 +46,32 @@ def test_a_proxy_that_doesnt_answer_is_named_with_where_to_change_it(
         assert f"proxy 127.0.0.1:{port}" in text  # what fails
         assert "Settings" in text  # where to change it
         assert "secret" not in text  # never the proxy's password
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(retry\)")
+def test_work_stopped_by_a_proxy_carries_on_once_the_proxy_is_corrected(
+    qtbot: QtBot, app_controller: Any, simulator: Any, tmp_path: Path
+) -> None:
+    """Before: the row kept "Can't reach apiframe…" and its Retry after the proxy was
+    cleared, though the next try would go through."""
+    window = app_controller.window
+    set_proxy(qtbot, app_controller, f"http://127.0.0.1:{closed_port()}")
+    window.compose.drop_zone.set_images([str(make_png(tmp_path, "shot.png"))])
+    window.compose.prompt_edit.setPlainText("a lighthouse in fog")
+    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
+    window.compose.generate()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=20_000)
+    set_proxy(qtbot, app_controller, "")  # the person clears it
+    qtbot.waitUntil(lambda: model.generation_at(0).stage is Stage.DONE, timeout=20_000)
+    assert not window.banner.isVisible(), window.banner.message.text()
+    assert simulator.jobs_created("afk_test") == 1
+
+
+def set_proxy(qtbot: QtBot, controller: Any, proxy: str) -> None:
+    dialog = open_from_menu(qtbot, controller)
+    dialog.proxy_edit.setText(proxy)
+    click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: controller.engine is not None
+                    and bool(controller.engine.config.proxy) == bool(proxy), timeout=10_000)
