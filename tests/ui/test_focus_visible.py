@@ -1,6 +1,7 @@
 """Focus is visible on every kind of control, in light and dark: a keyboard user sees where
 Tab has landed. A check box (ticked or not), the model picker and the position slider showed
-no change at all when focused under the app's style sheet."""
+no change at all when focused under the app's style sheet; the Queue | Gallery tabs only a
+1 px dotted edge."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSlider,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -71,11 +73,20 @@ def _combo() -> QWidget:
     return combo
 
 
+def _tabs() -> QWidget:
+    bar = QTabBar()
+    bar.addTab("&Queue")
+    bar.addTab("&Gallery")
+    bar.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # as in the window's side tabs
+    return bar
+
+
 KINDS: dict[str, Callable[[], QWidget]] = {
     "check box": lambda: QCheckBox("Demo mode (a local simulator; no key, no credits)"),
     "ticked check box": _ticked,
     "combo box": _combo,
     "slider": _slider,
+    "tab bar": _tabs,
     "line edit": lambda: QLineEdit("afk_…"),  # these had a ring already: the test's yardstick
     "button": lambda: QPushButton("Browse…"),
 }
