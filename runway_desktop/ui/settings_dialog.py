@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from pathlib import Path
 
 import qasync
@@ -128,6 +129,15 @@ class SettingsDialog(QDialog):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder_edit, 1)
         folder_row.addWidget(browse)
+        self.folder_error = QLabel(self)  # a folder that can't hold the videos, said on Save
+        self.folder_error.setObjectName("folder_error")
+        self.folder_error.setWordWrap(True)
+        self.folder_error.setAccessibleName(self.tr("Output folder problem"))
+        self.folder_error.hide()
+        folder_box = QVBoxLayout()
+        folder_box.setContentsMargins(0, 0, 0, 0)
+        folder_box.addLayout(folder_row)
+        folder_box.addWidget(self.folder_error)
 
         self.base_url_edit = QLineEdit(settings.base_url, self)
         self.base_url_edit.setAccessibleName(self.tr("API address"))
@@ -196,7 +206,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("API key"), key_row)
         form.addRow("", self.get_key)
-        form.addRow(self.tr("Output folder"), folder_row)
+        form.addRow(self.tr("Output folder"), folder_box)
         form.addRow(self.tr("API address"), self.base_url_edit)
         form.addRow(self.tr("Proxy"), proxy_box)
         form.addRow("", self.metadata_check)
@@ -301,9 +311,10 @@ class SettingsDialog(QDialog):
         )
 
     def _apply_error_palette(self) -> None:
-        red = self.proxy_error.palette()
-        red.setColor(QPalette.ColorRole.WindowText, error_text_color(self.palette()))
-        self.proxy_error.setPalette(red)
+        for label in (self.proxy_error, self.folder_error):
+            red = label.palette()
+            red.setColor(QPalette.ColorRole.WindowText, error_text_color(self.palette()))
+            label.setPalette(red)
 
     def event(self, event: QEvent) -> bool:
         handled = super().event(event)
@@ -348,6 +359,18 @@ class SettingsDialog(QDialog):
             self.proxy_edit.setFocus()
             return
         new = self._current_settings()
+        if new.output_path != self._settings.output_path:
+            self.buttons.setEnabled(False)
+            problem = await self._folder_problem(new.output_path)
+            if not self._still_open():
+                return
+            self.buttons.setEnabled(True)
+            if problem:
+                self.folder_error.setText(problem)
+                self.folder_error.show()
+                self.folder_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+        self.folder_error.hide()
         typed_key = self.key_edit.text().strip()
         if typed_key:
             self.buttons.setEnabled(False)
@@ -377,6 +400,21 @@ class SettingsDialog(QDialog):
         self.saved.emit(new, bool(typed_key))
         self.accept()
 
+    async def _folder_problem(self, folder: Path) -> str | None:
+        """Make a new folder the person typed (the engine never makes a folder someone chose,
+        in case it is an unplugged drive, so every video would have stopped after it was
+        paid); why the folder can't hold the videos, or None. Off the GUI thread: a network
+        drive may take its time."""
+        try:
+            await asyncio.to_thread(ready_for_videos, folder)
+        except NotADirectoryError:
+            return self.tr("{0} is a file, not a folder. Choose a folder for the videos "
+                           "(Browse…).").format(folder)
+        except OSError as error:
+            return self.tr("Can't use {0} for the videos ({1}). Choose another folder "
+                           "(Browse…).").format(folder, error.strerror or error)
+        return None
+
     def _refusal(self, error: api.ApiError) -> str:
         """Why the key can't be used, in this dialog's words (the engine's send the person
         'to Settings', where they already are)."""
@@ -398,3 +436,16 @@ class SettingsDialog(QDialog):
             if message:  # the key to correct: the focus (lost with the disabled buttons) there
                 self.key_edit.setFocus(Qt.FocusReason.OtherFocusReason)
                 self.key_edit.selectAll()
+
+
+def ready_for_videos(folder: Path) -> None:
+    """Make `folder` (and its parents) if needed and check a file can be written in it;
+    NotADirectoryError for a file, OSError for why it can't be used."""
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(str(folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except NotADirectoryError as error:  # a file higher up: not this folder's own fault
+        raise OSError(error.errno, error.strerror) from None
+    with tempfile.TemporaryFile(dir=folder):
+        pass

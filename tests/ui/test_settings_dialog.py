@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from runway_desktop import secrets, settings
+from runway_desktop.engine.records import Stage
 from runway_desktop.settings import Settings
 from runway_desktop.ui import links
 from runway_desktop.ui.main_window import preferences_shortcuts
@@ -422,3 +423,60 @@ def test_the_demo_badge_says_how_to_make_real_videos(demo_controller: Any) -> No
     assert "Settings" in tip
     assert key in tip
     assert "untick Demo mode" in tip
+
+
+def save_folder(qtbot: QtBot, controller: Any, folder: Path | str) -> SettingsDialog:
+    dialog = open_settings(qtbot, controller)
+    dialog.folder_edit.setText(str(folder))
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                     Qt.MouseButton.LeftButton)
+    return dialog
+
+
+def test_a_new_output_folder_typed_in_settings_is_made_on_save(
+        qtbot: QtBot, app_controller: Any, keyring_backend: KeyringBackend,
+        tmp_path: Path) -> None:
+    """A folder typed that did not exist yet was saved as it was; the engine never makes a
+    folder the person chose (an unplugged drive), so every video after it was paid for and
+    then stopped: 'Can't write to … — choose another output folder in Settings'."""
+    folder = tmp_path / "clips" / "november"
+    save_folder(qtbot, app_controller, folder)
+    qtbot.waitUntil(lambda: app_controller._dialog is None, timeout=5_000)
+    assert folder.is_dir()
+    qtbot.waitUntil(lambda: app_controller.engine is not None
+                    and app_controller.engine.config.output_dir == folder, timeout=5_000)
+    window = app_controller.window
+    window.compose.prompt_edit.setPlainText("into a new folder")
+    window.compose.generate_button.click()
+    qtbot.waitUntil(lambda: any(g.stage is Stage.DONE for g in window.queue.model.generations()),
+                    timeout=20_000)
+    (done,) = window.queue.model.generations()
+    assert done.video_path is not None
+    assert Path(done.video_path).parent == folder
+
+
+@pytest.mark.parametrize("where", ["a file", "can't be made"])
+def test_an_output_folder_that_cant_be_used_is_refused_in_settings(
+        qtbot: QtBot, app_controller: Any, keyring_backend: KeyringBackend, tmp_path: Path,
+        data_dir: Path, where: str) -> None:
+    before = settings.load(data_dir)
+    if where == "a file":
+        target = tmp_path / "notes.txt"
+        target.write_text("not a folder")
+        words = "is a file"
+    else:
+        target = Path("/proc/runway-desktop-videos")  # nobody can make a folder there
+        words = "Can't use"
+    dialog = save_folder(qtbot, app_controller, target)
+    qtbot.waitUntil(lambda: dialog.folder_error.isVisible(), timeout=5_000)
+
+    assert words in dialog.folder_error.text()
+    assert str(target) in dialog.folder_error.text()
+    assert dialog.isVisible()  # nothing saved: the person chooses another
+    assert QApplication.focusWidget() is dialog.folder_edit
+    assert settings.load(data_dir) == before
+    dialog.folder_edit.setText(str(tmp_path / "fine"))  # and the line goes once corrected
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: app_controller._dialog is None, timeout=5_000)
+    assert settings.load(data_dir).output_dir == str(tmp_path / "fine")
