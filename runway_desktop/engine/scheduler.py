@@ -674,13 +674,13 @@ class Engine:
             if problem.until is not None and problem.until > time.time():
                 return
             self._set_problem(None)
+            if problem.kind is ProblemKind.OFFLINE:  # it answers again (not a person's Retry)
+                self._carry_on_after_outage()
 
     def _set_problem(self, problem: Problem | None) -> None:
         if problem != self._problem:
-            was, self._problem = self._problem, problem
+            self._problem = problem
             self._emit(ProblemChanged(problem))
-            if was is not None and was.kind is ProblemKind.OFFLINE and problem is None:
-                self._carry_on_after_outage()
             if problem is not None and problem.kind in (ProblemKind.CREDITS, ProblemKind.OFFLINE):
                 # The balance that refused the work is shown, not the one from before; while
                 # apiframe can't be reached, the same check watches for it to come back.

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Action, Stage
@@ -47,3 +48,32 @@ def test_work_stopped_by_an_unreachable_apiframe_carries_on_when_it_is_back(
     qtbot.waitUntil(lambda: all(g.stage is Stage.DONE for g in model.generations()),
                     timeout=20_000)
     assert simulator.jobs_created("afk_test") == 2  # each paid once
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(retry\)")
+def test_retries_pressed_while_still_offline_dont_use_up_carrying_on_by_itself(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator, tmp_path: Path
+) -> None:
+    """The banner's Retry pressed again and again while apiframe is still unreachable: once it
+    is back, the row still carries on by itself (a person's Retry is not an answer from
+    apiframe, and does not count towards the few times a row carries on by itself)."""
+    from runway_desktop.engine.scheduler import BACK_ONLINE_CARRY_ONS
+
+    window = app_controller.window
+    model = window.queue.model
+    qtbot.waitUntil(lambda: app_controller.engine.account is not None, timeout=10_000)
+    simulator.faults = FaultPlan(drop_rate=1.0)
+    window.compose.drop_zone.set_images([str(make_png(tmp_path, "shot.png"))])
+    window.compose.prompt_edit.setPlainText("a kite over the dunes")
+    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
+    window.compose.generate()
+    for _ in range(BACK_ONLINE_CARRY_ONS + 1):
+        qtbot.waitUntil(lambda: model.rowCount() == 1
+                        and model.generation_at(0).stage is Stage.ATTENTION
+                        and window.banner.current_action() is Action.RETRY, timeout=30_000)
+        qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: model.generation_at(0).stage is Stage.ATTENTION
+                    and window.banner.isVisible(), timeout=30_000)
+    simulator.faults = FaultPlan()  # back
+    qtbot.waitUntil(lambda: model.generation_at(0).stage is Stage.DONE, timeout=20_000)
+    assert simulator.jobs_created("afk_test") == 1
