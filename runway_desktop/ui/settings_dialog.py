@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from runway_desktop import api, paths, secrets
 from runway_desktop.api.network import normalize_proxy_url
+from runway_desktop.api.urls import base_url_problem
 from runway_desktop.engine.account import check_api_key
 from runway_desktop.settings import DEFAULT_BASE_URL, Settings
 from runway_desktop.ui import links
@@ -144,6 +145,12 @@ class SettingsDialog(QDialog):
         self.base_url_edit.setToolTip(
             self.tr("Leave as {0} unless you run a proxy or the simulator").format(DEFAULT_BASE_URL)
         )
+        self.address_error = QLabel(self)  # an address no engine can use, said on Save
+        self.address_error.setObjectName("address_error")
+        self.address_error.setWordWrap(True)
+        self.address_error.setAccessibleName(self.tr("API address problem"))
+        self.address_error.hide()
+        self.base_url_edit.textChanged.connect(lambda _text: self.address_error.hide())
         self.proxy_edit = QLineEdit(settings.proxy, self)
         self.proxy_edit.setAccessibleName(self.tr("Proxy"))
         self.proxy_edit.setPlaceholderText(self.tr("The system's proxy"))
@@ -207,7 +214,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("API key"), key_row)
         form.addRow("", self.get_key)
         form.addRow(self.tr("Output folder"), folder_box)
-        form.addRow(self.tr("API address"), self.base_url_edit)
+        form.addRow(self.tr("API address"), self.base_url_edit)  # the label names the field
+        form.addRow("", self.address_error)
         form.addRow(self.tr("Proxy"), proxy_box)
         form.addRow("", self.metadata_check)
         form.addRow("", self.sidecar_check)
@@ -311,7 +319,7 @@ class SettingsDialog(QDialog):
         )
 
     def _apply_error_palette(self) -> None:
-        for label in (self.proxy_error, self.folder_error):
+        for label in (self.proxy_error, self.folder_error, self.address_error):
             red = label.palette()
             red.setColor(QPalette.ColorRole.WindowText, error_text_color(self.palette()))
             label.setPalette(red)
@@ -359,6 +367,13 @@ class SettingsDialog(QDialog):
             self.proxy_edit.setFocus()
             return
         new = self._current_settings()
+        if problem := base_url_problem(new.base_url):
+            # Saved, no engine could use it: the queue stopped, and only a banner said so.
+            self.address_error.setText(problem)
+            self.address_error.show()
+            self.base_url_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self.address_error.hide()
         if new.output_path != self._settings.output_path:
             self.buttons.setEnabled(False)
             problem = await self._folder_problem(new.output_path)

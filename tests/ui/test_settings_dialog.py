@@ -27,7 +27,7 @@ from pytestqt.qtbot import QtBot
 
 from runway_desktop import secrets, settings
 from runway_desktop.engine.records import Stage
-from runway_desktop.settings import Settings
+from runway_desktop.settings import DEFAULT_BASE_URL, Settings
 from runway_desktop.ui import links
 from runway_desktop.ui.main_window import preferences_shortcuts
 from runway_desktop.ui.settings_dialog import SettingsDialog
@@ -480,3 +480,32 @@ def test_an_output_folder_that_cant_be_used_is_refused_in_settings(
                      Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: app_controller._dialog is None, timeout=5_000)
     assert settings.load(data_dir).output_dir == str(tmp_path / "fine")
+
+
+@pytest.mark.parametrize(("address", "words"), [
+    ("http://example.com", "must use https://"),
+    ("api.apiframe.ai", "must start with https://"),
+    ("https://", "must start with https://"),
+])
+def test_an_api_address_that_cant_be_used_is_refused_in_settings(
+        qtbot: QtBot, app_controller: Any, keyring_backend: KeyringBackend, data_dir: Path,
+        address: str, words: str) -> None:
+    """It was saved as it was: the queue stopped (no engine can use it) and only then a banner
+    said 'Correct it in Settings ▸ API address', the status bar still showing the balance."""
+    before = settings.load(data_dir)
+    engine = app_controller.engine
+    dialog = open_settings(qtbot, app_controller)
+    dialog.base_url_edit.setText(address)
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.address_error.isVisible(), timeout=5_000)
+
+    assert words in dialog.address_error.text()
+    assert dialog.isVisible()
+    assert QApplication.focusWidget() is dialog.base_url_edit
+    assert settings.load(data_dir) == before
+    assert app_controller.engine is engine  # the queue goes on
+    assert not app_controller.window.banner.isVisible()
+    dialog.base_url_edit.setText(DEFAULT_BASE_URL)  # corrected: the line goes
+    assert not dialog.address_error.isVisible()
+    dialog.reject()
