@@ -421,6 +421,10 @@ class MainWindow(QMainWindow):
         self.banner.show_offer(
             self.tr("{0} Or, once that is done, press Try again.").format(message),
             self.tr("Try again"), self.history_retry_requested.emit)
+        model = self.queue.model
+        for generation in model.generations():  # they no longer move: not "Generating 12 %" alone
+            if generation.stage.is_running:
+                model.set_note(generation.id, self.tr("stopped until the history can be saved"))
 
     def show_notice(self, text: str) -> None:
         """Tell the person something once (non-modal); it stays until they close it."""

@@ -56,6 +56,9 @@ def test_after_space_is_freed_try_again_carries_the_queue_on(
                     timeout=10_000)
     assert banner.button.isVisible()
     assert banner.button.text() == "Try again"
+    # The row doesn't go on looking like it runs: it says it is stopped, and why.
+    row = model.generation_at(0)
+    assert "stopped" in (model.note(row.id) or ""), model.note(row.id)
     # Pressed too early (still full): it says so, and the queue stays stopped.
     qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Still can't write" in banner.message.text(), timeout=10_000)
@@ -71,6 +74,7 @@ def test_after_space_is_freed_try_again_carries_the_queue_on(
                     and model.generation_at(0).stage is Stage.DONE, timeout=20_000)
     assert Path(model.generation_at(0).video_path or "").is_file()
     assert not banner.isVisible(), banner.message.text()
+    assert model.note(model.generation_at(0).id) is None
     assert len(scripted_server.seen("POST /v2/videos/generate")) == 1  # paid once
     gc.collect()  # the stopped engine's tasks: each outcome was read, none "never retrieved"
     assert "never retrieved" not in caplog.text
