@@ -403,6 +403,10 @@ class MainWindow(QMainWindow):
         if problem.kind is ProblemKind.JOURNAL:
             self._history_unwritable(problem.message)
             return
+        if problem.kind is ProblemKind.AUTH and self._service and self._service.has_api_key:
+            # Not "Checking your balance…" (nothing is), nor a balance the key no longer opens.
+            self.compose.set_balance(None)
+            self.account_label.setText(self.tr("API key not accepted"))
         if problem.until is not None:
             waiting = problem.kind == ProblemKind.RATE_LIMITED
             self.banner.show_message(

@@ -509,3 +509,37 @@ def test_an_api_address_that_cant_be_used_is_refused_in_settings(
     dialog.base_url_edit.setText(DEFAULT_BASE_URL)  # corrected: the line goes
     assert not dialog.address_error.isVisible()
     dialog.reject()
+
+
+def test_a_refused_key_at_start_is_what_the_status_bar_says_until_a_good_one_is_saved(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
+        monkeypatch: pytest.MonkeyPatch, simulator: Any, keyring_backend: KeyringBackend
+) -> None:
+    """A key apiframe no longer accepts (revoked, deleted): the banner said so, but the status
+    bar said 'Checking your balance…' for as long as the app ran."""
+    from runway_desktop.ui.controller import AppController
+    from tests.ui.conftest import drive
+
+    monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
+    monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
+    secrets.store_api_key("afk_revoked_long_ago")
+    controller = AppController(qapp, data_dir)
+    controller.show()
+    controller.start()
+    try:
+        window = controller.window
+        qtbot.waitUntil(lambda: "rejected" in window.banner.message.text(), timeout=10_000)
+        assert window.account_label.text() == "API key not accepted"
+        window.banner.button.click()  # Open Settings
+        dialog = open_settings(qtbot, controller)
+        dialog.key_edit.setText("afk_test")
+        qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                         Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "10,000 credits" in window.account_label.text()
+                        or "10000 credits" in window.account_label.text(), timeout=10_000)
+        assert not window.banner.isVisible()
+    finally:
+        drive(qtbot, controller.shutdown())
+        controller.window._quit_confirmed = True
+        controller.window.close()
+        controller.window.deleteLater()
