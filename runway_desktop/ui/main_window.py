@@ -422,9 +422,11 @@ class MainWindow(QMainWindow):
     def _history_unwritable(self, message: str) -> None:
         """The queue stopped: its history can't be written. Once the person has fixed that
         (freed space, a writable drive), Try again opens it again, no restart needed."""
-        self.banner.show_offer(
-            self.tr("{0} Or, once that is done, press Try again.").format(message),
-            self.tr("Try again"), self.history_retry_requested.emit)
+        # The engine's words end "…, then start Runway Desktop again": here Try again does it.
+        restart = "then start Runway Desktop again"
+        text = (message.replace(restart, self.tr("then press Try again")) if restart in message
+                else self.tr("{0} Once that is done, press Try again.").format(message))
+        self.banner.show_offer(text, self.tr("Try again"), self.history_retry_requested.emit)
         model = self.queue.model
         for generation in model.generations():  # they no longer move: not "Generating 12 %" alone
             if generation.stage.is_running:

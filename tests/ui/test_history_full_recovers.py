@@ -56,6 +56,8 @@ def test_after_space_is_freed_try_again_carries_the_queue_on(
                     timeout=10_000)
     assert banner.button.isVisible()
     assert banner.button.text() == "Try again"
+    assert "then press Try again" in banner.message.text()  # no restart needed
+    assert "start Runway Desktop again" not in banner.message.text()
     # The row doesn't go on looking like it runs: it says it is stopped, and why.
     row = model.generation_at(0)
     assert "stopped" in (model.note(row.id) or ""), model.note(row.id)
