@@ -69,6 +69,7 @@ class AppController(QObject):
         self._closed: asyncio.Future[None] | None = None
         self._quit_requested = False
         self._tasks: set[asyncio.Task[object]] = set()
+        self._building = asyncio.Lock()  # one engine build at a time (see _build_engine)
         self._dialog: SettingsDialog | None = None
         self._demo_notice = ""  # what the notice says about live work left for demo mode
         self._unsaved_text = ""  # the banner's "couldn't save the settings", while shown
@@ -179,6 +180,13 @@ class AppController(QObject):
             self.journal = None
 
     async def _build_engine(self) -> None:
+        """One build at a time: the start's build, waiting on the keyring's unlock prompt,
+        and one asked meanwhile (the Welcome dialog's Try demo mode) ran interleaved, and
+        the first replaced the second's demo engine with a live one without a key."""
+        async with self._building:
+            await self._build_engine_now()
+
+    async def _build_engine_now(self) -> None:
         from runway_desktop import api
         from runway_desktop.api.network import normalize_proxy_url
         from runway_desktop.engine.commands import GenerationService
@@ -241,7 +249,9 @@ class AppController(QObject):
         self.engine = engine
         self.window.set_demo(demo)
         service = GenerationService(engine)  # what the window calls and listens to
-        self.window.attach(service, EngineBridge(service, self.window))
+        bridge = EngineBridge(service, self.window)
+        self.window.attach(service, bridge)
+        bridge.problem_changed.connect(self._after_problem_changed)  # after the window's
         gc_guard.freeze_long_lived()  # the history just listed: out of later collections
         self.window.sequence_command.attach(SequenceService(engine))
         # The CLI (or another window) may run generations on this queue at the same time: the
@@ -479,6 +489,13 @@ class AppController(QObject):
         ).format(paths.settings_path(self.data_dir), reason)
         self.window.banner.show_offer(self._unsaved_text, self.window.tr("Try again"),
                                       self._save_settings_again)
+
+    def _after_problem_changed(self, problem: object) -> None:
+        """An engine problem that clears hides the banner, whatever it showed by then: settings
+        still unsaved are said again."""
+        if problem is None and self._unsaved_text and not self.window.banner.isVisible():
+            self.window.banner.show_offer(self._unsaved_text, self.window.tr("Try again"),
+                                          self._save_settings_again)
 
     def _save_settings_again(self) -> None:
         if (reason := self._write_settings()) is not None:

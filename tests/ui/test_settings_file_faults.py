@@ -77,3 +77,39 @@ def test_the_unsaved_settings_banner_goes_once_a_later_save_works(
     click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=5_000)
     assert settings.load(data_dir).notify_when_done is not was
+
+
+@pytest.mark.expect_log_warnings(r"Couldn't save the settings", r"needs attention \(retry\)")
+def test_settings_still_unsaved_are_still_said_when_another_problem_clears(
+    qtbot: QtBot, app_controller: Any, simulator: Any, tmp_path: Path
+) -> None:
+    """apiframe unreachable (its banner up), Settings saved where they can't be written (that
+    banner in its place), then apiframe comes back: the offline banner goes, and took the
+    unsaved-settings one with it, though the settings were still unsaved. The disk isn't full
+    here: the settings file is a folder, so only it can't be written (the history can)."""
+    from runway_desktop.simulator.faults import FaultPlan
+    from tests.helpers.images import make_png
+
+    window = app_controller.window
+    banner = window.banner
+    data = app_controller.data_dir
+    paths.settings_path(data).unlink()
+    (paths.settings_path(data) / "in the way").mkdir(parents=True)
+    qtbot.waitUntil(lambda: app_controller.engine.account is not None, timeout=10_000)
+    simulator.faults = FaultPlan(drop_rate=1.0)
+    window.compose.drop_zone.set_images([str(make_png(tmp_path, "shot.png"))])
+    window.compose.prompt_edit.setPlainText("a kite")
+    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
+    window.compose.generate()
+    qtbot.waitUntil(lambda: banner.isVisible() and "reach apiframe" in banner.message.text(),
+                    timeout=20_000)
+    dialog = open_from_menu(qtbot, app_controller)
+    dialog.notify_check.setChecked(not dialog.notify_check.isChecked())
+    click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: "Couldn't save the settings" in banner.message.text(),
+                    timeout=5_000)
+    simulator.faults = FaultPlan()  # apiframe answers again
+    qtbot.waitUntil(lambda: app_controller.engine.problem is None, timeout=20_000)
+    qtbot.wait(200)
+    assert banner.isVisible()
+    assert "Couldn't save the settings" in banner.message.text()
