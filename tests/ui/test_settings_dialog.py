@@ -4,6 +4,7 @@ Remove key, Cancel and Save each do what they say, and the window follows."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -539,6 +540,77 @@ def test_a_refused_key_at_start_is_what_the_status_bar_says_until_a_good_one_is_
                         or "10000 credits" in window.account_label.text(), timeout=10_000)
         assert not window.banner.isVisible()
     finally:
+        drive(qtbot, controller.shutdown())
+        controller.window._quit_confirmed = True
+        controller.window.close()
+        controller.window.deleteLater()
+
+
+class _AnsweringKeyring(KeyringBackend):
+    """A keyring holding no key whose reads after the first wait until `answered` is set,
+    as a locked keyring waits on its unlock prompt (which can't be answered here)."""
+
+    priority = 1
+
+    def __init__(self, answered: threading.Event) -> None:
+        super().__init__()
+        self.answered = answered
+        self.reads = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        if self.reads >= 2:
+            self.answered.wait(10)
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        pass
+
+    def delete_password(self, service: str, username: str) -> None:
+        pass
+
+
+def test_try_demo_mode_while_the_start_still_waits_on_the_keyring_ends_in_demo(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
+        monkeypatch: pytest.MonkeyPatch, keyring_backend: KeyringBackend) -> None:
+    """The start's queue waited on the keyring's prompt while the Welcome dialog was up; 'Try
+    demo mode' started demo, then the start's build went on and replaced it: the window said
+    Live and 'No API key' (the settings said demo) and a generation never started."""
+    from runway_desktop.ui.controller import AppController
+    from tests.ui.conftest import drive
+
+    monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
+    answered = threading.Event()
+    slow = _AnsweringKeyring(answered)
+    keyring.set_keyring(slow)
+    controller = AppController(qapp, data_dir, demo_seconds_per_job=0.3)
+    controller.show()
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: controller._dialog is not None and slow.reads >= 2,
+                        timeout=10_000)
+        dialog = controller._dialog
+        assert dialog is not None
+        demo = next(b for b in dialog.buttons.buttons() if b.text() == "Try demo mode")
+        qtbot.mouseClick(demo, Qt.MouseButton.LeftButton)
+        answered.set()  # the person answers the keyring's prompt
+        qtbot.waitUntil(lambda: controller.start_finished, timeout=10_000)
+        window = controller.window
+        qtbot.waitUntil(lambda: controller.engine is not None
+                        and controller.engine.api_key == "afk_demo", timeout=10_000)
+        QApplication.processEvents()
+        assert window.mode_label.text() == "Demo"
+        engine = controller.engine
+        assert engine is not None
+        assert engine.api_key == "afk_demo"  # not replaced by the start's build
+        window.compose.prompt_edit.setPlainText("a demo kite")
+        window.compose.generate_button.click()
+        qtbot.waitUntil(lambda: any(g.stage is Stage.DONE
+                                    for g in window.queue.model.generations()),
+                        timeout=15_000)
+    finally:
+        answered.set()
+        keyring.set_keyring(keyring_backend)
         drive(qtbot, controller.shutdown())
         controller.window._quit_confirmed = True
         controller.window.close()
