@@ -113,8 +113,9 @@ class AppController(QObject):
         if no_key_demo:
             self._force_demo = True
         elif not api_key and not self.demo:
-            self.open_settings(first_run=True)
-        await self._build_engine()
+            # What the keyring just said, not asked again: a locked one prompts at each read.
+            self.open_settings(first_run=True, stored=(None, self.window.key_problem))
+        await self._build_engine(known_key=(api_key,))
         if no_key_demo:
             self.window.banner.show_message(
                 self.window.tr("Demo mode: no API key is stored, so videos come from the "
@@ -179,14 +180,15 @@ class AppController(QObject):
             self.journal.close()
             self.journal = None
 
-    async def _build_engine(self) -> None:
-        """One build at a time: the start's build, waiting on the keyring's unlock prompt,
-        and one asked meanwhile (the Welcome dialog's Try demo mode) ran interleaved, and
-        the first replaced the second's demo engine with a live one without a key."""
+    async def _build_engine(self, known_key: tuple[str | None] | None = None) -> None:
+        """One build at a time: a live build waiting on the keyring's unlock prompt and a
+        demo one asked meanwhile ran interleaved, and the first replaced the second's engine
+        with a live one without a key. `known_key`: the key the start has just read (a
+        locked keyring prompts at each read)."""
         async with self._building:
-            await self._build_engine_now()
+            await self._build_engine_now(known_key)
 
-    async def _build_engine_now(self) -> None:
+    async def _build_engine_now(self, known_key: tuple[str | None] | None) -> None:
         from runway_desktop import api
         from runway_desktop.api.network import normalize_proxy_url
         from runway_desktop.engine.commands import GenerationService
@@ -208,7 +210,8 @@ class AppController(QObject):
             if self.simulator:
                 self.simulator.stop()
                 self.simulator = None
-            base_url, api_key = self.settings.effective_base_url(), await self._load_key()
+            base_url = self.settings.effective_base_url()
+            api_key = known_key[0] if known_key is not None else await self._load_key()
             history = self.data_dir
         try:
             proxy = normalize_proxy_url(self.settings.proxy)
@@ -431,7 +434,8 @@ class AppController(QObject):
 
     # -- dialogs --------------------------------------------------------------------------------
 
-    def open_settings(self, *, first_run: bool) -> None:
+    def open_settings(self, *, first_run: bool,
+                      stored: tuple[str | None, str] | None = None) -> None:
         from runway_desktop.ui.settings_dialog import SettingsDialog
 
         if self._dialog is not None:  # already open: bring it forward, never a second one
@@ -439,7 +443,8 @@ class AppController(QObject):
             self._dialog.activateWindow()
             return
         dialog = SettingsDialog(
-            self.settings, self.window, first_run=first_run, demo_active=self.demo
+            self.settings, self.window, first_run=first_run, demo_active=self.demo,
+            stored=stored,
         )
         dialog.saved.connect(
             lambda new, key_changed: self._on_settings_saved(

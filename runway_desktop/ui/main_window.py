@@ -227,6 +227,11 @@ class MainWindow(QMainWindow):
                 Action.OPEN_SETTINGS,
             )
 
+    @property
+    def key_problem(self) -> str:
+        """Why the keyring couldn't be read, as last said; "" when it could."""
+        return self._key_problem or ""
+
     def key_unreadable(self, problem: str | None) -> None:
         """The keyring couldn't be read (locked, none running), in its words; None once it
         was. A key may well be stored there, so that, not "Add your key", is what is said."""

@@ -65,7 +65,10 @@ class SettingsDialog(QDialog):
         *,
         first_run: bool = False,
         demo_active: bool = False,
+        stored: tuple[str | None, str] | None = None,
     ) -> None:
+        """`stored`: (the key, the keyring's problem) as just read by the caller, so the
+        keyring (a locked one prompts at each read) is not asked again."""
         super().__init__(parent)
         self.setWindowTitle(
             self.tr("Welcome to Runway Desktop") if first_run else self.tr("Settings")
@@ -239,15 +242,18 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-        self._reading = asyncio.ensure_future(self._read_stored_key())
+        self._reading = asyncio.ensure_future(self._read_stored_key(stored))
 
-    async def _read_stored_key(self) -> None:
+    async def _read_stored_key(self, stored: tuple[str | None, str] | None) -> None:
         """Off the GUI thread: a locked keyring waits for its unlock prompt (the window froze
         for as long as the person took to answer it)."""
-        try:
-            key, problem = await asyncio.to_thread(secrets.stored_api_key), ""
-        except secrets.KeyStoreError as error:
-            key, problem = None, error.message
+        if stored is not None:
+            key, problem = stored
+        else:
+            try:
+                key, problem = await asyncio.to_thread(secrets.stored_api_key), ""
+            except secrets.KeyStoreError as error:
+                key, problem = None, error.message
         if not shiboken6.isValid(self):  # closed meanwhile
             return
         if problem:

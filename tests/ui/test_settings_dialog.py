@@ -547,8 +547,8 @@ def test_a_refused_key_at_start_is_what_the_status_bar_says_until_a_good_one_is_
 
 
 class _AnsweringKeyring(KeyringBackend):
-    """A keyring holding no key whose reads after the first wait until `answered` is set,
-    as a locked keyring waits on its unlock prompt (which can't be answered here)."""
+    """A keyring holding no key whose reads wait until `answered` is set, as a locked keyring
+    waits on its unlock prompt (which can't be answered here)."""
 
     priority = 1
 
@@ -559,8 +559,7 @@ class _AnsweringKeyring(KeyringBackend):
 
     def get_password(self, service: str, username: str) -> str | None:
         self.reads += 1
-        if self.reads >= 2:
-            self.answered.wait(10)
+        self.answered.wait(10)
         return None
 
     def set_password(self, service: str, username: str, password: str) -> None:
@@ -570,39 +569,41 @@ class _AnsweringKeyring(KeyringBackend):
         pass
 
 
-def test_try_demo_mode_while_the_start_still_waits_on_the_keyring_ends_in_demo(
-        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
-        monkeypatch: pytest.MonkeyPatch, keyring_backend: KeyringBackend) -> None:
-    """The start's queue waited on the keyring's prompt while the Welcome dialog was up; 'Try
-    demo mode' started demo, then the start's build went on and replaced it: the window said
-    Live and 'No API key' (the settings said demo) and a generation never started."""
-    from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import drive
+def save_demo(qtbot: QtBot, controller: Any, demo: bool) -> None:
+    """Settings ▸ Demo mode set and saved (without waiting for the keyring's answer)."""
+    controller.window.findChild(QAction, "settings_action").trigger()
+    qtbot.waitUntil(lambda: controller._dialog is not None and controller._dialog.isVisible(),
+                    timeout=5_000)
+    dialog = controller._dialog
+    dialog.demo_check.setChecked(demo)
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: controller._dialog is None, timeout=5_000)
 
-    monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
+
+def test_demo_mode_turned_back_on_while_live_waits_on_the_keyring_ends_in_demo(
+        qtbot: QtBot, demo_controller: Any, keyring_backend: KeyringBackend) -> None:
+    """Demo off, then on again while the live queue's build still waited on the keyring's
+    unlock prompt: the demo build ran meanwhile, then the live one went on and replaced it,
+    so the window said Live and 'No API key' while the settings said demo, and a generation
+    never started. The engine is now built once at a time (the last asked wins)."""
     answered = threading.Event()
     slow = _AnsweringKeyring(answered)
     keyring.set_keyring(slow)
-    controller = AppController(qapp, data_dir, demo_seconds_per_job=0.3)
-    controller.show()
-    controller.start()
     try:
-        qtbot.waitUntil(lambda: controller._dialog is not None and slow.reads >= 2,
-                        timeout=10_000)
-        dialog = controller._dialog
-        assert dialog is not None
-        demo = next(b for b in dialog.buttons.buttons() if b.text() == "Try demo mode")
-        qtbot.mouseClick(demo, Qt.MouseButton.LeftButton)
+        save_demo(qtbot, demo_controller, False)  # live: its build reads the keyring
+        qtbot.waitUntil(lambda: slow.reads >= 1, timeout=5_000)
+        save_demo(qtbot, demo_controller, True)  # changed their mind: demo again
         answered.set()  # the person answers the keyring's prompt
-        qtbot.waitUntil(lambda: controller.start_finished, timeout=10_000)
-        window = controller.window
-        qtbot.waitUntil(lambda: controller.engine is not None
-                        and controller.engine.api_key == "afk_demo", timeout=10_000)
+        window = demo_controller.window
+        qtbot.waitUntil(lambda: demo_controller.engine is not None
+                        and demo_controller.engine.api_key == "afk_demo"
+                        and window.mode_label.text() == "Demo", timeout=10_000)
         QApplication.processEvents()
-        assert window.mode_label.text() == "Demo"
-        engine = controller.engine
+        QApplication.processEvents()
+        engine = demo_controller.engine
         assert engine is not None
-        assert engine.api_key == "afk_demo"  # not replaced by the start's build
+        assert engine.api_key == "afk_demo"  # not replaced by the live build
         window.compose.prompt_edit.setPlainText("a demo kite")
         window.compose.generate_button.click()
         qtbot.waitUntil(lambda: any(g.stage is Stage.DONE
@@ -610,6 +611,43 @@ def test_try_demo_mode_while_the_start_still_waits_on_the_keyring_ends_in_demo(
                         timeout=15_000)
     finally:
         answered.set()
+        keyring.set_keyring(keyring_backend)
+
+
+class _CountingLockedKeyring(_LockedKeyring):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        return super().get_password(service, username)
+
+
+def test_a_locked_keyring_is_asked_once_at_the_start(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
+        monkeypatch: pytest.MonkeyPatch, keyring_backend: KeyringBackend) -> None:
+    """A locked keyring shows its unlock prompt at each read: the start read it, then the
+    Welcome dialog and the engine's build read it again, three prompts for one start."""
+    from runway_desktop.ui.controller import AppController
+    from tests.ui.conftest import drive
+
+    monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
+    locked = _CountingLockedKeyring()
+    keyring.set_keyring(locked)
+    controller = AppController(qapp, data_dir)
+    controller.show()
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: controller.start_finished, timeout=10_000)
+        dialog = controller._dialog
+        assert dialog is not None
+        qtbot.waitUntil(dialog.key_read, timeout=10_000)
+        QApplication.processEvents()
+        assert locked.reads == 1
+        assert "keyring" in dialog.status.text()  # what that one read said, said everywhere
+        assert "keyring" in controller.window.banner.message.text()
+    finally:
         keyring.set_keyring(keyring_backend)
         drive(qtbot, controller.shutdown())
         controller.window._quit_confirmed = True
