@@ -744,6 +744,10 @@ class ComposePanel(QWidget):
         self.generate_button.setEnabled(not reason)
         self.generate_button.setToolTip(
             reason or unpriced or self.tr("Start the generation (Ctrl+Enter)"))
+        # Its accessible name is "Generate": a screen reader hears its words (how many, the
+        # price, what is left) here, and why it waits.
+        self.generate_button.setAccessibleDescription(
+            " ".join(part for part in (text + ".", reason or unpriced) if part))
         told = " ".join(text for text in (reason, self._frame_note) if text)
         self.status_label.set_message(told or self._busy_hint or unpriced)
         status_palette = self.status_label.palette()

@@ -409,3 +409,16 @@ def test_ctrl_z_in_the_prompt_is_the_windows_undo_when_nothing_was_typed(
     qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert undone == [True]
     assert panel.prompt_edit.toPlainText() == ""
+
+
+def test_a_screen_reader_hears_the_price_and_why_generate_waits(panel: ComposePanel) -> None:
+    """The button's accessible name is "Generate" (what it does), which hid its words from a
+    screen reader: the price, the balance left, and why it is disabled were only seen."""
+    panel.set_balance(4500)
+    assert panel.generate_button.accessibleName() == "Generate"
+    assert "Write a prompt first." in panel.generate_button.accessibleDescription()
+    panel.prompt_edit.setPlainText("waves")
+    described = panel.generate_button.accessibleDescription()
+    assert "8 credits" in described
+    assert f"{num(panel, 4492)} left" in described
+    assert "prompt" not in described  # nothing waits any more
