@@ -39,7 +39,9 @@ class Banner(QFrame):
         self.countdown.timeout.connect(self._tick)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
-        self.message.setAccessibleName(self.tr("Notice"))
+        # A label's purpose goes in its description: an accessible name would be read in
+        # place of its words.
+        self.message.setAccessibleDescription(self.tr("Notice"))
         self.button = QPushButton(self)
         self.button.clicked.connect(self._on_button)
         close = close_button(self, self.hide)

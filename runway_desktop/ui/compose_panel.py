@@ -174,7 +174,9 @@ class ComposePanel(QWidget):
         self.prompt_label.setBuddy(self.prompt_edit)
         self.counter_label = QLabel(self)
         self.counter_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.counter_label.setAccessibleName(self.tr("Prompt length"))
+        # A label's purpose goes in its description: an accessible name would be read in
+        # place of its words.
+        self.counter_label.setAccessibleDescription(self.tr("Prompt length"))
 
         # -- model ------------------------------------------------------------------------------
         self.model_label = QLabel(self.tr("&Model"), self)
@@ -230,7 +232,7 @@ class ComposePanel(QWidget):
         self.status_label = MessageLine(self, lines=2)  # its room is kept: Generate stays put
         self.status_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.status_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.status_label.setAccessibleName(self.tr("Generate status"))
+        self.status_label.setAccessibleDescription(self.tr("Generate status"))
 
         self._build_layout()
         # Focusing the panel means "start typing a prompt" (focusInEvent). Not a focus proxy:

@@ -160,11 +160,13 @@ class MainWindow(QMainWindow):
 
         self.account_label = QLabel(self.tr("Not signed in"), self)
         self.account_label.setObjectName("status_account")
-        self.account_label.setAccessibleName(self.tr("Account and credits"))
+        # A label's purpose goes in its description: an accessible name would be read in
+        # place of its words.
+        self.account_label.setAccessibleDescription(self.tr("Account and credits"))
         self.account_label.setToolTip(self.tr("Your apiframe team and credit balance"))
         self.mode_label = QLabel(self)
         self.mode_label.setObjectName("status_mode")
-        self.mode_label.setAccessibleName(self.tr("Mode"))
+        self.mode_label.setAccessibleDescription(self.tr("Mode"))
         self.status_summary = StatusSummary(self.statusBar(), self.queue.model, self)
         self.status_summary.open_folder_requested.connect(self._open_output_folder)
         self.statusBar().addPermanentWidget(self.mode_label)

@@ -136,7 +136,9 @@ class SettingsDialog(QDialog):
         self.folder_error = QLabel(self)  # a folder that can't hold the videos, said on Save
         self.folder_error.setObjectName("folder_error")
         self.folder_error.setWordWrap(True)
-        self.folder_error.setAccessibleName(self.tr("Output folder problem"))
+        # A label's purpose goes in its description: an accessible name would be read in
+        # place of its words.
+        self.folder_error.setAccessibleDescription(self.tr("Output folder problem"))
         self.folder_error.hide()
         folder_box = QVBoxLayout()
         folder_box.setContentsMargins(0, 0, 0, 0)
@@ -151,7 +153,7 @@ class SettingsDialog(QDialog):
         self.address_error = QLabel(self)  # an address no engine can use, said on Save
         self.address_error.setObjectName("address_error")
         self.address_error.setWordWrap(True)
-        self.address_error.setAccessibleName(self.tr("API address problem"))
+        self.address_error.setAccessibleDescription(self.tr("API address problem"))
         self.address_error.hide()
         self.base_url_edit.textChanged.connect(lambda _text: self.address_error.hide())
         self.proxy_edit = QLineEdit(settings.proxy, self)
@@ -164,7 +166,7 @@ class SettingsDialog(QDialog):
         self.proxy_error = QLabel(self)
         self.proxy_error.setObjectName("proxy_error")
         self.proxy_error.setWordWrap(True)
-        self.proxy_error.setAccessibleName(self.tr("Proxy problem"))
+        self.proxy_error.setAccessibleDescription(self.tr("Proxy problem"))
         self._apply_error_palette()
         self.proxy_error.hide()
         self.proxy_edit.textChanged.connect(lambda _text: self._proxy_problem())
@@ -211,7 +213,7 @@ class SettingsDialog(QDialog):
 
         self.status = QLabel(self)
         self.status.setWordWrap(True)
-        self.status.setAccessibleName(self.tr("Status"))
+        self.status.setAccessibleDescription(self.tr("Status"))
 
         form = QFormLayout()
         form.addRow(self.tr("API key"), key_row)

@@ -38,10 +38,12 @@ class StatusSummary(QObject):
         self._model = model
         self.queue_label = QLabel(parent)
         self.queue_label.setObjectName("status_queue")
-        self.queue_label.setAccessibleName(self.tr("Queue"))
+        # A label's purpose goes in its description: an accessible name would be read in
+        # place of its words.
+        self.queue_label.setAccessibleDescription(self.tr("Queue"))
         self.folder_label = QLabel(parent)
         self.folder_label.setObjectName("status_folder")
-        self.folder_label.setAccessibleName(self.tr("Output folder"))
+        self.folder_label.setAccessibleDescription(self.tr("Output folder"))
         self.folder_label.setTextFormat(Qt.TextFormat.RichText)
         self.folder_label.linkActivated.connect(lambda _link: self.open_folder_requested.emit())
         self.folder_label.hide()

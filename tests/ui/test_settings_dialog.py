@@ -412,6 +412,7 @@ def test_a_refused_key_says_so_here_and_gives_the_key_field_the_focus(
     assert QApplication.focusWidget() is dialog.key_edit  # to correct or paste it again
     assert dialog.key_edit.selectedText() == key
     assert secrets.stored_api_key() is None
+    dialog.reject()
 
 
 def test_the_demo_badge_says_how_to_make_real_videos(demo_controller: Any) -> None:
@@ -647,6 +648,7 @@ def test_a_locked_keyring_is_asked_once_at_the_start(
         assert locked.reads == 1
         assert "keyring" in dialog.status.text()  # what that one read said, said everywhere
         assert "keyring" in controller.window.banner.message.text()
+        dialog.reject()
     finally:
         keyring.set_keyring(keyring_backend)
         drive(qtbot, controller.shutdown())

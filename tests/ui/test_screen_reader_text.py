@@ -1,0 +1,72 @@
+"""What a screen reader reads of the window's messages and status lines: their words.
+
+Qt gives assistive technology a label's accessible name in place of its text, so a label
+named for its purpose ("Notice", "Status", "Account and credits") hid what it said: the
+banner's problem, the keyring's or a refused key's words in Settings, the balance, the queue's
+counts. Such labels now say their purpose in the accessible description instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QAccessible
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Action
+from runway_desktop.settings import Settings
+from runway_desktop.ui.settings_dialog import SettingsDialog
+
+
+def heard(label: QLabel) -> str:
+    """The label's name as assistive technology gets it."""
+    interface = QAccessible.queryAccessibleInterface(label)
+    assert interface is not None
+    return interface.text(QAccessible.Text.Name)
+
+
+def test_the_windows_messages_and_status_lines_are_heard(
+        qtbot: QtBot, app_controller: Any) -> None:
+    window = app_controller.window
+    qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
+    window.banner.show_message("Your API key was rejected.", Action.OPEN_SETTINGS)
+    window.compose.prompt_edit.setPlainText("")  # Generate waits: says why under it
+    summary = window.status_summary
+    for label, purpose in (
+            (window.banner.message, "Notice"),
+            (window.account_label, "Account and credits"),
+            (window.mode_label, "Mode"),
+            (summary.queue_label, "Queue"),
+            (window.compose.status_label, "Generate status"),
+            (window.compose.counter_label, "Prompt length")):
+        assert label.text()
+        assert heard(label) == label.text(), purpose
+        assert label.accessibleDescription() == purpose
+    assert heard(summary.folder_label).startswith("Saving to ")  # its words, not "Output folder"
+    assert "<a" not in heard(summary.folder_label)
+
+
+def test_settings_messages_are_heard(qtbot: QtBot, qasync_loop: Any, tmp_path: Path,
+                                     keyring_backend: Any) -> None:
+    dialog = SettingsDialog(Settings(output_dir=str(tmp_path)))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(dialog.key_read, timeout=10_000)
+    dialog.status.setText("apiframe didn’t accept this key.")
+    dialog.proxy_edit.setText("socks5://proxy.example:1080")
+    for label in (dialog.status, dialog.proxy_error):
+        assert heard(label) == label.text()
+    assert dialog.proxy_error.accessibleDescription() == "Proxy problem"
+
+
+@pytest.mark.parametrize("name", ["folder_error", "address_error"])
+def test_settings_field_problems_are_heard(qtbot: QtBot, qasync_loop: Any, tmp_path: Path,
+                                           keyring_backend: Any, name: str) -> None:
+    dialog = SettingsDialog(Settings(output_dir=str(tmp_path)))
+    qtbot.addWidget(dialog)
+    label: QLabel = getattr(dialog, name)
+    label.setText("Can't use this.")
+    assert heard(label) == "Can't use this."
