@@ -567,7 +567,7 @@ class DropZone(QFrame):
         self.size_label = QLabel(self)
         self.size_label.setTextFormat(Qt.TextFormat.PlainText)
         self.size_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.size_label.setAccessibleName(self.tr("Image size"))
+        self.size_label.setAccessibleDescription(self.tr("Image size"))
 
         self.browse_button = QToolButton(self)
         self.browse_button.setText(self.tr("Browse…"))
@@ -588,7 +588,7 @@ class DropZone(QFrame):
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
         self.message_label.setAutoFillBackground(True)
         self.message_label.setContentsMargins(8, 4, 8, 4)
-        self.message_label.setAccessibleName(self.tr("Image problem"))
+        self.message_label.setAccessibleDescription(self.tr("Image problem"))  # words: its name
         self.message_label.hide()
         self.canvas.footer = self.message_label
         self._message_timer = QTimer(self)

@@ -70,3 +70,17 @@ def test_settings_field_problems_are_heard(qtbot: QtBot, qasync_loop: Any, tmp_p
     label: QLabel = getattr(dialog, name)
     label.setText("Can't use this.")
     assert heard(label) == "Can't use this."
+
+
+def test_the_start_images_problem_and_size_are_heard(qtbot: QtBot, tmp_path: Path) -> None:
+    """'Image problem' and 'Image size' were heard in place of what the drop zone said
+    (a refused picture's reason, its size)."""
+    from runway_desktop.ui.drop_zone import DropZone
+
+    zone = DropZone(tmp_path / "cache")
+    qtbot.addWidget(zone)
+    for label, purpose in ((zone.message_label, "Image problem"),
+                           (zone.size_label, "Image size")):
+        label.setText("That file is not a picture Runway can use.")
+        assert heard(label) == label.text()
+        assert label.accessibleDescription() == purpose
