@@ -178,6 +178,8 @@ RESUMABLE_STAGES = stages_where(lambda t: t.resumes_at_start)
 RESTART_STAGES = stages_where(lambda t: t.restarts_from_scratch)
 RUNNING_STAGES = stages_where(lambda t: t.running)
 ON_SERVER_STAGES = stages_where(lambda t: t.on_server)
+# Under way with apiframe: its POST may have left, or the job is there or is being fetched.
+SENT_RUNNING_STAGES = stages_where(lambda t: t.running and not t.local)
 WAITING_STAGES = stages_where(lambda t: t.waits_for_slot)
 # Waiting for a slot or for the person: what a balance must cover before it can go on.
 AWAITING_CREDITS_STAGES = WAITING_STAGES | {Stage.ATTENTION}

@@ -284,11 +284,10 @@ class AppController(QObject):
         that apiframe has, or may have, and that are not finished yet."""
         if self.engine is None or self.engine.config.data_dir != self.data_dir:
             return 0
-        from runway_desktop.engine.lifecycle_table import stages_where
-        from runway_desktop.engine.records import Stage
+        from runway_desktop.engine.lifecycle_table import SENT_RUNNING_STAGES
 
-        sent = stages_where(lambda t: t.on_server) | {Stage.SUBMITTING, Stage.DOWNLOADING}
-        return len(self.engine.journal.with_stages(sent))  # in SQL: not every row read
+        # In SQL: not every row read.
+        return len(self.engine.journal.with_stages(SENT_RUNNING_STAGES))
 
     def _refused_address(self, error: Exception) -> None:
         """The API address can't be used: say where it comes from and where to fix it."""
