@@ -192,6 +192,8 @@ class PreviewPlayer(QWidget):
         self.setAccessibleName(self.tr("Preview"))
         # Focusable, so its keys (Space, Left/Right, J/K) work once it is clicked.
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # The style sheet draws its focus ring (a plain QWidget draws none without this).
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self._video_path: str | None = None
         self._thumbnail: QPixmap | None = None
         self._released = True

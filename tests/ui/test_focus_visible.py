@@ -81,7 +81,16 @@ def _tabs() -> QWidget:
     return bar
 
 
+def _player() -> QWidget:
+    from runway_desktop.ui.preview import PreviewPlayer
+
+    player = PreviewPlayer()
+    player.setMinimumHeight(200)
+    return player
+
+
 KINDS: dict[str, Callable[[], QWidget]] = {
+    "preview player": _player,  # Space, L, M, Left/Right answer here: seen to have the keys
     "check box": lambda: QCheckBox("Demo mode (a local simulator; no key, no credits)"),
     "ticked check box": _ticked,
     "combo box": _combo,
