@@ -144,7 +144,7 @@ class ExportDialog(QDialog):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setAccessibleName(self.tr("Export status"))
+        self.status.setAccessibleDescription(self.tr("Export status"))  # read: its words
         self.export_button = QPushButton(self.tr("&Export"), self)
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.start_export)

@@ -43,7 +43,9 @@ class ExtendStrip(QFrame):
         self.picture = QLabel(self)
         self.picture.setFixedSize(PICTURE)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.picture.setAccessibleName(self.tr("Last frame of the clip"))
+        # Its words ("Last frame…", "No video") are what a screen reader reads; the frame,
+        # once shown, is named (set_picture).
+        self.picture.setAccessibleDescription(self.tr("Last frame of the clip"))
         self.title = QLabel(self)
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -82,9 +84,15 @@ class ExtendStrip(QFrame):
         if generation.stage is not Stage.DONE:
             text += " " + self.tr("The clip is still downloading: the next shot waits for it.")
         self.text.setText(text)
-        self.picture.setText(self.tr("Last frame…"))
+        self.show_words(self.tr("Last frame…"))
+
+    def show_words(self, text: str) -> None:
+        """Words in place of the picture (a label's name would be read instead of them)."""
+        self.picture.setAccessibleName("")
+        self.picture.setText(text)
 
     def set_picture(self, pixmap: QPixmap) -> None:
+        self.picture.setAccessibleName(self.tr("Last frame of the clip"))
         self.picture.setPixmap(pixmap.scaled(PICTURE, Qt.AspectRatioMode.KeepAspectRatio,
                                              Qt.TransformationMode.SmoothTransformation))
 
@@ -242,7 +250,7 @@ class ExtendMode(QObject):
             if self.parent_generation is not shown:
                 return
             if parent.stage is not Stage.DONE:
-                self.strip.picture.setText(self.tr("No video"))
+                self.strip.show_words(self.tr("No video"))
                 return
             self.strip.show_parent(parent)
         if not parent.video_path:

@@ -67,7 +67,7 @@ class FilmExportBar(QWidget):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setAccessibleName(self.tr("Film export status"))
+        self.status.setAccessibleDescription(self.tr("Film export status"))  # read: its words
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.crossfade_box)

@@ -218,13 +218,13 @@ class PreviewPlayer(QWidget):
         self.caption_label = QLabel(self)
         self.caption_label.setWordWrap(True)
         self.caption_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.caption_label.setAccessibleName(self.tr("Caption"))
+        self.caption_label.setAccessibleDescription(self.tr("Caption"))  # read: its words
         self.caption_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.error_label = QLabel(self)
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setAccessibleName(self.tr("Playback problem"))
+        self.error_label.setAccessibleDescription(self.tr("Playback problem"))
         self.error_label.hide()
 
         self.play_button = QToolButton(self)
@@ -240,7 +240,7 @@ class PreviewPlayer(QWidget):
         self.slider.actionTriggered.connect(self._on_slider_action)
 
         self.time_label = QLabel(self)
-        self.time_label.setAccessibleName(self.tr("Elapsed and total time"))
+        self.time_label.setAccessibleDescription(self.tr("Elapsed and total time"))
         self.time_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         # Fixed width for "0:00 / 0:00" so the slider does not jitter as digits change.

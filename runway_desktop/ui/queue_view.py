@@ -387,7 +387,7 @@ class QueueView(QWidget):
         self.addAction(find)
 
         self.summary_label = QLabel(self)
-        self.summary_label.setAccessibleName(_tr("Queue progress"))
+        self.summary_label.setAccessibleDescription(_tr("Queue progress"))  # read: its words
         self.total_bar = QProgressBar(self)
         self.total_bar.setRange(0, 100)
         self.total_bar.setTextVisible(False)

@@ -133,7 +133,7 @@ class SequenceView(QWidget):
         self.new_button.clicked.connect(self.new_from_text)
 
         self.cost_label = QLabel(self)
-        self.cost_label.setAccessibleName(self.tr("Cost of the run"))
+        self.cost_label.setAccessibleDescription(self.tr("Cost of the run"))  # read: its words
         self.cost_label.setWordWrap(True)
         self.run_button = QPushButton(self.tr("&Run"), self)
         self.run_button.clicked.connect(self.run)
@@ -146,7 +146,7 @@ class SequenceView(QWidget):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setAccessibleName(self.tr("Sequence status"))
+        self.status.setAccessibleDescription(self.tr("Sequence status"))
         self.film = FilmExportBar(self.film_clips, self.why_no_film, self._suggested_film, self,
                                   sidecar=lambda: self.sequences.writes_sidecars)
 

@@ -84,3 +84,61 @@ def test_the_start_images_problem_and_size_are_heard(qtbot: QtBot, tmp_path: Pat
         label.setText("That file is not a picture Runway can use.")
         assert heard(label) == label.text()
         assert label.accessibleDescription() == purpose
+
+
+def test_the_preview_queue_and_sequence_lines_are_heard(
+        qtbot: QtBot, app_controller: Any) -> None:
+    """'Caption', 'Playback problem', 'Elapsed and total time', 'Queue progress', 'Cost of
+    the run', 'Sequence status' and 'Film export status' were heard in place of what these
+    lines said (the prompt under the video, why it can't play, the time, the queue's
+    progress, a run's price, what a run or a film export did)."""
+    window = app_controller.window
+    command = window.sequence_command
+    qtbot.waitUntil(command.action.isEnabled, timeout=10_000)
+    view = command.open_view()
+    assert view is not None
+    preview = window.preview
+    for label, purpose in (
+            (preview.caption_label, "Caption"),
+            (preview.error_label, "Playback problem"),
+            (preview.time_label, "Elapsed and total time"),
+            (window.queue.summary_label, "Queue progress"),
+            (view.cost_label, "Cost of the run"),
+            (view.status, "Sequence status"),
+            (view.film.status, "Film export status")):
+        label.setText("3 shots, 30 credits")
+        assert heard(label) == label.text(), purpose
+        assert label.accessibleDescription() == purpose
+
+
+def test_the_export_dialogs_status_is_heard(qtbot: QtBot, qasync_loop: Any) -> None:
+    """'Export status' was heard in place of what the export did or why it failed."""
+    from runway_desktop.ui.export_dialog import ExportDialog
+    from tests.helpers.video import CLIP
+
+    dialog = ExportDialog(CLIP, name="shot", position_ms=lambda: None, duration_ms=2000)
+    qtbot.addWidget(dialog)
+    dialog.status.setText("Saved shot.gif")
+    assert heard(dialog.status) == "Saved shot.gif"
+    assert dialog.status.accessibleDescription() == "Export status"
+
+
+def test_the_extend_strips_picture_says_what_it_shows(qtbot: QtBot) -> None:
+    """The picture beside "Extending #n" was heard as 'Last frame of the clip' while it said
+    "Last frame…" or "No video"; with the frame shown, that is still its name."""
+    from PySide6.QtGui import QPixmap
+
+    from runway_desktop.ui.extend_mode import ExtendStrip
+
+    strip = ExtendStrip()
+    qtbot.addWidget(strip)
+    picture = strip.picture
+    assert picture.accessibleDescription() == "Last frame of the clip"
+    strip.show_words("No video")
+    assert heard(picture) == "No video"
+    frame = QPixmap(32, 18)
+    frame.fill()
+    strip.set_picture(frame)
+    assert heard(picture) == "Last frame of the clip"
+    strip.show_words("Last frame…")
+    assert heard(picture) == "Last frame…"
