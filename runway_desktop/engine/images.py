@@ -134,6 +134,8 @@ CONTENT_TYPES = {
     "PNG": "image/png",
     "WEBP": "image/webp",
 }
+# After "the file doesn't exist": what the person can do (the window and the CLI alike).
+_CHOOSE_AGAIN = "Choose it again from where it is now, or another picture."
 FORMAT_NAMES = {"MPO": "JPEG", "WEBP": "WebP", "DIB": "BMP", "HEIF": "HEIC"}
 LOSSY_FORMATS = frozenset({"JPEG", "MPO", "WEBP", "HEIF", "AVIF"})
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})
@@ -504,8 +506,8 @@ def _open_file(path: Path) -> Iterator[tuple[BinaryIO, int]]:
         except FileNotFoundError:
             if path.is_symlink():
                 raise ImageRejected(
-                    f"Can't read “{name}”: it's a link to a file that doesn't exist."
-                ) from None
+                    f"Can't read “{name}”: it's a link to a file that doesn't exist. "
+                    f"{_CHOOSE_AGAIN}") from None
             raise
         problem = _file_kind_problem(info.st_mode)
         if problem:
@@ -513,9 +515,11 @@ def _open_file(path: Path) -> Iterator[tuple[BinaryIO, int]]:
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
         fd = os.open(path, flags | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise ImageRejected(f"Can't read “{name}”: the file doesn't exist (any more).") from None
+        raise ImageRejected(f"Can't read “{name}”: the file doesn't exist (any more: moved or "
+                            f"deleted?). {_CHOOSE_AGAIN}") from None
     except PermissionError:
-        raise ImageRejected(f"Can't read “{name}”: permission denied.") from None
+        raise ImageRejected(f"Can't read “{name}”: permission denied. Copy it to a folder of "
+                            "yours, or choose another picture.") from None
     except OSError as exc:
         raise ImageRejected(f"Can't read “{name}”: {exc.strerror or exc}.") from None
     with os.fdopen(fd, "rb") as handle:

@@ -479,7 +479,9 @@ def test_decompression_bomb_is_refused(tmp_path: Path, work: Path) -> None:
 def test_missing_file(tmp_path: Path, work: Path) -> None:
     with pytest.raises(ImageRejected) as exc:
         prepare_image(tmp_path / "gone.png", work)
-    assert exc.value.message == "Can't read “gone.png”: the file doesn't exist (any more)."
+    assert exc.value.message == ("Can't read “gone.png”: the file doesn't exist (any more: "
+                                 "moved or deleted?). Choose it again from where it is now, or "
+                                 "another picture.")
 
 
 def test_directory(tmp_path: Path, work: Path) -> None:
@@ -501,7 +503,8 @@ def test_unreadable_file(tmp_path: Path, work: Path) -> None:
             prepare_image(src, work)
     finally:
         src.chmod(0o644)
-    assert exc.value.message == "Can't read “x.png”: permission denied."
+    assert exc.value.message == ("Can't read “x.png”: permission denied. Copy it to a folder "
+                                 "of yours, or choose another picture.")
 
 
 def test_image_info_refuses_like_prepare(tmp_path: Path) -> None:
@@ -720,7 +723,9 @@ def test_a_dangling_link_is_refused(tmp_path: Path, work: Path) -> None:
     link.symlink_to(tmp_path / "moved-away.jpg")
     with pytest.raises(ImageRejected) as exc:
         prepare_image(link, work)
-    assert exc.value.message == "Can't read “photo.jpg”: it's a link to a file that doesn't exist."
+    assert exc.value.message == ("Can't read “photo.jpg”: it's a link to a file that doesn't "
+                                 "exist. Choose it again from where it is now, or another "
+                                 "picture.")
 
 
 def test_a_link_to_a_good_image_is_followed(tmp_path: Path, work: Path) -> None:
