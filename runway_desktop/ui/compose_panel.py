@@ -46,8 +46,9 @@ from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.records import GenerationSettings
 from runway_desktop.ui import icons
 from runway_desktop.ui.aspect_buttons import AspectRatioPicker, ChoiceStrip
-from runway_desktop.ui.drop_zone import DropZone, error_text_color, is_web_url
+from runway_desktop.ui.drop_zone import DropZone, is_web_url
 from runway_desktop.ui.message_line import MessageLine
+from runway_desktop.ui.palette_colours import error_text_color
 from runway_desktop.ui.picture_check import SamePictureCheck
 
 

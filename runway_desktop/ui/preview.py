@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from runway_desktop.ui import icons
-from runway_desktop.ui.drop_zone import error_text_color, shade_color
+from runway_desktop.ui.palette_colours import error_text_color, shade_color
 
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer

@@ -15,7 +15,7 @@ from runway_desktop.engine import framing
 from runway_desktop.engine.records import GenerationSettings
 from runway_desktop.ui.aspect_buttons import AspectRatioPicker
 from runway_desktop.ui.compose_panel import ComposePanel, SeedValidator
-from runway_desktop.ui.drop_zone import error_text_color
+from runway_desktop.ui.palette_colours import error_text_color
 from tests.helpers.images import make_png
 
 ASPECT_RATIOS = GEN4_TURBO.aspect_ratios

@@ -356,7 +356,7 @@ def test_a_fifo_is_refused_without_hanging_the_window(zone: DropZone, images_dir
 def test_the_empty_zone_does_not_say_only_three_formats_are_taken(qtbot, tmp_path: Path) -> None:
     """It said "PNG, JPEG or WebP" (in words and to screen readers) though HEIC, GIF, BMP,
     TIFF and AVIF are taken and converted."""
-    from runway_desktop.ui.drop_zone import EMPTY_HINT
+    from runway_desktop.ui.image_canvas import EMPTY_HINT
 
     zone = DropZone(tmp_path / "cache")
     qtbot.addWidget(zone)

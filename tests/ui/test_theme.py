@@ -220,7 +220,7 @@ def test_colours_widgets_choose_themselves_follow_a_change_of_scheme(
     counter take the dark scheme's colours, as in a window started dark: the new style sheet's
     re-polish had put back their light-scheme palettes (dark red on a white strip)."""
     from runway_desktop.ui.compose_panel import ComposePanel
-    from runway_desktop.ui.drop_zone import error_text_color
+    from runway_desktop.ui.palette_colours import error_text_color
 
     made = make_theme(app_look, Scheme.LIGHT)
     try:
@@ -273,7 +273,7 @@ def test_an_open_settings_dialog_follows_a_change_of_scheme(
     """The proxy field's error line, red for the scheme it was opened in, takes the new
     scheme's red (dark red on the dark dialog read badly)."""
     from runway_desktop import settings
-    from runway_desktop.ui.drop_zone import error_text_color
+    from runway_desktop.ui.palette_colours import error_text_color
     from runway_desktop.ui.settings_dialog import SettingsDialog
 
     made = make_theme(app_look, Scheme.LIGHT)
