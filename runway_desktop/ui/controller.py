@@ -468,6 +468,13 @@ class AppController(QObject):
         old, self.settings = self.settings, new
         unsaved = self._write_settings()  # first: a quit right after Save keeps them
         self.window.set_notify(new.notify_when_done)
+        from runway_desktop import secrets
+
+        if key_changed and secrets.api_key_from_env():  # it wins over the keyring's
+            self.window.statusBar().showMessage(self.window.tr(
+                "The key in the {0} environment variable stays in use until it is unset and "
+                "Runway Desktop is started again.").format(secrets.API_KEY_ENV),
+                15_000)
         self._spawn(self._apply_settings(old, new, key_changed, leave_demo=leave_demo,
                                          unsaved=unsaved))
 

@@ -33,7 +33,7 @@ from runway_desktop.api.urls import base_url_problem
 from runway_desktop.engine.account import check_api_key
 from runway_desktop.settings import DEFAULT_BASE_URL, Settings
 from runway_desktop.ui import links
-from runway_desktop.ui.drop_zone import error_text_color
+from runway_desktop.ui.palette_colours import error_text_color
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,19 @@ class SettingsDialog(QDialog):
         self.get_key.linkActivated.connect(
             lambda _link: links.open_or_offer_copy(links.API_KEYS_URL, self,
                                                    what=self.tr("apiframe’s dashboard")))
+        # The environment's key wins over the keyring's (secrets.load_api_key): one typed and
+        # saved here would go unused without a word. Said, never the key itself.
+        self.env_key_note = QLabel(self.tr(
+            "The key in use comes from the {0} environment variable. A key saved here is "
+            "used once that variable is unset and Runway Desktop is started again."
+        ).format(secrets.API_KEY_ENV), self)
+        self.env_key_note.setObjectName("env_key_note")
+        self.env_key_note.setWordWrap(True)
+        self.env_key_note.setAccessibleDescription(self.tr("API key in use"))
+        if secrets.api_key_from_env():
+            self.key_edit.setAccessibleDescription(self.env_key_note.text())
+        else:
+            self.env_key_note.hide()
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
         key_row.addWidget(show)
@@ -216,7 +229,11 @@ class SettingsDialog(QDialog):
         self.status.setAccessibleDescription(self.tr("Status"))
 
         form = QFormLayout()
-        form.addRow(self.tr("API key"), key_row)
+        key_box = QVBoxLayout()  # the note under the field, as the folder's problem
+        key_box.setContentsMargins(0, 0, 0, 0)
+        key_box.addLayout(key_row)
+        key_box.addWidget(self.env_key_note)
+        form.addRow(self.tr("API key"), key_box)
         form.addRow("", self.get_key)
         form.addRow(self.tr("Output folder"), folder_box)
         form.addRow(self.tr("API address"), self.base_url_edit)  # the label names the field

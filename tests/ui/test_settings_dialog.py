@@ -655,3 +655,67 @@ def test_a_locked_keyring_is_asked_once_at_the_start(
         controller.window._quit_confirmed = True
         controller.window.close()
         controller.window.deleteLater()
+
+
+def words_shown(dialog: SettingsDialog) -> list[str]:
+    """Every text the dialog shows or gives assistive technology."""
+    found = [dialog.windowTitle()]
+    for widget in dialog.findChildren(QWidget):
+        found += [widget.toolTip(), widget.accessibleName(), widget.accessibleDescription()]
+        if isinstance(widget, (QLabel, QAbstractButton)):
+            found.append(widget.text())
+        if isinstance(widget, QLineEdit):
+            found += [widget.text(), widget.placeholderText()]
+    return found
+
+
+def test_settings_says_the_key_in_use_comes_from_the_environment(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path,
+        keyring_backend: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With APIFRAME_API_KEY set the app uses that key and never the keyring's: Settings let
+    a key be typed and saved that was then never used, without a word. It says so under the
+    key field (and to a screen reader on the field), never showing the key."""
+    secret = "afk_from_the_environment_7f3e"
+    monkeypatch.setenv(secrets.API_KEY_ENV, secret)
+    secrets.store_api_key("afk_saved_in_the_keyring_91ab")
+    dialog = SettingsDialog(Settings(output_dir=str(tmp_path)))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(dialog.key_read, timeout=10_000)
+    note = dialog.env_key_note
+    assert note.isVisible()
+    assert "APIFRAME_API_KEY environment variable" in note.text()
+    assert "unset" in note.text()
+    assert note.text() in dialog.key_edit.accessibleDescription()
+    assert not [text for text in words_shown(dialog) if "7f3e" in text or secret in text]
+    dialog.close()
+
+    monkeypatch.delenv(secrets.API_KEY_ENV)
+    dialog = SettingsDialog(Settings(output_dir=str(tmp_path)))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(dialog.key_read, timeout=10_000)
+    assert not dialog.env_key_note.isVisible()  # the keyring's key is the one in use
+    assert "APIFRAME_API_KEY" not in dialog.key_edit.accessibleDescription()
+    dialog.close()
+
+
+def test_a_key_saved_while_the_environment_has_one_is_said_to_wait(
+        qtbot: QtBot, app_controller: Any, keyring_backend: object) -> None:
+    """Save closed Settings with no word although the key just saved was not used: the one in
+    APIFRAME_API_KEY (here the tests' own, 10,000 credits) stays in use, and the window says
+    so."""
+    window = app_controller.window
+    qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
+    dialog = open_settings(qtbot, app_controller)
+    assert dialog.env_key_note.isVisible()
+    dialog.key_edit.setText("afk_test_broke")  # a good key, of an account with no credits
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: app_controller._dialog is None, timeout=10_000)
+    assert secrets.stored_api_key() == "afk_test_broke"  # saved, as asked
+    said = window.statusBar().currentMessage()
+    assert "APIFRAME_API_KEY" in said
+    assert "unset" in said
+    assert app_controller.engine.api_key == "afk_test"
+    assert "afk_test" not in said
