@@ -7,6 +7,7 @@ through the bridge's signals.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -414,6 +415,16 @@ class MainWindow(QMainWindow):
             # Not "Checking your balance…" (nothing is), nor a balance the key no longer opens.
             self.compose.set_balance(None)
             self.account_label.setText(self.tr("API key not accepted"))
+        if problem.kind is ProblemKind.AUTH:
+            from runway_desktop import secrets  # the keyring is loaded once a key was refused
+
+            if os.environ.get(secrets.API_KEY_ENV, "").strip():
+                # Not "check it in Settings": a key saved there isn't used while this is set.
+                self.banner.show_message(self.tr(
+                    "Your API key was rejected. It comes from the {0} environment variable: "
+                    "correct or unset it, then start Runway Desktop again."
+                ).format(secrets.API_KEY_ENV), problem.action)
+                return
         if problem.until is not None:
             waiting = problem.kind == ProblemKind.RATE_LIMITED
             self.banner.show_message(

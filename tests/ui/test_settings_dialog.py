@@ -513,6 +513,34 @@ def test_an_api_address_that_cant_be_used_is_refused_in_settings(
     dialog.reject()
 
 
+def test_a_refused_key_from_the_environment_is_named_with_what_to_do(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
+        monkeypatch: pytest.MonkeyPatch, simulator: Any
+) -> None:
+    """The key in APIFRAME_API_KEY refused: the banner said 'check it in Settings', where a
+    key saved is not used while the variable is set."""
+    from runway_desktop.ui.controller import AppController
+
+    monkeypatch.setenv(secrets.API_KEY_ENV, "afk_revoked_long_ago")
+    monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
+    controller = AppController(qapp, data_dir)
+    controller.show()
+    controller.start()
+    try:
+        said = controller.window.banner.message
+        qtbot.waitUntil(lambda: "rejected" in said.text(), timeout=10_000)
+        assert secrets.API_KEY_ENV in said.text()
+        assert "unset" in said.text()
+        assert "afk_revoked" not in said.text()
+    finally:
+        from tests.ui.conftest import drive
+
+        drive(qtbot, controller.shutdown())
+        controller.window._quit_confirmed = True
+        controller.window.close()
+        controller.window.deleteLater()
+
+
 def test_a_refused_key_at_start_is_what_the_status_bar_says_until_a_good_one_is_saved(
         qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
         monkeypatch: pytest.MonkeyPatch, simulator: Any, keyring_backend: KeyringBackend
