@@ -64,6 +64,14 @@ def drive(qtbot: QtBot, coroutine: Coroutine[Any, Any, Any], timeout: int = 20_0
     return future.result()
 
 
+def stop_app(qtbot: QtBot, controller: Any) -> None:
+    """Shut a started AppController down and close its window (no quit question)."""
+    drive(qtbot, controller.shutdown())
+    controller.window._quit_confirmed = True
+    controller.window.close()
+    controller.window.deleteLater()
+
+
 @pytest.fixture
 def api_base_url(simulator: Simulator) -> str:
     """Where `app_controller` sends its API calls; a module may override it (e.g. with the
@@ -108,7 +116,4 @@ def app_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, api_bas
     try:
         yield controller
     finally:
-        drive(qtbot, controller.shutdown())
-        controller.window._quit_confirmed = True
-        controller.window.close()
-        controller.window.deleteLater()
+        stop_app(qtbot, controller)

@@ -61,7 +61,7 @@ from pytestqt.qtbot import QtBot
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.simulator import Simulator, SimulatorConfig
 from runway_desktop.simulator.config import Account, default_accounts
-from tests.ui.conftest import drive
+from tests.ui.conftest import stop_app
 from tests.ui.dnd import drop_files
 
 pytestmark = [
@@ -117,10 +117,7 @@ def build_controller(qapp: Any, qtbot: QtBot, data_dir: Path) -> Any:
 
 
 def close_controller(qtbot: QtBot, controller: Any) -> None:
-    drive(qtbot, controller.shutdown())
-    controller.window._quit_confirmed = True
-    controller.window.close()
-    controller.window.deleteLater()
+    stop_app(qtbot, controller)
     QApplication.processEvents()
 
 

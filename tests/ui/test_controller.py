@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.ui.settings_dialog import SettingsDialog
-from tests.ui.conftest import drive
+from tests.ui.conftest import stop_app
 
 
 def open_from_menu(qtbot: QtBot, controller: Any) -> SettingsDialog:
@@ -104,10 +104,7 @@ def test_demo_box_is_ticked_while_in_demo_mode(
         assert controller.demo
         assert settings.load(data_dir).demo_mode is (how == "settings file")
     finally:
-        drive(qtbot, controller.shutdown())
-        controller.window._quit_confirmed = True
-        controller.window.close()
-        controller.window.deleteLater()
+        stop_app(qtbot, controller)
 
 
 def test_closing_settings_while_the_key_is_checked_saves_nothing_and_breaks_nothing(

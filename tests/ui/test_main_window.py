@@ -132,7 +132,7 @@ def test_first_run_without_a_key_offers_demo_mode(
     data_dir: Path, qapp: Any
 ) -> None:
     from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import drive
+    from tests.ui.conftest import stop_app
 
     monkeypatch.setenv("RUNWAY_DESKTOP_POLL_SECONDS", "0.05")
     controller = AppController(qapp, data_dir, demo_seconds_per_job=0.3)
@@ -160,10 +160,7 @@ def test_first_run_without_a_key_offers_demo_mode(
                         timeout=15_000)
         assert secrets.stored_api_key() is None  # demo never stores a key
     finally:
-        drive(qtbot, controller.shutdown())
-        controller.window._quit_confirmed = True
-        controller.window.close()
-        controller.window.deleteLater()
+        stop_app(qtbot, controller)
 
 
 def test_scripts_run_starts_in_demo_without_a_key_and_a_saved_key_ends_it(
@@ -171,7 +168,7 @@ def test_scripts_run_starts_in_demo_without_a_key_and_a_saved_key_ends_it(
     data_dir: Path, qapp: Any, simulator: Simulator
 ) -> None:
     from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import drive
+    from tests.ui.conftest import stop_app
 
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
     controller = AppController(qapp, data_dir, demo_if_no_key=True, demo_seconds_per_job=0.3)
@@ -195,10 +192,7 @@ def test_scripts_run_starts_in_demo_without_a_key_and_a_saved_key_ends_it(
         assert controller.engine is not None
         assert controller.engine.config.base_url == simulator.base_url
     finally:
-        drive(qtbot, controller.shutdown())
-        controller.window._quit_confirmed = True
-        controller.window.close()
-        controller.window.deleteLater()
+        stop_app(qtbot, controller)
 
 
 def test_an_empty_seed_generates_with_a_random_seed_that_is_recorded(

@@ -28,7 +28,7 @@ from runway_desktop.ui.main_window import MainWindow
 from runway_desktop.ui.sequence_view import SequenceView
 from tests.helpers.cli import CliResult, cli_env, run_cli
 from tests.helpers.video import mean_difference, rgb
-from tests.ui.conftest import drive
+from tests.ui.conftest import drive, stop_app
 from tests.ui.dnd import drop_files
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -271,10 +271,7 @@ def test_a_run_cut_off_by_quitting_carries_on_at_the_next_start_paying_once(
 
         qtbot.waitUntil(finished, timeout=120_000)
     finally:
-        drive(qtbot, again.shutdown())
-        again.window._quit_confirmed = True
-        again.window.close()
-        again.window.deleteLater()
+        stop_app(qtbot, again)
     assert simulator.jobs_created("afk_test") == 3  # shot 2 followed, never sent again
 
 

@@ -167,7 +167,7 @@ def test_a_locked_keyring_at_start_is_what_the_window_says_not_a_missing_key(
     """The person's key may well be in the keyring they did not unlock: the banner said only
     'Add your apiframe API key…' (the keyring's own words came and went before it)."""
     from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import drive
+    from tests.ui.conftest import stop_app
 
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
@@ -195,10 +195,7 @@ def test_a_locked_keyring_at_start_is_what_the_window_says_not_a_missing_key(
         assert not window.banner.isVisible(), window.banner.message.text()
     finally:
         keyring.set_keyring(keyring_backend)
-        drive(qtbot, controller.shutdown())
-        controller.window._quit_confirmed = True
-        controller.window.close()
-        controller.window.deleteLater()
+        stop_app(qtbot, controller)
 
 
 def test_once_the_keyring_is_unlocked_settings_save_uses_the_key_it_holds(
@@ -209,7 +206,7 @@ def test_once_the_keyring_is_unlocked_settings_save_uses_the_key_it_holds(
     key ('Saved: afk_… — type to replace') but Save left the window without one, so only
     typing the key again or a restart got out of 'No API key'."""
     from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import drive
+    from tests.ui.conftest import stop_app
 
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
@@ -235,10 +232,7 @@ def test_once_the_keyring_is_unlocked_settings_save_uses_the_key_it_holds(
         assert not window.banner.isVisible(), window.banner.message.text()
     finally:
         keyring.set_keyring(keyring_backend)
-        drive(qtbot, controller.shutdown())
-        controller.window._quit_confirmed = True
-        controller.window.close()
-        controller.window.deleteLater()
+        stop_app(qtbot, controller)
 
 
 @pytest.fixture
@@ -248,7 +242,7 @@ def demo_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_d
     """The app as left after the first run's 'Try demo mode': demo saved in the settings,
     no key stored; apiframe is the simulator."""
     from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import drive
+    from tests.ui.conftest import stop_app
 
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
@@ -260,10 +254,7 @@ def demo_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_d
     try:
         yield controller
     finally:
-        drive(qtbot, controller.shutdown())
-        controller.window._quit_confirmed = True
-        controller.window.close()
-        controller.window.deleteLater()
+        stop_app(qtbot, controller)
 
 
 def test_a_key_typed_in_demo_mode_unticks_demo_and_save_goes_live(
@@ -533,12 +524,9 @@ def test_a_refused_key_from_the_environment_is_named_with_what_to_do(
         assert "unset" in said.text()
         assert "afk_revoked" not in said.text()
     finally:
-        from tests.ui.conftest import drive
+        from tests.ui.conftest import stop_app
 
-        drive(qtbot, controller.shutdown())
-        controller.window._quit_confirmed = True
-        controller.window.close()
-        controller.window.deleteLater()
+        stop_app(qtbot, controller)
 
 
 def test_a_refused_key_at_start_is_what_the_status_bar_says_until_a_good_one_is_saved(
@@ -548,7 +536,7 @@ def test_a_refused_key_at_start_is_what_the_status_bar_says_until_a_good_one_is_
     """A key apiframe no longer accepts (revoked, deleted): the banner said so, but the status
     bar said 'Checking your balance…' for as long as the app ran."""
     from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import drive
+    from tests.ui.conftest import stop_app
 
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
@@ -569,10 +557,7 @@ def test_a_refused_key_at_start_is_what_the_status_bar_says_until_a_good_one_is_
                         or "10000 credits" in window.account_label.text(), timeout=10_000)
         assert not window.banner.isVisible()
     finally:
-        drive(qtbot, controller.shutdown())
-        controller.window._quit_confirmed = True
-        controller.window.close()
-        controller.window.deleteLater()
+        stop_app(qtbot, controller)
 
 
 class _AnsweringKeyring(KeyringBackend):
@@ -659,7 +644,7 @@ def test_a_locked_keyring_is_asked_once_at_the_start(
     """A locked keyring shows its unlock prompt at each read: the start read it, then the
     Welcome dialog and the engine's build read it again, three prompts for one start."""
     from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import drive
+    from tests.ui.conftest import stop_app
 
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     locked = _CountingLockedKeyring()
@@ -679,10 +664,7 @@ def test_a_locked_keyring_is_asked_once_at_the_start(
         dialog.reject()
     finally:
         keyring.set_keyring(keyring_backend)
-        drive(qtbot, controller.shutdown())
-        controller.window._quit_confirmed = True
-        controller.window.close()
-        controller.window.deleteLater()
+        stop_app(qtbot, controller)
 
 
 def words_shown(dialog: SettingsDialog) -> list[str]:
