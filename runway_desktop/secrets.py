@@ -89,9 +89,22 @@ def api_key_from_env() -> str | None:
     return value or None
 
 
+# A key used until the app quits where no keyring can keep it (Linux without a Secret
+# Service): in this process's memory only, never written anywhere.
+_session_key: str | None = None
+
+
+def use_until_quit(api_key: str | None) -> None:
+    """Use `api_key` until the app quits, kept only in memory (None: forget it)."""
+    global _session_key
+    _session_key = api_key.strip() if api_key and api_key.strip() else None
+    remember_secret(_session_key)
+
+
 def load_api_key() -> str | None:
-    """The key for this session: the environment first (scripts), else the keyring."""
-    return api_key_from_env() or stored_api_key()
+    """The key for this session: the environment first (scripts), then one given for this
+    session only, else the keyring."""
+    return api_key_from_env() or _session_key or stored_api_key()
 
 
 def stored_api_key() -> str | None:
@@ -109,9 +122,11 @@ def store_api_key(api_key: str) -> None:
         keyring.set_password(SERVICE, ACCOUNT, api_key.strip())
     except _FAILURES as exc:
         raise _unavailable(exc) from None
+    use_until_quit(None)  # the keyring has it now: that one is used
 
 
 def delete_api_key() -> None:
+    use_until_quit(None)  # removed means no key at all, not the session's
     try:
         keyring.delete_password(SERVICE, ACCOUNT)
     except keyring.errors.PasswordDeleteError:

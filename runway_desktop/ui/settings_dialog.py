@@ -249,6 +249,16 @@ class SettingsDialog(QDialog):
         )
         self.buttons.accepted.connect(self._save)
         self.buttons.rejected.connect(self.reject)
+        # Where no keyring can keep the key (Linux without a Secret Service): shown after a
+        # checked key couldn't be stored, to use it until the app quits (in memory only).
+        self.use_until_quit = self.buttons.addButton(
+            self.tr("Use It Until I Quit"), QDialogButtonBox.ButtonRole.ActionRole)
+        self.use_until_quit.setToolTip(self.tr(
+            "Use this key until Runway Desktop quits, without storing it anywhere: it is asked "
+            "for again at the next start"))
+        self.use_until_quit.hide()
+        self.use_until_quit.clicked.connect(self._use_until_quit)
+        self._unstored_key = ""  # the checked key the keyring refused to keep
         if first_run:
             demo = self.buttons.addButton(
                 self.tr("Try demo mode"), QDialogButtonBox.ButtonRole.ActionRole
@@ -316,6 +326,8 @@ class SettingsDialog(QDialog):
         before Save) and ticks again when the field is emptied, until the person sets it."""
         if self._demo_shown and not self._demo_box_set:
             self.demo_check.setChecked(not text.strip())
+        if text.strip() != self._unstored_key:
+            self.use_until_quit.hide()  # offered for the key the keyring refused, not another
 
     def demo_turned_off(self) -> bool:
         """The Demo box was ticked when the dialog opened and the person unticked it."""
@@ -429,7 +441,12 @@ class SettingsDialog(QDialog):
             try:
                 await asyncio.to_thread(secrets.store_api_key, typed_key)
             except secrets.KeyStoreError as error:
-                self._check_ended(error.message)
+                self._check_ended(self.tr(
+                    "{0} Or use the key until Runway Desktop quits: it is kept only in memory "
+                    "and asked for again at the next start.").format(error.message))
+                if self._still_open():
+                    self._unstored_key = typed_key
+                    self.use_until_quit.show()
                 return
             if not self._still_open():
                 log.info("Settings closed while the checked key was saved to the keyring")
@@ -468,6 +485,14 @@ class SettingsDialog(QDialog):
 
     def _still_open(self) -> bool:
         return shiboken6.isValid(self) and self.isVisible()
+
+    def _use_until_quit(self) -> None:
+        """The checked key the keyring couldn't keep, used until the app quits (memory only)."""
+        secrets.use_until_quit(self._unstored_key)
+        self.key_edit.clear()
+        log.info("API key checked and used until the app quits (no keyring to keep it)")
+        self.saved.emit(self._current_settings(), True)
+        self.accept()
 
     def _check_ended(self, message: str) -> None:
         if self._still_open():

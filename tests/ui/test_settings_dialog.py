@@ -729,3 +729,60 @@ def test_a_key_saved_while_the_environment_has_one_is_said_to_wait(
     assert "unset" in said
     assert app_controller.engine.api_key == "afk_test"
     assert "afk_test" not in said
+
+
+def test_without_any_keyring_a_checked_key_can_be_used_until_the_app_quits(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
+        monkeypatch: pytest.MonkeyPatch, simulator: Any
+) -> None:
+    """No keyring at all (Linux without a Secret Service): a good key typed in Settings was
+    checked, then refused with 'Can't reach the system keyring…', and the window stayed
+    without a key — only the environment variable or demo mode got anywhere."""
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    from runway_desktop.ui.controller import AppController
+
+    monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
+    monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    controller = AppController(qapp, data_dir)
+    controller.show()
+    controller.start()
+    try:
+        window = controller.window
+        qtbot.waitUntil(lambda: isinstance(controller._dialog, SettingsDialog)
+                        and controller._dialog.isVisible(), timeout=10_000)  # the first run
+        dialog = controller._dialog
+        assert isinstance(dialog, SettingsDialog)
+        qtbot.waitUntil(dialog.key_read, timeout=10_000)
+        dialog.key_edit.setText("afk_test")
+        qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                         Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "until Runway Desktop quits" in dialog.status.text(),
+                        timeout=10_000)
+        assert "keyring" in dialog.status.text()  # why it can't be stored
+        assert dialog.use_until_quit.isVisible()
+
+        qtbot.keyClick(dialog.key_edit, Qt.Key.Key_End)  # (the key is selected, to correct)
+        qtbot.keyClicks(dialog.key_edit, "x")  # another key: the offer was for the checked one
+        assert not dialog.use_until_quit.isVisible()
+        qtbot.keyClick(dialog.key_edit, Qt.Key.Key_Backspace)
+        qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Save),
+                         Qt.MouseButton.LeftButton)  # checked again, offered again
+        qtbot.waitUntil(dialog.use_until_quit.isVisible, timeout=10_000)
+
+        qtbot.mouseClick(dialog.use_until_quit, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: controller._dialog is None, timeout=10_000)
+        qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
+        assert controller.engine is not None
+        assert controller.engine.api_key == "afk_test"
+        for written in data_dir.rglob("*"):  # in memory only
+            if written.is_file():
+                assert b"afk_test" not in written.read_bytes(), written
+    finally:
+        from tests.ui.conftest import stop_app
+
+        stop_app(qtbot, controller)
+        secrets.use_until_quit(None)
+        keyring.set_keyring(previous)
