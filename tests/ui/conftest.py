@@ -73,6 +73,20 @@ def stop_app(qtbot: QtBot, controller: Any) -> None:
 
 
 @pytest.fixture
+def qt_image_limit_mb() -> Iterator[int]:
+    """Qt's image allocation limit (256 MB) brought down to 16 MB: a 3000 × 3000 picture is then
+    over it as a 9000 × 9000 one is over the real limit, at a test's cost."""
+    from PySide6.QtGui import QImageReader
+
+    before = QImageReader.allocationLimit()
+    QImageReader.setAllocationLimit(16)
+    try:
+        yield 16
+    finally:
+        QImageReader.setAllocationLimit(before)
+
+
+@pytest.fixture
 def api_base_url(simulator: Simulator) -> str:
     """Where `app_controller` sends its API calls; a module may override it (e.g. with the
     misbehaving `scripted_server`)."""

@@ -7,7 +7,6 @@ poll of it answers 404, as for a job deleted on apiframe or made with another ac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,20 +88,6 @@ def test_a_job_apiframe_has_no_more_offers_run_again_not_a_retry_that_fails(
     assert len(scripted_server.seen("POST /v2/videos/generate")) == 2
     assert not window.banner.isVisible()
 
-
-
-@pytest.fixture
-def qt_image_limit_mb() -> Iterator[int]:
-    """Qt's image allocation limit (256 MB) brought down to 16 MB: a 3000 × 3000 picture is then
-    over it as a 9000 × 9000 one is over the real limit, at a test's cost."""
-    from PySide6.QtGui import QImageReader
-
-    before = QImageReader.allocationLimit()
-    QImageReader.setAllocationLimit(16)
-    try:
-        yield 16
-    finally:
-        QImageReader.setAllocationLimit(before)
 
 
 def test_a_png_over_qts_image_limit_shows_a_scaled_preview_not_an_error(

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-from PySide6.QtGui import QImageReader
 
 from runway_desktop.ui.thumbnail_cache import read_thumbnail
 from tests.helpers.images import write_gradient_png
-
-
-@pytest.fixture
-def qt_image_limit_mb() -> Iterator[int]:
-    """Qt's image limit (256 MB) brought down to 16 MB: a 3000 × 3000 PNG is then over it as a
-    9000 × 9000 one is over the real limit, at a test's cost."""
-    before = QImageReader.allocationLimit()
-    QImageReader.setAllocationLimit(16)
-    try:
-        yield 16
-    finally:
-        QImageReader.setAllocationLimit(before)
 
 
 def test_a_start_image_over_qts_limit_gets_a_thumbnail_not_a_warning(
