@@ -6,6 +6,7 @@ Keep qtbot waits in sync tests: `qtbot.waitUntil` inside an `async def` test nev
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import sys
 from collections.abc import Callable, Coroutine, Iterator
@@ -70,6 +71,22 @@ def stop_app(qtbot: QtBot, controller: Any) -> None:
     controller.window._quit_confirmed = True
     controller.window.close()
     controller.window.deleteLater()
+
+
+@contextlib.contextmanager
+def started_app(qtbot: QtBot, qapp: Any, data_dir: Path, **options: Any) -> Iterator[Any]:
+    """An AppController of its own (not `app_controller`'s set-up: a test's own env, keyring
+    or history), shown and started; stopped at the end however the test went. `options`:
+    AppController's (e.g. demo_seconds_per_job)."""
+    from runway_desktop.ui.controller import AppController
+
+    controller = AppController(qapp, data_dir, **options)
+    controller.show()
+    controller.start()
+    try:
+        yield controller
+    finally:
+        stop_app(qtbot, controller)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from runway_desktop.ui.main_window import MainWindow
 from runway_desktop.ui.sequence_view import SequenceView
 from tests.helpers.cli import CliResult, cli_env, run_cli
 from tests.helpers.video import mean_difference, rgb
-from tests.ui.conftest import drive, stop_app
+from tests.ui.conftest import drive, started_app
 from tests.ui.dnd import drop_files
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -241,7 +241,6 @@ def test_a_run_cut_off_by_quitting_carries_on_at_the_next_start_paying_once(
         qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path,
         data_dir: Path, qapp: Any) -> None:
     from runway_desktop.engine.sequence_records import RunState
-    from runway_desktop.ui.controller import AppController
 
     window: MainWindow = app_controller.window
     drop_files(window.compose.drop_zone, [start_png])
@@ -257,10 +256,7 @@ def test_a_run_cut_off_by_quitting_carries_on_at_the_next_start_paying_once(
     drive(qtbot, app_controller.shutdown())  # quit during shot 2
     simulator.faults.slow_seconds = 0.0
 
-    again = AppController(qapp, data_dir)
-    again.show()
-    again.start()
-    try:
+    with started_app(qtbot, qapp, data_dir) as again:
         qtbot.waitUntil(lambda: again.engine is not None, timeout=10_000)
         sequences = again.window.sequence_command.sequences
         assert sequences is not None
@@ -270,8 +266,6 @@ def test_a_run_cut_off_by_quitting_carries_on_at_the_next_start_paying_once(
             return sequence is not None and sequence.run_state is RunState.DONE
 
         qtbot.waitUntil(finished, timeout=120_000)
-    finally:
-        stop_app(qtbot, again)
     assert simulator.jobs_created("afk_test") == 3  # shot 2 followed, never sent again
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from runway_desktop.settings import DEFAULT_BASE_URL, Settings
 from runway_desktop.ui import links
 from runway_desktop.ui.main_window import preferences_shortcuts
 from runway_desktop.ui.settings_dialog import SettingsDialog
+from tests.ui.conftest import started_app
 
 
 def tab_walk(qtbot: QtBot, start: QWidget) -> list[QWidget]:
@@ -143,6 +144,16 @@ def test_after_remove_key_the_window_says_there_is_no_key_and_a_new_one_signs_in
     assert not window.banner.isVisible()
 
 
+@pytest.fixture
+def swap_keyring(keyring_backend: KeyringBackend) -> Iterator[Callable[[KeyringBackend], None]]:
+    """Sets another keyring for a test; the test's real one is back before its own teardown
+    (which deletes the stored key: a locked one would refuse)."""
+    try:
+        yield keyring.set_keyring
+    finally:
+        keyring.set_keyring(keyring_backend)
+
+
 class _LockedKeyring(KeyringBackend):
     """What keyring's Secret Service backend raises when the person dismisses the unlock
     prompt of a locked collection (seen with the test gnome-keyring, locked: 'Failed to
@@ -162,20 +173,16 @@ class _LockedKeyring(KeyringBackend):
 
 def test_a_locked_keyring_at_start_is_what_the_window_says_not_a_missing_key(
         qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
-        monkeypatch: pytest.MonkeyPatch, simulator: Any, keyring_backend: KeyringBackend
+        monkeypatch: pytest.MonkeyPatch, simulator: Any, keyring_backend: KeyringBackend,
+        swap_keyring: Callable[[KeyringBackend], None]
 ) -> None:
     """The person's key may well be in the keyring they did not unlock: the banner said only
     'Add your apiframe API key…' (the keyring's own words came and went before it)."""
-    from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import stop_app
 
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
-    keyring.set_keyring(_LockedKeyring())
-    controller = AppController(qapp, data_dir)
-    controller.show()
-    controller.start()
-    try:
+    swap_keyring(_LockedKeyring())
+    with started_app(qtbot, qapp, data_dir) as controller:
         qtbot.waitUntil(lambda: controller.start_finished, timeout=10_000)
         window = controller.window
         assert "keyring" in window.banner.message.text()
@@ -193,29 +200,22 @@ def test_a_locked_keyring_at_start_is_what_the_window_says_not_a_missing_key(
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
         qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
         assert not window.banner.isVisible(), window.banner.message.text()
-    finally:
-        keyring.set_keyring(keyring_backend)
-        stop_app(qtbot, controller)
 
 
 def test_once_the_keyring_is_unlocked_settings_save_uses_the_key_it_holds(
         qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
-        monkeypatch: pytest.MonkeyPatch, simulator: Any, keyring_backend: KeyringBackend
+        monkeypatch: pytest.MonkeyPatch, simulator: Any, keyring_backend: KeyringBackend,
+        swap_keyring: Callable[[KeyringBackend], None]
 ) -> None:
     """Locked at start; unlocked later (the desktop's keyring app): Settings showed the saved
     key ('Saved: afk_… — type to replace') but Save left the window without one, so only
     typing the key again or a restart got out of 'No API key'."""
-    from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import stop_app
 
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
     secrets.store_api_key("afk_test")
-    keyring.set_keyring(_LockedKeyring())
-    controller = AppController(qapp, data_dir)
-    controller.show()
-    controller.start()
-    try:
+    swap_keyring(_LockedKeyring())
+    with started_app(qtbot, qapp, data_dir) as controller:
         qtbot.waitUntil(lambda: controller.start_finished, timeout=10_000)
         window = controller.window
         assert window.account_label.text() == "No API key"
@@ -230,9 +230,6 @@ def test_once_the_keyring_is_unlocked_settings_save_uses_the_key_it_holds(
                          Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
         assert not window.banner.isVisible(), window.banner.message.text()
-    finally:
-        keyring.set_keyring(keyring_backend)
-        stop_app(qtbot, controller)
 
 
 @pytest.fixture
@@ -241,20 +238,13 @@ def demo_controller(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_d
                     keyring_backend: KeyringBackend) -> Iterator[Any]:
     """The app as left after the first run's 'Try demo mode': demo saved in the settings,
     no key stored; apiframe is the simulator."""
-    from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import stop_app
 
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
     settings.save(data_dir, Settings(demo_mode=True))
-    controller = AppController(qapp, data_dir, demo_seconds_per_job=0.3)
-    controller.show()
-    controller.start()
-    qtbot.waitUntil(lambda: controller.engine is not None, timeout=10_000)
-    try:
+    with started_app(qtbot, qapp, data_dir, demo_seconds_per_job=0.3) as controller:
+        qtbot.waitUntil(lambda: controller.engine is not None, timeout=10_000)
         yield controller
-    finally:
-        stop_app(qtbot, controller)
 
 
 def test_a_key_typed_in_demo_mode_unticks_demo_and_save_goes_live(
@@ -510,23 +500,15 @@ def test_a_refused_key_from_the_environment_is_named_with_what_to_do(
 ) -> None:
     """The key in APIFRAME_API_KEY refused: the banner said 'check it in Settings', where a
     key saved is not used while the variable is set."""
-    from runway_desktop.ui.controller import AppController
 
     monkeypatch.setenv(secrets.API_KEY_ENV, "afk_revoked_long_ago")
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
-    controller = AppController(qapp, data_dir)
-    controller.show()
-    controller.start()
-    try:
+    with started_app(qtbot, qapp, data_dir) as controller:
         said = controller.window.banner.message
         qtbot.waitUntil(lambda: "rejected" in said.text(), timeout=10_000)
         assert secrets.API_KEY_ENV in said.text()
         assert "unset" in said.text()
         assert "afk_revoked" not in said.text()
-    finally:
-        from tests.ui.conftest import stop_app
-
-        stop_app(qtbot, controller)
 
 
 def test_a_refused_key_at_start_is_what_the_status_bar_says_until_a_good_one_is_saved(
@@ -535,16 +517,11 @@ def test_a_refused_key_at_start_is_what_the_status_bar_says_until_a_good_one_is_
 ) -> None:
     """A key apiframe no longer accepts (revoked, deleted): the banner said so, but the status
     bar said 'Checking your balance…' for as long as the app ran."""
-    from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import stop_app
 
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
     secrets.store_api_key("afk_revoked_long_ago")
-    controller = AppController(qapp, data_dir)
-    controller.show()
-    controller.start()
-    try:
+    with started_app(qtbot, qapp, data_dir) as controller:
         window = controller.window
         qtbot.waitUntil(lambda: "rejected" in window.banner.message.text(), timeout=10_000)
         assert window.account_label.text() == "API key not accepted"
@@ -556,8 +533,6 @@ def test_a_refused_key_at_start_is_what_the_status_bar_says_until_a_good_one_is_
         qtbot.waitUntil(lambda: "10,000 credits" in window.account_label.text()
                         or "10000 credits" in window.account_label.text(), timeout=10_000)
         assert not window.banner.isVisible()
-    finally:
-        stop_app(qtbot, controller)
 
 
 class _AnsweringKeyring(KeyringBackend):
@@ -640,19 +615,15 @@ class _CountingLockedKeyring(_LockedKeyring):
 
 def test_a_locked_keyring_is_asked_once_at_the_start(
         qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
-        monkeypatch: pytest.MonkeyPatch, keyring_backend: KeyringBackend) -> None:
+        monkeypatch: pytest.MonkeyPatch, keyring_backend: KeyringBackend,
+        swap_keyring: Callable[[KeyringBackend], None]) -> None:
     """A locked keyring shows its unlock prompt at each read: the start read it, then the
     Welcome dialog and the engine's build read it again, three prompts for one start."""
-    from runway_desktop.ui.controller import AppController
-    from tests.ui.conftest import stop_app
 
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     locked = _CountingLockedKeyring()
-    keyring.set_keyring(locked)
-    controller = AppController(qapp, data_dir)
-    controller.show()
-    controller.start()
-    try:
+    swap_keyring(locked)
+    with started_app(qtbot, qapp, data_dir) as controller:
         qtbot.waitUntil(lambda: controller.start_finished, timeout=10_000)
         dialog = controller._dialog
         assert dialog is not None
@@ -662,9 +633,6 @@ def test_a_locked_keyring_is_asked_once_at_the_start(
         assert "keyring" in dialog.status.text()  # what that one read said, said everywhere
         assert "keyring" in controller.window.banner.message.text()
         dialog.reject()
-    finally:
-        keyring.set_keyring(keyring_backend)
-        stop_app(qtbot, controller)
 
 
 def words_shown(dialog: SettingsDialog) -> list[str]:
@@ -731,25 +699,31 @@ def test_a_key_saved_while_the_environment_has_one_is_said_to_wait(
     assert "afk_test" not in said
 
 
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """keyring's own "fail" backend, as on Linux without a Secret Service; a key given for
+    the session forgotten afterwards."""
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    try:
+        yield
+    finally:
+        secrets.use_until_quit(None)
+        keyring.set_keyring(previous)
+
+
 def test_without_any_keyring_a_checked_key_can_be_used_until_the_app_quits(
         qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, data_dir: Path, qapp: Any,
-        monkeypatch: pytest.MonkeyPatch, simulator: Any
+        monkeypatch: pytest.MonkeyPatch, simulator: Any, no_keyring: None
 ) -> None:
     """No keyring at all (Linux without a Secret Service): a good key typed in Settings was
     checked, then refused with 'Can't reach the system keyring…', and the window stayed
     without a key — only the environment variable or demo mode got anywhere."""
-    from keyring.backends.fail import Keyring as NoKeyring
-
-    from runway_desktop.ui.controller import AppController
-
     monkeypatch.delenv(secrets.API_KEY_ENV, raising=False)
     monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(NoKeyring())
-    controller = AppController(qapp, data_dir)
-    controller.show()
-    controller.start()
-    try:
+    with started_app(qtbot, qapp, data_dir) as controller:
         window = controller.window
         qtbot.waitUntil(lambda: isinstance(controller._dialog, SettingsDialog)
                         and controller._dialog.isVisible(), timeout=10_000)  # the first run
@@ -780,9 +754,3 @@ def test_without_any_keyring_a_checked_key_can_be_used_until_the_app_quits(
         for written in data_dir.rglob("*"):  # in memory only
             if written.is_file():
                 assert b"afk_test" not in written.read_bytes(), written
-    finally:
-        from tests.ui.conftest import stop_app
-
-        stop_app(qtbot, controller)
-        secrets.use_until_quit(None)
-        keyring.set_keyring(previous)
