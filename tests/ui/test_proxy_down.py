@@ -24,6 +24,18 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def generate_until_it_stops(qtbot: QtBot, window: Any, tmp_path: Path) -> Any:
+    """One generation through the window, until its row needs the person; the queue model."""
+    window.compose.drop_zone.set_images([str(make_png(tmp_path, "shot.png"))])
+    window.compose.prompt_edit.setPlainText("a lighthouse in fog")
+    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
+    window.compose.generate()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=20_000)
+    return model
+
+
 @pytest.mark.expect_log_warnings(r"needs attention \(retry\)")
 def test_a_proxy_that_doesnt_answer_is_named_with_where_to_change_it(
     qtbot: QtBot, app_controller: Any, tmp_path: Path
@@ -35,13 +47,7 @@ def test_a_proxy_that_doesnt_answer_is_named_with_where_to_change_it(
     click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
     qtbot.waitUntil(lambda: app_controller.engine is not None
                     and app_controller.engine.config.proxy is not None, timeout=10_000)
-    window.compose.drop_zone.set_images([str(make_png(tmp_path, "shot.png"))])
-    window.compose.prompt_edit.setPlainText("a lighthouse in fog")
-    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
-    window.compose.generate()
-    model = window.queue.model
-    qtbot.waitUntil(lambda: model.rowCount() == 1
-                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=20_000)
+    model = generate_until_it_stops(qtbot, window, tmp_path)
     for text in (window.banner.message.text(), model.generation_at(0).error or ""):
         assert f"proxy 127.0.0.1:{port}" in text  # what fails
         assert "Settings" in text  # where to change it
@@ -56,13 +62,7 @@ def test_work_stopped_by_a_proxy_carries_on_once_the_proxy_is_corrected(
     cleared, though the next try would go through."""
     window = app_controller.window
     set_proxy(qtbot, app_controller, f"http://127.0.0.1:{closed_port()}")
-    window.compose.drop_zone.set_images([str(make_png(tmp_path, "shot.png"))])
-    window.compose.prompt_edit.setPlainText("a lighthouse in fog")
-    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
-    window.compose.generate()
-    model = window.queue.model
-    qtbot.waitUntil(lambda: model.rowCount() == 1
-                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=20_000)
+    model = generate_until_it_stops(qtbot, window, tmp_path)
     set_proxy(qtbot, app_controller, "")  # the person clears it
     qtbot.waitUntil(lambda: model.generation_at(0).stage is Stage.DONE, timeout=20_000)
     assert not window.banner.isVisible(), window.banner.message.text()

@@ -21,6 +21,17 @@ from tests.helpers.small_disk import fill, tmpfs
 from tests.ui.test_controller import click, open_from_menu
 
 
+def save_a_change(qtbot: QtBot, controller: Any, *, notify: bool) -> None:
+    """Change one setting through Settings ▸ Save, on a drive that can't take it: until the
+    banner says the settings couldn't be saved."""
+    banner = controller.window.banner
+    dialog = open_from_menu(qtbot, controller)
+    dialog.notify_check.setChecked(notify)
+    click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: banner.isVisible() and "settings" in banner.message.text(),
+                    timeout=5_000)
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     with tmpfs(tmp_path / "data", "size=768k") as folder:
@@ -38,11 +49,7 @@ def test_settings_that_cant_be_saved_say_so_and_try_again_saves_them(
     banner = window.banner
     was = app_controller.settings.notify_when_done
     filler = fill(data_dir)
-    dialog = open_from_menu(qtbot, app_controller)
-    dialog.notify_check.setChecked(not was)
-    click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
-    qtbot.waitUntil(lambda: banner.isVisible() and "settings" in banner.message.text(),
-                    timeout=5_000)
+    save_a_change(qtbot, app_controller, notify=not was)
     text = banner.message.text()
     assert str(paths.settings_path(data_dir)) in text  # where
     assert "No space left on device" in text  # what happened
@@ -67,11 +74,7 @@ def test_the_unsaved_settings_banner_goes_once_a_later_save_works(
     banner = app_controller.window.banner
     was = app_controller.settings.notify_when_done
     filler = fill(data_dir)
-    dialog = open_from_menu(qtbot, app_controller)
-    dialog.notify_check.setChecked(not was)
-    click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
-    qtbot.waitUntil(lambda: banner.isVisible() and "settings" in banner.message.text(),
-                    timeout=5_000)
+    save_a_change(qtbot, app_controller, notify=not was)
     filler.unlink()
     dialog = open_from_menu(qtbot, app_controller)  # saved again through Settings, not the banner
     click(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
