@@ -416,7 +416,9 @@ class AppController(QObject):
         self._spawn(self._reopen_history(self.journal.path.parent))
 
     async def _reopen_history(self, folder: Path) -> None:
-        if (reason := await asyncio.to_thread(_cant_write_in, folder)) is not None:
+        from runway_desktop.ui.folder_checks import write_problem  # tempfile: not at start
+
+        if (reason := await asyncio.to_thread(write_problem, folder, 64 * 1024)) is not None:
             self.window.banner.show_offer(
                 self.window.tr(
                     "Still can't write in {0} ({1}), so the queue stays stopped. Free some "
@@ -582,19 +584,6 @@ class AppController(QObject):
             None,
         )
 
-
-def _cant_write_in(folder: Path, size: int = 64 * 1024) -> str | None:
-    """Why a small file can't be written in `folder` (a disk full, read-only), or None."""
-    import tempfile
-
-    try:
-        with tempfile.TemporaryFile(dir=folder) as probe:
-            probe.write(b"\0" * size)
-            probe.flush()
-            os.fsync(probe.fileno())
-    except OSError as error:
-        return error.strerror or str(error)
-    return None
 
 
 def missing_thumbnails(service: GenerationService) -> list[tuple[int, Path, Path]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from runway_desktop.engine.video import exports
 from runway_desktop.engine.video.exports import SIZE_PRESETS, ExportError, SizePreset, Trim
+from runway_desktop.ui.folder_checks import can_write_in
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +72,6 @@ def clip_formats() -> list[ClipFormat]:
     return [ClipFormat(fmt.value, labels.get(fmt.value, fmt.value.upper()), "." + fmt.value,
                        _animation(fmt)) for fmt in exports.AnimationFormat]
 
-
-def can_write_in(folder: Path) -> bool:
-    """The folder is there and this user may write in it."""
-    try:
-        return folder.is_dir() and os.access(folder, os.W_OK)
-    except OSError:
-        return False
 
 
 def free_path(path: Path) -> Path:

@@ -166,7 +166,7 @@ class FilmExportBar(QWidget):
         if error is not None:
             self.progress.hide()
             if isinstance(error, JoinError):
-                from runway_desktop.ui.export_dialog import can_write_in
+                from runway_desktop.ui.folder_checks import can_write_in
 
                 text = error.message
                 if not can_write_in(dest.parent):  # what to do, not only what happened

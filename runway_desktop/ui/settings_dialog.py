@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
 from pathlib import Path
 
 import qasync
@@ -33,6 +32,7 @@ from runway_desktop.api.urls import base_url_problem
 from runway_desktop.engine.account import check_api_key
 from runway_desktop.settings import DEFAULT_BASE_URL, Settings
 from runway_desktop.ui import links
+from runway_desktop.ui.folder_checks import ready_for_videos
 from runway_desktop.ui.palette_colours import error_text_color
 
 log = logging.getLogger(__name__)
@@ -501,16 +501,3 @@ class SettingsDialog(QDialog):
             if message:  # the key to correct: the focus (lost with the disabled buttons) there
                 self.key_edit.setFocus(Qt.FocusReason.OtherFocusReason)
                 self.key_edit.selectAll()
-
-
-def ready_for_videos(folder: Path) -> None:
-    """Make `folder` (and its parents) if needed and check a file can be written in it;
-    NotADirectoryError for a file, OSError for why it can't be used."""
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(str(folder))
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except NotADirectoryError as error:  # a file higher up: not this folder's own fault
-        raise OSError(error.errno, error.strerror) from None
-    with tempfile.TemporaryFile(dir=folder):
-        pass
