@@ -65,6 +65,7 @@ T = TypeVar("T")
 # Coming back to the window (e.g. from the browser, after a top-up) asks for the balance again,
 # at most this often: switching windows back and forth does not spam apiframe.
 REFRESH_ON_ACTIVATE_SECONDS = 10.0
+SIDE_LIST_KEY = "window/side_list"  # "queue" or "gallery": the list shown beside the stage
 # The first start's size (startup_shell.DEFAULT_SIZE, where the outline opens too): room for
 # the compose panel, the stage and the lists side by side; on a smaller screen, what fits
 # (narrower, down to a laptop's 1024 × 640, the lists go under the stage).
@@ -796,6 +797,7 @@ class MainWindow(QMainWindow):
         store.setValue("window/geometry", self.saveGeometry())
         store.setValue("window/splitter", self.splitter.saveState())
         store.setValue("window/stage_splitter", self.right_splitter.saveState())
+        store.setValue(SIDE_LIST_KEY, "gallery" if self.studio.gallery_shown() else "queue")
         store.setValue("compose/state", self.extend_mode.composition_state())
 
     def restore_state(self) -> None:
@@ -808,6 +810,9 @@ class MainWindow(QMainWindow):
             value = store.value(key)
             if isinstance(value, QByteArray):
                 restore(value)
+        # A person who works in the gallery finds it again (its filters are not kept: a
+        # reopened app showing only favourites would look like lost videos).
+        self.studio.show_gallery(store.value(SIDE_LIST_KEY) == "gallery")
         compose_state = store.value("compose/state")
         if isinstance(compose_state, dict):
             self.compose.restore_state(compose_state)

@@ -367,3 +367,23 @@ def test_a_laptop_sized_window_puts_the_lists_under_the_stage(
     qtbot.waitUntil(lambda: window.size() == QSize(1024, 640))
     QApplication.processEvents()
     assert studio.stage.geometry() == stage_narrow
+
+
+def test_the_list_shown_comes_back_after_a_restart(qtbot: QtBot, tmp_path: Path) -> None:
+    """A person working in the gallery found the queue after every restart (Ctrl+2 again)."""
+    first = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(first)
+    first.studio.show_gallery(True)
+    first.save_state()
+    again = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(again)
+    again.restore_state()
+    assert again.studio.gallery_shown()
+
+    again.studio.show_gallery(False)
+    again.save_state()
+    third = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(third)
+    third.studio.show_gallery(True)  # whatever it shows before, the saved choice wins
+    third.restore_state()
+    assert not third.studio.gallery_shown()
