@@ -169,6 +169,13 @@ def elided_lines(text: str, font: QFont, width: int, max_lines: int) -> list[str
         return []
     metrics = QFontMetrics(font)
     layout = QTextLayout(text, font)
+    # The layout counts UTF-16 units: an emoji is two of them but one Python character, and
+    # slicing `text` by the layout's numbers cut the line after an emoji mid-word ("golden ho").
+    units = text.encode("utf-16-le")
+
+    def piece(start: int, end: int | None = None) -> str:
+        return units[2 * start : None if end is None else 2 * end].decode("utf-16-le")
+
     layout.beginLayout()
     lines: list[str] = []
     try:
@@ -179,10 +186,10 @@ def elided_lines(text: str, font: QFont, width: int, max_lines: int) -> list[str
             line.setLineWidth(width)
             start, length = line.textStart(), line.textLength()
             if len(lines) == max_lines - 1:
-                rest = text[start:]
+                rest = piece(start)
                 lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
             else:
-                lines.append(text[start : start + length].rstrip())
+                lines.append(piece(start, start + length).rstrip())
     finally:
         layout.endLayout()
     return lines
