@@ -39,7 +39,8 @@ def test_page_keys_move_through_a_short_list_and_a_tall_one(view: QueueView,
     for rows_high, step in ((1.9, 1), (2.6, 1), (8.5, 7)):
         view.resize(560, 0)
         lst.setFixedHeight(int(row_height * rows_high) + 2 * lst.frameWidth())
-        qtbot.waitUntil(lambda: lst.viewport().height() >= int(row_height * rows_high) - 2)
+        tall = int(row_height * rows_high) - 2
+        qtbot.waitUntil(lambda tall=tall: lst.viewport().height() >= tall)  # type: ignore[misc]
         lst.setFocus()
         qtbot.keyClick(lst, Qt.Key.Key_Home)
         assert lst.currentIndex().row() == 0
