@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -26,9 +26,12 @@ if TYPE_CHECKING:
     from runway_desktop.engine.commands import GenerationService
     from runway_desktop.engine.settings_changes import SettingsChanges
     from runway_desktop.ui.compose_panel import ComposePanel
+    from runway_desktop.ui.queue_model import QueueModel
 
 log = logging.getLogger(__name__)
 PICTURE = QSize(160, 90)
+# The strip's wait for the last frame (a damaged or cut-short file may never give one).
+FRAME_WAIT_S = 10.0
 
 
 class ExtendStrip(QFrame):
@@ -85,6 +88,11 @@ class ExtendStrip(QFrame):
             text += " " + self.tr("The clip is still downloading: the next shot waits for it.")
         self.text.setText(text)
         self.show_words(self.tr("Last frame…"))
+
+    def show_problem(self, text: str) -> None:
+        """Why the next shot can't start from this clip, and what to do (in place of how
+        extending works)."""
+        self.text.setText(text)
 
     def show_words(self, text: str) -> None:
         """Words in place of the picture (a label's name would be read instead of them)."""
@@ -176,6 +184,27 @@ class ExtendMode(QObject):
                                  "(demo and live keep their own). Nothing was sent.").format(
                                      parent.id, parent.settings.prompt))
 
+    def watch(self, model: QueueModel) -> None:
+        """Follow the window's list (the queue model): when the clip being extended leaves
+        it (removed, even with Undo still possible), extend mode ends and says so. Left on,
+        Generate paid for the next shot of a clip the person had just removed (or failed with
+        'no generation #N' once the removal was final)."""
+        def leaving(_parent: QModelIndex, first: int, last: int) -> None:
+            parent = self.parent_generation
+            if parent is not None and any(model.generation_at(row).id == parent.id
+                                          for row in range(first, last + 1)):
+                self._source_removed(parent)
+
+        model.rowsAboutToBeRemoved.connect(leaving)
+
+    def _source_removed(self, parent: Generation) -> None:
+        # As Cancel: a next shot still waiting for the clip is dropped (nothing is journaled
+        # or sent before that wait ends) and the compose panel is as it was before Extend.
+        self._leave(restore_prompt=True)
+        self.failed.emit(self.tr("Extend mode ended: #{0} “{1}” was removed. Nothing was sent. "
+                                 "Undo brings it back; extend it again then.").format(
+                                     parent.id, parent.settings.prompt))
+
     def _on_pictures_given(self, images: list[str]) -> None:
         """Pictures pasted into the prompt box or chosen (Edit ▸ Choose Start Image) while
         extending: the person starts from them instead. Extend mode ends, the pictures show
@@ -238,27 +267,54 @@ class ExtendMode(QObject):
         self.extended.emit(added)
 
     async def _load_last_frame(self, parent: Generation) -> None:
+        """The clip's last frame in the strip, or (every wait bounded) words saying why it
+        can't be shown and what to do: never "Last frame…" for good."""
         from pathlib import Path
 
+        from runway_desktop.engine.journal import JournalError
         from runway_desktop.engine.video.frames import FrameError, last_frame
 
         shown = parent
         service = self._service()
         if parent.stage is not Stage.DONE and service is not None:
             # Still downloading: its last frame exists once the file is whole.
-            (parent,) = await service.wait_settled([parent.id])
+            self.strip.show_words(self.tr("Waiting for the clip…"))
+            try:
+                settled = await service.wait_settled([parent.id])
+            except JournalError as error:
+                settled = []
+                log.info("No last frame to show: %s", error)
             if self.parent_generation is not shown:
                 return
+            if not settled:
+                self.strip.show_words(self.tr("No video"))
+                self.strip.show_problem(self.tr(
+                    "#{0} is no longer in the history, so there is nothing to extend. Press "
+                    "Cancel; extend another clip.").format(shown.id))
+                return
+            (parent,) = settled
             if parent.stage is not Stage.DONE:
                 self.strip.show_words(self.tr("No video"))
+                self.strip.show_problem(self.tr(
+                    "#{0} didn't finish, so it has no last frame. Retry it or make a new take, "
+                    "then extend that.").format(parent.id))
                 return
             self.strip.show_parent(parent)
         if not parent.video_path:
+            self.strip.show_words(self.tr("No video"))
+            self.strip.show_problem(self.tr("#{0} has no video file. Redownload it, then "
+                                            "extend it.").format(parent.id))
             return
         try:
-            frame = await last_frame(Path(parent.video_path))
+            frame = await last_frame(Path(parent.video_path), wait_s=FRAME_WAIT_S)
         except FrameError as error:
             log.info("No last frame to show: %s", error.message)
+            if self.parent_generation is shown:
+                self.strip.show_words(self.tr("No last frame"))
+                self.strip.show_problem(self.tr(
+                    "Its last frame can't be read: {0} Generate would fail the same way. If "
+                    "the file was moved or deleted, Redownload the clip; if it is damaged, play "
+                    "it to check, then remove it and make it again.").format(error.message))
             return
         if self.parent_generation is shown:
             self.strip.set_picture(QPixmap.fromImage(frame.image))

@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
             (self.queue.list_view, self.queue.current_generation),
             (self.gallery.list_view, self.gallery.current_generation)])
         self.extend_mode = ExtendMode(self.compose, lambda: self._service)
+        self.extend_mode.watch(self.queue.model)  # ends when its clip is removed
         self.clip_actions.extend_requested.connect(self.extend_mode.start)
         self.queue.extend_requested.connect(self._extend)
         self.extend_mode.extended.connect(lambda g: self.queue.show_and_select(g.id))
