@@ -6,12 +6,14 @@ player window and QtMultimedia load only when a comparison opens.
 
 A comparison closes when one of its results leaves the history (removed, its video moved to
 the trash, or another history shown): it went on playing what the person had just deleted, and
-held the file open while it was moved.
+held the file open while it was moved. Undo of that removal opens the comparison again (the
+two results back, their videos finished and on disk).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
@@ -56,6 +58,9 @@ class CompareCommand(QObject):
         self._window = window
         self.last_opened: CompareView | None = None
         self._open: list[CompareView] = []
+        # The comparison last closed because a result of it was removed: (left, right) ids,
+        # opened again when both are back (Undo).
+        self._closed_by_removal: tuple[int, int] | None = None
         extensions = getattr(queue, "menu_extensions", None)
         if extensions is not None:
             extensions.append(self._extend_menu)
@@ -64,6 +69,7 @@ class CompareCommand(QObject):
             # About to be removed: the players let go of a video before it moves to the trash.
             self._model.rowsAboutToBeRemoved.connect(self._on_rows_leaving)
             self._model.modelReset.connect(self._on_reset)
+            self._model.rowsInserted.connect(self._on_rows_back)
         self.shortcut_actions: list[QAction] = []
         for view, selected in lists:
             action = QAction(self.tr("Compare Side by Side"), view)
@@ -118,22 +124,42 @@ class CompareCommand(QObject):
         if view in self._open:
             self._open.remove(view)
 
-    def _close_showing(self, gone: Callable[[int], bool]) -> None:
+    def _close_showing(self, gone: Callable[[int], bool]) -> list[tuple[int, int]]:
+        """Close the comparisons showing a result that is gone; their (left, right) ids."""
+        closed: list[tuple[int, int]] = []
         for view in list(self._open):
-            if any(gone(pane.generation.id) for pane in view.panes):
+            ids = [pane.generation.id for pane in view.panes]
+            if any(gone(i) for i in ids):
                 self._forget(view)
                 view.close()
+                closed.append((ids[0], ids[1]))
+        return closed
 
     def _on_rows_leaving(self, _parent: QModelIndex, first: int, last: int) -> None:
         model = self._model
         assert model is not None
         leaving = {model.generation_at(row).id for row in range(first, last + 1)}
-        self._close_showing(leaving.__contains__)
+        if closed := self._close_showing(leaving.__contains__):
+            self._closed_by_removal = closed[-1]
 
     def _on_reset(self) -> None:
         model = self._model
         assert model is not None
+        self._closed_by_removal = None  # another history: its numbers are other results
         self._close_showing(lambda generation_id: model.generation(generation_id) is None)
+
+    def _on_rows_back(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+        """Undo of a removal that closed a comparison: it opens again once both are back."""
+        model = self._model
+        pair = self._closed_by_removal
+        if model is None or pair is None:
+            return
+        back = [g for i in pair if (g := model.generation(i)) is not None]
+        if len(back) < 2:
+            return
+        self._closed_by_removal = None
+        if all(finished_video(g) and Path(g.video_path or "").is_file() for g in back):
+            self.compare(back)
 
     def _extend_menu(self, menu: QMenu, _primary: Generation,
                      targets: list[Generation]) -> None:

@@ -212,7 +212,7 @@ def test_a_result_removed_while_compared_closes_the_comparison(
     """Two results compared, then one of them removed in the gallery (Shift+Del, its video to
     the trash): the comparison went on showing and playing the deleted video, its file held
     open. It closes, letting go of both files; the other results and videos are untouched,
-    and Undo brings the removed one back."""
+    and Undo brings the removed one back, and the comparison with it."""
     window = app_controller.window
     results = generate(qtbot, window, 3)
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
@@ -254,6 +254,12 @@ def test_a_result_removed_while_compared_closes_the_comparison(
     qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # Undo
     qtbot.waitUntil(lambda: Path(removed.video_path or "").exists())
     qtbot.waitUntil(lambda: second in gallery.model.result_ids())
+    # The comparison the removal closed opens again, with both videos playing.
+    qtbot.waitUntil(lambda: len(window.compare.open_views()) == 1)
+    again = window.compare.open_views()[0]
+    assert {pane.generation.id for pane in again.panes} == {first, second}
+    qtbot.waitUntil(lambda: all(p.player.duration() > 0 for p in again.panes), timeout=10_000)
+    again.close()
     preview_settled(qtbot, window)
 
 
