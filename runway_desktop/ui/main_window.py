@@ -269,8 +269,9 @@ class MainWindow(QMainWindow):
         q.reveal_requested.connect(self._reveal)
         q.favourite_toggled.connect(lambda gid, on: self._do(lambda s: s.set_favourite(gid, on)))
         q.reuse_requested.connect(self._reuse)
-        q.rerun_requested.connect(lambda gid: self._do(lambda s: s.rerun_with_new_seed(gid)))
-        q.retry_requested.connect(lambda gid: self._do(lambda s: s.retry(gid)))
+        q.rerun_requested.connect(
+            lambda gid: q.show_added(self._do(lambda s: s.rerun_with_new_seed(gid))))
+        q.retry_requested.connect(lambda gid: q.show_added(self._do(lambda s: s.retry(gid)), gid))
         q.redownload_requested.connect(lambda gid: self._do(lambda s: s.redownload(gid)))
         q.stop_following_requested.connect(self._confirm_stop_following)
         q.cancel_requested.connect(self._request_cancel)

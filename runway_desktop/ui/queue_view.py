@@ -321,6 +321,7 @@ class QueueView(QWidget):
         self.shortcut_actions: dict[str, QAction] = {}
         self._last_selected: Generation | None = None
         self._holding = False
+        self._added: list[int] | None = None  # new rows a command made (`_showing_added`)
         # Entries other parts add to the menu (the window's Compare): each is called with the
         # menu, the item under the mouse and the items the menu acts on.
         self.menu_extensions: list[Callable[[QMenu, Generation, list[Generation]], None]] = []
@@ -579,6 +580,40 @@ class QueueView(QWidget):
         self.set_status_filter(StatusFilter.ALL)
         return self.select_generation(generation_id)
 
+    def show_added(self, generation: Generation | None, instead_of: int | None = None) -> None:
+        """A command on a row made a new one (Re-run with New Seed; Retry of a failure apiframe
+        refunded, sent anew): it is selected and brought into sight, as after Generate. It
+        came in at the top, out of sight in a long list, and the row acted on stayed as it was:
+        nothing seemed to happen, and a second Retry paid again. `instead_of`: the row acted
+        on (a Retry that carried it on made nothing new)."""
+        if generation is None or generation.id == instead_of:
+            return
+        if self._added is not None:  # several at once: selected together, after
+            self._added.append(generation.id)
+            return
+        self._show_rows([generation.id])
+
+    @contextlib.contextmanager
+    def _showing_added(self) -> Iterator[None]:
+        self._added = []
+        try:
+            yield
+        finally:
+            added, self._added = self._added, None
+            if added:
+                self._show_rows(added)
+
+    def _show_rows(self, generation_ids: list[int]) -> None:
+        """These rows selected and the first in sight; a filter or search that hides one of
+        them is cleared (as `show_and_select`)."""
+        known = [i for i in generation_ids if self.model.index_of(i).isValid()]
+        if not known:
+            return
+        if not all(self._list_index(i).isValid() for i in known):
+            self.search_edit.clear()
+            self.set_status_filter(StatusFilter.ALL)
+        self.select_generations(known)
+
     @contextlib.contextmanager
     def selection_held(self) -> Iterator[None]:
         """Report the selection once, after many rows change: removing selected rows one by
@@ -689,14 +724,16 @@ class QueueView(QWidget):
         self.reuse_requested.emit(primary.id)
 
     def _rerun(self, primary: Generation, targets: list[Generation]) -> None:
-        self.rerun_requested.emit(primary.id)
+        with self._showing_added():
+            self.rerun_requested.emit(primary.id)
 
     def _extend(self, primary: Generation, targets: list[Generation]) -> None:
         self.extend_requested.emit(primary.id)
 
     def _retry(self, primary: Generation, targets: list[Generation]) -> None:
-        for g in targets:
-            self.retry_requested.emit(g.id)
+        with self._showing_added():
+            for g in targets:
+                self.retry_requested.emit(g.id)
 
     def _redownload(self, primary: Generation, targets: list[Generation]) -> None:
         self.redownload_requested.emit(primary.id)

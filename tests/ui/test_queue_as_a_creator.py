@@ -3,13 +3,20 @@ through them, prompts in every script."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
-from runway_desktop.engine.records import Stage
+from runway_desktop import paths
+from runway_desktop.engine.journal import Journal
+from runway_desktop.engine.records import Action, GenerationSettings, Stage
+from runway_desktop.ui.queue_filter import StatusFilter
 from runway_desktop.ui.queue_model import QueueModel
 from runway_desktop.ui.queue_view import QueueView
 from runway_desktop.ui.thumbnail_cache import ThumbnailCache
@@ -80,3 +87,84 @@ def test_a_prompt_starting_with_emoji_wraps_between_words(view: QueueView) -> No
         assert first == words[:len(first)], texts
         second = texts[1].split()
         assert second == words[len(first):len(first) + len(second)], texts
+
+
+# -- in the window, over a long history ---------------------------------------------------------
+
+HISTORY = 60
+
+
+@pytest.fixture
+def before_app_start() -> Callable[[Path], None]:
+    """A long session's history: failures apiframe refunded (Retry sends them anew)."""
+    def seed(data_dir: Path) -> None:
+        journal = Journal(paths.journal_path(data_dir))
+        journal.add_many([GenerationSettings(f"a heron in the reeds, take {n}", seed=n)
+                          for n in range(HISTORY)], stage=Stage.FAILED, credit_cost=0,
+                         job_id=None, error="apiframe failed the job (credits refunded).",
+                         action=Action.RETRY)
+        journal.close()
+    return seed
+
+
+def row_point(queue: Any, generation_id: int) -> Any:
+    index = queue.proxy.mapFromSource(queue.model.index_of(generation_id))
+    queue.list_view.scrollTo(index)
+    return queue.list_view.visualRect(index).center()
+
+
+def in_sight(queue: Any, generation_id: int) -> bool:
+    index = queue.proxy.mapFromSource(queue.model.index_of(generation_id))
+    view = queue.list_view
+    return index.isValid() and view.viewport().rect().intersects(view.visualRect(index))
+
+
+def open_menu(qtbot: QtBot, queue: Any, generation_id: int) -> QMenu:
+    view = queue.list_view
+    point = row_point(queue, generation_id)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.RightButton, pos=point)
+    QApplication.sendEvent(view.viewport(), QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, point, view.viewport().mapToGlobal(point)))
+    menus = [w for w in QApplication.topLevelWidgets()
+             if isinstance(w, QMenu) and w.objectName() == "queueContextMenu" and w.isVisible()]
+    assert len(menus) == 1
+    return menus[0]
+
+
+def test_a_new_run_made_from_a_row_is_selected_and_in_sight(qtbot: QtBot,
+                                                            app_controller: Any) -> None:
+    """Re-run with New Seed, and Retry of failures apiframe refunded, add new rows at the top:
+    far down a long list nothing seemed to happen (the row acted on stays Failed), and a
+    second Retry paid again."""
+    window = app_controller.window
+    queue = window.queue
+    model = queue.model
+    qtbot.waitUntil(lambda: model.rowCount() == HISTORY)
+    oldest = min(g.id for g in model.generations())
+    menu = open_menu(qtbot, queue, oldest)
+    next(a for a in menu.actions() if a.objectName() == "rerun").trigger()
+    menu.close()
+    qtbot.waitUntil(lambda: model.rowCount() == HISTORY + 1)
+    rerun = max(g.id for g in model.generations())
+    assert [g.id for g in queue.selected_generations()] == [rerun]
+    assert in_sight(queue, rerun)
+
+    # Under Failed, three old failures chosen with Ctrl, then Retry from the keyboard.
+    qtbot.mouseClick(queue.filter_buttons[StatusFilter.FAILED], Qt.MouseButton.LeftButton)
+    chosen = sorted(g.id for g in model.generations())[:3]
+    for n, generation_id in enumerate(chosen):
+        modifier = Qt.KeyboardModifier.ControlModifier if n else Qt.KeyboardModifier.NoModifier
+        qtbot.mouseClick(queue.list_view.viewport(), Qt.MouseButton.LeftButton, modifier,
+                         row_point(queue, generation_id))
+    assert sorted(g.id for g in queue.selected_generations()) == chosen
+    qtbot.keyClick(queue.list_view, Qt.Key.Key_T,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: model.rowCount() == HISTORY + 4)
+    copies = sorted(g.id for g in model.generations())[-3:]
+    assert sorted(g.id for g in queue.selected_generations()) == copies
+    assert queue.proxy.status_filter is StatusFilter.ALL  # new work isn't under Failed
+    assert in_sight(queue, queue.current_generation().id)
+    assert all(model.generation(i).stage is Stage.FAILED for i in chosen)
+    engine = app_controller.engine
+    qtbot.waitUntil(lambda: all(g.stage.is_terminal for g in engine.generations()),
+                    timeout=20_000)
