@@ -28,11 +28,13 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from runway_desktop import api, cli_sequence, paths, secrets, settings
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
@@ -185,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_export.run(args, context)
         if cli_sequence.needs_qt(args, data_dir):  # last frames: QtMultimedia on a qasync loop
             return cli_sequence.run_on_qt(_dispatch(args, context), data_dir)
-        return asyncio.run(_dispatch(args, context))
+        return asyncio.run(_stoppable(_dispatch(args, context)))
     except CliError as error:
         print(f"runway-desktop: {error.message}", file=sys.stderr)
         return error.code
@@ -198,14 +200,42 @@ def main(argv: Sequence[str] | None = None) -> int:
               "lost: `runway-desktop jobs` lists the history.", file=sys.stderr)
         return EXIT_OUTPUT
     except KeyboardInterrupt:
-        print("runway-desktop: stopped. Unfinished generations are kept; run "
-              "`runway-desktop resume` to finish them.", file=sys.stderr)
+        for note in STOP_NOTES or ["stopped. Unfinished generations are kept; run "
+                                   "`runway-desktop resume` to finish them."]:
+            print(f"runway-desktop: {note}", file=sys.stderr)
         return 130
     except Exception as error:
         log.exception("Unexpected error in the command line")
         print(f"runway-desktop: something unexpected went wrong ({type(error).__name__}); "
               f"details are in {paths.log_dir(data_dir)}.", file=sys.stderr)
         return 1
+
+
+async def _stoppable(work: Coroutine[Any, Any, int]) -> int:
+    """Run a command; SIGTERM (`kill`, `timeout`) stops it as Ctrl+C does, cleanly: what it
+    made is kept or cancelled the same way, and it says so (the Qt loop's run_until_signal
+    does the same)."""
+    task = asyncio.current_task()
+    assert task is not None
+    terminated: list[bool] = []
+
+    def terminate() -> None:
+        terminated.append(True)
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows; not the main thread
+        return await work
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if terminated:
+            raise KeyboardInterrupt from None  # main() says what became of the work; 130
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def _dispatch(args: argparse.Namespace, context: Context) -> int:
@@ -285,14 +315,48 @@ async def _generate(args: argparse.Namespace, context: Context) -> int:
     async with _running_engine(context, api_key) as engine:
         service = GenerationService(engine)
         generation = service.submit(settings_, output_dir=output_dir)
-        if sys.stderr.isatty():  # for the person watching; scripts read credit_cost
-            _print_price(settings_, await _catalog_for_price(engine))
-        if args.no_wait:
-            accepted = await service.wait_accepted(generation.id)
-            rows = [accepted] if accepted else []
-        else:
-            rows = await service.wait_settled([generation.id])
+        rows = await follow(service, engine, generation, no_wait=args.no_wait)
     return _report(rows, context)
+
+
+async def follow(service: GenerationService, engine: Engine, generation: Generation, *,
+                 no_wait: bool) -> list[Generation]:
+    """Wait for the generation this command made (`generate`, `extend`). Stopped meanwhile
+    (Ctrl+C, SIGTERM), what never left this computer is cancelled, so nobody pays for it later
+    (the next command or the window would carry it on), and the person is told what became of
+    it: paid work is kept for `resume`."""
+    try:
+        if sys.stderr.isatty():  # for the person watching; scripts read credit_cost
+            _print_price(generation.settings, await _catalog_for_price(engine))
+        if no_wait:
+            accepted = await service.wait_accepted(generation.id)
+            return [accepted] if accepted else []
+        return await service.wait_settled([generation.id])
+    except asyncio.CancelledError:
+        STOP_NOTES.append(_stopped(service, generation.id))
+        raise
+
+
+STOP_NOTES: list[str] = []  # what a stopped command says instead of its general words
+
+
+def _stopped(service: GenerationService, generation_id: int) -> str:
+    """Cancel `generation_id` if nothing of it reached apiframe; what happened to it."""
+    if service.cancel([generation_id]):
+        return (f"stopped before #{generation_id} was sent to apiframe: it is cancelled and "
+                "nothing was charged.")
+    generation = service.get(generation_id)
+    stage = generation.stage if generation else Stage.DONE
+    if stage.is_settled:
+        return f"stopped; #{generation_id} had already ended ({stage.value})."
+    if stage == Stage.SUBMITTING:
+        return (f"stopped while #{generation_id} was being sent to apiframe, which may have "
+                "accepted and charged it. Run `runway-desktop resume` to get its video: it "
+                "finds the job, never paying twice.")
+    doing = ("apiframe has made it; its download stopped here" if stage == Stage.DOWNLOADING
+             else "apiframe keeps making it")
+    return (f"stopped; #{generation_id} is paid and {doing}. Run `runway-desktop resume` to "
+            "save its video (the window does too if it is open); it is never paid twice.")
 
 
 async def _resume(args: argparse.Namespace, context: Context) -> int:

@@ -196,13 +196,7 @@ async def extend(args: argparse.Namespace, context: Context) -> int:
             raise cli.CliError(error.message, cli.EXIT_INPUT) from None
         except api.InvalidRequestError as error:
             raise cli.CliError(error.message, cli.EXIT_INPUT) from None
-        if sys.stderr.isatty():
-            cli._print_price(generation.settings, await cli._catalog_for_price(engine))
-        if args.no_wait:
-            accepted = await service.wait_accepted(generation.id)
-            rows = [accepted] if accepted else []
-        else:
-            rows = await service.wait_settled([generation.id])
+        rows = await cli.follow(service, engine, generation, no_wait=args.no_wait)
     return cli._report(rows, context)
 
 

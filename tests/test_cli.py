@@ -946,3 +946,53 @@ def test_ctrl_c_while_an_image_is_prepared_ends_within_two_seconds(
     assert "stopped" in err
     assert history.assert_earlier_generation_intact() == []  # nothing half-journaled
     assert Ledger.of(sim) == ledger
+
+
+def _stop_at(proc: subprocess.Popen[str], data_dir: Path, stages: set[str], signum: int,
+             ) -> tuple[str, dict[str, Any]]:
+    """Send `signum` once the newest row is in one of `stages`; its stderr and that row."""
+    try:
+        while not ((rows := journal_rows(data_dir)) and rows[-1]["stage"] in stages):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.01)
+        proc.send_signal(signum)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    return err, journal_rows(data_dir)[-1]
+
+
+def test_stopping_a_generation_cancels_what_was_not_sent_and_keeps_what_is_paid(
+    make_simulator: Callable[..., Simulator], files: dict[str, Path], tmp_path: Path,
+    home: Path,
+) -> None:
+    """Ctrl+C before anything reached apiframe cancels the generation: the next command (or the
+    window) used to carry it on and charge for what the person had stopped. Stopped (SIGTERM
+    too, as `timeout` sends) once apiframe has it, it is kept, the person is told it is paid,
+    and `resume` saves it without paying again."""
+    sim = make_simulator(seconds_per_job=1.5)
+    env = cli_env(sim.base_url, tmp_path / "data", home)
+    sim.faults.routes, sim.faults.slow_seconds = {"upload"}, 30.0  # stays uploading
+    proc = start_cli("generate", PROMPT, "--image", files["good"], env=env)
+
+    err, row = _stop_at(proc, tmp_path / "data", {"uploading"}, signal.SIGINT)
+
+    assert row["stage"] == "cancelled"
+    assert f"stopped before #{row['id']} was sent to apiframe: it is cancelled and nothing was " \
+           "charged." in err
+    assert "resume" not in err
+    sim.faults.slow_seconds = 0.0
+    proc = start_cli("generate", "the one I meant", "--image", files["good"], env=env)
+
+    err, row = _stop_at(proc, tmp_path / "data", {"queued", "processing"}, signal.SIGTERM)
+
+    assert f"#{row['id']} is paid and apiframe keeps making it. Run `runway-desktop resume`" in err
+    resumed = run_cli("resume", "--json", env=env)
+    assert resumed.code == 0, resumed
+    assert [r["status"] for r in resumed.json_lines()] == ["done"]  # not the cancelled one
+    assert sim.jobs_created() == 1
+    assert [r["stage"] for r in journal_rows(tmp_path / "data")] == ["cancelled", "done"]
