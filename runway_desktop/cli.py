@@ -189,7 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_sequence.run_on_qt(_dispatch(args, context), data_dir)
         return asyncio.run(_stoppable(_dispatch(args, context)))
     except CliError as error:
-        print(f"runway-desktop: {error.message}", file=sys.stderr)
+        message = key_words(error.message) if error.code == EXIT_AUTH else error.message
+        print(f"runway-desktop: {message}", file=sys.stderr)
         return error.code
     except JournalError as error:  # the history stopped being writable while running
         print(f"runway-desktop: {error.message}", file=sys.stderr)
@@ -660,10 +661,24 @@ def _stdout_lost() -> None:
         os.close(devnull)
 
 
+def key_words(message: str) -> str:
+    """A refused or inactive key's words for a terminal. The api layer points at Settings; a
+    key from APIFRAME_API_KEY is the one in use whatever Settings holds, so it is named instead
+    (as the window's banner does)."""
+    if "in Settings." not in message:
+        return message
+    env = secrets.API_KEY_ENV
+    if secrets.api_key_from_env():
+        return message.replace("in Settings.", f"in {env}: the key in use comes from that "
+                               "environment variable, not Settings (a key saved there is used "
+                               "once it is unset).")
+    return f"{message} (From a terminal: set {env}.)"
+
+
 def _for_the_terminal(generation: Generation) -> str:
     message = generation.error or "The generation stopped."
     if generation.action == Action.OPEN_SETTINGS:
-        message += f" (From a terminal: set {secrets.API_KEY_ENV}.)"
+        message = key_words(message)
     elif generation.stage == Stage.ATTENTION and generation.action != Action.EDIT_INPUT:
         message += " Run `runway-desktop resume` to carry on (--out DIR to save elsewhere)."
     return message

@@ -45,6 +45,7 @@ from tests.helpers.small_disk import tmpfs
 PROMPT = "a red kite over dunes"
 KEYS = ("afk_test", "afk_test_broke", "afk_test_inactive")
 CLIP_16_9 = load_clips()["16:9"]
+FROM_ENV = "APIFRAME_API_KEY: the key in use comes from that environment variable, not Settings"
 
 
 # -- fixtures ------------------------------------------------------------------------------------
@@ -490,9 +491,11 @@ def test_no_api_key_and_no_keyring(sim: Simulator, history: History) -> None:
 @pytest.mark.parametrize(
     ("key", "code", "action", "fragments"),
     [
-        pytest.param("afk_nope", 3, "open_settings", ("API key was rejected",), id="401"),
-        pytest.param("afk_test_inactive", 3, "open_settings", ("inactive", "reactivate"),
-                     id="403"),
+        # The key comes from APIFRAME_API_KEY: that is where to fix it, not Settings.
+        pytest.param("afk_nope", 3, "open_settings", ("API key was rejected", FROM_ENV),
+                     id="401"),
+        pytest.param("afk_test_inactive", 3, "open_settings", ("inactive", "reactivate",
+                                                                FROM_ENV), id="403"),
         pytest.param("afk_test_broke", 4, "buy_credits",
                      ("Not enough credits", "needs 15", "you have 0", "Top up"), id="402"),
     ],
@@ -517,7 +520,22 @@ def test_key_and_credit_problems(
 
     as_json = run_cli("jobs", "--json", env=history.env(sim, key=key)).json_lines()
     assert as_json[-1]["status"] == "attention"
-    assert all(fragment in as_json[-1]["error"] for fragment in fragments)
+    assert all(fragment in as_json[-1]["error"] for fragment in fragments if fragment != FROM_ENV)
+
+
+
+def test_a_refused_key_is_named_where_it_comes_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`me` and a generation's refused key: Settings, where the keyring's key is changed, or the
+    environment variable, whose key is used whatever Settings holds (as the window says)."""
+    from runway_desktop.cli import key_words
+
+    refused = "Your API key was rejected — check it in Settings."
+    assert key_words(refused) == f"{refused} (From a terminal: set APIFRAME_API_KEY.)"
+    monkeypatch.setenv("APIFRAME_API_KEY", "afk_from_env")
+    assert key_words(refused) == f"Your API key was rejected — check it in {FROM_ENV} (a key " \
+        "saved there is used once it is unset)."
+    no_key = "No API key. Set APIFRAME_API_KEY, or save your key in Runway Desktop's Settings."
+    assert key_words(no_key) == no_key
 
 
 # -- faults on the way ---------------------------------------------------------------------------
