@@ -14,14 +14,44 @@ def main(argv: list[str] | None = None) -> int:
         return print_help()
     from runway_desktop import COMMANDS  # not from cli: that would load the engine and httpx
 
-    if (args and args[0] in COMMANDS) or (args and args[0] == "--data-dir" and len(args) > 2
-                                        and args[2] in COMMANDS):
+    word = _first_word(args)
+    if word in COMMANDS:
         from runway_desktop.cli import main as cli_main
 
         return cli_main(args)
+    if word is not None:  # the window takes no words: a command mistyped (`genrate`)
+        return unknown_command(word, COMMANDS)
     from runway_desktop.app import main as app_main
 
     return app_main(args)
+
+
+_VALUE_OPTIONS = ("--data-dir", "--demo-seconds-per-job")  # options followed by their value
+
+
+def _first_word(args: list[str]) -> str | None:
+    """The first argument that is neither an option nor an option's value: the command."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def unknown_command(word: str, commands: tuple[str, ...]) -> int:
+    """One line: what was not understood, the likely command, and every command (exit 2)."""
+    import difflib
+
+    close = difflib.get_close_matches(word, commands, n=1, cutoff=0.6)
+    guess = f" Did you mean `runway-desktop {close[0]}`?" if close else ""
+    print(f"runway-desktop: there is no command {word!r}.{guess} The commands are "
+          f"{', '.join(commands)}; `runway-desktop --help` says what each does (without a "
+          "command, the window opens).", file=sys.stderr)
+    return 2
 
 
 def print_help() -> int:
