@@ -651,8 +651,14 @@ class MainWindow(QMainWindow):
                       self.tr("Remove {0}").format(len(ids)), remove)
 
     def _request_clear_finished(self) -> None:
-        ids = self.removals.clearable_ids()  # what the question names, and all it clears
+        every = self.removals.clearable_ids()
+        # What the question names, and all it clears: the rows the list shows (under Active or
+        # Favourites it cleared only rows out of sight).
+        ids = self.queue.shown_ids(every)
         count = len(ids)
+        if not count and every:
+            self._none_shown(self.tr("Nothing finished is shown"))
+            return
         if count <= 1:
             self.removals.clear_finished(ids)
             return
@@ -660,10 +666,18 @@ class MainWindow(QMainWindow):
             self.tr("Clear {0} finished generations from the list?").format(count),
             self.tr("Finished, failed and cancelled generations leave the list (favourites "
                     "stay); their videos stay in the folder. You can undo this for a few "
-                    "seconds."),
+                    "seconds.") + self._hidden_stay(len(every) - count),
             self.tr("Clear {0}").format(count),
             lambda: self.removals.clear_finished(ids),
         )
+
+    def _hidden_stay(self, hidden: int) -> str:
+        return " " + self.tr("The {0} hidden by the filter or the search stay.").format(
+            hidden) if hidden else ""
+
+    def _none_shown(self, what: str) -> None:
+        self.statusBar().showMessage(self.tr("{0}: the filter or the search hides the rest. "
+                                             "All shows every generation.").format(what), 8000)
 
     def _request_cancel(self, ids: list[int]) -> None:
         def cancel() -> None:
@@ -681,15 +695,25 @@ class MainWindow(QMainWindow):
         )
 
     def _request_cancel_pending(self) -> None:
-        count = self.queue.model.count(Stage.PENDING)
+        waiting = [g.id for g in self.queue.model.generations() if g.stage is Stage.PENDING]
+        ids = self.queue.shown_ids(waiting)  # as Clear finished: only what the list shows
+        count, hidden = len(ids), len(waiting) - len(ids)
+
+        def cancel() -> None:
+            self._do(lambda s: s.cancel(ids) if hidden else s.cancel_pending())
+
+        if not count and hidden:
+            self._none_shown(self.tr("Nothing waiting is shown"))
+            return
         if count <= 1:
-            self._do(lambda s: s.cancel_pending())
+            cancel()
             return
         self._confirm(
             self.tr("Cancel {0} waiting generations?").format(count),
-            self.tr("None of them has reached apiframe yet, so nothing is charged."),
+            self.tr("None of them has reached apiframe yet, so nothing is charged.")
+            + self._hidden_stay(hidden),
             self.tr("Cancel {0}").format(count),
-            lambda: self._do(lambda s: s.cancel_pending()),
+            cancel,
             keep=self.tr("Keep them"),
         )
 

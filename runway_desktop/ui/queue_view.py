@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -549,6 +549,13 @@ class QueueView(QWidget):
         for generation_id in generation_ids[1:]:
             if (index := self._list_index(generation_id)).isValid():
                 selection.select(index, flags.Select | flags.Rows)
+
+    def shown_ids(self, generation_ids: Iterable[int]) -> list[int]:
+        """Those of these rows the list shows: the header's Clear finished and Cancel pending
+        act on them only (a filter or a search hides the others from the person)."""
+        if not self.proxy.search_text and self.proxy.status_filter is StatusFilter.ALL:
+            return list(generation_ids)
+        return [i for i in generation_ids if self._list_index(i).isValid()]
 
     def _list_index(self, generation_id: int) -> QModelIndex:
         """The row's index in the list as shown (invalid: not in the history, or filtered out)."""

@@ -739,6 +739,7 @@ def test_a_person_uses_the_window(
 
             before = self.snapshot()
             clearable_ids = {i for i, g in before.items() if clearable(g)}
+            shown = {g.id for g in self.visible_rows()}
             before_batch = self.window.removals._batch
             qtbot.mouseClick(self.window.queue.clear_finished_button, Qt.MouseButton.LeftButton)
             self.settle()
@@ -746,6 +747,7 @@ def test_a_person_uses_the_window(
             self.removal_done(before_batch)
             removed = set(before) - set(self.snapshot())
             assert removed <= clearable_ids, f"Clear finished removed {removed - clearable_ids}"
+            assert removed <= shown, f"Clear finished removed hidden rows {removed - shown}"
             self.check_untouched(before, removed)
 
         @rule(yes=st.booleans())
@@ -755,13 +757,14 @@ def test_a_person_uses_the_window(
                 return
             before = self.snapshot()
             waiting = {i for i, g in before.items() if g.stage is Stage.PENDING}
+            shown = {g.id for g in self.visible_rows()}
             qtbot.mouseClick(self.window.queue.cancel_pending_button, Qt.MouseButton.LeftButton)
             self.settle()
             self.answer_box(yes)
             after = self.snapshot()
             for generation_id, generation in after.items():
                 if generation.stage is Stage.CANCELLED and generation_id in before:
-                    assert generation_id in waiting or before[generation_id].stage is (
+                    assert generation_id in waiting & shown or before[generation_id].stage is (
                         Stage.CANCELLED), f"Cancel pending cancelled row {generation_id}"
             self.check_untouched(before, set())
 

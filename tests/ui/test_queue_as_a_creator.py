@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from runway_desktop import paths
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.records import Action, GenerationSettings, Stage
+from runway_desktop.simulator import Simulator, SimulatorConfig
+from runway_desktop.simulator.config import Account, default_accounts
 from runway_desktop.ui.queue_filter import StatusFilter
 from runway_desktop.ui.queue_model import QueueModel
 from runway_desktop.ui.queue_view import QueueView
@@ -131,11 +133,30 @@ def open_menu(qtbot: QtBot, queue: Any, generation_id: int) -> QMenu:
     return menus[0]
 
 
-def test_a_new_run_made_from_a_row_is_selected_and_in_sight(qtbot: QtBot,
-                                                            app_controller: Any) -> None:
+@pytest.fixture
+def simulator(make_simulator: Callable[..., Simulator]) -> Simulator:
+    """One job at a time, slowly: what the person sends on waits its turn."""
+    accounts = [a for a in default_accounts() if a.api_key != "afk_test"]
+    accounts.append(Account("afk_test", credits=100_000, max_concurrent_jobs=1))
+    return make_simulator(SimulatorConfig(seconds_per_job=60, seed=5, accounts=accounts))
+
+
+def answer(qtbot: QtBot, window: Any) -> tuple[str, str]:
+    """Say yes to the question the window asks; its words."""
+    qtbot.waitUntil(lambda: any(b.isVisible() for b in window.findChildren(QMessageBox)))
+    box = next(b for b in window.findChildren(QMessageBox) if b.isVisible())
+    words = (box.text(), box.informativeText())
+    yes = next(b for b in box.buttons()
+               if box.buttonRole(b) is QMessageBox.ButtonRole.DestructiveRole)
+    qtbot.mouseClick(yes, Qt.MouseButton.LeftButton)
+    return words
+
+
+def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any) -> None:
     """Re-run with New Seed, and Retry of failures apiframe refunded, add new rows at the top:
     far down a long list nothing seemed to happen (the row acted on stays Failed), and a
-    second Retry paid again."""
+    second Retry paid again. Then the header's Clear finished under a search or a filter: it
+    cleared rows out of sight too (under Favourites, only those)."""
     window = app_controller.window
     queue = window.queue
     model = queue.model
@@ -165,6 +186,26 @@ def test_a_new_run_made_from_a_row_is_selected_and_in_sight(qtbot: QtBot,
     assert queue.proxy.status_filter is StatusFilter.ALL  # new work isn't under Failed
     assert in_sight(queue, queue.current_generation().id)
     assert all(model.generation(i).stage is Stage.FAILED for i in chosen)
-    engine = app_controller.engine
-    qtbot.waitUntil(lambda: all(g.stage.is_terminal for g in engine.generations()),
-                    timeout=20_000)
+
+    # A search: Clear finished clears what it shows, and says the rest stay.
+    qtbot.keyClicks(queue.search_edit, "take 1")
+    shown = {g.id for g in model.generations()
+             if g.stage is Stage.FAILED and "take 1" in g.settings.prompt}
+    assert len(shown) == 11
+    qtbot.mouseClick(queue.clear_finished_button, Qt.MouseButton.LeftButton)
+    title, text = answer(qtbot, window)
+    assert "Clear 11 finished" in title
+    assert f"The {HISTORY - 11} hidden by the filter or the search stay." in text
+    assert {g.id for g in model.generations()} == set(range(1, HISTORY + 5)) - shown
+    window.undo_action.trigger()
+    assert model.rowCount() == HISTORY + 4
+
+    # Under Favourites (none yet) nothing finished is shown: nothing is cleared.
+    queue.search_edit.clear()
+    qtbot.mouseClick(queue.filter_buttons[StatusFilter.FAVOURITES], Qt.MouseButton.LeftButton)
+    before = {g.id for g in model.generations()}
+    qtbot.mouseClick(queue.clear_finished_button, Qt.MouseButton.LeftButton)
+    assert "Nothing finished is shown" in window.statusBar().currentMessage()
+    assert not any(b.isVisible() for b in window.findChildren(QMessageBox))
+    assert {g.id for g in model.generations()} == before
+
