@@ -158,16 +158,40 @@ class SequenceService:
                         take.settings if (take := self.chosen(shot)) else None)
                        for shot in sequence.shots])
 
-    def cost_preview(self, sequence_id: int, *, retake_failed: bool = False) -> CostPreview:
+    def cost_preview(self, sequence_id: int, *, retake_failed: bool = False,
+                     redo_outdated: bool = False) -> CostPreview:
         """What running the sequence would cost: the shots without a chosen take (and, with
-        `retake_failed`, those whose chosen take failed and was refunded, or was cancelled),
-        priced by the catalog, and the balance before and after."""
+        `retake_failed`, those whose chosen take failed and was refunded, or was cancelled;
+        with `redo_outdated`, the `outdated_shots`), priced by the catalog, and the balance
+        before and after."""
         sequence = self._store.require(sequence_id)
         planned = self.planned_settings(sequence_id)
-        to_make = [s for shot, s in zip(sequence.shots, planned, strict=True)
-                   if (take := self.chosen(shot)) is None
+        outdated = set(self.outdated_shots(sequence)) if redo_outdated else set()
+        to_make = [s for index, (shot, s) in enumerate(zip(sequence.shots, planned, strict=True))
+                   if (take := self.chosen(shot)) is None or index in outdated
                    or (retake_failed and _refunded_failure(take))]
         return self._preview(to_make)
+
+    def outdated_shots(self, sequence: Sequence) -> dict[int, int]:
+        """The shots whose chosen take was made from a take of the shot before that is no
+        longer its chosen one (a new take of an earlier shot, or another take chosen there),
+        and those made from such a shot: {shot index: index of the shot whose take changed}.
+        Their start frame isn't the end of what plays before them now. `run` with
+        `redo_outdated` makes each again (paid) from the chosen take before it; nothing
+        redoes them by itself. A take made from a shot that isn't the one before it now
+        (the shots reordered) is not counted: reordering keeps the takes made."""
+        outdated: dict[int, int] = {}
+        shots = sequence.shots
+        for index in range(1, len(shots)):
+            take = self.chosen(shots[index])
+            before = shots[index - 1]
+            if take is None or take.parent_id is None or take.parent_id not in before.takes:
+                continue
+            if take.parent_id != before.chosen_id:
+                outdated[index] = index - 1
+            elif index - 1 in outdated:
+                outdated[index] = outdated[index - 1]
+        return outdated
 
     def preview_plan(self, plan: Plan) -> CostPreview:
         """What running a plan as a new sequence would cost (nothing is journaled)."""
@@ -349,7 +373,8 @@ class SequenceService:
 
     # -- running --------------------------------------------------------------------------------
 
-    async def run(self, sequence_id: int, *, retake_failed: bool = False) -> Sequence:
+    async def run(self, sequence_id: int, *, retake_failed: bool = False,
+                  redo_outdated: bool = False) -> Sequence:
         """Make every shot that has no chosen take, one after another (each from the shot
         before's last frame), and wait for all to finish; the sequence as it ended (DONE, or
         STOPPED with `error` saying which shot needs the person and what to do).
@@ -361,10 +386,21 @@ class SequenceService:
         `retake_failed` (the person runs a stopped sequence again): a shot whose chosen take
         failed on the server and was refunded (or was cancelled) gets one new take with the
         same settings — a new, paid job, like Retry of that take; without it such a shot
-        stops the run."""
+        stops the run.
+
+        `redo_outdated` (the person asked to redo the shots made from an older take): each of
+        the `outdated_shots` gets a new take, in order, made as Run makes a shot (from the
+        chosen take before it, once that has finished). A resumed run (after a restart) doesn't
+        carry this on: what is left stays outdated, to ask again."""
         task = self._runs.get(sequence_id)
+        if redo_outdated and task is not None and not task.done():
+            # A run already going (one following a new take) wouldn't redo: this one takes
+            # over. Cancelling it only stops its waiting; a take under way goes on.
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            task = None
         if task is None or task.done():
-            task = asyncio.ensure_future(self._run(sequence_id, retake_failed))
+            task = asyncio.ensure_future(self._run(sequence_id, retake_failed, redo_outdated))
             self._runs[sequence_id] = task
         return await asyncio.shield(task)
 
@@ -440,7 +476,8 @@ class SequenceService:
             self._store.set_run_state(sequence_id, RunState.IDLE)
             self._changed(sequence_id)
 
-    async def _run(self, sequence_id: int, retake_failed: bool = False) -> Sequence:
+    async def _run(self, sequence_id: int, retake_failed: bool = False,
+                   redo_outdated: bool = False) -> Sequence:
         self._store.set_run_state(sequence_id, RunState.RUNNING)
         self._changed(sequence_id)
         retried: set[int] = set()
@@ -451,7 +488,7 @@ class SequenceService:
         try:
             while True:
                 sequence = self._store.require(sequence_id)
-                todo = await self._next_step(sequence, retried, replaceable)
+                todo = await self._next_step(sequence, retried, replaceable, redo_outdated)
                 if todo is None:
                     self._store.set_run_state(sequence_id, RunState.DONE)
                     return self._changed(sequence_id)
@@ -463,13 +500,18 @@ class SequenceService:
             return Sequence(sequence_id, "", RunState.IDLE, (), 0.0, 0.0)
 
     async def _next_step(self, sequence: Sequence, retried: set[int],
-                         replaceable: set[int]) -> bool | None:
-        """Move the first unfinished shot one step on (make it, wait for it, retry it);
-        None when every shot has a finished chosen take."""
+                         replaceable: set[int], redo_outdated: bool = False) -> bool | None:
+        """Move the first unfinished shot one step on (make it, wait for it, retry it, and
+        with `redo_outdated` make an outdated one again); None when every shot has a
+        finished chosen take (and none to redo)."""
+        outdated = self.outdated_shots(sequence) if redo_outdated else {}
         for index, shot in enumerate(sequence.shots):
             take = self.chosen(shot)
             if take is None:
                 await self._make_shot(sequence, index)
+                return True
+            if index in outdated and take.stage.is_settled:
+                await self._redo_shot(sequence, index)
                 return True
             if take.stage == Stage.DONE:
                 continue
@@ -501,6 +543,15 @@ class SequenceService:
             settings = settings.with_seed(self._new_seed(settings))
         generation, _new = self._add_take(sequence, shot.id, settings, parent_id,
                                           only_if_unchosen=True)
+        return generation
+
+    async def _redo_shot(self, sequence: Sequence, index: int) -> Generation:
+        """A new take of an outdated shot, from the chosen take of the shot before."""
+        shot = sequence.shots[index]
+        settings, parent_id = await self._settings_for(sequence, index, shot.prompt,
+                                                       shot.changes)
+        generation, _new = self._add_take(sequence, shot.id, settings, parent_id,
+                                          only_if_unchosen=False)
         return generation
 
     async def _settings_for(self, sequence: Sequence, index: int, prompt: str,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +70,7 @@ class SequenceView(QWidget):
         self._run_task: asyncio.Task[Any] | None = None
         self._pixmaps: dict[str, QPixmap] = {}
         self._was_running = False  # the status line said "Running": say how it ended
+        self._outdated: dict[int, int] = {}  # shot index → the shot whose take changed
         self._unsubscribe = [sequences.subscribe(self._on_sequence_event),
                              sequences.generations.subscribe(self._on_engine_event)]
         self._build()
@@ -132,6 +133,17 @@ class SequenceView(QWidget):
             "image and settings, each next one from the last frame of the one before"))
         self.new_button.clicked.connect(self.new_from_text)
 
+        # Shots made from an older take of the shot before (a new take there): said, and
+        # offered to redo (paid, its price beside it), never redone by itself.
+        self.redo_label = QLabel(self)
+        self.redo_label.setObjectName("redo_label")
+        self.redo_label.setWordWrap(True)
+        self.redo_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.redo_label.setAccessibleDescription(self.tr("Shots made from an older take"))
+        self.redo_button = QPushButton(self.tr("Redo &Later Shots"), self)
+        self.redo_button.setToolTip(self.tr("Make these shots again from the chosen take "
+                                            "before each (paid), one after another"))
+        self.redo_button.clicked.connect(self.redo_outdated)
         self.cost_label = QLabel(self)
         self.cost_label.setAccessibleDescription(self.tr("Cost of the run"))  # read: its words
         self.cost_label.setWordWrap(True)
@@ -175,6 +187,9 @@ class SequenceView(QWidget):
         plan_buttons.addWidget(self.new_button)
         plan_buttons.addStretch(1)
         plan_row.addLayout(plan_buttons)
+        redo_row = QHBoxLayout()
+        redo_row.addWidget(self.redo_label, 1)
+        redo_row.addWidget(self.redo_button)
         run_row = QHBoxLayout()
         run_row.addWidget(self.cost_label, 1)
         run_row.addWidget(self.run_progress)
@@ -185,6 +200,7 @@ class SequenceView(QWidget):
         layout.addWidget(split, 1)
         layout.addLayout(extend_row)
         layout.addLayout(plan_row)
+        layout.addLayout(redo_row)
         layout.addLayout(run_row)
         layout.addWidget(self.status)
         layout.addWidget(self.film)
@@ -323,6 +339,18 @@ class SequenceView(QWidget):
         self._run_task = self._spawn(self._await_run(sequence_id))
         self._refresh_controls()
 
+    def redo_outdated(self) -> None:
+        """Make the shots made from an older take again (the person asked: the price is shown
+        beside the button), one after another from the chosen take before each."""
+        if self.sequence is None or not self._outdated:
+            return
+        sequence_id = self.sequence.id
+        if self._run_task is not None and not self._run_task.done():
+            return
+        self._say(self.tr("Redoing {0}…").format(self._shot_numbers(self._outdated)))
+        self._run_task = self._spawn(self._await_run(sequence_id, redo_outdated=True))
+        self._refresh_controls()
+
     def stop(self) -> None:
         """Stop the run this window started (or resumed): no further shot is made."""
         if self.sequence is None or not self.sequences.is_running_here(self.sequence.id):
@@ -398,6 +426,8 @@ class SequenceView(QWidget):
         if sequence is None or self.sequence is None or sequence.id != self.sequence.id:
             self.bar.cancel_rename()
         self.sequence = sequence
+        self._outdated = (self._read(lambda: self.sequences.outdated_shots(sequence), {})
+                          if sequence is not None else {})
         self.setWindowTitle(self.tr("{0} — Sequences").format(sequence.name) if sequence
                             else self.tr("Sequences"))
         self.bar.rename_button.setEnabled(sequence is not None)
@@ -437,7 +467,17 @@ class SequenceView(QWidget):
             state = self.tr("#{0} · {1}").format(take.id, stage_text(take))
         takes = len(shot.takes)
         count = self.tr(" · {0} takes").format(takes) if takes > 1 else ""
-        return self.tr("{0}. {1}\n{2}{3}").format(number, shot.prompt, state, count)
+        text = self.tr("{0}. {1}\n{2}{3}").format(number, shot.prompt, state, count)
+        if (changed := self._outdated.get(number - 1)) is not None:
+            text += "\n" + self.tr("⚠ made after an older take of shot {0}").format(changed + 1)
+        return text
+
+    def _shot_numbers(self, indexes: Iterable[int]) -> str:
+        """"shot 3", "shots 3 and 4", "shots 3, 4 and 6"."""
+        numbers = [str(i + 1) for i in sorted(indexes)]
+        if len(numbers) == 1:
+            return self.tr("shot {0}").format(numbers[0])
+        return self.tr("shots {0} and {1}").format(", ".join(numbers[:-1]), numbers[-1])
 
     def _show_takes(self) -> None:
         shot = self.current_shot()
@@ -473,10 +513,38 @@ class SequenceView(QWidget):
         self.cost_label.setText(self._cost_text(preview))
         affordable = preview is None or preview.affordable is not False
         self.run_button.setEnabled(has and not running and done < len(shots) and affordable)
+        self._refresh_redo()
         self.stop_button.setEnabled(sequence is not None
                                     and self.sequences.is_running_here(sequence.id))
         self._say_run_state(done, len(shots))
         self.film.refresh()
+
+    def _refresh_redo(self) -> None:
+        """Which shots were made from an older take, and what redoing them costs."""
+        outdated = self._outdated
+        self.redo_label.setVisible(bool(outdated))
+        self.redo_button.setVisible(bool(outdated))
+        if not outdated or self.sequence is None:
+            self.redo_label.clear()
+            return
+        roots = sorted(set(outdated.values()))
+        sequence_id = self.sequence.id
+        preview: CostPreview | None = self._read(
+            lambda: self.sequences.cost_preview(sequence_id, redo_outdated=True), None)
+        shots = self._shot_numbers(outdated).capitalize()
+        text = (self.tr("{0} was made after an older take of {1}: it doesn't follow on from "
+                        "what plays before it now. Redo Later Shots makes it again from the take "
+                        "chosen now; or keep it as it is.") if len(outdated) == 1 else
+                self.tr("{0} were made after an older take of {1}: they don't follow on from "
+                        "what plays before them now. Redo Later Shots makes them again from the "
+                        "takes chosen now; or keep them as they are.")).format(
+            shots, self._shot_numbers(roots))
+        if preview is not None:
+            text += " " + self._cost_text(preview)
+        self.redo_label.setText(text)
+        affordable = preview is None or preview.affordable is not False
+        redoing = self._run_task is not None and not self._run_task.done()
+        self.redo_button.setEnabled(affordable and not redoing)
 
     def _say_run_state(self, done: int, total: int) -> None:
         """A run's state in the status line: how far it is, why it stopped, that it ended
@@ -603,9 +671,9 @@ class SequenceView(QWidget):
             self._run_task = None
         self._load(sequence_id)
 
-    async def _await_run(self, sequence_id: int) -> None:
+    async def _await_run(self, sequence_id: int, *, redo_outdated: bool = False) -> None:
         try:
-            ended = await self.sequences.run(sequence_id)
+            ended = await self.sequences.run(sequence_id, redo_outdated=redo_outdated)
         except asyncio.CancelledError:
             raise
         except Exception as error:

@@ -1,0 +1,139 @@
+"""A new take of a shot in the middle of a sequence, as a person makes one: the later shots
+made from the old take are named (in their row and above Run, with the price of redoing them),
+nothing is redone or paid for by itself, and Redo Later Shots makes them again, each from the
+new take before it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.sequence_records import RunState
+from runway_desktop.simulator import Simulator
+from runway_desktop.ui.main_window import MainWindow
+from runway_desktop.ui.sequence_view import SequenceView
+from tests.ui.dnd import drop_files
+from tests.ui.test_sequence_window import chosen_takes, open_view, wait_all_done
+
+pytestmark = pytest.mark.qt_log_ignore(
+    "PulseAudioService", "Couldn't resolve pipewire", "Could not open media"
+)
+
+
+@pytest.fixture
+def simulator(make_simulator: Callable[..., Simulator]) -> Simulator:
+    """Demo clips made from the uploaded image (as tests/ui/test_sequence_window.py's)."""
+    return make_simulator(seconds_per_job=0.2, seed=1234, image_clips=True)
+
+
+@pytest.fixture
+def start_png(tmp_path: Path) -> Path:
+    path = tmp_path / "start.png"
+    Image.new("RGB", (1280, 720), (90, 150, 220)).save(path)
+    return path
+
+
+def shot_rows(view: SequenceView) -> list[str]:
+    return [view.shot_list.item(row).text() for row in range(view.shot_list.count())]
+
+
+def settled(qtbot: QtBot, view: SequenceView) -> None:
+    """The sequence's run (a new take's follow-up, a redo) is over."""
+    qtbot.waitUntil(lambda: view.sequence is not None
+                    and view.sequence.run_state is not RunState.RUNNING and not view.running(),
+                    timeout=60_000)
+
+
+def new_take(qtbot: QtBot, view: SequenceView, row: int) -> None:
+    view.shot_list.setCurrentRow(row)
+    before = view.sequence.shots[row].chosen_id if view.sequence else None
+    view.take_button.click()
+    qtbot.waitUntil(lambda: view.sequence is not None
+                    and view.sequence.shots[row].chosen_id != before, timeout=20_000)
+
+
+def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_when_asked(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path) -> None:
+    window: MainWindow = app_controller.window
+    drop_files(window.compose.drop_zone, [start_png])
+    qtbot.waitUntil(lambda: window.compose.balance() is not None, timeout=10_000)
+    price = window.compose.total_price()
+    assert price
+    view = open_view(qtbot, window)
+    view.plan_edit.setPlainText("dawn over the roofs\nthe camera drifts\na bird lands")
+    view.new_button.click()
+    view.run_button.click()
+    first = wait_all_done(qtbot, view, 3)
+    settled(qtbot, view)
+    assert not view.redo_button.isVisible()
+    assert simulator.jobs_created("afk_test") == 3
+
+    # A new take of shot 2: shot 3 was made from the old one. Said, priced, not redone.
+    new_take(qtbot, view, 1)
+    second = wait_all_done(qtbot, view, 3)
+    settled(qtbot, view)
+    assert second[1].id != first[1].id
+    assert second[2].id == first[2].id
+    assert "older take of shot 2" in shot_rows(view)[2]
+    assert "older take" not in shot_rows(view)[0] + shot_rows(view)[1]
+    assert view.redo_button.isVisible()
+    assert view.redo_button.isEnabled()
+    words = view.redo_label.text()
+    assert "Shot 3 was made after an older take of shot 2" in words, words
+    assert f"1 shot(s) to make · {price} credits" in words, words
+    assert simulator.jobs_created("afk_test") == 4  # nothing made without asking
+
+    # Reordering keeps the takes made: no shot is called outdated for it.
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow, timeout=5_000)
+    view.shot_list.setFocus()
+    view.shot_list.setCurrentRow(2)
+    qtbot.keyClick(view.shot_list, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert not any("older take" in row for row in shot_rows(view)), shot_rows(view)
+    assert not view.redo_button.isVisible()
+    qtbot.keyClick(view.shot_list, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
+    assert "older take of shot 2" in shot_rows(view)[2]
+
+    view.redo_button.click()
+    qtbot.waitUntil(lambda: view.sequence is not None
+                    and view.sequence.shots[2].chosen_id != first[2].id, timeout=20_000)
+    third = wait_all_done(qtbot, view, 3)
+    settled(qtbot, view)
+    assert third[2].parent_id == third[1].id == second[1].id
+    assert not any("older take" in row for row in shot_rows(view))
+    assert not view.redo_button.isVisible()
+    assert simulator.jobs_created("afk_test") == 5
+
+    # A new take of shot 1, and Redo pressed at once, while it is still being made: shots 2
+    # and 3 are made again, in order, each from the new take before it.
+    new_take(qtbot, view, 0)
+    assert "Shots 2 and 3 were made after an older take of shot 1" in view.redo_label.text()
+    assert "2 shot(s) to make" in view.redo_label.text()
+    view.redo_button.click()
+    qtbot.waitUntil(lambda: view.sequence is not None
+                    and view.sequence.shots[2].chosen_id != third[2].id, timeout=60_000)
+    fourth = wait_all_done(qtbot, view, 3)
+    settled(qtbot, view)
+    assert fourth[1].parent_id == fourth[0].id
+    assert fourth[2].parent_id == fourth[1].id
+    assert not view.redo_button.isVisible()
+    assert simulator.jobs_created("afk_test") == 8
+    assert view.sequence is not None
+    assert view.sequence.run_state is RunState.DONE
+
+    # The old take of shot 1 chosen again: shots 2 and 3 are named again; nothing is made.
+    view.shot_list.setCurrentRow(0)
+    old = next(row for row in range(view.take_list.count())
+               if f"#{first[0].id} " in view.take_list.item(row).text())
+    view.take_list.setCurrentRow(old)
+    view.choose_button.click()
+    assert "older take of shot 1" in shot_rows(view)[1]
+    assert "older take of shot 1" in shot_rows(view)[2]
+    assert simulator.jobs_created("afk_test") == 8
+    assert chosen_takes(view)[0].id == first[0].id
