@@ -95,6 +95,11 @@ class AppController(QObject):
 
     def show(self) -> None:
         self.window.restore_state()
+        from runway_desktop.ui.composition_keeper import CompositionKeeper
+
+        # Kept as the person works: a kill or a power cut keeps the prompt, image and frame.
+        CompositionKeeper(self.window.compose, self.window.extend_mode.composition_state,
+                          self.window)
         self.window.show()
         self.window.compose.prompt_edit.setFocus()  # type first: the prompt is what people edit
 
