@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from runway_desktop import api, cli_sequence, paths, secrets, settings
-from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
+from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, prompt_length
 from runway_desktop.api.network import normalize_proxy_url
 from runway_desktop.engine import images, work_files
 from runway_desktop.engine.commands import GenerationService
@@ -67,6 +67,69 @@ EXIT_CODES_HELP = (  # --help of the CLI and of runway-desktop itself (__main__)
 CATALOG_WAIT = 5.0  # seconds `generate` waits for apiframe's prices before saying "unknown"
 RESET_HINT = ("To keep it aside (renamed, nothing is deleted) and start a fresh history, run "
               "`runway-desktop reset-history`.")
+
+
+# What `COMMAND --help` shows under "examples:" (each command's own words say what it does).
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "generate": ('runway-desktop generate "slow dolly-in, leaves drifting" --image photo.jpg',
+                 'runway-desktop generate "waves at dusk" --image "My Pictures/sea.png" '
+                 "--duration 10 --aspect 9:16 --json"),
+    "jobs": ("runway-desktop jobs", "runway-desktop jobs --json"),
+    "resume": ("runway-desktop resume", "runway-desktop resume --out ~/Videos/Clips"),
+    "import": ("runway-desktop import", "runway-desktop import --yes --out ~/Videos/Imported"),
+    "me": ("runway-desktop me", "runway-desktop me --json"),
+    "reset-history": ("runway-desktop reset-history",),
+    "extend": ('runway-desktop extend 12 "the camera rises above the trees"',
+               'runway-desktop extend 12 "the wind rises" --duration 10 --seed 7'),
+    "sequence": ("runway-desktop sequence run plan.yaml", "runway-desktop sequence list"),
+    "sequence run": ("runway-desktop sequence run plan.yaml",
+                     "runway-desktop sequence run plan.json --yes --json"),
+    "sequence list": ("runway-desktop sequence list",),
+    "sequence show": ("runway-desktop sequence show 3",),
+    "sequence take": ("runway-desktop sequence take 3 2 --seed 7",
+                      "runway-desktop sequence take 3 2 --choose 41"),
+    "sequence rename": ("runway-desktop sequence rename 3 Night at the pier",),
+    "sequence delete": ("runway-desktop sequence delete 3",),
+    "export": ("runway-desktop export 12 --format gif --size small",
+               "runway-desktop export 12 --format png --at last",
+               "runway-desktop export seq:3 --format mp4 --crossfade 0.5"),
+}
+
+
+class _ExampleFormatter(argparse.HelpFormatter):
+    """Wraps each paragraph of a description or epilog on its own, and keeps lines that start
+    with two spaces (the examples) as they are."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        blocks = []
+        for paragraph in text.split("\n\n"):
+            if paragraph.startswith("  ") or paragraph.startswith("examples:"):
+                blocks.append(textwrap.indent(paragraph, indent))
+            else:
+                blocks.append(textwrap.fill(" ".join(paragraph.split()), width,
+                                            initial_indent=indent, subsequent_indent=indent))
+        return "\n\n".join(blocks)
+
+
+def _add_examples(parser: argparse.ArgumentParser, name: str = "") -> None:
+    """Give every sub-command its examples and a description (its help line when it has none),
+    all the way down (`sequence run`)."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for command, sub in action.choices.items():
+            path = f"{name} {command}".strip()
+            sub.formatter_class = _ExampleFormatter
+            if sub.description is None and helps.get(command):
+                text = str(helps[command])
+                sub.description = text[0].upper() + text[1:] + "."
+            if path in EXAMPLES:
+                lines = "\n".join(f"  {line}" for line in EXAMPLES[path])
+                sub.epilog = f"examples:\n{lines}" + (f"\n\n{sub.epilog}" if sub.epilog else "")
+            _add_examples(sub, path)
 
 
 class CliError(Exception):
@@ -100,13 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="make a video from a prompt and an optional image",
                          parents=[network], epilog=EXIT_CODES_HELP)
-    gen.add_argument("prompt")
+    default = BUILT_IN_CATALOG.default
+    gen.add_argument("prompt", help=f"what happens in the video (up to {default.prompt_limit:,} "
+                     "characters as Runway counts them: an emoji counts 2)")
     gen.add_argument("--image", help="a local image file or an https image URL")
     gen.add_argument("--model", choices=BUILT_IN_CATALOG.ids, default=BUILT_IN_CATALOG.default.id,
                      help="the video model (default: %(default)s); its price comes from "
                      "apiframe's model list and is shown before the video is made")
-    gen.add_argument("--duration", type=int, default=5, help="5 or 10 seconds")
-    gen.add_argument("--aspect", default="16:9", help="16:9, 9:16, 1:1, 4:3, 3:4 or 21:9")
+    gen.add_argument("--duration", type=int, default=default.default_duration,
+                     help=" or ".join(map(str, default.durations)) + " seconds (default: "
+                     "%(default)s)")
+    gen.add_argument("--aspect", default=default.aspect_ratios[0],
+                     help=", ".join(default.aspect_ratios[:-1]) + " or "
+                     f"{default.aspect_ratios[-1]} (default: %(default)s)")
     gen.add_argument("--seed", help="0..4294967295, digits 0-9 only (default: random)")
     gen.add_argument("--out", help="output folder (default: Videos/Runway Desktop)")
     gen.add_argument("--no-wait", action="store_true",
@@ -114,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--json", action="store_true", help="print one JSON object per generation")
 
     jobs = sub.add_parser("jobs", help="list the local history")
-    jobs.add_argument("--json", action="store_true")
+    jobs.add_argument("--json", action="store_true", help="print one JSON object per generation")
 
     resume = sub.add_parser(
         "resume",
@@ -122,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[network],
     )
     resume.add_argument("--out", help="save videos not yet saved into this folder instead")
-    resume.add_argument("--json", action="store_true")
+    resume.add_argument("--json", action="store_true",
+                        help="print one JSON object per generation")
 
     imp = sub.add_parser("import", help="import jobs made with the same key elsewhere",
                          parents=[network])
@@ -130,10 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: the output folder in Settings)")
     imp.add_argument("--yes", action="store_true",
                      help=f"download without asking, even more than {IMPORT_HANDFUL} videos")
-    imp.add_argument("--json", action="store_true")
+    imp.add_argument("--json", action="store_true", help="print one JSON object per generation")
 
     me = sub.add_parser("me", help="account and credit balance", parents=[network])
-    me.add_argument("--json", action="store_true")
+    me.add_argument("--json", action="store_true", help="print one JSON object")
 
     cli_sequence.add_parsers(sub, network, EXIT_CODES_HELP)  # extend, sequence run|list|show
 
@@ -153,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulator", help="run the local apiframe simulator")
     sim.add_argument("--port", type=int, default=8787)
     sim.add_argument("--seconds-per-job", type=float)
+    _add_examples(parser)
     return parser
 
 
@@ -308,7 +379,7 @@ async def _generate(args: argparse.Namespace, context: Context) -> int:
     try:
         validate(settings_)
     except api.InvalidRequestError as error:
-        raise CliError(error.message, EXIT_INPUT) from None
+        raise CliError(prompt_words(error.message, args.prompt, args.model), EXIT_INPUT) from None
     if settings_.image_path:
         await _check_image(Path(settings_.image_path), context)
     output_dir = _check_output_dir(args.out) if args.out is not None else None
@@ -551,6 +622,17 @@ def _require_key() -> str:
             f"No API key. Set {secrets.API_KEY_ENV}, or save your key in Runway Desktop's "
             "Settings.", EXIT_AUTH)
     return key
+
+
+def prompt_words(message: str, prompt: str, model: str | None) -> str:
+    """A prompt too long says how Runway counts, when that isn't what the person sees: an
+    emoji is 2 (UTF-16), so 501 of them were '1,002 characters' with no word of why."""
+    spec = BUILT_IN_CATALOG.get(model or "") or BUILT_IN_CATALOG.default
+    counted, seen = prompt_length(prompt.strip()), len(prompt.strip())
+    if counted <= spec.prompt_limit or counted == seen:
+        return message
+    return (f"{message} Runway counts an emoji (and a few other symbols) as 2 characters: "
+            f"shorten it by {counted - spec.prompt_limit:,}.")
 
 
 def _parse_seed(text: str, model: str) -> int:

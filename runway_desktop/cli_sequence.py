@@ -89,16 +89,22 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         help="run a plan (JSON or YAML): each shot starts from the previous one's last frame",
         description="Shows the shots to make, their cost and the balance after, then runs "
         "them one after another. Running the same plan file again carries on where it "
-        "stopped (nothing is made twice); so does `runway-desktop resume`.")
+        "stopped (nothing is made twice); so does `runway-desktop resume`.\n\n"
+        "A plan names its shots in order, each a prompt or a mapping with `prompt` and any of "
+        "model, duration, ratio, seed; only the first names an image (a file beside the plan, "
+        "or a URL). Settings written above `shots` are every shot's. A plan.yaml:\n\n"
+        "  name: Lighthouse\n  ratio: \"16:9\"\n  shots:\n    - prompt: the cliff at dawn\n"
+        "      image: cliff.png\n    - prompt: the beam sweeps the sea\n      duration: 10\n"
+        "    - the storm rolls in")
     run.add_argument("plan", help="the plan file (.json, .yaml or .yml)")
     run.add_argument("--out", help="output folder (default: the output folder in Settings)")
     run.add_argument("--yes", action="store_true", help="run without asking (for scripts)")
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     listing = seq_sub.add_parser("list", help="the sequences in the history")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print one JSON object per sequence")
     show = seq_sub.add_parser("show", help="one sequence's shots and takes")
     show.add_argument("id", help="the sequence's number (as `sequence list` shows it)")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
     take = seq_sub.add_parser(
         "take", parents=[network], epilog=epilog,
         help="a new take of a shot (paid; it becomes the shot's), or --choose one it has",
@@ -195,7 +201,8 @@ async def extend(args: argparse.Namespace, context: Context) -> int:
         except ExtendError as error:
             raise cli.CliError(error.message, cli.EXIT_INPUT) from None
         except api.InvalidRequestError as error:
-            raise cli.CliError(error.message, cli.EXIT_INPUT) from None
+            raise cli.CliError(cli.prompt_words(error.message, args.prompt, args.model),
+                               cli.EXIT_INPUT) from None
         rows = await cli.follow(service, engine, generation, no_wait=args.no_wait)
     return cli._report(rows, context)
 

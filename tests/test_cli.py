@@ -1014,3 +1014,19 @@ def test_stopping_a_generation_cancels_what_was_not_sent_and_keeps_what_is_paid(
     assert [r["status"] for r in resumed.json_lines()] == ["done"]  # not the cancelled one
     assert sim.jobs_created() == 1
     assert [r["stage"] for r in journal_rows(tmp_path / "data")] == ["cancelled", "done"]
+
+
+def test_a_prompt_too_long_says_how_runway_counts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """501 emoji are 1,002 characters as Runway counts them (UTF-16): said so, and by how much
+    to shorten it, as the window's counter does. In-process: refused before any key or server."""
+    from runway_desktop import cli
+
+    monkeypatch.setattr(cli, "setup_logging", lambda *_args, **_kwargs: None)
+    assert cli.main(["generate", "😀" * 501]) == cli.EXIT_INPUT
+    assert cli.main(["generate", "a" * 1001]) == cli.EXIT_INPUT
+    emoji, letters = capsys.readouterr().err.splitlines()
+    assert emoji == ("runway-desktop: The prompt is 1,002 characters; the limit is 1,000. Runway "
+                     "counts an emoji (and a few other symbols) as 2 characters: shorten it by 2.")
+    assert letters == "runway-desktop: The prompt is 1,001 characters; the limit is 1,000."

@@ -38,3 +38,29 @@ def test_a_mistyped_command_is_named_with_the_likely_one(
                             "`runway-desktop generate`? The commands are generate, jobs,")
     assert "there is no command 'jbos'. Did you mean `runway-desktop jobs`?" in second
     assert "Traceback" not in first + second
+
+
+def test_every_command_says_what_it_does_with_an_example() -> None:
+    """`runway-desktop COMMAND --help`: a description and examples of that very command (jobs,
+    resume, import, me, generate had only their usage and options)."""
+    import argparse
+
+    from runway_desktop.cli import build_parser
+
+    def commands(parser: argparse.ArgumentParser, path: str = "") -> list[tuple[str, str]]:
+        found = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found.append((f"{path} {name}".strip(), sub.format_help()))
+                    found += commands(sub, f"{path} {name}")
+        return found
+
+    checked = [(name, text) for name, text in commands(build_parser()) if name != "simulator"]
+    assert len(checked) == 15  # its own --help is the simulator's
+    for name, text in checked:
+        description = text.split("\n\n")[1]
+        assert not description.startswith(("positional arguments:", "options:")), name
+        examples = text.split("examples:\n", 1)[-1].split("\n\n")[0].splitlines()
+        assert examples, name
+        assert all(line.startswith(f"  runway-desktop {name}") for line in examples), text
