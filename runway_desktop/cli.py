@@ -335,10 +335,14 @@ async def _dispatch(args: argparse.Namespace, context: Context) -> int:
 def _list_jobs(context: Context) -> int:
     journal = _open_journal(context)
     try:
-        for generation in journal.all():
+        generations = journal.all()
+        for generation in generations:
             _print_generation(generation, context, always=True)
     finally:
         journal.close()
+    if not generations and not context.json_output:  # as `sequence list` says it
+        print("No generations yet. `runway-desktop generate \"…\" --image photo.jpg` makes one.",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -762,7 +766,9 @@ def _for_the_terminal(generation: Generation) -> str:
     if generation.action == Action.OPEN_SETTINGS:
         message = key_words(message)
     elif generation.stage == Stage.ATTENTION and generation.action != Action.EDIT_INPUT:
-        message += " Run `runway-desktop resume` to carry on (--out DIR to save elsewhere)."
+        elsewhere = ("" if generation.action == Action.BUY_CREDITS  # the folder isn't the matter
+                     else " (--out DIR to save elsewhere)")
+        message += f" Run `runway-desktop resume` to carry on{elsewhere}."
     return message
 
 

@@ -509,7 +509,8 @@ def test_key_and_credit_problems(
                      env=history.env(sim, key=key))
 
     assert result.code == code, str(result)
-    assert_one_line_message(result, *fragments)
+    line = assert_one_line_message(result, *fragments)
+    assert ("--out" in line) is False  # where videos are saved is not what stopped it
     # The generation is kept (it can go on once the key or the balance is fixed)...
     [kept] = history.assert_earlier_generation_intact()
     assert (kept["stage"], kept["action"], kept["job_id"]) == ("attention", action, None)
@@ -1014,6 +1015,22 @@ def test_stopping_a_generation_cancels_what_was_not_sent_and_keeps_what_is_paid(
     assert [r["status"] for r in resumed.json_lines()] == ["done"]  # not the cancelled one
     assert sim.jobs_created() == 1
     assert [r["stage"] for r in journal_rows(tmp_path / "data")] == ["cancelled", "done"]
+
+
+def test_an_empty_history_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`jobs` on a new data folder said nothing at all (`sequence list` says 'No sequences
+    yet'); with --json it stays silent: no lines is the answer."""
+    from runway_desktop import cli
+
+    monkeypatch.setattr(cli, "setup_logging", lambda *_args, **_kwargs: None)
+    assert cli.main(["jobs"]) == cli.EXIT_OK
+    assert cli.main(["jobs", "--json"]) == cli.EXIT_OK
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == ("No generations yet. `runway-desktop generate \"…\" --image photo.jpg` makes "
+                   "one.\n")
 
 
 def test_a_prompt_too_long_says_how_runway_counts(
