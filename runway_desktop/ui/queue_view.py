@@ -189,6 +189,21 @@ def action_text(spec: ActionSpec, count: int) -> str:
         return _tr(spec.many).format(count=count)
     return _tr(spec.text)
 
+
+_UNFAVOURITE = QT_TRANSLATE_NOOP(_CONTEXT, "Unfavourite")
+_UNFAVOURITE_MANY = QT_TRANSLATE_NOOP(_CONTEXT, "Unfavourite {count} Generations")
+
+
+def favourite_text(primary: Generation, targets: Sequence[Generation]) -> str:
+    """Favourite for several rows: the row acted on decides the way (`_favourite`), and the
+    count is of the rows that change. 'Favourite 120 Generations', ticked because the row
+    right-clicked was one, took 17 favourites away."""
+    on = not primary.favourite
+    count = sum(1 for t in targets if t.favourite != on)
+    if on:
+        return action_text(ACTION_SPECS["favourite"], count)
+    return _tr(_UNFAVOURITE_MANY).format(count=count) if count > 1 else _tr(_UNFAVOURITE)
+
 _FILTERS: tuple[tuple[StatusFilter, str, str], ...] = (
     (
         StatusFilter.ALL,
@@ -662,7 +677,9 @@ class QueueView(QWidget):
             action = menu.addAction(action_text(spec, len(applicable)))
             action.setObjectName(spec.name)
             action.setEnabled(bool(applicable))
-            if spec.checkable:
+            if spec.checkable and len(applicable) > 1:
+                action.setText(favourite_text(generation, applicable))  # says which way
+            elif spec.checkable:
                 action.setCheckable(True)
                 action.setChecked(generation.favourite)
             if spec.shortcuts:

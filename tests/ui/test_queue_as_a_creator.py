@@ -91,6 +91,35 @@ def test_a_prompt_starting_with_emoji_wraps_between_words(view: QueueView) -> No
         assert second == words[len(first):len(first) + len(second)], texts
 
 
+def test_favourite_on_many_says_which_way_and_how_many_change(view: QueueView,
+                                                               qtbot: QtBot) -> None:
+    """'Favourite 80 Generations' with a tick (the row right-clicked was a favourite) took
+    the 10 favourites away."""
+    view.model.reset([make(i, STAGES[i % len(STAGES)], favourite=i % 8 == 0)
+                      for i in range(1, 81)])
+    view.list_view.selectAll()
+    selection = view.selected_generations()
+    toggled: list[tuple[int, bool]] = []
+    view.favourite_toggled.connect(lambda gid, on: toggled.append((gid, on)))
+    for primary, words, on in ((view.model.generation(8), "Unfavourite 10 Generations", False),
+                               (view.model.generation(7), "Favourite 70 Generations", True)):
+        assert primary is not None
+        menu = view.build_context_menu(primary, selection)
+        action = next(a for a in menu.actions() if a.objectName() == "favourite")
+        assert (action.text(), action.isCheckable()) == (words, False)
+        toggled.clear()
+        action.trigger()
+        assert len(toggled) == int(words.split()[1])
+        assert {o for _, o in toggled} == {on}
+        menu.deleteLater()
+    favourite = view.model.generation(8)
+    assert favourite is not None
+    one = view.build_context_menu(favourite, [])  # one row: a tick, as before
+    action = next(a for a in one.actions() if a.objectName() == "favourite")
+    assert (action.text(), action.isChecked()) == ("Favourite", True)
+    one.deleteLater()
+
+
 # -- in the window, over a long history ---------------------------------------------------------
 
 HISTORY = 60
