@@ -144,6 +144,7 @@ class Context:
     data_dir: Path
     settings: settings.Settings
     json_output: bool
+    proxy_given: bool = False  # --proxy named one: that is where to fix it, not Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -250,7 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = loaded.settings
     if getattr(args, "proxy", None) is not None:
         chosen = chosen.replace(proxy=args.proxy)
-    context = Context(data_dir, chosen, getattr(args, "json", False))
+    context = Context(data_dir, chosen, getattr(args, "json", False),
+                      proxy_given=bool(getattr(args, "proxy", None)))
     try:
         if args.command == "export":  # runs its own Qt loop, not asyncio.run
             from runway_desktop import cli_export
@@ -261,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_stoppable(_dispatch(args, context)))
     except CliError as error:
         message = key_words(error.message) if error.code == EXIT_AUTH else error.message
-        print(f"runway-desktop: {message}", file=sys.stderr)
+        print(f"runway-desktop: {proxy_words(message, context)}", file=sys.stderr)
         return error.code
     except JournalError as error:  # the history stopped being writable while running
         print(f"runway-desktop: {error.message}", file=sys.stderr)
@@ -727,7 +729,8 @@ def _report(rows: list[Generation], context: Context) -> int:
         code = max(code, exit_code_for(generation))
         if generation.stage.is_problem:
             # stderr even with --json: stdout stays machine-readable, the person still reads why.
-            print(f"runway-desktop: {_for_the_terminal(generation)}", file=sys.stderr)
+            print(f"runway-desktop: {proxy_words(_for_the_terminal(generation), context)}",
+                  file=sys.stderr)
     if unwritten:
         saved = [g.video_path for g in unwritten if g.stage == Stage.DONE and g.video_path]
         where = f" The video is saved: {', '.join(saved)}." if saved else ""
@@ -759,6 +762,14 @@ def key_words(message: str) -> str:
                                "environment variable, not Settings (a key saved there is used "
                                "once it is unset).")
     return f"{message} (From a terminal: set {env}.)"
+
+
+def proxy_words(message: str, context: Context) -> str:
+    """A proxy given with --proxy is fixed there: the api layer's words point at Settings."""
+    if not context.proxy_given:
+        return message
+    return message.replace("the proxy in Settings ▸ Proxy (or clear it)",
+                           "--proxy (or leave it out for the proxy in Settings or the system's)")
 
 
 def _for_the_terminal(generation: Generation) -> str:

@@ -4,7 +4,10 @@ system's proxy is deliberately not used)."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
+
+import pytest
 
 from runway_desktop import settings
 from runway_desktop.simulator import Simulator
@@ -54,3 +57,23 @@ def test_a_proxy_that_isnt_one_is_bad_input_with_a_clear_message(
     assert "isn't a proxy address" in result.stderr
     assert "--proxy" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_proxy_given_that_doesnt_answer_is_named_as_given(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    """`--proxy` that nobody answers: fix --proxy, not 'the proxy in Settings ▸ Proxy' (the
+    person may never have opened Settings). In-process: the proxy refuses at once."""
+    from runway_desktop import cli
+
+    monkeypatch.setattr(cli, "setup_logging", lambda *_args, **_kwargs: None)
+    monkeypatch.setenv("APIFRAME_API_KEY", "afk_test")
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("APIFRAME_BASE_URL", f"http://127.0.0.1:{port}")
+    assert cli.main(["me", "--proxy", f"127.0.0.1:{port}"]) == cli.EXIT_NETWORK
+    assert capsys.readouterr().err == (
+        f"runway-desktop: Can't reach apiframe through the proxy 127.0.0.1:{port} — check "
+        "--proxy (or leave it out for the proxy in Settings or the system's), then your "
+        "internet connection.\n")
