@@ -11,6 +11,7 @@ import datetime
 from PySide6.QtCore import QCoreApplication, QDate, QLocale, QTime
 
 from runway_desktop.api.catalog import BUILT_IN_CATALOG
+from runway_desktop.engine.lifecycle_table import Command, allows
 from runway_desktop.engine.records import Action, Generation, Stage
 
 _CONTEXT = "Queue"
@@ -162,3 +163,42 @@ def tooltip_text(generation: Generation) -> str:
     if generation.error:
         lines.append(generation.error)
     return "\n".join(lines)
+
+
+_VIDEO_COMMANDS = (Command.PLAY, Command.OPEN, Command.REVEAL, Command.EXTEND,
+                   Command.REMOVE_WITH_FILE)
+
+
+def unavailable_text(generation: Generation, command: Command) -> str:
+    """Why a row's menu action is greyed out, in a few words ("" when nothing needs saying).
+    Shown as the action's tooltip and, while it is highlighted, in the status bar."""
+    stage = generation.stage
+    under_way = not stage.is_settled
+    if command in (Command.CANCEL, Command.STOP_FOLLOWING):
+        if command is Command.CANCEL and allows(generation, Command.STOP_FOLLOWING):
+            return _tr("apiframe has this job already and has no cancel: Stop Following "
+                       "instead (it may still be charged).")
+        if command is Command.STOP_FOLLOWING and allows(generation, Command.CANCEL):
+            return _tr("apiframe doesn't have it yet: Cancel it instead (nothing is charged).")
+        if stage is Stage.ATTENTION:
+            return _tr("It is stopped, waiting for you: Retry carries it on, Remove drops it.")
+        return _tr("It has stopped already.")
+    if command is Command.RETRY:
+        if under_way:
+            return _tr("It is still under way.")
+        if stage is Stage.DONE:
+            return _tr("It is finished: Re-run with New Seed makes another.")
+        return _tr("To send it again: Re-run with New Seed.")
+    if command is Command.REDOWNLOAD:
+        if stage is Stage.DONE and generation.video_path:
+            return _tr("Its video is on disk.")
+        return _tr("Only for a finished video whose file is gone.")
+    if command is Command.EXTEND and stage is Stage.DONE and generation.video_path:
+        return _tr("Its video file is gone: Download Again first.")
+    if command in _VIDEO_COMMANDS or command is Command.COPY_URL:
+        if under_way:
+            return _tr("The video isn't made yet.")
+        if command is Command.COPY_URL:
+            return _tr("apiframe gave no video link for it.")
+        return _tr("It has no video.")
+    return ""

@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 
 from runway_desktop.engine.lifecycle_table import Command, allows
 from runway_desktop.engine.records import Generation, Stage
+from runway_desktop.ui import queue_text
 from runway_desktop.ui.queue_delegate import QueueDelegate
 from runway_desktop.ui.queue_filter import QueueFilterModel, StatusFilter
 from runway_desktop.ui.queue_model import QueueModel, Roles
@@ -188,6 +189,15 @@ def action_text(spec: ActionSpec, count: int) -> str:
     if count > 1 and spec.many:
         return _tr(spec.many).format(count=count)
     return _tr(spec.text)
+
+
+def _say_why_not(action: QAction, spec: ActionSpec, primary: Generation, count: int) -> None:
+    """A greyed-out action says why: as its tooltip (the mouse) and its status tip (the
+    window's status bar, also while the keys move through the menu)."""
+    why = (queue_text.unavailable_text(primary, spec.command) if count == 1 or not spec.many
+           else _tr("None of the {count} selected.").format(count=count))
+    action.setToolTip(why)
+    action.setStatusTip(why)
 
 
 _UNFAVOURITE = QT_TRANSLATE_NOOP(_CONTEXT, "Unfavourite")
@@ -670,6 +680,7 @@ class QueueView(QWidget):
             targets = [generation]
         menu = QMenu(self.list_view)
         menu.setObjectName("queueContextMenu")
+        menu.setToolTipsVisible(True)  # a greyed-out action says why (`_say_why_not`)
         for spec in ACTIONS:
             if spec.separator_before and not menu.isEmpty():
                 menu.addSeparator()
@@ -677,6 +688,8 @@ class QueueView(QWidget):
             action = menu.addAction(action_text(spec, len(applicable)))
             action.setObjectName(spec.name)
             action.setEnabled(bool(applicable))
+            if not applicable:
+                _say_why_not(action, spec, generation, len(targets))
             if spec.checkable and len(applicable) > 1:
                 action.setText(favourite_text(generation, applicable))  # says which way
             elif spec.checkable:

@@ -120,6 +120,31 @@ def test_favourite_on_many_says_which_way_and_how_many_change(view: QueueView,
     one.deleteLater()
 
 
+def test_a_greyed_out_action_says_why(view: QueueView) -> None:
+    """Cancel greyed out on a job apiframe has (it has no cancel) said nothing of Stop
+    Following beside it; nor did any other greyed-out action say why."""
+    cases = [
+        (make(1, Stage.PROCESSING, job_id="job-1"), "cancel", "Stop Following instead"),
+        (make(2, Stage.PENDING), "stop_following", "Cancel it instead"),
+        (make(3, Stage.DONE, video_path="/videos/3.mp4"), "retry", "Re-run with New Seed"),
+        (make(4, Stage.QUEUED, job_id="job-4"), "play", "isn't made yet"),
+        (make(5, Stage.CANCELLED), "open", "It has no video."),
+    ]
+    for generation, name, words in cases:
+        menu = view.build_context_menu(generation)
+        assert menu.toolTipsVisible()
+        action = next(a for a in menu.actions() if a.objectName() == name)
+        assert not action.isEnabled()
+        assert words in action.toolTip()
+        assert action.statusTip() == action.toolTip()  # the status bar, for the keys too
+        menu.deleteLater()
+    several = [make(6, Stage.DONE, video_path="/videos/6.mp4"), make(7, Stage.FAILED)]
+    menu = view.build_context_menu(several[0], several)
+    cancel = next(a for a in menu.actions() if a.objectName() == "cancel")
+    assert cancel.toolTip() == "None of the 2 selected."
+    menu.deleteLater()
+
+
 # -- in the window, over a long history ---------------------------------------------------------
 
 HISTORY = 60
