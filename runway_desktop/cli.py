@@ -9,7 +9,9 @@ process uses the data folder (or `sequence delete` of a sequence another process
 local data problem (the history file is damaged or from a newer version: the message names it
 and how to start fresh, `runway-desktop reset-history`),
 9 the result couldn't be written to stdout (a closed pipe, `| head -c0`): what was made is saved
-and in the history, `runway-desktop jobs` lists it; a generation's own problem (2-6) wins.
+and in the history, `runway-desktop jobs` lists it; a generation's own problem (2-6) wins;
+130 stopped by Ctrl+C, 143 by SIGTERM (a generation not yet sent is cancelled, a paid one kept
+for `resume`); 1 something unexpected (the log has the details).
 A person sees one line, never a traceback (the log has the details).
 
 Any number of commands and the window share one queue: each drives the generations it leases in
@@ -63,7 +65,9 @@ EXIT_CODES_HELP = (  # --help of the CLI and of runway-desktop itself (__main__)
     "exit codes: 0 done, 2 bad input, 3 API key, 4 credits, 5 the job failed, "
     "6 network/server/disk (`resume` carries on), 7 another process runs this queue, "
     "8 the history file can't be used (see `reset-history`), 9 the result couldn't be written "
-    "to stdout (a closed pipe): the video is saved all the same and `jobs` lists it.")
+    "to stdout (a closed pipe): the video is saved all the same and `jobs` lists it; "
+    "130 stopped by Ctrl+C (143 by SIGTERM): it says what became of the generation; "
+    "1 something unexpected (the log has the details).")
 CATALOG_WAIT = 5.0  # seconds `generate` waits for apiframe's prices before saying "unknown"
 RESET_HINT = ("To keep it aside (renamed, nothing is deleted) and start a fresh history, run "
               "`runway-desktop reset-history`.")
@@ -130,6 +134,14 @@ def _add_examples(parser: argparse.ArgumentParser, name: str = "") -> None:
                 lines = "\n".join(f"  {line}" for line in EXAMPLES[path])
                 sub.epilog = f"examples:\n{lines}" + (f"\n\n{sub.epilog}" if sub.epilog else "")
             _add_examples(sub, path)
+
+
+class Stopped(KeyboardInterrupt):
+    """The command was stopped by a signal other than Ctrl+C (SIGTERM): exit 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class CliError(Exception):
@@ -273,11 +285,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("runway-desktop: the output couldn't be written (stdout was closed); nothing is "
               "lost: `runway-desktop jobs` lists the history.", file=sys.stderr)
         return EXIT_OUTPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         for note in STOP_NOTES or ["stopped. Unfinished generations are kept; run "
                                    "`runway-desktop resume` to finish them."]:
             print(f"runway-desktop: {note}", file=sys.stderr)
-        return 130
+        return 128 + (stop.signum if isinstance(stop, Stopped) else signal.SIGINT)
     except Exception as error:
         log.exception("Unexpected error in the command line")
         print(f"runway-desktop: something unexpected went wrong ({type(error).__name__}); "
@@ -306,7 +318,7 @@ async def _stoppable(work: Coroutine[Any, Any, int]) -> int:
         return await work
     except asyncio.CancelledError:
         if terminated:
-            raise KeyboardInterrupt from None  # main() says what became of the work; 130
+            raise Stopped(signal.SIGTERM) from None  # main() says what became of the work
         raise
     finally:
         loop.remove_signal_handler(signal.SIGTERM)

@@ -174,8 +174,10 @@ def run_on_qt(work: Coroutine[Any, Any, T], data_dir: Path) -> T:
         restore_hooks = close_async_generators_on(loop)  # a download's stream left by an error
         try:
             return run_until_signal(loop, loop.create_task(awake_while(work)))
-        except StoppedBySignal:
-            raise KeyboardInterrupt from None  # cli.main says how to carry on; exit 130
+        except StoppedBySignal as stop:
+            from runway_desktop import cli
+
+            raise cli.Stopped(stop.signum) from None  # cli.main says how to carry on; 128 + n
         finally:
             restore_hooks()
             asyncio.set_event_loop(None)

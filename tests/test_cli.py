@@ -273,6 +273,7 @@ def test_help_documents_the_exit_codes(home: Path, tmp_path: Path) -> None:
         text = " ".join(result.stdout.split())
         assert "exit codes: 0 done, 2 bad input" in text
         assert "9 the result couldn't be written to stdout" in text
+        assert "130 stopped by Ctrl+C (143 by SIGTERM)" in text
 
 
 def test_no_wait_returns_once_accepted_then_resume_finishes(
@@ -969,7 +970,8 @@ def test_ctrl_c_while_an_image_is_prepared_ends_within_two_seconds(
 
 def _stop_at(proc: subprocess.Popen[str], data_dir: Path, stages: set[str], signum: int,
              ) -> tuple[str, dict[str, Any]]:
-    """Send `signum` once the newest row is in one of `stages`; its stderr and that row."""
+    """Send `signum` once the newest row is in one of `stages`; its stderr and that row. The
+    command exits 128 + signum (130 for Ctrl+C, 143 for SIGTERM), as `export` does."""
     try:
         while not ((rows := journal_rows(data_dir)) and rows[-1]["stage"] in stages):
             assert proc.poll() is None, proc.communicate()
@@ -980,7 +982,7 @@ def _stop_at(proc: subprocess.Popen[str], data_dir: Path, stages: set[str], sign
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 130, err
+    assert proc.returncode == 128 + signum, err
     assert "Traceback" not in err
     return err, journal_rows(data_dir)[-1]
 
