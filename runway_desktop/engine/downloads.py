@@ -19,8 +19,10 @@ import errno
 import logging
 import os
 import re
+import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -111,6 +113,24 @@ class DownloadIncomplete(DownloadInterrupted):
     """The body ended before Content-Length said it would; the `.part` is kept for resume."""
 
 
+class DownloadUnreachable(DownloadInterrupted):
+    """No connection to the video server at all (refused, no route, DNS, connect timeout)."""
+
+
+class DownloadStalled(DownloadInterrupted):
+    """The server sends too slowly to ever finish (a trickle); the `.part` is kept."""
+
+
+@dataclass(frozen=True)
+class Stall:
+    """How slow a download may get before it is cut and resumed: its answer's headers not
+    all there after `seconds`, or fewer than `min_bytes` of its body in `seconds` (each read
+    has its own timeout too: the client's)."""
+
+    min_bytes: int = 16 * 1024
+    seconds: float = 60.0
+
+
 class DiskFullError(DownloadError):
     def __init__(self, folder: Path) -> None:
         super().__init__(f"The disk is full — free some space in {folder}, then retry.")
@@ -133,12 +153,15 @@ async def download_video(
     max_bytes: int = 2 * 1024**3,
     progress: Progress | None = None,
     policy: UrlPolicy | None = None,
+    stall: Stall | None = None,
 ) -> Path:
     """Download `url` to `dest` and return `dest`. `client` must be the keyless CDN client.
 
     `policy` decides which links (and redirects) may be fetched; the default refuses this
     computer's own addresses, which only the simulator may use (`UrlPolicy.for_base_url`).
+    `stall`: how slow the body may come before the download is cut (DownloadStalled).
     """
+    stall = stall or Stall()
     policy = policy or UrlPolicy()
     try:
         checked = policy.check(url)  # before anything else: a refused link is never contacted
@@ -156,7 +179,7 @@ async def download_video(
         offset, origin = _resumable(part)
         try:
             complete = await _fetch(client, checked, policy, part, offset, origin, max_bytes,
-                                    progress)  # fmt: skip
+                                    progress, stall)  # fmt: skip
         except DownloadUnplayable:
             ensure_held()
             _discard(part)
@@ -205,21 +228,36 @@ def _resumable(part: Path) -> tuple[int, PartOrigin | None]:
 
 @contextlib.asynccontextmanager
 async def _get(
-    client: httpx.AsyncClient, url: httpx.URL, policy: UrlPolicy, headers: dict[str, str]
+    client: httpx.AsyncClient, url: httpx.URL, policy: UrlPolicy, headers: dict[str, str],
+    deadline: float,
 ) -> AsyncIterator[httpx.Response]:
-    """GET, following redirects by hand: each hop is checked against the policy first."""
+    """GET, following redirects by hand: each hop is checked against the policy first.
+
+    Each answer's status line and headers must all come within `deadline` seconds: headers
+    trickled a byte at a time would never trip the client's read timeout.
+    """
     hops = 0
     while True:
-        async with client.stream("GET", url, headers=headers, follow_redirects=False) as resp:
+        request = client.build_request("GET", url, headers=headers)
+        try:
+            resp = await asyncio.wait_for(
+                client.send(request, stream=True, follow_redirects=False), deadline)
+        except TimeoutError:
+            raise DownloadStalled(
+                f"The video server didn't answer within {deadline:g} s. Retry to continue "
+                "where it left off.") from None
+        try:
             location = resp.headers.get("location")
             if not (resp.is_redirect and location):
                 yield resp
                 return
-            hops += 1
-            try:
-                url = policy.check_redirect(url, location, hops)
-            except UnsafeUrlError as exc:
-                raise DownloadRefused(exc) from None
+        finally:
+            await resp.aclose()
+        hops += 1
+        try:
+            url = policy.check_redirect(url, location, hops)
+        except UnsafeUrlError as exc:
+            raise DownloadRefused(exc) from None
 
 
 async def _fetch(
@@ -231,6 +269,7 @@ async def _fetch(
     origin: PartOrigin | None,
     max_bytes: int,
     progress: Progress | None,
+    stall: Stall,
 ) -> bool:
     """One request. True when the part is complete and whole; False when it must be thrown
     away (the server's file changed, or it came whole-looking but broken)."""
@@ -241,7 +280,7 @@ async def _fetch(
         headers["Range"] = f"bytes={offset}-"
         headers["If-Range"] = origin.if_range  # a changed file comes back whole (200)
     try:
-        async with _get(client, url, policy, headers) as resp:
+        async with _get(client, url, policy, headers, stall.seconds) as resp:
             framed = True  # the end of the body is known (length or chunking), not a hang-up
             if resp.status_code == 416 and offset:
                 # Nothing left to send: fine if our part already is the whole file.
@@ -270,7 +309,8 @@ async def _fetch(
                 if progress is not None and offset:
                     progress(offset, total)
 
-                written = await _stream_body(resp, part, offset, max_bytes, total, progress)
+                written = await _stream_body(resp, part, offset, max_bytes, total, progress,
+                                             stall)
                 if total is not None and written < total:
                     raise DownloadIncomplete(_incomplete(written, total))
                 framed = total is not None or _is_chunked(resp)
@@ -279,6 +319,10 @@ async def _fetch(
         # h11 raises this when the peer closes before Content-Length bytes arrived.
         raise DownloadIncomplete(
             "The download stopped before the end. Retry to continue where it left off."
+        ) from exc
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise DownloadUnreachable(
+            "Can't reach the video server. Retry to continue where it left off."
         ) from exc
     except httpx.TransportError as exc:
         raise DownloadInterrupted(
@@ -337,9 +381,12 @@ async def _stream_body(
     max_bytes: int,
     total: int | None,
     progress: Progress | None,
+    stall: Stall,
 ) -> int:
     """Append the body to the part (or write it anew when offset is 0); bytes on disk after."""
     written = offset
+    # A body trickled a few bytes at a time never trips a read timeout: the rate must too.
+    window_start, window_bytes = time.monotonic(), offset
     # A fresh file is sniffed before a byte is written: an HTML error page never lands on disk.
     head = b""
     ensure_held()
@@ -349,6 +396,11 @@ async def _stream_body(
             # Each chunk may arrive after a long pause (the computer slept): write it only if
             # this process still surely holds the generation's lease (engine/leases.py).
             ensure_held()
+            now = time.monotonic()
+            if now - window_start >= stall.seconds:
+                if written + len(head) + len(chunk) - window_bytes < stall.min_bytes:
+                    raise DownloadStalled(_stalled(stall))
+                window_start, window_bytes = now, written + len(head) + len(chunk)
             if out is None:
                 head += chunk
                 if len(head) < SNIFF_BYTES:
@@ -441,6 +493,13 @@ def _not_video(resp: httpx.Response) -> str:
     # The header is the server's text (latin-1 may carry 8-bit terminal controls): cleaned.
     ctype = clean_server_text(resp.headers.get("content-type", ""), limit=80) or "unknown"
     return f"The server sent something that isn't a video ({ctype}). Try again later."
+
+
+def _stalled(stall: Stall) -> str:
+    return (
+        f"The video server sent less than {stall.min_bytes // 1024} KB in "
+        f"{stall.seconds:g} s. Retry to continue where it left off."
+    )
 
 
 def _too_big(size: int, limit: int) -> str:

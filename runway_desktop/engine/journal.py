@@ -27,7 +27,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.engine.records import (
+    Action,
+    Generation,
+    GenerationSettings,
+    Stage,
+    StopCause,
+)
 from runway_desktop.regular_files import kind_problem
 
 LEGACY_MODEL_ID = "runway-gen4-turbo"  # the model of every row written before schema 4
@@ -147,10 +153,13 @@ _MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
     """,
 }
 
+# `stop_cause` has no column of its own: it lives in the settings JSON, under "stop".
 _RECORD_FIELDS = tuple(
-    f.name for f in dataclasses.fields(Generation) if f.name not in ("id", "settings")
+    f.name for f in dataclasses.fields(Generation)
+    if f.name not in ("id", "settings", "stop_cause")
 )
 _COLUMNS = ("id", "settings_json", *_RECORD_FIELDS)
+_STOP_KEY = "$.stop"
 # The next revision: one more than any row's, read inside the write's own transaction (BEGIN
 # IMMEDIATE), so revisions only grow, across every process writing the journal.
 _NEXT_REVISION = "(SELECT COALESCE(MAX(revision), 0) + 1 FROM generations)"
@@ -392,19 +401,25 @@ class Journal:
         driving process's writes). `free_lease`: end whatever lease the row has, in the same
         write (a person's command moved it: whoever drove it stops at its next write).
         """
-        unknown = set(fields) - set(_COLUMNS)
+        unknown = set(fields) - set(_COLUMNS) - {"stop_cause"}
         if unknown:
             raise ValueError(f"unknown journal fields: {sorted(unknown)}")
         fields["updated_at"] = time.time()
         if free_lease:
             fields |= {"lease_owner": None, "lease_expires": None}
-        assignments = ", ".join(f"{name} = ?" for name in fields)
+        stop = _stop_assignment(fields)  # takes `stop_cause` (and settings_json) out of fields
+        assignments = [f"{name} = ?" for name in fields]
+        values = [_to_sql(v) for v in fields.values()]
+        if stop is not None:
+            assignments.append(stop[0])
+            values.extend(stop[1])
         condition, guard = ("AND lease_owner = ?", (held_by,)) if held_by else ("", ())
         with self._transaction():
             revision = self._next_revision()
             cursor = self._db.execute(
-                f"UPDATE generations SET {assignments}, revision = ? WHERE id = ? {condition}",
-                (*(_to_sql(v) for v in fields.values()), revision, generation_id, *guard),
+                f"UPDATE generations SET {', '.join(assignments)}, revision = ? "
+                f"WHERE id = ? {condition}",
+                (*values, revision, generation_id, *guard),
             )
             if held_by and cursor.rowcount == 0:
                 self._own_revisions.discard(revision)
@@ -707,7 +722,7 @@ def _split_sql(script: str) -> list[str]:
 
 
 def _to_sql(value: Any) -> Any:
-    if isinstance(value, (Stage, Action)):
+    if isinstance(value, (Stage, Action, StopCause)):
         return value.value
     if isinstance(value, bool):
         return int(value)
@@ -718,6 +733,18 @@ def _settings_to_sql(settings: GenerationSettings) -> str:
     return json.dumps(settings.to_json(), ensure_ascii=False, separators=(",", ":"))
 
 
+def _stop_cause_from_sql(text: str | None) -> StopCause | None:
+    """The stop cause kept beside the settings; None when there is none, or one this version
+    doesn't know (a newer version's: the row then waits for the person, as before)."""
+    if not text or '"stop"' not in text:  # most rows: no second JSON parse
+        return None
+    try:
+        data = json.loads(text)
+        return StopCause(str(data.get("stop"))) if isinstance(data, dict) else None
+    except ValueError:
+        return None
+
+
 def _settings_from_sql(text: str | None) -> GenerationSettings:
     try:
         data = json.loads(text) if text else {}
@@ -726,9 +753,31 @@ def _settings_from_sql(text: str | None) -> GenerationSettings:
     return GenerationSettings.from_json(data if isinstance(data, dict) else {})
 
 
+def _stop_assignment(fields: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL that keeps a row's stop cause (`$.stop` in its settings JSON) in step with the
+    write in `fields`: set as given; cleared by any write of `error` that gives none (the cause
+    belongs to the stop its error describes). Takes `stop_cause`, and `settings_json` when the
+    write replaces it, out of `fields`; None when the cause is left as it is."""
+    if "stop_cause" not in fields and "error" not in fields:
+        return None
+    cause = fields.pop("stop_cause", None)
+    base, params = "settings_json", cast(tuple[Any, ...], ())
+    if "settings_json" in fields:
+        base, params = "?", (fields.pop("settings_json"),)
+    # Only ever on valid JSON: a damaged settings text stays as it is (never an SQL error).
+    if cause is None:
+        change, extra = f"json_remove({base}, '{_STOP_KEY}')", cast(tuple[Any, ...], ())
+    else:
+        change, extra = f"json_set({base}, '{_STOP_KEY}', ?)", (_to_sql(cause),)
+    return (f"settings_json = CASE WHEN json_valid({base}) THEN {change} ELSE {base} END",
+            (*params, *params, *extra, *params))
+
+
 def _from_row(row: tuple[Any, ...]) -> Generation:
     data = dict(zip(_COLUMNS, row, strict=True))
-    settings = _settings_from_sql(data.pop("settings_json"))
+    text = data.pop("settings_json")
+    settings = _settings_from_sql(text)
+    data["stop_cause"] = _stop_cause_from_sql(text)
     data["stage"] = Stage(data["stage"])
     data["action"] = Action(data["action"]) if data["action"] else None
     data["favourite"] = bool(data["favourite"])

@@ -23,13 +23,20 @@ import httpx
 
 from runway_desktop import api, paths
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
+from runway_desktop.api.url_policy import host_for_people
 from runway_desktop.engine import downloads, images, poll_timing, work_files
 from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.leases import LeaseTiming, ensure_held
 from runway_desktop.engine.lifecycle_table import Effect, Event, first_effect, next_stage
-from runway_desktop.engine.problems import Verdict, judge
-from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.engine.problems import Verdict, judge, waiting_for_video_server
+from runway_desktop.engine.records import (
+    Action,
+    Generation,
+    GenerationSettings,
+    Stage,
+    StopCause,
+)
 from runway_desktop.engine.retry import (
     MAX_RETRY_AFTER,
     Backoff,
@@ -86,6 +93,7 @@ class EngineConfig:
     settings_sidecar: bool = True  # the setting: a `<video>.json` beside each saved video
     proxy: str | None = None  # a proxy URL for the API and the CDN; None: the system's
     leases: LeaseTiming = field(default_factory=LeaseTiming)  # many processes, one queue
+    download_stall: downloads.Stall = field(default_factory=downloads.Stall)  # a trickle's bound
 
 
 def timing_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -129,6 +137,7 @@ class Lifecycle:
         thumbnailer: Thumbnailer | None = None,
         on_note: Noter | None = None,
         catalog: Callable[[], ModelCatalog] = lambda: BUILT_IN_CATALOG,
+        carries_on: Callable[[int], bool] = lambda _generation_id: False,
     ) -> None:
         self.journal = journal
         self.config = config
@@ -141,6 +150,9 @@ class Lifecycle:
         self.thumbnailer = thumbnailer
         self._on_note = on_note or (lambda _gid, _note: None)
         self._catalog = catalog  # the models and prices known now (refreshed by the engine)
+        # Whether the engine will carry a generation on by itself once the video server
+        # answers again (it does so only a few times a run): its row says which.
+        self._carries_on = carries_on
         self._rng = random.Random()
         self._usual = poll_timing.UsualDurations()  # how long jobs took lately, for polling
         # Generation id → when its POST was answered, and whether it said PROCESSING: that
@@ -397,6 +409,7 @@ class Lifecycle:
                 await downloads.download_video(
                     self.cdn, generation.video_url or "", destination, progress=report,
                     policy=downloads.UrlPolicy.for_base_url(self.config.base_url),
+                    stall=self.config.download_stall,
                 )
                 break
             except downloads.DownloadError as exc:
@@ -419,6 +432,10 @@ class Lifecycle:
                 verdict = judge(exc)
                 attempt += 1
                 if not verdict.retry_by_itself or attempt >= self.config.backoff.attempts:
+                    if verdict.cause is StopCause.CDN_UNREACHABLE:  # say what it waits for
+                        verdict = replace(verdict, message=waiting_for_video_server(
+                            exc, _host_of(generation.video_url),
+                            by_itself=self._carries_on(generation.id)))
                     self._give_up(generation, verdict)
                 log.info("Download of generation %s interrupted (%s); resuming", generation.id, exc)
                 await asyncio.sleep(self.config.backoff.delay(attempt, self._rng))
@@ -544,7 +561,7 @@ class Lifecycle:
         log.warning("Generation %s needs attention (%s): %s", generation.id, verdict.action,
                     verdict.message)
         self._advance(generation, Event.NEEDS_PERSON, error=verdict.message,
-                      action=verdict.action)
+                      action=verdict.action, stop_cause=verdict.cause)
         if verdict.problem:
             self._on_problem(verdict)
         raise StopDriving
@@ -598,6 +615,14 @@ def _sha256(path: Path) -> str | None:
             return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError:
         return None
+
+
+def _host_of(url: str | None) -> str:
+    """The host of a video link, as a person may read it."""
+    try:
+        return host_for_people(httpx.URL(url or "").host)
+    except (httpx.InvalidURL, ValueError):
+        return host_for_people("")
 
 
 def _minutes(seconds: float) -> str:

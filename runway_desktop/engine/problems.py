@@ -9,10 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from runway_desktop import api
-from runway_desktop.engine.downloads import DiskFullError, DownloadError, OutputFolderError
+from runway_desktop.engine.downloads import (
+    DiskFullError,
+    DownloadError,
+    DownloadFailed,
+    DownloadInterrupted,
+    DownloadStalled,
+    DownloadUnreachable,
+    OutputFolderError,
+)
 from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.images import ImageRejected
-from runway_desktop.engine.records import Action
+from runway_desktop.engine.records import Action, StopCause
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,8 @@ class Verdict:
     action: Action
     retry_by_itself: bool  # transient: the engine tries again before bothering anyone
     problem: Problem | None = None  # an engine-wide condition to show in the banner
+    # Why, for the engine: a stop it may carry on from by itself (kept on the row).
+    cause: StopCause | None = None
 
 
 def judge(error: BaseException) -> Verdict:
@@ -37,7 +47,8 @@ def judge(error: BaseException) -> Verdict:
                        Problem(ProblemKind.RATE_LIMITED, message, None))
     if isinstance(error, api.NetworkError):
         return Verdict(message, Action.RETRY, True,
-                       Problem(ProblemKind.OFFLINE, message, Action.RETRY))
+                       Problem(ProblemKind.OFFLINE, message, Action.RETRY),
+                       StopCause.API_UNREACHABLE)
     if isinstance(error, api.NotFoundError):
         # Following the job again can only meet the same 404: what is left is a new job with
         # the same settings (paid again), or removing the row.
@@ -52,6 +63,11 @@ def judge(error: BaseException) -> Verdict:
         return Verdict(message, Action.RETRY, False)
     if isinstance(error, OutputFolderError):
         return Verdict(message, Action.CHOOSE_FOLDER, False)
+    if isinstance(error, DownloadInterrupted) or (
+            isinstance(error, DownloadFailed) and error.retryable):
+        # The video server didn't answer, or not usefully: the download carries on by itself
+        # once it does (the engine watches: engine/cdn_watch.py).
+        return Verdict(message, Action.RETRY, True, cause=StopCause.CDN_UNREACHABLE)
     if isinstance(error, DownloadError):
         return Verdict(message, Action.RETRY, error.retryable)
     if isinstance(error, api.ApiError):
@@ -65,3 +81,20 @@ def judge(error: BaseException) -> Verdict:
         Action.RETRY,
         False,
     )
+
+
+def waiting_for_video_server(error: DownloadError, host: str, *, by_itself: bool) -> str:
+    """What a finished video's row says when its download stopped because the video server
+    didn't answer (usefully): what it waits for, and that nothing is lost."""
+    if isinstance(error, DownloadUnreachable):
+        reason = f"the video server ({host}) can't be reached"
+    elif isinstance(error, DownloadStalled):
+        reason = f"the video server ({host}) sends far too slowly"
+    elif isinstance(error, DownloadFailed):
+        reason = f"the video server ({host}) keeps failing (HTTP {error.status})"
+    else:
+        reason = f"the connection to the video server ({host}) keeps breaking"
+    then = ("The download carries on by itself once the server answers again, or press Retry."
+            if by_itself else "Press Retry to try again.")
+    return (f"Waiting for the video server: {reason}. The video is finished, paid for and "
+            f"kept (you won't be charged again). {then}")

@@ -15,7 +15,7 @@ from runway_desktop.engine.framing import ImageFrame, frame_from
 # `from runway_desktop.engine.records import Stage` keeps working.
 from runway_desktop.engine.lifecycle_table import Stage
 
-__all__ = ["Action", "Generation", "GenerationSettings", "Stage"]
+__all__ = ["Action", "Generation", "GenerationSettings", "Stage", "StopCause"]
 
 
 class Action(enum.StrEnum):
@@ -27,6 +27,14 @@ class Action(enum.StrEnum):
     RETRY = "retry"  # try again (network, server, disk)
     CHOOSE_FOLDER = "choose_folder"  # output folder missing or not writable
     RUN_AGAIN = "run_again"  # apiframe has no such job any more: a new one, same settings
+
+
+class StopCause(enum.StrEnum):
+    """Why a generation stopped, for the engine (its `error` is the words for the person):
+    work stopped only because a server couldn't be reached carries on once it answers."""
+
+    API_UNREACHABLE = "api_unreachable"  # apiframe didn't answer (network, DNS, proxy)
+    CDN_UNREACHABLE = "cdn_unreachable"  # the video server didn't answer or kept failing
 
 
 @dataclass(frozen=True)
@@ -140,3 +148,6 @@ class Generation:
     attempts: int = 0
     output_dir: str | None = None  # a folder chosen for this one (CLI --out); None: the default
     parent_id: int | None = None  # made from this generation's last frame (Extend)
+    # Why it stopped, when the engine may carry on by itself (no column: kept in the row's
+    # settings JSON under "stop", and cleared with its `error`: engine/journal.py).
+    stop_cause: StopCause | None = None

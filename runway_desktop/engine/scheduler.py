@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ import httpx
 from runway_desktop import __version__, api
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, ModelSpec
 from runway_desktop.api.network import tls_context
+from runway_desktop.api.url_policy import UrlPolicy
 from runway_desktop.api.urls import normalize_base_url
 from runway_desktop.engine import importer, team_limit, work_files
 from runway_desktop.engine.balance import AccountWatcher
 from runway_desktop.engine.catalog_store import CatalogStore
+from runway_desktop.engine.cdn_watch import CdnWatcher
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.events import (
     AccountUnavailable,
@@ -60,6 +63,7 @@ from runway_desktop.engine.records import (
     Generation,
     GenerationSettings,
     Stage,
+    StopCause,
 )
 from runway_desktop.engine.retry import RateGate
 from runway_desktop.engine.sharing import QueueSharing
@@ -68,9 +72,11 @@ from runway_desktop.engine.thumbnail_backfill import ThumbnailBackfill
 log = logging.getLogger(__name__)
 
 WAIT_FOR_PERSON_ACTIONS = (Action.OPEN_SETTINGS, Action.BUY_CREDITS)
-# How often one generation carries on by itself after apiframe was unreachable (per run): a
-# route that stays broken while others answer must not make it go round for ever.
+# How often one generation carries on by itself after apiframe or the video server was
+# unreachable (per run): a route that stays broken while others answer must not make it go
+# round for ever.
 BACK_ONLINE_CARRY_ONS = 3
+CDN_CHECK_TIMEOUT = 15.0  # the longest one check of a video server that didn't answer may take
 
 Listener = Callable[[EngineEvent], object]  # what a listener returns is ignored
 
@@ -103,10 +109,14 @@ class Engine:
         self._notes: dict[int, str] = {}  # generation id → remark ("taking unusually long")
         self._halted: JournalError | None = None
         self._problem: Problem | None = None
-        # What work stopped with while apiframe couldn't be reached ("Can't reach apiframe…"):
-        # rows stopped with those words carry on once it answers again.
-        self._offline_messages: set[str] = set()
+        # Rows stopped only because apiframe (StopCause.API_UNREACHABLE) or the video server
+        # (CDN_UNREACHABLE) couldn't be reached carry on once it answers again, a few times.
         self._carried_on: dict[int, int] = {}  # generation id → carry-ons after an outage
+        self._cdn_watch = CdnWatcher(
+            self._require_cdn, UrlPolicy.for_base_url(config.base_url),
+            replace(config.backoff, cap=max(config.backoff.cap, 60.0)),
+            waiting=self._waiting_for_cdn, on_back=self._carry_on_after_cdn_outage,
+            timeout=min(config.request_timeout, CDN_CHECK_TIMEOUT))
         self._accounts = AccountWatcher(
             self._require_client, self._gate, on_account=self._on_account,
             on_checked=self._on_account_checked, on_refused=self._on_key_refused,
@@ -160,6 +170,7 @@ class Engine:
             await self._close_clients()
             raise
         self._running = True
+        self._cdn_watch.watch()  # finished videos an earlier run left waiting for the CDN
         self._catalog_task = asyncio.ensure_future(self._refresh_catalog())
         if self._api_key:
             self.refresh_account_soon()
@@ -169,8 +180,9 @@ class Engine:
         """Stop following everything; the journal keeps it all for the next start."""
         self._running = False
         tasks: list[asyncio.Future[Any]] = [*self._tasks.values()]
-        if self._accounts.task:
-            tasks.append(self._accounts.task)
+        for watcher in (self._accounts.task, self._cdn_watch.task):
+            if watcher:
+                tasks.append(watcher)
         if self._catalog_task:
             tasks.append(self._catalog_task)
         for task in tasks:
@@ -207,6 +219,7 @@ class Engine:
                 self.journal, self.config, self._client, self._require_cdn(), self._gate,
                 update=self._update, on_problem=self._on_problem, on_success=self._on_success,
                 thumbnailer=self._thumbnailer, on_note=self._note, catalog=lambda: self.catalog,
+                carries_on=self._may_carry_on,
             )
         if old is not None:
             self._retired_clients.append(old)
@@ -242,6 +255,8 @@ class Engine:
                 continue  # ours to drive: our own events say where it is
             self._emit(self._updated(generation))
             self._thumbnails.offer(generation)
+            if generation.stop_cause is StopCause.CDN_UNREACHABLE and self._running:
+                self._cdn_watch.watch()  # another process's download waits for the CDN
         for generation_id in changes.removed:
             self._notes.pop(generation_id, None)
             self._emit(GenerationRemoved(generation_id))
@@ -285,6 +300,8 @@ class Engine:
             raise
         if "stage" in fields and not generation.stage.is_on_server:
             self._notes.pop(generation_id, None)
+        if generation.stop_cause is StopCause.CDN_UNREACHABLE and self._running:
+            self._cdn_watch.watch()
         self._emit(self._updated(generation))
         if "stage" in fields:
             self._schedule()
@@ -652,7 +669,7 @@ class Engine:
         self._halted = error
         log.error("Stopping the queue: %s", error.message, exc_info=error)
         self._running = False
-        for task in [*self._tasks.values(), self._accounts.task]:
+        for task in [*self._tasks.values(), self._accounts.task, self._cdn_watch.task]:
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
         self._sharing.halt()  # its leases expire: another process may carry on
@@ -662,8 +679,6 @@ class Engine:
 
     def _on_problem(self, verdict: Verdict) -> None:
         if verdict.problem:
-            if verdict.problem.kind is ProblemKind.OFFLINE:
-                self._offline_messages.add(verdict.message)
             self._set_problem(verdict.problem)
 
     def _on_success(self) -> None:
@@ -689,21 +704,51 @@ class Engine:
     def _carry_on_after_outage(self) -> None:
         """apiframe answers again: what stopped only because it couldn't be reached carries on
         (the same idempotency key for a POST that may have left: never a second job)."""
-        messages, self._offline_messages = self._offline_messages, set()
-        if not self._running or not messages:
+        if not self._running:
             return
         try:
-            stopped = self.journal.with_stages([Stage.ATTENTION])
-            for generation in stopped:
-                times = self._carried_on.get(generation.id, 0)
-                if (generation.action is Action.RETRY and generation.error in messages
-                        and times < BACK_ONLINE_CARRY_ONS
-                        and step(generation, Command.RETRY) is not None):
-                    self._carried_on[generation.id] = times + 1
-                    log.info("apiframe answers again: generation %s carries on", generation.id)
-                    self.commands.retry(generation.id)
+            self._carry_on(g for g in self.journal.with_stages([Stage.ATTENTION])
+                           if g.stop_cause is StopCause.API_UNREACHABLE)
         except JournalError as error:
             self._halt(error)
+
+    def _waiting_for_cdn(self) -> list[Generation]:
+        """Finished videos whose download stopped only because the video server didn't
+        answer, and that may still carry on by themselves this run."""
+        if not self._running:
+            return []
+        try:
+            return [g for g in self.journal.with_stages([Stage.ATTENTION])
+                    if g.stop_cause is StopCause.CDN_UNREACHABLE and self._may_carry_on(g.id)]
+        except JournalError as error:
+            self._halt(error)
+            return []
+
+    def _carry_on_after_cdn_outage(self, generations: list[Generation]) -> None:
+        """The video server answers again: their downloads carry on (a link that expired
+        meanwhile is asked of apiframe again by the download; the job is never sent again)."""
+        if not self._running:
+            return
+        try:  # as they are now: a person may have moved one meanwhile
+            fresh = [g for g in map(self.journal.get, (g.id for g in generations))
+                     if g is not None and g.stage is Stage.ATTENTION
+                     and g.stop_cause is StopCause.CDN_UNREACHABLE]
+            self._carry_on(fresh)
+        except JournalError as error:
+            self._halt(error)
+
+    def _carry_on(self, stopped: Iterable[Generation]) -> None:
+        for generation in stopped:
+            if (generation.action is Action.RETRY and self._may_carry_on(generation.id)
+                    and step(generation, Command.RETRY) is not None):
+                self._carried_on[generation.id] = self._carried_on.get(generation.id, 0) + 1
+                log.info("%s answers again: generation %s carries on",
+                         _SERVER_OF[generation.stop_cause], generation.id)
+                self.commands.retry(generation.id)
+
+    def _may_carry_on(self, generation_id: int) -> bool:
+        """Whether a generation may still carry on by itself after an outage this run."""
+        return self._carried_on.get(generation_id, 0) < BACK_ONLINE_CARRY_ONS
 
     async def wait_settled(self, generation_ids: Iterable[int]) -> list[Generation]:
         """Until each generation is finished or needs the person (the CLI's `generate`)."""
@@ -748,6 +793,10 @@ class Engine:
         finally:
             unsubscribe()
 
+
+_SERVER_OF: dict[StopCause | None, str] = {
+    StopCause.API_UNREACHABLE: "apiframe", StopCause.CDN_UNREACHABLE: "The video server",
+    None: "The server"}
 
 STAGGER_AFTER = 8  # generations started at once without waiting
 STAGGER_SECONDS = 0.005  # then one more every 5 ms

@@ -11,6 +11,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +32,10 @@ from runway_desktop.engine.downloads import (
     DownloadInterrupted,
     DownloadRefused,
     DownloadRejected,
+    DownloadStalled,
+    DownloadUnreachable,
     OutputFolderError,
+    Stall,
     UrlPolicy,
     download_video,
     unique_path,
@@ -77,6 +81,8 @@ class Behaviour:
     last_modified: str | None = None
     if_range: bool = True  # honour If-Range (a non-matching validator gets the whole file)
     redirects: dict[str, str] = field(default_factory=dict)  # path → Location (302)
+    trickle: float | None = None  # send the body one byte every this many seconds
+    trickle_headers: float | None = None  # send the headers (never ending) likewise
     requests: list[dict[str, str]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
 
@@ -92,6 +98,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         b = self.behaviour
         b.requests.append({k.lower(): v for k, v in self.headers.items()})
         b.paths.append(self.path)
+        if b.trickle_headers is not None:
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nX-Slow: " + b"a" * 9999:
+                time.sleep(b.trickle_headers)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            return None
         if self.path in b.redirects:
             self.send_response(302)
             self.send_header("Location", b.redirects[self.path])
@@ -152,6 +164,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body[: b.truncate_at])
             self.wfile.flush()
             self.close_connection = True
+            return None
+        if b.trickle is not None:
+            for i in range(len(body)):  # until the client hangs up (BrokenPipeError)
+                time.sleep(b.trickle)
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
             return None
         self.wfile.write(body)
         return None
@@ -405,7 +423,56 @@ def test_connection_refused_is_interrupted(tmp_path: Path) -> None:
     with pytest.raises(DownloadInterrupted) as exc:
         fetch(f"http://127.0.0.1:{port}/x.mp4", tmp_path / "out.mp4")
     assert exc.value.retryable
+    assert isinstance(exc.value, DownloadUnreachable)  # the engine waits for the CDN to answer
     assert not isinstance(exc.value, DownloadIncomplete)
+
+
+def test_a_trickle_is_cut_within_its_bound_and_resumes_where_it_stopped(
+    server: Server, tmp_path: Path, mp4: bytes
+) -> None:
+    """A server sending a byte now and then never trips a read timeout: before, the download
+    (and the paid video's row) waited for hours. Now it is cut once too little arrives in the
+    window, keeping what came for the next try."""
+    server.behaviour.trickle = 0.01
+    dest = tmp_path / "out.mp4"
+    started = time.monotonic()
+
+    async def go() -> None:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await asyncio.wait_for(download_video(
+                client, server.url, dest, policy=LOOPBACK,
+                stall=Stall(min_bytes=1024, seconds=0.5)), timeout=5)
+
+    with pytest.raises(DownloadStalled) as exc:
+        asyncio.run(go())
+    assert time.monotonic() - started < 2
+    assert exc.value.retryable
+    assert "Retry to continue" in exc.value.message
+    kept = part_of(dest).stat().st_size
+    assert 0 < kept < 1024
+    assert not dest.exists()
+    server.behaviour.trickle = None
+    assert fetch(server.url, dest).read_bytes() == mp4
+    assert server.behaviour.requests[-1]["range"] == f"bytes={kept}-"
+
+
+def test_headers_trickled_a_byte_at_a_time_are_cut_within_the_bound(
+    server: Server, tmp_path: Path
+) -> None:
+    """Each byte of the answer's headers within the read timeout: before, it waited for days."""
+    server.behaviour.trickle_headers = 0.01
+    started = time.monotonic()
+
+    async def go() -> None:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await asyncio.wait_for(download_video(
+                client, server.url, tmp_path / "out.mp4", policy=LOOPBACK,
+                stall=Stall(seconds=0.3)), timeout=5)
+
+    with pytest.raises(DownloadStalled) as exc:
+        asyncio.run(go())
+    assert time.monotonic() - started < 2
+    assert "didn't answer within 0.3 s" in exc.value.message
 
 
 def test_missing_output_folder(server: Server, tmp_path: Path) -> None:

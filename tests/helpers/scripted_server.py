@@ -11,7 +11,9 @@ Scripted replies are used in order, then the default answers again; a handler re
 falls back to the default too. Every request is recorded in `server.requests`.
 
 Misbehaviours a reply can carry besides status/headers/body: `hang` (accept, never answer),
-`trickle` (one byte every N seconds), and a streamed `chunks` body of any size.
+`trickle` (one byte every N seconds), `drop` (hang up unanswered), and a streamed `chunks` body
+of any size. `ScriptedServer(port=…)` listens on a given port: a server that is down (nothing
+listening: connections refused) can come back at the same address (`closed_port()`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import fnmatch
 import http.server
 import itertools
 import json
+import socket
 import threading
 import time
 import uuid
@@ -45,6 +48,7 @@ class Reply:
     chunks: Callable[[], Iterable[bytes]] | None = None  # a streamed body (Content-Length given)
     hang: bool = False  # accept the request and never answer (until the server stops)
     trickle: float | None = None  # seconds between single bytes of the body
+    drop: bool = False  # close the connection without a word (a network that drops it)
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ def job(job_id: str, status: str = "COMPLETED", *, result: Any = "default",
 class ScriptedServer:
     """One HTTP server on 127.0.0.1 serving both the API (`/v2/...`) and the CDN (`/cdn/...`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.requests: list[Request] = []
         self.jobs: dict[str, dict[str, Any]] = {}  # job id → the default Job body
         self.video = CLIP.read_bytes()
@@ -93,7 +97,7 @@ class ScriptedServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._url_serial = itertools.count(1)
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd = _Server(("127.0.0.1", port), _Handler)
         self._httpd.owner = self
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
                                         kwargs={"poll_interval": 0.05})
@@ -240,6 +244,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             stopping.wait()
             self.close_connection = True
             return
+        if reply.drop:
+            self.close_connection = True
+            return
         payload = reply.body
         if payload is None and reply.json is not None:
             payload = json.dumps(reply.json).encode()
@@ -273,6 +280,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 def _bytes_of(chunk: bytes) -> Iterator[bytes]:
     return (chunk[i:i + 1] for i in range(len(chunk)))
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (connections to it are refused) until a server is
+    started on it (`ScriptedServer(port=…)`)."""
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def endless(chunk_size: int = 64 * 1024, total: int = 1024**3) -> Callable[[], Iterable[bytes]]:
