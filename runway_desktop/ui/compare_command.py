@@ -39,7 +39,9 @@ COMPARE_WINDOW_KEYS: tuple[tuple[str, str], ...] = (
 
 
 def finished_video(generation: Generation) -> bool:
-    return generation.stage is Stage.DONE and bool(generation.video_path)
+    """Done, with its video on disk (one moved or deleted since would show a black pane)."""
+    return (generation.stage is Stage.DONE and bool(generation.video_path)
+            and Path(generation.video_path or "").is_file())
 
 
 def comparable(generations: Sequence[Generation]) -> list[Generation]:
@@ -108,6 +110,11 @@ class CompareCommand(QObject):
         if len(generations) > 2:
             return self.tr("{0} videos are selected; Compare shows two side by side. Select "
                            "just two finished videos, then press C.").format(len(generations))
+        gone = [g for g in generations if g.stage is Stage.DONE and g.video_path
+                and not finished_video(g)]
+        if gone:
+            return self.tr("The video of #{0} isn't on disk any more (moved or deleted?). "
+                           "Right-click it: Download Again, then compare.").format(gone[0].id)
         if not all(finished_video(g) for g in generations):
             return self.tr("Only finished videos can be compared. Select two that are done, "
                            "then press C.")
@@ -158,7 +165,7 @@ class CompareCommand(QObject):
         if len(back) < 2:
             return
         self._closed_by_removal = None
-        if all(finished_video(g) and Path(g.video_path or "").is_file() for g in back):
+        if all(finished_video(g) for g in back):
             self.compare(back)
 
     def _extend_menu(self, menu: QMenu, _primary: Generation,

@@ -61,7 +61,24 @@ class _Pane(QWidget):
             self.caption.setText(self.tr("Can't play videos here: {0}.").format(reason)
                                  + "\n" + self.caption.text())
         else:
+            self.player.errorOccurred.connect(self._on_error)
             self.player.setSource(QUrl.fromLocalFile(generation.video_path or ""))
+
+    def _on_error(self, _error: QMediaPlayer.Error, text: str) -> None:
+        """The video can't be played (its file moved or deleted since, or damaged): the pane
+        says so, not a black picture without a word."""
+        from pathlib import Path
+
+        if not Path(self.generation.video_path or "").is_file():
+            reason = self.tr("Its video isn't on disk any more (moved or deleted?). Right-click "
+                             "it in the history: Download Again, then compare.")
+        else:
+            reason = self.tr("Can't play its video: {0}.").format(text or self.tr("unreadable"))
+        settings = self.generation.settings
+        self.caption.setText(reason + "\n" + self.tr("{prompt}\n{ratio} · {seconds} s · seed "
+                                                      "{seed}").format(
+            prompt=settings.prompt, ratio=settings.aspect_ratio, seconds=settings.duration,
+            seed=settings.seed))
 
 
 class CompareView(QWidget):

@@ -226,7 +226,7 @@ class ExportDialog(QDialog):
             self.path_edit.setText(str(dest))
         if dest.suffix.lower() != fmt.suffix:
             # Else a GIF could go, after "Replace", under a video's name (another clip's).
-            self._say(self.tr("“{0}” doesn't end in {1}: a {2} is saved as {1}. Change the "
+            self._say(self.tr("“{0}” doesn't end in {1}: {2} is saved as {1}. Change the "
                               "name (or the format).").format(dest.name, fmt.suffix,
                                                               self.tr(fmt.label)))
             return
@@ -279,7 +279,10 @@ class ExportDialog(QDialog):
         if isinstance(error, ExportError):
             self.progress.setValue(0)
             text = error.message
-            if not can_write_in(dest.parent):  # what to do, not only what happened
+            if not self.video.is_file():  # moved or deleted since: what to do
+                text += " " + self.tr("Right-click the clip in the history: Download Again "
+                                      "fetches it, then export it.")
+            elif not can_write_in(dest.parent):  # what to do, not only what happened
                 text += " " + self.tr("Choose another folder with Browse… (or type another "
                                       "path under Save as).")
             self._say(text)

@@ -302,8 +302,8 @@ class ExtendMode(QObject):
             self.strip.show_parent(parent)
         if not parent.video_path:
             self.strip.show_words(self.tr("No video"))
-            self.strip.show_problem(self.tr("#{0} has no video file. Redownload it, then "
-                                            "extend it.").format(parent.id))
+            self.strip.show_problem(self.tr("#{0} has no video file. Download it again "
+                                            "(right-click it), then extend it.").format(parent.id))
             return
         try:
             frame = await last_frame(Path(parent.video_path), wait_s=FRAME_WAIT_S)
@@ -313,8 +313,9 @@ class ExtendMode(QObject):
                 self.strip.show_words(self.tr("No last frame"))
                 self.strip.show_problem(self.tr(
                     "Its last frame can't be read: {0} Generate would fail the same way. If "
-                    "the file was moved or deleted, Redownload the clip; if it is damaged, play "
-                    "it to check, then remove it and make it again.").format(error.message))
+                    "the file was moved or deleted, right-click the clip: Download Again; if it "
+                    "is damaged, play it to check, then remove it and make it again.").format(
+                        error.message))
             return
         if self.parent_generation is shown:
             self.strip.set_picture(QPixmap.fromImage(frame.image))

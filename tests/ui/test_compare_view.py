@@ -283,3 +283,72 @@ def test_c_without_two_finished_videos_says_what_to_do(qtbot: QtBot, window: Mai
     opened = window.compare.last_opened
     assert opened is not None
     opened.close()
+
+
+def test_clips_of_other_lengths_and_ratios_play_and_scrub_and_a_gone_video_says_so(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """A 4 s landscape clip beside a 2 s portrait one: both play, the slider follows the longer
+    one and a scrub past the shorter one's end leaves it on its last frame. A result whose video
+    was moved or deleted on disk: C says so and what to do (it opened a black pane without a
+    word), and a video deleted while compared says so in its pane."""
+    from runway_desktop.engine.video.mp4_join import join_mp4
+    from tests.helpers.video import NEXT
+
+    longer = tmp_path / "longer.mp4"
+    join_mp4([CLIPS / "16x9.mp4", NEXT], longer)
+    gone = tmp_path / "gone.mp4"
+    gone.write_bytes((CLIPS / "1x1.mp4").read_bytes())
+    model = window.queue.model
+    model.upsert(replace_video(finished(4, "16x9.mp4"), longer))
+    model.upsert(replace_video(finished(5, "1x1.mp4"), gone))
+
+    select(window, 4, 2)
+    view = window.compare.compare(window.queue.selected_generations())
+    assert view is not None
+    qtbot.waitUntil(lambda: all(p.player.duration() > 0 for p in view.panes), timeout=10_000)
+    assert sorted(p.player.duration() for p in view.panes) == [2000, 4000]
+    assert view.slider.maximum() == 4000
+    view.play()
+    qtbot.waitUntil(lambda: min(positions(view)) > 200, timeout=10_000)
+    view.seek(3000)  # past the portrait clip's end
+    qtbot.waitUntil(lambda: view.slider.value() >= 3000, timeout=5_000)
+    short = min(view.panes, key=lambda p: p.player.duration())
+    assert short.player.position() <= 2000
+    view.pause()
+    assert "0:04" in view.time_label.text()
+    view.close()
+
+    gone.unlink()  # deleted in a file manager
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    select(window, 1, 5)
+    list_view = window.queue.list_view
+    list_view.setFocus()
+    qtbot.keyClick(list_view, Qt.Key.Key_C)
+    qtbot.waitUntil(lambda: window.compare.open_views() == [])
+    message = window.statusBar().currentMessage()
+    assert "#5 isn't on disk any more" in message
+    assert "Download Again" in message
+
+    gone.write_bytes((CLIPS / "1x1.mp4").read_bytes())
+    qtbot.keyClick(list_view, Qt.Key.Key_C)
+    assert len(window.compare.open_views()) == 1
+    opened = window.compare.open_views()[0]
+    qtbot.waitUntil(lambda: all(p.player.duration() > 0 for p in opened.panes), timeout=10_000)
+    opened.close()
+    gone.unlink()
+    again = window.compare.compare([finished(1, "16x9.mp4"), replace_video(finished(5, ""), gone)])
+    assert again is None  # its file is gone: not opened at all
+    missing = replace_video(finished(6, ""), tmp_path / "never.mp4")
+    pane_view = CompareView(finished(1, "16x9.mp4"), missing, window)
+    pane_view.show()
+    qtbot.waitUntil(lambda: "isn't on disk any more" in pane_view.panes[1].caption.text(),
+                    timeout=10_000)
+    assert "result 6" in pane_view.panes[1].caption.text()  # and still which one it is
+    pane_view.close()
+
+
+def replace_video(generation: Generation, video: Path) -> Generation:
+    from dataclasses import replace
+
+    return replace(generation, video_path=str(video))

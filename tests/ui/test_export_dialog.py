@@ -465,3 +465,39 @@ def test_a_clip_removed_from_the_history_closes_its_idle_export_dialog(
     assert writing.last_written.exists()
     assert "Saved" in writing.status.text()
     writing.close()
+
+
+def test_a_clip_gone_from_disk_and_a_folder_gone_mid_export_say_what_to_do(
+        qtbot: QtBot, window: MainWindow, clip: Path, tmp_path: Path) -> None:
+    """The clip's video deleted (or moved) after the dialog opened: Export said only that it
+    doesn't exist any more; it says how to get it back. The folder removed while the export
+    writes: nothing is left and the words say to choose another. A wrong suffix is named in
+    words that read ('a Animated WebP' before)."""
+    dialog = open_from_button(qtbot, window)
+    out = tmp_path / "out"
+    out.mkdir()
+    dialog.select_format("webp")
+    dialog.path_edit.setText(str(out / "x.gif"))
+    dialog.export_button.click()
+    assert "doesn't end in .webp: Animated WebP is saved as .webp" in dialog.status.text()
+
+    dialog.size_box.setCurrentIndex(dialog.size_box.findData("large"))
+    dialog.path_edit.setText(str(out / "x.webp"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: 0 < dialog.progress.value() < 100, timeout=30_000)
+    shutil.rmtree(out)  # the folder removed while the export writes
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=60_000)
+    assert dialog.last_written is None
+    assert "Couldn't write" in dialog.status.text()
+    assert "Choose another folder" in dialog.status.text()
+    assert not out.exists()
+
+    video = clip.read_bytes()
+    clip.unlink()  # deleted in a file manager
+    dialog.path_edit.setText(str(tmp_path / "y.webp"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=30_000)
+    assert "doesn't exist any more" in dialog.status.text()
+    assert "Download Again" in dialog.status.text()
+    assert not (tmp_path / "y.webp").exists()
+    clip.write_bytes(video)

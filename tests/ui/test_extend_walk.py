@@ -54,7 +54,7 @@ def test_a_last_frame_that_cant_be_read_says_so_in_time_with_what_to_do(
         assert time.monotonic() - started < FRAME_WAIT_S + 3
         _words, text = strip_says(window)
         assert "can't be read" in text, (damage, text)
-        assert "Redownload" in text, text
+        assert "Download Again" in text, text
         extend.cancel()
 
     video.write_bytes(whole)  # back as it was: the strip shows the frame
