@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QShortcut,
+    QTextCursor,
     QValidator,
 )
 from PySide6.QtWidgets import (
@@ -40,7 +41,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, ModelSpec, prompt_length
+from runway_desktop.api.catalog import (
+    BUILT_IN_CATALOG,
+    ModelCatalog,
+    ModelSpec,
+    has_visible_text,
+    prompt_length,
+)
 from runway_desktop.engine import framing
 from runway_desktop.engine.framing import ImageFrame
 from runway_desktop.engine.records import GenerationSettings
@@ -54,7 +61,14 @@ from runway_desktop.ui.picture_check import SamePictureCheck
 
 class SeedValidator(QValidator):
     """Digits only, up to the model's highest seed (QSpinBox stops at 2**31 - 1, Runway's seeds
-    go to 2**32 - 1)."""
+    go to 2**32 - 1).
+
+    Spaces and line breaks go (a seed copied from a page or a terminal comes with them: it was
+    refused whole, without a word). A number over the range stays as typed, Intermediate:
+    Generate then says which seeds it takes, where a refused keystroke said nothing.
+    """
+
+    MAX_DIGITS = 20  # far past any seed: a paste of a long number is shown, not a novel
 
     def __init__(self, parent: QObject | None = None,
                  maximum: int = BUILT_IN_CATALOG.default.max_seed) -> None:
@@ -62,12 +76,15 @@ class SeedValidator(QValidator):
         self.maximum = maximum
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        if any(char.isspace() for char in text):
+            pos -= sum(char.isspace() for char in text[:pos])
+            text = "".join(text.split())
         if text == "":
             return QValidator.State.Intermediate, text, pos
-        if not text.isdigit() or not text.isascii() or len(text) > len(str(self.maximum)):
+        if not text.isdigit() or not text.isascii() or len(text) > self.MAX_DIGITS:
             return QValidator.State.Invalid, text, pos
         if int(text) > self.maximum:
-            return QValidator.State.Invalid, text, pos
+            return QValidator.State.Intermediate, text, pos
         return QValidator.State.Acceptable, text, pos
 
 
@@ -376,7 +393,7 @@ class ComposePanel(QWidget):
         self._reused_frame = None
         self._frame_note = ""
         self.set_model(settings.model)
-        self.prompt_edit.setPlainText(settings.prompt)
+        self._replace_prompt(settings.prompt)
         self._ratio_picked = True  # the earlier generation's ratio, not the image's shape
         self.aspect_picker.set_value(settings.aspect_ratio)
         self.duration_picker.set_value(str(settings.duration))
@@ -392,6 +409,16 @@ class ComposePanel(QWidget):
         else:
             self.drop_zone.set_frame(settings.frame)  # none recorded (older rows): as it was
         self._refresh()
+
+    def _replace_prompt(self, text: str) -> None:
+        """Put `text` in the prompt box as one edit Ctrl+Z takes back: what the person was
+        typing is not lost (setPlainText forgot it, and the box's Undo with it)."""
+        if text == self.prompt_edit.toPlainText():
+            return
+        cursor = QTextCursor(self.prompt_edit.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        self.prompt_edit.moveCursor(QTextCursor.MoveOperation.End)
 
     def set_catalog(self, catalog: ModelCatalog) -> None:
         """The engine's models and prices (built in at first, then apiframe's /v2/models)."""
@@ -464,13 +491,14 @@ class ComposePanel(QWidget):
         if self._reused_frame is not None:  # a moment: the frame must not crop another picture
             return self.tr("Checking the start image…")
         prompt = self.prompt_edit.toPlainText().strip()
-        if not prompt:
+        if not has_visible_text(prompt):  # empty, or only zero-width marks apiframe refuses
             return self.tr("Write a prompt first.")
         limit = self.model().prompt_limit
         if (length := prompt_length(prompt)) > limit:
-            return self.tr("The prompt is {over} characters too long (limit {limit}).").format(
-                over=length - limit, limit=limit
-            )
+            over = length - limit
+            text = (self.tr("The prompt is 1 character too long (limit {limit}).") if over == 1
+                    else self.tr("The prompt is {over} characters too long (limit {limit})."))
+            return text.format(over=self._number(over), limit=self._number(limit))
         if self.seed_edit.text() and not self.seed_edit.hasAcceptableInput():  # "" is random
             return self.tr("Enter a seed from {min} to {max}.").format(
                 min=self.model().seed_range[0], max=self.model().max_seed)
@@ -641,14 +669,12 @@ class ComposePanel(QWidget):
         )
         low, high = spec.seed_range
         self.seed_validator.maximum = high
-        self.seed_edit.setMaxLength(len(str(high)))
         self.seed_edit.setToolTip(
             self.tr(
                 "The same seed with the same settings gives a similar video ({min} – {max})"
             ).format(min=low, max=high)
         )
-        if self.seed_edit.text() and not self.seed_edit.hasAcceptableInput():
-            self.new_seed()  # out of this model's range
+        # A seed out of this model's range stays: Generate says which seeds the model takes.
         self._refresh()
 
     def _set_seed(self, seed: int) -> None:

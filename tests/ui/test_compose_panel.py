@@ -201,7 +201,9 @@ def test_seed_field_takes_the_full_uint32_range() -> None:
     acceptable = SeedValidator.State.Acceptable
     assert validator.validate(str(MAX_SEED), 0)[0] == acceptable
     assert validator.validate("0", 0)[0] == acceptable
-    assert validator.validate(str(MAX_SEED + 1), 0)[0] == SeedValidator.State.Invalid
+    # Over the range: shown as typed, and Generate says why it waits (never refused unsaid).
+    assert validator.validate(str(MAX_SEED + 1), 0)[0] == SeedValidator.State.Intermediate
+    assert validator.validate(" 4 2\n", 4)[1:] == ("42", 2)  # spaces go, the cursor follows
     assert validator.validate("12a", 0)[0] == SeedValidator.State.Invalid
     assert validator.validate("-1", 0)[0] == SeedValidator.State.Invalid
     assert validator.validate("", 0)[0] == SeedValidator.State.Intermediate
@@ -422,3 +424,47 @@ def test_a_screen_reader_hears_the_price_and_why_generate_waits(panel: ComposePa
     assert "8 credits" in described
     assert f"{num(panel, 4492)} left" in described
     assert "prompt" not in described  # nothing waits any more
+
+
+def test_a_seed_and_a_prompt_as_typed_pasted_and_re_used(qtbot, panel: ComposePanel) -> None:
+    """What a person pastes or re-uses is kept or said, never silently refused or lost: a seed
+    copied with spaces or a line break around it was refused whole (the old seed stayed, not a
+    word), one over the range vanished, a prompt of only zero-width characters left Generate
+    on and did nothing, and Re-use Settings replaced the prompt being typed with no Undo."""
+    panel.prompt_edit.setPlainText("rain on a tin roof")
+    panel.seed_edit.setFocus()
+
+    def paste_seed(text: str) -> None:
+        panel.seed_edit.selectAll()
+        QApplication.clipboard().setText(text)
+        qtbot.keyClick(panel.seed_edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+
+    paste_seed(" 42\n")
+    assert panel.seed_edit.text() == "42"
+    paste_seed(f"  {MAX_SEED}  ")  # longer than the field's digits before its spaces go
+    assert panel.seed() == MAX_SEED
+    assert panel.generate_button.isEnabled()
+    paste_seed(str(MAX_SEED + 1))  # shown as pasted, and why Generate waits
+    assert panel.seed_edit.text() == str(MAX_SEED + 1)
+    assert not panel.generate_button.isEnabled()
+    assert panel.status_label.text() == f"Enter a seed from 0 to {MAX_SEED}."
+    panel.seed_edit.selectAll()
+    qtbot.keyClicks(panel.seed_edit, "7")
+    assert panel.generate_button.isEnabled()
+    paste_seed("seed 7")  # not a number: refused, as typed letters are
+    assert panel.seed_edit.text() == "7"
+
+    panel.prompt_edit.setPlainText("\u200b\u200d")  # looks empty, and apiframe would refuse it
+    assert not panel.generate_button.isEnabled()
+    assert panel.status_label.text() == "Write a prompt first."
+    panel.prompt_edit.setPlainText("x" * (PROMPT_LIMIT + 1))
+    assert panel.status_label.text() == (
+        f"The prompt is 1 character too long (limit {num(panel, PROMPT_LIMIT)}).")
+
+    panel.prompt_edit.clear()
+    panel.prompt_edit.setFocus()
+    qtbot.keyClicks(panel.prompt_edit, "a kite over dunes")
+    panel.apply_settings(GenerationSettings(prompt="an older prompt", seed=3))
+    assert panel.prompt_edit.toPlainText() == "an older prompt"
+    qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert panel.prompt_edit.toPlainText() == "a kite over dunes"  # the typing is not lost
