@@ -3,12 +3,19 @@
 Besides an engine `Action`, the button can carry an offer of the window's own (`show_offer`,
 e.g. "Start a fresh history"); a message may count down to a moment (`until`, epoch seconds),
 once a second, and then stops by itself.
+
+Several things can be wrong at once (an import that failed, settings that couldn't be saved,
+apiframe out of reach): each message has a `key` (what it is about), the newest shows, and the
+others wait under it with their own button. `clear(key)`, when that condition is over, takes
+one message away and the one under it shows again; the × sets aside the one shown. A message
+shown again under the same key replaces the one it had.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QPalette
@@ -17,6 +24,20 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 from runway_desktop.engine.records import Action
 from runway_desktop.ui.notice_close import close_button
 from runway_desktop.ui.queue_text import action_text
+
+GENERAL = ""  # a one-off message (what a command said); it stays until the next or the ×
+
+
+@dataclass(frozen=True)
+class _Message:
+    key: str
+    text: str
+    action: Action | None = None
+    offer: Callable[[], None] | None = None
+    label: str = ""
+    until: float | None = None
+    lead: str = ""
+    lead_done: str = ""
 
 
 class Banner(QFrame):
@@ -33,6 +54,7 @@ class Banner(QFrame):
         self._until: float | None = None
         self._lead = ""  # "{0}" becomes the time left, e.g. "retrying in 4:32"
         self._lead_done = ""  # shown in its place once the time is up
+        self._messages: list[_Message] = []  # the last one is shown; the others wait under it
         self.clock: Callable[[], float] = time.time
         self.countdown = QTimer(self)
         self.countdown.setInterval(1000)
@@ -44,10 +66,14 @@ class Banner(QFrame):
         self.message.setAccessibleDescription(self.tr("Notice"))
         self.button = QPushButton(self)
         self.button.clicked.connect(self._on_button)
-        close = close_button(self, self.hide)
+        self.more = QLabel(self)  # "1 more": what waits under this message
+        self.more.setObjectName("banner_more")
+        self.more.setEnabled(False)  # the palette's muted text
+        close = close_button(self, self.dismiss)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 6, 6)
         layout.addWidget(self.message, 1)
+        layout.addWidget(self.more)
         layout.addWidget(self.button)
         layout.addWidget(close)
         self._tint()
@@ -68,27 +94,66 @@ class Banner(QFrame):
         text: str,
         action: Action | None = None,
         *,
+        key: str = GENERAL,
         until: float | None = None,
         lead: str = "",
         lead_done: str = "",
     ) -> None:
         """`until` (epoch seconds): put `lead` before `text`, its "{0}" the time left (m:ss),
         updated every second; `lead_done` replaces it when the time is up."""
-        self._action = action
-        self._offer = None
-        self._set_button(action_text(action))
-        self._show_text(text, until, lead, lead_done)
+        self._put(_Message(key, text, action, None, action_text(action), until, lead, lead_done))
 
-    def show_offer(self, text: str, label: str, then: Callable[[], None]) -> None:
+    def show_offer(self, text: str, label: str, then: Callable[[], None], *,
+                   key: str = GENERAL) -> None:
         """A message whose button runs `then` (an offer of the window's, not an engine action)."""
-        self._action = None
-        self._offer = then
-        self._set_button(label)
-        self._show_text(text, None, "", "")
+        self._put(_Message(key, text, None, then, label))
+
+    def clear(self, key: str) -> None:
+        """The condition `key` spoke of is over: its message goes; the one under it shows."""
+        if any(m.key == key for m in self._messages):
+            self._messages = [m for m in self._messages if m.key != key]
+            self._show_top()
+
+    def dismiss(self) -> None:
+        """The ×: the message shown is set aside; the one under it, if any, shows."""
+        if self._messages:
+            self._messages.pop()
+        self._show_top()
 
     def hide(self) -> None:
+        """Every message goes (see `clear` for one)."""
+        self._messages.clear()
         self.countdown.stop()
         super().hide()
+
+    def shown_key(self) -> str | None:
+        """The key of the message shown; None when the banner is hidden."""
+        return self._messages[-1].key if self._messages and self.isVisible() else None
+
+    def waiting(self) -> list[str]:
+        """The texts under the one shown, the next to show first."""
+        return [m.text for m in reversed(self._messages[:-1])]
+
+    def _put(self, message: _Message) -> None:
+        self._messages = [m for m in self._messages if m.key != message.key]
+        self._messages.append(message)
+        self._show_top()
+
+    def _show_top(self) -> None:
+        if not self._messages:
+            self.countdown.stop()
+            super().hide()
+            return
+        top = self._messages[-1]
+        self._action, self._offer = top.action, top.offer
+        self._set_button(top.label)
+        under = len(self._messages) - 1
+        self.more.setVisible(bool(under))
+        if under:
+            self.more.setText(self.tr("%n more", "", under))
+            self.more.setToolTip(self.tr("Close this notice to see the next: {0}").format(
+                self._messages[-2].text))
+        self._show_text(top.text, top.until, top.lead, top.lead_done)
 
     def _on_button(self) -> None:
         if self._offer is not None:

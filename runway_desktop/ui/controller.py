@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from runway_desktop import APP_NAME, paths, settings
 from runway_desktop.engine.records import Action
 from runway_desktop.ui import gc_guard
-from runway_desktop.ui.main_window import MainWindow
+from runway_desktop.ui.main_window import HISTORY, NO_KEY, MainWindow
 
 if TYPE_CHECKING:
     # Imported where they are used, after the first paint (startup benchmark: the engine,
@@ -34,6 +34,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEMO_KEY = "afk_demo"
+# What the controller's banner messages are about (ui/banner.py's keys; the window has its own):
+# each goes when its condition is over, without taking the others with it.
+START = "start"  # the history or the engine couldn't be opened or built
+DEMO_FOR_NO_KEY = "demo"  # demo mode stands in for a missing key
+IMPORT = "import"  # File ▸ Import jobs failed
+UNSAVED_SETTINGS = "settings"  # the settings file couldn't be written
+UNEXPECTED = "unexpected"
 
 LICENCES = """<p><b>{name}</b> {version}</p>
 <p>Makes short videos with Runway Gen-4 Turbo through the apiframe v2 API.</p>
@@ -72,7 +79,6 @@ class AppController(QObject):
         self._building = asyncio.Lock()  # one engine build at a time (see _build_engine)
         self._dialog: SettingsDialog | None = None
         self._demo_notice = ""  # what the notice says about live work left for demo mode
-        self._unsaved_text = ""  # the banner's "couldn't save the settings", while shown
         self.start_finished = False  # the first start is over (with an engine or a message)
         self.window = MainWindow(
             paths.work_dir(data_dir) / "pasted", demo=self.demo, icon=app.windowIcon()
@@ -125,7 +131,7 @@ class AppController(QObject):
             self.window.banner.show_message(
                 self.window.tr("Demo mode: no API key is stored, so videos come from the "
                                "built-in simulator. Add your apiframe key to make real ones."),
-                Action.OPEN_SETTINGS,
+                Action.OPEN_SETTINGS, key=DEMO_FOR_NO_KEY,
             )
 
     def quit(self) -> None:
@@ -223,7 +229,7 @@ class AppController(QObject):
         except api.InvalidRequestError as error:  # a settings file edited by hand
             self.window.banner.show_message(
                 self.window.tr("{0} Correct it in Settings ▸ Proxy.").format(error.message),
-                Action.OPEN_SETTINGS,
+                Action.OPEN_SETTINGS, key=START,
             )
             return
         try:
@@ -234,7 +240,7 @@ class AppController(QObject):
         except JournalError as error:  # can't be opened now (locked, a folder not writable)
             self.window.banner.show_offer(
                 error.message, self.window.tr("Try again"),
-                lambda: self._spawn(self._build_engine()),
+                lambda: self._spawn(self._build_engine()), key=START,
             )
             return
         config = EngineConfig(
@@ -255,11 +261,11 @@ class AppController(QObject):
             self._refused_address(error)
             return
         self.engine = engine
+        self.window.banner.clear(START)  # opened and built: what stopped a start is over
         self.window.set_demo(demo)
         service = GenerationService(engine)  # what the window calls and listens to
         bridge = EngineBridge(service, self.window)
         self.window.attach(service, bridge)
-        bridge.problem_changed.connect(self._after_problem_changed)  # after the window's
         gc_guard.freeze_long_lived()  # the history just listed: out of later collections
         self.window.sequence_command.attach(SequenceService(engine))
         # The CLI (or another window) may run generations on this queue at the same time: the
@@ -271,8 +277,8 @@ class AppController(QObject):
             self.journal.notice = None
         self._spawn(self._backfill_thumbnails(service))
         notice = self.window.notice_banner
-        if not demo and notice.isVisible() and notice.message.text() == self._demo_notice:
-            notice.hide()  # live again: the work it spoke of carries on
+        if not demo:
+            notice.clear(DEMO_FOR_NO_KEY)  # live again: the work it spoke of carries on
         if left_live:
             self._demo_notice = self.window.tr(
                 "Demo mode is on: {0} live generations already sent to apiframe are not "
@@ -282,7 +288,7 @@ class AppController(QObject):
                 "Demo mode is on: 1 live generation already sent to apiframe is not followed "
                 "meanwhile. apiframe keeps its video only for a limited time (about a day), so "
                 "turn demo mode off soon: it carries on where it stopped.")
-            self.window.show_notice(self._demo_notice)
+            self.window.show_notice(self._demo_notice, key=DEMO_FOR_NO_KEY)
 
     def _live_work_sent(self) -> int:
         """Generations of the live history (the engine running now, if it is the live one)
@@ -303,12 +309,12 @@ class AppController(QObject):
                     "{0} It comes from the {1} environment variable: correct or unset it, "
                     "then start Runway Desktop again."
                 ).format(message, settings.BASE_URL_ENV),
-                None,
+                None, key=START,
             )
             return
         self.window.banner.show_message(
             self.window.tr("{0} Correct it in Settings ▸ API address.").format(message),
-            Action.OPEN_SETTINGS,
+            Action.OPEN_SETTINGS, key=START,
         )
 
     def _offer_fresh_history(self, error: JournalUnusable) -> None:
@@ -321,7 +327,7 @@ class AppController(QObject):
                 "deleted."
             ).format(error.message),
             self.window.tr("Start a fresh history"),
-            lambda: self._spawn(self._start_fresh_history(path)),
+            lambda: self._spawn(self._start_fresh_history(path)), key=START,
         )
 
     async def _start_fresh_history(self, path: Path) -> None:
@@ -338,11 +344,11 @@ class AppController(QObject):
                     "yourself, then try again."
                 ).format(path, error.strerror or error),
                 self.window.tr("Try again"),
-                lambda: self._spawn(self._build_engine()),
+                lambda: self._spawn(self._build_engine()), key=START,
             )
             return
         log.warning("History %s moved aside to %s; starting a fresh one", path, aside)
-        self.window.banner.hide()
+        self.window.banner.clear(START)
         await self._build_engine()
         self.window.show_notice(
             self.window.tr(
@@ -387,11 +393,12 @@ class AppController(QObject):
             # the engine's Retry sent the generations again instead and imported nothing.
             text = self.window.tr("Couldn't import jobs from apiframe: {0}").format(error.message)
             if isinstance(error, (api.AuthenticationError, api.PermissionDeniedError)):
-                self.window.banner.show_message(text, Action.OPEN_SETTINGS)
+                self.window.banner.show_message(text, Action.OPEN_SETTINGS, key=IMPORT)
             else:
                 self.window.banner.show_offer(text, self.window.tr("Try again"),
-                                              self._import_again)
+                                              self._import_again, key=IMPORT)
             return
+        self.window.banner.clear(IMPORT)  # apiframe answered: an earlier failure is over
         folder = service.output_folder
 
         def bring_in() -> None:
@@ -429,13 +436,13 @@ class AppController(QObject):
                     "Still can't write in {0} ({1}), so the queue stays stopped. Free some "
                     "space on that drive or make the folder writable, then try again."
                 ).format(folder, reason),
-                self.window.tr("Try again"), self._retry_history)
+                self.window.tr("Try again"), self._retry_history, key=HISTORY)
             return
-        self.window.banner.hide()
+        self.window.banner.clear(HISTORY)
         await self._build_engine()
 
     def _import_again(self) -> None:
-        self.window.banner.hide()
+        self.window.banner.clear(IMPORT)
         self._spawn(self._import_jobs())
 
     # -- dialogs --------------------------------------------------------------------------------
@@ -492,34 +499,21 @@ class AppController(QObject):
         except OSError as error:
             log.warning("Couldn't save the settings: %s", error)
             return error.strerror or str(error)
-        banner = self.window.banner  # saved now: a "couldn't save" still shown is no longer true
-        if self._unsaved_text and banner.isVisible() and (
-                banner.message.text() == self._unsaved_text):
-            banner.hide()
-        self._unsaved_text = ""
+        self.window.banner.clear(UNSAVED_SETTINGS)  # saved now: "couldn't save" is over
         return None
 
     def _say_settings_unsaved(self, reason: str) -> None:
         """They apply until the app quits; where they couldn't go, why, and a Try again."""
-        self._unsaved_text = self.window.tr(
+        self.window.banner.show_offer(self.window.tr(
             "Couldn't save the settings in {0} ({1}). They apply until Runway Desktop quits: "
             "free some space on that drive or make the folder writable, then try again."
-        ).format(paths.settings_path(self.data_dir), reason)
-        self.window.banner.show_offer(self._unsaved_text, self.window.tr("Try again"),
-                                      self._save_settings_again)
-
-    def _after_problem_changed(self, problem: object) -> None:
-        """An engine problem that clears hides the banner, whatever it showed by then: settings
-        still unsaved are said again."""
-        if problem is None and self._unsaved_text and not self.window.banner.isVisible():
-            self.window.banner.show_offer(self._unsaved_text, self.window.tr("Try again"),
-                                          self._save_settings_again)
+        ).format(paths.settings_path(self.data_dir), reason), self.window.tr("Try again"),
+            self._save_settings_again, key=UNSAVED_SETTINGS)
 
     def _save_settings_again(self) -> None:
         if (reason := self._write_settings()) is not None:
             self._say_settings_unsaved(reason)
             return
-        self.window.banner.hide()
         self.window.statusBar().showMessage(self.window.tr("Settings saved."), 5000)
 
     async def _apply_settings(self, old: settings.Settings, new: settings.Settings,
@@ -541,7 +535,7 @@ class AppController(QObject):
             # Demo stood in for the missing key (a real key ends it), or the person unticked
             # the Demo box while the app was in demo mode.
             self._force_demo = False
-            self.window.banner.hide()
+            self.window.banner.clear(DEMO_FOR_NO_KEY)
             await self._build_engine()
         elif (old.demo_mode, old.base_url, old.output_path, old.keep_image_metadata,
               old.settings_sidecar, old.proxy) != (
@@ -559,7 +553,7 @@ class AppController(QObject):
             if key or key_changed:
                 if self.engine:  # not stopped meanwhile
                     self.engine.set_api_key(key)
-                self.window.banner.hide()
+                self.window.banner.clear(NO_KEY)
                 if not key:  # removed: the team and balance shown are no longer this window's
                     self.window.show_no_api_key()
         if self.engine:
@@ -586,7 +580,7 @@ class AppController(QObject):
             self.window.tr(
                 "Something unexpected went wrong ({0}). It was logged, and your queue is safe."
             ).format(exc_type.__name__),
-            None,
+            None, key=UNEXPECTED,
         )
 
 

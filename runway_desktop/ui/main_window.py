@@ -62,6 +62,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# What each banner message is about (Banner's keys): one clears without hiding the others.
+ENGINE_PROBLEM = "engine"  # the engine's problem of the moment (offline, no credits, …)
+HISTORY = "history"  # a command found the history unwritable
+NO_KEY = "key"  # no API key, or the keyring couldn't be read
+INPUT = "input"  # what was typed was refused (EDIT_INPUT)
 # Coming back to the window (e.g. from the browser, after a top-up) asks for the balance again,
 # at most this often: switching windows back and forth does not spam apiframe.
 REFRESH_ON_ACTIVATE_SECONDS = 10.0
@@ -135,7 +140,8 @@ class MainWindow(QMainWindow):
         self.clip_actions.extend_requested.connect(self.extend_mode.start)
         self.queue.extend_requested.connect(self._extend)
         self.extend_mode.extended.connect(lambda g: self.queue.show_and_select(g.id))
-        self.extend_mode.failed.connect(lambda text: self.banner.show_message(text, None))
+        self.extend_mode.failed.connect(
+            lambda text: self.banner.show_message(text, None, key="extend"))
         # A video the app saved, dropped anywhere on the window, offers its settings.
         self.video_drop = VideoDrop(self.compose, lambda: self._service, self.extend_mode.start,
                                     cache_dir / "last-frames",
@@ -143,7 +149,8 @@ class MainWindow(QMainWindow):
         self.compose.drop_zone.video_dropped.connect(self.video_drop.take)
         self.setAcceptDrops(True)
         self.sequence_command = SequenceCommand(self, lambda: first_shot_from(self.compose),
-                                                lambda text: self.banner.show_message(text, None))
+                                                lambda text: self.banner.show_message(
+                                                    text, None, key="sequence"))
         self.clip_actions.sequence_requested.connect(self.sequence_command.start_from_clip)
         self.sequence_command.play_requested.connect(self._play)
 
@@ -213,11 +220,13 @@ class MainWindow(QMainWindow):
         self.extend_mode.follow_history()  # ends it for a clip of the other history
         if not service.has_api_key:
             self.show_no_api_key()
-        elif service.account:
-            self._on_account(service.account)
         else:
-            self.compose.set_balance(None)
-            self.account_label.setText(self.tr("Checking your balance…"))
+            self.banner.clear(NO_KEY)  # a key to work with: "Add your key" is over
+            if service.account:
+                self._on_account(service.account)
+            else:
+                self.compose.set_balance(None)
+                self.account_label.setText(self.tr("Checking your balance…"))
         self._update_title()
 
     def show_no_api_key(self) -> None:
@@ -229,7 +238,7 @@ class MainWindow(QMainWindow):
             self.banner.show_message(
                 self._key_problem
                 or self.tr("Add your apiframe API key to generate videos, or try demo mode."),
-                Action.OPEN_SETTINGS,
+                Action.OPEN_SETTINGS, key=NO_KEY,
             )
 
     @property
@@ -242,7 +251,7 @@ class MainWindow(QMainWindow):
         was. A key may well be stored there, so that, not "Add your key", is what is said."""
         self._key_problem = problem
         if problem:
-            self.banner.show_message(problem, Action.OPEN_SETTINGS)
+            self.banner.show_message(problem, Action.OPEN_SETTINGS, key=NO_KEY)
 
     def set_demo(self, demo: bool) -> None:
         self._demo = demo
@@ -405,14 +414,13 @@ class MainWindow(QMainWindow):
                       "generation and when you come back to this window.").format(message))
 
     def _on_problem(self, problem: Problem | None) -> None:
-        if problem is None:
-            if self.banner.current_action() != Action.EDIT_INPUT:
-                self.banner.hide()
+        if problem is None:  # over: what it hid (an import's Try again, …) shows again
+            self.banner.clear(ENGINE_PROBLEM)
             return
         from runway_desktop.engine.events import ProblemKind
 
         if problem.kind is ProblemKind.JOURNAL:
-            self._history_unwritable(problem.message)
+            self._history_unwritable(problem.message, key=ENGINE_PROBLEM)
             return
         if problem.kind is ProblemKind.AUTH and self._service and self._service.has_api_key:
             # Not "Checking your balance…" (nothing is), nor a balance the key no longer opens.
@@ -426,36 +434,38 @@ class MainWindow(QMainWindow):
                 self.banner.show_message(self.tr(
                     "Your API key was rejected. It comes from the {0} environment variable: "
                     "correct or unset it, then start Runway Desktop again."
-                ).format(secrets.API_KEY_ENV), problem.action)
+                ).format(secrets.API_KEY_ENV), problem.action, key=ENGINE_PROBLEM)
                 return
         if problem.until is not None:
             waiting = problem.kind == ProblemKind.RATE_LIMITED
             self.banner.show_message(
-                problem.message, problem.action, until=problem.until,
+                problem.message, problem.action, key=ENGINE_PROBLEM, until=problem.until,
                 lead=(self.tr("apiframe asked to wait — retrying in {0}.") if waiting
                       else self.tr("Retrying in {0}.")),
                 lead_done=(self.tr("apiframe asked to wait — retrying now.") if waiting
                            else self.tr("Retrying now.")),
             )
             return
-        self.banner.show_message(problem.message, problem.action)
+        self.banner.show_message(problem.message, problem.action, key=ENGINE_PROBLEM)
 
-    def _history_unwritable(self, message: str) -> None:
+    def _history_unwritable(self, message: str, *, key: str = HISTORY) -> None:
         """The queue stopped: its history can't be written. Once the person has fixed that
         (freed space, a writable drive), Try again opens it again, no restart needed."""
         # The engine's words end "…, then start Runway Desktop again": here Try again does it.
         restart = "then start Runway Desktop again"
         text = (message.replace(restart, self.tr("then press Try again")) if restart in message
                 else self.tr("{0} Once that is done, press Try again.").format(message))
-        self.banner.show_offer(text, self.tr("Try again"), self.history_retry_requested.emit)
+        self.banner.show_offer(text, self.tr("Try again"), self.history_retry_requested.emit,
+                               key=key)
         model = self.queue.model
         for generation in model.generations():  # they no longer move: not "Generating 12 %" alone
             if generation.stage.is_running:
                 model.set_note(generation.id, self.tr("stopped until the history can be saved"))
 
-    def show_notice(self, text: str) -> None:
-        """Tell the person something once (non-modal); it stays until they close it."""
-        self.notice_banner.show_message(text)
+    def show_notice(self, text: str, key: str | None = None) -> None:
+        """Tell the person something once (non-modal); it stays until they close it (or
+        `notice_banner.clear(key)`), and one told meanwhile waits under it."""
+        self.notice_banner.show_message(text, key=text if key is None else key)
 
     def _on_banner_action(self, action: Action | None) -> None:
         if action == Action.OPEN_SETTINGS or action == Action.CHOOSE_FOLDER:
@@ -465,9 +475,9 @@ class MainWindow(QMainWindow):
         elif action == Action.RETRY and self._service:
             # Everything whose fix is Retry carries on (not rows hidden by an undoable removal).
             self._do(lambda s: s.retry_waiting(skip=self.removals.is_hidden))
-            self.banner.hide()
+            self.banner.dismiss()  # the message pressed; the engine says it again if still so
         elif action == Action.EDIT_INPUT:
-            self.banner.hide()
+            self.banner.dismiss()
             self.compose.setFocus()
 
     def _on_row_action(self, generation_id: int, action: Action) -> None:
@@ -536,7 +546,7 @@ class MainWindow(QMainWindow):
         try:
             return command(self._service)
         except api.InvalidRequestError as error:
-            self.banner.show_message(error.message, Action.EDIT_INPUT)
+            self.banner.show_message(error.message, Action.EDIT_INPUT, key=INPUT)
         except JournalError as error:  # the history can't be written: says where and what to do
             log.warning("A command was refused: %s", error.message)
             self._history_unwritable(error.message)
@@ -550,13 +560,14 @@ class MainWindow(QMainWindow):
         if not self._service.has_api_key:
             self.banner.show_message(
                 self.tr("Add your apiframe API key in Settings first, or try demo mode."),
-                Action.OPEN_SETTINGS,
+                Action.OPEN_SETTINGS, key=NO_KEY,
             )
             return
         if self.extend_mode.take(batch):  # extend mode: the next shot of a clip
             return
         added = self._do(lambda s: s.submit_many(batch))
         if added:
+            self.banner.clear(INPUT)  # what was refused has been put right
             # Only the newest (the top row): what was selected before is no longer a target.
             self.queue.show_and_select(added[-1].id)
 
