@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -506,8 +507,34 @@ async def _confirm(question: str) -> bool:
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         return False
     print(question, end="", file=sys.stderr, flush=True)
-    answer = await asyncio.to_thread(sys.stdin.readline)
+    answer = await _typed_line()
     return answer.strip().lower() in ("y", "yes")
+
+
+async def _typed_line() -> str:
+    """What the person types at the terminal, up to Enter. Read in a daemon thread straight from
+    the file descriptor: in asyncio's worker thread (to_thread) Ctrl+C did nothing until Enter,
+    as the loop's shutdown waits for its workers; and a thread left inside sys.stdin's buffer
+    would hold its lock while the interpreter exits."""
+    import threading
+
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def deliver(text: str) -> None:
+        if not answer.done():
+            answer.set_result(text)
+
+    def read() -> None:
+        try:
+            data = os.read(sys.stdin.fileno(), 4096)
+        except OSError:
+            data = b""
+        with contextlib.suppress(RuntimeError):  # the command ended meanwhile: nobody waits
+            loop.call_soon_threadsafe(deliver, data.decode("utf-8", "replace"))
+
+    threading.Thread(target=read, name="typed-answer", daemon=True).start()
+    return await answer
 
 
 # -- helpers --------------------------------------------------------------------------------------

@@ -3,13 +3,18 @@ than a handful of videos; says how many removed jobs it skipped (issue 10 measur
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import signal
+import subprocess
 import time
 from pathlib import Path
 
 from runway_desktop.cli import IMPORT_HANDFUL
 from runway_desktop.engine.journal import Journal
 from tests.engine.test_importer import SETTINGS, listed, serve_list
-from tests.helpers.cli import cli_env, default_output, run_cli
+from tests.helpers.cli import CLI, cli_env, default_output, run_cli
 from tests.helpers.scripted_server import ScriptedServer, scripted_server
 
 __all__ = ["scripted_server"]  # the fixture
@@ -80,4 +85,37 @@ def test_import_refuses_an_empty_out(scripted_server: ScriptedServer, tmp_path: 
     result = run_cli("import", "--out", "", env=env)
     assert result.code == 2, str(result)
     assert "--out is empty" in result.stderr
+    assert scripted_server.seen(VIDEO) == []
+
+
+def test_ctrl_c_at_the_question_stops_at_once(scripted_server: ScriptedServer,
+                                              tmp_path: Path) -> None:
+    """Asked 'Download 6 videos …? [y/N]' at a terminal, Ctrl+C did nothing until Enter: the
+    answer was read in asyncio's worker thread, which the loop's shutdown waits for. (The same
+    question is asked by `sequence run` and `sequence delete`.)"""
+    account(scripted_server, IMPORT_HANDFUL + 1)
+    env = cli_env(scripted_server.base_url, tmp_path / "data", tmp_path / "home")
+    leader, follower = pty.openpty()  # a terminal: stdin and stderr are one, as at a prompt
+    process = subprocess.Popen([*CLI, "import"], env=env, stdin=follower, stderr=follower,
+                               stdout=subprocess.PIPE, text=True)
+    os.close(follower)
+    try:
+        asked = b""
+        deadline = time.monotonic() + 30
+        while b"[y/N]" not in asked:
+            assert time.monotonic() < deadline, asked
+            if select.select([leader], [], [], 0.1)[0]:
+                asked += os.read(leader, 4096)
+        process.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        process.wait(timeout=10)
+        assert time.monotonic() - stopped < 3, "Ctrl+C waited for the answer"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        assert process.stdout is not None
+        process.stdout.close()
+        os.close(leader)
+    assert process.returncode == 130
     assert scripted_server.seen(VIDEO) == []
