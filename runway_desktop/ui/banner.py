@@ -68,7 +68,9 @@ class Banner(QFrame):
         self.button.clicked.connect(self._on_button)
         self.more = QLabel(self)  # "1 more": what waits under this message
         self.more.setObjectName("banner_more")
-        self.more.setEnabled(False)  # the palette's muted text
+        self.more.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # muted, not disabled
+        self.more.setAccessibleDescription(self.tr("Notices waiting under this one"))
+        self.more.hide()
         close = close_button(self, self.dismiss)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 6, 6)
