@@ -389,7 +389,8 @@ def _settings_from_args(args: argparse.Namespace) -> GenerationSettings:
         seed=(random_seed(BUILT_IN_CATALOG.get(args.model)) if args.seed is None
               else _parse_seed(args.seed, args.model)),
         image_url=image if image and _is_url(image) else None,
-        image_path=os.path.abspath(image) if image and not _is_url(image) else None,
+        image_path=(os.path.abspath(os.path.expanduser(image)) if image and not _is_url(image)
+                    else None),  # `--image=~/a.png`: no shell expands that ~
     )
 
 

@@ -1049,3 +1049,23 @@ def test_a_prompt_too_long_says_how_runway_counts(
     assert emoji == ("runway-desktop: The prompt is 1,002 characters; the limit is 1,000. Runway "
                      "counts an emoji (and a few other symbols) as 2 characters: shorten it by 2.")
     assert letters == "runway-desktop: The prompt is 1,001 characters; the limit is 1,000."
+
+
+def test_an_image_under_home_written_with_a_tilde_is_found(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    files: dict[str, Path],
+) -> None:
+    """`--image=~/kite.png` (no shell expands a ~ after =) was 'the file doesn't exist', where
+    `--out ~/…` was understood. In-process: the image is checked, then the missing key stops it."""
+    from runway_desktop import cli
+
+    monkeypatch.setattr(cli, "setup_logging", lambda *_args, **_kwargs: None)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    shutil.copy(files["good"], tmp_path / "kite.png")
+
+    def no_key() -> str:
+        raise cli.CliError("no key here", cli.EXIT_AUTH)
+
+    monkeypatch.setattr(cli, "_require_key", no_key)
+    assert cli.main(["generate", PROMPT, "--image=~/kite.png"]) == cli.EXIT_AUTH
+    assert capsys.readouterr().err == "runway-desktop: no key here\n"
