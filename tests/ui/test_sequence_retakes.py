@@ -137,3 +137,17 @@ def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_
     assert "older take of shot 1" in shot_rows(view)[2]
     assert simulator.jobs_created("afk_test") == 8
     assert chosen_takes(view)[0].id == first[0].id
+
+    # Deleted and brought back (Undo): the same shots are named, the same redo offered.
+    qtbot.waitUntil(lambda: not view.sequences.is_running_here(view.sequence.id)  # type: ignore
+                    , timeout=10_000)
+    sequence_id = view.sequence.id
+    view.bar.delete_button.click()
+    assert view.sequences.get(sequence_id) is None
+    assert not view.redo_button.isVisible()  # no sequence shown: nothing to redo
+    view.bar.notice.undo_button.click()
+    assert view.sequence is not None
+    assert view.sequence.id == sequence_id
+    assert "older take of shot 1" in shot_rows(view)[2]
+    assert view.redo_button.isVisible()
+    assert simulator.jobs_created("afk_test") == 8
