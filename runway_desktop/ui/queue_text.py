@@ -189,6 +189,8 @@ def unavailable_text(generation: Generation, command: Command) -> str:
         if stage is Stage.DONE:
             return _tr("It is finished: Re-run with New Seed makes another.")
         return _tr("To send it again: Re-run with New Seed.")
+    if command is Command.REORDER:
+        return _tr("Only what still waits its turn can run next.")
     if command is Command.REDOWNLOAD:
         if stage is Stage.DONE and generation.video_path:
             return _tr("Its video is on disk.")

@@ -81,7 +81,8 @@ STEPS = int(os.environ.get("RUNWAY_PERSON_STEPS", "25"))
 SHRINK = os.environ.get("RUNWAY_PERSON_SHRINK") == "1"
 RANDOM = os.environ.get("RUNWAY_PERSON_RANDOM") == "1"  # new walks each run (hunting locally)
 MENU_ACTIONS = ("play", "open", "reveal", "copy_url", "copy_seed", "favourite", "reuse",
-                "rerun", "retry", "stop_following", "cancel", "remove", "remove_with_file")
+                "rerun", "retry", "stop_following", "run_next", "cancel", "remove",
+                "remove_with_file")
 WAIT_MS = 15_000
 
 
@@ -506,7 +507,15 @@ def test_a_person_uses_the_window(
             else:
                 self.check_untouched(before, set())
             if name == "rerun":
-                assert len(set(self.snapshot()) - set(before)) == 1, "Re-run makes one new row"
+                added = set(self.snapshot()) - set(before)
+                assert len(added) == 1, "Re-run makes one new row"
+                assert {g.id for g in queue.selected_generations()} == added, (
+                    "the new row is selected")
+            if name == "run_next":  # the chosen rows still waiting run before the others
+                waiting = [g for g in self.snapshot().values() if g.stage is Stage.PENDING]
+                chosen = [g.position for g in waiting if g.id in targets]
+                others = [g.position for g in waiting if g.id not in targets]
+                assert not chosen or not others or max(chosen) < min(others), name
             self.settle()
 
         @rule(pick=PICK, go=st.booleans(), keyboard=st.booleans())

@@ -21,8 +21,8 @@ from tests.helpers.scripted_server import Reply, ScriptedServer, scripted_server
 
 __all__ = ["scripted_server"]  # the fixture, used below by name
 
-# What a person does elsewhere than the row's menu: drag to reorder, the CLI's --out.
-NOT_IN_THE_MENU = {Command.REORDER, Command.SET_OUTPUT_FOLDER}
+# What a person does elsewhere than the row's menu: the CLI's --out.
+NOT_IN_THE_MENU = {Command.SET_OUTPUT_FOLDER}
 
 
 def rows() -> Iterator[Generation]:

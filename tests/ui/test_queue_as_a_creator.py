@@ -145,6 +145,40 @@ def test_a_greyed_out_action_says_why(view: QueueView) -> None:
     menu.deleteLater()
 
 
+def test_waiting_rows_can_be_sent_to_run_next_from_the_menu(view: QueueView,
+                                                             qtbot: QtBot) -> None:
+    """Only a drag reordered the queue: out of reach of the keys, and hard in a list two rows
+    high. Run Next puts the chosen waiting rows before every other, in their own order."""
+    waiting = [g.id for g in view.model.generations() if g.stage is Stage.PENDING]
+    assert len(waiting) > 3
+    chosen = [view.model.generation(i) for i in (waiting[0], waiting[2])]  # the newest two
+    assert all(g is not None for g in chosen)
+    primary = chosen[0]
+    assert primary is not None
+    menu = view.build_context_menu(primary, [g for g in chosen if g is not None])
+    action = next(a for a in menu.actions() if a.objectName() == "run_next")
+    assert (action.text(), action.isEnabled()) == ("Run 2 Generations Next", True)
+    asked: list[tuple[int, int]] = []
+    view.reorder_requested.connect(lambda gid, before: asked.append((gid, before)))
+    action.trigger()
+    first = min(waiting)  # the oldest waits least: it runs next (positions are equal here)
+    assert asked == [(waiting[2], first), (waiting[0], first)]  # the older first: order kept
+    menu.deleteLater()
+    done = next(g for g in view.model.generations() if g.stage is Stage.DONE)
+    menu = view.build_context_menu(done)
+    action = next(a for a in menu.actions() if a.objectName() == "run_next")
+    assert not action.isEnabled()
+    assert "waits its turn" in action.toolTip()
+    menu.deleteLater()
+    # From the keys: the selection, as in the menu.
+    view.select_generations([waiting[1]])
+    view.list_view.setFocus()
+    asked.clear()
+    qtbot.keyClick(view.list_view, Qt.Key.Key_N,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert asked == [(waiting[1], first)]
+
+
 # -- in the window, over a long history ---------------------------------------------------------
 
 HISTORY = 60

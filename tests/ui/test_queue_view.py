@@ -201,7 +201,7 @@ ALWAYS = {"copy_seed", "favourite", "reuse", "rerun"}
 @pytest.mark.parametrize(
     ("generation", "expected"),
     [
-        (make(1, Stage.PENDING), {"cancel", "remove"}),
+        (make(1, Stage.PENDING), {"run_next", "cancel", "remove"}),
         (make(1, Stage.PREPARING), {"cancel", "remove"}),
         (make(1, Stage.UPLOADING), {"cancel", "remove"}),
         # The POST may be in flight, or the video streaming: no cancel, but a way out.
