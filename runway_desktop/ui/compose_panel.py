@@ -28,6 +28,8 @@ from PySide6.QtGui import (
     QValidator,
 )
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -275,10 +278,12 @@ class ComposePanel(QWidget):
         self.generate_button.clicked.connect(self.generate)
         self._shortcuts = []
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            # The whole window's (the empty preview says "press Generate (Ctrl+Enter)"): with
+            # the keys in the list after Re-use Settings (Ctrl+E), it did nothing.
             shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.setWhatsThis(self.tr("Generate"))  # Help ▸ Keyboard Shortcuts
-            shortcut.activated.connect(self.generate)
+            shortcut.activated.connect(self._on_generate_keys)
             self._shortcuts.append(shortcut)
 
         # Ctrl+V of a picture while typing the prompt: the picture is meant for the drop zone.
@@ -508,6 +513,15 @@ class ComposePanel(QWidget):
                 need=self._number(total), have=self._number(self._balance)
             )
         return ""
+
+    def _on_generate_keys(self) -> None:
+        """Ctrl+Enter: Generate, unless the keys are typing into a field elsewhere in the
+        window (a search box): a keystroke meant for it must not start a paid run."""
+        focus = QApplication.focusWidget()
+        typing = isinstance(focus, QLineEdit | QPlainTextEdit | QTextEdit | QAbstractSpinBox)
+        if typing and focus is not None and not self.isAncestorOf(focus):
+            return
+        self.generate()
 
     def generate(self) -> None:
         """Emit one settings item per start image; prompt and images stay for iterating."""

@@ -85,11 +85,28 @@ def test_gen45_in_the_window_is_priced_from_apiframe_and_made_as_gen45(
     assert simulator.job(done.job_id)["model"] == "runway-gen4.5"
     assert credits - simulator.credits("afk_test") == 62
     assert done.credit_cost == 62
-    # "Use these settings again" brings Gen-4.5 back after choosing another model.
+    # Re-use Settings (Ctrl+E on the row) brings Gen-4.5 back after choosing another model,
+    # and Ctrl+Enter there, the keys still in the list, makes it again: the shortcut answered
+    # only inside the compose panel, and nothing happened.
     choose_model(qtbot, compose, "Runway Gen-4 Turbo")
-    compose.apply_settings(done.settings)
+    compose.prompt_edit.setPlainText("a crane")
+    window.queue.list_view.setFocus()
+    qtbot.waitUntil(window.queue.list_view.hasFocus)
+    qtbot.keyClick(window.queue.list_view, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert compose.model().id == "runway-gen4.5"
     assert compose.settings().model == "runway-gen4.5"
+    assert compose.prompt_edit.toPlainText() == "a heron lifts off the lake"
+    qtbot.waitUntil(compose.generate_button.isEnabled)  # its start image checked
+    qtbot.keyClick(window.queue.list_view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5_000)
+    again = model.generation_at(0).settings
+    assert (again.model, again.seed, again.duration, again.prompt) == (
+        done.settings.model, done.settings.seed, 10, done.settings.prompt)  # its seed, locked
+    # Typed into another field (the list's search), Ctrl+Enter is that field's: no paid run.
+    window.queue.search_edit.setFocus()
+    qtbot.keyClick(window.queue.search_edit, Qt.Key.Key_Return,
+                   Qt.KeyboardModifier.ControlModifier)
+    assert model.rowCount() == 2
 
 
 def test_an_unknown_price_says_so_and_generate_still_works(qtbot: QtBot, tmp_path: Path) -> None:
