@@ -71,7 +71,8 @@ async def finished_parent(service: GenerationService, generation_id: int,
     if not allows(generation, Command.EXTEND):
         where = generation.video_path or "never saved"
         raise ExtendError(f"The video of #{generation_id} is not on disk ({where}). Download "
-                          "it again (Redownload), then extend it.")
+                          "it again (in the window: right-click it, Download Again), then "
+                          "extend it.")
     return generation
 
 

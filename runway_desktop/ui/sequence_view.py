@@ -377,6 +377,10 @@ class SequenceView(QWidget):
             if take is None or take.stage is not Stage.DONE or not take.video_path:
                 return self.tr("Shot {0} isn't finished yet: run the sequence first.").format(
                     number)
+            if not Path(take.video_path).is_file():
+                return self.tr("The video of shot {0} (#{1}) isn't on disk any more (moved or "
+                               "deleted?). Right-click #{1} in the history: Download Again, "
+                               "then export the film.").format(number, take.id)
         return ""
 
     def _suggested_film(self) -> Path:

@@ -139,9 +139,8 @@ def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_
     assert chosen_takes(view)[0].id == first[0].id
 
     # Deleted and brought back (Undo): the same shots are named, the same redo offered.
-    qtbot.waitUntil(lambda: not view.sequences.is_running_here(view.sequence.id)  # type: ignore
-                    , timeout=10_000)
     sequence_id = view.sequence.id
+    qtbot.waitUntil(lambda: not view.sequences.is_running_here(sequence_id), timeout=10_000)
     view.bar.delete_button.click()
     assert view.sequences.get(sequence_id) is None
     assert not view.redo_button.isVisible()  # no sequence shown: nothing to redo
@@ -151,3 +150,14 @@ def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_
     assert "older take of shot 1" in shot_rows(view)[2]
     assert view.redo_button.isVisible()
     assert simulator.jobs_created("afk_test") == 8
+
+    # A shot's video deleted on disk: the film says which and what to do (it said only that
+    # "tall.mp4" doesn't exist, once the join had started).
+    take = chosen_takes(view)[1]
+    Path(take.video_path or "").unlink()
+    view.film.refresh()
+    assert not view.film.export_button.isEnabled()
+    view.film.export_to(Path(take.video_path or "").with_name("film.mp4"))
+    words = view.film.status.text()
+    assert f"The video of shot 2 (#{take.id}) isn't on disk any more" in words, words
+    assert "Download Again" in words
