@@ -59,6 +59,7 @@ class _Batch:
     trashed: dict[int, trash.TrashedFile] = field(default_factory=dict)
     # Each trashed video's settings file (`<name>.json`), trashed and restored with it.
     sidecars: dict[int, trash.TrashedFile] = field(default_factory=dict)
+    chosen: bool = True  # the person picked these rows (a removal; not Clear finished)
 
 
 class Removals(QObject):
@@ -160,7 +161,11 @@ class Removals(QObject):
             if current is not None:
                 self._model.upsert(current)
                 back.append(generation_id)
-        self._select(back)  # what was removed is what the person looks at again
+        if batch.chosen:
+            # What was removed is what the person looks at again. Not the rows Clear finished
+            # brings back: dozens the person never picked, all selected, and the next F or
+            # Delete acted on every one of them.
+            self._select(back)
         shown = len(back)
         text = _tr("Restored {generations}.").format(generations=_generations(shown))
         if stuck:
@@ -224,7 +229,7 @@ class Removals(QObject):
             return
         self._notice.dismiss()
         self.commit()
-        batch = _Batch(engine)
+        batch = _Batch(engine, chosen=False)
         for generation_id in ids:
             generation = self._model.generation(generation_id)
             if generation is not None:

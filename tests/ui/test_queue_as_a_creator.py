@@ -285,8 +285,12 @@ def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any) -> None
     assert "Clear 11 finished" in title
     assert f"The {HISTORY - 11} hidden by the filter or the search stay." in text
     assert {g.id for g in model.generations()} == set(range(1, HISTORY + 5)) - shown
+    picked = [g.id for g in queue.selected_generations()]
     window.undo_action.trigger()
     assert model.rowCount() == HISTORY + 4
+    # The rows Undo brings back were never picked: the selection stays what it was (all
+    # eleven were selected, and the next F or Delete acted on each).
+    assert [g.id for g in queue.selected_generations()] == picked
 
     # Under Favourites (none yet) nothing finished is shown: nothing is cleared.
     queue.search_edit.clear()
