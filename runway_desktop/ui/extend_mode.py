@@ -58,6 +58,12 @@ class ExtendStrip(QFrame):
         self.text = QLabel(self)
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.PlainText)
+        # Said when another ratio than the clip's is chosen: the frame won't fit as it is.
+        self.ratio_note = QLabel(self)
+        self.ratio_note.setObjectName("extend_ratio_note")
+        self.ratio_note.setWordWrap(True)
+        self.ratio_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.ratio_note.hide()
         self.cancel_button = QPushButton(self.tr("Cancel"), self)
         self.cancel_button.setToolTip(self.tr("Back to a new generation (Esc)"))
         self.cancel_button.setAccessibleName(self.tr("Cancel extending"))
@@ -65,6 +71,7 @@ class ExtendStrip(QFrame):
         words = QVBoxLayout()
         words.addWidget(self.title)
         words.addWidget(self.text, 1)
+        words.addWidget(self.ratio_note)
         words.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout = QHBoxLayout(self)
         layout.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignTop)
@@ -88,6 +95,14 @@ class ExtendStrip(QFrame):
             text += " " + self.tr("The clip is still downloading: the next shot waits for it.")
         self.text.setText(text)
         self.show_words(self.tr("Last frame…"))
+
+    def show_ratio(self, clip_ratio: str, chosen: str) -> None:
+        """A note when the next shot's ratio isn't the clip's."""
+        self.ratio_note.setVisible(chosen != clip_ratio)
+        self.ratio_note.setText(self.tr(
+            "The clip is {0}; its last frame doesn't fit {1} as it is, so the next shot won't "
+            "follow on seamlessly. Choose {0} for a seamless continuation.").format(
+                clip_ratio, chosen))
 
     def show_problem(self, text: str) -> None:
         """Why the next shot can't start from this clip, and what to do (in place of how
@@ -131,6 +146,7 @@ class ExtendMode(QObject):
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(layout.indexOf(compose.drop_zone), self.strip, 3)
         compose.drop_zone.images_changed.connect(self._on_pictures_given)
+        compose.aspect_picker.changed.connect(self._on_ratio)
 
     @property
     def active(self) -> bool:
@@ -156,6 +172,7 @@ class ExtendMode(QObject):
         compose.prompt_edit.clear()
         compose.prompt_edit.setPlaceholderText(self.tr("What happens next?"))
         self.strip.show_parent(parent)
+        self.strip.show_ratio(settings.aspect_ratio, compose.aspect_picker.value())
         self.strip.show()
         compose.set_busy_hint(self.tr("Generate makes the next shot of #{0}, from its last "
                                       "frame.").format(parent.id))
@@ -204,6 +221,10 @@ class ExtendMode(QObject):
         self.failed.emit(self.tr("Extend mode ended: #{0} “{1}” was removed. Nothing was sent. "
                                  "Undo brings it back; extend it again then.").format(
                                      parent.id, parent.settings.prompt))
+
+    def _on_ratio(self, ratio: str) -> None:
+        if self.parent_generation is not None:
+            self.strip.show_ratio(self.parent_generation.settings.aspect_ratio, ratio)
 
     def _on_pictures_given(self, images: list[str]) -> None:
         """Pictures pasted into the prompt box or chosen (Edit ▸ Choose Start Image) while

@@ -91,11 +91,15 @@ def test_extend_an_extension_with_another_model_and_ratio_then_remove_the_source
     model = window.queue.model
     first = generate(qtbot, window, "a quiet harbour")
     extend_from_window(qtbot, window, first, "boats leave at dawn")
+    assert not window.extend_mode.strip.ratio_note.isVisibleTo(window.extend_mode.strip)
     second = wait_done(qtbot, window, lambda g: g.parent_id == first.id)
 
-    # The extension extended, with Gen-4.5 and upright.
+    # The extension extended, with Gen-4.5 and upright: the strip says the frame is cropped.
     extend_from_window(qtbot, window, second, "gulls circle the mast",
                        model="runway-gen4.5", ratio="9:16")
+    note = window.extend_mode.strip.ratio_note
+    assert "its last frame doesn't fit 9:16 as it is" in note.text()
+    assert note.isVisibleTo(window.extend_mode.strip)
     third = wait_done(qtbot, window, lambda g: g.parent_id == second.id)
     assert third.settings.model == "runway-gen4.5"
     assert third.settings.aspect_ratio == "9:16"
