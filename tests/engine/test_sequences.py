@@ -213,6 +213,25 @@ def test_takes_swaps_reorders_and_extending_from_the_end(
             chain = check_chain(service, sequence.id, data_dir, simulator)
             assert chain[1].id == second.id
             assert simulator.jobs_created(KEY) == 5  # clip, shot 2, its re-take, two planned
+            # The other take of shot 2 chosen again: shots 3 and 4 were made after the one
+            # chosen before. Named and priced; a plain run (as a resume) redoes nothing; a run
+            # asked to redo them makes each again from the take before it.
+            assert service.outdated_shots(done) == {}
+            now = service.choose_take(shot2.id, take.id)
+            assert service.outdated_shots(now) == {2: 1, 3: 1}
+            redo = service.cost_preview(sequence.id, redo_outdated=True)
+            assert (redo.shots_to_make, redo.credits) == (2, PRICE[5] + PRICE[10])
+            assert service.cost_preview(sequence.id).shots_to_make == 0
+            again = await service.run(sequence.id)
+            assert service.outdated_shots(again) == {2: 1, 3: 1}
+            assert simulator.jobs_created(KEY) == 5
+            redone = await service.run(sequence.id, redo_outdated=True)
+            assert redone.run_state is RunState.DONE, redone.error
+            assert service.outdated_shots(redone) == {}
+            chain = check_chain(service, sequence.id, data_dir, simulator)
+            assert chain[1].id == take.id
+            assert [len(s.takes) for s in redone.shots] == [1, 2, 2, 2]
+            assert simulator.jobs_created(KEY) == 7
         finally:
             await engine.stop()
 
