@@ -499,6 +499,22 @@ class Engine:
             self._emit(CatalogChanged(after))
         return after
 
+    def _refresh_catalog_if_stale(self) -> None:
+        """apiframe answers: a model list it never gave this run (an offline start), gave
+        long ago or with prices it no longer charges is asked for again, in the background."""
+        task = self._catalog_task
+        if self._running and self._catalogs.stale and (task is None or task.done()):
+            self._catalog_task = asyncio.ensure_future(self._refresh_catalog())
+
+    def _check_price(self, generation: Generation) -> None:
+        """A generation charged another price than the catalog's: prices changed since it was
+        read (the balance check this ends with reads it again)."""
+        listed = generation.settings.price_in(self.catalog)
+        if generation.credit_cost and listed is not None and generation.credit_cost != listed:
+            log.info("Generation %s cost %s credits, the catalog said %s: reading it again",
+                     generation.id, generation.credit_cost, listed)
+            self._catalogs.mark_stale()
+
     # -- account (engine/balance.py) -----------------------------------------------------------
 
     def refresh_account_soon(self) -> None:
@@ -525,6 +541,7 @@ class Engine:
             self._team_limit = limit
             team_limit.save(self.config.data_dir, limit)
         self._emit(AccountUpdated(account))
+        self._refresh_catalog_if_stale()
 
     def _on_key_refused(self, error: api.ApiError) -> None:
         self._set_problem(Problem(ProblemKind.AUTH, error.message, Action.OPEN_SETTINGS))
@@ -655,6 +672,7 @@ class Engine:
             self._halt(journal_error)
             return
         if generation and generation.stage.is_terminal:
+            self._check_price(generation)
             self.refresh_account_soon()
         self._schedule()
 

@@ -15,6 +15,7 @@ from runway_desktop.api.catalog import BUILT_IN_CATALOG
 from runway_desktop.engine.records import GenerationSettings, Stage
 from runway_desktop.simulator import Simulator
 from runway_desktop.ui.compose_panel import ComposePanel
+from tests.ui.conftest import drive
 from tests.ui.dnd import drop_files
 
 PRICES = {"runway-gen4-turbo": {5: 8, 10: 15}, "runway-gen4.5": {5: 31, 10: 62}}
@@ -137,3 +138,46 @@ def test_the_prompt_is_counted_in_utf16_units_against_the_models_limit(
     compose.prompt_edit.setPlainText("🎬" * 501)
     assert not compose.generate_button.isEnabled()
     assert "2 characters too long" in compose.generate_button.toolTip()
+
+
+@pytest.fixture
+def models_down(simulator: Simulator) -> Iterator[None]:
+    """Request it before `app_controller`: apiframe's model list answers 503 at the start."""
+    simulator.faults.routes = {"models"}
+    simulator.faults.error_rate = 1.0
+    yield
+    simulator.faults.error_rate = 0.0
+
+
+def test_prices_follow_apiframe_after_an_offline_start_and_after_a_change(
+    qtbot: QtBot, forget_compose_state: None, models_down: None, app_controller: Any,
+    simulator: Simulator,
+) -> None:
+    """The model list was read once, at the start: a start without it kept Gen-4.5 'price
+    unknown' all day, and a price apiframe changed was shown until a restart while each
+    Generate was charged the new one. It is read again with the balance once apiframe
+    answers (after a start without it), and when a generation was charged another price."""
+    window = app_controller.window
+    compose = window.compose
+    drive(qtbot, app_controller.engine.wait_catalog())
+    qtbot.waitUntil(lambda: app_controller.engine.account is not None, timeout=5_000)
+    choose_model(qtbot, compose, "Gen-4.5")
+    compose.prompt_edit.setPlainText("a heron lifts off the lake")
+    assert compose.generate_button.text().startswith("Generate · price unknown")
+
+    simulator.faults.error_rate = 0.0  # apiframe's list answers again
+    model = window.queue.model
+    qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.generation_at(0).stage is Stage.DONE,
+                    timeout=20_000)
+    qtbot.waitUntil(lambda: compose.generate_button.text().startswith("Generate · 31 credits"),
+                    timeout=5_000)
+    assert compose.model_picker.currentText() == "Runway Gen-4.5"
+
+    simulator.config.prices["runway-gen4.5"] = {5: 40, 10: 80}  # apiframe's price goes up
+    qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and model.generation_at(0).stage is Stage.DONE,
+                    timeout=20_000)
+    assert model.generation_at(0).credit_cost == 40  # charged the new price…
+    qtbot.waitUntil(lambda: compose.generate_button.text().startswith("Generate · 40 credits"),
+                    timeout=5_000)  # …which the next Generate now shows
