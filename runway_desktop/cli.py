@@ -44,7 +44,7 @@ from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, prompt_le
 from runway_desktop.api.network import normalize_proxy_url
 from runway_desktop.engine import images, work_files
 from runway_desktop.engine.commands import GenerationService
-from runway_desktop.engine.events import EngineEvent, GenerationUpdated
+from runway_desktop.engine.events import EngineEvent, GenerationUpdated, ProblemChanged
 from runway_desktop.engine.importer import ASK_ABOVE_VIDEOS
 from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable, move_aside
 from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
@@ -613,6 +613,12 @@ def _progress_line(event: EngineEvent) -> None:
         g = event.generation
         text = f"\r#{g.id} {g.stage.value:<11} {g.progress:>3}%  {g.settings.prompt[:40]}"
         print(text.ljust(70), end="", file=sys.stderr, flush=True)
+    elif isinstance(event, ProblemChanged) and event.problem and not (
+            event.problem.pauses_submission):
+        # apiframe unreachable or asking to wait: the engine tries again by itself. Said once
+        # on its own line (the window's banner), or the line sat at 'uploading 0%' for half a
+        # minute with no word of why.
+        print(f"\r{event.problem.message} Trying again…".ljust(70), file=sys.stderr, flush=True)
 
 
 def _open_journal(context: Context) -> Journal:

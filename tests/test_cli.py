@@ -1069,3 +1069,22 @@ def test_an_image_under_home_written_with_a_tilde_is_found(
     monkeypatch.setattr(cli, "_require_key", no_key)
     assert cli.main(["generate", PROMPT, "--image=~/kite.png"]) == cli.EXIT_AUTH
     assert capsys.readouterr().err == "runway-desktop: no key here\n"
+
+
+def test_the_progress_line_says_when_apiframe_cant_be_reached(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """At a terminal, an outage showed '#2 uploading 0%' for half a minute of retries with no word
+    of why (the window shows a banner). The engine's problem is said once, on its own line; a key
+    or credit problem stops the generation, whose own message says it at the end."""
+    from runway_desktop import cli
+    from runway_desktop.engine.events import Problem, ProblemChanged, ProblemKind
+    from runway_desktop.engine.records import Action
+
+    offline = "Can't reach apiframe — check your internet connection."
+    cli._progress_line(ProblemChanged(Problem(ProblemKind.OFFLINE, offline, Action.RETRY)))
+    cli._progress_line(ProblemChanged(None))
+    cli._progress_line(ProblemChanged(Problem(ProblemKind.AUTH, "refused", Action.OPEN_SETTINGS)))
+    err = capsys.readouterr().err
+    assert err.strip() == f"{offline} Trying again…"
+    assert err.endswith("\n")
