@@ -642,11 +642,23 @@ class MainWindow(QMainWindow):
 
         if followed:
             count = len(followed)
+            # The question names every row it removes (it named only the followed ones, beside
+            # a button removing them all).
+            if count == len(ids) == 1:
+                title = self.tr("Remove a generation apiframe may still be making?")
+            elif count == len(ids):
+                title = self.tr("Remove {0} generations apiframe may still be making?").format(
+                    count)
+            else:
+                title = self.tr("Remove {0} generations? apiframe may still be making {1} of "
+                                "them.").format(len(ids), count)
+            trashed = trash_videos and any(g.video_path for g in rows)
             self._confirm(
-                self.tr("Remove {0} generation(s) apiframe may still be making?").format(count),
-                self.tr("apiframe has no way to cancel a job: it may still finish and charge "
-                        "the credits. You can import it later from File ▸ Import jobs, or "
-                        "undo this for a few seconds."),
+                title,
+                (self.tr("Their videos move to the Trash. ") if trashed else "")
+                + self.tr("apiframe has no way to cancel a job: it may still finish and charge "
+                          "the credits. You can import it later from File ▸ Import jobs, or "
+                          "undo this for a few seconds."),
                 self.tr("Remove {0}").format(len(ids)), remove)
             return
         if len(ids) <= 1:
