@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import json
 import logging
 import os
@@ -243,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _printable_stdout()
     if argv and argv[0] == "simulator":
         from runway_desktop.simulator.__main__ import main as simulator_main
 
@@ -784,6 +786,16 @@ def _report(rows: list[Generation], context: Context) -> int:
               "`runway-desktop jobs` lists it.", file=sys.stderr)
         return code if code != EXIT_OK else EXIT_OUTPUT
     return code
+
+
+def _printable_stdout() -> None:
+    """A prompt, a path or the '·' of `me` that stdout's encoding can't hold is written escaped
+    (as stderr already does), not 'something unexpected went wrong (UnicodeEncodeError)': a
+    Windows console redirected to a file writes its ANSI code page, which has no Japanese or
+    emoji. JSON is ASCII whatever the encoding."""
+    stdout = sys.stdout
+    if isinstance(stdout, io.TextIOWrapper) and stdout.errors == "strict":
+        stdout.reconfigure(errors="backslashreplace")
 
 
 def _stdout_lost() -> None:

@@ -16,6 +16,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -1088,3 +1089,23 @@ def test_the_progress_line_says_when_apiframe_cant_be_reached(
     err = capsys.readouterr().err
     assert err.strip() == f"{offline} Trying again…"
     assert err.endswith("\n")
+
+
+def test_a_prompt_stdout_cant_encode_is_printed_escaped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """`jobs > list.txt` on Windows writes the ANSI code page: a Japanese prompt (or `me`'s '·')
+    ended the command with 'something unexpected went wrong (UnicodeEncodeError)'."""
+    from runway_desktop import cli
+    from runway_desktop.engine.journal import Journal
+    from runway_desktop.engine.records import GenerationSettings
+
+    journal = Journal(tmp_path / "data" / "journal.sqlite3")
+    journal.add(GenerationSettings("桜の花びら", seed=1))
+    journal.close()
+    monkeypatch.setattr(cli, "setup_logging", lambda *_args, **_kwargs: None)
+    written = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(written, encoding="cp1252"))
+    assert cli.main(["--data-dir", str(tmp_path / "data"), "jobs"]) == cli.EXIT_OK
+    sys.stdout.flush()
+    assert "'\\u685c\\u306e\\u82b1\\u3073\\u3089'" in written.getvalue().decode("cp1252")
