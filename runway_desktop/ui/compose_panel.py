@@ -793,14 +793,13 @@ class ComposePanel(QWidget):
             " ".join(part for part in (text + ".", reason or unpriced) if part))
         told = " ".join(text for text in (reason, self._frame_note) if text)
         self.status_label.set_message(told or self._busy_hint or unpriced)
-        status_palette = self.status_label.palette()
         short = total is not None and self._balance is not None and self._balance < total
-        status_palette.setColor(
-            QPalette.ColorRole.WindowText,
-            error_text_color(self.palette())
-            if reason and short
-            else self.palette().color(QPalette.ColorRole.PlaceholderText),
-        )
+        # The line is drawn in its placeholder role: an error colour set elsewhere never showed.
+        self.status_label.setForegroundRole(
+            QPalette.ColorRole.WindowText if reason and short
+            else QPalette.ColorRole.PlaceholderText)
+        status_palette = self.status_label.palette()
+        status_palette.setColor(QPalette.ColorRole.WindowText, error_text_color(self.palette()))
         self.status_label.setPalette(status_palette)
 
     def _refresh_icons(self) -> None:

@@ -468,3 +468,25 @@ def test_a_seed_and_a_prompt_as_typed_pasted_and_re_used(qtbot, panel: ComposePa
     assert panel.prompt_edit.toPlainText() == "an older prompt"
     qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert panel.prompt_edit.toPlainText() == "a kite over dunes"  # the typing is not lost
+
+
+def test_not_enough_credits_is_said_in_the_error_colour(qtbot, panel: ComposePanel) -> None:
+    """The line under Generate is drawn in its placeholder role: the error colour set on its
+    window text never showed, and 'Not enough credits' looked like 'Write a prompt first.'"""
+
+    def reddish_pixels() -> int:
+        image = panel.status_label.grab().toImage()
+        red = error_text_color(panel.palette())
+        return sum(
+            1 for x in range(image.width()) for y in range(image.height())
+            if (c := image.pixelColor(x, y)).red() - max(c.green(), c.blue()) > 60
+            and abs(c.red() - red.red()) < 40)
+
+    panel.prompt_edit.setPlainText("waves")
+    panel.set_balance(4)
+    assert panel.status_label.text().startswith("Not enough credits")
+    assert reddish_pixels() > 0
+    panel.set_balance(None)
+    panel.prompt_edit.clear()
+    assert panel.status_label.text() == "Write a prompt first."
+    assert reddish_pixels() == 0  # a hint, not an error
