@@ -16,6 +16,7 @@ from runway_desktop.simulator.config import Account, SimulatorConfig
 from runway_desktop.simulator.faults import FaultDecider, FaultPlan
 from runway_desktop.simulator.httpbase import Backend, RecordedRequest, Recorder, SimHTTPServer
 from runway_desktop.simulator.media import load_clips
+from runway_desktop.simulator.schema import validate_generate
 from runway_desktop.simulator.state import State
 
 TERMINAL = frozenset({"COMPLETED", "FAILED"})
@@ -179,6 +180,14 @@ class Simulator:
             time.sleep(0.01)
 
     # ---- steering ---------------------------------------------------------------------------
+
+    def adopt_job(self, job_id: str, api_key: str, body: dict[str, Any],
+                  image: bytes | None = None, *, completed: bool = False) -> bool:
+        """Know again a job an earlier run made (demo mode: the app quit or was killed, and
+        this simulator with it), from the body it was sent with; `image`: the start picture its
+        demo clip is made from. Made anew from now, not charged again. False if known."""
+        request = validate_generate(body)
+        return self._state.adopt(job_id, api_key, request, image, completed=completed)
 
     def set_job_outcome(
         self,

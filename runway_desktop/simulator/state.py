@@ -208,6 +208,31 @@ class State:
                 self._idempotency[(key, idem_key)] = _IdempotencyEntry(job.id, print_, now)
             return Submitted(job.id, "QUEUED", replayed=False)
 
+    def adopt(self, job_id: str, owner: str, req: GenerateRequest, image: bytes | None, *,
+              completed: bool) -> bool:
+        """A job an earlier run of this simulator made (the demo's, before the app quit or was
+        killed), known again under its id: made anew from now (`completed`: finished already,
+        its clip being made), neither charged nor refunded again. False if it is known."""
+        job_id = job_id.lower()
+        with self.lock:
+            if job_id in self.jobs:
+                return False
+            now = self.clock.now()
+            cfg = self.config
+            start = now if completed else now + cfg.queued_seconds
+            self.jobs[job_id] = job = Job(
+                id=job_id, owner=owner, request=req, price=self.price_of(req), created=now,
+                ready=start, start=start,
+                end=start if completed else start + cfg.processing_seconds,
+                processing_seconds=cfg.processing_seconds, outcome="COMPLETED", error=None,
+                created_iso=self.clock.iso(now), settled=True)
+            if image and self.clip_maker is not None and cfg.image_clips:
+                seed = req.seed if req.seed is not None else uuid.UUID(job_id).int
+                self.clip_maker.order(job_id, ClipOrder(
+                    image=image, size=OUTPUT_SIZES[job.aspect_ratio], seconds=req.duration,
+                    fps=cfg.image_clip_fps, seed=seed))
+            return True
+
     def price_of(self, req: GenerateRequest) -> int:
         """This run's price for the request (SimulatorConfig.prices, else the defaults)."""
         by_duration = self.config.prices.get(req.model) or {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 from collections.abc import Coroutine
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEMO_KEY = "afk_demo"
+DEMO_PORTS = "demo-simulator.json"  # the demo simulator's last video port (in data/demo)
 # What the controller's banner messages are about (ui/banner.py's keys; the window has its own):
 # each goes when its condition is over, without taking the others with it.
 START = "start"  # the history or the engine couldn't be opened or built
@@ -270,6 +272,8 @@ class AppController(QObject):
         self.window.sequence_command.attach(SequenceService(engine))
         # The CLI (or another window) may run generations on this queue at the same time: the
         # engine drives only what it leases and shows the others' generations live.
+        if demo:
+            await self._adopt_demo_jobs(engine)
         await engine.start()
         self.window.sequence_command.resume()  # sequences a crash or quit left running
         if self.journal and self.journal.notice:  # e.g. an empty file became a new history
@@ -365,8 +369,40 @@ class AppController(QObject):
             # Demo clips are made from the person's own start image (stock ones for text only).
             config = SimulatorConfig(seconds_per_job=self._demo_seconds, image_clips=True)
             self.simulator = Simulator(config)
-            self.simulator.start()
+            # Its videos' links name its port: the last run's, where free, so a download a
+            # quit or a kill cut short carries on from its link (see _adopt_demo_jobs).
+            ports = self.data_dir / "demo" / DEMO_PORTS
+            try:
+                self.simulator.start(cdn_port=int(json.loads(ports.read_text())["cdn"]))
+            except (OSError, ValueError, KeyError, TypeError):
+                self.simulator.start()
+            with contextlib.suppress(OSError):
+                ports.parent.mkdir(parents=True, exist_ok=True)
+                ports.write_text(json.dumps({"cdn": self.simulator.cdn_port}))
         return self.simulator.base_url
+
+    async def _adopt_demo_jobs(self, engine: Engine) -> None:
+        """Demo generations the last run sent to its simulator (gone with it: the app quit or
+        was killed) carry on, as the quit question promises: this run's simulator knows their
+        jobs again (free, as all demo work), instead of 'apiframe has no such job'."""
+        from runway_desktop.engine.lifecycle import request_for
+        from runway_desktop.engine.lifecycle_table import SENT_RUNNING_STAGES
+        from runway_desktop.engine.records import Stage
+
+        simulator = self.simulator
+        if simulator is None:
+            return
+        for generation in engine.journal.with_stages(SENT_RUNNING_STAGES):
+            if not generation.job_id:
+                continue  # not sent yet as far as the history knows: it is sent again
+            image = generation.settings.image_path
+            picture = await asyncio.to_thread(_read_or_none, image) if image else None
+            try:
+                body = request_for(generation, engine.catalog).to_json()
+                simulator.adopt_job(generation.job_id, DEMO_KEY, body, picture,
+                                    completed=generation.stage is Stage.DOWNLOADING)
+            except Exception:  # a row this simulator can't read: it says so when polled
+                log.info("Demo job %s not carried on", generation.job_id, exc_info=True)
 
     async def _backfill_thumbnails(self, service: GenerationService) -> None:
         """Videos finished by the CLI (no Qt there) get their thumbnails when the window opens."""
@@ -583,6 +619,13 @@ class AppController(QObject):
             None, key=UNEXPECTED,
         )
 
+
+
+def _read_or_none(path: str) -> bytes | None:
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return None
 
 
 def missing_thumbnails(service: GenerationService) -> list[tuple[int, Path, Path]]:

@@ -33,10 +33,10 @@ State = dict[str, Any]
 class Window:
     """One run of the app; `do` sends a step and returns what the window shows after it."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
         with log.open("a") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, str(DRIVER)], env=env, cwd=REPO, text=True,
+                [sys.executable, str(DRIVER), *args], env=env, cwd=REPO, text=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
 
     def do(self, line: str) -> State:
@@ -97,8 +97,8 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
     log = tmp_path / "app-stderr.txt"
     windows: list[Window] = []
 
-    def open_window() -> Window:
-        windows.append(Window(env, log))
+    def open_window(*args: str) -> Window:
+        windows.append(Window(env, log, *args))
         return windows[-1]
 
     def posts() -> int:
@@ -158,6 +158,29 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         fifth.do("quit")
         assert fifth.process.wait(20) == 0
         fifth.close_pipes()
+
+        # 5. Demo mode, killed while its job is made: the demo simulator went with the app, and
+        # the job is made again by the next one (it said "apiframe has no such job — it may
+        # belong to another account"); a download cut short carries on from its link.
+        demo = ("--demo", "--demo-seconds-per-job", "1.5")
+        sixth = open_window(*demo)
+        sixth.wait(lambda shown: True, "demo ready")
+        sixth.do("generate")  # the composition of step 1, still there
+        sixth.wait(stage("processing"), "made by the demo")
+        sixth.kill()
+        seventh = open_window(*demo)
+        seventh.wait(lambda shown: len(shown["rows"]) == 1, "the demo generation listed")
+        seventh.wait(stage("downloading"), "the demo download")
+        seventh.kill()
+        eighth = open_window(*demo)
+        shown = eighth.wait(lambda shown: not stage("downloading")(shown)
+                            and not stage("processing")(shown), "the demo video", timeout=60)
+        assert [row["stage"] for row in shown["rows"]] == ["done"], shown
+        assert shown["banner"] is None, shown
+        assert_complete_mp4(Path(shown["rows"][0]["video"]))
+        eighth.do("quit")
+        assert eighth.process.wait(20) == 0
+        eighth.close_pipes()
     finally:
         for window in windows:
             if window.process.poll() is None:
