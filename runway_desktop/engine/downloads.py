@@ -85,6 +85,11 @@ class DownloadRejected(DownloadError):
     retryable = False
 
 
+class DownloadNotVideo(DownloadRejected):
+    """The server answered with something else than a video: an HTML page (a captive portal,
+    an error page sent as 200), an empty body. Another link to the same video may do better."""
+
+
 class DownloadUnplayable(DownloadRejected):
     """Whole by every count, yet its frames don't decode (`mp4_frames.py`): fetched once more
     from zero, then handed to the person."""
@@ -291,6 +296,10 @@ async def _fetch(
                     start, _, total = _content_range(resp)
                     if start != offset or origin is None or not origin.agrees_with(resp, total):
                         return False
+                elif resp.status_code == 206 and _content_range(resp)[0] == 0:
+                    # Unasked, but from the first byte (a CDN answering every GET with a
+                    # range): the file as if 200; a part of it resumes from there later.
+                    offset, total = 0, _content_range(resp)[2]
                 elif resp.status_code == 200:
                     offset, total = 0, None  # the whole file again: start over
                 else:
@@ -429,8 +438,11 @@ async def _stream_body(
 
 
 def _open_checked(part: Path, head: bytes, resp: httpx.Response) -> BinaryIO:
+    if not head:
+        raise DownloadNotVideo("The video server sent an empty file instead of the video. "
+                               "Try again later.")
     if not _looks_like_video(head):
-        raise DownloadRejected(_not_video(resp))
+        raise DownloadNotVideo(_not_video(resp))
     return part.open("wb")
 
 
@@ -482,7 +494,7 @@ def _check_content_type(resp: httpx.Response) -> None:
     ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
     # A missing type is left to the byte sniff; a wrong one (an HTML error page) is refused.
     if ctype and not ctype.startswith("video/") and ctype not in ACCEPTED_TYPES:
-        raise DownloadRejected(_not_video(resp))
+        raise DownloadNotVideo(_not_video(resp))
 
 
 def _looks_like_video(head: bytes) -> bool:

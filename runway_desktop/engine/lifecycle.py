@@ -413,16 +413,19 @@ class Lifecycle:
                 )
                 break
             except downloads.DownloadError as exc:
-                if isinstance(exc, downloads.DownloadFailed) and (
-                    exc.status in REFUSED_LINK_STATUSES
-                ):
-                    # A signed link expired (or was revoked): ask apiframe for a fresh one.
+                refused = isinstance(exc, downloads.DownloadFailed) and (
+                    exc.status in REFUSED_LINK_STATUSES)
+                if refused or isinstance(exc, downloads.DownloadNotVideo):
+                    # A signed link expired (or was revoked), or leads to a page or an empty
+                    # file instead of the video: ask apiframe for a fresh one.
                     refreshed += 1
                     if refreshed > self.config.link_refreshes:
-                        self._give_up(generation, Verdict(_link_refused(exc.status),
-                                                          Action.RETRY, False))
-                    log.info("The CDN refused the link of generation %s (HTTP %s); "
-                             "asking apiframe for a fresh one", generation.id, exc.status)
+                        self._give_up(generation, Verdict(
+                            _link_refused(exc.status) if isinstance(
+                                exc, downloads.DownloadFailed) else _not_the_video(exc),
+                            Action.RETRY, False))
+                    log.info("The CDN refused the link of generation %s (%s); asking apiframe "
+                             "for a fresh one", generation.id, exc.message)
                     await asyncio.sleep(self.config.backoff.delay(refreshed - 1, self._rng))
                     fresh = await self._fresh_link(generation)
                     if fresh is None:
@@ -648,6 +651,12 @@ def _link_refused(status: int) -> str:
     return (f"The video server keeps refusing the link to this video (HTTP {status}), even a "
             "fresh one from apiframe. It is paid for and kept: press Retry later "
             "(you won't be charged again).")
+
+
+def _not_the_video(error: downloads.DownloadError) -> str:
+    return (f"{error.message.removesuffix(' Try again later.')} Fresh links from apiframe got "
+            "the same. The video is paid for and kept: press Retry later (you won't be charged "
+            "again).")
 
 
 def _rate_limited(verdict: Verdict, wait: float, kind: GateKind) -> Verdict:

@@ -13,6 +13,7 @@ from runway_desktop.engine.downloads import (
     DiskFullError,
     DownloadError,
     DownloadFailed,
+    DownloadIncomplete,
     DownloadInterrupted,
     DownloadStalled,
     DownloadUnreachable,
@@ -85,16 +86,20 @@ def judge(error: BaseException) -> Verdict:
 
 def waiting_for_video_server(error: DownloadError, host: str, *, by_itself: bool) -> str:
     """What a finished video's row says when its download stopped because the video server
-    didn't answer (usefully): what it waits for, and that nothing is lost."""
+    didn't answer (usefully): what it waits for, that nothing is lost, and what happens next
+    (`by_itself`: the engine watches for the server, engine/cdn_watch.py)."""
     if isinstance(error, DownloadUnreachable):
         reason = f"the video server ({host}) can't be reached"
     elif isinstance(error, DownloadStalled):
         reason = f"the video server ({host}) sends far too slowly"
     elif isinstance(error, DownloadFailed):
         reason = f"the video server ({host}) keeps failing (HTTP {error.status})"
+    elif isinstance(error, DownloadIncomplete):
+        reason = f"the download from the video server ({host}) stopped before the end, again"
     else:
         reason = f"the connection to the video server ({host}) keeps breaking"
-    then = ("The download carries on by itself once the server answers again, or press Retry."
-            if by_itself else "Press Retry to try again.")
+    then = ("Its download carries on by itself when the server answers again, while Runway "
+            "Desktop is open; or retry it now." if by_itself
+            else "Retry it when the server answers again.")
     return (f"Waiting for the video server: {reason}. The video is finished, paid for and "
             f"kept (you won't be charged again). {then}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -264,6 +264,52 @@ def test_a_link_refused_every_time_ends_in_attention_after_a_few_fresh_ones(
     assert "HTTP 403" in (row.error or "")
     assert "won't be charged again" in (row.error or "")
     assert len(scripted_server.seen(VIDEO)) == 3  # the stored link and two fresh ones
+    assert len(scripted_server.seen(GENERATE)) == 1
+
+
+def _html_page(_server: ScriptedServer) -> Reply:
+    return Reply(200, body=b"<html>Sign in to the hotel wifi</html>",
+                 headers={"Content-Type": "text/html"})
+
+
+def _empty_file(_server: ScriptedServer) -> Reply:
+    return Reply(200, body=b"", headers={"Content-Type": "video/mp4"})
+
+
+def _unasked_range(server: ScriptedServer) -> Reply:
+    size = len(server.video)
+    return Reply(206, body=server.video, headers={
+        "Content-Type": "video/mp4", "Content-Range": f"bytes 0-{size - 1}/{size}"})
+
+
+@pytest.mark.parametrize(("first_answer", "videos"), [
+    pytest.param(_html_page, 2, id="a page sent as 200"),
+    pytest.param(_empty_file, 2, id="an empty file"),
+    pytest.param(_unasked_range, 1, id="206 for the whole file, unasked"),
+])
+def test_a_first_answer_that_isnt_the_video_asks_for_a_fresh_link_and_the_video_comes(
+    scripted_engine: EngineFactory, scripted_server: ScriptedServer,
+    first_answer: Callable[[ScriptedServer], Reply], videos: int,
+) -> None:
+    """Before: each stopped the paid video at once for the person ('isn't a video', 'refused
+    the download (HTTP 206)'). A page or an empty file is now taken as a link gone wrong (a
+    fresh one is asked of apiframe, as for a 403); a 206 from the first byte is the file."""
+    scripted_server.on(VIDEO, lambda r: first_answer(scripted_server)
+                       if r.query.get("sig") == ["1"] else None)
+
+    async def scenario() -> Generation:
+        engine = scripted_engine()
+        await engine.start()
+        generation = engine.submit(SETTINGS)
+        [row] = await settle(engine, [generation.id])
+        await engine.stop()
+        return row
+
+    row = run(scenario())
+    assert row.stage == Stage.DONE, row.error
+    assert is_mp4(row.video_path)
+    assert len(scripted_server.seen(VIDEO)) == videos
+    assert len(scripted_server.seen(POLL)) == videos  # one fresh link per wrong answer
     assert len(scripted_server.seen(GENERATE)) == 1
 
 

@@ -194,7 +194,7 @@ def test_a_cdn_that_answers_but_never_sends_the_video_stops_carrying_on_after_a_
             carried = 0
 
             def settled_for_good(row: Generation) -> bool:
-                return stopped(row) and "Press Retry" in (row.error or "")
+                return stopped(row) and "Retry it when" in (row.error or "")
 
             row = await until(engine, generation.id, settled_for_good, timeout=30)
             await asyncio.sleep(0.3)  # no further carry-on comes (the watch has ended)
