@@ -70,6 +70,7 @@ EXIT_CODES_HELP = (  # --help of the CLI and of runway-desktop itself (__main__)
     "to stdout (a closed pipe): the video is saved all the same and `jobs` lists it; "
     "130 stopped by Ctrl+C (143 by SIGTERM): it says what became of the generation; "
     "1 something unexpected (the log has the details).")
+DATA_DIR_HELP = "where the history lives (default: your user data dir)"
 CATALOG_WAIT = 5.0  # seconds `generate` waits for apiframe's prices before saying "unknown"
 RESET_HINT = ("To keep it aside (renamed, nothing is deleted) and start a fresh history, run "
               "`runway-desktop reset-history`.")
@@ -120,8 +121,8 @@ class _ExampleFormatter(argparse.HelpFormatter):
 
 
 def _add_examples(parser: argparse.ArgumentParser, name: str = "") -> None:
-    """Give every sub-command its examples and a description (its help line when it has none),
-    all the way down (`sequence run`)."""
+    """Give every sub-command its examples, a description (its help line when it has none)
+and --data-dir, all the way down (`sequence run`)."""
     for action in parser._actions:
         if not isinstance(action, argparse._SubParsersAction):
             continue
@@ -129,6 +130,9 @@ def _add_examples(parser: argparse.ArgumentParser, name: str = "") -> None:
         for command, sub in action.choices.items():
             path = f"{name} {command}".strip()
             sub.formatter_class = _ExampleFormatter
+            # `runway-desktop jobs --data-dir D` as well as `runway-desktop --data-dir D jobs`
+            # (SUPPRESS: left out here, the one given before the command stays).
+            sub.add_argument("--data-dir", default=argparse.SUPPRESS, help=DATA_DIR_HELP)
             if sub.description is None and helps.get(command):
                 text = str(helps[command])
                 sub.description = text[0].upper() + text[1:] + "."
@@ -167,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn an image and a prompt into a Runway video (apiframe v2).",
         epilog=EXIT_CODES_HELP,
     )
-    parser.add_argument("--data-dir", help="where the history lives (default: your user data dir)")
+    parser.add_argument("--data-dir", help=DATA_DIR_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     network = argparse.ArgumentParser(add_help=False)  # the options of commands that go online
     network.add_argument(

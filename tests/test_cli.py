@@ -1091,6 +1091,24 @@ def test_the_progress_line_says_when_apiframe_cant_be_reached(
     assert err.endswith("\n")
 
 
+def test_the_data_folder_can_be_named_after_the_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    """`runway-desktop jobs --data-dir D` was 'unrecognized arguments: --data-dir D': only
+    `runway-desktop --data-dir D jobs` was understood. Given before, it still counts."""
+    from runway_desktop import cli
+    from runway_desktop.engine.journal import Journal
+    from runway_desktop.engine.records import GenerationSettings
+
+    journal = Journal(tmp_path / "elsewhere" / "journal.sqlite3")
+    journal.add(GenerationSettings("a kite kept elsewhere", seed=1))
+    journal.close()
+    monkeypatch.setattr(cli, "setup_logging", lambda *_args, **_kwargs: None)
+    assert cli.main(["jobs", "--data-dir", str(tmp_path / "elsewhere")]) == cli.EXIT_OK
+    assert cli.main(["--data-dir", str(tmp_path / "elsewhere"), "jobs"]) == cli.EXIT_OK
+    assert capsys.readouterr().out.count("a kite kept elsewhere") == 2
+
+
 def test_a_prompt_stdout_cant_encode_is_printed_escaped(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
