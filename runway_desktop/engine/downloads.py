@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 12  # enough for an ISO-BMFF `ftyp` box header or the EBML magic
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # WebM / Matroska
-ACCEPTED_TYPES = ("application/octet-stream",)  # plus every video/*
+# Plus every video/*: MP4's own registered type (RFC 4337), and the "no idea" labels of
+# object stores (S3 labels files uploaded without a type binary/octet-stream). The bytes decide.
+ACCEPTED_TYPES = ("application/octet-stream", "application/mp4", "binary/octet-stream")
 
 Progress = Callable[[int, int | None], None]  # (bytes on disk, total bytes or None)
 

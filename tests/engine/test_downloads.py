@@ -349,6 +349,15 @@ def test_wrong_content_type_is_refused(server: Server, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("content_type", ["application/mp4", "binary/octet-stream"])
+def test_an_mp4_labelled_as_object_stores_and_rfc_4337_do_is_downloaded(
+    server: Server, tmp_path: Path, mp4: bytes, content_type: str
+) -> None:
+    """Before: refused as 'isn't a video (application/mp4)', every time, fresh link or not."""
+    server.behaviour.content_type = content_type
+    assert fetch(server.url, tmp_path / "out.mp4").read_bytes() == mp4
+
+
 def test_a_hostile_content_type_is_shown_clean(server: Server, tmp_path: Path) -> None:
     """Header values may carry 8-bit bytes: C1 terminal controls never reach the message."""
     server.behaviour.content_type = "text/html\x9b2J\x9d0;owned\x9c\x85; charset=x"
