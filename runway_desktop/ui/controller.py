@@ -280,6 +280,7 @@ class AppController(QObject):
             self.window.show_notice(self.journal.notice)
             self.journal.notice = None
         self._spawn(self._backfill_thumbnails(service))
+        self._spawn(self._sweep_partials(service))
         notice = self.window.notice_banner
         if not demo:
             notice.clear(DEMO_FOR_NO_KEY)  # live again: the work it spoke of carries on
@@ -412,6 +413,18 @@ class AppController(QObject):
             with contextlib.suppress(Exception):
                 await extract_thumbnail(video, target)
                 service.attach_thumbnail(generation_id, str(target))
+
+    async def _sweep_partials(self, service: GenerationService) -> None:
+        """An export cut short by a kill, a crash or a power cut left its hidden partial file
+        beside the video (`.<name>.<random>.partial`, never shown as the export): gone once it
+        is an hour old, from the output folder and the folders the videos are in."""
+        from runway_desktop.engine.video.partial_files import sweep_partials
+
+        folders = {service.output_folder} | {
+            Path(g.video_path).parent for g in self.window.queue.model.generations()
+            if g.video_path}
+        if removed := await asyncio.to_thread(sweep_partials, folders):
+            log.info("Removed %d partial file(s) an interrupted export left", removed)
 
     async def _import_jobs(self) -> None:
         from runway_desktop import api

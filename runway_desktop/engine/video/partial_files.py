@@ -9,13 +9,19 @@ or the other account the person shares the folder with.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["create_partial"]
+__all__ = ["create_partial", "sweep_partials"]
 
 _TRIES = 100
+# A partial file untouched this long was left by a process that ended mid-write (killed, a
+# crash, a power cut): one being written is touched at every write.
+STALE_AFTER_S = 3600.0
 
 
 def create_partial(dest: Path, suffix: str = ".partial") -> tuple[int, Path]:
@@ -29,3 +35,18 @@ def create_partial(dest: Path, suffix: str = ".partial") -> tuple[int, Path]:
         except FileExistsError:
             continue
     raise FileExistsError(f"No free name beside {dest.name} for its partial file")
+
+
+def sweep_partials(folders: Iterable[Path], *, older_than_s: float = STALE_AFTER_S) -> int:
+    """Delete the partial files (`.<name>.<random>.partial`) an ended process left in these
+    folders (not below them); how many went. Never raises."""
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            for leftover in folder.glob(".*.partial"):
+                with contextlib.suppress(OSError):
+                    if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                        leftover.unlink()
+                        removed += 1
+    return removed
