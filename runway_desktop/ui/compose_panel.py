@@ -169,6 +169,7 @@ class ComposePanel(QWidget):
         # (with who made it, for the note), and the note when it wasn't.
         self._reused_frame: tuple[ImageFrame, str] | None = None
         self._frame_note = ""
+        self._settings_note = ""  # what re-used settings asked for that isn't offered here
         self._picture_check = SamePictureCheck(self)
         self._picture_check.checked.connect(self._on_picture_checked)
         self.setAccessibleName(self.tr("Compose"))
@@ -402,6 +403,7 @@ class ComposePanel(QWidget):
         self._ratio_picked = True  # the earlier generation's ratio, not the image's shape
         self.aspect_picker.set_value(settings.aspect_ratio)
         self.duration_picker.set_value(str(settings.duration))
+        self._settings_note = self._not_offered(settings, made_by)
         self._set_seed(settings.seed)
         self.lock_button.setChecked(True)
         source = settings.image_path or settings.image_url
@@ -414,6 +416,25 @@ class ComposePanel(QWidget):
         else:
             self.drop_zone.set_frame(settings.frame)  # none recorded (older rows): as it was
         self._refresh()
+
+    def _not_offered(self, settings: GenerationSettings, made_by: str) -> str:
+        """What `settings` ask for that isn't offered here (a row brought in from apiframe
+        may be of a model this app can't make), and what is used instead; "" when all is."""
+        theirs, ours = [], []
+        if self.model().id != settings.model:
+            theirs.append(settings.model)
+            ours.append(self.model().label)
+        if self.aspect_picker.value() != settings.aspect_ratio:
+            theirs.append(settings.aspect_ratio)
+            ours.append(self.aspect_picker.value())
+        if self.duration() != settings.duration:
+            theirs.append(self.tr("{seconds} s").format(seconds=settings.duration))
+            ours.append(self.tr("{seconds} s").format(seconds=self.duration()))
+        if not theirs:
+            return ""
+        return self.tr("{made_by} was made with {theirs}, not offered here: {ours} instead."
+                       ).format(made_by=made_by or self.tr("That generation"),
+                                theirs=", ".join(theirs), ours=", ".join(ours))
 
     def _replace_prompt(self, text: str) -> None:
         """Put `text` in the prompt box as one edit Ctrl+Z takes back: what the person was
@@ -545,6 +566,7 @@ class ComposePanel(QWidget):
         items = [
             self._settings_for(source, seed) for source, seed in zip(images, seeds, strict=True)
         ]
+        self._settings_note = ""
         self.generate_requested.emit(items)
         if not self.seed_locked():
             self.new_seed()
@@ -569,6 +591,7 @@ class ComposePanel(QWidget):
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
         """Tolerant of missing keys and of QSettings' strings ("true", "10")."""
+        self._settings_note = ""
         self.set_model(str(state.get("model", "")))
         spec = self.model()
         ratio = str(state.get("aspect_ratio", ""))
@@ -645,6 +668,7 @@ class ComposePanel(QWidget):
         )
 
     def _on_model_changed(self, _index: int) -> None:
+        self._settings_note = ""  # the person chose: what re-used settings lacked is past
         self._apply_model()
 
     def _apply_model(self) -> None:
@@ -791,7 +815,7 @@ class ComposePanel(QWidget):
         # price, what is left) here, and why it waits.
         self.generate_button.setAccessibleDescription(
             " ".join(part for part in (text + ".", reason or unpriced) if part))
-        told = " ".join(text for text in (reason, self._frame_note) if text)
+        told = " ".join(text for text in (reason, self._settings_note, self._frame_note) if text)
         self.status_label.set_message(told or self._busy_hint or unpriced)
         short = total is not None and self._balance is not None and self._balance < total
         # The line is drawn in its placeholder role: an error colour set elsewhere never showed.

@@ -490,3 +490,19 @@ def test_not_enough_credits_is_said_in_the_error_colour(qtbot, panel: ComposePan
     panel.prompt_edit.clear()
     assert panel.status_label.text() == "Write a prompt first."
     assert reddish_pixels() == 0  # a hint, not an error
+
+
+def test_re_used_settings_this_app_cant_make_are_said(panel: ComposePanel) -> None:
+    """A row brought in from apiframe's job list may be of a model this app can't make (made
+    on apiframe's site with the same key): Re-use Settings kept the model chosen, without a
+    word, and Generate made it with Gen-4 Turbo."""
+    panel.set_model("runway-gen4.5")
+    panel.apply_settings(GenerationSettings(prompt="a fox", seed=9, model="kling-v2-master"),
+                         made_by="#7")
+    assert panel.model().id == "runway-gen4.5"
+    said = panel.status_label.text()
+    assert said == "#7 was made with kling-v2-master, not offered here: Gen-4.5 instead."
+    assert panel.generate_button.isEnabled()  # its prompt, seed and ratio are still of use
+    assert "kling" not in panel.generate_button.toolTip()
+    panel.apply_settings(GenerationSettings(prompt="a fox", seed=9, model="runway-gen4.5"))
+    assert "kling" not in panel.status_label.text()  # all offered: nothing more to say
