@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import random
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -67,8 +68,9 @@ class SeedValidator(QValidator):
     go to 2**32 - 1).
 
     Spaces and line breaks go (a seed copied from a page or a terminal comes with them: it was
-    refused whole, without a word). A number over the range stays as typed, Intermediate:
-    Generate then says which seeds it takes, where a refused keystroke said nothing.
+    refused whole, without a word); full-width digits (a CJK input method's) become ASCII. A
+    number over the range stays as typed, Intermediate: Generate then says which seeds it
+    takes, where a refused keystroke said nothing.
     """
 
     MAX_DIGITS = 20  # far past any seed: a paste of a long number is shown, not a novel
@@ -82,6 +84,8 @@ class SeedValidator(QValidator):
         if any(char.isspace() for char in text):
             pos -= sum(char.isspace() for char in text[:pos])
             text = "".join(text.split())
+        if not text.isascii() and text.isdecimal():  # full-width digits of an input method
+            text = "".join(str(unicodedata.digit(char)) for char in text)
         if text == "":
             return QValidator.State.Intermediate, text, pos
         if not text.isdigit() or not text.isascii() or len(text) > self.MAX_DIGITS:

@@ -204,6 +204,7 @@ def test_seed_field_takes_the_full_uint32_range() -> None:
     # Over the range: shown as typed, and Generate says why it waits (never refused unsaid).
     assert validator.validate(str(MAX_SEED + 1), 0)[0] == SeedValidator.State.Intermediate
     assert validator.validate(" 4 2\n", 4)[1:] == ("42", 2)  # spaces go, the cursor follows
+    assert validator.validate("４２", 2) == (acceptable, "42", 2)  # typed with a CJK IME
     assert validator.validate("12a", 0)[0] == SeedValidator.State.Invalid
     assert validator.validate("-1", 0)[0] == SeedValidator.State.Invalid
     assert validator.validate("", 0)[0] == SeedValidator.State.Intermediate
