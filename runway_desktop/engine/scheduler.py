@@ -547,11 +547,14 @@ class Engine:
         self._set_problem(Problem(ProblemKind.AUTH, error.message, Action.OPEN_SETTINGS))
 
     def _on_account_checked(self, account: api.Account) -> None:
-        """A background check answered: apiframe is reachable (an offline banner goes), and a
-        key that works, or a balance that grew to cover the cheapest waiting generation, lifts
-        the pause it caused."""
+        """A background check answered: apiframe is reachable (an offline banner goes, the
+        work its outage stopped carries on), and a key that works, or a balance that grew to
+        cover the cheapest waiting generation, lifts the pause it caused."""
         known, self._checked_credits = self._checked_credits, account.credits
         self._on_success()
+        # apiframe answers: rows it stopped by not answering carry on, those of an earlier
+        # run too (the banner of their outage went with that run).
+        self._carry_on_after_outage()
         problem = self._problem
         if problem and problem.kind == ProblemKind.AUTH:
             self.resume()  # the key works now

@@ -99,6 +99,34 @@ def test_rows_stopped_by_an_unreachable_apiframe_carry_on_by_their_cause_not_the
     assert len(scripted_server.seen(GENERATE)) == 1  # carried on, never paid twice
 
 
+def test_rows_an_earlier_run_stopped_for_an_unreachable_apiframe_carry_on_when_it_answers(
+    scripted_engine: EngineFactory, scripted_server: ScriptedServer, data_dir: Path,
+) -> None:
+    """Quit while offline, started again online: before, the rows kept saying 'Can't reach
+    apiframe' (their outage's banner went with the earlier run) until Retry was pressed."""
+    job_id = "3f1c2a4e-0000-4000-8000-00000000beef"
+    scripted_server.jobs[job_id] = job(job_id, "QUEUED", result=None)
+    journal = Journal(data_dir / "journal.sqlite3")
+    try:
+        paid = journal.add(SETTINGS, job_id=job_id, credit_cost=8, submitted_at=time.time())
+        paid = journal.update(paid.id, stage=Stage.ATTENTION, action=Action.RETRY,
+                              error="Can't reach apiframe — check your internet connection.",
+                              stop_cause=StopCause.API_UNREACHABLE)
+    finally:
+        journal.close()
+
+    async def scenario() -> Generation:
+        engine = scripted_engine()
+        await engine.start()
+        row = await until(engine, paid.id, done)
+        await engine.stop()
+        return row
+
+    row = run(scenario())
+    assert row.job_id == job_id
+    assert scripted_server.seen(GENERATE) == []  # followed, never sent again
+
+
 def test_the_stop_cause_lives_in_the_row_and_goes_with_its_error(data_dir: Path) -> None:
     """No new column or schema version: kept in the settings JSON, cleared by the next error
     written without one, and a cause this version doesn't know reads as none."""
