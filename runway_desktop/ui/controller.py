@@ -43,6 +43,7 @@ DEMO_FOR_NO_KEY = "demo"  # demo mode stands in for a missing key
 IMPORT = "import"  # File ▸ Import jobs failed
 UNSAVED_SETTINGS = "settings"  # the settings file couldn't be written
 UNEXPECTED = "unexpected"
+LEFT_RUNNING = "left running"  # the notice: work an ended process left, carried on
 
 LICENCES = """<p><b>{name}</b> {version}</p>
 <p>Makes short videos with Runway Gen-4 Turbo through the apiframe v2 API.</p>
@@ -274,7 +275,17 @@ class AppController(QObject):
         # engine drives only what it leases and shows the others' generations live.
         if demo:
             await self._adopt_demo_jobs(engine)
+        left = left_running(engine.journal)  # before this engine takes them over
         await engine.start()
+        if left:
+            self.window.show_notice(self.window.tr(
+                "{0} generations were running when Runway Desktop last ended without closing "
+                "(a crash, the app killed, or the computer turned off). They carry on where "
+                "they stopped: none is sent or paid twice.").format(left) if left > 1
+                else self.window.tr(
+                "A generation was running when Runway Desktop last ended without closing "
+                "(a crash, the app killed, or the computer turned off). It carries on where "
+                "it stopped: it is not sent or paid twice."), key=LEFT_RUNNING)
         self.window.sequence_command.resume()  # sequences a crash or quit left running
         if self.journal and self.journal.notice:  # e.g. an empty file became a new history
             self.window.show_notice(self.journal.notice)
@@ -632,6 +643,24 @@ class AppController(QObject):
             None, key=UNEXPECTED,
         )
 
+
+
+def left_running(journal: Journal) -> int:
+    """Generations under way for a process that ended without closing (killed, a crash, a
+    power cut: its leases still name it, and it is gone or they have expired). A quit releases
+    its leases; so does a command that ends."""
+    import time
+
+    from runway_desktop.engine.leases import owner_is_dead
+    from runway_desktop.engine.lifecycle_table import RUNNING_STAGES
+
+    now = time.time()
+    left = 0
+    for generation_id in journal.ids_with_stages(RUNNING_STAGES):
+        owner, expires = journal.lease_of(generation_id)
+        if owner and (owner_is_dead(owner) or (expires is not None and expires < now)):
+            left += 1
+    return left
 
 
 def _read_or_none(path: str) -> bytes | None:

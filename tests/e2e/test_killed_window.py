@@ -133,6 +133,8 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         shown = third.wait(lambda shown: len(shown["rows"]) == 1, "the generation listed")
         assert shown["prompt"] == "a slow push-in over the dunes", "Generate keeps the prompt"
         assert shown["banner"] is None, shown
+        assert "was running when Runway Desktop last ended without closing" in shown["notice"]
+        assert "not sent or paid twice" in shown["notice"]
 
         # 3. Killed while it waits at apiframe (after the paid POST): followed, not sent again.
         third.wait(stage("queued"), "queued at apiframe")
@@ -158,7 +160,7 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         fifth = open_window()
         shown = fifth.wait(stage("done"), "done", timeout=60)
         assert shown["banner"] is None, shown
-        assert shown["notice"] is None, shown
+        assert "ended without closing" in shown["notice"], shown
         assert posts() == 1
         assert slow_sim.jobs_created("afk_test") == 1
         assert not list(videos.glob("*.part")), "no .part left behind"
@@ -170,17 +172,20 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         assert fifth.process.wait(20) == 0
         fifth.close_pipes()
 
-        # 5. Demo mode, killed while its job is made: the demo simulator went with the app, and
-        # the job is made again by the next one (it said "apiframe has no such job — it may
-        # belong to another account"); a download cut short carries on from its link.
+        # 5. Demo mode, quit while its job is made: the demo simulator went with the app, and the
+        # job is made again by the next one (it said "apiframe has no such job — it may belong
+        # to another account"); killed while it downloads, it carries on from its link.
         demo = ("--demo", "--demo-seconds-per-job", "1.5")
         sixth = open_window(*demo)
         sixth.wait(lambda shown: True, "demo ready")
         sixth.do("generate")  # the composition of step 1, still there
         sixth.wait(stage("processing"), "made by the demo")
-        sixth.kill()
+        sixth.do("quit")  # "It is saved and will carry on the next time you open…"
+        assert sixth.process.wait(20) == 0
+        sixth.close_pipes()
         seventh = open_window(*demo)
-        seventh.wait(lambda shown: len(shown["rows"]) == 1, "the demo generation listed")
+        shown = seventh.wait(lambda shown: len(shown["rows"]) == 1, "the demo generation listed")
+        assert shown["notice"] is None, "a quit is no crash"
         seventh.wait(stage("downloading"), "the demo download")
         seventh.kill()
         eighth = open_window(*demo)
