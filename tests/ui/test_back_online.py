@@ -77,3 +77,29 @@ def test_retries_pressed_while_still_offline_dont_use_up_carrying_on_by_itself(
     simulator.faults = FaultPlan()  # back
     qtbot.waitUntil(lambda: model.generation_at(0).stage is Stage.DONE, timeout=20_000)
     assert simulator.jobs_created("afk_test") == 1
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(retry\)")
+def test_a_finished_video_waiting_for_the_video_server_says_so_and_downloads_when_it_answers(
+    qtbot: QtBot, app_controller: Any, simulator: Simulator, tmp_path: Path
+) -> None:
+    """apiframe answers, the video server drops every connection: before, the row said 'The
+    download stopped before the end. Retry to continue…' and stayed so until Retry."""
+    window = app_controller.window
+    model = window.queue.model
+    qtbot.waitUntil(lambda: app_controller.engine.account is not None, timeout=10_000)
+    simulator.faults = FaultPlan(cdn_drop_rate=1.0)
+    window.compose.drop_zone.set_images([str(make_png(tmp_path, "shot.png"))])
+    window.compose.prompt_edit.setPlainText("a kite over the dunes")
+    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
+    window.compose.generate()
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=30_000)
+    said = model.data(model.index(0, 0), Qt.ItemDataRole.AccessibleTextRole)
+    assert "Waiting for the video server" in said
+    assert "carries on by itself" in said
+    assert not window.banner.isVisible()  # apiframe is fine: no "can't reach" banner
+
+    simulator.faults = FaultPlan()  # the video server answers again
+    qtbot.waitUntil(lambda: model.generation_at(0).stage is Stage.DONE, timeout=20_000)
+    assert simulator.jobs_created("afk_test") == 1
