@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
         return cli_main(args)
     if word is not None:  # the window takes no words: a command mistyped (`genrate`)
         return unknown_command(word, COMMANDS)
+    if _no_display(args):
+        return 2
     from runway_desktop.app import main as app_main
 
     return app_main(args)
@@ -40,6 +42,23 @@ def _first_word(args: list[str]) -> str | None:
         elif not arg.startswith("-"):
             return arg
     return None
+
+
+def _no_display(args: list[str]) -> bool:
+    """Linux without a display (over SSH, a server): say so and point at the commands. Qt
+    aborted with its plugin list and 'Reinstalling the application may fix this problem'."""
+    import os
+
+    if not sys.platform.startswith("linux") or any(
+            os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        return False
+    if any(arg.startswith(("--version", "--self-test")) for arg in args):
+        return False  # neither opens a window
+    print("runway-desktop: there is no display to open the window on (DISPLAY and "
+          "WAYLAND_DISPLAY are unset, as over SSH). The commands work without one: "
+          "`runway-desktop --help` lists them, e.g. `runway-desktop generate \"…\" --image "
+          "photo.jpg`.", file=sys.stderr)
+    return True
 
 
 def unknown_command(word: str, commands: tuple[str, ...]) -> int:

@@ -64,3 +64,21 @@ def test_every_command_says_what_it_does_with_an_example() -> None:
         examples = text.split("examples:\n", 1)[-1].split("\n\n")[0].splitlines()
         assert examples, name
         assert all(line.startswith(f"  runway-desktop {name}") for line in examples), text
+
+
+def test_without_a_display_the_window_says_to_use_the_commands(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`runway-desktop` over SSH: Qt aborted (exit 134) listing its platform plugins and
+    advising a reinstall. Now one line naming the commands, exit 2, before Qt is loaded."""
+    from runway_desktop.__main__ import main
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert main([]) == 2
+    assert main(["--demo"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2
+    assert err[0].startswith("runway-desktop: there is no display to open the window on")
+    assert "`runway-desktop --help` lists them" in err[0]
