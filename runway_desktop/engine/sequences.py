@@ -416,10 +416,14 @@ class SequenceService:
         if sequence.run_state is RunState.DONE:
             return sequence
         made = sum(1 for shot in sequence.shots if shot.chosen_id is not None)
-        self._store.set_run_state(
-            sequence_id, RunState.STOPPED,
-            f"Stopped with {made} of {len(sequence.shots)} shots made (a shot under way "
-            "finishes). Run carries on from there.")
+        if made == len(sequence.shots) and self.outdated_shots(sequence):
+            # A redo of outdated shots stopped: nothing is left for Run to make.
+            message = ("Stopped: nothing further is made (a shot under way finishes). The "
+                       "shots still made after an older take can be redone later.")
+        else:
+            message = (f"Stopped with {made} of {len(sequence.shots)} shots made (a shot under "
+                       "way finishes). Run carries on from there.")
+        self._store.set_run_state(sequence_id, RunState.STOPPED, message)
         return self._changed(sequence_id)
 
     async def stop_runs(self) -> list[Sequence]:

@@ -232,6 +232,15 @@ def test_takes_swaps_reorders_and_extending_from_the_end(
             assert chain[1].id == take.id
             assert [len(s.takes) for s in redone.shots] == [1, 2, 2, 2]
             assert simulator.jobs_created(KEY) == 7
+            # A redo stopped says so (not "Run carries on": Run has nothing to make).
+            service.choose_take(shot2.id, second.id)
+            redoing = asyncio.ensure_future(service.run(sequence.id, redo_outdated=True))
+            while service.get(sequence.id).run_state is not RunState.RUNNING:  # type: ignore[union-attr]
+                await asyncio.sleep(0.01)
+            stopped = await service.stop_run(sequence.id)
+            await asyncio.gather(redoing, return_exceptions=True)
+            assert stopped.run_state is RunState.STOPPED
+            assert (stopped.error or "").startswith("Stopped: nothing further is made")
         finally:
             await engine.stop()
 
