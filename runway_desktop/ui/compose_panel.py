@@ -534,10 +534,36 @@ class ComposePanel(QWidget):
                 min=self.model().seed_range[0], max=self.model().max_seed)
         total = self.total_price()
         if total is not None and self._balance is not None and self._balance < total:
-            return self.tr("Not enough credits: this needs {need}, you have {have}.").format(
-                need=self._number(total), have=self._number(self._balance)
-            )
+            return " ".join((
+                self.tr("Not enough credits: this needs {need}, you have {have}.").format(
+                    need=self._number(total), have=self._number(self._balance)),
+                self._what_the_balance_makes(self._balance)))
         return ""
+
+    def _what_the_balance_makes(self, balance: int) -> str:
+        """What to do when the balance is short: the longest video this model still makes,
+        else another model's (as long first), else where credits come from. Prices are for
+        everything Generate would start, as the need said before them is."""
+        count, spec, duration = self._item_count(), self.model(), self.duration()
+
+        def fits(model: ModelSpec, seconds: int) -> bool:
+            price = model.price(seconds)
+            return price is not None and price * count <= balance
+
+        shorter = [d for d in spec.durations if d < duration and fits(spec, d)]
+        if shorter:
+            return self.tr("{seconds} s costs {price}.").format(
+                seconds=max(shorter), price=self._number((spec.price(max(shorter)) or 0) * count))
+        for other in self._catalog.models:
+            if other.id == spec.id:
+                continue
+            made = sorted((d for d in other.durations if fits(other, d)),
+                          key=lambda d: (d != duration, -d))
+            if made:
+                return self.tr("{model} {seconds} s costs {price}.").format(
+                    model=other.label, seconds=made[0],
+                    price=self._number((other.price(made[0]) or 0) * count))
+        return self.tr("Top up your apiframe balance.")
 
     def _on_generate_keys(self) -> None:
         """Ctrl+Enter: Generate, unless the keys are typing into a field elsewhere in the

@@ -507,3 +507,28 @@ def test_re_used_settings_this_app_cant_make_are_said(panel: ComposePanel) -> No
     assert "kling" not in panel.generate_button.toolTip()
     panel.apply_settings(GenerationSettings(prompt="a fox", seed=9, model="runway-gen4.5"))
     assert "kling" not in panel.status_label.text()  # all offered: nothing more to say
+
+
+def test_not_enough_credits_says_what_can_be_made(qtbot, panel: ComposePanel) -> None:
+    """'Not enough credits' said why Generate waits, not what to do: what the balance still
+    makes (this model shorter, or another model), else where credits come from."""
+    priced = dataclasses.replace(panel.catalog(), models=tuple(
+        dataclasses.replace(m, prices={5: 31, 10: 62}) if m.id == "runway-gen4.5" else m
+        for m in panel.catalog().models))
+    panel.set_catalog(priced)
+    panel.set_model("runway-gen4.5")
+    click_duration(qtbot, panel, 10)
+    panel.prompt_edit.setPlainText("waves")
+    panel.set_balance(40)
+    assert panel.status_label.text() == (
+        "Not enough credits: this needs 62, you have 40. 5 s costs 31.")
+    panel.set_balance(20)  # not even 5 s of Gen-4.5: Gen-4 Turbo, as long, fits
+    assert panel.status_label.text() == (
+        "Not enough credits: this needs 62, you have 20. Gen-4 Turbo 10 s costs 15.")
+    panel.set_balance(3)
+    assert panel.status_label.text() == (
+        "Not enough credits: this needs 62, you have 3. Top up your apiframe balance.")
+    panel.drop_zone.set_images(["https://example.com/a.png", "https://example.com/b.png"])
+    panel.set_balance(70)  # two clips: what they cost together, as the need is
+    assert panel.status_label.text() == (
+        "Not enough credits: this needs 124, you have 70. 5 s costs 62.")
