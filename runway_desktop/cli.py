@@ -249,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _printable_stdout()
+    STOP_NOTES.clear()  # a second main() in one process (tests) starts with none
     if argv and argv[0] == "simulator":
         from runway_desktop.simulator.__main__ import main as simulator_main
 
