@@ -253,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "simulator":
         from runway_desktop.simulator.__main__ import main as simulator_main
 
-        return simulator_main(argv[1:])
+        return simulator_main(argv[1:], prog="runway-desktop simulator")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -82,3 +82,13 @@ def test_without_a_display_the_window_says_to_use_the_commands(
     assert len(err) == 2
     assert err[0].startswith("runway-desktop: there is no display to open the window on")
     assert "`runway-desktop --help` lists them" in err[0]
+
+
+def test_the_simulators_help_names_the_command_typed(capsys: pytest.CaptureFixture[str]) -> None:
+    """`runway-desktop simulator --help` showed 'usage: python -m runway_desktop.simulator'."""
+    from runway_desktop.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["simulator", "--help"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: runway-desktop simulator [-h]")

@@ -13,9 +13,9 @@ from runway_desktop.simulator.faults import FaultPlan
 from runway_desktop.simulator.service import Simulator
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m runway_desktop.simulator") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m runway_desktop.simulator",
+        prog=prog,
         description="Run a local apiframe v2 simulator (API and CDN on loopback).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
@@ -41,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    args = (build_parser(prog) if prog else build_parser()).parse_args(argv)
     config = SimulatorConfig(
         seconds_per_job=args.seconds_per_job,
         result_shape=args.result_shape,
