@@ -108,10 +108,17 @@ class ClipActions(QObject):
     def show_generation(self, generation: Generation | None) -> None:
         """The preview now shows `generation` (its buttons act on it)."""
         self.shown = generation
+        # A finished clip whose video was moved or deleted on disk: the buttons say why they
+        # are off and what to do (their own words told nothing then).
+        gone = generation is not None and allows(generation, Command.REDOWNLOAD)
         for spec in self.specs:
             if spec.name in self.buttons:
-                self.buttons[spec.name].setEnabled(generation is not None
-                                                   and allows(generation, spec.command))
+                button = self.buttons[spec.name]
+                button.setEnabled(generation is not None and allows(generation, spec.command))
+                button.setToolTip(self.tr("Its video isn't on disk any more (moved or "
+                                          "deleted?): right-click it in the history, Download "
+                                          "Again, then {0}").format(spec.text.rstrip("…"))
+                                  if gone else spec.tip)
 
     def open_export(self, generation: Generation) -> ExportDialog | None:
         if not generation.video_path or not allows(generation, Command.OPEN):

@@ -142,6 +142,9 @@ def test_extend_is_offered_only_where_the_table_allows_it(
     assert window.queue.select_generation(parent.id)
     window.clip_actions.show_generation(parent)
     assert not window.clip_actions.buttons["extend"].isEnabled()
+    # Why it is off, and what to do, where the person looks (the button's tip).
+    assert "isn't on disk any more" in window.clip_actions.buttons["extend"].toolTip()
+    assert "Download Again" in window.clip_actions.buttons["export_clip"].toolTip()
     menu = window.queue.build_context_menu(parent, [parent])
     assert not next(a for a in menu.actions() if a.objectName() == "extend").isEnabled()
     window.queue.shortcut_actions["extend"].trigger()  # X
