@@ -478,7 +478,14 @@ async def _resume(args: argparse.Namespace, context: Context) -> int:
         # Sequences that were running carry on from the shot they were at (made once).
         sequences, sequence_code = await cli_sequence.resume_sequences(
             engine, context, {g.id for g in rows})
-    if not rows and not sequences and not context.json_output:
+    # Left alone, and said why: 'Nothing to resume.' hid a generation waiting for a change.
+    needs_change = [g for g in unfinished if g.action == Action.EDIT_INPUT]
+    for generation in needs_change:
+        why = (generation.error or "its settings need a change").rstrip()
+        why += "" if why.endswith((".", "!", "?")) else "."
+        print(f"runway-desktop: #{generation.id} is left as it is: {why} Make it again with "
+              "changed settings (`runway-desktop generate`).", file=sys.stderr)
+    if not rows and not sequences and not needs_change and not context.json_output:
         print("Nothing to resume.", file=sys.stderr)
     return max(code, sequence_code)
 

@@ -53,6 +53,10 @@ def test_resume_carries_on_exactly_what_the_table_lets_it(
                      timeout=120)
     assert result.code == 0, str(result)
     assert {row["id"] for row in result.json_lines()} == carried_on
+    # The one waiting for a change is named with why, not passed over in silence.
+    edit = next(g for g in before if g.action == Action.EDIT_INPUT)
+    assert (f"runway-desktop: #{edit.id} is left as it is: fix the prompt. Make it again with "
+            "changed settings (`runway-desktop generate`).") in result.stderr.splitlines()
     assert all(row["status"] == "done" for row in result.json_lines()), str(result)
 
     journal = Journal(journal_file(data))
