@@ -249,8 +249,8 @@ async def _get(
         try:
             resp = await asyncio.wait_for(
                 client.send(request, stream=True, follow_redirects=False), deadline)
-        except TimeoutError:
-            raise DownloadStalled(
+        except (TimeoutError, httpx.ReadTimeout):
+            raise DownloadUnreachable(
                 f"The video server didn't answer within {deadline:g} s. Retry to continue "
                 "where it left off.") from None
         try:
@@ -330,6 +330,10 @@ async def _fetch(
         # h11 raises this when the peer closes before Content-Length bytes arrived.
         raise DownloadIncomplete(
             "The download stopped before the end. Retry to continue where it left off."
+        ) from exc
+    except httpx.ReadTimeout as exc:  # the body stopped coming (the headers came)
+        raise DownloadStalled(
+            "The video server stopped sending for too long. Retry to continue where it left off."
         ) from exc
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         raise DownloadUnreachable(
