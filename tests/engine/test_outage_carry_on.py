@@ -21,6 +21,7 @@ import pytest
 
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage, StopCause
+from runway_desktop.engine.retry import Backoff
 from runway_desktop.engine.scheduler import BACK_ONLINE_CARRY_ONS, Engine
 from tests.conftest import run
 from tests.engine.conftest import EngineFactory
@@ -214,23 +215,22 @@ def test_a_cdn_that_answers_but_never_sends_the_video_stops_carrying_on_after_a_
         return None if request.headers.get("range") == "bytes=0-0" else Reply(drop=True)
 
     async def scenario() -> tuple[Generation, int]:
-        engine = scripted_engine()
+        engine = scripted_engine(backoff=Backoff(base=0.01, cap=0.02, attempts=2))
         await engine.start()
         with ScriptedServer(port=port) as cdn:
             cdn.on("GET /cdn/*", hang_up)
             generation = engine.submit(SETTINGS)
-            carried = 0
 
             def settled_for_good(row: Generation) -> bool:
                 return stopped(row) and "Retry it when" in (row.error or "")
 
             row = await until(engine, generation.id, settled_for_good, timeout=30)
-            await asyncio.sleep(0.3)  # no further carry-on comes (the watch has ended)
+            await asyncio.sleep(0.1)  # no further carry-on comes (the watch has ended)
             assert engine.get(generation.id) == row
-            carried = len([r for r in cdn.seen("GET /cdn/*")
-                           if r.headers.get("range") == "bytes=0-0"])
+            checks = len([r for r in cdn.seen("GET /cdn/*")
+                          if r.headers.get("range") == "bytes=0-0"])
             await engine.stop()
-        return row, carried
+        return row, checks
 
     row, checks = run(scenario())
     assert row.stop_cause is StopCause.CDN_UNREACHABLE
