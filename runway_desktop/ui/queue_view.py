@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QCoreApplication,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QPersistentModelIndex,
     QPoint,
     Qt,
     QTimer,
@@ -264,11 +266,46 @@ def paint_empty_text(view: QAbstractItemView, text: str) -> None:
     painter.end()
 
 class QueueListView(QListView):
-    """The list itself: picks copy vs move per drag and says something when empty."""
+    """The list itself: picks copy vs move per drag, says something when empty, and keeps the
+    rows in sight where they are when others come or go above them."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.empty_text = ""
+        self.hold_place = True  # off while the person filters (the list is theirs to move)
+        self._anchor: tuple[QPersistentModelIndex, int, int] | None = None
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        if model is not None:
+            model.rowsAboutToBeInserted.connect(self._hold_place)
+            model.rowsAboutToBeRemoved.connect(self._hold_place)
+
+    def _hold_place(self, *_: object) -> None:
+        """Rows arrive or leave (a sequence's next take, a CLI batch, another window's Clear):
+        the row at the top of the list as scrolled stays where it is. Rows above it pushed
+        what the person read (and was about to click) down, or pulled it up. At the very top
+        new rows show, as the newest always did. (Rows are one height: uniformItemSizes.)"""
+        model = self.model()
+        value = self.verticalScrollBar().value()
+        if not self.hold_place or self._anchor is not None or not value or model is None:
+            return
+        row_height = self.sizeHintForRow(0)
+        if row_height <= 0:
+            return
+        row = value // row_height
+        if row < model.rowCount():
+            self._anchor = (QPersistentModelIndex(model.index(row, 0)), row, value)
+
+    def updateGeometries(self) -> None:
+        super().updateGeometries()
+        anchor, self._anchor = self._anchor, None
+        if anchor is None or not anchor[0].isValid():
+            return  # the row at the top went itself: Qt's own place
+        index, row, value = anchor
+        if index.row() != row:
+            self.verticalScrollBar().setValue(value + (index.row() - row)
+                                              * self.sizeHintForRow(0))
 
     def startDrag(self, supportedActions: Qt.DropAction) -> None:
         indexes = [i for i in self.selectedIndexes() if i.flags() & Qt.ItemFlag.ItemIsDragEnabled]
@@ -874,10 +911,12 @@ class QueueView(QWidget):
     @contextlib.contextmanager
     def _person_filtering(self) -> Iterator[None]:
         self._filtering = True
+        self.list_view.hold_place = False
         try:
             yield
         finally:
             self._filtering = False
+            self.list_view.hold_place = True
 
     def _on_source_removing(self, *_: object) -> None:
         self._source_removing = True

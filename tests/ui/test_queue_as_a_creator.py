@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -20,7 +20,7 @@ from runway_desktop.engine.records import Action, GenerationSettings, Stage
 from runway_desktop.simulator import Simulator, SimulatorConfig
 from runway_desktop.simulator.config import Account, default_accounts
 from runway_desktop.ui.queue_filter import StatusFilter
-from runway_desktop.ui.queue_model import QueueModel
+from runway_desktop.ui.queue_model import QueueModel, Roles
 from runway_desktop.ui.queue_view import QueueView
 from runway_desktop.ui.thumbnail_cache import ThumbnailCache
 from tests.ui.test_queue_rows import painted_texts
@@ -72,6 +72,34 @@ def test_page_keys_move_through_a_short_list_and_a_tall_one(view: QueueView,
     for _ in range(view.proxy.rowCount()):  # far past the top: stays on the first row
         qtbot.keyClick(lst, Qt.Key.Key_PageUp)
     assert lst.currentIndex().row() == 0
+
+
+def test_rows_in_sight_stay_put_when_others_come_or_go_above(view: QueueView,
+                                                              qtbot: QtBot) -> None:
+    """A sequence's next take or a CLI batch adds rows at the top: scrolled down, what the
+    person read (and was about to click) was pushed down a row each time."""
+    lst = view.list_view
+    view.resize(560, 500)
+    row_height = lst.sizeHintForRow(0)
+    qtbot.waitUntil(lambda: lst.verticalScrollBar().maximum() > row_height * 40)
+    lst.verticalScrollBar().setValue(row_height * 30 + 20)
+
+    def top() -> int:
+        qtbot.waitUntil(lambda: lst.indexAt(QPoint(1, 1)).isValid())  # laid out again
+        return int(lst.indexAt(QPoint(1, 1)).data(Roles.IdRole))
+
+    def top_offset() -> int:
+        return lst.visualRect(lst.indexAt(QPoint(1, 1))).top()
+
+    before, offset = top(), top_offset()
+    for n in range(5):
+        view.model.upsert(make(1000 + n, Stage.PENDING))
+    assert (top(), top_offset()) == (before, offset)
+    view.model.remove_many([1000, 1001, 1002, 80, 79])  # rows above it leave
+    assert (top(), top_offset()) == (before, offset)
+    lst.verticalScrollBar().setValue(0)  # at the very top the newest show, as always
+    view.model.upsert(make(2000, Stage.PENDING))
+    assert top() == 2000
 
 
 def test_a_prompt_starting_with_emoji_wraps_between_words(view: QueueView) -> None:
