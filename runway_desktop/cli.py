@@ -122,7 +122,7 @@ class _ExampleFormatter(argparse.HelpFormatter):
 
 def _add_examples(parser: argparse.ArgumentParser, name: str = "") -> None:
     """Give every sub-command its examples, a description (its help line when it has none)
-and --data-dir, all the way down (`sequence run`)."""
+    and --data-dir, all the way down (`sequence run`)."""
     for action in parser._actions:
         if not isinstance(action, argparse._SubParsersAction):
             continue
