@@ -79,10 +79,13 @@ async def finished_parent(service: GenerationService, generation_id: int,
 async def last_frame_png(generation: Generation, data_dir: Path,
                          take: LastFrameTaker | None = None) -> Path:
     """The PNG of the clip's exact last frame in the data folder (`last-frames/<id>.png`),
-    written once and reused: the same clip always has the same last frame."""
+    written once and reused: the same clip always has the same last frame. One older than the
+    clip's video is not reused: it was taken from another file under the same number (a
+    history started afresh numbers from 1 again, its last frames left in the folder), or
+    before the video was fetched again."""
     assert generation.video_path is not None
     dest = paths.last_frames_dir(data_dir) / f"{generation.id}.png"
-    if dest.is_file() and dest.stat().st_size > 0:
+    if _taken_from(dest, Path(generation.video_path)):
         with contextlib.suppress(OSError):
             os.utime(dest)  # in use again: not "unused for an hour" (forget_unused_last_frames)
         return dest
@@ -95,6 +98,15 @@ async def last_frame_png(generation: Generation, data_dir: Path,
         message = getattr(error, "message", None) or str(error) or type(error).__name__
         raise ExtendError(f"Couldn't take the last frame of #{generation.id}: {message}") \
             from error
+
+
+def _taken_from(frame: Path, video: Path) -> bool:
+    """Whether `frame` is a last frame written after `video` was (so taken from it)."""
+    try:
+        stat = frame.stat()
+        return stat.st_size > 0 and stat.st_mtime >= video.stat().st_mtime
+    except OSError:
+        return False
 
 
 def forget_unused_last_frames(journal: Journal, data_dir: Path, *,

@@ -158,7 +158,7 @@ def test_what_cannot_be_extended_is_refused_with_the_way_on(
             assert done.video_path is not None
             Path(done.video_path).unlink()
             assert Command.EXTEND not in service.allowed(engine.journal.require(done.id))
-            with pytest.raises(ExtendError, match=r"not on disk .*Redownload"):
+            with pytest.raises(ExtendError, match=r"not on disk .*Download Again"):
                 await service.extend(done.id, "after")
             broken = await _done(service, service.submit(GenerationSettings(
                 "broken file", seed=3, image_path=str(png))))
@@ -215,3 +215,38 @@ def test_a_last_frame_is_kept_while_a_generation_names_it(
     assert forget_unused_last_frames(engine.journal, data_dir) == 0
     assert forget_unused_last_frames(engine.journal, data_dir, min_age_s=0) == 1
     assert [p.stem for p in folder.iterdir()] == ["rerun"]
+
+
+def test_a_last_frame_left_by_an_earlier_history_under_the_same_number_is_taken_anew(
+        tmp_path: Path) -> None:
+    """A history started afresh (the old one moved aside) numbers from #1 again while the
+    last frames of the old one stay in the folder: extending the new #1 reused the old #1's
+    frame, a picture from another clip, and paid for a shot from it."""
+    import asyncio
+
+    from runway_desktop.engine.extension import last_frame_png
+
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"the new #1's video")
+    now = time.time()
+    clip = Generation(id=1, settings=GenerationSettings("new"), idempotency_key="k1",
+                      stage=Stage.DONE, created_at=now, updated_at=now, finished_at=now,
+                      video_path=str(video))
+    folder = paths.last_frames_dir(tmp_path)
+    folder.mkdir(parents=True)
+    stale = folder / "1.png"
+    Image.new("RGB", (8, 8), (0, 0, 255)).save(stale)
+    os.utime(stale, (now - 86400, now - 86400))  # taken a day ago, from the old #1
+    taken: list[Path] = []
+
+    async def take(source: Path, dest: Path) -> Path:
+        taken.append(source)
+        Image.new("RGB", (8, 8), (255, 0, 0)).save(dest)
+        return dest
+
+    assert asyncio.run(last_frame_png(clip, tmp_path, take)) == stale
+    assert taken == [video]
+    with Image.open(stale) as picture:
+        assert picture.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
+    assert asyncio.run(last_frame_png(clip, tmp_path, take)) == stale  # now reused
+    assert taken == [video]
