@@ -269,6 +269,7 @@ class AppController(QObject):
         service = GenerationService(engine)  # what the window calls and listens to
         bridge = EngineBridge(service, self.window)
         self.window.attach(service, bridge)
+        self.window.removals.finish_interrupted(service)  # a removal a crash cut short
         gc_guard.freeze_long_lived()  # the history just listed: out of later collections
         self.window.sequence_command.attach(SequenceService(engine))
         # The CLI (or another window) may run generations on this queue at the same time: the

@@ -8,6 +8,10 @@ OS trash at once (the notice says so) and Undo fetches them back where the platf
 A hidden row the engine starts moving again (e.g. a Retry of everything that waits for the
 person) is not removed: it shows again, because removing running work would lose what may
 be paid for.
+
+The rows of a pending removal are also written down (QSettings, by idempotency key) until it
+ends: a quit makes it final, and so does the next start after a kill, a crash or a power cut
+(`finish_interrupted`), instead of bringing the rows back — their videos already in the Trash.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication, QObject, QSettings
 
 from runway_desktop.engine.records import Generation
 from runway_desktop.engine.video.metadata import sidecar_of
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _CONTEXT = "Removals"
+PENDING_KEY = "removals/pending"  # idempotency keys of the rows a removal hides, until it ends
 
 
 def _tr(text: str) -> str:
@@ -97,6 +102,7 @@ class Removals(QObject):
         batch = _Batch(engine, {g.id: g for g in rows})
         # Out of the list first: the preview lets go of a video before it moves.
         self._hide(batch)
+        self._write_pending()  # before any video moves to the Trash
         refused: list[trash.TrashError] = []
         for generation in rows:
             video = Path(generation.video_path) if generation.video_path else None
@@ -113,6 +119,7 @@ class Removals(QObject):
                 self._trash_sidecar(batch, generation.id, video)
         if not batch.rows:
             self._batch = None
+        self._write_pending()
         text = self._removed_text(batch, trash_videos)
         takes = len(batch.rows.keys() & engine.sequence_takes())
         if takes:  # what else it touches: a shot of a sequence isn't made any more
@@ -151,6 +158,7 @@ class Removals(QObject):
         batch, self._batch = self._batch, None
         if batch is None:
             return
+        self._write_pending()
         self._notice.dismiss()
         stuck = [item for item in batch.trashed.values() if not trash.restore(item)]
         for sidecar in batch.sidecars.values():
@@ -180,6 +188,7 @@ class Removals(QObject):
         if batch is None:
             return
         self._notice.dismiss()  # e.g. the engine is being swapped: no Undo that can't work
+        self._write_pending()
         for generation_id, generation in batch.rows.items():
             try:
                 batch.engine.remove(generation_id, delete_file=False)
@@ -189,6 +198,26 @@ class Removals(QObject):
             if generation_id in batch.trashed and generation.thumbnail_path:
                 # The video is in the trash; its first-frame thumbnail is only our cache.
                 Path(generation.thumbnail_path).unlink(missing_ok=True)
+
+    def finish_interrupted(self, engine: GenerationService) -> int:
+        """A removal whose Undo was still offered when the app last ended without closing is
+        final now, as a quit makes it (its videos went to the Trash then); how many rows went.
+        Rows of another history (demo) are left for when it is open."""
+        keys = QSettings().value(PENDING_KEY)
+        if isinstance(keys, str):  # QSettings gives a one-item list back as a string
+            keys = [keys]
+        if not isinstance(keys, list) or not keys:
+            return 0
+        wanted = set(map(str, keys))
+        found = [g for g in engine.generations() if g.idempotency_key in wanted]
+        for generation in found:
+            try:
+                engine.remove(generation.id, delete_file=False)
+            except Exception:  # one bad row must not keep the others
+                log.exception("Could not remove generation %s", generation.id)
+        if found:
+            QSettings().remove(PENDING_KEY)
+        return len(found)
 
     # -- engine events --------------------------------------------------------------------------
 
@@ -206,6 +235,7 @@ class Removals(QObject):
             return True
         # It is moving again: keep it (and its video) and show it.
         del self._batch.rows[generation.id]
+        self._write_pending()
         item = self._batch.trashed.pop(generation.id, None)
         if item is not None:
             trash.restore(item)
@@ -220,6 +250,16 @@ class Removals(QObject):
             self._batch.rows.pop(generation_id, None)
             self._batch.trashed.pop(generation_id, None)
             self._batch.sidecars.pop(generation_id, None)
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        """What a removal hides now, on disk at once: a kill a moment later keeps it removed."""
+        store = QSettings()
+        if self._batch is None:
+            store.remove(PENDING_KEY)
+        else:
+            store.setValue(PENDING_KEY, [g.idempotency_key for g in self._batch.rows.values()])
+        store.sync()
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -235,6 +275,7 @@ class Removals(QObject):
             if generation is not None:
                 batch.rows[generation_id] = generation
         self._hide(batch)
+        self._write_pending()
         self._notice.show_undoable(
             _tr("Cleared {generations} from the list. Their videos stay in the folder.").format(
                 generations=_generations(len(batch.rows))

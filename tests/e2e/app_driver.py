@@ -1,8 +1,9 @@
 """The real app (`runway_desktop.app.main`), steered line by line on stdin, for tests that kill it.
 
 Each line is one step done on the GUI thread: `state`, `prompt <text>`, `image <path>`,
-`zoom <factor>`, `generate`, `quit`; every line is answered with one JSON line on stdout: what
-the window shows (rows, banner, composition). A test can SIGKILL the process between any two.
+`zoom <factor>`, `generate`, `remove`, `quit`; every line is answered with one JSON line on
+stdout: what the window shows (rows, banner, composition). A test can SIGKILL the process
+between any two.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ def step(line: str) -> None:
             compose.drop_zone.canvas.editor.zoom_by(float(argument))
         elif command == "generate":
             compose.generate()
+        elif command == "remove":  # the first row, its video to the Trash (one row: no question)
+            rows = c.window.queue.model.generations()
+            c.window._request_remove([rows[0].id], True)
         elif command == "quit":
             c.window._quit_confirmed = True
             c.window.close()

@@ -168,11 +168,20 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         assert young.exists()
         video = Path(shown["rows"][0]["video"])
         assert_complete_mp4(video)
-        fifth.do("quit")
-        assert fifth.process.wait(20) == 0
-        fifth.close_pipes()
 
-        # 5. Demo mode, quit while its job is made: the demo simulator went with the app, and the
+        # 5. Killed right after Remove (its video to the Trash), while Undo is still offered:
+        # removed for good, as a quit makes it (it came back, its video in the Trash).
+        assert fifth.do("remove")["rows"] == []
+        assert not video.exists()
+        fifth.kill()
+        again = open_window()
+        shown = again.wait(lambda shown: True, "ready after the removal")
+        assert shown["rows"] == [], "what was removed stays removed"
+        again.do("quit")
+        assert again.process.wait(20) == 0
+        again.close_pipes()
+
+        # 6. Demo mode, quit while its job is made: the demo simulator went with the app, and the
         # job is made again by the next one (it said "apiframe has no such job — it may belong
         # to another account"); killed while it downloads, it carries on from its link.
         demo = ("--demo", "--demo-seconds-per-job", "1.5")
