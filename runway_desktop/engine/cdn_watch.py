@@ -61,6 +61,12 @@ class CdnWatcher:
             self._task = asyncio.ensure_future(self._watch())
 
     async def _watch(self) -> None:
+        try:
+            await self._rounds()
+        except Exception:  # the rows keep their Retry: a broken watch must not go unseen
+            log.exception("Watching for the video server to answer again failed")
+
+    async def _rounds(self) -> None:
         attempt = 0
         while self._waiting():
             attempt = min(attempt + 1, MAX_BACKOFF_STEP)
