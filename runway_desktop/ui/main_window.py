@@ -490,8 +490,8 @@ class MainWindow(QMainWindow):
             self._top_up()
         elif action == Action.RUN_AGAIN:
             self._run_again(generation_id)
-        else:
-            self._do(lambda s: s.retry(generation_id))
+        else:  # as the menu's Retry: a failure sent anew is a new row, shown
+            self.queue.show_added(self._do(lambda s: s.retry(generation_id)), generation_id)
 
     def _run_again(self, generation_id: int) -> None:
         """A new job with exactly the settings of one apiframe no longer has (the seed too);

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from runway_desktop import paths
@@ -287,9 +287,25 @@ def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any) -> None
     assert [g.id for g in queue.selected_generations()] == [rerun]
     assert in_sight(queue, rerun)
 
+    # The Retry drawn on a failed row far down (its fix), clicked: the same.
+    second = sorted(g.id for g in model.generations())[1]
+    index = queue.proxy.mapFromSource(model.index_of(second))
+    queue.list_view.scrollTo(index)
+    option = QStyleOptionViewItem()
+    option.initFrom(queue.list_view)
+    option.rect = queue.list_view.visualRect(index)
+    option.font = queue.list_view.font()
+    link = queue.delegate.action_rect(option, model.generation(second))
+    assert not link.isEmpty()
+    qtbot.mouseClick(queue.list_view.viewport(), Qt.MouseButton.LeftButton, pos=link.center())
+    qtbot.waitUntil(lambda: model.rowCount() == HISTORY + 2)
+    fixed = max(g.id for g in model.generations())
+    assert [g.id for g in queue.selected_generations()] == [fixed]
+    assert in_sight(queue, fixed)
+
     # Under Failed, three old failures chosen with Ctrl, then Retry from the keyboard.
     qtbot.mouseClick(queue.filter_buttons[StatusFilter.FAILED], Qt.MouseButton.LeftButton)
-    chosen = sorted(g.id for g in model.generations())[:3]
+    chosen = sorted(g.id for g in model.generations())[2:5]
     for n, generation_id in enumerate(chosen):
         modifier = Qt.KeyboardModifier.ControlModifier if n else Qt.KeyboardModifier.NoModifier
         qtbot.mouseClick(queue.list_view.viewport(), Qt.MouseButton.LeftButton, modifier,
@@ -297,7 +313,7 @@ def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any) -> None
     assert sorted(g.id for g in queue.selected_generations()) == chosen
     qtbot.keyClick(queue.list_view, Qt.Key.Key_T,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: model.rowCount() == HISTORY + 4)
+    qtbot.waitUntil(lambda: model.rowCount() == HISTORY + 5)
     copies = sorted(g.id for g in model.generations())[-3:]
     assert sorted(g.id for g in queue.selected_generations()) == copies
     assert queue.proxy.status_filter is StatusFilter.ALL  # new work isn't under Failed
@@ -313,10 +329,10 @@ def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any) -> None
     title, text = answer(qtbot, window)
     assert "Clear 11 finished" in title
     assert f"The {HISTORY - 11} hidden by the filter or the search stay." in text
-    assert {g.id for g in model.generations()} == set(range(1, HISTORY + 5)) - shown
+    assert {g.id for g in model.generations()} == set(range(1, HISTORY + 6)) - shown
     picked = [g.id for g in queue.selected_generations()]
     window.undo_action.trigger()
-    assert model.rowCount() == HISTORY + 4
+    assert model.rowCount() == HISTORY + 5
     # The rows Undo brings back were never picked: the selection stays what it was (all
     # eleven were selected, and the next F or Delete acted on each).
     assert [g.id for g in queue.selected_generations()] == picked
