@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _CONTEXT = "Removals"
-PENDING_KEY = "removals/pending"  # idempotency keys of the rows a removal hides, until it ends
+# Per window process: its owner name (engine/leases.py's "host:pid:token") and the idempotency
+# keys of the rows its removal hides, until it ends.
+PENDING_GROUP = "removals_pending"
 
 
 def _tr(text: str) -> str:
@@ -85,6 +88,9 @@ class Removals(QObject):
         self._notice = notice
         self._engine = engine
         self._batch: _Batch | None = None
+        from runway_desktop.engine.leases import new_owner
+
+        self._owner = new_owner()  # whose pending removal it is (another window's isn't ours)
         notice.undo_requested.connect(self.undo)
         notice.expired.connect(self.commit)
 
@@ -200,24 +206,36 @@ class Removals(QObject):
                 Path(generation.thumbnail_path).unlink(missing_ok=True)
 
     def finish_interrupted(self, engine: GenerationService) -> int:
-        """A removal whose Undo was still offered when the app last ended without closing is
+        """A removal whose Undo was still offered when its window ended without closing is
         final now, as a quit makes it (its videos went to the Trash then); how many rows went.
-        Rows of another history (demo) are left for when it is open."""
-        keys = QSettings().value(PENDING_KEY)
-        if isinstance(keys, str):  # QSettings gives a one-item list back as a string
-            keys = [keys]
-        if not isinstance(keys, list) or not keys:
-            return 0
-        wanted = set(map(str, keys))
-        found = [g for g in engine.generations() if g.idempotency_key in wanted]
-        for generation in found:
-            try:
-                engine.remove(generation.id, delete_file=False)
-            except Exception:  # one bad row must not keep the others
-                log.exception("Could not remove generation %s", generation.id)
-        if found:
-            QSettings().remove(PENDING_KEY)
-        return len(found)
+        Only a window that is gone (another may be open on this history, its Undo still
+        offered); rows of another history (demo) wait for it to be open."""
+        from runway_desktop.engine.leases import owner_is_dead
+
+        store = QSettings()
+        store.beginGroup(PENDING_GROUP)
+        pending = {name: store.value(name) for name in store.childKeys()}
+        store.endGroup()
+        by_key = {g.idempotency_key: g for g in engine.generations()}
+        removed = 0
+        for name, value in pending.items():
+            if isinstance(value, str):  # QSettings gives a one-item list back as a string
+                value = [value]
+            if not isinstance(value, list) or not value:
+                continue
+            owner, keys = str(value[0]), set(map(str, value[1:]))
+            if not owner_is_dead(owner):
+                continue
+            found = [by_key[key] for key in keys if key in by_key]
+            for generation in found:
+                try:
+                    engine.remove(generation.id, delete_file=False)
+                    removed += 1
+                except Exception:  # one bad row must not keep the others
+                    log.exception("Could not remove generation %s", generation.id)
+            if found or not keys:
+                store.remove(f"{PENDING_GROUP}/{name}")
+        return removed
 
     # -- engine events --------------------------------------------------------------------------
 
@@ -255,10 +273,12 @@ class Removals(QObject):
     def _write_pending(self) -> None:
         """What a removal hides now, on disk at once: a kill a moment later keeps it removed."""
         store = QSettings()
+        name = f"{PENDING_GROUP}/p{os.getpid()}"
         if self._batch is None:
-            store.remove(PENDING_KEY)
-        else:
-            store.setValue(PENDING_KEY, [g.idempotency_key for g in self._batch.rows.values()])
+            store.remove(name)
+        else:  # [owner, key, key, …]: one list reads back as one (a dict didn't, in INI files)
+            store.setValue(name, [self._owner,
+                                  *(g.idempotency_key for g in self._batch.rows.values())])
         store.sync()
 
     # -- internals ------------------------------------------------------------------------------

@@ -1,0 +1,45 @@
+"""A removal whose window ended without closing (Undo still offered) is final at the next start;
+one of a window still open is its own, Undo and all (Removals.finish_interrupted). The kill
+itself is walked in tests/e2e/test_killed_window.py."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from typing import Any
+
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from runway_desktop.engine.records import Stage
+from runway_desktop.ui.removals import PENDING_GROUP
+from tests.ui.test_removals import generate
+
+
+def test_only_a_removal_of_a_window_that_is_gone_is_made_final(
+        qtbot: QtBot, app_controller: Any) -> None:
+    window = app_controller.window
+    first, second = generate(qtbot, window, 2)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])  # a process that is gone
+    gone.wait()
+    host = socket.gethostname()
+    store = QSettings()
+    store.setValue(f"{PENDING_GROUP}/p{gone.pid}",
+                   [f"{host}:{gone.pid}:abc", first.idempotency_key])
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        store.setValue(f"{PENDING_GROUP}/p{alive.pid}",
+                       [f"{host}:{alive.pid}:def", second.idempotency_key])
+        service = window._service
+        assert window.removals.finish_interrupted(service) == 1
+        qtbot.waitUntil(lambda: window.queue.model.generation(first.id) is None, timeout=5_000)
+        still = window.queue.model.generation(second.id)
+        assert still is not None
+        assert still.stage is Stage.DONE  # the open window's Undo can still bring it back
+        assert QSettings().value(f"{PENDING_GROUP}/p{gone.pid}") is None
+        assert QSettings().value(f"{PENDING_GROUP}/p{alive.pid}") is not None
+    finally:
+        alive.kill()
+        alive.wait()
+        QSettings().remove(PENDING_GROUP)
