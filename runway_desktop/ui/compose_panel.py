@@ -276,6 +276,7 @@ class ComposePanel(QWidget):
         self.aspect_picker.changed.connect(self.drop_zone.set_aspect_ratio)
         self.model_picker.currentIndexChanged.connect(self._on_model_changed)
         self.duration_picker.changed.connect(self._refresh)
+        self.duration_picker.picked.connect(self._on_choice_picked)
         self.seed_edit.textChanged.connect(self._refresh)
         self.seed_edit.editingFinished.connect(self._on_seed_edited)
         self.lock_button.toggled.connect(self._on_lock_toggled)
@@ -405,8 +406,11 @@ class ComposePanel(QWidget):
         self.set_model(settings.model)
         self._replace_prompt(settings.prompt)
         self._ratio_picked = True  # the earlier generation's ratio, not the image's shape
-        self.aspect_picker.set_value(settings.aspect_ratio)
-        self.duration_picker.set_value(str(settings.duration))
+        spec = self.model()
+        if settings.aspect_ratio in spec.aspect_ratios:  # else kept, and said (a hidden
+            self.aspect_picker.set_value(settings.aspect_ratio)  # choice was chosen unseen)
+        if settings.duration in spec.durations:
+            self.duration_picker.set_value(str(settings.duration))
         self._settings_note = self._not_offered(settings, made_by)
         self._set_seed(settings.seed)
         self.lock_button.setChecked(True)
@@ -621,7 +625,6 @@ class ComposePanel(QWidget):
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
         """Tolerant of missing keys and of QSettings' strings ("true", "10")."""
-        self._settings_note = ""
         self.set_model(str(state.get("model", "")))
         spec = self.model()
         ratio = str(state.get("aspect_ratio", ""))
@@ -648,6 +651,7 @@ class ComposePanel(QWidget):
             self.drop_zone.set_images([str(source) for source in images])
             if _stored_stamp(state.get("frame_picture")) == self.drop_zone.picture_stamp():
                 self.drop_zone.set_frame(_stored_frame(state.get("frame")))
+        self._settings_note = ""  # what moved on the way was no choice of the person's
         self._refresh()
 
     # -- internals ----------------------------------------------------------------------------
@@ -697,6 +701,24 @@ class ComposePanel(QWidget):
             self.tr("{seconds} seconds").format(seconds=seconds),
         )
 
+    def _say_what_moved(self, spec: ModelSpec, ratio: str, duration: str) -> None:
+        """A ratio the person picked or a length this model doesn't take moved to the nearest
+        it does: said under Generate, not changed unseen."""
+        theirs, ours = [], []
+        if ratio and ratio not in spec.aspect_ratios:
+            theirs.append(ratio)
+            ours.append(self.aspect_picker.value())
+        if duration and duration != self.duration_picker.value():
+            theirs.append(self.tr("{seconds} s").format(seconds=duration))
+            ours.append(self.tr("{seconds} s").format(seconds=self.duration_picker.value()))
+        if theirs:
+            self._settings_note = self.tr("{model} has no {theirs}: {ours} instead.").format(
+                model=spec.label, theirs=", ".join(theirs), ours=", ".join(ours))
+
+    def _on_choice_picked(self, _key: str) -> None:
+        self._settings_note = ""  # the person chose: what moved before is past
+        self._refresh()
+
     def _on_model_changed(self, _index: int) -> None:
         self._settings_note = ""  # the person chose: what re-used settings lacked is past
         self._apply_model()
@@ -711,6 +733,7 @@ class ComposePanel(QWidget):
         # A ratio this model hasn't: the nearest it has, not its first (a portrait must not
         # turn landscape); while the person hasn't picked one, the picture's nearest.
         shown = self.aspect_picker.value()
+        chosen_before = (shown if self._ratio_picked else "", self.duration_picker.value())
         self.aspect_picker.set_available(spec.aspect_ratios, fallback=framing.nearest_ratio(
             ratio_shape(shown) if shown else (16, 9), spec.aspect_ratios))
         if self.drop_zone.canvas.image_size.isValid():
@@ -721,6 +744,7 @@ class ComposePanel(QWidget):
                 self._add_duration(seconds)
         self.duration_picker.set_available([str(d) for d in spec.durations],
                                            fallback=str(spec.default_duration))
+        self._say_what_moved(spec, *chosen_before)
         for seconds in spec.durations:
             price = spec.price(seconds)
             self.duration_picker.button(str(seconds)).setToolTip(
@@ -766,8 +790,9 @@ class ComposePanel(QWidget):
         )
         self._refresh()
 
-    def _on_ratio_picked(self, _ratio: str) -> None:
+    def _on_ratio_picked(self, ratio: str) -> None:
         self._ratio_picked = True
+        self._on_choice_picked(ratio)
 
     def _follow_image_ratio(self, size: QSize) -> None:
         """Until the person picks a ratio, it follows the image: the nearest the model has."""

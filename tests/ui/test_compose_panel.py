@@ -532,3 +532,30 @@ def test_not_enough_credits_says_what_can_be_made(qtbot, panel: ComposePanel) ->
     panel.set_balance(70)  # two clips: what they cost together, as the need is
     assert panel.status_label.text() == (
         "Not enough credits: this needs 124, you have 70. 5 s costs 62.")
+
+
+def test_a_choice_the_next_model_doesnt_take_is_said(qtbot, panel: ComposePanel) -> None:
+    """A model with fewer ratios or lengths (one more catalog entry) moved the choice to the
+    nearest it takes without a word: a 21:9, 10 s video became 16:9, 5 s unseen."""
+    short = dataclasses.replace(GEN4_TURBO, id="runway-short", label="Short Model",
+                                durations=(5,), aspect_ratios=("16:9", "9:16", "1:1"),
+                                prices={5: 4})
+    catalog = dataclasses.replace(panel.catalog(), models=(*panel.catalog().models, short))
+    panel.set_catalog(catalog)
+    panel.prompt_edit.setPlainText("waves")
+    qtbot.mouseClick(panel.aspect_picker.button("21:9"), Qt.MouseButton.LeftButton)
+    click_duration(qtbot, panel, 10)
+    panel.set_model("runway-short")
+    assert (panel.aspect_picker.value(), panel.duration()) == ("16:9", 5)
+    assert panel.status_label.text() == "Short Model has no 21:9, 10 s: 16:9, 5 s instead."
+    assert panel.generate_button.isEnabled()
+    qtbot.mouseClick(panel.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
+    assert panel.status_label.text() == ""  # the person chose: it is past
+    panel.set_model("runway-gen4-turbo")  # everything it had is offered here: nothing to say
+    assert panel.status_label.text() == ""
+    # Re-used settings the model doesn't take: its hidden 21:9 and 10 s were chosen unseen.
+    panel.apply_settings(GenerationSettings(prompt="waves", seed=1, model="runway-short",
+                                            aspect_ratio="21:9", duration=10), made_by="#3")
+    assert (panel.aspect_picker.value(), panel.duration()) == ("1:1", 5)
+    assert panel.status_label.text() == (
+        "#3 was made with 21:9, 10 s, not offered here: 1:1, 5 s instead.")
