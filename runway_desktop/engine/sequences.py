@@ -166,7 +166,7 @@ class SequenceService:
         before and after."""
         sequence = self._store.require(sequence_id)
         planned = self.planned_settings(sequence_id)
-        outdated = set(self.outdated_shots(sequence)) if redo_outdated else set()
+        outdated = set(self.redo_plan(sequence)[0]) if redo_outdated else set()
         to_make = [s for index, (shot, s) in enumerate(zip(sequence.shots, planned, strict=True))
                    if (take := self.chosen(shot)) is None or index in outdated
                    or (retake_failed and _refunded_failure(take))]
@@ -192,6 +192,36 @@ class SequenceService:
             elif index - 1 in outdated:
                 outdated[index] = outdated[index - 1]
         return outdated
+
+    def redo_plan(self, sequence: Sequence) -> tuple[list[int], list[int]]:
+        """What redoing the `outdated_shots` does, in order: (the shots made anew, paid; the
+        shots that have a finished take made from the take chosen before them already, which
+        is chosen again, free: the person chose back an older take of an earlier shot)."""
+        shots = sequence.shots
+        chosen: list[int | None] = [shot.chosen_id for shot in shots]
+        made: list[int] = []
+        reused: list[int] = []
+        for index in range(1, len(shots)):
+            take = self.chosen(shots[index])
+            before = shots[index - 1]
+            if take is None or take.parent_id is None or take.parent_id not in before.takes:
+                continue
+            start = None if index - 1 in made else chosen[index - 1]  # a new take: unknown
+            if take.parent_id == start:
+                continue
+            match = self._made_from(shots[index], start) if start is not None else None
+            if match is not None:
+                chosen[index] = match.id
+                reused.append(index)
+            else:
+                made.append(index)
+        return made, reused
+
+    def _made_from(self, shot: Shot, parent_id: int) -> Generation | None:
+        """The shot's newest finished take made from `parent_id`, if any."""
+        found = [take for take in self.takes(shot)
+                 if take.parent_id == parent_id and take.stage is Stage.DONE]
+        return found[-1] if found else None
 
     def preview_plan(self, plan: Plan) -> CostPreview:
         """What running a plan as a new sequence would cost (nothing is journaled)."""
@@ -389,9 +419,10 @@ class SequenceService:
         stops the run.
 
         `redo_outdated` (the person asked to redo the shots made from an older take): each of
-        the `outdated_shots` gets a new take, in order, made as Run makes a shot (from the
-        chosen take before it, once that has finished). A resumed run (after a restart) doesn't
-        carry this on: what is left stays outdated, to ask again."""
+        the `outdated_shots`, in order, gets its take made from the chosen take before it: one
+        it has already (chosen again, free), else a new one made as Run makes a shot (once the
+        take before has finished). `redo_plan` says which beforehand. A resumed run (after a
+        restart) doesn't carry this on: what is left stays outdated, to ask again."""
         task = self._runs.get(sequence_id)
         if redo_outdated and task is not None and not task.done():
             # A run already going (one following a new take) wouldn't redo: this one takes
@@ -515,7 +546,13 @@ class SequenceService:
                 await self._make_shot(sequence, index)
                 return True
             if index in outdated and take.stage.is_settled:
-                await self._redo_shot(sequence, index)
+                before = sequence.shots[index - 1].chosen_id
+                match = self._made_from(shot, before) if before is not None else None
+                if match is not None:  # made from that take already: chosen again, free
+                    self._store.choose(shot.id, match.id)
+                    self._changed(sequence.id)
+                else:
+                    await self._redo_shot(sequence, index)
                 return True
             if take.stage == Stage.DONE:
                 continue

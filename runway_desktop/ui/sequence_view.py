@@ -524,28 +524,40 @@ class SequenceView(QWidget):
         self.film.refresh()
 
     def _refresh_redo(self) -> None:
-        """Which shots were made from an older take, and what redoing them costs."""
+        """Which shots were made from an older take, and what redoing them does and costs."""
         outdated = self._outdated
         self.redo_label.setVisible(bool(outdated))
         self.redo_button.setVisible(bool(outdated))
         if not outdated or self.sequence is None:
             self.redo_label.clear()
             return
-        roots = sorted(set(outdated.values()))
-        sequence_id = self.sequence.id
-        preview: CostPreview | None = self._read(
-            lambda: self.sequences.cost_preview(sequence_id, redo_outdated=True), None)
+        sequence = self.sequence
+        roots = self._shot_numbers(set(outdated.values()))
+        made, reused = self._read(lambda: self.sequences.redo_plan(sequence), ([], []))
         shots = self._shot_numbers(outdated).capitalize()
-        text = (self.tr("{0} was made after an older take of {1}: it doesn't follow on from "
-                        "what plays before it now. Redo Later Shots makes it again from the take "
-                        "chosen now; or keep it as it is.") if len(outdated) == 1 else
-                self.tr("{0} were made after an older take of {1}: they don't follow on from "
-                        "what plays before them now. Redo Later Shots makes them again from the "
-                        "takes chosen now; or keep them as they are.")).format(
-            shots, self._shot_numbers(roots))
-        if preview is not None:
-            text += " " + self._cost_text(preview)
-        self.redo_label.setText(text)
+        parts = [self.tr("{0} was made after an older take of {1}: it doesn't follow on from "
+                         "what plays before it now.").format(shots, roots)
+                 if len(outdated) == 1 else
+                 self.tr("{0} were made after an older take of {1}: they don't follow on from "
+                         "what plays before them now.").format(shots, roots)]
+        if reused:
+            parts.append(self.tr("{0} has a take made from the take chosen before it: Redo "
+                                 "Later Shots chooses it again, free.").format(
+                self._shot_numbers(reused).capitalize()) if len(reused) == 1 else
+                self.tr("{0} have takes made from the takes chosen before them: Redo Later "
+                        "Shots chooses them again, free.").format(
+                self._shot_numbers(reused).capitalize()))
+        preview: CostPreview | None = None
+        if made:
+            preview = self._read(
+                lambda: self.sequences.cost_preview(sequence.id, redo_outdated=True), None)
+            parts.append(self.tr("Redo Later Shots makes {0} again from the take chosen before "
+                                 "(paid).").format(self._shot_numbers(made)))
+            if preview is not None:
+                parts.append(self._cost_text(preview))
+        parts.append(self.tr("Or keep them as they are.") if len(outdated) > 1
+                     else self.tr("Or keep it as it is."))
+        self.redo_label.setText(" ".join(parts))
         affordable = preview is None or preview.affordable is not False
         redoing = self._run_task is not None and not self._run_task.done()
         self.redo_button.setEnabled(affordable and not redoing)

@@ -232,8 +232,19 @@ def test_takes_swaps_reorders_and_extending_from_the_end(
             assert chain[1].id == take.id
             assert [len(s.takes) for s in redone.shots] == [1, 2, 2, 2]
             assert simulator.jobs_created(KEY) == 7
+            # The first take of shot 2 chosen back: shots 3 and 4 have takes made from it
+            # already. The redo chooses them again, and pays for nothing.
+            back = service.choose_take(shot2.id, second.id)
+            assert service.outdated_shots(back) == {2: 1, 3: 1}
+            assert service.redo_plan(back) == ([], [2, 3])
+            assert service.cost_preview(sequence.id, redo_outdated=True).shots_to_make == 0
+            restored = await service.run(sequence.id, redo_outdated=True)
+            assert restored.chosen_ids == done.chosen_ids
+            assert service.outdated_shots(restored) == {}
+            assert simulator.jobs_created(KEY) == 7
             # A redo stopped says so (not "Run carries on": Run has nothing to make).
-            service.choose_take(shot2.id, second.id)
+            await service.add_take(shot2.id)
+            assert service.redo_plan(service.get(sequence.id)) == ([2, 3], [])  # type: ignore[arg-type]
             redoing = asyncio.ensure_future(service.run(sequence.id, redo_outdated=True))
             while service.get(sequence.id).run_state is not RunState.RUNNING:  # type: ignore[union-attr]
                 await asyncio.sleep(0.01)

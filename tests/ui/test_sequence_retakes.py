@@ -151,6 +151,18 @@ def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_
     assert view.redo_button.isVisible()
     assert simulator.jobs_created("afk_test") == 8
 
+    # Shots 2 and 3 have takes made from that take of shot 1 already: the redo chooses them
+    # again, and says beforehand that it is free.
+    words = view.redo_label.text()
+    assert "Shots 2 and 3 have takes made from the takes chosen before them" in words, words
+    assert "free" in words
+    assert "to make" not in words
+    view.redo_button.click()
+    qtbot.waitUntil(lambda: not view.redo_button.isVisible(), timeout=10_000)
+    settled(qtbot, view)
+    assert [t.id for t in chosen_takes(view)] == [first[0].id, second[1].id, third[2].id]
+    assert simulator.jobs_created("afk_test") == 8
+
     # A shot's video deleted on disk: the film says which and what to do (it said only that
     # "tall.mp4" doesn't exist, once the join had started).
     take = chosen_takes(view)[1]
