@@ -67,6 +67,7 @@ ENGINE_PROBLEM = "engine"  # the engine's problem of the moment (offline, no cre
 HISTORY = "history"  # a command found the history unwritable
 NO_KEY = "key"  # no API key, or the keyring couldn't be read
 INPUT = "input"  # what was typed was refused (EDIT_INPUT)
+EXTEND_FAILED = "extend"  # the last extension couldn't be made
 # Coming back to the window (e.g. from the browser, after a top-up) asks for the balance again,
 # at most this often: switching windows back and forth does not spam apiframe.
 REFRESH_ON_ACTIVATE_SECONDS = 10.0
@@ -139,9 +140,9 @@ class MainWindow(QMainWindow):
         self.extend_mode.watch(self.queue.model)  # ends when its clip is removed
         self.clip_actions.extend_requested.connect(self.extend_mode.start)
         self.queue.extend_requested.connect(self._extend)
-        self.extend_mode.extended.connect(lambda g: self.queue.show_and_select(g.id))
+        self.extend_mode.extended.connect(self._extended)
         self.extend_mode.failed.connect(
-            lambda text: self.banner.show_message(text, None, key="extend"))
+            lambda text: self.banner.show_message(text, None, key=EXTEND_FAILED))
         # A video the app saved, dropped anywhere on the window, offers its settings.
         self.video_drop = VideoDrop(self.compose, lambda: self._service, self.extend_mode.start,
                                     cache_dir / "last-frames",
@@ -420,6 +421,7 @@ class MainWindow(QMainWindow):
         from runway_desktop.engine.events import ProblemKind
 
         if problem.kind is ProblemKind.JOURNAL:
+            self.banner.clear(HISTORY)  # a command's word for the same: the engine's says it
             self._history_unwritable(problem.message, key=ENGINE_PROBLEM)
             return
         if problem.kind is ProblemKind.AUTH and self._service and self._service.has_api_key:
@@ -574,6 +576,10 @@ class MainWindow(QMainWindow):
     def _extend(self, generation_id: int) -> None:
         if (generation := self.queue.model.generation(generation_id)) is not None:
             self.extend_mode.start(generation)
+
+    def _extended(self, generation: Generation) -> None:
+        self.banner.clear(EXTEND_FAILED)  # an earlier extension's failure is over
+        self.queue.show_and_select(generation.id)
 
     def _reuse(self, generation_id: int) -> None:
         generation = self.queue.model.generation(generation_id)
