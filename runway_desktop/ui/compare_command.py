@@ -176,7 +176,7 @@ class CompareCommand(QObject):
         action.setObjectName("compare")
         action.setEnabled(bool(pair))
         if not pair:
-            action.setToolTip(self.tr("Select two finished videos to compare them"))
+            action.setToolTip(self.why_not(targets))  # and what to do
         action.setShortcut(QKeySequence(COMPARE_SHORTCUT))
         action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         action.setShortcutVisibleInContextMenu(True)

@@ -329,6 +329,9 @@ def test_clips_of_other_lengths_and_ratios_play_and_scrub_and_a_gone_video_says_
     message = window.statusBar().currentMessage()
     assert "#5 isn't on disk any more" in message
     assert "Download Again" in message
+    entry = next(a for a in menu_for_selection(window).actions() if a.objectName() == "compare")
+    assert not entry.isEnabled()
+    assert "#5 isn't on disk any more" in entry.toolTip()  # the menu says why too
 
     gone.write_bytes((CLIPS / "1x1.mp4").read_bytes())
     qtbot.keyClick(list_view, Qt.Key.Key_C)
