@@ -489,13 +489,14 @@ class QueueView(QWidget):
 
         self.cancel_pending_button = QPushButton(_tr("Cancel pending"), self)
         self.cancel_pending_button.setToolTip(
-            _tr("Cancel every generation that is still waiting (nothing is charged)")
+            _tr("Cancel the waiting generations the list shows (nothing is charged)")
         )
         self.cancel_pending_button.setAccessibleName(_tr("Cancel pending generations"))
         self.cancel_pending_button.clicked.connect(self.cancel_pending_requested)
         self.clear_finished_button = QPushButton(_tr("Clear finished"), self)
         self.clear_finished_button.setToolTip(
-            _tr("Remove finished, failed and cancelled generations from the list (files stay)")
+            _tr("Remove the finished, failed and cancelled generations the list shows from it "
+                "(files stay)")
         )
         self.clear_finished_button.setAccessibleName(_tr("Clear finished generations"))
         self.clear_finished_button.clicked.connect(self.clear_finished_requested)

@@ -337,6 +337,10 @@ def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any) -> None
     # eleven were selected, and the next F or Delete acted on each).
     assert [g.id for g in queue.selected_generations()] == picked
 
+    # The buttons say so.
+    assert "the list shows" in queue.clear_finished_button.toolTip()
+    assert "the list shows" in queue.cancel_pending_button.toolTip()
+
     # Under Favourites (none yet) nothing finished is shown: nothing is cleared.
     queue.search_edit.clear()
     qtbot.mouseClick(queue.filter_buttons[StatusFilter.FAVOURITES], Qt.MouseButton.LeftButton)
