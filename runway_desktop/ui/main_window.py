@@ -274,8 +274,7 @@ class MainWindow(QMainWindow):
         q = self.queue
         q.selection_changed.connect(self._show_in_preview)
         q.play_requested.connect(self._play)
-        q.open_requested.connect(
-            lambda gid: self._open_path(self._video_of(gid), self.tr("the video")))
+        q.open_requested.connect(self._open_video)
         q.reveal_requested.connect(self._reveal)
         q.favourite_toggled.connect(lambda gid, on: self._do(lambda s: s.set_favourite(gid, on)))
         q.reuse_requested.connect(self._reuse)
@@ -616,6 +615,17 @@ class MainWindow(QMainWindow):
 
         if path:
             links.open_path_or_offer_copy(path, self, what=what)
+
+    def _open_video(self, generation_id: int) -> None:
+        """Open File: with the desktop's player. A video gone from the disk is said so (the
+        desktop's launcher, handed a missing file, showed nothing at all)."""
+        video = self._video_of(generation_id)
+        if video and not Path(video).exists():
+            self.statusBar().showMessage(self.tr(
+                "Its video isn't on disk any more (moved or deleted?): right-click it, Download "
+                "Again, then open it."), 15_000)
+            return
+        self._open_path(video, self.tr("the video"))
 
     def _reveal(self, generation_id: int) -> None:
         video = self._video_of(generation_id)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
+from PySide6.QtGui import QContextMenuEvent, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
@@ -367,3 +367,34 @@ def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any) -> None
     box.reject()
     assert {g.id for g in model.generations()} == before
 
+
+
+@pytest.mark.expect_log_warnings(r"No thumbnail for generation \d+: .* doesn't exist")
+def test_open_file_on_a_video_gone_from_the_disk_says_so(qtbot: QtBot, app_controller: Any,
+                                                         tmp_path: Path) -> None:
+    """A finished video another window (or the CLI) made, its file moved away since: Open File
+    handed the missing file to the desktop's launcher, which showed nothing at all."""
+    opened: list[QUrl] = []
+
+    class Launcher(QObject):
+        @Slot(QUrl)
+        def open(self, url: QUrl) -> None:
+            opened.append(url)
+
+    launcher = Launcher()
+    QDesktopServices.setUrlHandler("file", launcher, "open")  # type: ignore[arg-type]
+    try:
+        journal = Journal(paths.journal_path(app_controller.data_dir))
+        gone = journal.add(GenerationSettings("a heron takes off", seed=7), stage=Stage.DONE,
+                           job_id="job-gone", video_path=str(tmp_path / "moved away.mp4"),
+                           finished_at=1.0)
+        journal.close()
+        queue = app_controller.window.queue
+        qtbot.waitUntil(lambda: queue.model.generation(gone.id) is not None, timeout=10_000)
+        menu = open_menu(qtbot, queue, gone.id)
+        next(a for a in menu.actions() if a.objectName() == "open").trigger()
+        menu.close()
+        assert "isn't on disk any more" in app_controller.window.statusBar().currentMessage()
+        assert opened == []
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
