@@ -104,11 +104,13 @@ class AppController(QObject):
 
     def show(self) -> None:
         self.window.restore_state()
-        from runway_desktop.ui.composition_keeper import CompositionKeeper
+        from runway_desktop.ui.state_keeper import StateKeeper
 
-        # Kept as the person works: a kill or a power cut keeps the prompt, image and frame.
-        CompositionKeeper(self.window.compose, self.window.extend_mode.composition_state,
-                          self.window)
+        # Kept as the person works: a kill or a power cut keeps the prompt, image and frame,
+        # and the window's size and panes.
+        window = self.window
+        StateKeeper(window.compose, window, window.save_state,
+                    [window.splitter, window.right_splitter])
         self.window.show()
         self.window.compose.prompt_edit.setFocus()  # type first: the prompt is what people edit
 

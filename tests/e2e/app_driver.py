@@ -1,9 +1,9 @@
 """The real app (`runway_desktop.app.main`), steered line by line on stdin, for tests that kill it.
 
 Each line is one step done on the GUI thread: `state`, `prompt <text>`, `image <path>`,
-`zoom <factor>`, `generate`, `remove`, `quit`; every line is answered with one JSON line on
-stdout: what the window shows (rows, banner, composition). A test can SIGKILL the process
-between any two.
+`zoom <factor>`, `resize <w> <h>`, `generate`, `remove`, `quit`; each is answered with a line on
+stdout, JSON: what the window shows (rows, banner, composition, size). A test can SIGKILL the
+process between any two.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ def shown(c: Any) -> dict[str, Any]:
         return {"ready": False}
     w = c.window
     banner = w.banner
-    from runway_desktop.ui.composition_keeper import CompositionKeeper
+    from runway_desktop.ui.state_keeper import StateKeeper
 
-    keeper = w.findChild(CompositionKeeper)
+    keeper = w.findChild(StateKeeper)
     return {
         "ready": c.engine is not None and c.start_finished,
         "rows": [{"id": g.id, "stage": g.stage.value, "progress": g.progress,
@@ -43,6 +43,7 @@ def shown(c: Any) -> dict[str, Any]:
         "images": w.compose.drop_zone.images(),
         "frame": (frame.to_json() if (frame := w.compose.drop_zone.frame()) else None),
         "composition_kept": keeper is not None and not keeper.timer.isActive(),
+        "size": [w.width(), w.height()],
     }
 
 
@@ -57,6 +58,9 @@ def step(line: str) -> None:
             compose.drop_zone.set_images([argument])
         elif command == "zoom":
             compose.drop_zone.canvas.editor.zoom_by(float(argument))
+        elif command == "resize":
+            width, height = map(int, argument.split())
+            c.window.resize(width, height)
         elif command == "generate":
             compose.generate()
         elif command == "remove":  # the first row, its video to the Trash (one row: no question)

@@ -112,6 +112,7 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         first.do("prompt a slow push-in over the dunes")
         first.do(f"image {picture}")
         framed = first.do("zoom 1.5")["frame"]
+        assert first.do("resize 830 640")["size"] == [830, 640]  # the window resized
         assert framed is not None
         assert framed[2] < 1
         # A pause in the person's work: the composition is kept a moment after the last change.
@@ -123,6 +124,7 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         assert shown["prompt"] == "a slow push-in over the dunes"
         assert shown["images"] == [str(picture)]
         assert shown["frame"] == pytest.approx(framed)
+        assert shown["size"] == [830, 640]
         assert shown["banner"] is None, shown
 
         # 2. Killed while the generation uploads: it is there again and carries on, no charge.
