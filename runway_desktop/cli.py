@@ -10,8 +10,8 @@ local data problem (the history file is damaged or from a newer version: the mes
 and how to start fresh, `runway-desktop reset-history`),
 9 the result couldn't be written to stdout (a closed pipe, `| head -c0`): what was made is saved
 and in the history, `runway-desktop jobs` lists it; a generation's own problem (2-6) wins;
-130 stopped by Ctrl+C, 143 by SIGTERM (a generation not yet sent is cancelled, a paid one kept
-for `resume`); 1 something unexpected (the log has the details).
+130 stopped by Ctrl+C, 143 by SIGTERM, 129 by its terminal closing (a generation not yet sent is
+cancelled, a paid one kept for `resume`); 1 something unexpected (the log has the details).
 A person sees one line, never a traceback (the log has the details).
 
 Any number of commands and the window share one queue: each drives the generations it leases in
@@ -54,6 +54,7 @@ from runway_desktop.engine.presence import sole_user
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.engine.scheduler import Engine, random_seed, validate
 from runway_desktop.logs import setup_logging
+from runway_desktop.loop_signals import stop_signals
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ EXIT_CODES_HELP = (  # --help of the CLI and of runway-desktop itself (__main__)
     "6 network/server/disk (`resume` carries on), 7 another process runs this queue, "
     "8 the history file can't be used (see `reset-history`), 9 the result couldn't be written "
     "to stdout (a closed pipe): the video is saved all the same and `jobs` lists it; "
-    "130 stopped by Ctrl+C (143 by SIGTERM): it says what became of the generation; "
+    "130 stopped by Ctrl+C (143 by SIGTERM, 129 by its terminal closing): it says what became "
+    "of the generation; "
     "1 something unexpected (the log has the details).")
 DATA_DIR_HELP = "where the history lives (default: your user data dir)"
 CATALOG_WAIT = 5.0  # seconds `generate` waits for apiframe's prices before saying "unknown"
@@ -143,7 +145,8 @@ def _add_examples(parser: argparse.ArgumentParser, name: str = "") -> None:
 
 
 class Stopped(KeyboardInterrupt):
-    """The command was stopped by a signal other than Ctrl+C (SIGTERM): exit 128 + signum."""
+    """The command was stopped by a signal other than Ctrl+C (SIGTERM, SIGHUP): exit 128 +
+    signum."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -294,9 +297,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               "lost: `runway-desktop jobs` lists the history.", file=sys.stderr)
         return EXIT_OUTPUT
     except KeyboardInterrupt as stop:
-        for note in STOP_NOTES or ["stopped. Unfinished generations are kept; run "
-                                   "`runway-desktop resume` to finish them."]:
-            print(f"runway-desktop: {note}", file=sys.stderr)
+        try:
+            for note in STOP_NOTES or ["stopped. Unfinished generations are kept; run "
+                                       "`runway-desktop resume` to finish them."]:
+                print(f"runway-desktop: {note}", file=sys.stderr)
+        except OSError:  # its terminal closed (SIGHUP): nobody to tell, the work is settled
+            pass
         return 128 + (stop.signum if isinstance(stop, Stopped) else signal.SIGINT)
     except Exception as error:
         log.exception("Unexpected error in the command line")
@@ -306,30 +312,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _stoppable(work: Coroutine[Any, Any, int]) -> int:
-    """Run a command; SIGTERM (`kill`, `timeout`) stops it as Ctrl+C does, cleanly: what it
-    made is kept or cancelled the same way, and it says so (the Qt loop's run_until_signal
-    does the same)."""
+    """Run a command; SIGTERM (`kill`, `timeout`) and SIGHUP (its terminal closed) stop it as
+    Ctrl+C does, cleanly: what it made is kept or cancelled the same way, and it says so (the
+    Qt loop's run_until_signal does the same)."""
     task = asyncio.current_task()
     assert task is not None
-    terminated: list[bool] = []
+    terminated: list[int] = []
 
-    def terminate() -> None:
-        terminated.append(True)
+    def terminate(signum: int) -> None:
+        terminated.append(signum)
         task.cancel()
 
     loop = asyncio.get_running_loop()
+    handled = stop_signals()[1:]  # Ctrl+C is asyncio.run's own
     try:
-        loop.add_signal_handler(signal.SIGTERM, terminate)
+        for signum in handled:
+            loop.add_signal_handler(signum, terminate, signum)
     except (NotImplementedError, RuntimeError, ValueError):  # Windows; not the main thread
         return await work
     try:
         return await work
     except asyncio.CancelledError:
         if terminated:
-            raise Stopped(signal.SIGTERM) from None  # main() says what became of the work
+            raise Stopped(terminated[0]) from None  # main() says what became of the work
         raise
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
+        for signum in handled:
+            loop.remove_signal_handler(signum)
 
 
 async def _dispatch(args: argparse.Namespace, context: Context) -> int:

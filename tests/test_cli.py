@@ -274,7 +274,7 @@ def test_help_documents_the_exit_codes(home: Path, tmp_path: Path) -> None:
         text = " ".join(result.stdout.split())
         assert "exit codes: 0 done, 2 bad input" in text
         assert "9 the result couldn't be written to stdout" in text
-        assert "130 stopped by Ctrl+C (143 by SIGTERM)" in text
+        assert "130 stopped by Ctrl+C (143 by SIGTERM, 129 by its terminal closing)" in text
 
 
 def test_no_wait_returns_once_accepted_then_resume_finishes(
@@ -1007,6 +1007,11 @@ def test_stopping_a_generation_cancels_what_was_not_sent_and_keeps_what_is_paid(
     assert f"stopped before #{row['id']} was sent to apiframe: it is cancelled and nothing was " \
            "charged." in err
     assert "resume" not in err
+    # Its terminal closed (SIGHUP) killed it outright: the generation never sent stayed
+    # "uploading", and the next command (or the window) paid for it.
+    proc = start_cli("generate", "a closed terminal", "--image", files["good"], env=env)
+    _err, row = _stop_at(proc, tmp_path / "data", {"uploading"}, signal.SIGHUP)
+    assert row["stage"] == "cancelled"
     sim.faults.slow_seconds = 0.0
     proc = start_cli("generate", "the one I meant", "--image", files["good"], env=env)
 
@@ -1017,7 +1022,8 @@ def test_stopping_a_generation_cancels_what_was_not_sent_and_keeps_what_is_paid(
     assert resumed.code == 0, resumed
     assert [r["status"] for r in resumed.json_lines()] == ["done"]  # not the cancelled one
     assert sim.jobs_created() == 1
-    assert [r["stage"] for r in journal_rows(tmp_path / "data")] == ["cancelled", "done"]
+    assert [r["stage"] for r in journal_rows(tmp_path / "data")] == ["cancelled", "cancelled",
+                                                                      "done"]
 
 
 def test_an_empty_history_says_so(
