@@ -157,7 +157,9 @@ def _keep_aside(path: Path, reason: str, what: str) -> str:
 
 
 def save(data_dir: Path, settings: Settings) -> None:
-    """Write atomically so a crash never leaves half a settings file."""
+    """Write atomically so a crash never leaves half a settings file, and on the disk before
+    the rename: a power cut a moment later keeps the old file or the new one, never an empty
+    one (kept aside at the next start, every setting back to its default)."""
     path = paths.settings_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"version": SETTINGS_VERSION, **dataclasses.asdict(settings)}
@@ -165,7 +167,20 @@ def save(data_dir: Path, settings: Settings) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(payload, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if os.name == "posix":  # the folder's entry for the rename (Windows can't open a folder)
+        try:
+            folder = os.open(path.parent, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(folder)
+        except OSError:
+            pass
+        finally:
+            os.close(folder)

@@ -140,3 +140,30 @@ def test_a_proxy_is_stored_and_one_of_the_wrong_kind_is_reset(data_dir: Path) ->
     assert loaded.settings.proxy == ""
     assert loaded.notice is not None
     assert "proxy: 3128" in loaded.notice
+
+
+def test_saved_settings_reach_the_disk_before_the_rename(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A power cut right after Save (the machine restarting mid-work) keeps the old file or the
+    new one: without the flush the rename could reach the disk before the bytes, leaving an
+    empty file that the next start puts aside, every setting back to its default."""
+    import os
+
+    done: list[str] = []
+    fsync, replace = os.fsync, os.replace
+
+    def flushed(fd: int) -> None:
+        done.append("fsync")
+        fsync(fd)
+
+    def renamed(src: str, dst: str) -> None:
+        done.append("replace")
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", flushed)
+    monkeypatch.setattr(os, "replace", renamed)
+    settings.save(data_dir, settings.Settings(proxy="http://proxy.example:3128"))
+    assert done[:2] == ["fsync", "replace"]  # the file's bytes, then its name
+    if os.name == "posix":
+        assert done[2:] == ["fsync"]  # then the folder's entry
+    assert settings.load(data_dir).proxy == "http://proxy.example:3128"
