@@ -43,7 +43,9 @@ DEMO_FOR_NO_KEY = "demo"  # demo mode stands in for a missing key
 IMPORT = "import"  # File ▸ Import jobs failed
 UNSAVED_SETTINGS = "settings"  # the settings file couldn't be written
 UNEXPECTED = "unexpected"
-LEFT_RUNNING = "left running"  # the notice: work an ended process left, carried on
+# Notices (the window's notice banner):
+LEFT_RUNNING = "left running"  # work a process that ended left: carried on
+LIVE_WORK_IN_DEMO = "live work in demo"  # live work not followed while demo mode is on
 
 LICENCES = """<p><b>{name}</b> {version}</p>
 <p>Makes short videos with Runway Gen-4 Turbo through the apiframe v2 API.</p>
@@ -297,7 +299,7 @@ class AppController(QObject):
         self._spawn(self._sweep_partials(service))
         notice = self.window.notice_banner
         if not demo:
-            notice.clear(DEMO_FOR_NO_KEY)  # live again: the work it spoke of carries on
+            notice.clear(LIVE_WORK_IN_DEMO)  # live again: the work it spoke of carries on
         if left_live:
             self._demo_notice = self.window.tr(
                 "Demo mode is on: {0} live generations already sent to apiframe are not "
@@ -307,7 +309,7 @@ class AppController(QObject):
                 "Demo mode is on: 1 live generation already sent to apiframe is not followed "
                 "meanwhile. apiframe keeps its video only for a limited time (about a day), so "
                 "turn demo mode off soon: it carries on where it stopped.")
-            self.window.show_notice(self._demo_notice, key=DEMO_FOR_NO_KEY)
+            self.window.show_notice(self._demo_notice, key=LIVE_WORK_IN_DEMO)
 
     def _live_work_sent(self) -> int:
         """Generations of the live history (the engine running now, if it is the live one)
