@@ -44,6 +44,7 @@ class AccountWatcher:
         self._backoff = backoff or Backoff()
         self._account: api.Account | None = None
         self._task: asyncio.Task[None] | None = None
+        self._again = False  # asked while a check was under way
 
     @property
     def account(self) -> api.Account | None:
@@ -69,12 +70,21 @@ class AccountWatcher:
         return account
 
     def refresh_soon(self) -> None:
-        """Check in the background, unless a check is already under way."""
+        """Check in the background; asked while a check is under way, one more follows it
+        (the balance may have moved after that check was sent: a batch's next job)."""
         if self._task and not self._task.done():
+            self._again = True
             return
         self._task = asyncio.ensure_future(self._check())
 
     async def _check(self) -> None:
+        self._again = False
+        await self._check_once()
+        while self._again:  # asked again meanwhile: that answer may be out of date
+            self._again = False
+            await self._check_once()
+
+    async def _check_once(self) -> None:
         attempt = 0
         while True:
             asked_with = self._client()

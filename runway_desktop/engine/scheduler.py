@@ -303,6 +303,10 @@ class Engine:
         if generation.stop_cause is StopCause.CDN_UNREACHABLE and self._running:
             self._cdn_watch.watch()
         self._emit(self._updated(generation))
+        if fields.get("job_id") and self._api_key:
+            # apiframe took the job and its credits: the balance shown (and Generate's price
+            # check) follows now, not minutes later when the video is done.
+            self.refresh_account_soon()
         if "stage" in fields:
             self._schedule()
         return generation

@@ -24,7 +24,8 @@ PRICES = {"runway-gen4-turbo": {5: 8, 10: 15}, "runway-gen4.5": {5: 31, 10: 62}}
 @pytest.fixture
 def simulator(make_simulator: Callable[..., Simulator]) -> Simulator:
     """The shared fast simulator, with Gen-4.5 priced only in its /v2/models."""
-    return make_simulator(seed=45, prices=PRICES)
+    # Its own copy: a test changes a price while it runs.
+    return make_simulator(seed=45, prices={model: dict(p) for model, p in PRICES.items()})
 
 
 @pytest.fixture
@@ -181,3 +182,32 @@ def test_prices_follow_apiframe_after_an_offline_start_and_after_a_change(
     assert model.generation_at(0).credit_cost == 40  # charged the new price…
     qtbot.waitUntil(lambda: compose.generate_button.text().startswith("Generate · 40 credits"),
                     timeout=5_000)  # …which the next Generate now shows
+
+
+def test_the_balance_on_generate_follows_what_apiframe_took(
+    qtbot: QtBot, forget_compose_state: None, app_controller: Any, simulator: Simulator,
+) -> None:
+    """apiframe takes the credits when it accepts a job; the balance was read again only when
+    the job ended (minutes for a real video), so Generate still said '62 credits · 38 left'
+    from the balance before, and a second click went on into a 402. It is read again as
+    soon as apiframe has the job (each of a batch's)."""
+    window = app_controller.window
+    compose = window.compose
+    simulator.config.seconds_per_job = 60.0  # they run while the window is looked at
+    simulator.set_credits("afk_test", 100)
+    window.activateWindow()  # back to the window: the balance is read
+    qtbot.waitUntil(lambda: compose.balance() == 100, timeout=5_000)
+    qtbot.waitUntil(lambda: picker_has_prices(compose), timeout=10_000)
+    choose_model(qtbot, compose, "Runway Gen-4.5")
+    compose.prompt_edit.setPlainText("a heron lifts off the lake")
+    assert compose.generate_button.text() == "Generate · 31 credits · 69 left"
+    compose.drop_zone.set_images(["https://example.com/a.png", "https://example.com/b.png"])
+    qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: simulator.jobs_created("afk_test") == 2, timeout=5_000)
+    qtbot.waitUntil(lambda: compose.balance() == 38, timeout=5_000)  # 100 - 2 × 31
+    assert not compose.generate_button.isEnabled()
+    assert compose.status_label.text().startswith("Not enough credits: this needs 62, you have 38")
+
+
+def picker_has_prices(compose: ComposePanel) -> bool:
+    return compose.catalog().require("runway-gen4.5").price(5) == 31
