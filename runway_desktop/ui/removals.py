@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, QSettings
 
-from runway_desktop.engine.records import Generation
+from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.engine.video.metadata import sidecar_of
 from runway_desktop.ui import trash
 from runway_desktop.ui.queue_model import QueueModel
@@ -68,6 +68,21 @@ class _Batch:
     # Each trashed video's settings file (`<name>.json`), trashed and restored with it.
     sidecars: dict[int, trash.TrashedFile] = field(default_factory=dict)
     chosen: bool = True  # the person picked these rows (a removal; not Clear finished)
+
+
+def _remove(engine: GenerationService, generation: Generation) -> None:
+    """Out of the history for good; a download it cut short leaves no `.part` (nor the note of
+    what it was cut from) beside the videos, where nothing would ever finish or remove it."""
+    engine.remove(generation.id, delete_file=False)
+    if generation.stage is Stage.DONE or not generation.video_path:
+        return
+    from runway_desktop.engine.downloads import part_path  # httpx: not before the first paint
+    from runway_desktop.engine.part_origin import discard_origin
+
+    part = part_path(Path(generation.video_path))
+    with contextlib.suppress(OSError):
+        part.unlink(missing_ok=True)
+    discard_origin(part)
 
 
 class Removals(QObject):
@@ -197,7 +212,7 @@ class Removals(QObject):
         self._write_pending()
         for generation_id, generation in batch.rows.items():
             try:
-                batch.engine.remove(generation_id, delete_file=False)
+                _remove(batch.engine, batch.engine.get(generation_id) or generation)
             except Exception:  # one bad row must not keep the others
                 log.exception("Could not remove generation %s", generation_id)
                 continue
@@ -229,7 +244,7 @@ class Removals(QObject):
             found = [by_key[key] for key in keys if key in by_key]
             for generation in found:
                 try:
-                    engine.remove(generation.id, delete_file=False)
+                    _remove(engine, generation)
                     removed += 1
                 except Exception:  # one bad row must not keep the others
                     log.exception("Could not remove generation %s", generation.id)

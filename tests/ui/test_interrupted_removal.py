@@ -1,20 +1,24 @@
 """A removal whose window ended without closing (Undo still offered) is final at the next start;
 one of a window still open is its own, Undo and all (Removals.finish_interrupted). The kill
-itself is walked in tests/e2e/test_killed_window.py."""
+itself is walked in tests/e2e/test_killed_window.py. And a removal made final leaves no `.part`
+of a download it cut short."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.engine.records import Stage
+from runway_desktop.simulator import Simulator
+from runway_desktop.simulator.faults import FaultPlan
 from runway_desktop.ui.removals import PENDING_GROUP
-from tests.ui.test_removals import generate
+from tests.ui.test_removals import confirm_box, generate, press
 
 
 def test_only_a_removal_of_a_window_that_is_gone_is_made_final(
@@ -43,3 +47,24 @@ def test_only_a_removal_of_a_window_that_is_gone_is_made_final(
         alive.kill()
         alive.wait()
         QSettings().remove(PENDING_GROUP)
+
+
+def test_a_video_removed_while_it_downloads_leaves_no_part_file(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, output_dir: Path) -> None:
+    """Before: Remove (after 'apiframe may still be making it') left '<video>.mp4.part' beside
+    the videos for good: nothing would finish it, nothing removed it."""
+    simulator.faults = FaultPlan(cdn_slow_bytes_per_second=6_000)  # ~5 s to download
+    window = app_controller.window
+    window.compose.prompt_edit.setPlainText("a lighthouse at dusk")
+    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
+    window.compose.generate()
+    model = window.queue.model
+    qtbot.waitUntil(lambda: any(g.stage is Stage.DOWNLOADING for g in model.generations())
+                    and list(output_dir.glob("*.part")) != [], timeout=20_000)
+    row = model.generations()[0]
+    window._request_remove([row.id], False)
+    press(qtbot, confirm_box(qtbot, window), "Remove 1")
+    qtbot.waitUntil(lambda: model.generation(row.id) is None, timeout=5_000)
+    window.notice.dismiss()  # the person closes the notice: the removal is final
+    qtbot.waitUntil(lambda: app_controller.engine.journal.get(row.id) is None, timeout=5_000)
+    assert [p.name for p in output_dir.iterdir() if ".part" in p.name] == []
