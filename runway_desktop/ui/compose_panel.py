@@ -536,13 +536,18 @@ class ComposePanel(QWidget):
         if self.seed_edit.text() and not self.seed_edit.hasAcceptableInput():  # "" is random
             return self.tr("Enter a seed from {min} to {max}.").format(
                 min=self.model().seed_range[0], max=self.model().max_seed)
+        return self._short_of_credits()
+
+    def _short_of_credits(self) -> str:
+        """Why Generate waits when the balance doesn't cover it, and what to do ("" if it
+        does, or if the price or the balance is unknown)."""
         total = self.total_price()
-        if total is not None and self._balance is not None and self._balance < total:
-            return " ".join((
-                self.tr("Not enough credits: this needs {need}, you have {have}.").format(
-                    need=self._number(total), have=self._number(self._balance)),
-                self._what_the_balance_makes(self._balance)))
-        return ""
+        if total is None or self._balance is None or self._balance >= total:
+            return ""
+        return " ".join((
+            self.tr("Not enough credits: this needs {need}, you have {have}.").format(
+                need=self._number(total), have=self._number(self._balance)),
+            self._what_the_balance_makes(self._balance)))
 
     def _what_the_balance_makes(self, balance: int) -> str:
         """What to do when the balance is short: the longest video this model still makes,
@@ -872,10 +877,10 @@ class ComposePanel(QWidget):
             " ".join(part for part in (text + ".", reason or unpriced) if part))
         told = " ".join(text for text in (reason, self._settings_note, self._frame_note) if text)
         self.status_label.set_message(told or self._busy_hint or unpriced)
-        short = total is not None and self._balance is not None and self._balance < total
         # The line is drawn in its placeholder role: an error colour set elsewhere never showed.
+        # Red only for the credits (a prompt to write is a hint, short of credits or not).
         self.status_label.setForegroundRole(
-            QPalette.ColorRole.WindowText if reason and short
+            QPalette.ColorRole.WindowText if reason and reason == self._short_of_credits()
             else QPalette.ColorRole.PlaceholderText)
         status_palette = self.status_label.palette()
         status_palette.setColor(QPalette.ColorRole.WindowText, error_text_color(self.palette()))
