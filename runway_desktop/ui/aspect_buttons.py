@@ -86,9 +86,10 @@ class ChoiceStrip(QWidget):
         return str(checked.property("choice_key")) if checked is not None else ""
 
     def set_value(self, key: str) -> None:
-        """Select ``key``; unknown keys are ignored (e.g. from an old saved state)."""
+        """Select ``key``; unknown keys, and those not offered now (hidden), are ignored (e.g.
+        from an old saved state)."""
         button = self._buttons.get(key)
-        if button is not None and not button.isChecked():
+        if button is not None and not button.isHidden() and not button.isChecked():
             button.setChecked(True)
 
     def set_available(self, keys: Sequence[str], fallback: str | None = None) -> None:
@@ -129,7 +130,7 @@ class ChoiceStrip(QWidget):
         return super().eventFilter(watched, event)
 
     def _move_selection(self, current: QToolButton, key: int) -> bool:
-        order = self.buttons()
+        order = [b for b in self.buttons() if not b.isHidden()]  # what the model offers
         if not order or current not in order:
             return False
         index = order.index(current)

@@ -550,11 +550,17 @@ def test_a_choice_the_next_model_doesnt_take_is_said(qtbot, panel: ComposePanel)
     assert panel.generate_button.isEnabled()
     qtbot.mouseClick(panel.aspect_picker.button("1:1"), Qt.MouseButton.LeftButton)
     assert panel.status_label.text() == ""  # the person chose: it is past
+    qtbot.keyClick(panel.aspect_picker.button("1:1"), Qt.Key.Key_End)  # the last one shown
+    assert panel.aspect_picker.value() == "1:1"  # (End chose the hidden 21:9)
+    qtbot.keyClick(panel.aspect_picker.button("1:1"), Qt.Key.Key_Right)
+    assert panel.aspect_picker.value() == "1:1"
+    qtbot.keyClick(panel.aspect_picker.button("1:1"), Qt.Key.Key_Left)
+    assert panel.aspect_picker.value() == "9:16"
     panel.set_model("runway-gen4-turbo")  # everything it had is offered here: nothing to say
     assert panel.status_label.text() == ""
     # Re-used settings the model doesn't take: its hidden 21:9 and 10 s were chosen unseen.
     panel.apply_settings(GenerationSettings(prompt="waves", seed=1, model="runway-short",
                                             aspect_ratio="21:9", duration=10), made_by="#3")
-    assert (panel.aspect_picker.value(), panel.duration()) == ("1:1", 5)
+    assert (panel.aspect_picker.value(), panel.duration()) == ("9:16", 5)
     assert panel.status_label.text() == (
-        "#3 was made with 21:9, 10 s, not offered here: 1:1, 5 s instead.")
+        "#3 was made with 21:9, 10 s, not offered here: 9:16, 5 s instead.")
