@@ -7,9 +7,11 @@ modules load; the window, then the engine, httpx, QtMultimedia and the simulator
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QIcon
@@ -20,6 +22,7 @@ from runway_desktop.import_speed import skip_pyside_feature_scan
 from runway_desktop.resources import resource_path
 
 log = logging.getLogger(__name__)
+_WAKEUP: list[Any] = []  # the socket pair a stop signal wakes Qt's loop through
 NATIVE_LOG = "native-output.log"  # what native libraries print (FFmpeg's banners, …)
 
 
@@ -68,6 +71,46 @@ def app_icon() -> QIcon:
         if candidate.exists():
             icon.addFile(str(candidate))
     return icon
+
+
+def close_on_stop_signals(app: QApplication, close: Callable[[], None]) -> None:
+    """Ctrl+C in the terminal, SIGTERM (a logout, `kill`) and SIGHUP close the window as Quit
+    does, without its question: the state saved, leases released, a removal made final, and
+    the work under way carried on at the next start. Ctrl+C raised KeyboardInterrupt in
+    whatever Qt callback ran ("Something unexpected went wrong (KeyboardInterrupt)" and the
+    app went on); SIGTERM ended it on the spot. A second signal ends it as it would have.
+
+    Python runs a handler only when it gets control: the signal's byte on a socket wakes Qt's
+    loop (`set_wakeup_fd`), which hands it over at once."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier, QTimer
+
+    from runway_desktop.loop_signals import stop_signals
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    _WAKEUP[:] = [reader, writer]  # open as long as the app runs
+    with contextlib.suppress(ValueError):  # not the main thread (tests): the handlers alone
+        signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(256)
+
+    notifier.activated.connect(drain)
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("Signal %s: quitting", signum)
+        for sig in stop_signals():  # a second one ends the app as it would have
+            signal.signal(sig, signal.SIG_DFL)
+        QTimer.singleShot(0, close)
+
+    for sig in stop_signals():
+        signal.signal(sig, stop)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     GuiThreadCollector(app)  # owned by the app: lives as long as the window does
     favour_gui_thread()  # worker threads hand the GIL back within 1 ms, not 5
     controller.show()
+    close_on_stop_signals(app, controller.window.quit_without_asking)
     from runway_desktop.native_stderr import native_stderr_to
 
     # FFmpeg (inside QtMultimedia) prints to fd 2 itself, "Input #0 …" for every video opened:

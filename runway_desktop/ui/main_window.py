@@ -857,6 +857,11 @@ class MainWindow(QMainWindow):
         self._quit_confirmed = True
         QTimer.singleShot(0, self.close)
 
+    def quit_without_asking(self) -> None:
+        """Close as Quit does, without the question (a stop signal: Ctrl+C in the terminal,
+        a logout's SIGTERM): running work carries on at the next start."""
+        self._quit_now()
+
     def save_state(self) -> None:
         store = QSettings()
         store.setValue("window/geometry", self.saveGeometry())

@@ -65,6 +65,12 @@ class Window:
         self.process.wait(10)
         self.close_pipes()
 
+    def stop(self, signum: int) -> None:
+        """Ctrl+C in the terminal (SIGINT) or a logout's SIGTERM: the app quits as Quit does."""
+        self.process.send_signal(signum)
+        assert self.process.wait(20) == 0
+        self.close_pipes()
+
     def close_pipes(self) -> None:
         pipes: list[IO[str] | None] = [self.process.stdin, self.process.stdout]
         for pipe in pipes:
@@ -180,9 +186,7 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         again = open_window()
         shown = again.wait(lambda shown: True, "ready after the removal")
         assert shown["rows"] == [], "what was removed stays removed"
-        again.do("quit")
-        assert again.process.wait(20) == 0
-        again.close_pipes()
+        again.stop(signal.SIGTERM)  # a logout: quits as Quit does (it ended on the spot)
 
         # 6. Demo mode, quit while its job is made: the demo simulator went with the app, and the
         # job is made again by the next one (it said "apiframe has no such job — it may belong
@@ -192,12 +196,13 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         sixth.wait(lambda shown: True, "demo ready")
         sixth.do("generate")  # the composition of step 1, still there
         sixth.wait(stage("processing"), "made by the demo")
-        sixth.do("quit")  # "It is saved and will carry on the next time you open…"
-        assert sixth.process.wait(20) == 0
-        sixth.close_pipes()
+        # Ctrl+C in the terminal quits as Quit does ("It is saved and will carry on the next
+        # time you open…"); it said "Something unexpected went wrong (KeyboardInterrupt)".
+        sixth.stop(signal.SIGINT)
         seventh = open_window(*demo)
         shown = seventh.wait(lambda shown: len(shown["rows"]) == 1, "the demo generation listed")
         assert shown["notice"] is None, "a quit is no crash"
+        assert shown["banner"] is None, shown
         seventh.wait(stage("downloading"), "the demo download")
         seventh.kill()
         eighth = open_window(*demo)
