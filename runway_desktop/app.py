@@ -73,12 +73,13 @@ def app_icon() -> QIcon:
     return icon
 
 
-def close_on_stop_signals(app: QApplication, close: Callable[[], None]) -> None:
+def close_on_stop_signals(app: QApplication, close: Callable[[], None]) -> Callable[[], None]:
     """Ctrl+C in the terminal, SIGTERM (a logout, `kill`) and SIGHUP close the window as Quit
     does, without its question: the state saved, leases released, a removal made final, and
     the work under way carried on at the next start. Ctrl+C raised KeyboardInterrupt in
     whatever Qt callback ran ("Something unexpected went wrong (KeyboardInterrupt)" and the
     app went on); SIGTERM ended it on the spot. A second signal ends it as it would have.
+    Returns what puts the previous handlers back.
 
     Python runs a handler only when it gets control: the signal's byte on a socket wakes Qt's
     loop (`set_wakeup_fd`), which hands it over at once."""
@@ -93,8 +94,9 @@ def close_on_stop_signals(app: QApplication, close: Callable[[], None]) -> None:
     reader.setblocking(False)
     writer.setblocking(False)
     _WAKEUP[:] = [reader, writer]  # open as long as the app runs
+    woken_by = -1
     with contextlib.suppress(ValueError):  # not the main thread (tests): the handlers alone
-        signal.set_wakeup_fd(writer.fileno())
+        woken_by = signal.set_wakeup_fd(writer.fileno())
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
 
     def drain() -> None:
@@ -109,8 +111,19 @@ def close_on_stop_signals(app: QApplication, close: Callable[[], None]) -> None:
             signal.signal(sig, signal.SIG_DFL)
         QTimer.singleShot(0, close)
 
-    for sig in stop_signals():
-        signal.signal(sig, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in stop_signals()}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        with contextlib.suppress(ValueError):
+            signal.set_wakeup_fd(woken_by)
+        notifier.setEnabled(False)
+        for end in _WAKEUP:
+            end.close()
+        _WAKEUP.clear()
+
+    return restore
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     GuiThreadCollector(app)  # owned by the app: lives as long as the window does
     favour_gui_thread()  # worker threads hand the GIL back within 1 ms, not 5
     controller.show()
-    close_on_stop_signals(app, controller.window.quit_without_asking)
+    restore_signals = close_on_stop_signals(app, controller.window.quit_without_asking)
     from runway_desktop.native_stderr import native_stderr_to
 
     # FFmpeg (inside QtMultimedia) prints to fd 2 itself, "Input #0 …" for every video opened:
@@ -180,4 +193,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             loop.run_until_complete(controller.run_until_closed())
         finally:
             loop.run_until_complete(controller.shutdown())
+            restore_signals()
     return 0
