@@ -455,8 +455,10 @@ class ComposePanel(QWidget):
         self.prompt_edit.moveCursor(QTextCursor.MoveOperation.End)
 
     def set_catalog(self, catalog: ModelCatalog) -> None:
-        """The engine's models and prices (built in at first, then apiframe's /v2/models)."""
-        current = self.model().id
+        """The engine's models and prices (built in at first, then apiframe's /v2/models).
+        A price of the chosen model and length that changes is said, not only shown."""
+        current, seconds = self.model().id, self.duration()
+        was = self.model().price(seconds)
         self._catalog = catalog
         self.model_picker.blockSignals(True)
         try:
@@ -465,6 +467,14 @@ class ComposePanel(QWidget):
         finally:
             self.model_picker.blockSignals(False)
         self._apply_model()
+        spec = self.model()
+        now = spec.price(seconds)
+        if spec.id == current and was is not None and now is not None and now != was:
+            self._settings_note = self.tr(
+                "{model}'s price changed: {seconds} s costs {price} credits now (was {was})."
+            ).format(model=spec.label, seconds=seconds, price=self._number(now),
+                     was=self._number(was))
+            self._refresh()
 
     def catalog(self) -> ModelCatalog:
         return self._catalog

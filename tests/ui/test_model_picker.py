@@ -181,7 +181,9 @@ def test_prices_follow_apiframe_after_an_offline_start_and_after_a_change(
                     timeout=20_000)
     assert model.generation_at(0).credit_cost == 40  # charged the new price…
     qtbot.waitUntil(lambda: compose.generate_button.text().startswith("Generate · 40 credits"),
-                    timeout=5_000)  # …which the next Generate now shows
+                    timeout=5_000)  # …which the next Generate now shows, and says so
+    assert compose.status_label.text() == (
+        "Runway Gen-4.5's price changed: 5 s costs 40 credits now (was 31).")
 
 
 def test_the_balance_on_generate_follows_what_apiframe_took(
