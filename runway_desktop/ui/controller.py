@@ -111,8 +111,9 @@ class AppController(QObject):
         # Kept as the person works: a kill or a power cut keeps the prompt, image and frame,
         # and the window's size and panes.
         window = self.window
-        StateKeeper(window.compose, window, window.save_state,
-                    [window.splitter, window.right_splitter])
+        StateKeeper(window.compose, window, window.state_values,
+                    [window.splitter.splitterMoved, window.right_splitter.splitterMoved,
+                     window.studio.side_tabs.currentChanged])
         self.window.show()
         self.window.compose.prompt_edit.setFocus()  # type first: the prompt is what people edit
 

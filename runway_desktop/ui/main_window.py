@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -862,13 +862,20 @@ class MainWindow(QMainWindow):
         a logout's SIGTERM): running work carries on at the next start."""
         self._quit_now()
 
+    def state_values(self) -> dict[str, Any]:
+        """What the window keeps in QSettings between runs, by key."""
+        return {
+            "window/geometry": self.saveGeometry(),
+            "window/splitter": self.splitter.saveState(),
+            "window/stage_splitter": self.right_splitter.saveState(),
+            SIDE_LIST_KEY: "gallery" if self.studio.gallery_shown() else "queue",
+            "compose/state": self.extend_mode.composition_state(),
+        }
+
     def save_state(self) -> None:
-        store = QSettings()
-        store.setValue("window/geometry", self.saveGeometry())
-        store.setValue("window/splitter", self.splitter.saveState())
-        store.setValue("window/stage_splitter", self.right_splitter.saveState())
-        store.setValue(SIDE_LIST_KEY, "gallery" if self.studio.gallery_shown() else "queue")
-        store.setValue("compose/state", self.extend_mode.composition_state())
+        from runway_desktop.ui.state_keeper import write_settings
+
+        write_settings(self.state_values())
 
     def restore_state(self) -> None:
         store = QSettings()

@@ -42,7 +42,7 @@ def shown(c: Any) -> dict[str, Any]:
         "prompt": w.compose.prompt_edit.toPlainText(),
         "images": w.compose.drop_zone.images(),
         "frame": (frame.to_json() if (frame := w.compose.drop_zone.frame()) else None),
-        "composition_kept": keeper is not None and not keeper.timer.isActive(),
+        "composition_kept": keeper is not None and keeper.idle(),
         "size": [w.width(), w.height()],
     }
 
