@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from runway_desktop.engine.journal import Journal, LeaseLost
-from runway_desktop.engine.lifecycle_table import Stage
+from runway_desktop.engine.lifecycle_table import RUNNING_STAGES, Stage
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,20 @@ def owner_is_dead(owner: str, host: str | None = None) -> bool:
     if owner_host != (host or socket.gethostname()) or pid == os.getpid() or pid <= 0:
         return False
     return not _process_alive(pid)
+
+
+def left_running(journal: Journal, now: float | None = None) -> int:
+    """Generations under way for a process that ended without closing (killed, a crash, a
+    power cut: their leases still name it, and it is gone or they have expired). A quit
+    releases its leases; so does a command that ends. Count them before an engine takes them
+    over."""
+    at = time.time() if now is None else now
+    left = 0
+    for generation_id in journal.ids_with_stages(RUNNING_STAGES):
+        owner, expires = journal.lease_of(generation_id)
+        if owner and (owner_is_dead(owner) or (expires is not None and expires < at)):
+            left += 1
+    return left
 
 
 def _process_alive(pid: int) -> bool:

@@ -281,6 +281,8 @@ class AppController(QObject):
         # engine drives only what it leases and shows the others' generations live.
         if demo:
             await self._adopt_demo_jobs(engine)
+        from runway_desktop.engine.leases import left_running
+
         left = left_running(engine.journal)  # before this engine takes them over
         await engine.start()
         if left:
@@ -649,24 +651,6 @@ class AppController(QObject):
             None, key=UNEXPECTED,
         )
 
-
-
-def left_running(journal: Journal) -> int:
-    """Generations under way for a process that ended without closing (killed, a crash, a
-    power cut: its leases still name it, and it is gone or they have expired). A quit releases
-    its leases; so does a command that ends."""
-    import time
-
-    from runway_desktop.engine.leases import owner_is_dead
-    from runway_desktop.engine.lifecycle_table import RUNNING_STAGES
-
-    now = time.time()
-    left = 0
-    for generation_id in journal.ids_with_stages(RUNNING_STAGES):
-        owner, expires = journal.lease_of(generation_id)
-        if owner and (owner_is_dead(owner) or (expires is not None and expires < now)):
-            left += 1
-    return left
 
 
 def _read_or_none(path: str) -> bytes | None:

@@ -14,7 +14,7 @@ import pytest
 
 from runway_desktop.engine.journal import SCHEMA_VERSION, Journal, LeaseLost
 from runway_desktop.engine.journal_watch import JournalWatch
-from runway_desktop.engine.leases import Leases, LeaseTiming, owner_is_dead
+from runway_desktop.engine.leases import Leases, LeaseTiming, left_running, owner_is_dead
 from runway_desktop.engine.lifecycle_table import SLOT_STAGES, WAITING_STAGES, Stage
 from runway_desktop.engine.records import GenerationSettings
 from tests.helpers.old_journal import old_schema
@@ -323,3 +323,29 @@ def test_an_engine_that_stopped_by_itself_lets_another_carry_its_work_on(
     taken_by, second_owner = run(scenario())
     assert taken_by == second_owner
     assert sim.jobs_created("afk_test") == 1
+
+
+def test_work_left_running_counts_dead_and_expired_holders_not_live_or_released(
+        tmp_path: Path) -> None:
+    """What the window's crash notice counts (engine.leases.left_running): rows under way whose
+    holder is a process gone from this machine, or whose lease ran out; not a row a live
+    process holds, nor one released (a quit), nor one waiting."""
+    import socket
+
+    journal = Journal(tmp_path / "journal.sqlite3")
+    rows = [journal.add(_settings(n), stage=Stage.QUEUED, job_id=f"j{n}") for n in range(5)]
+    journal.add(_settings(9))  # pending: not under way
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    journal.claim(f"{socket.gethostname()}:{dead.pid}:feed", until=2_000.0, now=0.0,
+                  stages=[Stage.QUEUED])  # all five, for a process that's gone
+    alive = Leases(journal)  # this process: alive
+    journal.update(rows[1].id, free_lease=True)
+    journal.claim(alive.owner, until=2_000.0, now=0.0, stages=[Stage.QUEUED])  # row 1 only
+    journal.update(rows[2].id, free_lease=True)  # released: a quit
+
+    assert left_running(journal, now=1_000.0) == 3  # rows 0, 3, 4
+    journal.update(rows[3].id, free_lease=True)
+    assert left_running(journal, now=1_000.0) == 2
+    assert left_running(journal, now=3_000.0) == 3  # row 1's lease ran out too
+    journal.close()
