@@ -76,7 +76,7 @@ def unknown_command(word: str, commands: tuple[str, ...]) -> int:
 def print_help() -> int:
     """The window's options, then every sub-command with what it does."""
     from runway_desktop.app import parse_args
-    from runway_desktop.cli import build_parser
+    from runway_desktop.cli_parser import build_parser
 
     with contextlib.suppress(SystemExit):  # argparse prints the help, then exits
         parse_args(["--help"])
@@ -93,7 +93,7 @@ def commands_help(parser: argparse.ArgumentParser) -> str:
     width = max(len(choice.dest) for choice in subparsers._choices_actions) + 2
     for choice in subparsers._choices_actions:
         lines.append(f"  {choice.dest:<{width}}{choice.help}")
-    lines += ["", textwrap.fill(parser.epilog or "", width=79)]  # cli.EXIT_CODES_HELP
+    lines += ["", textwrap.fill(parser.epilog or "", width=79)]  # cli_parser.EXIT_CODES_HELP
     return "\n".join(lines)
 
 

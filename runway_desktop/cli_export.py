@@ -30,7 +30,6 @@ from typing import TypeVar
 
 from runway_desktop import paths
 from runway_desktop.cli import (
-    EXIT_CODES_HELP,
     EXIT_INPUT,
     EXIT_NETWORK,
     EXIT_OK,
@@ -38,6 +37,7 @@ from runway_desktop.cli import (
     Context,
     _open_journal,
 )
+from runway_desktop.cli_parser import EXIT_CODES_HELP
 from runway_desktop.engine.records import Stage
 from runway_desktop.engine.video.export_options import (
     DEFAULT_QUALITY,
