@@ -103,9 +103,7 @@ class Removals(QObject):
         self._notice = notice
         self._engine = engine
         self._batch: _Batch | None = None
-        from runway_desktop.engine.leases import new_owner
-
-        self._owner = new_owner()  # whose pending removal it is (another window's isn't ours)
+        self._owner_name = ""  # whose pending removal it is (another window's isn't ours)
         notice.undo_requested.connect(self.undo)
         notice.expired.connect(self.commit)
 
@@ -220,6 +218,15 @@ class Removals(QObject):
                 # The video is in the trash; its first-frame thumbnail is only our cache.
                 Path(generation.thumbnail_path).unlink(missing_ok=True)
 
+    def _owner(self) -> str:
+        """This window's owner name, made at the first removal: engine.leases brings SQLite
+        in, which the window's first paint doesn't need."""
+        if not self._owner_name:
+            from runway_desktop.engine.leases import new_owner
+
+            self._owner_name = new_owner()
+        return self._owner_name
+
     def finish_interrupted(self, engine: GenerationService) -> int:
         """A removal whose Undo was still offered when its window ended without closing is
         final now, as a quit makes it (its videos went to the Trash then); how many rows went.
@@ -292,7 +299,7 @@ class Removals(QObject):
         if self._batch is None:
             store.remove(name)
         else:  # [owner, key, key, …]: one list reads back as one (a dict didn't, in INI files)
-            store.setValue(name, [self._owner,
+            store.setValue(name, [self._owner(),
                                   *(g.idempotency_key for g in self._batch.rows.values())])
         store.sync()
 
