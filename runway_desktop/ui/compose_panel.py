@@ -293,7 +293,9 @@ class ComposePanel(QWidget):
             self._shortcuts.append(shortcut)
 
         # Ctrl+V of a picture while typing the prompt: the picture is meant for the drop zone.
+        # Ctrl+Z with nothing typed to undo: the window's Undo (eventFilter).
         self.prompt_edit.installEventFilter(self)
+        self.seed_edit.installEventFilter(self)
 
         self.drop_zone.set_aspect_ratio(self.aspect_picker.value())
         self._on_lock_toggled(False)
@@ -301,14 +303,17 @@ class ComposePanel(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
-            watched is self.prompt_edit
-            and event.type() == QEvent.Type.ShortcutOverride
+            event.type() == QEvent.Type.ShortcutOverride
             and isinstance(event, QKeyEvent)
             and event.matches(QKeySequence.StandardKey.Undo)
-            and not self.prompt_edit.document().isUndoAvailable()
+            and (
+                (watched is self.prompt_edit
+                 and not self.prompt_edit.document().isUndoAvailable())
+                or (watched is self.seed_edit and not self.seed_edit.isUndoAvailable())
+            )
         ):
             # Nothing typed to undo: Ctrl+Z is the window's Edit ▸ Undo (a removal), which the
-            # prompt box took for itself and did nothing with.
+            # prompt box and the seed field took for themselves and did nothing with.
             return True
         if (
             watched is self.prompt_edit

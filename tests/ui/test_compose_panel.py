@@ -383,11 +383,12 @@ def test_pasting_a_picture_into_the_prompt_sets_the_image(qtbot, panel: ComposeP
     assert panel.prompt_edit.toPlainText() == "a heron lifting off"
 
 
-def test_ctrl_z_in_the_prompt_is_the_windows_undo_when_nothing_was_typed(
+def test_ctrl_z_in_the_prompt_or_the_seed_is_the_windows_undo_when_nothing_was_typed(
     qtbot, tmp_path: Path
 ) -> None:
     """Edit ▸ Undo (Ctrl+Z, window-wide) brings back removed rows; with the keys in the prompt
-    box and nothing typed to undo there, the box took Ctrl+Z and nothing happened."""
+    box or the seed field and nothing typed to undo there, the field took Ctrl+Z and nothing
+    happened."""
     from PySide6.QtGui import QAction, QKeySequence
     from PySide6.QtWidgets import QMainWindow
 
@@ -412,6 +413,19 @@ def test_ctrl_z_in_the_prompt_is_the_windows_undo_when_nothing_was_typed(
     qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert undone == [True]
     assert panel.prompt_edit.toPlainText() == ""
+    qtbot.keyClick(panel.prompt_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert undone == [True, True]  # the typing undone: the window's again
+
+    # The seed field did the same: it took Ctrl+Z with nothing typed there to undo.
+    panel.seed_edit.setFocus()
+    qtbot.keyClick(panel.seed_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert undone == [True, True, True]
+    seed = panel.seed_edit.text()
+    panel.seed_edit.selectAll()
+    qtbot.keyClicks(panel.seed_edit, "42")
+    qtbot.keyClick(panel.seed_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert undone == [True, True, True]  # the typed seed first
+    assert panel.seed_edit.text() == seed
 
 
 def test_a_screen_reader_hears_the_price_and_why_generate_waits(panel: ComposePanel) -> None:
