@@ -2,42 +2,42 @@
 fixed backoff and with the progress policy, end on disk sooner with no more polls.
 
 The pace is scaled down (a 5 s job; polls 0.5 s → 2 s instead of 2 s → 8 s), the shape kept:
-QUEUED for a fifth of the time, then PROCESSING with a pace that varies by ±20 %."""
+QUEUED for a fifth of the time, then PROCESSING with a pace that varies by ±20 %. The two
+policies follow their jobs at the same time (one loop; each its own simulator, journal and
+folder), so a busy machine weighs on both alike."""
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 from runway_desktop.engine.retry import PollSchedule
 from runway_desktop.simulator import Simulator
 from runway_desktop.simulator.progress import ProgressShape
 from tests.conftest import run
-from tests.engine.conftest import EngineFactory
+from tests.engine.conftest import EngineFactory, _engine_factory
 from tests.engine.test_engine import settle
 
 SCALED = PollSchedule(first=0.5, factor=1.5, cap=2.0)
 JOBS = 4
 
 
-def follow_jobs(make_engine: EngineFactory, sim: Simulator, *, by_progress: bool,
-                tag: str) -> list[Generation]:
+async def follow_jobs(make_engine: EngineFactory, sim: Simulator, *, by_progress: bool,
+                      tag: str) -> list[Generation]:
     schedule = PollSchedule(first=SCALED.first, factor=SCALED.factor, cap=SCALED.cap,
                             follow_progress=by_progress)
-
-    async def scenario() -> list[Generation]:
-        engine = make_engine(sim=sim, poll=schedule)
-        await engine.start()
-        ids = [engine.submit(GenerationSettings(f"{tag} {i} a kite", seed=i)).id
-               for i in range(JOBS)]
-        rows = await settle(engine, ids, timeout=40)
-        await engine.stop()
-        return rows
-
-    return run(scenario())
+    engine = make_engine(sim=sim, poll=schedule)
+    await engine.start()
+    ids = [engine.submit(GenerationSettings(f"{tag} {i} a kite", seed=i)).id
+           for i in range(JOBS)]
+    rows = await settle(engine, ids, timeout=40)
+    await engine.stop()
+    return rows
 
 
 def latency(sim: Simulator, row: Generation) -> float:
@@ -53,13 +53,27 @@ def polls(sim: Simulator, row: Generation) -> int:
 
 
 def test_polling_by_progress_saves_the_video_sooner_with_no_more_polls(
-    make_simulator: Callable[..., Simulator], make_engine: EngineFactory, output_dir: Path
+    make_simulator: Callable[..., Simulator], make_engine: EngineFactory, tmp_path: Path
 ) -> None:
     shape = ProgressShape(wobble=0.2)
     old_sim = make_simulator(seconds_per_job=5.0, seed=1, progress=shape)
     new_sim = make_simulator(seconds_per_job=5.0, seed=1, progress=shape)
-    old = follow_jobs(make_engine, old_sim, by_progress=False, tag="old")
-    new = follow_jobs(make_engine, new_sim, by_progress=True, tag="new")
+    journals: list[Journal] = []
+    other_engine = _engine_factory(tmp_path / "new-data", tmp_path / "new-videos",
+                                   new_sim.base_url, journals)
+    for folder in (tmp_path / "new-data", tmp_path / "new-videos"):
+        folder.mkdir()
+
+    async def both() -> tuple[list[Generation], list[Generation]]:
+        return await asyncio.gather(
+            follow_jobs(make_engine, old_sim, by_progress=False, tag="old"),
+            follow_jobs(other_engine, new_sim, by_progress=True, tag="new"))
+
+    try:
+        old, new = run(both())
+    finally:
+        for journal in journals:
+            journal.close()
     assert [r.stage for r in old + new] == [Stage.DONE] * (2 * JOBS)
 
     old_latency = statistics.median(latency(old_sim, r) for r in old)
