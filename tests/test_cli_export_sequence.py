@@ -4,6 +4,7 @@ the real command in a subprocess — without re-encoding when the clips allow it
 
 from __future__ import annotations
 
+import concurrent.futures
 import shutil
 from pathlib import Path
 
@@ -76,9 +77,14 @@ def test_clips_that_differ_are_re_encoded_and_a_crossfade_overlaps(tmp_path: Pat
     mixed = make_sequence(data, videos, [CLIP, SQUARE], "mixed")
     faded = make_sequence(data, videos, [CLIP, NEXT], "faded")
 
-    reencoded = export(data, tmp_path / "home", f"seq:{mixed}", "--format", "mp4")
-    crossfaded = export(data, tmp_path / "home", f"sequence:{faded}", "--format", "mp4",
-                        "--crossfade", "0.5", "--to", tmp_path / "film.mp4")
+    # The two exports run at the same time (re-encoding decodes at playback speed).
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        reencoding = pool.submit(export, data, tmp_path / "home", f"seq:{mixed}", "--format",
+                                 "mp4")
+        crossfading = pool.submit(export, data, tmp_path / "home", f"sequence:{faded}",
+                                  "--format", "mp4", "--crossfade", "0.5", "--to",
+                                  tmp_path / "film.mp4")
+        reencoded, crossfaded = reencoding.result(), crossfading.result()
 
     assert reencoded.code == 0, str(reencoded)
     assert_one_line_message(reencoded, "re-encoding (MPEG-4)", "240×240")  # says why
