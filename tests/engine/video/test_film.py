@@ -3,12 +3,13 @@ or for a cross-fade; real clips, read back through QtMultimedia."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from runway_desktop.engine.video.film import CROSSFADE_MS, FilmMethod, join_film
+from runway_desktop.engine.video.film import CROSSFADE_MS, Film, FilmMethod, join_film
 from runway_desktop.engine.video.frames import duration_ms
 from runway_desktop.engine.video.mp4_join import JoinError
 from tests.helpers.video import CLIP, CLIPS, NEXT, Drive
@@ -75,7 +76,12 @@ def test_a_film_gets_its_settings_sidecar_unless_the_setting_is_off(
     for shot, settings in zip(shots, made, strict=True):
         save_video_settings(shot, settings, sidecar=False)
 
-    film = drive(join_film(shots, tmp_path / "film.mp4", crossfade_ms=crossfade_ms))
+    async def both() -> tuple[Film, Film]:  # at the same time: re-encoding decodes at playback speed
+        return await asyncio.gather(
+            join_film(shots, tmp_path / "film.mp4", crossfade_ms=crossfade_ms),
+            join_film(shots, tmp_path / "quiet.mp4", crossfade_ms=crossfade_ms, sidecar=False))
+
+    film, off = drive(both())
 
     beside = sidecar_path(film.path)
     assert beside.is_file()
@@ -85,8 +91,6 @@ def test_a_film_gets_its_settings_sidecar_unless_the_setting_is_off(
     assert from_sidecar == read_video_settings(film.path)  # what the MP4 carries
     assert film.sidecar == beside
 
-    off = drive(join_film(shots, tmp_path / "quiet.mp4", crossfade_ms=crossfade_ms,
-                          sidecar=False))
     assert not sidecar_path(off.path).exists()
     assert off.sidecar is None
     assert read_video_settings(off.path) is not None  # still inside the MP4
