@@ -7,7 +7,7 @@ import json
 import os
 import random
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
@@ -54,7 +54,8 @@ from runway_desktop.api.catalog import (
 )
 from runway_desktop.engine import framing
 from runway_desktop.engine.framing import ImageFrame
-from runway_desktop.engine.records import GenerationSettings
+from runway_desktop.engine.records import Generation, GenerationSettings
+from runway_desktop.engine.spoken_for import SpokenFor
 from runway_desktop.ui import icons
 from runway_desktop.ui.aspect_buttons import AspectRatioPicker, ChoiceStrip
 from runway_desktop.ui.drop_zone import DropZone, is_web_url
@@ -164,6 +165,8 @@ class ComposePanel(QWidget):
         super().__init__(parent)
         self._rng = random.SystemRandom()
         self._balance: int | None = None
+        # Generations waiting on this computer, not charged yet: the balance must cover them.
+        self._spoken = SpokenFor()
         self._external_enabled = True
         self._external_reason = ""
         self._busy_hint = ""
@@ -496,7 +499,22 @@ class ComposePanel(QWidget):
 
     def set_balance(self, credits: int | None) -> None:
         self._balance = credits
+        self._spoken.balance_read()
         self._refresh()
+
+    def follow_generations(self, generations: Iterable[Generation]) -> None:
+        """The history as the window starts showing it: what waits here to be sent is spoken
+        for (Generate's "… left" and "Not enough credits" count it)."""
+        self._spoken.reset(generations)
+        self._refresh()
+
+    def generation_changed(self, generation: Generation) -> None:
+        if self._spoken.update(generation):
+            self._refresh()
+
+    def generation_removed(self, generation_id: int) -> None:
+        if self._spoken.remove(generation_id):
+            self._refresh()
 
     def balance(self) -> int | None:
         return self._balance
@@ -553,16 +571,46 @@ class ComposePanel(QWidget):
                 min=self.model().seed_range[0], max=self.model().max_seed)
         return self._short_of_credits()
 
-    def _short_of_credits(self) -> str:
-        """Why Generate waits when the balance doesn't cover it, and what to do ("" if it
-        does, or if the price or the balance is unknown)."""
-        total = self.total_price()
-        if total is None or self._balance is None or self._balance >= total:
+    def _have(self) -> int | None:
+        """The balance, less what apiframe took since it was read (None: unknown)."""
+        if self._balance is None:
+            return None
+        return self._balance - self._spoken.taken(self._catalog)
+
+    def _free(self) -> int | None:
+        """The balance not spoken for by generations waiting here (None: unknown)."""
+        have, spoken = self._have(), self._spoken.credits(self._catalog)
+        return None if have is None or spoken is None else have - spoken
+
+    def _waiting_need(self, spoken: int, have: int) -> str:
+        count = self._spoken.count()
+        text = (self.tr("1 generation not sent yet needs {spoken} of your {have} credits")
+                if count == 1 else
+                self.tr("{count} generations not sent yet need {spoken} of your {have} credits"))
+        return text.format(count=self._number(count), spoken=self._number(spoken),
+                           have=self._number(have))
+
+    def _spoken_note(self) -> str:
+        """Said under Generate when some of the balance is already spoken for."""
+        have, spoken = self._have(), self._spoken.credits(self._catalog)
+        if have is None or not spoken:
             return ""
-        return " ".join((
-            self.tr("Not enough credits: this needs {need}, you have {have}.").format(
-                need=self._number(total), have=self._number(self._balance)),
-            self._what_the_balance_makes(self._balance)))
+        return self._waiting_need(spoken, have) + "."
+
+    def _short_of_credits(self) -> str:
+        """Why Generate waits when the balance not spoken for doesn't cover it, and what to do
+        ("" if it does, or if a price or the balance is unknown)."""
+        total, have = self.total_price(), self._have()
+        spoken = self._spoken.credits(self._catalog) or 0  # one unknown: as before, this alone
+        if total is None or have is None or have - spoken >= total:
+            return ""
+        if not spoken:
+            need = self.tr("Not enough credits: this needs {need}, you have {have}.").format(
+                need=self._number(total), have=self._number(have))
+        else:
+            need = self.tr("Not enough credits: this needs {need}, and {waiting}.").format(
+                need=self._number(total), waiting=self._waiting_need(spoken, have))
+        return " ".join((need, self._what_the_balance_makes(max(have - spoken, 0))))
 
     def _what_the_balance_makes(self, balance: int) -> str:
         """What to do when the balance is short: the longest video this model still makes,
@@ -876,8 +924,9 @@ class ComposePanel(QWidget):
             text = self.tr("Generate {count} · {price}").format(count=count, price=price_text)
         else:
             text = self.tr("Generate · {price}").format(price=price_text)
-        if total is not None and self._balance is not None and self._balance >= total:
-            text += " · " + self.tr("{left} left").format(left=self._number(self._balance - total))
+        free = self._free()
+        if total is not None and free is not None and free >= total:
+            text += " · " + self.tr("{left} left").format(left=self._number(free - total))
         self.generate_button.setText(text)
 
         reason = self.generate_block_reason()
@@ -888,10 +937,11 @@ class ComposePanel(QWidget):
             reason or unpriced or self.tr("Start the generation (Ctrl+Enter)"))
         # Its accessible name is "Generate": a screen reader hears its words (how many, the
         # price, what is left) here, and why it waits.
+        spoken = self._spoken_note()
         self.generate_button.setAccessibleDescription(
-            " ".join(part for part in (text + ".", reason or unpriced) if part))
+            " ".join(part for part in (text + ".", reason or unpriced or spoken) if part))
         told = " ".join(text for text in (reason, self._settings_note, self._frame_note) if text)
-        self.status_label.set_message(told or self._busy_hint or unpriced)
+        self.status_label.set_message(told or self._busy_hint or unpriced or spoken)
         # The line is drawn in its placeholder role: an error colour set elsewhere never showed.
         # Red only for the credits (a prompt to write is a hint, short of credits or not).
         self.status_label.setForegroundRole(

@@ -214,6 +214,10 @@ class MainWindow(QMainWindow):
         self.compose.set_catalog(service.catalog)  # the models and prices known so far
         self.status_summary.set_folder(service.output_folder)
         self.queue.model.reset(service.generations())
+        # Generate's "… left" counts what waits here to be sent (compose_panel, spoken_for.py).
+        bridge.generation_updated.connect(self.compose.generation_changed)
+        bridge.generation_removed.connect(self.compose.generation_removed)
+        self.compose.follow_generations(self.queue.model.generations())
         for generation in self.queue.model.generations():
             if generation.stage.is_on_server and (note := service.note(generation.id)):
                 self.queue.model.set_note(generation.id, note)

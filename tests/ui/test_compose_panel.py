@@ -578,3 +578,44 @@ def test_a_choice_the_next_model_doesnt_take_is_said(qtbot, panel: ComposePanel)
     assert (panel.aspect_picker.value(), panel.duration()) == ("9:16", 5)
     assert panel.status_label.text() == (
         "#3 was made with 21:9, 10 s, not offered here: 9:16, 5 s instead.")
+
+
+def test_generations_not_sent_yet_are_spoken_for(panel: ComposePanel) -> None:
+    """'… left' on Generate was the balance less this Generate only: generations still
+    waiting here (over the team's limit of jobs at once, queued behind others) aren't charged
+    yet, so a person queued five with plenty 'left' and the later ones met a 402."""
+    from runway_desktop.engine.records import Action, Generation, Stage
+
+    def row(gid: int, stage: Stage, *, job_id: str | None = None, duration: int = 5,
+            action: Action | None = None) -> Generation:
+        return Generation(id=gid, settings=GenerationSettings(prompt="a", duration=duration),
+                          idempotency_key=f"k{gid}", stage=stage, created_at=0.0,
+                          updated_at=0.0, job_id=job_id, action=action)
+
+    panel.prompt_edit.setPlainText("waves")
+    panel.set_balance(40)
+    panel.follow_generations([row(1, Stage.PENDING), row(2, Stage.QUEUED, job_id="j2"),
+                              row(3, Stage.DONE, job_id="j3")])
+    assert panel.generate_button.text() == "Generate · 8 credits · 24 left"  # 40 - 8 - 8
+    assert panel.status_label.text() == "1 generation not sent yet needs 8 of your 40 credits."
+    assert "needs 8 of your 40" in panel.generate_button.accessibleDescription()
+    panel.generation_changed(row(4, Stage.UPLOADING, duration=10))
+    panel.generation_changed(row(5, Stage.ATTENTION, action=Action.BUY_CREDITS))  # sent again
+    assert panel.generate_button.text() == "Generate · 8 credits · 1 left"  # 40 - 31 - 8
+    panel.generation_changed(row(6, Stage.PENDING))
+    assert not panel.generate_button.isEnabled()
+    assert panel.status_label.text() == (
+        "Not enough credits: this needs 8, and 4 generations not sent yet need 39 of your 40"
+        " credits. Top up your apiframe balance.")
+    panel.generation_changed(row(6, Stage.CANCELLED))  # nothing charged: free again
+    panel.generation_removed(5)
+    assert panel.generate_button.text() == "Generate · 8 credits · 9 left"  # 40 - 23 - 8
+    # apiframe takes #1: it stays counted until the balance read next shows it taken.
+    panel.generation_changed(row(1, Stage.QUEUED, job_id="j1"))
+    assert panel.generate_button.text() == "Generate · 8 credits · 9 left"
+    assert panel.status_label.text() == "1 generation not sent yet needs 15 of your 32 credits."
+    panel.set_balance(32)
+    assert panel.generate_button.text() == "Generate · 8 credits · 9 left"
+    panel.generation_changed(row(4, Stage.FAILED))  # refused before apiframe took it
+    assert panel.generate_button.text() == "Generate · 8 credits · 24 left"
+    assert panel.status_label.text() == ""

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.api.catalog import BUILT_IN_CATALOG
+from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.records import GenerationSettings, Stage
 from runway_desktop.simulator import Simulator
 from runway_desktop.ui.compose_panel import ComposePanel
@@ -213,3 +214,44 @@ def test_the_balance_on_generate_follows_what_apiframe_took(
 
 def picker_has_prices(compose: ComposePanel) -> bool:
     return compose.catalog().require("runway-gen4.5").price(5) == 31
+
+
+def test_what_waits_to_be_sent_is_counted_before_what_is_left(
+    qtbot: QtBot, forget_compose_state: None, app_controller: Any, simulator: Simulator,
+) -> None:
+    """Over the team's limit of jobs at once, generations wait on this computer, not charged
+    yet: '… left' on Generate didn't count them, so a person queued several with plenty
+    'left' and the later ones met a 402."""
+    window = app_controller.window
+    compose = window.compose
+    simulator.config.seconds_per_job = 60.0  # they run while the window is looked at
+    simulator._state.update_account("afk_test", max_concurrent_jobs=1)  # one at a time
+    simulator.set_credits("afk_test", 100)
+    window.activateWindow()  # back to the window: the balance (and the limit) are read
+    engine = app_controller.engine
+    qtbot.waitUntil(lambda: compose.balance() == 100 and engine.account is not None
+                    and engine.account.max_concurrent_jobs == 1, timeout=5_000)
+    qtbot.waitUntil(lambda: picker_has_prices(compose), timeout=10_000)
+    choose_model(qtbot, compose, "Runway Gen-4.5")
+    compose.prompt_edit.setPlainText("a heron lifts off the lake")
+    compose.drop_zone.set_images(["https://example.com/a.png", "https://example.com/b.png"])
+    assert compose.generate_button.text() == "Generate 2 · 62 credits · 38 left"
+    qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: compose.balance() == 69, timeout=5_000)  # the first one taken
+    # The second waits for the first's slot: 31 of the 69 are spoken for, 38 free.
+    assert simulator.jobs_created("afk_test") == 1
+    assert not compose.generate_button.isEnabled()
+    assert compose.status_label.text() == (
+        "Not enough credits: this needs 62, and 1 generation not sent yet needs 31 of your 69"
+        " credits. Runway Gen-4 Turbo 5 s costs 16.")
+    compose.drop_zone.set_images(["https://example.com/a.png"])
+    assert compose.generate_button.text() == "Generate · 31 credits · 7 left"
+    assert compose.status_label.text() == "1 generation not sent yet needs 31 of your 69 credits."
+    qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.queue.model.rowCount() == 3, timeout=5_000)
+    assert not compose.generate_button.isEnabled()  # 7 free: no third Gen-4.5 for a 402
+    assert compose.status_label.text().startswith(
+        "Not enough credits: this needs 31, and 2 generations not sent yet need 62 of your 69")
+    GenerationService(engine).cancel_pending()  # nothing charged for those: all free again
+    qtbot.waitUntil(lambda: compose.generate_button.isEnabled(), timeout=5_000)
+    assert compose.generate_button.text() == "Generate · 31 credits · 38 left"
