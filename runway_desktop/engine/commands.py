@@ -158,14 +158,20 @@ class GenerationService:
 
     def retry(self, generation_id: int) -> Generation:
         """Carry on where it stopped. Only a job apiframe failed and refunded is sent anew (a
-        new generation, same settings); one it did not refund is followed again, never paid
-        twice."""
+        new generation, same settings), once: a failure sent anew already sends nothing and
+        gives the generation it made (for the front end to show). One apiframe did not refund
+        is followed again, never paid twice."""
         generation = self._journal.require(generation_id)
         transition = step(generation, Command.RETRY)
         if transition is None:
-            return generation
+            return self.sent_again(generation_id) or generation
         if Effect.SUBMIT_COPY in transition.effects:
-            return self.submit(generation.settings, output_dir=_folder(generation))
+            copy = self.submit(generation.settings, output_dir=_folder(generation))
+            # The failed row says so, and its Retry shows the copy from now on (the table):
+            # a second Retry, the person unsure the first worked, paid a second time.
+            self._engine.publish(GenerationUpdated(
+                self._journal.update(generation_id, sent_again_as=copy.id)))
+            return copy
         self._engine.feed(generation, Command.RETRY, **CARRY_ON)
         return self._journal.require(generation_id)
 
@@ -239,6 +245,7 @@ class GenerationService:
         self._journal.remove(generation_id)
         self._engine.publish(GenerationRemoved(generation_id))
         self._forget_unused_last_frames()
+        self._forget_links_to_removed()
 
     def sequence_takes(self) -> set[int]:
         """The generations that are takes of a sequence's shots (Clear finished keeps them)."""
@@ -257,7 +264,22 @@ class GenerationService:
             self._engine.publish(GenerationRemoved(generation.id))
         if finished:
             self._forget_unused_last_frames()
+            self._forget_links_to_removed()
         return len(finished)
+
+    def sent_again(self, generation_id: int) -> Generation | None:
+        """The generation Retry made of this refunded failure (None: it made none, or it left
+        the history)."""
+        generation = self._journal.get(generation_id)
+        if generation is None or step(generation, Command.SHOW_SENT_AGAIN) is None:
+            return None
+        return self._journal.get(generation.sent_again_as or 0)
+
+    def _forget_links_to_removed(self) -> None:
+        """A failure 'sent again as' a generation the person removed may be retried anew."""
+        with contextlib.suppress(JournalError):
+            for generation in self._journal.forget_links_to_removed():
+                self._engine.publish(GenerationUpdated(generation))
 
     def _forget_unused_last_frames(self) -> None:
         """Extend's start images (in the data folder) that no generation names any more."""

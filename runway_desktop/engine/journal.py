@@ -153,13 +153,16 @@ _MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
     """,
 }
 
-# `stop_cause` has no column of its own: it lives in the settings JSON, under "stop".
+# `stop_cause` and `sent_again_as` have no column of their own: they live in the settings JSON,
+# under "stop" and "sent_again".
+_IN_SETTINGS_JSON = ("stop_cause", "sent_again_as")
 _RECORD_FIELDS = tuple(
     f.name for f in dataclasses.fields(Generation)
-    if f.name not in ("id", "settings", "stop_cause")
+    if f.name not in ("id", "settings", *_IN_SETTINGS_JSON)
 )
 _COLUMNS = ("id", "settings_json", *_RECORD_FIELDS)
 _STOP_KEY = "$.stop"
+_SENT_AGAIN_KEY = "$.sent_again"
 # The next revision: one more than any row's, read inside the write's own transaction (BEGIN
 # IMMEDIATE), so revisions only grow, across every process writing the journal.
 _NEXT_REVISION = "(SELECT COALESCE(MAX(revision), 0) + 1 FROM generations)"
@@ -401,13 +404,17 @@ class Journal:
         driving process's writes). `free_lease`: end whatever lease the row has, in the same
         write (a person's command moved it: whoever drove it stops at its next write).
         """
-        unknown = set(fields) - set(_COLUMNS) - {"stop_cause"}
+        unknown = set(fields) - set(_COLUMNS) - set(_IN_SETTINGS_JSON)
         if unknown:
             raise ValueError(f"unknown journal fields: {sorted(unknown)}")
         fields["updated_at"] = time.time()
         if free_lease:
             fields |= {"lease_owner": None, "lease_expires": None}
+        sent_again = _sent_again_assignment(fields)  # takes `sent_again_as` out of fields
         stop = _stop_assignment(fields)  # takes `stop_cause` (and settings_json) out of fields
+        if sent_again is not None and stop is not None:
+            raise ValueError("sent_again_as is written on its own")
+        stop = stop or sent_again
         assignments = [f"{name} = ?" for name in fields]
         values = [_to_sql(v) for v in fields.values()]
         if stop is not None:
@@ -425,6 +432,16 @@ class Journal:
                 self._own_revisions.discard(revision)
                 raise LeaseLost(generation_id)
         return self.require(generation_id)
+
+    @_typed_errors
+    def forget_links_to_removed(self) -> list[Generation]:
+        """Rows 'sent again as' a generation no longer in the history lose that link (their
+        Retry may send anew: the person removed what it made); those rows, changed."""
+        ids = [row[0] for row in self._db.execute(
+            "SELECT id FROM generations WHERE settings_json LIKE '%\"sent_again\"%' AND "
+            f"(CASE WHEN json_valid(settings_json) THEN json_extract(settings_json, "
+            f"'{_SENT_AGAIN_KEY}') END) NOT IN (SELECT id FROM generations)")]
+        return [self.update(generation_id, sent_again_as=None) for generation_id in ids]
 
     def _next_position(self) -> float:
         """Inside a write transaction: the position after every row's."""
@@ -745,6 +762,32 @@ def _stop_cause_from_sql(text: str | None) -> StopCause | None:
         return None
 
 
+def _sent_again_from_sql(text: str | None) -> int | None:
+    if not text or '"sent_again"' not in text:  # most rows: no second JSON parse
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    value = data.get("sent_again") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _sent_again_assignment(fields: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL that keeps `sent_again_as` (`$.sent_again` in the settings JSON); None when the
+    write leaves it as it is. Takes `sent_again_as` out of `fields`."""
+    if "sent_again_as" not in fields:
+        return None
+    link = fields.pop("sent_again_as")
+    extra: tuple[Any, ...] = ()
+    if link is None:
+        change = f"json_remove(settings_json, '{_SENT_AGAIN_KEY}')"
+    else:
+        change, extra = f"json_set(settings_json, '{_SENT_AGAIN_KEY}', ?)", (int(link),)
+    return (f"settings_json = CASE WHEN json_valid(settings_json) THEN {change} "
+            "ELSE settings_json END", extra)
+
+
 def _settings_from_sql(text: str | None) -> GenerationSettings:
     try:
         data = json.loads(text) if text else {}
@@ -778,6 +821,7 @@ def _from_row(row: tuple[Any, ...]) -> Generation:
     text = data.pop("settings_json")
     settings = _settings_from_sql(text)
     data["stop_cause"] = _stop_cause_from_sql(text)
+    data["sent_again_as"] = _sent_again_from_sql(text)
     data["stage"] = Stage(data["stage"])
     data["action"] = Action(data["action"]) if data["action"] else None
     data["favourite"] = bool(data["favourite"])

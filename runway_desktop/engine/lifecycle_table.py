@@ -217,10 +217,12 @@ class Command(enum.StrEnum):
     REVEAL = "reveal"
     COPY_URL = "copy_url"
     COPY_SEED = "copy_seed"
+    COPY_PROMPT = "copy_prompt"
     FAVOURITE = "favourite"
     REUSE = "reuse"  # re-run with the same settings (filled into the compose panel)
     RERUN = "rerun"  # re-run with a new seed: a new generation, paid anew
     RETRY = "retry"  # carry on where it stopped
+    SHOW_SENT_AGAIN = "show_sent_again"  # a failure Retry sent anew: show the one it made
     STOP_FOLLOWING = "stop_following"  # the server may still finish (and charge) it
     CANCEL = "cancel"  # nothing reached the server: nothing is charged
     REMOVE = "remove"
@@ -273,6 +275,16 @@ def refunded(g: Generation) -> bool:
 
 def paid_not_refunded(g: Generation) -> bool:
     return not refunded(g)
+
+
+def sent_again(g: Generation) -> bool:
+    """Retry sent this refunded failure anew already (`sent_again_as`, while that row is in
+    the history): another Retry would pay again without the person meaning it."""
+    return g.sent_again_as is not None
+
+
+def refunded_not_sent_again(g: Generation) -> bool:
+    return refunded(g) and not sent_again(g)
 
 
 def job_known(g: Generation) -> bool:
@@ -386,6 +398,7 @@ def _build() -> _Table:
     row(every, Command.REVEAL, _t(None, Effect.SHOW, guard=has_video_file))
     row(every, Command.COPY_URL, _t(None, Effect.SHOW, guard=has_video_url))
     row(every, Command.COPY_SEED, _t(None, Effect.SHOW))
+    row(every, Command.COPY_PROMPT, _t(None, Effect.SHOW))
     row(every, Command.FAVOURITE, _t(None, Effect.WRITE))
     row(every, Command.REUSE, _t(None, Effect.SHOW))
     row(every, Command.RERUN, _t(None, Effect.SUBMIT_NEW_SEED))
@@ -400,11 +413,13 @@ def _build() -> _Table:
     # Ways out while it runs: nothing charged before the server has it; after, stop following.
     row(_LOCAL, Command.CANCEL, _t(Stage.CANCELLED, Effect.STOP))
     row(_SENT, Command.STOP_FOLLOWING, _t(Stage.ABANDONED, Effect.STOP))
-    # Retry carries on; only a refunded failure is sent anew (a new generation, paid once).
+    # Retry carries on; only a refunded failure is sent anew (a new generation, paid once:
+    # once sent, the row shows the one it made instead).
     row((Stage.ATTENTION, Stage.ABANDONED), Command.RETRY, _t(resume_stage, guard=job_known))
     row(Stage.FAILED, Command.RETRY,
         _t(resume_stage, guard=paid_not_refunded),
-        _t(None, Effect.SUBMIT_COPY, guard=refunded))
+        _t(None, Effect.SUBMIT_COPY, guard=refunded_not_sent_again))
+    row(Stage.FAILED, Command.SHOW_SENT_AGAIN, _t(None, Effect.SHOW, guard=sent_again))
     row(Stage.DONE, Command.REDOWNLOAD, _t(Stage.DOWNLOADING, Effect.DOWNLOAD,
                                            guard=video_file_missing))
     # Remove: always possible, and always the person's explicit choice.

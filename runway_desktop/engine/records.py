@@ -151,3 +151,6 @@ class Generation:
     # Why it stopped, when the engine may carry on by itself (no column: kept in the row's
     # settings JSON under "stop", and cleared with its `error`: engine/journal.py).
     stop_cause: StopCause | None = None
+    # A failure apiframe refunded that Retry sent anew: the new generation's id (no column:
+    # the settings JSON's "sent_again"; cleared when that generation leaves the history).
+    sent_again_as: int | None = None

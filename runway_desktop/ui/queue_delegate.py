@@ -482,7 +482,7 @@ class QueueDelegate(QStyledItemDelegate):
 
         # Right end: the fix for a problem, otherwise the elapsed time.
         if stage.is_problem:
-            right_text = queue_text.action_text(generation.action)
+            right_text = queue_text.fix_text(generation)
             right_colour = text_colour if selected else link_colour(opt.palette)
         else:
             right_text = queue_text.elapsed_text(generation, self._clock())
@@ -567,7 +567,7 @@ class QueueDelegate(QStyledItemDelegate):
         """Where the fix ("Retry", "Open Settings"…) of a problem row is drawn; empty if none."""
         if not generation.stage.is_problem:
             return QRect()
-        text = queue_text.action_text(generation.action)
+        text = queue_text.fix_text(generation)
         if not text:
             return QRect()
         status = self.row_layout(option.rect, option.font).status

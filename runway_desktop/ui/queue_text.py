@@ -49,6 +49,8 @@ def stage_text(generation: Generation) -> str:
         case Stage.DONE:
             return _tr("Done")
         case Stage.FAILED:
+            if again := sent_again_text(generation):
+                return _tr("Failed · {sent_again}").format(sent_again=again)
             return _tr("Failed")
         case Stage.ATTENTION:
             return _tr("Needs attention")
@@ -57,6 +59,21 @@ def stage_text(generation: Generation) -> str:
         case Stage.ABANDONED:
             return _tr("Not followed")
     return str(stage)  # a stage added later still shows something
+
+
+def sent_again_text(generation: Generation) -> str:
+    """ "Sent again as #12": Retry made a new generation of this failure ("" if not)."""
+    if not allows(generation, Command.SHOW_SENT_AGAIN):
+        return ""
+    return _tr("Sent again as #{id}").format(id=generation.sent_again_as)
+
+
+def fix_text(generation: Generation) -> str:
+    """The fix drawn on a problem row: its action ("Retry", "Open Settings"…), or "Show #12"
+    once Retry sent the failure anew (clicking it shows that one, never pays again)."""
+    if allows(generation, Command.SHOW_SENT_AGAIN):
+        return _tr("Show #{id}").format(id=generation.sent_again_as)
+    return action_text(generation.action)
 
 
 def action_text(action: Action | None) -> str:
@@ -162,6 +179,8 @@ def tooltip_text(generation: Generation) -> str:
         lines.append(_tr("Job {job_id}").format(job_id=generation.job_id))
     if generation.error:
         lines.append(generation.error)
+    if again := sent_again_text(generation):
+        lines.append(again)
     return "\n".join(lines)
 
 
@@ -184,6 +203,9 @@ def unavailable_text(generation: Generation, command: Command) -> str:
             return _tr("It is stopped, waiting for you: Retry carries it on, Remove drops it.")
         return _tr("It has stopped already.")
     if command is Command.RETRY:
+        if again := sent_again_text(generation):
+            return _tr("{sent_again} already: Re-run with New Seed makes another.").format(
+                sent_again=again)
         if under_way:
             return _tr("It is still under way.")
         if stage is Stage.DONE:

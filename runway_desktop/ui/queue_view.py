@@ -10,7 +10,7 @@ import contextlib
 import enum
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -87,6 +87,9 @@ class ActionSpec:
     checkable: bool = False
     separator_before: bool = False
     many: str = ""  # Scope.ALL: the text naming how many it acts on ("Remove {count} …")
+    # Shown in that action's place (and its keys do this) where it applies and that one
+    # doesn't; absent from the menu otherwise. Retry of a failure sent anew shows the copy.
+    replaces: str = ""
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -107,6 +110,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Command.COPY_URL,
         separator_before=True,
     ),
+    ActionSpec("copy_prompt", QT_TRANSLATE_NOOP(_CONTEXT, "Copy Prompt"),
+               (QKeySequence.StandardKey.Copy,), Command.COPY_PROMPT),
     ActionSpec("copy_seed", QT_TRANSLATE_NOOP(_CONTEXT, "Copy Seed"), ("Alt+Shift+C",),
                Command.COPY_SEED),
     ActionSpec(
@@ -142,6 +147,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         scope=Scope.ALL,
         separator_before=True,
         many=QT_TRANSLATE_NOOP(_CONTEXT, "Retry {count} Generations"),
+    ),
+    ActionSpec(
+        "show_sent_again",
+        QT_TRANSLATE_NOOP(_CONTEXT, "Show #{id}, Sent Again"),
+        (),
+        Command.SHOW_SENT_AGAIN,
+        replaces="retry",
     ),
     ActionSpec(
         "redownload",
@@ -194,11 +206,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
 ACTION_SPECS = {spec.name: spec for spec in ACTIONS}
 
 
-def action_text(spec: ActionSpec, count: int) -> str:
+def action_text(spec: ActionSpec, count: int, primary: Generation | None = None) -> str:
     """The menu text; an action on several items says how many."""
     if count > 1 and spec.many:
         return _tr(spec.many).format(count=count)
+    if spec.command is Command.SHOW_SENT_AGAIN and primary is not None:
+        return _tr(spec.text).format(id=primary.sent_again_as)
     return _tr(spec.text)
+
+
+_REPLACED_BY = {spec.replaces: spec for spec in ACTIONS if spec.replaces}
 
 
 def _say_why_not(action: QAction, spec: ActionSpec, primary: Generation, count: int) -> None:
@@ -402,6 +419,8 @@ class QueueView(QWidget):
             Command.REVEAL: self._reveal,
             Command.COPY_URL: self._copy_url,
             Command.COPY_SEED: self._copy_seed,
+            Command.COPY_PROMPT: self._copy_prompt,
+            Command.SHOW_SENT_AGAIN: self._show_sent_again,
             Command.FAVOURITE: self._favourite,
             Command.REUSE: self._reuse,
             Command.RERUN: self._rerun,
@@ -729,10 +748,17 @@ class QueueView(QWidget):
         menu.setObjectName("queueContextMenu")
         menu.setToolTipsVisible(True)  # a greyed-out action says why (`_say_why_not`)
         for spec in ACTIONS:
+            if spec.replaces:
+                continue  # shown in the place of the one it replaces, if at all
+            applicable = self._applicable(spec, generation, targets)
+            if not applicable and (instead := _REPLACED_BY.get(spec.name)) is not None \
+                    and (instead_applicable := self._applicable(instead, generation, targets)):
+                spec, applicable = replace(instead, shortcuts=spec.shortcuts,
+                                           separator_before=spec.separator_before), \
+                    instead_applicable
             if spec.separator_before and not menu.isEmpty():
                 menu.addSeparator()
-            applicable = self._applicable(spec, generation, targets)
-            action = menu.addAction(action_text(spec, len(applicable)))
+            action = menu.addAction(action_text(spec, len(applicable), generation))
             action.setObjectName(spec.name)
             action.setEnabled(bool(applicable))
             if not applicable:
@@ -774,7 +800,10 @@ class QueueView(QWidget):
         primary = self.current_generation()
         if primary is None:
             return
-        targets = self._applicable(spec, primary, self.selected_generations() or [primary])
+        selected = self.selected_generations() or [primary]
+        targets = self._applicable(spec, primary, selected)
+        if not targets and (instead := _REPLACED_BY.get(spec.name)) is not None:
+            spec, targets = instead, self._applicable(instead, primary, selected)
         if targets:
             self._run(spec, primary, targets)
 
@@ -797,6 +826,21 @@ class QueueView(QWidget):
 
     def _copy_seed(self, primary: Generation, targets: list[Generation]) -> None:
         QGuiApplication.clipboard().setText(str(primary.settings.seed))
+
+    def _copy_prompt(self, primary: Generation, targets: list[Generation]) -> None:
+        QGuiApplication.clipboard().setText(primary.settings.prompt)
+
+    def _show_sent_again(self, primary: Generation, targets: list[Generation]) -> None:
+        self.show_sent_again(primary.id)
+
+    def show_sent_again(self, generation_id: int) -> bool:
+        """Select the generation Retry made of this failure, and bring it into sight (a filter
+        or search hiding it is cleared); False when there is none."""
+        generation = self.model.generation(generation_id)
+        if generation is None or not allows(generation, Command.SHOW_SENT_AGAIN):
+            return False
+        self._show_rows([generation.sent_again_as or 0])
+        return True
 
     def _favourite(self, primary: Generation, targets: list[Generation]) -> None:
         on = not primary.favourite  # the item acted on decides; the rest follow it
@@ -893,10 +937,11 @@ class QueueView(QWidget):
         primary = self.current_generation()
         targets = self.selected_generations() if primary is not None else []
         for name, action in self.shortcut_actions.items():
-            spec = ACTION_SPECS[name]
-            action.setEnabled(
-                primary is not None and bool(self._applicable(spec, primary, targets or [primary]))
-            )
+            specs = [ACTION_SPECS[name]]
+            if name in _REPLACED_BY:
+                specs.append(_REPLACED_BY[name])
+            action.setEnabled(primary is not None and any(
+                self._applicable(spec, primary, targets or [primary]) for spec in specs))
 
     def _on_filter_toggled(self, status: StatusFilter, on: bool) -> None:
         if on:

@@ -191,3 +191,36 @@ def test_the_service_reads_what_the_window_needs(make_engine: EngineFactory) -> 
     assert [g.id for g in service.without_thumbnail()] == [done.id]
     assert [g.id for g in service.unfinished()] == [waiting.id]
     assert service.has_api_key
+
+
+def test_a_failure_sent_again_shows_its_copy_instead_of_paying_again(
+        make_engine: EngineFactory) -> None:
+    """Retry of a failure apiframe refunded sends it anew once: the row keeps the link (in its
+    settings JSON, through a reopen), and its Retry shows the copy from then on instead of
+    paying a second time; once the copy is removed, Retry may send anew."""
+    engine = make_engine()  # not started: the journal and the table only
+    service = GenerationService(engine)
+    failed = journaled(engine, Stage.FAILED)
+    assert table.allowed_commands(failed) >= {Command.RETRY, Command.COPY_PROMPT}
+    copy = service.retry(failed.id)
+    assert copy.id != failed.id
+    row = service.get(failed.id)
+    assert row is not None
+    assert row.sent_again_as == copy.id
+    assert row.stage is Stage.FAILED
+    assert row.settings == failed.settings
+    assert Command.RETRY not in service.allowed(row)
+    assert Command.SHOW_SENT_AGAIN in service.allowed(row)
+    made_before = len(service.generations())
+    assert service.retry(failed.id) == service.get(copy.id)  # sends nothing: gives the copy
+    assert len(service.generations()) == made_before
+    assert service.sent_again(failed.id) == service.get(copy.id)
+    # Other writes (an error, a favourite) keep the link.
+    engine.journal.update(failed.id, error="apiframe failed it (refunded)", favourite=True)
+    assert service.get(failed.id).sent_again_as == copy.id  # type: ignore[union-attr]
+    service.remove(copy.id)
+    row = service.get(failed.id)
+    assert row is not None
+    assert row.sent_again_as is None
+    assert Command.RETRY in service.allowed(row)
+    assert service.sent_again(failed.id) is None

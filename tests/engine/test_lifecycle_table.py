@@ -98,6 +98,11 @@ def test_retry_pays_again_only_after_a_refund() -> None:
         assert transition.target(row) is Stage.QUEUED  # follow the job it has
     with_link = dataclasses.replace(charged, video_url="https://cdn/v.mp4")
     assert table.next_stage(with_link, Command.RETRY) is Stage.DOWNLOADING
+    # Sent anew once: a second Retry shows the copy, never pays again.
+    sent = dataclasses.replace(refunded, sent_again_as=2)
+    assert table.step(sent, Command.RETRY) is None
+    assert Command.SHOW_SENT_AGAIN in table.allowed_commands(sent)
+    assert Command.SHOW_SENT_AGAIN not in table.allowed_commands(refunded)
 
 
 def test_no_command_repays_a_job_the_server_completed() -> None:
@@ -159,6 +164,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.lineage: dict[int, int] = {}  # row → the person's original request
         self.first_job: dict[int, str] = {}
         self.removed_by_person: set[int] = set()
+        self.copies: dict[int, list[int]] = {}  # row → the rows its Retry sent anew
         self.ids = itertools.count(1)
 
     # -- the model's engine -----------------------------------------------------------------
@@ -182,9 +188,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         if transition.removes:
             del self.generations[gid]
             self.removed_by_person.add(gid)
+            for other, row in self.generations.items():  # its link goes (commands.remove)
+                if row.sent_again_as == gid:
+                    self.generations[other] = dataclasses.replace(row, sent_again_as=None)
             return []
         if Effect.SUBMIT_COPY in transition.effects:
             new.append(self._add(g.settings, self.lineage[gid]))
+            fields["sent_again_as"] = new[-1]
+            self.copies.setdefault(gid, []).append(new[-1])
         if Effect.SUBMIT_NEW_SEED in transition.effects:
             new.append(self._add(g.settings.with_seed(g.settings.seed + 1), None))
         if fields["stage"] is Stage.SUBMITTING:
@@ -321,6 +332,13 @@ class LifecycleMachine(RuleBasedStateMachine):
                 self._feed(gid, Event.RESTARTED)
 
     # -- invariants -------------------------------------------------------------------------
+
+    @invariant()
+    def a_failure_is_sent_anew_once_while_its_copy_is_there(self) -> None:
+        """A second Retry (the person unsure the first worked) shows the copy, never pays
+        again; only once the person removed the copy may Retry send another."""
+        for copies in self.copies.values():
+            assert len([c for c in copies if c in self.generations]) <= 1
 
     @invariant()
     def never_two_submissions_for_one_generation(self) -> None:

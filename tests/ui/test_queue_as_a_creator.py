@@ -174,6 +174,30 @@ def test_a_greyed_out_action_says_why(view: QueueView) -> None:
     menu.deleteLater()
 
 
+def test_copy_prompt_is_in_the_menu_with_its_keys(view: QueueView, qtbot: QtBot) -> None:
+    """Ctrl+C on the list copied the current row's prompt, but the menu neither offered it
+    nor showed the keys."""
+    generation = view.model.generation(7)
+    assert generation is not None
+    menu = view.build_context_menu(generation)
+    names = [a.objectName() for a in menu.actions()]
+    assert names.index("copy_prompt") == names.index("copy_url") + 1  # with the other copies
+    action = menu.actions()[names.index("copy_prompt")]
+    assert (action.text(), action.isEnabled()) == ("Copy Prompt", True)
+    assert action.shortcut().toString() == "Ctrl+C"
+    assert action.isShortcutVisibleInContextMenu()
+    QApplication.clipboard().clear()
+    action.trigger()
+    assert QApplication.clipboard().text() == generation.settings.prompt
+    menu.deleteLater()
+    view.select_generations([3])
+    view.list_view.setFocus()
+    qtbot.keyClick(view.list_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    third = view.model.generation(3)
+    assert third is not None
+    assert QApplication.clipboard().text() == third.settings.prompt
+
+
 def test_waiting_rows_can_be_sent_to_run_next_from_the_menu(view: QueueView,
                                                              qtbot: QtBot) -> None:
     """Only a drag reordered the queue: out of reach of the keys, and hard in a list two rows
@@ -302,6 +326,37 @@ def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any) -> None
     fixed = max(g.id for g in model.generations())
     assert [g.id for g in queue.selected_generations()] == [fixed]
     assert in_sight(queue, fixed)
+
+    # The old row says it was sent again, and a second Retry (the person unsure the first
+    # worked) shows that one instead of paying again: its fix, its menu and its keys.
+    qtbot.waitUntil(lambda: model.generation(second).sent_again_as == fixed)
+    painted = " ".join(painted_texts(queue, queue.proxy.mapFromSource(
+        model.index_of(second)).row()))
+    assert f"Failed · Sent again as #{fixed}" in painted
+    assert f"Show #{fixed}" in painted
+    for way in ("fix", "menu", "keys"):
+        queue.select_generations([second])
+        if way == "fix":
+            option.rect = queue.list_view.visualRect(
+                queue.proxy.mapFromSource(model.index_of(second)))
+            link = queue.delegate.action_rect(option, model.generation(second))
+            qtbot.mouseClick(queue.list_view.viewport(), Qt.MouseButton.LeftButton,
+                             pos=link.center())
+        elif way == "menu":
+            menu = open_menu(qtbot, queue, second)
+            names = [a.objectName() for a in menu.actions()]
+            assert "retry" not in names
+            show = next(a for a in menu.actions() if a.objectName() == "show_sent_again")
+            assert (show.text(), show.isEnabled()) == (f"Show #{fixed}, Sent Again", True)
+            assert show.shortcut().toString() == "Ctrl+Shift+T"
+            show.trigger()
+            menu.close()
+        else:
+            queue.list_view.setFocus()
+            qtbot.keyClick(queue.list_view, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier
+                           | Qt.KeyboardModifier.ShiftModifier)
+        assert [g.id for g in queue.selected_generations()] == [fixed], way
+        assert model.rowCount() == HISTORY + 2, way  # nothing sent, nothing paid
 
     # Under Failed, three old failures chosen with Ctrl, then Retry from the keyboard.
     qtbot.mouseClick(queue.filter_buttons[StatusFilter.FAILED], Qt.MouseButton.LeftButton)
