@@ -172,6 +172,13 @@ class SequenceService:
                    or (retake_failed and _refunded_failure(take))]
         return self._preview(to_make)
 
+    def take_preview(self, shot_id: int) -> CostPreview:
+        """What a new take of the shot would cost (one shot at its settings: its chosen take's,
+        or those it will be made with), and the balance before and after: shown before the
+        person pays for it."""
+        sequence = self._store.require(self._sequence_of_shot(shot_id))
+        return self._preview([self.planned_settings(sequence.id)[sequence.index_of(shot_id)]])
+
     def outdated_shots(self, sequence: Sequence) -> dict[int, int]:
         """The shots whose chosen take was made from a take of the shot before that is no
         longer its chosen one (a new take of an earlier shot, or another take chosen there),
@@ -180,18 +187,7 @@ class SequenceService:
         `redo_outdated` makes each again (paid) from the chosen take before it; nothing
         redoes them by itself. A take made from a shot that isn't the one before it now
         (the shots reordered) is not counted: reordering keeps the takes made."""
-        outdated: dict[int, int] = {}
-        shots = sequence.shots
-        for index in range(1, len(shots)):
-            take = self.chosen(shots[index])
-            before = shots[index - 1]
-            if take is None or take.parent_id is None or take.parent_id not in before.takes:
-                continue
-            if take.parent_id != before.chosen_id:
-                outdated[index] = index - 1
-            elif index - 1 in outdated:
-                outdated[index] = outdated[index - 1]
-        return outdated
+        return outdated_shots(sequence, self._generations.get)
 
     def redo_plan(self, sequence: Sequence) -> tuple[list[int], list[int]]:
         """What redoing the `outdated_shots` does, in order: (the shots made anew, paid; the
@@ -370,6 +366,37 @@ class SequenceService:
                                           only_if_unchosen=False)
         self._follow_if_done(sequence)
         return generation
+
+    async def cancel_take(self, generation_id: int, before: Sequence) -> bool:
+        """The person stopped a new take (Ctrl+C on `sequence take`): if nothing of it reached
+        apiframe it is cancelled (nothing charged) and the sequence is put back as it was in
+        `before`: the take chosen then is chosen again (the film doesn't keep a cancelled
+        take), and the run that only followed the new take ends in `before`'s state. False,
+        and nothing changed, once apiframe has it: it is paid and stays the shot's."""
+        if not self._generations.cancel([generation_id]):
+            return False
+        task = self._runs.pop(before.id, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        now = self._store.get(before.id)
+        if now is None:  # removed meanwhile
+            return True
+        was = {shot.id: shot.chosen_id for shot in before.shots}
+        for shot in now.shots:
+            old = was.get(shot.id)
+            if shot.chosen_id == generation_id and old is not None and old in shot.takes:
+                self._store.choose(shot.id, old)
+        if now.run_state is RunState.RUNNING and before.run_state is not RunState.RUNNING:
+            self._store.set_run_state(before.id, before.run_state, before.error)
+        self._changed(before.id)
+        return True
+
+    def takes_under_way(self, sequence_id: int) -> list[tuple[int, Generation]]:
+        """(shot index, chosen take) of each shot whose take is still being made."""
+        sequence = self._store.get(sequence_id)
+        return [(index, take) for index, shot in enumerate(sequence.shots if sequence else ())
+                if (take := self.chosen(shot)) is not None and not take.stage.is_settled]
 
     async def extend_from_end(self, sequence_id: int, prompt: str,
                               changes: SettingsChanges | None = None) -> Generation:
@@ -692,6 +719,25 @@ class SequenceService:
             if any(shot.id == shot_id for shot in sequence.shots):
                 return sequence.id
         raise KeyError(shot_id)
+
+
+def outdated_shots(sequence: Sequence,
+                   get: Callable[[int], Generation | None]) -> dict[int, int]:
+    """SequenceService.outdated_shots, from the journal alone (`get`: a generation by id), for
+    a reader with no engine (`sequence show`)."""
+    outdated: dict[int, int] = {}
+    shots = sequence.shots
+    for index in range(1, len(shots)):
+        chosen_id = shots[index].chosen_id
+        take = get(chosen_id) if chosen_id is not None else None
+        before = shots[index - 1]
+        if take is None or take.parent_id is None or take.parent_id not in before.takes:
+            continue
+        if take.parent_id != before.chosen_id:
+            outdated[index] = index - 1
+        elif index - 1 in outdated:
+            outdated[index] = outdated[index - 1]
+    return outdated
 
 
 def _log_failure(task: asyncio.Task[Sequence]) -> None:

@@ -86,7 +86,7 @@ class SequenceView(QWidget):
                                self._say, self.show_sequence, self)
         self.shot_list = ShotList(self)
         self.shot_list.moved.connect(self.move_shot)
-        self.shot_list.currentRowChanged.connect(lambda _row: self._show_takes())
+        self.shot_list.currentRowChanged.connect(lambda _row: self._on_shot_picked())
         self.shot_list.itemActivated.connect(lambda _item: self.play_current_shot())
         self.shot_list.setToolTip(self.tr("Double-click or Enter: watch the shot in the "
                                           "preview; drag or Ctrl+Up/Down: reorder"))
@@ -512,7 +512,7 @@ class SequenceView(QWidget):
             widget.setEnabled(has)
         self.run_progress.setVisible(has)  # no "0 of 1 shots" of no sequence
         self.choose_button.setEnabled(has and not self.running())
-        self.take_button.setEnabled(has and not self.running())
+        self._refresh_take_button()
         preview = self._cost_preview()
         self.cost_label.setText(self._cost_text(preview))
         affordable = preview is None or preview.affordable is not False
@@ -522,6 +522,43 @@ class SequenceView(QWidget):
                                     and self.sequences.is_running_here(sequence.id))
         self._say_run_state(done, len(shots))
         self.film.refresh()
+
+    def _on_shot_picked(self) -> None:
+        self._show_takes()
+        self._refresh_take_button()
+
+    def _refresh_take_button(self) -> None:
+        """New Take says its price before it is pressed, as Generate does ("New Take · 25
+        credits · 975 left"), and waits when the balance doesn't cover it."""
+        shot = self.current_shot()
+        preview: CostPreview | None = None
+        if shot is not None:
+            try:
+                preview = self.sequences.take_preview(shot.id)
+            except Exception:  # removed meanwhile: the next change shows it
+                log.debug("No price for a new take of shot %s", shot.id, exc_info=True)
+        text, tip = self.tr("New &Take"), self.tr("Make the selected shot again with a new "
+                                                  "seed (paid); it becomes the shot's take")
+        short = preview is not None and preview.affordable is False
+        if preview is not None:
+            number = self.locale().toString
+            if preview.unpriced:
+                price = self.tr("price unknown")
+                tip += " " + self.tr("(apiframe charges its current price)")
+            else:
+                price = self.tr("{0} credits").format(number(preview.credits))
+            text += " · " + price
+            after = preview.balance_after
+            if short and preview.balance is not None:
+                tip = self.tr("Not enough credits: a new take costs {0}, you have {1}.").format(
+                    number(preview.credits), number(preview.balance))
+            elif after is not None and not preview.unpriced:
+                text += " · " + self.tr("{0} left").format(number(after))
+        self.take_button.setText(text)
+        self.take_button.setToolTip(tip)
+        self.take_button.setAccessibleDescription(
+            text.replace("&", "") + ". " + tip)  # a screen reader hears the price too
+        self.take_button.setEnabled(shot is not None and not self.running() and not short)
 
     def _refresh_redo(self) -> None:
         """Which shots were made from an older take, and what redoing them does and costs."""

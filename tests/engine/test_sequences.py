@@ -24,6 +24,7 @@ from runway_desktop.engine.sequences import (
     SequenceRemoved,
     SequenceRunning,
     SequenceService,
+    outdated_shots,
 )
 from runway_desktop.engine.settings_changes import SettingsChanges
 from runway_desktop.simulator import Simulator
@@ -532,3 +533,52 @@ def test_rename_cleans_the_name_and_refuses_an_empty_one(
             service.rename(sequence.id + 1, "gone")
 
     drive(scenario())
+
+
+def test_a_new_take_stopped_before_it_was_sent_is_cancelled_and_the_shot_keeps_its_take(
+        make_engine: EngineFactory) -> None:
+    """Ctrl+C on `sequence take` kept a take never sent (chosen, the sequence RUNNING), which
+    the next command or the window then paid for. cancel_take cancels it, chooses the take
+    before it again and puts the run state back; a take apiframe has stays (paid). Also: a
+    new take's price beforehand (take_preview), and the shots made from an older take read
+    from the journal alone (`sequence show` has no engine)."""
+    engine = make_engine()  # not started: nothing is sent
+    service = SequenceService(engine)
+    sequence = service.create_from_plan(
+        plan_from_data(["a quiet bay", "the tide turns"], base_dir=Path(".")))
+    first, second = sequence.shots
+    old, _ = service._store.add_take(first.id, GenerationSettings("a quiet bay", seed=1))
+    later, _ = service._store.add_take(second.id, GenerationSettings("the tide turns", seed=1),
+                                       parent_id=old.id)
+    for take in (old, later):
+        engine.journal.update(take.id, stage=Stage.DONE)
+    service._store.set_run_state(sequence.id, RunState.DONE)
+    before = service.get(sequence.id)
+    assert before is not None
+    preview = service.take_preview(second.id)
+    assert (preview.shots_to_make, preview.credits) == (
+        1, later.settings.price_in(service.generations.catalog))
+    assert outdated_shots(before, engine.journal.get) == {}
+
+    new, _ = service._store.add_take(first.id, GenerationSettings("a quiet bay", seed=2),
+                                     only_if_unchosen=False)
+    service._store.set_run_state(sequence.id, RunState.RUNNING)  # following the new take
+    now = service.get(sequence.id)
+    assert now is not None
+    assert outdated_shots(now, engine.journal.get) == {1: 0} == service.outdated_shots(now)
+
+    assert asyncio.run(service.cancel_take(new.id, before)) is True
+    after = service.get(sequence.id)
+    assert after is not None
+    assert engine.journal.require(new.id).stage is Stage.CANCELLED
+    assert after.shots[0].chosen_id == old.id
+    assert after.run_state is RunState.DONE
+    assert service.outdated_shots(after) == {}
+
+    sent, _ = service._store.add_take(first.id, GenerationSettings("a quiet bay", seed=3))
+    engine.journal.update(sent.id, stage=Stage.QUEUED, job_id="job-1")
+    assert asyncio.run(service.cancel_take(sent.id, after)) is False  # paid: kept
+    assert engine.journal.require(sent.id).stage is Stage.QUEUED
+    kept = service.get(sequence.id)
+    assert kept is not None
+    assert kept.shots[0].chosen_id == sent.id

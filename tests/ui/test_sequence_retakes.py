@@ -74,6 +74,14 @@ def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_
     assert not view.redo_button.isVisible()
     assert simulator.jobs_created("afk_test") == 3
 
+    # New Take says its price before it is pressed, as Generate does (it paid unannounced).
+    view.shot_list.setCurrentRow(1)
+    account = view.sequences.generations.account
+    assert account is not None
+    assert account.credits is not None
+    left = view.locale().toString(account.credits - price)
+    assert view.take_button.text() == f"New &Take · {price} credits · {left} left"
+    assert f"{price} credits" in view.take_button.accessibleDescription()
     # A new take of shot 2: shot 3 was made from the old one. Said, priced, not redone.
     new_take(qtbot, view, 1)
     second = wait_all_done(qtbot, view, 3)
