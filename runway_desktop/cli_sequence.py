@@ -1,4 +1,4 @@
-"""`runway-desktop extend` and `runway-desktop sequence run|list|show|take|rename|delete`.
+"""`runway-desktop extend` and `runway-desktop sequence run|list|show|take|redo|rename|delete`.
 
 `extend <id> "prompt"` makes a new generation from a finished clip's exact last frame (waiting
 for one still running), with the same settings unless options change them, and prints it like
@@ -8,9 +8,12 @@ them shot after shot, each from the previous shot's last frame. Running the same
 again carries on the sequence it left unfinished; so does `runway-desktop resume` for every
 sequence that was running when a process died: a shot is never made (or paid) twice.
 `sequence take <seq> <shot>` makes a new take of one shot (paid; it becomes the shot's), and
-`--choose <take>` picks which of its takes the film uses. `sequence rename <seq> <name>` and
-`sequence delete <seq>` (asks first, or `--yes`) need no key: deleting removes the plan only, its
-takes stay in the history, and a running sequence is refused until it is stopped.
+`--choose <take>` picks which of its takes the film uses; stopped (Ctrl+C, SIGTERM) before the
+take left this computer, it is cancelled and the shot keeps the take it had. `sequence show`
+marks the shots made after an older take of an earlier shot, and `sequence redo <seq>` makes
+them again (paid: it shows the cost and asks, or takes `--yes`). `sequence rename <seq> <name>`
+and `sequence delete <seq>` (asks first, or `--yes`) need no key: deleting removes the plan only,
+its takes stay in the history, and a running sequence is refused until it is stopped.
 
 The last frame is decoded by QtMultimedia, which needs Qt's event loop: these commands (and a
 `resume` with a sequence to carry on) run on a qasync loop over a QCoreApplication; what Qt and
@@ -26,7 +29,7 @@ import importlib.util
 import json
 import logging
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,7 +53,7 @@ from runway_desktop.engine.sequence_records import (
     sequence_name,
 )
 from runway_desktop.engine.sequence_store import SequenceStore
-from runway_desktop.engine.sequences import SequenceService
+from runway_desktop.engine.sequences import SequenceService, outdated_shots
 from runway_desktop.engine.settings_changes import SettingsChanges
 from runway_desktop.loop_signals import StoppedBySignal, run_until_signal
 from runway_desktop.native_stderr import awake_while, native_stderr_to
@@ -82,7 +85,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     ext.add_argument("--json", action="store_true", help="print one JSON object")
 
     seq = sub.add_parser("sequence", help="run a plan of shots that extend each other; list "
-                         "and show sequences; make or choose a shot's take", epilog=epilog)
+                         "and show sequences; make or choose a shot's take; redo the shots "
+                         "made after an older take", epilog=epilog)
     seq_sub = seq.add_subparsers(dest="sequence_command", required=True)
     run = seq_sub.add_parser(
         "run", parents=[network], epilog=epilog,
@@ -118,6 +122,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     take.add_argument("--prompt", help="default: the shot's prompt")
     take.add_argument("--seed", help="0..4294967295 (default: a new one)")
     take.add_argument("--json", action="store_true", help="print one JSON object")
+    redo = seq_sub.add_parser(
+        "redo", parents=[network], epilog=epilog,
+        help="make again the shots made after an older take (paid; shows the cost, asks)",
+        description="A new take of a shot (or another take chosen) leaves the later shots made "
+        "from the old one: they don't follow on from what plays before them now, and `sequence "
+        "show` marks them. This makes each again, in order, from the take chosen before it (a "
+        "take it has already made from that one is chosen again, free). Shows what it makes, "
+        "the cost and the balance after, then asks (or takes --yes).")
+    redo.add_argument("id", help="the sequence's number (as `sequence list` shows it)")
+    redo.add_argument("--yes", action="store_true", help="redo without asking (for scripts)")
+    redo.add_argument("--json", action="store_true", help="print one JSON object at the end")
     rename = seq_sub.add_parser("rename", help="give a sequence a new name",
                                 description="The new name shows at once in `sequence list`, "
                                 "`sequence show` and the window's Sequences view.")
@@ -140,7 +155,7 @@ def needs_qt(args: argparse.Namespace, data_dir: Path) -> bool:
     """Whether the command decodes last frames: extend, sequence run, and a resume that has a
     sequence to carry on."""
     if args.command == "extend" or (args.command == "sequence" and (
-            args.sequence_command == "run"
+            args.sequence_command in ("run", "redo")
             or (args.sequence_command == "take" and args.choose is None))):
         return True
     if args.command != "resume" or not paths.journal_path(data_dir).exists():
@@ -218,6 +233,8 @@ async def sequence(args: argparse.Namespace, context: Context) -> int:
         return _list(context)
     if args.sequence_command == "take":
         return _choose(args, context) if args.choose is not None else await _take(args, context)
+    if args.sequence_command == "redo":
+        return await _redo(args, context)
     if args.sequence_command == "rename":
         return _rename(args, context)
     if args.sequence_command == "delete":
@@ -428,14 +445,46 @@ async def _take(args: argparse.Namespace, context: Context) -> int:
                                                     changes=changes)
             except (ExtendError, api.InvalidRequestError) as error:
                 raise cli.CliError(error.message, cli.EXIT_INPUT) from None
-            if sys.stderr.isatty():
-                cli._print_price(generation.settings, await cli._catalog_for_price(engine))
-            rows = await service.generations.wait_settled([generation.id])
+            try:
+                if sys.stderr.isatty():
+                    cli._print_price(generation.settings, await cli._catalog_for_price(engine))
+                rows = await service.generations.wait_settled([generation.id])
+            except asyncio.CancelledError:  # Ctrl+C, SIGTERM: as `generate` does
+                cli.STOP_NOTES.append(await _take_stopped(service, generation.id, sequence,
+                                                          args.shot))
+                raise
             if service.is_running_here(number):  # a DONE sequence runs until the take ends
                 await service.run(number)
         finally:
             await service.stop()
     return cli._report(rows, context)
+
+
+async def _take_stopped(service: SequenceService, generation_id: int, before: Sequence,
+                        shot: str) -> str:
+    """A new take stopped (Ctrl+C, SIGTERM): cancelled if it never left this computer (the
+    next command or the window would have carried it on and paid for it), the shot's take
+    before it chosen again; what became of it."""
+    from runway_desktop import cli
+
+    if await service.cancel_take(generation_id, before):
+        old = before.shots[int(_number(shot, "shot")) - 1].chosen_id
+        again = f"; shot {shot} uses #{old} again" if old is not None else ""
+        return (f"stopped before #{generation_id} was sent to apiframe: it is cancelled and "
+                f"nothing was charged{again}.")
+    return cli._stopped(service.generations, generation_id)
+
+
+def _stop_shots_under_way(service: SequenceService, sequence_ids: list[int]) -> None:
+    """A run stopped (Ctrl+C, SIGTERM): a shot under way that never left this computer is
+    cancelled (`resume` or the window would have paid for it); one apiframe has is kept, paid,
+    for `resume`. What became of each goes to cli.STOP_NOTES."""
+    from runway_desktop import cli
+
+    for sequence_id in sequence_ids:
+        for index, take in service.takes_under_way(sequence_id):
+            cli.STOP_NOTES.append(f"shot {index + 1}: "
+                                  + cli._stopped(service.generations, take.id))
 
 
 async def _run(args: argparse.Namespace, context: Context) -> int:
@@ -452,14 +501,97 @@ async def _run(args: argparse.Namespace, context: Context) -> int:
         try:
             return await _run_plan(args, context, plan, output_dir, engine, service)
         except asyncio.CancelledError:
-            # Ctrl+C: the person stopped it. STOPPED, so neither `resume` nor the window's next
-            # start makes (pays for) its other shots by itself; running the plan again does.
-            if await service.stop_runs():
-                _say(f"The sequence is stopped; `runway-desktop sequence run {args.plan}` "
-                     "carries it on (it shows the cost first).")
+            await _stop_run(service, f"`runway-desktop sequence run {args.plan}` carries it on "
+                            "(it shows the cost first).")
             raise
         finally:
             await service.stop()  # a run cut short (Ctrl+C) stops before the engine does
+
+
+async def _stop_run(service: SequenceService, again: str) -> None:
+    """Ctrl+C (SIGTERM) on a run: the person stopped it. STOPPED, so neither `resume` nor the
+    window's next start makes (pays for) its other shots by itself; `again` says what does.
+    A shot under way that never left this computer is cancelled; one apiframe has is kept."""
+    stopped = await service.stop_runs()
+    if stopped:
+        _say(f"The sequence is stopped; {again}")
+    _stop_shots_under_way(service, [s.id for s in stopped])
+
+
+async def _redo(args: argparse.Namespace, context: Context) -> int:
+    """`sequence redo N`: the shots made after an older take made again (paid), after showing
+    which, the cost and the balance after, and asking (or --yes)."""
+    from runway_desktop import cli
+
+    number = _number(args.id, "sequence")
+    api_key = cli._require_key()
+    async with cli._running_engine(context, api_key) as engine:
+        service = SequenceService(engine)
+        try:
+            sequence = service.get(number)
+            if sequence is None:
+                raise _no_sequence(number)
+            if sequence.run_state is RunState.RUNNING:  # its run would make them too
+                raise cli.CliError(
+                    f"Sequence {number} “{sequence.name}” is running: redo once it has ended "
+                    "(or stop it: Stop in the window, Ctrl+C where it runs; `runway-desktop "
+                    "resume` carries on one whose process ended). Nothing was made.",
+                    cli.EXIT_BUSY)
+            outdated = service.outdated_shots(sequence)
+            if not outdated:
+                _say(f"No shot of “{sequence.name}” (sequence {number}) was made after an "
+                     "older take: nothing to redo.")
+                return _report_sequences([sequence], service, context, quiet=True)
+            made, reused = service.redo_plan(sequence)
+            await _known_prices(engine, service)
+            preview = service.cost_preview(number, redo_outdated=True)
+            _say(_redo_text(sequence, outdated, made, reused, preview))
+            if preview.affordable is False:
+                raise cli.CliError(
+                    f"Not enough credits: redoing costs {preview.credits:,} and the balance is "
+                    f"{preview.balance:,}. Top up, then run this again.", cli.EXIT_CREDITS)
+            if made and not args.yes and not await cli._confirm("Redo them? [y/N] "):
+                raise cli.CliError("Nothing was redone. Add --yes to redo them without asking.",
+                                   cli.EXIT_INPUT)
+            try:
+                ended = await service.run(number, redo_outdated=True)
+            except asyncio.CancelledError:
+                await _stop_run(service, f"`runway-desktop sequence redo {number}` carries it "
+                                "on (it shows the cost first).")
+                raise
+            return _report_sequences([ended], service, context)
+        finally:
+            await service.stop()
+
+
+def _redo_text(sequence: Sequence, outdated: dict[int, int], made: list[int],
+               reused: list[int], preview: CostPreview) -> str:
+    """What `sequence redo` does, as the window's Redo Later Shots says it."""
+    shots, roots = _shot_numbers(outdated), _shot_numbers(set(outdated.values()))
+    parts = [f"“{sequence.name}” (sequence {sequence.id}): {shots.capitalize()} "
+             f"{'was' if len(outdated) == 1 else 'were'} made after an older take of {roots}."]
+    if reused:
+        parts.append(f"{_shot_numbers(reused).capitalize()} "
+                     f"{'has a take' if len(reused) == 1 else 'have takes'} made from the take "
+                     "chosen before: chosen again, free.")
+    if made:
+        balance = ("balance unknown" if preview.balance is None
+                   else f"balance {preview.balance:,} → {preview.balance_after:,} after")
+        cost = f"{preview.credits:,} credits"
+        if preview.unpriced:
+            cost += f" + {preview.unpriced} at apiframe's current price"
+        parts.append(f"Redoing makes {_shot_numbers(made)} again from the take chosen before "
+                     f"(paid): {len(made)} shot{'s' if len(made) != 1 else ''} to make, {cost}; "
+                     f"{balance}.")
+    return " ".join(parts)
+
+
+def _shot_numbers(indexes: Iterable[int]) -> str:
+    """"shot 3", "shots 3 and 4", "shots 3, 4 and 6" (0-based indexes)."""
+    numbers = [str(i + 1) for i in sorted(indexes)]
+    if len(numbers) == 1:
+        return f"shot {numbers[0]}"
+    return f"shots {', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 async def _run_plan(args: argparse.Namespace, context: Context, plan: Plan,
@@ -505,14 +637,17 @@ async def resume_sequences(engine: Engine, context: Context,
 
 
 def _report_sequences(ended: list[Sequence], service: SequenceService, context: Context,
-                      reported: set[int] | None = None) -> int:
+                      reported: set[int] | None = None, *, quiet: bool = False) -> int:
     from runway_desktop import cli
 
     code = cli.EXIT_OK
     for sequence in ended:
         takes = [service.chosen(shot) for shot in sequence.shots]
         if context.json_output:
-            print(json.dumps(_as_json(sequence, takes)), flush=True)
+            print(json.dumps(_as_json(sequence, takes,
+                                      service.outdated_shots(sequence))), flush=True)
+        elif quiet:
+            continue
         elif sequence.run_state == RunState.DONE:
             for take in takes:
                 if take is not None and take.video_path and take.id not in (reported or ()):
@@ -562,8 +697,9 @@ def _show(args: argparse.Namespace, context: Context) -> int:
             raise _no_sequence(number)
         takes = [journal.get(shot.chosen_id) if shot.chosen_id else None
                  for shot in sequence.shots]
+        outdated = outdated_shots(sequence, journal.get)
         if context.json_output:
-            print(json.dumps(_as_json(sequence, takes)), flush=True)
+            print(json.dumps(_as_json(sequence, takes, outdated)), flush=True)
             return cli.EXIT_OK
         print(f"seq:{sequence.id}  {sequence.name}  ({sequence.run_state.value}"
               f"{': ' + sequence.error if sequence.error else ''})", flush=True)
@@ -573,7 +709,18 @@ def _show(args: argparse.Namespace, context: Context) -> int:
             others = [f"#{t}" for t in shot.takes if take is None or t != take.id]
             more = (f" (other take{'s' if len(others) != 1 else ''}: {' '.join(others)}; "
                     "`sequence take --choose` uses one)" if others else "")
-            print(f"  {index + 1}. {shot.prompt[:60]!r}  {state}{more}", flush=True)
+            older = (f"  ⚠ made after an older take of shot {outdated[index] + 1}"
+                     if index in outdated else "")
+            print(f"  {index + 1}. {shot.prompt[:60]!r}  {state}{more}{older}", flush=True)
+        if outdated:
+            many = len(outdated) > 1
+            print(f"{_shot_numbers(outdated).capitalize()} {'were' if many else 'was'} made "
+                  f"after an older take of {_shot_numbers(set(outdated.values()))}: "
+                  f"{'they don' if many else 'it doesn'}'t follow on from what plays before "
+                  f"{'them' if many else 'it'} now. `runway-desktop sequence redo {sequence.id}` "
+                  f"makes {'them' if many else 'it'} again (it shows the cost first); or keep "
+                  f"{'them' if many else 'it'} as {'they are' if many else 'it is'}.",
+                  flush=True)
     finally:
         journal.close()
     return cli.EXIT_OK
@@ -587,15 +734,21 @@ def _list_json(sequence: Sequence) -> dict[str, object]:
             "error": sequence.error}
 
 
-def _as_json(sequence: Sequence, takes: list[Generation | None]) -> dict[str, object]:
+def _as_json(sequence: Sequence, takes: list[Generation | None],
+             outdated: dict[int, int] | None = None) -> dict[str, object]:
+    """`made_after_older_take_of`: the number of the shot whose take changed since this
+    shot's was made from it (`sequence redo` makes it again), else null."""
     from runway_desktop import cli
 
+    outdated = outdated or {}
     return {
         "sequence": sequence.id, "name": sequence.name, "status": sequence.run_state.value,
         "error": sequence.error,
         "shots": [{"prompt": shot.prompt, "takes": list(shot.takes),
-                   "chosen": cli.as_json(take) if take else None}
-                  for shot, take in zip(sequence.shots, takes, strict=True)],
+                   "chosen": cli.as_json(take) if take else None,
+                   "made_after_older_take_of": (outdated[index] + 1 if index in outdated
+                                                else None)}
+                  for index, (shot, take) in enumerate(zip(sequence.shots, takes, strict=True))],
     }
 
 

@@ -15,7 +15,7 @@ import select
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ PROMPTS = ["the cliff at dawn", "the beam sweeps the sea", "the storm rolls in"]
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
+    # 0.8 s jobs leave time to stop a run at a given stage; tests that don't stop one shorten
+    # them (`sim.config.seconds_per_job`: read as each job is made).
     with Simulator(SimulatorConfig(seconds_per_job=0.8, seed=13)) as simulator:
         yield simulator
 
@@ -109,6 +111,7 @@ def assert_three_shot_film(sim: Simulator, data: Path) -> list[dict[str, Any]]:
 def test_a_three_shot_plan_runs_end_to_end(sim: Simulator, folders: tuple[Path, Path, Path],
                                            plan: Path) -> None:
     data, home, out = folders
+    sim.config.seconds_per_job = 0.3  # nothing here waits on a job's length: short jobs
     env = cli_env(sim.base_url, data, home)
     before = sim.credits(KEY)
 
@@ -182,6 +185,7 @@ def test_killed_during_shot_two_resume_finishes_with_three_jobs(
         sim.faults.cdn_slow_bytes_per_second = 24_000
     _kill_at_shot_two(env, data, plan, out, stage)
     sim.faults.cdn_slow_bytes_per_second = None
+    sim.config.seconds_per_job = 0.3  # what follows the stop doesn't wait on a job's length
 
     resumed = run_cli("resume", env=env, timeout=120)
 
@@ -198,6 +202,7 @@ def test_killed_during_shot_two_the_same_plan_again_carries_on(
     data, home, out = folders
     env = cli_env(sim.base_url, data, home)
     _kill_at_shot_two(env, data, plan, out, "queued")
+    sim.config.seconds_per_job = 0.3  # what follows the stop doesn't wait on a job's length
 
     again = run_cli("sequence", "run", plan, "--out", out, "--yes", env=env, timeout=120)
 
@@ -228,6 +233,7 @@ def test_a_failed_shot_stops_the_plan_and_the_same_plan_again_retakes_it(
                         error="Provider returned an error: content policy violation")
     stdout, stderr = process.communicate(timeout=60)
     stopped = CliResult(process.returncode, stdout, stderr, 0.0)
+    sim.config.seconds_per_job = 0.3  # what follows the stop doesn't wait on a job's length
     assert stopped.code == 5, stopped
     assert "Traceback" not in stopped.stderr
     last = stopped.stderr.splitlines()[-1]
@@ -258,6 +264,7 @@ def _generate(env: dict[str, str], out: Path, image: Path) -> dict[str, Any]:
 def test_extend_makes_the_next_clip_from_the_last_frame(
         sim: Simulator, folders: tuple[Path, Path, Path], plan: Path) -> None:
     data, home, out = folders
+    sim.config.seconds_per_job = 0.3  # nothing here waits on a job's length: short jobs
     env = cli_env(sim.base_url, data, home)
     first = _generate(env, out, plan.parent / "cliff.png")
 
@@ -367,6 +374,7 @@ def test_ctrl_c_during_shot_two_stops_the_run_in_words(
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)
     _stdout, stderr = process.communicate(timeout=60)
+    sim.config.seconds_per_job = 0.3  # what follows the stop doesn't wait on a job's length
 
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
@@ -385,6 +393,7 @@ def test_ctrl_c_during_shot_two_stops_the_run_in_words(
 def test_sequence_take_makes_a_new_take_of_a_shot_and_choose_swaps_it_back(
         sim: Simulator, folders: tuple[Path, Path, Path], plan: Path) -> None:
     data, home, out = folders
+    sim.config.seconds_per_job = 0.3  # nothing here waits on a job's length: short jobs
     env = cli_env(sim.base_url, data, home)
     made = run_cli("sequence", "run", plan, "--out", out, "--yes", env=env, timeout=120)
     assert made.code == 0, made
@@ -464,6 +473,7 @@ def run_at_terminal(*args: str, env: dict[str, str], answer: str) -> CliResult:
 def test_a_sequence_is_renamed_and_deleted_and_its_videos_stay(
         sim: Simulator, folders: tuple[Path, Path, Path], two_shots: Path) -> None:
     data, home, out = folders
+    sim.config.seconds_per_job = 0.3  # nothing here waits on a job's length: short jobs
     env = cli_env(sim.base_url, data, home)
     made = run_cli("sequence", "run", two_shots, "--out", out, "--yes", env=env, timeout=120)
     assert made.code == 0, made
@@ -529,7 +539,9 @@ def test_a_running_sequence_is_not_deleted_until_nothing_runs_it(
     (paid for) but makes no further shot."""
     data, home, out = folders
     env = cli_env(sim.base_url, data, home)
-    sim.faults.slow_seconds = 3.0  # each answer takes 3 s: shot 1 stays unfinished a while
+    # Each status answer takes 3 s: shot 1 stays unfinished a while once it has its job (the
+    # upload and the submission stay fast, so that is soon).
+    sim.faults.routes, sim.faults.slow_seconds = {"job"}, 3.0
     process = start_cli("sequence", "run", two_shots, "--out", out, "--yes", env=env)
     try:
         deadline = time.monotonic() + 60
@@ -547,7 +559,7 @@ def test_a_running_sequence_is_not_deleted_until_nothing_runs_it(
     finally:
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
-    sim.faults.slow_seconds = 0.0
+    sim.faults.routes, sim.faults.slow_seconds = None, 0.0
     with read_only_journal(data) as db:
         assert db.execute("SELECT run_state FROM sequences").fetchone()[0] == "running"
 
@@ -562,3 +574,102 @@ def test_a_running_sequence_is_not_deleted_until_nothing_runs_it(
     (take,) = journal_rows(data)  # shot 1 finished; shot 2 never made
     assert take["stage"] == "done"
     assert sim.jobs_created(KEY) == 1
+
+
+# -- stopping a take or a run; shots made after an older take -----------------------------------
+
+def _signal_when(process: subprocess.Popen[str], data: Path,
+                 reached: Callable[[list[dict[str, Any]]], bool],
+                 before: Callable[[], None] | None = None) -> tuple[int, str]:
+    """SIGINT once the journal's rows satisfy `reached`; (exit code, stderr). `before` runs
+    first, once the first row is done (to slow the simulator for what follows)."""
+    deadline = time.monotonic() + 90
+    try:
+        while not reached(rows := journal_rows(data)):
+            assert time.monotonic() < deadline, rows
+            assert process.poll() is None, process.communicate()
+            if before is not None and rows and rows[0]["stage"] == "done":
+                before()
+                before = None
+            time.sleep(0.005)
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert "Traceback" not in err
+    return process.returncode, err
+
+
+def test_stopped_takes_and_runs_cancel_what_was_not_sent_and_redo_asks_first(
+        sim: Simulator, folders: tuple[Path, Path, Path], two_shots: Path) -> None:
+    """Ctrl+C on `sequence run` or `sequence take` while a shot's take is still on this
+    computer cancels it (as `generate` does): it was kept, and the next `resume` (or the
+    window) paid for what the person had stopped; a stopped take also put back the shot's
+    take before it. `sequence show` marks the shots made after an older take (only the window
+    did), and `sequence redo` makes them again after showing the cost and asking."""
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+
+    def slow_uploads() -> None:
+        sim.faults.routes, sim.faults.slow_seconds = {"upload"}, 30.0
+
+    def uploading(count: int) -> Callable[[list[dict[str, Any]]], bool]:
+        return lambda rows: len(rows) == count and rows[-1]["stage"] == "uploading"
+
+    code, err = _signal_when(start_cli("sequence", "run", two_shots, "--out", out, "--yes",
+                                       env=env), data, uploading(2), slow_uploads)
+    assert code == 130, err
+    first, second = journal_rows(data)
+    assert (first["stage"], second["stage"]) == ("done", "cancelled")
+    assert f"shot 2: stopped before #{second['id']} was sent to apiframe: it is cancelled" in err
+    sim.faults.routes, sim.faults.slow_seconds = None, 0.0
+    assert run_cli("resume", env=env, timeout=120).code == 0
+    assert sim.jobs_created(KEY) == 1  # nothing made of what was stopped
+    again = run_cli("sequence", "run", two_shots, "--out", out, "--yes", env=env, timeout=120)
+    assert again.code == 0, again
+    assert sim.jobs_created(KEY) == 2
+    made = journal_rows(data)[-1]
+
+    slow_uploads()
+    code, err = _signal_when(start_cli("sequence", "take", "1", "1", "--seed", "7", env=env),
+                             data, uploading(4))
+    assert code == 130, err
+    stopped = journal_rows(data)[-1]
+    assert stopped["stage"] == "cancelled"
+    assert (f"stopped before #{stopped['id']} was sent to apiframe: it is cancelled and nothing "
+            f"was charged; shot 1 uses #{first['id']} again.") in err
+    shown = run_cli("sequence", "show", "1", "--json", env=env).one()
+    assert shown["status"] == "done"
+    assert [s["chosen"]["id"] for s in shown["shots"]] == [first["id"], made["id"]]
+    sim.faults.routes, sim.faults.slow_seconds = None, 0.0
+    assert run_cli("resume", env=env, timeout=120).code == 0
+    assert sim.jobs_created(KEY) == 2
+
+    # A new take of shot 1: shot 2 was made from the old one. Marked; redone when asked.
+    taken = run_cli("sequence", "take", "1", "1", "--seed", "8", "--json", env=env,
+                    timeout=120)
+    assert taken.code == 0, taken
+    shown_text = run_cli("sequence", "show", "1", env=env).stdout
+    assert "⚠ made after an older take of shot 1" in shown_text.splitlines()[2], shown_text
+    assert "`runway-desktop sequence redo 1`" in shown_text
+    shown = run_cli("sequence", "show", "1", "--json", env=env).one()
+    assert [s["made_after_older_take_of"] for s in shown["shots"]] == [None, 1]
+    refused = run_cli("sequence", "redo", "1", env=env, timeout=120)  # nobody to answer
+    assert refused.code == 2, refused
+    assert "Shot 2 was made after an older take of shot 1." in refused.stderr
+    assert "Redoing makes shot 2 again from the take chosen before (paid): 1 shot to make, " \
+           in refused.stderr
+    assert "Nothing was redone. Add --yes" in refused.stderr
+    assert sim.jobs_created(KEY) == 3
+    redone = run_cli("sequence", "redo", "1", "--yes", "--json", env=env, timeout=120)
+    assert redone.code == 0, redone
+    shots = redone.one()["shots"]
+    assert shots[1]["chosen"]["parent_id"] == taken.one()["id"]
+    assert [s["made_after_older_take_of"] for s in shots] == [None, None]
+    assert sim.jobs_created(KEY) == 4
+    nothing = run_cli("sequence", "redo", "1", env=env)
+    assert nothing.code == 0, nothing
+    assert "nothing to redo" in nothing.stderr
+    assert sim.jobs_created(KEY) == 4
