@@ -12,6 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
     QColor,
     QFocusEvent,
     QFont,
@@ -262,6 +264,9 @@ class ComposePanel(QWidget):
         self.status_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.status_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.status_label.setAccessibleDescription(self.tr("Generate status"))
+        # A Tab stop while Generate waits (_refresh): a disabled button is skipped by Tab and
+        # its tooltip never shows without a mouse, so the reason is reached here, and read.
+        self.status_label.setObjectName("generate_status")  # its focus ring (app.qss)
 
         self._build_layout()
         # Focusing the panel means "start typing a prompt" (focusInEvent). Not a focus proxy:
@@ -391,6 +396,7 @@ class ComposePanel(QWidget):
             self.lock_button,
             self.dice_button,
             self.generate_button,
+            self.status_label,
         ]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
@@ -553,23 +559,29 @@ class ComposePanel(QWidget):
 
     def generate_block_reason(self) -> str:
         """Why Generate is disabled now ("" when it is enabled)."""
+        return self._blocked()[0]
+
+    def _blocked(self) -> tuple[str, QWidget | None]:
+        """Why Generate is disabled now ("" when it is enabled), and the field to fix, if any."""
         if not self._external_enabled:
-            return self._external_reason or self.tr("Generating is not available right now.")
+            return (self._external_reason
+                    or self.tr("Generating is not available right now."), None)
         if self._reused_frame is not None:  # a moment: the frame must not crop another picture
-            return self.tr("Checking the start image…")
+            return self.tr("Checking the start image…"), None
         prompt = self.prompt_edit.toPlainText().strip()
         if not has_visible_text(prompt):  # empty, or only zero-width marks apiframe refuses
-            return self.tr("Write a prompt first.")
+            return self.tr("Write a prompt first."), self.prompt_edit
         limit = self.model().prompt_limit
         if (length := prompt_length(prompt)) > limit:
             over = length - limit
             text = (self.tr("The prompt is 1 character too long (limit {limit}).") if over == 1
                     else self.tr("The prompt is {over} characters too long (limit {limit})."))
-            return text.format(over=self._number(over), limit=self._number(limit))
+            return text.format(over=self._number(over), limit=self._number(limit)), \
+                self.prompt_edit
         if self.seed_edit.text() and not self.seed_edit.hasAcceptableInput():  # "" is random
             return self.tr("Enter a seed from {min} to {max}.").format(
-                min=self.model().seed_range[0], max=self.model().max_seed)
-        return self._short_of_credits()
+                min=self.model().seed_range[0], max=self.model().max_seed), self.seed_edit
+        return self._short_of_credits(), None
 
     def _have(self) -> int | None:
         """The balance, less what apiframe took since it was read (None: unknown)."""
@@ -643,6 +655,14 @@ class ComposePanel(QWidget):
         focus = QApplication.focusWidget()
         typing = isinstance(focus, QLineEdit | QPlainTextEdit | QTextEdit | QAbstractSpinBox)
         if typing and focus is not None and not self.isAncestorOf(focus):
+            return
+        reason, field = self._blocked()
+        if reason:
+            # Not a silent nothing: a screen reader says why (the line under Generate shows
+            # it), and the keys go where the fix is typed.
+            if field is not None and not field.hasFocus():
+                field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            announce(self.status_label, reason)
             return
         self.generate()
 
@@ -933,6 +953,10 @@ class ComposePanel(QWidget):
         unpriced = "" if total is not None else self.tr(
             "Price from apiframe unavailable: apiframe charges its current price.")
         self.generate_button.setEnabled(not reason)
+        self.status_label.setFocusPolicy(
+            Qt.FocusPolicy.TabFocus if reason else Qt.FocusPolicy.NoFocus)
+        if not reason and self.status_label.hasFocus():  # Generate takes its place
+            self.generate_button.setFocus(Qt.FocusReason.OtherFocusReason)
         self.generate_button.setToolTip(
             reason or unpriced or self.tr("Start the generation (Ctrl+Enter)"))
         # Its accessible name is "Generate": a screen reader hears its words (how many, the
@@ -985,6 +1009,14 @@ class ComposePanel(QWidget):
             self._apply_primary_palette()
             self._refresh()
         super().changeEvent(event)
+
+
+def announce(widget: QWidget, text: str) -> None:
+    """Say `text` to a screen reader now, wherever the focus is (Qt's announcement: AT-SPI on
+    Linux, UI Automation's notification on Windows, NSAccessibility on macOS)."""
+    event = QAccessibleAnnouncementEvent(widget, text)
+    event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive)
+    QAccessible.updateAccessibility(event)
 
 
 def _to_int(value: object) -> int | None:

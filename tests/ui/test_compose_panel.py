@@ -619,3 +619,46 @@ def test_generations_not_sent_yet_are_spoken_for(panel: ComposePanel) -> None:
     panel.generation_changed(row(4, Stage.FAILED))  # refused before apiframe took it
     assert panel.generate_button.text() == "Generate · 8 credits · 24 left"
     assert panel.status_label.text() == ""
+
+
+def test_why_generate_waits_is_reached_with_the_keyboard(
+    qtbot, panel: ComposePanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disabled Generate is skipped by Tab and its tooltip needs a mouse: the reason under it
+    was never reached from the keyboard (a screen reader went from New seed to the next
+    pane), and Ctrl+Enter did nothing, without a word."""
+    from PySide6.QtGui import QAccessible
+
+    from runway_desktop.ui import compose_panel
+
+    said: list[str] = []
+    monkeypatch.setattr(compose_panel, "announce", lambda _widget, text: said.append(text))
+    panel.activateWindow()
+    panel.dice_button.setFocus()
+    qtbot.waitUntil(panel.dice_button.hasFocus)
+    qtbot.keyClick(panel.dice_button, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is panel.status_label  # where Generate would be
+    heard = QAccessible.queryAccessibleInterface(panel.status_label)
+    assert heard is not None
+    assert heard.text(QAccessible.Text.Name) == "Write a prompt first."
+    # Ctrl+Enter: why, said, and the keys go where the fix is typed.
+    qtbot.keyClick(panel.status_label, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert said == ["Write a prompt first."]
+    assert panel.prompt_edit.hasFocus()
+    qtbot.keyClicks(panel.prompt_edit, "waves")
+    panel.seed_edit.setFocus()
+    panel.seed_edit.selectAll()
+    qtbot.keyClicks(panel.seed_edit, str(MAX_SEED + 1))
+    qtbot.keyClick(panel.seed_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert said[-1] == f"Enter a seed from 0 to {MAX_SEED}."
+    assert panel.seed_edit.hasFocus()
+    panel.set_balance(4)  # short of credits: nothing to type, only said
+    panel.status_label.setFocus()
+    panel.seed_edit.setText("7")
+    assert QApplication.focusWidget() is panel.status_label
+    qtbot.keyClick(panel.status_label, Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier)
+    assert said[-1].startswith("Not enough credits: this needs 8, you have 4.")
+    assert QApplication.focusWidget() is panel.status_label
+    panel.set_balance(400)  # Generate can go: it takes the line's place, focus and all
+    assert panel.generate_button.hasFocus()
+    assert not panel.status_label.focusPolicy() & Qt.FocusPolicy.TabFocus
