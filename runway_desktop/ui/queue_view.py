@@ -11,13 +11,16 @@ import enum
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
     QCoreApplication,
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPoint,
     Qt,
@@ -25,13 +28,17 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
     QAction,
+    QColor,
     QDragMoveEvent,
     QGuiApplication,
     QKeySequence,
     QPainter,
     QPaintEvent,
     QPalette,
+    QStatusTipEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -44,9 +51,13 @@ from PySide6.QtWidgets import (
     QListView,
     QMenu,
     QProgressBar,
+    QProxyStyle,
     QPushButton,
     QSizePolicy,
+    QStyle,
+    QStyleOption,
     QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -220,11 +231,85 @@ _REPLACED_BY = {spec.replaces: spec for spec in ACTIONS if spec.replaces}
 
 def _say_why_not(action: QAction, spec: ActionSpec, primary: Generation, count: int) -> None:
     """A greyed-out action says why: as its tooltip (the mouse) and its status tip (the
-    window's status bar, also while the keys move through the menu)."""
+    window's status bar, also while the keys move through the menu: `_GreyedReasons`)."""
     why = (queue_text.unavailable_text(primary, spec.command) if count == 1 or not spec.many
            else _tr("None of the {count} selected.").format(count=count))
     action.setToolTip(why)
     action.setStatusTip(why)
+
+
+class _GreyedReachableStyle(QProxyStyle):
+    """The keys reach a greyed-out menu entry, as in the native menus of Windows and macOS:
+    Fusion skipped them, so a keyboard user never met the reason one gives."""
+
+    def styleHint(self, hint: QStyle.StyleHint, option: QStyleOption | None = None,
+                  widget: QWidget | None = None, returnData: Any = None) -> int:
+        if hint == QStyle.StyleHint.SH_Menu_AllowActiveAndDisabled:
+            return 1
+        return super().styleHint(hint, option, widget, returnData)
+
+    def drawControl(self, element: QStyle.ControlElement, option: QStyleOption,
+                    painter: QPainter, widget: QWidget | None = None) -> None:
+        """Fusion highlights only an enabled entry: the keys' place on a greyed one is shown
+        by a paler highlight under its greyed words."""
+        state = QStyle.StateFlag
+        if (element == QStyle.ControlElement.CE_MenuItem and option.state & state.State_Selected
+                and not option.state & state.State_Enabled):
+            colour = QColor(option.palette.color(QPalette.ColorGroup.Active,
+                                                 QPalette.ColorRole.Highlight))
+            colour.setAlphaF(0.18)
+            painter.fillRect(option.rect, colour)
+        super().drawControl(element, option, painter, widget)
+
+
+class _GreyedReasons(QObject):
+    """A greyed-out entry the keys (or the mouse) land on says why: in the window's status
+    bar, to a screen reader (an announcement), and, reached by the keys, in a tooltip beside
+    it (the mouse has Qt's own). Qt says an entry's status tip only while it is enabled."""
+
+    def __init__(self, menu: QMenu, status_target: QWidget) -> None:
+        super().__init__(menu)
+        self._menu = menu
+        self._status_target = status_target
+        self._by_keys = False
+        self._said = False
+        self._tip: tuple[QAction, str] | None = None  # to show once the key is let go
+        menu.installEventFilter(self)
+        menu.hovered.connect(self._on_hovered)
+        menu.aboutToHide.connect(self._clear)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            self._by_keys = True
+            self._tip = None
+        elif event.type() == QEvent.Type.KeyRelease and self._tip is not None:
+            # Now: Qt's tooltip hides itself at any key's press or release (the app's filter
+            # has seen this release already).
+            (action, why), self._tip = self._tip, None
+            if self._menu.activeAction() is action:
+                place = self._menu.actionGeometry(action)  # beside it, not over the next
+                QToolTip.showText(self._menu.mapToGlobal(place.topRight()), why, self._menu,
+                                  place)
+        elif event.type() == QEvent.Type.MouseMove:
+            self._by_keys = False
+        return False
+
+    def _on_hovered(self, action: QAction) -> None:
+        why = "" if action.isEnabled() else action.statusTip()
+        if not why:
+            self._said = False  # an enabled entry's own status tip replaces ours
+            return
+        self._said = True
+        QCoreApplication.sendEvent(self._status_target, QStatusTipEvent(why))
+        QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(
+            self._menu, f"{action.text().replace('&', '')}: {why}"))
+        if self._by_keys:
+            self._tip = (action, why)
+
+    def _clear(self) -> None:
+        if self._said:
+            QCoreApplication.sendEvent(self._status_target, QStatusTipEvent(""))
+            self._said = False
 
 
 _UNFAVOURITE = QT_TRANSLATE_NOOP(_CONTEXT, "Unfavourite")
@@ -409,6 +494,7 @@ class QueueView(QWidget):
         self._last_selected: Generation | None = None
         self._holding = False
         self._added: list[int] | None = None  # new rows a command made (`_showing_added`)
+        self._greyed_style: QStyle | None = None  # the row menus' (`_menu_style`)
         # Entries other parts add to the menu (the window's Compare): each is called with the
         # menu, the item under the mouse and the items the menu acts on.
         self.menu_extensions: list[Callable[[QMenu, Generation, list[Generation]], None]] = []
@@ -747,6 +833,8 @@ class QueueView(QWidget):
         menu = QMenu(self.list_view)
         menu.setObjectName("queueContextMenu")
         menu.setToolTipsVisible(True)  # a greyed-out action says why (`_say_why_not`)
+        menu.setStyle(self._menu_style())  # …and the keys reach it (`_GreyedReasons`)
+        _GreyedReasons(menu, self.list_view)
         for spec in ACTIONS:
             if spec.replaces:
                 continue  # shown in the place of the one it replaces, if at all
@@ -779,6 +867,14 @@ class QueueView(QWidget):
         for extend in self.menu_extensions:
             extend(menu, generation, targets)
         return menu
+
+    def _menu_style(self) -> QStyle:
+        """One style for the row menus, made at the first (after the list: Qt deletes
+        children in order, so the menus go before their style)."""
+        if self._greyed_style is None:
+            self._greyed_style = _GreyedReachableStyle()
+            self._greyed_style.setParent(self)
+        return self._greyed_style
 
     def shutdown(self) -> None:
         """Stop the timer and the thumbnail readers (call before the app quits)."""

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QContextMenuEvent, QDesktopServices
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QStyleOptionViewItem
+from PySide6.QtWidgets import (
+    QApplication,
+    QMenu,
+    QMessageBox,
+    QStyleOptionViewItem,
+    QToolTip,
+)
 from pytestqt.qtbot import QtBot
 
 from runway_desktop import paths
@@ -19,6 +25,7 @@ from runway_desktop.engine.lifecycle_table import Command, allows
 from runway_desktop.engine.records import Action, GenerationSettings, Stage
 from runway_desktop.simulator import Simulator, SimulatorConfig
 from runway_desktop.simulator.config import Account, default_accounts
+from runway_desktop.ui import queue_view
 from runway_desktop.ui.queue_filter import StatusFilter
 from runway_desktop.ui.queue_model import QueueModel, Roles
 from runway_desktop.ui.queue_view import QueueView
@@ -293,7 +300,8 @@ def answer(qtbot: QtBot, window: Any) -> tuple[str, str]:
     return words
 
 
-def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any) -> None:
+def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Re-run with New Seed, and Retry of failures apiframe refunded, add new rows at the top:
     far down a long list nothing seemed to happen (the row acted on stays Failed), and a
     second Retry paid again. Then the header's Clear finished under a search or a filter: it
@@ -357,6 +365,23 @@ def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any) -> None
                            | Qt.KeyboardModifier.ShiftModifier)
         assert [g.id for g in queue.selected_generations()] == [fixed], way
         assert model.rowCount() == HISTORY + 2, way  # nothing sent, nothing paid
+
+    # A greyed-out entry says why to the keys too (Fusion skipped it): the status bar, a
+    # tooltip beside it, a screen reader's announcement. Return on it does nothing.
+    announced: list[str] = []
+    monkeypatch.setattr(queue_view.QAccessible, "updateAccessibility",
+                        lambda event: announced.append(event.message()))
+    menu = open_menu(qtbot, queue, second)
+    qtbot.keyClick(menu, Qt.Key.Key_Down)
+    assert (menu.activeAction().objectName(), menu.activeAction().isEnabled()) == ("play", False)
+    assert window.statusBar().currentMessage() == "It has no video."
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    assert QToolTip.text() == "It has no video."
+    assert announced == ["Play: It has no video."]
+    qtbot.keyClick(menu, Qt.Key.Key_Return)
+    assert menu.isVisible()
+    qtbot.keyClick(menu, Qt.Key.Key_Escape)
+    assert window.statusBar().currentMessage() == ""
 
     # Under Failed, three old failures chosen with Ctrl, then Retry from the keyboard.
     qtbot.mouseClick(queue.filter_buttons[StatusFilter.FAILED], Qt.MouseButton.LeftButton)
