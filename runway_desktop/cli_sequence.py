@@ -39,7 +39,7 @@ from runway_desktop.engine import presence
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.extension import ExtendError
 from runway_desktop.engine.journal import Journal, JournalError
-from runway_desktop.engine.records import Generation
+from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.engine.scheduler import Engine
 from runway_desktop.engine.sequence_plan import Plan, PlanError, load_plan
 from runway_desktop.engine.sequence_records import (
@@ -475,16 +475,20 @@ async def _take_stopped(service: SequenceService, generation_id: int, before: Se
     return cli._stopped(service.generations, generation_id)
 
 
-def _stop_shots_under_way(service: SequenceService, sequence_ids: list[int]) -> None:
-    """A run stopped (Ctrl+C, SIGTERM): a shot under way that never left this computer is
-    cancelled (`resume` or the window would have paid for it); one apiframe has is kept, paid,
-    for `resume`. What became of each goes to cli.STOP_NOTES."""
+def _say_what_became_of(service: SequenceService, under_way: list[tuple[int, int]]) -> None:
+    """A run stopped (Ctrl+C, SIGTERM): each shot that was under way (shot index, take), as
+    stop_runs(cancel_unsent=True) left it: cancelled if it never left this computer (`resume`
+    or the window would have paid for it), else kept, paid, for `resume`. To cli.STOP_NOTES."""
     from runway_desktop import cli
 
-    for sequence_id in sequence_ids:
-        for index, take in service.takes_under_way(sequence_id):
-            cli.STOP_NOTES.append(f"shot {index + 1}: "
-                                  + cli._stopped(service.generations, take.id))
+    for index, take_id in under_way:
+        take = service.generations.get(take_id)
+        if take is not None and take.stage is Stage.CANCELLED:
+            note = (f"stopped before #{take_id} was sent to apiframe: it is cancelled and "
+                    "nothing was charged.")
+        else:
+            note = cli._stopped(service.generations, take_id)
+        cli.STOP_NOTES.append(f"shot {index + 1}: {note}")
 
 
 async def _run(args: argparse.Namespace, context: Context) -> int:
@@ -512,10 +516,11 @@ async def _stop_run(service: SequenceService, again: str) -> None:
     """Ctrl+C (SIGTERM) on a run: the person stopped it. STOPPED, so neither `resume` nor the
     window's next start makes (pays for) its other shots by itself; `again` says what does.
     A shot under way that never left this computer is cancelled; one apiframe has is kept."""
-    stopped = await service.stop_runs()
-    if stopped:
+    under_way = [(index, take.id) for sequence_id in service.running_here()
+                 for index, take in service.takes_under_way(sequence_id)]
+    if await service.stop_runs(cancel_unsent=True):
         _say(f"The sequence is stopped; {again}")
-    _stop_shots_under_way(service, [s.id for s in stopped])
+    _say_what_became_of(service, under_way)
 
 
 async def _redo(args: argparse.Namespace, context: Context) -> int:

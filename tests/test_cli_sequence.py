@@ -624,6 +624,9 @@ def test_stopped_takes_and_runs_cancel_what_was_not_sent_and_redo_asks_first(
     first, second = journal_rows(data)
     assert (first["stage"], second["stage"]) == ("done", "cancelled")
     assert f"shot 2: stopped before #{second['id']} was sent to apiframe: it is cancelled" in err
+    with read_only_journal(data) as db:  # what the window says of it
+        assert tuple(db.execute("SELECT run_state, error FROM sequences").fetchone()) == (
+            "stopped", "Stopped with 1 of 2 shots made. Run carries on from there.")
     sim.faults.routes, sim.faults.slow_seconds = None, 0.0
     assert run_cli("resume", env=env, timeout=120).code == 0
     assert sim.jobs_created(KEY) == 1  # nothing made of what was stopped

@@ -149,6 +149,10 @@ class SequenceService:
         task = self._runs.get(sequence_id)
         return task is not None and not task.done()
 
+    def running_here(self) -> list[int]:
+        """The sequences this process is running now."""
+        return [i for i, task in self._runs.items() if not task.done()]
+
     def planned_settings(self, sequence_id: int) -> list[GenerationSettings]:
         """For each shot, the settings it has (its chosen take's) or will be made with (the
         shot before's, with the shot's prompt and changes; the start image is a placeholder
@@ -462,32 +466,40 @@ class SequenceService:
             self._runs[sequence_id] = task
         return await asyncio.shield(task)
 
-    async def stop_run(self, sequence_id: int) -> Sequence:
+    async def stop_run(self, sequence_id: int, *, cancel_unsent: bool = False) -> Sequence:
         """The person stops this process's run: no further shot is made. A take already under
-        way goes on (it may be paid for) and stays the shot's. STOPPED, saying Run carries on;
-        nothing resumes it by itself."""
+        way goes on (it may be paid for) and stays the shot's; with `cancel_unsent` (the
+        command line stopped: nothing here sends it any more) one that never reached apiframe
+        is cancelled instead, nothing charged. STOPPED, saying Run carries on; nothing resumes
+        it by itself."""
         task = self._runs.pop(sequence_id, None)
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        if cancel_unsent:
+            self._generations.cancel([take.id for _index, take
+                                      in self.takes_under_way(sequence_id)])
         sequence = self._store.require(sequence_id)
         if sequence.run_state is RunState.DONE:
             return sequence
-        made = sum(1 for shot in sequence.shots if shot.chosen_id is not None)
+        made = sum(1 for shot in sequence.shots if (take := self.chosen(shot)) is not None
+                   and take.stage is not Stage.CANCELLED)
+        under_way = " (a shot under way finishes)" if self.takes_under_way(sequence_id) else ""
         if made == len(sequence.shots) and self.outdated_shots(sequence):
             # A redo of outdated shots stopped: nothing is left for Run to make.
-            message = ("Stopped: nothing further is made (a shot under way finishes). The "
-                       "shots still made after an older take can be redone later.")
+            message = (f"Stopped: nothing further is made{under_way}. The shots still made "
+                       "after an older take can be redone later.")
         else:
-            message = (f"Stopped with {made} of {len(sequence.shots)} shots made (a shot under "
-                       "way finishes). Run carries on from there.")
+            message = (f"Stopped with {made} of {len(sequence.shots)} shots made{under_way}. "
+                       "Run carries on from there.")
         self._store.set_run_state(sequence_id, RunState.STOPPED, message)
         return self._changed(sequence_id)
 
-    async def stop_runs(self) -> list[Sequence]:
+    async def stop_runs(self, *, cancel_unsent: bool = False) -> list[Sequence]:
         """The person stops every run of this process (Ctrl+C): each as `stop_run` leaves it,
         STOPPED, so no later start carries it on (and pays for its shots) by itself."""
-        return [await self.stop_run(sequence_id) for sequence_id in list(self._runs)]
+        return [await self.stop_run(sequence_id, cancel_unsent=cancel_unsent)
+                for sequence_id in list(self._runs)]
 
     async def run_plan(self, plan: Plan, *, output_dir: Path | None = None) -> Sequence:
         """Run a plan: the sequence an earlier run of the same plan file left unfinished
