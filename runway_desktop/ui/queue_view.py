@@ -841,7 +841,8 @@ class QueueView(QWidget):
             applicable = self._applicable(spec, generation, targets)
             if not applicable and (instead := _REPLACED_BY.get(spec.name)) is not None \
                     and (instead_applicable := self._applicable(instead, generation, targets)):
-                spec, applicable = replace(instead, shortcuts=spec.shortcuts,
+                # In its place: its name (the slot's), its keys, the other's words and deed.
+                spec, applicable = replace(instead, name=spec.name, shortcuts=spec.shortcuts,
                                            separator_before=spec.separator_before), \
                     instead_applicable
             if spec.separator_before and not menu.isEmpty():
