@@ -34,6 +34,7 @@ from PySide6.QtGui import (
     QColor,
     QDragMoveEvent,
     QGuiApplication,
+    QKeyEvent,
     QKeySequence,
     QPainter,
     QPaintEvent,
@@ -229,11 +230,17 @@ def action_text(spec: ActionSpec, count: int, primary: Generation | None = None)
 _REPLACED_BY = {spec.replaces: spec for spec in ACTIONS if spec.replaces}
 
 
+def _why_not(spec: ActionSpec, primary: Generation, count: int) -> str:
+    """Why `spec` does nothing for `primary` (and `count` rows in all); "" when unsaid."""
+    if count == 1 or not spec.many:
+        return queue_text.unavailable_text(primary, spec.command)
+    return _tr("None of the {count} selected.").format(count=count)
+
+
 def _say_why_not(action: QAction, spec: ActionSpec, primary: Generation, count: int) -> None:
     """A greyed-out action says why: as its tooltip (the mouse) and its status tip (the
     window's status bar, also while the keys move through the menu: `_GreyedReasons`)."""
-    why = (queue_text.unavailable_text(primary, spec.command) if count == 1 or not spec.many
-           else _tr("None of the {count} selected.").format(count=count))
+    why = _why_not(spec, primary, count)
     action.setToolTip(why)
     action.setStatusTip(why)
 
@@ -676,7 +683,9 @@ class QueueView(QWidget):
         layout.addWidget(view, 1)
 
     def _build_shortcuts(self) -> None:
-        """One QAction per table row on the list: keyboard access to the same commands."""
+        """One QAction per table row on the list: keyboard access to the same commands (and
+        why one does nothing: `_say_why_keys_do_nothing`)."""
+        self.list_view.installEventFilter(self)
         for spec in ACTIONS:
             if not spec.shortcuts:
                 continue
@@ -868,6 +877,31 @@ class QueueView(QWidget):
         for extend in self.menu_extensions:
             extend(menu, generation, targets)
         return menu
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.list_view and event.type() == QEvent.Type.KeyPress \
+                and isinstance(event, QKeyEvent):
+            self._say_why_keys_do_nothing(event)
+        return super().eventFilter(watched, event)
+
+    def _say_why_keys_do_nothing(self, event: QKeyEvent) -> None:
+        """An action's keys pressed where it doesn't apply (Ctrl+O on a row with no video):
+        the status bar says why, as its greyed-out menu entry does. Nothing happened, and
+        nothing said so."""
+        pressed = QKeySequence(event.keyCombination())
+        match = QKeySequence.SequenceMatch.ExactMatch
+        for name, action in self.shortcut_actions.items():
+            if action.isEnabled() or not any(k.matches(pressed) == match
+                                             for k in action.shortcuts()):
+                continue
+            primary = self.current_generation()
+            spec = ACTION_SPECS[name]
+            why = _why_not(spec, primary, len(self.selected_generations() or [primary])) \
+                if primary is not None else ""
+            if why:
+                QCoreApplication.sendEvent(self.list_view, QStatusTipEvent(
+                    _tr("{action}: {why}").format(action=_tr(spec.text), why=why)))
+            return
 
     def _menu_style(self) -> QStyle:
         """One style for the row menus, made at the first (after the list: Qt deletes

@@ -380,6 +380,10 @@ def test_a_long_history_in_the_window(qtbot: QtBot, app_controller: Any,
     assert menu.isVisible()
     qtbot.keyClick(menu, Qt.Key.Key_Escape)
     assert window.statusBar().currentMessage() == ""
+    # An action's keys where it doesn't apply say why too (nothing happened, unsaid).
+    queue.list_view.setFocus()
+    qtbot.keyClick(queue.list_view, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert window.statusBar().currentMessage() == "Open File: It has no video."
 
     # Under Failed, three old failures chosen with Ctrl, then Retry from the keyboard.
     qtbot.mouseClick(queue.filter_buttons[StatusFilter.FAILED], Qt.MouseButton.LeftButton)
