@@ -549,7 +549,8 @@ class SequenceView(QWidget):
                 price = self.tr("{0} credits").format(number(preview.credits))
             text += " · " + price
             after = preview.balance_after
-            if short and preview.balance is not None:
+            if short and preview.balance is not None and after is not None:
+                text += " · " + self.tr("{0} short").format(number(-after))  # why it waits
                 tip = self.tr("Not enough credits: a new take costs {0}, you have {1}.").format(
                     number(preview.credits), number(preview.balance))
             elif after is not None and not preview.unpriced:

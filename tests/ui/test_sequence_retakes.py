@@ -171,6 +171,15 @@ def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_
     assert [t.id for t in chosen_takes(view)] == [first[0].id, second[1].id, third[2].id]
     assert simulator.jobs_created("afk_test") == 8
 
+    # Short of credits: New Take waits and says why, as Generate does (it paid, or met a 402).
+    view.shot_list.setCurrentRow(1)
+    simulator.set_credits("afk_test", 1)
+    view.sequences.generations.check_balance()
+    qtbot.waitUntil(lambda: not view.take_button.isEnabled(), timeout=10_000)
+    assert view.take_button.text() == f"New &Take · {price} credits · {price - 1} short"
+    assert view.take_button.toolTip() == (
+        f"Not enough credits: a new take costs {price}, you have 1."), view.take_button.toolTip()
+
     # A shot's video deleted on disk: the film says which and what to do (it said only that
     # "tall.mp4" doesn't exist, once the join had started).
     take = chosen_takes(view)[1]
