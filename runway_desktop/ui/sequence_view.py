@@ -508,7 +508,7 @@ class SequenceView(QWidget):
         self.run_progress.setRange(0, max(1, len(shots)))
         self.run_progress.setValue(done)
         # The plan box and New Sequence stay: with no sequence they are how to make one.
-        for widget in (self.extend_button, self.plan_button, self.next_prompt):
+        for widget in (self.plan_button, self.next_prompt):
             widget.setEnabled(has)
         self.run_progress.setVisible(has)  # no "0 of 1 shots" of no sequence
         self.choose_button.setEnabled(has and not self.running())
@@ -528,38 +528,58 @@ class SequenceView(QWidget):
         self._refresh_take_button()
 
     def _refresh_take_button(self) -> None:
-        """New Take says its price before it is pressed, as Generate does ("New Take · 25
-        credits · 975 left"), and waits when the balance doesn't cover it."""
+        """New Take and Extend from End say their price before they are pressed, as Generate
+        does ("New Take · 25 credits · 975 left"), and wait when the balance doesn't cover
+        it."""
         shot = self.current_shot()
-        preview: CostPreview | None = None
-        if shot is not None:
-            try:
-                preview = self.sequences.take_preview(shot.id)
-            except Exception:  # removed meanwhile: the next change shows it
-                log.debug("No price for a new take of shot %s", shot.id, exc_info=True)
-        text, tip = self.tr("New &Take"), self.tr("Make the selected shot again with a new "
-                                                  "seed (paid); it becomes the shot's take")
+        short = self._priced(
+            self.take_button, self._take_preview(shot), self.tr("New &Take"),
+            self.tr("Make the selected shot again with a new seed (paid); it becomes the "
+                    "shot's take"), self.tr("a new take"))
+        self.take_button.setEnabled(shot is not None and not self.running() and not short)
+        last = self.sequence.shots[-1] if self.sequence and self.sequence.shots else None
+        # Priced once the last shot has its take (until then Extend says what to do).
+        short = self._priced(
+            self.extend_button,
+            self._take_preview(last) if last is not None and last.chosen_id else None,
+            self.tr("&Extend from End"),
+            self.tr("Make a new last shot now, from the last shot's last frame (paid)"),
+            self.tr("a new shot"))
+        self.extend_button.setEnabled(self.sequence is not None and not short)
+
+    def _take_preview(self, shot: Shot | None) -> CostPreview | None:
+        if shot is None:
+            return None
+        try:
+            return self.sequences.take_preview(shot.id)
+        except Exception:  # removed meanwhile: the next change shows it
+            log.debug("No price for a new take of shot %s", shot.id, exc_info=True)
+            return None
+
+    def _priced(self, button: QPushButton, preview: CostPreview | None, label: str,
+                tip: str, what: str) -> bool:
+        """`label · 25 credits · 975 left` on a button that pays; True when short."""
+        text = label
         short = preview is not None and preview.affordable is False
         if preview is not None:
             number = self.locale().toString
             if preview.unpriced:
-                price = self.tr("price unknown")
+                text += " · " + self.tr("price unknown")
                 tip += " " + self.tr("(apiframe charges its current price)")
             else:
-                price = self.tr("{0} credits").format(number(preview.credits))
-            text += " · " + price
+                text += " · " + self.tr("{0} credits").format(number(preview.credits))
             after = preview.balance_after
             if short and preview.balance is not None and after is not None:
                 text += " · " + self.tr("{0} short").format(number(-after))  # why it waits
-                tip = self.tr("Not enough credits: a new take costs {0}, you have {1}.").format(
-                    number(preview.credits), number(preview.balance))
+                tip = self.tr("Not enough credits: {0} costs {1}, you have {2}.").format(
+                    what, number(preview.credits), number(preview.balance))
             elif after is not None and not preview.unpriced:
                 text += " · " + self.tr("{0} left").format(number(after))
-        self.take_button.setText(text)
-        self.take_button.setToolTip(tip)
-        self.take_button.setAccessibleDescription(
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleDescription(
             text.replace("&", "") + ". " + tip)  # a screen reader hears the price too
-        self.take_button.setEnabled(shot is not None and not self.running() and not short)
+        return short
 
     def _refresh_redo(self) -> None:
         """Which shots were made from an older take, and what redoing them does and costs."""

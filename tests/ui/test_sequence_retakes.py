@@ -82,6 +82,7 @@ def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_
     left = view.locale().toString(account.credits - price)
     assert view.take_button.text() == f"New &Take · {price} credits · {left} left"
     assert f"{price} credits" in view.take_button.accessibleDescription()
+    assert view.extend_button.text() == f"&Extend from End · {price} credits · {left} left"
     # A new take of shot 2: shot 3 was made from the old one. Said, priced, not redone.
     new_take(qtbot, view, 1)
     second = wait_all_done(qtbot, view, 3)
@@ -179,6 +180,8 @@ def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_
     assert view.take_button.text() == f"New &Take · {price} credits · {price - 1} short"
     assert view.take_button.toolTip() == (
         f"Not enough credits: a new take costs {price}, you have 1."), view.take_button.toolTip()
+    assert not view.extend_button.isEnabled()
+    assert view.extend_button.text() == f"&Extend from End · {price} credits · {price - 1} short"
 
     # A shot's video deleted on disk: the film says which and what to do (it said only that
     # "tall.mp4" doesn't exist, once the join had started).
