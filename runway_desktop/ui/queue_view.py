@@ -163,7 +163,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "show_sent_again",
         QT_TRANSLATE_NOOP(_CONTEXT, "Show #{id}, Sent Again"),
-        (),
+        (),  # in Retry's place, with Retry's keys (no action, no keys of its own)
         Command.SHOW_SENT_AGAIN,
         replaces="retry",
     ),
@@ -688,7 +688,7 @@ class QueueView(QWidget):
         self.list_view.installEventFilter(self)
         for spec in ACTIONS:
             if not spec.shortcuts:
-                continue
+                continue  # one shown in another's place has its keys (`_REPLACED_BY`)
             action = QAction(_tr(spec.text), self.list_view)
             action.setObjectName(spec.name)
             action.setShortcuts([QKeySequence(k) for k in spec.shortcuts])

@@ -44,7 +44,8 @@ def test_every_menu_action_and_list_action_has_a_shortcut(window: MainWindow) ->
                if not action.isSeparator() and not action.menu()
                and not action.shortcuts() and action.text() not in NO_SHORTCUT_ON_PURPOSE]
     assert missing == []
-    assert [spec.name for spec in ACTIONS if not spec.shortcuts] == []
+    # One shown in another's place (Retry's 'Show #N') has that one's keys.
+    assert [spec.name for spec in ACTIONS if not spec.shortcuts and not spec.replaces] == []
     for name in ("cancel_pending", "clear_finished", "find"):
         action = window.queue.findChild(QAction, name)
         assert action is not None
