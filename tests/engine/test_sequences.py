@@ -137,6 +137,7 @@ def test_a_run_cut_off_during_shot_two_resumes_without_a_second_job(
         await asyncio.gather(run, return_exceptions=True)
         await engine.stop()
         assert service.get(sequence.id).run_state is RunState.RUNNING  # type: ignore[union-attr]
+        sim.config.seconds_per_job = 0.3  # shot 3 (made by the resume) can be quick
 
         engine = await started(make_engine, sim=sim)
         try:
