@@ -555,7 +555,8 @@ async def _redo(args: argparse.Namespace, context: Context) -> int:
                 raise cli.CliError(
                     f"Not enough credits: redoing costs {preview.credits:,} and the balance is "
                     f"{preview.balance:,}. Top up, then run this again.", cli.EXIT_CREDITS)
-            if made and not args.yes and not await cli._confirm("Redo them? [y/N] "):
+            if (preview.shots_to_make and not args.yes
+                    and not await cli._confirm("Redo them? [y/N] ")):
                 raise cli.CliError("Nothing was redone. Add --yes to redo them without asking.",
                                    cli.EXIT_INPUT)
             try:
@@ -579,15 +580,18 @@ def _redo_text(sequence: Sequence, outdated: dict[int, int], made: list[int],
         parts.append(f"{_shot_numbers(reused).capitalize()} "
                      f"{'has a take' if len(reused) == 1 else 'have takes'} made from the take "
                      "chosen before: chosen again, free.")
-    if made:
+    if preview.shots_to_make:
         balance = ("balance unknown" if preview.balance is None
                    else f"balance {preview.balance:,} → {preview.balance_after:,} after")
         cost = f"{preview.credits:,} credits"
         if preview.unpriced:
             cost += f" + {preview.unpriced} at apiframe's current price"
-        parts.append(f"Redoing makes {_shot_numbers(made)} again from the take chosen before "
-                     f"(paid): {len(made)} shot{'s' if len(made) != 1 else ''} to make, {cost}; "
-                     f"{balance}.")
+        doing = [f"makes {_shot_numbers(made)} again from the take chosen before"] if made else []
+        if (unmade := preview.shots_to_make - len(made)) > 0:  # a redo makes them too
+            doing.append(f"makes the {unmade} shot{'s' if unmade != 1 else ''} not made yet")
+        count = preview.shots_to_make
+        parts.append(f"Redoing {' and '.join(doing)} (paid): {count} shot"
+                     f"{'s' if count != 1 else ''} to make, {cost}; {balance}.")
     return " ".join(parts)
 
 

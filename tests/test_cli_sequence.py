@@ -22,6 +22,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from runway_desktop import paths
+from runway_desktop.engine.journal import Journal
+from runway_desktop.engine.sequence_store import SequenceStore
+from runway_desktop.engine.settings_changes import SettingsChanges
 from runway_desktop.simulator import Simulator, SimulatorConfig
 from tests.helpers.cli import (
     CLI,
@@ -675,4 +679,20 @@ def test_stopped_takes_and_runs_cancel_what_was_not_sent_and_redo_asks_first(
     nothing = run_cli("sequence", "redo", "1", env=env)
     assert nothing.code == 0, nothing
     assert "nothing to redo" in nothing.stderr
+    assert sim.jobs_created(KEY) == 4
+
+    # The old take of shot 1 chosen back (shot 2 has a take made from it: free) and a shot
+    # planned after (not made yet): a redo makes that one too, so it asks and says so (it
+    # made it, paid, without asking: "free" was all it had said).
+    assert run_cli("sequence", "take", "1", "1", "--choose", str(first["id"]), env=env).code == 0
+    journal = Journal(paths.journal_path(data))
+    try:
+        SequenceStore(journal).add_shot(1, "the gulls circle", SettingsChanges())
+    finally:
+        journal.close()
+    asked = run_cli("sequence", "redo", "1", env=env, timeout=120)
+    assert asked.code == 2, asked
+    assert "Shot 2 has a take made from the take chosen before: chosen again, free." \
+        in asked.stderr
+    assert "Redoing makes the 1 shot not made yet (paid): 1 shot to make, " in asked.stderr
     assert sim.jobs_created(KEY) == 4
