@@ -375,7 +375,10 @@ class MainWindow(QMainWindow):
             self._update_title()
         elif previous is None:
             self._update_title()
-        selected = self.queue.current_generation()
+        # The preview shows the visible list's pick: a row selected in the hidden queue moving
+        # on replaced the video chosen in the gallery with its own (none, while it runs).
+        shown_list = self.gallery if self.studio.gallery_shown() else self.queue
+        selected = shown_list.current_generation()
         if (
             selected
             and selected.id == generation.id

@@ -387,3 +387,31 @@ def test_the_list_shown_comes_back_after_a_restart(qtbot: QtBot, tmp_path: Path)
     third.studio.show_gallery(True)  # whatever it shows before, the saved choice wins
     third.restore_state()
     assert not third.studio.gallery_shown()
+
+
+def test_a_row_moving_on_in_the_hidden_queue_leaves_the_gallerys_pick_in_the_preview(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Found by the person walk (random): the queue's selected row (a new generation being
+    prepared) moved on while the gallery was shown, and the video picked in the gallery
+    vanished from the preview; back in the queue, that result was selected with no video."""
+    from dataclasses import replace
+
+    result = finished(1, "16:9", tmp_path)
+    at = time.time()
+    running = Generation(id=2, settings=GenerationSettings(prompt="still being made"),
+                         idempotency_key="key-2", stage=Stage.PREPARING, created_at=at,
+                         updated_at=at, position=2.0)
+    window._on_generation_updated(result)
+    window._on_generation_updated(running)
+    assert window.queue.select_generation(running.id)
+    window.studio.show_gallery(True)
+    qtbot.waitUntil(lambda: window.gallery.model.result_ids() == [result.id])
+    assert window.gallery.select_generation(result.id)
+    qtbot.waitUntil(lambda: window.preview.video_path() == result.video_path)
+
+    window._on_generation_updated(replace(running, stage=Stage.UPLOADING))
+    assert window.preview.video_path() == result.video_path
+    window.studio.show_gallery(False)  # Ctrl+1: the queue takes the pick over
+    assert window.queue.current_generation() == result
+    assert window.preview.video_path() == result.video_path
