@@ -25,7 +25,9 @@ notice:
 Bounded for CI (`RUNWAY_PERSON_EXAMPLES`, `RUNWAY_PERSON_STEPS` raise it locally); derandomized,
 so CI runs the same walks every time (`RUNWAY_PERSON_RANDOM=1` for new ones); no shrinking
 unless `RUNWAY_PERSON_SHRINK=1` (a failure prints the steps that led to it);
-`RUNWAY_PERSON_TRACE=1` prints each step as it runs.
+`RUNWAY_PERSON_TRACE=1` prints each step as it runs. `RUNWAY_PERSON_REPLAY=steps.py` runs the
+steps a failure printed (`state = Person()`, `state.…`, as they are) instead of new walks: a
+random walk's failure comes back in seconds, to debug or to check a fix.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ EXAMPLES = int(os.environ.get("RUNWAY_PERSON_EXAMPLES", "10"))
 STEPS = int(os.environ.get("RUNWAY_PERSON_STEPS", "25"))
 SHRINK = os.environ.get("RUNWAY_PERSON_SHRINK") == "1"
 RANDOM = os.environ.get("RUNWAY_PERSON_RANDOM") == "1"  # new walks each run (hunting locally)
+REPLAY = os.environ.get("RUNWAY_PERSON_REPLAY", "")  # a file of the steps a failure printed
 MENU_ACTIONS = ("play", "open", "reveal", "copy_url", "copy_seed", "favourite", "reuse",
                 "rerun", "retry", "stop_following", "run_next", "cancel", "remove",
                 "remove_with_file")
@@ -1024,7 +1027,10 @@ def test_a_person_uses_the_window(
         suppress_health_check=list(HealthCheck),
     )
     try:
-        run_state_machine_as_test(Person, settings=Person.TestCase.settings)
+        if REPLAY:
+            exec(Path(REPLAY).read_text(), {"Person": Person})  # the printed steps, as they are
+        else:
+            run_state_machine_as_test(Person, settings=Person.TestCase.settings)
     finally:
         QDesktopServices.unsetUrlHandler("file")
         QDesktopServices.unsetUrlHandler("https")
