@@ -605,14 +605,18 @@ class SequenceView(QWidget):
                 self.tr("{0} have takes made from the takes chosen before them: Redo Later "
                         "Shots chooses them again, free.").format(
                 self._shot_numbers(reused).capitalize()))
-        preview: CostPreview | None = None
+        preview: CostPreview | None = self._read(
+            lambda: self.sequences.cost_preview(sequence.id, redo_outdated=True), None)
         if made:
-            preview = self._read(
-                lambda: self.sequences.cost_preview(sequence.id, redo_outdated=True), None)
             parts.append(self.tr("Redo Later Shots makes {0} again from the take chosen before "
                                  "(paid).").format(self._shot_numbers(made)))
-            if preview is not None:
-                parts.append(self._cost_text(preview))
+        # The run that redoes them makes the shots without a take too: said, and priced.
+        unmade = preview.shots_to_make - len(made) if preview is not None else 0
+        if unmade > 0:
+            parts.append(self.tr("It also makes the {0} shot(s) not made yet (paid).")
+                         .format(unmade))
+        if preview is not None and preview.shots_to_make:
+            parts.append(self._cost_text(preview))
         parts.append(self.tr("Or keep them as they are.") if len(outdated) > 1
                      else self.tr("Or keep it as it is."))
         self.redo_label.setText(" ".join(parts))

@@ -166,6 +166,15 @@ def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_
     assert "Shots 2 and 3 have takes made from the takes chosen before them" in words, words
     assert "free" in words
     assert "to make" not in words
+    # A shot planned after them: the redo makes it too, so the label says so and its price
+    # (it said only "free", and Redo Later Shots then paid for the planned shot).
+    view.plan_edit.setPlainText("the bird flies off")
+    view.plan_button.click()
+    words = view.redo_label.text()
+    assert "It also makes the 1 shot(s) not made yet (paid)." in words, words
+    assert f"1 shot(s) to make · {price} credits" in words, words
+    view.sequences.remove_shot(view.sequence.shots[-1].id)
+    assert "to make" not in view.redo_label.text()
     view.redo_button.click()
     qtbot.waitUntil(lambda: not view.redo_button.isVisible(), timeout=10_000)
     settled(qtbot, view)
