@@ -36,7 +36,7 @@ from runway_desktop import api
 from runway_desktop.engine import extension
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.extension import ExtendError, LastFrameTaker
-from runway_desktop.engine.lifecycle_table import Command, Effect, step
+from runway_desktop.engine.lifecycle_table import Command, Effect, refunded, step
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.engine.sequence_plan import Plan
 from runway_desktop.engine.sequence_records import (
@@ -784,9 +784,10 @@ def _refunded_failure(take: Generation) -> bool:
     A new take is its only way on."""
     if take.stage == Stage.CANCELLED:
         return True
-    transition = step(take, Command.RETRY)
-    return (take.stage == Stage.FAILED and transition is not None
-            and Effect.SUBMIT_COPY in transition.effects)
+    # Not "Retry would send a copy": a take Retry already sent anew from the history has its
+    # copy outside the sequence, and a new take is still the shot's only way on (asking the
+    # row's Retry, which now shows the copy, stopped the run with "Fix it (its Retry…)").
+    return take.stage == Stage.FAILED and refunded(take)
 
 
 def _carries_on(take: Generation) -> bool:

@@ -292,6 +292,18 @@ def test_a_failed_shot_stops_the_run_saying_what_to_do(
             # Running it again as it is stops at the same shot, sending nothing.
             assert (await service.run(sequence.id)).run_state is RunState.STOPPED
             assert sim.jobs_created(KEY) == 2
+            # Retry pressed on that row in the history sends it anew there, outside the
+            # sequence: the shot's way on is still a new take (the run said "Fix it (its
+            # Retry, or a new take)", and that Retry now only shows the copy).
+            copy = service.generations.retry(second.id)
+            assert copy.id != second.id
+            async with asyncio.timeout(30):
+                while sim.jobs_created(KEY) < 3:  # the copy reaches apiframe
+                    await asyncio.sleep(0.02)
+            again = await service.run(sequence.id)
+            assert again.error is not None
+            assert "Make a new take of it" in again.error
+            assert sim.jobs_created(KEY) == 3
             # The person asks for a new take of what failed: the preview counts it.
             preview = service.cost_preview(sequence.id, retake_failed=True)
             assert (preview.shots_to_make, preview.credits) == (2, 2 * PRICE[10])
@@ -301,7 +313,8 @@ def test_a_failed_shot_stops_the_run_saying_what_to_do(
             assert retake is not None
             assert done.shots[1].takes == (second.id, retake.id)
             assert (retake.settings, retake.parent_id) == (second.settings, second.parent_id)
-            assert sim.jobs_created(KEY) == 4  # the failed one (refunded), its retake, shot 3
+            # The failed one (refunded), the history's copy, its retake, shot 3.
+            assert sim.jobs_created(KEY) == 5
         finally:
             await engine.stop()
 
