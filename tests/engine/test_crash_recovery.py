@@ -9,7 +9,7 @@ One simulator serves the whole module (each kill point gets its own API key, so 
 credits are counted alone) and each kill point gets a fresh data dir and output folder.
 The simulator is paced so every stage lasts long enough to be hit: uploads and the generate POST
 are slowed, a job takes 0.8 s, and the CDN streams the ~30 KB clip at 24 KB/s. The last
-`resume`, which nothing kills, runs without that pacing.
+`resume`, which nothing kills, runs without that pacing (and with 0.3 s jobs, fast polls).
 """
 
 from __future__ import annotations
@@ -184,11 +184,13 @@ def test_kill_and_resume_ends_with_one_job_and_one_file(
                           progress=point.resume_progress), "resume finished before its kill"
         STAGE_AT_KILL[point.name] += f" + resume killed at {journal_rows(data)[0]['stage']}"
 
-    paced, crash_sim.faults = crash_sim.faults, FaultPlan()  # nothing left to land in
+    # Nothing left to land in: no slowed requests, short jobs, the usual fast polls.
+    paced, crash_sim.faults = crash_sim.faults, FaultPlan()
+    job_seconds, crash_sim.config.seconds_per_job = crash_sim.config.seconds_per_job, 0.3
     try:
-        resumed = run_cli("resume", "--json", env=env)
+        resumed = run_cli("resume", "--json", env={**env, "RUNWAY_DESKTOP_POLL_SECONDS": "0.05"})
     finally:
-        crash_sim.faults = paced
+        crash_sim.faults, crash_sim.config.seconds_per_job = paced, job_seconds
 
     assert resumed.code == 0, str(resumed)
     assert "Traceback" not in resumed.stderr
