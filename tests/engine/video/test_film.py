@@ -76,7 +76,7 @@ def test_a_film_gets_its_settings_sidecar_unless_the_setting_is_off(
     for shot, settings in zip(shots, made, strict=True):
         save_video_settings(shot, settings, sidecar=False)
 
-    async def both() -> tuple[Film, Film]:  # at the same time: re-encoding decodes at playback speed
+    async def both() -> tuple[Film, Film]:  # at once: re-encoding decodes at playback speed
         return await asyncio.gather(
             join_film(shots, tmp_path / "film.mp4", crossfade_ms=crossfade_ms),
             join_film(shots, tmp_path / "quiet.mp4", crossfade_ms=crossfade_ms, sidecar=False))
