@@ -43,6 +43,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "sequence show": ("runway-desktop sequence show 3",),
     "sequence take": ("runway-desktop sequence take 3 2 --seed 7",
                       "runway-desktop sequence take 3 2 --choose 41"),
+    "sequence redo": ("runway-desktop sequence redo 3",
+                      "runway-desktop sequence redo 3 --yes --json"),
     "sequence rename": ("runway-desktop sequence rename 3 Night at the pier",),
     "sequence delete": ("runway-desktop sequence delete 3",),
     "export": ("runway-desktop export 12 --format gif --size small",
