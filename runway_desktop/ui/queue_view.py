@@ -970,7 +970,13 @@ class QueueView(QWidget):
         generation = self.model.generation(generation_id)
         if generation is None or not allows(generation, Command.SHOW_SENT_AGAIN):
             return False
-        self._show_rows([generation.sent_again_as or 0])
+        copy = generation.sent_again_as or 0
+        if not self.model.index_of(copy).isValid():
+            # Out of the list while its removal can still be undone: nothing to show, said.
+            QCoreApplication.sendEvent(self.list_view, QStatusTipEvent(_tr(
+                "#{id} was removed: Undo (Ctrl+Z) brings it back.").format(id=copy)))
+            return True
+        self._show_rows([copy])
         return True
 
     def _favourite(self, primary: Generation, targets: list[Generation]) -> None:

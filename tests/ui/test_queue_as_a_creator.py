@@ -480,3 +480,25 @@ def test_open_file_on_a_video_gone_from_the_disk_says_so(qtbot: QtBot, app_contr
         assert opened == []
     finally:
         QDesktopServices.unsetUrlHandler("file")
+
+
+def test_show_sent_again_says_so_when_its_copy_was_just_removed(qtbot: QtBot) -> None:
+    """"Show #N" on a failure sent anew did nothing at all while #N's removal could still be
+    undone (the copy is out of the list until the notice goes): it says where #N went."""
+    from PySide6.QtWidgets import QMainWindow
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    cache = ThumbnailCache(capacity=10)
+    model = QueueModel(cache)
+    queue = QueueView(model, clock=lambda: NOW)
+    window.setCentralWidget(queue)
+    window.statusBar()  # made on first use; the app's window has one
+    failed = make(1, Stage.FAILED, job_id=None, sent_again_as=2)  # refunded, sent anew as #2
+    model.upsert(failed)  # #2 itself is out of the list: its removal is still undoable
+    assert queue.select_generation(failed.id)
+
+    assert queue.show_sent_again(failed.id)
+    assert window.statusBar().currentMessage() == "#2 was removed: Undo (Ctrl+Z) brings it back."
+    assert [g.id for g in queue.selected_generations()] == [failed.id]
+    queue.shutdown()
