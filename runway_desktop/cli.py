@@ -716,6 +716,7 @@ def as_json(generation: Generation) -> dict[str, object]:
         "video_path": generation.video_path if generation.stage == Stage.DONE else None,
         "error": generation.error,
         "parent_id": generation.parent_id,  # made from that one's last frame (extend)
+        "sent_again_as": generation.sent_again_as,  # a refunded failure Retry sent anew as that
     }
 
 
@@ -728,6 +729,8 @@ def _print_generation(generation: Generation, context: Context, always: bool = F
         print(generation.video_path, flush=True)  # a closed stdout fails here, not at exit
         return
     where = generation.video_path if generation.stage == Stage.DONE else generation.error or ""
+    if generation.sent_again_as is not None:  # the window's row says it too
+        where = f"sent again as #{generation.sent_again_as}. {where}".rstrip()
     spec = BUILT_IN_CATALOG.get(generation.settings.model)
     print(f"#{generation.id}  {when}  {generation.stage.value:<11} "
           f"{spec.label if spec else generation.settings.model} "

@@ -180,7 +180,7 @@ def test_generate_with_an_image_saves_a_playable_mp4(
     assert result.code == 0, str(result)
     row = result.one()
     assert set(row) == {"id", "job_id", "status", "credit_cost", "model", "seed", "video_path",
-                        "error", "parent_id"}
+                        "error", "parent_id", "sent_again_as"}
     assert row["parent_id"] is None
     assert row["status"] == "done"
     assert row["error"] is None
@@ -1040,6 +1040,33 @@ def test_an_empty_history_says_so(
     assert out == ""
     assert err == ("No generations yet. `runway-desktop generate \"…\" --image photo.jpg` makes "
                    "one.\n")
+
+
+def test_jobs_names_the_generation_a_refunded_failure_was_sent_again_as(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    """The window's row says 'Failed · Sent again as #2' (f93ab36); `jobs` showed only the
+    failure, so from a terminal it looked unretried (and `jobs --json` had no link)."""
+    import json
+
+    from runway_desktop import cli, paths
+    from runway_desktop.engine.journal import Journal
+    from runway_desktop.engine.records import GenerationSettings, Stage
+
+    monkeypatch.setattr(cli, "setup_logging", lambda *_args, **_kwargs: None)
+    journal = Journal(paths.journal_path(tmp_path))
+    failed = journal.add(GenerationSettings(PROMPT, seed=1), stage=Stage.FAILED)
+    journal.update(failed.id, error="Provider returned an error. Your credits were refunded.")
+    copy = journal.add(GenerationSettings(PROMPT, seed=1))
+    journal.update(failed.id, sent_again_as=copy.id)
+    journal.close()
+
+    assert cli.main(["--data-dir", str(tmp_path), "jobs"]) == cli.EXIT_OK
+    assert cli.main(["--data-dir", str(tmp_path), "jobs", "--json"]) == cli.EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert f"sent again as #{copy.id}. Provider returned an error." in lines[0]
+    assert "sent again" not in lines[1]
+    assert [json.loads(line)["sent_again_as"] for line in lines[2:]] == [copy.id, None]
 
 
 def test_a_prompt_too_long_says_how_runway_counts(
