@@ -76,17 +76,21 @@ class CostPreview:
 
     `credits` prices the shots still to make by the model catalog; `unpriced` counts those
     the catalog has no price for (apiframe then charges its current price). `balance` is the
-    account's last known balance (None: unknown yet).
+    account's last known balance (None: unknown yet). `spoken_for` is the part of it the
+    `waiting` generations not sent yet will take (engine/spoken_for.py: the window counts them,
+    as Generate's "… left" does); the balance after leaves it out.
     """
 
     shots_to_make: int
     credits: int
     unpriced: int
     balance: int | None
+    spoken_for: int = 0
+    waiting: int = 0
 
     @property
     def balance_after(self) -> int | None:
-        return None if self.balance is None else self.balance - self.credits
+        return None if self.balance is None else self.balance - self.spoken_for - self.credits
 
     @property
     def affordable(self) -> bool | None:

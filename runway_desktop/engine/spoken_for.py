@@ -11,15 +11,18 @@ A generation apiframe just accepted stays counted until the next balance arrives
 is read as soon as apiframe has the job: engine/scheduler.py), so what is left doesn't jump up
 for the moment between the two.
 
-Pure bookkeeping, no I/O: the window feeds it every generation it hears of.
+Pure bookkeeping, no I/O: the window feeds it every generation it hears of. The Sequences
+window's New Take, Extend from End and Run count it the same way (`counted_in`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from runway_desktop.api.catalog import ModelCatalog
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.engine.sequence_records import CostPreview
 
 # Stopped before apiframe took anything, and sent again by the engine by itself once the person
 # tops up or gives a working key (scheduler.WAIT_FOR_PERSON_ACTIONS).
@@ -91,3 +94,23 @@ class SpokenFor:
         """Credits apiframe took since the last balance was read (an unknown price: 0, the
         next balance says)."""
         return sum(settings.price_in(catalog) or 0 for settings in self._taken.values())
+
+    def have(self, balance: int | None, catalog: ModelCatalog) -> int | None:
+        """The balance, less what apiframe took since it was read (None: unknown)."""
+        return None if balance is None else balance - self.taken(catalog)
+
+    def free(self, balance: int | None, catalog: ModelCatalog) -> int | None:
+        """The balance not spoken for by generations waiting here (None: unknown, or a
+        price unknown)."""
+        have, spoken = self.have(balance, catalog), self.credits(catalog)
+        return None if have is None or spoken is None else have - spoken
+
+    def counted_in(self, preview: CostPreview, catalog: ModelCatalog) -> CostPreview:
+        """A cost preview whose balance after leaves out what is spoken for (a price unknown:
+        only what is priced, as Generate's "Not enough credits" does)."""
+        have = self.have(preview.balance, catalog)
+        if have is None:
+            return preview
+        spoken = self.credits(catalog) or 0
+        return dataclasses.replace(preview, balance=have, spoken_for=spoken,
+                                   waiting=self.count() if spoken else 0)

@@ -585,14 +585,11 @@ class ComposePanel(QWidget):
 
     def _have(self) -> int | None:
         """The balance, less what apiframe took since it was read (None: unknown)."""
-        if self._balance is None:
-            return None
-        return self._balance - self._spoken.taken(self._catalog)
+        return self._spoken.have(self._balance, self._catalog)
 
     def _free(self) -> int | None:
         """The balance not spoken for by generations waiting here (None: unknown)."""
-        have, spoken = self._have(), self._spoken.credits(self._catalog)
-        return None if have is None or spoken is None else have - spoken
+        return self._spoken.free(self._balance, self._catalog)
 
     def _waiting_need(self, spoken: int, have: int) -> str:
         count = self._spoken.count()

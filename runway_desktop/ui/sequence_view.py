@@ -34,9 +34,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from runway_desktop.engine.events import AccountUpdated, EngineEvent, GenerationUpdated
+from runway_desktop.engine.events import (
+    AccountUpdated,
+    EngineEvent,
+    GenerationRemoved,
+    GenerationUpdated,
+)
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequence, Shot
+from runway_desktop.engine.spoken_for import SpokenFor
 from runway_desktop.ui.film_export import FilmExportBar
 from runway_desktop.ui.queue_text import stage_text
 from runway_desktop.ui.sequence_bar import SequenceBar
@@ -71,6 +77,9 @@ class SequenceView(QWidget):
         self._pixmaps: dict[str, QPixmap] = {}
         self._was_running = False  # the status line said "Running": say how it ended
         self._outdated: dict[int, int] = {}  # shot index → the shot whose take changed
+        # Generations waiting here, not charged yet: "… left" counts them, as Generate's does.
+        self._spoken = SpokenFor()
+        self._spoken.reset(sequences.generations.generations())
         self._unsubscribe = [sequences.subscribe(self._on_sequence_event),
                              sequences.generations.subscribe(self._on_engine_event)]
         self._build()
@@ -551,7 +560,7 @@ class SequenceView(QWidget):
         if shot is None:
             return None
         try:
-            return self.sequences.take_preview(shot.id)
+            return self._counted(self.sequences.take_preview(shot.id))
         except Exception:  # removed meanwhile: the next change shows it
             log.debug("No price for a new take of shot %s", shot.id, exc_info=True)
             return None
@@ -571,10 +580,15 @@ class SequenceView(QWidget):
             after = preview.balance_after
             if short and preview.balance is not None and after is not None:
                 text += " · " + self.tr("{0} short").format(number(-after))  # why it waits
-                tip = self.tr("Not enough credits: {0} costs {1}, you have {2}.").format(
-                    what, number(preview.credits), number(preview.balance))
+                tip = (self.tr("Not enough credits: {0} costs {1}, and {2}.").format(
+                    what, number(preview.credits), self._waiting_need(preview))
+                    if preview.spoken_for else
+                    self.tr("Not enough credits: {0} costs {1}, you have {2}.").format(
+                    what, number(preview.credits), number(preview.balance)))
             elif after is not None and not preview.unpriced:
                 text += " · " + self.tr("{0} left").format(number(after))
+                if preview.spoken_for:  # why fewer are left than the balance says
+                    tip += " " + self._waiting_need(preview) + "."
         button.setText(text)
         button.setToolTip(tip)
         button.setAccessibleDescription(
@@ -606,7 +620,8 @@ class SequenceView(QWidget):
                         "Shots chooses them again, free.").format(
                 self._shot_numbers(reused).capitalize()))
         preview: CostPreview | None = self._read(
-            lambda: self.sequences.cost_preview(sequence.id, redo_outdated=True), None)
+            lambda: self._counted(self.sequences.cost_preview(sequence.id, redo_outdated=True)),
+            None)
         if made:
             parts.append(self.tr("Redo Later Shots makes {0} again from the take chosen before "
                                  "(paid).").format(self._shot_numbers(made)))
@@ -644,8 +659,21 @@ class SequenceView(QWidget):
             return None
         sequence_id = self.sequence.id
         preview: CostPreview | None = self._read(
-            lambda: self.sequences.cost_preview(sequence_id), None)
+            lambda: self._counted(self.sequences.cost_preview(sequence_id)), None)
         return preview
+
+    def _counted(self, preview: CostPreview) -> CostPreview:
+        """The preview with what generations not sent yet will take left out of the balance."""
+        return self._spoken.counted_in(preview, self.sequences.generations.catalog)
+
+    def _waiting_need(self, preview: CostPreview) -> str:
+        """"1 generation not sent yet needs 31 of your 69 credits" (as Generate says it)."""
+        number = self.locale().toString
+        text = (self.tr("1 generation not sent yet needs {spoken} of your {have} credits")
+                if preview.waiting == 1 else
+                self.tr("{count} generations not sent yet need {spoken} of your {have} credits"))
+        return text.format(count=number(preview.waiting), spoken=number(preview.spoken_for),
+                           have=number(preview.balance or 0))
 
     def _cost_text(self, preview: CostPreview | None) -> str:
         """"2 shot(s) to make · 50 credits · balance after: 9,950 credits"."""
@@ -658,6 +686,8 @@ class SequenceView(QWidget):
                  self.tr("{0} credits").format(number(preview.credits))]
         if preview.unpriced:
             parts.append(self.tr("{0} at apiframe's current price").format(preview.unpriced))
+        if preview.spoken_for:
+            parts.append(self._waiting_need(preview))
         after = preview.balance_after
         if after is None:
             parts.append(self.tr("balance unknown"))
@@ -703,11 +733,19 @@ class SequenceView(QWidget):
 
     def _on_engine_event(self, event: EngineEvent) -> None:
         if isinstance(event, AccountUpdated):
+            self._spoken.balance_read()
             self._refresh_controls()
-        elif isinstance(event, GenerationUpdated) and self.sequence is not None:
-            ids = {i for shot in self.sequence.shots for i in shot.takes}
-            if event.generation.id in ids:
+        elif isinstance(event, GenerationRemoved):
+            if self._spoken.remove(event.generation_id):
+                self._refresh_controls()
+        elif isinstance(event, GenerationUpdated):
+            spoken = self._spoken.update(event.generation)
+            ids = ({i for shot in self.sequence.shots for i in shot.takes}
+                   if self.sequence is not None else set())
+            if self.sequence is not None and event.generation.id in ids:
                 self._show(self.sequence)
+            elif spoken:
+                self._refresh_controls()
 
     # -- running commands -----------------------------------------------------------------------
 
