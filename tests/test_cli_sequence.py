@@ -168,8 +168,11 @@ def _kill_at_shot_two(env: dict[str, str], data: Path, plan: Path, out: Path,
                 break
             assert process.poll() is None, process.communicate()
             time.sleep(0.005)
-        else:
-            pytest.fail(f"shot 2 never reached {stage}")
+        else:  # say where it was and what the command said: a hang here is a finding
+            process.send_signal(signal.SIGKILL)
+            _out, err = process.communicate(timeout=30)
+            stages = [row["stage"] for row in journal_rows(data)]
+            pytest.fail(f"shot 2 never reached {stage}: stages {stages}; stderr: {err[-2000:]}")
     finally:
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
