@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QByteArray, QObject, QRect, QSettings, Qt, Signal
@@ -26,11 +27,14 @@ LATE = ("runway_desktop.ui.main_window", "runway_desktop.ui.controller",
         "runway_desktop.ui.theme", "runway_desktop.logs", "asyncio", "qasync", "platformdirs")
 
 
-def test_the_outline_paints_before_the_window_is_built(tmp_path: Path) -> None:
+def modules_when_painted(data_dir: Path, flag: str) -> dict[str, Any]:
+    """Run the app to `flag` (--quit-after-first-paint: the outline; --quit-after-paint: the
+    window) in a fresh process: its exit code, the modules it had loaded, and whether the `Qt`
+    enum namespace was built."""
     probe = (
         "import json, sys\n"
         "from runway_desktop.app import main\n"
-        f"code = main(['--quit-after-first-paint', '--data-dir', {str(tmp_path)!r}])\n"
+        f"code = main([{flag!r}, '--data-dir', {str(data_dir)!r}])\n"
         "import PySide6.QtCore as core\n"
         "print(json.dumps({'code': code, 'modules': sorted(sys.modules),\n"
         "                  'qt_enums': 'Qt' in vars(core)}))\n"
@@ -39,8 +43,13 @@ def test_the_outline_paints_before_the_window_is_built(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             timeout=120, env=env, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["code"] == 0
+    return report
+
+
+def test_the_outline_paints_before_the_window_is_built(tmp_path: Path) -> None:
+    report = modules_when_painted(tmp_path, "--quit-after-first-paint")
     loaded = [m for m in LATE if m in report["modules"]]
     assert loaded == [], f"loaded before the first paint: {loaded}"
     assert "runway_desktop.ui.startup_shell" in report["modules"]
@@ -55,18 +64,7 @@ def test_the_window_paints_before_the_engine_sqlite_and_the_network_load(
     journal and SQLite (~4 ms) before the window painted, and only the benchmark saw it."""
     from benchmarks.bench_startup import LATE_MODULES
 
-    probe = (
-        "import json, sys\n"
-        "from runway_desktop.app import main\n"
-        f"code = main(['--quit-after-paint', '--data-dir', {str(tmp_path)!r}])\n"
-        "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}))\n"
-    )
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            timeout=120, env=env, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["code"] == 0
+    report = modules_when_painted(tmp_path, "--quit-after-paint")
     loaded = [m for m in report["modules"]
               if any(m == late or m.startswith(late + ".") for late in LATE_MODULES)]
     assert loaded == [], f"loaded before the window painted: {loaded}"
