@@ -47,8 +47,10 @@ class StateKeeper(QObject):
         self._written: dict[str, Any] | None = None
         self._writing: Future[None] | None = None
         # One worker: writes land in the order they were made, the last one wins.
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="settings-writer")
-        self.destroyed.connect(lambda: self._writer.shutdown(wait=True))
+        self._writer = writer = ThreadPoolExecutor(max_workers=1,
+                                                   thread_name_prefix="settings-writer")
+        # The writer alone, not `self`: by `destroyed` the keeper's C++ half is gone.
+        self.destroyed.connect(lambda: writer.shutdown(wait=True))
         self.timer = QTimer(self, singleShot=True, interval=SAVE_AFTER_MS)
         self.timer.timeout.connect(self.save)
         zone = compose.drop_zone
