@@ -40,7 +40,6 @@ from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.extension import ExtendError
 from runway_desktop.engine.journal import Journal, JournalError
 from runway_desktop.engine.records import Generation, Stage
-from runway_desktop.engine.scheduler import Engine
 from runway_desktop.engine.sequence_plan import Plan, PlanError, load_plan
 from runway_desktop.engine.sequence_records import (
     CostPreview,
@@ -60,6 +59,7 @@ from runway_desktop.native_stderr import awake_while, native_stderr_to
 
 if TYPE_CHECKING:
     from runway_desktop.cli import Context
+    from runway_desktop.engine.scheduler import Engine  # annotations only: it brings httpx
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
