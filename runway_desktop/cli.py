@@ -38,23 +38,25 @@ import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runway_desktop import api, cli_sequence, paths, secrets, settings
+# What every command needs. What only the commands that go online need (the scheduler,
+# httpx, the keyring, Pillow) is imported where they start: `jobs` and `sequence list`
+# started in ~0.27 s with it all, most of it never used (tests/test_cli_startup.py).
+from runway_desktop import api, cli_sequence, paths, settings
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, prompt_length
-from runway_desktop.api.network import normalize_proxy_url
-from runway_desktop.cli_parser import IMPORT_HANDFUL, build_parser
-from runway_desktop.engine import images, work_files
+from runway_desktop.cli_parser import build_parser
 from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.events import EngineEvent, GenerationUpdated, ProblemChanged
 from runway_desktop.engine.journal import Journal, JournalError, JournalUnusable, move_aside
-from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
 from runway_desktop.engine.lifecycle_table import Command
 from runway_desktop.engine.presence import sole_user
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
-from runway_desktop.engine.scheduler import Engine, random_seed, validate
 from runway_desktop.logs import setup_logging
 from runway_desktop.loop_signals import stop_signals
+
+if TYPE_CHECKING:
+    from runway_desktop.engine.scheduler import Engine
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +241,8 @@ async def _me(context: Context) -> int:
 
 
 def _settings_from_args(args: argparse.Namespace) -> GenerationSettings:
+    from runway_desktop.engine.scheduler import random_seed
+
     image = args.image
     return GenerationSettings(
         prompt=args.prompt.strip(),
@@ -254,6 +258,8 @@ def _settings_from_args(args: argparse.Namespace) -> GenerationSettings:
 
 
 async def _generate(args: argparse.Namespace, context: Context) -> int:
+    from runway_desktop.engine.scheduler import validate
+
     settings_ = _settings_from_args(args)
     try:
         validate(settings_)
@@ -343,6 +349,8 @@ async def _resume(args: argparse.Namespace, context: Context) -> int:
 
 
 async def _import(context: Context, args: argparse.Namespace) -> int:
+    from runway_desktop.engine.importer import ASK_ABOVE_VIDEOS
+
     api_key = _require_key()
     output_dir = _check_output_dir(args.out) if args.out is not None else None
     async with _running_engine(context, api_key) as engine:
@@ -355,11 +363,11 @@ async def _import(context: Context, args: argparse.Namespace) -> int:
                    if plan.skipped_removed else "")
         print(f"Found {plan.jobs} job(s) to import, {plan.videos} video(s) to download"
               f"{skipped}.", file=sys.stderr)
-        if plan.videos > IMPORT_HANDFUL and not args.yes and not await _confirm(
+        if plan.videos > ASK_ABOVE_VIDEOS and not args.yes and not await _confirm(
                 f"Download {plan.videos} videos into "
                 f"{output_dir or service.output_folder}? [y/N] "):
             raise CliError(f"Nothing imported: {plan.videos} videos is more than "
-                           f"{IMPORT_HANDFUL}. Run `runway-desktop import --yes` to download "
+                           f"{ASK_ABOVE_VIDEOS}. Run `runway-desktop import --yes` to download "
                            "them (--out DIR to choose where).", EXIT_INPUT)
         result = service.import_planned(plan, output_dir=output_dir)
         moving = [g.id for g in service.unfinished() if not g.stage.is_settled]
@@ -408,6 +416,8 @@ async def _typed_line() -> str:
 
 def _proxy(context: Context) -> str | None:
     """The proxy to use (--proxy, else the settings'); None: the system's."""
+    from runway_desktop.api.network import normalize_proxy_url
+
     try:
         return normalize_proxy_url(context.settings.proxy)
     except api.InvalidRequestError as error:
@@ -422,6 +432,9 @@ class _running_engine:
         self.api_key = api_key
 
     async def __aenter__(self) -> Engine:
+        from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
+        from runway_desktop.engine.scheduler import Engine
+
         proxy = _proxy(self.context)  # before anything is opened
         self.journal = _open_journal(self.context)
         config = EngineConfig(
@@ -531,6 +544,8 @@ def _reset_history(context: Context) -> int:
 
 
 def _require_key() -> str:
+    from runway_desktop import secrets
+
     try:
         key = secrets.load_api_key()
     except secrets.KeyStoreError as error:
@@ -572,6 +587,8 @@ def _is_url(value: str) -> bool:
 async def _check_image(path: Path, context: Context) -> None:
     """Refuse a bad image before anything is journaled. The preparation is handed to the
     engine, which uploads it instead of preparing the image a second time."""
+    from runway_desktop.engine import images, work_files
+
     keep = context.settings.keep_image_metadata
     try:
         prepared = await images.prepare_image_async(
@@ -676,6 +693,8 @@ def key_words(message: str) -> str:
     """A refused or inactive key's words for a terminal. The api layer points at Settings; a
     key from APIFRAME_API_KEY is the one in use whatever Settings holds, so it is named instead
     (as the window's banner does)."""
+    from runway_desktop import secrets
+
     if "in Settings." not in message:
         return message
     env = secrets.API_KEY_ENV

@@ -10,9 +10,7 @@ import argparse
 
 from runway_desktop import cli_sequence
 from runway_desktop.api.catalog import BUILT_IN_CATALOG
-from runway_desktop.engine.importer import ASK_ABOVE_VIDEOS
 
-IMPORT_HANDFUL = ASK_ABOVE_VIDEOS  # `import` asks (or wants --yes) above this many videos
 EXIT_CODES_HELP = (  # --help of the CLI and of runway-desktop itself (__main__)
     "exit codes: 0 done, 2 bad input, 3 API key, 4 credits, 5 the job failed, "
     "6 network/server/disk (`resume` carries on), 7 another process runs this queue, "
@@ -145,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", help="save the videos it brings into this folder "
                      "(default: the output folder in Settings)")
     imp.add_argument("--yes", action="store_true",
-                     help=f"download without asking, even more than {IMPORT_HANDFUL} videos")
+                     help="download without asking, however many videos (without it, more than a "
+                     "handful are asked about first)")
     imp.add_argument("--json", action="store_true", help="print one JSON object per generation")
 
     me = sub.add_parser("me", help="account and credit balance", parents=[network])

@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from runway_desktop.cli import IMPORT_HANDFUL
+from runway_desktop.engine.importer import ASK_ABOVE_VIDEOS
 from runway_desktop.engine.journal import Journal
 from tests.engine.test_importer import SETTINGS, listed, serve_list
 from tests.helpers.cli import CLI, cli_env, default_output, run_cli
@@ -42,7 +42,7 @@ def test_import_saves_into_out(scripted_server: ScriptedServer, tmp_path: Path) 
 
 def test_import_of_a_whole_account_asks_first(scripted_server: ScriptedServer,
                                               tmp_path: Path) -> None:
-    many = IMPORT_HANDFUL + 1
+    many = ASK_ABOVE_VIDEOS + 1
     account(scripted_server, many)
     out = tmp_path / "chosen"
     out.mkdir()
@@ -93,7 +93,7 @@ def test_ctrl_c_at_the_question_stops_at_once(scripted_server: ScriptedServer,
     """Asked 'Download 6 videos …? [y/N]' at a terminal, Ctrl+C did nothing until Enter: the
     answer was read in asyncio's worker thread, which the loop's shutdown waits for. (The same
     question is asked by `sequence run` and `sequence delete`.)"""
-    account(scripted_server, IMPORT_HANDFUL + 1)
+    account(scripted_server, ASK_ABOVE_VIDEOS + 1)
     env = cli_env(scripted_server.base_url, tmp_path / "data", tmp_path / "home")
     leader, follower = pty.openpty()  # a terminal: stdin and stderr are one, as at a prompt
     process = subprocess.Popen([*CLI, "import"], env=env, stdin=follower, stderr=follower,
