@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import functools
 import json
 import os
 import sqlite3
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -192,11 +194,15 @@ class JournalError(Exception):
 def journal_error(path: Path, error: BaseException) -> JournalError:
     """A database error as a message a person can act on (the raw error is in the log)."""
     name = getattr(error, "sqlite_errorname", "") or ""
-    text = str(error).lower()
-    if name == "SQLITE_FULL" or "full" in text or getattr(error, "errno", None) == 28:
+    code = getattr(error, "errno", None)
+    # An OSError's words only, never its file name (a folder may be called "full").
+    text = (error.strerror or "" if isinstance(error, OSError) else str(error)).lower()
+    if name == "SQLITE_FULL" or "full" in text or code in (
+            errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         what = "the disk is full"
         todo = "Free some space on that drive"
-    elif name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+    elif (name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text
+          or code in (errno.EROFS, errno.EACCES, errno.EPERM)):
         what = "the file or its folder can't be written (read-only)"
         todo = "Make the folder and the file writable again (permissions, a read-only drive)"
     elif name.startswith("SQLITE_BUSY") or "locked" in text:
@@ -879,6 +885,7 @@ def open_checked(path: Path) -> tuple[sqlite3.Connection, str | None]:
     if problem:
         raise JournalUnusable(f"The history file {path} can't be used: {problem}.", path,
                               from_newer_version=False)
+    existed = path.exists()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -897,11 +904,44 @@ def open_checked(path: Path) -> tuple[sqlite3.Connection, str | None]:
             raise JournalError(
                 f"The history file {path} is locked by another program. Close it and try "
                 "again.", path) from exc
+        # A full or read-only drive fails the open too ('disk I/O error', 'unable to open'):
+        # the file is fine, and moving it aside (the way out of a damaged one) would only hide
+        # the generations still to finish.
+        trouble = _drive_trouble(path.parent, exc)
+        if trouble is not None:
+            if not existed:
+                _forget_empty(path)  # not a history this start left '0 bytes' for the next
+            raise journal_error(path, trouble) from exc
         raise JournalUnusable.damaged(path, exc) from exc
     if problems != ["ok"]:
         db.close()
         raise JournalUnusable.damaged(path, "; ".join(map(str, problems)))
     return db, notice
+
+
+def _drive_trouble(folder: Path, error: sqlite3.DatabaseError) -> BaseException | None:
+    """What keeps the history's drive from taking writes (full, read-only), or None when it
+    takes them: then `error` is the file's own."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return None
+    if name == "SQLITE_FULL":
+        return error
+    try:  # a few KB, as a page of the history would take
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(bytes(16 * 1024))
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as trouble:
+        return trouble
+    return None
+
+
+def _forget_empty(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_size == 0:
+                leftover.unlink()
 
 
 def _switch_to_wal(db: sqlite3.Connection, patience: float = 5.0) -> None:

@@ -8,6 +8,7 @@ history.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from runway_desktop.engine.journal import (
     move_aside,
 )
 from runway_desktop.engine.records import GenerationSettings, Stage
+from tests.helpers.small_disk import fill, tmpfs
 
 
 def _history(path: Path, rows: int = 1) -> None:
@@ -163,3 +165,35 @@ def test_move_aside_never_overwrites_an_earlier_copy(tmp_path: Path) -> None:
     second = move_aside(path)
     assert first != second
     assert (first.read_bytes(), second.read_bytes()) == (b"first", b"second")
+
+
+def test_a_full_or_read_only_drive_is_not_a_damaged_history(tmp_path: Path) -> None:
+    """A full or read-only drive failed the open ('disk I/O error', 'unable to open database
+    file') and was called a damaged history, with `reset-history` (moving it aside) as the
+    way out: that hid the generations still to finish. Real drives: a tmpfs remounted
+    read-only and filled up (root only)."""
+    with tmpfs(tmp_path / "drive", "size=1m") as drive:
+        fresh = drive / "fresh" / "journal.sqlite3"
+        path = drive / "journal.sqlite3"
+        _history(path, rows=3)
+        subprocess.run(["mount", "-o", "remount,ro", str(drive)], check=True)
+        with pytest.raises(JournalError) as exc:
+            Journal(path)
+        assert not isinstance(exc.value, JournalUnusable), exc.value.message
+        assert "can't be written (read-only)" in exc.value.message
+
+        subprocess.run(["mount", "-o", "remount,rw", str(drive)], check=True)
+        filler = fill(drive)
+        for where in (fresh, path):  # a first start, and a history there
+            with pytest.raises(JournalError) as exc:
+                Journal(where)
+            assert not isinstance(exc.value, JournalUnusable), exc.value.message
+            assert "the disk is full. Free some space on that drive" in exc.value.message
+        assert not fresh.exists()  # not a '0 bytes' history for the next start to warn of
+
+        filler.unlink()
+        for where, rows in ((path, 3), (fresh, 0)):  # space freed: both open, nothing lost
+            journal = Journal(where)
+            assert journal.notice is None
+            assert len(journal.all()) == rows
+            journal.close()
