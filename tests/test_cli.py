@@ -611,20 +611,30 @@ def test_disk_full_while_saving_keeps_the_job(
     sim: Simulator, files: dict[str, Path], history: History, tmp_path: Path
 ) -> None:
     ledger = Ledger.of(sim)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
     with tmpfs(tmp_path / "tiny", "size=16k") as tiny:  # too small for the ~30 KB clip
         result = run_cli("generate", PROMPT, "--image", files["good"], "--out", tiny,
                          env=history.env(sim))
         assert not list(tiny.glob("*.mp4"))
 
-    # Exit 6 ("network or server trouble") is what a disk-full RETRY verdict maps to today.
-    assert result.code == 6, str(result)
-    assert_one_line_message(result, "The disk is full", "free some space", str(tiny))
-    [kept] = history.assert_earlier_generation_intact()
-    assert (kept["stage"], kept["action"]) == ("attention", "retry")
-    assert kept["job_id"], "the paid job must not be forgotten"
-    assert kept["video_url"]
+        # Exit 6 ("network or server trouble") is what a disk-full RETRY verdict maps to.
+        assert result.code == 6, str(result)
+        assert_one_line_message(result, "The disk is full", "free some space", str(tiny))
+        [kept] = history.assert_earlier_generation_intact()
+        assert (kept["stage"], kept["action"]) == ("attention", "retry")
+        assert kept["job_id"], "the paid job must not be forgotten"
+        assert kept["video_url"]
+        assert sim.jobs_created() == ledger.jobs + 1
+        assert sim.credits("afk_test") == ledger.credits["afk_test"] - 8
+
+        # Saved elsewhere instead: the full folder keeps nothing of it (its `.part.origin`
+        # stayed there for ever), and it is never paid again.
+        resumed = run_cli("resume", "--json", "--out", elsewhere, env=history.env(sim))
+        assert resumed.code == 0, str(resumed)
+        assert Path(resumed.one()["video_path"]).parent == elsewhere
+        assert sorted(p.name for p in tiny.iterdir()) == []
     assert sim.jobs_created() == ledger.jobs + 1
-    assert sim.credits("afk_test") == ledger.credits["afk_test"] - 8
 
 
 def test_resume_finishes_a_download_after_space_was_freed(

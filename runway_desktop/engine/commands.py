@@ -29,6 +29,7 @@ from runway_desktop.engine.lifecycle_table import (
     clearable,
     step,
 )
+from runway_desktop.engine.part_origin import discard_part
 from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
 from runway_desktop.engine.settings_changes import SettingsChanges, continued
 from runway_desktop.engine.video.metadata import sidecar_of
@@ -303,8 +304,7 @@ class GenerationService:
         if step(generation, Command.SET_OUTPUT_FOLDER) is None:
             return generation
         if generation.video_path:
-            with contextlib.suppress(OSError):
-                Path(generation.video_path + ".part").unlink()
+            discard_part(Path(generation.video_path))
         # Whoever downloads it now (here or in another process) stops at its next write; the
         # next holder starts the file in the new folder.
         updated = self._journal.update(generation_id, output_dir=str(folder), video_path=None,
@@ -326,8 +326,7 @@ class GenerationService:
                 continue
             video = Path(generation.video_path) if generation.video_path else None
             if video is not None and video.parent != folder:
-                with contextlib.suppress(OSError):
-                    Path(f"{video}.part").unlink()
+                discard_part(video)
                 video = None
             self._journal.update(generation.id, output_dir=None,
                                  video_path=str(video) if video else None, free_lease=True)

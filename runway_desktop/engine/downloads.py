@@ -40,6 +40,7 @@ from runway_desktop.engine.part_origin import (
     PartOrigin,
     discard_origin,
     load_origin,
+    part_path,
     save_origin,
 )
 
@@ -207,11 +208,6 @@ async def download_video(
     raise DownloadRejected(
         "The server keeps sending a different or damaged video file. Try again later."
     )
-
-
-def part_path(dest: Path) -> Path:
-    """Where the bytes of `dest` collect until it is complete (delete it to give up)."""
-    return dest.with_name(dest.name + ".part")
 
 
 def _resumable(part: Path) -> tuple[int, PartOrigin | None]:

@@ -13,8 +13,10 @@ import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # only named here: a light import for the window's removals and commands
+    import httpx
 
 MAX_VALIDATOR_LENGTH = 256  # longer header values are not worth keeping (nor trusting)
 
@@ -46,8 +48,22 @@ class PartOrigin:
         return not (self.total is not None and total is not None and total != self.total)
 
 
+def part_path(dest: Path) -> Path:
+    """Where the bytes of `dest` collect until it is complete (delete it to give up)."""
+    return dest.with_name(dest.name + ".part")
+
+
 def origin_path(part: Path) -> Path:
     return part.with_name(part.name + ".origin")
+
+
+def discard_part(dest: Path) -> None:
+    """Give up the download of `dest`: its `.part` and the note of where it came from (left
+    alone, either stays beside the person's videos for ever)."""
+    part = part_path(dest)
+    with contextlib.suppress(OSError):
+        part.unlink(missing_ok=True)
+    discard_origin(part)
 
 
 def save_origin(part: Path, origin: PartOrigin) -> None:

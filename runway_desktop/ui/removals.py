@@ -76,13 +76,9 @@ def _remove(engine: GenerationService, generation: Generation) -> None:
     engine.remove(generation.id, delete_file=False)
     if generation.stage is Stage.DONE or not generation.video_path:
         return
-    from runway_desktop.engine.downloads import part_path  # httpx: not before the first paint
-    from runway_desktop.engine.part_origin import discard_origin
+    from runway_desktop.engine.part_origin import discard_part
 
-    part = part_path(Path(generation.video_path))
-    with contextlib.suppress(OSError):
-        part.unlink(missing_ok=True)
-    discard_origin(part)
+    discard_part(Path(generation.video_path))
 
 
 class Removals(QObject):
