@@ -30,7 +30,13 @@ from runway_desktop.engine.lifecycle_table import (
     step,
 )
 from runway_desktop.engine.part_origin import discard_part
-from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.engine.records import (
+    Action,
+    Generation,
+    GenerationSettings,
+    Stage,
+    StopCause,
+)
 from runway_desktop.engine.settings_changes import SettingsChanges, continued
 from runway_desktop.engine.video.metadata import sidecar_of
 
@@ -314,15 +320,17 @@ class GenerationService:
 
     def carry_on_in_output_folder(self) -> int:
         """Settings were saved: the videos that stopped because their folder couldn't be written
-        ("choose another output folder in Settings") go on into the output folder as set now.
+        or had no room ("… or choose another output folder in Settings") go on into the output
+        folder as set now (into the same one, a full disk's part resumes: space may be free).
         Their own folder may be the one that failed, so each follows the setting from here on;
         a partial download elsewhere is dropped (it resumes only in the same folder). How many
         went on."""
         folder = self._engine.config.output_dir
         carried = 0
         for generation in self._journal.with_stages([Stage.ATTENTION]):
-            if (generation.action is not Action.CHOOSE_FOLDER
-                    or Command.RETRY not in allowed_commands(generation)):
+            stopped_on_it = (generation.action is Action.CHOOSE_FOLDER
+                             or generation.stop_cause is StopCause.OUTPUT_FULL)
+            if not stopped_on_it or Command.RETRY not in allowed_commands(generation):
                 continue
             video = Path(generation.video_path) if generation.video_path else None
             if video is not None and video.parent != folder:

@@ -141,7 +141,8 @@ class Stall:
 
 class DiskFullError(DownloadError):
     def __init__(self, folder: Path) -> None:
-        super().__init__(f"The disk is full — free some space in {folder}, then retry.")
+        super().__init__(f"The disk is full — free some space in {folder}, then retry, or "
+                         "choose another output folder in Settings.")
         self.folder = folder
 
 

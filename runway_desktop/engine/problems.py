@@ -60,8 +60,8 @@ def judge(error: BaseException) -> Verdict:
     if isinstance(error, (api.InvalidRequestError, api.ValidationError, api.ConflictError,
                           ImageRejected)):
         return Verdict(message, Action.EDIT_INPUT, False)
-    if isinstance(error, DiskFullError):
-        return Verdict(message, Action.RETRY, False)
+    if isinstance(error, DiskFullError):  # Retry once there is room, or another folder
+        return Verdict(message, Action.RETRY, False, cause=StopCause.OUTPUT_FULL)
     if isinstance(error, OutputFolderError):
         return Verdict(message, Action.CHOOSE_FOLDER, False)
     if isinstance(error, DownloadInterrupted) or (

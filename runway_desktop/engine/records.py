@@ -35,6 +35,7 @@ class StopCause(enum.StrEnum):
 
     API_UNREACHABLE = "api_unreachable"  # apiframe didn't answer (network, DNS, proxy)
     CDN_UNREACHABLE = "cdn_unreachable"  # the video server didn't answer or kept failing
+    OUTPUT_FULL = "output_full"  # the output folder's drive had no room for the video
 
 
 @dataclass(frozen=True)

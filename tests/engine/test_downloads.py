@@ -515,7 +515,8 @@ def test_disk_full_when_syncing(
     monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(DiskFullError) as exc:
         fetch(server.url, tmp_path / "out.mp4")
-    assert exc.value.message == f"The disk is full — free some space in {tmp_path}, then retry."
+    assert exc.value.message == (f"The disk is full — free some space in {tmp_path}, then retry, "
+                                 "or choose another output folder in Settings.")
     assert exc.value.retryable
 
 

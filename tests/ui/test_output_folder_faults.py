@@ -22,7 +22,7 @@ from pytestqt.qtbot import QtBot
 from runway_desktop.engine.records import Action, Stage
 from tests.helpers.images import make_png
 from tests.helpers.scripted_server import Reply, Request, ScriptedServer, job, scripted_server
-from tests.helpers.small_disk import tmpfs
+from tests.helpers.small_disk import fill, tmpfs
 from tests.ui.test_controller import click
 
 __all__ = ["scripted_server"]  # the fixture, used by name
@@ -134,3 +134,42 @@ def test_saving_settings_after_the_folder_is_fixed_carries_the_videos_on(
     remount(output_dir, "rw")
     choose_folder_from_the_row(qtbot, app_controller, rows[0], None)
     assert_saved_once_each(qtbot, app_controller, scripted_server, output_dir)
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(retry\): The disk is full")
+def test_a_video_stopped_by_a_full_disk_is_saved_in_the_folder_chosen_in_settings(
+    qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, output_dir: Path,
+    tmp_path: Path
+) -> None:
+    """The drive has no room and none can be freed (a full memory card): the row says the disk
+    is full and where another folder is chosen, and choosing one saves the paid video there.
+    Before: the row said only 'free some space …, then retry', and after another folder was
+    chosen in Settings its Retry went on into the full folder, full again: a dead end."""
+    filler = fill(output_dir)
+    window = app_controller.window
+    model = window.queue.model
+    window.compose.drop_zone.set_images([str(make_png(tmp_path, "shot.png"))])
+    window.compose.prompt_edit.setPlainText("a lighthouse in fog")
+    qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
+    window.compose.generate()
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.generation_at(0).stage is Stage.ATTENTION, timeout=20_000)
+    row = model.generation_at(0)
+    assert row.action is Action.RETRY
+    assert f"The disk is full — free some space in {output_dir}" in (row.error or "")
+    assert "or choose another output folder in Settings" in (row.error or "")
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    window.settings_requested.emit()  # Settings, from the menu: the row's own fix is Retry
+    qtbot.waitUntil(lambda: app_controller._dialog is not None
+                    and app_controller._dialog.isVisible(), timeout=5_000)
+    app_controller._dialog.folder_edit.setText(str(elsewhere))
+    click(qtbot, app_controller._dialog, QDialogButtonBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: model.generation_at(0).stage is not Stage.ATTENTION
+                    and model.generation_at(0).stage.is_settled, timeout=20_000)
+    done = model.generation_at(0)
+    assert done.stage is Stage.DONE, (done.stage, done.error)
+    assert Path(done.video_path or "").parent == elsewhere
+    assert sorted(p.name for p in output_dir.iterdir()) == [filler.name]  # no part left
+    assert len(scripted_server.seen("POST /v2/videos/generate")) == 1  # paid once
