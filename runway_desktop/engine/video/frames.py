@@ -12,6 +12,10 @@ player is destroyed by the event loop (`deleteLater`), never stopped from Python
 What QtMultimedia does, measured with PySide6 6.11.3 (FFmpeg 7.1.5) on the repo's clips:
 - paused, `setPosition(t)` delivers one frame: the one on screen at t, i.e. start < t <= end
   (t = 1000 ms on a 24 fps clip gives the frame [958.3, 1000.0] ms; t = 0 the first);
+- paused, `setPosition(duration)` delivers the final frame, decoded from the last key frame:
+  pixel for pixel the last of every frame played at 1×, in 2–10 ms for the simulator's
+  Motion-JPEG clips and 0.2–0.35 s for 5–10 s 720p H.264 with one key frame (playing the last
+  second took about 1 s); also with B-frames and for clips of one or two frames;
 - playing delivers every frame in order, each with its start and end time in µs; at 8× speed
   all 48 frames of a 2 s clip arrived in 0.25 s.
 """
@@ -24,6 +28,7 @@ import itertools
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, QUrl, Slot
@@ -35,7 +40,7 @@ from runway_desktop.engine.video.backend import unavailable_reason
 Status = QMediaPlayer.MediaStatus
 
 DEFAULT_TIMEOUT = 20.0  # seconds without progress before giving up
-TAIL_MS = 1000  # the last frame is found by playing this much before the end
+TAIL_MS = 1000  # when a seek can't prove the last frame, this much is played to the end
 SAMPLE_RATE = 4.0  # playback speed while sampling frames for an animation
 END_GRACE = 0.25  # after EndOfMedia, frames still queued from the renderer may arrive
 
@@ -105,11 +110,61 @@ async def duration_ms(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> int:
 
 
 async def last_frame(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> Frame:
-    """The video's final frame, exactly: it plays the last second and keeps the last frame.
+    """The video's final frame, exactly: what "Extend" starts the next shot from.
 
-    This is what "Extend" starts the next shot from.
+    A paused seek to the end decodes from the last key frame on and shows the final frame (a
+    few milliseconds, where playing the last second took a second). It counts only if it reaches
+    the end of the movie; when it doesn't (a sound track that runs on past the picture), the
+    last second is played and its final frame kept.
     """
     video = _existing(video)
+    try:
+        async with asyncio.timeout(wait_s):  # one bound for both ways
+            frame = await _frame_at_the_end(video)
+            return frame if frame is not None else await _last_played_frame(video)
+    except TimeoutError:
+        raise FrameError(f"“{video.name}” gave no picture within {wait_s:g} s.") from None
+
+
+async def _frame_at_the_end(video: Path) -> Frame | None:
+    """The frame a paused seek to the end shows if it lasts to the end of the movie, else None.
+
+    Only the first frame after the seek is looked at: frames follow one another, so the one
+    that lasts to the end is the final one, and any other (one shown before the seek landed,
+    or the picture of a clip whose sound runs on) is not proof of anything.
+    """
+    found: asyncio.Future[Frame | None] = asyncio.get_running_loop().create_future()
+
+    with _decoding(_failing(video, found)) as (watcher, player):
+
+        def on_loaded() -> None:
+            watcher.duration_us = player.duration() * 1000
+            if watcher.duration_us <= 0:
+                found.set_result(None)  # no end to seek to
+                return
+            player.pause()
+            player.setPosition(player.duration())
+
+        def on_frame(frame: Frame) -> None:
+            if not found.done():  # ±1 ms: positions are whole milliseconds
+                found.set_result(frame if frame.end_us + 1000 >= watcher.duration_us else None)
+
+        def on_end() -> None:
+            def settle() -> None:
+                if not found.done():
+                    found.set_result(None)  # the end came without a picture
+
+            loop = found.get_loop()  # Qt's signals may come when no loop runs (at quit)
+            if not loop.is_closed():
+                loop.call_later(END_GRACE, settle)
+
+        watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
+        watcher.start(video)
+        return await found  # bounded by the caller
+
+
+async def _last_played_frame(video: Path) -> Frame:
+    """The final frame that playing the last second delivers."""
     found: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
     latest: list[Frame] = []
 
@@ -142,7 +197,7 @@ async def last_frame(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> Frame:
 
         watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
         watcher.start(video)
-        return await _bounded(found, wait_s, video)
+        return await found  # bounded by the caller
 
 
 async def sample_frames(
@@ -354,9 +409,7 @@ def _decoding(fail: Callable[[str], None]) -> Iterator[tuple[_Watcher, QMediaPla
         watcher.dispose()
 
 
-def _failing(
-    video: Path, outcome: asyncio.Future[Frame] | asyncio.Future[int]
-) -> Callable[[str], None]:
+def _failing(video: Path, outcome: asyncio.Future[Any]) -> Callable[[str], None]:
     """A failure callback that ends `outcome` with a FrameError in words."""
 
     def failed(reason: str) -> None:
