@@ -121,10 +121,12 @@ class StudioLayout(QObject):
         # Too narrow for the stage and the lists side by side, the lists go under the stage:
         # the window may be as small as a laptop's screen (side by side it could not be made
         # narrower than ~1340 px).
-        self.right_splitter.setMinimumWidth(max(self.stage.minimumSizeHint().width(),
-                                                self.side_tabs.minimumSizeHint().width()))
+        self._keep_minimum_width()
         self._split_sizes: dict[Qt.Orientation, list[int]] = {}  # per orientation, as left
         self.right_splitter.installEventFilter(self)
+        # The player gains buttons later (Extend, Export Clip: ui/clip_actions.py): its
+        # minimum width is followed, or they were squeezed to "Exp…ip…" at the smallest size.
+        self.stage.installEventFilter(self)
 
         self.side_tabs.currentChanged.connect(self._carry_selection)
         player.full_screen_requested.connect(self.toggle_full_screen)
@@ -137,7 +139,15 @@ class StudioLayout(QObject):
             self.set_full_screen(False)
         elif watched is self.right_splitter and event.type() == QEvent.Type.Resize:
             self._fit_stage_and_lists()
+        elif watched is self.stage and event.type() == QEvent.Type.LayoutRequest:
+            self._keep_minimum_width()
         return super().eventFilter(watched, event)
+
+    def _keep_minimum_width(self) -> None:
+        """Under each other (a vertical splitter doesn't count its children's widths), the
+        stage and the lists still need their own minimum widths."""
+        self.right_splitter.setMinimumWidth(max(self.stage.minimumSizeHint().width(),
+                                                self.side_tabs.minimumSizeHint().width()))
 
     def side_by_side_width(self) -> int:
         """The width the stage and the lists need side by side."""

@@ -368,6 +368,15 @@ def test_a_laptop_sized_window_puts_the_lists_under_the_stage(
     QApplication.processEvents()
     assert studio.stage.geometry() == stage_narrow
 
+    # As small as it goes: the player's buttons by the stage were squeezed to "Exp…ip…" (the
+    # lists' column kept a minimum width counted before Extend and Export Clip were added).
+    window.resize(1, 1)
+    qtbot.waitUntil(lambda: window.size() == window.minimumSize().expandedTo(
+        window.minimumSizeHint()))
+    QApplication.processEvents()
+    assert cut_or_outside(window) == []
+    assert studio.stage.width() >= studio.stage.minimumSizeHint().width()
+
 
 def test_the_list_shown_comes_back_after_a_restart(qtbot: QtBot, tmp_path: Path) -> None:
     """A person working in the gallery found the queue after every restart (Ctrl+2 again)."""
