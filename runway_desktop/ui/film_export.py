@@ -46,6 +46,7 @@ class FilmExportBar(QWidget):
         self._suggested = suggested
         self._task: asyncio.Task[object] | None = None
         self._dest: Path | None = None  # the film the running export writes
+        self._size = 0  # about what the running export writes: its clips' bytes
         self.last_written: Path | None = None
         self._closed = False
         self.crossfade_box = QCheckBox(self.tr("Cross-fade between shots"), self)
@@ -134,7 +135,7 @@ class FilmExportBar(QWidget):
         task = asyncio.ensure_future(join_film(clips, dest, crossfade_ms=crossfade,
                                                progress=self._on_progress,
                                                sidecar=self._sidecar()))
-        self._task, self._dest = task, dest
+        self._task, self._dest, self._size = task, dest, _bytes_in(clips)
         task.add_done_callback(lambda t: self._finished(t, dest))
         self.refresh()
 
@@ -166,11 +167,14 @@ class FilmExportBar(QWidget):
         if error is not None:
             self.progress.hide()
             if isinstance(error, JoinError):
-                from runway_desktop.ui.folder_checks import can_write_in
+                from runway_desktop.ui.folder_checks import can_write_in, lacks_room
 
                 text = error.message
                 if not can_write_in(dest.parent):  # what to do, not only what happened
                     text += " " + self.tr("Export the film again into another folder.")
+                elif lacks_room(dest.parent, self._size):  # the film (removed) didn't fit
+                    text += " " + self.tr("Free some space in {0}, or export the film into "
+                                          "another folder.").format(dest.parent)
                 self.status.setText(text)
             else:
                 log.error("A film export failed", exc_info=error)
@@ -190,6 +194,13 @@ class FilmExportBar(QWidget):
         if self.last_written is not None:
             links.open_path_or_offer_copy(str(self.last_written.parent), self,
                                           what=self.tr("the folder"))
+
+
+def _bytes_in(clips: list[Path]) -> int:
+    try:
+        return sum(clip.stat().st_size for clip in clips)
+    except OSError:  # a clip gone meanwhile: the join says so
+        return 0
 
 
 def _same_file(a: Path, b: Path) -> bool:

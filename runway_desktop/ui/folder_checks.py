@@ -1,9 +1,11 @@
 """Whether a folder can take files, asked before the work that needs it (all block on the disk:
-call `write_problem` and `ready_for_videos` off the GUI thread; `can_write_in` is a stat)."""
+call `write_problem` and `ready_for_videos` off the GUI thread; `can_write_in` and `lacks_room`
+are a stat)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -33,6 +35,14 @@ def ready_for_videos(folder: Path) -> None:
         raise OSError(error.errno, error.strerror) from None
     with tempfile.TemporaryFile(dir=folder):
         pass
+
+
+def lacks_room(folder: Path, size: int) -> bool:
+    """The drive holding `folder` has less than `size` bytes free (a stat: no file made)."""
+    try:
+        return shutil.disk_usage(folder).free < size
+    except OSError:
+        return False
 
 
 def can_write_in(folder: Path) -> bool:

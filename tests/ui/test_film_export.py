@@ -20,6 +20,7 @@ from runway_desktop.engine.video.metadata import (
     read_video_settings,
     save_video_settings,
 )
+from tests.helpers.small_disk import tmpfs
 from tests.helpers.video import CLIP, NEXT
 
 pytestmark = pytest.mark.qt_log_ignore("PulseAudioService", "Couldn't resolve pipewire")
@@ -136,3 +137,19 @@ def test_the_view_stays_open_when_settings_rebuild_the_engine_and_says_what_stop
     assert "again" in again.status.text()
     assert not (tmp_path / "film.mp4").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".film")] == []
+
+
+def test_a_film_that_fills_the_disk_says_so_and_leaves_nothing(
+        qtbot: QtBot, app_controller: Any, tmp_path: Path) -> None:
+    """“Couldn't write “film.mp4”: No space left on device.” said what happened, not what to
+    do. A real full drive: a tmpfs with room for less than the film (root only)."""
+    view = two_shot_view(qtbot, app_controller, tmp_path)
+    with tmpfs(tmp_path / "small", "size=40k") as small:
+        view.film.export_to(small / "film.mp4")
+        qtbot.waitUntil(lambda: not view.film.busy(), timeout=120_000)
+
+        text = view.film.status.text()
+        assert "No space left on device" in text, text
+        assert f"Free some space in {small}, or export the film into another folder." in text
+        assert view.film.last_written is None
+        assert list(small.iterdir()) == []  # no partial film left
