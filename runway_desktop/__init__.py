@@ -9,7 +9,7 @@ APP_ID = "runway-desktop"
 # The headless sub-commands (runway_desktop.cli). Here, not in cli.py, so that `__main__` can
 # tell a command from the window without importing the engine and httpx before the first paint.
 COMMANDS = ("generate", "jobs", "resume", "me", "simulator", "import", "reset-history",
-            "export", "extend", "sequence")
+            "export", "extend", "sequence", "cancel", "remove", "retry")
 
 
 def __getattr__(name: str) -> Any:

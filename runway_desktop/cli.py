@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 # What every command needs. What only the commands that go online need (the scheduler,
 # httpx, the keyring, Pillow) is imported where they start: `jobs` and `sequence list`
 # started in ~0.27 s with it all, most of it never used (tests/test_cli_startup.py).
-from runway_desktop import api, cli_sequence, paths, settings
+from runway_desktop import api, cli_queue, cli_sequence, paths, settings
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog, prompt_length
 from runway_desktop.cli_parser import build_parser
 from runway_desktop.engine.commands import GenerationService
@@ -203,6 +203,8 @@ async def _dispatch(args: argparse.Namespace, context: Context) -> int:
         return await cli_sequence.extend(args, context)
     if args.command == "sequence":
         return await cli_sequence.sequence(args, context)
+    if args.command in ("cancel", "remove", "retry"):
+        return await cli_queue.run(args, context)
     raise CliError(f"unknown command {args.command}", EXIT_INPUT)
 
 
@@ -379,11 +381,16 @@ async def _import(context: Context, args: argparse.Namespace) -> int:
 
 async def _confirm(question: str) -> bool:
     """Ask at a terminal (False where nobody can answer: a script, a pipe)."""
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+    if not can_ask():
         return False
     print(question, end="", file=sys.stderr, flush=True)
     answer = await _typed_line()
     return answer.strip().lower() in ("y", "yes")
+
+
+def can_ask() -> bool:
+    """A person is at a terminal to answer a question (not a script, a pipe, cron)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 async def _typed_line() -> str:
@@ -432,25 +439,13 @@ class _running_engine:
         self.api_key = api_key
 
     async def __aenter__(self) -> Engine:
-        from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
-        from runway_desktop.engine.scheduler import Engine
-
         proxy = _proxy(self.context)  # before anything is opened
         self.journal = _open_journal(self.context)
-        config = EngineConfig(
-            data_dir=self.context.data_dir,
-            output_dir=self.context.settings.output_path,
-            base_url=self.context.settings.effective_base_url(),
-            create_output_parents=not self.context.settings.output_dir,
-            keep_image_metadata=self.context.settings.keep_image_metadata,
-            settings_sidecar=self.context.settings.settings_sidecar,
-            proxy=proxy,
-            **timing_from_env(os.environ),
-        )
         try:
-            self.engine = Engine(self.journal, config, self.api_key)
-        except api.InvalidRequestError as error:
-            raise CliError(error.message, EXIT_INPUT) from None
+            self.engine = new_engine(self.journal, self.context, self.api_key, proxy)
+        except BaseException:
+            self.journal.close()
+            raise
         if sys.stderr.isatty():
             self.engine.subscribe(_progress_line)
         try:
@@ -465,6 +460,28 @@ class _running_engine:
         self.journal.close()
         if sys.stderr.isatty():
             print(file=sys.stderr)
+
+
+def new_engine(journal: Journal, context: Context, api_key: str | None,
+               proxy: str | None) -> Engine:
+    """An engine over `journal` with the settings and pacing of this command (not started)."""
+    from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
+    from runway_desktop.engine.scheduler import Engine
+
+    config = EngineConfig(
+        data_dir=context.data_dir,
+        output_dir=context.settings.output_path,
+        base_url=context.settings.effective_base_url(),
+        create_output_parents=not context.settings.output_dir,
+        keep_image_metadata=context.settings.keep_image_metadata,
+        settings_sidecar=context.settings.settings_sidecar,
+        proxy=proxy,
+        **timing_from_env(os.environ),
+    )
+    try:
+        return Engine(journal, config, api_key)
+    except api.InvalidRequestError as error:
+        raise CliError(error.message, EXIT_INPUT) from None
 
 
 async def _catalog_for_price(engine: Engine) -> ModelCatalog:

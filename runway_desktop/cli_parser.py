@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from runway_desktop import cli_sequence
+from runway_desktop import cli_queue, cli_sequence
 from runway_desktop.api.catalog import BUILT_IN_CATALOG
 
 EXIT_CODES_HELP = (  # --help of the CLI and of runway-desktop itself (__main__)
@@ -45,6 +45,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                       "runway-desktop sequence redo 3 --yes --json"),
     "sequence rename": ("runway-desktop sequence rename 3 Night at the pier",),
     "sequence delete": ("runway-desktop sequence delete 3",),
+    **cli_queue.EXAMPLES,  # cancel, remove, retry
     "export": ("runway-desktop export 12 --format gif --size small",
                "runway-desktop export 12 --format png --at last",
                "runway-desktop export seq:3 --format mp4 --crossfade 0.5"),
@@ -151,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     me.add_argument("--json", action="store_true", help="print one JSON object")
 
     cli_sequence.add_parsers(sub, network, EXIT_CODES_HELP)  # extend, sequence run|list|show
+    cli_queue.add_parsers(sub, network, EXIT_CODES_HELP)  # cancel, remove, retry
 
     sub.add_parser(
         "reset-history",

@@ -1,0 +1,404 @@
+"""`runway-desktop cancel`, `remove` and `retry`: what the window's queue menu offers a person
+for one generation, from a terminal.
+
+Each asks the lifecycle table (through the typed command service, engine/commands.py) whether it
+may act, as the window does; none keeps its own list of stages.
+
+- `cancel N…` cancels what hasn't reached apiframe (nothing is charged). What apiframe has is
+  paid for and has no cancel there: it is named, with `remove` as the way to stop following it.
+- `remove N… [--delete-file]` takes generations out of the history, saying first what it
+  affects (a job apiframe may still be making and charging, a video to the Trash, a sequence's
+  take) and asking, or taking `--yes`; with no terminal to ask at and no --yes it refuses.
+- `retry N…` carries a stopped generation on where it stopped, never paying twice; a failure
+  apiframe refunded is sent again as a new job, its price said first (once: retried again, it
+  names the one it made).
+
+`cancel` and `remove` need no key and start no engine: a started engine would carry on the
+queue's waiting work (and pay for it) and take leases from the window. They only write the
+journal, which frees the row's lease; whoever drove the row (the window, another command) stops
+at its next write, and the window shows the change within its journal watch (~0.5 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runway_desktop.engine.lifecycle_table import Command, Effect, step
+from runway_desktop.engine.records import Action, Generation, Stage
+
+if TYPE_CHECKING:
+    from runway_desktop.api.catalog import ModelCatalog
+    from runway_desktop.cli import Context
+    from runway_desktop.engine.commands import GenerationService
+
+IDS_HELP = "generation numbers, as `runway-desktop jobs` lists them (12 or #12)"
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "cancel": ("runway-desktop cancel 12", "runway-desktop cancel 12 13 --json"),
+    "remove": ("runway-desktop remove 12", "runway-desktop remove 12 13 --delete-file --yes"),
+    "retry": ("runway-desktop retry 12", "runway-desktop retry 12 --json"),
+}
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+                network: argparse.ArgumentParser, epilog: str) -> None:
+    cancel = sub.add_parser(
+        "cancel", epilog=epilog,
+        help="cancel generations that haven't reached apiframe yet (nothing is charged)",
+        description="Cancel generations that haven't reached apiframe yet: nothing is charged. "
+        "One apiframe already has is paid for and can't be cancelled (apiframe has no cancel): "
+        "it is named, and `runway-desktop remove` stops following it. Works with the window "
+        "open: it shows the change at once.")
+    cancel.add_argument("ids", nargs="+", metavar="N", help=IDS_HELP)
+    cancel.add_argument("--json", action="store_true",
+                        help="print one JSON object per generation (`cancelled`: true or false)")
+
+    remove = sub.add_parser(
+        "remove", epilog=epilog,
+        help="take generations out of the history (asks first; --delete-file: the video to the "
+        "Trash)",
+        description="Take generations out of the history. What hasn't reached apiframe is "
+        "cancelled first (nothing charged); a job apiframe may still be making is no longer "
+        "followed (apiframe has no cancel: it may still finish and charge it). Videos stay in "
+        "their folder unless --delete-file moves them (and their settings file) to the Trash, "
+        "where you can restore them. It says what it affects and asks first, or takes --yes.")
+    remove.add_argument("ids", nargs="+", metavar="N", help=IDS_HELP)
+    remove.add_argument("--delete-file", action="store_true",
+                        help="also move each video (and its settings file) to the Trash")
+    remove.add_argument("--yes", action="store_true", help="remove without asking")
+    remove.add_argument("--json", action="store_true",
+                        help="print one JSON object per generation removed")
+
+    retry = sub.add_parser(
+        "retry", parents=[network], epilog=epilog,
+        help="carry on generations that stopped, never paying twice (a refunded failure is "
+        "sent again, paid)",
+        description="Carry on generations that stopped (a problem, no longer followed) where "
+        "they stopped, never paying twice: a job apiframe has is followed again. A failure "
+        "apiframe refunded is sent again as a new, paid job (its price is said first); "
+        "retried once, it names the generation it made instead of paying again.")
+    retry.add_argument("ids", nargs="+", metavar="N", help=IDS_HELP)
+    retry.add_argument("--json", action="store_true", help="print one JSON object per generation")
+
+
+async def run(args: argparse.Namespace, context: Context) -> int:
+    if args.command == "cancel":
+        return _cancel(args, context)
+    if args.command == "remove":
+        return await _remove(args, context)
+    return await _retry(args, context)
+
+
+# -- cancel ---------------------------------------------------------------------------------------
+
+def _cancel(args: argparse.Namespace, context: Context) -> int:
+    from runway_desktop import cli
+
+    ids = generation_ids(args.ids)
+    code = cli.EXIT_OK
+    with _idle_service(context) as service:
+        for generation in _existing(service, ids):
+            cancelled = bool(service.cancel([generation.id]))
+            after = service.get(generation.id) or generation
+            if cancelled:
+                _result(f"Cancelled #{generation.id} {_prompt(generation)}: it never reached "
+                        "apiframe, nothing is charged.", cli.as_json(after) | {"cancelled": True},
+                        context)
+                continue
+            if after.stage is Stage.CANCELLED:  # already: what was asked for is so
+                _result(f"#{after.id} {_prompt(after)} was already cancelled.",
+                        cli.as_json(after) | {"cancelled": True}, context)
+                continue
+            code = cli.EXIT_INPUT
+            _tell(_not_cancelled(after))
+            if context.json_output:
+                _result("", cli.as_json(after) | {"cancelled": False}, context)
+    return code
+
+
+def _not_cancelled(generation: Generation) -> str:
+    """Why `generation` (which the table won't let Cancel) wasn't cancelled, and what will do."""
+    name = f"#{generation.id} {_prompt(generation)}"
+    remove = f"`runway-desktop remove {generation.id}`"
+    if step(generation, Command.STOP_FOLLOWING) is not None:
+        cost = f" ({generation.credit_cost} credits)" if generation.credit_cost else ""
+        where = ("is being sent to apiframe, which may have accepted and charged it"
+                 if generation.stage is Stage.SUBMITTING
+                 else f"is with apiframe already ({generation.stage.value}): it is paid{cost}")
+        return (f"{name} {where}, and apiframe has no cancel, so it wasn't cancelled. {remove} "
+                "stops following it (apiframe may still finish it and charge it); left alone, "
+                "its video is saved when it is ready.")
+    if generation.stage is Stage.ATTENTION:
+        return (f"{name} isn't running, it waits for you ({_reason(generation)}): nothing to "
+                f"cancel. `runway-desktop retry {generation.id}` carries it on, {remove} drops "
+                "it.")
+    return f"{name} has already ended ({generation.stage.value}): nothing to cancel."
+
+
+# -- remove ---------------------------------------------------------------------------------------
+
+@dataclass
+class _Removal:
+    generation: Generation
+    video: Path | None  # its video file, when there is one on disk
+    trash: bool  # the video goes to the Trash (--delete-file)
+
+
+async def _remove(args: argparse.Namespace, context: Context) -> int:
+    from runway_desktop import cli
+
+    ids = generation_ids(args.ids)
+    with _idle_service(context) as service:
+        removals = [_Removal(g, _video_on_disk(g), args.delete_file)
+                    for g in _existing(service, ids)]
+        takes = service.sequence_takes()
+        for removal in removals:
+            _tell(_what_it_affects(removal, removal.generation.id in takes), prefix=False)
+        what = _count(len(removals))
+        question = f"Remove {what} from the history?{_trash_words(removals)} [y/N] "
+        cli.STOP_NOTES.append("stopped before removing anything.")
+        if not args.yes and not cli.can_ask():  # a script: never a question nobody answers
+            raise cli.CliError(f"Nothing was removed: `remove` asks first and there is no "
+                               f"terminal to ask at. Add --yes to remove {what} without "
+                               "asking.", cli.EXIT_INPUT)
+        if not args.yes and not await cli._confirm(question):
+            raise cli.CliError("Nothing was removed.", cli.EXIT_INPUT)
+        cli.STOP_NOTES.clear()
+        code = cli.EXIT_OK
+        for removal in removals:
+            code = max(code, _remove_one(service, removal, context))
+    return code
+
+
+def _remove_one(service: GenerationService, removal: _Removal, context: Context) -> int:
+    """Stop it, move its video to the Trash if asked, take it out of the history (as the
+    window's Remove does, ui/removals.py); a video the Trash refuses keeps its row."""
+    from runway_desktop import cli
+    from runway_desktop.ui import trash
+
+    generation = removal.generation
+    service.stop_following(generation.id)  # cancels what never reached apiframe
+    trashed: Path | None = None
+    if removal.trash and removal.video is not None:
+        try:
+            trash.move_to_trash(removal.video)
+        except trash.TrashError as error:
+            _tell(f"#{generation.id} was kept: its video {removal.video} couldn't be moved to "
+                  f"the {trash.TRASH_NAME} ({error.reason}). Nothing of it was removed.")
+            return cli.EXIT_NETWORK  # disk trouble
+        trashed = removal.video
+        _trash_sidecar(removal.video)
+    service.remove(generation.id)
+    _drop_partial_download(generation)
+    if trashed is not None and generation.thumbnail_path:  # only our cache of its first frame
+        Path(generation.thumbnail_path).unlink(missing_ok=True)
+    where = (f"; its video went to the {trash.TRASH_NAME}: {trashed}" if trashed is not None
+             else f"; its video stays: {removal.video}" if removal.video is not None else "")
+    _result(f"Removed #{generation.id} {_prompt(generation)} from the history{where}.",
+            {"id": generation.id, "removed": True, "status": generation.stage.value,
+             "video_path": str(removal.video) if removal.video else None,
+             "video_trashed": trashed is not None}, context)
+    return cli.EXIT_OK
+
+
+def _what_it_affects(removal: _Removal, is_take: bool) -> str:
+    from runway_desktop.ui.trash import TRASH_NAME
+
+    generation = removal.generation
+    parts = [f"#{generation.id} {_prompt(generation)} ({generation.stage.value})"]
+    if step(generation, Command.CANCEL) is not None:
+        parts.append("is cancelled first: it hasn't reached apiframe, nothing is charged")
+    elif step(generation, Command.STOP_FOLLOWING) is not None:
+        parts.append("apiframe may still be making it and has no cancel: it may still "
+                     "finish and charge the credits, and its video won't be saved")
+    if removal.video is not None:
+        parts.append(f"its video goes to the {TRASH_NAME}: {removal.video}" if removal.trash
+                     else f"its video stays in the folder: {removal.video}")
+    elif removal.trash and generation.video_path:
+        parts.append(f"its video is already gone from {generation.video_path}")
+    if is_take:
+        parts.append("it is a take of a sequence: that shot won't be made any more")
+    return "; ".join(parts) + "."
+
+
+def _trash_words(removals: list[_Removal]) -> str:
+    from runway_desktop.ui.trash import TRASH_NAME
+
+    videos = sum(1 for r in removals if r.trash and r.video is not None)
+    if not videos:
+        return ""
+    return (f" {'Its video goes' if videos == 1 else f'{videos} videos go'} to the "
+            f"{TRASH_NAME} (restore {'it' if videos == 1 else 'them'} from there).")
+
+
+def _video_on_disk(generation: Generation) -> Path | None:
+    video = Path(generation.video_path) if generation.video_path else None
+    return video if video is not None and video.is_file() else None
+
+
+def _trash_sidecar(video: Path) -> None:
+    """The video's settings file (`<name>.json`, ours only) goes where the video went."""
+    from runway_desktop.engine.video.metadata import sidecar_of
+    from runway_desktop.ui import trash
+
+    sidecar = sidecar_of(video)
+    if sidecar is not None:
+        with contextlib.suppress(trash.TrashError):  # a settings file left behind is no loss
+            trash.move_to_trash(sidecar)
+
+
+def _drop_partial_download(generation: Generation) -> None:
+    """A download it cut short leaves no `.part` (nor the note of what it was cut from) beside
+    the videos, where nothing would ever finish or remove it."""
+    if generation.stage is Stage.DONE or not generation.video_path:
+        return
+    from runway_desktop.engine.part_origin import discard_origin, part_path
+
+    part = part_path(Path(generation.video_path))
+    with contextlib.suppress(OSError):
+        part.unlink(missing_ok=True)
+    discard_origin(part)
+
+
+# -- retry ----------------------------------------------------------------------------------------
+
+async def _retry(args: argparse.Namespace, context: Context) -> int:
+    from runway_desktop import cli
+
+    ids = generation_ids(args.ids)
+    api_key = cli._require_key()
+    code = cli.EXIT_OK
+    async with cli._running_engine(context, api_key) as engine:
+        from runway_desktop.engine.commands import GenerationService
+
+        service = GenerationService(engine)
+        following: list[int] = []
+        for generation in _existing(service, ids):
+            why_not = _not_retried(service, generation)
+            if why_not:
+                _tell(why_not)
+                code = max(code, cli.EXIT_INPUT)
+                continue
+            transition = step(generation, Command.RETRY)
+            if transition is not None and Effect.SUBMIT_COPY in transition.effects:
+                _tell(_price_of_sending_again(generation, engine.catalog), prefix=False)
+            following.append(service.retry(generation.id).id)
+        rows = await _wait(service, following)
+    return max(code, cli._report(rows, context))
+
+
+def _not_retried(service: GenerationService, generation: Generation) -> str | None:
+    """Why Retry won't act on `generation` (None: it will), in the window's words."""
+    name = f"#{generation.id} {_prompt(generation)}"
+    if (copy := service.sent_again(generation.id)) is not None:
+        return (f"{name} was sent again already, as #{copy.id} ({copy.stage.value}): retrying "
+                "it again would pay a second time. `runway-desktop jobs` shows it.")
+    if step(generation, Command.RETRY) is None:
+        if not generation.stage.is_settled:
+            return f"{name} is still under way ({generation.stage.value}): nothing to retry."
+        if generation.stage is Stage.DONE:
+            return f"{name} is finished: nothing to retry."
+        if generation.stage is Stage.CANCELLED:
+            return (f"{name} was cancelled before it reached apiframe: make it again with "
+                    "`runway-desktop generate`.")
+        return f"{name} can't be carried on ({_reason(generation)})."
+    if generation.action == Action.EDIT_INPUT:  # it would only fail the same way
+        return (f"{name} needs a change first: {_reason(generation)}. Make it again with "
+                "changed settings (`runway-desktop generate`).")
+    return None
+
+
+def _price_of_sending_again(generation: Generation, catalog: ModelCatalog) -> str:
+    spec = catalog.get(generation.settings.model)
+    price = generation.settings.price_in(catalog)
+    cost = (f"{price:,} credits" if price is not None
+            else "at apiframe's current price (unknown here)")
+    label = spec.label if spec else generation.settings.model
+    return (f"#{generation.id} failed and apiframe refunded it: retrying sends it again as a "
+            f"new job, paid: {label} · {generation.settings.duration} s · {cost}.")
+
+
+async def _wait(service: GenerationService, ids: list[int]) -> list[Generation]:
+    """Until each retried generation settles; stopped meanwhile (Ctrl+C, SIGTERM), what never
+    left this computer is cancelled and each is said what became of it (as `generate`)."""
+    from runway_desktop import cli
+
+    try:
+        return await service.wait_settled(ids)
+    except asyncio.CancelledError:
+        cli.STOP_NOTES.extend(cli._stopped(service, generation_id) for generation_id in ids)
+        raise
+
+
+# -- shared ---------------------------------------------------------------------------------------
+
+def generation_ids(texts: list[str]) -> list[int]:
+    """`12`, `#12` → 12, each once, in the order given; a CliError for anything else."""
+    from runway_desktop import cli
+
+    ids: list[int] = []
+    for text in texts:
+        cleaned = text.strip().removeprefix("#")
+        if not cleaned.isascii() or not cleaned.isdigit():
+            raise cli.CliError(f"{text!r} is not a generation number; `runway-desktop jobs` "
+                               "lists them.", cli.EXIT_INPUT)
+        if int(cleaned) not in ids:
+            ids.append(int(cleaned))
+    return ids
+
+
+def _existing(service: GenerationService, ids: list[int]) -> list[Generation]:
+    """Every generation named, or a CliError naming those not in the history (nothing done)."""
+    from runway_desktop import cli
+
+    found = {i: g for i in ids if (g := service.get(i)) is not None}
+    missing = [f"#{i}" for i in ids if i not in found]
+    if missing:
+        raise cli.CliError(f"There is no generation {', '.join(missing)} in the history "
+                           "(`runway-desktop jobs` lists them); nothing was changed.",
+                           cli.EXIT_INPUT)
+    return [found[i] for i in ids]
+
+
+@contextlib.contextmanager
+def _idle_service(context: Context) -> Iterator[GenerationService]:
+    """The typed commands over the history, with an engine that isn't started: it claims and
+    drives nothing (and needs no key); a command it runs writes the journal, and whoever drives
+    the row lets go at its next write."""
+    from runway_desktop import cli
+    from runway_desktop.engine.commands import GenerationService
+
+    journal = cli._open_journal(context)
+    try:
+        yield GenerationService(cli.new_engine(journal, context, None, None))
+    finally:
+        journal.close()
+
+
+def _prompt(generation: Generation) -> str:
+    prompt = generation.settings.prompt
+    return f"“{prompt[:40]}…”" if len(prompt) > 40 else f"“{prompt}”"
+
+
+def _reason(generation: Generation) -> str:
+    return (generation.error or "no reason recorded").rstrip(". ")
+
+
+def _count(count: int) -> str:
+    return "1 generation" if count == 1 else f"{count} generations"
+
+
+def _tell(text: str, *, prefix: bool = True) -> None:
+    """A line for the person on stderr (stdout stays the results)."""
+    print(f"runway-desktop: {text}" if prefix else text, file=sys.stderr, flush=True)
+
+
+def _result(text: str, as_json: dict[str, object], context: Context) -> None:
+    print(json.dumps(as_json) if context.json_output else text, flush=True)

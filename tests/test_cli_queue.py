@@ -1,0 +1,220 @@
+"""`runway-desktop cancel`, `remove` and `retry`: the window's ways out of a generation, from a
+terminal, against the simulator over loopback, with the window's engine open on the same
+history (it must show each change live and keep driving what is its own)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from runway_desktop.engine import team_limit
+from runway_desktop.engine.events import EngineEvent, GenerationRemoved, GenerationUpdated
+from runway_desktop.engine.journal import Journal
+from runway_desktop.engine.leases import LeaseTiming
+from runway_desktop.engine.lifecycle import EngineConfig
+from runway_desktop.engine.records import GenerationSettings, Stage
+from runway_desktop.engine.retry import Backoff, PollSchedule
+from runway_desktop.engine.scheduler import Engine
+from runway_desktop.simulator import Simulator, SimulatorConfig
+from runway_desktop.simulator.config import Account
+from tests.conftest import run
+from tests.helpers.cli import CLI, CliResult, cli_env, journal_rows, run_cli
+
+KEY = "afk_test"
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
+    data, home, out = tmp_path / "data", tmp_path / "home", tmp_path / "videos"
+    for folder in (data, home, out):
+        folder.mkdir()
+    return data, home, out
+
+
+@pytest.fixture
+def one_at_a_time() -> Iterator[Simulator]:
+    """A team that runs one job at a time, each slow: the second generation waits its turn."""
+    config = SimulatorConfig(seconds_per_job=30.0, seed=5,
+                             accounts=[Account(KEY, max_concurrent_jobs=1)])
+    with Simulator(config) as simulator:
+        yield simulator
+
+
+def _window_engine(data: Path, out: Path, sim: Simulator) -> Engine:
+    """The engine as the window runs it, on the same data dir (fast pacing for the test)."""
+    config = EngineConfig(
+        data_dir=data, output_dir=out, base_url=sim.base_url, default_max_concurrent=1,
+        poll=PollSchedule(first=0.05, factor=1.5, cap=0.2),
+        backoff=Backoff(base=0.02, cap=0.2, attempts=8),
+        leases=LeaseTiming(seconds=3.0, renew_every=0.3, watch_every=0.1))
+    return Engine(Journal(data / "journal.sqlite3"), config, KEY)
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    async def wait() -> None:
+        while not condition():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def _cli(*args: str | int | Path, env: dict[str, str]) -> CliResult:
+    """The real command in a subprocess, stdin not a terminal, while this loop runs on."""
+    process = await asyncio.create_subprocess_exec(
+        *CLI, *map(str, args), env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return CliResult(process.returncode, out.decode(), err.decode(), 0.0)
+
+
+# The window's engine may notice at its heartbeat, before its journal watch, that the row it
+# followed was taken from it (log only; the person sees the row go).
+@pytest.mark.expect_log_warnings(r"Generations \[1\] are driven elsewhere now")
+def test_with_the_window_open_cancel_and_remove_act_and_the_window_shows_it(
+        one_at_a_time: Simulator, folders: tuple[Path, Path, Path]) -> None:
+    data, home, out = folders
+    env = cli_env(one_at_a_time.base_url, data, home)
+    team_limit.save(data, 1)
+    shown: list[EngineEvent] = []
+
+    def stage_shown(generation_id: int, stage: Stage) -> bool:
+        return any(isinstance(e, GenerationUpdated) and e.generation.id == generation_id
+                   and e.generation.stage is stage for e in shown)
+
+    def removal_shown(generation_id: int) -> bool:
+        return any(isinstance(e, GenerationRemoved) and e.generation_id == generation_id
+                   for e in shown)
+
+    async def scenario() -> dict[str, CliResult]:
+        window = _window_engine(data, out, one_at_a_time)
+        window.subscribe(shown.append)
+        await window.start()
+        try:
+            made = window.submit(GenerationSettings("a heron lifts off the lake", seed=1))
+            waiting = window.submit(GenerationSettings("rain on a tin roof", seed=2))
+            await _until(lambda: (g := window.get(made.id)) is not None and g.stage in (
+                Stage.QUEUED, Stage.PROCESSING))
+            assert window.get(waiting.id).stage is Stage.PENDING  # type: ignore[union-attr]
+            results = {"cancel": await _cli("cancel", made.id, f"#{waiting.id}", "--json",
+                                            env=env)}
+            await _until(lambda: stage_shown(waiting.id, Stage.CANCELLED))
+            results["asked"] = await _cli("remove", made.id, env=env)  # no terminal, no --yes
+            results["remove"] = await _cli("remove", made.id, "--yes", env=env)
+            await _until(lambda: removal_shown(made.id))
+            await _until(lambda: not window.busy)  # its task for the removed one stopped
+            results["jobs"] = await _cli("jobs", "--json", env=env)
+            return results
+        finally:
+            await window.stop()
+            window.journal.close()
+
+    results = run(scenario(), timeout=200)
+    cancel = results["cancel"]
+    assert cancel.code == 2, str(cancel)  # one of the two couldn't be cancelled
+    paid, cancelled = cancel.json_lines()
+    assert (paid["id"], paid["cancelled"], cancelled["id"], cancelled["cancelled"],
+            cancelled["status"]) == (1, False, 2, True, "cancelled")
+    assert paid["status"] in ("queued", "processing")
+    said = cancel.stderr
+    for words in ("#1 “a heron lifts off the lake” is with apiframe already", "it is paid",
+                  "apiframe has no cancel, so it wasn't cancelled",
+                  "`runway-desktop remove 1` stops following it"):
+        assert words in said, str(cancel)
+    assert one_at_a_time.jobs_created(KEY) == 1  # the cancelled one was never sent
+
+    asked = results["asked"]
+    assert asked.code == 2, str(asked)
+    assert ("#1 “a heron lifts off the lake” (queued); apiframe may still be making it and has "
+            "no cancel: it may still finish and charge the credits") in asked.stderr.replace(
+                "(processing)", "(queued)")
+    assert asked.stderr.endswith("runway-desktop: Nothing was removed: `remove` asks first and "
+                                 "there is no terminal to ask at. Add --yes to remove 1 "
+                                 "generation without asking.\n"), str(asked)
+    assert "Traceback" not in asked.stderr
+
+    removed = results["remove"]
+    assert removed.code == 0, str(removed)
+    assert removed.stdout.startswith("Removed #1 “a heron lifts off the lake” from the history")
+    assert [r["id"] for r in results["jobs"].json_lines()] == [2]
+    assert [(r["id"], r["stage"]) for r in journal_rows(data)] == [(2, "cancelled")]
+    assert one_at_a_time.jobs_created(KEY) == 1
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(SimulatorConfig(seconds_per_job=0.3, seed=6)) as simulator:
+        yield simulator
+
+
+def test_retry_resends_a_refunded_failure_once_and_remove_trashes_only_when_asked(
+        sim: Simulator, folders: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    data, home, out = folders
+    trash = home / ".local" / "share" / "Trash" / "files"
+    env = cli_env(sim.base_url, data, home, XDG_DATA_HOME=str(home / ".local" / "share"))
+    kept = run_cli("generate", "a kite over the dunes", "--out", out, "--json", env=env)
+    assert kept.code == 0, str(kept)
+    sim.faults.fail_jobs_next = 1
+    failed = run_cli("generate", "a storm at sea", "--out", out, "--json", env=env)
+    assert failed.code == 5, str(failed)
+    assert sim.jobs_created(KEY) == 2
+
+    retried = run_cli("retry", "2", "--json", env=env)
+    assert retried.code == 0, str(retried)
+    assert ("#2 failed and apiframe refunded it: retrying sends it again as a new job, paid: "
+            "Runway Gen-4 Turbo · 5 s · 8 credits.") in retried.stderr, str(retried)
+    [copy] = retried.json_lines()
+    assert (copy["id"], copy["status"]) == (3, "done")
+    said = _in_process(monkeypatch, capsys, env, ("retry", "#2"), ("retry", "1"),
+                       ("cancel", "1"), ("cancel", "1", "7"), ("remove", "1", "x2", "--yes"))
+    assert said == [  # unsure it worked, retried again: never a second payment
+        (2, "runway-desktop: #2 “a storm at sea” was sent again already, as #3 (done): "
+            "retrying it again would pay a second time. `runway-desktop jobs` shows it."),
+        (2, "runway-desktop: #1 “a kite over the dunes” is finished: nothing to retry."),
+        (2, "runway-desktop: #1 “a kite over the dunes” has already ended (done): nothing to "
+            "cancel."),
+        (2, "runway-desktop: There is no generation #7 in the history (`runway-desktop jobs` "
+            "lists them); nothing was changed."),
+        (2, "runway-desktop: 'x2' is not a generation number; `runway-desktop jobs` lists "
+            "them.")]
+    assert sim.jobs_created(KEY) == 3
+    assert [(r["id"], r["stage"]) for r in journal_rows(data)] == [
+        (1, "done"), (2, "failed"), (3, "done")]  # nothing changed by those
+
+    first = Path(kept.one()["video_path"])
+    made = Path(copy["video_path"])
+    stays = run_cli("remove", "1", "--yes", env=env)
+    assert stays.code == 0, str(stays)
+    assert f"its video stays in the folder: {first}" in stays.stderr
+    assert first.is_file()  # only the history entry went
+    trashed = run_cli("remove", "3", "--delete-file", "--yes", "--json", env=env)
+    assert trashed.code == 0, str(trashed)
+    assert f"its video goes to the Trash: {made}" in trashed.stderr
+    assert trashed.one() == {"id": 3, "removed": True, "status": "done",
+                             "video_path": str(made), "video_trashed": True}
+    assert not made.exists()
+    assert (trash / made.name).is_file()  # where the person can restore it from
+    [left] = journal_rows(data)
+    assert left["id"] == 2
+    assert "sent_again" not in left["settings_json"]  # its copy is gone: Retry may send anew
+
+
+def _in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                env: dict[str, str], *commands: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Each command run by `cli.main` in this process (no interpreter start: refusals are
+    cheap to check), with `env`; its exit code and what it said on stderr."""
+    from runway_desktop import cli
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(cli, "setup_logging", lambda *_args, **_kwargs: None)
+    said = []
+    for command in commands:
+        code = cli.main(list(command))
+        said.append((code, capsys.readouterr().err.strip()))
+    return said
