@@ -162,6 +162,16 @@ def fit_aspect(box: QRectF, aspect: float) -> QRectF:
     )
 
 
+def meta_line(generation: Generation, metrics: QFontMetrics, width: int) -> str:
+    """The row's settings line in `width`: without the seed when all of it doesn't fit, so
+    the price isn't what is cut ("seed 3987754089 · 8 cre…" in a queue beside the stage)."""
+    full = queue_text.meta_text(generation)
+    if metrics.horizontalAdvance(full) <= width:
+        return full
+    return metrics.elidedText(queue_text.meta_text(generation, with_seed=False),
+                              Qt.TextElideMode.ElideRight, width)
+
+
 def elided_lines(text: str, font: QFont, width: int, max_lines: int) -> list[str]:
     """Wrap `text` to at most `max_lines`, eliding the last one."""
     text = " ".join(text.split())
@@ -452,9 +462,7 @@ class QueueDelegate(QStyledItemDelegate):
         small = self.small_font(opt.font)
         painter.setFont(small)
         painter.setPen(muted)
-        meta = QFontMetrics(small).elidedText(
-            queue_text.meta_text(generation), Qt.TextElideMode.ElideRight, layout.meta.width()
-        )
+        meta = meta_line(generation, QFontMetrics(small), layout.meta.width())
         painter.drawText(
             layout.meta, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, meta
         )

@@ -93,10 +93,11 @@ def action_text(action: Action | None) -> str:
     return ""
 
 
-def meta_text(generation: Generation) -> str:
+def meta_text(generation: Generation, *, with_seed: bool = True) -> str:
     """ "Gen-4 Turbo · 16:9 · 10 s · seed 42 · 15 credits": everything needed to recognise the
     settings. The price is what apiframe charged, else the built-in one (left out if unknown).
-    An extension starts with the clip it continues: "extends #12 · …"."""
+    An extension starts with the clip it continues: "extends #12 · …". `with_seed=False`: the
+    seed left out (a narrow row keeps the price whole; the tooltip has the seed)."""
     settings = generation.settings
     spec = BUILT_IN_CATALOG.get(settings.model)
     credits = generation.credit_cost
@@ -106,8 +107,9 @@ def meta_text(generation: Generation) -> str:
         spec.label if spec else settings.model,
         settings.aspect_ratio,
         _tr("{seconds} s").format(seconds=settings.duration),
-        _tr("seed {seed}").format(seed=settings.seed),
     ]
+    if with_seed:
+        parts.append(_tr("seed {seed}").format(seed=settings.seed))
     if credits is not None:
         parts.append(_tr("{credits} credits").format(credits=credits))
     if generation.parent_id is not None:

@@ -111,3 +111,24 @@ def test_a_finished_row_shows_its_start_image_beside_the_video(
     corner = shot.pixelColor(frame.left() + 8, frame.bottom() - 8)
     assert (centre.blue(), centre.red()) == (255, 0)  # the video's frame
     assert (corner.red(), corner.blue()) == (255, 0)  # the start image, inset
+
+
+def test_a_narrow_row_keeps_its_price_whole(view: QueueView) -> None:
+    """Beside the stage (a 1400 × 800 window) a row read 'seed 3987754089 · 8 cre…': the price
+    was what the narrow line cut. Too narrow for it all, the seed (in the tooltip) goes first."""
+    from dataclasses import replace
+
+    from runway_desktop.ui import queue_text
+
+    generation = done(1, datetime.datetime(2026, 11, 29, 9, 0), credit_cost=8)
+    generation = replace(generation, settings=replace(generation.settings, seed=3_987_754_089))
+    view.model.reset([generation])
+    QApplication.processEvents()
+    assert queue_text.meta_text(generation) in painted_texts(view, 0)  # wide: all of it
+
+    view.resize(420, 400)
+    QApplication.processEvents()
+    texts = painted_texts(view, 0)
+    assert queue_text.meta_text(generation) not in texts  # too narrow for all of it
+    assert queue_text.meta_text(generation, with_seed=False) in texts
+    assert "seed 3987754089" in queue_text.tooltip_text(generation)
