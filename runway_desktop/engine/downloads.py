@@ -579,12 +579,24 @@ def video_filename(prompt: str, job_id: str, created: datetime) -> str:
     return _safe_component(name) + ".mp4"
 
 
+def safe_stem(text: str, fallback: str, limit: int = 80) -> str:
+    """`text` as the stem of a file name valid on Windows, macOS and Linux (a film named after
+    its sequence): what Windows forbids as spaces, at most `limit` characters, no trailing
+    dots or spaces, no device name; `fallback` when nothing is left."""
+    name = " ".join(_as_spaces(text).split())
+    return _safe_component(_cut(name, limit), fallback)
+
+
+def _as_spaces(text: str) -> str:
+    """Control, format (e.g. right-to-left override), private and unpaired code points and
+    every kind of space as plain spaces, like the characters Windows forbids (NFC)."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(" " if c in FORBIDDEN or unicodedata.category(c)[0] in "CZ" else c
+                   for c in text)
+
+
 def _prompt_words(prompt: str) -> str:
-    text = unicodedata.normalize("NFC", prompt)
-    # Control, format (e.g. right-to-left override), private and unpaired code points and
-    # every kind of space become plain spaces, like the characters Windows forbids.
-    text = "".join(" " if c in FORBIDDEN or unicodedata.category(c)[0] in "CZ" else c for c in text)
-    words = text.split()[:MAX_PROMPT_WORDS]
+    words = _as_spaces(prompt).split()[:MAX_PROMPT_WORDS]
     result = ""
     for word in words:
         candidate = f"{result} {word}" if result else word
@@ -596,18 +608,18 @@ def _prompt_words(prompt: str) -> str:
     return result.rstrip(". ")
 
 
-def _cut(word: str) -> str:
-    word = word[:MAX_PROMPT_CHARS]
+def _cut(word: str, limit: int = MAX_PROMPT_CHARS) -> str:
+    word = word[:limit]
     while len(word.encode()) > MAX_PROMPT_BYTES:
         word = word[:-1]
     return word
 
 
-def _safe_component(name: str) -> str:
+def _safe_component(name: str, fallback: str = "video") -> str:
     name = name.strip().rstrip(". ")  # Windows drops trailing dots and spaces
     if name.split(".")[0].strip().upper() in WINDOWS_RESERVED:
         name = "_" + name
-    return name or "video"
+    return name or fallback
 
 
 def unique_path(folder: Path, filename: str) -> Path:

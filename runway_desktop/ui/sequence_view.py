@@ -395,8 +395,10 @@ class SequenceView(QWidget):
     def _suggested_film(self) -> Path:
         clips = self.film_clips()
         folder = clips[0].parent if clips else Path.home()
-        name = (self.sequence.name if self.sequence else "film").replace("/", "-").strip()
-        return folder / f"{name or 'film'}.mp4"
+        from runway_desktop.engine.downloads import safe_stem  # httpx: not before it is used
+
+        # The app ships on Windows too: a name it can't hold (“Dawn: take 2?”) isn't offered.
+        return folder / f"{safe_stem(self.sequence.name if self.sequence else '', 'film')}.mp4"
 
     # -- reading the service --------------------------------------------------------------------
 

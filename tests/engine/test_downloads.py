@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from runway_desktop.engine import downloads
 from runway_desktop.engine.downloads import (
+    MAX_PROMPT_BYTES,
     DiskFullError,
     DownloadError,
     DownloadFailed,
@@ -38,6 +39,7 @@ from runway_desktop.engine.downloads import (
     Stall,
     UrlPolicy,
     download_video,
+    safe_stem,
     unique_path,
     video_filename,
 )
@@ -864,6 +866,28 @@ def test_any_prompt_gives_a_safe_name(prompt: str, job_id: str, created: datetim
     assert not stem.endswith(".")
     assert stem.split(".")[0].upper() not in RESERVED
     assert unicodedata.is_normalized("NFC", name)
+
+
+@given(text=st.text(max_size=300))
+def test_any_name_gives_a_stem_windows_can_hold(text: str) -> None:
+    """A film is named after its sequence ('Dawn: take 2?'): the window offered that name
+    with only '/' replaced, which Windows can't create (':' even makes a hidden stream)."""
+    stem = safe_stem(text, "film")
+    assert stem
+    assert len(stem) <= 81
+    assert len(stem.encode()) <= MAX_PROMPT_BYTES + 1
+    assert not FORBIDDEN & set(stem)
+    assert all(unicodedata.category(c)[0] != "C" for c in stem)
+    assert stem == stem.strip()
+    assert not stem.endswith(".")
+    assert stem.split(".")[0].upper() not in RESERVED
+
+
+def test_a_stem_keeps_what_it_can() -> None:
+    assert safe_stem('Dawn: "take" 2? <final>/\\|*. ', "film") == "Dawn take 2 final"
+    assert safe_stem("nul", "film") == "_nul"
+    assert safe_stem(" ... ", "film") == "film"
+    assert safe_stem("\u202eevil\u202c 🎬 שלום", "film") == "evil 🎬 שלום"
 
 
 @given(prompt=st.text(min_size=1, max_size=200))

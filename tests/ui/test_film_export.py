@@ -153,3 +153,16 @@ def test_a_film_that_fills_the_disk_says_so_and_leaves_nothing(
         assert f"Free some space in {small}, or export the film into another folder." in text
         assert view.film.last_written is None
         assert list(small.iterdir()) == []  # no partial film left
+
+
+def test_the_film_is_offered_under_a_name_every_system_can_hold(
+        qtbot: QtBot, app_controller: Any, tmp_path: Path) -> None:
+    """The save dialog offered the sequence's name with only '/' replaced: 'Dawn: take 2?'
+    can't be created on Windows (and ':' there makes a hidden stream of another file)."""
+    view = two_shot_view(qtbot, app_controller, tmp_path)
+    assert view.sequence is not None
+    view.sequences.rename(view.sequence.id, 'Dawn: "take" 2? <final> \\ CON.')
+    view.show_sequence(view.sequence.id)
+
+    suggested = view._suggested_film()
+    assert suggested == tmp_path / "Dawn take 2 final CON.mp4"
