@@ -22,18 +22,30 @@ notice:
 - the gallery shows the listed finished videos that match the search; no comparison, and no
   Export dialog that isn't writing, shows a result that left the list.
 
+The walk's choices depend only on hypothesis' draws, never on this machine's speed: apiframe's
+time stands still except in `time_passes` (the simulator's clock is the walk's), every step ends
+with the app at rest (no row between two stages here, each row on apiframe as far along as
+apiframe says), the Undo notice waits for a step to make it go, and the trouble a step makes
+(dropped connections, a failed job) meets the sending of work and ends with the step. So the
+same steps show the same window: a failure replays, and shrinks (`RUNWAY_PERSON_SHRINK=1`).
+
 Bounded for CI (`RUNWAY_PERSON_EXAMPLES`, `RUNWAY_PERSON_STEPS` raise it locally); derandomized,
 so CI runs the same walks every time (`RUNWAY_PERSON_RANDOM=1` for new ones); no shrinking
-unless `RUNWAY_PERSON_SHRINK=1` (a failure prints the steps that led to it);
-`RUNWAY_PERSON_TRACE=1` prints each step as it runs. `RUNWAY_PERSON_REPLAY=steps.py` runs the
-steps a failure printed (`state = Person()`, `state.…`, as they are) instead of new walks: a
-random walk's failure comes back in seconds, to debug or to check a fix.
+unless `RUNWAY_PERSON_SHRINK=1`. A failure prints the steps that led to it, also when hypothesis'
+own replay of them went otherwise (`Flaky`: the failure is reported, with a file of its steps);
+`RUNWAY_PERSON_TRACE=1` prints each step as it runs, and the rows' stages after it.
+`RUNWAY_PERSON_REPLAY=steps.py` runs the steps a failure printed (`state = Person()`, `state.…`,
+as they are; each step checks what the walk checks) instead of new walks: a random walk's
+failure comes back in seconds, to debug or to check a fix.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +53,10 @@ import pytest
 import shiboken6
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Flaky
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
-    invariant,
     rule,
     run_state_machine_as_test,
 )
@@ -60,6 +72,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from runway_desktop.engine.events import ProblemKind
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.simulator import Simulator, SimulatorConfig
 from runway_desktop.simulator.config import Account, default_accounts
@@ -133,7 +146,55 @@ def preview_settled(qtbot: QtBot, window: Any) -> None:
                         timeout=WAIT_MS)
 
 
-PICK = st.integers(0, 999)  # which row, modulo the rows there are (timing decides how many)
+PICK = st.integers(0, 999)  # which row, modulo the rows there are
+# Stages a row leaves by itself, with nothing to wait for on apiframe's side.
+MOVING = frozenset({Stage.PREPARING, Stage.UPLOADING, Stage.SUBMITTING, Stage.DOWNLOADING})
+ON_SERVER = frozenset({Stage.QUEUED, Stage.PROCESSING})
+
+
+class WalkClock:
+    """apiframe's time, moved only by the walk (`time_passes`): a job is as far along on every
+    run of the same steps, so what the window shows at each step, and what the walk's draws
+    pick from it, doesn't depend on how fast this machine is (a failure replays and shrinks)."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.now = simulator.clock.now()
+        simulator.clock.now = lambda: self.now  # type: ignore[method-assign]
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def step(**arguments: Any) -> Callable[[Callable[..., None]], Any]:
+    """A rule of the walk: recorded as it is called (`state.name(…)`, the lines a replay
+    runs), then the app is left to come to rest and everything a person would notice is
+    checked — in the step, so a replayed list of steps checks it too."""
+    return lambda function: rule(**arguments)(_as_a_step(function))
+
+
+def first_step(**arguments: Any) -> Callable[[Callable[..., None]], Any]:
+    return lambda function: initialize(**arguments)(_as_a_step(function))
+
+
+def _as_a_step(function: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(function)
+    def run(machine: Any, **arguments: Any) -> None:
+        if machine.in_step:  # a step using another (a row's fix shows all rows first)
+            function(machine, **arguments)
+            return
+        shown = ", ".join(f"{name}={value!r}" for name, value in arguments.items())
+        machine.steps.append(f"state.{function.__name__}({shown})")
+        machine.in_step = True
+        try:
+            function(machine, **arguments)
+            machine.come_to_rest()
+            machine.check_what_a_person_notices()
+        except BaseException:
+            machine.failed(traceback.format_exc())
+            raise
+        finally:
+            machine.in_step = False
+    return run
 
 
 def choose(ids: list[int], pick: int) -> int | None:
@@ -184,6 +245,13 @@ def test_a_person_uses_the_window(
     QDesktopServices.setUrlHandler("file", catcher, "open")  # type: ignore[arg-type]  # the stub says bytes; only str works
     QDesktopServices.setUrlHandler("https", catcher, "open")  # type: ignore[arg-type]  # the stub says bytes; only str works
     runs = iter(range(10_000))
+    first_failure: list[str] = []  # the traceback, then the steps
+    # The Undo notice stays until a step makes it go (`notice_goes`, or the next removal):
+    # on a timer, whether Undo was still there would depend on how fast the steps ran.
+    from runway_desktop.ui.undo_notice import UndoNotice
+
+    monkeypatch.setattr(UndoNotice.show_undoable, "__defaults__", (24 * 3600,))
+    monkeypatch.setattr(UndoNotice.show_info, "__defaults__", (24 * 3600,))
     trace = os.environ.get("RUNWAY_PERSON_TRACE")
 
     class Person(RuleBasedStateMachine):
@@ -193,8 +261,15 @@ def test_a_person_uses_the_window(
             accounts = [a for a in default_accounts() if a.api_key != "afk_test"]
             # Two at a time: later ones wait locally (cancel, reorder and Cancel pending apply).
             accounts.append(Account("afk_test", credits=100_000, max_concurrent_jobs=2))
+            # The same seed every walk: a replay of a walk meets the same simulator.
             self.simulator = Simulator(SimulatorConfig(
-                seconds_per_job=0.8, seed=n, accounts=accounts)).start()
+                seconds_per_job=0.8, seed=0, accounts=accounts)).start()
+            self.clock = WalkClock(self.simulator)
+            # Trouble the walk makes (dropped connections) meets the sending of work, not
+            # whichever poll comes first: a poll's timing is the machine's, not the walk's.
+            self.simulator.faults.routes = frozenset({"generate", "upload"})
+            self.steps: list[str] = [f"state = {type(self).__name__}()"]
+            self.in_step = False
             monkeypatch.setenv("APIFRAME_BASE_URL", self.simulator.base_url)
             self.data_dir = tmp_path / f"walk-{n}" / "data"
             self.output_dir = tmp_path / f"walk-{n}" / "videos"
@@ -218,6 +293,49 @@ def test_a_person_uses_the_window(
         @property
         def engine(self) -> Any:
             return self.controller.engine
+
+        def failed(self, trace: str) -> None:
+            """The first failure of the test, with the steps that led to it: reported even if
+            hypothesis' own replay of it goes differently (`Flaky`)."""
+            if not first_failure:
+                first_failure.extend([trace, "\n".join([*self.steps, "state.teardown()"])])
+
+        def at_rest(self) -> bool:
+            """Nothing moves that the walk doesn't move: no row between two stages on this
+            computer, each row on apiframe as far along as apiframe says (its time stands
+            still until `time_passes`), no balance check out, no outage banner about to go."""
+            engine = self.engine
+            if engine is None or engine.refreshing_account:
+                return False
+            if engine.problem is not None and engine.problem.kind is ProblemKind.OFFLINE:
+                return False  # the check it started brings the work back by itself
+            for generation in engine.generations():
+                if generation.stage in MOVING:
+                    return False
+                if generation.stage in ON_SERVER:
+                    job = self.simulator.job(generation.job_id)
+                    if (job["status"] != generation.stage.name
+                            or (job["progress"] or 0) != generation.progress):
+                        return False
+                elif generation.stage is Stage.PENDING and engine.is_driving(generation.id):
+                    return False
+            return True
+
+        def come_to_rest(self) -> None:
+            qtbot.waitUntil(self.at_rest, timeout=WAIT_MS)
+            faults = self.simulator.faults  # a step's trouble ends with it
+            faults.drop_next = faults.fail_jobs_next = 0
+            self.settle()
+            if trace:  # two runs of the same steps print the same
+                self._log("  at rest: " + " ".join(
+                    f"{g.id}:{g.stage}:{g.progress}" for g in self.engine.generations()))
+
+        def check_what_a_person_notices(self) -> None:
+            self.nothing_unexpected()
+            self.list_follows_the_engine()
+            self.preview_shows_the_selection()
+            self.no_window_shows_what_left_the_list()
+            self.journal_and_disk_agree()
 
         def _log(self, text: str) -> None:
             if trace:
@@ -308,21 +426,21 @@ def test_a_person_uses_the_window(
 
         # -- rules: compose and generate ------------------------------------------------------
 
-        @initialize(count=st.integers(1, 5), failing=st.integers(0, 1))
+        @first_step(count=st.integers(1, 5), failing=st.integers(0, 1))
         def some_history(self, count: int, failing: int) -> None:
-            """What a person has made before: finished videos, maybe one the server failed."""
+            """What a person has made before: finished videos, maybe one the server failed
+            (the first: sent alone, so that it is the one on every run)."""
             self._log(f"some_history(count={count}, failing={failing})")
             self.simulator.faults.fail_jobs_next = failing
             compose = self.window.compose
             compose.prompt_edit.setPlainText("a lighthouse at dusk")
-            for _ in range(count):
+            for n in range(count):
                 compose.generate()
-            engine = self.engine
-            qtbot.waitUntil(lambda: all(settled(g) for g in engine.generations()),
-                            timeout=WAIT_MS)
-            self.settle()
+                if n == 0:
+                    self.come_to_rest()
+            self.until_nothing_runs()
 
-        @rule(prompt=st.sampled_from(["a paper boat on a pond", "a kite over the dunes",
+        @step(prompt=st.sampled_from(["a paper boat on a pond", "a kite over the dunes",
                                       "snow falling on a red tram"]),
               image=st.booleans(), keyboard=st.booleans(),
               trouble=st.sampled_from(["", "", "", "job fails", "network blip", "offline",
@@ -371,30 +489,34 @@ def test_a_person_uses_the_window(
             assert selected == [newest], f"after Generate: selected {selected}, newest {newest}"
             assert newest in {g.id for g in self.visible_rows()}
 
-        @rule(seconds=st.sampled_from([0.0, 0.3, 1.0]))
-        def wait_until_nothing_runs(self, seconds: float) -> None:
-            """Wait a moment, or (0) until nothing moves any more."""
-            self._log(f"wait_until_nothing_runs(seconds={seconds!r})")
+        @step(seconds=st.sampled_from([0.0, 0.3, 1.0]))
+        def time_passes(self, seconds: float) -> None:
+            """A moment passes on apiframe's side (its jobs move on; the window follows), or
+            (0) as long as it takes for nothing to move any more."""
+            self._log(f"time_passes(seconds={seconds!r})")
             if seconds:
-                qtbot.wait(int(seconds * 1000))
-                self.settle()
-                return
-            if self.engine is None:
-                return
-            engine = self.engine
+                self.clock.advance(seconds)
+            else:
+                self.until_nothing_runs()
 
+        def until_nothing_runs(self) -> None:
             def still(generation: Generation) -> bool:
                 # Waiting rows stay waiting while submission is paused (no credits): the banner
                 # asks the person to top up.
+                engine = self.engine
                 paused = engine.problem is not None and engine.problem.pauses_submission
                 return settled(generation) or (paused and generation.stage is Stage.PENDING)
 
-            qtbot.waitUntil(lambda: all(still(g) for g in engine.generations()), timeout=WAIT_MS)
-            self.settle()
+            for _ in range(100):  # each pass finishes the jobs on apiframe (2 at a time)
+                self.come_to_rest()
+                if all(still(g) for g in self.engine.generations()):
+                    return
+                self.clock.advance(1.0)
+            raise AssertionError(f"still moving: {self.engine.generations()}")
 
         # -- rules: Settings --------------------------------------------------------------------
 
-        @rule(save=st.booleans())
+        @step(save=st.booleans())
         def open_and_close_settings(self, save: bool) -> None:
             self._log(f"open_and_close_settings(save={save!r})")
             action = self.window.findChild(QAction, "settings_action")
@@ -411,7 +533,7 @@ def test_a_person_uses_the_window(
 
         # -- rules: selection -------------------------------------------------------------------
 
-        @rule(pick=PICK)
+        @step(pick=PICK)
         def select_one(self, pick: int) -> None:
             row = choose([g.id for g in self.visible_rows()], pick)
             self._log(f"select_one(row={row})")
@@ -420,7 +542,7 @@ def test_a_person_uses_the_window(
             self.click_row(row, Qt.KeyboardModifier.NoModifier)
             assert [g.id for g in self.window.queue.selected_generations()] == [row]
 
-        @rule(picks=st.lists(PICK, min_size=2, max_size=4))
+        @step(picks=st.lists(PICK, min_size=2, max_size=4))
         def select_several(self, picks: list[int]) -> None:
             rows = [g.id for g in self.visible_rows()]
             chosen = list(dict.fromkeys(r for p in picks if (r := choose(rows, p)) is not None))
@@ -433,7 +555,7 @@ def test_a_person_uses_the_window(
             selected = {g.id for g in self.window.queue.selected_generations()}
             assert selected == set(chosen)
 
-        @rule(keyboard=st.booleans())
+        @step(keyboard=st.booleans())
         def select_all(self, keyboard: bool) -> None:
             self._log(f"select_all(keyboard={keyboard!r})")
             if not self.window.queue.proxy.rowCount():
@@ -451,7 +573,7 @@ def test_a_person_uses_the_window(
 
         # -- rules: the context menu ----------------------------------------------------------
 
-        @rule(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans())
+        @step(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans())
         def act_on_a_row(self, pick: int, name: str, yes: bool) -> None:
             """Right-click any row (selected or not) and pick a menu entry."""
             row_id = choose([g.id for g in self.visible_rows()], pick)
@@ -459,7 +581,7 @@ def test_a_person_uses_the_window(
             if row_id is not None:
                 self.context_menu(row_id, name, yes)
 
-        @rule(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans())
+        @step(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans())
         def act_on_the_selection(self, pick: int, name: str, yes: bool) -> None:
             """Right-click one of the selected rows and pick a menu entry."""
             row_id = choose([g.id for g in self.window.queue.selected_generations()], pick)
@@ -521,7 +643,7 @@ def test_a_person_uses_the_window(
                 assert not chosen or not others or max(chosen) < min(others), name
             self.settle()
 
-        @rule(pick=PICK, go=st.booleans(), keyboard=st.booleans())
+        @step(pick=PICK, go=st.booleans(), keyboard=st.booleans())
         def extend_a_clip(self, pick: int, go: bool, keyboard: bool) -> None:
             """Extend a finished clip from its menu: Generate makes one new row, selected, that
             names the clip as its parent; Cancel (or Esc) puts the compose panel back."""
@@ -566,7 +688,7 @@ def test_a_person_uses_the_window(
             assert [g.id for g in self.window.queue.selected_generations()] == [added[0].id]
             assert compose.drop_zone.images() == images
 
-        @rule(shape=st.sampled_from(sorted(shapes)),
+        @step(shape=st.sampled_from(sorted(shapes)),
               ratio=st.sampled_from(["", "", "1:1", "9:16", "16:9", "4:3"]),
               gestures=st.lists(st.sampled_from(["wheel in", "wheel out", "drag", "+", "-",
                                                  "left", "up", "0", "double-click"]),
@@ -626,7 +748,7 @@ def test_a_person_uses_the_window(
 
         # -- rules: keyboard removal, undo, clear -------------------------------------------
 
-        @rule(with_file=st.booleans(), yes=st.booleans())
+        @step(with_file=st.booleans(), yes=st.booleans())
         def delete_key(self, with_file: bool, yes: bool) -> None:
             self._log(f"delete_key(with_file={with_file!r}, yes={yes!r})")
             if not self.window.queue.selected_generations():
@@ -649,7 +771,7 @@ def test_a_person_uses_the_window(
             if with_file:
                 self.note_trash(before, removed)
 
-        @rule(button=st.booleans())
+        @step(button=st.booleans())
         def undo(self, button: bool) -> None:
             self._log(f"undo(button={button!r})")
             if not self.window.undo_action.isEnabled():
@@ -668,7 +790,7 @@ def test_a_person_uses_the_window(
                 del self.trashed[generation_id]
             self.undoable_trash.clear()
 
-        @rule(close_button=st.booleans())
+        @step(close_button=st.booleans())
         def notice_goes(self, close_button: bool) -> None:
             """The notice times out (or is closed with ×): the removal is final."""
             self._log(f"notice_goes(close_button={close_button!r})")
@@ -684,7 +806,7 @@ def test_a_person_uses_the_window(
             self.undoable_trash.clear()
             self.settle()
 
-        @rule(pick=PICK)
+        @step(pick=PICK)
         def press_a_rows_fix(self, pick: int) -> None:
             """The button drawn on a row that needs the person (Retry, Top up, Run again…)."""
             rows = [g.id for g in self.window.queue.model.generations()
@@ -704,7 +826,7 @@ def test_a_person_uses_the_window(
             self.check_others_kept(before, {row_id})
             self.check_untouched(before, set())
 
-        @rule(come_back=st.booleans())
+        @step(come_back=st.booleans())
         def top_up_in_the_browser(self, come_back: bool) -> None:
             """Credits bought on apiframe's site; then back to the window (or not yet)."""
             self._log(f"top_up_in_the_browser(come_back={come_back!r})")
@@ -720,7 +842,7 @@ def test_a_person_uses_the_window(
                 qtbot.waitUntil(self.window.isActiveWindow, timeout=WAIT_MS)
             self.settle()
 
-        @rule()
+        @step()
         def press_the_banners_button(self) -> None:
             banner = self.window.banner
             self._log("press_the_banners_button")
@@ -742,7 +864,7 @@ def test_a_person_uses_the_window(
                 box.reject()
             self.settle()
 
-        @rule(yes=st.booleans())
+        @step(yes=st.booleans())
         def clear_finished(self, yes: bool) -> None:
             self._log(f"clear_finished(yes={yes!r})")
             if not self.window.queue.clear_finished_button.isEnabled():
@@ -762,7 +884,7 @@ def test_a_person_uses_the_window(
             assert removed <= shown, f"Clear finished removed hidden rows {removed - shown}"
             self.check_untouched(before, removed)
 
-        @rule(yes=st.booleans())
+        @step(yes=st.booleans())
         def cancel_pending(self, yes: bool) -> None:
             self._log(f"cancel_pending(yes={yes!r})")
             if not self.window.queue.cancel_pending_button.isEnabled():
@@ -782,7 +904,7 @@ def test_a_person_uses_the_window(
 
         # -- rules: the gallery ---------------------------------------------------------------
 
-        @rule(picks=st.lists(PICK, min_size=1, max_size=2),
+        @step(picks=st.lists(PICK, min_size=1, max_size=2),
               key=st.sampled_from(["favourite", "remove", "remove_with_file", "compare",
                                    "export"]),
               yes=st.booleans())
@@ -879,7 +1001,7 @@ def test_a_person_uses_the_window(
 
         # -- rules: filter, search ------------------------------------------------------------
 
-        @rule(which=st.sampled_from(["All", "Active", "Done", "Failed", "Favourites"]))
+        @step(which=st.sampled_from(["All", "Active", "Done", "Failed", "Favourites"]))
         def filter(self, which: str) -> None:
             self._log(f"filter(which={which!r})")
             from runway_desktop.ui.queue_filter import StatusFilter
@@ -890,7 +1012,7 @@ def test_a_person_uses_the_window(
             qtbot.mouseClick(self.window.queue.filter_buttons[status], Qt.MouseButton.LeftButton)
             self.settle()
 
-        @rule(text=st.sampled_from(["", "kite", "boat", "nothing like this", "tram"]))
+        @step(text=st.sampled_from(["", "kite", "boat", "nothing like this", "tram"]))
         def search(self, text: str) -> None:
             self._log(f"search(text={text!r})")
             edit = self.window.queue.search_edit
@@ -901,7 +1023,7 @@ def test_a_person_uses_the_window(
 
         # -- rules: import, restart -----------------------------------------------------------
 
-        @rule(twice=st.booleans())
+        @step(twice=st.booleans())
         def import_jobs(self, twice: bool) -> None:
             """File ▸ Import jobs from apiframe (twice: nothing new the second time)."""
             self._log(f"import_jobs(twice={twice!r})")
@@ -918,7 +1040,7 @@ def test_a_person_uses_the_window(
                             or self.window.banner.isVisible(), timeout=WAIT_MS)
             self.settle()
 
-        @rule(notice_first=st.booleans())
+        @step(notice_first=st.booleans())
         def restart(self, notice_first: bool) -> None:
             """Quit and start again on the same data (an undo still offered ends with it)."""
             self._log(f"restart(notice_first={notice_first!r})")
@@ -938,7 +1060,6 @@ def test_a_person_uses_the_window(
 
         # -- invariants -----------------------------------------------------------------------
 
-        @invariant()
         def nothing_unexpected(self) -> None:
             calls = self.unexpected + self.controller.unexpected
             assert not calls, calls
@@ -946,7 +1067,6 @@ def test_a_person_uses_the_window(
             assert not (banner.isVisible() and "unexpected" in banner.message.text()), (
                 banner.message.text())
 
-        @invariant()
         def list_follows_the_engine(self) -> None:
             engine = self.engine
             if engine is None:
@@ -957,7 +1077,6 @@ def test_a_person_uses_the_window(
             shown = {g.id: g.stage for g in self.window.queue.model.generations()}
             assert shown == expected
 
-        @invariant()
         def preview_shows_the_selection(self) -> None:
             """The preview holds the selected row's video, with no error for one that plays."""
             current = self.window.queue.current_generation()
@@ -969,7 +1088,6 @@ def test_a_person_uses_the_window(
                 assert preview.video_path() == video
                 assert preview.error_text() == "", preview.error_text()
 
-        @invariant()
         def no_window_shows_what_left_the_list(self) -> None:
             """A comparison, or an Export dialog not writing, shows only listed results."""
             model = self.window.queue.model
@@ -982,7 +1100,6 @@ def test_a_person_uses_the_window(
             if dialog is not None and shiboken6.isValid(dialog) and not dialog.busy():
                 assert str(dialog.video) in listed, f"an Export dialog still shows {dialog.video}"
 
-        @invariant()
         def journal_and_disk_agree(self) -> None:
             engine = self.engine
             if engine is None:
@@ -1031,6 +1148,17 @@ def test_a_person_uses_the_window(
             exec(Path(REPLAY).read_text(), {"Person": Person})  # the printed steps, as they are
         else:
             run_state_machine_as_test(Person, settings=Person.TestCase.settings)
+    except Flaky as flaky:
+        # Hypothesis ran the failing steps again and they went differently: say what failed
+        # the first time, and how to run those steps again.
+        if not first_failure:
+            raise
+        trace, steps = first_failure
+        replay = tmp_path / "failed-walk.py"
+        replay.write_text(steps + "\n")
+        raise AssertionError(f"The walk failed (its replay by hypothesis went otherwise):\n"
+                             f"{trace}\nThe steps (RUNWAY_PERSON_REPLAY={replay}):\n"
+                             f"{steps}") from flaky
     finally:
         QDesktopServices.unsetUrlHandler("file")
         QDesktopServices.unsetUrlHandler("https")
