@@ -150,6 +150,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
         return 128 + (stop.signum if isinstance(stop, Stopped) else signal.SIGINT)
     except Exception as error:
+        if isinstance(error, OSError) and (problem := paths.write_problem(data_dir)):
+            # A read-only or full data folder fails wherever a command first writes there
+            # (its work files, the lock): not unexpected, and its log can't be written either.
+            print(f"runway-desktop: Can't write in the data folder {data_dir}, where the "
+                  f"history lives: {problem}. Make it writable again or free some space on "
+                  f"its drive, or name another folder with --data-dir (or "
+                  f"{paths.DATA_DIR_ENV}).", file=sys.stderr)
+            return EXIT_DATA
         log.exception("Unexpected error in the command line")
         print(f"runway-desktop: something unexpected went wrong ({type(error).__name__}); "
               f"details are in {paths.log_dir(data_dir)}.", file=sys.stderr)

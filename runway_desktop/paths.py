@@ -24,6 +24,23 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return Path(platformdirs.user_data_dir(APP_ID, appauthor=False))
 
 
+def write_problem(folder: Path) -> str | None:
+    """Why `folder` can't take a small file now (read-only, full, no permission), or None.
+    Blocks on the disk: for a command that already met an OSError, not for every start."""
+    probe = folder / f".write-check-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, bytes(4096))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
 def journal_path(base: Path) -> Path:
     return base / "journal.sqlite3"
 

@@ -637,6 +637,27 @@ def test_disk_full_while_saving_keeps_the_job(
     assert sim.jobs_created() == ledger.jobs + 1
 
 
+def test_a_read_only_data_folder_says_so_instead_of_something_unexpected(
+    sim: Simulator, files: dict[str, Path], history: History, tmp_path: Path
+) -> None:
+    """The history's drive turned read-only (a backup disk, a remount): `generate` said
+    'something unexpected went wrong (OSError); details are in …/logs', a folder that can't
+    take the log either, and so did `reset-history`. Root only (a real read-only tmpfs)."""
+    ledger = Ledger.of(sim)
+    with tmpfs(tmp_path / "drive", "size=4m") as drive:
+        shutil.copytree(history.data_dir, drive, dirs_exist_ok=True)
+        subprocess.run(["mount", "-o", "remount,ro", str(drive)], check=True)
+        env = {**history.env(sim), "RUNWAY_DESKTOP_DATA_DIR": str(drive)}
+        for args in (("generate", PROMPT, "--image", files["good"], "--out", tmp_path),
+                     ("reset-history",)):
+            result = run_cli(*args, env=env)
+            assert result.code == 8, str(result)
+            assert_one_line_message(result, f"Can't write in the data folder {drive}",
+                                    "Read-only file system", "--data-dir")
+            assert "unexpected" not in result.stderr
+    assert sim.jobs_created() == ledger.jobs  # nothing was sent
+
+
 def test_resume_finishes_a_download_after_space_was_freed(
     sim: Simulator, files: dict[str, Path], history: History, tmp_path: Path
 ) -> None:
