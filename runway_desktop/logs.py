@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import sys
@@ -31,6 +32,23 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """A log file whose drive is full or failing drops its records quietly: logging's default
+    prints a traceback on stderr for each one, in a terminal over the command's own words
+    (which already say what is wrong with the disk, where it matters)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError):
+            super().flush()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            super().close()
+
+
 def setup_logging(folder: Path, *, verbose: bool = False, to_stderr: bool = False) -> Path | None:
     """Configure the root logger once. Returns the log file, or None if it couldn't be created."""
     root = logging.getLogger()
@@ -39,7 +57,7 @@ def setup_logging(folder: Path, *, verbose: bool = False, to_stderr: bool = Fals
     log_file: Path | None = folder / "runway-desktop.log"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        handler: logging.Handler = _LogFile(
             folder / "runway-desktop.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
         )
     except OSError:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
+
+import pytest
 
 from runway_desktop.logs import setup_logging
 
@@ -67,3 +70,25 @@ def test_the_literal_key_and_key_headers_are_redacted(tmp_path: Path) -> None:
     assert "configured key afk_…redacted" in text
     assert "api-key: …redacted" in text
     assert "Authorization: Bearer …redacted" in text
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_log_file_on_a_full_drive_prints_no_tracebacks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each record the full drive refused printed '--- Logging error ---' and a traceback
+    on stderr: a command run on a full data drive buried its one-line message in them.
+    /dev/full refuses every write with ENOSPC, as root too."""
+    (tmp_path / "runway-desktop.log").symlink_to("/dev/full")
+    root = logging.getLogger()
+    before = list(root.handlers)
+    setup_logging(tmp_path)
+    try:
+        log = logging.getLogger("test.full_drive")
+        log.info("one")
+        log.info("two")
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in before:
+                root.removeHandler(handler)
+                handler.close()
+    assert "Logging error" not in capsys.readouterr().err
