@@ -134,7 +134,7 @@ def _not_cancelled(generation: Generation) -> str:
                  else f"is with apiframe already ({generation.stage.value}): it is paid{cost}")
         return (f"{name} {where}, and apiframe has no cancel, so it wasn't cancelled. {remove} "
                 "stops following it (apiframe may still finish it and charge it); left alone, "
-                "its video is saved when it is ready.")
+                "the window or `runway-desktop resume` saves its video once it is ready.")
     if generation.stage is Stage.ATTENTION:
         return (f"{name} isn't running, it waits for you ({_reason(generation)}): nothing to "
                 f"cancel. `runway-desktop retry {generation.id}` carries it on, {remove} drops "
@@ -178,24 +178,26 @@ async def _remove(args: argparse.Namespace, context: Context) -> int:
 
 
 def _remove_one(service: GenerationService, removal: _Removal, context: Context) -> int:
-    """Stop it, move its video to the Trash if asked, take it out of the history (as the
-    window's Remove does, ui/removals.py); a video the Trash refuses keeps its row."""
+    """Move its video to the Trash if asked, then take it out of the history, stopping it first
+    (as the window's Remove does, ui/removals.py); a video the Trash refuses keeps its row
+    as it was. A video on disk is a finished one's: nothing of it is running."""
     from runway_desktop import cli
     from runway_desktop.ui import trash
 
     generation = removal.generation
-    service.stop_following(generation.id)  # cancels what never reached apiframe
     trashed: Path | None = None
     if removal.trash and removal.video is not None:
         try:
             trash.move_to_trash(removal.video)
         except trash.TrashError as error:
             _tell(f"#{generation.id} was kept: its video {removal.video} couldn't be moved to "
-                  f"the {trash.TRASH_NAME} ({error.reason}). Nothing of it was removed.")
+                  f"the {trash.TRASH_NAME} ({error.reason}). Nothing of it was removed; "
+                  f"`runway-desktop remove {generation.id}` without --delete-file takes it out "
+                  "of the history and leaves the video where it is.")
             return cli.EXIT_NETWORK  # disk trouble
         trashed = removal.video
         _trash_sidecar(removal.video)
-    service.remove(generation.id)
+    service.remove(generation.id)  # cancels what never reached apiframe, or stops following
     _drop_partial_download(generation)
     if trashed is not None and generation.thumbnail_path:  # only our cache of its first frame
         Path(generation.thumbnail_path).unlink(missing_ok=True)
@@ -302,7 +304,8 @@ def _not_retried(service: GenerationService, generation: Generation) -> str | No
                 "it again would pay a second time. `runway-desktop jobs` shows it.")
     if step(generation, Command.RETRY) is None:
         if not generation.stage.is_settled:
-            return f"{name} is still under way ({generation.stage.value}): nothing to retry."
+            return (f"{name} is still under way ({generation.stage.value}): nothing to "
+                    "retry. If no window or command follows it, `runway-desktop resume` does.")
         if generation.stage is Stage.DONE:
             return f"{name} is finished: nothing to retry."
         if generation.stage is Stage.CANCELLED:

@@ -192,6 +192,15 @@ def test_retry_resends_a_refunded_failure_once_and_remove_trashes_only_when_aske
     assert stays.code == 0, str(stays)
     assert f"its video stays in the folder: {first}" in stays.stderr
     assert first.is_file()  # only the history entry went
+    no_trash = run_cli("remove", "3", "--delete-file", "--yes",
+                       env={**env, "XDG_DATA_HOME": str(first)})  # a file: no Trash there
+    assert no_trash.code == 6, str(no_trash)
+    assert (f"runway-desktop: #3 was kept: its video {made} couldn't be moved to the Trash ("
+            in no_trash.stderr)
+    assert "Nothing of it was removed; `runway-desktop remove 3` without --delete-file" in (
+        no_trash.stderr)
+    assert made.is_file()
+    assert [r["id"] for r in journal_rows(data)] == [2, 3]
     trashed = run_cli("remove", "3", "--delete-file", "--yes", "--json", env=env)
     assert trashed.code == 0, str(trashed)
     assert f"its video goes to the Trash: {made}" in trashed.stderr
