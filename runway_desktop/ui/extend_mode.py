@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 
@@ -68,14 +76,31 @@ class ExtendStrip(QFrame):
         self.cancel_button.setToolTip(self.tr("Back to a new generation (Esc)"))
         self.cancel_button.setAccessibleName(self.tr("Cancel extending"))
         self.cancel_button.clicked.connect(self.cancel_requested)
-        words = QVBoxLayout()
+        # The words scroll when the panel is short of room (a laptop's window with the ratio
+        # note, any small one): squeezed, they were cut off mid-line and the note's advice
+        # lost. The note, when there is one, comes before the usual words; Cancel stays put.
+        self.words = QWidget()
+        words = QVBoxLayout(self.words)
+        words.setContentsMargins(0, 0, 0, 0)
         words.addWidget(self.title)
-        words.addWidget(self.text, 1)
         words.addWidget(self.ratio_note)
-        words.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignLeft)
+        words.addWidget(self.text)
+        words.addStretch(1)
+        self.words_area = QScrollArea(self)
+        self.words_area.setObjectName("extend_words")
+        self.words_area.setWidget(self.words)
+        self.words_area.setWidgetResizable(True)
+        self.words_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.words_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.words_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no Tab stop without a ring
+        self.words_area.viewport().setAutoFillBackground(False)
+        self.words.setAutoFillBackground(False)
+        column = QVBoxLayout()
+        column.addWidget(self.words_area, 1)
+        column.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout = QHBoxLayout(self)
         layout.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addLayout(words, 1)
+        layout.addLayout(column, 1)
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.parentWidget() or self)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.setWhatsThis(self.tr("Leave extend mode"))  # Help ▸ Keyboard Shortcuts

@@ -378,6 +378,50 @@ def test_a_laptop_sized_window_puts_the_lists_under_the_stage(
     assert studio.stage.width() >= studio.stage.minimumSizeHint().width()
 
 
+def test_the_extend_strip_keeps_its_words_whole_on_a_laptop_and_at_the_smallest_size(
+    qtbot: QtBot, themed: QApplication, tmp_path: Path
+) -> None:
+    """Extending a 16:9 clip as 9:16 in a laptop's first window (1350 × 720) squeezed the
+    strip's words into its height: lines cut in half, and the note's advice ("Choose 16:9 for
+    a seamless continuation") never seen. They scroll now, the note first; Cancel stays."""
+    from dataclasses import replace
+
+    window = MainWindow(tmp_path / "cache")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    strip = window.extend_mode.strip
+    clip = finished(1, "16:9", tmp_path)
+    prompt = "A slow dolly across a wide valley, fog rolling in, golden light"
+    window.extend_mode.start(replace(clip, settings=replace(clip.settings, prompt=prompt)))
+    window.compose.aspect_picker.set_value("9:16")
+    assert strip.ratio_note.isVisibleTo(strip)
+
+    for size in (QSize(1350, 720), QSize(1, 1)):
+        window.resize(size)
+        wanted = size.expandedTo(window.minimumSize().expandedTo(window.minimumSizeHint()))
+
+        def resized(target: QSize = wanted) -> bool:
+            return window.size() == target
+
+        qtbot.waitUntil(resized)
+        QApplication.processEvents()
+        for label in (strip.title, strip.ratio_note, strip.text):
+            assert label.height() >= label.heightForWidth(label.width()), (size, label.text())
+        viewport = strip.words_area.viewport()
+        words_bottom = strip.text.mapTo(viewport, strip.text.rect().bottomLeft()).y()
+        if words_bottom >= viewport.height():  # more than it shows: it says so and scrolls
+            assert strip.words_area.verticalScrollBar().isVisible(), size
+        if size.width() > 1:  # the laptop: the note's advice in sight
+            note_top = strip.ratio_note.mapTo(viewport, strip.ratio_note.rect().topLeft()).y()
+            line = strip.ratio_note.fontMetrics().lineSpacing()
+            assert note_top >= 0, size
+            assert note_top + line <= viewport.height(), size
+        assert strip.cancel_button.isVisible()
+        assert strip.rect().contains(strip.cancel_button.geometry()), size
+        assert cut_or_outside(window) == []
+
+
 def test_the_list_shown_comes_back_after_a_restart(qtbot: QtBot, tmp_path: Path) -> None:
     """A person working in the gallery found the queue after every restart (Ctrl+2 again)."""
     first = MainWindow(tmp_path / "cache")
