@@ -37,6 +37,7 @@ from runway_desktop.engine.records import (
     Stage,
     StopCause,
 )
+from runway_desktop.engine.sequence_store import SequenceStore
 from runway_desktop.engine.settings_changes import SettingsChanges, continued
 from runway_desktop.engine.video.metadata import sidecar_of
 
@@ -173,11 +174,16 @@ class GenerationService:
         if transition is None:
             return self.sent_again(generation_id) or generation
         if Effect.SUBMIT_COPY in transition.effects:
-            copy = self.submit(generation.settings, output_dir=_folder(generation))
+            # From the same start (an extension's parent's last frame): the same clip again.
+            copy = self._engine.submit(generation.settings, output_dir=_folder(generation),
+                                       parent_id=generation.parent_id)
             # The failed row says so, and its Retry shows the copy from now on (the table):
             # a second Retry, the person unsure the first worked, paid a second time.
             self._engine.publish(GenerationUpdated(
                 self._journal.update(generation_id, sent_again_as=copy.id)))
+            # A sequence's failed take: the copy is that shot's take now (else the shot asked
+            # to pay for a new take while its copy was being made).
+            SequenceStore(self._journal).adopt_copy(generation_id, copy.id)
             return copy
         self._engine.feed(generation, Command.RETRY, **CARRY_ON)
         return self._journal.require(generation_id)

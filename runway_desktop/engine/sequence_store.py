@@ -248,6 +248,45 @@ class SequenceStore:
             self._touch(db, self._sequence_of(db, shot_id))
 
     @_typed_errors
+    def adopt_copy(self, original_id: int, copy_id: int) -> int | None:
+        """The generation Retry sent anew for a failed take (`original_id`, refunded) becomes
+        a take of the same shot, and its chosen one while the failed take is: it is that
+        shot made again, already paid for, so nothing asks for a new take. A sequence stopped
+        at the failed take says so instead of "Make a new take of it". The id of the sequence
+        changed (None: the original is no shot's take, or the copy is one already)."""
+        with self.journal.transaction() as db:
+            row = db.execute("SELECT takes.shot_id, shots.sequence_id, shots.chosen_id FROM "
+                             "takes JOIN shots ON shots.id = takes.shot_id WHERE "
+                             "takes.generation_id = ?", (original_id,)).fetchone()
+            taken = db.execute("SELECT 1 FROM takes WHERE generation_id = ?",
+                               (copy_id,)).fetchone()
+            if row is None or taken is not None:
+                return None
+            shot_id, sequence_id, chosen_id = row
+            chosen = chosen_id == original_id
+            self._link(db, shot_id, copy_id, choose=chosen, at=time.time())
+            self._touch(db, sequence_id)
+            if chosen:
+                self._stopped_on_it_no_more(db, sequence_id, shot_id, original_id, copy_id)
+        return int(sequence_id)
+
+    def _stopped_on_it_no_more(self, db: sqlite3.Connection, sequence_id: int, shot_id: int,
+                               original_id: int, copy_id: int) -> None:
+        """A run stopped at the failed take (its error names it: "Shot 2 (#5) stopped …")
+        says that its copy is the shot's take now, and that Run carries on."""
+        state, error = db.execute("SELECT run_state, error FROM sequences WHERE id = ?",
+                                  (sequence_id,)).fetchone()
+        if state != RunState.STOPPED.value or f"(#{original_id})" not in (error or ""):
+            return
+        (number,) = db.execute(
+            "SELECT COUNT(*) FROM shots WHERE sequence_id = ? AND (position < (SELECT position "
+            "FROM shots WHERE id = ?) OR (position = (SELECT position FROM shots WHERE id = ?) "
+            "AND id <= ?))", (sequence_id, shot_id, shot_id, shot_id)).fetchone()
+        db.execute("UPDATE sequences SET error = ? WHERE id = ?", (
+            f"Shot {number}'s failed take #{original_id} was sent again as #{copy_id}, now "
+            "its take: Run carries on from there.", sequence_id))
+
+    @_typed_errors
     def add_take(self, shot_id: int, settings: GenerationSettings, *,
                  only_if_unchosen: bool = False, replacing: int | None = None,
                  **fields: Any) -> tuple[Generation, bool]:

@@ -173,7 +173,8 @@ class SequenceService:
         outdated = set(self.redo_plan(sequence)[0]) if redo_outdated else set()
         to_make = [s for index, (shot, s) in enumerate(zip(sequence.shots, planned, strict=True))
                    if (take := self.chosen(shot)) is None or index in outdated
-                   or (retake_failed and _refunded_failure(take))]
+                   or (retake_failed and _refunded_failure(take)
+                       and self._sent_again(take) is None)]  # a copy is adopted, not paid
         return self._preview(to_make)
 
     def take_preview(self, shot_id: int) -> CostPreview:
@@ -602,6 +603,8 @@ class SequenceService:
                 retried.add(take.id)  # once per run: a problem that stays needs the person
                 self._generations.retry(take.id)
                 return True
+            if self._adopt_sent_again(sequence, take):
+                return True
             if take.id in replaceable and _refunded_failure(take):
                 replaceable.discard(take.id)
                 self._add_take(sequence, shot.id, take.settings, take.parent_id,
@@ -613,6 +616,24 @@ class SequenceService:
             raise ExtendError(f"Shot {index + 1} (#{take.id}) stopped ({take.stage.value}"
                               f"{reason}). {todo}, then run the sequence again.")
         return None
+
+    def _adopt_sent_again(self, sequence: Sequence, take: Generation) -> bool:
+        """A failed take Retry sent anew before its copy was made the shot's take (by an
+        older version, or a process stopped in between): the copy is adopted now, never a
+        new take paid for beside it."""
+        if self._sent_again(take) is None:
+            return False
+        assert take.sent_again_as is not None
+        if self._store.adopt_copy(take.id, take.sent_again_as) is None:
+            return False
+        self._changed(sequence.id)
+        return True
+
+    def _sent_again(self, take: Generation) -> Generation | None:
+        """The copy Retry made of this refunded failure, if it is in the history."""
+        if take.sent_again_as is None or not _refunded_failure(take):
+            return None
+        return self._generations.get(take.sent_again_as)
 
     async def _make_shot(self, sequence: Sequence, index: int) -> Generation:
         """The shot's first take (only if it still has none: never made twice)."""
@@ -784,9 +805,8 @@ def _refunded_failure(take: Generation) -> bool:
     A new take is its only way on."""
     if take.stage == Stage.CANCELLED:
         return True
-    # Not "Retry would send a copy": a take Retry already sent anew from the history has its
-    # copy outside the sequence, and a new take is still the shot's only way on (asking the
-    # row's Retry, which now shows the copy, stopped the run with "Fix it (its Retry…)").
+    # Not "Retry would send a copy": one Retry sent anew already is refunded all the same
+    # (its copy becomes the shot's take: SequenceStore.adopt_copy).
     return take.stage == Stage.FAILED and refunded(take)
 
 

@@ -292,18 +292,6 @@ def test_a_failed_shot_stops_the_run_saying_what_to_do(
             # Running it again as it is stops at the same shot, sending nothing.
             assert (await service.run(sequence.id)).run_state is RunState.STOPPED
             assert sim.jobs_created(KEY) == 2
-            # Retry pressed on that row in the history sends it anew there, outside the
-            # sequence: the shot's way on is still a new take (the run said "Fix it (its
-            # Retry, or a new take)", and that Retry now only shows the copy).
-            copy = service.generations.retry(second.id)
-            assert copy.id != second.id
-            async with asyncio.timeout(30):
-                while sim.jobs_created(KEY) < 3:  # the copy reaches apiframe
-                    await asyncio.sleep(0.02)
-            again = await service.run(sequence.id)
-            assert again.error is not None
-            assert "Make a new take of it" in again.error
-            assert sim.jobs_created(KEY) == 3
             # The person asks for a new take of what failed: the preview counts it.
             preview = service.cost_preview(sequence.id, retake_failed=True)
             assert (preview.shots_to_make, preview.credits) == (2, 2 * PRICE[10])
@@ -313,12 +301,87 @@ def test_a_failed_shot_stops_the_run_saying_what_to_do(
             assert retake is not None
             assert done.shots[1].takes == (second.id, retake.id)
             assert (retake.settings, retake.parent_id) == (second.settings, second.parent_id)
-            # The failed one (refunded), the history's copy, its retake, shot 3.
-            assert sim.jobs_created(KEY) == 5
+            assert sim.jobs_created(KEY) == 4  # the failed one (refunded), its retake, shot 3
         finally:
             await engine.stop()
 
     drive(scenario())
+
+
+@pytest.mark.expect_log_warnings(r"failed: Provider returned an error")
+def test_a_failed_take_retried_from_the_history_is_the_shots_take_and_the_run_follows_it(
+        drive: Drive[None], make_engine: EngineFactory,
+        make_simulator: Callable[..., Simulator], png: Path, data_dir: Path) -> None:
+    """Retry on a failed take's row in the history (the window's queue, `runway-desktop
+    retry`) sent it anew outside the sequence: the shot kept showing its failed take and
+    asked to pay for a new one, and a run with the retake paid a second time beside the
+    copy. The copy is the shot's take now: a run waits for it and carries on from it."""
+    sim = make_simulator(seconds_per_job=0.6)
+
+    async def scenario() -> None:
+        engine = await started(make_engine, sim=sim)
+        try:
+            service = SequenceService(engine)
+            sequence = service.create_from_plan(three_shots(png))
+            run = asyncio.ensure_future(service.run(sequence.id))
+            while (second := service.chosen(service.get(sequence.id).shots[1])  # type: ignore[union-attr]
+                   ) is None or second.job_id is None:
+                await asyncio.sleep(0.02)
+            sim.set_job_outcome(second.job_id, "FAILED",
+                                error="Provider returned an error: content policy violation")
+            stopped = await run
+            assert "Make a new take of it" in (stopped.error or "")
+            assert service.cost_preview(sequence.id, retake_failed=True).shots_to_make == 2
+            sim.config.seconds_per_job = 0.3  # nothing is cut off from here on
+
+            copy = service.generations.retry(second.id)  # the row's Retry in the history
+
+            now = service.get(sequence.id)
+            assert now is not None
+            assert now.shots[1].takes == (second.id, copy.id)
+            assert now.shots[1].chosen_id == copy.id
+            assert (copy.settings, copy.parent_id) == (second.settings, second.parent_id)
+            assert now.run_state is RunState.STOPPED
+            assert now.error == (f"Shot 2's failed take #{second.id} was sent again as "
+                                 f"#{copy.id}, now its take: Run carries on from there.")
+            retake = service.cost_preview(sequence.id, retake_failed=True)
+            assert (retake.shots_to_make, retake.credits) == (1, PRICE[10])  # shot 3 only
+            assert service.generations.retry(second.id).id == copy.id  # nothing sent again
+
+            done = await service.run(sequence.id)
+
+            assert done.run_state is RunState.DONE, done.error
+            chain = check_chain(service, sequence.id, data_dir, sim)
+            assert chain[1].id == copy.id
+            assert done.shots[1].takes == (second.id, copy.id)
+            assert sim.jobs_created(KEY) == 4  # the failed one (refunded), its copy, shot 3
+        finally:
+            await engine.stop()
+
+    drive(scenario())
+
+
+def test_a_take_sent_again_before_its_copy_was_adopted_is_adopted_by_the_run(
+        make_engine: EngineFactory) -> None:
+    """A failure Retry sent anew by a version that left the copy outside the sequence: the
+    run makes the copy the shot's take (waiting for it) instead of stopping for a new take,
+    and a retake isn't priced beside it."""
+    engine = make_engine()  # not started: nothing is sent
+    service = SequenceService(engine, wait_s=0.05)
+    sequence = service.create_from_plan(plan_from_data(["a quiet bay"], base_dir=Path(".")))
+    settings = GenerationSettings("a quiet bay", seed=1)
+    failed, _ = service._store.add_take(sequence.shots[0].id, settings)
+    engine.journal.update(failed.id, stage=Stage.FAILED, error="Provider returned an error.")
+    copy = engine.journal.add(settings)
+    engine.journal.update(failed.id, sent_again_as=copy.id)
+
+    assert service.cost_preview(sequence.id, retake_failed=True).shots_to_make == 0
+    ended = asyncio.run(service.run(sequence.id, retake_failed=True))
+
+    assert ended.shots[0].takes == (failed.id, copy.id)
+    assert ended.shots[0].chosen_id == copy.id
+    assert f"Shot 1 (#{copy.id}) didn't finish within" in (ended.error or "")  # its copy
+    assert len(engine.journal.all()) == 2  # no retake
 
 
 def test_a_cancelled_take_stops_the_run_until_a_new_take_is_asked_for(
