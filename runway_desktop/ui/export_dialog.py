@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from runway_desktop.engine.video import exports
 from runway_desktop.engine.video.exports import SIZE_PRESETS, ExportError, SizePreset, Trim
-from runway_desktop.ui.folder_checks import can_write_in
+from runway_desktop.ui.folder_checks import can_write_in, lacks_room
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,13 @@ def clip_formats() -> list[ClipFormat]:
     return [ClipFormat(fmt.value, labels.get(fmt.value, fmt.value.upper()), "." + fmt.value,
                        _animation(fmt)) for fmt in exports.AnimationFormat]
 
+
+
+def _size_of(video: Path) -> int:
+    try:
+        return video.stat().st_size
+    except OSError:
+        return 0
 
 
 def free_path(path: Path) -> Path:
@@ -285,6 +292,9 @@ class ExportDialog(QDialog):
             elif not can_write_in(dest.parent):  # what to do, not only what happened
                 text += " " + self.tr("Choose another folder with Browse… (or type another "
                                       "path under Save as).")
+            elif lacks_room(dest.parent, _size_of(self.video)):  # about what an export takes
+                text += " " + self.tr("Free some space in {0}, or choose another folder with "
+                                      "Browse….").format(dest.parent)
             self._say(text)
             return
         if error is not None:

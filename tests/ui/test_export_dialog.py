@@ -23,6 +23,7 @@ from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 from runway_desktop.engine.video.frames import duration_ms, frame_at
 from runway_desktop.ui.export_dialog import ExportDialog, free_path
 from runway_desktop.ui.main_window import MainWindow
+from tests.helpers.small_disk import tmpfs
 from tests.helpers.video import CLIP, mean_difference, rgb
 from tests.ui.conftest import drive
 from tests.ui.quitting import answer, quit_from_menu
@@ -501,3 +502,20 @@ def test_a_clip_gone_from_disk_and_a_folder_gone_mid_export_say_what_to_do(
     assert "Download Again" in dialog.status.text()
     assert not (tmp_path / "y.webp").exists()
     clip.write_bytes(video)
+
+
+def test_an_export_that_fills_the_disk_says_what_to_do_and_writes_nothing(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """“Couldn't write “x.gif”: No space left on device.” said what happened, not what to do
+    (that came only for a folder without write permission). A real full drive: a tmpfs with
+    less room than the clip (root only)."""
+    dialog = open_from_button(qtbot, window)
+    with tmpfs(tmp_path / "small", "size=16k") as small:
+        dialog.path_edit.setText(str(small / "x.gif"))
+        dialog.export_button.click()
+        qtbot.waitUntil(lambda: not dialog.busy(), timeout=30_000)
+        text = dialog.status.text()
+        assert "No space left on device" in text, text
+        assert f"Free some space in {small}, or choose another folder with Browse…" in text
+        assert dialog.last_written is None
+        assert list(small.iterdir()) == []
