@@ -259,6 +259,11 @@ class Lifecycle:
             )
         except images.ImageRejected as exc:
             self._give_up(generation, judge(exc))
+        except OSError as exc:  # writing the converted copy: the data folder's drive
+            log.info("Generation %s: the work folder can't take its picture: %s",
+                     generation.id, exc)
+            self._give_up(generation, Verdict(
+                work_files.write_trouble(self.config.data_dir, exc), Action.RETRY, False))
 
     def _upload_is_fresh(self, generation: Generation) -> bool:
         return bool(

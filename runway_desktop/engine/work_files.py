@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -67,6 +68,19 @@ def own_dir(data_dir: Path) -> Path:
             fcntl.flock(fd, fcntl.LOCK_EX)  # a new file: nobody else can hold it
         _own[work] = (run, fd)
         return run
+
+
+def write_trouble(data_dir: Path, error: OSError) -> str:
+    """What a picture that couldn't be converted into the work folder means for a person (the
+    drive holding the data folder is full, or can't be written), and what to do."""
+    folder = paths.work_dir(data_dir)
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        what = f"the drive holding {folder} is full. Free some space on it"
+    else:
+        what = (f"{folder} can't be written ({error.strerror or error}). Make it writable "
+                "again")
+    return (f"The picture couldn't be prepared for upload: {what}, then press Retry. The "
+            "generation is kept.")
 
 
 def sweep(data_dir: Path) -> int:

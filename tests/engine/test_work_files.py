@@ -4,6 +4,7 @@ image is prepared once, by the CLI's check, not again by the engine."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -18,11 +19,15 @@ from PIL import Image
 
 from runway_desktop import paths
 from runway_desktop.engine import work_files
+from runway_desktop.engine.commands import GenerationService
 from runway_desktop.engine.images import PreparedImage
+from runway_desktop.engine.records import Action, Generation, GenerationSettings, Stage
+from runway_desktop.simulator import Simulator
 from tests.conftest import run
 from tests.engine.conftest import EngineFactory
 from tests.helpers.cli import cli_env, journal_rows, run_cli, start_cli
 from tests.helpers.scripted_server import Reply, ScriptedServer
+from tests.helpers.small_disk import tmpfs
 
 UPLOAD = "POST /v2/uploads"
 
@@ -190,3 +195,35 @@ def test_the_cli_prepares_a_generation_image_once(
     assert counted.read_text() == "1"
     assert len(scripted_server.seen(UPLOAD)) == 1
     assert leftovers(data) == []
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(retry\): The picture couldn't be prepared")
+def test_a_full_work_folder_says_so_and_the_generation_carries_on_once_there_is_room(
+    make_engine: EngineFactory, simulator: Simulator, data_dir: Path, tmp_path: Path
+) -> None:
+    """The data folder's drive is full when a picture must be converted: the row said
+    'Something unexpected went wrong (OSError) … Details are in the log'. A real full drive:
+    a 64 KB tmpfs as the work folder, too small for the converted picture (root only)."""
+    bmp = tmp_path / "noise.bmp"  # a BMP is always converted (to PNG: noise stays big)
+    Image.frombytes("RGB", (600, 400), os.urandom(600 * 400 * 3)).save(bmp)
+    work = paths.work_dir(data_dir)
+    with tmpfs(work, "size=64k"):
+
+        async def scenario() -> tuple[Generation, Generation]:
+            engine = make_engine()
+            await engine.start()
+            generation = engine.submit(GenerationSettings("noise", image_path=str(bmp)))
+            [stopped] = await asyncio.wait_for(engine.wait_settled([generation.id]), 30)
+            subprocess.run(["mount", "-o", "remount,size=4m", str(work)], check=True)
+            GenerationService(engine).retry(generation.id)
+            [done] = await asyncio.wait_for(engine.wait_settled([generation.id]), 30)
+            await engine.stop()
+            return stopped, done
+
+        stopped, done = run(scenario())
+        assert (stopped.stage, stopped.action) == (Stage.ATTENTION, Action.RETRY)
+        assert stopped.error == (
+            f"The picture couldn't be prepared for upload: the drive holding {work} is full. "
+            "Free some space on it, then press Retry. The generation is kept.")
+        assert done.stage is Stage.DONE, done.error
+        assert simulator.jobs_created("afk_test") == 1
