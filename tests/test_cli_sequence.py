@@ -221,11 +221,9 @@ def test_killed_during_shot_two_the_same_plan_again_carries_on(
         assert db.execute("SELECT COUNT(*) FROM sequences").fetchone()[0] == 1
 
 
-@pytest.mark.expect_log_warnings(r"failed: Provider returned an error")
-def test_a_failed_shot_stops_the_plan_and_the_same_plan_again_retakes_it(
-        sim: Simulator, folders: tuple[Path, Path, Path], plan: Path) -> None:
-    data, home, out = folders
-    env = cli_env(sim.base_url, data, home)
+def _fail_shot_two(sim: Simulator, env: dict[str, str], data: Path, plan: Path,
+                   out: Path) -> CliResult:
+    """`sequence run` of the plan, its shot 2 failed by apiframe (refunded): what it said."""
     process = start_cli("sequence", "run", plan, "--out", out, "--yes", env=env)
     deadline = time.monotonic() + 90
     rows: list[dict[str, Any]] = []
@@ -239,8 +237,16 @@ def test_a_failed_shot_stops_the_plan_and_the_same_plan_again_retakes_it(
     sim.set_job_outcome(rows[1]["job_id"], "FAILED",
                         error="Provider returned an error: content policy violation")
     stdout, stderr = process.communicate(timeout=60)
-    stopped = CliResult(process.returncode, stdout, stderr, 0.0)
     sim.config.seconds_per_job = 0.3  # what follows the stop doesn't wait on a job's length
+    return CliResult(process.returncode, stdout, stderr, 0.0)
+
+
+@pytest.mark.expect_log_warnings(r"failed: Provider returned an error")
+def test_a_failed_shot_stops_the_plan_and_the_same_plan_again_retakes_it(
+        sim: Simulator, folders: tuple[Path, Path, Path], plan: Path) -> None:
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    stopped = _fail_shot_two(sim, env, data, plan, out)
     assert stopped.code == 5, stopped
     assert "Traceback" not in stopped.stderr
     last = stopped.stderr.splitlines()[-1]
@@ -259,6 +265,36 @@ def test_a_failed_shot_stops_the_plan_and_the_same_plan_again_retakes_it(
     assert [r["prompt"] for r in done] == PROMPTS
     assert [r["parent_id"] for r in done] == [None, done[0]["id"], done[1]["id"]]
     assert sim.jobs_created(KEY) == 4  # the failed one was refunded
+
+
+@pytest.mark.expect_log_warnings(r"failed: Provider returned an error")
+def test_a_failed_shot_retried_from_the_history_is_its_take_and_the_plan_carries_on(
+        sim: Simulator, folders: tuple[Path, Path, Path], plan: Path) -> None:
+    """`runway-desktop retry` of a failed shot sent it anew outside the sequence: `sequence
+    show` kept the failure as the shot's take, and the same plan again paid for a retake
+    beside the copy."""
+    data, home, out = folders
+    env = cli_env(sim.base_url, data, home)
+    assert _fail_shot_two(sim, env, data, plan, out).code == 5
+
+    retried = run_cli("retry", "2", env=env, timeout=60)
+
+    assert retried.code == 0, retried
+    shown = run_cli("sequence", "show", "1", "--json", env=env)
+    assert shown.code == 0, shown
+    report = shown.one()
+    assert report["shots"][1]["takes"] == [2, 3]
+    assert report["shots"][1]["chosen"]["id"] == 3
+    assert report["shots"][1]["chosen"]["status"] == "done"
+    assert report["error"] == ("Shot 2's failed take #2 was sent again as #3, now its take: "
+                               "Run carries on from there.")
+    again = run_cli("sequence", "run", plan, "--out", out, "--yes", env=env, timeout=120)
+    assert again.code == 0, again
+    assert "1 of 3 shots still to make, 15 credits" in again.stderr
+    rows = journal_rows(data)
+    assert [r["stage"] for r in rows] == ["done", "failed", "done", "done"]
+    assert [r["parent_id"] for r in rows] == [None, 1, 1, 3]  # shot 3 from the copy
+    assert sim.jobs_created(KEY) == 4  # the failed one (refunded), its copy, shot 3
 
 
 def _generate(env: dict[str, str], out: Path, image: Path) -> dict[str, Any]:

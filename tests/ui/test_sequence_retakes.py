@@ -19,6 +19,7 @@ from runway_desktop.simulator import Simulator
 from runway_desktop.ui.main_window import MainWindow
 from runway_desktop.ui.sequence_view import SequenceView
 from tests.ui.dnd import drop_files
+from tests.ui.test_queue_as_a_creator import open_menu
 from tests.ui.test_sequence_window import chosen_takes, open_view, wait_all_done
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -202,3 +203,53 @@ def test_a_new_take_names_the_later_shots_made_from_the_old_one_and_redoes_them_
     words = view.film.status.text()
     assert f"The video of shot 2 (#{take.id}) isn't on disk any more" in words, words
     assert "Download Again" in words
+
+
+def retry_from_the_queue_menu(qtbot: QtBot, queue: Any, generation_id: int) -> None:
+    """Right-click the row in the main window's queue, then Retry."""
+    menu = open_menu(qtbot, queue, generation_id)
+    retry = next(a for a in menu.actions() if a.objectName() == "retry")
+    assert (retry.text().replace("&", ""), retry.isEnabled()) == ("Retry", True)
+    retry.trigger()
+    menu.close()
+
+
+@pytest.mark.expect_log_warnings(r"Generation \d+ \(job [^)]*\) failed")
+def test_a_failed_take_retried_in_the_queue_is_the_shots_take_and_run_carries_on_from_it(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, start_png: Path) -> None:
+    """Retry on the failed take's row in the queue sent it anew outside the sequence: the
+    shot kept its failed take, the status line still said "Make a new take of it", and New
+    Take paid a second time for what the copy was making."""
+    window: MainWindow = app_controller.window
+    drop_files(window.compose.drop_zone, [start_png])
+    view = open_view(qtbot, window)
+    view.plan_edit.setPlainText("dawn\nday")
+    view.new_button.click()
+    simulator.faults.fail_jobs_next = 1  # apiframe fails the first shot's job (refunded)
+    view.run_button.click()
+    qtbot.waitUntil(lambda: "Make a new take of it" in view.status.text(), timeout=60_000)
+    assert view.sequence is not None
+    failed = view.sequence.shots[0].chosen_id
+    assert failed is not None
+
+    retry_from_the_queue_menu(qtbot, window.queue, failed)
+
+    # The shot's take is the copy (within the sequence watch's second), chosen, in its list.
+    qtbot.waitUntil(lambda: view.sequence is not None
+                    and view.sequence.shots[0].chosen_id != failed, timeout=10_000)
+    copy = view.sequence.shots[0].chosen_id
+    assert window.queue.model.generation(failed) is not None
+    assert window.queue.model.generation(failed).sent_again_as == copy  # type: ignore[union-attr]
+    view.shot_list.setCurrentRow(0)
+    takes = [view.take_list.item(row).text() for row in range(view.take_list.count())]
+    assert [t.split(" · ")[0] for t in takes] == [f"#{failed}", f"✓ #{copy}"], takes
+    assert view.status.text() == (f"Shot 1's failed take #{failed} was sent again as #{copy}, "
+                                  "now its take: Run carries on from there.")
+    assert "1 shot(s) to make" in view.cost_label.text()  # shot 2 only
+    assert view.run_button.isEnabled()
+
+    view.run_button.click()  # waits for the copy, then makes shot 2 from its last frame
+
+    made = wait_all_done(qtbot, view, 2)
+    assert [made[0].id, made[1].parent_id] == [copy, copy]
+    assert simulator.jobs_created("afk_test") == 3  # the failed one (refunded), its copy, shot 2
