@@ -283,3 +283,41 @@ def test_a_clip_that_is_a_take_already_starts_no_second_sequence(journal: Journa
     store.remove(first.id)
     again = store.create("second", [("a", SettingsChanges())], first_take=clip.id)
     assert again.shots[0].chosen_id == clip.id  # once that sequence is deleted, it may
+
+
+def test_a_failed_take_sent_again_has_its_copy_adopted_by_its_shot(journal: Journal) -> None:
+    """Retry of a failed take makes a copy outside the sequence (commands.py): the copy joins
+    the same shot, chosen while the failed take is, and a later shot made from an older take
+    of that shot stays marked outdated, as after any new take."""
+    from runway_desktop.engine.sequences import outdated_shots
+
+    store = SequenceStore(journal)
+    sequence = store.create("Bay", [("dawn", SettingsChanges()), ("noon", SettingsChanges()),
+                                    ("dusk", SettingsChanges())])
+    one, two, three = (shot.id for shot in sequence.shots)
+    first, _ = store.add_take(one, FIRST)
+    old, _ = store.add_take(two, FIRST, parent_id=first.id)
+    store.add_take(three, FIRST, parent_id=old.id)
+    failed, _ = store.add_take(two, FIRST, parent_id=first.id)  # a new take, failed
+    store.set_run_state(sequence.id, RunState.STOPPED,
+                        f"Shot 2 (#{failed.id}) stopped (failed). Make a new take of it, then "
+                        "run the sequence again.")
+    copy = journal.add(FIRST, parent_id=first.id)
+
+    assert store.adopt_copy(failed.id, copy.id) == sequence.id
+
+    now = store.require(sequence.id)
+    assert now.shots[1].takes == (old.id, failed.id, copy.id)
+    assert now.shots[1].chosen_id == copy.id
+    assert now.error == (f"Shot 2's failed take #{failed.id} was sent again as #{copy.id}, now "
+                         "its take: Run carries on from there.")
+    assert outdated_shots(now, journal.get) == {2: 1}
+    # Once only, and never a take of two shots; a failure that isn't a take: nothing.
+    assert store.adopt_copy(failed.id, copy.id) is None
+    assert store.adopt_copy(journal.add(FIRST).id, journal.add(FIRST).id) is None
+    # Another take chosen since the failure: the copy joins the shot, the choice stays.
+    store.choose(two, old.id)
+    later = journal.add(FIRST, parent_id=first.id)
+    assert store.adopt_copy(failed.id, later.id) == sequence.id
+    assert store.require(sequence.id).shots[1].chosen_id == old.id
+    assert later.id in store.require(sequence.id).shots[1].takes
