@@ -4,8 +4,9 @@ for one generation, from a terminal.
 Each asks the lifecycle table (through the typed command service, engine/commands.py) whether it
 may act, as the window does; none keeps its own list of stages.
 
-- `cancel N…` cancels what hasn't reached apiframe (nothing is charged). What apiframe has is
-  paid for and has no cancel there: it is named, with `remove` as the way to stop following it.
+- `cancel N… [--stop-following]` cancels what hasn't reached apiframe (nothing is charged).
+  What apiframe has is paid for and has no cancel there: it is named, and --stop-following
+  stops following it (the window's Stop Following; `retry` follows it again).
 - `remove N… [--delete-file]` takes generations out of the history, saying first what it
   affects (a job apiframe may still be making and charging, a video to the Trash, a sequence's
   take) and asking, or taking `--yes`; with no terminal to ask at and no --yes it refuses.
@@ -41,7 +42,8 @@ if TYPE_CHECKING:
 
 IDS_HELP = "generation numbers, as `runway-desktop jobs` lists them (12 or #12)"
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "cancel": ("runway-desktop cancel 12", "runway-desktop cancel 12 13 --json"),
+    "cancel": ("runway-desktop cancel 12", "runway-desktop cancel 12 13 --json",
+               "runway-desktop cancel 12 --stop-following"),
     "remove": ("runway-desktop remove 12", "runway-desktop remove 12 13 --delete-file --yes"),
     "retry": ("runway-desktop retry 12", "runway-desktop retry 12 --json"),
 }
@@ -54,9 +56,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         help="cancel generations that haven't reached apiframe yet (nothing is charged)",
         description="Cancel generations that haven't reached apiframe yet: nothing is charged. "
         "One apiframe already has is paid for and can't be cancelled (apiframe has no cancel): "
-        "it is named, and `runway-desktop remove` stops following it. Works with the window "
-        "open: it shows the change at once.")
+        "it is named, and --stop-following stops following it, as the window's Stop Following "
+        "does. Works with the window open: it shows the change at once.")
     cancel.add_argument("ids", nargs="+", metavar="N", help=IDS_HELP)
+    cancel.add_argument("--stop-following", action="store_true",
+                        help="also stop following those apiframe already has: it may still "
+                        "finish and charge them, their videos aren't saved (`retry` follows them "
+                        "again)")
     cancel.add_argument("--json", action="store_true",
                         help="print one JSON object per generation (`cancelled`: true or false)")
 
@@ -116,11 +122,24 @@ def _cancel(args: argparse.Namespace, context: Context) -> int:
                 _result(f"#{after.id} {_prompt(after)} was already cancelled.",
                         cli.as_json(after) | {"cancelled": True}, context)
                 continue
+            if args.stop_following and step(after, Command.STOP_FOLLOWING) is not None:
+                service.stop_following(after.id)
+                _result(_stopped_following(after),
+                        cli.as_json(service.get(after.id) or after)
+                        | {"cancelled": False, "stopped_following": True}, context)
+                continue
             code = cli.EXIT_INPUT
             _tell(_not_cancelled(after))
             if context.json_output:
                 _result("", cli.as_json(after) | {"cancelled": False}, context)
     return code
+
+
+def _stopped_following(generation: Generation) -> str:
+    cost = f" ({generation.credit_cost} credits)" if generation.credit_cost else ""
+    return (f"Stopped following #{generation.id} {_prompt(generation)}: apiframe has no cancel, "
+            f"so it may still finish it and charge it{cost}; its video isn't saved. "
+            f"`runway-desktop retry {generation.id}` follows it again.")
 
 
 def _not_cancelled(generation: Generation) -> str:
@@ -132,9 +151,10 @@ def _not_cancelled(generation: Generation) -> str:
         where = ("is being sent to apiframe, which may have accepted and charged it"
                  if generation.stage is Stage.SUBMITTING
                  else f"is with apiframe already ({generation.stage.value}): it is paid{cost}")
-        return (f"{name} {where}, and apiframe has no cancel, so it wasn't cancelled. {remove} "
-                "stops following it (apiframe may still finish it and charge it); left alone, "
-                "the window or `runway-desktop resume` saves its video once it is ready.")
+        return (f"{name} {where}, and apiframe has no cancel, so it wasn't cancelled. Left "
+                "alone, the window or `runway-desktop resume` saves its video once it is ready; "
+                f"`runway-desktop cancel {generation.id} --stop-following` stops following it "
+                "(apiframe may still finish it and charge it).")
     if generation.stage is Stage.ATTENTION:
         return (f"{name} isn't running, it waits for you ({_reason(generation)}): nothing to "
                 f"cancel. `runway-desktop retry {generation.id}` carries it on, {remove} drops "

@@ -104,6 +104,8 @@ def test_with_the_window_open_cancel_and_remove_act_and_the_window_shows_it(
                                             env=env)}
             await _until(lambda: stage_shown(waiting.id, Stage.CANCELLED))
             results["asked"] = await _cli("remove", made.id, env=env)  # no terminal, no --yes
+            results["stop"] = await _cli("cancel", made.id, "--stop-following", env=env)
+            await _until(lambda: stage_shown(made.id, Stage.ABANDONED))
             results["remove"] = await _cli("remove", made.id, "--yes", env=env)
             await _until(lambda: removal_shown(made.id))
             await _until(lambda: not window.busy)  # its task for the removed one stopped
@@ -123,7 +125,7 @@ def test_with_the_window_open_cancel_and_remove_act_and_the_window_shows_it(
     said = cancel.stderr
     for words in ("#1 “a heron lifts off the lake” is with apiframe already", "it is paid",
                   "apiframe has no cancel, so it wasn't cancelled",
-                  "`runway-desktop remove 1` stops following it"):
+                  "`runway-desktop cancel 1 --stop-following` stops following it"):
         assert words in said, str(cancel)
     assert one_at_a_time.jobs_created(KEY) == 1  # the cancelled one was never sent
 
@@ -136,6 +138,11 @@ def test_with_the_window_open_cancel_and_remove_act_and_the_window_shows_it(
                                  "there is no terminal to ask at. Add --yes to remove 1 "
                                  "generation without asking.\n"), str(asked)
     assert "Traceback" not in asked.stderr
+
+    stop = results["stop"]
+    assert stop.code == 0, str(stop)
+    assert stop.stdout.startswith("Stopped following #1 “a heron lifts off the lake”: apiframe "
+                                  "has no cancel, so it may still finish it and charge it")
 
     removed = results["remove"]
     assert removed.code == 0, str(removed)
