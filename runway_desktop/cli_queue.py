@@ -246,7 +246,8 @@ def _what_it_affects(removal: _Removal, is_take: bool) -> str:
     elif removal.trash and generation.video_path:
         parts.append(f"its video is already gone from {generation.video_path}")
     if is_take:
-        parts.append("it is a take of a sequence: that shot won't be made any more")
+        parts.append("it is a take of a sequence: its shot loses it (`runway-desktop sequence "
+                     "show` shows what is left)")
     return "; ".join(parts) + "."
 
 

@@ -19,10 +19,12 @@ from runway_desktop.engine.lifecycle import EngineConfig
 from runway_desktop.engine.records import GenerationSettings, Stage
 from runway_desktop.engine.retry import Backoff, PollSchedule
 from runway_desktop.engine.scheduler import Engine
+from runway_desktop.engine.sequence_store import SequenceStore
+from runway_desktop.engine.settings_changes import SettingsChanges
 from runway_desktop.simulator import Simulator, SimulatorConfig
 from runway_desktop.simulator.config import Account
 from tests.conftest import run
-from tests.helpers.cli import CLI, CliResult, cli_env, journal_rows, run_cli
+from tests.helpers.cli import CLI, CliResult, cli_env, journal_file, journal_rows, run_cli
 
 KEY = "afk_test"
 
@@ -195,9 +197,16 @@ def test_retry_resends_a_refunded_failure_once_and_remove_trashes_only_when_aske
 
     first = Path(kept.one()["video_path"])
     made = Path(copy["video_path"])
+    journal = Journal(journal_file(data))
+    try:  # the first clip is the take of a sequence's shot
+        SequenceStore(journal).create("Dunes", [("a kite", SettingsChanges())], first_take=1)
+    finally:
+        journal.close()
     stays = run_cli("remove", "1", "--yes", env=env)
     assert stays.code == 0, str(stays)
-    assert f"its video stays in the folder: {first}" in stays.stderr
+    assert (f"#1 “a kite over the dunes” (done); its video stays in the folder: {first}; it is "
+            "a take of a sequence: its shot loses it (`runway-desktop sequence show` shows "
+            "what is left).") in stays.stderr
     assert first.is_file()  # only the history entry went
     no_trash = run_cli("remove", "3", "--delete-file", "--yes",
                        env={**env, "XDG_DATA_HOME": str(first)})  # a file: no Trash there
