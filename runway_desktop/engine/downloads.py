@@ -550,7 +550,8 @@ def _os_error(exc: OSError, folder: Path) -> DownloadError:
         return DiskFullError(folder)
     if exc.errno in _FOLDER:
         return OutputFolderError(folder)
-    return DownloadError(f"Couldn't save the video in {folder}: {exc.strerror or exc}.")
+    return DownloadError(f"Couldn't save the video in {folder}: {exc.strerror or exc}. Check "
+                         "that its drive is connected and working, then retry.")
 
 
 # --- file names ----------------------------------------------------------------------------

@@ -536,6 +536,9 @@ def test_disk_full_when_syncing(
 def test_os_errors_are_named(err: int, kind: type[DownloadError], tmp_path: Path) -> None:
     mapped = downloads._os_error(OSError(err, os.strerror(err)), tmp_path)
     assert type(mapped) is kind
+    assert str(tmp_path) in mapped.message
+    # What to do, not only what happened ('… Input/output error.' said nothing more).
+    assert "retry" in mapped.message or "choose another output folder" in mapped.message
 
 
 @pytest.mark.skipif(not IS_ROOT or not shutil.which("mount"), reason="mounting needs root")
