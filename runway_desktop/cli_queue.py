@@ -237,13 +237,15 @@ def _what_it_affects(removal: _Removal, is_take: bool) -> str:
     parts = [f"#{generation.id} {_prompt(generation)} ({generation.stage.value})"]
     if step(generation, Command.CANCEL) is not None:
         parts.append("is cancelled first: it hasn't reached apiframe, nothing is charged")
+    elif generation.stage is Stage.DOWNLOADING:
+        parts.append("apiframe has made it (paid): its download stops and its video isn't saved")
     elif step(generation, Command.STOP_FOLLOWING) is not None:
         parts.append("apiframe may still be making it and has no cancel: it may still "
                      "finish and charge the credits, and its video won't be saved")
     if removal.video is not None:
         parts.append(f"its video goes to the {TRASH_NAME}: {removal.video}" if removal.trash
                      else f"its video stays in the folder: {removal.video}")
-    elif removal.trash and generation.video_path:
+    elif removal.trash and generation.stage is Stage.DONE and generation.video_path:
         parts.append(f"its video is already gone from {generation.video_path}")
     if is_take:
         parts.append("it is a take of a sequence: its shot loses it (`runway-desktop sequence "

@@ -243,3 +243,34 @@ def _in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
         code = cli.main(list(command))
         said.append((code, capsys.readouterr().err.strip()))
     return said
+
+
+def test_remove_says_what_becomes_of_a_waiting_one_and_a_download_and_leaves_no_part(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """No key, no server: remove only writes the history (and the files beside it)."""
+    out = tmp_path / "videos"
+    out.mkdir()
+    video = out / "a kite [a8a8].mp4"
+    part = out / "a kite [a8a8].mp4.part"
+    part.write_bytes(b"half a video")
+    journal = Journal(journal_file(tmp_path))
+    try:
+        journal.add(GenerationSettings("rain on a tin roof", seed=1))
+        journal.add(GenerationSettings("a kite", seed=2), stage=Stage.DOWNLOADING,
+                    job_id="a8a8a8a8-0000-4000-8000-000000000001", credit_cost=8,
+                    submitted_at=1.0, video_url="http://127.0.0.1:9/v.mp4",
+                    video_path=str(video))
+    finally:
+        journal.close()
+    env = {"RUNWAY_DESKTOP_DATA_DIR": str(tmp_path)}
+    [(code, said)] = _in_process(monkeypatch, capsys, env,
+                                 ("remove", "1", "2", "--delete-file", "--yes"))
+    assert code == 0, said
+    assert said.splitlines()[:2] == [
+        "#1 “rain on a tin roof” (pending); is cancelled first: it hasn't reached apiframe, "
+        "nothing is charged.",
+        "#2 “a kite” (downloading); apiframe has made it (paid): its download stops and its "
+        "video isn't saved."]  # not 'its video is already gone': it was never there
+    assert journal_rows(tmp_path) == []
+    assert not part.exists()  # nothing would ever finish or remove it
