@@ -245,9 +245,9 @@ class AppController(QObject):
         except JournalUnusable as error:
             self._offer_fresh_history(error)
             return
-        except JournalError as error:  # can't be opened now (locked, a folder not writable)
+        except JournalError as error:  # can't be opened now (locked, a drive full or read-only)
             self.window.banner.show_offer(
-                error.message, self.window.tr("Try again"),
+                self.window.try_again_words(error.message), self.window.tr("Try again"),
                 lambda: self._spawn(self._build_engine()), key=START,
             )
             return

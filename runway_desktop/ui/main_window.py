@@ -456,12 +456,17 @@ class MainWindow(QMainWindow):
             return
         self.banner.show_message(problem.message, problem.action, key=ENGINE_PROBLEM)
 
+    def try_again_words(self, message: str) -> str:
+        """The engine's words end "…, then start Runway Desktop again": beside a Try again
+        button, that button does it."""
+        return message.replace("then start Runway Desktop again",
+                               self.tr("then press Try again"))
+
     def _history_unwritable(self, message: str, *, key: str = HISTORY) -> None:
         """The queue stopped: its history can't be written. Once the person has fixed that
         (freed space, a writable drive), Try again opens it again, no restart needed."""
-        # The engine's words end "…, then start Runway Desktop again": here Try again does it.
         restart = "then start Runway Desktop again"
-        text = (message.replace(restart, self.tr("then press Try again")) if restart in message
+        text = (self.try_again_words(message) if restart in message
                 else self.tr("{0} Once that is done, press Try again.").format(message))
         self.banner.show_offer(text, self.tr("Try again"), self.history_retry_requested.emit,
                                key=key)
