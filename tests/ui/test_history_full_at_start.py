@@ -18,19 +18,21 @@ from tests.ui.test_journal_halt_shown import api_base_url, data_dir, scripted_se
 
 __all__ = ["api_base_url", "data_dir", "scripted_server"]  # the fixtures, used by name
 
-FILLERS: list[Path] = []
+@pytest.fixture
+def fillers() -> list[Path]:
+    return []
 
 
 @pytest.fixture
-def before_app_start() -> Callable[[Path], None]:
+def before_app_start(fillers: list[Path]) -> Callable[[Path], None]:
     def full(data_dir: Path) -> None:
-        FILLERS.append(fill(data_dir))
+        fillers.append(fill(data_dir))
 
     return full
 
 
 def test_a_full_data_drive_at_start_is_not_a_damaged_history_and_try_again_opens_it(
-    qtbot: QtBot, app_controller: Any, data_dir: Path
+    qtbot: QtBot, app_controller: Any, data_dir: Path, fillers: list[Path]
 ) -> None:
     """Before: 'The history file … is damaged and can't be read (database or disk is full)',
     with a fresh history as the way out (which hides every generation still to finish)."""
@@ -43,7 +45,7 @@ def test_a_full_data_drive_at_start_is_not_a_damaged_history_and_try_again_opens
     assert "start Runway Desktop again" not in text  # the button does it
     assert banner.button.text() == "Try again"
 
-    FILLERS.pop().unlink()  # the person frees some space
+    fillers.pop().unlink()  # the person frees some space
     qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: app_controller.engine is not None, timeout=10_000)
     assert not banner.isVisible(), banner.message.text()
