@@ -471,15 +471,18 @@ class _running_engine:
 
 
 def new_engine(journal: Journal, context: Context, api_key: str | None,
-               proxy: str | None) -> Engine:
-    """An engine over `journal` with the settings and pacing of this command (not started)."""
+               proxy: str | None, *, offline: bool = False) -> Engine:
+    """An engine over `journal` with the settings and pacing of this command (not started).
+    `offline`: one that is never started (cancel, remove) doesn't go by the API address, so
+    an address it would refuse doesn't stop a command that only writes the history."""
+    from runway_desktop.api.urls import DEFAULT_BASE_URL
     from runway_desktop.engine.lifecycle import EngineConfig, timing_from_env
     from runway_desktop.engine.scheduler import Engine
 
     config = EngineConfig(
         data_dir=context.data_dir,
         output_dir=context.settings.output_path,
-        base_url=context.settings.effective_base_url(),
+        base_url=DEFAULT_BASE_URL if offline else context.settings.effective_base_url(),
         create_output_parents=not context.settings.output_dir,
         keep_image_metadata=context.settings.keep_image_metadata,
         settings_sidecar=context.settings.settings_sidecar,

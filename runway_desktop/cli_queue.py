@@ -403,7 +403,7 @@ def _idle_service(context: Context) -> Iterator[GenerationService]:
 
     journal = cli._open_journal(context)
     try:
-        yield GenerationService(cli.new_engine(journal, context, None, None))
+        yield GenerationService(cli.new_engine(journal, context, None, None, offline=True))
     finally:
         journal.close()
 

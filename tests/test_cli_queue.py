@@ -263,7 +263,8 @@ def test_remove_says_what_becomes_of_a_waiting_one_and_a_download_and_leaves_no_
                     video_path=str(video))
     finally:
         journal.close()
-    env = {"RUNWAY_DESKTOP_DATA_DIR": str(tmp_path)}
+    # An API address the online commands refuse: nothing here goes online.
+    env = {"RUNWAY_DESKTOP_DATA_DIR": str(tmp_path), "APIFRAME_BASE_URL": "http://example.com"}
     [(code, said)] = _in_process(monkeypatch, capsys, env,
                                  ("remove", "1", "2", "--delete-file", "--yes"))
     assert code == 0, said
