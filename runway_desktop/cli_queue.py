@@ -57,7 +57,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         description="Cancel generations that haven't reached apiframe yet: nothing is charged. "
         "One apiframe already has is paid for and can't be cancelled (apiframe has no cancel): "
         "it is named, and --stop-following stops following it, as the window's Stop Following "
-        "does. Works with the window open: it shows the change at once.")
+        "does. Works with the window open: it shows the change at once. Exit 2 when one named "
+        "wasn't cancelled (or stopped being followed).")
     cancel.add_argument("ids", nargs="+", metavar="N", help=IDS_HELP)
     cancel.add_argument("--stop-following", action="store_true",
                         help="also stop following those apiframe already has: it may still "
@@ -74,7 +75,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         "cancelled first (nothing charged); a job apiframe may still be making is no longer "
         "followed (apiframe has no cancel: it may still finish and charge it). Videos stay in "
         "their folder unless --delete-file moves them (and their settings file) to the Trash, "
-        "where you can restore them. It says what it affects and asks first, or takes --yes.")
+        "where you can restore them (one the Trash refuses keeps its generation: exit 6). It "
+        "says what it affects and asks first, or takes --yes; with no terminal to ask at and "
+        "no --yes it removes nothing (exit 2).")
     remove.add_argument("ids", nargs="+", metavar="N", help=IDS_HELP)
     remove.add_argument("--delete-file", action="store_true",
                         help="also move each video (and its settings file) to the Trash")
