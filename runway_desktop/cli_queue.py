@@ -116,6 +116,13 @@ def _cancel(args: argparse.Namespace, context: Context) -> int:
         for generation in _existing(service, ids):
             cancelled = bool(service.cancel([generation.id]))
             after = service.get(generation.id) or generation
+            if cancelled and _sent_meanwhile(generation, after):
+                code = max(code, cli.EXIT_INPUT)
+                _tell(f"#{after.id} {_prompt(after)} {SENT_MEANWHILE}")
+                if context.json_output:
+                    _result("", cli.as_json(after) | {"cancelled": True, "may_be_charged": True},
+                            context)
+                continue
             if cancelled:
                 _result(f"Cancelled #{generation.id} {_prompt(generation)}: it never reached "
                         "apiframe, nothing is charged.", cli.as_json(after) | {"cancelled": True},
@@ -136,6 +143,19 @@ def _cancel(args: argparse.Namespace, context: Context) -> int:
             if context.json_output:
                 _result("", cli.as_json(after) | {"cancelled": False}, context)
     return code
+
+
+SENT_MEANWHILE = ("was being sent to apiframe by the window or another command at that very "
+                  "moment: it is marked cancelled, but apiframe may have accepted and charged "
+                  "it. `runway-desktop import` brings the job in if it did.")
+
+
+def _sent_meanwhile(before: Generation, after: Generation | None) -> bool:
+    """The cancel met the process driving the row as it sent the request: that process wrote
+    `submitted_at` (a POST may have left) between the command service's read and its write,
+    and the row says cancelled. The table never cancels a row with `submitted_at` otherwise."""
+    return (after is not None and after.stage is Stage.CANCELLED
+            and after.submitted_at is not None and before.submitted_at is None)
 
 
 def _stopped_following(generation: Generation) -> str:
@@ -220,7 +240,11 @@ def _remove_one(service: GenerationService, removal: _Removal, context: Context)
             return cli.EXIT_NETWORK  # disk trouble
         trashed = removal.video
         _trash_sidecar(removal.video)
-    service.remove(generation.id)  # cancels what never reached apiframe, or stops following
+    service.stop_following(generation.id)  # cancels what never reached apiframe
+    if _sent_meanwhile(generation, service.get(generation.id)):  # kept: it may be paid
+        _tell(f"#{generation.id} {_prompt(generation)} was kept: it {SENT_MEANWHILE}")
+        return cli.EXIT_INPUT
+    service.remove(generation.id)
     _drop_partial_download(generation)
     if trashed is not None and generation.thumbnail_path:  # only our cache of its first frame
         Path(generation.thumbnail_path).unlink(missing_ok=True)

@@ -275,3 +275,46 @@ def test_remove_says_what_becomes_of_a_waiting_one_and_a_download_and_leaves_no_
         "video isn't saved."]  # not 'its video is already gone': it was never there
     assert journal_rows(tmp_path) == []
     assert not part.exists()  # nothing would ever finish or remove it
+
+
+def test_a_cancel_that_meets_the_request_being_sent_elsewhere_says_it_may_be_charged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The window (another process) uploads #1 and #2 and writes 'submitting' (the POST may
+    leave at once) between the command service's read of the row and its write of 'cancelled':
+    the row then says cancelled while apiframe may charge it. Said, and a removal keeps it."""
+    import time
+
+    path = journal_file(tmp_path)
+    journal = Journal(path)
+    try:
+        for prompt in ("a heron", "a kite"):
+            journal.add(GenerationSettings(prompt, seed=1), stage=Stage.UPLOADING)
+    finally:
+        journal.close()
+    real_update = Journal.update
+
+    def sent_elsewhere_first(self: Journal, generation_id: int, **fields: object) -> object:
+        if fields.get("stage") is Stage.CANCELLED:
+            window = Journal(path)
+            try:
+                real_update(window, generation_id, stage=Stage.SUBMITTING,
+                            submitted_at=time.time())
+            finally:
+                window.close()
+        return real_update(self, generation_id, **fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Journal, "update", sent_elsewhere_first)
+    said = _in_process(monkeypatch, capsys, {"RUNWAY_DESKTOP_DATA_DIR": str(tmp_path)},
+                       ("cancel", "1"), ("remove", "2", "--yes"))
+    assert said[0] == (2, "runway-desktop: #1 “a heron” was being sent to apiframe by the "
+                          "window or another command at that very moment: it is marked "
+                          "cancelled, but apiframe may have accepted and charged it. "
+                          "`runway-desktop import` brings the job in if it did.")
+    assert said[1][0] == 2
+    assert said[1][1].endswith("runway-desktop: #2 “a kite” was kept: it was being sent to "
+                               "apiframe by the window or another command at that very moment: "
+                               "it is marked cancelled, but apiframe may have accepted and "
+                               "charged it. `runway-desktop import` brings the job in if it "
+                               "did.")
+    assert [r["id"] for r in journal_rows(tmp_path)] == [1, 2]  # nothing that may be paid goes
