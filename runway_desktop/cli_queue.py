@@ -216,8 +216,28 @@ async def _remove(args: argparse.Namespace, context: Context) -> int:
         cli.STOP_NOTES.clear()
         code = cli.EXIT_OK
         for removal in removals:
-            code = max(code, _remove_one(service, removal, context))
+            now = _as_it_is_now(service, removal, removal.generation.id in takes)
+            code = max(code, cli.EXIT_INPUT if now is None else _remove_one(service, now, context))
     return code
+
+
+def _as_it_is_now(service: GenerationService, asked: _Removal, is_take: bool) -> _Removal | None:
+    """The removal as the generation is now, or None (said why) when removing it would do
+    something else than the person agreed to: it moved on while they were asked (a waiting one
+    reached apiframe and is paid now, a download finished)."""
+    current = service.get(asked.generation.id)
+    if current is None:
+        _tell(f"#{asked.generation.id} {_prompt(asked.generation)} had already left the history "
+              "(the window or another command removed it).")
+        return None
+    now = _Removal(current, _video_on_disk(current), asked.trash)
+    if (_what_it_affects(now, is_take, stage=False)
+            != _what_it_affects(asked, is_take, stage=False)):
+        _tell(f"#{current.id} {_prompt(current)} was kept: it moved on while you were asked (it "
+              f"is {current.stage.value} now). `runway-desktop remove {current.id}` again says "
+              "what removing it does now.")
+        return None
+    return now
 
 
 def _remove_one(service: GenerationService, removal: _Removal, context: Context) -> int:
@@ -257,11 +277,13 @@ def _remove_one(service: GenerationService, removal: _Removal, context: Context)
     return cli.EXIT_OK
 
 
-def _what_it_affects(removal: _Removal, is_take: bool) -> str:
+def _what_it_affects(removal: _Removal, is_take: bool, *, stage: bool = True) -> str:
+    """What removing it does, in words (`stage`: with the stage it is in now)."""
     from runway_desktop.ui.trash import TRASH_NAME
 
     generation = removal.generation
-    parts = [f"#{generation.id} {_prompt(generation)} ({generation.stage.value})"]
+    parts = [f"#{generation.id} {_prompt(generation)}"
+             + (f" ({generation.stage.value})" if stage else "")]
     if step(generation, Command.CANCEL) is not None:
         parts.append("is cancelled first: it hasn't reached apiframe, nothing is charged")
     elif generation.stage is Stage.DOWNLOADING:

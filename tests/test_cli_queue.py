@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -318,3 +319,73 @@ def test_a_cancel_that_meets_the_request_being_sent_elsewhere_says_it_may_be_cha
                                "charged it. `runway-desktop import` brings the job in if it "
                                "did.")
     assert [r["id"] for r in journal_rows(tmp_path)] == [1, 2]  # nothing that may be paid goes
+
+
+def _answer_at_a_terminal(args: tuple[str, ...], env: dict[str, str], answer: str,
+                          while_asked: Callable[[], None]) -> tuple[int, str]:
+    """Run the command on a pseudo-terminal; once it asks, call `while_asked` (the world moves
+    on while the person reads), then type `answer`. Its exit code and everything it showed."""
+    import os
+    import pty
+    import select
+    import time
+
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the command, its stdin/stdout/stderr the terminal
+        os.execve(CLI[0], [*CLI, *args], env)
+    shown, asked = b"", False
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([terminal], [], [], 0.5)[0]:
+                continue
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # the command ended: its side of the terminal closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if not asked and b"[y/N]" in shown:
+                asked = True
+                while_asked()
+                os.write(terminal, answer.encode() + b"\n")
+    finally:
+        os.close(terminal)
+    _pid, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace").replace("\r", "")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals on Windows")
+def test_remove_asks_at_a_terminal_and_keeps_what_moved_on_while_asked(
+        folders: tuple[Path, Path, Path]) -> None:
+    """A waiting generation, said to be 'cancelled first: nothing is charged', reached apiframe
+    (the window sent it) while the person read the question: removing it then would drop a
+    paid job they never agreed to drop."""
+    data, home, _out = folders
+    path = journal_file(data)
+    journal = Journal(path)
+    try:
+        waiting = journal.add(GenerationSettings("rain on a tin roof", seed=1))
+        journal.add(GenerationSettings("a kite", seed=2), stage=Stage.DONE)
+    finally:
+        journal.close()
+
+    def sent_by_the_window() -> None:
+        window = Journal(path)
+        try:
+            window.update(waiting.id, stage=Stage.QUEUED, submitted_at=1.0, credit_cost=8,
+                          job_id="a8a8a8a8-0000-4000-8000-000000000001")
+        finally:
+            window.close()
+
+    code, shown = _answer_at_a_terminal(
+        ("remove", "1", "2"), cli_env(None, data, home, key=None), "y", sent_by_the_window)
+    assert code == 2, shown
+    assert ("#1 “rain on a tin roof” (pending); is cancelled first: it hasn't reached apiframe, "
+            "nothing is charged.\n#2 “a kite” (done).\nRemove 2 generations from the history? "
+            "[y/N] y\n") in shown
+    assert ("runway-desktop: #1 “rain on a tin roof” was kept: it moved on while you were asked "
+            "(it is queued now).") in shown
+    assert "Removed #2 “a kite” from the history." in shown
+    assert [(r["id"], r["stage"]) for r in journal_rows(data)] == [(1, "queued")]
