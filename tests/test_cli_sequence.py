@@ -160,7 +160,9 @@ def _kill_at_shot_two(env: dict[str, str], data: Path, plan: Path, out: Path,
             return len(rows) == 1 and rows[0]["stage"] == "done"
         return len(rows) >= 2 and order.index(rows[1]["stage"]) >= order.index(stage)
 
-    process = start_cli("sequence", "run", plan, "--out", out, "--yes", env=env)
+    # PYTHONFAULTHANDLER: a SIGABRT writes every thread's stack (to its log, fd 2 there).
+    process = start_cli("sequence", "run", plan, "--out", out, "--yes",
+                        env={**env, "PYTHONFAULTHANDLER": "1"})
     deadline = time.monotonic() + 90
     try:
         while time.monotonic() < deadline:
@@ -169,16 +171,27 @@ def _kill_at_shot_two(env: dict[str, str], data: Path, plan: Path, out: Path,
             assert process.poll() is None, process.communicate()
             time.sleep(0.005)
         else:  # say where it was and what the command said: a hang here is a finding
-            process.send_signal(signal.SIGKILL)
+            process.send_signal(signal.SIGABRT)
             _out, err = process.communicate(timeout=30)
-            stages = [row["stage"] for row in journal_rows(data)]
-            pytest.fail(f"shot 2 never reached {stage}: stages {stages}; stderr: {err[-2000:]}")
+            pytest.fail(f"shot 2 never reached {stage}: {_where_it_was(data)}\n--- stderr\n"
+                        f"{err[-2000:]}")
     finally:
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
     rows = journal_rows(data)
     assert len(rows) == (1 if stage is None else 2), rows
     assert rows[-1]["stage"] != "done" or stage is None, "killed too late: shot 2 had finished"
+
+
+def _where_it_was(data: Path) -> str:
+    """A stalled run's generations (stage, how long since each last moved, what they say) and
+    the end of its logs (the engine's; Qt's and FFmpeg's, with the threads' stacks)."""
+    now = time.time()
+    rows = [{key: row[key] for key in ("id", "stage", "progress", "attempts", "error")}
+            | {"still_for_s": round(now - row["updated_at"], 1)} for row in journal_rows(data)]
+    logs = [f"--- {log.name}\n{log.read_text(errors='replace')[-6000:]}"
+            for log in sorted((data / "logs").glob("*.log"))]
+    return "\n".join([f"rows {rows}", *logs])
 
 
 @pytest.mark.parametrize("stage", [None, "pending", "submitting", "processing", "downloading"])
