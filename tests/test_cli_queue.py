@@ -41,7 +41,7 @@ def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
 @pytest.fixture
 def one_at_a_time() -> Iterator[Simulator]:
     """A team that runs one job at a time, each slow: the second generation waits its turn."""
-    config = SimulatorConfig(seconds_per_job=30.0, seed=5,
+    config = SimulatorConfig(seconds_per_job=120.0, seed=5,
                              accounts=[Account(KEY, max_concurrent_jobs=1)])
     with Simulator(config) as simulator:
         yield simulator
