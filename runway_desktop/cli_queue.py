@@ -4,7 +4,8 @@ for one generation, from a terminal.
 Each asks the lifecycle table (through the typed command service, engine/commands.py) whether it
 may act, as the window does; none keeps its own list of stages.
 
-- `cancel N… [--stop-following]` cancels what hasn't reached apiframe (nothing is charged).
+- `cancel N… [--stop-following]` cancels what hasn't reached apiframe (nothing is charged);
+  `cancel --waiting` every generation still waiting its turn (the window's Cancel pending).
   What apiframe has is paid for and has no cancel there: it is named, and --stop-following
   stops following it (the window's Stop Following; `retry` follows it again).
 - `remove N… [--delete-file]` takes generations out of the history, saying first what it
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 IDS_HELP = "generation numbers, as `runway-desktop jobs` lists them (12 or #12)"
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "cancel": ("runway-desktop cancel 12", "runway-desktop cancel 12 13 --json",
-               "runway-desktop cancel 12 --stop-following"),
+               "runway-desktop cancel 12 --stop-following", "runway-desktop cancel --waiting"),
     "remove": ("runway-desktop remove 12", "runway-desktop remove 12 13 --delete-file --yes"),
     "retry": ("runway-desktop retry 12", "runway-desktop retry 12 --json"),
 }
@@ -59,7 +60,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         "it is named, and --stop-following stops following it, as the window's Stop Following "
         "does. Works with the window open: it shows the change at once. Exit 2 when one named "
         "wasn't cancelled (or stopped being followed).")
-    cancel.add_argument("ids", nargs="+", metavar="N", help=IDS_HELP)
+    cancel.add_argument("ids", nargs="*", metavar="N", help=IDS_HELP)
+    cancel.add_argument("--waiting", action="store_true",
+                        help="every generation still waiting its turn (the window's Cancel "
+                        "pending); asks first when there is more than one")
+    cancel.add_argument("--yes", action="store_true", help="with --waiting: without asking")
     cancel.add_argument("--stop-following", action="store_true",
                         help="also stop following those apiframe already has: it may still "
                         "finish and charge them, their videos aren't saved (`retry` follows them "
@@ -99,7 +104,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 async def run(args: argparse.Namespace, context: Context) -> int:
     if args.command == "cancel":
-        return _cancel(args, context)
+        return await _cancel(args, context)
     if args.command == "remove":
         return await _remove(args, context)
     return await _retry(args, context)
@@ -107,13 +112,23 @@ async def run(args: argparse.Namespace, context: Context) -> int:
 
 # -- cancel ---------------------------------------------------------------------------------------
 
-def _cancel(args: argparse.Namespace, context: Context) -> int:
+async def _cancel(args: argparse.Namespace, context: Context) -> int:
     from runway_desktop import cli
 
     ids = generation_ids(args.ids)
+    if not ids and not args.waiting:
+        raise cli.CliError("Name the generations to cancel (`runway-desktop jobs` lists them), "
+                           "or --waiting for every one still waiting its turn.", cli.EXIT_INPUT)
     code = cli.EXIT_OK
     with _idle_service(context) as service:
-        for generation in _existing(service, ids):
+        named = _existing(service, ids)
+        if args.waiting:
+            waiting = [g for g in service.generations()
+                       if g.stage.waits_for_slot and g.id not in ids]
+            if not await _may_cancel_waiting(waiting, args.yes):
+                return cli.EXIT_OK
+            named += waiting
+        for generation in named:
             cancelled = bool(service.cancel([generation.id]))
             after = service.get(generation.id) or generation
             if cancelled and _sent_meanwhile(generation, after):
@@ -163,6 +178,29 @@ def _stopped_following(generation: Generation) -> str:
     return (f"Stopped following #{generation.id} {_prompt(generation)}: apiframe has no cancel, "
             f"so it may still finish it and charge it{cost}; its video isn't saved. "
             f"`runway-desktop retry {generation.id}` follows it again.")
+
+
+async def _may_cancel_waiting(waiting: list[Generation], yes: bool) -> bool:
+    """Whether to cancel every generation waiting its turn (asked, as the window's Cancel
+    pending, when there is more than one); False when there is none."""
+    from runway_desktop import cli
+
+    if not waiting:
+        _tell("Nothing is waiting its turn: nothing to cancel.")
+        return False
+    if len(waiting) == 1 or yes:
+        return True
+    what = f"{len(waiting)} waiting generations"
+    if not cli.can_ask():
+        raise cli.CliError(f"Nothing was cancelled: `cancel --waiting` asks first and there is "
+                           f"no terminal to ask at. Add --yes to cancel {what} without asking.",
+                           cli.EXIT_INPUT)
+    cli.STOP_NOTES.append("stopped before cancelling anything.")
+    if not await cli._confirm(f"Cancel {what}? None of them has reached apiframe yet, so "
+                              "nothing is charged. [y/N] "):
+        raise cli.CliError("Nothing was cancelled.", cli.EXIT_INPUT)
+    cli.STOP_NOTES.clear()
+    return True
 
 
 def _not_cancelled(generation: Generation) -> str:

@@ -389,3 +389,27 @@ def test_remove_asks_at_a_terminal_and_keeps_what_moved_on_while_asked(
             "(it is queued now).") in shown
     assert "Removed #2 “a kite” from the history." in shown
     assert [(r["id"], r["stage"]) for r in journal_rows(data)] == [(1, "queued")]
+
+
+def test_cancel_waiting_cancels_every_one_waiting_its_turn_after_asking(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The window's Cancel pending, from a terminal (no key, no server)."""
+    journal = Journal(journal_file(tmp_path))
+    try:
+        for n in range(3):
+            journal.add(GenerationSettings(f"wave {n}", seed=n))
+        journal.add(GenerationSettings("a kite", seed=9), stage=Stage.DONE)
+    finally:
+        journal.close()
+    said = _in_process(monkeypatch, capsys, {"RUNWAY_DESKTOP_DATA_DIR": str(tmp_path)},
+                       ("cancel",), ("cancel", "--waiting"), ("cancel", "--waiting", "--yes"),
+                       ("cancel", "--waiting"))
+    assert said == [
+        (2, "runway-desktop: Name the generations to cancel (`runway-desktop jobs` lists them), "
+            "or --waiting for every one still waiting its turn."),
+        (2, "runway-desktop: Nothing was cancelled: `cancel --waiting` asks first and there is "
+            "no terminal to ask at. Add --yes to cancel 3 waiting generations without asking."),
+        (0, ""),
+        (0, "runway-desktop: Nothing is waiting its turn: nothing to cancel.")]
+    assert [r["stage"] for r in journal_rows(tmp_path)] == ["cancelled"] * 3 + ["done"]
