@@ -493,7 +493,11 @@ class Lifecycle:
         name = downloads.video_filename(
             generation.settings.prompt, generation.job_id or "", created
         )
-        return downloads.unique_path(folder, name)
+        try:
+            return downloads.unique_path(folder, name)
+        except OSError as exc:  # its entries can't be looked up (read-only without 'x')
+            log.info("Output folder %s unusable: %s", folder, exc)
+            self._give_up(generation, judge(downloads.OutputFolderError(folder)))
 
     async def _save_settings(self, generation: Generation, video: Path) -> None:
         """The generation's settings into the whole MP4 (and its sidecar), before it is DONE;

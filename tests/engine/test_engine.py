@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -410,6 +411,32 @@ def test_missing_output_folder_asks_for_another(make_engine: EngineFactory,
         await engine.stop()
         assert row.stage is Stage.ATTENTION
         assert row.action is Action.CHOOSE_FOLDER
+        assert row.job_id, "the paid job is kept, ready to download elsewhere"
+
+    run(scenario())
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(choose_folder\)")
+def test_an_output_folder_whose_videos_cant_be_looked_up_asks_for_another(
+        make_engine: EngineFactory, simulator: Simulator, tmp_path: Path) -> None:
+    """Looking up a free name in the folder failed (a folder of mode 444, without 'x', for
+    anyone but root; a folder so deep a video's path is too long, for root too: used here)
+    and the row said 'Something unexpected went wrong (PermissionError)' or '(OSError)'."""
+    room = os.pathconf("/", "PC_PATH_MAX") - 20  # the folder fits; a video's name doesn't
+    deep = tmp_path
+    while len(str(deep)) < room - 251:
+        deep /= "d" * 250
+    deep /= "d" * (room - len(str(deep)) - 1)
+    deep.mkdir(parents=True)
+
+    async def scenario() -> None:
+        engine = make_engine(output_dir=deep)
+        await engine.start()
+        g = engine.submit(GenerationSettings("p", seed=1))
+        (row,) = await settle(engine, [g.id])
+        await engine.stop()
+        assert (row.stage, row.action) == (Stage.ATTENTION, Action.CHOOSE_FOLDER), row.error
+        assert row.error == f"Can't write to {deep} — choose another output folder in Settings."
         assert row.job_id, "the paid job is kept, ready to download elsewhere"
 
     run(scenario())
