@@ -595,9 +595,9 @@ def test_a_running_sequence_is_not_deleted_until_nothing_runs_it(
     (paid for) but makes no further shot."""
     data, home, out = folders
     env = cli_env(sim.base_url, data, home)
-    # Each status answer takes 3 s: shot 1 stays unfinished a while once it has its job (the
-    # upload and the submission stay fast, so that is soon).
-    sim.faults.routes, sim.faults.slow_seconds = {"job"}, 3.0
+    # Shot 1's job runs until it is told to finish: unfinished however long the two commands
+    # below take (3 s status answers weren't enough on a loaded machine: it finished first).
+    sim.config.seconds_per_job = 600
     process = start_cli("sequence", "run", two_shots, "--out", out, "--yes", env=env)
     try:
         deadline = time.monotonic() + 60
@@ -615,9 +615,9 @@ def test_a_running_sequence_is_not_deleted_until_nothing_runs_it(
     finally:
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
-    sim.faults.routes, sim.faults.slow_seconds = None, 0.0
     with read_only_journal(data) as db:
         assert db.execute("SELECT run_state FROM sequences").fetchone()[0] == "running"
+    sim.set_job_outcome(rows[0]["job_id"], "COMPLETED")  # for `resume` to fetch
 
     deleted = run_cli("sequence", "delete", "1", "--yes", env=env)
 
