@@ -1,8 +1,8 @@
 """The headless front end: the same engine as the window, driven from a terminal or a script.
 
 Here: generate, jobs, resume, me, import, reset-history; `extend` and `sequence` are in
-cli_sequence.py, `cancel`, `remove` and `retry` (the window's queue menu) in cli_queue.py,
-`export` in cli_export.py, the options and help in cli_parser.py.
+cli_sequence.py, `cancel`, `remove` and `retry` (the window's queue menu) in cli_queue.py and
+cli_remove.py, `export` in cli_export.py, the options and help in cli_parser.py.
 
 Pacing for scripts and tests: see `engine.lifecycle.timing_from_env` (RUNWAY_DESKTOP_POLL_SECONDS,
 RUNWAY_DESKTOP_RETRY_SECONDS).

@@ -10,7 +10,8 @@ may act, as the window does; none keeps its own list of stages.
   stops following it (the window's Stop Following; `retry` follows it again).
 - `remove N… [--delete-file]` takes generations out of the history, saying first what it
   affects (a job apiframe may still be making and charging, a video to the Trash, a sequence's
-  take) and asking, or taking `--yes`; with no terminal to ask at and no --yes it refuses.
+  take) and asking, or taking `--yes`; with no terminal to ask at and no --yes it refuses
+  (cli_remove.py; its options are here with the others').
 - `retry N…` carries a stopped generation on where it stopped, never paying twice; a failure
   apiframe refunded is sent again as a new job, its price said first (once: retried again, it
   names the one it made).
@@ -29,8 +30,6 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runway_desktop.engine.lifecycle_table import Command, Effect, step
@@ -106,7 +105,9 @@ async def run(args: argparse.Namespace, context: Context) -> int:
     if args.command == "cancel":
         return await _cancel(args, context)
     if args.command == "remove":
-        return await _remove(args, context)
+        from runway_desktop import cli_remove
+
+        return await cli_remove.remove(args, context)
     return await _retry(args, context)
 
 
@@ -120,8 +121,8 @@ async def _cancel(args: argparse.Namespace, context: Context) -> int:
         raise cli.CliError("Name the generations to cancel (`runway-desktop jobs` lists them), "
                            "or --waiting for every one still waiting its turn.", cli.EXIT_INPUT)
     code = cli.EXIT_OK
-    with _idle_service(context) as service:
-        named = _existing(service, ids)
+    with idle_service(context) as service:
+        named = existing(service, ids)
         if args.waiting:
             waiting = [g for g in service.generations()
                        if g.stage.waits_for_slot and g.id not in ids]
@@ -131,32 +132,32 @@ async def _cancel(args: argparse.Namespace, context: Context) -> int:
         for generation in named:
             cancelled = bool(service.cancel([generation.id]))
             after = service.get(generation.id) or generation
-            if cancelled and _sent_meanwhile(generation, after):
+            if cancelled and sent_meanwhile(generation, after):
                 code = max(code, cli.EXIT_INPUT)
-                _tell(f"#{after.id} {_prompt(after)} {SENT_MEANWHILE}")
+                tell(f"#{after.id} {quoted(after)} {SENT_MEANWHILE}")
                 if context.json_output:
-                    _result("", cli.as_json(after) | {"cancelled": True, "may_be_charged": True},
-                            context)
+                    result("", cli.as_json(after) | {"cancelled": True, "may_be_charged": True},
+                           context)
                 continue
             if cancelled:
-                _result(f"Cancelled #{generation.id} {_prompt(generation)}: it never reached "
-                        "apiframe, nothing is charged.", cli.as_json(after) | {"cancelled": True},
-                        context)
+                result(f"Cancelled #{generation.id} {quoted(generation)}: it never reached "
+                       "apiframe, nothing is charged.", cli.as_json(after) | {"cancelled": True},
+                       context)
                 continue
             if after.stage is Stage.CANCELLED:  # already: what was asked for is so
-                _result(f"#{after.id} {_prompt(after)} was already cancelled.",
-                        cli.as_json(after) | {"cancelled": True}, context)
+                result(f"#{after.id} {quoted(after)} was already cancelled.",
+                       cli.as_json(after) | {"cancelled": True}, context)
                 continue
             if args.stop_following and step(after, Command.STOP_FOLLOWING) is not None:
                 service.stop_following(after.id)
-                _result(_stopped_following(after),
-                        cli.as_json(service.get(after.id) or after)
-                        | {"cancelled": False, "stopped_following": True}, context)
+                result(_stopped_following(after),
+                       cli.as_json(service.get(after.id) or after)
+                       | {"cancelled": False, "stopped_following": True}, context)
                 continue
             code = cli.EXIT_INPUT
-            _tell(_not_cancelled(after))
+            tell(_not_cancelled(after))
             if context.json_output:
-                _result("", cli.as_json(after) | {"cancelled": False}, context)
+                result("", cli.as_json(after) | {"cancelled": False}, context)
     return code
 
 
@@ -165,7 +166,7 @@ SENT_MEANWHILE = ("was being sent to apiframe by the window or another command a
                   "it. `runway-desktop import` brings the job in if it did.")
 
 
-def _sent_meanwhile(before: Generation, after: Generation | None) -> bool:
+def sent_meanwhile(before: Generation, after: Generation | None) -> bool:
     """The cancel met the process driving the row as it sent the request: that process wrote
     `submitted_at` (a POST may have left) between the command service's read and its write,
     and the row says cancelled. The table never cancels a row with `submitted_at` otherwise."""
@@ -175,7 +176,7 @@ def _sent_meanwhile(before: Generation, after: Generation | None) -> bool:
 
 def _stopped_following(generation: Generation) -> str:
     cost = f" ({generation.credit_cost} credits)" if generation.credit_cost else ""
-    return (f"Stopped following #{generation.id} {_prompt(generation)}: apiframe has no cancel, "
+    return (f"Stopped following #{generation.id} {quoted(generation)}: apiframe has no cancel, "
             f"so it may still finish it and charge it{cost}; its video isn't saved. "
             f"`runway-desktop retry {generation.id}` follows it again.")
 
@@ -186,7 +187,7 @@ async def _may_cancel_waiting(waiting: list[Generation], yes: bool) -> bool:
     from runway_desktop import cli
 
     if not waiting:
-        _tell("Nothing is waiting its turn: nothing to cancel.")
+        tell("Nothing is waiting its turn: nothing to cancel.")
         return False
     if len(waiting) == 1 or yes:
         return True
@@ -205,7 +206,7 @@ async def _may_cancel_waiting(waiting: list[Generation], yes: bool) -> bool:
 
 def _not_cancelled(generation: Generation) -> str:
     """Why `generation` (which the table won't let Cancel) wasn't cancelled, and what will do."""
-    name = f"#{generation.id} {_prompt(generation)}"
+    name = f"#{generation.id} {quoted(generation)}"
     remove = f"`runway-desktop remove {generation.id}`"
     if step(generation, Command.STOP_FOLLOWING) is not None:
         cost = f" ({generation.credit_cost} credits)" if generation.credit_cost else ""
@@ -217,166 +218,10 @@ def _not_cancelled(generation: Generation) -> str:
                 f"`runway-desktop cancel {generation.id} --stop-following` stops following it "
                 "(apiframe may still finish it and charge it).")
     if generation.stage is Stage.ATTENTION:
-        return (f"{name} isn't running, it waits for you ({_reason(generation)}): nothing to "
+        return (f"{name} isn't running, it waits for you ({reason(generation)}): nothing to "
                 f"cancel. `runway-desktop retry {generation.id}` carries it on, {remove} drops "
                 "it.")
     return f"{name} has already ended ({generation.stage.value}): nothing to cancel."
-
-
-# -- remove ---------------------------------------------------------------------------------------
-
-@dataclass
-class _Removal:
-    generation: Generation
-    video: Path | None  # its video file, when there is one on disk
-    trash: bool  # the video goes to the Trash (--delete-file)
-
-
-async def _remove(args: argparse.Namespace, context: Context) -> int:
-    from runway_desktop import cli
-
-    ids = generation_ids(args.ids)
-    with _idle_service(context) as service:
-        removals = [_Removal(g, _video_on_disk(g), args.delete_file)
-                    for g in _existing(service, ids)]
-        takes = service.sequence_takes()
-        for removal in removals:
-            _tell(_what_it_affects(removal, removal.generation.id in takes), prefix=False)
-        what = _count(len(removals))
-        question = f"Remove {what} from the history?{_trash_words(removals)} [y/N] "
-        cli.STOP_NOTES.append("stopped before removing anything.")
-        if not args.yes and not cli.can_ask():  # a script: never a question nobody answers
-            raise cli.CliError(f"Nothing was removed: `remove` asks first and there is no "
-                               f"terminal to ask at. Add --yes to remove {what} without "
-                               "asking.", cli.EXIT_INPUT)
-        if not args.yes and not await cli._confirm(question):
-            raise cli.CliError("Nothing was removed.", cli.EXIT_INPUT)
-        cli.STOP_NOTES.clear()
-        code = cli.EXIT_OK
-        for removal in removals:
-            now = _as_it_is_now(service, removal, removal.generation.id in takes)
-            code = max(code, cli.EXIT_INPUT if now is None else _remove_one(service, now, context))
-    return code
-
-
-def _as_it_is_now(service: GenerationService, asked: _Removal, is_take: bool) -> _Removal | None:
-    """The removal as the generation is now, or None (said why) when removing it would do
-    something else than the person agreed to: it moved on while they were asked (a waiting one
-    reached apiframe and is paid now, a download finished)."""
-    current = service.get(asked.generation.id)
-    if current is None:
-        _tell(f"#{asked.generation.id} {_prompt(asked.generation)} had already left the history "
-              "(the window or another command removed it).")
-        return None
-    now = _Removal(current, _video_on_disk(current), asked.trash)
-    if (_what_it_affects(now, is_take, stage=False)
-            != _what_it_affects(asked, is_take, stage=False)):
-        _tell(f"#{current.id} {_prompt(current)} was kept: it moved on while you were asked (it "
-              f"is {current.stage.value} now). `runway-desktop remove {current.id}` again says "
-              "what removing it does now.")
-        return None
-    return now
-
-
-def _remove_one(service: GenerationService, removal: _Removal, context: Context) -> int:
-    """Move its video to the Trash if asked, then take it out of the history, stopping it first
-    (as the window's Remove does, ui/removals.py); a video the Trash refuses keeps its row
-    as it was. A video on disk is a finished one's: nothing of it is running."""
-    from runway_desktop import cli
-    from runway_desktop.ui import trash
-
-    generation = removal.generation
-    trashed: Path | None = None
-    if removal.trash and removal.video is not None:
-        try:
-            trash.move_to_trash(removal.video)
-        except trash.TrashError as error:
-            _tell(f"#{generation.id} was kept: its video {removal.video} couldn't be moved to "
-                  f"the {trash.TRASH_NAME} ({error.reason}). Nothing of it was removed; "
-                  f"`runway-desktop remove {generation.id}` without --delete-file takes it out "
-                  "of the history and leaves the video where it is.")
-            return cli.EXIT_NETWORK  # disk trouble
-        trashed = removal.video
-        _trash_sidecar(removal.video)
-    service.stop_following(generation.id)  # cancels what never reached apiframe
-    if _sent_meanwhile(generation, service.get(generation.id)):  # kept: it may be paid
-        _tell(f"#{generation.id} {_prompt(generation)} was kept: it {SENT_MEANWHILE}")
-        return cli.EXIT_INPUT
-    service.remove(generation.id)
-    _drop_partial_download(generation)
-    if trashed is not None and generation.thumbnail_path:  # only our cache of its first frame
-        Path(generation.thumbnail_path).unlink(missing_ok=True)
-    where = (f"; its video went to the {trash.TRASH_NAME}: {trashed}" if trashed is not None
-             else f"; its video stays: {removal.video}" if removal.video is not None else "")
-    _result(f"Removed #{generation.id} {_prompt(generation)} from the history{where}.",
-            {"id": generation.id, "removed": True, "status": generation.stage.value,
-             "video_path": str(removal.video) if removal.video else None,
-             "video_trashed": trashed is not None}, context)
-    return cli.EXIT_OK
-
-
-def _what_it_affects(removal: _Removal, is_take: bool, *, stage: bool = True) -> str:
-    """What removing it does, in words (`stage`: with the stage it is in now)."""
-    from runway_desktop.ui.trash import TRASH_NAME
-
-    generation = removal.generation
-    parts = [f"#{generation.id} {_prompt(generation)}"
-             + (f" ({generation.stage.value})" if stage else "")]
-    if step(generation, Command.CANCEL) is not None:
-        parts.append("is cancelled first: it hasn't reached apiframe, nothing is charged")
-    elif generation.stage is Stage.DOWNLOADING:
-        parts.append("apiframe has made it (paid): its download stops and its video isn't saved")
-    elif step(generation, Command.STOP_FOLLOWING) is not None:
-        parts.append("apiframe may still be making it and has no cancel: it may still "
-                     "finish and charge the credits, and its video won't be saved")
-    if removal.video is not None:
-        parts.append(f"its video goes to the {TRASH_NAME}: {removal.video}" if removal.trash
-                     else f"its video stays in the folder: {removal.video}")
-    elif removal.trash and generation.stage is Stage.DONE and generation.video_path:
-        parts.append(f"its video is already gone from {generation.video_path}")
-    if is_take:
-        parts.append("it is a take of a sequence: its shot loses it (`runway-desktop sequence "
-                     "show` shows what is left)")
-    return "; ".join(parts) + "."
-
-
-def _trash_words(removals: list[_Removal]) -> str:
-    from runway_desktop.ui.trash import TRASH_NAME
-
-    videos = sum(1 for r in removals if r.trash and r.video is not None)
-    if not videos:
-        return ""
-    return (f" {'Its video goes' if videos == 1 else f'{videos} videos go'} to the "
-            f"{TRASH_NAME} (restore {'it' if videos == 1 else 'them'} from there).")
-
-
-def _video_on_disk(generation: Generation) -> Path | None:
-    video = Path(generation.video_path) if generation.video_path else None
-    return video if video is not None and video.is_file() else None
-
-
-def _trash_sidecar(video: Path) -> None:
-    """The video's settings file (`<name>.json`, ours only) goes where the video went."""
-    from runway_desktop.engine.video.metadata import sidecar_of
-    from runway_desktop.ui import trash
-
-    sidecar = sidecar_of(video)
-    if sidecar is not None:
-        with contextlib.suppress(trash.TrashError):  # a settings file left behind is no loss
-            trash.move_to_trash(sidecar)
-
-
-def _drop_partial_download(generation: Generation) -> None:
-    """A download it cut short leaves no `.part` (nor the note of what it was cut from) beside
-    the videos, where nothing would ever finish or remove it."""
-    if generation.stage is Stage.DONE or not generation.video_path:
-        return
-    from runway_desktop.engine.part_origin import discard_origin, part_path
-
-    part = part_path(Path(generation.video_path))
-    with contextlib.suppress(OSError):
-        part.unlink(missing_ok=True)
-    discard_origin(part)
 
 
 # -- retry ----------------------------------------------------------------------------------------
@@ -392,15 +237,15 @@ async def _retry(args: argparse.Namespace, context: Context) -> int:
 
         service = GenerationService(engine)
         following: list[int] = []
-        for generation in _existing(service, ids):
+        for generation in existing(service, ids):
             why_not = _not_retried(service, generation)
             if why_not:
-                _tell(why_not)
+                tell(why_not)
                 code = max(code, cli.EXIT_INPUT)
                 continue
             transition = step(generation, Command.RETRY)
             if transition is not None and Effect.SUBMIT_COPY in transition.effects:
-                _tell(_price_of_sending_again(generation, engine.catalog), prefix=False)
+                tell(_price_of_sending_again(generation, engine.catalog), prefix=False)
             following.append(service.retry(generation.id).id)
         rows = await _wait(service, following)
     return max(code, cli._report(rows, context))
@@ -408,7 +253,7 @@ async def _retry(args: argparse.Namespace, context: Context) -> int:
 
 def _not_retried(service: GenerationService, generation: Generation) -> str | None:
     """Why Retry won't act on `generation` (None: it will), in the window's words."""
-    name = f"#{generation.id} {_prompt(generation)}"
+    name = f"#{generation.id} {quoted(generation)}"
     if (copy := service.sent_again(generation.id)) is not None:
         return (f"{name} was sent again already, as #{copy.id} ({copy.stage.value}): retrying "
                 "it again would pay a second time. `runway-desktop jobs` shows it.")
@@ -421,9 +266,9 @@ def _not_retried(service: GenerationService, generation: Generation) -> str | No
         if generation.stage is Stage.CANCELLED:
             return (f"{name} was cancelled before it reached apiframe: make it again with "
                     "`runway-desktop generate`.")
-        return f"{name} can't be carried on ({_reason(generation)})."
+        return f"{name} can't be carried on ({reason(generation)})."
     if generation.action == Action.EDIT_INPUT:  # it would only fail the same way
-        return (f"{name} needs a change first: {_reason(generation)}. Make it again with "
+        return (f"{name} needs a change first: {reason(generation)}. Make it again with "
                 "changed settings (`runway-desktop generate`).")
     return None
 
@@ -467,7 +312,7 @@ def generation_ids(texts: list[str]) -> list[int]:
     return ids
 
 
-def _existing(service: GenerationService, ids: list[int]) -> list[Generation]:
+def existing(service: GenerationService, ids: list[int]) -> list[Generation]:
     """Every generation named, or a CliError naming those not in the history (nothing done)."""
     from runway_desktop import cli
 
@@ -481,7 +326,7 @@ def _existing(service: GenerationService, ids: list[int]) -> list[Generation]:
 
 
 @contextlib.contextmanager
-def _idle_service(context: Context) -> Iterator[GenerationService]:
+def idle_service(context: Context) -> Iterator[GenerationService]:
     """The typed commands over the history, with an engine that isn't started: it claims and
     drives nothing (and needs no key); a command it runs writes the journal, and whoever drives
     the row lets go at its next write."""
@@ -495,23 +340,19 @@ def _idle_service(context: Context) -> Iterator[GenerationService]:
         journal.close()
 
 
-def _prompt(generation: Generation) -> str:
+def quoted(generation: Generation) -> str:
     prompt = generation.settings.prompt
     return f"“{prompt[:40]}…”" if len(prompt) > 40 else f"“{prompt}”"
 
 
-def _reason(generation: Generation) -> str:
+def reason(generation: Generation) -> str:
     return (generation.error or "no reason recorded").rstrip(". ")
 
 
-def _count(count: int) -> str:
-    return "1 generation" if count == 1 else f"{count} generations"
-
-
-def _tell(text: str, *, prefix: bool = True) -> None:
+def tell(text: str, *, prefix: bool = True) -> None:
     """A line for the person on stderr (stdout stays the results)."""
     print(f"runway-desktop: {text}" if prefix else text, file=sys.stderr, flush=True)
 
 
-def _result(text: str, as_json: dict[str, object], context: Context) -> None:
+def result(text: str, as_json: dict[str, object], context: Context) -> None:
     print(json.dumps(as_json) if context.json_output else text, flush=True)
