@@ -11,7 +11,7 @@ a comparison opens.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QUrl
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
@@ -29,6 +29,7 @@ from runway_desktop.engine.video.backend import unavailable_reason
 from runway_desktop.ui import icons
 from runway_desktop.ui.compare_command import COMPARE_WINDOW_KEYS
 from runway_desktop.ui.preview import format_time
+from runway_desktop.ui.screen_room import resize_to_fit
 
 _DRIFT_MS = 200  # pulled back into step beyond this
 
@@ -134,7 +135,7 @@ class CompareView(QWidget):
             shortcut.setWhatsThis(self.tr(text))
             shortcut.activated.connect(slots[key])
         self._update_time()
-        self.resize(1100, 640)
+        resize_to_fit(self, QSize(1100, 640))
 
     # -- together ------------------------------------------------------------------------------
 

@@ -64,6 +64,7 @@ from runway_desktop.ui.drop_zone import DropZone, is_web_url
 from runway_desktop.ui.message_line import MessageLine
 from runway_desktop.ui.palette_colours import error_text_color
 from runway_desktop.ui.picture_check import SamePictureCheck
+from runway_desktop.ui.screen_room import ShortScroll
 
 
 class SeedValidator(QValidator):
@@ -361,8 +362,12 @@ class ComposePanel(QWidget):
         options.addLayout(seed_row, 1, 1)
         options.setColumnStretch(1, 1)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 12, 12, 12)
+        # Everything above Generate scrolls when the window is shorter than it (ShortScroll):
+        # the window then fits a small screen, Generate and its status line always in sight.
+        self.form = QWidget(self)
+        self.form.setObjectName("compose_form")
+        layout = QVBoxLayout(self.form)
+        layout.setContentsMargins(12, 12, 12, 0)
         layout.setSpacing(6)
         layout.addWidget(self.drop_zone, 3)
         layout.addWidget(self.image_hint)
@@ -379,9 +384,19 @@ class ComposePanel(QWidget):
         layout.addWidget(self.aspect_picker)
         layout.addSpacing(6)
         layout.addLayout(options)
-        layout.addSpacing(10)
-        layout.addWidget(self.generate_button)
-        layout.addWidget(self.status_label)
+        self.form_area = ShortScroll(self.form, self)
+        self.form_area.setObjectName("compose_scroll")
+
+        panel = QVBoxLayout(self)
+        panel.setContentsMargins(0, 0, 0, 12)
+        panel.setSpacing(0)
+        panel.addWidget(self.form_area, 1)
+        actions = QVBoxLayout()
+        actions.setContentsMargins(12, 16, 12, 0)  # as the 6 + 10 px between them were
+        actions.setSpacing(6)
+        actions.addWidget(self.generate_button)
+        actions.addWidget(self.status_label)
+        panel.addLayout(actions)
 
         # Logical keyboard order, top to bottom.
         chain = [

@@ -167,7 +167,7 @@ class ExtendMode(QObject):
         self.strip = ExtendStrip(compose)
         self.strip.hide()
         self.strip.cancel_requested.connect(self.cancel)
-        layout = compose.layout()
+        layout = compose.form.layout()  # the drop zone's: the strip takes its place
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(layout.indexOf(compose.drop_zone), self.strip, 3)
         compose.drop_zone.images_changed.connect(self._on_pictures_given)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -45,6 +45,7 @@ from runway_desktop.engine.sequence_records import CostPreview, RunState, Sequen
 from runway_desktop.engine.spoken_for import SpokenFor
 from runway_desktop.ui.film_export import FilmExportBar
 from runway_desktop.ui.queue_text import stage_text
+from runway_desktop.ui.screen_room import resize_to_fit
 from runway_desktop.ui.sequence_bar import SequenceBar
 from runway_desktop.ui.sequence_keys import SHOT_DOWN, SHOT_UP
 from runway_desktop.ui.shot_list import ID_ROLE, THUMB, ShotList
@@ -68,7 +69,6 @@ class SequenceView(QWidget):
         self.setWindowTitle(self.tr("Sequences"))
         self.setAccessibleName(self.tr("Sequences"))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.resize(980, 640)
         self.sequences = sequences
         self._first_shot = first_shot
         self.sequence: Sequence | None = None
@@ -84,6 +84,7 @@ class SequenceView(QWidget):
                              sequences.generations.subscribe(self._on_engine_event)]
         self._build()
         self._fill_sequence_box()
+        resize_to_fit(self, QSize(980, 640))
 
     # -- construction ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from runway_desktop.ui.compare_command import COMPARE_WINDOW_KEYS
 from runway_desktop.ui.frame_editing import FRAME_AREA, FRAME_KEYS
+from runway_desktop.ui.screen_room import resize_to_fit
 from runway_desktop.ui.sequence_keys import SEQUENCE_WINDOW_KEYS, SEQUENCES_AREA
 
 WINDOW_AREA = "Anywhere in the window"
@@ -206,7 +207,7 @@ class ShortcutsDialog(QDialog):
         self.entries = merged(shortcut_entries(window), menu_areas(window))
         self._fill()
         self.filter_edit.textChanged.connect(self._filter)
-        self.resize(560, 620)
+        resize_to_fit(self, QSize(560, 620))
 
     def _fill(self) -> None:
         groups: dict[str, QTreeWidgetItem] = {}
