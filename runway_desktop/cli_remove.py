@@ -89,9 +89,9 @@ def _as_it_is_now(service: GenerationService, asked: _Removal, is_take: bool) ->
 
 
 def _remove_one(service: GenerationService, removal: _Removal, context: Context) -> int:
-    """Move its video to the Trash if asked, then take it out of the history, stopping it first
-    (as the window's Remove does, ui/removals.py); a video the Trash refuses keeps its row
-    as it was. A video on disk is a finished one's: nothing of it is running."""
+    """Move its video to the Trash if asked, then stop it and take it out of the history (as
+    the window's Remove does, ui/removals.py); a video the Trash refuses keeps its row as it
+    was. The video goes first: a video on disk is a finished one's, nothing of it runs."""
     from runway_desktop import cli
     from runway_desktop.ui import trash
 
