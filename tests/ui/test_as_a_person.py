@@ -61,7 +61,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from PySide6.QtCore import QCoreApplication, QObject, QPoint, Qt, QUrl, Slot
-from PySide6.QtGui import QAction, QContextMenuEvent, QDesktopServices, QWheelEvent
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QDesktopServices,
+    QKeySequence,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDialogButtonBox,
@@ -96,10 +102,15 @@ STEPS = int(os.environ.get("RUNWAY_PERSON_STEPS", "25"))
 SHRINK = os.environ.get("RUNWAY_PERSON_SHRINK") == "1"
 RANDOM = os.environ.get("RUNWAY_PERSON_RANDOM") == "1"  # new walks each run (hunting locally)
 REPLAY = os.environ.get("RUNWAY_PERSON_REPLAY", "")  # a file of the steps a failure printed
-MENU_ACTIONS = ("play", "open", "reveal", "copy_url", "copy_seed", "favourite", "reuse",
-                "rerun", "retry", "stop_following", "run_next", "cancel", "remove",
-                "remove_with_file")
+MENU_ACTIONS = ("play", "open", "reveal", "copy_url", "copy_prompt", "copy_seed", "favourite",
+                "reuse", "rerun", "retry", "redownload", "stop_following", "run_next", "cancel",
+                "remove", "remove_with_file")
 WAIT_MS = 15_000
+# A row command's keys in the list (queue_view.ACTIONS), as a person presses them.
+ROW_KEYS = {"run_next": "Ctrl+Shift+N", "copy_prompt": "Ctrl+C", "copy_seed": "Alt+Shift+C",
+            "retry": "Ctrl+Shift+T", "cancel": "Ctrl+Backspace", "favourite": "F",
+            "rerun": "Ctrl+Shift+E", "redownload": "Ctrl+Shift+D", "remove": "Delete",
+            "remove_with_file": "Shift+Delete", "play": "Return"}
 
 
 class UrlCatcher(QObject):
@@ -178,9 +189,9 @@ def first_step(**arguments: Any) -> Callable[[Callable[..., None]], Any]:
 
 def _as_a_step(function: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(function)
-    def run(machine: Any, **arguments: Any) -> None:
+    def run(machine: Any, *args: Any, **arguments: Any) -> None:
         if machine.in_step:  # a step using another (a row's fix shows all rows first)
-            function(machine, **arguments)
+            function(machine, *args, **arguments)
             return
         shown = ", ".join(f"{name}={value!r}" for name, value in arguments.items())
         machine.steps.append(f"state.{function.__name__}({shown})")
@@ -336,6 +347,7 @@ def test_a_person_uses_the_window(
             self.preview_shows_the_selection()
             self.no_window_shows_what_left_the_list()
             self.journal_and_disk_agree()
+            self.no_row_is_a_dead_end()
 
         def _log(self, text: str) -> None:
             if trace:
@@ -610,11 +622,24 @@ def test_a_person_uses_the_window(
                 menu.close()
                 self.settle()
                 return
+            targets = {row.id} | (selected if row.id in selected else set())
+
+            def trigger() -> None:
+                action.trigger()
+                menu.close()
+
+            self.command_and_check(name, row, targets, trigger, yes)
+
+        def command_and_check(self, name: str, primary: Generation, targets: set[int],
+                              trigger: Callable[[], None], yes: bool) -> None:
+            """Run a row's command (its menu entry or its keys) on `primary` (and the rest of
+            `targets`), answer any question, and check what it did and what it left alone."""
+            queue = self.window.queue
             before = self.snapshot()
             before_batch = self.window.removals._batch
-            targets = {row.id} | (selected if row.id in selected else set())
-            action.trigger()
-            menu.close()
+            clipboard = QApplication.clipboard()
+            clipboard.clear()
+            trigger()
             self.settle()
             question = self.answer_box(yes)
             self.removal_done(before_batch)
@@ -631,17 +656,47 @@ def test_a_person_uses_the_window(
                     self.note_trash(before, removed)
             else:
                 self.check_untouched(before, set())
+            copied = {"copy_prompt": primary.settings.prompt, "copy_seed": str(
+                primary.settings.seed), "copy_url": primary.video_url}
+            if name in copied:
+                assert clipboard.text() == copied[name], f"{name} copied {clipboard.text()!r}"
             if name == "rerun":
                 added = set(self.snapshot()) - set(before)
                 assert len(added) == 1, "Re-run makes one new row"
                 assert {g.id for g in queue.selected_generations()} == added, (
                     "the new row is selected")
+            if name == "retry" and (copy := primary.sent_again_as) is not None \
+                    and queue.model.generation(copy) is not None:
+                # 'Show #N, Sent Again' in Retry's place: the copy, selected and in sight.
+                assert [g.id for g in queue.selected_generations()] == [copy], name
+                assert copy in {g.id for g in self.visible_rows()}, name
             if name == "run_next":  # the chosen rows still waiting run before the others
                 waiting = [g for g in self.snapshot().values() if g.stage is Stage.PENDING]
                 chosen = [g.position for g in waiting if g.id in targets]
                 others = [g.position for g in waiting if g.id not in targets]
                 assert not chosen or not others or max(chosen) < min(others), name
             self.settle()
+
+        @step(key=st.sampled_from(sorted(ROW_KEYS)), yes=st.booleans())
+        def press_keys_on_the_selection(self, key: str, yes: bool) -> None:
+            """A command's keys in the list (Ctrl+Shift+N: Run Next, Ctrl+C: Copy Prompt…):
+            what its menu entry does, to the selection; nothing to rows not selected."""
+            queue = self.window.queue
+            primary = queue.current_generation()
+            self._log(f"press_keys_on_the_selection(key={key!r}, row="
+                      f"{primary.id if primary else None})")
+            if primary is None:
+                return
+            action = queue.shortcut_actions[key]
+            if not action.isEnabled():
+                return  # (the status bar says why: test_shortcuts)
+            targets = {g.id for g in queue.selected_generations()} | {primary.id}
+
+            def trigger() -> None:
+                self.focus(queue.list_view)
+                qtbot.keySequence(queue.list_view, QKeySequence(ROW_KEYS[key]))
+
+            self.command_and_check(key, primary, targets, trigger, yes)
 
         @step(pick=PICK, go=st.booleans(), keyboard=st.booleans())
         def extend_a_clip(self, pick: int, go: bool, keyboard: bool) -> None:
@@ -980,7 +1035,8 @@ def test_a_person_uses_the_window(
                 if len(selected) == 2:
                     assert opened is not None
                     assert {p.generation.id for p in opened.panes} == selected
-                    qtbot.waitExposed(opened)
+                    # Esc is the comparison window's key: pressed once it is the active one.
+                    qtbot.waitUntil(opened.isActiveWindow, timeout=WAIT_MS)
                     if yes:
                         qtbot.keyClick(opened, Qt.Key.Key_Escape)
                         qtbot.waitUntil(lambda: window.compare.last_opened is None,
@@ -1099,6 +1155,20 @@ def test_a_person_uses_the_window(
             dialog = self.window.clip_actions.last_export
             if dialog is not None and shiboken6.isValid(dialog) and not dialog.busy():
                 assert str(dialog.video) in listed, f"an Export dialog still shows {dialog.video}"
+
+        def no_row_is_a_dead_end(self) -> None:
+            """Every listed row can be removed, cancelled or stopped; a failed one or one that
+            needs the person says what happened, and the latter offers its fix."""
+            from runway_desktop.engine.lifecycle_table import Command, allowed_commands
+
+            ways_out = {Command.REMOVE, Command.CANCEL, Command.STOP_FOLLOWING}
+            for generation in self.window.queue.model.generations():
+                shown = f"row {generation.id} ({generation.stage})"
+                assert allowed_commands(generation) & ways_out, f"{shown}: no way out"
+                if generation.stage in (Stage.FAILED, Stage.ATTENTION):
+                    assert generation.error, f"{shown} says nothing"
+                if generation.stage is Stage.ATTENTION:
+                    assert generation.action is not None, f"{shown} offers no fix"
 
         def journal_and_disk_agree(self) -> None:
             engine = self.engine
