@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QHideEvent,
+    QImage,
     QKeySequence,
     QMouseEvent,
     QPainter,
@@ -44,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from runway_desktop.ui import icons
 from runway_desktop.ui.palette_colours import error_text_color, shade_color
+from runway_desktop.ui.sharp_poster import SharpPoster
 
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
@@ -210,6 +212,8 @@ class PreviewPlayer(QWidget):
 
         self.poster = _PosterView(self)
         self.poster.setAccessibleName(self.tr("Thumbnail"))
+        self._sharp_poster = SharpPoster(self)  # the thumbnail, then the first frame
+        self._sharp_poster.ready.connect(self._on_first_frame)
         self.stage = QWidget(self)
         self.stage.setMinimumSize(QSize(240, 135))
         self._stack = QStackedLayout(self.stage)
@@ -361,6 +365,7 @@ class PreviewPlayer(QWidget):
         if self._player is not None:
             self._player.stop()
         self._hide_error()
+        self._sharp_poster.load(None)  # the last row's decode, if still going, is not wanted
         self.caption_label.setText(caption)
         self.caption_label.setVisible(bool(caption) and not self._full_screen)
         self._thumbnail = QPixmap(thumbnail_path) if thumbnail_path else None
@@ -381,6 +386,7 @@ class PreviewPlayer(QWidget):
             return
         self._load()
         self._show_poster()
+        self._sharp_poster.load(video_path)
         self._set_controls_enabled(True)
 
     def clear(self) -> None:
@@ -541,6 +547,14 @@ class PreviewPlayer(QWidget):
         if not self._player.source().isEmpty():
             self._player.setSource(QUrl())
         self._on_duration_changed(0)
+
+    def _on_first_frame(self, video: str, image: QImage) -> None:
+        """The video's first frame, sharp where the thumbnail was stretched."""
+        if video != self._video_path or image.isNull():
+            return  # another row's by now
+        self._thumbnail = QPixmap.fromImage(image)
+        if self._stack.currentIndex() == self._PAGE_POSTER:
+            self._show_poster()
 
     def _show_poster(self) -> None:
         if self._video_path:

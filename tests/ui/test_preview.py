@@ -214,3 +214,24 @@ def test_a_system_without_a_video_backend_says_so_instead_of_staying_blank(
     assert "Open File" in preview.error_text()
     assert not playing(preview)
     assert preview.player.source().isEmpty()  # nothing was handed to a player that can't play
+
+
+def test_the_poster_becomes_the_videos_own_first_frame(
+    qtbot, preview: PreviewPlayer, clip: str, tmp_path: Path, qasync_loop: object
+) -> None:
+    """The poster was the history's thumbnail (320 px at most) stretched over the stage: soft on
+    a laptop, blurry on a 2× screen. The video's first frame, at its own size, replaces it."""
+    small = QImage(64, 36, QImage.Format.Format_RGB32)  # a thumbnail smaller than the video
+    small.fill(QColor(30, 60, 90))
+    thumbnail = str(tmp_path / "small.png")
+    small.save(thumbnail)
+    preview.show_item(clip, thumbnail, "clip")
+    assert preview.poster.pixmap is not None
+    assert preview.poster.pixmap.width() == 64  # at once: the thumbnail
+    qtbot.waitUntil(lambda: preview.poster.pixmap is not None
+                    and preview.poster.pixmap.width() == 320, timeout=10_000)  # the 320 × 180 clip
+    assert preview.poster.pixmap.height() == 180
+    assert not preview.showing_video()  # still the poster, nothing plays
+
+    preview.clear()  # another row: a frame still being decoded is not wanted
+    assert preview.poster.pixmap is None
