@@ -421,7 +421,11 @@ async def _stream_body(
                 chunk, head = head, b""
             if written + len(chunk) > max_bytes:
                 raise DownloadRejected(_too_big(written + len(chunk), max_bytes))
-            out.write(chunk)  # small buffered writes: fine on the event loop
+            # Handed to the system at once, while the lease surely runs: a chunk left in the
+            # file's buffer would be written by close() after a pause, when the lease may be
+            # gone and the part another process's (its bytes appended to that one's video).
+            out.write(chunk)
+            out.flush()  # small writes to the page cache: fine on the event loop
             written += len(chunk)
             if progress is not None:
                 progress(written, total)
@@ -429,6 +433,7 @@ async def _stream_body(
             ensure_held()
             out = _open_checked(part, head, resp)
             out.write(head)
+            out.flush()
             written += len(head)
         if total is None or written >= total:
             # On disk before the rename makes it visible. In a thread: flushing 100 MB can
