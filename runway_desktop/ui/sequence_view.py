@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -48,7 +48,7 @@ from runway_desktop.ui.queue_text import stage_text
 from runway_desktop.ui.screen_room import resize_to_fit
 from runway_desktop.ui.sequence_bar import SequenceBar
 from runway_desktop.ui.sequence_keys import SHOT_DOWN, SHOT_UP
-from runway_desktop.ui.shot_list import ID_ROLE, THUMB, ShotList
+from runway_desktop.ui.shot_list import ID_ROLE, THUMB, ShotList, thumb_icon
 
 if TYPE_CHECKING:
     from runway_desktop.engine.sequences import SequenceEvent, SequenceService
@@ -74,7 +74,7 @@ class SequenceView(QWidget):
         self.sequence: Sequence | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._run_task: asyncio.Task[Any] | None = None
-        self._pixmaps: dict[str, QPixmap] = {}
+        self._icons: dict[tuple[str, float], QIcon] = {}  # (thumbnail, the screen's ratio)
         self._was_running = False  # the status line said "Running": say how it ended
         self._outdated: dict[int, int] = {}  # shot index → the shot whose take changed
         # Generations waiting here, not charged yet: "… left" counts them, as Generate's does.
@@ -704,12 +704,11 @@ class SequenceView(QWidget):
         path = generation.thumbnail_path if generation else None
         if not path:
             return QIcon()
-        pixmap = self._pixmaps.get(path)
-        if pixmap is None:
-            pixmap = QPixmap(path).scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                                          Qt.TransformationMode.SmoothTransformation)
-            self._pixmaps[path] = pixmap
-        return QIcon(pixmap)
+        key = (path, self.devicePixelRatioF())
+        icon = self._icons.get(key)
+        if icon is None:
+            icon = self._icons[key] = thumb_icon(*key)
+        return icon
 
     # -- events ---------------------------------------------------------------------------------
 

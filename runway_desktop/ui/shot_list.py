@@ -4,11 +4,24 @@ says where a shot goes (`moved`), and the sequence service moves it."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QDropEvent, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QWidget
 
 THUMB = QSize(128, 72)
 ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def thumb_icon(path: str, ratio: float) -> QIcon:
+    """A take's picture at THUMB with the pixels of a `ratio`× screen: made at THUMB's own
+    pixels, it was stretched to twice that on a 2× screen, blurry."""
+    picture = QPixmap(path)
+    if picture.isNull():
+        return QIcon()
+    pixels = QSize(round(THUMB.width() * ratio), round(THUMB.height() * ratio))
+    scaled = picture.scaled(pixels, Qt.AspectRatioMode.KeepAspectRatio,
+                            Qt.TransformationMode.SmoothTransformation)
+    scaled.setDevicePixelRatio(ratio)
+    return QIcon(scaled)
 
 
 class ShotList(QListWidget):
