@@ -132,13 +132,6 @@ async def _cancel(args: argparse.Namespace, context: Context) -> int:
         for generation in named:
             cancelled = bool(service.cancel([generation.id]))
             after = service.get(generation.id) or generation
-            if cancelled and sent_meanwhile(generation, after):
-                code = max(code, cli.EXIT_INPUT)
-                tell(f"#{after.id} {quoted(after)} {SENT_MEANWHILE}")
-                if context.json_output:
-                    result("", cli.as_json(after) | {"cancelled": True, "may_be_charged": True},
-                           context)
-                continue
             if cancelled:
                 result(f"Cancelled #{generation.id} {quoted(generation)}: it never reached "
                        "apiframe, nothing is charged.", cli.as_json(after) | {"cancelled": True},
@@ -159,19 +152,6 @@ async def _cancel(args: argparse.Namespace, context: Context) -> int:
             if context.json_output:
                 result("", cli.as_json(after) | {"cancelled": False}, context)
     return code
-
-
-SENT_MEANWHILE = ("was being sent to apiframe by the window or another command at that very "
-                  "moment: it is marked cancelled, but apiframe may have accepted and charged "
-                  "it. `runway-desktop import` brings the job in if it did.")
-
-
-def sent_meanwhile(before: Generation, after: Generation | None) -> bool:
-    """The cancel met the process driving the row as it sent the request: that process wrote
-    `submitted_at` (a POST may have left) between the command service's read and its write,
-    and the row says cancelled. The table never cancels a row with `submitted_at` otherwise."""
-    return (after is not None and after.stage is Stage.CANCELLED
-            and after.submitted_at is not None and before.submitted_at is None)
 
 
 def _stopped_following(generation: Generation) -> str:

@@ -18,13 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runway_desktop.cli_queue import (
-    SENT_MEANWHILE,
     existing,
     generation_ids,
     idle_service,
     quoted,
     result,
-    sent_meanwhile,
     tell,
 )
 from runway_desktop.engine.lifecycle_table import Command, step
@@ -108,10 +106,14 @@ def _remove_one(service: GenerationService, removal: _Removal, context: Context)
             return cli.EXIT_NETWORK  # disk trouble
         trashed = removal.video
         _trash_sidecar(removal.video)
-    service.stop_following(generation.id)  # cancels what never reached apiframe
-    if sent_meanwhile(generation, service.get(generation.id)):  # kept: it may be paid
-        tell(f"#{generation.id} {quoted(generation)} was kept: it {SENT_MEANWHILE}")
+    # What never reached apiframe is cancelled first; if the process driving it sent it at
+    # that very moment, the cancel isn't written (engine: it may be paid now) and it stays.
+    if step(generation, Command.CANCEL) is not None and not service.cancel([generation.id]):
+        tell(f"#{generation.id} {quoted(generation)} was kept: the window or another command "
+             "sent it to apiframe at that very moment, so it may be charged now. "
+             f"`runway-desktop remove {generation.id}` again says what removing it does now.")
         return cli.EXIT_INPUT
+    service.stop_following(generation.id)
     service.remove(generation.id)
     _drop_partial_download(generation)
     if trashed is not None and generation.thumbnail_path:  # only our cache of its first frame

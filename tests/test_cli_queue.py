@@ -278,12 +278,13 @@ def test_remove_says_what_becomes_of_a_waiting_one_and_a_download_and_leaves_no_
     assert not part.exists()  # nothing would ever finish or remove it
 
 
-def test_a_cancel_that_meets_the_request_being_sent_elsewhere_says_it_may_be_charged(
+def test_a_cancel_that_meets_the_request_being_sent_elsewhere_leaves_it_sent(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """The window (another process) uploads #1 and #2 and writes 'submitting' (the POST may
-    leave at once) between the command service's read of the row and its write of 'cancelled':
-    the row then says cancelled while apiframe may charge it. Said, and a removal keeps it."""
+    """The window (another process) writes 'submitting' for #1 and #2 (the POST may leave at
+    once) between the command service's read of the row and its write of 'cancelled'. The
+    cancel isn't written over it (engine: a 'cancelled' there lost the paid job's id): cancel
+    says it wasn't cancelled and why, and remove keeps the row, saying it may be charged."""
     import time
 
     path = journal_file(tmp_path)
@@ -308,17 +309,16 @@ def test_a_cancel_that_meets_the_request_being_sent_elsewhere_says_it_may_be_cha
     monkeypatch.setattr(Journal, "update", sent_elsewhere_first)
     said = _in_process(monkeypatch, capsys, {"RUNWAY_DESKTOP_DATA_DIR": str(tmp_path)},
                        ("cancel", "1"), ("remove", "2", "--yes"))
-    assert said[0] == (2, "runway-desktop: #1 “a heron” was being sent to apiframe by the "
-                          "window or another command at that very moment: it is marked "
-                          "cancelled, but apiframe may have accepted and charged it. "
-                          "`runway-desktop import` brings the job in if it did.")
+    assert said[0][0] == 2
+    assert said[0][1].startswith("runway-desktop: #1 “a heron” is being sent to apiframe, "
+                                 "which may have accepted and charged it")
     assert said[1][0] == 2
-    assert said[1][1].endswith("runway-desktop: #2 “a kite” was kept: it was being sent to "
-                               "apiframe by the window or another command at that very moment: "
-                               "it is marked cancelled, but apiframe may have accepted and "
-                               "charged it. `runway-desktop import` brings the job in if it "
-                               "did.")
-    assert [r["id"] for r in journal_rows(tmp_path)] == [1, 2]  # nothing that may be paid goes
+    assert said[1][1].endswith("runway-desktop: #2 “a kite” was kept: the window or another "
+                               "command sent it to apiframe at that very moment, so it may be "
+                               "charged now. `runway-desktop remove 2` again says what removing "
+                               "it does now.")
+    rows = journal_rows(tmp_path)
+    assert [(r["id"], r["stage"]) for r in rows] == [(1, "submitting"), (2, "submitting")]
 
 
 def _answer_at_a_terminal(args: tuple[str, ...], env: dict[str, str], answer: str,

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from runway_desktop.engine.importer import ImportPlan, ImportResult
     from runway_desktop.engine.scheduler import Engine, Listener
 
+# How often a command decides again when another process moved the row on as it was decided.
+MOVED_ON_TRIES = 3
+
 
 class GenerationService:
     """Typed commands over one engine (one queue)."""
@@ -135,8 +138,11 @@ class GenerationService:
         generation = self._journal.get(generation_id)
         if generation is None or step(generation, Command.CANCEL) is None:
             return False  # too late: it reached the server (stop following it instead)
+        # Written only if still where it was read: another process sending it meanwhile
+        # wins (its job is paid; a 'cancelled' over it would lose the job id).
+        if self._engine.feed(generation, Command.CANCEL, finished_at=time.time()) is None:
+            return False
         self._engine.stop_task(generation_id)
-        self._engine.feed(generation, Command.CANCEL, finished_at=time.time())
         return True
 
     def cancel_pending(self) -> int:
@@ -148,21 +154,25 @@ class GenerationService:
     def stop_following(self, generation_id: int) -> None:
         """There is no cancel endpoint: the server may still finish the job and charge it.
         Work that never reached the server is cancelled instead (nothing charged)."""
-        generation = self._journal.require(generation_id)
-        if step(generation, Command.CANCEL) is not None:
-            self._cancel(generation_id)
-            return
-        if step(generation, Command.STOP_FOLLOWING) is None:
-            return  # settled already: nothing is being followed
-        self._engine.stop_task(generation_id)
-        self._engine.feed(
-            generation,
-            Command.STOP_FOLLOWING,
-            finished_at=time.time(),
-            error="No longer followed. apiframe has no cancel, so the job may still finish "
-            "and be charged; import it later from your apiframe history.",
-            action=None,
-        )
+        for _ in range(MOVED_ON_TRIES):  # another process may move it on as it is decided
+            generation = self._journal.require(generation_id)
+            if step(generation, Command.CANCEL) is not None:
+                if self._cancel(generation_id):
+                    return
+                continue
+            if step(generation, Command.STOP_FOLLOWING) is None:
+                return  # settled already: nothing is being followed
+            stopped = self._engine.feed(
+                generation,
+                Command.STOP_FOLLOWING,
+                finished_at=time.time(),
+                error="No longer followed. apiframe has no cancel, so the job may still finish "
+                "and be charged; import it later from your apiframe history.",
+                action=None,
+            )
+            if stopped is not None:
+                self._engine.stop_task(generation_id)
+                return
 
     def retry(self, generation_id: int) -> Generation:
         """Carry on where it stopped. Only a job apiframe failed and refunded is sent anew (a
@@ -239,8 +249,9 @@ class GenerationService:
         generation = self._journal.require(generation_id)
         if step(generation, Command.REDOWNLOAD) is None:
             return generation
-        return self._engine.feed(generation, Command.REDOWNLOAD, video_path=None, progress=0,
-                                 thumbnail_path=None, **CARRY_ON)
+        again = self._engine.feed(generation, Command.REDOWNLOAD, video_path=None, progress=0,
+                                  thumbnail_path=None, **CARRY_ON)
+        return again or self._journal.require(generation_id)
 
     def remove(self, generation_id: int, *, delete_file: bool = False) -> None:
         """Out of the history (the person's explicit choice); running work is cancelled, or

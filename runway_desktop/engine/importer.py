@@ -41,7 +41,8 @@ from runway_desktop.engine.lifecycle_table import (
 )
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 
-Feed = Callable[..., Generation]  # (generation, trigger, **fields) → the row after it
+# (generation, trigger, **fields) → the row after it; None if it moved on since it was read
+Feed = Callable[..., Generation | None]
 
 # Importing more videos than this asks the person first (the CLI's --yes, the window's question).
 ASK_ABOVE_VIDEOS = 5
@@ -116,8 +117,8 @@ def apply_import(plan: ImportPlan, journal: Journal, *, feed: Feed,
         trigger = _follow_again(with_job, job, lost_answer=row.job_id is None)
         if trigger is not None:
             stop(generation_id)
-            feed(with_job, trigger, **CARRY_ON, **fields)
-            followed += 1
+            if feed(with_job, trigger, **CARRY_ON, **fields) is not None:
+                followed += 1
     count = 0
     # Oldest first, so the newest job becomes the newest row (on top), as if made here.
     for job in sorted(plan.new, key=_made_at):

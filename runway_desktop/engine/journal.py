@@ -179,6 +179,16 @@ class LeaseLost(Exception):
         self.generation_id = generation_id
 
 
+class RowMovedOn(Exception):
+    """A write meant for a row in one stage found it in another: a process driving it (the
+    window, a command) moved it between the writer's read and its write. Nothing was written;
+    what the writer decided from its read no longer holds."""
+
+    def __init__(self, generation_id: int, expected: Stage) -> None:
+        super().__init__(f"generation {generation_id} is no longer {expected.value}")
+        self.generation_id = generation_id
+
+
 class JournalError(Exception):
     """The journal file can't be opened or written (disk full, permissions, a newer schema).
 
@@ -403,12 +413,16 @@ class Journal:
 
     @_typed_errors
     def update(self, generation_id: int, *, held_by: str | None = None,
-               free_lease: bool = False, **fields: Any) -> Generation:
+               free_lease: bool = False, if_stage: Stage | None = None,
+               **fields: Any) -> Generation:
         """Change fields of one row and commit at once (durable at the next `flush`).
 
         `held_by`: write only while that lease owner holds the row, else raise LeaseLost (the
         driving process's writes). `free_lease`: end whatever lease the row has, in the same
         write (a person's command moved it: whoever drove it stops at its next write).
+        `if_stage`: write only while the row is still in that stage, else raise RowMovedOn (a
+        person's command decided on what it read; another process may have moved the row on
+        since — a cancel written over its 'submitting' would lose a job it is paying for).
         """
         unknown = set(fields) - set(_COLUMNS) - set(_IN_SETTINGS_JSON)
         if unknown:
@@ -426,17 +440,27 @@ class Journal:
         if stop is not None:
             assignments.append(stop[0])
             values.extend(stop[1])
-        condition, guard = ("AND lease_owner = ?", (held_by,)) if held_by else ("", ())
+        conditions: list[str] = []
+        guard: list[Any] = []
+        if held_by:
+            conditions.append("AND lease_owner = ?")
+            guard.append(held_by)
+        if if_stage is not None:
+            conditions.append("AND stage = ?")
+            guard.append(if_stage.value)
         with self._transaction():
             revision = self._next_revision()
             cursor = self._db.execute(
                 f"UPDATE generations SET {', '.join(assignments)}, revision = ? "
-                f"WHERE id = ? {condition}",
+                f"WHERE id = ? {' '.join(conditions)}",
                 (*values, revision, generation_id, *guard),
             )
-            if held_by and cursor.rowcount == 0:
+            if conditions and cursor.rowcount == 0:
                 self._own_revisions.discard(revision)
-                raise LeaseLost(generation_id)
+                if held_by:
+                    raise LeaseLost(generation_id)
+                assert if_stage is not None
+                raise RowMovedOn(generation_id, if_stage)
         return self.require(generation_id)
 
     @_typed_errors

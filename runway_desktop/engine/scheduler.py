@@ -41,7 +41,7 @@ from runway_desktop.engine.events import (
     ProblemChanged,
     ProblemKind,
 )
-from runway_desktop.engine.journal import Journal, JournalError, LeaseLost
+from runway_desktop.engine.journal import Journal, JournalError, LeaseLost, RowMovedOn
 from runway_desktop.engine.journal_watch import JournalChanges
 from runway_desktop.engine.leases import held_context
 from runway_desktop.engine.lifecycle import LEGACY_NO_LINK, EngineConfig, Lifecycle, Thumbnailer
@@ -291,10 +291,11 @@ class Engine:
         return self._write(generation_id, fields, held_by=held_by)
 
     def _write(self, generation_id: int, fields: dict[str, object], *,
-               held_by: str | None = None, free_lease: bool = False) -> Generation:
+               held_by: str | None = None, free_lease: bool = False,
+               if_stage: Stage | None = None) -> Generation:
         try:
             generation = self.journal.update(generation_id, held_by=held_by,
-                                             free_lease=free_lease, **fields)
+                                             free_lease=free_lease, if_stage=if_stage, **fields)
         except JournalError as error:
             self._halt(error)
             raise
@@ -464,15 +465,23 @@ class Engine:
     # -- what the command service (engine/commands.py) works with -----------------------------
 
     def feed(self, generation: Generation, trigger: Event | Command,
-             **fields: object) -> Generation:
-        """Move a row the way the lifecycle table says (the trigger must apply)."""
+             **fields: object) -> Generation | None:
+        """Move a row the way the lifecycle table says (the trigger must apply to
+        `generation` as read). None, and nothing written, if the row has left that stage
+        since: another process driving it moved it on (e.g. sent it), and what the table
+        allowed then may not hold now — the caller reads it again."""
         transition = step(generation, trigger)
         assert transition is not None, (generation.stage, trigger)
         # A command or outcome from outside the work in progress: whoever drives the row (this
         # process or another) lets go of it, and stops at its next write.
         self._leases.forget(generation.id)
-        return self._write(generation.id, {"stage": transition.target(generation), **fields},
-                           free_lease=True)
+        try:
+            return self._write(generation.id, {"stage": transition.target(generation), **fields},
+                               free_lease=True, if_stage=generation.stage)
+        except RowMovedOn:
+            log.info("Generation %s moved on before %s could be applied", generation.id,
+                     trigger.name)
+            return None
 
     def stop_task(self, generation_id: int) -> None:
         """Stop the work in flight for one generation (a person's command moved it)."""

@@ -224,3 +224,48 @@ def test_a_failure_sent_again_shows_its_copy_instead_of_paying_again(
     assert row.sent_again_as is None
     assert Command.RETRY in service.allowed(row)
     assert service.sent_again(failed.id) is None
+
+
+@pytest.mark.parametrize("command", ["cancel", "stop_following"])
+def test_a_command_never_writes_over_a_send_made_elsewhere_meanwhile(
+        make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    """The window (another process) sends a waiting generation between this process's read of
+    the row and its write: the POST may have left and been charged. A 'cancelled' written over
+    'submitting' freed its lease, so the sender's next write (the job id) failed and the paid
+    job was lost from the history. The command's write is made only if the row is still where
+    it was read: cancel then cancels nothing, and stop following (Remove's first step) stops
+    following the send it now is (Retry follows it again)."""
+    from runway_desktop.engine.journal import Journal
+
+    engine = make_engine()  # not started: the journal and the table only
+    service = GenerationService(engine)
+    row = journaled(engine, Stage.UPLOADING)
+    window = Journal(engine.journal.path)  # the other process's connection
+    read = Journal.get
+    sent: list[int] = []
+
+    def sent_by_the_window_right_after(self: Journal, generation_id: int) -> Generation | None:
+        seen = read(self, generation_id)
+        if self is engine.journal and not sent:
+            sent.append(generation_id)
+            window.update(generation_id, stage=Stage.SUBMITTING, submitted_at=time.time())
+        return seen
+
+    monkeypatch.setattr(Journal, "get", sent_by_the_window_right_after)
+    monkeypatch.setattr(Journal, "require", lambda self, i: read(self, i))
+    try:
+        if command == "cancel":
+            assert service.cancel([row.id]) == 0
+            after = service.get(row.id)
+            assert after is not None
+            assert after.stage is Stage.SUBMITTING  # the window carries on: its job is kept
+        else:
+            getattr(service, command)(row.id)
+            after = read(engine.journal, row.id)
+            if command == "stop_following":
+                assert after is not None
+                assert after.stage is not Stage.CANCELLED  # not "nothing charged"
+                assert table.step(after, Command.RETRY) is not None  # followed again at will
+    finally:
+        window.close()
+    assert sent == [row.id]
