@@ -140,9 +140,15 @@ class ExtendStrip(QFrame):
         self.picture.setText(text)
 
     def set_picture(self, pixmap: QPixmap) -> None:
+        """The last frame, with the screen's pixels (made at PICTURE's own, it was stretched
+        to twice that on a 2× screen, blurry)."""
         self.picture.setAccessibleName(self.tr("Last frame of the clip"))
-        self.picture.setPixmap(pixmap.scaled(PICTURE, Qt.AspectRatioMode.KeepAspectRatio,
-                                             Qt.TransformationMode.SmoothTransformation))
+        ratio = self.devicePixelRatioF()
+        pixels = QSize(round(PICTURE.width() * ratio), round(PICTURE.height() * ratio))
+        scaled = pixmap.scaled(pixels, Qt.AspectRatioMode.KeepAspectRatio,
+                               Qt.TransformationMode.SmoothTransformation)
+        scaled.setDevicePixelRatio(ratio)
+        self.picture.setPixmap(scaled)
 
 
 class ExtendMode(QObject):

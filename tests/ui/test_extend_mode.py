@@ -77,3 +77,37 @@ def test_pictures_given_while_extending_start_a_new_generation_from_them(
     assert one is not None
     assert compose.total_price() == 3 * one
     qtbot.waitUntil(lambda: not window.extend_mode._tasks)
+
+
+_ON_A_2X_SCREEN = """
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import QApplication
+app = QApplication(["t"])
+from runway_desktop.ui.extend_mode import ExtendStrip
+strip = ExtendStrip()
+strip.show()
+app.processEvents()
+frame = QPixmap(1280, 720)
+frame.fill(QColor(40, 90, 160))
+strip.set_picture(frame)
+shown = strip.picture.pixmap()
+print(strip.devicePixelRatioF(), shown.width(), shown.deviceIndependentSize().toSize().width())
+"""
+
+
+def test_the_last_frame_has_the_pixels_of_a_2x_screen() -> None:
+    """On a 2× screen the strip's last frame was 160 × 90 pixels stretched to 320 × 180. A
+    child process: the scale is fixed when the application starts."""
+    import os
+    import subprocess
+    import sys
+
+    from runway_desktop.ui.extend_mode import PICTURE
+
+    done = subprocess.run([sys.executable, "-c", _ON_A_2X_SCREEN], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "QT_SCALE_FACTOR": "2"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    ratio, pixels, room = done.stdout.split()
+    assert float(ratio) == 2.0
+    assert int(pixels) == 2 * PICTURE.width()  # the screen's pixels
+    assert int(room) == PICTURE.width()  # the same room in the strip
