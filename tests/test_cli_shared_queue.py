@@ -5,6 +5,7 @@ engine is this same Engine class; its queue list is fed by the events recorded h
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sqlite3
 import subprocess
@@ -155,8 +156,6 @@ def test_with_the_window_open_four_generates_finish_and_the_window_shows_them_li
     results, ids, listed = run(scenario(), timeout=200)
     assert [code for code, _out, _err in results] == [0, 0, 0, 0], results
     assert len(ids) == 5
-    import json
-
     assert 99 in {json.loads(line)["seed"] for line in listed.splitlines()}
     for generation_id in ids:  # each one shown on its way, not only once finished
         assert seen[generation_id][-1] == Stage.DONE
@@ -324,3 +323,67 @@ def test_parallel_generates_keep_to_the_teams_limit_from_their_start(
         assert refused == []  # never more than 2 on the server at once
         assert sim.jobs_created(KEY) == 5
     _assert_one_video_each(journal_rows(data), out)
+
+
+def test_commands_stopped_mid_send_and_mid_download_are_finished_by_the_window_and_wake_to_it(
+        folders: tuple[Path, Path, Path]) -> None:
+    """`kill -STOP` (a debugger, a frozen VM) of commands whose leases then run out: one just
+    after its POST left, one in the middle of its video's body. The window takes both over and
+    finishes them, showing it live; woken, each command finds its generation done by then and
+    says so like any finished one (its video, exit 0): one job and one whole video each, no
+    stray part, nothing written over what the window did."""
+    data, home, out = folders
+    seen: dict[int, list[Stage]] = defaultdict(list)
+
+    def shown(event: EngineEvent) -> None:
+        if isinstance(event, GenerationUpdated):
+            seen[event.generation.id].append(event.generation.stage)
+
+    def last_row_is(stage: str) -> bool:
+        rows = journal_rows(data)
+        return bool(rows) and rows[-1]["stage"] == stage
+
+    with Simulator(SimulatorConfig(seconds_per_job=0.5, seed=13)) as sim:
+        env = cli_env(sim.base_url, data, home, RUNWAY_DESKTOP_LEASE_SECONDS="1")
+
+        async def scenario() -> list[tuple[subprocess.Popen[str], str, str]]:
+            sim.faults.routes, sim.faults.slow_seconds = {"generate"}, 1.0  # the POST is held
+            sending = _generate(1, env, out)
+            await _until(lambda: any(r.path == "/v2/videos/generate" for r in sim.requests))
+            sending.send_signal(signal.SIGSTOP)  # its POST is at apiframe, the answer not read
+            assert last_row_is("submitting")
+            sim.faults.slow_seconds = 0.0
+            sim.faults.cdn_slow_bytes_per_second = len(CLIP) / 2
+            downloading = _generate(2, env, out)
+            await _until(lambda: last_row_is("downloading") and any(
+                part.stat().st_size > 2000 for part in out.glob("*.part")))
+            downloading.send_signal(signal.SIGSTOP)  # mid-body
+            sim.faults.cdn_slow_bytes_per_second = None
+            window = _window_engine(data, out, sim)
+            window.subscribe(shown)
+            await window.start()  # their leases run out: the window carries both on
+            await _until(lambda: [g.stage for g in window.generations()] == [Stage.DONE] * 2)
+            woken = []
+            for process in (sending, downloading):
+                process.send_signal(signal.SIGCONT)
+                said, told = await asyncio.to_thread(process.communicate, timeout=60)
+                woken.append((process, said, told))
+            await asyncio.sleep(0.5)  # time for a stray write, had there been one
+            await window.stop()
+            window.journal.close()
+            return woken
+
+        woken = run(scenario(), timeout=120)
+        assert sim.jobs_created(KEY) == 2  # the held POST's job, found again by its key
+    rows = journal_rows(data)
+    _assert_one_video_each(rows, out)
+    assert [r["lease_owner"] for r in rows] == [None, None]
+    for (process, said, told), row in zip(woken, rows, strict=True):
+        assert (process.returncode, told) == (0, ""), said
+        reported = json.loads(said)
+        assert (reported["status"], reported["video_path"]) == ("done", row["video_path"])
+    for generation_id in (1, 2):  # the window showed them on their way, then done
+        assert seen[generation_id][-1] == Stage.DONE
+        assert any(not stage.is_settled for stage in seen[generation_id]), seen
+    assert not list(out.glob(".*"))  # no settings half-written by a woken command
+    assert not list((data / "work").glob("*/*"))
