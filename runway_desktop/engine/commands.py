@@ -185,12 +185,12 @@ class GenerationService:
             return self.sent_again(generation_id) or generation
         if Effect.SUBMIT_COPY in transition.effects:
             # From the same start (an extension's parent's last frame): the same clip again.
-            copy = self._engine.submit(generation.settings, output_dir=_folder(generation),
-                                       parent_id=generation.parent_id)
-            # The failed row says so, and its Retry shows the copy from now on (the table):
-            # a second Retry, the person unsure the first worked, paid a second time.
-            self._engine.publish(GenerationUpdated(
-                self._journal.update(generation_id, sent_again_as=copy.id)))
+            # The failed row says so in the same write, and its Retry shows the copy from then
+            # on (the table): a second Retry, the person unsure the first worked — or another
+            # process's Retry at the same moment — paid a second time.
+            copy = self._engine.submit_copy(generation, output_dir=_folder(generation))
+            if copy is None:
+                return self.sent_again(generation_id) or self._journal.require(generation_id)
             # A sequence's failed take: the copy is that shot's take now (else the shot asked
             # to pay for a new take while its copy was being made).
             SequenceStore(self._journal).adopt_copy(generation_id, copy.id)

@@ -365,6 +365,27 @@ class Journal:
         self.note_added(row_ids)
         return [self.require(row_id) for row_id in row_ids]
 
+    @_typed_errors
+    def add_copy(self, original_id: int, settings: GenerationSettings,
+                 **fields: Any) -> Generation | None:
+        """Journal a copy of `original_id` (Retry sending a refunded failure anew) and link the
+        original to it (`sent_again_as`), in one transaction and only if the original has no
+        copy yet; else None (another process — the window, a command — sent it again first:
+        two copies would be paid twice)."""
+        with self._transaction():
+            row = self._db.execute(
+                f"SELECT json_extract(settings_json, '{_SENT_AGAIN_KEY}') FROM generations "
+                "WHERE id = ?", (original_id,)).fetchone()
+            if row is None or row[0] is not None:
+                return None
+            copy_id = self.insert(settings, **fields)
+            link, extra = _sent_again_assignment({"sent_again_as": copy_id}) or ("", ())
+            self._db.execute(
+                f"UPDATE generations SET {link}, updated_at = ?, revision = ? WHERE id = ?",
+                (*extra, time.time(), self._next_revision(), original_id))
+        self.note_added([copy_id])
+        return self.require(copy_id)
+
     def insert(self, settings: GenerationSettings, *, stage: Stage = Stage.PENDING,
                position: float | None = None, **fields: Any) -> int:
         """Inside `transaction()`: write one new generation row (a fresh idempotency key, last

@@ -384,6 +384,20 @@ class Engine:
                                       parent_id=parent_id)
         return self.adopt(generation)
 
+    def submit_copy(self, original: Generation, *,
+                    output_dir: Path | None = None) -> Generation | None:
+        """Send `original` (a refunded failure) anew, once: journaled together with the
+        original's link to it, or None if another process sent it again first."""
+        validate(original.settings, self.catalog)
+        copy = self.journal.add_copy(original.id, original.settings,
+                                     output_dir=str(output_dir) if output_dir else None,
+                                     parent_id=original.parent_id)
+        if copy is None:
+            return None
+        # The original's link is news too (its Retry shows the copy from now on).
+        self._emit(GenerationUpdated(self.journal.require(original.id)))
+        return self.adopt(copy)
+
     def adopt(self, generation: Generation) -> Generation:
         """Queue a generation journaled elsewhere in this process (a sequence's take, written
         with its shot in one transaction: engine/sequence_store.py)."""

@@ -269,3 +269,32 @@ def test_a_command_never_writes_over_a_send_made_elsewhere_meanwhile(
     finally:
         window.close()
     assert sent == [row.id]
+
+
+def test_a_refunded_failure_retried_in_two_processes_at_once_is_sent_again_once(
+        make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window and `runway-desktop retry` (two processes, two engines on one history) retry
+    the same refunded failure at the same moment: the window's copy is journaled between the
+    command's read of the failed row and its own send. Each journaled a copy (two new paid
+    jobs) and the link kept the last; now the copy and the link are one write, made only if
+    the row has no copy yet: the command sends nothing and gives the window's copy."""
+    from runway_desktop.engine.journal import Journal
+
+    window, command = GenerationService(make_engine()), GenerationService(make_engine())
+    failed = journaled(window._engine, Stage.FAILED)
+    read = Journal.require
+    sent_by_the_window: list[Generation] = []
+
+    def window_retries_right_after(self: Journal, generation_id: int) -> Generation:
+        seen = read(self, generation_id)
+        if self is command._journal and not sent_by_the_window:
+            sent_by_the_window.append(window.retry(failed.id))
+        return seen
+
+    monkeypatch.setattr(Journal, "require", window_retries_right_after)
+    given = command.retry(failed.id)
+    monkeypatch.undo()
+    assert [g.id for g in sent_by_the_window] == [given.id]
+    rows = command.generations()
+    assert len(rows) == 2  # the failure and one copy: paid once
+    assert command.get(failed.id).sent_again_as == given.id  # type: ignore[union-attr]
