@@ -20,7 +20,7 @@ from runway_desktop.engine.events import EngineEvent, GenerationUpdated
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.leases import LeaseTiming
 from runway_desktop.engine.lifecycle import EngineConfig
-from runway_desktop.engine.records import GenerationSettings, Stage
+from runway_desktop.engine.records import Generation, GenerationSettings, Stage
 from runway_desktop.engine.retry import Backoff, PollSchedule
 from runway_desktop.engine.scheduler import Engine
 from runway_desktop.simulator import Simulator, SimulatorConfig
@@ -99,11 +99,14 @@ def test_four_parallel_generates_on_one_data_dir_all_finish(
                           ).fetchone()[0] == 0
 
 
-def _window_engine(data: Path, out: Path, sim: Simulator) -> Engine:
-    """The engine as the window runs it, on the same data dir (fast pacing for the test)."""
+def _window_engine(data: Path, out: Path, sim: Simulator, *,
+                   slow_after: float = PollSchedule.slow_after) -> Engine:
+    """The engine as the window runs it, on the same data dir (fast pacing for the test;
+    `slow_after`: when a job counts as taking unusually long)."""
     config = EngineConfig(
         data_dir=data, output_dir=out, base_url=sim.base_url,
-        poll=PollSchedule(first=0.05, factor=1.5, cap=0.2),
+        poll=PollSchedule(first=0.05, factor=1.5, cap=0.2, slow_after=slow_after,
+                          slow_interval=0.2),
         backoff=Backoff(base=0.02, cap=0.2, attempts=8),
         leases=LeaseTiming(seconds=3.0, renew_every=0.3, watch_every=0.1))
     return Engine(Journal(data / "journal.sqlite3"), config, KEY)
@@ -387,3 +390,39 @@ def test_commands_stopped_mid_send_and_mid_download_are_finished_by_the_window_a
         assert any(not stage.is_settled for stage in seen[generation_id]), seen
     assert not list(out.glob(".*"))  # no settings half-written by a woken command
     assert not list((data / "work").glob("*/*"))
+
+
+def test_a_generation_another_process_moves_on_loses_the_windows_taking_long_remark(
+        slow_sim: Simulator, folders: tuple[Path, Path, Path]) -> None:
+    """The window's "Taking unusually long …; you can stop following it" is its own remark on
+    the job it follows. Stopped following from a terminal (or finished by a command while the
+    window was stopped), the row went on saying it under 'abandoned' or 'done'."""
+    data, home, out = folders
+    env = cli_env(slow_sim.base_url, data, home)
+    notes: dict[int, list[str | None]] = defaultdict(list)
+
+    def shown(event: EngineEvent) -> None:
+        if isinstance(event, GenerationUpdated):
+            notes[event.generation.id].append(event.note)
+
+    async def scenario() -> Generation | None:
+        window = _window_engine(data, out, slow_sim, slow_after=0.2)
+        window.subscribe(shown)
+        await window.start()
+        generation = window.submit(GenerationSettings("a slow kite", seed=3))
+        await _until(lambda: window.note(generation.id) is not None)  # the remark is shown
+        code, _said, told = await _cli("cancel", str(generation.id), "--stop-following",
+                                       env=env)
+        assert code == 0, told
+        await _until(lambda: [g.stage for g in window.generations()] == [Stage.ABANDONED])
+        await asyncio.sleep(0.3)  # the window has seen the change (it watches every 0.1 s)
+        abandoned = window.get(generation.id)
+        await window.stop()
+        window.journal.close()
+        return abandoned
+
+    abandoned = run(scenario(), timeout=60)
+    assert abandoned is not None
+    assert abandoned.stage == Stage.ABANDONED
+    assert any(notes[abandoned.id]), "the remark was never shown"
+    assert notes[abandoned.id][-1] is None  # the row as the window shows it now

@@ -253,6 +253,10 @@ class Engine:
         for generation in changes.updated:
             if generation.id in self._tasks and self._leases.holds(generation.id):
                 continue  # ours to drive: our own events say where it is
+            # A remark ("taking unusually long") was on our own following of it: moved on
+            # elsewhere (stopped following there, or taken over while we were stopped), it is
+            # no longer ours to make.
+            self._notes.pop(generation.id, None)
             self._emit(self._updated(generation))
             self._thumbnails.offer(generation)
             if generation.stop_cause is StopCause.CDN_UNREACHABLE and self._running:
