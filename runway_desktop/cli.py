@@ -41,6 +41,7 @@ import sys
 import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -757,18 +758,32 @@ def _for_the_terminal(generation: Generation) -> str:
 
 
 def as_json(generation: Generation) -> dict[str, object]:
+    """One generation for scripts: where it is, and every setting it was made with (a script
+    listing `jobs --json` could not tell which row was which prompt)."""
+    settings = generation.settings
     return {
         "id": generation.id,
         "job_id": generation.job_id,
         "status": generation.stage.value,
+        "created_at": _iso_time(generation.created_at),
         "credit_cost": generation.credit_cost,
-        "model": generation.settings.model,
-        "seed": generation.settings.seed,
+        "model": settings.model,
+        "prompt": settings.prompt,
+        "duration": settings.duration,
+        "aspect_ratio": settings.aspect_ratio,
+        "seed": settings.seed,
+        "image": settings.image_path or settings.image_url,
+        "favourite": generation.favourite,
         "video_path": generation.video_path if generation.stage == Stage.DONE else None,
         "error": generation.error,
         "parent_id": generation.parent_id,  # made from that one's last frame (extend)
         "sent_again_as": generation.sent_again_as,  # a refunded failure Retry sent anew as that
     }
+
+
+def _iso_time(epoch: float) -> str:
+    """Local time with its offset, to the second (what a script parses without guessing)."""
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
 
 
 def _print_generation(generation: Generation, context: Context, always: bool = False) -> None:

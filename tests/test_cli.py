@@ -21,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -179,8 +180,16 @@ def test_generate_with_an_image_saves_a_playable_mp4(
 
     assert result.code == 0, str(result)
     row = result.one()
-    assert set(row) == {"id", "job_id", "status", "credit_cost", "model", "seed", "video_path",
+    assert set(row) == {"id", "job_id", "status", "created_at", "credit_cost", "model", "prompt",
+                        "duration", "aspect_ratio", "seed", "image", "favourite", "video_path",
                         "error", "parent_id", "sent_again_as"}
+    # Every setting it was made with: a script reading `jobs --json` tells its rows apart.
+    listed = run_cli("jobs", "--json", env=env).json_lines()
+    assert [{k: r[k] for k in ("id", "prompt", "duration", "aspect_ratio", "seed", "image")}
+            for r in listed] == [{"id": row["id"], "prompt": PROMPT, "duration": 5,
+                                  "aspect_ratio": "16:9", "seed": 42,
+                                  "image": str(Path(files["good"]).resolve())}]
+    assert datetime.fromisoformat(row["created_at"]).tzinfo is not None
     assert row["parent_id"] is None
     assert row["status"] == "done"
     assert row["error"] is None
