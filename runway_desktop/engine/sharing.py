@@ -80,7 +80,7 @@ class QueueSharing:
                     renew_at = loop.time() + self.timing.renew_every
                     lost = self.leases.renew()
                     if lost:
-                        log.warning("Generations %s are driven elsewhere now", sorted(lost))
+                        self._say_lost(lost)
                         self._on_lost(lost)
                     self.leases.look_for_dead()
                     self._on_heartbeat()
@@ -90,6 +90,17 @@ class QueueSharing:
             except JournalError as error:
                 self._on_error(error)
                 return
+
+    def _say_lost(self, lost: set[int]) -> None:
+        """A lease taken by another process means this one stalled past it (stopped, a
+        debugger, a frozen VM): worth a warning. One freed is a person's command elsewhere
+        (stop following, remove) or a row settled there: ordinary, as when the watch sees it."""
+        taken = {gid for gid in lost if self.journal.lease_of(gid)[0] is not None}
+        if taken:
+            log.warning("Generations %s were taken over by another process (this one may have "
+                        "been stopped or stalled past their leases)", sorted(taken))
+        if lost - taken:
+            log.info("Generations %s were moved on elsewhere", sorted(lost - taken))
 
     def _check_still_held(self, changes: JournalChanges) -> None:
         """A row this engine drives that another process changed (a person's command there)
