@@ -309,6 +309,7 @@ class ComposePanel(QWidget):
         self.drop_zone.set_aspect_ratio(self.aspect_picker.value())
         self._on_lock_toggled(False)
         self._on_images_changed(self.drop_zone.images())
+        self.form_area.measure_again()  # its fields changed since it was put in
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (

@@ -67,6 +67,20 @@ class ShortScroll(QScrollArea):
         room = self.viewport().size()
         self.form.resize(room.width(), max(room.height(), self.form.minimumSizeHint().height()))
 
+    def measure_again(self) -> None:
+        """Forget the form's measures. Its layouts kept those from when it was put in here,
+        before the first show (in the scroll area's viewport, its fields' changes since then
+        didn't reach them): the compose panel opened 20 px narrower."""
+        pending = [self.form.layout()]
+        while pending:
+            layout = pending.pop()
+            if layout is None:
+                continue
+            layout.invalidate()
+            pending.extend(item.layout() for i in range(layout.count())
+                           if (item := layout.itemAt(i)) is not None)
+        self.updateGeometry()
+
     def minimumSizeHint(self) -> QSize:
         width = self.form.minimumSizeHint().width()
         return QSize(width + self.verticalScrollBar().sizeHint().width(), self.SHORTEST)
