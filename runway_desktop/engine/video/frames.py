@@ -36,6 +36,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 
 from runway_desktop.engine.video.backend import unavailable_reason
+from runway_desktop.engine.video.mp4_boxes import Mp4FormatError, read_moov
+from runway_desktop.engine.video.mp4_tables import read_mdhd, read_track
 
 Status = QMediaPlayer.MediaStatus
 
@@ -115,13 +117,16 @@ async def last_frame(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> Frame:
     A paused seek to the end decodes from the last key frame on and shows the final frame (a
     few milliseconds, where playing the last second took a second). It counts only if it reaches
     the end of the movie; when it doesn't (a sound track that runs on past the picture), the
-    last second is played and its final frame kept.
+    last second of the picture is played to the movie's end and the final frame kept.
     """
     video = _existing(video)
     try:
         async with asyncio.timeout(wait_s):  # one bound for both ways
             frame = await _frame_at_the_end(video)
-            return frame if frame is not None else await _last_played_frame(video)
+            if frame is not None:
+                return frame
+            picture_end = await asyncio.to_thread(_picture_end_ms, video)
+            return await _last_played_frame(video, picture_end)
     except TimeoutError:
         raise FrameError(f"“{video.name}” gave no picture within {wait_s:g} s.") from None
 
@@ -163,8 +168,9 @@ async def _frame_at_the_end(video: Path) -> Frame | None:
         return await found  # bounded by the caller
 
 
-async def _last_played_frame(video: Path) -> Frame:
-    """The final frame that playing the last second delivers."""
+async def _last_played_frame(video: Path, picture_end_ms: int | None) -> Frame:
+    """The final frame that playing from a second before the picture's end (where the MP4's
+    tables say it ends; else the movie's end) to the movie's end delivers."""
     found: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
     latest: list[Frame] = []
 
@@ -172,7 +178,9 @@ async def _last_played_frame(video: Path) -> Frame:
 
         def on_loaded() -> None:
             watcher.duration_us = player.duration() * 1000
-            player.setPosition(max(0, player.duration() - TAIL_MS))
+            end = player.duration() if picture_end_ms is None else picture_end_ms
+            # From the movie's end, a picture that ends over a second earlier never shows.
+            player.setPosition(max(0, min(end, player.duration()) - TAIL_MS))
             player.play()
 
         def on_frame(frame: Frame) -> None:
@@ -198,6 +206,24 @@ async def _last_played_frame(video: Path) -> Frame:
         watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
         watcher.start(video)
         return await found  # bounded by the caller
+
+
+def _picture_end_ms(video: Path) -> int | None:
+    """Where the video track ends on the movie's timeline (ms), by the MP4's own tables; None
+    when they can't be read. Only where to start playing: the frame kept is the last that
+    plays, so a table that is off by a frame or two changes nothing."""
+    try:
+        _ftyp, moov, _size = read_moov(video)
+        movie_timescale, _ = read_mdhd(moov.child(b"mvhd").payload)
+        tracks = [read_track(trak) for trak in moov.all(b"trak")]
+    except (Mp4FormatError, OSError):
+        return None
+    track = next((t for t in tracks if t.handler == b"vide"), None)
+    if track is None or movie_timescale <= 0:
+        return None
+    if track.edits:  # the edit list places the media on the movie's timeline
+        return sum(edit.segment_duration for edit in track.edits) * 1000 // movie_timescale
+    return track.media_duration * 1000 // track.timescale
 
 
 async def sample_frames(

@@ -178,13 +178,14 @@ def test_the_last_frame_comes_from_a_seek_and_is_the_last_of_every_frame_played(
 def test_a_clip_whose_sound_runs_on_past_the_picture_still_gives_its_last_frame(
     drive: Drive[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    video = DATA / "last-sound-longer.mp4"  # 0.5 s of picture, 1 s of sound
+    video = DATA / "last-sound-longer.mp4"  # 0.25 s of picture, 1.5 s of sound
     played = _count_plays(monkeypatch)
 
     last = drive(last_frame(video))
 
-    # The frame a seek shows doesn't last to the movie's end, so that proves nothing: the
-    # end is played instead.
+    # A seek to the movie's end shows no picture, so the end of the picture (where the MP4
+    # says it is) is played instead: from a second before the movie's end, nothing showed
+    # ("has no picture to take").
     assert len(played) == 1
     every = _every_frame(drive, video)
     assert last.start_us == every[-1].start_us
