@@ -134,7 +134,7 @@ async def last_frame(video: Path, *, wait_s: float = DEFAULT_TIMEOUT) -> Frame:
 async def _frame_at_the_end(video: Path) -> Frame | None:
     """The frame a paused seek to the end shows if it lasts to the end of the movie, else None.
 
-    Only the first frame after the seek is looked at: frames follow one another, so the one
+    Only the first frame that arrives is looked at: frames follow one another, so the one
     that lasts to the end is the final one, and any other (one shown before the seek landed,
     or the picture of a clip whose sound runs on) is not proof of anything.
     """
@@ -211,7 +211,7 @@ async def _last_played_frame(video: Path, picture_end_ms: int | None) -> Frame:
 def _picture_end_ms(video: Path) -> int | None:
     """Where the video track ends on the movie's timeline (ms), by the MP4's own tables; None
     when they can't be read. Only where to start playing: the frame kept is the last that
-    plays, so a table that is off by a frame or two changes nothing."""
+    plays, so a table that is off by less than TAIL_MS changes nothing."""
     try:
         _ftyp, moov, _size = read_moov(video)
         movie_timescale, _ = read_mdhd(moov.child(b"mvhd").payload)
