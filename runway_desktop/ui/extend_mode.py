@@ -40,6 +40,24 @@ log = logging.getLogger(__name__)
 PICTURE = QSize(160, 90)
 # The strip's wait for the last frame (a damaged or cut-short file may never give one).
 FRAME_WAIT_S = 10.0
+# The title's excerpt of the clip's prompt (the preview's caption has all of it): longer, the
+# title took four lines of the strip's narrow column and pushed its note out of sight.
+TITLE_CHARS = 28
+
+
+def excerpt(prompt: str, most: int = TITLE_CHARS) -> str:
+    """The prompt's first words, up to `most` characters (an ellipsis when cut): enough to
+    recognise the clip beside its number, in two lines of the strip's narrow column."""
+    if len(prompt) <= most:
+        return prompt
+    cut = prompt[:most + 1]  # one more: does the cut fall at the end of a word?
+    if cut[-1].isspace():
+        kept = cut
+    elif " " in cut.strip():
+        kept = cut.rsplit(maxsplit=1)[0]  # the word cut in half goes
+    else:
+        kept = prompt[:most]  # one long word
+    return kept.rstrip(" ,;:.") + "…"
 
 
 class ExtendStrip(QFrame):
@@ -111,8 +129,7 @@ class ExtendStrip(QFrame):
             self.cancel_requested.emit()
 
     def show_parent(self, generation: Generation) -> None:
-        prompt = generation.settings.prompt
-        short = prompt if len(prompt) <= 60 else prompt[:59] + "…"
+        short = excerpt(generation.settings.prompt)
         self.title.setText(self.tr("Extending #{0} “{1}”").format(generation.id, short))
         text = self.tr("The next shot starts from this clip's last frame. Describe what happens "
                        "next in the prompt and press Generate.")

@@ -111,3 +111,13 @@ def test_the_last_frame_has_the_pixels_of_a_2x_screen() -> None:
     assert float(ratio) == 2.0
     assert int(pixels) == 2 * PICTURE.width()  # the screen's pixels
     assert int(room) == PICTURE.width()  # the same room in the strip
+
+
+def test_the_strips_title_names_the_clip_by_its_first_words() -> None:
+    from runway_desktop.ui.extend_mode import excerpt
+
+    assert excerpt("A slow dolly across a square valley, fog rolling in") == (
+        "A slow dolly across a square…")  # whole words, the cut one left out
+    assert excerpt("Boats leave at dawn, gulls circle the mast") == "Boats leave at dawn, gulls…"
+    assert excerpt("a quiet harbour") == "a quiet harbour"  # short: all of it
+    assert excerpt("x" * 40) == "x" * 28 + "…"  # one long word: cut

@@ -431,7 +431,9 @@ def test_the_extend_strip_keeps_its_words_whole_on_a_laptop_and_at_the_smallest_
         words_bottom = strip.text.mapTo(viewport, strip.text.rect().bottomLeft()).y()
         if words_bottom >= viewport.height():  # more than it shows: it says so and scrolls
             assert strip.words_area.verticalScrollBar().isVisible(), size
-        if size.width() > 1:  # the laptop: the note's advice in sight
+        if size.width() > 1:  # the laptop: a two-line title, the note's advice in sight
+            title_line = strip.title.fontMetrics().lineSpacing()
+            assert strip.title.height() <= 2 * title_line + 2, strip.title.text()
             note_top = strip.ratio_note.mapTo(viewport, strip.ratio_note.rect().topLeft()).y()
             line = strip.ratio_note.fontMetrics().lineSpacing()
             assert note_top >= 0, size
