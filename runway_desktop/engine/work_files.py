@@ -5,8 +5,9 @@ converted images in a folder of its own, `work/run-<pid>-<token>/`, and holds a 
 `.lock` file for as long as it lives. A run folder whose lock nobody holds belonged to a process
 that has ended — even by SIGKILL in the middle of an upload — and `sweep` deletes it: at every
 engine start and after every upload attempt. `pasted/` (pictures pasted into the window, kept as
-the source of their generations) is never touched; loose files older than an upload may take
-(left by versions before run folders) are deleted.
+the source of their generations) is not touched here: the window deletes those nothing can reach
+any more (engine/pasted_pictures.py). Loose files older than an upload may take (left by
+versions before run folders) are deleted.
 
 The image of one generation is prepared once: the command line checks a picture by preparing it
 before anything is journaled and hands the result over (`remember`); the engine takes it
