@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from runway_desktop.engine.events import EngineEvent, GenerationUpdated
+from runway_desktop.engine.events import AccountUpdated, EngineEvent, GenerationUpdated
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.leases import LeaseTiming
 from runway_desktop.engine.lifecycle import EngineConfig
@@ -426,3 +426,35 @@ def test_a_generation_another_process_moves_on_loses_the_windows_taking_long_rem
     assert abandoned.stage == Stage.ABANDONED
     assert any(notes[abandoned.id]), "the remark was never shown"
     assert notes[abandoned.id][-1] is None  # the row as the window shows it now
+
+
+def test_the_window_shows_the_balance_a_command_spent_and_got_back(
+        slow_sim: Simulator, folders: tuple[Path, Path, Path]) -> None:
+    """The window's balance (and Generate's '… left', its 'Not enough credits') followed only
+    the jobs it sent or drove itself: a `generate` in a terminal charged 8 credits, or had them
+    refunded when its job failed, and the window went on saying 10000 until its own next job."""
+    data, home, out = folders
+    env = cli_env(slow_sim.base_url, data, home)
+    balances: list[int | None] = []
+
+    def shown(event: EngineEvent) -> None:
+        if isinstance(event, AccountUpdated):
+            balances.append(event.account.credits)
+
+    async def scenario() -> tuple[int, str]:
+        window = _window_engine(data, out, slow_sim)
+        window.subscribe(shown)
+        await window.start()
+        await _until(lambda: balances == [10_000])
+        slow_sim.faults.fail_jobs_next = 1  # midway through its 2 s: refunded
+        generating = asyncio.ensure_future(_cli("generate", "a kite", "--out", out, env=env))
+        await _until(lambda: balances[-1] == 10_000 - 8)  # charged, while apiframe makes it
+        code, _said, told = await generating
+        await _until(lambda: balances[-1] == 10_000)  # refunded
+        await window.stop()
+        window.journal.close()
+        return code, told
+
+    code, told = run(scenario(), timeout=60)
+    assert code == 5, told  # the job failed
+    assert slow_sim.credits(KEY) == 10_000

@@ -138,6 +138,9 @@ class Engine:
             on_lost=self._on_leases_lost, on_heartbeat=self._on_heartbeat, on_error=self._halt)
         self._leases = self._sharing.leases
         self._own: set[int] = set()  # submitted here: claimed first when a slot frees
+        # Rows of other processes whose charge (a job taken) or refund (a failure) the balance
+        # shown has been checked for: (generation id, failed).
+        self._credits_seen: set[tuple[int, bool]] = set()
         self._team_limit = team_limit.load(config.data_dir)  # as another process last read it
         # Videos other processes finish come without a thumbnail (a command has no Qt).
         self._thumbnails = ThumbnailBackfill(thumbnailer, config.data_dir,
@@ -250,6 +253,7 @@ class Engine:
 
     def _on_journal_changes(self, changes: JournalChanges) -> None:
         """Another process changed the journal: say what it changed, then use freed slots."""
+        credits_moved = False
         for generation in changes.updated:
             if generation.id in self._tasks and self._leases.holds(generation.id):
                 continue  # ours to drive: our own events say where it is
@@ -259,12 +263,26 @@ class Engine:
             self._notes.pop(generation.id, None)
             self._emit(self._updated(generation))
             self._thumbnails.offer(generation)
+            credits_moved = self._credits_moved_elsewhere(generation) or credits_moved
             if generation.stop_cause is StopCause.CDN_UNREACHABLE and self._running:
                 self._cdn_watch.watch()  # another process's download waits for the CDN
         for generation_id in changes.removed:
             self._notes.pop(generation_id, None)
             self._emit(GenerationRemoved(generation_id))
+        if credits_moved and self._api_key and self._running:
+            self.refresh_account_soon()  # the balance shown, and Generate's price check
         self._schedule()
+
+    def _credits_moved_elsewhere(self, generation: Generation) -> bool:
+        """Whether another process's row moved the team's credits since we last looked:
+        apiframe took its job (charged) or it failed (refunded)."""
+        if not generation.job_id:
+            return False
+        mark = (generation.id, generation.stage is Stage.FAILED)
+        if mark in self._credits_seen:
+            return False
+        self._credits_seen.add(mark)
+        return True
 
     def _on_leases_lost(self, generation_ids: set[int]) -> None:
         for generation_id in generation_ids:
