@@ -158,6 +158,8 @@ def preview_settled(qtbot: QtBot, window: Any) -> None:
 
 
 PICK = st.integers(0, 999)  # which row, modulo the rows there are
+# Seconds passing on apiframe while a question waits (or the gallery shows): mostly none.
+MEANWHILE = st.sampled_from([0.0, 0.0, 0.0, 0.3, 1.0])
 # Stages a row leaves by itself, with nothing to wait for on apiframe's side.
 MOVING = frozenset({Stage.PREPARING, Stage.UPLOADING, Stage.SUBMITTING, Stage.DOWNLOADING})
 ON_SERVER = frozenset({Stage.QUEUED, Stage.PROCESSING})
@@ -382,11 +384,15 @@ def test_a_person_uses_the_window(
                              point)
             self.settle()
 
-        def answer_box(self, yes: bool) -> str | None:
-            """Answer the confirmation the window opened (if any); its question."""
+        def answer_box(self, yes: bool, meanwhile: float = 0.0) -> str | None:
+            """Answer the confirmation the window opened (if any), maybe after time passed on
+            apiframe (`meanwhile`: rows moved on while the person read it); its question."""
             box = visible_box(self.window)
             if box is None:
                 return None
+            if meanwhile:
+                self.clock.advance(meanwhile)
+                self.come_to_rest()
             question = box.text()
             buttons = box.buttons()
             roles = {b: box.buttonRole(b) for b in buttons}
@@ -585,23 +591,27 @@ def test_a_person_uses_the_window(
 
         # -- rules: the context menu ----------------------------------------------------------
 
-        @step(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans())
-        def act_on_a_row(self, pick: int, name: str, yes: bool) -> None:
+        @step(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans(),
+              meanwhile=MEANWHILE)
+        def act_on_a_row(self, pick: int, name: str, yes: bool, meanwhile: float) -> None:
             """Right-click any row (selected or not) and pick a menu entry."""
             row_id = choose([g.id for g in self.visible_rows()], pick)
             self._log(f"act_on_a_row(row={row_id}, name={name!r}, yes={yes!r})")
             if row_id is not None:
-                self.context_menu(row_id, name, yes)
+                self.context_menu(row_id, name, yes, meanwhile)
 
-        @step(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans())
-        def act_on_the_selection(self, pick: int, name: str, yes: bool) -> None:
+        @step(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans(),
+              meanwhile=MEANWHILE)
+        def act_on_the_selection(self, pick: int, name: str, yes: bool,
+                                 meanwhile: float) -> None:
             """Right-click one of the selected rows and pick a menu entry."""
             row_id = choose([g.id for g in self.window.queue.selected_generations()], pick)
             self._log(f"act_on_the_selection(row={row_id}, name={name!r}, yes={yes!r})")
             if row_id is not None:
-                self.context_menu(row_id, name, yes)
+                self.context_menu(row_id, name, yes, meanwhile)
 
-        def context_menu(self, row_id: int, name: str, yes: bool) -> None:
+        def context_menu(self, row_id: int, name: str, yes: bool,
+                         meanwhile: float = 0.0) -> None:
             queue = self.window.queue
             row = queue.model.generation(row_id)
             index = queue.proxy.mapFromSource(queue.model.index_of(row.id))
@@ -628,10 +638,11 @@ def test_a_person_uses_the_window(
                 action.trigger()
                 menu.close()
 
-            self.command_and_check(name, row, targets, trigger, yes)
+            self.command_and_check(name, row, targets, trigger, yes, meanwhile)
 
         def command_and_check(self, name: str, primary: Generation, targets: set[int],
-                              trigger: Callable[[], None], yes: bool) -> None:
+                              trigger: Callable[[], None], yes: bool,
+                              meanwhile: float = 0.0) -> None:
             """Run a row's command (its menu entry or its keys) on `primary` (and the rest of
             `targets`), answer any question, and check what it did and what it left alone."""
             queue = self.window.queue
@@ -641,7 +652,7 @@ def test_a_person_uses_the_window(
             clipboard.clear()
             trigger()
             self.settle()
-            question = self.answer_box(yes)
+            question = self.answer_box(yes, meanwhile)
             self.removal_done(before_batch)
             self.check_others_kept(before, targets)
             if name in ("remove", "remove_with_file"):
@@ -677,8 +688,8 @@ def test_a_person_uses_the_window(
                 assert not chosen or not others or max(chosen) < min(others), name
             self.settle()
 
-        @step(key=st.sampled_from(sorted(ROW_KEYS)), yes=st.booleans())
-        def press_keys_on_the_selection(self, key: str, yes: bool) -> None:
+        @step(key=st.sampled_from(sorted(ROW_KEYS)), yes=st.booleans(), meanwhile=MEANWHILE)
+        def press_keys_on_the_selection(self, key: str, yes: bool, meanwhile: float) -> None:
             """A command's keys in the list (Ctrl+Shift+N: Run Next, Ctrl+C: Copy Prompt…):
             what its menu entry does, to the selection; nothing to rows not selected."""
             queue = self.window.queue
@@ -696,7 +707,7 @@ def test_a_person_uses_the_window(
                 self.focus(queue.list_view)
                 qtbot.keySequence(queue.list_view, QKeySequence(ROW_KEYS[key]))
 
-            self.command_and_check(key, primary, targets, trigger, yes)
+            self.command_and_check(key, primary, targets, trigger, yes, meanwhile)
 
         @step(pick=PICK, go=st.booleans(), keyboard=st.booleans())
         def extend_a_clip(self, pick: int, go: bool, keyboard: bool) -> None:
@@ -803,8 +814,8 @@ def test_a_person_uses_the_window(
 
         # -- rules: keyboard removal, undo, clear -------------------------------------------
 
-        @step(with_file=st.booleans(), yes=st.booleans())
-        def delete_key(self, with_file: bool, yes: bool) -> None:
+        @step(with_file=st.booleans(), yes=st.booleans(), meanwhile=MEANWHILE)
+        def delete_key(self, with_file: bool, yes: bool, meanwhile: float) -> None:
             self._log(f"delete_key(with_file={with_file!r}, yes={yes!r})")
             if not self.window.queue.selected_generations():
                 return
@@ -817,7 +828,7 @@ def test_a_person_uses_the_window(
                         else Qt.KeyboardModifier.NoModifier)
             qtbot.keyClick(queue.list_view, Qt.Key.Key_Delete, modifier)
             self.settle()
-            self.answer_box(yes)
+            self.answer_box(yes, meanwhile)
             self.removal_done(before_batch)
             self.check_others_kept(before, chosen)
             removed = set(before) - set(self.snapshot())
@@ -919,8 +930,8 @@ def test_a_person_uses_the_window(
                 box.reject()
             self.settle()
 
-        @step(yes=st.booleans())
-        def clear_finished(self, yes: bool) -> None:
+        @step(yes=st.booleans(), meanwhile=MEANWHILE)
+        def clear_finished(self, yes: bool, meanwhile: float) -> None:
             self._log(f"clear_finished(yes={yes!r})")
             if not self.window.queue.clear_finished_button.isEnabled():
                 return
@@ -932,15 +943,15 @@ def test_a_person_uses_the_window(
             before_batch = self.window.removals._batch
             qtbot.mouseClick(self.window.queue.clear_finished_button, Qt.MouseButton.LeftButton)
             self.settle()
-            self.answer_box(yes)
+            self.answer_box(yes, meanwhile)
             self.removal_done(before_batch)
             removed = set(before) - set(self.snapshot())
             assert removed <= clearable_ids, f"Clear finished removed {removed - clearable_ids}"
             assert removed <= shown, f"Clear finished removed hidden rows {removed - shown}"
             self.check_untouched(before, removed)
 
-        @step(yes=st.booleans())
-        def cancel_pending(self, yes: bool) -> None:
+        @step(yes=st.booleans(), meanwhile=MEANWHILE)
+        def cancel_pending(self, yes: bool, meanwhile: float) -> None:
             self._log(f"cancel_pending(yes={yes!r})")
             if not self.window.queue.cancel_pending_button.isEnabled():
                 return
@@ -949,7 +960,7 @@ def test_a_person_uses_the_window(
             shown = {g.id for g in self.visible_rows()}
             qtbot.mouseClick(self.window.queue.cancel_pending_button, Qt.MouseButton.LeftButton)
             self.settle()
-            self.answer_box(yes)
+            self.answer_box(yes, meanwhile)
             after = self.snapshot()
             for generation_id, generation in after.items():
                 if generation.stage is Stage.CANCELLED and generation_id in before:
@@ -962,11 +973,14 @@ def test_a_person_uses_the_window(
         @step(picks=st.lists(PICK, min_size=1, max_size=2),
               key=st.sampled_from(["favourite", "remove", "remove_with_file", "compare",
                                    "export"]),
-              yes=st.booleans())
-        def visit_the_gallery(self, picks: list[int], key: str, yes: bool) -> None:
-            """Ctrl+2, click a result (Ctrl+click a second), press a key there: F, Del,
-            Shift+Del (answering a question if one comes), C (the comparison is left open or
-            closed with Esc) or Ctrl+Shift+S (the Export dialog likewise); then Ctrl+1."""
+              yes=st.booleans(), meanwhile=MEANWHILE)
+        def visit_the_gallery(self, picks: list[int], key: str, yes: bool,
+                              meanwhile: float) -> None:
+            """Ctrl+2, click a result (Ctrl+click a second), maybe watch a while (rows in the
+            hidden queue move on: the pick stays, and stays in the preview), press a key there:
+            F, Del, Shift+Del (answering a question if one comes), C (the comparison is left
+            open or closed with Esc) or Ctrl+Shift+S (the Export dialog likewise); then
+            Ctrl+1."""
             from runway_desktop.ui.queue_filter import matches_search
 
             window = self.window
@@ -976,12 +990,17 @@ def test_a_person_uses_the_window(
             qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
             qtbot.waitUntil(grid.isVisible, timeout=WAIT_MS)
             self.settle()
-            # The grid: the listed finished videos that match the search (the queue's too).
             needle = window.queue.search_edit.text().strip().casefold()
-            expected = {g.id for g in window.queue.model.generations()
-                        if g.stage is Stage.DONE and g.video_path and matches_search(g, needle)}
-            qtbot.waitUntil(lambda: set(gallery.model.result_ids()) == expected,
-                            timeout=WAIT_MS)
+
+            def grid_follows_the_list() -> None:
+                """The grid: the listed finished videos that match the search (the queue's
+                too)."""
+                expected = {g.id for g in window.queue.model.generations() if g.stage is
+                            Stage.DONE and g.video_path and matches_search(g, needle)}
+                qtbot.waitUntil(lambda: set(gallery.model.result_ids()) == expected,
+                                timeout=WAIT_MS)
+
+            grid_follows_the_list()
             ids = gallery.model.result_ids()
             chosen = list(dict.fromkeys(r for p in picks if (r := choose(ids, p)) is not None))
             self._log(f"visit_the_gallery(results={chosen}, key={key!r}, yes={yes!r})")
@@ -997,6 +1016,16 @@ def test_a_person_uses_the_window(
                 self.settle()
             selected = {g.id for g in gallery.selected_generations()}
             assert selected == set(chosen)
+            if meanwhile:
+                self.clock.advance(meanwhile)
+                self.come_to_rest()
+                grid_follows_the_list()
+                assert {g.id for g in gallery.selected_generations()} == selected, (
+                    "the gallery's pick changed while rows moved on in the queue")
+                current = gallery.current_generation()
+                if current is not None and current.video_path:
+                    assert window.preview.video_path() == current.video_path, (
+                        "the preview left the gallery's pick")
             if chosen:
                 self.act_in_the_gallery(key, selected, yes)
             self.focus(grid)
