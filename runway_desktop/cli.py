@@ -302,11 +302,17 @@ async def follow(service: GenerationService, engine: Engine, generation: Generat
             _print_price(generation.settings, await _catalog_for_price(engine))
         if no_wait:
             accepted = await service.wait_accepted(generation.id)
-            return [accepted] if accepted else []
-        return await service.wait_settled([generation.id])
+            rows = [accepted] if accepted else []
+        else:
+            rows = await service.wait_settled([generation.id])
     except asyncio.CancelledError:
         STOP_NOTES.append(_stopped(service, generation.id))
         raise
+    if not rows:  # not a silent exit 0: the person may not know another process did it
+        print(f"runway-desktop: #{generation.id} {cli_queue.quoted(generation)} was removed "
+              "from the history elsewhere (in the window or by `runway-desktop remove`) before "
+              "it finished: its video isn't saved.", file=sys.stderr)
+    return rows
 
 
 STOP_NOTES: list[str] = []  # what a stopped command says instead of its general words

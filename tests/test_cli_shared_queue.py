@@ -278,7 +278,7 @@ def test_a_command_in_the_window_stops_the_cli_driving_that_generation(
     data, home, out = folders
     env = cli_env(slow_sim.base_url, data, home)
 
-    async def scenario() -> tuple[int | None, list[dict[str, object]]]:
+    async def scenario() -> tuple[int | None, str, str, list[dict[str, object]]]:
         window = _window_engine(data, out, slow_sim)
         await window.start()
         process = _generate(1, env, out)
@@ -286,21 +286,26 @@ def test_a_command_in_the_window_stops_the_cli_driving_that_generation(
         generation = window.generations()[0]
         getattr(window, command)(generation.id)
         # It ends: its generation is settled (here, by the person).
-        await asyncio.to_thread(process.communicate, timeout=30)
+        said, told = await asyncio.to_thread(process.communicate, timeout=30)
         code = process.returncode
         await asyncio.sleep(1.0)  # time for a stray write, had there been one
         rows = journal_rows(data)
         await window.stop()
         window.journal.close()
-        return code, rows
+        return code, said, told, rows
 
-    code, rows = run(scenario(), timeout=120)
-    assert code is not None
+    code, said, told, rows = run(scenario(), timeout=120)
+    assert code == 0  # what the person chose elsewhere: no error here
     if command == "remove":
         assert rows == []
+        assert said == ""  # no result; but never silent (it said nothing before)
+        assert told == ("runway-desktop: #1 “kite number 1” was removed from the history "
+                        "elsewhere (in the window or by `runway-desktop remove`) before it "
+                        "finished: its video isn't saved.\n")
     else:
         assert [r["stage"] for r in rows] == ["abandoned"]
         assert rows[0]["lease_owner"] is None
+        assert json.loads(said)["status"] == "abandoned"
     assert slow_sim.jobs_created(KEY) == 1
     assert not list(out.glob("*.mp4"))
 
