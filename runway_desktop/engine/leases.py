@@ -52,23 +52,24 @@ class LeaseExpired(LeaseLost):
     process may drive it now: stop before touching its files."""
 
 
-_HELD: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar(
+# The generation a task drives, and whether its lease surely still runs.
+_HELD: contextvars.ContextVar[tuple[int, Callable[[], bool]] | None] = contextvars.ContextVar(
     "runway_desktop_lease_held", default=None)
 
 
-def held_context(still_held: Callable[[], bool]) -> contextvars.Context:
-    """A context for one generation's task: `ensure_held()` in it asks `still_held`."""
+def held_context(still_held: Callable[[], bool], generation_id: int = 0) -> contextvars.Context:
+    """A context for the task driving `generation_id`: `ensure_held()` in it asks `still_held`."""
     context = contextvars.copy_context()
-    context.run(_HELD.set, still_held)
+    context.run(_HELD.set, (generation_id, still_held))
     return context
 
 
-def ensure_held(generation_id: int = 0) -> None:
-    """Raise LeaseExpired unless the running task's lease is surely still its own (outside a
-    leased task: nothing to check)."""
-    still_held = _HELD.get()
-    if still_held is not None and not still_held():
-        raise LeaseExpired(generation_id)
+def ensure_held() -> None:
+    """Raise LeaseExpired (naming the task's generation) unless the running task's lease is
+    surely still its own (outside a leased task: nothing to check)."""
+    held = _HELD.get()
+    if held is not None and not held[1]():
+        raise LeaseExpired(held[0])
 
 
 def new_owner() -> str:

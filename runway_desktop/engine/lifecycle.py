@@ -504,7 +504,7 @@ class Lifecycle:
         a video that can't take them is kept all the same."""
         parent_id = generation.parent_id
         parent = self.journal.get(parent_id) if parent_id is not None else None
-        ensure_held(generation.id)  # the file is still ours to rewrite
+        ensure_held()  # the file is still ours to rewrite
         saved = await asyncio.to_thread(
             metadata.save_video_settings, video, metadata.for_generation(generation, parent),
             sidecar=self.config.settings_sidecar,

@@ -681,7 +681,8 @@ class Engine:
     def _launch(self, generation_id: int, delay: float = 0.0) -> None:
         assert self._lifecycle is not None
         # Its files are touched only while its lease surely runs (leases.ensure_held).
-        held = held_context(functools.partial(self._leases.still_held, generation_id))
+        held = held_context(functools.partial(self._leases.still_held, generation_id),
+                            generation_id)
         task = asyncio.get_running_loop().create_task(
             self._lifecycle.drive(generation_id, delay), context=held)
         self._tasks[generation_id] = task

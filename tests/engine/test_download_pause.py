@@ -89,9 +89,10 @@ def test_a_download_stopped_past_its_lease_adds_nothing_to_the_video_another_pro
             held["yes"] = False  # stopped here, past its lease…
             _another_process_downloads(url, dest)  # …while another process finishes it
 
-    with pytest.raises(LeaseExpired):
-        held_context(lambda: held["yes"]).run(asyncio.run, _download(
+    with pytest.raises(LeaseExpired) as stopped:
+        held_context(lambda: held["yes"], 7).run(asyncio.run, _download(
             url, dest, progress=stopped_after_a_chunk))
+    assert stopped.value.generation_id == 7  # its log names it (it said "generation 0")
     assert chunks[0] > resumed_from  # it had taken bytes of its own before it stopped
     assert dest.read_bytes() == video  # the other process's video, nothing added
     assert not part_path(dest).exists()
