@@ -93,15 +93,35 @@ def owner_is_dead(owner: str, host: str | None = None) -> bool:
 def left_running(journal: Journal, now: float | None = None) -> int:
     """Generations under way for a process that ended without closing (killed, a crash, a
     power cut: their leases still name it, and it is gone or they have expired). A quit
-    releases its leases; so does a command that ends. Count them before an engine takes them
-    over."""
+    releases its leases; so does a command that ends. A process only stopped (Ctrl+Z) has not
+    ended: its work is carried on all the same, but not counted here. Count them before an
+    engine takes them over."""
     at = time.time() if now is None else now
     left = 0
+    stopped: dict[str, bool] = {}
     for generation_id in journal.ids_with_stages(RUNNING_STAGES):
         owner, expires = journal.lease_of(generation_id)
-        if owner and (owner_is_dead(owner) or (expires is not None and expires < at)):
+        if not owner or not (owner_is_dead(owner) or (expires is not None and expires < at)):
+            continue
+        if owner not in stopped:
+            stopped[owner] = owner_is_stopped(owner)
+        if not stopped[owner]:
             left += 1
     return left
+
+
+def owner_is_stopped(owner: str) -> bool:
+    """True when the owner is a process on this machine that is stopped (Ctrl+Z in its
+    terminal, `kill -STOP`, a debugger): its leases run out and others carry its work on, but
+    it has not ended — it goes on once continued. Known where /proc says so (Linux)."""
+    try:
+        owner_host, pid_text, _token = owner.rsplit(":", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if owner_host != socket.gethostname() or pid == os.getpid() or pid <= 0:
+        return False
+    return _process_state(pid) in ("T", "t")
 
 
 def _process_alive(pid: int) -> bool:
@@ -113,11 +133,17 @@ def _process_alive(pid: int) -> bool:
         return False
     except PermissionError:  # another user's process
         return True
-    try:  # a zombie (killed, not yet reaped by its parent) is gone for our purposes
+    # a zombie (killed, not yet reaped by its parent) is gone for our purposes
+    return _process_state(pid) != "Z"
+
+
+def _process_state(pid: int) -> str | None:
+    """The process's state letter in /proc (R, S, T stopped, Z zombie…); None if unknown."""
+    try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+            return stat.read().rsplit(")", 1)[-1].split()[0]
     except (OSError, IndexError):
-        return True
+        return None
 
 
 class Leases:

@@ -349,3 +349,36 @@ def test_work_left_running_counts_dead_and_expired_holders_not_live_or_released(
     assert left_running(journal, now=1_000.0) == 2
     assert left_running(journal, now=3_000.0) == 3  # row 1's lease ran out too
     journal.close()
+
+
+def test_work_of_a_stopped_process_is_not_counted_as_left_by_one_that_ended(
+        tmp_path: Path) -> None:
+    """A `generate` stopped with Ctrl+Z (or `kill -STOP`, a debugger) lets its leases run out,
+    and the window carries its work on; but its start notice said the work was left 'when
+    Runway Desktop last ended without closing (a crash, the app killed…)' of a process that
+    is still there and goes on once continued (`fg`). Killed, it is counted again."""
+    import signal
+    import socket
+
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.add(_settings(1), stage=Stage.PROCESSING, job_id="j1")
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        journal.claim(f"{socket.gethostname()}:{holder.pid}:feed", until=2_000.0, now=0.0,
+                      stages=[Stage.PROCESSING])
+        holder.send_signal(signal.SIGSTOP)
+        while (holder_state := _state_of(holder.pid)) not in ("T", "t"):
+            assert holder_state is not None
+        assert left_running(journal, now=3_000.0) == 0  # stopped, its lease run out
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        assert left_running(journal, now=1_000.0) == 1  # gone, its lease still running
+    finally:
+        holder.kill()
+        holder.wait()
+        journal.close()
+
+
+def _state_of(pid: int) -> str | None:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[-1].split()[0]
