@@ -101,6 +101,18 @@ async def plan_import(client: api.ApiClient, journal: Journal) -> ImportPlan:
     return ImportPlan(tuple(new), tuple(matched), skipped)
 
 
+async def find_lost_answer(client: api.ApiClient, journal: Journal,
+                           generation: Generation) -> api.Job | None:
+    """The job an earlier POST of `generation` made although its answer never came back, if
+    apiframe lists one (a job no other row has, nor one the person removed)."""
+    removed = journal.removed_job_ids()
+    async for job in client.iter_jobs():
+        if (job.id not in removed and journal.by_job_id(job.id) is None
+                and _lost_answer_row(job, [generation]) is not None):
+            return job
+    return None
+
+
 def apply_import(plan: ImportPlan, journal: Journal, *, feed: Feed,
                  added: Callable[[Generation], None], output_dir: Path | None,
                  stop: Callable[[int], None] = lambda _id: None) -> ImportResult:

@@ -24,7 +24,7 @@ import httpx
 from runway_desktop import api, paths
 from runway_desktop.api.catalog import BUILT_IN_CATALOG, ModelCatalog
 from runway_desktop.api.url_policy import host_for_people
-from runway_desktop.engine import downloads, images, poll_timing, work_files
+from runway_desktop.engine import downloads, images, importer, poll_timing, work_files
 from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.leases import LeaseTiming, ensure_held
@@ -87,6 +87,9 @@ class EngineConfig:
     upload_deadline: float = 30 * 60.0
     max_retry_after: float = MAX_RETRY_AFTER  # the longest a 429 holds anything back
     missing_link_polls: int = 12  # polls of a COMPLETED job that has no link yet (~1 min)
+    # apiframe answers a POST re-sent with the same idempotency key with the first job for
+    # 24 h only: one first sent longer ago than this looks for that job before it goes again.
+    resend_within: float = 23 * 3600.0
     link_refreshes: int = 3  # fresh links asked for when the CDN refuses one
     create_output_parents: bool = True  # False for a folder the person chose: don't invent paths
     keep_image_metadata: bool = False  # the setting: upload fitting images with their EXIF
@@ -272,6 +275,12 @@ class Lifecycle:
             and time.time() - generation.uploaded_at < self.config.upload_ttl_seconds
         )
 
+    def _key_may_be_forgotten(self, generation: Generation) -> bool:
+        """A POST of this generation may have left so long ago that apiframe no longer knows
+        its idempotency key."""
+        sent = generation.submitted_at
+        return sent is not None and time.time() - sent > self.config.resend_within
+
     def _upload_lapsed(self, generation: Generation) -> bool:
         """The image this generation uploaded has expired (or soon will) and can be sent again."""
         path = generation.settings.image_path
@@ -281,6 +290,20 @@ class Lifecycle:
     async def _submit(self, generation: Generation) -> None:
         catalog = self._catalog()
         key = generation.idempotency_key
+        if self._key_may_be_forgotten(generation):
+            # Sent long ago, the answer never came back (the computer slept mid-send, a crash,
+            # a Retry days later): apiframe may no longer know the key, and a POST with it would
+            # make and charge a second job. Its history says whether the first got through.
+            log.info("Generation %s was first sent %s ago: looking for its job first",
+                     generation.id, _minutes(time.time() - (generation.submitted_at or 0)))
+            first = await self._call(
+                generation, lambda: importer.find_lost_answer(self.client, self.journal,
+                                                              generation),
+                budget=self.config.poll_failure_budget)
+            if first is not None:
+                self._advance(generation, Event.ACCEPTED, job_id=first.id,
+                              credit_cost=generation.settings.price_in(catalog), attempts=0)
+                return
         earlier: api.GenerateVideoRequest | None = None
         if self._upload_lapsed(generation):
             # A POST sent again long after the upload (a Retry hours later): apiframe has
