@@ -350,6 +350,7 @@ def test_a_person_uses_the_window(
             self.no_window_shows_what_left_the_list()
             self.journal_and_disk_agree()
             self.no_row_is_a_dead_end()
+            self.no_half_written_video()
 
         def _log(self, text: str) -> None:
             if trace:
@@ -1125,23 +1126,48 @@ def test_a_person_uses_the_window(
                             or self.window.banner.isVisible(), timeout=WAIT_MS)
             self.settle()
 
-        @step(notice_first=st.booleans())
-        def restart(self, notice_first: bool) -> None:
-            """Quit and start again on the same data (an undo still offered ends with it)."""
-            self._log(f"restart(notice_first={notice_first!r})")
+        @step(notice_first=st.booleans(), mid_download=st.booleans())
+        def restart(self, notice_first: bool, mid_download: bool) -> None:
+            """Quit and start again on the same data (an undo still offered ends with it);
+            maybe while finished videos come down (slowly): after the start they come down,
+            each to one file, none left half-written."""
+            self._log(f"restart(notice_first={notice_first!r}, mid_download={mid_download!r})")
             if notice_first:
                 self.window.notice.dismiss()
+            downloading: set[int] = set()
+            engine = self.engine
+            if mid_download and any(g.stage in ON_SERVER for g in engine.generations()):
+                self.simulator.faults.cdn_slow_bytes_per_second = 20_000
+                self.clock.advance(10.0)  # every job on apiframe is finished
+
+                def coming_down() -> bool:
+                    stages = [g.stage for g in engine.generations()]
+                    return Stage.DOWNLOADING in stages or not ON_SERVER & set(stages)
+
+                qtbot.waitUntil(coming_down, timeout=WAIT_MS)
+                downloading = {g.id for g in engine.generations()
+                               if g.stage is Stage.DOWNLOADING}
             self.undoable_trash.clear()
             shown = {g.id for g in self.engine.generations()
                      if not self.window.removals.is_hidden(g.id)}
             self.unexpected += self.controller.unexpected
             composing = self.composition()
             close_controller(qtbot, self.controller)
+            self.simulator.faults.cdn_slow_bytes_per_second = None
+            if downloading:
+                self._log(f"  closed while {sorted(downloading)} came down: "
+                          f"{sorted(p.name for p in self.output_dir.glob('*.part'))}")
             self.controller = build_controller(qapp, qtbot, self.data_dir)
             self.settle()
             after = {g.id for g in self.engine.generations()}
             assert shown == after, f"after a restart: {shown ^ after} differ"
             assert self.composition() == composing  # prompt, picture, frame, ratio: as left
+            if downloading:
+                self.come_to_rest()
+                stages = {i: self.engine.get(i).stage for i in downloading}
+                assert set(stages.values()) == {Stage.DONE}, f"after a restart: {stages}"
+                videos = [Path(self.engine.get(i).video_path).name for i in downloading]
+                assert not any(" (1)" in name for name in videos), videos  # no second copy
 
         # -- invariants -----------------------------------------------------------------------
 
@@ -1198,6 +1224,11 @@ def test_a_person_uses_the_window(
                     assert generation.error, f"{shown} says nothing"
                 if generation.stage is Stage.ATTENTION:
                     assert generation.action is not None, f"{shown} offers no fix"
+
+        def no_half_written_video(self) -> None:
+            """At rest nothing is coming down: no `.part` file is left in the videos folder."""
+            parts = sorted(p.name for p in self.output_dir.glob("*.part"))
+            assert not parts, f"half-written videos left: {parts}"
 
         def journal_and_disk_agree(self) -> None:
             engine = self.engine
