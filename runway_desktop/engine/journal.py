@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from runway_desktop.engine.lock_holders import write_lock_holder
 from runway_desktop.engine.records import (
     Action,
     Generation,
@@ -215,6 +216,12 @@ def journal_error(path: Path, error: BaseException) -> JournalError:
           or code in (errno.EROFS, errno.EACCES, errno.EPERM)):
         what = "the file or its folder can't be written (read-only)"
         todo = "Make the folder and the file writable again (permissions, a read-only drive)"
+    elif (name.startswith("SQLITE_BUSY") or "locked" in text) and (
+            holder := write_lock_holder(path)) is not None and holder.stopped:
+        # A process stopped mid-write keeps the lock until continued: closing programs won't.
+        what = (f"process {holder.pid} ({holder.command}) is stopped in the middle of writing "
+                "it (Ctrl+Z in its terminal, or a debugger) and keeps it locked")
+        todo = f"Continue that process (`fg` in its terminal, or `kill -CONT {holder.pid}`)"
     elif name.startswith("SQLITE_BUSY") or "locked" in text:
         what = "another program keeps it locked"
         todo = "Close other programs using that folder"
