@@ -62,6 +62,22 @@ def pictures(folder: Path) -> list[Path]:
     return found
 
 
+# How the window names them (ui/drop_zone.py, ui/video_drop.py): the part that tells one from
+# another, found in a history's text in one pass however many pictures there are. A file named
+# otherwise isn't one the window wrote: it is never deleted.
+_KEY = re.compile(r"pasted-\d{8}-\d{6}-[0-9a-f]{6}\.png|-last-[0-9a-f]{8}\.png")
+
+
+def key_of(picture: Path) -> str | None:
+    """What names `picture` in a history (None: not a file the window wrote)."""
+    found = [m.group() for m in _KEY.finditer(picture.name)]
+    if not found or not picture.name.endswith(found[-1]):
+        return None
+    if picture.name.startswith("pasted-") and found[-1] != picture.name:
+        return None
+    return found[-1]
+
+
 def forget_unused(folder: Path, *, keep: Iterable[str] = (),
                   min_age_s: float = UNUSED_PASTED_AGE_S) -> list[Path]:
     """Delete the pictures in `folder` (a data folder's work/pasted) that nothing can reach
@@ -73,38 +89,38 @@ def forget_unused(folder: Path, *, keep: Iterable[str] = (),
     if not histories:
         return []  # not a data folder with a history: nothing here is ours to judge
     cutoff = time.time() - min_age_s
-    kept = {Path(k).name for k in keep}
-    old = [p for p in pictures(folder) if p.name not in kept and _older(p, cutoff)]
+    kept = {k for path in keep if (k := key_of(Path(path)))}
+    old = [p for p in pictures(folder)
+           if (k := key_of(p)) is not None and k not in kept and _older(p, cutoff)]
     if not old:
         return []
     try:
-        named = set().union(*(names_in_history(h, {p.name for p in old}) for h in histories))
+        named = set().union(*(names_in_history(h) for h in histories))
     except HistoryUnreadable as error:
         log.info("Pasted pictures kept: %s", error)
         return []
     forgotten = []
     for picture in old:
-        if picture.name not in named and _delete_unheld(picture):
+        if key_of(picture) not in named and _delete_unheld(picture):
             forgotten.append(picture)
     return forgotten
 
 
-def names_in_history(history: Path, names: set[str]) -> set[str]:
-    """Which of these file names the history in `history` names anywhere: its generations'
+def names_in_history(history: Path) -> set[str]:
+    """The pictures (`key_of`) the history in `history` names anywhere: its generations'
     settings (any stage), its sequences' shots and plans; and its copies moved aside
     (`journal.sqlite3.bad-*`, read as bytes: they may be damaged). Raises HistoryUnreadable."""
-    pattern = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
     journal = paths.journal_path(history)
     try:
-        found = _named_in_rows(journal, pattern)
+        found = _named_in_rows(journal)
     except sqlite3.Error as error:  # damaged, or a newer version's: read it as bytes
         log.info("Reading %s as bytes for pasted pictures (%s)", journal, error)
-        found = _named_in_bytes([journal, journal.with_name(journal.name + "-wal")], pattern)
+        found = _named_in_bytes([journal, journal.with_name(journal.name + "-wal")])
     aside = list(history.glob(f"{journal.name}.bad-*"))
-    return found | _named_in_bytes(aside, pattern)
+    return found | _named_in_bytes(aside)
 
 
-def _named_in_rows(journal: Path, pattern: re.Pattern[str]) -> set[str]:
+def _named_in_rows(journal: Path) -> set[str]:
     db = sqlite3.connect(f"{journal.absolute().as_uri()}?mode=ro", uri=True)
     try:
         db.execute("PRAGMA busy_timeout=5000")
@@ -118,14 +134,14 @@ def _named_in_rows(journal: Path, pattern: re.Pattern[str]) -> set[str]:
             for row in db.execute(f"SELECT * FROM {table}"):
                 for text in row:
                     if isinstance(text, str):
-                        found.update(pattern.findall(text))
+                        found.update(_KEY.findall(text))
         return found
     finally:
         db.close()
 
 
-def _named_in_bytes(files: Iterable[Path], pattern: re.Pattern[str]) -> set[str]:
-    binary = re.compile(pattern.pattern.encode())
+def _named_in_bytes(files: Iterable[Path]) -> set[str]:
+    binary = re.compile(_KEY.pattern.encode())
     found: set[str] = set()
     for file in files:
         try:

@@ -38,9 +38,9 @@ def picture(folder: Path, name: str, *, old: bool = True) -> Path:
     return path
 
 
-def names(folder: Path) -> list[str]:
-    return sorted(p.name.removeprefix("pasted-").removesuffix(".png")
-                  for p in [*folder.glob("pasted-*"), *folder.glob(f"{DROPPED_FRAMES}/*")])
+def pasted_name(label: str) -> str:
+    """A name as the window gives a pasted picture (ui/drop_zone.py), told apart by `label`."""
+    return f"pasted-20261130-020000-{label.encode().hex()[:6]:0>6}.png"
 
 
 def test_a_pasted_picture_goes_only_once_nothing_can_reach_it(
@@ -48,16 +48,21 @@ def test_a_pasted_picture_goes_only_once_nothing_can_reach_it(
     engine = make_engine()  # not started: the journal and the files only
     service = GenerationService(engine)
     folder = pasted_dir(data_dir)
-    made = {name: picture(folder, f"pasted-{name}.png") for name in (
+    made = {label: picture(folder, pasted_name(label)) for label in (
         "waiting", "failed", "shot", "demo", "aside", "kept", "held", "removed", "replaced")}
-    made["fresh"] = picture(folder, "pasted-fresh.png", old=False)
+    made["fresh"] = picture(folder, pasted_name("fresh"), old=False)
     made["frame"] = picture(folder / DROPPED_FRAMES, "clip-last-1a2b3c4d.png")
-    mine = picture(data_dir.parent / "Pictures", "pasted-mine.png")  # a file of the person's
-    (folder / "pasted-link.png").symlink_to(mine)
-    loose = picture(paths.work_dir(data_dir), "pasted-loose.png")
+    made["other"] = picture(folder, "pasted-by-someone-else.png")  # not named as the window does
+    mine = picture(data_dir.parent / "Pictures", pasted_name("mine"))  # a file of the person's
+    made["link"] = folder / pasted_name("link")
+    made["link"].symlink_to(mine)
+    loose = picture(paths.work_dir(data_dir), pasted_name("loose"))
 
-    def named(key: str, prompt: str = "a boat") -> GenerationSettings:
-        return GenerationSettings(prompt, image_path=str(made[key]))
+    def labels() -> list[str]:
+        return sorted(label for label, path in made.items() if path.is_symlink() or path.exists())
+
+    def named(label: str, prompt: str = "a boat") -> GenerationSettings:
+        return GenerationSettings(prompt, image_path=str(made[label]))
 
     engine.journal.add(named("waiting"))
     failed = engine.journal.add(named("failed"))
@@ -81,9 +86,9 @@ def test_a_pasted_picture_goes_only_once_nothing_can_reach_it(
 
     gone = forget_unused(folder, keep=[str(made["kept"])])
 
-    assert sorted(p.name for p in gone) == ["clip-last-1a2b3c4d.png", "pasted-replaced.png"]
-    assert names(folder) == ["aside", "demo", "failed", "fresh", "held", "kept", "link",
-                             "removed", "shot", "waiting"]
+    assert sorted(gone) == sorted([made["frame"], made["replaced"]])
+    assert labels() == ["aside", "demo", "failed", "fresh", "held", "kept", "link", "other",
+                        "removed", "shot", "waiting"]
     assert mine.is_file()  # never a file outside work/pasted
     assert loose.is_file()
 
@@ -91,11 +96,11 @@ def test_a_pasted_picture_goes_only_once_nothing_can_reach_it(
     holds.release()
     gone = forget_unused(folder, keep=[str(made["kept"])])
 
-    assert sorted(p.name for p in gone) == ["pasted-held.png", "pasted-removed.png"]
+    assert sorted(gone) == sorted([made["held"], made["removed"]])
     # Unused, once old enough; and what the window kept, once it lets go.
     assert forget_unused(folder, keep=[str(made["kept"])], min_age_s=0) == [made["fresh"]]
     assert forget_unused(folder) == [made["kept"]]
-    assert names(folder) == ["aside", "demo", "failed", "link", "shot", "waiting"]
+    assert labels() == ["aside", "demo", "failed", "link", "other", "shot", "waiting"]
     assert mine.is_file()
 
 
@@ -103,7 +108,7 @@ def test_a_history_that_cant_be_read_keeps_every_picture(
         make_engine: EngineFactory, data_dir: Path) -> None:
     make_engine()
     folder = pasted_dir(data_dir)
-    unused = picture(folder, "pasted-unused.png")
+    unused = picture(folder, pasted_name("unused"))
     # Something at a moved-aside history's name that can't be read as a file.
     paths.journal_path(data_dir).with_name("journal.sqlite3.bad-20261130-020000").mkdir()
 
@@ -113,7 +118,7 @@ def test_a_history_that_cant_be_read_keeps_every_picture(
 
 def test_a_folder_without_a_history_is_left_alone(tmp_path: Path) -> None:
     folder = tmp_path / "work" / "pasted"
-    unused = picture(folder, "pasted-unused.png")
+    unused = picture(folder, pasted_name("unused"))
 
     assert forget_unused(folder) == []
     assert unused.is_file()
