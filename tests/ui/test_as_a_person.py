@@ -282,6 +282,8 @@ def test_a_person_uses_the_window(
             # whichever poll comes first: a poll's timing is the machine's, not the walk's.
             self.simulator.faults.routes = frozenset({"generate", "upload"})
             self.steps: list[str] = [f"state = {type(self).__name__}()"]
+            # The pictures and prompt the compose panel had before Extend (Cancel's).
+            self.before_extending: tuple[list[str], str] = ([], "")
             self.in_step = False
             monkeypatch.setenv("APIFRAME_BASE_URL", self.simulator.base_url)
             self.data_dir = tmp_path / f"walk-{n}" / "data"
@@ -478,6 +480,11 @@ def test_a_person_uses_the_window(
             elif trouble == "no credits":  # spent elsewhere; the window still shows the old
                 self.simulator.set_credits("afk_test", 0)
             compose = self.window.compose
+            if self.window.extend_mode.active:  # the strip is open: Generate extends
+                compose.prompt_edit.setPlainText(prompt)
+                if not compose.generate_block_reason():
+                    self.finish_extending(keyboard)
+                return
             if image and not compose.drop_zone.images():
                 assert drop_files(compose.drop_zone, [picture])
                 qtbot.waitUntil(compose.drop_zone.preview_ready, timeout=WAIT_MS)
@@ -710,33 +717,49 @@ def test_a_person_uses_the_window(
 
             self.command_and_check(key, primary, targets, trigger, yes, meanwhile)
 
-        @step(pick=PICK, go=st.booleans(), keyboard=st.booleans())
-        def extend_a_clip(self, pick: int, go: bool, keyboard: bool) -> None:
+        @step(pick=PICK, then=st.sampled_from(["generate", "cancel", "leave it open"]),
+              keyboard=st.booleans())
+        def extend_a_clip(self, pick: int, then: str, keyboard: bool) -> None:
             """Extend a finished clip from its menu: Generate makes one new row, selected, that
-            names the clip as its parent; Cancel (or Esc) puts the compose panel back."""
+            names the clip as its parent; Cancel (or Esc) puts the compose panel back; or the
+            strip stays while the person does other things (Generate there extends)."""
             from runway_desktop.engine.lifecycle_table import Command, allows
 
             clips = [g.id for g in self.visible_rows() if allows(g, Command.EXTEND)]
             row_id = choose(clips, pick)
-            self._log(f"extend_a_clip(row={row_id}, go={go!r}, keyboard={keyboard!r})")
+            self._log(f"extend_a_clip(row={row_id}, then={then!r}, keyboard={keyboard!r})")
             if row_id is None:
                 return
             compose, extend = self.window.compose, self.window.extend_mode
-            images, prompt = compose.drop_zone.images(), compose.prompt_edit.toPlainText()
+            if not extend.active:  # what Cancel brings back (from the first Extend)
+                self.before_extending = (compose.drop_zone.images(),
+                                         compose.prompt_edit.toPlainText())
             self.context_menu(row_id, "extend", True)
             assert extend.active
-            before = self.snapshot()
+            assert extend.parent_generation.id == row_id
             compose.prompt_edit.setPlainText("and then the tide comes in")
-            if not go or compose.generate_block_reason():
-                if keyboard:
-                    self.focus(compose.prompt_edit)
-                    qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Escape)
-                else:
-                    qtbot.mouseClick(extend.strip.cancel_button, Qt.MouseButton.LeftButton)
-                assert not extend.active
-                assert compose.drop_zone.images() == images
-                assert compose.prompt_edit.toPlainText() == prompt
-                return
+            if then == "generate" and not compose.generate_block_reason():
+                self.finish_extending(keyboard)
+            elif then != "leave it open":
+                self.stop_extending(keyboard)
+
+        def stop_extending(self, keyboard: bool) -> None:
+            compose, extend = self.window.compose, self.window.extend_mode
+            if keyboard:
+                self.focus(compose.prompt_edit)
+                qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Escape)
+            else:
+                qtbot.mouseClick(extend.strip.cancel_button, Qt.MouseButton.LeftButton)
+            assert not extend.active
+            images, prompt = self.before_extending
+            assert compose.drop_zone.images() == images
+            assert compose.prompt_edit.toPlainText() == prompt
+
+        def finish_extending(self, keyboard: bool) -> None:
+            """Generate while extending: one new row naming the clip, selected."""
+            compose, extend = self.window.compose, self.window.extend_mode
+            clip = extend.parent_generation.id
+            before = self.snapshot()
             if keyboard:
                 self.focus(compose.prompt_edit)
                 qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Return,
@@ -751,9 +774,9 @@ def test_a_person_uses_the_window(
                 assert not added
                 extend.cancel()
                 return
-            assert [g.parent_id for g in added] == [row_id], added
+            assert [g.parent_id for g in added] == [clip], added
             assert [g.id for g in self.window.queue.selected_generations()] == [added[0].id]
-            assert compose.drop_zone.images() == images
+            assert compose.drop_zone.images() == self.before_extending[0]
 
         @step(shape=st.sampled_from(sorted(shapes)),
               ratio=st.sampled_from(["", "", "1:1", "9:16", "16:9", "4:3"]),
@@ -769,6 +792,8 @@ def test_a_person_uses_the_window(
             self._log(f"frame_a_picture(shape={shape!r}, ratio={ratio!r}, "
                       f"gestures={gestures!r})")
             compose = self.window.compose
+            if self.window.extend_mode.active:
+                return  # the drop zone is hidden behind the extend strip
             zone, (size, suggested) = compose.drop_zone, shapes[shape]
             picked_before = bool(compose.state()["ratio_picked"])
             assert drop_files(zone, [framed[shape]])
@@ -1200,8 +1225,12 @@ def test_a_person_uses_the_window(
                 assert preview.error_text() == "", preview.error_text()
 
         def no_window_shows_what_left_the_list(self) -> None:
-            """A comparison, or an Export dialog not writing, shows only listed results."""
+            """A comparison, an Export dialog not writing, or the extend strip shows only
+            listed results."""
             model = self.window.queue.model
+            clip = self.window.extend_mode.parent_generation
+            assert clip is None or model.generation(clip.id) is not None, (
+                f"extending #{clip.id}, which left the list")
             for view in self.window.compare.open_views():
                 for pane in view.panes:
                     assert model.generation(pane.generation.id) is not None, (
