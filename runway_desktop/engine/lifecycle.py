@@ -29,6 +29,7 @@ from runway_desktop.engine.events import Problem, ProblemKind
 from runway_desktop.engine.journal import Journal
 from runway_desktop.engine.leases import LeaseTiming, ensure_held
 from runway_desktop.engine.lifecycle_table import Effect, Event, first_effect, next_stage
+from runway_desktop.engine.part_origin import discard_origin, part_path
 from runway_desktop.engine.problems import Verdict, judge, waiting_for_video_server
 from runway_desktop.engine.records import (
     Action,
@@ -326,7 +327,23 @@ class Lifecycle:
                     raise
                 return await self.client.generate_video(earlier, idempotency_key=key)
 
-        accepted = await self._call(generation, send, kind=GateKind.SUBMIT)
+        try:
+            accepted = await self._call(generation, send, kind=GateKind.SUBMIT)
+        except api.ConflictError:
+            # apiframe has a job under this key, made from a body sent before (each Retry after
+            # an expired upload sends a new image link, and an answer lost on the way hides
+            # which body got there first): ours, paid. Its history names it; asking the person
+            # to send it again as a new generation would pay twice.
+            made = await self._call(
+                generation, lambda: importer.find_lost_answer(self.client, self.journal,
+                                                              generation),
+                budget=self.config.poll_failure_budget)
+            if made is None:
+                raise
+            log.info("Generation %s: apiframe already had its job %s", generation.id, made.id)
+            self._advance(generation, Event.ACCEPTED, job_id=made.id,
+                          credit_cost=generation.settings.price_in(catalog), attempts=0)
+            return
         event = (Event.JOB_PROCESSING if accepted.status == api.JobStatus.PROCESSING
                  else Event.ACCEPTED)
         self._accepted[generation.id] = (time.time(), event is Event.JOB_PROCESSING)
@@ -414,10 +431,46 @@ class Lifecycle:
 
     async def _download(self, generation: Generation) -> None:
         assert generation.job_id
+        if self._saved_whole(generation):
+            # Its process stopped (or ended) after saving the video, before the row said so:
+            # only the settings and thumbnail are left, never the whole download again.
+            log.info("Generation %s: its video was saved whole before; finishing it",
+                     generation.id)
+            destination = Path(generation.video_path or "")
+            discard_origin(part_path(destination))  # if it stopped before clearing it up
+        else:
+            fetched = await self._fetch_video(generation)
+            if fetched is None:
+                return
+            generation, destination = fetched
+        await self._save_settings(generation, destination)
+        thumbnail = await self._thumbnail(generation.id, destination)
+        self._advance(
+            generation,
+            Event.DOWNLOADED,
+            progress=100,
+            # An imported job keeps the time the server finished it (retries clear it).
+            finished_at=generation.finished_at or time.time(),
+            thumbnail_path=str(thumbnail) if thumbnail else None,
+            error=None,
+            action=None,
+        )
+
+    @staticmethod
+    def _saved_whole(generation: Generation) -> bool:
+        """The video is at the row's path with no part beside it: a download renames only a
+        part proven whole to that name (job ids keep it ours)."""
+        saved = Path(generation.video_path) if generation.video_path else None
+        return (saved is not None and saved.is_file()
+                and not part_path(saved).exists())
+
+    async def _fetch_video(self, generation: Generation) -> tuple[Generation, Path] | None:
+        """Download the video to its path (resuming a part); the row and the path after.
+        None: the job has no link now, so it is followed again (its row says PROCESSING)."""
         if not generation.video_url:
             fresh = await self._fresh_link(generation)
             if fresh is None:
-                return
+                return None
             generation = fresh
         destination = self._destination(generation)
         generation = self._update(generation.id, video_path=str(destination))
@@ -457,7 +510,7 @@ class Lifecycle:
                     await asyncio.sleep(self.config.backoff.delay(refreshed - 1, self._rng))
                     fresh = await self._fresh_link(generation)
                     if fresh is None:
-                        return
+                        return None
                     generation = fresh
                     continue
                 verdict = judge(exc)
@@ -470,18 +523,7 @@ class Lifecycle:
                     self._give_up(generation, verdict)
                 log.info("Download of generation %s interrupted (%s); resuming", generation.id, exc)
                 await asyncio.sleep(self.config.backoff.delay(attempt, self._rng))
-        await self._save_settings(generation, destination)
-        thumbnail = await self._thumbnail(generation.id, destination)
-        self._advance(
-            generation,
-            Event.DOWNLOADED,
-            progress=100,
-            # An imported job keeps the time the server finished it (retries clear it).
-            finished_at=generation.finished_at or time.time(),
-            thumbnail_path=str(thumbnail) if thumbnail else None,
-            error=None,
-            action=None,
-        )
+        return generation, destination
 
     async def _fresh_link(self, generation: Generation) -> Generation | None:
         """Re-read the job for its current video link. None: the job has no link now, so the
