@@ -323,27 +323,23 @@ class Lifecycle:
             try:
                 return await self.client.generate_video(request, idempotency_key=key)
             except api.ConflictError:
-                if earlier is None:
+                if earlier is not None:
+                    try:
+                        return await self.client.generate_video(earlier, idempotency_key=key)
+                    except api.ConflictError:
+                        pass
+                # apiframe has a job under this key, made from a body sent before that one
+                # (each send after an expired upload has a new image link, and an answer lost
+                # on the way hides which got there first): ours, and paid. Its history names
+                # it; asking the person to send it again as a new generation would pay twice.
+                made = await importer.find_lost_answer(self.client, self.journal, generation)
+                if made is None:
                     raise
-                return await self.client.generate_video(earlier, idempotency_key=key)
+                log.info("Generation %s: apiframe already had its job %s", generation.id,
+                         made.id)
+                return api.JobAccepted(job_id=made.id, status=made.status)
 
-        try:
-            accepted = await self._call(generation, send, kind=GateKind.SUBMIT)
-        except api.ConflictError:
-            # apiframe has a job under this key, made from a body sent before (each Retry after
-            # an expired upload sends a new image link, and an answer lost on the way hides
-            # which body got there first): ours, paid. Its history names it; asking the person
-            # to send it again as a new generation would pay twice.
-            made = await self._call(
-                generation, lambda: importer.find_lost_answer(self.client, self.journal,
-                                                              generation),
-                budget=self.config.poll_failure_budget)
-            if made is None:
-                raise
-            log.info("Generation %s: apiframe already had its job %s", generation.id, made.id)
-            self._advance(generation, Event.ACCEPTED, job_id=made.id,
-                          credit_cost=generation.settings.price_in(catalog), attempts=0)
-            return
+        accepted = await self._call(generation, send, kind=GateKind.SUBMIT)
         event = (Event.JOB_PROCESSING if accepted.status == api.JobStatus.PROCESSING
                  else Event.ACCEPTED)
         self._accepted[generation.id] = (time.time(), event is Event.JOB_PROCESSING)

@@ -79,3 +79,38 @@ def test_when_the_first_post_did_reach_apiframe_its_job_is_followed_not_paid_aga
     assert start - sim.credits(KEY) == 8
     conflicts = [r for r in sim.requests if r.path == "/v2/videos/generate" and r.status == 409]
     assert len(conflicts) == 1
+
+
+@pytest.mark.expect_log_warnings(r"needs attention \(retry\)")
+def test_a_job_made_from_an_older_upload_than_the_last_is_followed_not_paid_again(
+    make_simulator: Callable[..., Simulator], make_engine: EngineFactory, png: Path
+) -> None:
+    """The first POST made the job (its answer lost); a Retry after the upload expired sent
+    a body with a new image link, whose 409 was lost too; a second Retry, after that upload
+    expired as well, re-sent only the body before it — which apiframe never stored either:
+    409 again, and the row told the person to submit it again as a new generation (a second
+    payment beside the first job). Any 409 proves a job was made with this key: it is found
+    in apiframe's history and followed."""
+    sim = make_simulator(upload_ttl_seconds=UPLOAD_SECONDS,
+                         faults=FaultPlan(lose_response_next=1000, routes={"generate"}))
+    start = sim.credits(KEY)
+
+    async def scenario() -> Generation:
+        engine = make_engine(sim=sim)
+        await engine.start()
+        generation = engine.submit(GenerationSettings("a kite", image_path=str(png), seed=3))
+        for faults in (FaultPlan(lose_response_next=1000, routes={"generate"}), FaultPlan()):
+            (stuck,) = await settle(engine, [generation.id])
+            assert stuck.stage is Stage.ATTENTION, stuck
+            await asyncio.sleep(UPLOAD_SECONDS + 0.3)  # apiframe reaps the upload meanwhile
+            sim.faults = faults
+            engine.retry(generation.id)
+        (row,) = await settle(engine, [generation.id])
+        await engine.stop()
+        return row
+
+    row = run(scenario())
+    assert row.stage is Stage.DONE, (row.stage, row.error)
+    assert sim.jobs_created(KEY) == 1
+    assert row.job_id == sim.job_ids(KEY)[0]
+    assert start - sim.credits(KEY) == 8
