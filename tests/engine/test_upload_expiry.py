@@ -73,12 +73,14 @@ def test_when_the_first_post_did_reach_apiframe_its_job_is_followed_not_paid_aga
     start = sim.credits(KEY)
     row = retry_after_the_upload_expired(make_engine, sim, png)
     assert row.stage is Stage.DONE, (row.stage, row.error)
-    assert uploads(sim) == 2
+    # At least once more: on a loaded machine the first attempt's own sends can outlast the
+    # 2 s upload too (each then re-uploads, and draws a 409).
+    assert uploads(sim) >= 2
     assert sim.jobs_created(KEY) == 1
     assert row.job_id == sim.job_ids(KEY)[0]
     assert start - sim.credits(KEY) == 8
     conflicts = [r for r in sim.requests if r.path == "/v2/videos/generate" and r.status == 409]
-    assert len(conflicts) == 1
+    assert conflicts
 
 
 @pytest.mark.expect_log_warnings(r"needs attention \(retry\)")
