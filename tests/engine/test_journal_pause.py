@@ -44,7 +44,7 @@ def writer(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
         yield path, process
     finally:
         process.kill()
-        process.wait()
+        process.communicate()  # and its pipe closed
         journal.close()
 
 
