@@ -42,6 +42,7 @@ from runway_desktop.ui.compare_command import CompareCommand
 from runway_desktop.ui.compose_panel import ComposePanel
 from runway_desktop.ui.extend_mode import ExtendMode
 from runway_desktop.ui.gallery import GalleryView
+from runway_desktop.ui.pasted_sweeper import PastedSweeper
 from runway_desktop.ui.preview import PreviewPlayer
 from runway_desktop.ui.queue_view import QueueView
 from runway_desktop.ui.quit_question import quit_question
@@ -154,6 +155,9 @@ class MainWindow(QMainWindow):
                                                     text, None, key="sequence"))
         self.clip_actions.sequence_requested.connect(self.sequence_command.start_from_clip)
         self.sequence_command.play_requested.connect(self._play)
+        # Pasted pictures nothing can reach any more are deleted (ui/pasted_sweeper.py).
+        self.pasted_sweeper = PastedSweeper(cache_dir, self._pictures_in_use, self)
+        self.compose.drop_zone.images_changed.connect(self.pasted_sweeper.hold_shown)
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -223,6 +227,8 @@ class MainWindow(QMainWindow):
                 self.queue.model.set_note(generation.id, note)
         self._on_problem(service.problem)
         self.extend_mode.follow_history()  # ends it for a clip of the other history
+        bridge.generation_removed.connect(self.pasted_sweeper.generations_removed)
+        self.pasted_sweeper.engine_started()
         if not service.has_api_key:
             self.show_no_api_key()
         else:
@@ -233,6 +239,14 @@ class MainWindow(QMainWindow):
                 self.compose.set_balance(None)
                 self.account_label.setText(self.tr("Checking your balance…"))
         self._update_title()
+
+    def _pictures_in_use(self) -> list[str]:
+        """Start images the window shows or can bring back (the composition Extend put aside,
+        a deleted sequence's while its Undo shows): the pasted-pictures sweep keeps them."""
+        view = self.sequence_command.view
+        return [*self.compose.drop_zone.images(),
+                *self.extend_mode.composition_state().get("images", []),
+                *(view.bar.undoable_images() if view is not None else [])]
 
     def show_no_api_key(self) -> None:
         """No key to work with (none stored, just removed, or the keyring can't be read): no
@@ -861,6 +875,7 @@ class MainWindow(QMainWindow):
         self.clip_actions.stop_exports()  # quitting: they stop and leave nothing behind
         self.sequence_command.stop_exports()
         self.save_state()
+        self.pasted_sweeper.stop()
         self.preview.clear()
         self.tray.hide()
         event.accept()

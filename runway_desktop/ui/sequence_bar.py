@@ -201,6 +201,13 @@ class SequenceBar(QWidget):
     def _forget_removed(self) -> None:
         self._removed = None
 
+    def undoable_images(self) -> list[str]:
+        """The start images of the deleted sequence Undo can still bring back (kept till then:
+        ui/pasted_sweeper.py)."""
+        removed = self._removed
+        shots = removed.sequence.shots if removed is not None else ()
+        return [shot.changes.image_path for shot in shots if shot.changes.image_path]
+
     def kept_text(self, kept: KeptTakes) -> str:
         """"Its 5 videos stay in your history and on disk." (or what is true instead)."""
         if not kept.takes:
