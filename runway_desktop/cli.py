@@ -312,6 +312,11 @@ async def follow(service: GenerationService, engine: Engine, generation: Generat
         print(f"runway-desktop: #{generation.id} {cli_queue.quoted(generation)} was removed "
               "from the history elsewhere (in the window or by `runway-desktop remove`) before "
               "it finished: its video isn't saved.", file=sys.stderr)
+    elif rows[0].stage is Stage.DONE and engine.done_elsewhere(generation.id):
+        # E.g. this command was stopped (Ctrl+Z) and the window carried its generation on.
+        print(f"runway-desktop: #{generation.id} {cli_queue.quoted(generation)} was finished "
+              "by another Runway Desktop process sharing this queue (the window or another "
+              "command).", file=sys.stderr)
     return rows
 
 

@@ -337,9 +337,9 @@ def test_commands_stopped_mid_send_and_mid_download_are_finished_by_the_window_a
         folders: tuple[Path, Path, Path]) -> None:
     """`kill -STOP` (a debugger, a frozen VM) of commands whose leases then run out: one just
     after its POST left, one in the middle of its video's body. The window takes both over and
-    finishes them, showing it live; woken, each command finds its generation done by then and
-    says so like any finished one (its video, exit 0): one job and one whole video each, no
-    stray part, nothing written over what the window did."""
+    finishes them, showing it live; woken, each command finds its generation done by then:
+    its video, exit 0, and that another process finished it: one job and one whole video each,
+    no stray part, nothing written over what the window did."""
     data, home, out = folders
     seen: dict[int, list[Stage]] = defaultdict(list)
 
@@ -387,7 +387,9 @@ def test_commands_stopped_mid_send_and_mid_download_are_finished_by_the_window_a
     _assert_one_video_each(rows, out)
     assert [r["lease_owner"] for r in rows] == [None, None]
     for (process, said, told), row in zip(woken, rows, strict=True):
-        assert (process.returncode, told) == (0, ""), said
+        assert (process.returncode, told) == (0, (
+            f"runway-desktop: #{row['id']} “{row['prompt']}” was finished by another Runway "
+            "Desktop process sharing this queue (the window or another command).\n")), said
         reported = json.loads(said)
         assert (reported["status"], reported["video_path"]) == ("done", row["video_path"])
     for generation_id in (1, 2):  # the window showed them on their way, then done

@@ -141,6 +141,7 @@ class Engine:
         # Rows of other processes whose charge (a job taken) or refund (a failure) the balance
         # shown has been checked for: (generation id, failed).
         self._credits_seen: set[tuple[int, bool]] = set()
+        self._done_elsewhere: set[int] = set()  # finished by another process, as last seen
         self._team_limit = team_limit.load(config.data_dir)  # as another process last read it
         # Videos other processes finish come without a thumbnail (a command has no Qt).
         self._thumbnails = ThumbnailBackfill(thumbnailer, config.data_dir,
@@ -264,6 +265,10 @@ class Engine:
             self._emit(self._updated(generation))
             self._thumbnails.offer(generation)
             credits_moved = self._credits_moved_elsewhere(generation) or credits_moved
+            if generation.stage is Stage.DONE:
+                self._done_elsewhere.add(generation.id)
+            else:
+                self._done_elsewhere.discard(generation.id)
             if generation.stop_cause is StopCause.CDN_UNREACHABLE and self._running:
                 self._cdn_watch.watch()  # another process's download waits for the CDN
         for generation_id in changes.removed:
@@ -524,6 +529,11 @@ class Engine:
         task = self._tasks.pop(generation_id, None)
         if task:
             task.cancel()
+
+    def done_elsewhere(self, generation_id: int) -> bool:
+        """Another process sharing the queue finished this generation (it took it over, or
+        started it first), as far as this engine has seen."""
+        return generation_id in self._done_elsewhere
 
     def is_driving(self, generation_id: int) -> bool:
         """This engine has picked the generation up (its task exists, maybe not started)."""
