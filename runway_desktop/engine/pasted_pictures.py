@@ -11,7 +11,8 @@ screenshots lingering in the Trash help nobody — once nothing can:
 - no window shows or keeps it: `keep` (the window's own composition, the one it restores at
   the next start, what its Undo can still bring back), and `PastedHolds` (each window holds a
   shared lock on the pictures it shows, so another window's sweep leaves them);
-- it is older than `min_age_s`: one being written or taken right now is not named anywhere yet.
+- it is older than `min_age_s`: one being written or taken right now is not named anywhere yet;
+- it is named as the window names them (`key_of`), a regular file, not a link.
 
 Only the window sweeps (ui/pasted_sweeper.py): a command can't know what a window shows.
 Anything not read for sure (a history that can't be read at all) keeps every picture.
