@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.gallery.selection_changed.connect(self._show_in_preview)
         self.gallery.play_requested.connect(self._play)
         self.studio = StudioLayout(self, self.compose, self.preview, self.queue, self.gallery)
+        self.studio.side_tabs.currentChanged.connect(self._list_shown)
         self.splitter = self.studio.splitter
         self.right_splitter = self.studio.right_splitter
         self.compare = CompareCommand(self, self.queue, [
@@ -290,7 +291,7 @@ class MainWindow(QMainWindow):
 
     def _connect_queue(self) -> None:
         q = self.queue
-        q.selection_changed.connect(self._show_in_preview)
+        q.selection_changed.connect(self._queue_pick_changed)
         q.play_requested.connect(self._play)
         q.open_requested.connect(self._open_video)
         q.reveal_requested.connect(self._reveal)
@@ -620,6 +621,19 @@ class MainWindow(QMainWindow):
     def _video_of(self, generation_id: int) -> str | None:
         generation = self.queue.model.generation(generation_id)
         return generation.video_path if generation and generation.stage == Stage.DONE else None
+
+    def _queue_pick_changed(self, generation: Generation | None) -> None:
+        # Only the visible list's pick is previewed: the hidden queue's moving on (its row
+        # finished and left the Active filter) emptied the preview of the gallery's pick.
+        if not self.studio.gallery_shown():
+            self._show_in_preview(generation)
+
+    def _list_shown(self, _index: int) -> None:
+        # Back in the queue, its pick is previewed as it is now: one that finished while the
+        # gallery showed kept its poster from before, with no video to play.
+        current = None if self.studio.gallery_shown() else self.queue.current_generation()
+        if current is not None and self._video_of(current.id) != self.preview.video_path():
+            self._show_in_preview(current)
 
     def _show_in_preview(self, generation: Generation | None) -> None:
         self.clip_actions.show_generation(generation)

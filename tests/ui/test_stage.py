@@ -489,3 +489,54 @@ def test_a_row_moving_on_in_the_hidden_queue_leaves_the_gallerys_pick_in_the_pre
     window.studio.show_gallery(False)  # Ctrl+1: the queue takes the pick over
     assert window.queue.current_generation() == result
     assert window.preview.video_path() == result.video_path
+
+
+def test_a_row_leaving_the_hidden_queues_filter_leaves_the_gallerys_pick_in_the_preview(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Found by the person walk (random, time passing while the gallery showed): the queue,
+    filtered to Active, had a running row selected; it finished, left the filter, and the
+    queue's selection moving on emptied the preview of the video picked in the gallery."""
+    from dataclasses import replace
+
+    from runway_desktop.ui.queue_filter import StatusFilter
+
+    result = finished(1, "16:9", tmp_path)
+    at = time.time()
+    running = Generation(id=2, settings=GenerationSettings(prompt="still being made"),
+                         idempotency_key="key-2", stage=Stage.PROCESSING, created_at=at,
+                         updated_at=at, position=2.0, job_id="job-2")
+    window._on_generation_updated(result)
+    window._on_generation_updated(running)
+    window.queue.set_status_filter(StatusFilter.ACTIVE)
+    assert window.queue.select_generation(running.id)
+    window.studio.show_gallery(True)
+    qtbot.waitUntil(lambda: window.gallery.model.result_ids() == [result.id])
+    assert window.gallery.select_generation(result.id)
+    qtbot.waitUntil(lambda: window.preview.video_path() == result.video_path)
+
+    window._on_generation_updated(replace(running, stage=Stage.FAILED, error="It failed."))
+    assert window.queue.selected_generations() == []  # out of the Active filter
+    assert window.preview.video_path() == result.video_path
+
+
+def test_back_in_the_queue_a_row_that_finished_meanwhile_is_previewed_with_its_video(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Found by the person walk (random): the row selected in the queue finished while the
+    gallery showed; back in the queue (Ctrl+1) it was selected, finished, and the preview
+    still showed its poster from before, with no video to play."""
+    from dataclasses import replace
+
+    done = finished(1, "16:9", tmp_path)
+    running = replace(done, stage=Stage.PROCESSING, video_path=None, progress=40)
+    window._on_generation_updated(running)
+    assert window.queue.select_generation(running.id)
+    assert window.preview.video_path() is None
+    window.studio.show_gallery(True)
+    window._on_generation_updated(done)
+    qtbot.waitUntil(lambda: window.gallery.model.result_ids() == [done.id])
+
+    window.studio.show_gallery(False)
+    assert window.queue.current_generation() == done
+    assert window.preview.video_path() == done.video_path
