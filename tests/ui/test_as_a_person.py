@@ -97,8 +97,8 @@ pytestmark = [
                               r"Immediate exit requested"),
 ]
 
-EXAMPLES = int(os.environ.get("RUNWAY_PERSON_EXAMPLES", "10"))
-STEPS = int(os.environ.get("RUNWAY_PERSON_STEPS", "25"))
+EXAMPLES = int(os.environ.get("RUNWAY_PERSON_EXAMPLES", "20"))
+STEPS = int(os.environ.get("RUNWAY_PERSON_STEPS", "30"))
 SHRINK = os.environ.get("RUNWAY_PERSON_SHRINK") == "1"
 RANDOM = os.environ.get("RUNWAY_PERSON_RANDOM") == "1"  # new walks each run (hunting locally)
 REPLAY = os.environ.get("RUNWAY_PERSON_REPLAY", "")  # a file of the steps a failure printed
