@@ -75,9 +75,6 @@ async def _cli(*args: str | int | Path, env: dict[str, str]) -> CliResult:
     return CliResult(process.returncode, out.decode(), err.decode(), 0.0)
 
 
-# The window's engine may notice at its heartbeat, before its journal watch, that the row it
-# followed was taken from it (log only; the person sees the row go).
-@pytest.mark.expect_log_warnings(r"Generations \[1\] are driven elsewhere now")
 def test_with_the_window_open_cancel_and_remove_act_and_the_window_shows_it(
         one_at_a_time: Simulator, folders: tuple[Path, Path, Path]) -> None:
     data, home, out = folders
