@@ -159,9 +159,7 @@ async def _frame_at_the_end(video: Path) -> Frame | None:
                 if not found.done():
                     found.set_result(None)  # the end came without a picture
 
-            loop = found.get_loop()  # Qt's signals may come when no loop runs (at quit)
-            if not loop.is_closed():
-                loop.call_later(END_GRACE, settle)
+            _after_grace(found.get_loop(), settle)
 
         watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
         watcher.start(video)
@@ -199,9 +197,7 @@ async def _last_played_frame(video: Path, picture_end_ms: int | None) -> Frame:
                 else:
                     found.set_exception(FrameError(f"“{video.name}” has no picture to take."))
 
-            loop = found.get_loop()  # Qt's signals may come when no loop runs (at quit)
-            if not loop.is_closed():
-                loop.call_later(END_GRACE, settle)
+            _after_grace(found.get_loop(), settle)
 
         watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
         watcher.start(video)
@@ -312,8 +308,7 @@ async def stream_frames(
                 finish()
 
         def on_end() -> None:
-            if not loop.is_closed():
-                loop.call_later(END_GRACE, finish)
+            _after_grace(loop, finish)
 
         watcher.on_loaded, watcher.on_frame, watcher.on_end = on_loaded, on_frame, on_end
         watcher.start(video)
@@ -433,6 +428,13 @@ def _decoding(fail: Callable[[str], None]) -> Iterator[tuple[_Watcher, QMediaPla
         yield watcher, watcher.player
     finally:
         watcher.dispose()
+
+
+def _after_grace(loop: asyncio.AbstractEventLoop, settle: Callable[[], None]) -> None:
+    """Call `settle` once frames still queued after EndOfMedia have had END_GRACE to arrive.
+    Qt's signals may come when no loop runs any more (at quit): then nothing."""
+    if not loop.is_closed():
+        loop.call_later(END_GRACE, settle)
 
 
 def _failing(video: Path, outcome: asyncio.Future[Any]) -> Callable[[str], None]:
