@@ -26,6 +26,7 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QDragMoveEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from runway_desktop.engine.pasted_pictures import DROPPED_FRAMES, PASTED, key_of
 from runway_desktop.engine.records import Generation, Stage
 from runway_desktop.engine.video.metadata import VideoSettings, read_video_settings
 from runway_desktop.ui.notice_close import close_button
@@ -205,9 +206,7 @@ class VideoDrop(QObject):
         self._leave_extend()
         compose.apply_settings(settings, made_by=f"“{self.video.name}”")
         if missing:
-            text = self.tr("Filled in from “{name}”, except its start image: {image} is no "
-                           "longer there. Choose it (or another) again.").format(
-                name=self.video.name, image=image)
+            text = self._missing_image(self.video.name, Path(image or ""))
         else:
             text = self.tr("Filled in from “{name}”: change what you like, then "
                            "Generate.").format(name=self.video.name)
@@ -223,6 +222,23 @@ class VideoDrop(QObject):
             text += " " + self.tr("Not offered here, so left as it was: {0}.").format(
                 ", ".join(kept))
         self.offer.offer(text, use=False, extend=False)
+
+    def _missing_image(self, video: str, image: Path) -> str:
+        """What to do about a start image that is gone: a picture the app kept for the person
+        (pasted, or a dropped video's last frame) was never a file of theirs to choose again."""
+        kind = key_of(image) if image.parent.name in (PASTED, DROPPED_FRAMES) else None
+        if kind is not None and kind.startswith("pasted-"):
+            return self.tr("Filled in from “{name}”, except its start image: it was a picture "
+                           "pasted into the window, deleted once no generation used it. Paste "
+                           "it again (or choose another picture).").format(name=video)
+        if kind is not None:
+            return self.tr("Filled in from “{name}”, except its start image: it was the last "
+                           "frame of a video dropped here to extend, deleted once no generation "
+                           "used it. Choose another picture, or drop that video again and "
+                           "choose Extend.").format(name=video)
+        return self.tr("Filled in from “{name}”, except its start image: {image} is no "
+                       "longer there. Choose it (or another) again.").format(
+            name=video, image=image)
 
     def extend(self) -> None:
         """A video of this history: extend mode on it (the new clip records its parent). One

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
@@ -157,6 +158,29 @@ def test_a_start_image_that_is_gone_is_named_and_the_rest_filled_in(
     assert "no longer there" in offer.message.text()
     assert str(start_image) in offer.message.text()
 
+    # A picture pasted into the window, swept away since: there is no file of the person's to
+    # choose again; they are told to paste it again.
+    pasted = paste(qtbot, window.compose.drop_zone)
+    asked = GenerationSettings(**{**ASKED.__dict__, "image_path": str(pasted)})
+    video = Path(generate(qtbot, window, asked).video_path or "")
+    pasted.unlink()  # as the sweep does once nothing uses it
+    offer = use_a_copy(qtbot, window, video, tmp_path, asked.prompt)
+    assert window.compose.drop_zone.images() == []
+    assert "Paste it again" in offer.message.text()
+    assert str(pasted) not in offer.message.text()
+
+
+def paste(qtbot: QtBot, zone: Any) -> Path:
+    """Ctrl+V of a screenshot on the clipboard; the file the window wrote for it."""
+    image = QImage(90, 160, QImage.Format.Format_RGB32)
+    image.fill(QColor(200, 80, 40))
+    QGuiApplication.clipboard().setImage(image)
+    zone.setFocus()
+    with qtbot.waitSignal(zone.images_changed):
+        qtbot.keyClick(zone, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    [saved] = zone.images()
+    return Path(saved)
+
 
 def test_a_start_image_replaced_since_comes_back_without_the_old_framing(
     qtbot: QtBot, app_controller: Any, start_image: Path, tmp_path: Path
@@ -277,6 +301,16 @@ def test_extending_a_video_from_elsewhere_starts_from_its_last_frame(
                                       theirs.seed, [start])
     last = drive(qtbot, frames.last_frame(video))
     assert mean_difference(last.image, Path(start)) < 1
+
+    # Made, and that last frame swept away since: the clip's settings come back without it,
+    # and the words say how to get such a frame again (it was never a file of the person's).
+    asked = GenerationSettings("the boat reaches the shore", aspect_ratio="9:16", duration=10,
+                               seed=32, image_path=start)
+    made = Path(generate(qtbot, window, asked).video_path or "")
+    Path(start).unlink()
+    offer = use_a_copy(qtbot, window, made, tmp_path, asked.prompt)
+    assert "drop that video again and choose Extend" in offer.message.text()
+    assert start not in offer.message.text()
 
 
 def test_the_offers_buttons_keep_their_words_in_a_small_window(
