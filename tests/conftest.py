@@ -123,6 +123,16 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A command's data folder, home and videos folder (made), for tests of `runway-desktop`
+    commands."""
+    data, home, out = tmp_path / "data", tmp_path / "home", tmp_path / "videos"
+    for folder in (data, home, out):
+        folder.mkdir()
+    return data, home, out
+
+
+@pytest.fixture
 def output_dir(tmp_path: Path) -> Path:
     path = tmp_path / "videos"
     path.mkdir()

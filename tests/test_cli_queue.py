@@ -15,27 +15,17 @@ import pytest
 from runway_desktop.engine import team_limit
 from runway_desktop.engine.events import EngineEvent, GenerationRemoved, GenerationUpdated
 from runway_desktop.engine.journal import Journal
-from runway_desktop.engine.leases import LeaseTiming
-from runway_desktop.engine.lifecycle import EngineConfig
 from runway_desktop.engine.records import GenerationSettings, Stage
-from runway_desktop.engine.retry import Backoff, PollSchedule
-from runway_desktop.engine.scheduler import Engine
 from runway_desktop.engine.sequence_store import SequenceStore
 from runway_desktop.engine.settings_changes import SettingsChanges
 from runway_desktop.simulator import Simulator, SimulatorConfig
 from runway_desktop.simulator.config import Account
 from tests.conftest import run
 from tests.helpers.cli import CLI, CliResult, cli_env, journal_file, journal_rows, run_cli
+from tests.helpers.window_engine import until, window_engine
 
 KEY = "afk_test"
 
-
-@pytest.fixture
-def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
-    data, home, out = tmp_path / "data", tmp_path / "home", tmp_path / "videos"
-    for folder in (data, home, out):
-        folder.mkdir()
-    return data, home, out
 
 
 @pytest.fixture
@@ -47,22 +37,6 @@ def one_at_a_time() -> Iterator[Simulator]:
         yield simulator
 
 
-def _window_engine(data: Path, out: Path, sim: Simulator) -> Engine:
-    """The engine as the window runs it, on the same data dir (fast pacing for the test)."""
-    config = EngineConfig(
-        data_dir=data, output_dir=out, base_url=sim.base_url, default_max_concurrent=1,
-        poll=PollSchedule(first=0.05, factor=1.5, cap=0.2),
-        backoff=Backoff(base=0.02, cap=0.2, attempts=8),
-        leases=LeaseTiming(seconds=3.0, renew_every=0.3, watch_every=0.1))
-    return Engine(Journal(data / "journal.sqlite3"), config, KEY)
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 60) -> None:
-    async def wait() -> None:
-        while not condition():
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(wait(), timeout)
 
 
 async def _cli(*args: str | int | Path, env: dict[str, str]) -> CliResult:
@@ -91,24 +65,24 @@ def test_with_the_window_open_cancel_and_remove_act_and_the_window_shows_it(
                    for e in shown)
 
     async def scenario() -> dict[str, CliResult]:
-        window = _window_engine(data, out, one_at_a_time)
+        window = window_engine(data, out, one_at_a_time, KEY, max_concurrent=1)
         window.subscribe(shown.append)
         await window.start()
         try:
             made = window.submit(GenerationSettings("a heron lifts off the lake", seed=1))
             waiting = window.submit(GenerationSettings("rain on a tin roof", seed=2))
-            await _until(lambda: (g := window.get(made.id)) is not None and g.stage in (
+            await until(lambda: (g := window.get(made.id)) is not None and g.stage in (
                 Stage.QUEUED, Stage.PROCESSING))
             assert window.get(waiting.id).stage is Stage.PENDING  # type: ignore[union-attr]
             results = {"cancel": await _cli("cancel", made.id, f"#{waiting.id}", "--json",
                                             env=env)}
-            await _until(lambda: stage_shown(waiting.id, Stage.CANCELLED))
+            await until(lambda: stage_shown(waiting.id, Stage.CANCELLED))
             results["asked"] = await _cli("remove", made.id, env=env)  # no terminal, no --yes
             results["stop"] = await _cli("cancel", made.id, "--stop-following", env=env)
-            await _until(lambda: stage_shown(made.id, Stage.ABANDONED))
+            await until(lambda: stage_shown(made.id, Stage.ABANDONED))
             results["remove"] = await _cli("remove", made.id, "--yes", env=env)
-            await _until(lambda: removal_shown(made.id))
-            await _until(lambda: not window.busy)  # its task for the removed one stopped
+            await until(lambda: removal_shown(made.id))
+            await until(lambda: not window.busy)  # its task for the removed one stopped
             results["jobs"] = await _cli("jobs", "--json", env=env)
             return results
         finally:

@@ -52,13 +52,6 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
-@pytest.fixture
-def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
-    data, home, out = tmp_path / "data", tmp_path / "home", tmp_path / "videos"
-    for folder in (data, home, out):
-        folder.mkdir()
-    return data, home, out
-
 
 @pytest.fixture
 def plan(tmp_path: Path) -> Path:

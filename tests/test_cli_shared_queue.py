@@ -11,18 +11,13 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from runway_desktop.engine.events import AccountUpdated, EngineEvent, GenerationUpdated
-from runway_desktop.engine.journal import Journal
-from runway_desktop.engine.leases import LeaseTiming
-from runway_desktop.engine.lifecycle import EngineConfig
 from runway_desktop.engine.records import Generation, GenerationSettings, Stage
-from runway_desktop.engine.retry import Backoff, PollSchedule
-from runway_desktop.engine.scheduler import Engine
 from runway_desktop.simulator import Simulator, SimulatorConfig
 from runway_desktop.simulator.media import load_clips
 from tests.conftest import run
@@ -35,6 +30,7 @@ from tests.helpers.cli import (
     run_cli,
     start_cli,
 )
+from tests.helpers.window_engine import until, window_engine
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -47,13 +43,6 @@ def sim() -> Iterator[Simulator]:
     with Simulator(SimulatorConfig(seconds_per_job=0.5, seed=10)) as simulator:
         yield simulator
 
-
-@pytest.fixture
-def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
-    data, home, out = tmp_path / "data", tmp_path / "home", tmp_path / "videos"
-    for folder in (data, home, out):
-        folder.mkdir()
-    return data, home, out
 
 
 def _generate(n: int, env: dict[str, str], out: Path) -> subprocess.Popen[str]:
@@ -99,25 +88,6 @@ def test_four_parallel_generates_on_one_data_dir_all_finish(
                           ).fetchone()[0] == 0
 
 
-def _window_engine(data: Path, out: Path, sim: Simulator, *,
-                   slow_after: float = PollSchedule.slow_after) -> Engine:
-    """The engine as the window runs it, on the same data dir (fast pacing for the test;
-    `slow_after`: when a job counts as taking unusually long)."""
-    config = EngineConfig(
-        data_dir=data, output_dir=out, base_url=sim.base_url,
-        poll=PollSchedule(first=0.05, factor=1.5, cap=0.2, slow_after=slow_after,
-                          slow_interval=0.2),
-        backoff=Backoff(base=0.02, cap=0.2, attempts=8),
-        leases=LeaseTiming(seconds=3.0, renew_every=0.3, watch_every=0.1))
-    return Engine(Journal(data / "journal.sqlite3"), config, KEY)
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 60) -> None:
-    async def wait() -> None:
-        while not condition():
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(wait(), timeout)
 
 
 async def _cli(*args: str | Path, env: dict[str, str]) -> tuple[int, str, str]:
@@ -140,7 +110,7 @@ def test_with_the_window_open_four_generates_finish_and_the_window_shows_them_li
             seen[event.generation.id].append(event.generation.stage)
 
     async def scenario() -> tuple[list[tuple[int, str, str]], list[int], str]:
-        window = _window_engine(data, out, sim)
+        window = window_engine(data, out, sim, KEY)
         window.subscribe(shown)
         await window.start()
         mine = window.submit(GenerationSettings("made in the window", seed=99))
@@ -151,7 +121,7 @@ def test_with_the_window_open_four_generates_finish_and_the_window_shows_them_li
         assert code == 0
         await asyncio.wait_for(window.wait_settled([mine.id]), 60)
         ids = [g.id for g in window.generations()]
-        await _until(lambda: all(seen[i] and seen[i][-1] == Stage.DONE for i in ids))
+        await until(lambda: all(seen[i] and seen[i][-1] == Stage.DONE for i in ids))
         await window.stop()
         window.journal.close()
         return results, ids, listed
@@ -228,11 +198,11 @@ def test_the_window_finishes_what_a_killed_command_left(
     env = cli_env(slow_sim.base_url, data, home)
 
     async def scenario() -> None:
-        window = _window_engine(data, out, slow_sim)
+        window = window_engine(data, out, slow_sim, KEY)
         await window.start()
         process = _generate(1, env, out)
         await asyncio.to_thread(_kill_at, process, data, "processing")
-        await _until(lambda: [g.stage for g in window.generations()] == [Stage.DONE])
+        await until(lambda: [g.stage for g in window.generations()] == [Stage.DONE])
         await window.stop()
         window.journal.close()
 
@@ -249,8 +219,8 @@ def test_reset_history_never_moves_a_history_an_engine_has_open(
     env = cli_env(sim.base_url, data, home)
 
     async def scenario() -> tuple[int, int, str]:
-        window = _window_engine(data, out, sim)
-        other = _window_engine(data, out, sim)
+        window = window_engine(data, out, sim, KEY)
+        other = window_engine(data, out, sim, KEY)
         await window.start()
         await other.start()  # a second engine is no obstacle
         busy, _out, err = await _cli("reset-history", env=env)
@@ -279,10 +249,10 @@ def test_a_command_in_the_window_stops_the_cli_driving_that_generation(
     env = cli_env(slow_sim.base_url, data, home)
 
     async def scenario() -> tuple[int | None, str, str, list[dict[str, object]]]:
-        window = _window_engine(data, out, slow_sim)
+        window = window_engine(data, out, slow_sim, KEY)
         await window.start()
         process = _generate(1, env, out)
-        await _until(lambda: any(g.stage == Stage.PROCESSING for g in window.generations()))
+        await until(lambda: any(g.stage == Stage.PROCESSING for g in window.generations()))
         generation = window.generations()[0]
         getattr(window, command)(generation.id)
         # It ends: its generation is settled (here, by the person).
@@ -357,20 +327,20 @@ def test_commands_stopped_mid_send_and_mid_download_are_finished_by_the_window_a
         async def scenario() -> list[tuple[subprocess.Popen[str], str, str]]:
             sim.faults.routes, sim.faults.slow_seconds = {"generate"}, 1.0  # the POST is held
             sending = _generate(1, env, out)
-            await _until(lambda: any(r.path == "/v2/videos/generate" for r in sim.requests))
+            await until(lambda: any(r.path == "/v2/videos/generate" for r in sim.requests))
             sending.send_signal(signal.SIGSTOP)  # its POST is at apiframe, the answer not read
             assert last_row_is("submitting")
             sim.faults.slow_seconds = 0.0
             sim.faults.cdn_slow_bytes_per_second = len(CLIP) / 2
             downloading = _generate(2, env, out)
-            await _until(lambda: last_row_is("downloading") and any(
+            await until(lambda: last_row_is("downloading") and any(
                 part.stat().st_size > 2000 for part in out.glob("*.part")))
             downloading.send_signal(signal.SIGSTOP)  # mid-body
             sim.faults.cdn_slow_bytes_per_second = None
-            window = _window_engine(data, out, sim)
+            window = window_engine(data, out, sim, KEY)
             window.subscribe(shown)
             await window.start()  # their leases run out: the window carries both on
-            await _until(lambda: [g.stage for g in window.generations()] == [Stage.DONE] * 2)
+            await until(lambda: [g.stage for g in window.generations()] == [Stage.DONE] * 2)
             woken = []
             for process in (sending, downloading):
                 process.send_signal(signal.SIGCONT)
@@ -413,15 +383,15 @@ def test_a_generation_another_process_moves_on_loses_the_windows_taking_long_rem
             notes[event.generation.id].append(event.note)
 
     async def scenario() -> Generation | None:
-        window = _window_engine(data, out, slow_sim, slow_after=0.2)
+        window = window_engine(data, out, slow_sim, KEY, slow_after=0.2)
         window.subscribe(shown)
         await window.start()
         generation = window.submit(GenerationSettings("a slow kite", seed=3))
-        await _until(lambda: window.note(generation.id) is not None)  # the remark is shown
+        await until(lambda: window.note(generation.id) is not None)  # the remark is shown
         code, _said, told = await _cli("cancel", str(generation.id), "--stop-following",
                                        env=env)
         assert code == 0, told
-        await _until(lambda: [g.stage for g in window.generations()] == [Stage.ABANDONED])
+        await until(lambda: [g.stage for g in window.generations()] == [Stage.ABANDONED])
         await asyncio.sleep(0.3)  # the window has seen the change (it watches every 0.1 s)
         abandoned = window.get(generation.id)
         await window.stop()
@@ -449,15 +419,15 @@ def test_the_window_shows_the_balance_a_command_spent_and_got_back(
             balances.append(event.account.credits)
 
     async def scenario() -> tuple[int, str]:
-        window = _window_engine(data, out, slow_sim)
+        window = window_engine(data, out, slow_sim, KEY)
         window.subscribe(shown)
         await window.start()
-        await _until(lambda: balances == [10_000])
+        await until(lambda: balances == [10_000])
         slow_sim.faults.fail_jobs_next = 1  # midway through its 2 s: refunded
         generating = asyncio.ensure_future(_cli("generate", "a kite", "--out", out, env=env))
-        await _until(lambda: balances[-1] == 10_000 - 8)  # charged, while apiframe makes it
+        await until(lambda: balances[-1] == 10_000 - 8)  # charged, while apiframe makes it
         code, _said, told = await generating
-        await _until(lambda: balances[-1] == 10_000)  # refunded
+        await until(lambda: balances[-1] == 10_000)  # refunded
         await window.stop()
         window.journal.close()
         return code, told
