@@ -42,6 +42,7 @@ from runway_desktop.ui.compare_command import CompareCommand
 from runway_desktop.ui.compose_panel import ComposePanel
 from runway_desktop.ui.extend_mode import ExtendMode
 from runway_desktop.ui.gallery import GalleryView
+from runway_desktop.ui.output_folder_gate import OutputFolderGate
 from runway_desktop.ui.pasted_sweeper import PastedSweeper
 from runway_desktop.ui.preview import PreviewPlayer
 from runway_desktop.ui.queue_view import QueueView
@@ -114,6 +115,8 @@ class MainWindow(QMainWindow):
 
         self.banner = Banner(self)
         self.banner.action_requested.connect(self._on_banner_action)
+        # Paid work is sent only once its output folder is known to take the video.
+        self.folder_gate = OutputFolderGate(self.banner, self.settings_requested.emit, self)
         # One-time notices (a settings file kept aside, a history started afresh): apart from
         # the engine's banner, so a problem coming and going never hides them unread.
         self.notice_banner = Banner(self)
@@ -218,6 +221,7 @@ class MainWindow(QMainWindow):
         bridge.catalog_changed.connect(self.compose.set_catalog)
         self.compose.set_catalog(service.catalog)  # the models and prices known so far
         self.status_summary.set_folder(service.output_folder)
+        self.folder_gate.folder_changed()
         self.queue.model.reset(service.generations())
         # Generate's "… left" counts what waits here to be sent (compose_panel, spoken_for.py).
         bridge.generation_updated.connect(self.compose.generation_changed)
@@ -297,8 +301,9 @@ class MainWindow(QMainWindow):
         q.reveal_requested.connect(self._reveal)
         q.favourite_toggled.connect(lambda gid, on: self._do(lambda s: s.set_favourite(gid, on)))
         q.reuse_requested.connect(self._reuse)
-        q.rerun_requested.connect(
-            lambda gid: q.show_added(self._do(lambda s: s.rerun_with_new_seed(gid))))
+        q.rerun_requested.connect(lambda gid: self._send_for(
+            self.queue.model.generation(gid),
+            lambda: q.show_added(self._do(lambda s: s.rerun_with_new_seed(gid)))))
         q.retry_requested.connect(lambda gid: q.show_added(self._do(lambda s: s.retry(gid)), gid))
         q.redownload_requested.connect(lambda gid: self._do(lambda s: s.redownload(gid)))
         q.stop_following_requested.connect(self._confirm_stop_following)
@@ -528,9 +533,13 @@ class MainWindow(QMainWindow):
         if generation is None:
             return
         folder = Path(generation.output_dir) if generation.output_dir else None
-        added = self._do(lambda s: s.submit(generation.settings, output_dir=folder))
-        if added is not None:
-            self.queue.show_and_select(added.id)
+
+        def send() -> None:
+            added = self._do(lambda s: s.submit(generation.settings, output_dir=folder))
+            if added is not None:
+                self.queue.show_and_select(added.id)
+
+        self._send_for(generation, send)
 
     def _top_up(self) -> None:
         """apiframe's billing page in the browser; the work carries on by itself once the
@@ -591,6 +600,9 @@ class MainWindow(QMainWindow):
                 Action.OPEN_SETTINGS, key=NO_KEY,
             )
             return
+        self._send_for(self.extend_mode.parent_generation, lambda: self._send(batch))
+
+    def _send(self, batch: list[GenerationSettings]) -> None:
         if self.extend_mode.take(batch):  # extend mode: the next shot of a clip
             return
         added = self._do(lambda s: s.submit_many(batch))
@@ -598,6 +610,19 @@ class MainWindow(QMainWindow):
             self.banner.clear(INPUT)  # what was refused has been put right
             # Only the newest (the top row): what was selected before is no longer a target.
             self.queue.show_and_select(added[-1].id)
+
+    def _send_for(self, made_from: Generation | None, send: Callable[[], object]) -> None:
+        """`send` paid work once the folder its video goes to can take it: the folder of the
+        generation it is made from (a re-run, an extension), else the output folder."""
+        if self._service is None:
+            return
+        from runway_desktop import paths
+
+        folder = (Path(made_from.output_dir) if made_from is not None and made_from.output_dir
+                  else self._service.output_folder)
+        # The engine makes the default folder, parents and all (a first run has none yet).
+        self.folder_gate.send_when_ready(folder, send,
+                                         may_make_parents=folder == paths.default_output_dir())
 
     def _extend(self, generation_id: int) -> None:
         if (generation := self.queue.model.generation(generation_id)) is not None:

@@ -141,17 +141,30 @@ def test_a_video_stopped_by_a_full_disk_is_saved_in_the_folder_chosen_in_setting
     qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, output_dir: Path,
     tmp_path: Path
 ) -> None:
-    """The drive has no room and none can be freed (a full memory card): the row says the disk
-    is full and where another folder is chosen, and choosing one saves the paid video there.
-    Before: the row said only 'free some space …, then retry', and after another folder was
-    chosen in Settings its Retry went on into the full folder, full again: a dead end."""
-    filler = fill(output_dir)
+    """The drive fills up while the job runs (a full memory card; full before Generate, it is
+    said before paying: test_output_folder_before_paying): the row says the disk is full and
+    where another folder is chosen, and choosing one saves the paid video there. Before: the
+    row said only 'free some space …, then retry', and after another folder was chosen in
+    Settings its Retry went on into the full folder, full again: a dead end."""
+    finish = threading.Event()
+
+    def poll(request: Request) -> Reply | None:
+        if finish.is_set():
+            return None  # COMPLETED, with its video
+        return Reply(json=job(request.path.rsplit("/", 1)[1], "PROCESSING", result=None,
+                              progress=50))
+
+    scripted_server.on("GET /v2/jobs/*", poll)
     window = app_controller.window
     model = window.queue.model
     window.compose.drop_zone.set_images([str(make_png(tmp_path, "shot.png"))])
     window.compose.prompt_edit.setPlainText("a lighthouse in fog")
     qtbot.waitUntil(window.compose.generate_button.isEnabled, timeout=10_000)
     window.compose.generate()
+    qtbot.waitUntil(lambda: model.rowCount() == 1
+                    and model.generation_at(0).stage is Stage.PROCESSING, timeout=15_000)
+    filler = fill(output_dir)
+    finish.set()
     qtbot.waitUntil(lambda: model.rowCount() == 1
                     and model.generation_at(0).stage is Stage.ATTENTION, timeout=20_000)
     row = model.generation_at(0)
