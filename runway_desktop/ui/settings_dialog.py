@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
@@ -223,6 +224,17 @@ class SettingsDialog(QDialog):
         self.notify_check.setToolTip(
             self.tr("A desktop notification while the window is in the background")
         )
+        # The window notifies through its tray icon: a desktop without a notification area
+        # (GNOME without its AppIndicator extension) shows none, whatever the box says.
+        self.no_tray_note = QLabel(self.tr(
+            "This desktop has no notification area (system tray), so no notification can be "
+            "shown here: the queue and the status bar say when work is done."), self)
+        self.no_tray_note.setObjectName("no_tray_note")
+        self.no_tray_note.setWordWrap(True)
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.no_tray_note.hide()
+        else:
+            self.notify_check.setAccessibleDescription(self.no_tray_note.text())
 
         self.status = QLabel(self)
         self.status.setWordWrap(True)
@@ -243,6 +255,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.sidecar_check)
         form.addRow("", self.demo_check)
         form.addRow("", self.notify_check)
+        form.addRow("", self.no_tray_note)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self

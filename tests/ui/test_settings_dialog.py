@@ -754,3 +754,28 @@ def test_without_any_keyring_a_checked_key_can_be_used_until_the_app_quits(
         for written in data_dir.rglob("*"):  # in memory only
             if written.is_file():
                 assert b"afk_test" not in written.read_bytes(), written
+
+
+def test_notifications_say_when_this_desktop_cant_show_them(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path,
+        keyring_backend: KeyringBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window notifies through its tray icon; with no notification area (GNOME without
+    its AppIndicator extension, or here) 'Notify me when a generation finishes' stood ticked
+    and nothing ever came. Where there is one, nothing more is said."""
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    for tray, said in ((False, True), (True, False)):
+        monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable",
+                            staticmethod(lambda tray=tray: tray))
+        dialog = SettingsDialog(Settings(output_dir=str(tmp_path)))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(dialog.key_read, timeout=10_000)
+        note = dialog.findChild(QLabel, "no_tray_note")
+        assert note is not None
+        assert note.isVisible() is said
+        if said:
+            assert "no notification area" in note.text()
+            assert dialog.notify_check.accessibleDescription() == note.text()
+            assert dialog.notify_check.isChecked()  # the choice is kept for a desktop with one
+        dialog.reject()
