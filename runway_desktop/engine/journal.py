@@ -43,6 +43,11 @@ LEGACY_MODEL_ID = "runway-gen4-turbo"  # the model of every row written before s
 
 SCHEMA_VERSION = 7
 
+# How long a write waits for another process's write to end (SQLite's busy handler), and the
+# first part of it, after which a lock holder that is stopped is not waited for (_begin_write).
+BUSY_TIMEOUT_MS = 5000
+FIRST_WAIT_MS = 200
+
 _LEGACY_SETTINGS = ("prompt", "duration", "aspect_ratio", "seed", "image_path", "image_url")
 
 
@@ -196,10 +201,12 @@ class JournalError(Exception):
     `message` says what happened, where, and what to do; `path` is the journal file.
     """
 
-    def __init__(self, message: str, path: Path | None = None) -> None:
+    def __init__(self, message: str, path: Path | None = None, *, locked: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
+        # Only another process's write lock was in the way: it goes once that process goes on.
+        self.locked = locked
 
 
 def journal_error(path: Path, error: BaseException) -> JournalError:
@@ -231,7 +238,7 @@ def journal_error(path: Path, error: BaseException) -> JournalError:
     return JournalError(
         f"Runway Desktop can't save its history in {path}: {what}. {todo}, then start "
         "Runway Desktop again — unfinished generations carry on where they stopped.",
-        path,
+        path, locked=name.startswith("SQLITE_BUSY") or "locked" in text,
     )
 
 
@@ -348,7 +355,7 @@ class Journal:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self._committed)
+        return _Transaction(self._db, self.path, self._committed)
 
     def _committed(self) -> None:
         self._commits += 1
@@ -437,7 +444,21 @@ class Journal:
         """BEGIN IMMEDIATE … COMMIT on the journal's connection (yielded), for the stores kept
         beside the generations (engine/sequence_store.py). sqlite3 errors pass through: the
         caller turns them into JournalError (`journal_error`)."""
-        return _Transaction(self._db, self._committed)
+        return _Transaction(self._db, self.path, self._committed)
+
+    def writable_now(self) -> bool:
+        """Whether a write could start at once (no other process holds the write lock), found
+        without waiting: the engine's light check for a lock to go (engine/scheduler.py)."""
+        try:
+            self._db.execute("PRAGMA busy_timeout=0")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            return False
+        return True
 
     @_typed_errors
     def update(self, generation_id: int, *, held_by: str | None = None,
@@ -753,12 +774,14 @@ class Journal:
 class _Transaction(contextlib.AbstractContextManager[sqlite3.Connection]):
     """BEGIN IMMEDIATE … COMMIT, so two processes never interleave half-written changes."""
 
-    def __init__(self, db: sqlite3.Connection, on_commit: Callable[[], None]) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path,
+                 on_commit: Callable[[], None]) -> None:
         self._db = db
+        self._path = path
         self._on_commit = on_commit
 
     def __enter__(self) -> sqlite3.Connection:
-        self._db.execute("BEGIN IMMEDIATE")
+        _begin_write(self._db, self._path)
         return self._db
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -777,6 +800,25 @@ class _Transaction(contextlib.AbstractContextManager[sqlite3.Connection]):
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
+
+
+def _begin_write(db: sqlite3.Connection, path: Path) -> None:
+    """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT_MS for another process's write to end — but
+    not for a process stopped in the middle of one (Ctrl+Z, a debugger): it keeps the lock until
+    it is continued, so waiting only froze the window for 5 s before failing all the same."""
+    db.execute(f"PRAGMA busy_timeout={FIRST_WAIT_MS}")
+    try:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or ((holder := write_lock_holder(path)) is not None
+                                     and holder.stopped):
+                raise
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS - FIRST_WAIT_MS}")
+        db.execute("BEGIN IMMEDIATE")
+    finally:
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _marks(values: list[Any]) -> str:
@@ -946,7 +988,7 @@ def open_checked(path: Path) -> tuple[sqlite3.Connection, str | None]:
             f"Can't open the history file {path}: {getattr(exc, 'strerror', None) or exc}. "
             "Check that the folder exists and can be written.", path) from exc
     try:
-        db.execute("PRAGMA busy_timeout=5000")
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         _switch_to_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")  # durable at flush(): see the top
         problems = [row[0] for row in db.execute("PRAGMA quick_check(3)").fetchall()]

@@ -76,6 +76,10 @@ WAIT_FOR_PERSON_ACTIONS = (Action.OPEN_SETTINGS, Action.BUY_CREDITS)
 # unreachable (per run): a route that stays broken while others answer must not make it go
 # round for ever.
 BACK_ONLINE_CARRY_ONS = 3
+# A queue stopped by another process's write lock checks this often whether the lock went
+# (first, then doubling up to the last): one write attempt that never waits, no busy loop.
+LOCK_CHECK_EVERY = (0.25, 4.0)
+RESUMES_BY_ITSELF = "the queue carries on by itself as soon as it can write again"
 CDN_CHECK_TIMEOUT = 15.0  # the longest one check of a video server that didn't answer may take
 
 Listener = Callable[[EngineEvent], object]  # what a listener returns is ignored
@@ -108,6 +112,7 @@ class Engine:
         self._gate = RateGate(cap=config.max_retry_after)
         self._notes: dict[int, str] = {}  # generation id → remark ("taking unusually long")
         self._halted: JournalError | None = None
+        self._lock_wait: asyncio.Task[None] | None = None  # a halt by a lock: waits for it to go
         self._problem: Problem | None = None
         # Rows stopped only because apiframe (StopCause.API_UNREACHABLE) or the video server
         # (CDN_UNREACHABLE) couldn't be reached carry on once it answers again, a few times.
@@ -184,7 +189,7 @@ class Engine:
         """Stop following everything; the journal keeps it all for the next start."""
         self._running = False
         tasks: list[asyncio.Future[Any]] = [*self._tasks.values()]
-        for watcher in (self._accounts.task, self._cdn_watch.task):
+        for watcher in (self._accounts.task, self._cdn_watch.task, self._lock_wait):
             if watcher:
                 tasks.append(watcher)
         if self._catalog_task:
@@ -754,7 +759,35 @@ class Engine:
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
         self._sharing.halt()  # its leases expire: another process may carry on
-        self._set_problem(Problem(ProblemKind.JOURNAL, error.message, None))
+        message = error.message
+        if error.locked:  # nothing is wrong with the file: only another process's write is
+            message = message.replace("then start Runway Desktop again", RESUMES_BY_ITSELF)
+            self._lock_wait = asyncio.ensure_future(self._resume_when_unlocked())
+        self._set_problem(Problem(ProblemKind.JOURNAL, message, None))
+
+    async def _resume_when_unlocked(self) -> None:
+        """Halted by another process's write lock (one stopped mid-write, or a long write): once
+        a write can start, carry on as a start would — the same leases and idempotency keys, so
+        nothing is lost or paid twice — and the banner goes (a person's Try again not needed)."""
+        delay, longest = LOCK_CHECK_EVERY
+        while not self.journal.writable_now():
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, longest)
+        log.info("The history can be written again: the queue carries on")
+        self._lock_wait = None
+        self._halted = None
+        self._running = True
+        try:
+            self._sharing.resume()
+            self._restart_abandoned()
+        except JournalError as error:  # locked again already: wait again
+            self._halt(error)
+            return
+        self._cdn_watch.watch()
+        self._set_problem(None)
+        if self._api_key:
+            self.refresh_account_soon()
+        self._schedule()
 
     # -- problems -------------------------------------------------------------------------------
 

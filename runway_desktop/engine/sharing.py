@@ -58,6 +58,15 @@ class QueueSharing:
         if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
 
+    def resume(self) -> None:
+        """After `halt`, once the history can be written again: renew and watch as before, from
+        where the watch left off (what other processes changed meanwhile is reported). Its
+        leases are handed back first, as at a stop: the engine claims afresh what no one else
+        took meanwhile (a waiting row it had leased would otherwise stay leased and unstarted)."""
+        self.leases.release_all()
+        self.leases.look_for_dead()
+        self._task = asyncio.ensure_future(self._run())
+
     async def stop(self) -> None:
         """Stop the heartbeat and hand every lease back (other processes carry on at once)."""
         if self._task is not None:
