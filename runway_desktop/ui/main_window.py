@@ -443,6 +443,7 @@ class MainWindow(QMainWindow):
     def _on_problem(self, problem: Problem | None) -> None:
         if problem is None:  # over: what it hid (an import's Try again, …) shows again
             self.banner.clear(ENGINE_PROBLEM)
+            self._clear_stopped_notes()  # a queue stopped by a lock carries on by itself
             return
         from runway_desktop.engine.events import ProblemKind
 
@@ -485,15 +486,28 @@ class MainWindow(QMainWindow):
     def _history_unwritable(self, message: str, *, key: str = HISTORY) -> None:
         """The queue stopped: its history can't be written. Once the person has fixed that
         (freed space, a writable drive), Try again opens it again, no restart needed."""
+        from runway_desktop.engine.scheduler import RESUMES_BY_ITSELF
+
         restart = "then start Runway Desktop again"
-        text = (self.try_again_words(message) if restart in message
-                else self.tr("{0} Once that is done, press Try again.").format(message))
+        if restart in message:
+            text = self.try_again_words(message)
+        elif RESUMES_BY_ITSELF in message:  # its banner goes by itself: Try again is spare
+            text = message
+        else:
+            text = self.tr("{0} Once that is done, press Try again.").format(message)
         self.banner.show_offer(text, self.tr("Try again"), self.history_retry_requested.emit,
                                key=key)
         model = self.queue.model
         for generation in model.generations():  # they no longer move: not "Generating 12 %" alone
             if generation.stage.is_running:
                 model.set_note(generation.id, self.tr("stopped until the history can be saved"))
+
+    def _clear_stopped_notes(self) -> None:
+        model = self.queue.model
+        stopped = self.tr("stopped until the history can be saved")
+        for generation in model.generations():
+            if model.note(generation.id) == stopped:
+                model.set_note(generation.id, None)
 
     def show_notice(self, text: str, key: str | None = None) -> None:
         """Tell the person something once (non-modal); it stays until they close it (or

@@ -1,0 +1,60 @@
+"""A process stopped in the middle of a journal write (Ctrl+Z, a debugger) keeps the history
+locked: the window's queue stops with a banner naming it. Once it is continued the banner goes
+and the queue carries on by itself (it stayed stopped until Try again)."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from runway_desktop import paths
+from runway_desktop.engine.records import Stage
+from runway_desktop.engine.scheduler import RESUMES_BY_ITSELF
+from tests.engine.test_journal_pause import _stopped_writer
+from tests.helpers.scripted_server import Reply, ScriptedServer, job, scripted_server
+from tests.ui.test_journal_halt_shown import generate
+
+__all__ = ["scripted_server"]  # the fixture, used by name
+
+
+@pytest.fixture
+def api_base_url(scripted_server: ScriptedServer) -> str:
+    return scripted_server.base_url
+
+
+@pytest.mark.expect_log_warnings(r"(?s)Stopping the queue: .* is stopped in the middle of writing")
+def test_the_banner_of_a_history_locked_by_a_stopped_process_goes_by_itself_once_it_goes_on(
+    qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, data_dir: Path
+) -> None:
+    progress = iter(range(1, 10_000))
+    scripted_server.on("GET /v2/jobs/*", lambda request: Reply(json=job(
+        request.path.rsplit("/", 1)[1], "PROCESSING", result=None, progress=next(progress))))
+    window = app_controller.window
+    model = window.queue.model
+    generate(qtbot, window, "a lighthouse in fog")
+    qtbot.waitUntil(lambda: any(g.stage == Stage.PROCESSING for g in model.generations()),
+                    timeout=10_000)
+    [row] = model.generations()
+    writer = _stopped_writer(paths.journal_path(data_dir))  # its next progress write meets it
+    try:
+        banner = window.banner
+        qtbot.waitUntil(lambda: banner.isVisible()
+                        and f"kill -CONT {writer.pid}" in banner.message.text(), timeout=10_000)
+        assert RESUMES_BY_ITSELF in banner.message.text()
+        assert "press Try again" not in banner.message.text()
+        assert model.note(row.id) == "stopped until the history can be saved"
+        writer.send_signal(signal.SIGCONT)
+        assert writer.wait(10) == 0
+    finally:
+        writer.kill()
+        writer.wait()
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10_000)
+    assert model.note(row.id) is None
+    engine = app_controller.engine
+    before = engine.get(row.id).progress
+    # The queue carries on: polled and written again, by the same engine.
+    qtbot.waitUntil(lambda: engine.get(row.id).progress > before, timeout=10_000)
