@@ -614,10 +614,13 @@ class MainWindow(QMainWindow):
                 Action.OPEN_SETTINGS, key=NO_KEY,
             )
             return
-        self._send_for(self.extend_mode.parent_generation, lambda: self._send(batch))
+        parent = self.extend_mode.parent_generation  # as pressed: extend, or a new row
+        self._send_for(parent, lambda: self._send(batch, parent))
 
-    def _send(self, batch: list[GenerationSettings]) -> None:
-        if self.extend_mode.take(batch):  # extend mode: the next shot of a clip
+    def _send(self, batch: list[GenerationSettings], parent: Generation | None) -> None:
+        if parent is not None:  # extend mode: the next shot of a clip
+            if self.extend_mode.parent_generation is parent:  # not left during the check
+                self.extend_mode.take(batch)
             return
         added = self._do(lambda s: s.submit_many(batch))
         if added:
