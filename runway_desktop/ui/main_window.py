@@ -716,8 +716,23 @@ class MainWindow(QMainWindow):
 
     def _open_output_folder(self) -> None:
         if self._service:
+            from runway_desktop import paths
+            from runway_desktop.ui.folder_checks import output_folder_problem
+            from runway_desktop.ui.output_folder_gate import OUTPUT_FOLDER
+
             folder = self._service.output_folder
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                # Parents only for the default folder (a first run has none yet): a chosen
+                # one on a drive not plugged in would be made on the wrong disk.
+                folder.mkdir(parents=folder == paths.default_output_dir(), exist_ok=True)
+            except OSError as error:
+                problem = output_folder_problem(folder) or self.tr(
+                    "Can't open the output folder {0} ({1}). Choose another folder."
+                ).format(folder, error.strerror or error)
+                self.banner.show_offer(problem, self.tr("Choose folder…"),
+                                       self.settings_requested.emit, key=OUTPUT_FOLDER)
+                return
+            self.banner.clear(OUTPUT_FOLDER)  # there again (the drive plugged back in)
             self._open_path(str(folder), self.tr("the output folder"))
 
     def _on_generation_removed(self, generation_id: int) -> None:
