@@ -347,6 +347,9 @@ class SettingsDialog(QDialog):
         return self._demo_shown and not self.demo_check.isChecked()
 
     def _choose_demo(self) -> None:
+        # The demo needs no key: one typed (often the one apiframe just refused) is neither
+        # checked nor kept, else its refusal held the person in this dialog.
+        self.key_edit.clear()
         self.demo_check.setChecked(True)
         self._save()
 

@@ -779,3 +779,29 @@ def test_notifications_say_when_this_desktop_cant_show_them(
             assert dialog.notify_check.accessibleDescription() == note.text()
             assert dialog.notify_check.isChecked()  # the choice is kept for a desktop with one
         dialog.reject()
+
+
+def test_try_demo_mode_goes_to_the_demo_whatever_key_was_typed(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path,
+        keyring_backend: KeyringBackend, monkeypatch: pytest.MonkeyPatch,
+        simulator: Any) -> None:
+    """A key apiframe refused, then 'Try demo mode': the key was checked again, refused
+    again, and the dialog stayed with the refusal; the demo needs no key."""
+    monkeypatch.setenv("APIFRAME_BASE_URL", simulator.base_url)
+    dialog = SettingsDialog(Settings(output_dir=str(tmp_path)), first_run=True)
+    qtbot.addWidget(dialog)
+    saved: list[tuple[Settings, bool]] = []
+    dialog.saved.connect(lambda new, key_changed: saved.append((new, key_changed)))
+    dialog.show()
+    qtbot.waitUntil(dialog.key_read, timeout=10_000)
+    qtbot.keyClicks(dialog.key_edit, "afk_wrong_key_123")
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "copied whole" in dialog.status.text(), timeout=10_000)
+
+    demo = next(b for b in dialog.buttons.buttons() if b.text() == "Try demo mode")
+    qtbot.mouseClick(demo, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: saved != [], timeout=10_000)
+    assert [(new.demo_mode, key_changed) for new, key_changed in saved] == [(True, False)]
+    assert not dialog.isVisible()
+    assert secrets.stored_api_key() is None
