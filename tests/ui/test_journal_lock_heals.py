@@ -1,6 +1,7 @@
 """A process stopped in the middle of a journal write (Ctrl+Z, a debugger) keeps the history
 locked: the window's queue stops with a banner naming it. Once it is continued the banner goes
-and the queue carries on by itself (it stayed stopped until Try again)."""
+and the queue carries on by itself (it stayed stopped until Try again), a Try again pressed
+too soon included."""
 
 from __future__ import annotations
 
@@ -47,13 +48,22 @@ def test_the_banner_of_a_history_locked_by_a_stopped_process_goes_by_itself_once
         assert RESUMES_BY_ITSELF in banner.message.text()
         assert "press Try again" not in banner.message.text()
         assert model.note(row.id) == "stopped until the history can be saved"
+        # Try again too soon, still locked: the same banner, and the same engine (a new one
+        # found the rows leased by the halted one and sat idle, the banner gone).
+        halted = app_controller.engine
+        banner.button.click()
+        assert "still locked" in window.statusBar().currentMessage()
+        qtbot.wait(300)
+        assert app_controller.engine is halted
+        assert banner.isVisible()
+        assert f"kill -CONT {writer.pid}" in banner.message.text()
         writer.send_signal(signal.SIGCONT)
         assert writer.wait(10) == 0
     finally:
         writer.kill()
         writer.wait()
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10_000)
-    assert model.note(row.id) is None
+    qtbot.waitUntil(lambda: model.note(row.id) is None, timeout=10_000)
     engine = app_controller.engine
     before = engine.get(row.id).progress
     # The queue carries on: polled and written again, by the same engine.
