@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         self.sequence_command = SequenceCommand(self, lambda: first_shot_from(self.compose),
                                                 lambda text: self.banner.show_message(
                                                     text, None, key="sequence"))
+        self.sequence_command.folder_problem = self.output_folder_problem
         self.clip_actions.sequence_requested.connect(self.sequence_command.start_from_clip)
         self.sequence_command.play_requested.connect(self._play)
         # Pasted pictures nothing can reach any more are deleted (ui/pasted_sweeper.py).
@@ -633,13 +634,28 @@ class MainWindow(QMainWindow):
         generation it is made from (a re-run, an extension), else the output folder."""
         if self._service is None:
             return
+        folder = self._folder_of(made_from.output_dir if made_from is not None else None)
+        self.folder_gate.send_when_ready(folder, send,
+                                         may_make_parents=self._made_by_engine(folder))
+
+    async def output_folder_problem(self, chosen: str | None) -> str | None:
+        """Why paid work saving into `chosen` (None: the output folder) can't be sent now, in
+        the person's words, or None (a sequence's Run asks; Generate asks `folder_gate`)."""
+        if self._service is None:
+            return None
+        folder = self._folder_of(chosen)
+        return await self.folder_gate.problem(folder,
+                                              may_make_parents=self._made_by_engine(folder))
+
+    def _folder_of(self, chosen: str | None) -> Path:
+        assert self._service is not None
+        return Path(chosen) if chosen else self._service.output_folder
+
+    def _made_by_engine(self, folder: Path) -> bool:
+        """The engine makes the default folder, parents and all (a first run has none yet)."""
         from runway_desktop import paths
 
-        folder = (Path(made_from.output_dir) if made_from is not None and made_from.output_dir
-                  else self._service.output_folder)
-        # The engine makes the default folder, parents and all (a first run has none yet).
-        self.folder_gate.send_when_ready(folder, send,
-                                         may_make_parents=folder == paths.default_output_dir())
+        return folder == paths.default_output_dir()
 
     def _extend(self, generation_id: int) -> None:
         if (generation := self.queue.model.generation(generation_id)) is not None:

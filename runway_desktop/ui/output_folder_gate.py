@@ -44,15 +44,22 @@ class OutputFolderGate(QObject):
     async def _check_then_send(self, folder: Path, send: Callable[[], object],
                                may_make_parents: bool,
                                before: asyncio.Task[None] | None) -> None:
-        from runway_desktop.ui.folder_checks import output_folder_problem_soon  # not at start
-
-        problem = await output_folder_problem_soon(folder, may_make_parents=may_make_parents)
+        problem = await self.problem(folder, may_make_parents=may_make_parents)
         if before is not None and not before.done():
             await asyncio.wait([before])  # two presses: sent in the order pressed
         if problem is not None:
-            self._banner.show_offer(
-                self.tr("{0} Nothing was sent and nothing was charged.").format(problem),
-                self.tr("Choose folder…"), self._choose_folder, key=OUTPUT_FOLDER)
+            self._banner.show_offer(problem, self.tr("Choose folder…"), self._choose_folder,
+                                    key=OUTPUT_FOLDER)
             return
         self._banner.clear(OUTPUT_FOLDER)
         send()
+
+    async def problem(self, folder: Path, *, may_make_parents: bool = False) -> str | None:
+        """What is wrong with `folder` for paid work about to be sent and what to do, or None
+        (also when the disk doesn't answer in time)."""
+        from runway_desktop.ui.folder_checks import output_folder_problem_soon  # not at start
+
+        problem = await output_folder_problem_soon(folder, may_make_parents=may_make_parents)
+        if problem is None:
+            return None
+        return self.tr("{0} Nothing was sent and nothing was charged.").format(problem)

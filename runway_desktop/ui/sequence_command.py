@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from runway_desktop.engine.sequences import SequenceService
     from runway_desktop.engine.settings_changes import SettingsChanges
     from runway_desktop.ui.compose_panel import ComposePanel
-    from runway_desktop.ui.sequence_view import SequenceView
+    from runway_desktop.ui.sequence_view import FolderProblem, SequenceView
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class SequenceCommand(QObject):
         self._say = say
         self.sequences: SequenceService | None = None
         self.view: SequenceView | None = None
+        # Why a run saving into a folder (None: the output folder) can't be sent: the window's.
+        self.folder_problem: FolderProblem | None = None
         self._resuming: asyncio.Task[object] | None = None
         # The view open when the engine was replaced (Settings): reopened on the new one, on
         # the same sequence; True when a film export was stopped by it.
@@ -108,6 +110,7 @@ class SequenceCommand(QObject):
             from runway_desktop.ui.sequence_view import SequenceView
 
             self.view = SequenceView(self.sequences, self._first_shot, self._window)
+            self.view.folder_problem = self.folder_problem
             self.view.destroyed.connect(lambda _o=None: self._forget())
             self.view.play_requested.connect(self.play_requested)
         if sequence_id is not None:

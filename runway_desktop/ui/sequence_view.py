@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,9 @@ if TYPE_CHECKING:
     from runway_desktop.engine.settings_changes import SettingsChanges
 
 log = logging.getLogger(__name__)
+
+# Why paid work saving into a folder (None: the output folder) can't be sent now, or None.
+FolderProblem = Callable[[str | None], Awaitable[str | None]]
 class SequenceView(QWidget):
     """One window for the sequences of a queue."""
 
@@ -71,6 +74,8 @@ class SequenceView(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.sequences = sequences
         self._first_shot = first_shot
+        # Asked before a run or an extension sends paid work (the window's folder check).
+        self.folder_problem: FolderProblem | None = None
         self.sequence: Sequence | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._run_task: asyncio.Task[Any] | None = None
@@ -271,8 +276,8 @@ class SequenceView(QWidget):
             return
         self._say(self.tr("Making a new take of shot {0}…").format(self.shot_list.currentRow()
                                                                   + 1))
-        self._spawn(self._await(self.sequences.add_take(shot.id),
-                                self.tr("The new take is on its way.")))
+        self._spawn(self._await_paid(shot.sequence_id, lambda: self.sequences.add_take(shot.id),
+                                     self.tr("The new take is on its way.")))
 
     def current_shot(self) -> Shot | None:
         row = self.shot_list.currentRow()
@@ -329,6 +334,11 @@ class SequenceView(QWidget):
         self._spawn(self._extend(sequence_id, prompt))
 
     async def _extend(self, sequence_id: int, prompt: str) -> None:
+        if (problem := await self._folder_problem_of(sequence_id)) is not None:
+            if not self.next_prompt.text().strip():  # refused: the prompt isn't lost
+                self.next_prompt.setText(prompt)
+            self._say(problem)
+            return
         try:
             await self.sequences.extend_from_end(sequence_id, prompt)
         except asyncio.CancelledError:
@@ -776,6 +786,14 @@ class SequenceView(QWidget):
             return
         self._say(done)
 
+    async def _await_paid(self, sequence_id: int, work: Callable[[], Coroutine[Any, Any, Any]],
+                          done: str) -> None:
+        """`work` sends paid work: only once the folder its video goes to can take it."""
+        if (problem := await self._folder_problem_of(sequence_id)) is not None:
+            self._say(problem)
+            return
+        await self._await(work(), done)
+
     async def _stop(self, sequence_id: int) -> None:
         try:
             await self.sequences.stop_run(sequence_id)
@@ -790,6 +808,11 @@ class SequenceView(QWidget):
         self._load(sequence_id)
 
     async def _await_run(self, sequence_id: int, *, redo_outdated: bool = False) -> None:
+        if (problem := await self._folder_problem_of(sequence_id)) is not None:
+            self._run_task = None
+            self._refresh_controls()
+            self._say(problem)
+            return
         try:
             ended = await self.sequences.run(sequence_id, redo_outdated=redo_outdated)
         except asyncio.CancelledError:
@@ -802,6 +825,13 @@ class SequenceView(QWidget):
         self._run_task = None
         self._was_running = True  # the status line says how it ended
         self._load(ended.id)
+
+    async def _folder_problem_of(self, sequence_id: int) -> str | None:
+        """Why the folder the sequence's takes save into can't take them now, or None."""
+        sequence = self.sequences.get(sequence_id)
+        if self.folder_problem is None or sequence is None:
+            return None
+        return await self.folder_problem(sequence.output_dir)
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)

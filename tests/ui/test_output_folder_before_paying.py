@@ -148,3 +148,46 @@ def test_a_full_or_read_only_drive_is_said_before_paying(
                     and model.generation_at(0).stage is Stage.DONE, timeout=20_000)
     assert Path(model.generation_at(0).video_path or "").parent == output_dir
     assert len(scripted_server.seen(GENERATE)) == 1
+
+
+# The drive unplugged under the preview opening the video in it: FFmpeg says so (a real fault).
+@pytest.mark.qt_log_ignore(r"Could not open media")
+def test_a_sequences_run_new_take_and_extension_refuse_an_unusable_folder_before_paying(
+    qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, output_dir: Path,
+    tmp_path: Path
+) -> None:
+    from tests.ui.test_sequence_window import open_view, plan_in_view
+
+    window = app_controller.window
+    window.compose.drop_zone.set_images([str(make_png(tmp_path, "shot.png"))])
+    view = open_view(qtbot, window)
+    plan_in_view(view, "dawn\nday")
+    drive = output_dir.parent
+    shutil.rmtree(drive)  # the drive unplugged
+
+    view.run_button.click()
+    qtbot.waitUntil(lambda: "isn't there" in view.status.text(), timeout=10_000)
+    assert str(output_dir) in view.status.text()
+    assert "Nothing was sent" in view.status.text()
+    qtbot.waitUntil(view.run_button.isEnabled, timeout=10_000)  # it can run again
+    assert scripted_server.seen(GENERATE) == []
+    assert window._service.generations() == []  # nothing journaled
+
+    output_dir.mkdir(parents=True)  # reconnected: Run works at once
+    view.run_button.click()
+    qtbot.waitUntil(lambda: len(window._service.generations()) == 2
+                    and all(g.stage is Stage.DONE for g in window._service.generations()),
+                    timeout=30_000)
+    assert len(scripted_server.seen(GENERATE)) == 2
+
+    shutil.rmtree(drive)
+    view.shot_list.setCurrentRow(0)
+    qtbot.waitUntil(view.take_button.isEnabled, timeout=10_000)
+    view.take_button.click()  # a new take of shot 1 (paid)
+    qtbot.waitUntil(lambda: "isn't there" in view.status.text(), timeout=10_000)
+    view.next_prompt.setText("dusk")
+    view.extend_from_end()
+    qtbot.waitUntil(lambda: "isn't there" in view.status.text()
+                    and view.next_prompt.text() == "dusk", timeout=10_000)
+    assert len(scripted_server.seen(GENERATE)) == 2
+    assert len(window._service.generations()) == 2
