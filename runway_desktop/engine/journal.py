@@ -446,9 +446,10 @@ class Journal:
         caller turns them into JournalError (`journal_error`)."""
         return _Transaction(self._db, self.path, self._committed)
 
-    def writable_now(self) -> bool:
-        """Whether a write could start at once (no other process holds the write lock), found
-        without waiting: the engine's light check for a lock to go (engine/scheduler.py)."""
+    def locked_elsewhere(self) -> bool:
+        """Whether another process holds the write lock now, found without waiting (a write
+        started and given up at once): the engine's light check for a lock to go. Other
+        trouble (a read-only file) is not a lock: the write that follows says what it is."""
         try:
             self._db.execute("PRAGMA busy_timeout=0")
             try:
@@ -456,9 +457,9 @@ class Journal:
             finally:
                 self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self._db.execute("ROLLBACK")
-        except sqlite3.Error:
-            return False
-        return True
+        except sqlite3.Error as exc:
+            return _is_busy(exc)
+        return False
 
     @_typed_errors
     def update(self, generation_id: int, *, held_by: str | None = None,

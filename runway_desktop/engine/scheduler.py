@@ -770,7 +770,7 @@ class Engine:
         a write can start, carry on as a start would — the same leases and idempotency keys, so
         nothing is lost or paid twice — and the banner goes (a person's Try again not needed)."""
         delay, longest = LOCK_CHECK_EVERY
-        while not self.journal.writable_now():
+        while self.journal.locked_elsewhere():
             await asyncio.sleep(delay)
             delay = min(delay * 2, longest)
         log.info("The history can be written again: the queue carries on")

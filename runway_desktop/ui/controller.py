@@ -493,10 +493,10 @@ class AppController(QObject):
         if self.journal is None:  # none open (a start that failed): open one
             self._spawn(self._build_engine())
             return
-        halted = self.engine.halted if self.engine else None
-        if halted is not None and halted.locked and not self.journal.writable_now():
+        if self.journal.locked_elsewhere():
             # Another process's write still holds it: a new engine would find its rows leased
-            # by this one and sit idle, the banner gone. This one carries on once it is free.
+            # by this one and sit idle, the banner gone. This one carries on once it is free
+            # (halted by the lock, it resumes by itself).
             self.window.statusBar().showMessage(self.window.tr(
                 "The history is still locked by another process: the queue carries on by "
                 "itself once that process goes on (the banner says which)."), 8000)

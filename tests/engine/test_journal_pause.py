@@ -112,6 +112,11 @@ def test_a_write_does_not_wait_for_a_stopped_process(
     try:
         with pytest.raises(JournalError, match="is stopped in the middle of writing it"):
             journal.update(1, favourite=True)
+        assert journal.locked_elsewhere()  # the engine's check, which never waits
+        released.cancel()
+        process.kill()
+        process.wait()
+        assert not journal.locked_elsewhere()
     finally:
         released.cancel()
         journal.close()
