@@ -687,9 +687,12 @@ class MainWindow(QMainWindow):
             self._show_in_preview(generation)
 
     def _list_shown(self, _index: int) -> None:
-        # Back in the queue, its pick is previewed as it is now: one that finished while the
-        # gallery showed kept its poster from before, with no video to play.
-        current = None if self.studio.gallery_shown() else self.queue.current_generation()
+        # The pick of the list coming into sight is previewed as it is now: back in the queue,
+        # one that finished while the gallery showed kept its poster from before (no video);
+        # back in the gallery, the result picked on an earlier visit, still selected there,
+        # was not shown when the queue had nothing selected.
+        shown_list = self.gallery if self.studio.gallery_shown() else self.queue
+        current = shown_list.current_generation()
         if current is not None and self._video_of(current.id) != self.preview.video_path():
             self._show_in_preview(current)
 

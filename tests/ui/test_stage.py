@@ -540,3 +540,33 @@ def test_back_in_the_queue_a_row_that_finished_meanwhile_is_previewed_with_its_v
     window.studio.show_gallery(False)
     assert window.queue.current_generation() == done
     assert window.preview.video_path() == done.video_path
+
+
+def test_back_in_the_gallery_its_pick_is_previewed(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Found by the person walk (random): the gallery kept the result picked on an earlier
+    visit; back in it (Ctrl+2) from a queue with nothing selected (its filter hid the new
+    row), that result was selected in the grid but the preview stayed empty, and clicking it
+    again changed nothing."""
+    from runway_desktop.ui.queue_filter import StatusFilter
+
+    result = finished(1, "16:9", tmp_path)
+    at = time.time()
+    running = Generation(id=2, settings=GenerationSettings(prompt="still being made"),
+                         idempotency_key="key-2", stage=Stage.PROCESSING, created_at=at,
+                         updated_at=at, position=2.0, job_id="job-2")
+    window._on_generation_updated(result)
+    window._on_generation_updated(running)
+    window.studio.show_gallery(True)
+    qtbot.waitUntil(lambda: window.gallery.model.result_ids() == [result.id])
+    assert window.gallery.select_generation(result.id)
+    window.studio.show_gallery(False)
+    assert window.queue.select_generation(running.id)  # Generate selects the new row
+    window.queue.set_status_filter(StatusFilter.FAILED)
+    assert window.queue.current_generation() is None
+    assert window.preview.video_path() is None
+
+    window.studio.show_gallery(True)
+    assert window.gallery.current_generation() == result
+    assert window.preview.video_path() == result.video_path
