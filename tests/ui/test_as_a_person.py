@@ -316,28 +316,49 @@ def test_a_person_uses_the_window(
                 first_failure.extend([trace, "\n".join([*self.steps, "state.teardown()"])])
 
         def at_rest(self) -> bool:
-            """Nothing moves that the walk doesn't move: no row between two stages on this
-            computer, each row on apiframe as far along as apiframe says (its time stands
-            still until `time_passes`), no balance check out, no outage banner about to go."""
+            return not self.moving()
+
+        def moving(self) -> str:
+            """What moves that the walk doesn't move ("" if nothing): a row between two
+            stages on this computer, a row on apiframe not yet as far along as apiframe says
+            (its time stands still until `time_passes`), a balance check, an outage banner
+            about to go, a Generate waiting for its folder check."""
             engine = self.engine
-            if engine is None or engine.refreshing_account:
-                return False
+            if engine is None:
+                return "no engine"
+            if engine.refreshing_account:
+                return "a balance check"
+            if self.sending():
+                return "a Generate"
             if engine.problem is not None and engine.problem.kind is ProblemKind.OFFLINE:
-                return False  # the check it started brings the work back by itself
+                return "an outage banner"  # the check it started brings the work back
             for generation in engine.generations():
+                shown = f"row {generation.id} ({generation.stage}, {generation.progress})"
                 if generation.stage in MOVING:
-                    return False
+                    return shown
                 if generation.stage in ON_SERVER:
                     job = self.simulator.job(generation.job_id)
                     if (job["status"] != generation.stage.name
                             or (job["progress"] or 0) != generation.progress):
-                        return False
+                        return f"{shown}: apiframe says {job['status']}, {job['progress']}"
                 elif generation.stage is Stage.PENDING and engine.is_driving(generation.id):
-                    return False
-            return True
+                    return shown
+            return ""
+
+        def sending(self) -> bool:
+            """Generate (or Re-run, or an extension) waits for the check of the folder its
+            video goes to, in the background: the row comes after."""
+            return bool(self.window.folder_gate._tasks)
+
+        def sent(self) -> None:
+            qtbot.waitUntil(lambda: not self.sending(), timeout=WAIT_MS)
+            self.settle()
 
         def come_to_rest(self) -> None:
-            qtbot.waitUntil(self.at_rest, timeout=WAIT_MS)
+            try:
+                qtbot.waitUntil(self.at_rest, timeout=WAIT_MS)
+            except qtbot.TimeoutError:
+                raise AssertionError(f"never at rest: {self.moving()}") from None
             faults = self.simulator.faults  # a step's trouble ends with it
             faults.drop_next = faults.fail_jobs_next = 0
             self.settle()
@@ -500,7 +521,7 @@ def test_a_person_uses_the_window(
                                Qt.KeyboardModifier.ControlModifier)
             else:
                 qtbot.mouseClick(compose.generate_button, Qt.MouseButton.LeftButton)
-            self.settle()
+            self.sent()
             added = set(self.snapshot()) - before
             if not added and compose.generate_block_reason():
                 return  # the balance came in meanwhile: Generate says why it can't go
@@ -600,26 +621,28 @@ def test_a_person_uses_the_window(
         # -- rules: the context menu ----------------------------------------------------------
 
         @step(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans(),
-              meanwhile=MEANWHILE)
-        def act_on_a_row(self, pick: int, name: str, yes: bool, meanwhile: float) -> None:
-            """Right-click any row (selected or not) and pick a menu entry."""
+              meanwhile=MEANWHILE, hesitate=MEANWHILE)
+        def act_on_a_row(self, pick: int, name: str, yes: bool, meanwhile: float,
+                         hesitate: float) -> None:
+            """Right-click any row (selected or not) and pick a menu entry (maybe after time
+            passed with the menu open: `hesitate`)."""
             row_id = choose([g.id for g in self.visible_rows()], pick)
             self._log(f"act_on_a_row(row={row_id}, name={name!r}, yes={yes!r})")
             if row_id is not None:
-                self.context_menu(row_id, name, yes, meanwhile)
+                self.context_menu(row_id, name, yes, meanwhile, hesitate)
 
         @step(pick=PICK, name=st.sampled_from(MENU_ACTIONS), yes=st.booleans(),
-              meanwhile=MEANWHILE)
+              meanwhile=MEANWHILE, hesitate=MEANWHILE)
         def act_on_the_selection(self, pick: int, name: str, yes: bool,
-                                 meanwhile: float) -> None:
+                                 meanwhile: float, hesitate: float) -> None:
             """Right-click one of the selected rows and pick a menu entry."""
             row_id = choose([g.id for g in self.window.queue.selected_generations()], pick)
             self._log(f"act_on_the_selection(row={row_id}, name={name!r}, yes={yes!r})")
             if row_id is not None:
-                self.context_menu(row_id, name, yes, meanwhile)
+                self.context_menu(row_id, name, yes, meanwhile, hesitate)
 
         def context_menu(self, row_id: int, name: str, yes: bool,
-                         meanwhile: float = 0.0) -> None:
+                         meanwhile: float = 0.0, hesitate: float = 0.0) -> None:
             queue = self.window.queue
             row = queue.model.generation(row_id)
             index = queue.proxy.mapFromSource(queue.model.index_of(row.id))
@@ -640,6 +663,10 @@ def test_a_person_uses_the_window(
                 menu.close()
                 self.settle()
                 return
+            if hesitate:  # the rows move on while the menu is open
+                self.clock.advance(hesitate)
+                self.come_to_rest()
+                row = queue.model.generation(row_id) or row
             targets = {row.id} | (selected if row.id in selected else set())
 
             def trigger() -> None:
@@ -659,7 +686,7 @@ def test_a_person_uses_the_window(
             clipboard = QApplication.clipboard()
             clipboard.clear()
             trigger()
-            self.settle()
+            self.sent()
             question = self.answer_box(yes, meanwhile)
             self.removal_done(before_batch)
             self.check_others_kept(before, targets)
