@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import qasync
 import shiboken6
@@ -359,7 +360,7 @@ class SettingsDialog(QDialog):
             folder = ""  # still the default: keep following it (and creating it when missing)
         return self._settings.replace(
             output_dir=folder,
-            base_url=self.base_url_edit.text().strip().rstrip("/") or DEFAULT_BASE_URL,
+            base_url=_without_v2(self.base_url_edit.text()) or DEFAULT_BASE_URL,
             demo_mode=(
                 self.demo_check.isChecked()
                 if self.demo_check.isChecked() != self._demo_shown
@@ -447,6 +448,10 @@ class SettingsDialog(QDialog):
                 account = await check_api_key(typed_key, new.effective_base_url(),
                                               proxy=normalize_proxy_url(new.proxy))
             except api.ApiError as error:
+                if isinstance(error, api.UnexpectedResponseError) and error.status == 404:
+                    self._check_ended("")  # not the key: nothing answers at this address
+                    self._address_not_found()
+                    return
                 self._check_ended(self._refusal(error))
                 return
             if not self._still_open():
@@ -488,6 +493,17 @@ class SettingsDialog(QDialog):
                            "(Browse…).").format(folder, error.strerror or error)
         return None
 
+    def _address_not_found(self) -> None:
+        """The key check's route isn't at the typed address: said under the address, where
+        the mistake is (it was said under the key, sending the person 'to Settings')."""
+        if not self._still_open():
+            return
+        self.address_error.setText(self.tr(
+            "Nothing at this address answers as apiframe does (HTTP 404 on /v2/me). apiframe's "
+            "address is {0}, with nothing after it.").format(DEFAULT_BASE_URL))
+        self.address_error.show()
+        self.base_url_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _refusal(self, error: api.ApiError) -> str:
         """Why the key can't be used, in this dialog's words (the engine's send the person
         'to Settings', where they already are)."""
@@ -517,3 +533,12 @@ class SettingsDialog(QDialog):
             if message:  # the key to correct: the focus (lost with the disabled buttons) there
                 self.key_edit.setFocus(Qt.FocusReason.OtherFocusReason)
                 self.key_edit.selectAll()
+
+
+def _without_v2(address: str) -> str:
+    """The typed API address without a trailing slash or `/v2`: the app adds `/v2/…` itself,
+    and the address as the API's documentation writes its routes (…/v2) asked for /v2/v2/me."""
+    address = address.strip().rstrip("/")
+    if urlsplit(address).path.lower().endswith("/v2"):
+        address = address[: -len("/v2")].rstrip("/")
+    return address

@@ -805,3 +805,41 @@ def test_try_demo_mode_goes_to_the_demo_whatever_key_was_typed(
     assert [(new.demo_mode, key_changed) for new, key_changed in saved] == [(True, False)]
     assert not dialog.isVisible()
     assert secrets.stored_api_key() is None
+
+
+def test_an_api_address_with_v2_works_and_a_wrong_one_is_said_under_the_address(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, tmp_path: Path,
+        keyring_backend: KeyringBackend, monkeypatch: pytest.MonkeyPatch,
+        simulator: Any) -> None:
+    """apiframe's address as its documentation writes the routes (…/v2) asked /v2/v2/me: a good
+    key was refused with 'couldn't find /v2/me … Check the API address in Settings', under the
+    key, in Settings. /v2 is now taken off; an address that answers 404 is said under it."""
+    monkeypatch.delenv("APIFRAME_BASE_URL", raising=False)
+    saved: list[Settings] = []
+
+    def save_with(address: str) -> SettingsDialog:
+        dialog = SettingsDialog(Settings(output_dir=str(tmp_path)), first_run=True)
+        qtbot.addWidget(dialog)
+        dialog.saved.connect(lambda new, _key_changed: saved.append(new))
+        dialog.show()
+        qtbot.waitUntil(dialog.key_read, timeout=10_000)
+        dialog.key_edit.setText("afk_test")
+        dialog.base_url_edit.setText(address)
+        before = len(saved)
+        save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+        qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(saved) > before or dialog.address_error.isVisible(),
+                        timeout=10_000)
+        return dialog
+
+    save_with(simulator.base_url + "/v2/")
+    assert [new.base_url for new in saved] == [simulator.base_url]
+
+    dialog = save_with(simulator.base_url + "/apiframe")
+    assert len(saved) == 1
+    assert dialog.isVisible()
+    assert "HTTP 404" in dialog.address_error.text()
+    assert "Settings" not in dialog.address_error.text() + dialog.status.text()
+    assert dialog.status.text() == ""
+    assert dialog.base_url_edit.hasFocus()
+    dialog.reject()
