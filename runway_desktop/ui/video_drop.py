@@ -155,7 +155,10 @@ class VideoDrop(QObject):
             box.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if isinstance(event, QDropEvent) and (videos := video_files(event.mimeData())):
+        # By type, not class: a drag entering or moving is a QDropEvent too, and a video only
+        # carried over the prompt box on its way elsewhere was read and offered.
+        if (event.type() == QEvent.Type.Drop and isinstance(event, QDropEvent)
+                and (videos := video_files(event.mimeData()))):
             event.acceptProposedAction()
             self.take(videos)
             return True

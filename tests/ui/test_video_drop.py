@@ -12,9 +12,16 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QImage
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtCore import QMimeData, QPoint, Qt
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QGuiApplication,
+    QImage,
+)
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from runway_desktop import paths
@@ -30,7 +37,7 @@ from runway_desktop.engine.video.metadata import (
 )
 from tests.helpers.video import CLIP, mean_difference
 from tests.ui.conftest import drive
-from tests.ui.dnd import drop_files
+from tests.ui.dnd import drop_files, file_mime
 
 ASKED = GenerationSettings("a red kite climbs over the dunes", duration=10, aspect_ratio="9:16",
                            seed=4242, model="runway-gen4.5")
@@ -274,11 +281,27 @@ def test_a_video_dropped_on_the_prompt_box_is_offered_not_typed_in(
     window.compose.apply_settings(OTHER)
     plain = Path(shutil.copy(CLIP, tmp_path / "holiday.mp4"))
     for box in (window.compose.prompt_edit.viewport(), window.compose.seed_edit):
+        # Only carried over the box on its way elsewhere: nothing is read, nothing offered
+        # (a drag entering or moving was taken for a drop).
+        carry_over(box, file_mime(plain))
+        assert window.video_drop.video is None
+        assert window.video_drop._task is None
+    for box in (window.compose.prompt_edit.viewport(), window.compose.seed_edit):
         window.video_drop.offer.hide()
         assert drop_files(box, [plain])
         offered(qtbot, window, "holiday.mp4")
         assert window.compose.prompt_edit.toPlainText() == OTHER.prompt
         assert window.compose.seed() == OTHER.seed
+
+
+def carry_over(widget: Any, mime: QMimeData) -> None:
+    """A drag entering `widget`, moving over it and leaving it, dropped elsewhere."""
+    pos = QPoint(widget.width() // 2, widget.height() // 2)
+    for kind in (QDragEnterEvent, QDragMoveEvent):
+        QApplication.sendEvent(widget, kind(pos, Qt.DropAction.CopyAction, mime,
+                                            Qt.MouseButton.LeftButton,
+                                            Qt.KeyboardModifier.NoModifier))
+    QApplication.sendEvent(widget, QDragLeaveEvent())
 
 
 def test_extending_a_video_from_elsewhere_starts_from_its_last_frame(
