@@ -10,11 +10,12 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
     QColor,
+    QDropEvent,
     QFocusEvent,
     QFont,
     QGuiApplication,
@@ -65,6 +66,17 @@ from runway_desktop.ui.message_line import MessageLine
 from runway_desktop.ui.palette_colours import error_text_color
 from runway_desktop.ui.picture_check import SamePictureCheck
 from runway_desktop.ui.screen_room import ShortScroll
+
+_DRAG_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
+
+
+def _carries_pictures(mime: QMimeData) -> bool:
+    """Pixels, or files of this computer (the drop zone says what it can't take): never
+    prompt text. Links and plain text still go in the prompt box."""
+    if mime.hasImage():
+        return True
+    urls = mime.urls() if mime.hasUrls() else []
+    return bool(urls) and all(url.isLocalFile() for url in urls)
 
 
 class SeedValidator(QValidator):
@@ -305,6 +317,9 @@ class ComposePanel(QWidget):
         # Ctrl+Z with nothing typed to undo: the window's Undo (eventFilter).
         self.prompt_edit.installEventFilter(self)
         self.seed_edit.installEventFilter(self)
+        # A picture dropped on the prompt box is meant for the drop zone (the box typed its
+        # file:// address into the prompt); videos are the window's (ui/video_drop.py).
+        self.prompt_edit.viewport().installEventFilter(self)
 
         self.drop_zone.set_aspect_ratio(self.aspect_picker.value())
         self._on_lock_toggled(False)
@@ -333,6 +348,17 @@ class ComposePanel(QWidget):
             and clipboard_holds_image()
         ):
             self.drop_zone.paste()
+            return True
+        if (
+            watched is self.prompt_edit.viewport()
+            and event.type() in _DRAG_EVENTS
+            and isinstance(event, QDropEvent)
+            and _carries_pictures(event.mimeData())
+        ):
+            if event.type() == QEvent.Type.Drop:
+                self.drop_zone.dropEvent(event)  # taken, or said why not
+            else:
+                event.acceptProposedAction()
             return True
         return super().eventFilter(watched, event)
 

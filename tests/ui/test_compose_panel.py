@@ -662,3 +662,34 @@ def test_why_generate_waits_is_reached_with_the_keyboard(
     panel.set_balance(400)  # Generate can go: it takes the line's place, focus and all
     assert panel.generate_button.hasFocus()
     assert not panel.status_label.focusPolicy() & Qt.FocusPolicy.TabFocus
+
+
+def test_a_picture_dropped_on_the_prompt_box_is_the_start_image_not_prompt_text(
+        qtbot, panel: ComposePanel, tmp_path: Path) -> None:
+    """Dragged toward the compose panel and let go over the prompt box, a picture put its
+    file:///… address in the prompt and no start image; a file that is no picture is said by
+    the drop zone. Text dragged there is still typed in."""
+    from PySide6.QtCore import QMimeData
+
+    from tests.ui.dnd import drop_files, drop_mime
+
+    box = panel.prompt_edit.viewport()
+    panel.prompt_edit.setPlainText("a kite rises")
+    picture = Path(make_png(tmp_path, "kite.png"))
+    with qtbot.waitSignal(panel.drop_zone.images_changed):
+        assert drop_files(box, [picture])
+    assert panel.drop_zone.images() == [str(picture)]
+    assert panel.prompt_edit.toPlainText() == "a kite rises"
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    assert drop_files(box, [notes])
+    qtbot.waitUntil(lambda: "notes.txt" in panel.drop_zone.message(), timeout=5_000)
+    assert panel.prompt_edit.toPlainText() == "a kite rises"
+    assert panel.drop_zone.images() == [str(picture)]
+
+    text = QMimeData()
+    text.setText(" over the dunes")
+    panel.prompt_edit.moveCursor(panel.prompt_edit.textCursor().MoveOperation.End)
+    assert drop_mime(box, text)
+    assert "over the dunes" in panel.prompt_edit.toPlainText()
