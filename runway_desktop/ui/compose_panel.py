@@ -70,7 +70,7 @@ from runway_desktop.ui.screen_room import ShortScroll
 _DRAG_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 
 
-def _carries_pictures(mime: QMimeData) -> bool:
+def carries_pictures(mime: QMimeData) -> bool:
     """Pixels, or files of this computer (the drop zone says what it can't take): never
     prompt text. Links and plain text still go in the prompt box."""
     if mime.hasImage():
@@ -353,7 +353,7 @@ class ComposePanel(QWidget):
             watched is self.prompt_edit.viewport()
             and event.type() in _DRAG_EVENTS
             and isinstance(event, QDropEvent)
-            and _carries_pictures(event.mimeData())
+            and carries_pictures(event.mimeData())
         ):
             if event.type() == QEvent.Type.Drop:
                 self.drop_zone.dropEvent(event)  # taken, or said why not

@@ -39,7 +39,7 @@ from runway_desktop.ui.announcer import Announcer
 from runway_desktop.ui.banner import Banner
 from runway_desktop.ui.clip_actions import ClipActions
 from runway_desktop.ui.compare_command import CompareCommand
-from runway_desktop.ui.compose_panel import ComposePanel
+from runway_desktop.ui.compose_panel import ComposePanel, carries_pictures
 from runway_desktop.ui.extend_mode import ExtendMode
 from runway_desktop.ui.gallery import GalleryView
 from runway_desktop.ui.output_folder_gate import OutputFolderGate
@@ -919,7 +919,7 @@ class MainWindow(QMainWindow):
         self.dragMoveEvent(event)  # QDragEnterEvent is a QDragMoveEvent
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if video_files(event.mimeData()):
+        if video_files(event.mimeData()) or carries_pictures(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -928,6 +928,10 @@ class MainWindow(QMainWindow):
         if videos := video_files(event.mimeData()):
             event.acceptProposedAction()
             self.video_drop.take(videos)
+        elif carries_pictures(event.mimeData()):
+            # A picture let go anywhere (the empty preview says "Drop a start image") is the
+            # start image: it was refused everywhere but the drop zone itself.
+            self.compose.drop_zone.dropEvent(event)
         else:
             event.ignore()
 

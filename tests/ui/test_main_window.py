@@ -288,3 +288,16 @@ def test_rows_keep_their_place_while_jobs_change_stage(
     assert orders
     # Each sent after its folder check: the rows come one by one, each at the top.
     assert all(order == [i for i in ids if i in order] for order in orders)
+
+
+def test_a_picture_dropped_anywhere_on_the_window_is_the_start_image(
+        qtbot: QtBot, app_controller: Any, tmp_path: Path) -> None:
+    """The empty preview says 'Drop a start image…': a picture let go there (or on the queue)
+    was refused; only the drop zone itself took one."""
+    window = app_controller.window
+    for n, target in enumerate((window.preview, window.queue)):
+        picture = tmp_path / f"kite-{n}.png"
+        Image.new("RGB", (320, 180), (30, 90 + n, 200)).save(picture)
+        with qtbot.waitSignal(window.compose.drop_zone.images_changed):
+            assert drop_files(target, [picture])
+        assert window.compose.drop_zone.images() == [str(picture)]
