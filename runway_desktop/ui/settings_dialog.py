@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSystemTrayIcon,
     QVBoxLayout,
@@ -107,7 +108,7 @@ class SettingsDialog(QDialog):
         self.remove_key.setAccessibleName(self.tr("Remove the saved API key"))
         self.remove_key.setToolTip(self.tr("Delete the key from the system keyring"))
         self.remove_key.setEnabled(False)  # until the keyring says there is a key
-        self.remove_key.clicked.connect(self._remove_key)
+        self.remove_key.clicked.connect(self._ask_remove_key)
         # A creator who has no key yet is told where to get one (a link the keyboard reaches).
         self.get_key = _OneLink(
             self.tr('No key yet? <a href="keys">Get one on apiframe’s dashboard</a>'), self)
@@ -316,6 +317,27 @@ class SettingsDialog(QDialog):
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         dialog.fileSelected.connect(self.folder_edit.setText)
         dialog.open()
+
+    def _ask_remove_key(self) -> None:
+        """Removing the key can't be undone here: apiframe may show a key only once, when it
+        is made, so the keyring's may be the only copy. Asked first (non-modal to the app)."""
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Remove the API key?"), self.tr(
+            "Remove your API key from this computer's keyring? Nothing can be generated until "
+            "a key is pasted here again; without a copy of it, make a new one on apiframe's "
+            "dashboard."), parent=self)
+        box.setObjectName("remove_key_question")
+        remove = box.addButton(self.tr("Remove Key"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is remove:
+                self._remove_key()
+
+        box.finished.connect(answered)
+        box.open()
 
     @qasync.asyncSlot()
     async def _remove_key(self) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -85,6 +86,17 @@ def open_settings(qtbot: QtBot, controller: Any) -> SettingsDialog:
     return dialog
 
 
+def remove_key(qtbot: QtBot, dialog: SettingsDialog, answer: str = "Remove Key") -> None:
+    """Remove key, and `answer` its question (Remove Key, or Cancel)."""
+    qtbot.mouseClick(dialog.remove_key, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (box := dialog.findChild(QMessageBox, "remove_key_question"))
+                    is not None and box.isVisible(), timeout=5_000)
+    box = dialog.findChild(QMessageBox, "remove_key_question")
+    assert box is not None
+    button = next(b for b in box.buttons() if b.text() == answer)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
 @pytest.fixture
 def key_in_keyring(app_controller: Any, keyring_backend: object,
                    monkeypatch: pytest.MonkeyPatch) -> str:
@@ -97,14 +109,19 @@ def key_in_keyring(app_controller: Any, keyring_backend: object,
 def test_remove_key_then_cancel_keeps_the_other_edits_unsaved(
         qtbot: QtBot, app_controller: Any, key_in_keyring: str, data_dir: Path,
         tmp_path: Path) -> None:
-    """Remove key acts at once; the fields edited before it are still the dialog's to save or
-    cancel (Remove key saved them all, so Cancel kept a folder the person had only typed)."""
+    """Remove key, once confirmed, acts at once; the fields edited before it are still the
+    dialog's to save or cancel (Remove key saved them all, so Cancel kept a folder the person
+    had only typed)."""
     before = settings.load(data_dir)
     folder = app_controller.engine.config.output_dir
     dialog = open_settings(qtbot, app_controller)
     dialog.folder_edit.setText(str(tmp_path / "only typed"))
     dialog.sidecar_check.setChecked(not before.settings_sidecar)
-    qtbot.mouseClick(dialog.remove_key, Qt.MouseButton.LeftButton)
+    # Asked first: it can't be undone (apiframe may show a key only once). Cancel keeps it.
+    remove_key(qtbot, dialog, "Cancel")
+    assert secrets.stored_api_key() == key_in_keyring
+    assert dialog.remove_key.isEnabled()
+    remove_key(qtbot, dialog)
     qtbot.waitUntil(lambda: "removed" in dialog.status.text(), timeout=10_000)
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel),
                      Qt.MouseButton.LeftButton)
@@ -125,7 +142,7 @@ def test_after_remove_key_the_window_says_there_is_no_key_and_a_new_one_signs_in
     window = app_controller.window
     qtbot.waitUntil(lambda: "credits" in window.account_label.text(), timeout=10_000)
     dialog = open_settings(qtbot, app_controller)
-    qtbot.mouseClick(dialog.remove_key, Qt.MouseButton.LeftButton)
+    remove_key(qtbot, dialog)
     qtbot.waitUntil(lambda: "removed" in dialog.status.text(), timeout=10_000)
     dialog.reject()
 

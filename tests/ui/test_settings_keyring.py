@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from runway_desktop.settings import Settings
 from runway_desktop.ui.settings_dialog import SettingsDialog
+from tests.ui.test_settings_dialog import remove_key
 
 
 class _PromptingKeyring(KeyringBackend):
@@ -58,7 +59,7 @@ def test_settings_opens_at_once_while_the_keyring_waits_for_its_prompt(
         assert "type to replace" in dialog.key_edit.placeholderText()
         assert dialog.remove_key.isEnabled()
 
-        dialog.remove_key.click()
+        remove_key(qtbot, dialog)
         qtbot.waitUntil(lambda: "removed" in dialog.status.text(), timeout=10_000)
         assert len(backend.threads) == 2
         assert all(t is not threading.main_thread() for t in backend.threads)
