@@ -91,6 +91,11 @@ class GenerationService:
     def problem(self) -> Problem | None:
         return self._engine.problem
 
+    def refused(self, error: JournalError) -> None:
+        """A command raised `error`: if another process's lock was in the way, the queue stops
+        too and carries on once it goes (its problem clearing says when to ask again)."""
+        self._engine.refused_by_lock(error)
+
     @property
     def account(self) -> api.Account | None:
         return self._engine.account

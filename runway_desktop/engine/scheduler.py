@@ -765,6 +765,13 @@ class Engine:
             self._lock_wait = asyncio.ensure_future(self._resume_when_unlocked())
         self._set_problem(Problem(ProblemKind.JOURNAL, message, None))
 
+    def refused_by_lock(self, error: JournalError) -> None:
+        """A person's command found the history locked by another process: stop as the queue's
+        own write would have, so it carries on, and its problem clears, once the lock goes —
+        an idle queue would never notice it go (and the window's word of the refusal stayed)."""
+        if error.locked:
+            self._halt(error)
+
     async def _resume_when_unlocked(self) -> None:
         """Halted by another process's write lock (one stopped mid-write, or a long write): once
         a write can start, carry on as a start would — the same leases and idempotency keys, so

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from runway_desktop import api
     from runway_desktop.engine.commands import GenerationService
     from runway_desktop.engine.events import Problem
+    from runway_desktop.engine.journal import JournalError
     from runway_desktop.ui.engine_bridge import EngineBridge
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._notify = True
         self._running = 0
+        self._not_done = ""  # a command another process's lock refused: said until it goes
         self._activated_at: float | None = None
         self._key_problem: str | None = None  # why the keyring couldn't be read, if it couldn't
         if icon:
@@ -443,6 +445,7 @@ class MainWindow(QMainWindow):
 
     def _on_problem(self, problem: Problem | None) -> None:
         if problem is None:  # over: what it hid (an import's Try again, …) shows again
+            self._not_done = ""  # its banner said when to ask again: now
             self.banner.clear(ENGINE_PROBLEM)
             self._clear_stopped_notes()  # a queue stopped by a lock carries on by itself
             return
@@ -490,7 +493,9 @@ class MainWindow(QMainWindow):
         from runway_desktop.engine.scheduler import RESUMES_BY_ITSELF
 
         restart = "then start Runway Desktop again"
-        if restart in message:
+        if key == ENGINE_PROBLEM and self._not_done:  # a command it refused: said until it goes
+            text = f"{self._not_done} {message}"
+        elif restart in message:
             text = self.try_again_words(message)
         elif RESUMES_BY_ITSELF in message:  # its banner goes by itself: Try again is spare
             text = message
@@ -587,9 +592,10 @@ class MainWindow(QMainWindow):
 
     # -- actions --------------------------------------------------------------------------------
 
-    def _do(self, command: Callable[[GenerationService], T]) -> T | None:
+    def _do(self, command: Callable[[GenerationService], T], *, again: str = "") -> T | None:
         """Run a typed command of the generation service; a refusal shows in the banner
-        instead of a traceback."""
+        instead of a traceback. `again`: how to ask for it again (e.g. "press Generate
+        again"), said if another process's lock refused it."""
         if self._service is None:
             return None
         from runway_desktop import api  # loaded by the engine already: a dictionary lookup
@@ -601,10 +607,28 @@ class MainWindow(QMainWindow):
             self.banner.show_message(error.message, Action.EDIT_INPUT, key=INPUT)
         except JournalError as error:  # the history can't be written: says where and what to do
             log.warning("A command was refused: %s", error.message)
-            self._history_unwritable(error.message)
+            if error.locked:
+                self._refused_by_lock(error, again or self.tr("do it again"))
+            else:
+                self._history_unwritable(error.message)
         except KeyError:
             log.info("A command on a generation that is gone")
         return None
+
+    def _refused_by_lock(self, error: JournalError, again: str) -> None:
+        """Another process's lock refused a command: the engine stops too and carries on once
+        the lock goes; until then its banner says first that this wasn't done, and how to ask
+        again (a banner that went by itself must not leave the person thinking it was)."""
+        from runway_desktop.engine.events import ProblemKind
+
+        assert self._service is not None
+        self._not_done = self.tr("Not done: {0} once this message goes.").format(again)
+        self._service.refused(error)
+        problem = self._service.problem
+        if problem is None or problem.kind is not ProblemKind.JOURNAL:  # not stopped after all
+            self._history_unwritable(f"{self._not_done} {error.message}")
+            return
+        self._on_problem(problem)  # shown again (on top), now with the words above
 
     def _on_generate(self, batch: list[GenerationSettings]) -> None:
         if self._service is None:
@@ -623,7 +647,7 @@ class MainWindow(QMainWindow):
             if self.extend_mode.parent_generation is parent:  # not left during the check
                 self.extend_mode.take(batch)
             return
-        added = self._do(lambda s: s.submit_many(batch))
+        added = self._do(lambda s: s.submit_many(batch), again=self.tr("press Generate again"))
         if added:
             self.banner.clear(INPUT)  # what was refused has been put right
             # Only the newest (the top row): what was selected before is no longer a target.

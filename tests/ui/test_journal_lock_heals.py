@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from runway_desktop import paths
@@ -68,3 +69,39 @@ def test_the_banner_of_a_history_locked_by_a_stopped_process_goes_by_itself_once
     before = engine.get(row.id).progress
     # The queue carries on: polled and written again, by the same engine.
     qtbot.waitUntil(lambda: engine.get(row.id).progress > before, timeout=10_000)
+
+
+@pytest.mark.expect_log_warnings(r"(?s)A command was refused: .* is stopped in the middle",
+                                 r"(?s)Stopping the queue: .* is stopped in the middle")
+def test_a_generate_refused_by_a_stopped_process_says_so_and_its_banner_goes_once_it_goes_on(
+    qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, data_dir: Path
+) -> None:
+    """An idle queue: the refused Generate's banner stayed until Try again after the process
+    went on (nothing watched the lock), and said nothing of the Generate not being done."""
+    window = app_controller.window
+    compose = window.compose
+    model = window.queue.model
+    compose.prompt_edit.setPlainText("a lighthouse in fog")
+    qtbot.waitUntil(compose.generate_button.isEnabled, timeout=5_000)
+    banner = window.banner
+    writer = _stopped_writer(paths.journal_path(data_dir))
+    try:
+        qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: banner.isVisible()
+                        and f"kill -CONT {writer.pid}" in banner.message.text(), timeout=10_000)
+        text = banner.message.text()
+        assert text.startswith("Not done: press Generate again once this message goes.")
+        assert RESUMES_BY_ITSELF in text
+        assert not model.generations()  # nothing added
+        assert compose.prompt_edit.toPlainText() == "a lighthouse in fog"  # kept to ask again
+        writer.send_signal(signal.SIGCONT)
+        assert writer.wait(10) == 0
+    finally:
+        writer.kill()
+        writer.wait()
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10_000)
+    # As the banner said: Generate again, and it is done.
+    qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(model.generations()) == 1, timeout=10_000)
+    assert model.generations()[0].settings.prompt == "a lighthouse in fog"
+    assert not banner.isVisible()
