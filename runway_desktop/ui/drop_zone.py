@@ -212,6 +212,17 @@ class _NameLabel(QLabel):
         painter.end()
 
 
+# The keys keyPressEvent answers besides the frame's (no QShortcut: Help ▸ Keyboard Shortcuts
+# lists them from here). Paste is the platform's (Ctrl+V, Shift+Ins…); the prompt box passes
+# it on when a picture was copied.
+START_IMAGE_KEYS: tuple[tuple[tuple[QKeySequence.StandardKey | str, ...], str], ...] = (
+    ((QKeySequence.StandardKey.Paste,),
+     "Paste a copied picture as the start image (here or in the prompt box)"),
+    (("Del", "Backspace"), "Remove the start images"),
+    (("Space", "Return", "Enter"), "Choose a start image (Browse)"),
+)
+
+
 class DropZone(QFrame):
     """Takes start images from drops, the file dialog and the clipboard.
 

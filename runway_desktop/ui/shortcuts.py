@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from runway_desktop.ui.compare_command import COMPARE_WINDOW_KEYS
+from runway_desktop.ui.drop_zone import START_IMAGE_KEYS
 from runway_desktop.ui.frame_editing import FRAME_AREA, FRAME_KEYS
 from runway_desktop.ui.screen_room import resize_to_fit
 from runway_desktop.ui.sequence_keys import SEQUENCE_WINDOW_KEYS, SEQUENCES_AREA
@@ -118,7 +119,16 @@ def shortcut_entries(window: QWidget) -> list[ShortcutEntry]:
                 for key, text in SEQUENCE_WINDOW_KEYS]
     entries += [ShortcutEntry(FRAME_AREA, text, tuple(QKeySequence(key) for key in keys))
                 for keys, text in FRAME_KEYS]  # answered in keyPressEvent: no QShortcut
+    entries += [ShortcutEntry(FRAME_AREA, text, tuple(k for key in keys for k in _bindings(key)))
+                for keys, text in START_IMAGE_KEYS]  # the same (Ctrl+V was nowhere)
     return entries
+
+
+def _bindings(key: QKeySequence.StandardKey | str) -> list[QKeySequence]:
+    """The platform's keys for a standard one (Paste: Ctrl+V, Shift+Ins…), or the key."""
+    if isinstance(key, str):
+        return [QKeySequence(key)]
+    return [k for k in QKeySequence.keyBindings(key) if not k.isEmpty()]
 
 
 def _overlaps(a: QObject, b: QObject, window: QWidget) -> bool:

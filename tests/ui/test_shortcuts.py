@@ -237,3 +237,61 @@ def test_the_list_stays_open_beside_the_window_and_opens_once(
     qtbot.waitUntil(lambda: not window.findChildren(ShortcutsDialog), timeout=5_000)
     action.trigger()  # and once closed, it opens again
     assert len([d for d in window.findChildren(ShortcutsDialog) if d.isVisible()]) == 1
+
+
+# Keys a person might press on the start image, as they are (the frame's Shift+arrows are
+# FRAME_KEYS'; Paste's Ctrl+V and Shift+Ins are pressed too).
+_PLAIN_KEYS = [*(Qt.Key(k) for first, last in ((Qt.Key.Key_A, Qt.Key.Key_Z),
+                                               (Qt.Key.Key_0, Qt.Key.Key_9),
+                                               (Qt.Key.Key_F1, Qt.Key.Key_F12))
+                 for k in range(first.value, last.value + 1)),
+               Qt.Key.Key_Space, Qt.Key.Key_Return,
+               Qt.Key.Key_Enter, Qt.Key.Key_Delete, Qt.Key.Key_Backspace, Qt.Key.Key_Escape,
+               Qt.Key.Key_Insert, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp,
+               Qt.Key.Key_PageDown, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up,
+               Qt.Key.Key_Down, Qt.Key.Key_Plus, Qt.Key.Key_Minus, Qt.Key.Key_Equal,
+               Qt.Key.Key_Paste]
+
+
+def test_every_key_the_start_image_answers_is_listed(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start image answers keys in keyPressEvent, with no QAction or QShortcut the list
+    could read: Ctrl+V (paste a picture), Del and Space were nowhere in Help ▸ Keyboard
+    Shortcuts. Every key it answers, pressed on the real widget, must be in the list under
+    'Start image' — a key added there later too."""
+    from PySide6.QtCore import QEvent, QKeyCombination
+    from PySide6.QtGui import QKeyEvent
+
+    from runway_desktop.ui.frame_editing import FRAME_AREA
+    from tests.helpers.images import make_png
+
+    zone = window.compose.drop_zone
+    zone.set_images([make_png(tmp_path, "start.png")])
+    qtbot.waitUntil(lambda: bool(zone.images()), timeout=5_000)
+    did: list[str] = []  # what they do is tested elsewhere: here only that they do something
+    for name in ("paste", "browse", "clear"):
+        monkeypatch.setattr(zone, name, lambda n=name: did.append(n))
+    dialog = window.show_shortcuts()
+    assert isinstance(dialog, ShortcutsDialog)
+    listed = {key: text for area, text, keys in dialog.listed() if area == FRAME_AREA
+              for key in keys.split(", ")}
+    dialog.close()
+
+    def answered(key: Qt.Key, modifiers: Qt.KeyboardModifier) -> bool:
+        event = QKeyEvent(QEvent.Type.KeyPress, key, modifiers)
+        zone.keyPressEvent(event)  # its own answer (sent, one it ignores goes to its parents)
+        return event.isAccepted()
+
+    presses = [(key, Qt.KeyboardModifier.NoModifier) for key in _PLAIN_KEYS]
+    presses += [(Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier),  # Paste here
+                (Qt.Key.Key_Insert, Qt.KeyboardModifier.ShiftModifier),
+                (Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)]  # a key it leaves alone
+    answering = {QKeySequence(QKeyCombination(modifiers, key)).toString(
+                     QKeySequence.SequenceFormat.NativeText)
+                 for key, modifiers in presses if answered(key, modifiers)}
+    assert answering - listed.keys() == set()
+    assert {"Ctrl+V", "Del", "Backspace", "Space", "Return"} <= answering  # it does answer
+    assert listed["Ctrl+V"] == ("Paste a copied picture as the start image "
+                                "(here or in the prompt box)")
+    assert set(did) == {"paste", "browse", "clear"}
