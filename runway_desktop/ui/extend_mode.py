@@ -173,6 +173,7 @@ class ExtendMode(QObject):
 
     extended = Signal(object)  # the new Generation
     failed = Signal(str)  # what went wrong, in words
+    locked_out = Signal(object)  # the JournalError of another process's lock: goes by itself
     active_changed = Signal(bool)
 
     def __init__(self, compose: ComposePanel,
@@ -329,7 +330,10 @@ class ExtendMode(QObject):
                                          changes=changes_from(parent.settings, chosen))
         except (ExtendError, api.InvalidRequestError, JournalError) as error:
             self._compose.set_busy_hint("")
-            self.failed.emit(str(getattr(error, "message", "") or error))
+            if isinstance(error, JournalError) and error.locked:
+                self.locked_out.emit(error)  # the window says it wasn't done, until it goes
+            else:
+                self.failed.emit(str(getattr(error, "message", "") or error))
             return
         if self.parent_generation is parent:
             self._leave(restore_prompt=False)

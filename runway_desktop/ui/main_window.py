@@ -150,6 +150,8 @@ class MainWindow(QMainWindow):
         self.extend_mode.extended.connect(self._extended)
         self.extend_mode.failed.connect(
             lambda text: self.banner.show_message(text, None, key=EXTEND_FAILED))
+        self.extend_mode.locked_out.connect(
+            lambda error: self._refused_by_lock(error, self.tr("press Generate again")))
         # A video the app saved, dropped anywhere on the window, offers its settings.
         self.video_drop = VideoDrop(self.compose, lambda: self._service, self.extend_mode.start,
                                     cache_dir / "last-frames",
@@ -215,6 +217,7 @@ class MainWindow(QMainWindow):
             self._bridge.deleteLater()
         self._service = service
         self._bridge = bridge
+        self._not_done = ""  # a refusal of the queue before: its banner went with it
         bridge.generation_updated.connect(self._on_generation_updated)
         bridge.note_changed.connect(self.queue.model.set_note)
         bridge.generation_removed.connect(self._on_generation_removed)
@@ -621,7 +624,8 @@ class MainWindow(QMainWindow):
         again (a banner that went by itself must not leave the person thinking it was)."""
         from runway_desktop.engine.events import ProblemKind
 
-        assert self._service is not None
+        if self._service is None:
+            return
         self._not_done = self.tr("Not done: {0} once this message goes.").format(again)
         self._service.refused(error)
         problem = self._service.problem

@@ -304,3 +304,46 @@ def test_extending_a_clip_of_the_other_history_sends_nothing(
     assert not window.extend_mode.active
     assert [g.id for g in app_controller.engine.generations()] == [live.id]
     assert simulator.jobs_created("afk_test") == submitted  # nothing paid for
+
+
+@pytest.mark.expect_log_warnings(r"(?s)Stopping the queue: .* is stopped in the middle")
+def test_a_next_shot_refused_by_a_stopped_process_says_so_and_its_banner_goes_once_it_goes_on(
+        qtbot: QtBot, app_controller: Any, simulator: Simulator, data_dir: Path) -> None:
+    """Generate in extend mode, the history locked by a process stopped mid-write: the banner
+    said to start Runway Desktop again, and stayed until the next extension."""
+    import signal
+
+    from runway_desktop import paths
+    from tests.engine.test_journal_pause import _stopped_writer
+
+    window: MainWindow = app_controller.window
+    compose = window.compose
+    parent = generate(qtbot, window, "a red kite over dunes")
+    assert window.queue.select_generation(parent.id)
+    button = window.clip_actions.buttons["extend"]
+    qtbot.waitUntil(button.isEnabled, timeout=5_000)
+    button.click()
+    extend = window.extend_mode
+    compose.prompt_edit.setPlainText("the kite climbs into the clouds")
+    banner = window.banner
+    writer = _stopped_writer(paths.journal_path(data_dir))
+    try:
+        compose.generate_button.click()
+        qtbot.waitUntil(lambda: banner.isVisible()
+                        and f"kill -CONT {writer.pid}" in banner.message.text(), timeout=20_000)
+        assert banner.message.text().startswith(
+            "Not done: press Generate again once this message goes.")
+        assert "start Runway Desktop again" not in banner.message.text()
+        assert extend.active  # still the next shot of that clip, as typed
+        assert compose.prompt_edit.toPlainText() == "the kite climbs into the clouds"
+        assert simulator.jobs_created("afk_test") == 1
+        writer.send_signal(signal.SIGCONT)
+        assert writer.wait(10) == 0
+    finally:
+        writer.kill()
+        writer.wait()
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10_000)
+    compose.generate_button.click()
+    child = wait_done(qtbot, window, lambda g: g.parent_id == parent.id)
+    assert child.settings.prompt == "the kite climbs into the clouds"
+    assert simulator.jobs_created("afk_test") == 2
