@@ -77,7 +77,8 @@ def test_a_generate_refused_by_a_stopped_process_says_so_and_its_banner_goes_onc
     qtbot: QtBot, app_controller: Any, scripted_server: ScriptedServer, data_dir: Path
 ) -> None:
     """An idle queue: the refused Generate's banner stayed until Try again after the process
-    went on (nothing watched the lock), and said nothing of the Generate not being done."""
+    went on (nothing watched the lock), and said nothing of the Generate not being done; a
+    queue row's command the same."""
     window = app_controller.window
     compose = window.compose
     model = window.queue.model
@@ -103,5 +104,24 @@ def test_a_generate_refused_by_a_stopped_process_says_so_and_its_banner_goes_onc
     # As the banner said: Generate again, and it is done.
     qtbot.keyClick(compose.prompt_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(model.generations()) == 1, timeout=10_000)
-    assert model.generations()[0].settings.prompt == "a lighthouse in fog"
+    [row] = model.generations()
+    assert row.settings.prompt == "a lighthouse in fog"
     assert not banner.isVisible()
+    # A queue row's command (Favourite, F) the same: said not done, the banner going with the lock.
+    writer = _stopped_writer(paths.journal_path(data_dir))
+    try:
+        assert window.queue.select_generation(row.id)
+        window.queue.shortcut_actions["favourite"].trigger()
+        qtbot.waitUntil(lambda: banner.isVisible()
+                        and f"kill -CONT {writer.pid}" in banner.message.text(), timeout=10_000)
+        assert banner.message.text().startswith("Not done: do it again once this message goes.")
+        writer.send_signal(signal.SIGCONT)
+        assert writer.wait(10) == 0
+    finally:
+        writer.kill()
+        writer.wait()
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10_000)
+    assert not app_controller.engine.get(row.id).favourite  # as said: not done
+    shown = model.generation(row.id)
+    assert shown is not None
+    assert not shown.favourite  # and not shown as done
