@@ -295,3 +295,10 @@ def test_every_key_the_start_image_answers_is_listed(
     assert listed["Ctrl+V"] == ("Paste a copied picture as the start image "
                                 "(here or in the prompt box)")
     assert set(did) == {"paste", "browse", "clear"}
+    # The one widget answering keys itself: another one's keys need listing (and pressing here).
+    from PySide6.QtWidgets import QWidget
+
+    answering_itself = {type(w).__name__ for w in window.findChildren(QWidget)
+                        if any("keyPressEvent" in vars(c) for c in type(w).__mro__
+                               if c.__module__.startswith("runway_desktop"))}
+    assert answering_itself == {"DropZone"}
