@@ -217,7 +217,7 @@ class _NameLabel(QLabel):
 # it on when a picture was copied.
 START_IMAGE_KEYS: tuple[tuple[tuple[QKeySequence.StandardKey | str, ...], str], ...] = (
     ((QKeySequence.StandardKey.Paste,),
-     "Paste a copied picture as the start image (here or in the prompt box)"),
+     "Paste a copied picture (also while typing the prompt)"),
     (("Del", "Backspace"), "Remove the start images"),
     (("Space", "Return", "Enter"), "Choose a start image (Browse)"),
 )

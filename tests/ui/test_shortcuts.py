@@ -292,8 +292,7 @@ def test_every_key_the_start_image_answers_is_listed(
                  for key, modifiers in presses if answered(key, modifiers)}
     assert answering - listed.keys() == set()
     assert {"Ctrl+V", "Del", "Backspace", "Space", "Return"} <= answering  # it does answer
-    assert listed["Ctrl+V"] == ("Paste a copied picture as the start image "
-                                "(here or in the prompt box)")
+    assert listed["Ctrl+V"] == "Paste a copied picture (also while typing the prompt)"
     assert set(did) == {"paste", "browse", "clear"}
     # The one widget answering keys itself: another one's keys need listing (and pressing here).
     from PySide6.QtWidgets import QWidget
