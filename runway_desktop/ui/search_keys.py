@@ -10,6 +10,12 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit
 
 _TO_RESULTS = (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
+# As Help ▸ Keyboard Shortcuts lists them (no QShortcut it could read).
+SEARCH_AREA = "Search field (queue and gallery)"
+SEARCH_FIELD_KEYS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("Down", "Return", "Enter"), "Go to the results"),
+    (("Esc",), "Clear the search (once empty: go to the results)"),
+)
 _PLAIN = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
 
 

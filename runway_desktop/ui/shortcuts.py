@@ -32,6 +32,7 @@ from runway_desktop.ui.compare_command import COMPARE_WINDOW_KEYS
 from runway_desktop.ui.drop_zone import START_IMAGE_KEYS
 from runway_desktop.ui.frame_editing import FRAME_AREA, FRAME_KEYS
 from runway_desktop.ui.screen_room import resize_to_fit
+from runway_desktop.ui.search_keys import SEARCH_AREA, SEARCH_FIELD_KEYS
 from runway_desktop.ui.sequence_keys import SEQUENCE_WINDOW_KEYS, SEQUENCES_AREA
 
 WINDOW_AREA = "Anywhere in the window"
@@ -121,6 +122,8 @@ def shortcut_entries(window: QWidget) -> list[ShortcutEntry]:
                 for keys, text in FRAME_KEYS]  # answered in keyPressEvent: no QShortcut
     entries += [ShortcutEntry(FRAME_AREA, text, tuple(k for key in keys for k in _bindings(key)))
                 for keys, text in START_IMAGE_KEYS]  # the same (Ctrl+V was nowhere)
+    entries += [ShortcutEntry(SEARCH_AREA, text, tuple(QKeySequence(key) for key in keys))
+                for keys, text in SEARCH_FIELD_KEYS]  # an event filter's: no QShortcut
     return entries
 
 

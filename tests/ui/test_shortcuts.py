@@ -301,3 +301,31 @@ def test_every_key_the_start_image_answers_is_listed(
                         if any("keyPressEvent" in vars(c) for c in type(w).__mro__
                                if c.__module__.startswith("runway_desktop"))}
     assert answering_itself == {"DropZone"}
+
+
+def test_every_key_the_search_fields_answer_is_listed(window: MainWindow) -> None:
+    """The queue's and the gallery's search fields answer Down, Return and Esc in an event
+    filter (no QShortcut the list could read): they were nowhere in the list. Every plain key
+    their filter takes, with words typed or none, must be listed."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    from runway_desktop.ui.search_keys import SEARCH_AREA, SearchFieldKeys
+
+    dialog = window.show_shortcuts()
+    assert isinstance(dialog, ShortcutsDialog)
+    listed = {key for area, _text, keys in dialog.listed() if area == SEARCH_AREA
+              for key in keys.split(", ")}
+    dialog.close()
+    fields = [window.queue.search_edit, window.gallery.search_edit]
+    taken: set[str] = set()
+    for field in fields:
+        [keys] = field.findChildren(SearchFieldKeys)
+        for typed in ("kite", ""):
+            for key in _PLAIN_KEYS:
+                field.setText(typed)
+                event = QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier)
+                if keys.eventFilter(field, event):
+                    taken.add(QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText))
+    assert taken == {"Down", "Return", "Enter", "Esc"}
+    assert taken <= listed
