@@ -496,14 +496,14 @@ class MainWindow(QMainWindow):
         from runway_desktop.engine.scheduler import RESUMES_BY_ITSELF
 
         restart = "then start Runway Desktop again"
-        if key == ENGINE_PROBLEM and self._not_done:  # a command it refused: said until it goes
-            text = f"{self._not_done} {message}"
-        elif restart in message:
+        if restart in message:
             text = self.try_again_words(message)
         elif RESUMES_BY_ITSELF in message:  # its banner goes by itself: Try again is spare
             text = message
         else:
             text = self.tr("{0} Once that is done, press Try again.").format(message)
+        if self._not_done:  # a command refused: not done, said until the history is back
+            text = f"{self._not_done} {text}"
         self.banner.show_offer(text, self.tr("Try again"), self.history_retry_requested.emit,
                                key=key)
         model = self.queue.model
@@ -610,9 +610,11 @@ class MainWindow(QMainWindow):
             self.banner.show_message(error.message, Action.EDIT_INPUT, key=INPUT)
         except JournalError as error:  # the history can't be written: says where and what to do
             log.warning("A command was refused: %s", error.message)
+            again = again or self.tr("do it again")
             if error.locked:
-                self._refused_by_lock(error, again or self.tr("do it again"))
+                self._refused_by_lock(error, again)
             else:
+                self._not_done = self.tr("Not done: {0} after Try again.").format(again)
                 self._history_unwritable(error.message)
         except KeyError:
             log.info("A command on a generation that is gone")
@@ -630,7 +632,7 @@ class MainWindow(QMainWindow):
         self._service.refused(error)
         problem = self._service.problem
         if problem is None or problem.kind is not ProblemKind.JOURNAL:  # not stopped after all
-            self._history_unwritable(f"{self._not_done} {error.message}")
+            self._history_unwritable(error.message)
             return
         self._on_problem(problem)  # shown again (on top), now with the words above
 

@@ -67,6 +67,8 @@ def test_a_history_that_cant_be_written_is_one_clear_banner_and_no_loop(
     qtbot.wait(300)
     assert "unexpected" not in banner.message.text()
     assert str(journal) in banner.message.text()
+    # Said not done (Try again opens the history; it doesn't generate), and how to ask again.
+    assert banner.message.text().startswith("Not done: press Generate again after Try again.")
     assert dialogs() == []  # no modal storm
     polls = len(scripted_server.requests)
     qtbot.wait(500)
