@@ -25,7 +25,6 @@ import logging
 import mmap
 import os
 import re
-import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -111,6 +110,9 @@ def names_in_history(history: Path) -> set[str]:
     """The pictures (`key_of`) the history in `history` names anywhere: its generations'
     settings (any stage), its sequences' shots and plans; and its copies moved aside
     (`journal.sqlite3.bad-*`, read as bytes: they may be damaged). Raises HistoryUnreadable."""
+    import sqlite3  # here, not at the top: the window's drop zone imports this module, and
+    # SQLite must not load before the window has painted (tests/ui/test_startup_shell.py)
+
     journal = paths.journal_path(history)
     try:
         found = _named_in_rows(journal)
@@ -122,6 +124,8 @@ def names_in_history(history: Path) -> set[str]:
 
 
 def _named_in_rows(journal: Path) -> set[str]:
+    import sqlite3
+
     db = sqlite3.connect(f"{journal.absolute().as_uri()}?mode=ro", uri=True)
     try:
         db.execute("PRAGMA busy_timeout=5000")
