@@ -23,7 +23,7 @@ from PIL import Image
 
 from runway_desktop import settings
 from runway_desktop.simulator import FaultPlan, Simulator, SimulatorConfig
-from tests.conftest import REPO
+from tests.conftest import OFFSCREEN_SCREEN, REPO
 from tests.helpers.cli import assert_complete_mp4, cli_env
 
 pytestmark = [pytest.mark.slow]
@@ -98,7 +98,10 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
     settings.save(data, settings.Settings(output_dir=str(videos)))
     picture = tmp_path / "dunes.png"
     Image.linear_gradient("L").resize((1280, 720)).convert("RGB").save(picture)
-    env = cli_env(slow_sim.base_url, data, tmp_path, QT_QPA_PLATFORM="offscreen",
+    # The tests' 1920 × 1080 offscreen screen (tests/conftest.py): on the platform's own
+    # 800 × 800 one a window wider than the screen comes back shrunk to fit it.
+    env = cli_env(slow_sim.base_url, data, tmp_path,
+                  QT_QPA_PLATFORM=f"offscreen:configfile={OFFSCREEN_SCREEN}",
                   RUNWAY_DESKTOP_POLL_SECONDS="0.1")
     env.pop("RUNWAY_DESKTOP_RETRY_SECONDS", None)
     log = tmp_path / "app-stderr.txt"
@@ -118,7 +121,7 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         first.do("prompt a slow push-in over the dunes")
         first.do(f"image {picture}")
         framed = first.do("zoom 1.5")["frame"]
-        assert first.do("resize 830 640")["size"] == [830, 640]  # the window resized
+        assert first.do("resize 960 640")["size"] == [960, 640]  # the window resized
         assert framed is not None
         assert framed[2] < 1
         # A pause in the person's work: the composition is kept a moment after the last change.
@@ -130,7 +133,7 @@ def test_killed_at_bad_moments_the_window_comes_back_as_it_was(
         assert shown["prompt"] == "a slow push-in over the dunes"
         assert shown["images"] == [str(picture)]
         assert shown["frame"] == pytest.approx(framed)
-        assert shown["size"] == [830, 640]
+        assert shown["size"] == [960, 640]
         assert shown["banner"] is None, shown
 
         # 2. Killed while the generation uploads: it is there again and carries on, no charge.
