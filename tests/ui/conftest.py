@@ -14,12 +14,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_timeout  # type: ignore[import-untyped]
 import qasync
 from PySide6.QtCore import QCoreApplication, QSettings
 from pytestqt.qtbot import QtBot
 
 from runway_desktop.loop_hooks import close_async_generators_on
 from runway_desktop.simulator import Simulator
+
+UI_TESTS = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
+    """A UI test out of time prints every thread's stack and ends the process (pytest-timeout's
+    thread method), not an exception raised by SIGALRM wherever the GUI thread is: there it lands
+    in a paintEvent or an event filter, where PySide prints it and Qt carries on (the test runs
+    past its time), with the event's QPainter left open on the window's paint device; a later
+    paint or collection then crashed the process (segmentation fault, e.g. in MainWindow.event's
+    super().event())."""
+    if settings.method != "signal" or UI_TESTS not in item.path.parents:
+        return None
+    return bool(pytest_timeout.pytest_timeout_set_timer(item, settings._replace(method="thread")))
 
 
 @pytest.fixture
