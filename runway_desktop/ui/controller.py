@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import traceback
 from collections.abc import Coroutine
 from pathlib import Path
 from types import TracebackType
@@ -652,6 +653,7 @@ class AppController(QObject):
     ) -> None:
         """Log the traceback; show the person a sentence; keep running."""
         log.error("Unexpected error", exc_info=(exc_type, exc, tb))
+        release_locals(tb)
         self.window.banner.show_message(
             self.window.tr(
                 "Something unexpected went wrong ({0}). It was logged, and your queue is safe."
@@ -659,6 +661,14 @@ class AppController(QObject):
             None, key=UNEXPECTED,
         )
 
+
+
+def release_locals(tb: TracebackType | None) -> None:
+    """Let go of what the failed code's frames held: the traceback lives on (Python keeps it in
+    sys.last_traceback, a log handler may keep its record), and with it a failed paintEvent's
+    QPainter, still painting on the window: the next paint, or the window's deletion, crashed
+    the app."""
+    traceback.clear_frames(tb)
 
 
 def _read_or_none(path: str) -> bytes | None:
