@@ -102,6 +102,10 @@ STEPS = int(os.environ.get("RUNWAY_PERSON_STEPS", "30"))
 SHRINK = os.environ.get("RUNWAY_PERSON_SHRINK") == "1"
 RANDOM = os.environ.get("RUNWAY_PERSON_RANDOM") == "1"  # new walks each run (hunting locally)
 REPLAY = os.environ.get("RUNWAY_PERSON_REPLAY", "")  # a file of the steps a failure printed
+# The suite's 120 s bounds CI's walks; more walks (hunting) get as long for each 20, and a shrink
+# (hundreds of walks) none. Out of time a UI test ends the process with every thread's stack
+# (tests/ui/conftest.py): a hunt of 400 walks would end at the 120 s.
+TIMEOUT = 0 if SHRINK else 120 * max(1, EXAMPLES * STEPS // (20 * 30))
 MENU_ACTIONS = ("play", "open", "reveal", "copy_url", "copy_prompt", "copy_seed", "favourite",
                 "reuse", "rerun", "retry", "redownload", "stop_following", "run_next", "cancel",
                 "remove", "remove_with_file")
@@ -229,6 +233,7 @@ def visible_box(window: Any) -> QMessageBox | None:
     return boxes[-1] if boxes else None
 
 
+@pytest.mark.timeout(TIMEOUT)
 def test_a_person_uses_the_window(
     qtbot: QtBot, qasync_loop: Any, qapp: Any, tmp_path: Path, trash_dir: Path,
     keyring_backend: Any, monkeypatch: pytest.MonkeyPatch,
