@@ -227,6 +227,7 @@ async def responsiveness(app: App, args: argparse.Namespace) -> dict[str, Any]:
     compose.aspect_picker.set_value("16:9")
     before = {g.id for g in window.queue.model.generations()}
     compose.generate()
+    await window.folder_gate.passed()  # the output folder is checked before paying
     first = [g.id for g in window.queue.model.generations() if g.id not in before]
     # ...then more, as a person drops batches of 20 pictures: 189 at 16:9 (small clips) and 10
     # at 21:9 (the 100 MB clips), a batch every half second, until 200 are in flight.
@@ -238,6 +239,7 @@ async def responsiveness(app: App, args: argparse.Namespace) -> dict[str, Any]:
     for start in range(0, len(work), args.batch):
         window._on_generate(work[start:start + args.batch])
         await asyncio.sleep(0.5)
+    await window.folder_gate.passed()
     ids = first + [g.id for g in window.queue.model.generations()
                    if g.id not in before and g.id not in first]
     window.queue.select_generation(ids[0])
@@ -342,6 +344,7 @@ async def efficiency(app: App, args: argparse.Namespace) -> dict[str, Any]:
     ]
     before = {g.id for g in app.window.queue.model.generations()}
     app.window._on_generate(batch)
+    await app.window.folder_gate.passed()  # the output folder is checked before paying
     ids = [g.id for g in app.window.queue.model.generations() if g.id not in before]
     rows = await app.settled(ids, args.timeout)
     return {
@@ -372,6 +375,7 @@ async def batch(app: App, args: argparse.Namespace) -> dict[str, Any]:
             for i in range(args.jobs)]
     started = time.perf_counter()
     app.window._on_generate(work)
+    await app.window.folder_gate.passed()  # the output folder is checked before paying
     call_ms = (time.perf_counter() - started) * 1000
     await asyncio.sleep(3.0)
     probe.stop()

@@ -37,6 +37,17 @@ class OutputFolderGate(QObject):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    @property
+    def checking(self) -> bool:
+        """Work waits at the door: its folder is being checked (what was asked isn't in the
+        queue yet)."""
+        return bool(self._tasks)
+
+    async def passed(self) -> None:
+        """Until the work asked for so far is sent, or refused with the banner's words."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     def folder_changed(self) -> None:
         """Another folder is set: what was said of the old one is over."""
         self._banner.clear(OUTPUT_FOLDER)

@@ -353,7 +353,7 @@ def test_a_person_uses_the_window(
         def sending(self) -> bool:
             """Generate (or Re-run, or an extension) waits for the check of the folder its
             video goes to, in the background: the row comes after."""
-            return bool(self.window.folder_gate._tasks)
+            return self.window.folder_gate.checking
 
         def sent(self) -> None:
             qtbot.waitUntil(lambda: not self.sending(), timeout=WAIT_MS)
