@@ -184,9 +184,9 @@ def test_generate_with_an_image_saves_a_playable_mp4(
                         "duration", "aspect_ratio", "seed", "image", "favourite", "video_path",
                         "error", "parent_id", "sent_again_as"}
     # Every setting it was made with: a script reading `jobs --json` tells its rows apart.
-    listed = run_cli("jobs", "--json", env=env).json_lines()
+    settings_listed = run_cli("jobs", "--json", env=env).json_lines()
     assert [{k: r[k] for k in ("id", "prompt", "duration", "aspect_ratio", "seed", "image")}
-            for r in listed] == [{"id": row["id"], "prompt": PROMPT, "duration": 5,
+            for r in settings_listed] == [{"id": row["id"], "prompt": PROMPT, "duration": 5,
                                   "aspect_ratio": "16:9", "seed": 42,
                                   "image": str(Path(files["good"]).resolve())}]
     assert datetime.fromisoformat(row["created_at"]).tzinfo is not None
